@@ -1,0 +1,81 @@
+import { Address4 } from "ip-address";
+
+/** RFC 1918 private IPv4 ranges: the only ones a container network should normally use. */
+export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
+
+export interface Cidr {
+  text: string;
+  first: bigint;
+  last: bigint;
+  prefix: number;
+}
+
+/** Parses "a.b.c.d/n" where the address is the network's first address; undefined otherwise. */
+export function parseCidr(text: string): Cidr | undefined {
+  if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(text) || !Address4.isValid(text)) {
+    return undefined;
+  }
+  const address = new Address4(text);
+  return {
+    text,
+    first: address.startAddress().bigInt(),
+    last: address.endAddress().bigInt(),
+    prefix: address.subnetMask,
+  };
+}
+
+/** The network address a CIDR should have been written with ("172.18.0.0/16" for "172.18.3.4/16"). */
+export function canonicalCidr(text: string): string | undefined {
+  if (!Address4.isValid(text) || !text.includes("/")) {
+    return undefined;
+  }
+  const address = new Address4(text);
+  return `${address.startAddress().correctForm()}/${address.subnetMask}`;
+}
+
+export function parseAddress(text: string): bigint | undefined {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(text) || !Address4.isValid(text)) {
+    return undefined;
+  }
+  return new Address4(text).bigInt();
+}
+
+export function contains(outer: Cidr, inner: Cidr): boolean {
+  return inner.first >= outer.first && inner.last <= outer.last;
+}
+
+export function containsAddress(range: Cidr, address: bigint): boolean {
+  return address >= range.first && address <= range.last;
+}
+
+export function overlaps(a: Cidr, b: Cidr): boolean {
+  return a.first <= b.last && b.first <= a.last;
+}
+
+export function isPrivate(range: Cidr): boolean {
+  return PRIVATE_RANGES.some((privateRange) => contains(parseCidr(privateRange) as Cidr, range));
+}
+
+/**
+ * A hint for a public subnet that is one digit away from a private one, like the classic
+ * `--subnet 182.18.0.0/16`, almost surely meant as 172.18.0.0/16.
+ */
+export function privateLookalike(text: string): string | undefined {
+  const [address, prefix] = text.split("/");
+  const octets = address.split(".");
+  const candidates = new Set<string>();
+  const first = octets[0];
+  for (let i = 0; i < first.length; i++) {
+    for (let digit = 0; digit <= 9; digit++) {
+      const changed = first.slice(0, i) + String(digit) + first.slice(i + 1);
+      candidates.add([changed, ...octets.slice(1)].join("."));
+    }
+  }
+  for (const candidate of [...candidates].sort()) {
+    const range = parseCidr(`${candidate}/${prefix}`);
+    if (range && candidate !== address && isPrivate(range)) {
+      return `${candidate}/${prefix}`;
+    }
+  }
+  return undefined;
+}

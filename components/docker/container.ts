@@ -1,0 +1,218 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { cpusToDocker, memoryToDockerMiB, parseCpus, parseMemory, UnitError } from "../units";
+import { ValidationError } from "./errors";
+
+export interface ContainerPortArgs {
+  containerPort: number;
+  /** @default - not published */
+  hostPort?: number;
+  /** Host address the published port binds to. @default "127.0.0.1" (not exposed beyond this machine) */
+  hostIp?: string;
+  /** @default "tcp" */
+  protocol?: "tcp" | "udp";
+}
+
+export interface ContainerMountArgs {
+  /** A named volume. Exactly one of `volumeName` and `hostPath`. */
+  volumeName?: pulumi.Input<string>;
+  /** An absolute path on the Docker host (a bind mount); with a remote engine, on that machine. */
+  hostPath?: string;
+  containerPath: string;
+  /** @default false */
+  readOnly?: boolean;
+}
+
+export interface ContainerNetworkArgs {
+  /** The Docker network's name. */
+  name: pulumi.Input<string>;
+  /** DNS names other containers on this network reach this one by. @default [] */
+  aliases?: string[];
+}
+
+export interface ContainerHealthArgs {
+  /** Command run in the container; exit 0 means healthy. Run directly, not through a shell. */
+  command: string[];
+  /** @default 10 */
+  intervalSeconds?: number;
+  /** @default 5 */
+  timeoutSeconds?: number;
+  /** @default 3 */
+  retries?: number;
+  /** @default 10 */
+  startPeriodSeconds?: number;
+}
+
+export interface ContainerArgs {
+  /** The container's name (`docker run --name`). */
+  name: string;
+  /** Image to run: a reference, or an image id/digest so a new build replaces the container. */
+  image: pulumi.Input<string>;
+  /** Replaces the image's CMD. @default - the image's CMD */
+  command?: string[];
+  /** Replaces the image's ENTRYPOINT (`--entrypoint`). @default - the image's ENTRYPOINT */
+  entrypoint?: string[];
+  /** Environment (`-e KEY=value`). @default {} */
+  env?: Record<string, pulumi.Input<string>>;
+  /** Environment whose values are secrets: stored encrypted in the state, never shown. @default {} */
+  secretEnv?: Record<string, pulumi.Input<string>>;
+  /** Published and exposed ports (`-p 127.0.0.1:5000:80`). @default [] */
+  ports?: ContainerPortArgs[];
+  /** Named volumes and bind mounts (`-v data:/var/lib/x`, `-v /opt/data:/data`). @default [] */
+  mounts?: ContainerMountArgs[];
+  /** Networks to join, with aliases. @default [] - Docker's default bridge */
+  networks?: ContainerNetworkArgs[];
+  /** @default "unless-stopped" */
+  restart?: "no" | "on-failure" | "always" | "unless-stopped";
+  /** User to run as (`-u`). @default - the image's user */
+  user?: string;
+  /** Health check (`--health-cmd`). @default - the image's HEALTHCHECK, not waited for */
+  health?: ContainerHealthArgs;
+  /** CPU limit in CPUs (`--cpus=0.5`). @default - unlimited */
+  cpus?: number;
+  /** Memory limit as `--memory` ("100m", "1g"); a whole number of MiB. @default - unlimited */
+  memory?: string;
+  /** Wait until the health check passes before dependents start (compose `service_healthy`). @default true when `health` is set */
+  waitForHealthy?: boolean;
+  /** @default {} */
+  labels?: Record<string, string>;
+}
+
+const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/** Everything that can be checked before the engine sees it; throws ValidationError. */
+export function validateContainerArgs(name: string, args: ContainerArgs): void {
+  const where = `Container "${name}"`;
+  const fail = (message: string): never => {
+    throw new ValidationError(`${where}: ${message}`);
+  };
+  if (!CONTAINER_NAME.test(args.name)) {
+    fail(`name must start with a letter or digit and contain only letters, digits, _ . -, got ${JSON.stringify(args.name)}`);
+  }
+  try {
+    if (args.cpus !== undefined) parseCpus(args.cpus, "cpus");
+    if (args.memory !== undefined) memoryToDockerMiB(parseMemory(args.memory, "memory"), "memory");
+  } catch (error) {
+    if (error instanceof UnitError) fail(error.message);
+    throw error;
+  }
+  const seen = new Set<string>();
+  for (const port of args.ports ?? []) {
+    for (const [field, value] of [["containerPort", port.containerPort], ["hostPort", port.hostPort]] as const) {
+      if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > 65535)) {
+        fail(`${field} must be 1-65535, got ${value}`);
+      }
+    }
+    if (port.hostIp !== undefined && !/^(\d{1,3}\.){3}\d{1,3}$/.test(port.hostIp)) {
+      fail(`hostIp must be an IPv4 address such as 127.0.0.1, got ${JSON.stringify(port.hostIp)}`);
+    }
+    if (port.hostPort !== undefined) {
+      const key = `${port.hostIp ?? "127.0.0.1"}:${port.hostPort}/${port.protocol ?? "tcp"}`;
+      if (seen.has(key)) fail(`host port ${key} is published twice`);
+      seen.add(key);
+    }
+  }
+  for (const mount of args.mounts ?? []) {
+    if ((mount.volumeName === undefined) === (mount.hostPath === undefined)) {
+      fail(`mount at ${mount.containerPath} needs exactly one of volumeName and hostPath`);
+    }
+    if (mount.hostPath !== undefined && !mount.hostPath.startsWith("/")) {
+      fail(`hostPath must be an absolute path on the Docker host, got ${JSON.stringify(mount.hostPath)}`);
+    }
+    if (!mount.containerPath.startsWith("/")) {
+      fail(`containerPath must be absolute, got ${JSON.stringify(mount.containerPath)}`);
+    }
+  }
+  if (args.health && args.health.command.length === 0) {
+    fail("health.command must not be empty");
+  }
+  if (args.waitForHealthy && !args.health) {
+    fail("waitForHealthy needs a health check");
+  }
+  const both = Object.keys(args.env ?? {}).filter((key) => key in (args.secretEnv ?? {}));
+  if (both.length > 0) {
+    fail(`env ${both.join(", ")} is given both plain and secret`);
+  }
+}
+
+/** Seconds as the provider's duration strings ("10s"). */
+const seconds = (value: number): string => `${value}s`;
+
+/**
+ * One container (`docker run -d`), with limits in the units people type, health checks that
+ * dependents can wait for, and secrets kept out of the state's plain text.
+ */
+export class Container extends pulumi.ComponentResource {
+  public readonly containerName: pulumi.Output<string>;
+  public readonly containerId: pulumi.Output<string>;
+
+  constructor(name: string, args: ContainerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dockyard:docker:Container", name, {}, opts);
+    validateContainerArgs(name, args);
+
+    const health = args.health;
+    const interval = health?.intervalSeconds ?? 10;
+    const timeout = health?.timeoutSeconds ?? 5;
+    const retries = health?.retries ?? 3;
+    const startPeriod = health?.startPeriodSeconds ?? 10;
+    const wait = args.waitForHealthy ?? health !== undefined;
+    const labels = args.labels ?? {};
+
+    const container = new docker.Container(
+      name,
+      {
+        name: args.name,
+        image: args.image,
+        command: args.command,
+        entrypoints: args.entrypoint,
+        envs: environment(args.env ?? {}, args.secretEnv ?? {}),
+        ports: (args.ports ?? []).map((port) => ({
+          internal: port.containerPort,
+          external: port.hostPort,
+          ip: port.hostPort === undefined ? undefined : (port.hostIp ?? "127.0.0.1"),
+          protocol: port.protocol ?? "tcp",
+        })),
+        volumes: (args.mounts ?? []).map((mount) => ({
+          volumeName: mount.volumeName,
+          hostPath: mount.hostPath,
+          containerPath: mount.containerPath,
+          readOnly: mount.readOnly ?? false,
+        })),
+        networksAdvanced: (args.networks ?? []).map((network) => ({ name: network.name, aliases: network.aliases ?? [] })),
+        restart: args.restart ?? "unless-stopped",
+        user: args.user,
+        cpus: args.cpus === undefined ? undefined : cpusToDocker(parseCpus(args.cpus)),
+        memory: args.memory === undefined ? undefined : memoryToDockerMiB(parseMemory(args.memory)),
+        healthcheck: health && {
+          tests: ["CMD", ...health.command],
+          interval: seconds(interval),
+          timeout: seconds(timeout),
+          retries,
+          startPeriod: seconds(startPeriod),
+        },
+        wait,
+        // Long enough for the start period and every retry, plus time to pull nothing and start.
+        waitTimeout: wait ? startPeriod + (interval + timeout) * (retries + 1) + 30 : undefined,
+        labels: Object.keys(labels)
+          .sort()
+          .map((label) => ({ label, value: labels[label] })),
+        mustRun: true,
+      },
+      { parent: this },
+    );
+
+    this.containerName = container.name;
+    this.containerId = container.id;
+    this.registerOutputs({ containerName: this.containerName, containerId: this.containerId });
+  }
+}
+
+/** ["KEY=value"] in sorted key order; a secret Output when any value is secret. */
+function environment(
+  plain: Record<string, pulumi.Input<string>>,
+  secret: Record<string, pulumi.Input<string>>,
+): pulumi.Output<string[]> {
+  const keys = [...Object.keys(plain), ...Object.keys(secret)].sort();
+  const pairs = pulumi.all(keys.map((key) => pulumi.output(plain[key] ?? secret[key]).apply((value) => `${key}=${value}`)));
+  return Object.keys(secret).length > 0 ? pulumi.secret(pairs) : pairs;
+}

@@ -1,0 +1,94 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { canonicalCidr, contains, containsAddress, isPrivate, parseAddress, parseCidr, privateLookalike } from "../cidr";
+import { ValidationError } from "./errors";
+
+export interface NetworkArgs {
+  /** The Docker network name (`docker network create NAME`). */
+  name: string;
+  /** IPAM subnet in CIDR form (`--subnet 172.18.0.0/16`). */
+  subnet: string;
+  /** Gateway address inside the subnet (`--gateway`). @default - chosen by Docker (the subnet's first address) */
+  gateway?: string;
+  /** Sub-range that containers get addresses from (`--ip-range`). @default - the whole subnet */
+  ipRange?: string;
+  /** No traffic to or from outside the network (`--internal`). @default false */
+  internal?: boolean;
+  /**
+   * Accept a subnet outside the private ranges 10/8, 172.16/12 and 192.168/16. Containers on a public
+   * range shadow real hosts on the internet with those addresses.
+   * @default false
+   */
+  allowPublicSubnet?: boolean;
+  /** @default {} */
+  labels?: Record<string, string>;
+}
+
+/** Checks CIDR syntax, gateway and range placement, and the private-range rule; throws ValidationError. */
+export function validateNetworkArgs(name: string, args: NetworkArgs): void {
+  const where = `Network "${name}"`;
+  const subnet = parseCidr(args.subnet);
+  if (!subnet) {
+    throw new ValidationError(`${where}: subnet must be an IPv4 CIDR like 172.18.0.0/16, got ${JSON.stringify(args.subnet)}`);
+  }
+  const canonical = canonicalCidr(args.subnet);
+  if (canonical !== args.subnet) {
+    throw new ValidationError(`${where}: subnet ${args.subnet} has host bits set; did you mean ${canonical}?`);
+  }
+  if (subnet.prefix > 29) {
+    throw new ValidationError(`${where}: subnet ${args.subnet} is too small for containers; use a prefix of /29 or shorter`);
+  }
+  if (!isPrivate(subnet) && !(args.allowPublicSubnet ?? false)) {
+    const hint = privateLookalike(args.subnet);
+    throw new ValidationError(
+      `${where}: subnet ${args.subnet} is a public range, not one of 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16` +
+        (hint ? `; did you mean ${hint}?` : "") +
+        " Set allowPublicSubnets to use it anyway.",
+    );
+  }
+  if (args.gateway !== undefined) {
+    const gateway = parseAddress(args.gateway);
+    if (gateway === undefined || !containsAddress(subnet, gateway)) {
+      throw new ValidationError(`${where}: gateway ${args.gateway} must be an address inside subnet ${args.subnet}`);
+    }
+    if (gateway === subnet.first || gateway === subnet.last) {
+      throw new ValidationError(`${where}: gateway ${args.gateway} is the network or broadcast address of ${args.subnet}`);
+    }
+  }
+  if (args.ipRange !== undefined) {
+    const range = parseCidr(args.ipRange);
+    if (!range || !contains(subnet, range)) {
+      throw new ValidationError(`${where}: ipRange ${args.ipRange} must be a CIDR inside subnet ${args.subnet}`);
+    }
+  }
+}
+
+/** A user-defined bridge network with a fixed IPAM subnet; containers on it resolve each other by alias. */
+export class Network extends pulumi.ComponentResource {
+  public readonly networkName: pulumi.Output<string>;
+  public readonly subnet: string;
+
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dockyard:docker:Network", name, {}, opts);
+    validateNetworkArgs(name, args);
+
+    const labels = args.labels ?? {};
+    const network = new docker.Network(
+      name,
+      {
+        name: args.name,
+        driver: "bridge",
+        internal: args.internal ?? false,
+        ipamConfigs: [{ subnet: args.subnet, gateway: args.gateway, ipRange: args.ipRange }],
+        labels: Object.keys(labels)
+          .sort()
+          .map((label) => ({ label, value: labels[label] })),
+      },
+      { parent: this },
+    );
+
+    this.networkName = network.name;
+    this.subnet = args.subnet;
+    this.registerOutputs({ networkName: this.networkName, subnet: this.subnet });
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Resource units as people type them (`docker run --cpus=.5 --memory=100m`), converted exactly into
+ * what the Docker provider and Kubernetes expect. One helper for both back ends, so a service gets
+ * the same limits wherever it runs.
+ */
+
+const KIB = 1024;
+const MIB = KIB * 1024;
+
+/** Docker refuses a memory limit under 6 MiB. */
+export const MIN_MEMORY_BYTES = 6 * MIB;
+
+const MEMORY_SUFFIX_POWER: Record<string, number> = { "": 0, k: 1, m: 2, g: 3, t: 4 };
+
+/**
+ * The same grammar as Docker's `--memory` (binary units, case-insensitive, optional `i` and `b`):
+ * "100m", "1g", "1.5g", "512Mi", "1GiB", "104857600".
+ */
+const MEMORY_PATTERN = /^(\d+(?:\.\d+)?)\s?([kmgt]?)(i?)(b?)$/i;
+
+export class UnitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnitError";
+  }
+}
+
+/**
+ * Parses a memory size into bytes. `what` names the field in error messages, e.g.
+ * `service "vote": memory`.
+ */
+export function parseMemory(value: string | number, what = "memory"): number {
+  const text = typeof value === "number" ? String(value) : value.trim();
+  const match = MEMORY_PATTERN.exec(text);
+  if (!match) {
+    throw new UnitError(
+      `${what} must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got ${JSON.stringify(value)}`,
+    );
+  }
+  const [, amount, suffix] = match;
+  const power = MEMORY_SUFFIX_POWER[suffix.toLowerCase()];
+  const bytes = decimalTimesPowerOf1024(amount, power);
+  if (bytes === undefined) {
+    throw new UnitError(`${what} must be a whole number of bytes, got ${JSON.stringify(value)}`);
+  }
+  if (bytes < MIN_MEMORY_BYTES) {
+    throw new UnitError(`${what} must be at least 6m (Docker's minimum), got ${JSON.stringify(value)}`);
+  }
+  if (!Number.isSafeInteger(bytes)) {
+    throw new UnitError(`${what} is too large, got ${JSON.stringify(value)}`);
+  }
+  return bytes;
+}
+
+/** `amount` × 1024^power, exactly, or undefined when the result is not a whole number. */
+function decimalTimesPowerOf1024(amount: string, power: number): number | undefined {
+  const [whole, fraction = ""] = amount.split(".");
+  const scale = 10n ** BigInt(fraction.length);
+  const numerator = BigInt(whole + fraction) * 1024n ** BigInt(power);
+  if (numerator % scale !== 0n) {
+    return undefined;
+  }
+  return Number(numerator / scale);
+}
+
+/**
+ * The Docker provider takes `memory` as an integer number of MiB. A size that is not a whole number
+ * of MiB cannot be expressed there, so it is refused rather than rounded.
+ */
+export function memoryToDockerMiB(bytes: number, what = "memory"): number {
+  if (bytes % MIB !== 0) {
+    throw new UnitError(
+      `${what} must be a whole number of MiB for Docker, got ${bytes} bytes (${(bytes / MIB).toFixed(3)} MiB)`,
+    );
+  }
+  return bytes / MIB;
+}
+
+const QUANTITY_SUFFIXES: Array<[string, number]> = [
+  ["Ti", 1024 ** 4],
+  ["Gi", 1024 ** 3],
+  ["Mi", MIB],
+  ["Ki", KIB],
+];
+
+/** A Kubernetes quantity for a byte count: the largest binary suffix that divides it exactly. */
+export function memoryToQuantity(bytes: number): string {
+  for (const [suffix, size] of QUANTITY_SUFFIXES) {
+    if (bytes % size === 0) {
+      return `${bytes / size}${suffix}`;
+    }
+  }
+  return String(bytes);
+}
+
+/**
+ * Validates a CPU count (`--cpus=0.5`) and returns it in millicores. Kubernetes resolves CPU to
+ * 1m, so anything finer is refused instead of silently rounded.
+ */
+export function parseCpus(value: number, what = "cpus"): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new UnitError(`${what} must be a number of CPUs greater than 0, like 0.5 or 2, got ${JSON.stringify(value)}`);
+  }
+  const millis = Math.round(value * 1000);
+  if (Math.abs(value * 1000 - millis) > 1e-6) {
+    throw new UnitError(`${what} must be a multiple of 0.001 CPU, got ${value}`);
+  }
+  return millis;
+}
+
+/** The Docker provider's `cpus` string ("0.5"), exact from millicores. */
+export function cpusToDocker(millis: number): string {
+  const whole = Math.floor(millis / 1000);
+  const fraction = String(millis % 1000).padStart(3, "0").replace(/0+$/, "");
+  return fraction ? `${whole}.${fraction}` : String(whole);
+}
+
+/** Docker's HostConfig.NanoCpus for the same limit (what `docker inspect` shows). */
+export function cpusToNanoCpus(millis: number): number {
+  return millis * 1_000_000;
+}
+
+/** A Kubernetes CPU quantity: whole cores as "2", the rest in millicores ("500m"). */
+export function cpusToQuantity(millis: number): string {
+  return millis % 1000 === 0 ? String(millis / 1000) : `${millis}m`;
+}

@@ -1,0 +1,237 @@
+/**
+ * The Docker back end: the app model as networks, volumes, images and containers on one Docker
+ * engine (local or remote), through an explicit provider.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  Container,
+  ContainerArgs,
+  Image,
+  ImageArgs,
+  Network,
+  NetworkArgs,
+  validateContainerArgs,
+  validateImageArgs,
+  validateNetworkArgs,
+  validateVolumeArgs,
+  Volume,
+  VolumeArgs,
+} from "../components/docker";
+import { StackConfig } from "./config";
+import { AppModel, ServiceModel, sortedKeys } from "./model";
+import { AppOutputs } from "./outputs";
+
+/** Services in an order where each comes after everything it depends on (ties sorted by name). */
+export function startOrder(app: AppModel): string[] {
+  const order: string[] = [];
+  const placed = new Set<string>();
+  const place = (name: string): void => {
+    if (placed.has(name)) return;
+    placed.add(name);
+    sortedKeys(app.services[name].dependsOn).forEach(place);
+    order.push(name);
+  };
+  sortedKeys(app.services).forEach(place);
+  return order;
+}
+
+/** Physical names are prefixed with the app and stack, so several stacks can share one engine. */
+export function dockerNames(app: AppModel, config: StackConfig) {
+  const prefix = `${app.name}-${config.stack}`;
+  return {
+    network: (network: string) => `${prefix}-${network}`,
+    volume: (volume: string) => `${prefix}-${volume}`,
+    container: (service: string, replica: number) => `${prefix}-${service}-${replica}`,
+    image: (service: string) => `${app.name}-${service}:${config.imageTag}`,
+  };
+}
+
+interface DockerPlan {
+  networks: Array<[string, NetworkArgs]>;
+  volumes: Array<[string, VolumeArgs]>;
+  images: Array<[string, ImageArgs]>;
+  /** service → [logical name, args without image] per replica */
+  containers: Array<[string, Array<[string, ContainerArgs]>]>;
+}
+
+const PENDING_IMAGE = "pending";
+
+/**
+ * Everything the Docker back end will create, worked out and validated before any resource is
+ * registered, so bad input stops the program with nothing half-created.
+ */
+export function planDocker(app: AppModel, config: StackConfig): DockerPlan {
+  const names = dockerNames(app, config);
+  const labels = { "dockyard.app": app.name, "dockyard.stack": config.stack };
+  const networks = sortedKeys(app.networks).map((name): [string, NetworkArgs] => {
+    const network = app.networks[name];
+    return [
+      name,
+      {
+        name: names.network(name),
+        subnet: network.subnet,
+        gateway: network.gateway,
+        ipRange: network.ipRange,
+        internal: network.internal,
+        allowPublicSubnet: config.allowPublicSubnets,
+        labels,
+      },
+    ];
+  });
+  const volumes = sortedKeys(app.volumes).map((name): [string, VolumeArgs] => [
+    name,
+    { name: names.volume(name), retain: app.volumes[name].retain ?? false, labels },
+  ]);
+  const images: Array<[string, ImageArgs]> = [];
+  for (const name of sortedKeys(app.services)) {
+    const source = app.services[name].image;
+    if (source.kind === "build") {
+      images.push([
+        name,
+        {
+          context: source.context,
+          dockerfile: source.dockerfile,
+          imageName: names.image(name),
+          args: source.args,
+          target: source.target,
+          registry: config.registry,
+          builderVersion: config.imageBuilder,
+        },
+      ]);
+    }
+  }
+  const containers = startOrder(app).map((name): [string, Array<[string, ContainerArgs]>] => {
+    const service = app.services[name];
+    const replicas = service.replicas ?? 1;
+    const perReplica: Array<[string, ContainerArgs]> = [];
+    for (let replica = 1; replica <= replicas; replica++) {
+      perReplica.push([`${name}-${replica}`, containerArgs(app, config, name, service, replica, labels)]);
+    }
+    return [name, perReplica];
+  });
+
+  networks.forEach(([name, args]) => validateNetworkArgs(name, args));
+  volumes.forEach(([name, args]) => validateVolumeArgs(name, args));
+  images.forEach(([name, args]) => validateImageArgs(name, args));
+  containers.forEach(([, replicas]) => replicas.forEach(([name, args]) => validateContainerArgs(name, args)));
+  return { networks, volumes, images, containers };
+}
+
+function containerArgs(
+  app: AppModel,
+  config: StackConfig,
+  name: string,
+  service: ServiceModel,
+  replica: number,
+  labels: Record<string, string>,
+): ContainerArgs {
+  const names = dockerNames(app, config);
+  const secretEnv: Record<string, pulumi.Input<string>> = {};
+  for (const variable of sortedKeys(service.secretEnv)) {
+    // The model's only secret today is the database password; new secrets get a config key each.
+    secretEnv[variable] = config.postgresPassword;
+  }
+  return {
+    name: names.container(name, replica),
+    image: PENDING_IMAGE,
+    command: service.command,
+    entrypoint: service.entrypoint,
+    env: service.env,
+    secretEnv,
+    ports: (service.ports ?? []).map((port) => ({
+      containerPort: port.containerPort,
+      hostPort: port.hostPort === undefined ? undefined : port.hostPort + replica - 1,
+      hostIp: config.bindAddress,
+      protocol: port.protocol,
+    })),
+    mounts: (service.volumes ?? []).map((mount) => ({
+      volumeName: mount.volume === undefined ? undefined : names.volume(mount.volume),
+      hostPath: mount.hostPath,
+      containerPath: mount.mountPath,
+      readOnly: mount.readOnly,
+    })),
+    networks: service.networks.map((network) => ({ name: names.network(network), aliases: [name] })),
+    user: service.user,
+    health: service.health && {
+      command: service.health.command,
+      intervalSeconds: service.health.intervalSeconds,
+      timeoutSeconds: service.health.timeoutSeconds,
+      retries: service.health.retries,
+      startPeriodSeconds: service.health.startPeriodSeconds,
+    },
+    cpus: service.resources.cpus,
+    memory: service.resources.memory,
+    labels: { ...labels, "dockyard.service": name, "dockyard.replica": String(replica) },
+  };
+}
+
+/** Where a published port is reached from this machine. */
+function publishedHost(config: StackConfig): string {
+  if (config.bindAddress !== "0.0.0.0") return config.bindAddress;
+  const remote = /^(?:tcp|ssh):\/\/(?:[^@/]+@)?([^:/]+)/.exec(config.dockerHost);
+  return remote ? remote[1] : "127.0.0.1";
+}
+
+export function deployDocker(app: AppModel, config: StackConfig): AppOutputs {
+  const plan = planDocker(app, config);
+  const provider = new docker.Provider("docker", { host: config.dockerHost });
+  const opts = { provider };
+
+  const networks = new Map(plan.networks.map(([name, args]) => [name, new Network(name, args, opts)]));
+  const volumes = new Map(plan.volumes.map(([name, args]) => [name, new Volume(name, args, opts)]));
+  const images = new Map(plan.images.map(([name, args]) => [name, new Image(name, args, opts)]));
+  const pulled = new Map<string, pulumi.Output<string>>();
+  for (const name of sortedKeys(app.services)) {
+    const source = app.services[name].image;
+    if (source.kind === "pull") {
+      // keepLocally: destroying the stack must not delete an image other stacks (or a mirror) rely on.
+      pulled.set(name, new docker.RemoteImage(`${name}-image`, { name: source.ref, keepLocally: true }, opts).imageId);
+    }
+  }
+
+  const containers = new Map<string, Container[]>();
+  for (const [service, replicas] of plan.containers) {
+    const model = app.services[service];
+    const image = images.get(service)?.ref ?? pulled.get(service);
+    const dependsOn: pulumi.Resource[] = [
+      ...model.networks.map((network) => networks.get(network) as Network),
+      ...(model.volumes ?? []).flatMap((mount) => (mount.volume ? [volumes.get(mount.volume) as Volume] : [])),
+      ...sortedKeys(model.dependsOn).flatMap((dependency) => containers.get(dependency) ?? []),
+    ];
+    containers.set(
+      service,
+      replicas.map(([name, args]) => {
+        const resolved: ContainerArgs = {
+          ...args,
+          image: image as pulumi.Output<string>,
+          networks: (args.networks ?? []).map((network, index) => ({
+            ...network,
+            name: (networks.get(model.networks[index]) as Network).networkName,
+          })),
+          mounts: (args.mounts ?? []).map((mount, index) => {
+            const volume = model.volumes?.[index].volume;
+            return volume === undefined ? mount : { ...mount, volumeName: (volumes.get(volume) as Volume).volumeName };
+          }),
+        };
+        return new Container(name, resolved, { ...opts, dependsOn });
+      }),
+    );
+  }
+
+  const host = publishedHost(config);
+  const urls: Record<string, string> = {};
+  for (const name of sortedKeys(app.services)) {
+    const published = (app.services[name].ports ?? []).find((port) => port.hostPort !== undefined);
+    const replicas = app.services[name].replicas ?? 1;
+    if (published?.hostPort !== undefined && replicas > 0) {
+      urls[name] = `http://${host}:${published.hostPort}`;
+    }
+  }
+  return {
+    urls,
+    networks: Object.fromEntries([...networks].map(([name, network]) => [name, network.subnet])),
+    volumes: Object.fromEntries([...volumes].map(([name, volume]) => [name, volume.volumeName])),
+    images: Object.fromEntries([...images].map(([name, image]) => [name, image.ref])),
+  };
+}

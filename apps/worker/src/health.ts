@@ -1,0 +1,31 @@
+import { createServer, type Server } from 'node:http';
+
+export interface HealthReport {
+  ok: boolean;
+}
+
+/** Serves `GET /healthz`: 200 with the report as JSON when it is ok, 503 otherwise. */
+export function healthServer(report: () => HealthReport): Server {
+  return createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/healthz' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+      return;
+    }
+    const body = report();
+    res
+      .writeHead(body.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      .end(req.method === 'HEAD' ? undefined : `${JSON.stringify(body)}\n`);
+  });
+}
+
+export function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}

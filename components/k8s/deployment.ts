@@ -1,0 +1,520 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { cpusToQuantity, memoryToQuantity, parseCpus, parseMemory, UnitError } from "../units";
+import { ValidationError } from "../docker/errors";
+import {
+  AppIdentity,
+  DNS_LABEL,
+  DNS_SUBDOMAIN,
+  networkLabel,
+  selectorLabels,
+  serviceLabels,
+  sortedEntries,
+  validateIdentity,
+  validateNetworkName,
+} from "./labels";
+
+export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
+export const SERVICE_TYPES: readonly ServiceType[] = ["ClusterIP", "NodePort", "LoadBalancer"];
+
+export interface DeploymentPortArgs {
+  /** Port name (up to 15 lowercase letters, digits and -), shown on the Service ("http"). */
+  name: string;
+  containerPort: number;
+  /** @default "tcp" */
+  protocol?: "tcp" | "udp";
+  /**
+   * Reachable from outside the app: the Service gets `serviceType` instead of ClusterIP (and the
+   * app's NetworkPolicies should let anyone in on this port).
+   * @default false
+   */
+  published?: boolean;
+  /** Port the Service listens on; it forwards to `containerPort`. @default containerPort */
+  servicePort?: number;
+}
+
+export interface DeploymentVolumeArgs {
+  /** The PersistentVolumeClaim's `metadata.name`, also the pod volume's name ("db-data"). */
+  claimName: string;
+  /** Where the volume is mounted in the container. */
+  mountPath: string;
+  /** @default false */
+  readOnly?: boolean;
+  /** Storage to request, in the memory grammar of the model ("1Gi", "256Mi", "2g"), converted exactly. @default "1Gi" */
+  size?: string;
+  /** StorageClass of the claim. @default - the cluster's default StorageClass */
+  storageClass?: string;
+  /**
+   * Keep the claim (and so its volume and data) when the stack is destroyed or the volume dropped from
+   * the program: Pulumi's `retainOnDelete`. The namespace holding it must be retained too.
+   * @default false
+   */
+  retain?: boolean;
+}
+
+export interface DeploymentHealthArgs {
+  /** Command run in the container; exit 0 means healthy. Used as an exec probe when `http` is not set. */
+  command: string[];
+  /** An HTTP endpoint to probe instead of running `command` (httpGet). @default - exec `command` */
+  http?: { path: string; port: number };
+  /** Seconds between probes (periodSeconds). @default 10 */
+  intervalSeconds?: number;
+  /** Seconds before a probe counts as failed (timeoutSeconds). @default 5 */
+  timeoutSeconds?: number;
+  /** Consecutive failures before the pod is unready or restarted (failureThreshold). @default 3 */
+  retries?: number;
+  /** Seconds after start during which failures do not count (a startupProbe). @default 10 */
+  startPeriodSeconds?: number;
+}
+
+export interface SecretKeyRef {
+  /** The Kubernetes Secret's name. */
+  secretName: pulumi.Input<string>;
+  /** The key inside the Secret. */
+  key: string;
+}
+
+export interface DeploymentArgs {
+  /** App name (`app.kubernetes.io/part-of`) and stage (`app.kubernetes.io/instance`). */
+  identity: AppIdentity;
+  /** Namespace of every object. Pass the Namespace resource's name so it is created first. */
+  namespace: pulumi.Input<string>;
+  /** Image reference nodes pull; a digest reference (`repo@sha256:...`) rolls the pods when a build changes. */
+  image: pulumi.Input<string>;
+  /** Replaces the image's CMD (Kubernetes `args`). @default - the image's CMD */
+  command?: string[];
+  /** Replaces the image's ENTRYPOINT (Kubernetes `command`). @default - the image's ENTRYPOINT */
+  entrypoint?: string[];
+  /**
+   * Plain environment, held in a ConfigMap named after its content (`<name>-env-<hash>`), so a change
+   * creates a new ConfigMap and rolls the pods. @default {}
+   */
+  env?: Record<string, string>;
+  /** Environment read from Secrets (`secretKeyRef`): variable → Secret and key. @default {} */
+  secretEnv?: Record<string, SecretKeyRef>;
+  /** Container ports. A service with ports gets a Service named like it; one without gets none. @default [] */
+  ports?: DeploymentPortArgs[];
+  /** App networks the pods are on: each becomes a pod label `dockyard.dev/network-<name>: "true"`. @default [] */
+  networks?: string[];
+  /** Persistent volumes: one PersistentVolumeClaim (ReadWriteOnce) each. @default [] */
+  volumes?: DeploymentVolumeArgs[];
+  /** Readiness, liveness and startup probes. @default - no probes */
+  health?: DeploymentHealthArgs;
+  /** CPU limit in CPUs, as `docker run --cpus` (0.5 → "500m"). */
+  cpus: number;
+  /** Memory limit as `docker run --memory` ("128m" → "128Mi"). */
+  memory: string;
+  /**
+   * CPU request as a percent of the CPU limit (whole millicores, at least 1m). The memory request always
+   * equals the memory limit: memory cannot be throttled, so a pod using more than it requested is the
+   * first to be evicted or OOM-killed under node pressure.
+   * @default 50
+   */
+  cpuRequestPercent?: number;
+  /** Pod count (`spec.replicas`); 0 is kept as 0 (scaled down, objects kept). @default 1 */
+  replicas?: number;
+  /**
+   * A HorizontalPodAutoscaler owns the pod count: `spec.replicas` is left out so `pulumi up` never
+   * resets what the autoscaler chose (`replicas` is then ignored).
+   * @default false
+   */
+  autoscaled?: boolean;
+  /** One writer at a time (a database): the `Recreate` strategy, so old and new pods never overlap. @default false */
+  singleWriter?: boolean;
+  /** Pods above the desired count during a rolling update (a count or "25%"). @default 1 */
+  maxSurge?: number | string;
+  /** Pods that may be unavailable during a rolling update (a count or "25%"). @default 0 */
+  maxUnavailable?: number | string;
+  /** Service type when a port is published; unpublished services are always ClusterIP. @default "ClusterIP" */
+  serviceType?: ServiceType;
+  /** Numeric user to run as, "uid" or "uid:gid" (runAsUser/runAsGroup). @default - the image's user */
+  user?: string;
+  /** Secrets with registry credentials (`imagePullSecrets`). @default [] */
+  imagePullSecrets?: pulumi.Input<string>[];
+  /**
+   * Resources that must be ready before the Deployment is created or changed (Pulumi `dependsOn`),
+   * such as the Deployments of the services this one depends on: the provider waits for a Deployment
+   * to be available, so `pulumi up` brings dependencies up first.
+   * @default []
+   */
+  dependsOn?: pulumi.Resource[];
+}
+
+const PORT_NAME = /^(?=.*[a-z])[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?$/;
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+const USER = /^(\d+)(?::(\d+))?$/;
+const PERCENT = /^\d{1,3}%$/;
+
+/** Checks everything known at construction, before any resource is registered; throws ValidationError. */
+export function validateDeploymentArgs(name: string, args: DeploymentArgs): void {
+  const where = `Deployment "${name}"`;
+  const fail = (message: string): never => {
+    throw new ValidationError(`${where}: ${message}`);
+  };
+  if (!DNS_LABEL.test(name)) {
+    fail(`name must be a DNS label (lowercase letters, digits and -, starting with a letter, at most 63), got ${JSON.stringify(name)}`);
+  }
+  validateIdentity(where, args.identity);
+  if (typeof args.image === "string" && !/^[^\s]+$/.test(args.image)) {
+    fail(`image must be an image reference like redis:7.4, got ${JSON.stringify(args.image)}`);
+  }
+  validateScaling(args, fail);
+  validateResources(args, fail);
+  validatePorts(args, fail);
+  validateHealth(args.health, fail);
+  validateVolumes(args.volumes ?? [], fail);
+  validateEnv(args, fail);
+  for (const network of args.networks ?? []) {
+    validateNetworkName(where, network);
+  }
+  if (args.user !== undefined && !USER.test(args.user)) {
+    fail(`user must be a numeric uid or uid:gid on Kubernetes (runAsUser/runAsGroup take numbers), got ${JSON.stringify(args.user)}`);
+  }
+}
+
+type Fail = (message: string) => never;
+
+function validateScaling(args: DeploymentArgs, fail: Fail): void {
+  const replicas = args.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 0) {
+    fail(`replicas must be a whole number of 0 or more, got ${replicas}`);
+  }
+  if (args.singleWriter && replicas > 1) {
+    fail(`replicas must be 0 or 1 for a single-writer service, got ${replicas}`);
+  }
+  if (args.singleWriter && args.autoscaled) {
+    fail("a single-writer service cannot be autoscaled (it never runs two pods)");
+  }
+  for (const field of ["maxSurge", "maxUnavailable"] as const) {
+    const value = args[field];
+    const valid = value === undefined || (typeof value === "number" ? Number.isInteger(value) && value >= 0 : PERCENT.test(value));
+    if (!valid) {
+      fail(`${field} must be a whole number of pods or a percentage like "25%", got ${JSON.stringify(value)}`);
+    }
+  }
+  const surge = args.maxSurge ?? 1;
+  const unavailable = args.maxUnavailable ?? 0;
+  if (!args.singleWriter && isZero(surge) && isZero(unavailable)) {
+    fail("maxSurge and maxUnavailable cannot both be 0: a rolling update could never make progress");
+  }
+  if (args.serviceType !== undefined && !SERVICE_TYPES.includes(args.serviceType)) {
+    fail(`serviceType must be one of ${SERVICE_TYPES.join(", ")}, got ${JSON.stringify(args.serviceType)}`);
+  }
+}
+
+const isZero = (value: number | string): boolean => value === 0 || value === "0%";
+
+function validateResources(args: DeploymentArgs, fail: Fail): void {
+  try {
+    parseCpus(args.cpus, "cpus");
+    parseMemory(args.memory, "memory");
+  } catch (error) {
+    if (error instanceof UnitError) fail(error.message);
+    throw error;
+  }
+  const percent = args.cpuRequestPercent ?? 50;
+  if (!Number.isInteger(percent) || percent < 1 || percent > 100) {
+    fail(`cpuRequestPercent must be a whole percent 1-100 of the cpu limit, got ${percent}`);
+  }
+}
+
+function validatePorts(args: DeploymentArgs, fail: Fail): void {
+  const names = new Set<string>();
+  const ports = new Set<string>();
+  for (const port of args.ports ?? []) {
+    if (!PORT_NAME.test(port.name)) {
+      fail(`port name must be 1-15 lowercase letters, digits and - with at least one letter, got ${JSON.stringify(port.name)}`);
+    }
+    if (names.has(port.name)) {
+      fail(`port name "${port.name}" is used twice`);
+    }
+    names.add(port.name);
+    for (const field of ["containerPort", "servicePort"] as const) {
+      const value = port[field];
+      if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > 65535)) {
+        fail(`port "${port.name}": ${field} must be 1-65535, got ${value}`);
+      }
+    }
+    const key = `${port.containerPort}/${port.protocol ?? "tcp"}`;
+    if (ports.has(key)) {
+      fail(`container port ${key} is declared twice`);
+    }
+    ports.add(key);
+  }
+}
+
+function validateHealth(health: DeploymentHealthArgs | undefined, fail: Fail): void {
+  if (health === undefined) return;
+  if (health.http === undefined && health.command.length === 0) {
+    fail("health needs a command or an http endpoint");
+  }
+  if (health.http !== undefined) {
+    const { path, port } = health.http;
+    if (!path.startsWith("/")) {
+      fail(`health.http.path must start with /, got ${JSON.stringify(path)}`);
+    }
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      fail(`health.http.port must be 1-65535, got ${port}`);
+    }
+  }
+  for (const field of ["intervalSeconds", "timeoutSeconds", "retries"] as const) {
+    const value = health[field];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      fail(`health.${field} must be a whole number of 1 or more, got ${value}`);
+    }
+  }
+  const start = health.startPeriodSeconds;
+  if (start !== undefined && (!Number.isInteger(start) || start < 0)) {
+    fail(`health.startPeriodSeconds must be a whole number of 0 or more, got ${start}`);
+  }
+}
+
+function validateVolumes(volumes: DeploymentVolumeArgs[], fail: Fail): void {
+  const paths = new Set<string>();
+  const claims = new Set<string>();
+  for (const volume of volumes) {
+    if (!DNS_SUBDOMAIN.test(volume.claimName) || volume.claimName.length > 63) {
+      fail(`volume claimName must be lowercase letters, digits, - and . (at most 63), got ${JSON.stringify(volume.claimName)}`);
+    }
+    if (claims.has(volume.claimName)) {
+      fail(`volume "${volume.claimName}" is mounted twice`);
+    }
+    claims.add(volume.claimName);
+    if (!volume.mountPath.startsWith("/")) {
+      fail(`volume "${volume.claimName}": mountPath must be absolute, got ${JSON.stringify(volume.mountPath)}`);
+    }
+    if (paths.has(volume.mountPath)) {
+      fail(`two volumes are mounted at ${volume.mountPath}`);
+    }
+    paths.add(volume.mountPath);
+    try {
+      parseMemory(volume.size ?? "1Gi", `volume "${volume.claimName}": size`);
+    } catch (error) {
+      if (error instanceof UnitError) fail(error.message);
+      throw error;
+    }
+  }
+}
+
+function validateEnv(args: DeploymentArgs, fail: Fail): void {
+  for (const [variable] of [...sortedEntries(args.env), ...sortedEntries(args.secretEnv)]) {
+    if (!ENV_NAME.test(variable)) {
+      fail(`env name must be letters, digits, _ - . not starting with a digit, got ${JSON.stringify(variable)}`);
+    }
+  }
+  for (const [variable, ref] of sortedEntries(args.secretEnv)) {
+    if (variable in (args.env ?? {})) {
+      fail(`env ${variable} is given both plain and secret`);
+    }
+    if (!SECRET_KEY.test(ref.key)) {
+      fail(`secretEnv ${variable}: key must be letters, digits, - _ ., got ${JSON.stringify(ref.key)}`);
+    }
+  }
+}
+
+/** Requests and limits as exact Kubernetes quantities (see `cpuRequestPercent` for the rule). */
+export function containerResources(
+  cpus: number,
+  memory: string,
+  cpuRequestPercent = 50,
+): { limits: { cpu: string; memory: string }; requests: { cpu: string; memory: string } } {
+  const cpuMillis = parseCpus(cpus);
+  const memoryQuantity = memoryToQuantity(parseMemory(memory));
+  const requestMillis = Math.max(1, Math.round((cpuMillis * cpuRequestPercent) / 100));
+  return {
+    limits: { cpu: cpusToQuantity(cpuMillis), memory: memoryQuantity },
+    requests: { cpu: cpusToQuantity(requestMillis), memory: memoryQuantity },
+  };
+}
+
+type Probe = k8s.types.input.core.v1.Probe;
+
+/**
+ * The model's health check as probes, with Docker's meaning kept: a probe every `interval`, failing
+ * after `timeout`, `retries` failures in a row mark the pod unready (readiness) or restart it
+ * (liveness). The start period becomes a startupProbe that allows ceil(startPeriod / interval) extra
+ * failures before liveness takes over, so a slow first start is not restarted.
+ */
+export function healthProbes(health: DeploymentHealthArgs): { readinessProbe: Probe; livenessProbe: Probe; startupProbe: Probe } {
+  const interval = health.intervalSeconds ?? 10;
+  const timeout = health.timeoutSeconds ?? 5;
+  const retries = health.retries ?? 3;
+  const startPeriod = health.startPeriodSeconds ?? 10;
+  const handler: Probe = health.http
+    ? { httpGet: { path: health.http.path, port: health.http.port } }
+    : { exec: { command: health.command } };
+  const probe = (failureThreshold: number): Probe => ({
+    ...handler,
+    periodSeconds: interval,
+    timeoutSeconds: timeout,
+    successThreshold: 1,
+    failureThreshold,
+  });
+  return {
+    readinessProbe: probe(retries),
+    livenessProbe: probe(retries),
+    startupProbe: probe(Math.ceil(startPeriod / interval) + retries),
+  };
+}
+
+/** `Recreate` for a single writer (never two pods on the same data), otherwise a rolling update. */
+export function deploymentStrategy(args: Pick<DeploymentArgs, "singleWriter" | "maxSurge" | "maxUnavailable">): k8s.types.input.apps.v1.DeploymentStrategy {
+  if (args.singleWriter) {
+    return { type: "Recreate" };
+  }
+  return { type: "RollingUpdate", rollingUpdate: { maxSurge: args.maxSurge ?? 1, maxUnavailable: args.maxUnavailable ?? 0 } };
+}
+
+/** Name of the ConfigMap holding `env`: changes with the content, so an env change rolls the pods. */
+export function envConfigMapName(name: string, env: Record<string, string>): string {
+  const hash = createHash("sha256").update(JSON.stringify(sortedEntries(env))).digest("hex").slice(0, 10);
+  return `${name}-env-${hash}`;
+}
+
+/**
+ * One service on Kubernetes: a Deployment with probes, requests and limits and a deliberate update
+ * strategy; its Service (when it has ports, named like the service so `redis` and `db` resolve); a
+ * ConfigMap for its environment; and a PersistentVolumeClaim per volume.
+ */
+export class Deployment extends pulumi.ComponentResource {
+  /** The Deployment's name (the service's name). */
+  public readonly deploymentName: pulumi.Output<string>;
+  /** The Service's name; undefined for a service without ports. */
+  public readonly serviceName: pulumi.Output<string> | undefined;
+  /** The Service, for URLs (node ports, load balancer addresses). */
+  public readonly service: k8s.core.v1.Service | undefined;
+  /** Volume claim name → PersistentVolumeClaim. */
+  public readonly claims: Record<string, k8s.core.v1.PersistentVolumeClaim>;
+  /** The CPU request of the container ("250m"): what an autoscaler's utilisation is a percent of. */
+  public readonly cpuRequest: string;
+
+  constructor(name: string, args: DeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    validateDeploymentArgs(name, args);
+    super("dockyard:k8s:Deployment", name, {}, opts);
+
+    const labels = serviceLabels(args.identity, name);
+    const selector = selectorLabels(args.identity, name);
+    const metadata = { name, namespace: args.namespace, labels };
+    const resources = containerResources(args.cpus, args.memory, args.cpuRequestPercent ?? 50);
+    const ports = args.ports ?? [];
+    const env = args.env ?? {};
+
+    const configMap =
+      Object.keys(env).length === 0
+        ? undefined
+        : new k8s.core.v1.ConfigMap(
+            `${name}-env`,
+            {
+              metadata: { ...metadata, name: envConfigMapName(name, env) },
+              immutable: true,
+              data: Object.fromEntries(sortedEntries(env)),
+            },
+            { parent: this },
+          );
+
+    const claims: Record<string, k8s.core.v1.PersistentVolumeClaim> = {};
+    for (const volume of args.volumes ?? []) {
+      claims[volume.claimName] = new k8s.core.v1.PersistentVolumeClaim(
+        `${name}-${volume.claimName}`,
+        {
+          metadata: { ...metadata, name: volume.claimName },
+          spec: {
+            accessModes: ["ReadWriteOnce"],
+            storageClassName: volume.storageClass || undefined,
+            resources: { requests: { storage: memoryToQuantity(parseMemory(volume.size ?? "1Gi")) } },
+          },
+        },
+        { parent: this, retainOnDelete: volume.retain ?? false },
+      );
+    }
+
+    const container: k8s.types.input.core.v1.Container = {
+      name,
+      image: args.image,
+      imagePullPolicy: "IfNotPresent",
+      command: args.entrypoint,
+      args: args.command,
+      ports: ports.map((port) => ({ name: port.name, containerPort: port.containerPort, protocol: protocol(port) })),
+      envFrom: configMap ? [{ configMapRef: { name: configMap.metadata.name } }] : undefined,
+      env: sortedEntries(args.secretEnv).map(([variable, ref]) => ({
+        name: variable,
+        valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
+      })),
+      resources,
+      ...(args.health ? healthProbes(args.health) : {}),
+      volumeMounts: (args.volumes ?? []).map((volume) => ({
+        name: volume.claimName,
+        mountPath: volume.mountPath,
+        readOnly: volume.readOnly ?? false,
+      })),
+    };
+
+    const podLabels = { ...labels, ...Object.fromEntries([...(args.networks ?? [])].sort().map((n) => [networkLabel(n), "true"])) };
+    const deployment = new k8s.apps.v1.Deployment(
+      name,
+      {
+        metadata,
+        spec: {
+          replicas: args.autoscaled ? undefined : (args.replicas ?? 1),
+          selector: { matchLabels: selector },
+          strategy: deploymentStrategy(args),
+          template: {
+            metadata: { labels: podLabels },
+            spec: {
+              containers: [container],
+              volumes: Object.entries(claims).map(([claimName, claim]) => ({
+                name: claimName,
+                persistentVolumeClaim: { claimName: claim.metadata.name },
+              })),
+              imagePullSecrets: (args.imagePullSecrets ?? []).map((secret) => ({ name: secret })),
+              securityContext: securityContext(args.user),
+              // The app reads REDIS_PORT, DB_PORT...: Kubernetes' service links would inject
+              // REDIS_PORT=tcp://10.0.0.1:6379 for a Service named redis. Names resolve through DNS.
+              enableServiceLinks: false,
+              // The app never talks to the Kubernetes API.
+              automountServiceAccountToken: false,
+            },
+          },
+        },
+      },
+      { parent: this, dependsOn: args.dependsOn ?? [] },
+    );
+
+    this.service =
+      ports.length === 0
+        ? undefined
+        : new k8s.core.v1.Service(
+            name,
+            {
+              metadata,
+              spec: {
+                type: ports.some((port) => port.published) ? (args.serviceType ?? "ClusterIP") : "ClusterIP",
+                selector,
+                ports: ports.map((port) => ({
+                  name: port.name,
+                  port: port.servicePort ?? port.containerPort,
+                  targetPort: port.containerPort,
+                  protocol: protocol(port),
+                })),
+              },
+            },
+            { parent: this },
+          );
+
+    this.deploymentName = deployment.metadata.name;
+    this.serviceName = this.service?.metadata.name;
+    this.claims = claims;
+    this.cpuRequest = resources.requests.cpu;
+    this.registerOutputs({ deploymentName: this.deploymentName, serviceName: this.serviceName });
+  }
+}
+
+const protocol = (port: DeploymentPortArgs): "TCP" | "UDP" => (port.protocol === "udp" ? "UDP" : "TCP");
+
+function securityContext(user: string | undefined): k8s.types.input.core.v1.PodSecurityContext | undefined {
+  const match = user === undefined ? null : USER.exec(user);
+  if (!match) return undefined;
+  return { runAsUser: Number(match[1]), runAsGroup: match[2] === undefined ? undefined : Number(match[2]) };
+}

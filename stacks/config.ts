@@ -27,8 +27,8 @@ interface KeySpec {
   target?: "docker" | "kubernetes";
 }
 
-const port = (what: string) =>
-  z.number({ error: `must be a port number 1-65535` }).int(`must be a whole port number 1-65535`).min(1, `${what} must be 1-65535`).max(65535, `${what} must be 1-65535`);
+const PORT = "must be a port number 1-65535";
+const port = z.number({ error: PORT }).int(PORT).min(1, PORT).max(65535, PORT);
 const count = z.number({ error: "must be a whole number of 0 or more" }).int("must be a whole number of 0 or more").min(0, "must be a whole number of 0 or more");
 const imageRef = z
   .string()
@@ -86,21 +86,25 @@ export const CONFIG_KEYS = {
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
-const serviceName = z.enum(["vote", "result", "worker", "redis", "db"], {
-  error: "service must be one of vote, result, worker, redis, db",
-});
+const ALL_SERVICES = ["vote", "result", "worker", "redis", "db"];
+/** db and redis hold data and run as a single copy; they have no replicas or autoscaling key. */
+const SCALABLE_SERVICES = ["vote", "result", "worker"];
 
 /** Parses "service:key=value,key=value" entries of the array keys. */
-function entries(key: string, values: string[], allowed: string[]): Array<{ service: string; fields: Record<string, string> }> {
+function entries(
+  key: string,
+  values: string[],
+  services: string[],
+  allowed: string[],
+): Array<{ service: string; fields: Record<string, string> }> {
   return values.map((entry, index) => {
     const where = `${key}[${index}]`;
     const match = /^([a-z0-9-]+):(.+)$/.exec(typeof entry === "string" ? entry.trim() : "");
     if (!match) {
       throw new ConfigError(`dockyard:${where}: must look like "vote:${allowed[0]}=...", got ${JSON.stringify(entry)}`);
     }
-    const service = serviceName.safeParse(match[1]);
-    if (!service.success) {
-      throw new ConfigError(`dockyard:${where}: service must be one of vote, result, worker, redis, db, got ${JSON.stringify(match[1])}`);
+    if (!services.includes(match[1])) {
+      throw new ConfigError(`dockyard:${where}: service must be one of ${services.join(", ")}, got ${JSON.stringify(match[1])}`);
     }
     const fields: Record<string, string> = {};
     for (const part of match[2].split(",")) {
@@ -110,7 +114,7 @@ function entries(key: string, values: string[], allowed: string[]): Array<{ serv
       }
       fields[name] = value;
     }
-    return { service: service.data, fields };
+    return { service: match[1], fields };
   });
 }
 
@@ -150,8 +154,8 @@ const schema = z.object({
   target: z.enum(["docker", "kubernetes"], { error: "must be docker or kubernetes" }),
   dockerHost,
   bindAddress: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0"),
-  votePort: port("votePort"),
-  resultPort: port("resultPort"),
+  votePort: port,
+  resultPort: port,
   voteReplicas: count,
   resultReplicas: count,
   workerReplicas: count,
@@ -238,7 +242,7 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
   }
 
   const limits: Record<string, Partial<Resources>> = {};
-  for (const { service, fields } of entries("limits", c.limits, ["cpus", "memory"])) {
+  for (const { service, fields } of entries("limits", c.limits, ALL_SERVICES, ["cpus", "memory"])) {
     const where = `dockyard:limits (${service})`;
     const override: Partial<Resources> = { ...limits[service] };
     if (fields.cpus !== undefined) {
@@ -254,7 +258,7 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
   }
 
   const autoscaling: Record<string, Autoscaling> = {};
-  for (const { service, fields } of entries("autoscaling", c.autoscaling, ["min", "max", "cpu"])) {
+  for (const { service, fields } of entries("autoscaling", c.autoscaling, SCALABLE_SERVICES, ["min", "max", "cpu"])) {
     const where = `dockyard:autoscaling (${service})`;
     if (fields.min === undefined || fields.max === undefined || fields.cpu === undefined) {
       throw new ConfigError(`${where}: needs min, max and cpu, like "vote:min=3,max=10,cpu=70"`);

@@ -198,7 +198,8 @@ export class Container extends pulumi.ComponentResource {
           .map((label) => ({ label, value: labels[label] })),
         mustRun: true,
       },
-      { parent: this },
+      // Explicit, so the engine's plan shows the order even for the provider resource itself.
+      { parent: this, dependsOn: opts?.dependsOn },
     );
 
     this.containerName = container.name;

@@ -9,6 +9,17 @@ export interface Recorded {
   name: string;
   inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- provider inputs are untyped
   custom: boolean;
+  /** Resource options as the program sent them to the engine. */
+  options: RecordedOptions;
+}
+
+export interface RecordedOptions {
+  /** The parent's URN ("" for none). */
+  parent: string;
+  retainOnDelete: boolean;
+  protect: boolean;
+  /** URNs of explicit and implicit dependencies. */
+  dependencies: string[];
 }
 
 export const recorded: Recorded[] = [];
@@ -29,6 +40,7 @@ function computed(type: string, name: string, inputs: Record<string, unknown>): 
 
 export async function setupMocks(config: Record<string, string | object>, stack = "dev", preview = false): Promise<void> {
   recorded.length = 0;
+  pendingOptions.clear();
   const all: Record<string, string> = {};
   for (const [key, value] of Object.entries(config)) {
     all[key.includes(":") ? key : `dockyard:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
@@ -37,7 +49,8 @@ export async function setupMocks(config: Record<string, string | object>, stack 
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true });
+        const options = pendingOptions.get(`${args.type}::${args.name}`) as RecordedOptions;
+        recorded.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true, options });
         return { id: `${args.name}-id`, state: { ...args.inputs, ...computed(args.type, args.name, args.inputs) } };
       },
       call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
@@ -48,7 +61,24 @@ export async function setupMocks(config: Record<string, string | object>, stack 
     stack,
     preview,
   );
+  // The mock API hands newResource neither the parent nor the resource options, so read them from
+  // the registration request on its way into the mock monitor.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the monitor and its protobuf request are untyped here
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  monitor.registerResource = (request: any, callback: unknown) => {
+    pendingOptions.set(`${request.getType()}::${request.getName()}`, {
+      parent: request.getParent(),
+      retainOnDelete: request.getRetainondelete() ?? false,
+      protect: request.getProtect() ?? false,
+      dependencies: request.getDependenciesList(),
+    });
+    return register(request, callback);
+  };
 }
+
+const pendingOptions = new Map<string, RecordedOptions>();
 
 export function byType(type: string): Recorded[] {
   return recorded.filter((r) => r.type === type).sort((a, b) => a.name.localeCompare(b.name));
@@ -63,19 +93,34 @@ export function find(type: string, name: string): Recorded {
   return found;
 }
 
-/**
- * The parent's type of a registered resource, read from its URN's type chain
- * ("parentType$type"). The mock API does not pass the parent to newResource, so this reads the
- * URNs the mock monitor assigned.
- */
+/** The parent's type of a recorded resource, from the parent URN's type chain ("parentType$type"). */
 export function parentTypeOf(type: string, name: string): string | undefined {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the mock monitor's registry is not in the public types
-  const monitor = pulumi.runtime.getMonitor() as any;
-  const urns: string[] = [...(monitor.getRegisteredResources() as Map<string, unknown>).keys()];
-  const urn = urns.find((u) => u.endsWith(`::${name}`) && u.split("::")[2].split("$").pop() === type);
-  if (urn === undefined) throw new Error(`no registered URN for ${type} ${name}`);
-  const chain = urn.split("::")[2].split("$");
-  return chain.length > 1 ? chain[chain.length - 2] : undefined;
+  const parent = find(type, name).options.parent;
+  return parent ? parent.split("::")[2].split("$").pop() : undefined;
+}
+
+/** The signature key and value Pulumi marks a secret value with on the wire. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretEnvelope(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
+}
+
+/** The value inside a recorded secret input; throws when the input was sent in plain text. */
+export function secretValue(input: unknown): unknown {
+  if (!isSecretEnvelope(input)) throw new Error(`expected a secret, got plain ${JSON.stringify(input)}`);
+  return input.value;
+}
+
+/** Recorded inputs with every secret replaced by "[secret]": what would be readable in the state. */
+export function withoutSecrets(input: unknown): unknown {
+  if (isSecretEnvelope(input)) return "[secret]";
+  if (Array.isArray(input)) return input.map(withoutSecrets);
+  if (typeof input === "object" && input !== null) {
+    return Object.fromEntries(Object.entries(input).map(([key, value]) => [key, withoutSecrets(value)]));
+  }
+  return input;
 }
 
 /** Resolves an Output (or plain value) for assertions; secrets are unwrapped. */

@@ -1,0 +1,81 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { CONFIG_KEYS, loadConfig } from "../../stacks/config";
+import { setupMocks, valueOf } from "./mocks";
+
+const root = path.join(__dirname, "..", "..");
+const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
+
+describe("Pulumi.yaml declares exactly the keys the program reads", () => {
+  test("same keys, in the same order", () => {
+    expect(Object.keys(project.config)).toEqual(Object.keys(CONFIG_KEYS));
+  });
+
+  test.each(Object.entries(CONFIG_KEYS))("%s: same type, default and description", (key, spec) => {
+    const declared = project.config[key];
+    expect(declared.type).toBe(spec.type);
+    expect(declared.description).toBe(spec.description);
+    if ("secret" in spec && spec.secret) {
+      // A secret key has no default: the CLI then refuses a stack that has not set it, encrypted.
+      expect(declared.secret).toBe(true);
+      expect(declared).not.toHaveProperty("default");
+    } else {
+      expect(declared.default).toEqual(spec.default);
+    }
+    if (spec.type === "array") expect(declared.items).toEqual({ type: "string" });
+  });
+});
+
+describe("loading config", () => {
+  beforeAll(() => setupMocks({}));
+
+  test("defaults apply to every key that is not set", async () => {
+    const config = loadConfig((key) => (key === "postgresPassword" ? "long-enough" : undefined), "dev");
+    expect({ ...config, postgresPassword: undefined }).toEqual({
+      stack: "dev",
+      target: "docker",
+      dockerHost: "unix:///var/run/docker.sock",
+      bindAddress: "127.0.0.1",
+      votePort: 5000,
+      resultPort: 5001,
+      replicas: { vote: 1, result: 1, worker: 1 },
+      limits: {},
+      autoscaling: {},
+      optionA: "Cats",
+      optionB: "Dogs",
+      pythonImage: "python:3.12-slim",
+      nodeImage: "node:22-slim",
+      redisImage: "redis:7.4",
+      postgresImage: "postgres:15",
+      imageTag: "v1",
+      registry: undefined,
+      imageBuilder: "BuilderV1",
+      frontendSubnet: "10.123.1.0/24",
+      backendSubnet: "10.123.2.0/24",
+      allowPublicSubnets: false,
+      retainData: false,
+      postgresPassword: undefined,
+      kubeconfig: "",
+      kubeContext: "",
+      namespace: "dev",
+      serviceType: "ClusterIP",
+      storageClass: "",
+      dbStorageSize: "1Gi",
+    });
+    expect(await valueOf(config.postgresPassword)).toBe("long-enough");
+  });
+
+  test("structured entries merge per service and field", () => {
+    const raw: Record<string, string> = {
+      postgresPassword: "long-enough",
+      limits: JSON.stringify(["vote:cpus=1", "vote:memory=256m", "db:memory=1g"]),
+      autoscaling: JSON.stringify(["vote:min=3,max=10,cpu=70"]),
+      namespace: "prod",
+    };
+    const config = loadConfig((key) => raw[key], "prod");
+    expect(config.limits).toEqual({ vote: { cpus: 1, memory: "256m" }, db: { memory: "1g" } });
+    expect(config.autoscaling).toEqual({ vote: { minReplicas: 3, maxReplicas: 10, targetCpuPercent: 70 } });
+    expect(config.namespace).toBe("prod");
+  });
+});

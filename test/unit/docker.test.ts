@@ -1,0 +1,233 @@
+/** The dev stage on Docker, through the whole program under mocks: exact inputs of what is created. */
+import { BASE_CONFIG, byType, find, isSecret, parentTypeOf, recorded, secretValue, valueOf, withoutSecrets } from "./mocks";
+import { ProgramExports, runProgram } from "./program";
+
+const CONTAINER = "docker:index/container:Container";
+const NETWORK = "docker:index/network:Network";
+const VOLUME = "docker:index/volume:Volume";
+const IMAGE = "docker:index/image:Image";
+
+describe("dev stack on Docker", () => {
+  let program: ProgramExports;
+  beforeAll(async () => {
+    program = await runProgram({ ...BASE_CONFIG, votePort: "5000", resultPort: "5001", imageTag: "dev" });
+  });
+
+  test("one container per service, named after app, stack, service and replica", () => {
+    expect(byType(CONTAINER).map((c) => c.inputs.name)).toEqual([
+      "voting-dev-db-1",
+      "voting-dev-redis-1",
+      "voting-dev-result-1",
+      "voting-dev-vote-1",
+      "voting-dev-worker-1",
+    ]);
+  });
+
+  test("limits are converted exactly: memory in MiB, cpus as Docker's string", () => {
+    const limits = Object.fromEntries(byType(CONTAINER).map((c) => [c.name, [c.inputs.memory, c.inputs.cpus]]));
+    expect(limits).toEqual({
+      "db-1": [512, "1"],
+      "redis-1": [128, "0.5"],
+      "result-1": [128, "0.5"],
+      "vote-1": [128, "0.5"],
+      "worker-1": [128, "0.5"],
+    });
+  });
+
+  test("networks are bridges with the configured subnets", () => {
+    expect(byType(NETWORK).map((n) => [n.inputs.name, n.inputs.driver, n.inputs.internal, n.inputs.ipamConfigs])).toEqual([
+      ["voting-dev-backend", "bridge", false, [{ subnet: "10.123.2.0/24" }]],
+      ["voting-dev-frontend", "bridge", false, [{ subnet: "10.123.1.0/24" }]],
+    ]);
+  });
+
+  test("db and redis only on backend, worker on backend, vote and result on both; the service name is the alias", () => {
+    const membership = Object.fromEntries(
+      byType(CONTAINER).map((c) => [c.name, c.inputs.networksAdvanced.map((n: { name: string; aliases: string[] }) => [n.name, n.aliases])]),
+    );
+    expect(membership).toEqual({
+      "db-1": [["voting-dev-backend", ["db"]]],
+      "redis-1": [["voting-dev-backend", ["redis"]]],
+      "worker-1": [["voting-dev-backend", ["worker"]]],
+      "vote-1": [
+        ["voting-dev-frontend", ["vote"]],
+        ["voting-dev-backend", ["vote"]],
+      ],
+      "result-1": [
+        ["voting-dev-frontend", ["result"]],
+        ["voting-dev-backend", ["result"]],
+      ],
+    });
+  });
+
+  test("the db keeps its data in the named volume; redis its append-only file", () => {
+    expect(find(CONTAINER, "db-1").inputs.volumes).toEqual([
+      { volumeName: "voting-dev-db-data", containerPath: "/var/lib/postgresql/data", readOnly: false },
+    ]);
+    expect(find(CONTAINER, "redis-1").inputs.volumes).toEqual([{ volumeName: "voting-dev-redis-data", containerPath: "/data", readOnly: false }]);
+    expect(find(CONTAINER, "redis-1").inputs.command).toEqual(["redis-server", "--appendonly", "yes"]);
+    expect(byType(VOLUME).map((v) => [v.inputs.name, v.inputs.driver])).toEqual([
+      ["voting-dev-db-data", "local"],
+      ["voting-dev-redis-data", "local"],
+    ]);
+  });
+
+  test("only vote and result publish ports, on 127.0.0.1", () => {
+    const ports = Object.fromEntries(byType(CONTAINER).map((c) => [c.name, c.inputs.ports]));
+    expect(ports).toEqual({
+      "db-1": [{ internal: 5432, protocol: "tcp" }],
+      "redis-1": [{ internal: 6379, protocol: "tcp" }],
+      "result-1": [{ internal: 8081, external: 5001, ip: "127.0.0.1", protocol: "tcp" }],
+      "vote-1": [{ internal: 8080, external: 5000, ip: "127.0.0.1", protocol: "tcp" }],
+      "worker-1": [],
+    });
+  });
+
+  test("health checks as Docker runs them, and every container with one is waited for", () => {
+    expect(find(CONTAINER, "db-1").inputs.healthcheck).toEqual({
+      tests: ["CMD", "pg_isready", "-U", "postgres", "-d", "postgres"],
+      interval: "5s",
+      timeout: "5s",
+      retries: 5,
+      startPeriod: "10s",
+    });
+    expect(find(CONTAINER, "vote-1").inputs.healthcheck.tests).toEqual(["CMD", "healthcheck"]);
+    expect(byType(CONTAINER).map((c) => [c.name, c.inputs.wait, c.inputs.waitTimeout])).toEqual([
+      ["db-1", true, 100],
+      ["redis-1", true, 75],
+      ["result-1", true, 100],
+      ["vote-1", true, 100],
+      ["worker-1", true, 100],
+    ]);
+  });
+
+  test("the postgres password is a secret: not in any recorded input in plain text, and the env Output is secret", async () => {
+    expect(JSON.stringify(recorded.map((r) => withoutSecrets(r.inputs)))).not.toContain(BASE_CONFIG.postgresPassword);
+    for (const [name, variable] of [["db-1", "POSTGRES_PASSWORD"], ["result-1", "DB_PASSWORD"], ["worker-1", "DB_PASSWORD"]]) {
+      expect(secretValue(find(CONTAINER, name).inputs.envs)).toContain(`${variable}=${BASE_CONFIG.postgresPassword}`);
+    }
+    expect(find(CONTAINER, "vote-1").inputs.envs).toEqual([
+      "OPTION_A=Cats",
+      "OPTION_B=Dogs",
+      "PORT=8080",
+      "REDIS_HOST=redis",
+      "REDIS_PORT=6379",
+    ]);
+  });
+
+  test("built images are tagged with the app and imageTag, not pushed, base images as build args", () => {
+    expect(byType(IMAGE).map((i) => [i.name, i.inputs.imageName, i.inputs.skipPush, i.inputs.build])).toEqual([
+      ["result", "voting-result:dev", true, { context: "apps/result", dockerfile: "apps/result/Dockerfile", args: { NODE_IMAGE: "node:22-slim" }, builderVersion: "BuilderV1" }],
+      ["vote", "voting-vote:dev", true, { context: "apps/vote", dockerfile: "apps/vote/Dockerfile", args: { PYTHON_IMAGE: "python:3.12-slim" }, builderVersion: "BuilderV1" }],
+      ["worker", "voting-worker:dev", true, { context: "apps/worker", dockerfile: "apps/worker/Dockerfile", args: { NODE_IMAGE: "node:22-slim" }, builderVersion: "BuilderV1" }],
+    ]);
+  });
+
+  test("containers run the built image's digest, so a rebuild replaces them", () => {
+    expect(find(CONTAINER, "vote-1").inputs.image).toBe("sha256:vote-digest");
+    expect(find(CONTAINER, "redis-1").inputs.image).toBe("sha256:redis-image-id");
+  });
+
+  test("every provider resource sits under its component", () => {
+    expect(parentTypeOf(CONTAINER, "vote-1")).toBe("dockyard:docker:Container");
+    expect(parentTypeOf(NETWORK, "backend")).toBe("dockyard:docker:Network");
+    expect(parentTypeOf(VOLUME, "db-data")).toBe("dockyard:docker:Volume");
+    expect(parentTypeOf(IMAGE, "vote")).toBe("dockyard:docker:Image");
+    expect(byType("dockyard:docker:Container").map((c) => c.name)).toEqual(["db-1", "redis-1", "result-1", "vote-1", "worker-1"]);
+  });
+
+  test("the explicit provider talks to the configured engine", () => {
+    expect(find("pulumi:providers:docker", "docker").inputs.host).toBe("unix:///var/run/docker.sock");
+  });
+
+  test("outputs: URLs, subnets, volume names, image refs; the password is not among them", async () => {
+    expect(await valueOf(program.urls)).toEqual({ result: "http://127.0.0.1:5001", vote: "http://127.0.0.1:5000" });
+    expect(await valueOf(program.networks)).toEqual({ backend: "10.123.2.0/24", frontend: "10.123.1.0/24" });
+    expect(await valueOf(program.volumes)).toEqual({ "db-data": "voting-dev-db-data", "redis-data": "voting-dev-redis-data" });
+    expect(await valueOf(program.images)).toEqual({ result: "sha256:result-digest", vote: "sha256:vote-digest", worker: "sha256:worker-digest" });
+    expect(await isSecret(program.images.vote)).toBe(false);
+  });
+});
+
+describe("replicas on Docker", () => {
+  test("voteReplicas 3 makes three vote containers on consecutive host ports, all aliased vote", async () => {
+    await runProgram({ ...BASE_CONFIG, voteReplicas: "3", votePort: "5000", resultPort: "5010" });
+    const votes = byType(CONTAINER).filter((c) => c.name.startsWith("vote-"));
+    expect(votes.map((c) => [c.inputs.name, c.inputs.ports[0].external, c.inputs.networksAdvanced[0].aliases])).toEqual([
+      ["voting-dev-vote-1", 5000, ["vote"]],
+      ["voting-dev-vote-2", 5001, ["vote"]],
+      ["voting-dev-vote-3", 5002, ["vote"]],
+    ]);
+    expect(byType(CONTAINER)).toHaveLength(7);
+  });
+
+  test("replicas 0 stops a service without removing the others", async () => {
+    await runProgram({ ...BASE_CONFIG, workerReplicas: "0" });
+    expect(byType(CONTAINER).map((c) => c.name)).toEqual(["db-1", "redis-1", "result-1", "vote-1"]);
+  });
+});
+
+describe("config that changes what Docker gets", () => {
+  test("a remote engine, a public bind address and limit overrides", async () => {
+    const program = await runProgram({
+      ...BASE_CONFIG,
+      dockerHost: "ssh://deploy@10.0.0.5",
+      bindAddress: "0.0.0.0",
+      limits: ["vote:cpus=1.5,memory=1g", "db:memory=2g"],
+      frontendSubnet: "172.18.0.0/16",
+    });
+    expect(find("pulumi:providers:docker", "docker").inputs.host).toBe("ssh://deploy@10.0.0.5");
+    expect([find(CONTAINER, "vote-1").inputs.cpus, find(CONTAINER, "vote-1").inputs.memory]).toEqual(["1.5", 1024]);
+    expect([find(CONTAINER, "db-1").inputs.cpus, find(CONTAINER, "db-1").inputs.memory]).toEqual(["1", 2048]);
+    expect(find(CONTAINER, "vote-1").inputs.ports[0].ip).toBe("0.0.0.0");
+    expect(await valueOf(program.urls)).toEqual({ result: "http://10.0.0.5:5001", vote: "http://10.0.0.5:5000" });
+    expect(find(NETWORK, "frontend").inputs.ipamConfigs).toEqual([{ subnet: "172.18.0.0/16" }]);
+  });
+
+  test("base images, a registry and the image tag come from config", async () => {
+    await runProgram({
+      ...BASE_CONFIG,
+      pythonImage: "mirror.internal:5000/python:3.12-slim",
+      registry: "localhost:5000",
+      imageTag: "1.2.0",
+    });
+    const image = find(IMAGE, "vote");
+    expect([image.inputs.imageName, image.inputs.skipPush, image.inputs.build.args]).toEqual([
+      "localhost:5000/voting-vote:1.2.0",
+      false,
+      { PYTHON_IMAGE: "mirror.internal:5000/python:3.12-slim" },
+    ]);
+    expect(secretValue(image.inputs.registry)).toEqual({ server: "localhost:5000", username: "", password: "" });
+  });
+});
+
+describe("data volumes and retainData", () => {
+  test("by default the volumes are deleted with the stack", async () => {
+    await runProgram({ ...BASE_CONFIG });
+    expect(byType(VOLUME).map((v) => [v.name, v.options.retainOnDelete])).toEqual([
+      ["db-data", false],
+      ["redis-data", false],
+    ]);
+  });
+
+  test("retainData keeps them (and their data) when the stack is destroyed", async () => {
+    await runProgram({ ...BASE_CONFIG, retainData: "true" });
+    expect(byType(VOLUME).map((v) => [v.name, v.options.retainOnDelete])).toEqual([
+      ["db-data", true],
+      ["redis-data", true],
+    ]);
+  });
+
+  test("containers wait for what they depend on: worker after redis and db, result after db, vote after redis", async () => {
+    await runProgram({ ...BASE_CONFIG });
+    const deps = (name: string) =>
+      find(CONTAINER, name)
+        .options.dependencies.filter((urn) => urn.includes("docker:index/container:Container::"))
+        .map((urn) => urn.split("::").pop())
+        .sort();
+    expect(deps("worker-1")).toEqual(["db-1", "redis-1"]);
+    expect(deps("result-1")).toEqual(["db-1"]);
+    expect(deps("vote-1")).toEqual(["redis-1"]);
+    expect(deps("db-1")).toEqual([]);
+  });
+});

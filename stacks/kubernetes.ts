@@ -317,7 +317,10 @@ export function deployKubernetes(app: AppModel, config: StackConfig): AppOutputs
   const deployments = new Map<string, Deployment>();
   const refs: Refs = {
     namespace: ns,
-    image: (service) => images.get(service)?.ref ?? (plan.deployments.find(([name]) => name === service)?.[1].image as string),
+    image: (service) => {
+      const source = app.services[service].image;
+      return source.kind === "pull" ? source.ref : (images.get(service) as Image).ref;
+    },
     secretName: (secret) => (secrets.get(names.secret(secret)) as Secret).secretName,
     imagePullSecrets: pullSecret ? [pullSecret.secretName] : [],
     // The provider waits for a Deployment to be available, so what a service depends on is up first.

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use, only those missing. Needs root (or sudo).
+#   redis-server, postgresql: the services' tests run against the real servers
+#   chromium: the browser check of the result page (headless; no browser download)
+#   docker.io, debootstrap: the end-to-end tests' Docker engine and locally built base images
+set -euo pipefail
+packages=(redis-server postgresql chromium docker.io debootstrap)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "[packages] all present: ${packages[*]}"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "[packages] installing: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "[packages] installed"

@@ -40,7 +40,7 @@ export class VoteQueue {
         port: config.port,
         connectTimeout: 3000,
         keepAlive: true,
-        reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 3000),
+        reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2000),
       },
       // Fail commands at once while disconnected: the worker's loop retries with backoff and
       // keeps reporting its health instead of waiting on an offline queue.

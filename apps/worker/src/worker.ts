@@ -66,6 +66,7 @@ export class Worker {
   private lastDbPing = 0;
   private processed = 0;
   private failures = 0;
+  private lastFailure = '';
 
   constructor(
     private readonly queue: Queue,
@@ -75,7 +76,7 @@ export class Worker {
     this.waitSeconds = options.waitSeconds ?? 1;
     this.stallMs = options.stallMs ?? 15000;
     this.idlePingMs = options.idlePingMs ?? 2000;
-    this.maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 2000;
   }
 
   health(now: number = Date.now()): Health {
@@ -92,14 +93,15 @@ export class Worker {
         await this.turn();
         if (this.failures > 0) log.info('worker: recovered');
         this.failures = 0;
+        this.lastFailure = '';
       } catch (err) {
         if (err instanceof RedisFailure) this.redisOk = false;
         if (err instanceof DbFailure) this.dbOk = false;
         this.failures += 1;
         const delay = this.backoff();
-        if (this.failures === 1 || this.failures % 20 === 0) {
-          log.warn(`worker: ${err instanceof DbFailure ? 'postgres' : 'redis'} unavailable (${describe(err)}), retrying`);
-        }
+        const failure = `${err instanceof DbFailure ? 'postgres' : 'redis'} unavailable (${describe(err)})`;
+        if (failure !== this.lastFailure || this.failures % 20 === 0) log.warn(`worker: ${failure}, retrying`);
+        this.lastFailure = failure;
         await this.sleep(delay);
       }
     }
@@ -114,9 +116,9 @@ export class Worker {
   private async turn(): Promise<void> {
     const entries = await this.redis(() => this.queue.pending(this.options.batchSize));
     if (entries.length === 0) {
+      await this.pingDbWhenIdle();
       const moved = await this.redis(() => this.queue.waitForVote(this.waitSeconds));
       if (moved) await this.redis(() => this.queue.moveUpTo(this.options.batchSize - 1));
-      else await this.pingDbWhenIdle();
       return;
     }
     const votes: Vote[] = [];

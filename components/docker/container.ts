@@ -198,8 +198,10 @@ export class Container extends pulumi.ComponentResource {
           .map((label) => ({ label, value: labels[label] })),
         mustRun: true,
       },
-      // Explicit, so the engine's plan shows the order even for the provider resource itself.
-      { parent: this, dependsOn: opts?.dependsOn },
+      // The name is fixed, so a replacement must remove the old container first (which also keeps
+      // two copies of a single-writer service off its volume). dependsOn is passed on explicitly
+      // so the engine orders the provider resource itself, not only the component.
+      { parent: this, dependsOn: opts?.dependsOn, deleteBeforeReplace: true },
     );
 
     this.containerName = container.name;

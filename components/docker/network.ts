@@ -84,7 +84,8 @@ export class Network extends pulumi.ComponentResource {
           .sort()
           .map((label) => ({ label, value: labels[label] })),
       },
-      { parent: this },
+      // Docker names are unique: a replacement must delete the old one first.
+      { parent: this, deleteBeforeReplace: true },
     );
 
     this.networkName = network.name;

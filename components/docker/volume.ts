@@ -49,7 +49,8 @@ export class Volume extends pulumi.ComponentResource {
           .sort()
           .map((label) => ({ label, value: labels[label] })),
       },
-      { parent: this, retainOnDelete: args.retain ?? false },
+      // Docker names are unique: a replacement must delete the old one first.
+      { parent: this, deleteBeforeReplace: true, retainOnDelete: args.retain ?? false },
     );
 
     this.volumeName = volume.name;

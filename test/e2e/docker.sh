@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# End to end on a real Pulumi engine and a real Docker engine (`npm run test:e2e`):
+# builds the engine (cached), starts Docker if needed, builds stand-in base images, then deploys the
+# voting app with Pulumi.e2e.yaml on a local file backend and checks what users rely on. Talks only
+# to 127.0.0.1 and to containers it created. Ends with "N passed, N failed".
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+eval "$(bash scripts/node.sh)"
+bash scripts/engine/build.sh
+# shellcheck source=/dev/null
+source scripts/engine/env.sh
+bash scripts/docker/ensure-dockerd.sh
+bash scripts/docker/base-images.sh
+
+STACK=e2e
+PREFIX="voting-$STACK"
+VOTE=http://127.0.0.1:18080
+RESULT=http://127.0.0.1:18090
+state="$root/.state/e2e"
+log="$state/log"
+rm -rf "$state" && mkdir -p "$state/backend" "$log"
+cp Pulumi.e2e.yaml "$state/Pulumi.$STACK.yaml"
+export PULUMI_BACKEND_URL="file://$state/backend"
+export PULUMI_CONFIG_PASSPHRASE="e2e-only-passphrase"
+
+passed=0
+failed=0
+t0=$SECONDS
+ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '        %s\n' "$2"; }
+# check "what" expected actual
+check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected [$2], got [$3]"; fi; }
+section() { printf '\n== %s (%ds)\n' "$1" $((SECONDS - t0)); }
+
+p() { pulumi --non-interactive --stack "$STACK" "$@"; }
+pc() { pulumi --non-interactive config --stack "$STACK" --config-file "$state/Pulumi.$STACK.yaml" "$@"; }
+# pulumi up/preview/destroy with the e2e config file; output kept in $log/NAME.txt
+run() {
+  local name="$1"; shift
+  if p "$@" --config-file "$state/Pulumi.$STACK.yaml" >"$log/$name.txt" 2>&1; then return 0; fi
+  return 1
+}
+
+cleanup() {
+  set +e
+  if [ "${E2E_KEEP:-}" != "1" ]; then
+    p destroy --yes --config-file "$state/Pulumi.$STACK.yaml" >"$log/cleanup.txt" 2>&1
+    docker ps -aq --filter "label=dockyard.stack=$STACK" | xargs -r docker rm -f >/dev/null
+    docker network ls -q --filter "label=dockyard.stack=$STACK" | xargs -r docker network rm >/dev/null
+    docker volume ls -q --filter "label=dockyard.stack=$STACK" | xargs -r docker volume rm >/dev/null
+  fi
+}
+trap cleanup EXIT
+
+# Posts one vote with its own voter id; prints the HTTP status.
+vote() { curl -s -o /dev/null -w '%{http_code}' -b "voter_id=$1" --data-urlencode "vote=$2" "$VOTE/"; }
+# Count of votes for option a or b in result's JSON.
+counted() {
+  curl -s "$RESULT/api/results" | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const r = JSON.parse(s); const o = (r.options ?? r)[process.argv[1]];
+      console.log(typeof o === "number" ? o : (o?.votes ?? o?.count ?? "?"));
+    });' "$1"
+}
+# Waits until result counts a and b as given (the worker drains asynchronously).
+wait_counts() {
+  local a b
+  for _ in $(seq 1 60); do
+    a=$(counted a 2>/dev/null || echo ?); b=$(counted b 2>/dev/null || echo ?)
+    [ "$a $b" = "$1 $2" ] && break
+    sleep 1
+  done
+  echo "$a $b"
+}
+health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$1" 2>/dev/null || echo missing; }
+all_health() { for s in db redis result vote worker; do printf '%s=%s ' "$s" "$(health "$PREFIX-$s-1")"; done; }
+cid() { docker inspect -f '{{.Id}}' "$1" 2>/dev/null || echo missing; }
+# Steps of a `preview --json` that change something: "op type name" lines.
+changes() { node -e '
+  const steps = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).steps ?? [];
+  for (const s of steps) if (s.op !== "same") console.log(s.op, s.urn.split("::")[2].split("$").pop(), s.urn.split("::").pop());' "$1"; }
+
+section "stack $STACK on a local file backend"
+p stack init "$STACK" >/dev/null
+pc set --secret postgresPassword "e2e-db-password-1"
+ok "stack created; postgresPassword set as a secret"
+
+section "preview, then up"
+if run preview preview; then ok "pulumi preview"; else fail "pulumi preview" "$(tail -20 "$log/preview.txt")"; fi
+if run up1 up --yes; then ok "pulumi up"; else fail "pulumi up" "$(tail -30 "$log/up1.txt")"; exit 1; fi
+check "all five services healthy" "db=healthy redis=healthy result=healthy vote=healthy worker=healthy " "$(all_health)"
+
+section "votes go through"
+for i in 1 2 3; do vote "e2e-a-$i" a >/dev/null; done
+for i in 1 2; do vote "e2e-b-$i" b >/dev/null; done
+check "vote answers 200" "200" "$(vote e2e-b-3 b)"
+vote e2e-a-3 b >/dev/null # a voter changes their mind: the latest vote wins
+check "result counts 2 a, 4 b" "2 4" "$(wait_counts 2 4)"
+check "the password is not in the stack outputs" "0" "$(p stack output --json --show-secrets | grep -c e2e-db-password-1 || true)"
+check "the password is encrypted in the state" "0" "$(grep -rc 'e2e-db-password-1' "$state/backend" | awk -F: '{s+=$2} END {print s+0}')"
+
+section "what Docker really applied"
+check "vote limits: 128 MiB, 0.5 CPU" "134217728 500000000" "$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}' "$PREFIX-vote-1")"
+check "db limits: 512 MiB, 1 CPU" "536870912 1000000000" "$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}' "$PREFIX-db-1")"
+check "cgroup memory limit inside vote" "134217728" "$(docker exec "$PREFIX-vote-1" cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || docker exec "$PREFIX-vote-1" cat /sys/fs/cgroup/memory.max)"
+check "frontend subnet" "10.231.1.0/24" "$(docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' "$PREFIX-frontend")"
+check "backend subnet" "10.231.2.0/24" "$(docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' "$PREFIX-backend")"
+networks_of() { docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$1"; }
+check "db only on backend" "$PREFIX-backend " "$(networks_of "$PREFIX-db-1")"
+check "redis only on backend" "$PREFIX-backend " "$(networks_of "$PREFIX-redis-1")"
+check "worker only on backend" "$PREFIX-backend " "$(networks_of "$PREFIX-worker-1")"
+check "vote on both" "$PREFIX-backend $PREFIX-frontend " "$(networks_of "$PREFIX-vote-1")"
+check "published on 127.0.0.1 only" "127.0.0.1:18080" "$(docker port "$PREFIX-vote-1" 8080/tcp | head -1)"
+redis_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$PREFIX-backend\").IPAddress}}" "$PREFIX-redis-1")
+db_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$PREFIX-backend\").IPAddress}}" "$PREFIX-db-1")
+probe() {
+  docker run --rm --network "$1" --label "dockyard.stack=$STACK" dockyard-local/debian:bookworm bash -c "
+    getent hosts redis >/dev/null && echo redis-resolves || echo redis-unknown
+    timeout 3 bash -c '</dev/tcp/$redis_ip/6379' 2>/dev/null && echo redis-reached || echo redis-blocked
+    timeout 3 bash -c '</dev/tcp/$db_ip/5432' 2>/dev/null && echo db-reached || echo db-blocked" | tr '\n' ' '
+}
+check "from the frontend network alone, redis and db are out of reach" "redis-unknown redis-blocked db-blocked " "$(probe "$PREFIX-frontend")"
+check "from the backend network they answer" "redis-resolves redis-reached db-reached " "$(probe "$PREFIX-backend")"
+
+section "a second up changes nothing"
+images_before=$(docker images -q --no-trunc "voting-*:e2e" | sort | tr '\n' ' ')
+if run up2 up --yes --expect-no-changes; then ok "pulumi up --expect-no-changes"; else fail "second up had changes" "$(grep -E '^\s+[~+-]' "$log/up2.txt" | head -20)"; fi
+check "no image rebuilt" "$images_before" "$(docker images -q --no-trunc "voting-*:e2e" | sort | tr '\n' ' ')"
+
+section "vote replicas 1 -> 3"
+pc set voteReplicas 3
+run preview-scale preview --json || true
+check "the plan creates exactly two vote containers and touches nothing else" \
+  "create dockyard:docker:Container vote-2|create dockyard:docker:Container vote-3|create docker:index/container:Container vote-2|create docker:index/container:Container vote-3|" \
+  "$(changes "$log/preview-scale.txt" | sort | tr '\n' '|')"
+if run up-scale up --yes; then ok "pulumi up (scale)"; else fail "pulumi up (scale)" "$(tail -20 "$log/up-scale.txt")"; fi
+check "three healthy vote replicas" "healthy healthy healthy" "$(health "$PREFIX-vote-1") $(health "$PREFIX-vote-2") $(health "$PREFIX-vote-3")"
+check "replica 3 answers on 18082" "200" "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18082/)"
+
+section "replacing the db container keeps the votes (named volume)"
+docker tag dockyard-local/postgres:15 dockyard-local/postgres:15-e2e-next
+db_before=$(cid "$PREFIX-db-1")
+pc set postgresImage dockyard-local/postgres:15-e2e-next
+if run up-db up --yes; then ok "pulumi up (new db image)"; else fail "pulumi up (new db image)" "$(tail -20 "$log/up-db.txt")"; fi
+if [ "$(cid "$PREFIX-db-1")" != "$db_before" ]; then ok "db container replaced"; else fail "db container replaced" "same id $db_before"; fi
+check "votes still counted after the db replacement" "2 4" "$(wait_counts 2 4)"
+vote e2e-a-4 a >/dev/null
+check "new votes still flow" "3 4" "$(wait_counts 3 4)"
+
+section "a container removed by hand comes back with up --refresh"
+docker rm -f "$PREFIX-worker-1" >/dev/null
+if run up-refresh up --yes --refresh; then ok "pulumi up --refresh"; else fail "pulumi up --refresh" "$(tail -20 "$log/up-refresh.txt")"; fi
+check "worker is back and healthy" "healthy" "$(health "$PREFIX-worker-1")"
+vote e2e-b-4 b >/dev/null
+check "votes intact and flowing" "3 5" "$(wait_counts 3 5)"
+
+section "bad config fails before anything changes"
+ids_before=$(docker ps -q --no-trunc --filter "label=dockyard.stack=$STACK" | sort | tr '\n' ' ')
+pc set backendSubnet 10.231.0.0/16
+if run up-bad up --yes; then fail "up with overlapping subnets must fail"; else ok "up with overlapping subnets fails"; fi
+if grep -q 'network "frontend": subnet 10.231.1.0/24 overlaps network "backend" (10.231.0.0/16)' "$log/up-bad.txt"; then
+  ok "the error names the networks and subnets"
+else
+  fail "the error names the networks and subnets" "$(grep -i error "$log/up-bad.txt" | head -5)"
+fi
+check "no container changed" "$ids_before" "$(docker ps -q --no-trunc --filter "label=dockyard.stack=$STACK" | sort | tr '\n' ' ')"
+pc set backendSubnet 10.231.2.0/24
+
+section "destroy with retainData: the volumes and their data stay"
+pc set retainData true
+run up-retain up --yes || fail "pulumi up (retainData)" "$(tail -20 "$log/up-retain.txt")"
+if run destroy1 destroy --yes; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -20 "$log/destroy1.txt")"; fi
+check "no container left" "" "$(docker ps -aq --filter "label=dockyard.stack=$STACK")"
+check "no network left" "" "$(docker network ls -q --filter "label=dockyard.stack=$STACK")"
+check "data volumes kept" "$PREFIX-db-data $PREFIX-redis-data " "$(docker volume ls -q --filter "label=dockyard.stack=$STACK" | sort | tr '\n' ' ')"
+
+section "up again adopts the kept data; destroy without retainData removes it"
+pc set retainData false
+pc set voteReplicas 1
+if run up-again up --yes; then ok "pulumi up on the kept volumes"; else fail "pulumi up on the kept volumes" "$(tail -20 "$log/up-again.txt")"; fi
+check "the votes from before the destroy are back" "3 5" "$(wait_counts 3 5)"
+if run destroy2 destroy --yes; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -20 "$log/destroy2.txt")"; fi
+check "nothing left: containers, networks, volumes" "" "$(docker ps -aq --filter "label=dockyard.stack=$STACK"; docker network ls -q --filter "label=dockyard.stack=$STACK"; docker volume ls -q --filter "label=dockyard.stack=$STACK")"
+docker rmi dockyard-local/postgres:15-e2e-next >/dev/null 2>&1 || true
+
+printf '\ne2e finished in %ds; logs in .state/e2e/log\n' $((SECONDS - t0))
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

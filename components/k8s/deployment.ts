@@ -436,19 +436,19 @@ export class Deployment extends pulumi.ComponentResource {
       imagePullPolicy: "IfNotPresent",
       command: args.entrypoint,
       args: args.command,
-      ports: ports.map((port) => ({ name: port.name, containerPort: port.containerPort, protocol: protocol(port) })),
+      ports: nonEmpty(ports.map((port) => ({ name: port.name, containerPort: port.containerPort, protocol: protocol(port) }))),
       envFrom: configMap ? [{ configMapRef: { name: configMap.metadata.name } }] : undefined,
-      env: sortedEntries(args.secretEnv).map(([variable, ref]) => ({
-        name: variable,
-        valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
-      })),
+      env: nonEmpty(
+        sortedEntries(args.secretEnv).map(([variable, ref]) => ({
+          name: variable,
+          valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
+        })),
+      ),
       resources,
       ...(args.health ? healthProbes(args.health) : {}),
-      volumeMounts: (args.volumes ?? []).map((volume) => ({
-        name: volume.claimName,
-        mountPath: volume.mountPath,
-        readOnly: volume.readOnly ?? false,
-      })),
+      volumeMounts: nonEmpty(
+        (args.volumes ?? []).map((volume) => ({ name: volume.claimName, mountPath: volume.mountPath, readOnly: volume.readOnly ?? false })),
+      ),
     };
 
     const podLabels = { ...labels, ...Object.fromEntries([...(args.networks ?? [])].sort().map((n) => [networkLabel(n), "true"])) };
@@ -464,11 +464,10 @@ export class Deployment extends pulumi.ComponentResource {
             metadata: { labels: podLabels },
             spec: {
               containers: [container],
-              volumes: Object.entries(claims).map(([claimName, claim]) => ({
-                name: claimName,
-                persistentVolumeClaim: { claimName: claim.metadata.name },
-              })),
-              imagePullSecrets: (args.imagePullSecrets ?? []).map((secret) => ({ name: secret })),
+              volumes: nonEmpty(
+                Object.entries(claims).map(([claimName, claim]) => ({ name: claimName, persistentVolumeClaim: { claimName: claim.metadata.name } })),
+              ),
+              imagePullSecrets: nonEmpty((args.imagePullSecrets ?? []).map((secret) => ({ name: secret }))),
               securityContext: securityContext(args.user),
               // The app reads REDIS_PORT, DB_PORT...: Kubernetes' service links would inject
               // REDIS_PORT=tcp://10.0.0.1:6379 for a Service named redis. Names resolve through DNS.
@@ -510,6 +509,9 @@ export class Deployment extends pulumi.ComponentResource {
     this.registerOutputs({ deploymentName: this.deploymentName, serviceName: this.serviceName });
   }
 }
+
+/** Leaves empty lists out of the manifest, as one would by hand. */
+const nonEmpty = <T>(items: T[]): T[] | undefined => (items.length > 0 ? items : undefined);
 
 const protocol = (port: DeploymentPortArgs): "TCP" | "UDP" => (port.protocol === "udp" ? "UDP" : "TCP");
 

@@ -1,0 +1,477 @@
+/** The Kubernetes components constructed directly under mocks: exact manifests and every validation rule. */
+import * as pulumi from "@pulumi/pulumi";
+import {
+  Autoscaler,
+  AutoscalerArgs,
+  Deployment,
+  DeploymentArgs,
+  NetworkPolicies,
+  NetworkPoliciesArgs,
+  RegistrySecret,
+  RegistrySecretArgs,
+  Secret,
+  SecretArgs,
+} from "../../components/k8s";
+import { find, recorded, secretValue, settle, setupMocks, withoutSecrets } from "./mocks";
+
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const SERVICE = "kubernetes:core/v1:Service";
+const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
+const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
+const SECRET = "kubernetes:core/v1:Secret";
+const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
+const POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+
+const identity = { app: "voting", instance: "staging" };
+
+/** Shaped like the voting app's vote service. */
+const vote = (): DeploymentArgs => ({
+  identity,
+  namespace: "staging",
+  image: "localhost:5000/voting-vote:v1",
+  env: { REDIS_HOST: "redis", PORT: "8080" },
+  ports: [{ name: "http", containerPort: 8080, published: true, servicePort: 5000 }],
+  networks: ["frontend", "backend"],
+  health: { command: ["healthcheck"], http: { path: "/healthz", port: 8080 } },
+  cpus: 0.5,
+  memory: "128m",
+  replicas: 2,
+  serviceType: "LoadBalancer",
+});
+
+/** Shaped like the voting app's db service. */
+const db = (): DeploymentArgs => ({
+  identity,
+  namespace: "staging",
+  image: "postgres:15",
+  env: { POSTGRES_USER: "postgres" },
+  secretEnv: { POSTGRES_PASSWORD: { secretName: "voting-db-password", key: "value" } },
+  ports: [{ name: "postgres", containerPort: 5432 }],
+  networks: ["backend"],
+  volumes: [{ claimName: "db-data", mountPath: "/var/lib/postgresql/data", size: "10g", storageClass: "fast-ssd", retain: true }],
+  health: { command: ["pg_isready", "-U", "postgres"], intervalSeconds: 5, startPeriodSeconds: 10, retries: 5 },
+  cpus: 1,
+  memory: "512m",
+  singleWriter: true,
+  serviceType: "LoadBalancer",
+});
+
+/** Shaped like the worker: no ports. */
+const worker = (): DeploymentArgs => ({
+  identity,
+  namespace: "staging",
+  image: "localhost:5000/voting-worker:v1",
+  networks: ["backend"],
+  health: { command: ["healthcheck"], http: { path: "/healthz", port: 8082 } },
+  cpus: 0.5,
+  memory: "128m",
+});
+
+beforeEach(async () => {
+  await setupMocks({});
+});
+
+async function build(name: string, args: DeploymentArgs, opts?: pulumi.ComponentResourceOptions): Promise<Deployment> {
+  const deployment = new Deployment(name, args, opts);
+  await settle();
+  return deployment;
+}
+
+const podTemplate = (name: string) => find(DEPLOYMENT, name).inputs.spec.template;
+const container = (name: string) => podTemplate(name).spec.containers[0];
+
+describe("Deployment: labels, selectors and the Service", () => {
+  test("the selector is the stable identity; pod labels are the recommended set plus one label per network", async () => {
+    await build("vote", vote());
+    const spec = find(DEPLOYMENT, "vote").inputs.spec;
+    const selector = {
+      "app.kubernetes.io/name": "vote",
+      "app.kubernetes.io/instance": "staging",
+      "app.kubernetes.io/part-of": "voting",
+    };
+    expect(spec.selector).toEqual({ matchLabels: selector });
+    expect(spec.template.metadata.labels).toEqual({
+      ...selector,
+      "app.kubernetes.io/component": "vote",
+      "app.kubernetes.io/managed-by": "dockyard",
+      "dockyard.dev/network-backend": "true",
+      "dockyard.dev/network-frontend": "true",
+    });
+    // Every selector label is on the pod template with the same value: the Deployment owns its pods.
+    for (const [key, value] of Object.entries(spec.selector.matchLabels)) {
+      expect(spec.template.metadata.labels[key]).toBe(value);
+    }
+    expect(find(DEPLOYMENT, "vote").inputs.metadata).toEqual({
+      name: "vote",
+      namespace: "staging",
+      labels: { ...selector, "app.kubernetes.io/component": "vote", "app.kubernetes.io/managed-by": "dockyard" },
+    });
+  });
+
+  test("the Service is named like the service, selects its pods and forwards to the container port", async () => {
+    await build("vote", vote());
+    const service = find(SERVICE, "vote").inputs;
+    expect(service.metadata.name).toBe("vote");
+    expect(service.spec.selector).toEqual(find(DEPLOYMENT, "vote").inputs.spec.selector.matchLabels);
+    for (const [key, value] of Object.entries(service.spec.selector)) {
+      expect(podTemplate("vote").metadata.labels[key]).toBe(value);
+    }
+    expect(service.spec.ports).toEqual([{ name: "http", port: 5000, targetPort: 8080, protocol: "TCP" }]);
+    expect(service.spec.ports[0].targetPort).toBe(container("vote").ports[0].containerPort);
+    expect(container("vote").ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+    expect(service.spec.type).toBe("LoadBalancer");
+  });
+
+  test("an unpublished service is ClusterIP whatever serviceType says", async () => {
+    await build("db", db());
+    expect(find(SERVICE, "db").inputs.spec).toEqual({
+      type: "ClusterIP",
+      selector: { "app.kubernetes.io/name": "db", "app.kubernetes.io/instance": "staging", "app.kubernetes.io/part-of": "voting" },
+      ports: [{ name: "postgres", port: 5432, targetPort: 5432, protocol: "TCP" }],
+    });
+  });
+
+  test("a service without ports gets no Service", async () => {
+    const deployment = await build("worker", worker());
+    expect(recorded.filter((r) => r.type === SERVICE)).toEqual([]);
+    expect(deployment.service).toBeUndefined();
+    expect(container("worker").ports).toBeUndefined();
+  });
+});
+
+describe("Deployment: resources, probes, strategy, scaling", () => {
+  test("limits are the model's, converted exactly; memory request = limit, cpu request = half", async () => {
+    const deployment = await build("vote", vote());
+    expect(container("vote").resources).toEqual({
+      limits: { cpu: "500m", memory: "128Mi" },
+      requests: { cpu: "250m", memory: "128Mi" },
+    });
+    expect(deployment.cpuRequest).toBe("250m");
+  });
+
+  test("whole cores are written as whole numbers: db 1 CPU and 512m", async () => {
+    await build("db", db());
+    expect(container("db").resources).toEqual({ limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "500m", memory: "512Mi" } });
+  });
+
+  test("cpuRequestPercent changes the cpu request only", async () => {
+    await build("vote", { ...vote(), cpuRequestPercent: 100, cpus: 2, memory: "1g" });
+    expect(container("vote").resources).toEqual({ limits: { cpu: "2", memory: "1Gi" }, requests: { cpu: "2", memory: "1Gi" } });
+  });
+
+  test("an http health check becomes httpGet probes with the model's timings", async () => {
+    await build("vote", vote());
+    const probe = { httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 10, timeoutSeconds: 5, successThreshold: 1 };
+    expect(container("vote").readinessProbe).toEqual({ ...probe, failureThreshold: 3 });
+    expect(container("vote").livenessProbe).toEqual({ ...probe, failureThreshold: 3 });
+    // start period 10s at one probe every 10s: one extra failure allowed before liveness counts.
+    expect(container("vote").startupProbe).toEqual({ ...probe, failureThreshold: 4 });
+  });
+
+  test("a command health check becomes exec probes", async () => {
+    await build("db", db());
+    const probe = { exec: { command: ["pg_isready", "-U", "postgres"] }, periodSeconds: 5, timeoutSeconds: 5, successThreshold: 1 };
+    expect(container("db").readinessProbe).toEqual({ ...probe, failureThreshold: 5 });
+    expect(container("db").livenessProbe).toEqual({ ...probe, failureThreshold: 5 });
+    expect(container("db").startupProbe).toEqual({ ...probe, failureThreshold: 7 });
+  });
+
+  test("no health check, no probes", async () => {
+    await build("vote", { ...vote(), health: undefined });
+    expect(Object.keys(container("vote")).filter((key) => key.endsWith("Probe"))).toEqual([]);
+  });
+
+  test("a rolling update adds a pod before removing one; a single writer is recreated", async () => {
+    await build("vote", vote());
+    await build("db", db());
+    expect(find(DEPLOYMENT, "vote").inputs.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    expect(find(DEPLOYMENT, "db").inputs.spec.strategy).toEqual({ type: "Recreate" });
+  });
+
+  test("maxSurge and maxUnavailable can be set", async () => {
+    await build("vote", { ...vote(), maxSurge: "25%", maxUnavailable: 1 });
+    expect(find(DEPLOYMENT, "vote").inputs.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 1 } });
+  });
+
+  test("replicas 0 stays 0", async () => {
+    await build("vote", { ...vote(), replicas: 0 });
+    expect(find(DEPLOYMENT, "vote").inputs.spec.replicas).toBe(0);
+  });
+
+  test("replicas default to 1; an autoscaled Deployment leaves replicas to the autoscaler", async () => {
+    await build("worker", worker());
+    await build("vote", { ...vote(), autoscaled: true });
+    expect(find(DEPLOYMENT, "worker").inputs.spec.replicas).toBe(1);
+    expect(find(DEPLOYMENT, "vote").inputs.spec).not.toHaveProperty("replicas");
+  });
+
+  test("pods get no service links, no API token, and the numeric user", async () => {
+    await build("db", { ...db(), user: "999:998" });
+    const spec = podTemplate("db").spec;
+    expect(spec.enableServiceLinks).toBe(false);
+    expect(spec.automountServiceAccountToken).toBe(false);
+    expect(spec.securityContext).toEqual({ runAsUser: 999, runAsGroup: 998 });
+    expect(container("db").imagePullPolicy).toBe("IfNotPresent");
+  });
+
+  test("command and entrypoint map to args and command", async () => {
+    await build("vote", { ...vote(), command: ["redis-server", "--appendonly", "yes"], entrypoint: ["/init"] });
+    expect(container("vote").args).toEqual(["redis-server", "--appendonly", "yes"]);
+    expect(container("vote").command).toEqual(["/init"]);
+  });
+
+  test("imagePullSecrets and dependsOn reach the Deployment", async () => {
+    const redis = await build("redis", { ...worker(), image: "redis:7.4" });
+    await build("vote", { ...vote(), imagePullSecrets: ["voting-registry"], dependsOn: [redis] });
+    expect(podTemplate("vote").spec.imagePullSecrets).toEqual([{ name: "voting-registry" }]);
+    const dependencies = find(DEPLOYMENT, "vote").options.dependencies;
+    expect(dependencies).toContain("urn:pulumi:dev::dockyard::dockyard:k8s:Deployment$kubernetes:apps/v1:Deployment::redis");
+  });
+});
+
+describe("Deployment: environment, secrets and volumes", () => {
+  test("env lives in a ConfigMap named after its content, read with envFrom", async () => {
+    await build("vote", vote());
+    const configMap = find(CONFIG_MAP, "vote-env").inputs;
+    expect(configMap.data).toEqual({ PORT: "8080", REDIS_HOST: "redis" });
+    expect(configMap.immutable).toBe(true);
+    expect(configMap.metadata.name).toMatch(/^vote-env-[0-9a-f]{10}$/);
+    expect(container("vote").envFrom).toEqual([{ configMapRef: { name: configMap.metadata.name } }]);
+    expect(container("vote").env).toBeUndefined();
+  });
+
+  test("a different env gets a different ConfigMap name, so the pods roll", async () => {
+    await build("vote", vote());
+    const before = find(CONFIG_MAP, "vote-env").inputs.metadata.name;
+    await setupMocks({});
+    await build("vote", { ...vote(), env: { REDIS_HOST: "redis", PORT: "9090" } });
+    expect(find(CONFIG_MAP, "vote-env").inputs.metadata.name).not.toBe(before);
+  });
+
+  test("secret env is a secretKeyRef", async () => {
+    await build("db", db());
+    expect(container("db").env).toEqual([
+      { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: "voting-db-password", key: "value" } } },
+    ]);
+  });
+
+  test("a volume is a ReadWriteOnce claim with the size and class, mounted in the pod", async () => {
+    const deployment = await build("db", db());
+    const claim = find(PVC, "db-db-data");
+    expect(claim.inputs.metadata.name).toBe("db-data");
+    expect(claim.inputs.spec).toEqual({ accessModes: ["ReadWriteOnce"], storageClassName: "fast-ssd", resources: { requests: { storage: "10Gi" } } });
+    expect(podTemplate("db").spec.volumes).toEqual([{ name: "db-data", persistentVolumeClaim: { claimName: "db-data" } }]);
+    expect(container("db").volumeMounts).toEqual([{ name: "db-data", mountPath: "/var/lib/postgresql/data", readOnly: false }]);
+    expect(Object.keys(deployment.claims)).toEqual(["db-data"]);
+  });
+
+  test("retain keeps the claim on delete; without it the claim goes with the stack", async () => {
+    await build("db", db());
+    await build("redis", { ...db(), volumes: [{ claimName: "redis-data", mountPath: "/data", size: "256Mi" }] });
+    expect(find(PVC, "db-db-data").options.retainOnDelete).toBe(true);
+    expect(find(PVC, "redis-redis-data").options.retainOnDelete).toBe(false);
+    // No class given: the cluster's default StorageClass; 1Gi when no size is given.
+    expect(find(PVC, "redis-redis-data").inputs.spec).toEqual({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "256Mi" } } });
+  });
+});
+
+describe("Secret and RegistrySecret", () => {
+  test("a Secret's values are sent as secrets and appear nowhere in plain text", async () => {
+    new Secret("voting-db-password", { identity, namespace: "staging", secretName: "voting-db-password", values: { value: pulumi.secret("s3cret-pass") } });
+    await settle();
+    const secret = find(SECRET, "voting-db-password").inputs;
+    expect(secret.type).toBe("Opaque");
+    expect(secretValue(secret.stringData)).toEqual({ value: "s3cret-pass" });
+    expect(JSON.stringify(withoutSecrets(recorded.map((r) => r.inputs)))).not.toContain("s3cret-pass");
+  });
+
+  test("a registry Secret is a dockerconfigjson document, secret as a whole", async () => {
+    new RegistrySecret("voting-registry", {
+      identity,
+      namespace: "staging",
+      secretName: "voting-registry",
+      server: "registry.internal:5000",
+      username: "ci",
+      password: pulumi.secret("hunter22"),
+    });
+    await settle();
+    const secret = find(SECRET, "voting-registry").inputs;
+    expect(secret.type).toBe("kubernetes.io/dockerconfigjson");
+    const document = JSON.parse((secretValue(secret.stringData) as Record<string, string>)[".dockerconfigjson"]);
+    expect(document).toEqual({
+      auths: { "registry.internal:5000": { username: "ci", password: "hunter22", auth: Buffer.from("ci:hunter22").toString("base64") } },
+    });
+    expect(JSON.stringify(withoutSecrets(recorded.map((r) => r.inputs)))).not.toContain("hunter22");
+  });
+});
+
+describe("Autoscaler", () => {
+  test("an autoscaling/v2 HPA on the Deployment with the bounds and cpu target", async () => {
+    new Autoscaler("vote", { identity, namespace: "prod", deploymentName: "vote", minReplicas: 3, maxReplicas: 10, targetCpuPercent: 70, cpuRequest: "250m" });
+    await settle();
+    const hpa = find(HPA, "vote").inputs;
+    expect(hpa.metadata.name).toBe("vote");
+    expect(hpa.metadata.namespace).toBe("prod");
+    expect(hpa.spec).toEqual({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "vote" },
+      minReplicas: 3,
+      maxReplicas: 10,
+      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+    });
+  });
+});
+
+describe("NetworkPolicies", () => {
+  const args = (): NetworkPoliciesArgs => ({
+    identity,
+    namespace: "staging",
+    networks: { backend: ["db", "redis", "result", "vote", "worker"], frontend: ["result", "vote"] },
+    published: { vote: [{ port: 8080 }] },
+  });
+  const app = { "app.kubernetes.io/instance": "staging", "app.kubernetes.io/part-of": "voting" };
+
+  test("default deny, one policy per network, one per published service", async () => {
+    const policies = new NetworkPolicies("voting", args());
+    await settle();
+    expect(recorded.filter((r) => r.type === POLICY).map((r) => r.inputs.metadata.name).sort()).toEqual([
+      "voting-default-deny",
+      "voting-network-backend",
+      "voting-network-frontend",
+      "voting-vote-published",
+    ]);
+    expect(find(POLICY, "voting-default-deny").inputs.spec).toEqual({ podSelector: { matchLabels: app }, policyTypes: ["Ingress"], ingress: [] });
+    const backend = { ...app, "dockyard.dev/network-backend": "true" };
+    expect(find(POLICY, "voting-network-backend").inputs.spec).toEqual({
+      podSelector: { matchLabels: backend },
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [{ podSelector: { matchLabels: backend } }] }],
+    });
+    expect(find(POLICY, "voting-vote-published").inputs.spec).toEqual({
+      podSelector: { matchLabels: { ...app, "app.kubernetes.io/name": "vote" } },
+      policyTypes: ["Ingress"],
+      ingress: [{ ports: [{ port: 8080, protocol: "TCP" }] }],
+    });
+    expect(policies.descriptions["voting-network-frontend"]).toBe("frontend: result, vote accept traffic from each other");
+  });
+
+  test("without defaultDeny there is no deny policy; empty networks get none", async () => {
+    new NetworkPolicies("voting", { ...args(), defaultDeny: false, networks: { backend: ["db"], spare: [] } });
+    await settle();
+    expect(recorded.filter((r) => r.type === POLICY).map((r) => r.inputs.metadata.name).sort()).toEqual([
+      "voting-network-backend",
+      "voting-vote-published",
+    ]);
+  });
+});
+
+/** [case, construct, exact message] */
+type Case = [string, () => unknown, string];
+
+/** The message a construction throws (exactly, not a substring match as toThrow does). */
+function messageOf(construct: () => unknown): string {
+  try {
+    construct();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("nothing was thrown");
+}
+
+const deploymentCases: Array<[string, string, Partial<DeploymentArgs>, string]> = [
+  ["name not a DNS label", "Vote_1", {}, 'Deployment "Vote_1": name must be a DNS label (lowercase letters, digits and -, starting with a letter, at most 63), got "Vote_1"'],
+  ["instance not a label value", "vote", { identity: { app: "voting", instance: "" } }, 'Deployment "vote": instance must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got ""'],
+  ["app not a label value", "vote", { identity: { app: "-voting", instance: "x" } }, 'Deployment "vote": app must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got "-voting"'],
+  ["empty image", "vote", { image: "" }, 'Deployment "vote": image must be an image reference like redis:7.4, got ""'],
+  ["negative replicas", "vote", { replicas: -1 }, 'Deployment "vote": replicas must be a whole number of 0 or more, got -1'],
+  ["fractional replicas", "vote", { replicas: 1.5 }, 'Deployment "vote": replicas must be a whole number of 0 or more, got 1.5'],
+  ["two single writers", "vote", { singleWriter: true, replicas: 2 }, 'Deployment "vote": replicas must be 0 or 1 for a single-writer service, got 2'],
+  ["autoscaled single writer", "vote", { singleWriter: true, replicas: 1, autoscaled: true }, 'Deployment "vote": a single-writer service cannot be autoscaled (it never runs two pods)'],
+  ["bad maxSurge", "vote", { maxSurge: "lots" }, 'Deployment "vote": maxSurge must be a whole number of pods or a percentage like "25%", got "lots"'],
+  ["bad maxUnavailable", "vote", { maxUnavailable: -1 }, 'Deployment "vote": maxUnavailable must be a whole number of pods or a percentage like "25%", got -1'],
+  ["rolling update that cannot progress", "vote", { maxSurge: 0, maxUnavailable: "0%" }, 'Deployment "vote": maxSurge and maxUnavailable cannot both be 0: a rolling update could never make progress'],
+  ["unknown service type", "vote", { serviceType: "ExternalName" as DeploymentArgs["serviceType"] }, 'Deployment "vote": serviceType must be one of ClusterIP, NodePort, LoadBalancer, got "ExternalName"'],
+  ["zero cpus", "vote", { cpus: 0 }, 'Deployment "vote": cpus must be a number of CPUs greater than 0, like 0.5 or 2, got 0'],
+  ["cpus finer than 1m", "vote", { cpus: 0.0005 }, 'Deployment "vote": cpus must be a multiple of 0.001 CPU, got 0.0005'],
+  ["bad memory", "vote", { memory: "lots" }, 'Deployment "vote": memory must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got "lots"'],
+  ["cpu request percent 0", "vote", { cpuRequestPercent: 0 }, 'Deployment "vote": cpuRequestPercent must be a whole percent 1-100 of the cpu limit, got 0'],
+  ["port name uppercase", "vote", { ports: [{ name: "HTTP", containerPort: 80 }] }, 'Deployment "vote": port name must be 1-15 lowercase letters, digits and - with at least one letter, got "HTTP"'],
+  ["port name twice", "vote", { ports: [{ name: "http", containerPort: 80 }, { name: "http", containerPort: 81 }] }, 'Deployment "vote": port name "http" is used twice'],
+  ["container port out of range", "vote", { ports: [{ name: "http", containerPort: 70000 }] }, 'Deployment "vote": port "http": containerPort must be 1-65535, got 70000'],
+  ["service port out of range", "vote", { ports: [{ name: "http", containerPort: 80, servicePort: 0 }] }, 'Deployment "vote": port "http": servicePort must be 1-65535, got 0'],
+  ["container port twice", "vote", { ports: [{ name: "a", containerPort: 80 }, { name: "b", containerPort: 80 }] }, 'Deployment "vote": container port 80/tcp is declared twice'],
+  ["health with nothing to run", "vote", { health: { command: [] } }, 'Deployment "vote": health needs a command or an http endpoint'],
+  ["health path relative", "vote", { health: { command: [], http: { path: "healthz", port: 80 } } }, 'Deployment "vote": health.http.path must start with /, got "healthz"'],
+  ["health port out of range", "vote", { health: { command: [], http: { path: "/", port: 0 } } }, 'Deployment "vote": health.http.port must be 1-65535, got 0'],
+  ["health interval 0", "vote", { health: { command: ["true"], intervalSeconds: 0 } }, 'Deployment "vote": health.intervalSeconds must be a whole number of 1 or more, got 0'],
+  ["health timeout fractional", "vote", { health: { command: ["true"], timeoutSeconds: 0.5 } }, 'Deployment "vote": health.timeoutSeconds must be a whole number of 1 or more, got 0.5'],
+  ["health retries 0", "vote", { health: { command: ["true"], retries: 0 } }, 'Deployment "vote": health.retries must be a whole number of 1 or more, got 0'],
+  ["negative start period", "vote", { health: { command: ["true"], startPeriodSeconds: -1 } }, 'Deployment "vote": health.startPeriodSeconds must be a whole number of 0 or more, got -1'],
+  ["claim name uppercase", "vote", { volumes: [{ claimName: "Data", mountPath: "/data" }] }, 'Deployment "vote": volume claimName must be lowercase letters, digits, - and . (at most 63), got "Data"'],
+  ["claim mounted twice", "vote", { volumes: [{ claimName: "data", mountPath: "/a" }, { claimName: "data", mountPath: "/b" }] }, 'Deployment "vote": volume "data" is mounted twice'],
+  ["relative mount path", "vote", { volumes: [{ claimName: "data", mountPath: "data" }] }, 'Deployment "vote": volume "data": mountPath must be absolute, got "data"'],
+  ["two volumes at one path", "vote", { volumes: [{ claimName: "a", mountPath: "/data" }, { claimName: "b", mountPath: "/data" }] }, 'Deployment "vote": two volumes are mounted at /data'],
+  ["bad volume size", "vote", { volumes: [{ claimName: "data", mountPath: "/data", size: "big" }] }, 'Deployment "vote": volume "data": size must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got "big"'],
+  ["bad env name", "vote", { env: { "1PORT": "80" } }, 'Deployment "vote": env name must be letters, digits, _ - . not starting with a digit, got "1PORT"'],
+  ["env plain and secret", "vote", { env: { PASSWORD: "x" }, secretEnv: { PASSWORD: { secretName: "s", key: "value" } } }, 'Deployment "vote": env PASSWORD is given both plain and secret'],
+  ["bad secret key", "vote", { secretEnv: { PASSWORD: { secretName: "s", key: "a/b" } } }, 'Deployment "vote": secretEnv PASSWORD: key must be letters, digits, - _ ., got "a/b"'],
+  ["network name with a space", "vote", { networks: ["front end"] }, 'Deployment "vote": network name must fit a label name "dockyard.dev/network-<network>" (letters, digits, - _ ., at most 55 characters), got "front end"'],
+  ["user by name", "vote", { user: "postgres" }, 'Deployment "vote": user must be a numeric uid or uid:gid on Kubernetes (runAsUser/runAsGroup take numbers), got "postgres"'],
+];
+
+const autoscaler = (patch: Partial<AutoscalerArgs>): AutoscalerArgs => ({
+  identity,
+  namespace: "prod",
+  deploymentName: "vote",
+  minReplicas: 3,
+  maxReplicas: 10,
+  targetCpuPercent: 70,
+  cpuRequest: "250m",
+  ...patch,
+});
+const secretArgs = (patch: Partial<SecretArgs>): SecretArgs => ({ identity, namespace: "staging", secretName: "voting-db-password", values: { value: "x" }, ...patch });
+const registryArgs = (patch: Partial<RegistrySecretArgs>): RegistrySecretArgs => ({
+  identity,
+  namespace: "staging",
+  secretName: "voting-registry",
+  server: "registry.internal:5000",
+  username: "ci",
+  password: "p",
+  ...patch,
+});
+const policyArgs = (patch: Partial<NetworkPoliciesArgs>): NetworkPoliciesArgs => ({ identity, namespace: "staging", networks: { backend: ["db"] }, ...patch });
+
+const otherCases: Case[] = [
+  ["autoscaler without a cpu request", () => new Autoscaler("vote", autoscaler({ cpuRequest: undefined })), 'Autoscaler "vote": the target\'s containers need a cpu request: cpu utilisation is a percent of the request (set cpus on the service)'],
+  ["autoscaler name", () => new Autoscaler("Vote", autoscaler({})), 'Autoscaler "Vote": name must be a DNS label (lowercase letters, digits and -, starting with a letter, at most 63), got "Vote"'],
+  ["autoscaler min 0", () => new Autoscaler("vote", autoscaler({ minReplicas: 0 })), 'Autoscaler "vote": minReplicas must be a whole number of 1 or more, got 0'],
+  ["autoscaler max below min", () => new Autoscaler("vote", autoscaler({ maxReplicas: 2 })), 'Autoscaler "vote": maxReplicas must be a whole number of at least minReplicas (3), got 2'],
+  ["autoscaler target over 100", () => new Autoscaler("vote", autoscaler({ targetCpuPercent: 150 })), 'Autoscaler "vote": targetCpuPercent must be a whole percent 1-100, got 150'],
+  ["autoscaler identity", () => new Autoscaler("vote", autoscaler({ identity: { app: "voting", instance: "a b" } })), 'Autoscaler "vote": instance must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got "a b"'],
+  ["secret name", () => new Secret("s", secretArgs({ secretName: "Db_Password" })), 'Secret "s": secretName must be lowercase letters, digits, - and ., got "Db_Password"'],
+  ["secret without values", () => new Secret("s", secretArgs({ values: {} })), 'Secret "s": values must have at least one key'],
+  ["secret key", () => new Secret("s", secretArgs({ values: { "a b": "x" } })), 'Secret "s": key must be letters, digits, - _ ., got "a b"'],
+  ["secret identity", () => new Secret("s", secretArgs({ identity: { app: "", instance: "x" } })), 'Secret "s": app must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got ""'],
+  ["registry secret name", () => new RegistrySecret("r", registryArgs({ secretName: "Registry" })), 'RegistrySecret "r": secretName must be lowercase letters, digits, - and ., got "Registry"'],
+  ["registry server with a scheme", () => new RegistrySecret("r", registryArgs({ server: "https://registry.internal" })), 'RegistrySecret "r": server must be a registry host[:port] like registry.example.com, got "https://registry.internal"'],
+  ["registry without user", () => new RegistrySecret("r", registryArgs({ username: "" })), 'RegistrySecret "r": username must not be empty (a registry without login needs no pull secret)'],
+  ["registry identity", () => new RegistrySecret("r", registryArgs({ identity: { app: "voting", instance: "-" } })), 'RegistrySecret "r": instance must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got "-"'],
+  ["policy network name", () => new NetworkPolicies("voting", policyArgs({ networks: { "back end": ["db"] } })), 'NetworkPolicies "voting": network name must fit a label name "dockyard.dev/network-<network>" (letters, digits, - _ ., at most 55 characters), got "back end"'],
+  ["policy member name", () => new NetworkPolicies("voting", policyArgs({ networks: { backend: ["DB"] } })), 'NetworkPolicies "voting": network "backend": service name must be a DNS label, got "DB"'],
+  ["policy published service name", () => new NetworkPolicies("voting", policyArgs({ published: { Vote: [{ port: 80 }] } })), 'NetworkPolicies "voting": published service name must be a DNS label, got "Vote"'],
+  ["policy published port", () => new NetworkPolicies("voting", policyArgs({ published: { vote: [{ port: 0 }] } })), 'NetworkPolicies "voting": service "vote": published port must be 1-65535, got 0'],
+  ["policy identity", () => new NetworkPolicies("voting", policyArgs({ identity: { app: "voting", instance: "" } })), 'NetworkPolicies "voting": instance must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got ""'],
+];
+
+describe("validation: exact message, nothing registered", () => {
+  test.each(deploymentCases)("Deployment: %s", async (_case, name, patch, message) => {
+    expect(messageOf(() => new Deployment(name, { ...vote(), ...patch }))).toBe(message);
+    await settle();
+    expect(recorded).toEqual([]);
+  });
+
+  test.each(otherCases)("%s", async (_case, construct, message) => {
+    expect(messageOf(construct)).toBe(message);
+    await settle();
+    expect(recorded).toEqual([]);
+  });
+});

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+
+/** Settings read from the environment; every value has a default matching the classic voting app. */
+export interface DbConfig {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+}
+
+export interface ResultConfig {
+  db: DbConfig;
+  labels: { a: string; b: string };
+  /** How often the counts are read from PostgreSQL. */
+  pollIntervalMs: number;
+  host: string;
+  port: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function text(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/**
+ * DB_PASSWORD_FILE wins over DB_PASSWORD when both are set, as Docker and Kubernetes secrets are
+ * mounted as files. A trailing newline (as `echo secret > file` writes) is not part of the password.
+ */
+export function dbPassword(env: Env, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): string {
+  const file = env['DB_PASSWORD_FILE'];
+  if (file !== undefined && file !== '') {
+    let content: string;
+    try {
+      content = readFile(file);
+    } catch (err) {
+      throw new ConfigError(`DB_PASSWORD_FILE ${file} cannot be read: ${(err as Error).message}`);
+    }
+    return content.replace(/(\r?\n)+$/, '');
+  }
+  return env['DB_PASSWORD'] ?? 'postgres';
+}
+
+export function resultConfig(env: Env): ResultConfig {
+  return {
+    db: {
+      host: text(env, 'DB_HOST', 'db'),
+      port: integer(env, 'DB_PORT', 5432, 1, 65535),
+      database: text(env, 'DB_NAME', 'postgres'),
+      user: text(env, 'DB_USER', 'postgres'),
+      password: dbPassword(env),
+    },
+    labels: { a: text(env, 'OPTION_A', 'Cats'), b: text(env, 'OPTION_B', 'Dogs') },
+    pollIntervalMs: integer(env, 'POLL_INTERVAL_MS', 1000, 50, 60000),
+    host: text(env, 'HOST', '0.0.0.0'),
+    port: integer(env, 'PORT', 8081, 0, 65535),
+  };
+}

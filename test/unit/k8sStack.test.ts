@@ -1,0 +1,517 @@
+/** The cluster stack (stacks/kubernetes.ts) from the voting app model under mocks: wiring, security, segmentation, validation. */
+import * as pulumi from "@pulumi/pulumi";
+import { loadConfig, StackConfig } from "../../stacks/config";
+import { deployKubernetes, REGISTRY_REQUIRED } from "../../stacks/kubernetes";
+import { AppModel, sortedKeys } from "../../stacks/model";
+import { AppOutputs } from "../../stacks/outputs";
+import { votingApp } from "../../stacks/votingApp";
+import { cpusToDocker, cpusToQuantity, memoryToDockerMiB, memoryToQuantity, parseCpus, parseMemory } from "../../components/units";
+import { byType, find, recorded, secretValue, settle, setupMocks, valueOf, withoutSecrets } from "./mocks";
+import { programError, runProgram } from "./program";
+
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const SERVICE = "kubernetes:core/v1:Service";
+const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
+const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
+const SECRET = "kubernetes:core/v1:Secret";
+const NAMESPACE = "kubernetes:core/v1:Namespace";
+const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
+const POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const IMAGE = "docker:index/image:Image";
+const CONTAINER = "docker:index/container:Container";
+
+const PASSWORD = "s3cret-pass";
+/** What every cluster stage needs: a password and a registry the cluster pulls from. */
+const CLUSTER = { target: "kubernetes", postgresPassword: PASSWORD, registry: "localhost:5000", resultPort: "5010" };
+
+/** The stack config as loadConfig builds it from raw values (arrays as JSON, like the engine passes them). */
+function stageConfig(values: Record<string, string | string[]>, stack: string): StackConfig {
+  const raw: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...CLUSTER, ...values })) {
+    raw[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return loadConfig((key) => raw[key], stack);
+}
+
+/** Provider reference of each registered resource ("type::name" → provider URN::id). */
+const providers = new Map<string, string>();
+
+/** Records the provider each registration names, on top of the shared recording mock. */
+function recordProviders(): void {
+  providers.clear();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the mock monitor and its protobuf request are untyped
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  monitor.registerResource = (request: any, callback: unknown) => {
+    providers.set(`${request.getType()}::${request.getName()}`, request.getProvider());
+    return register(request, callback);
+  };
+}
+
+async function deploy(values: Record<string, string | string[]> = {}, stack = "staging"): Promise<{ app: AppModel; config: StackConfig; outputs: AppOutputs }> {
+  await setupMocks({}, stack);
+  recordProviders();
+  const config = stageConfig(values, stack);
+  const app = votingApp(config);
+  const outputs = deployKubernetes(app, config);
+  await settle();
+  return { app, config, outputs };
+}
+
+const deployment = (name: string) => find(DEPLOYMENT, name).inputs;
+const container = (name: string) => deployment(name).spec.template.spec.containers[0];
+const podLabels = (name: string): Record<string, string> => deployment(name).spec.template.metadata.labels;
+const names = (type: string): string[] => byType(type).map((r) => r.inputs.metadata.name);
+
+describe("the cluster stack from the voting app model", () => {
+  test("one Deployment per model service; a Service for each service with ports, named like it", async () => {
+    const { app } = await deploy();
+    expect(names(DEPLOYMENT)).toEqual(sortedKeys(app.services));
+    expect(names(DEPLOYMENT)).toEqual(["db", "redis", "result", "vote", "worker"]);
+    expect(names(SERVICE)).toEqual(sortedKeys(app.services).filter((s) => (app.services[s].ports ?? []).length > 0));
+    expect(names(SERVICE)).toEqual(["db", "redis", "result", "vote"]);
+  });
+
+  test("a namespace per stage holds every object; the provider defaults to it too", async () => {
+    await deploy({ namespace: "staging" });
+    expect(find(NAMESPACE, "staging").inputs.metadata).toEqual({
+      name: "staging",
+      labels: { "app.kubernetes.io/instance": "staging", "app.kubernetes.io/part-of": "voting", "app.kubernetes.io/managed-by": "dockyard" },
+    });
+    const namespaced = recorded.filter((r) => r.type.startsWith("kubernetes:") && r.type !== NAMESPACE);
+    expect(namespaced.length).toBeGreaterThan(15);
+    expect(new Set(namespaced.map((r) => r.inputs.metadata.namespace))).toEqual(new Set(["staging"]));
+    expect(find("pulumi:providers:kubernetes", "kubernetes").inputs).toEqual({ namespace: "staging" });
+  });
+
+  test("an empty namespace means the stack's name", async () => {
+    await deploy({}, "qa");
+    expect(names(NAMESPACE)).toEqual(["qa"]);
+    expect(deployment("vote").metadata.namespace).toBe("qa");
+  });
+
+  test("kubeconfig and context from config reach the explicit provider, which every object uses", async () => {
+    await deploy({ kubeconfig: "clusters/staging.yaml", kubeContext: "kind-staging" });
+    expect(find("pulumi:providers:kubernetes", "kubernetes").inputs).toEqual({
+      kubeconfig: "clusters/staging.yaml",
+      context: "kind-staging",
+      namespace: "staging",
+    });
+    const kubernetes = recorded.filter((r) => r.type.startsWith("kubernetes:"));
+    for (const resource of kubernetes) {
+      expect(providers.get(`${resource.type}::${resource.name}`)).toBe("urn:pulumi:staging::dockyard::pulumi:providers:kubernetes::kubernetes::kubernetes-id");
+    }
+  });
+
+  test("built images are built on dockerHost, pushed to the registry, and run by digest", async () => {
+    const { outputs } = await deploy({ dockerHost: "ssh://builder@build-host", imageTag: "v7" });
+    expect(find("pulumi:providers:docker", "docker").inputs).toEqual({ host: "ssh://builder@build-host" });
+    expect(byType(IMAGE).map((i) => [i.name, i.inputs.imageName, i.inputs.skipPush, i.inputs.registry])).toEqual([
+      ["result", "localhost:5000/voting-result:v7", false, { server: "localhost:5000" }],
+      ["vote", "localhost:5000/voting-vote:v7", false, { server: "localhost:5000" }],
+      ["worker", "localhost:5000/voting-worker:v7", false, { server: "localhost:5000" }],
+    ]);
+    for (const image of byType(IMAGE)) {
+      expect(providers.get(`${IMAGE}::${image.name}`)).toBe("urn:pulumi:staging::dockyard::pulumi:providers:docker::docker::docker-id");
+    }
+    expect(Object.fromEntries(["db", "redis", "result", "vote", "worker"].map((s) => [s, container(s).image]))).toEqual({
+      db: "postgres:15",
+      redis: "redis:7.4",
+      result: "sha256:result-digest",
+      vote: "sha256:vote-digest",
+      worker: "sha256:worker-digest",
+    });
+    expect(await valueOf(outputs.images.vote)).toBe("sha256:vote-digest");
+  });
+
+  test("kubectl set image is an imageTag change: a new image name to build and push", async () => {
+    await deploy({ imageTag: "v1" });
+    const v1 = find(IMAGE, "vote").inputs.imageName;
+    await deploy({ imageTag: "v2" });
+    expect([v1, find(IMAGE, "vote").inputs.imageName]).toEqual(["localhost:5000/voting-vote:v1", "localhost:5000/voting-vote:v2"]);
+  });
+
+  test("start order: a Deployment depends on the Deployments of the services it depends on", async () => {
+    const { app } = await deploy();
+    const waitsFor = (service: string): string[] =>
+      find(DEPLOYMENT, service)
+        .options.dependencies.filter((urn) => urn.includes("$kubernetes:apps/v1:Deployment::"))
+        .map((urn) => urn.split("::").pop() as string)
+        .sort();
+    expect(Object.fromEntries(sortedKeys(app.services).map((s) => [s, waitsFor(s)]))).toEqual({
+      db: [],
+      redis: [],
+      result: ["db"],
+      vote: ["redis"],
+      worker: ["db", "redis"],
+    });
+    for (const service of sortedKeys(app.services)) {
+      expect(waitsFor(service)).toEqual(sortedKeys(app.services[service].dependsOn));
+    }
+  });
+
+  test("the password is a Secret sent as a secret, read through secretKeyRef, and nowhere in plain text", async () => {
+    await deploy();
+    const secret = find(SECRET, "voting-db-password").inputs;
+    expect(secret.metadata.name).toBe("voting-db-password");
+    expect(secretValue(secret.stringData)).toEqual({ value: PASSWORD });
+    const ref = { valueFrom: { secretKeyRef: { name: "voting-db-password", key: "value" } } };
+    expect(container("db").env).toEqual([{ name: "POSTGRES_PASSWORD", ...ref }]);
+    expect(container("result").env).toEqual([{ name: "DB_PASSWORD", ...ref }]);
+    expect(container("worker").env).toEqual([{ name: "DB_PASSWORD", ...ref }]);
+    expect(JSON.stringify(withoutSecrets(recorded.map((r) => r.inputs)))).not.toContain(PASSWORD);
+    const plain = recorded.filter((r) => r.type === CONFIG_MAP || r.type === DEPLOYMENT);
+    expect(JSON.stringify(plain.map((r) => r.inputs))).not.toContain(PASSWORD);
+  });
+
+  test("each service's env is its ConfigMap, read with envFrom", async () => {
+    const { app } = await deploy();
+    const withEnv = sortedKeys(app.services).filter((service) => app.services[service].env !== undefined);
+    expect(withEnv).toEqual(["db", "result", "vote", "worker"]);
+    expect(byType(CONFIG_MAP).map((c) => c.name)).toEqual(withEnv.map((service) => `${service}-env`));
+    expect(container("redis")).not.toHaveProperty("envFrom");
+    for (const service of withEnv) {
+      const configMap = find(CONFIG_MAP, `${service}-env`).inputs;
+      expect(configMap.data).toEqual(app.services[service].env);
+      expect(container(service).envFrom).toEqual([{ configMapRef: { name: configMap.metadata.name } }]);
+    }
+    expect(find(CONFIG_MAP, "vote-env").inputs.data).toEqual({
+      OPTION_A: "Cats",
+      OPTION_B: "Dogs",
+      PORT: "8080",
+      REDIS_HOST: "redis",
+      REDIS_PORT: "6379",
+    });
+  });
+
+  test("limits and requests from the model; config limits override them", async () => {
+    await deploy({ limits: ["db:cpus=2,memory=1g", "vote:cpus=0.25"] });
+    const resources = Object.fromEntries(["db", "redis", "result", "vote", "worker"].map((s) => [s, container(s).resources]));
+    const small = { limits: { cpu: "500m", memory: "128Mi" }, requests: { cpu: "250m", memory: "128Mi" } };
+    expect(resources).toEqual({
+      db: { limits: { cpu: "2", memory: "1Gi" }, requests: { cpu: "1", memory: "1Gi" } },
+      redis: small,
+      result: small,
+      vote: { limits: { cpu: "250m", memory: "128Mi" }, requests: { cpu: "125m", memory: "128Mi" } },
+      worker: small,
+    });
+  });
+
+  test("probes: httpGet for the apps, exec for redis and db", async () => {
+    await deploy();
+    expect(container("vote").readinessProbe).toEqual({
+      httpGet: { path: "/healthz", port: 8080 },
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      successThreshold: 1,
+      failureThreshold: 3,
+    });
+    expect(container("worker").livenessProbe.httpGet).toEqual({ path: "/healthz", port: 8082 });
+    expect(container("redis").readinessProbe).toEqual({
+      exec: { command: ["redis-cli", "ping"] },
+      periodSeconds: 5,
+      timeoutSeconds: 5,
+      successThreshold: 1,
+      failureThreshold: 3,
+    });
+    expect(container("db").startupProbe).toEqual({
+      exec: { command: ["pg_isready", "-U", "postgres", "-d", "postgres"] },
+      periodSeconds: 5,
+      timeoutSeconds: 5,
+      successThreshold: 1,
+      failureThreshold: 7,
+    });
+  });
+
+  test("Recreate for db and redis, a rolling update for the rest", async () => {
+    await deploy();
+    const strategies = Object.fromEntries(["db", "redis", "result", "vote", "worker"].map((s) => [s, deployment(s).spec.strategy]));
+    const rolling = { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
+    expect(strategies).toEqual({ db: { type: "Recreate" }, redis: { type: "Recreate" }, result: rolling, vote: rolling, worker: rolling });
+  });
+
+  test("replicas from config; 0 stays 0 and has no URL", async () => {
+    const { outputs } = await deploy({ voteReplicas: "0", workerReplicas: "3" });
+    expect(deployment("vote").spec.replicas).toBe(0);
+    expect(deployment("worker").spec.replicas).toBe(3);
+    expect(deployment("db").spec.replicas).toBe(1);
+    expect(Object.keys(outputs.urls)).toEqual(["result"]);
+  });
+
+  test("autoscaling: an HPA on the Deployment, which leaves replicas to it", async () => {
+    await deploy({ autoscaling: ["vote:min=3,max=10,cpu=70"], voteReplicas: "3" });
+    expect(byType(HPA).map((h) => h.name)).toEqual(["vote"]);
+    expect(find(HPA, "vote").inputs.spec).toEqual({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "vote" },
+      minReplicas: 3,
+      maxReplicas: 10,
+      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+    });
+    expect(deployment("vote").spec).not.toHaveProperty("replicas");
+    expect(container("vote").resources.requests.cpu).toBe("250m");
+    expect(deployment("result").spec.replicas).toBe(1);
+  });
+
+  test("volumes: claims with the size and class from config; retainData keeps them and their namespace", async () => {
+    await deploy({ storageClass: "fast-ssd", dbStorageSize: "5Gi" });
+    expect(byType(PVC).map((c) => [c.inputs.metadata.name, c.inputs.spec.storageClassName, c.inputs.spec.resources.requests.storage])).toEqual([
+      ["db-data", "fast-ssd", "5Gi"],
+      ["redis-data", "fast-ssd", "256Mi"],
+    ]);
+    expect(byType(PVC).map((c) => c.options.retainOnDelete)).toEqual([false, false]);
+    expect(find(NAMESPACE, "staging").options.retainOnDelete).toBe(false);
+
+    const { outputs } = await deploy({ retainData: "true" });
+    expect(byType(PVC).map((c) => c.options.retainOnDelete)).toEqual([true, true]);
+    expect(find(NAMESPACE, "staging").options.retainOnDelete).toBe(true);
+    expect(await valueOf(outputs.volumes["db-data"])).toBe("db-data");
+  });
+
+  test("registry credentials: a dockerconfigjson Secret that every Deployment pulls with", async () => {
+    await deploy({ registry: "registry.internal:5000/team", registryUsername: "ci", registryPassword: "hunter22" });
+    const secret = find(SECRET, "voting-registry").inputs;
+    expect(secret.type).toBe("kubernetes.io/dockerconfigjson");
+    const document = JSON.parse((secretValue(secret.stringData) as Record<string, string>)[".dockerconfigjson"]);
+    expect(Object.keys(document.auths)).toEqual(["registry.internal:5000"]);
+    expect(document.auths["registry.internal:5000"].username).toBe("ci");
+    for (const service of ["db", "redis", "result", "vote", "worker"]) {
+      expect(deployment(service).spec.template.spec.imagePullSecrets).toEqual([{ name: "voting-registry" }]);
+    }
+    expect(find(IMAGE, "vote").inputs.imageName).toBe("registry.internal:5000/team/voting-vote:v1");
+    // The push credentials go to the Docker provider as a secret.
+    expect(secretValue(find(IMAGE, "vote").inputs.registry)).toEqual({ server: "registry.internal:5000/team", username: "ci", password: "hunter22" });
+    expect(JSON.stringify(withoutSecrets(recorded.map((r) => r.inputs)))).not.toContain("hunter22");
+  });
+
+  test("without registry credentials there is no pull secret", async () => {
+    await deploy();
+    expect(names(SECRET)).toEqual(["voting-db-password"]);
+    expect(deployment("vote").spec.template.spec).not.toHaveProperty("imagePullSecrets");
+  });
+
+  test("serviceType applies to the published services only; URLs follow it", async () => {
+    const clusterIp = await deploy();
+    expect(clusterIp.outputs.urls).toEqual({
+      result: "http://result.staging.svc.cluster.local:5010",
+      vote: "http://vote.staging.svc.cluster.local:5000",
+    });
+    await deploy({ serviceType: "NodePort" });
+    expect(Object.fromEntries(byType(SERVICE).map((s) => [s.name, s.inputs.spec.type]))).toEqual({
+      db: "ClusterIP",
+      redis: "ClusterIP",
+      result: "NodePort",
+      vote: "NodePort",
+    });
+    expect(find(SERVICE, "vote").inputs.spec.ports).toEqual([{ name: "http", port: 5000, targetPort: 8080, protocol: "TCP" }]);
+  });
+});
+
+describe("network segmentation mirrors the model's networks", () => {
+  const matches = (selector: Record<string, string>, labels: Record<string, string>): boolean =>
+    Object.entries(selector).every(([key, value]) => labels[key] === value);
+
+  /** Who may open connections to a service's pods under the recorded policies ("anyone:PORT" for open ports). */
+  function peersOf(service: string): string[] {
+    const pods = Object.fromEntries(byType(DEPLOYMENT).map((d) => [d.name, podLabels(d.name)]));
+    const peers = new Set<string>();
+    for (const policy of byType(POLICY)) {
+      if (!matches(policy.inputs.spec.podSelector.matchLabels, pods[service])) continue;
+      for (const rule of policy.inputs.spec.ingress) {
+        if (rule.from === undefined) {
+          rule.ports.forEach((port: { port: number }) => peers.add(`anyone:${port.port}`));
+          continue;
+        }
+        for (const peer of rule.from) {
+          Object.keys(pods)
+            .filter((pod) => matches(peer.podSelector.matchLabels, pods[pod]))
+            .forEach((pod) => peers.add(pod));
+        }
+      }
+    }
+    return [...peers].sort();
+  }
+
+  test("db and redis accept only backend services; vote and result are also open on their published port", async () => {
+    await deploy();
+    expect(Object.fromEntries(["db", "redis", "result", "vote", "worker"].map((s) => [s, peersOf(s)]))).toEqual({
+      db: ["db", "redis", "result", "vote", "worker"],
+      redis: ["db", "redis", "result", "vote", "worker"],
+      result: ["anyone:8081", "db", "redis", "result", "vote", "worker"],
+      vote: ["anyone:8080", "db", "redis", "result", "vote", "worker"],
+      worker: ["db", "redis", "result", "vote", "worker"],
+    });
+  });
+
+  test("exact policies: default deny for the app, one per network, one per published service", async () => {
+    const { outputs } = await deploy();
+    const app = { "app.kubernetes.io/instance": "staging", "app.kubernetes.io/part-of": "voting" };
+    const member = (network: string) => ({ ...app, [`dockyard.dev/network-${network}`]: "true" });
+    expect(Object.fromEntries(byType(POLICY).map((p) => [p.inputs.metadata.name, p.inputs.spec]))).toEqual({
+      "voting-default-deny": { podSelector: { matchLabels: app }, policyTypes: ["Ingress"], ingress: [] },
+      "voting-network-backend": {
+        podSelector: { matchLabels: member("backend") },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ podSelector: { matchLabels: member("backend") } }] }],
+      },
+      "voting-network-frontend": {
+        podSelector: { matchLabels: member("frontend") },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ podSelector: { matchLabels: member("frontend") } }] }],
+      },
+      "voting-result-published": {
+        podSelector: { matchLabels: { ...app, "app.kubernetes.io/name": "result" } },
+        policyTypes: ["Ingress"],
+        ingress: [{ ports: [{ port: 8081, protocol: "TCP" }] }],
+      },
+      "voting-vote-published": {
+        podSelector: { matchLabels: { ...app, "app.kubernetes.io/name": "vote" } },
+        policyTypes: ["Ingress"],
+        ingress: [{ ports: [{ port: 8080, protocol: "TCP" }] }],
+      },
+    });
+    expect(podLabels("db")["dockyard.dev/network-backend"]).toBe("true");
+    expect(podLabels("db")).not.toHaveProperty("dockyard.dev/network-frontend");
+    expect(outputs.networks).toEqual({
+      "voting-default-deny": "ingress to voting pods is denied unless another policy allows it",
+      "voting-network-backend": "backend: db, redis, result, vote, worker accept traffic from each other",
+      "voting-network-frontend": "frontend: result, vote accept traffic from each other",
+      "voting-result-published": "result accepts TCP 8081 from anywhere",
+      "voting-vote-published": "vote accepts TCP 8080 from anywhere",
+    });
+  });
+
+  test("a service only on the frontend cannot reach the backend's database", async () => {
+    await setupMocks({}, "staging");
+    const config = stageConfig({}, "staging");
+    const app = votingApp(config);
+    app.services.web = { ...app.services.vote, image: { kind: "pull", ref: "nginx:1.27" }, networks: ["frontend"], ports: [{ name: "http", containerPort: 80 }], dependsOn: {} };
+    deployKubernetes(app, config);
+    await settle();
+    expect(peersOf("db")).toEqual(["db", "redis", "result", "vote", "worker"]);
+    expect(peersOf("web")).toEqual(["result", "vote", "web"]);
+  });
+});
+
+describe("validation before anything is registered", () => {
+  type Mutation = (app: AppModel, config: StackConfig) => StackConfig | void;
+  const cases: Array<[string, Mutation, string]> = [
+    ["no registry for built images", (_app, config) => ({ ...config, registry: undefined }), REGISTRY_REQUIRED],
+    [
+      "namespace not a DNS label",
+      (_app, config) => ({ ...config, namespace: "Staging" }),
+      'dockyard:namespace must be a DNS label (lowercase letters, digits and -, starting with a letter, at most 63), got "Staging"',
+    ],
+    [
+      "a model secret without a value",
+      (app) => {
+        app.secrets["api-key"] = { description: "key of an API" };
+      },
+      'app "voting": secret "api-key" has no value in the stack config (secrets with values: db-password)',
+    ],
+    [
+      "an image without a tag",
+      (app) => {
+        app.services.redis.image = { kind: "pull", ref: "redis" };
+      },
+      'app "voting": service "redis": image "redis" must name a tag other than latest, or a digest: every node pulls it on its own, so an unpinned image can differ between pods',
+    ],
+    [
+      "an image tagged latest",
+      (app) => {
+        app.services.db.image = { kind: "pull", ref: "postgres:latest" };
+      },
+      'app "voting": service "db": image "postgres:latest" must name a tag other than latest, or a digest: every node pulls it on its own, so an unpinned image can differ between pods',
+    ],
+    [
+      "a registry port is not a tag",
+      (app) => {
+        app.services.redis.image = { kind: "pull", ref: "mirror.internal:5000/redis" };
+      },
+      'app "voting": service "redis": image "mirror.internal:5000/redis" must name a tag other than latest, or a digest: every node pulls it on its own, so an unpinned image can differ between pods',
+    ],
+    [
+      "a bind mount",
+      (app) => {
+        app.services.vote.volumes = [{ hostPath: "/opt/vote", mountPath: "/data" }];
+      },
+      'app "voting": service "vote": hostPath /opt/vote cannot be mounted on a cluster (it is a path on whichever node runs the pod); use an app volume',
+    ],
+    [
+      "a volume on a service that is not a single writer",
+      (app) => {
+        app.services.worker.volumes = [{ volume: "redis-data", mountPath: "/data" }];
+      },
+      'app "voting": service "worker": mounts volume "redis-data" but is not singleWriter: its ReadWriteOnce claim attaches to one node, so one pod at a time may use it',
+    ],
+    [
+      "one volume in two services",
+      (app) => {
+        app.services.db.volumes = [...(app.services.db.volumes ?? []), { volume: "redis-data", mountPath: "/redis" }];
+      },
+      'app "voting": volume "redis-data" is mounted by db and redis: its ReadWriteOnce claim attaches to one node; give each service its own volume',
+    ],
+    [
+      "a Service type the cluster does not have (component rule, checked up front)",
+      (_app, config) => ({ ...config, serviceType: "ExternalName" as StackConfig["serviceType"] }),
+      'Deployment "db": serviceType must be one of ClusterIP, NodePort, LoadBalancer, got "ExternalName"',
+    ],
+    [
+      "a user by name (component rule, checked up front)",
+      (app) => {
+        app.services.worker.user = "node";
+      },
+      'Deployment "worker": user must be a numeric uid or uid:gid on Kubernetes (runAsUser/runAsGroup take numbers), got "node"',
+    ],
+  ];
+
+  test.each(cases)("%s", async (_case, mutate, message) => {
+    await setupMocks({}, "staging");
+    const config = stageConfig({}, "staging");
+    const app = structuredClone(votingApp(config));
+    const changed = mutate(app, config) ?? config;
+    let thrown = "";
+    try {
+      deployKubernetes(app, changed);
+    } catch (error) {
+      thrown = (error as Error).message;
+    }
+    expect(thrown).toBe(message);
+    await settle();
+    expect(recorded).toEqual([]);
+  });
+
+  test("pinned references pass: a tag after a registry port, a digest", async () => {
+    await setupMocks({}, "staging");
+    const config = stageConfig({ redisImage: "mirror.internal:5000/redis:7.4", postgresImage: "postgres@sha256:" + "a".repeat(64) }, "staging");
+    deployKubernetes(votingApp(config), config);
+    await settle();
+    expect(container("redis").image).toBe("mirror.internal:5000/redis:7.4");
+  });
+
+  test("through the program: target kubernetes without a registry stops before any resource", async () => {
+    expect(await programError({ target: "kubernetes", postgresPassword: PASSWORD }, "staging")).toEqual({ message: REGISTRY_REQUIRED, registered: 0 });
+  });
+});
+
+describe("one model, two back ends", () => {
+  test("Docker and Kubernetes deploy the same services with the same limits", async () => {
+    const config = { postgresPassword: PASSWORD, registry: "localhost:5000", limits: ["db:cpus=2,memory=1g", "vote:cpus=0.25"] };
+    const model = votingApp(stageConfig({ limits: config.limits }, "dev"));
+
+    await runProgram({ ...config, target: "docker" }, "dev");
+    const docker = Object.fromEntries(byType(CONTAINER).map((c) => [c.name.replace(/-\d+$/, ""), [c.inputs.memory, c.inputs.cpus]]));
+    await runProgram({ ...config, target: "kubernetes" }, "dev");
+    const kubernetes = Object.fromEntries(byType(DEPLOYMENT).map((d) => [d.name, Object.values(container(d.name).resources.limits)]));
+
+    expect(Object.keys(docker).sort()).toEqual(sortedKeys(model.services));
+    expect(Object.keys(kubernetes).sort()).toEqual(sortedKeys(model.services));
+    expect(docker).toEqual({ db: [1024, "2"], redis: [128, "0.5"], result: [128, "0.5"], vote: [128, "0.25"], worker: [128, "0.5"] });
+    expect(kubernetes).toEqual({ db: ["2", "1Gi"], redis: ["500m", "128Mi"], result: ["500m", "128Mi"], vote: ["250m", "128Mi"], worker: ["500m", "128Mi"] });
+    for (const service of sortedKeys(model.services)) {
+      const { cpus, memory } = model.services[service].resources;
+      expect(docker[service]).toEqual([memoryToDockerMiB(parseMemory(memory)), cpusToDocker(parseCpus(cpus))]);
+      expect(kubernetes[service]).toEqual([cpusToQuantity(parseCpus(cpus)), memoryToQuantity(parseMemory(memory))]);
+    }
+  });
+});

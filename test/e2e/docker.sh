@@ -6,12 +6,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-eval "$(bash scripts/node.sh)"
-bash scripts/engine/build.sh
 # shellcheck source=/dev/null
-source scripts/engine/env.sh
-bash scripts/docker/ensure-dockerd.sh
-bash scripts/docker/base-images.sh
+source scripts/e2e-env.sh
 
 STACK=e2e
 PREFIX="voting-$STACK"

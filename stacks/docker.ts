@@ -19,22 +19,8 @@ import {
   VolumeArgs,
 } from "../components/docker";
 import { StackConfig } from "./config";
-import { AppModel, ServiceModel, sortedKeys } from "./model";
+import { AppModel, ModelError, ServiceModel, sortedKeys, startOrder } from "./model";
 import { AppOutputs } from "./outputs";
-
-/** Services in an order where each comes after everything it depends on (ties sorted by name). */
-export function startOrder(app: AppModel): string[] {
-  const order: string[] = [];
-  const placed = new Set<string>();
-  const place = (name: string): void => {
-    if (placed.has(name)) return;
-    placed.add(name);
-    sortedKeys(app.services[name].dependsOn).forEach(place);
-    order.push(name);
-  };
-  sortedKeys(app.services).forEach(place);
-  return order;
-}
 
 /** Physical names are prefixed with the app and stack, so several stacks can share one engine. */
 export function dockerNames(app: AppModel, config: StackConfig) {
@@ -111,11 +97,41 @@ export function planDocker(app: AppModel, config: StackConfig): DockerPlan {
     return [name, perReplica];
   });
 
+  checkReplicaPorts(app);
   networks.forEach(([name, args]) => validateNetworkArgs(name, args));
   volumes.forEach(([name, args]) => validateVolumeArgs(name, args));
   images.forEach(([name, args]) => validateImageArgs(name, args));
   containers.forEach(([, replicas]) => replicas.forEach(([name, args]) => validateContainerArgs(name, args)));
   return { networks, volumes, images, containers };
+}
+
+/**
+ * On Docker each replica publishes its own host port (replica i gets hostPort + i - 1), so the
+ * ranges of all services must not overlap. (On Kubernetes a published port is one Service port.)
+ */
+function checkReplicaPorts(app: AppModel): void {
+  const owners = new Map<number, string>();
+  for (const name of sortedKeys(app.services)) {
+    const service = app.services[name];
+    const replicas = Math.max(service.replicas ?? 1, 1);
+    for (const port of service.ports ?? []) {
+      if (port.hostPort === undefined) continue;
+      const last = port.hostPort + replicas - 1;
+      for (let hostPort = port.hostPort; hostPort <= last; hostPort++) {
+        const owner = owners.get(hostPort);
+        if (owner !== undefined && owner !== name) {
+          throw new ModelError(
+            `app "${app.name}" on Docker: host port ${hostPort} is used by both service "${owner}" and service "${name}"` +
+              (replicas > 1 ? ` (its ${replicas} replicas use ${port.hostPort}-${last}, one port each)` : ""),
+          );
+        }
+        if (last > 65535) {
+          throw new ModelError(`app "${app.name}" on Docker: service "${name}" needs host ports ${port.hostPort}-${last} for ${replicas} replicas, past 65535`);
+        }
+        owners.set(hostPort, name);
+      }
+    }
+  }
 }
 
 function containerArgs(

@@ -31,8 +31,7 @@ import {
   validateSecretArgs,
 } from "../components/k8s";
 import { ConfigError, StackConfig } from "./config";
-import { startOrder } from "./docker";
-import { AppModel, ModelError, ServiceModel, sortedKeys } from "./model";
+import { AppModel, ModelError, ServiceModel, sortedKeys, startOrder } from "./model";
 import { AppOutputs } from "./outputs";
 
 export const REGISTRY_REQUIRED =

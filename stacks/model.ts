@@ -220,20 +220,14 @@ export function validateApp(app: AppModel): AppModel {
       if (port.hostPort === undefined) {
         continue;
       }
-      const last = port.hostPort + Math.max(replicas, 1) - 1;
-      if (!Number.isInteger(port.hostPort) || port.hostPort < 1 || last > 65535) {
-        fail(`${where}: host port must be 1-65535 (with ${replicas} replicas it uses ${port.hostPort}-${last}), got ${port.hostPort}`);
+      if (!Number.isInteger(port.hostPort) || port.hostPort < 1 || port.hostPort > 65535) {
+        fail(`${where}: host port must be 1-65535, got ${port.hostPort}`);
       }
-      for (let hostPort = port.hostPort; hostPort <= last; hostPort++) {
-        const owner = hostPorts.get(hostPort);
-        if (owner !== undefined) {
-          fail(
-            `host port ${hostPort} is used by both ${owner} and ${where}` +
-              (replicas > 1 ? ` (its ${replicas} replicas use ${port.hostPort}-${last}, one port each)` : ""),
-          );
-        }
-        hostPorts.set(hostPort, where);
+      const owner = hostPorts.get(port.hostPort);
+      if (owner !== undefined) {
+        fail(`host port ${port.hostPort} is used by both ${owner} and ${where}`);
       }
+      hostPorts.set(port.hostPort, where);
     }
     if (service.autoscaling) {
       const { minReplicas, maxReplicas, targetCpuPercent } = service.autoscaling;
@@ -329,4 +323,18 @@ export function findCycle(app: AppModel): string[] | undefined {
     if (cycle) return cycle;
   }
   return undefined;
+}
+
+/** Services in an order where each comes after everything it depends on (ties sorted by name). */
+export function startOrder(app: AppModel): string[] {
+  const order: string[] = [];
+  const placed = new Set<string>();
+  const place = (name: string): void => {
+    if (placed.has(name)) return;
+    placed.add(name);
+    sortedKeys(app.services[name].dependsOn).forEach(place);
+    order.push(name);
+  };
+  sortedKeys(app.services).forEach(place);
+  return order;
 }

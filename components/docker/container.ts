@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { cpusToDocker, memoryToDockerMiB, parseCpus, parseMemory, UnitError } from "../units";
-import { ValidationError } from "./errors";
+import { ValidationError } from "../errors";
 
 export interface ContainerPortArgs {
   containerPort: number;

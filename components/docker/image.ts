@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { ValidationError } from "./errors";
+import { ValidationError } from "../errors";
 
 export interface ImageRegistry {
   /** Registry host[:port][/path], e.g. "localhost:5000" or "registry.example.com/team". */
@@ -81,7 +81,12 @@ export class Image extends pulumi.ComponentResource {
         },
         skipPush: !push,
         registry: args.registry
-          ? { server: args.registry.server, username: args.registry.username, password: args.registry.password }
+          ? {
+              // `docker login` takes the host only; a path ("registry.example.com/team") is part of the image name.
+              server: args.registry.server.split("/")[0],
+              username: args.registry.username,
+              password: args.registry.password,
+            }
           : undefined,
       },
       { parent: this },

@@ -1,5 +1,5 @@
 export * from "./container";
-export * from "./errors";
+export * from "../errors";
 export * from "./image";
 export * from "./network";
 export * from "./volume";

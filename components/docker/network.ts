@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { canonicalCidr, contains, containsAddress, isPrivate, parseAddress, parseCidr, privateLookalike } from "../cidr";
-import { ValidationError } from "./errors";
+import { ValidationError } from "../errors";
 
 export interface NetworkArgs {
   /** The Docker network name (`docker network create NAME`). */

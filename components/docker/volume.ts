@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ValidationError } from "./errors";
+import { ValidationError } from "../errors";
 
 export interface VolumeArgs {
   /** The Docker volume name (`docker volume create NAME`). Containers mount it by this name. */

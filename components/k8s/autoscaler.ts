@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ValidationError } from "../docker/errors";
+import { ValidationError } from "../errors";
 import { AppIdentity, DNS_LABEL, serviceLabels, validateIdentity } from "./labels";
 
 export interface AutoscalerArgs {

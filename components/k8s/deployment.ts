@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { cpusToQuantity, memoryToQuantity, parseCpus, parseMemory, UnitError } from "../units";
-import { ValidationError } from "../docker/errors";
+import { ValidationError } from "../errors";
 import {
   AppIdentity,
   DNS_LABEL,

@@ -2,7 +2,7 @@
  * Labels shared by the Kubernetes components: the recommended `app.kubernetes.io/*` set, the stable
  * subset that selectors use, and the per-network pod labels that NetworkPolicies select on.
  */
-import { ValidationError } from "../docker/errors";
+import { ValidationError } from "../errors";
 
 /** Value of `app.kubernetes.io/managed-by` on everything dockyard creates. */
 export const MANAGED_BY = "dockyard";

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ValidationError } from "../docker/errors";
+import { ValidationError } from "../errors";
 import { AppIdentity, appLabels, appSelector, DNS_LABEL, networkLabel, selectorLabels, sortedEntries, validateIdentity, validateNetworkName } from "./labels";
 
 export interface PublishedPort {

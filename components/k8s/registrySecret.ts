@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ValidationError } from "../docker/errors";
+import { ValidationError } from "../errors";
 import { AppIdentity, appLabels, DNS_SUBDOMAIN, validateIdentity } from "./labels";
 
 export interface RegistrySecretArgs {

@@ -231,3 +231,11 @@ describe("data volumes and retainData", () => {
     expect(deps("db-1")).toEqual([]);
   });
 });
+
+test("a registry with a path logs in to the host and pushes under the path", async () => {
+  await runProgram({ ...BASE_CONFIG, registry: "registry.example.com/team", registryUsername: "ci", registryPassword: "token-123" });
+  const image = find(IMAGE, "worker");
+  expect(image.inputs.imageName).toBe("registry.example.com/team/voting-worker:v1");
+  expect(secretValue(image.inputs.registry)).toEqual({ server: "registry.example.com", username: "ci", password: "token-123" });
+  expect(JSON.stringify(withoutSecrets(image.inputs))).not.toContain("token-123");
+});

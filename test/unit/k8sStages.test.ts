@@ -77,7 +77,7 @@ describe("staging", () => {
     ]);
     expect(serviceTypes()).toEqual({ db: "ClusterIP", redis: "ClusterIP", result: "ClusterIP", vote: "ClusterIP" });
     expect(program.urls).toEqual({
-      result: "http://result.staging.svc.cluster.local:5010",
+      result: "http://result.staging.svc.cluster.local:5001",
       vote: "http://vote.staging.svc.cluster.local:5000",
     });
   });

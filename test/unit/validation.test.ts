@@ -38,7 +38,7 @@ const badConfig: Array<[string, Record<string, string | object>, string, string?
   ["latest outside dev", { imageTag: "latest" }, 'dockyard:imageTag "latest" is allowed only in the dev stack (stack is "staging"): pin a version tag so a deploy is repeatable', "staging"],
   ["tag with a space", { imageTag: "v1 beta" }, 'dockyard:imageTag must be a Docker tag: letters, digits, _ . - (up to 128), got "v1 beta"'],
   ["two services on one host port", { votePort: "5000", resultPort: "5000" }, 'app "voting": host port 5000 is used by both service "result" and service "vote"'],
-  ["replicas running into another port", { voteReplicas: "3", votePort: "5000", resultPort: "5001" }, 'app "voting": host port 5001 is used by both service "result" and service "vote" (its 3 replicas use 5000-5002, one port each)'],
+  ["replicas running into another port", { voteReplicas: "3", votePort: "5000", resultPort: "5001" }, 'app "voting" on Docker: host port 5001 is used by both service "result" and service "vote" (its 3 replicas use 5000-5002, one port each)'],
   ["registry user without registry", { registryUsername: "ci" }, 'dockyard:registryUsername is set ("ci") but dockyard:registry is empty: set the registry to push to'],
   ["unknown service type", { serviceType: "Ingress" }, 'dockyard:serviceType must be ClusterIP, NodePort or LoadBalancer, got "Ingress"'],
   ["image reference with spaces", { pythonImage: "my python" }, 'dockyard:pythonImage must be an image reference like python:3.12-slim or mirror.example:5000/python:3.12-slim, got "my python"'],

@@ -20,7 +20,10 @@ export function syntheticApp(size: number): AppModel {
       dependsOn[`svc-${String(i - 1).padStart(4, "0")}`] = "started";
     }
     services[name] = {
-      image: i % 3 === 0 ? { kind: "build", context: "apps/vote", args: { PYTHON_IMAGE: "python:3.12-slim" } } : { kind: "pull", ref: "redis:7.4" },
+      image:
+        i % 3 === 0
+          ? { kind: "build", context: "apps/vote", args: { PYTHON_IMAGE: "python:3.12-slim" } }
+          : { kind: "pull", ref: "redis:7.4" },
       env: { INDEX: String(i), MODE: "bench" },
       ports: [{ name: "http", containerPort: 8080 }],
       networks: i % 2 === 0 ? ["frontend", "backend"] : ["backend"],

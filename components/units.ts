@@ -69,9 +69,7 @@ function decimalTimesPowerOf1024(amount: string, power: number): number | undefi
  */
 export function memoryToDockerMiB(bytes: number, what = "memory"): number {
   if (bytes % MIB !== 0) {
-    throw new UnitError(
-      `${what} must be a whole number of MiB for Docker, got ${bytes} bytes (${(bytes / MIB).toFixed(3)} MiB)`,
-    );
+    throw new UnitError(`${what} must be a whole number of MiB for Docker, got ${bytes} bytes (${(bytes / MIB).toFixed(3)} MiB)`);
   }
   return bytes / MIB;
 }
@@ -111,7 +109,9 @@ export function parseCpus(value: number, what = "cpus"): number {
 /** The Docker provider's `cpus` string ("0.5"), exact from millicores. */
 export function cpusToDocker(millis: number): string {
   const whole = Math.floor(millis / 1000);
-  const fraction = String(millis % 1000).padStart(3, "0").replace(/0+$/, "");
+  const fraction = String(millis % 1000)
+    .padStart(3, "0")
+    .replace(/0+$/, "");
   return fraction ? `${whole}.${fraction}` : String(whole);
 }
 

@@ -8,6 +8,8 @@ cd "$root"
 eval "$(bash scripts/node.sh)"
 
 status=0
+echo "== lint (ESLint, Prettier) =="
+npm run --silent lint || status=1
 echo "== unit tests (Pulumi mocks) =="
 npx jest --config jest.config.js "$@" || status=1
 

@@ -29,14 +29,20 @@ interface KeySpec {
 
 const PORT = "must be a port number 1-65535";
 const port = z.number({ error: PORT }).int(PORT).min(1, PORT).max(65535, PORT);
-const count = z.number({ error: "must be a whole number of 0 or more" }).int("must be a whole number of 0 or more").min(0, "must be a whole number of 0 or more");
+const count = z
+  .number({ error: "must be a whole number of 0 or more" })
+  .int("must be a whole number of 0 or more")
+  .min(0, "must be a whole number of 0 or more");
 const imageRef = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, "must be an image reference like python:3.12-slim or mirror.example:5000/python:3.12-slim");
 const cidr = z.string().refine((value) => parseCidr(value) !== undefined, "must be an IPv4 CIDR like 172.18.0.0/16");
 const dockerHost = z
   .string()
-  .regex(/^(unix|tcp|ssh|npipe):\/\/.+/, "must be a Docker host URL: unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host (as DOCKER_HOST)");
+  .regex(
+    /^(unix|tcp|ssh|npipe):\/\/.+/,
+    "must be a Docker host URL: unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host (as DOCKER_HOST)",
+  );
 const memory = z.string().refine((value) => {
   try {
     parseMemory(value);
@@ -49,38 +55,98 @@ const memory = z.string().refine((value) => {
 /** The configuration keys, in the order the README lists them. */
 export const CONFIG_KEYS = {
   target: { type: "string", default: "docker", description: "Where the app runs: docker (a Docker engine) or kubernetes (a cluster)." },
-  dockerHost: { type: "string", default: "unix:///var/run/docker.sock", description: "Docker engine to deploy to, as DOCKER_HOST: unix://, tcp:// or ssh://.", target: "docker" },
-  bindAddress: { type: "string", default: "127.0.0.1", description: "Host IP that published ports bind to; 0.0.0.0 exposes them on every interface.", target: "docker" },
+  dockerHost: {
+    type: "string",
+    default: "unix:///var/run/docker.sock",
+    description: "Docker engine to deploy to, as DOCKER_HOST: unix://, tcp:// or ssh://.",
+    target: "docker",
+  },
+  bindAddress: {
+    type: "string",
+    default: "127.0.0.1",
+    description: "Host IP that published ports bind to; 0.0.0.0 exposes them on every interface.",
+    target: "docker",
+  },
   votePort: { type: "integer", default: 5000, description: "Host port of the vote page (replica i of N gets votePort + i - 1)." },
   resultPort: { type: "integer", default: 5001, description: "Host port of the result page (replica i of N gets resultPort + i - 1)." },
   voteReplicas: { type: "integer", default: 1, description: "Copies of vote (docker-compose --scale vote=N, kubectl scale)." },
   resultReplicas: { type: "integer", default: 1, description: "Copies of result." },
   workerReplicas: { type: "integer", default: 1, description: "Copies of worker." },
   limits: { type: "array", default: [], description: 'Limit overrides, one entry per service: "vote:cpus=0.5,memory=128m".' },
-  autoscaling: { type: "array", default: [], description: 'Autoscaling, one entry per service: "vote:min=3,max=10,cpu=70" (Kubernetes HPA).', target: "kubernetes" },
+  autoscaling: {
+    type: "array",
+    default: [],
+    description: 'Autoscaling, one entry per service: "vote:min=3,max=10,cpu=70" (Kubernetes HPA).',
+    target: "kubernetes",
+  },
   optionA: { type: "string", default: "Cats", description: "Label of the first option." },
   optionB: { type: "string", default: "Dogs", description: "Label of the second option." },
-  pythonImage: { type: "string", default: "python:3.12-slim", description: "Base image for vote (build arg PYTHON_IMAGE); point it at a mirror when air-gapped." },
+  pythonImage: {
+    type: "string",
+    default: "python:3.12-slim",
+    description: "Base image for vote (build arg PYTHON_IMAGE); point it at a mirror when air-gapped.",
+  },
   nodeImage: { type: "string", default: "node:22-slim", description: "Base image for worker and result (build arg NODE_IMAGE)." },
   redisImage: { type: "string", default: "redis:7.4", description: "Image of the redis service." },
   postgresImage: { type: "string", default: "postgres:15", description: "Image of the db service." },
-  imageTag: { type: "string", default: "v1", description: "Tag of the images built here; a change rolls the services. latest is refused outside the dev stack." },
-  registry: { type: "string", default: "", description: "Registry to push built images to (localhost:5000, registry.example.com); empty keeps them local." },
+  imageTag: {
+    type: "string",
+    default: "v1",
+    description: "Tag of the images built here; a change rolls the services. latest is refused outside the dev stack.",
+  },
+  registry: {
+    type: "string",
+    default: "",
+    description: "Registry to push built images to (localhost:5000, registry.example.com); empty keeps them local.",
+  },
   registryUsername: { type: "string", default: "", description: "User for the registry (docker login)." },
   // Not declared secret in Pulumi.yaml: a secret key may not have a default there, and this one is optional.
   registryPassword: { type: "string", default: "", description: "Password for the registry; set it with --secret." },
-  imageBuilder: { type: "string", default: "BuilderV1", description: "Docker build backend: BuilderV1 (classic, works on any engine) or BuilderBuildKit." },
+  imageBuilder: {
+    type: "string",
+    default: "BuilderV1",
+    description: "Docker build backend: BuilderV1 (classic, works on any engine) or BuilderBuildKit.",
+  },
   frontendSubnet: { type: "string", default: "10.123.1.0/24", description: "Subnet of the frontend network (vote, result)." },
   backendSubnet: { type: "string", default: "10.123.2.0/24", description: "Subnet of the backend network (all services)." },
   allowPublicSubnets: { type: "boolean", default: false, description: "Allow subnets outside 10/8, 172.16/12 and 192.168/16." },
-  retainData: { type: "boolean", default: false, description: "Keep the db and redis data volumes (and their data) when the stack is destroyed." },
+  retainData: {
+    type: "boolean",
+    default: false,
+    description: "Keep the db and redis data volumes (and their data) when the stack is destroyed.",
+  },
   // Required: Pulumi.yaml declares it secret with no default, so the CLI refuses a plaintext or missing value.
-  postgresPassword: { type: "string", default: "", secret: true, description: "Password of the database user (8+ characters); required, set with pulumi config set --secret." },
-  kubeconfig: { type: "string", default: "", description: "Path to a kubeconfig; empty uses KUBECONFIG or ~/.kube/config.", target: "kubernetes" },
-  kubeContext: { type: "string", default: "", description: "Context in the kubeconfig; empty uses its current context.", target: "kubernetes" },
+  postgresPassword: {
+    type: "string",
+    default: "",
+    secret: true,
+    description: "Password of the database user (8+ characters); required, set with pulumi config set --secret.",
+  },
+  kubeconfig: {
+    type: "string",
+    default: "",
+    description: "Path to a kubeconfig; empty uses KUBECONFIG or ~/.kube/config.",
+    target: "kubernetes",
+  },
+  kubeContext: {
+    type: "string",
+    default: "",
+    description: "Context in the kubeconfig; empty uses its current context.",
+    target: "kubernetes",
+  },
   namespace: { type: "string", default: "", description: "Namespace for the app; empty uses the stack name.", target: "kubernetes" },
-  serviceType: { type: "string", default: "ClusterIP", description: "Service type of vote and result: ClusterIP, NodePort or LoadBalancer.", target: "kubernetes" },
-  storageClass: { type: "string", default: "", description: "StorageClass of the data volumes; empty uses the cluster default.", target: "kubernetes" },
+  serviceType: {
+    type: "string",
+    default: "ClusterIP",
+    description: "Service type of vote and result: ClusterIP, NodePort or LoadBalancer.",
+    target: "kubernetes",
+  },
+  storageClass: {
+    type: "string",
+    default: "",
+    description: "StorageClass of the data volumes; empty uses the cluster default.",
+    target: "kubernetes",
+  },
   dbStorageSize: { type: "string", default: "1Gi", description: "Size of the db volume claim.", target: "kubernetes" },
 } as const satisfies Record<string, KeySpec>;
 
@@ -168,7 +234,9 @@ const schema = z.object({
   redisImage: imageRef,
   postgresImage: imageRef,
   imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a Docker tag: letters, digits, _ . - (up to 128)"),
-  registry: z.string().regex(/^$|^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/i, "must be a registry host[:port][/path] like localhost:5000, or empty"),
+  registry: z
+    .string()
+    .regex(/^$|^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/i, "must be a registry host[:port][/path] like localhost:5000, or empty"),
   registryUsername: z.string(),
   registryPassword: z.string(),
   imageBuilder: z.enum(["BuilderV1", "BuilderBuildKit"], { error: "must be BuilderV1 or BuilderBuildKit" }),
@@ -179,7 +247,9 @@ const schema = z.object({
   postgresPassword: z.string(),
   kubeconfig: z.string(),
   kubeContext: z.string(),
-  namespace: z.string().regex(/^$|^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a DNS label (lowercase letters, digits, -), or empty for the stack name"),
+  namespace: z
+    .string()
+    .regex(/^$|^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a DNS label (lowercase letters, digits, -), or empty for the stack name"),
   serviceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer"], { error: "must be ClusterIP, NodePort or LoadBalancer" }),
   storageClass: z.string(),
   dbStorageSize: memory,
@@ -235,10 +305,14 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
     );
   }
   if (c.imageTag === "latest" && stack !== "dev") {
-    throw new ConfigError(`dockyard:imageTag "latest" is allowed only in the dev stack (stack is "${stack}"): pin a version tag so a deploy is repeatable`);
+    throw new ConfigError(
+      `dockyard:imageTag "latest" is allowed only in the dev stack (stack is "${stack}"): pin a version tag so a deploy is repeatable`,
+    );
   }
   if (c.registryUsername !== "" && c.registry === "") {
-    throw new ConfigError(`dockyard:registryUsername is set ("${c.registryUsername}") but dockyard:registry is empty: set the registry to push to`);
+    throw new ConfigError(
+      `dockyard:registryUsername is set ("${c.registryUsername}") but dockyard:registry is empty: set the registry to push to`,
+    );
   }
 
   const limits: Record<string, Partial<Resources>> = {};
@@ -284,9 +358,7 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
     postgresImage: c.postgresImage,
     imageTag: c.imageTag,
     registry:
-      c.registry === ""
-        ? undefined
-        : { server: c.registry, username: c.registryUsername, password: pulumi.secret(c.registryPassword) },
+      c.registry === "" ? undefined : { server: c.registry, username: c.registryUsername, password: pulumi.secret(c.registryPassword) },
     imageBuilder: c.imageBuilder,
     frontendSubnet: c.frontendSubnet,
     backendSubnet: c.backendSubnet,
@@ -307,6 +379,8 @@ function wrap(check: () => unknown, given?: string): void {
     check();
   } catch (error) {
     const message = (error as Error).message;
-    throw new ConfigError(given !== undefined && Number.isNaN(Number(given)) ? `${message.replace(/, got .*$/, "")}, got ${JSON.stringify(given)}` : message);
+    throw new ConfigError(
+      given !== undefined && Number.isNaN(Number(given)) ? `${message.replace(/, got .*$/, "")}, got ${JSON.stringify(given)}` : message,
+    );
   }
 }

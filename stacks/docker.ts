@@ -126,7 +126,9 @@ function checkReplicaPorts(app: AppModel): void {
           );
         }
         if (last > 65535) {
-          throw new ModelError(`app "${app.name}" on Docker: service "${name}" needs host ports ${port.hostPort}-${last} for ${replicas} replicas, past 65535`);
+          throw new ModelError(
+            `app "${app.name}" on Docker: service "${name}" needs host ports ${port.hostPort}-${last} for ${replicas} replicas, past 65535`,
+          );
         }
         owners.set(hostPort, name);
       }

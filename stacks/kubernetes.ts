@@ -183,12 +183,16 @@ function validateForCluster(app: AppModel, config: StackConfig): void {
     }
     for (const mount of service.volumes ?? []) {
       if (mount.hostPath !== undefined) {
-        fail(`${where}: hostPath ${mount.hostPath} cannot be mounted on a cluster (it is a path on whichever node runs the pod); use an app volume`);
+        fail(
+          `${where}: hostPath ${mount.hostPath} cannot be mounted on a cluster (it is a path on whichever node runs the pod); use an app volume`,
+        );
       }
       if (mount.volume !== undefined) {
         mountedBy.set(mount.volume, [...(mountedBy.get(mount.volume) ?? []), name]);
         if (!service.singleWriter) {
-          fail(`${where}: mounts volume "${mount.volume}" but is not singleWriter: its ReadWriteOnce claim attaches to one node, so one pod at a time may use it`);
+          fail(
+            `${where}: mounts volume "${mount.volume}" but is not singleWriter: its ReadWriteOnce claim attaches to one node, so one pod at a time may use it`,
+          );
         }
       }
     }
@@ -196,7 +200,9 @@ function validateForCluster(app: AppModel, config: StackConfig): void {
   for (const volume of [...mountedBy.keys()].sort()) {
     const services = mountedBy.get(volume) as string[];
     if (services.length > 1) {
-      fail(`volume "${volume}" is mounted by ${services.join(" and ")}: its ReadWriteOnce claim attaches to one node; give each service its own volume`);
+      fail(
+        `volume "${volume}" is mounted by ${services.join(" and ")}: its ReadWriteOnce claim attaches to one node; give each service its own volume`,
+      );
     }
   }
 }
@@ -339,7 +345,9 @@ export function deployKubernetes(app: AppModel, config: StackConfig): AppOutputs
     urls: serviceUrls(app, config, deployments),
     networks: policies.descriptions,
     volumes: Object.fromEntries(
-      [...deployments.values()].flatMap((deployment) => Object.entries(deployment.claims).map(([volume, claim]) => [volume, claim.metadata.name])),
+      [...deployments.values()].flatMap((deployment) =>
+        Object.entries(deployment.claims).map(([volume, claim]) => [volume, claim.metadata.name]),
+      ),
     ),
     images: Object.fromEntries([...images].map(([service, image]) => [service, image.ref])),
   };
@@ -353,7 +361,11 @@ function buildImages(images: Array<[string, ImageArgs]>, config: StackConfig): M
 }
 
 /** Where each published service is reached, by Service type. */
-function serviceUrls(app: AppModel, config: StackConfig, deployments: Map<string, Deployment>): Record<string, pulumi.Output<string> | string> {
+function serviceUrls(
+  app: AppModel,
+  config: StackConfig,
+  deployments: Map<string, Deployment>,
+): Record<string, pulumi.Output<string> | string> {
   const urls: Record<string, pulumi.Output<string> | string> = {};
   for (const name of sortedKeys(app.services)) {
     const model = app.services[name];

@@ -98,7 +98,10 @@ export function validateContainerArgs(name: string, args: ContainerArgs): void {
   }
   const seen = new Set<string>();
   for (const port of args.ports ?? []) {
-    for (const [field, value] of [["containerPort", port.containerPort], ["hostPort", port.hostPort]] as const) {
+    for (const [field, value] of [
+      ["containerPort", port.containerPort],
+      ["hostPort", port.hostPort],
+    ] as const) {
       if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > 65535)) {
         fail(`${field} must be 1-65535, got ${value}`);
       }
@@ -211,10 +214,7 @@ export class Container extends pulumi.ComponentResource {
 }
 
 /** ["KEY=value"] in sorted key order; a secret Output when any value is secret. */
-function environment(
-  plain: Record<string, pulumi.Input<string>>,
-  secret: Record<string, pulumi.Input<string>>,
-): pulumi.Output<string[]> {
+function environment(plain: Record<string, pulumi.Input<string>>, secret: Record<string, pulumi.Input<string>>): pulumi.Output<string[]> {
   const keys = [...Object.keys(plain), ...Object.keys(secret)].sort();
   const pairs = pulumi.all(keys.map((key) => pulumi.output(plain[key] ?? secret[key]).apply((value) => `${key}=${value}`)));
   return Object.keys(secret).length > 0 ? pulumi.secret(pairs) : pairs;

@@ -39,7 +39,9 @@ const TAGGED_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]
 export function validateImageArgs(name: string, args: ImageArgs): void {
   const where = `Image "${name}"`;
   if (!TAGGED_NAME.test(args.imageName)) {
-    throw new ValidationError(`${where}: imageName must be lowercase repository:tag like "voting-vote:v1", got ${JSON.stringify(args.imageName)}`);
+    throw new ValidationError(
+      `${where}: imageName must be lowercase repository:tag like "voting-vote:v1", got ${JSON.stringify(args.imageName)}`,
+    );
   }
   if (path.isAbsolute(args.context) || args.context.split(/[\\/]/).includes("..")) {
     throw new ValidationError(`${where}: context must be a folder inside the project, got ${JSON.stringify(args.context)}`);

@@ -360,7 +360,9 @@ export function healthProbes(health: DeploymentHealthArgs): { readinessProbe: Pr
 }
 
 /** `Recreate` for a single writer (never two pods on the same data), otherwise a rolling update. */
-export function deploymentStrategy(args: Pick<DeploymentArgs, "singleWriter" | "maxSurge" | "maxUnavailable">): k8s.types.input.apps.v1.DeploymentStrategy {
+export function deploymentStrategy(
+  args: Pick<DeploymentArgs, "singleWriter" | "maxSurge" | "maxUnavailable">,
+): k8s.types.input.apps.v1.DeploymentStrategy {
   if (args.singleWriter) {
     return { type: "Recreate" };
   }
@@ -369,7 +371,10 @@ export function deploymentStrategy(args: Pick<DeploymentArgs, "singleWriter" | "
 
 /** Name of the ConfigMap holding `env`: changes with the content, so an env change rolls the pods. */
 export function envConfigMapName(name: string, env: Record<string, string>): string {
-  const hash = createHash("sha256").update(JSON.stringify(sortedEntries(env))).digest("hex").slice(0, 10);
+  const hash = createHash("sha256")
+    .update(JSON.stringify(sortedEntries(env)))
+    .digest("hex")
+    .slice(0, 10);
   return `${name}-env-${hash}`;
 }
 
@@ -465,7 +470,10 @@ export class Deployment extends pulumi.ComponentResource {
             spec: {
               containers: [container],
               volumes: nonEmpty(
-                Object.entries(claims).map(([claimName, claim]) => ({ name: claimName, persistentVolumeClaim: { claimName: claim.metadata.name } })),
+                Object.entries(claims).map(([claimName, claim]) => ({
+                  name: claimName,
+                  persistentVolumeClaim: { claimName: claim.metadata.name },
+                })),
               ),
               imagePullSecrets: nonEmpty((args.imagePullSecrets ?? []).map((secret) => ({ name: secret }))),
               securityContext: securityContext(args.user),

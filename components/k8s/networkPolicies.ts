@@ -1,7 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ValidationError } from "../errors";
-import { AppIdentity, appLabels, appSelector, DNS_LABEL, networkLabel, selectorLabels, sortedEntries, validateIdentity, validateNetworkName } from "./labels";
+import {
+  AppIdentity,
+  appLabels,
+  appSelector,
+  DNS_LABEL,
+  networkLabel,
+  selectorLabels,
+  sortedEntries,
+  validateIdentity,
+  validateNetworkName,
+} from "./labels";
 
 export interface PublishedPort {
   /** The container port that outside clients reach (a Service forwards to it). */
@@ -94,7 +104,11 @@ export class NetworkPolicies extends pulumi.ComponentResource {
       const members = { ...everyPod, [networkLabel(network)]: "true" };
       add(
         `network-${network}`,
-        { podSelector: { matchLabels: members }, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: { matchLabels: members } }] }] },
+        {
+          podSelector: { matchLabels: members },
+          policyTypes: ["Ingress"],
+          ingress: [{ from: [{ podSelector: { matchLabels: members } }] }],
+        },
         `${network}: ${[...services].sort().join(", ")} accept traffic from each other`,
       );
     }

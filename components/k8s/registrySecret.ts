@@ -26,7 +26,9 @@ export function validateRegistrySecretArgs(name: string, args: RegistrySecretArg
     throw new ValidationError(`${where}: secretName must be lowercase letters, digits, - and ., got ${JSON.stringify(args.secretName)}`);
   }
   if (!/^[a-z0-9.-]+(:\d+)?$/i.test(args.server)) {
-    throw new ValidationError(`${where}: server must be a registry host[:port] like registry.example.com, got ${JSON.stringify(args.server)}`);
+    throw new ValidationError(
+      `${where}: server must be a registry host[:port] like registry.example.com, got ${JSON.stringify(args.server)}`,
+    );
   }
   if (args.username === "") {
     throw new ValidationError(`${where}: username must not be empty (a registry without login needs no pull secret)`);

@@ -43,7 +43,10 @@ describe("dev stack on Docker", () => {
 
   test("db and redis only on backend, worker on backend, vote and result on both; the service name is the alias", () => {
     const membership = Object.fromEntries(
-      byType(CONTAINER).map((c) => [c.name, c.inputs.networksAdvanced.map((n: { name: string; aliases: string[] }) => [n.name, n.aliases])]),
+      byType(CONTAINER).map((c) => [
+        c.name,
+        c.inputs.networksAdvanced.map((n: { name: string; aliases: string[] }) => [n.name, n.aliases]),
+      ]),
     );
     expect(membership).toEqual({
       "db-1": [["voting-dev-backend", ["db"]]],
@@ -64,7 +67,9 @@ describe("dev stack on Docker", () => {
     expect(find(CONTAINER, "db-1").inputs.volumes).toEqual([
       { volumeName: "voting-dev-db-data", containerPath: "/var/lib/postgresql/data", readOnly: false },
     ]);
-    expect(find(CONTAINER, "redis-1").inputs.volumes).toEqual([{ volumeName: "voting-dev-redis-data", containerPath: "/data", readOnly: false }]);
+    expect(find(CONTAINER, "redis-1").inputs.volumes).toEqual([
+      { volumeName: "voting-dev-redis-data", containerPath: "/data", readOnly: false },
+    ]);
     expect(find(CONTAINER, "redis-1").inputs.command).toEqual(["redis-server", "--appendonly", "yes"]);
     expect(byType(VOLUME).map((v) => [v.inputs.name, v.inputs.driver])).toEqual([
       ["voting-dev-db-data", "local"],
@@ -103,7 +108,11 @@ describe("dev stack on Docker", () => {
 
   test("the postgres password is a secret: not in any recorded input in plain text, and the env Output is secret", async () => {
     expect(JSON.stringify(recorded.map((r) => withoutSecrets(r.inputs)))).not.toContain(BASE_CONFIG.postgresPassword);
-    for (const [name, variable] of [["db-1", "POSTGRES_PASSWORD"], ["result-1", "DB_PASSWORD"], ["worker-1", "DB_PASSWORD"]]) {
+    for (const [name, variable] of [
+      ["db-1", "POSTGRES_PASSWORD"],
+      ["result-1", "DB_PASSWORD"],
+      ["worker-1", "DB_PASSWORD"],
+    ]) {
       expect(secretValue(find(CONTAINER, name).inputs.envs)).toContain(`${variable}=${BASE_CONFIG.postgresPassword}`);
     }
     expect(find(CONTAINER, "vote-1").inputs.envs).toEqual([
@@ -117,9 +126,29 @@ describe("dev stack on Docker", () => {
 
   test("built images are tagged with the app and imageTag, not pushed, base images as build args", () => {
     expect(byType(IMAGE).map((i) => [i.name, i.inputs.imageName, i.inputs.skipPush, i.inputs.build])).toEqual([
-      ["result", "voting-result:dev", true, { context: "apps/result", dockerfile: "apps/result/Dockerfile", args: { NODE_IMAGE: "node:22-slim" }, builderVersion: "BuilderV1" }],
-      ["vote", "voting-vote:dev", true, { context: "apps/vote", dockerfile: "apps/vote/Dockerfile", args: { PYTHON_IMAGE: "python:3.12-slim" }, builderVersion: "BuilderV1" }],
-      ["worker", "voting-worker:dev", true, { context: "apps/worker", dockerfile: "apps/worker/Dockerfile", args: { NODE_IMAGE: "node:22-slim" }, builderVersion: "BuilderV1" }],
+      [
+        "result",
+        "voting-result:dev",
+        true,
+        { context: "apps/result", dockerfile: "apps/result/Dockerfile", args: { NODE_IMAGE: "node:22-slim" }, builderVersion: "BuilderV1" },
+      ],
+      [
+        "vote",
+        "voting-vote:dev",
+        true,
+        {
+          context: "apps/vote",
+          dockerfile: "apps/vote/Dockerfile",
+          args: { PYTHON_IMAGE: "python:3.12-slim" },
+          builderVersion: "BuilderV1",
+        },
+      ],
+      [
+        "worker",
+        "voting-worker:dev",
+        true,
+        { context: "apps/worker", dockerfile: "apps/worker/Dockerfile", args: { NODE_IMAGE: "node:22-slim" }, builderVersion: "BuilderV1" },
+      ],
     ]);
   });
 
@@ -144,7 +173,11 @@ describe("dev stack on Docker", () => {
     expect(await valueOf(program.urls)).toEqual({ result: "http://127.0.0.1:5001", vote: "http://127.0.0.1:5000" });
     expect(await valueOf(program.networks)).toEqual({ backend: "10.123.2.0/24", frontend: "10.123.1.0/24" });
     expect(await valueOf(program.volumes)).toEqual({ "db-data": "voting-dev-db-data", "redis-data": "voting-dev-redis-data" });
-    expect(await valueOf(program.images)).toEqual({ result: "sha256:result-digest", vote: "sha256:vote-digest", worker: "sha256:worker-digest" });
+    expect(await valueOf(program.images)).toEqual({
+      result: "sha256:result-digest",
+      vote: "sha256:vote-digest",
+      worker: "sha256:worker-digest",
+    });
     expect(await isSecret(program.images.vote)).toBe(false);
   });
 });

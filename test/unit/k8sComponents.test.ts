@@ -184,13 +184,19 @@ describe("Deployment: resources, probes, strategy, scaling", () => {
   test("a rolling update adds a pod before removing one; a single writer is recreated", async () => {
     await build("vote", vote());
     await build("db", db());
-    expect(find(DEPLOYMENT, "vote").inputs.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    expect(find(DEPLOYMENT, "vote").inputs.spec.strategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
     expect(find(DEPLOYMENT, "db").inputs.spec.strategy).toEqual({ type: "Recreate" });
   });
 
   test("maxSurge and maxUnavailable can be set", async () => {
     await build("vote", { ...vote(), maxSurge: "25%", maxUnavailable: 1 });
-    expect(find(DEPLOYMENT, "vote").inputs.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 1 } });
+    expect(find(DEPLOYMENT, "vote").inputs.spec.strategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxSurge: "25%", maxUnavailable: 1 },
+    });
   });
 
   test("replicas 0 stays 0", async () => {
@@ -259,7 +265,11 @@ describe("Deployment: environment, secrets and volumes", () => {
     const deployment = await build("db", db());
     const claim = find(PVC, "db-db-data");
     expect(claim.inputs.metadata.name).toBe("db-data");
-    expect(claim.inputs.spec).toEqual({ accessModes: ["ReadWriteOnce"], storageClassName: "fast-ssd", resources: { requests: { storage: "10Gi" } } });
+    expect(claim.inputs.spec).toEqual({
+      accessModes: ["ReadWriteOnce"],
+      storageClassName: "fast-ssd",
+      resources: { requests: { storage: "10Gi" } },
+    });
     expect(podTemplate("db").spec.volumes).toEqual([{ name: "db-data", persistentVolumeClaim: { claimName: "db-data" } }]);
     expect(container("db").volumeMounts).toEqual([{ name: "db-data", mountPath: "/var/lib/postgresql/data", readOnly: false }]);
     expect(Object.keys(deployment.claims)).toEqual(["db-data"]);
@@ -271,13 +281,21 @@ describe("Deployment: environment, secrets and volumes", () => {
     expect(find(PVC, "db-db-data").options.retainOnDelete).toBe(true);
     expect(find(PVC, "redis-redis-data").options.retainOnDelete).toBe(false);
     // No class given: the cluster's default StorageClass; 1Gi when no size is given.
-    expect(find(PVC, "redis-redis-data").inputs.spec).toEqual({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "256Mi" } } });
+    expect(find(PVC, "redis-redis-data").inputs.spec).toEqual({
+      accessModes: ["ReadWriteOnce"],
+      resources: { requests: { storage: "256Mi" } },
+    });
   });
 });
 
 describe("Secret and RegistrySecret", () => {
   test("a Secret's values are sent as secrets and appear nowhere in plain text", async () => {
-    new Secret("voting-db-password", { identity, namespace: "staging", secretName: "voting-db-password", values: { value: pulumi.secret("s3cret-pass") } });
+    new Secret("voting-db-password", {
+      identity,
+      namespace: "staging",
+      secretName: "voting-db-password",
+      values: { value: pulumi.secret("s3cret-pass") },
+    });
     await settle();
     const secret = find(SECRET, "voting-db-password").inputs;
     expect(secret.type).toBe("Opaque");
@@ -307,7 +325,15 @@ describe("Secret and RegistrySecret", () => {
 
 describe("Autoscaler", () => {
   test("an autoscaling/v2 HPA on the Deployment with the bounds and cpu target", async () => {
-    new Autoscaler("vote", { identity, namespace: "prod", deploymentName: "vote", minReplicas: 3, maxReplicas: 10, targetCpuPercent: 70, cpuRequest: "250m" });
+    new Autoscaler("vote", {
+      identity,
+      namespace: "prod",
+      deploymentName: "vote",
+      minReplicas: 3,
+      maxReplicas: 10,
+      targetCpuPercent: 70,
+      cpuRequest: "250m",
+    });
     await settle();
     const hpa = find(HPA, "vote").inputs;
     expect(hpa.metadata.name).toBe("vote");
@@ -333,13 +359,17 @@ describe("NetworkPolicies", () => {
   test("default deny, one policy per network, one per published service", async () => {
     const policies = new NetworkPolicies("voting", args());
     await settle();
-    expect(recorded.filter((r) => r.type === POLICY).map((r) => r.inputs.metadata.name).sort()).toEqual([
-      "voting-default-deny",
-      "voting-network-backend",
-      "voting-network-frontend",
-      "voting-vote-published",
-    ]);
-    expect(find(POLICY, "voting-default-deny").inputs.spec).toEqual({ podSelector: { matchLabels: app }, policyTypes: ["Ingress"], ingress: [] });
+    expect(
+      recorded
+        .filter((r) => r.type === POLICY)
+        .map((r) => r.inputs.metadata.name)
+        .sort(),
+    ).toEqual(["voting-default-deny", "voting-network-backend", "voting-network-frontend", "voting-vote-published"]);
+    expect(find(POLICY, "voting-default-deny").inputs.spec).toEqual({
+      podSelector: { matchLabels: app },
+      policyTypes: ["Ingress"],
+      ingress: [],
+    });
     const backend = { ...app, "dockyard.dev/network-backend": "true" };
     expect(find(POLICY, "voting-network-backend").inputs.spec).toEqual({
       podSelector: { matchLabels: backend },
@@ -357,10 +387,12 @@ describe("NetworkPolicies", () => {
   test("without defaultDeny there is no deny policy; empty networks get none", async () => {
     new NetworkPolicies("voting", { ...args(), defaultDeny: false, networks: { backend: ["db"], spare: [] } });
     await settle();
-    expect(recorded.filter((r) => r.type === POLICY).map((r) => r.inputs.metadata.name).sort()).toEqual([
-      "voting-network-backend",
-      "voting-vote-published",
-    ]);
+    expect(
+      recorded
+        .filter((r) => r.type === POLICY)
+        .map((r) => r.inputs.metadata.name)
+        .sort(),
+    ).toEqual(["voting-network-backend", "voting-vote-published"]);
   });
 });
 
@@ -378,44 +410,224 @@ function messageOf(construct: () => unknown): string {
 }
 
 const deploymentCases: Array<[string, string, Partial<DeploymentArgs>, string]> = [
-  ["name not a DNS label", "Vote_1", {}, 'Deployment "Vote_1": name must be a DNS label (lowercase letters, digits and -, starting with a letter, at most 63), got "Vote_1"'],
-  ["instance not a label value", "vote", { identity: { app: "voting", instance: "" } }, 'Deployment "vote": instance must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got ""'],
-  ["app not a label value", "vote", { identity: { app: "-voting", instance: "x" } }, 'Deployment "vote": app must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got "-voting"'],
+  [
+    "name not a DNS label",
+    "Vote_1",
+    {},
+    'Deployment "Vote_1": name must be a DNS label (lowercase letters, digits and -, starting with a letter, at most 63), got "Vote_1"',
+  ],
+  [
+    "instance not a label value",
+    "vote",
+    { identity: { app: "voting", instance: "" } },
+    'Deployment "vote": instance must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got ""',
+  ],
+  [
+    "app not a label value",
+    "vote",
+    { identity: { app: "-voting", instance: "x" } },
+    'Deployment "vote": app must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got "-voting"',
+  ],
   ["empty image", "vote", { image: "" }, 'Deployment "vote": image must be an image reference like redis:7.4, got ""'],
   ["negative replicas", "vote", { replicas: -1 }, 'Deployment "vote": replicas must be a whole number of 0 or more, got -1'],
   ["fractional replicas", "vote", { replicas: 1.5 }, 'Deployment "vote": replicas must be a whole number of 0 or more, got 1.5'],
-  ["two single writers", "vote", { singleWriter: true, replicas: 2 }, 'Deployment "vote": replicas must be 0 or 1 for a single-writer service, got 2'],
-  ["autoscaled single writer", "vote", { singleWriter: true, replicas: 1, autoscaled: true }, 'Deployment "vote": a single-writer service cannot be autoscaled (it never runs two pods)'],
-  ["bad maxSurge", "vote", { maxSurge: "lots" }, 'Deployment "vote": maxSurge must be a whole number of pods or a percentage like "25%", got "lots"'],
-  ["bad maxUnavailable", "vote", { maxUnavailable: -1 }, 'Deployment "vote": maxUnavailable must be a whole number of pods or a percentage like "25%", got -1'],
-  ["rolling update that cannot progress", "vote", { maxSurge: 0, maxUnavailable: "0%" }, 'Deployment "vote": maxSurge and maxUnavailable cannot both be 0: a rolling update could never make progress'],
-  ["unknown service type", "vote", { serviceType: "ExternalName" as DeploymentArgs["serviceType"] }, 'Deployment "vote": serviceType must be one of ClusterIP, NodePort, LoadBalancer, got "ExternalName"'],
+  [
+    "two single writers",
+    "vote",
+    { singleWriter: true, replicas: 2 },
+    'Deployment "vote": replicas must be 0 or 1 for a single-writer service, got 2',
+  ],
+  [
+    "autoscaled single writer",
+    "vote",
+    { singleWriter: true, replicas: 1, autoscaled: true },
+    'Deployment "vote": a single-writer service cannot be autoscaled (it never runs two pods)',
+  ],
+  [
+    "bad maxSurge",
+    "vote",
+    { maxSurge: "lots" },
+    'Deployment "vote": maxSurge must be a whole number of pods or a percentage like "25%", got "lots"',
+  ],
+  [
+    "bad maxUnavailable",
+    "vote",
+    { maxUnavailable: -1 },
+    'Deployment "vote": maxUnavailable must be a whole number of pods or a percentage like "25%", got -1',
+  ],
+  [
+    "rolling update that cannot progress",
+    "vote",
+    { maxSurge: 0, maxUnavailable: "0%" },
+    'Deployment "vote": maxSurge and maxUnavailable cannot both be 0: a rolling update could never make progress',
+  ],
+  [
+    "unknown service type",
+    "vote",
+    { serviceType: "ExternalName" as DeploymentArgs["serviceType"] },
+    'Deployment "vote": serviceType must be one of ClusterIP, NodePort, LoadBalancer, got "ExternalName"',
+  ],
   ["zero cpus", "vote", { cpus: 0 }, 'Deployment "vote": cpus must be a number of CPUs greater than 0, like 0.5 or 2, got 0'],
   ["cpus finer than 1m", "vote", { cpus: 0.0005 }, 'Deployment "vote": cpus must be a multiple of 0.001 CPU, got 0.0005'],
-  ["bad memory", "vote", { memory: "lots" }, 'Deployment "vote": memory must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got "lots"'],
-  ["cpu request percent 0", "vote", { cpuRequestPercent: 0 }, 'Deployment "vote": cpuRequestPercent must be a whole percent 1-100 of the cpu limit, got 0'],
-  ["port name uppercase", "vote", { ports: [{ name: "HTTP", containerPort: 80 }] }, 'Deployment "vote": port name must be 1-15 lowercase letters, digits and - with at least one letter, got "HTTP"'],
-  ["port name twice", "vote", { ports: [{ name: "http", containerPort: 80 }, { name: "http", containerPort: 81 }] }, 'Deployment "vote": port name "http" is used twice'],
-  ["container port out of range", "vote", { ports: [{ name: "http", containerPort: 70000 }] }, 'Deployment "vote": port "http": containerPort must be 1-65535, got 70000'],
-  ["service port out of range", "vote", { ports: [{ name: "http", containerPort: 80, servicePort: 0 }] }, 'Deployment "vote": port "http": servicePort must be 1-65535, got 0'],
-  ["container port twice", "vote", { ports: [{ name: "a", containerPort: 80 }, { name: "b", containerPort: 80 }] }, 'Deployment "vote": container port 80/tcp is declared twice'],
+  [
+    "bad memory",
+    "vote",
+    { memory: "lots" },
+    'Deployment "vote": memory must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got "lots"',
+  ],
+  [
+    "cpu request percent 0",
+    "vote",
+    { cpuRequestPercent: 0 },
+    'Deployment "vote": cpuRequestPercent must be a whole percent 1-100 of the cpu limit, got 0',
+  ],
+  [
+    "port name uppercase",
+    "vote",
+    { ports: [{ name: "HTTP", containerPort: 80 }] },
+    'Deployment "vote": port name must be 1-15 lowercase letters, digits and - with at least one letter, got "HTTP"',
+  ],
+  [
+    "port name twice",
+    "vote",
+    {
+      ports: [
+        { name: "http", containerPort: 80 },
+        { name: "http", containerPort: 81 },
+      ],
+    },
+    'Deployment "vote": port name "http" is used twice',
+  ],
+  [
+    "container port out of range",
+    "vote",
+    { ports: [{ name: "http", containerPort: 70000 }] },
+    'Deployment "vote": port "http": containerPort must be 1-65535, got 70000',
+  ],
+  [
+    "service port out of range",
+    "vote",
+    { ports: [{ name: "http", containerPort: 80, servicePort: 0 }] },
+    'Deployment "vote": port "http": servicePort must be 1-65535, got 0',
+  ],
+  [
+    "container port twice",
+    "vote",
+    {
+      ports: [
+        { name: "a", containerPort: 80 },
+        { name: "b", containerPort: 80 },
+      ],
+    },
+    'Deployment "vote": container port 80/tcp is declared twice',
+  ],
   ["health with nothing to run", "vote", { health: { command: [] } }, 'Deployment "vote": health needs a command or an http endpoint'],
-  ["health path relative", "vote", { health: { command: [], http: { path: "healthz", port: 80 } } }, 'Deployment "vote": health.http.path must start with /, got "healthz"'],
-  ["health port out of range", "vote", { health: { command: [], http: { path: "/", port: 0 } } }, 'Deployment "vote": health.http.port must be 1-65535, got 0'],
-  ["health interval 0", "vote", { health: { command: ["true"], intervalSeconds: 0 } }, 'Deployment "vote": health.intervalSeconds must be a whole number of 1 or more, got 0'],
-  ["health timeout fractional", "vote", { health: { command: ["true"], timeoutSeconds: 0.5 } }, 'Deployment "vote": health.timeoutSeconds must be a whole number of 1 or more, got 0.5'],
-  ["health retries 0", "vote", { health: { command: ["true"], retries: 0 } }, 'Deployment "vote": health.retries must be a whole number of 1 or more, got 0'],
-  ["negative start period", "vote", { health: { command: ["true"], startPeriodSeconds: -1 } }, 'Deployment "vote": health.startPeriodSeconds must be a whole number of 0 or more, got -1'],
-  ["claim name uppercase", "vote", { volumes: [{ claimName: "Data", mountPath: "/data" }] }, 'Deployment "vote": volume claimName must be lowercase letters, digits, - and . (at most 63), got "Data"'],
-  ["claim mounted twice", "vote", { volumes: [{ claimName: "data", mountPath: "/a" }, { claimName: "data", mountPath: "/b" }] }, 'Deployment "vote": volume "data" is mounted twice'],
-  ["relative mount path", "vote", { volumes: [{ claimName: "data", mountPath: "data" }] }, 'Deployment "vote": volume "data": mountPath must be absolute, got "data"'],
-  ["two volumes at one path", "vote", { volumes: [{ claimName: "a", mountPath: "/data" }, { claimName: "b", mountPath: "/data" }] }, 'Deployment "vote": two volumes are mounted at /data'],
-  ["bad volume size", "vote", { volumes: [{ claimName: "data", mountPath: "/data", size: "big" }] }, 'Deployment "vote": volume "data": size must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got "big"'],
-  ["bad env name", "vote", { env: { "1PORT": "80" } }, 'Deployment "vote": env name must be letters, digits, _ - . not starting with a digit, got "1PORT"'],
-  ["env plain and secret", "vote", { env: { PASSWORD: "x" }, secretEnv: { PASSWORD: { secretName: "s", key: "value" } } }, 'Deployment "vote": env PASSWORD is given both plain and secret'],
-  ["bad secret key", "vote", { secretEnv: { PASSWORD: { secretName: "s", key: "a/b" } } }, 'Deployment "vote": secretEnv PASSWORD: key must be letters, digits, - _ ., got "a/b"'],
-  ["network name with a space", "vote", { networks: ["front end"] }, 'Deployment "vote": network name must fit a label name "dockyard.dev/network-<network>" (letters, digits, - _ ., at most 55 characters), got "front end"'],
-  ["user by name", "vote", { user: "postgres" }, 'Deployment "vote": user must be a numeric uid or uid:gid on Kubernetes (runAsUser/runAsGroup take numbers), got "postgres"'],
+  [
+    "health path relative",
+    "vote",
+    { health: { command: [], http: { path: "healthz", port: 80 } } },
+    'Deployment "vote": health.http.path must start with /, got "healthz"',
+  ],
+  [
+    "health port out of range",
+    "vote",
+    { health: { command: [], http: { path: "/", port: 0 } } },
+    'Deployment "vote": health.http.port must be 1-65535, got 0',
+  ],
+  [
+    "health interval 0",
+    "vote",
+    { health: { command: ["true"], intervalSeconds: 0 } },
+    'Deployment "vote": health.intervalSeconds must be a whole number of 1 or more, got 0',
+  ],
+  [
+    "health timeout fractional",
+    "vote",
+    { health: { command: ["true"], timeoutSeconds: 0.5 } },
+    'Deployment "vote": health.timeoutSeconds must be a whole number of 1 or more, got 0.5',
+  ],
+  [
+    "health retries 0",
+    "vote",
+    { health: { command: ["true"], retries: 0 } },
+    'Deployment "vote": health.retries must be a whole number of 1 or more, got 0',
+  ],
+  [
+    "negative start period",
+    "vote",
+    { health: { command: ["true"], startPeriodSeconds: -1 } },
+    'Deployment "vote": health.startPeriodSeconds must be a whole number of 0 or more, got -1',
+  ],
+  [
+    "claim name uppercase",
+    "vote",
+    { volumes: [{ claimName: "Data", mountPath: "/data" }] },
+    'Deployment "vote": volume claimName must be lowercase letters, digits, - and . (at most 63), got "Data"',
+  ],
+  [
+    "claim mounted twice",
+    "vote",
+    {
+      volumes: [
+        { claimName: "data", mountPath: "/a" },
+        { claimName: "data", mountPath: "/b" },
+      ],
+    },
+    'Deployment "vote": volume "data" is mounted twice',
+  ],
+  [
+    "relative mount path",
+    "vote",
+    { volumes: [{ claimName: "data", mountPath: "data" }] },
+    'Deployment "vote": volume "data": mountPath must be absolute, got "data"',
+  ],
+  [
+    "two volumes at one path",
+    "vote",
+    {
+      volumes: [
+        { claimName: "a", mountPath: "/data" },
+        { claimName: "b", mountPath: "/data" },
+      ],
+    },
+    'Deployment "vote": two volumes are mounted at /data',
+  ],
+  [
+    "bad volume size",
+    "vote",
+    { volumes: [{ claimName: "data", mountPath: "/data", size: "big" }] },
+    'Deployment "vote": volume "data": size must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got "big"',
+  ],
+  [
+    "bad env name",
+    "vote",
+    { env: { "1PORT": "80" } },
+    'Deployment "vote": env name must be letters, digits, _ - . not starting with a digit, got "1PORT"',
+  ],
+  [
+    "env plain and secret",
+    "vote",
+    { env: { PASSWORD: "x" }, secretEnv: { PASSWORD: { secretName: "s", key: "value" } } },
+    'Deployment "vote": env PASSWORD is given both plain and secret',
+  ],
+  [
+    "bad secret key",
+    "vote",
+    { secretEnv: { PASSWORD: { secretName: "s", key: "a/b" } } },
+    'Deployment "vote": secretEnv PASSWORD: key must be letters, digits, - _ ., got "a/b"',
+  ],
+  [
+    "network name with a space",
+    "vote",
+    { networks: ["front end"] },
+    'Deployment "vote": network name must fit a label name "dockyard.dev/network-<network>" (letters, digits, - _ ., at most 55 characters), got "front end"',
+  ],
+  [
+    "user by name",
+    "vote",
+    { user: "postgres" },
+    'Deployment "vote": user must be a numeric uid or uid:gid on Kubernetes (runAsUser/runAsGroup take numbers), got "postgres"',
+  ],
 ];
 
 const autoscaler = (patch: Partial<AutoscalerArgs>): AutoscalerArgs => ({
@@ -428,7 +640,13 @@ const autoscaler = (patch: Partial<AutoscalerArgs>): AutoscalerArgs => ({
   cpuRequest: "250m",
   ...patch,
 });
-const secretArgs = (patch: Partial<SecretArgs>): SecretArgs => ({ identity, namespace: "staging", secretName: "voting-db-password", values: { value: "x" }, ...patch });
+const secretArgs = (patch: Partial<SecretArgs>): SecretArgs => ({
+  identity,
+  namespace: "staging",
+  secretName: "voting-db-password",
+  values: { value: "x" },
+  ...patch,
+});
 const registryArgs = (patch: Partial<RegistrySecretArgs>): RegistrySecretArgs => ({
   identity,
   namespace: "staging",
@@ -438,28 +656,105 @@ const registryArgs = (patch: Partial<RegistrySecretArgs>): RegistrySecretArgs =>
   password: "p",
   ...patch,
 });
-const policyArgs = (patch: Partial<NetworkPoliciesArgs>): NetworkPoliciesArgs => ({ identity, namespace: "staging", networks: { backend: ["db"] }, ...patch });
+const policyArgs = (patch: Partial<NetworkPoliciesArgs>): NetworkPoliciesArgs => ({
+  identity,
+  namespace: "staging",
+  networks: { backend: ["db"] },
+  ...patch,
+});
 
 const otherCases: Case[] = [
-  ["autoscaler without a cpu request", () => new Autoscaler("vote", autoscaler({ cpuRequest: undefined })), 'Autoscaler "vote": the target\'s containers need a cpu request: cpu utilisation is a percent of the request (set cpus on the service)'],
-  ["autoscaler name", () => new Autoscaler("Vote", autoscaler({})), 'Autoscaler "Vote": name must be a DNS label (lowercase letters, digits and -, starting with a letter, at most 63), got "Vote"'],
-  ["autoscaler min 0", () => new Autoscaler("vote", autoscaler({ minReplicas: 0 })), 'Autoscaler "vote": minReplicas must be a whole number of 1 or more, got 0'],
-  ["autoscaler max below min", () => new Autoscaler("vote", autoscaler({ maxReplicas: 2 })), 'Autoscaler "vote": maxReplicas must be a whole number of at least minReplicas (3), got 2'],
-  ["autoscaler target over 100", () => new Autoscaler("vote", autoscaler({ targetCpuPercent: 150 })), 'Autoscaler "vote": targetCpuPercent must be a whole percent 1-100, got 150'],
-  ["autoscaler identity", () => new Autoscaler("vote", autoscaler({ identity: { app: "voting", instance: "a b" } })), 'Autoscaler "vote": instance must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got "a b"'],
-  ["secret name", () => new Secret("s", secretArgs({ secretName: "Db_Password" })), 'Secret "s": secretName must be lowercase letters, digits, - and ., got "Db_Password"'],
+  [
+    "autoscaler without a cpu request",
+    () => new Autoscaler("vote", autoscaler({ cpuRequest: undefined })),
+    'Autoscaler "vote": the target\'s containers need a cpu request: cpu utilisation is a percent of the request (set cpus on the service)',
+  ],
+  [
+    "autoscaler name",
+    () => new Autoscaler("Vote", autoscaler({})),
+    'Autoscaler "Vote": name must be a DNS label (lowercase letters, digits and -, starting with a letter, at most 63), got "Vote"',
+  ],
+  [
+    "autoscaler min 0",
+    () => new Autoscaler("vote", autoscaler({ minReplicas: 0 })),
+    'Autoscaler "vote": minReplicas must be a whole number of 1 or more, got 0',
+  ],
+  [
+    "autoscaler max below min",
+    () => new Autoscaler("vote", autoscaler({ maxReplicas: 2 })),
+    'Autoscaler "vote": maxReplicas must be a whole number of at least minReplicas (3), got 2',
+  ],
+  [
+    "autoscaler target over 100",
+    () => new Autoscaler("vote", autoscaler({ targetCpuPercent: 150 })),
+    'Autoscaler "vote": targetCpuPercent must be a whole percent 1-100, got 150',
+  ],
+  [
+    "autoscaler identity",
+    () => new Autoscaler("vote", autoscaler({ identity: { app: "voting", instance: "a b" } })),
+    'Autoscaler "vote": instance must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got "a b"',
+  ],
+  [
+    "secret name",
+    () => new Secret("s", secretArgs({ secretName: "Db_Password" })),
+    'Secret "s": secretName must be lowercase letters, digits, - and ., got "Db_Password"',
+  ],
   ["secret without values", () => new Secret("s", secretArgs({ values: {} })), 'Secret "s": values must have at least one key'],
-  ["secret key", () => new Secret("s", secretArgs({ values: { "a b": "x" } })), 'Secret "s": key must be letters, digits, - _ ., got "a b"'],
-  ["secret identity", () => new Secret("s", secretArgs({ identity: { app: "", instance: "x" } })), 'Secret "s": app must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got ""'],
-  ["registry secret name", () => new RegistrySecret("r", registryArgs({ secretName: "Registry" })), 'RegistrySecret "r": secretName must be lowercase letters, digits, - and ., got "Registry"'],
-  ["registry server with a scheme", () => new RegistrySecret("r", registryArgs({ server: "https://registry.internal" })), 'RegistrySecret "r": server must be a registry host[:port] like registry.example.com, got "https://registry.internal"'],
-  ["registry without user", () => new RegistrySecret("r", registryArgs({ username: "" })), 'RegistrySecret "r": username must not be empty (a registry without login needs no pull secret)'],
-  ["registry identity", () => new RegistrySecret("r", registryArgs({ identity: { app: "voting", instance: "-" } })), 'RegistrySecret "r": instance must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got "-"'],
-  ["policy network name", () => new NetworkPolicies("voting", policyArgs({ networks: { "back end": ["db"] } })), 'NetworkPolicies "voting": network name must fit a label name "dockyard.dev/network-<network>" (letters, digits, - _ ., at most 55 characters), got "back end"'],
-  ["policy member name", () => new NetworkPolicies("voting", policyArgs({ networks: { backend: ["DB"] } })), 'NetworkPolicies "voting": network "backend": service name must be a DNS label, got "DB"'],
-  ["policy published service name", () => new NetworkPolicies("voting", policyArgs({ published: { Vote: [{ port: 80 }] } })), 'NetworkPolicies "voting": published service name must be a DNS label, got "Vote"'],
-  ["policy published port", () => new NetworkPolicies("voting", policyArgs({ published: { vote: [{ port: 0 }] } })), 'NetworkPolicies "voting": service "vote": published port must be 1-65535, got 0'],
-  ["policy identity", () => new NetworkPolicies("voting", policyArgs({ identity: { app: "voting", instance: "" } })), 'NetworkPolicies "voting": instance must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got ""'],
+  [
+    "secret key",
+    () => new Secret("s", secretArgs({ values: { "a b": "x" } })),
+    'Secret "s": key must be letters, digits, - _ ., got "a b"',
+  ],
+  [
+    "secret identity",
+    () => new Secret("s", secretArgs({ identity: { app: "", instance: "x" } })),
+    'Secret "s": app must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got ""',
+  ],
+  [
+    "registry secret name",
+    () => new RegistrySecret("r", registryArgs({ secretName: "Registry" })),
+    'RegistrySecret "r": secretName must be lowercase letters, digits, - and ., got "Registry"',
+  ],
+  [
+    "registry server with a scheme",
+    () => new RegistrySecret("r", registryArgs({ server: "https://registry.internal" })),
+    'RegistrySecret "r": server must be a registry host[:port] like registry.example.com, got "https://registry.internal"',
+  ],
+  [
+    "registry without user",
+    () => new RegistrySecret("r", registryArgs({ username: "" })),
+    'RegistrySecret "r": username must not be empty (a registry without login needs no pull secret)',
+  ],
+  [
+    "registry identity",
+    () => new RegistrySecret("r", registryArgs({ identity: { app: "voting", instance: "-" } })),
+    'RegistrySecret "r": instance must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got "-"',
+  ],
+  [
+    "policy network name",
+    () => new NetworkPolicies("voting", policyArgs({ networks: { "back end": ["db"] } })),
+    'NetworkPolicies "voting": network name must fit a label name "dockyard.dev/network-<network>" (letters, digits, - _ ., at most 55 characters), got "back end"',
+  ],
+  [
+    "policy member name",
+    () => new NetworkPolicies("voting", policyArgs({ networks: { backend: ["DB"] } })),
+    'NetworkPolicies "voting": network "backend": service name must be a DNS label, got "DB"',
+  ],
+  [
+    "policy published service name",
+    () => new NetworkPolicies("voting", policyArgs({ published: { Vote: [{ port: 80 }] } })),
+    'NetworkPolicies "voting": published service name must be a DNS label, got "Vote"',
+  ],
+  [
+    "policy published port",
+    () => new NetworkPolicies("voting", policyArgs({ published: { vote: [{ port: 0 }] } })),
+    'NetworkPolicies "voting": service "vote": published port must be 1-65535, got 0',
+  ],
+  [
+    "policy identity",
+    () => new NetworkPolicies("voting", policyArgs({ identity: { app: "voting", instance: "" } })),
+    'NetworkPolicies "voting": instance must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got ""',
+  ],
 ];
 
 describe("validation: exact message, nothing registered", () => {

@@ -49,7 +49,10 @@ function recordProviders(): void {
   };
 }
 
-async function deploy(values: Record<string, string | string[]> = {}, stack = "staging"): Promise<{ app: AppModel; config: StackConfig; outputs: AppOutputs }> {
+async function deploy(
+  values: Record<string, string | string[]> = {},
+  stack = "staging",
+): Promise<{ app: AppModel; config: StackConfig; outputs: AppOutputs }> {
   await setupMocks({}, stack);
   recordProviders();
   const config = stageConfig(values, stack);
@@ -77,7 +80,11 @@ describe("the cluster stack from the voting app model", () => {
     await deploy({ namespace: "staging" });
     expect(find(NAMESPACE, "staging").inputs.metadata).toEqual({
       name: "staging",
-      labels: { "app.kubernetes.io/instance": "staging", "app.kubernetes.io/part-of": "voting", "app.kubernetes.io/managed-by": "dockyard" },
+      labels: {
+        "app.kubernetes.io/instance": "staging",
+        "app.kubernetes.io/part-of": "voting",
+        "app.kubernetes.io/managed-by": "dockyard",
+      },
     });
     const namespaced = recorded.filter((r) => r.type.startsWith("kubernetes:") && r.type !== NAMESPACE);
     expect(namespaced.length).toBeGreaterThan(15);
@@ -100,7 +107,9 @@ describe("the cluster stack from the voting app model", () => {
     });
     const kubernetes = recorded.filter((r) => r.type.startsWith("kubernetes:"));
     for (const resource of kubernetes) {
-      expect(providers.get(`${resource.type}::${resource.name}`)).toBe("urn:pulumi:staging::dockyard::pulumi:providers:kubernetes::kubernetes::kubernetes-id");
+      expect(providers.get(`${resource.type}::${resource.name}`)).toBe(
+        "urn:pulumi:staging::dockyard::pulumi:providers:kubernetes::kubernetes::kubernetes-id",
+      );
     }
   });
 
@@ -255,7 +264,9 @@ describe("the cluster stack from the voting app model", () => {
 
   test("volumes: claims with the size and class from config; retainData keeps them and their namespace", async () => {
     await deploy({ storageClass: "fast-ssd", dbStorageSize: "5Gi" });
-    expect(byType(PVC).map((c) => [c.inputs.metadata.name, c.inputs.spec.storageClassName, c.inputs.spec.resources.requests.storage])).toEqual([
+    expect(
+      byType(PVC).map((c) => [c.inputs.metadata.name, c.inputs.spec.storageClassName, c.inputs.spec.resources.requests.storage]),
+    ).toEqual([
       ["db-data", "fast-ssd", "5Gi"],
       ["redis-data", "fast-ssd", "256Mi"],
     ]);
@@ -280,7 +291,11 @@ describe("the cluster stack from the voting app model", () => {
     }
     expect(find(IMAGE, "vote").inputs.imageName).toBe("registry.internal:5000/team/voting-vote:v1");
     // The push credentials go to the Docker provider as a secret.
-    expect(secretValue(find(IMAGE, "vote").inputs.registry)).toEqual({ server: "registry.internal:5000/team", username: "ci", password: "hunter22" });
+    expect(secretValue(find(IMAGE, "vote").inputs.registry)).toEqual({
+      server: "registry.internal:5000/team",
+      username: "ci",
+      password: "hunter22",
+    });
     expect(JSON.stringify(withoutSecrets(recorded.map((r) => r.inputs)))).not.toContain("hunter22");
   });
 
@@ -385,7 +400,13 @@ describe("network segmentation mirrors the model's networks", () => {
     await setupMocks({}, "staging");
     const config = stageConfig({}, "staging");
     const app = votingApp(config);
-    app.services.web = { ...app.services.vote, image: { kind: "pull", ref: "nginx:1.27" }, networks: ["frontend"], ports: [{ name: "http", containerPort: 80 }], dependsOn: {} };
+    app.services.web = {
+      ...app.services.vote,
+      image: { kind: "pull", ref: "nginx:1.27" },
+      networks: ["frontend"],
+      ports: [{ name: "http", containerPort: 80 }],
+      dependsOn: {},
+    };
     deployKubernetes(app, config);
     await settle();
     expect(peersOf("db")).toEqual(["db", "redis", "result", "vote", "worker"]);
@@ -483,14 +504,20 @@ describe("validation before anything is registered", () => {
 
   test("pinned references pass: a tag after a registry port, a digest", async () => {
     await setupMocks({}, "staging");
-    const config = stageConfig({ redisImage: "mirror.internal:5000/redis:7.4", postgresImage: "postgres@sha256:" + "a".repeat(64) }, "staging");
+    const config = stageConfig(
+      { redisImage: "mirror.internal:5000/redis:7.4", postgresImage: "postgres@sha256:" + "a".repeat(64) },
+      "staging",
+    );
     deployKubernetes(votingApp(config), config);
     await settle();
     expect(container("redis").image).toBe("mirror.internal:5000/redis:7.4");
   });
 
   test("through the program: target kubernetes without a registry stops before any resource", async () => {
-    expect(await programError({ target: "kubernetes", postgresPassword: PASSWORD }, "staging")).toEqual({ message: REGISTRY_REQUIRED, registered: 0 });
+    expect(await programError({ target: "kubernetes", postgresPassword: PASSWORD }, "staging")).toEqual({
+      message: REGISTRY_REQUIRED,
+      registered: 0,
+    });
   });
 });
 
@@ -507,7 +534,13 @@ describe("one model, two back ends", () => {
     expect(Object.keys(docker).sort()).toEqual(sortedKeys(model.services));
     expect(Object.keys(kubernetes).sort()).toEqual(sortedKeys(model.services));
     expect(docker).toEqual({ db: [1024, "2"], redis: [128, "0.5"], result: [128, "0.5"], vote: [128, "0.25"], worker: [128, "0.5"] });
-    expect(kubernetes).toEqual({ db: ["2", "1Gi"], redis: ["500m", "128Mi"], result: ["500m", "128Mi"], vote: ["250m", "128Mi"], worker: ["500m", "128Mi"] });
+    expect(kubernetes).toEqual({
+      db: ["2", "1Gi"],
+      redis: ["500m", "128Mi"],
+      result: ["500m", "128Mi"],
+      vote: ["250m", "128Mi"],
+      worker: ["500m", "128Mi"],
+    });
     for (const service of sortedKeys(model.services)) {
       const { cpus, memory } = model.services[service].resources;
       expect(docker[service]).toEqual([memoryToDockerMiB(parseMemory(memory)), cpusToDocker(parseCpus(cpus))]);

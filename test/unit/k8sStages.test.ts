@@ -103,9 +103,9 @@ describe("prod", () => {
   });
 
   test("vote autoscales between 3 and 10 pods at 70% cpu; its replicas are the autoscaler's", () => {
-    expect(byType(HPA).map((h) => [h.name, h.inputs.spec.scaleTargetRef.name, h.inputs.spec.minReplicas, h.inputs.spec.maxReplicas])).toEqual([
-      ["vote", "vote", 3, 10],
-    ]);
+    expect(
+      byType(HPA).map((h) => [h.name, h.inputs.spec.scaleTargetRef.name, h.inputs.spec.minReplicas, h.inputs.spec.maxReplicas]),
+    ).toEqual([["vote", "vote", 3, 10]]);
     expect(find(HPA, "vote").inputs.spec.metrics).toEqual([
       { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
     ]);

@@ -15,7 +15,10 @@ export async function runProgram(config: Record<string, string | object>, stack 
 }
 
 /** Runs the program expecting it to throw; returns the message and how many resources were registered. */
-export async function programError(config: Record<string, string | object>, stack = "dev"): Promise<{ message: string; registered: number }> {
+export async function programError(
+  config: Record<string, string | object>,
+  stack = "dev",
+): Promise<{ message: string; registered: number }> {
   try {
     await runProgram(config, stack);
   } catch (error) {

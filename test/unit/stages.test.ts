@@ -41,7 +41,12 @@ describe.each(stages)("Pulumi.%s.yaml", (stage) => {
 test("dev publishes vote and result on 127.0.0.1:5000 and :5001", async () => {
   const program = await runProgram(stageConfig("dev"), "dev");
   expect(await valueOf(program.urls)).toEqual({ result: "http://127.0.0.1:5001", vote: "http://127.0.0.1:5000" });
-  expect(find("docker:index/container:Container", "vote-1").inputs.ports[0]).toEqual({ internal: 8080, external: 5000, ip: "127.0.0.1", protocol: "tcp" });
+  expect(find("docker:index/container:Container", "vote-1").inputs.ports[0]).toEqual({
+    internal: 8080,
+    external: 5000,
+    ip: "127.0.0.1",
+    protocol: "tcp",
+  });
 });
 
 test("e2e uses the locally built base images and its own ports and subnets", async () => {

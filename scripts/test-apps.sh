@@ -17,67 +17,28 @@ cd "$root"
 
 suites=("$@")
 [ "${#suites[@]}" -gt 0 ] || suites=(vote worker result e2e)
+for suite in "${suites[@]}"; do
+  case "$suite" in
+    vote | worker | result | e2e) ;;
+    *) echo "test-apps.sh: unknown suite $suite (vote, worker, result, e2e)" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf '\n[apps] %s\n' "$*"; }
-die() { printf '[apps] error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=services/apps-setup.sh
+source scripts/services/apps-setup.sh
 
-# --- prerequisites ------------------------------------------------------------------------------
 eval "$(bash scripts/node.sh)"
-command -v redis-server >/dev/null || die "redis-server is missing (apt-get install redis-server)"
-command -v redis-cli >/dev/null || die "redis-cli is missing (apt-get install redis-tools)"
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "${PG_BIN:-}" ] || die "PostgreSQL is missing (apt-get install postgresql)"
-chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
-[ -x "$chromium" ] || die "$chromium is missing (apt-get install chromium)"
-python="${PYTHON:-python3}"
-command -v "$python" >/dev/null || die "python3 is missing (apt-get install python3 python3-venv)"
-if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
-  die "running as root needs the user postgres to run the database (apt-get install postgresql creates it)"
-fi
-
-# --- dependencies -------------------------------------------------------------------------------
+apps_prerequisites
+[ -x "$APPS_CHROMIUM" ] || apps_die "$APPS_CHROMIUM is missing (apt-get install chromium)"
 say "installing the apps' dependencies"
-for app in worker result tests; do
-  (cd "apps/$app" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in apps/$app failed"
-done
-venv="$root/.tools/apps-venv"
-wanted="$(cat apps/vote/requirements.txt apps/vote/requirements-test.txt | sha256sum | cut -d' ' -f1)"
-if [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$wanted" ] || [ ! -x "$venv/bin/pytest" ]; then
-  rm -rf "$venv"
-  "$python" -m venv "$venv" || die "cannot create a venv with $python (apt-get install python3-venv)"
-  "$venv/bin/pip" install --disable-pip-version-check -q -r apps/vote/requirements-test.txt || die "pip install failed"
-  echo "$wanted" > "$venv/.requirements.sha256"
-fi
-
+apps_install
 say "building"
-for app in worker result; do
-  (cd "apps/$app" && rm -rf dist .build && npx tsc -p tsconfig.json && npx tsc -p tsconfig.test.json) || die "apps/$app does not compile"
-done
-(cd apps/tests && rm -rf .build && npx tsc -p tsconfig.json) || die "apps/tests does not compile"
-
-# --- servers ------------------------------------------------------------------------------------
-tmp="$(mktemp -d -t dockyard-apps.XXXXXX)"
-chmod 755 "$tmp" # the postgres user must reach its data dir inside
-cleanup() {
-  bash scripts/services/redis.sh stop "$tmp/redis" >/dev/null 2>&1 || true
-  bash scripts/services/postgres.sh stop "$tmp/pg" >/dev/null 2>&1 || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
-}
-
-say "starting redis-server and PostgreSQL on 127.0.0.1"
-redis_port="$(free_port)"
-pg_port="$(free_port)"
-pg_password="$(node -p "require('crypto').randomBytes(12).toString('hex')")"
-bash scripts/services/redis.sh start "$tmp/redis" "$redis_port" || die "redis-server did not start"
-bash scripts/services/postgres.sh init "$tmp/pg" "$pg_port" "$pg_password" fast || die "PostgreSQL did not start"
-echo "redis on port $redis_port, PostgreSQL on port $pg_port"
-export TEST_REDIS_PORT="$redis_port" TEST_PG_PORT="$pg_port" TEST_PG_PASSWORD="$pg_password" TEST_PG_DIR="$tmp/pg"
-export TEST_PYTHON_BIN="$venv/bin" CHROMIUM_PATH="$chromium"
+apps_build
+say "starting redis-server and PostgreSQL"
+apps_start_servers fast
+tmp="$APPS_TMP"
+venv="$APPS_VENV"
 
 # --- suites -------------------------------------------------------------------------------------
 names=() passed=() failed=() skipped=()
@@ -118,7 +79,6 @@ for suite in "${suites[@]}"; do
     worker) say "worker: node:test"; run_node worker apps/worker '.build/test/*.test.js' ;;
     result) say "result: node:test"; run_node result apps/result '.build/test/*.test.js' ;;
     e2e) say "cross-service and browser: node:test"; run_node e2e apps/tests '.build/test/*.test.js' ;;
-    *) die "unknown suite $suite (vote, worker, result, e2e)" ;;
   esac
 done
 

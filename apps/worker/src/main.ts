@@ -22,11 +22,14 @@ async function main(): Promise<void> {
   log.info(`worker: health on http://${config.host}:${port}/healthz, moving ${config.votesList} to postgres ${config.db.host}:${config.db.port}/${config.db.database}`);
 
   let stopping = false;
+  let stopped: () => void = () => undefined;
+  const stopRequested = new Promise<void>((resolve) => (stopped = resolve));
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info(`worker: ${signal}, finishing the current batch`);
     worker.stop();
+    stopped();
     setTimeout(() => {
       log.warn('worker: stop deadline passed, exiting; unfinished votes stay in the processing list');
       process.exit(0);
@@ -35,9 +38,16 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  // The client keeps connecting in the background; until it is ready the loop backs off.
-  queue.connect().catch((err: unknown) => log.error(`redis: ${describe(err)}`));
-  await worker.run();
+  // connect() resolves once Redis answers (the client retries until then, and health says 503);
+  // later disconnections are retried by the loop with backoff.
+  const connected = queue.connect().then(
+    () => true,
+    (err: unknown) => {
+      log.error(`redis: ${describe(err)}`);
+      return false;
+    },
+  );
+  if (await Promise.race([connected, stopRequested.then(() => false)])) await worker.run();
 
   server.close();
   await Promise.allSettled([queue.close(), store.close()]);

@@ -304,6 +304,15 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
         : "dockyard:postgresPassword must be at least 8 characters, got [secret] of " + c.postgresPassword.length,
     );
   }
+  if (stack !== "dev") {
+    for (const key of ["pythonImage", "nodeImage", "redisImage", "postgresImage"] as const) {
+      if (!isPinned(c[key])) {
+        throw new ConfigError(
+          `dockyard:${key} ${JSON.stringify(c[key])} has no version tag (or uses latest), allowed only in the dev stack (stack is "${stack}"): pin a tag like redis:7.4 or a digest`,
+        );
+      }
+    }
+  }
   if (c.imageTag === "latest" && stack !== "dev") {
     throw new ConfigError(
       `dockyard:imageTag "latest" is allowed only in the dev stack (stack is "${stack}"): pin a version tag so a deploy is repeatable`,
@@ -372,6 +381,14 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
     storageClass: c.storageClass,
     dbStorageSize: c.dbStorageSize,
   };
+}
+
+/** An image reference with a digest, or a tag other than latest. */
+export function isPinned(ref: string): boolean {
+  if (ref.includes("@sha256:")) return true;
+  const lastSegment = ref.split("/").pop() as string;
+  const colon = lastSegment.lastIndexOf(":");
+  return colon >= 0 && lastSegment.slice(colon + 1) !== "latest";
 }
 
 function wrap(check: () => unknown, given?: string): void {

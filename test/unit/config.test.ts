@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { CONFIG_KEYS, loadConfig } from "../../stacks/config";
+import { CONFIG_KEYS, isPinned, loadConfig } from "../../stacks/config";
 import { setupMocks, valueOf } from "./mocks";
 
 const root = path.join(__dirname, "..", "..");
@@ -77,5 +77,23 @@ describe("loading config", () => {
     expect(config.limits).toEqual({ vote: { cpus: 1, memory: "256m" }, db: { memory: "1g" } });
     expect(config.autoscaling).toEqual({ vote: { minReplicas: 3, maxReplicas: 10, targetCpuPercent: 70 } });
     expect(config.namespace).toBe("prod");
+  });
+});
+
+describe("pinned image references", () => {
+  test.each([
+    ["redis:7.4", true],
+    ["mirror.example:5000/library/redis:7.4", true],
+    ["postgres@sha256:" + "a".repeat(64), true],
+    ["redis", false],
+    ["redis:latest", false],
+    ["mirror.example:5000/redis", false],
+  ])("%s pinned: %s", (ref, pinned) => {
+    expect(isPinned(ref)).toBe(pinned);
+  });
+
+  test("dev may use latest and untagged images", () => {
+    const raw: Record<string, string> = { postgresPassword: "long-enough", redisImage: "redis", imageTag: "latest" };
+    expect(loadConfig((key) => raw[key], "dev").redisImage).toBe("redis");
   });
 });

@@ -118,7 +118,7 @@ describe('result app without a database', () => {
       const { code } = await app.exited;
       events.close();
       assert.equal(code, 0, app.output());
-      assert.ok(Date.now() - started < 3000, `stopped in ${Date.now() - started} ms`);
+      assert.ok(Date.now() - started < 5000, `stopped in ${Date.now() - started} ms`);
     } finally {
       await kill(app);
     }

@@ -2,9 +2,10 @@
 # Installs the Debian packages the tests use, only those missing. Needs root (or sudo).
 #   redis-server, postgresql: the services' tests run against the real servers
 #   chromium: the browser check of the result page (headless; no browser download)
+#   python3, python3-venv: the vote service's tests (a venv with pinned requirements)
 #   docker.io, debootstrap: the end-to-end tests' Docker engine and locally built base images
 set -euo pipefail
-packages=(redis-server postgresql chromium docker.io debootstrap)
+packages=(redis-server postgresql chromium python3 python3-venv docker.io debootstrap)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

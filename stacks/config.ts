@@ -89,6 +89,13 @@ export const CONFIG_KEYS = {
   nodeImage: { type: "string", default: "node:22-slim", description: "Base image for worker and result (build arg NODE_IMAGE)." },
   redisImage: { type: "string", default: "redis:7.4", description: "Image of the redis service." },
   postgresImage: { type: "string", default: "postgres:15", description: "Image of the db service." },
+  voteImage: {
+    type: "string",
+    default: "",
+    description: "A prebuilt image for vote (built and pushed by CI, say); empty builds apps/vote here.",
+  },
+  resultImage: { type: "string", default: "", description: "A prebuilt image for result; empty builds apps/result here." },
+  workerImage: { type: "string", default: "", description: "A prebuilt image for worker; empty builds apps/worker here." },
   imageTag: {
     type: "string",
     default: "v1",
@@ -200,6 +207,8 @@ export interface StackConfig {
   nodeImage: string;
   redisImage: string;
   postgresImage: string;
+  /** Prebuilt images of the app's own services by service name; the others are built here. */
+  prebuiltImages: { vote?: string; result?: string; worker?: string };
   imageTag: string;
   registry?: { server: string; username: string; password: pulumi.Output<string> };
   imageBuilder: "BuilderV1" | "BuilderBuildKit";
@@ -233,6 +242,9 @@ const schema = z.object({
   nodeImage: imageRef,
   redisImage: imageRef,
   postgresImage: imageRef,
+  voteImage: z.union([z.literal(""), imageRef]),
+  resultImage: z.union([z.literal(""), imageRef]),
+  workerImage: z.union([z.literal(""), imageRef]),
   imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a Docker tag: letters, digits, _ . - (up to 128)"),
   registry: z
     .string()
@@ -305,8 +317,8 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
     );
   }
   if (stack !== "dev") {
-    for (const key of ["pythonImage", "nodeImage", "redisImage", "postgresImage"] as const) {
-      if (!isPinned(c[key])) {
+    for (const key of ["pythonImage", "nodeImage", "redisImage", "postgresImage", "voteImage", "resultImage", "workerImage"] as const) {
+      if (c[key] !== "" && !isPinned(c[key])) {
         throw new ConfigError(
           `dockyard:${key} ${JSON.stringify(c[key])} has no version tag (or uses latest), allowed only in the dev stack (stack is "${stack}"): pin a tag like redis:7.4 or a digest`,
         );
@@ -365,6 +377,11 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
     nodeImage: c.nodeImage,
     redisImage: c.redisImage,
     postgresImage: c.postgresImage,
+    prebuiltImages: {
+      vote: c.voteImage || undefined,
+      result: c.resultImage || undefined,
+      worker: c.workerImage || undefined,
+    },
     imageTag: c.imageTag,
     registry:
       c.registry === "" ? undefined : { server: c.registry, username: c.registryUsername, password: pulumi.secret(c.registryPassword) },

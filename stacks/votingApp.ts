@@ -2,7 +2,7 @@
  * The classic five-service voting app (vote, redis, worker, db, result), described once as data.
  * Stage differences arrive as options (from stack config); both back ends consume the result.
  */
-import { AppModel, Autoscaling, Resources, validateApp } from "./model";
+import { AppModel, Autoscaling, ImageSource, Resources, validateApp } from "./model";
 
 export interface VotingAppOptions {
   /** Build argument values for the Dockerfiles' base images. */
@@ -11,6 +11,8 @@ export interface VotingAppOptions {
   /** Prebuilt images for the stateful services. */
   redisImage: string;
   postgresImage: string;
+  /** Prebuilt images for the app's own services; a service without one is built from apps/<name>. */
+  prebuiltImages: { vote?: string; result?: string; worker?: string };
   optionA: string;
   optionB: string;
   /** Host ports for the published services (vote, result). */
@@ -46,6 +48,10 @@ export function votingApp(options: VotingAppOptions): AppModel {
   });
   const database = { DB_HOST: "db", DB_PORT: "5432", DB_NAME, DB_USER };
   const labels = { OPTION_A: options.optionA, OPTION_B: options.optionB };
+  const image = (service: "vote" | "result" | "worker", args: Record<string, string>): ImageSource => {
+    const prebuilt = options.prebuiltImages[service];
+    return prebuilt ? { kind: "pull", ref: prebuilt } : { kind: "build", context: `apps/${service}`, args };
+  };
   const appHealth = (port: number) => ({ command: ["healthcheck"], http: { path: "/healthz", port } });
 
   return validateApp({
@@ -63,7 +69,7 @@ export function votingApp(options: VotingAppOptions): AppModel {
     },
     services: {
       vote: {
-        image: { kind: "build", context: "apps/vote", args: { PYTHON_IMAGE: options.pythonImage } },
+        image: image("vote", { PYTHON_IMAGE: options.pythonImage }),
         env: { ...labels, REDIS_HOST: "redis", REDIS_PORT: "6379", PORT: "8080" },
         ports: [{ name: "http", containerPort: 8080, hostPort: options.votePort }],
         networks: ["frontend", "backend"],
@@ -84,7 +90,7 @@ export function votingApp(options: VotingAppOptions): AppModel {
         singleWriter: true,
       },
       worker: {
-        image: { kind: "build", context: "apps/worker", args: { NODE_IMAGE: options.nodeImage } },
+        image: image("worker", { NODE_IMAGE: options.nodeImage }),
         env: { ...database, REDIS_HOST: "redis", REDIS_PORT: "6379", PORT: "8082" },
         secretEnv: { DB_PASSWORD: "db-password" },
         networks: ["backend"],
@@ -106,7 +112,7 @@ export function votingApp(options: VotingAppOptions): AppModel {
         singleWriter: true,
       },
       result: {
-        image: { kind: "build", context: "apps/result", args: { NODE_IMAGE: options.nodeImage } },
+        image: image("result", { NODE_IMAGE: options.nodeImage }),
         env: { ...database, ...labels, PORT: "8081" },
         secretEnv: { DB_PASSWORD: "db-password" },
         ports: [{ name: "http", containerPort: 8081, hostPort: options.resultPort }],

@@ -48,6 +48,7 @@ describe("loading config", () => {
       nodeImage: "node:22-slim",
       redisImage: "redis:7.4",
       postgresImage: "postgres:15",
+      prebuiltImages: { vote: undefined, result: undefined, worker: undefined },
       imageTag: "v1",
       registry: undefined,
       imageBuilder: "BuilderV1",

@@ -272,3 +272,13 @@ test("a registry with a path logs in to the host and pushes under the path", asy
   expect(secretValue(image.inputs.registry)).toEqual({ server: "registry.example.com", username: "ci", password: "token-123" });
   expect(JSON.stringify(withoutSecrets(image.inputs))).not.toContain("token-123");
 });
+
+test("a prebuilt image (built by CI) replaces the build of that service only", async () => {
+  await runProgram({ ...BASE_CONFIG, voteImage: "registry.example.com/voting-vote:1.4.2" });
+  expect(byType(IMAGE).map((i) => i.name)).toEqual(["result", "worker"]);
+  expect(find("docker:index/remoteImage:RemoteImage", "vote-image").inputs).toEqual({
+    name: "registry.example.com/voting-vote:1.4.2",
+    keepLocally: true,
+  });
+  expect(find(CONTAINER, "vote-1").inputs.image).toBe("sha256:vote-image-id");
+});

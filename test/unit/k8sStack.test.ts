@@ -290,9 +290,9 @@ describe("the cluster stack from the voting app model", () => {
       expect(deployment(service).spec.template.spec.imagePullSecrets).toEqual([{ name: "voting-registry" }]);
     }
     expect(find(IMAGE, "vote").inputs.imageName).toBe("registry.internal:5000/team/voting-vote:v1");
-    // The push credentials go to the Docker provider as a secret.
+    // The push credentials go to the Docker provider as a secret, for the registry host.
     expect(secretValue(find(IMAGE, "vote").inputs.registry)).toEqual({
-      server: "registry.internal:5000/team",
+      server: "registry.internal:5000",
       username: "ci",
       password: "hunter22",
     });

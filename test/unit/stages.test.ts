@@ -21,8 +21,8 @@ function stageConfig(stage: string): Record<string, string | object> {
   return config;
 }
 
-test("the stages are dev, e2e, prod and staging", () => {
-  expect(stages).toEqual(["dev", "e2e", "prod", "staging"]);
+test("the user stages dev, staging and prod are there, with the test stages", () => {
+  expect(stages).toEqual(expect.arrayContaining(["dev", "e2e", "prod", "staging"]));
 });
 
 describe.each(stages)("Pulumi.%s.yaml", (stage) => {

@@ -151,6 +151,7 @@ const OPTIONS: VotingAppOptions = {
   nodeImage: "node:22-slim",
   redisImage: "redis:7.4",
   postgresImage: "postgres:15",
+  prebuiltImages: {},
   optionA: "Cats",
   optionB: "Dogs",
   votePort: 5000,

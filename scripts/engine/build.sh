@@ -112,6 +112,15 @@ go_minor="$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
 [ "${go_minor:-0}" -ge 26 ] || die "$(go version): Go >= 1.26.6 is needed"
 mkdir -p "$bin" "$stamps" "$home" "$scratch"
 
+# One build at a time per checkout: test scripts may call build.sh side by side.
+if command -v flock >/dev/null 2>&1; then
+  exec 9> "$scratch/.lock"
+  if ! flock -n 9; then
+    log "waiting for another scripts/engine/build.sh in this checkout ..."
+    flock 9
+  fi
+fi
+
 # Recipe key: name, version and a hash of everything that decides the binary.
 recipe_key() { # $1 = version, rest = files
   local v="$1"; shift

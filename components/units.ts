@@ -106,13 +106,16 @@ export function parseCpus(value: number, what = "cpus"): number {
   return millis;
 }
 
-/** The Docker provider's `cpus` string ("0.5"), exact from millicores. */
+/**
+ * The Docker provider's `cpus` string, exact from millicores, written the way the provider reads it
+ * back from the engine ("0.5", "1.5", and "1.0" for whole CPUs) so an unchanged limit shows no diff.
+ */
 export function cpusToDocker(millis: number): string {
   const whole = Math.floor(millis / 1000);
   const fraction = String(millis % 1000)
     .padStart(3, "0")
     .replace(/0+$/, "");
-  return fraction ? `${whole}.${fraction}` : String(whole);
+  return `${whole}.${fraction || "0"}`;
 }
 
 /** Docker's HostConfig.NanoCpus for the same limit (what `docker inspect` shows). */

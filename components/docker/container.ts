@@ -70,7 +70,11 @@ export interface ContainerArgs {
   health?: ContainerHealthArgs;
   /** CPU limit in CPUs (`--cpus=0.5`). @default - unlimited */
   cpus?: number;
-  /** Memory limit as `--memory` ("100m", "1g"); a whole number of MiB. @default - unlimited */
+  /**
+   * Memory limit as `--memory` ("100m", "1g"); a whole number of MiB. The container gets no swap on
+   * top of it (`--memory-swap` equal to `--memory`), the same limit it has on Kubernetes.
+   * @default - unlimited
+   */
   memory?: string;
   /** Wait until the health check passes before dependents start (compose `service_healthy`). @default true when `health` is set */
   waitForHealthy?: boolean;
@@ -160,6 +164,7 @@ export class Container extends pulumi.ComponentResource {
     const startPeriod = health?.startPeriodSeconds ?? 10;
     const wait = args.waitForHealthy ?? health !== undefined;
     const labels = args.labels ?? {};
+    const memoryMiB = args.memory === undefined ? undefined : memoryToDockerMiB(parseMemory(args.memory));
 
     const container = new docker.Container(
       name,
@@ -185,7 +190,10 @@ export class Container extends pulumi.ComponentResource {
         restart: args.restart ?? "unless-stopped",
         user: args.user,
         cpus: args.cpus === undefined ? undefined : cpusToDocker(parseCpus(args.cpus)),
-        memory: args.memory === undefined ? undefined : memoryToDockerMiB(parseMemory(args.memory)),
+        memory: memoryMiB,
+        // memory + swap = memory: no swap, as on Kubernetes. Left unset, Docker gives twice the
+        // memory and the provider would then show a difference on every update.
+        memorySwap: memoryMiB,
         healthcheck: health && {
           tests: ["CMD", ...health.command],
           interval: seconds(interval),

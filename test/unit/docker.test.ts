@@ -23,10 +23,11 @@ describe("dev stack on Docker", () => {
     ]);
   });
 
-  test("limits are converted exactly: memory in MiB, cpus as Docker's string", () => {
+  test("limits are converted exactly: memory in MiB with no swap on top, cpus as Docker's string", () => {
+    for (const container of byType(CONTAINER)) expect(container.inputs.memorySwap).toBe(container.inputs.memory);
     const limits = Object.fromEntries(byType(CONTAINER).map((c) => [c.name, [c.inputs.memory, c.inputs.cpus]]));
     expect(limits).toEqual({
-      "db-1": [512, "1"],
+      "db-1": [512, "1.0"],
       "redis-1": [128, "0.5"],
       "result-1": [128, "0.5"],
       "vote-1": [128, "0.5"],
@@ -211,7 +212,7 @@ describe("config that changes what Docker gets", () => {
     });
     expect(find("pulumi:providers:docker", "docker").inputs.host).toBe("ssh://deploy@10.0.0.5");
     expect([find(CONTAINER, "vote-1").inputs.cpus, find(CONTAINER, "vote-1").inputs.memory]).toEqual(["1.5", 1024]);
-    expect([find(CONTAINER, "db-1").inputs.cpus, find(CONTAINER, "db-1").inputs.memory]).toEqual(["1", 2048]);
+    expect([find(CONTAINER, "db-1").inputs.cpus, find(CONTAINER, "db-1").inputs.memory]).toEqual(["1.0", 2048]);
     expect(find(CONTAINER, "vote-1").inputs.ports[0].ip).toBe("0.0.0.0");
     expect(await valueOf(program.urls)).toEqual({ result: "http://10.0.0.5:5001", vote: "http://10.0.0.5:5000" });
     expect(find(NETWORK, "frontend").inputs.ipamConfigs).toEqual([{ subnet: "172.18.0.0/16" }]);

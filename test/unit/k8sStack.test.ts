@@ -533,7 +533,7 @@ describe("one model, two back ends", () => {
 
     expect(Object.keys(docker).sort()).toEqual(sortedKeys(model.services));
     expect(Object.keys(kubernetes).sort()).toEqual(sortedKeys(model.services));
-    expect(docker).toEqual({ db: [1024, "2"], redis: [128, "0.5"], result: [128, "0.5"], vote: [128, "0.25"], worker: [128, "0.5"] });
+    expect(docker).toEqual({ db: [1024, "2.0"], redis: [128, "0.5"], result: [128, "0.5"], vote: [128, "0.25"], worker: [128, "0.5"] });
     expect(kubernetes).toEqual({
       db: ["2", "1Gi"],
       redis: ["500m", "128Mi"],

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that the local control plane and its end-to-end test use, only those
+# missing. Needs root (or sudo).
+#   openssl, curl        certificates and health checks (scripts/k8s/up.sh)
+#   docker-registry      the registry:2 of Docker's distribution project, as a program: the test's
+#                        image registry on 127.0.0.1:5000 (its service is not started by the package)
+#   docker.io, debootstrap   the Docker engine and the locally built base images (scripts/docker)
+# Go (for scripts/k8s/build.sh) comes with the machine.
+set -euo pipefail
+packages=(openssl curl docker-registry docker.io debootstrap)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "[k8s-packages] all present: ${packages[*]}"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "[k8s-packages] installing: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "[k8s-packages] installed"

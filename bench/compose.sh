@@ -25,6 +25,7 @@ export TAG=bench DB_PASSWORD=bench-db-password VOTE_PORT=28180 RESULT_PORT=28190
 
 cleanup() {
   set +e
+  rm -f "$root/Pulumi.$STACK.yaml" # written by `pulumi stack init` (the passphrase salt)
   p destroy --yes >/dev/null 2>&1
   compose down -v >/dev/null 2>&1
 }

@@ -18,6 +18,8 @@ state="$root/.state/e2e"
 log="$state/log"
 rm -rf "$state" && mkdir -p "$state/backend" "$log"
 cp Pulumi.e2e.yaml "$state/Pulumi.$STACK.yaml"
+# `pulumi stack init` writes the passphrase salt into the project's Pulumi.e2e.yaml: put it back on exit.
+cp Pulumi.e2e.yaml "$state/Pulumi.$STACK.yaml.tracked"
 export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_CONFIG_PASSPHRASE="e2e-only-passphrase"
 
@@ -41,6 +43,7 @@ run() {
 
 cleanup() {
   set +e
+  cp "$state/Pulumi.$STACK.yaml.tracked" "$root/Pulumi.$STACK.yaml"
   if [ "${E2E_KEEP:-}" != "1" ]; then
     p destroy --yes --config-file "$state/Pulumi.$STACK.yaml" >"$log/cleanup.txt" 2>&1
     docker ps -aq --filter "label=dockyard.stack=$STACK" | xargs -r docker rm -f >/dev/null

@@ -3,9 +3,9 @@
 #   redis-server, postgresql: the services' tests run against the real servers
 #   chromium: the browser check of the result page (headless; no browser download)
 #   python3, python3-venv: the vote service's tests (a venv with pinned requirements)
-#   docker.io, debootstrap: the end-to-end tests' Docker engine and locally built base images
+# (The end-to-end scripts install Docker and debootstrap themselves: scripts/docker/.)
 set -euo pipefail
-packages=(redis-server postgresql chromium python3 python3-venv docker.io debootstrap)
+packages=(redis-server postgresql chromium python3 python3-venv)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -7,3 +7,6 @@ bash scripts/engine/build.sh
 source scripts/engine/env.sh
 bash scripts/docker/ensure-dockerd.sh
 bash scripts/docker/base-images.sh
+# The program is type-checked by `npm test` (tsc through ts-jest); skipping ts-node's own check at
+# every `pulumi` run halves the program's start (measured: no-change `up` 37 s -> 16 s here).
+export PULUMI_NODEJS_TRANSPILE_ONLY=true

@@ -23,20 +23,33 @@ state="$root/.state/k8s-e2e"
 log="$state/log"
 
 section "setup: packages, node, engine, Docker, base images, control plane"
-bash scripts/k8s/packages.sh
+# A setup step that fails ends the run here, in the closing line's terms.
+need() {
+  local what="$1"; shift
+  if ! "$@"; then
+    echo "  FAIL  setup: $what ($*)"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+}
+need "Debian packages" bash scripts/k8s/packages.sh
 eval "$(bash scripts/node.sh)"
-[ -d node_modules/@pulumi/kubernetes ] || npm ci --ignore-scripts --no-audit --no-fund
-bash scripts/engine/build.sh kubernetes
+[ -d node_modules/@pulumi/kubernetes ] || need "npm dependencies" npm ci --ignore-scripts --no-audit --no-fund
+# The Docker provider plugin builds the images, the Kubernetes one deploys them.
+need "the Pulumi engine with its Docker and Kubernetes provider plugins" bash scripts/engine/build.sh kubernetes
 # shellcheck source=/dev/null
 source scripts/engine/env.sh
-bash scripts/docker/ensure-dockerd.sh
-bash scripts/docker/base-images.sh
-bash scripts/k8s/build.sh
+need "a Docker engine" bash scripts/docker/ensure-dockerd.sh
+need "the local base images" bash scripts/docker/base-images.sh
+need "the local control plane's binaries" bash scripts/k8s/build.sh
 setup_done=$SECONDS
 
 # A fresh cluster each run: nothing left over from an earlier one can make a check pass.
 bash scripts/k8s/down.sh --purge
-bash scripts/k8s/up.sh
+if ! bash scripts/k8s/up.sh; then
+  bash scripts/k8s/down.sh
+  need "the local control plane" false
+fi
 cluster_done=$SECONDS
 export KUBECONFIG="$root/.state/k8s/kubeconfig"
 kubectl() { "$root/.tools/k8s/bin/kubectl" "$@"; }
@@ -59,12 +72,17 @@ http:
   addr: $REGISTRY
 EOF
 if (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null; then
-  echo "127.0.0.1:5000 is taken by another process; the test needs it for its registry" >&2
-  exit 1
+  bash scripts/k8s/down.sh
+  need "127.0.0.1:5000 for the test's registry (another process has it)" false
 fi
 setsid nohup docker-registry serve "$state/registry/config.yml" > "$log/registry.txt" 2>&1 < /dev/null &
 echo $! > "$state/registry.pid"
 for _ in $(seq 1 40); do curl -sf "http://$REGISTRY/v2/" >/dev/null && break; sleep 0.25; done
+if ! curl -sf "http://$REGISTRY/v2/" >/dev/null; then
+  kill "$(cat "$state/registry.pid")" 2>/dev/null || true
+  bash scripts/k8s/down.sh
+  need "the registry on $REGISTRY (log: .state/k8s-e2e/log/registry.txt)" false
+fi
 
 passed=0
 failed=0

@@ -4,10 +4,10 @@
 #   openssl, curl        certificates and health checks (scripts/k8s/up.sh)
 #   docker-registry      the registry:2 of Docker's distribution project, as a program: the test's
 #                        image registry on 127.0.0.1:5000 (its service is not started by the package)
-#   docker.io, debootstrap   the Docker engine and the locally built base images (scripts/docker)
-# Go (for scripts/k8s/build.sh) comes with the machine.
+# The Docker engine and debootstrap are installed by scripts/docker (ensure-dockerd.sh,
+# base-images.sh) when missing; Go (for scripts/k8s/build.sh) comes with the machine.
 set -euo pipefail
-packages=(openssl curl docker-registry docker.io debootstrap)
+packages=(openssl curl docker-registry)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

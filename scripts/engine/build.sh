@@ -11,7 +11,8 @@
 # Usage:
 #   scripts/engine/build.sh              CLI + language host + docker provider
 #   scripts/engine/build.sh cli          CLI + language host only
-#   scripts/engine/build.sh kubernetes   CLI + language host + docker + kubernetes (`all` is the same)
+#   scripts/engine/build.sh kubernetes   CLI + language host + kubernetes provider
+#   scripts/engine/build.sh all          CLI + language host + docker + kubernetes
 #   source scripts/engine/env.sh         then use `pulumi` (see env.sh)
 #
 # Reuse: every binary has a stamp (.tools/pulumi/bin/.stamps/NAME) naming the pinned version and a
@@ -64,12 +65,15 @@ log() { printf '[engine] %s\n' "$*"; }
 die() { log "error: $*" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
-want_docker=1 want_k8s=0
+# Targets add up: `docker kubernetes` = `all`; no target = docker.
+want_docker=0 want_k8s=0
+[ "$#" -gt 0 ] || want_docker=1
 for arg in "$@"; do
   case "$arg" in
-    cli) want_docker=0 ;;
+    cli) ;;
     docker) want_docker=1 ;;
-    kubernetes | k8s | all) want_docker=1 want_k8s=1 ;;
+    kubernetes | k8s) want_k8s=1 ;;
+    all) want_docker=1 want_k8s=1 ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown target '$arg' (expected: cli, docker, kubernetes, all)" ;;
   esac

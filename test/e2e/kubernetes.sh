@@ -60,30 +60,6 @@ cp Pulumi.k8se2e.yaml "$state/Pulumi.$STACK.yaml"
 export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_CONFIG_PASSPHRASE="k8s-e2e-only-passphrase"
 
-# The image registry: Debian's docker-registry (distribution's registry:2) on 127.0.0.1:5000.
-# Docker pushes to a registry on localhost over plain HTTP without further setup.
-cat > "$state/registry/config.yml" <<EOF
-version: 0.1
-log: { level: warn }
-storage:
-  filesystem: { rootdirectory: $state/registry/data }
-  delete: { enabled: true }
-http:
-  addr: $REGISTRY
-EOF
-if (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null; then
-  bash scripts/k8s/down.sh
-  need "127.0.0.1:5000 for the test's registry (another process has it)" false
-fi
-setsid nohup docker-registry serve "$state/registry/config.yml" > "$log/registry.txt" 2>&1 < /dev/null &
-echo $! > "$state/registry.pid"
-for _ in $(seq 1 40); do curl -sf "http://$REGISTRY/v2/" >/dev/null && break; sleep 0.25; done
-if ! curl -sf "http://$REGISTRY/v2/" >/dev/null; then
-  kill "$(cat "$state/registry.pid")" 2>/dev/null || true
-  bash scripts/k8s/down.sh
-  need "the registry on $REGISTRY (log: .state/k8s-e2e/log/registry.txt)" false
-fi
-
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
@@ -127,11 +103,32 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The image registry: Debian's docker-registry (distribution's registry:2) on 127.0.0.1:5000.
+# Docker pushes to a registry on localhost over plain HTTP without further setup.
+cat > "$state/registry/config.yml" <<EOF
+version: 0.1
+log: { level: warn }
+storage:
+  filesystem: { rootdirectory: $state/registry/data }
+  delete: { enabled: true }
+http:
+  addr: $REGISTRY
+EOF
+if (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null; then
+  need "127.0.0.1:5000 for the test's registry (another process has it)" false
+fi
+setsid nohup docker-registry serve "$state/registry/config.yml" > "$log/registry.txt" 2>&1 < /dev/null &
+echo $! > "$state/registry.pid"
+for _ in $(seq 1 40); do curl -sf "http://$REGISTRY/v2/" >/dev/null && break; sleep 0.25; done
+if ! curl -sf "http://$REGISTRY/v2/" >/dev/null; then
+  need "the registry on $REGISTRY (log: .state/k8s-e2e/log/registry.txt)" false
+fi
+
 # "field field ..." of one object by jsonpath
 jp() { k get "$1" "$2" -o jsonpath="$3"; }
 # Names of the objects of a kind in the namespace, sorted, space-separated.
 names() { k get "$1" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' "${@:2}" | sort | tr '\n' ' '; }
-# ReplicaSets of a service that have pods: "rs-name:ready" ...
+# Names of a service's ReplicaSets that want pods (spec.replicas > 0).
 replicasets() { k get rs -l "app.kubernetes.io/name=$1" -o jsonpath='{range .items[?(@.spec.replicas>0)]}{.metadata.name}{"\n"}{end}' | sort | tr '\n' ' '; }
 available() { jp deployment "$1" '{.spec.replicas}/{.status.availableReplicas}/{.status.updatedReplicas}'; }
 ready_endpoints() { # ready addresses behind a Service, across its EndpointSlices

@@ -36,7 +36,7 @@ need "Debian packages" bash scripts/k8s/packages.sh
 eval "$(bash scripts/node.sh)"
 [ -d node_modules/@pulumi/kubernetes ] || need "npm dependencies" npm ci --ignore-scripts --no-audit --no-fund
 # The Docker provider plugin builds the images, the Kubernetes one deploys them.
-need "the Pulumi engine with its Docker and Kubernetes provider plugins" bash scripts/engine/build.sh kubernetes
+need "the Pulumi engine with its Docker and Kubernetes provider plugins" bash scripts/engine/build.sh all
 # shellcheck source=/dev/null
 source scripts/engine/env.sh
 need "a Docker engine" bash scripts/docker/ensure-dockerd.sh

@@ -220,18 +220,8 @@ export function deployDocker(app: AppModel, config: StackConfig): AppOutputs {
     containers.set(
       service,
       replicas.map(([name, args]) => {
-        const resolved: ContainerArgs = {
-          ...args,
-          image: image as pulumi.Output<string>,
-          networks: (args.networks ?? []).map((network, index) => ({
-            ...network,
-            name: (networks.get(model.networks[index]) as Network).networkName,
-          })),
-          mounts: (args.mounts ?? []).map((mount, index) => {
-            const volume = model.volumes?.[index].volume;
-            return volume === undefined ? mount : { ...mount, volumeName: (volumes.get(volume) as Volume).volumeName };
-          }),
-        };
+        // The plan already holds the networks' and volumes' physical names; dependsOn orders them.
+        const resolved: ContainerArgs = { ...args, image: image as pulumi.Output<string> };
         return new Container(name, resolved, { ...opts, dependsOn });
       }),
     );

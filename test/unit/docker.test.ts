@@ -263,6 +263,15 @@ describe("data volumes and retainData", () => {
     expect(deps("result-1")).toEqual(["db-1"]);
     expect(deps("vote-1")).toEqual(["redis-1"]);
     expect(deps("db-1")).toEqual([]);
+    const others = find(CONTAINER, "db-1")
+      .options.dependencies.filter((urn) => !urn.includes("docker:index/container:Container::"))
+      .map((urn) => `${urn.split("::")[2].split("$").pop()} ${urn.split("::").pop()}`)
+      .sort();
+    expect(others).toEqual([
+      "docker:index/network:Network backend",
+      "docker:index/remoteImage:RemoteImage db-image",
+      "docker:index/volume:Volume db-data",
+    ]);
   });
 });
 

@@ -98,3 +98,14 @@ describe("pinned image references", () => {
     expect(loadConfig((key) => raw[key], "dev").redisImage).toBe("redis");
   });
 });
+
+test("the README's config table lists every key with its default", () => {
+  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+  for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
+    const row = readme.split("\n").find((line) => line.startsWith(`| \`${key}\` |`));
+    expect(row).toBeDefined();
+    if (!("secret" in spec) && typeof spec.default !== "object" && spec.default !== "") {
+      expect(row).toContain(`\`${spec.default}\``);
+    }
+  }
+});

@@ -8,13 +8,35 @@ cd "$root"
 eval "$(bash scripts/node.sh)"
 
 status=0
+passed=0
+failed=0
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+
 echo "== lint (ESLint, Prettier) =="
-npm run --silent lint || status=1
+if npm run --silent lint; then passed=$((passed + 1)); else failed=$((failed + 1)) status=1; fi
+
 echo "== unit tests (Pulumi mocks) =="
-npx jest --config jest.config.js "$@" || status=1
+npx jest --config jest.config.js --json --outputFile="$results/jest.json" "$@" || status=1
+if [ -s "$results/jest.json" ]; then
+  read -r p f < <(node -p 'const r = require(process.argv[1]); `${r.numPassedTests} ${r.numFailedTests + r.numRuntimeErrorTestSuites}`' "$results/jest.json")
+  passed=$((passed + p)) failed=$((failed + f))
+else
+  failed=$((failed + 1))
+fi
 
 if [ "$#" -eq 0 ]; then
   echo "== services (real Redis and PostgreSQL) =="
-  bash scripts/test-apps.sh || status=1
+  bash scripts/test-apps.sh | tee "$results/apps.txt" || status=1
+  line="$(grep -E '^apps: [0-9]+ passed, [0-9]+ failed' "$results/apps.txt" | tail -1)"
+  if [ -n "$line" ]; then
+    read -r p f < <(echo "$line" | sed -E 's/^apps: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/')
+    passed=$((passed + p)) failed=$((failed + f))
+  else
+    failed=$((failed + 1))
+  fi
 fi
+# One closing line for the whole run (the lint counts as one check).
+echo "all: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] || status=1
 exit $status

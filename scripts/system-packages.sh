@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests use, only those missing. Needs root (or sudo).
+# Installs Debian packages, only those missing. Needs root (or sudo). With no arguments, the ones
+# `npm test` uses; other scripts pass their own list (scripts/k8s/packages.sh).
 #   redis-server, postgresql: the services' tests run against the real servers
 #   chromium: the browser check of the result page (headless; no browser download)
 #   python3, python3-venv: the vote service's tests (a venv with pinned requirements)
 # (The end-to-end scripts install Docker and debootstrap themselves: scripts/docker/.)
 set -euo pipefail
 packages=(redis-server postgresql chromium python3 python3-venv)
+[ "$#" -eq 0 ] || packages=("$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -7,18 +7,4 @@
 # The Docker engine and debootstrap are installed by scripts/docker (ensure-dockerd.sh,
 # base-images.sh) when missing; Go (for scripts/k8s/build.sh) comes with the machine.
 set -euo pipefail
-packages=(openssl curl docker-registry)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if [ "${#missing[@]}" -eq 0 ]; then
-  echo "[k8s-packages] all present: ${packages[*]}"
-  exit 0
-fi
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "[k8s-packages] installing: ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "[k8s-packages] installed"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/../system-packages.sh" openssl curl docker-registry

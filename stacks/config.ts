@@ -400,6 +400,11 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
   };
 }
 
+/** Where each app secret's value comes from in the stack config (both back ends read it). */
+export function secretValues(config: StackConfig): Record<string, pulumi.Output<string>> {
+  return { "db-password": config.postgresPassword };
+}
+
 /** An image reference with a digest, or a tag other than latest. */
 export function isPinned(ref: string): boolean {
   if (ref.includes("@sha256:")) return true;

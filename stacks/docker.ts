@@ -18,7 +18,7 @@ import {
   Volume,
   VolumeArgs,
 } from "../components/docker";
-import { StackConfig } from "./config";
+import { secretValues, StackConfig } from "./config";
 import { AppModel, ModelError, ServiceModel, sortedKeys, startOrder } from "./model";
 import { AppOutputs } from "./outputs";
 
@@ -145,10 +145,10 @@ function containerArgs(
   labels: Record<string, string>,
 ): ContainerArgs {
   const names = dockerNames(app, config);
+  const values = secretValues(config);
   const secretEnv: Record<string, pulumi.Input<string>> = {};
   for (const variable of sortedKeys(service.secretEnv)) {
-    // The model's only secret today is the database password; new secrets get a config key each.
-    secretEnv[variable] = config.postgresPassword;
+    secretEnv[variable] = values[(service.secretEnv ?? {})[variable]];
   }
   return {
     name: names.container(name, replica),

@@ -30,7 +30,7 @@ import {
   validateRegistrySecretArgs,
   validateSecretArgs,
 } from "../components/k8s";
-import { ConfigError, StackConfig } from "./config";
+import { ConfigError, secretValues, StackConfig } from "./config";
 import { AppModel, ModelError, ServiceModel, sortedKeys, startOrder } from "./model";
 import { AppOutputs } from "./outputs";
 
@@ -39,11 +39,6 @@ export const REGISTRY_REQUIRED =
 
 /** Key of a model secret's value inside its Kubernetes Secret. */
 export const SECRET_KEY = "value";
-
-/** Where each model secret's value comes from in the stack config. */
-export function secretValues(config: StackConfig): Record<string, pulumi.Output<string>> {
-  return { "db-password": config.postgresPassword };
-}
 
 /** Names of the objects that are not named after a service. */
 export function kubernetesNames(app: AppModel, config: StackConfig) {

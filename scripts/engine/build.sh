@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Builds a real Pulumi engine from pinned Go modules, without Pulumi's download site:
+# Builds a real Pulumi engine without Pulumi's download site, from pinned Go modules and pinned
+# source archives:
 #   pulumi                         the CLI                    (module pins: scripts/engine/cli/go.mod)
-#   pulumi-language-nodejs         the Node.js language host  (module pins: scripts/engine/nodejs/go.mod)
+#   pulumi-language-nodejs         the Node.js language host  (source archive + scripts/engine/nodejs/go.mod)
 #   pulumi-resource-pulumi-nodejs  the dynamic-provider shim, copied from the sdk/v3 module
-#   pulumi-resource-docker         the Docker provider        (pins: DOCKER_* below)
-#   pulumi-resource-kubernetes     the Kubernetes provider    (pins: K8S_* below; only when asked for)
+#   pulumi-resource-docker         the Docker provider        (two source archives; pins: DOCKER_* below)
+#   pulumi-resource-kubernetes     the Kubernetes provider    (module pins: K8S_* below; only when asked for)
 # into .tools/pulumi/bin, and installs the providers into PULUMI_HOME=.tools/pulumi/home under the
-# plugin version that the installed @pulumi/<name> npm package asks for. Scratch work: .tools/engine-build.
+# plugin version that the installed @pulumi/<name> npm package asks for.
 #
 # Usage:
 #   scripts/engine/build.sh              CLI + language host + docker provider
@@ -15,41 +16,52 @@
 #   scripts/engine/build.sh all          CLI + language host + docker + kubernetes
 #   source scripts/engine/env.sh         then use `pulumi` (see env.sh)
 #
-# Reuse: every binary has a stamp (.tools/pulumi/bin/.stamps/NAME) naming the pinned version and a
-# hash of its recipe; a binary whose stamp matches is not rebuilt, so a second run only checks.
-# Go's own build cache (`go env GOCACHE`) and module cache make a rebuild after a pin change cheaper.
+# Source archives (DOCKYARD_ENGINE_SOURCES): the Go module proxy does not serve pulumi-docker's
+# provider module nor its Terraform upstream, and the language host's module only at old commits.
+# They are built from `git archive` snapshots of the upstream repositories, in the directory that
+# DOCKYARD_ENGINE_SOURCES names. Each archive's sha256 is checked against the pin below before it
+# is unpacked; a missing or different archive stops the build with the file, the expected and the
+# actual sum. The README's "Air-gapped engine" says how to make them.
+#
+# Cache: finished binaries are kept outside the checkout, keyed by recipe (pinned versions, archive
+# sums, go.mod/go.sum, Go version, this script's RECIPE_REV), in
+#   ${DOCKYARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dockyard}/engine/<binary>/<key>/
+# so a fresh clone on the same machine copies them instead of building; a fresh machine builds cold.
+# Go's own caches (`go env GOCACHE GOMODCACHE`) make a rebuild after a pin change cheaper.
+# Build logs: <cache>/engine/work/<component>/build.log (FAILED.log when a step failed).
 #
 # An existing install is used instead: when a `pulumi` on PATH is not ours and the user's plugin
 # cache (${PULUMI_HOME:-~/.pulumi}/plugins) already has every provider the target needs at the
 # version the npm package asks for, nothing is built; env.sh then leaves PATH and PULUMI_HOME alone.
 # DOCKYARD_ENGINE_BUILD=1 builds ours anyway (and env.sh prefers ours whenever it exists).
 #
-# Every component asked for is attempted, even after one fails; the exit code is 1 when any failed,
-# and each failure is written to .tools/engine-build/<component>/FAILED.log with its command and output.
-#
-# Known limit (2026-11): the Go module proxy this project reaches refuses pulumi-docker's provider
-# module and the upstream kreuzwerker/terraform-provider-docker (403 "This module version is not
-# available"), so the docker step fails at `go mod download`. When a resource-docker plugin at the
-# version @pulumi/docker asks for is already in .tools/pulumi/home, that step says so and uses it
-# instead of failing. The rest of the docker recipe below has not run for that reason.
+# Every component asked for is attempted, even after one fails; the exit code is 1 when any failed.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$root/scripts/engine"
 bin="$root/.tools/pulumi/bin"
 home="$root/.tools/pulumi/home"
-scratch="$root/.tools/engine-build"
 stamps="$bin/.stamps"
-RECIPE_REV=1 # bump to force rebuilding everything after a change to this script's recipes
+cache="${DOCKYARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dockyard}/engine"
+scratch="$cache/work"
+sources="${DOCKYARD_ENGINE_SOURCES:-}"
+RECIPE_REV=2 # bump to force rebuilding everything after a change to this script's recipes
 
-# --- Docker provider pins --------------------------------------------------------------------
-# pulumi-docker's provider module has no tags of its own, only pseudo-versions. v5.1.0 is commit
-# e944612c4c97; its upstream submodule is kreuzwerker/terraform-provider-docker at 5074970c71ce.
+# --- Source archives ------------------------------------------------------------------------
+# name | upstream repository and commit | sha256 of `git archive --format=tar.gz` (see the README)
+LANGHOST_ARCHIVE=pulumi-language-nodejs-1b5949891b3c.tar.gz
+LANGHOST_ARCHIVE_SHA256=10f7a5a178d7ce35f6e7e34ec15666f7ccd71f4087f1d14e774dfc8019eeccd0
+LANGHOST_COMMIT=1b5949891b3cefcb9974752b24a5ecef0acc86c8 # github.com/pulumi/pulumi, after v3.259.0
+LANGHOST_VERSION=v3.260.0 # the sdk/v3 and pkg/v3 it is built against (scripts/engine/nodejs/go.mod)
+DOCKER_ARCHIVE=pulumi-docker-provider-e944612c4c97.tar.gz
+DOCKER_ARCHIVE_SHA256=da7f250fe79ade4586d10cedf5de47bff8b3e11976a2d7109989f3ce0158324a
+DOCKER_COMMIT=e944612c4c970123d9a16a48c40d37dc84c89a70 # github.com/pulumi/pulumi-docker, tag v5.1.0
+DOCKER_UPSTREAM_ARCHIVE=terraform-provider-docker-5074970c71ce.tar.gz
+DOCKER_UPSTREAM_ARCHIVE_SHA256=287dfbb60846838ad269f9949ad8e6fe2fc2f14df6c173b0130c68828d57a7a3
+DOCKER_UPSTREAM_COMMIT=5074970c71ce6cc393c74942d5d628943834beb9 # kreuzwerker/terraform-provider-docker v4.5.0
 DOCKER_MODULE=github.com/pulumi/pulumi-docker/provider/v5
-DOCKER_MODULE_VERSION=v5.0.0-20260626165050-e944612c4c97
 DOCKER_PROVIDER_VERSION=5.1.0
-DOCKER_UPSTREAM_MODULE=github.com/kreuzwerker/terraform-provider-docker
-DOCKER_UPSTREAM_VERSION=v0.0.0-20260618190003-5074970c71ce
 # --- Kubernetes provider pins ----------------------------------------------------------------
 # The only provider/v4 version the Go module proxy serves here is commit f47bc2d6 (2026-01-15), one
 # day before sdk/v4.25.0 was tagged; its go.mod replaces sdk/v4 with ../sdk (same commit), which the
@@ -96,15 +108,15 @@ k8s_plugin_version="$(npm_plugin_version @pulumi/kubernetes || echo "${K8S_PROVI
 if [ "${DOCKYARD_ENGINE_BUILD:-}" != "1" ] && [ ! -x "$bin/pulumi" ]; then
   existing="$(command -v pulumi 2>/dev/null || true)"
   if [ -n "$existing" ] && [ "$(cd "$(dirname "$existing")" && pwd -P)" != "$(mkdir -p "$bin" && cd "$bin" && pwd -P)" ]; then
-    cache="${PULUMI_HOME:-$HOME/.pulumi}/plugins"
+    plugins="${PULUMI_HOME:-$HOME/.pulumi}/plugins"
     have=1
-    [ "$want_docker" = 1 ] && [ ! -d "$cache/resource-docker-v$docker_plugin_version" ] && have=0
-    [ "$want_k8s" = 1 ] && [ ! -d "$cache/resource-kubernetes-v$k8s_plugin_version" ] && have=0
+    [ "$want_docker" = 1 ] && [ ! -d "$plugins/resource-docker-v$docker_plugin_version" ] && have=0
+    [ "$want_k8s" = 1 ] && [ ! -d "$plugins/resource-kubernetes-v$k8s_plugin_version" ] && have=0
     if [ "$have" = 1 ]; then
-      log "using the installed $existing ($(pulumi version 2>/dev/null)) and the plugins in $cache; nothing to build"
+      log "using the installed $existing ($(pulumi version 2>/dev/null)) and the plugins in $plugins; nothing to build"
       exit 0
     fi
-    log "found $existing, but $cache lacks a plugin this target needs: building our own"
+    log "found $existing, but $plugins lacks a plugin this target needs: building our own"
   fi
 fi
 
@@ -114,40 +126,110 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GO111MODULE=on
 unset GOFLAGS GOWORK
 go_minor="$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
 [ "${go_minor:-0}" -ge 26 ] || die "$(go version): Go >= 1.26.6 is needed"
-mkdir -p "$bin" "$stamps" "$home" "$scratch"
+mkdir -p "$bin" "$stamps" "$home" "$scratch" || die "cannot create $bin or $scratch"
 
-# One build at a time per checkout: test scripts may call build.sh side by side.
+# One build at a time per machine: test scripts and other checkouts share the cache.
 if command -v flock >/dev/null 2>&1; then
-  exec 9> "$scratch/.lock"
+  exec 9> "$cache/.lock"
   if ! flock -n 9; then
-    log "waiting for another scripts/engine/build.sh in this checkout ..."
+    log "waiting for another scripts/engine/build.sh on this machine ..."
     flock 9
   fi
 fi
 
+elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
 # Recipe key: name, version and a hash of everything that decides the binary.
-recipe_key() { # $1 = version, rest = files
-  local v="$1"; shift
-  printf '%s rev%s go=%s %s\n' "$v" "$RECIPE_REV" "$(go env GOVERSION)" "$(cat "$@" | sha256sum | cut -c1-16)"
+recipe_key() { # $1 = version, $2 = extra text (pins), rest = files
+  local v="$1" extra="$2"; shift 2
+  printf '%s rev%s %s %s\n' "$v" "$RECIPE_REV" "$(go env GOVERSION)" \
+    "$( { printf '%s\n' "$extra"; cat "$@" /dev/null; } | sha256sum | cut -c1-16)"
 }
-is_current() { # $1 = binary name, $2 = key
-  [ -x "$bin/$1" ] && [ -f "$stamps/$1" ] && [ "$(cat "$stamps/$1")" = "$2" ]
+cache_slot() { # $1 = binary name, $2 = key; prints the cache folder for that recipe
+  printf '%s/%s/%s' "$cache" "$1" "$(printf '%s' "$2" | sha256sum | cut -c1-16)"
 }
 stamp() { printf '%s\n' "$2" > "$stamps/$1"; }
-elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
-
-failed=()
-fail() { # $1 = component; the rest of the message; the log is in $scratch/$1/FAILED.log
-  failed+=("$1")
-  log "FAILED: $1: ${*:2} (details: .tools/engine-build/$1/FAILED.log)" >&2
+# Copies a binary from its cache slot into .tools/pulumi/bin (only when the bytes differ).
+place() { # $1 = binary name, $2 = key
+  local from
+  from="$(cache_slot "$1" "$2")/$1"
+  if ! cmp -s "$from" "$bin/$1"; then
+    cp "$from" "$bin/$1.partial" && chmod 755 "$bin/$1.partial" && mv -f "$bin/$1.partial" "$bin/$1" || return 1
+  fi
+  stamp "$1" "$2"
+}
+# True (and the binary placed) when .tools/pulumi/bin or the cache already has this recipe.
+reuse() { # $1 = binary name, $2 = key
+  if [ -x "$bin/$1" ] && [ "$(cat "$stamps/$1" 2>/dev/null)" = "$2" ]; then
+    log "$1 is built ($2)"
+    return 0
+  fi
+  if [ -x "$(cache_slot "$1" "$2")/$1" ]; then
+    place "$1" "$2" && log "$1 from the cache ($2)" && return 0
+  fi
+  return 1
+}
+# Moves a freshly built binary into its cache slot, then places it.
+keep() { # $1 = binary name, $2 = key, $3 = built file
+  local slot
+  slot="$(cache_slot "$1" "$2")"
+  mkdir -p "$slot" && printf '%s\n' "$2" > "$slot/recipe" && mv -f "$3" "$slot/$1" && place "$1" "$2"
 }
 
+failed=()
+fail() { # $1 = component; the rest of the message. Details are in $scratch/$1/FAILED.log.
+  failed+=("$1")
+  log "FAILED: $1: ${*:2}" >&2
+  [ ! -f "$scratch/$1/FAILED.log" ] || log "        details: $scratch/$1/FAILED.log" >&2
+}
+
+# Checks one source archive against its pin; prints its path. The message names the file, the
+# expected and the actual sum (and the commit a `git archive` recorded in it, when there is one).
+archive() { # $1 = component, $2 = file name, $3 = pinned sha256, $4 = upstream and commit
+  local path actual commit
+  if [ -z "$sources" ]; then
+    log "error: $1 is built from source archives: set DOCKYARD_ENGINE_SOURCES to a directory holding $2 ($4, sha256 $3); see the README's \"Air-gapped engine\"" >&2
+    return 1
+  fi
+  path="$sources/$2"
+  if [ ! -f "$path" ]; then
+    log "error: DOCKYARD_ENGINE_SOURCES=$sources has no $2 ($4, sha256 $3)" >&2
+    return 1
+  fi
+  actual="$(sha256 "$path")"
+  if [ "$actual" != "$3" ]; then
+    commit="$( (gzip -dc "$path" | git get-tar-commit-id) 2>/dev/null || true)"
+    log "error: $path: sha256 $actual, expected $3 ($4)${commit:+; the archive says it is commit $commit}" >&2
+    return 1
+  fi
+  printf '%s' "$path"
+}
+unpack() { # $1 = archive, $2 = destination (emptied first); drops the archive's top folder
+  rm -rf "$2" && mkdir -p "$2" && tar -xzf "$1" -C "$2" --strip-components=1
+}
+# `go build` into a temp name, so an interrupted build leaves no half binary; prints the file.
+go_build() { # $1 = log file, $2 = output binary, rest = go build args
+  local logf="$1" out="$2"; shift 2
+  if go build -trimpath -buildvcs=false -o "$out.partial" "$@" >> "$logf" 2>&1; then
+    mv -f "$out.partial" "$out"
+  else
+    rm -f "$out.partial"
+    return 1
+  fi
+}
+# Starts a component's scratch folder and log.
+begin() { # $1 = component
+  rm -rf "${scratch:?}/$1" && mkdir -p "$scratch/$1"
+}
+failed_log() { # $1 = component: keeps the build log as FAILED.log
+  cp "$scratch/$1/build.log" "$scratch/$1/FAILED.log" 2>/dev/null || true
+}
 # `go mod download -json MOD@VER` into a log; prints the module's Dir. Fails on a refusal.
 mod_dir() { # $1 = component (for logs), $2 = module@version
   local out
   out="$(cd "$scratch" && go mod download -json "$2" 2>&1)"
   if printf '%s' "$out" | grep -q '"Error"' || ! printf '%s' "$out" | grep -q '"Dir"'; then
-    mkdir -p "$scratch/$1"
     { echo "\$ go mod download -json $2"; echo "$out"; } >> "$scratch/$1/FAILED.log"
     return 1
   fi
@@ -159,16 +241,6 @@ mod_sum() { # $1 = module@version (already downloaded); prints its h1: hash
 # A writable copy of a module's read-only Dir.
 copy_mod() { # $1 = source Dir, $2 = destination
   rm -rf "$2" && mkdir -p "$(dirname "$2")" && cp -R "$1" "$2" && chmod -R u+w "$2"
-}
-# `go build` into a temp name, then move into place, so an interrupted build leaves no half binary.
-go_build() { # $1 = log file, $2 = output binary, rest = go build args
-  local logf="$1" out="$2"; shift 2
-  if go build -trimpath -buildvcs=false -o "$out.partial" "$@" >> "$logf" 2>&1; then
-    mv -f "$out.partial" "$out"
-  else
-    rm -f "$out.partial"
-    return 1
-  fi
 }
 # Installs a provider binary into PULUMI_HOME unless the same bytes are already there.
 install_plugin() { # $1 = name (docker), $2 = plugin version
@@ -182,24 +254,21 @@ install_plugin() { # $1 = name (docker), $2 = plugin version
     "$bin/pulumi" plugin install resource "$1" "$2" --file "$b" --reinstall
 }
 
-# --- CLI + language host + dynamic-provider shim ---------------------------------------------
+# --- CLI + dynamic-provider shim -------------------------------------------------------------
 build_cli() {
-  local mod="$here/cli" ver key t logf="$scratch/cli/build.log"
-  mkdir -p "$scratch/cli"
+  local mod="$here/cli" ver key t
   ver="$(cd "$mod" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)"
-  key="$(recipe_key "$ver" "$mod/go.mod" "$mod/go.sum")"
-  if is_current pulumi "$key"; then
-    log "pulumi $ver is built ($("$bin/pulumi" version))"
-  else
+  key="$(recipe_key "$ver" "" "$mod/go.mod" "$mod/go.sum")"
+  if ! reuse pulumi "$key"; then
     log "building pulumi $ver (a cold build takes 10-20 minutes on 2 cores) ..."
     t=$(date +%s)
-    if (cd "$mod" && go_build "$logf" "$bin/pulumi" -mod=readonly \
+    begin cli
+    if (cd "$mod" && go_build "$scratch/cli/build.log" "$scratch/cli/pulumi" -mod=readonly \
       -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$ver" \
-      github.com/pulumi/pulumi/pkg/v3/cmd/pulumi); then
-      stamp pulumi "$key"
+      github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) && keep pulumi "$key" "$scratch/cli/pulumi"; then
       log "built pulumi $ver in $(elapsed "$t")"
     else
-      cp "$logf" "$scratch/cli/FAILED.log"; fail cli "go build of pulumi $ver"; return 1
+      failed_log cli; fail cli "go build of pulumi $ver"; return 1
     fi
   fi
 
@@ -213,64 +282,41 @@ build_cli() {
       log "copied pulumi-resource-pulumi-nodejs from sdk/v3 $ver"
     fi
   else
-    echo "no nodejs/dist/pulumi-resource-pulumi-nodejs in '$sdkdir'" > "$scratch/cli/FAILED.log"
-    fail cli "the dynamic-provider shim is missing from the sdk/v3 module"
-  fi
-
-  mod="$here/nodejs" logf="$scratch/nodejs/build.log"
-  mkdir -p "$scratch/nodejs"
-  ver="$(cd "$mod" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)"
-  key="$(recipe_key "$ver" "$mod/go.mod" "$mod/go.sum")"
-  if is_current pulumi-language-nodejs "$key"; then
-    log "pulumi-language-nodejs $ver is built"
-  else
-    log "building pulumi-language-nodejs $ver ..."
-    t=$(date +%s)
-    if (cd "$mod" && go_build "$logf" "$bin/pulumi-language-nodejs" -mod=readonly \
-      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$ver" \
-      github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs); then
-      stamp pulumi-language-nodejs "$key"
-      log "built pulumi-language-nodejs $ver in $(elapsed "$t")"
-    else
-      cp "$logf" "$scratch/nodejs/FAILED.log"; fail nodejs "go build of pulumi-language-nodejs $ver"; return 1
-    fi
+    fail cli "no nodejs/dist/pulumi-resource-pulumi-nodejs in the sdk/v3 module ($sdkdir)"
+    return 1
   fi
 }
 
-# --- Docker provider ------------------------------------------------------------------------
-build_docker() {
-  local w="$scratch/docker" key t pdir udir logf
-  logf="$w/build.log"
-  key="$(printf '%s %s %s' "$DOCKER_MODULE_VERSION" "$DOCKER_UPSTREAM_VERSION" "$RECIPE_REV" | sha256sum | cut -c1-16)"
-  key="$DOCKER_PROVIDER_VERSION $key"
-  if is_current pulumi-resource-docker "$key"; then
-    log "pulumi-resource-docker $DOCKER_PROVIDER_VERSION is built"
-    install_plugin docker "$docker_plugin_version" || fail docker "plugin install"
-    return
-  fi
-  log "building pulumi-resource-docker $DOCKER_PROVIDER_VERSION ($DOCKER_MODULE@$DOCKER_MODULE_VERSION) ..."
+# --- Node.js language host, from a source archive of github.com/pulumi/pulumi -----------------
+build_langhost() {
+  local mod="$here/nodejs" key t src tarball w="$scratch/nodejs"
+  key="$(recipe_key "$LANGHOST_VERSION" "$LANGHOST_ARCHIVE_SHA256" "$mod/go.mod" "$mod/go.sum")"
+  reuse pulumi-language-nodejs "$key" && return 0
+  begin nodejs
+  tarball="$(archive nodejs "$LANGHOST_ARCHIVE" "$LANGHOST_ARCHIVE_SHA256" "github.com/pulumi/pulumi at $LANGHOST_COMMIT")" ||
+    { fail nodejs "source archive"; return 1; }
+  log "building pulumi-language-nodejs ($LANGHOST_COMMIT, sdk/v3 and pkg/v3 $LANGHOST_VERSION) ..."
   t=$(date +%s)
-  rm -rf "$w" && mkdir -p "$w"
-  pdir="$(mod_dir docker "$DOCKER_MODULE@$DOCKER_MODULE_VERSION")" || pdir=""
-  udir="$(mod_dir docker "$DOCKER_UPSTREAM_MODULE@$DOCKER_UPSTREAM_VERSION")" || udir=""
-  if [ -z "$pdir" ] || [ -z "$udir" ]; then
-    local cached="$home/plugins/resource-docker-v$docker_plugin_version/pulumi-resource-docker"
-    if [ -x "$cached" ]; then
-      # Like an existing pulumi install (see the top): a plugin already in the plugin cache is used.
-      log "NOTE: docker: the Go module proxy refused the provider's modules (.tools/engine-build/docker/FAILED.log);"
-      log "      using the resource-docker v$docker_plugin_version already in .tools/pulumi/home (not built by this script)"
-      return 0
-    fi
-    fail docker "the Go module proxy refused a module the provider is built from (go mod download)"
-    sed 's/^/    /' "$w/FAILED.log" >&2
-    return 1
+  unpack "$tarball" "$w/src" || { fail nodejs "cannot unpack $tarball"; return 1; }
+  src="$w/src/sdk/nodejs/cmd/pulumi-language-nodejs"
+  # The archive's go.mod replaces pkg/v3 and sdk/v3 with folders of the pulumi repository; ours
+  # requires the served releases instead (and nothing else differs).
+  cp "$mod/go.mod" "$mod/go.sum" "$src/" || { fail nodejs "cannot write go.mod into $src"; return 1; }
+  if (cd "$src" && go_build "$w/build.log" "$w/pulumi-language-nodejs" -mod=readonly \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGHOST_VERSION" .) &&
+    keep pulumi-language-nodejs "$key" "$w/pulumi-language-nodejs"; then
+    log "built pulumi-language-nodejs in $(elapsed "$t")"
+    rm -rf "$w/src"
+  else
+    failed_log nodejs; fail nodejs "go build of pulumi-language-nodejs"; return 1
   fi
-  # Laid out side by side as in the pulumi-docker repo, so the provider's `../upstream` replace resolves.
-  copy_mod "$pdir" "$w/src/provider" && copy_mod "$udir" "$w/src/upstream"
-  # pulumi-docker adds one package to the upstream provider: shim.NewProvider, the upstream
-  # provider.New at its given version.
-  mkdir -p "$w/src/upstream/shim"
-  cat > "$w/src/upstream/shim/shim.go" <<EOF
+}
+
+# --- Docker provider, from source archives of pulumi-docker and its Terraform upstream --------
+# pulumi-docker adds one package to the upstream provider: shim.NewProvider, the upstream
+# provider.New at its given version.
+docker_shim() {
+  cat <<SHIM
 // Package shim exposes the upstream provider (in an internal package) to the Pulumi bridge.
 package shim
 
@@ -281,63 +327,74 @@ import (
 
 // NewProvider returns the upstream Terraform Docker provider.
 func NewProvider() *schema.Provider { return provider.New("$DOCKER_PROVIDER_VERSION")() }
-EOF
-  # schema-embed.json (git-ignored upstream, so absent from the module zip) is schema.json with
-  # the version set, written by the cmd's `go:generate go run ./generate.go`.
-  if ! (cd "$w/src/provider" && VERSION="$DOCKER_PROVIDER_VERSION" GOFLAGS=-mod=mod \
-    go generate ./cmd/pulumi-resource-docker >> "$logf" 2>&1); then
-    cp "$logf" "$w/FAILED.log"; fail docker "go generate (schema-embed.json)"; return 1
-  fi
-  if (cd "$w/src/provider" && GOFLAGS=-mod=mod go_build "$logf" "$bin/pulumi-resource-docker" -tags no_compose \
-    -ldflags "-s -w -X $DOCKER_MODULE/pkg/version.Version=$DOCKER_PROVIDER_VERSION" \
-    ./cmd/pulumi-resource-docker); then
-    stamp pulumi-resource-docker "$key"
-    log "built pulumi-resource-docker $DOCKER_PROVIDER_VERSION in $(elapsed "$t")"
-  else
-    cp "$logf" "$w/FAILED.log"; fail docker "go build"; return 1
+SHIM
+}
+build_docker() {
+  local w="$scratch/docker" key t provider upstream
+  key="$(recipe_key "$DOCKER_PROVIDER_VERSION" "$DOCKER_ARCHIVE_SHA256 $DOCKER_UPSTREAM_ARCHIVE_SHA256 $(docker_shim)")"
+  if ! reuse pulumi-resource-docker "$key"; then
+    begin docker
+    provider="$(archive docker "$DOCKER_ARCHIVE" "$DOCKER_ARCHIVE_SHA256" "github.com/pulumi/pulumi-docker at $DOCKER_COMMIT, tag v$DOCKER_PROVIDER_VERSION")" ||
+      { fail docker "source archive"; return 1; }
+    upstream="$(archive docker "$DOCKER_UPSTREAM_ARCHIVE" "$DOCKER_UPSTREAM_ARCHIVE_SHA256" "github.com/kreuzwerker/terraform-provider-docker at $DOCKER_UPSTREAM_COMMIT")" ||
+      { fail docker "source archive"; return 1; }
+    log "building pulumi-resource-docker $DOCKER_PROVIDER_VERSION (a cold build takes 5-10 minutes on 2 cores) ..."
+    t=$(date +%s)
+    # Side by side as in the pulumi-docker repository, so the provider's `../upstream` replace resolves.
+    unpack "$provider" "$w/src" && unpack "$upstream" "$w/src/upstream" || { fail docker "cannot unpack the archives"; return 1; }
+    mkdir -p "$w/src/upstream/shim" && docker_shim > "$w/src/upstream/shim/shim.go"
+    # schema-embed.json (git-ignored upstream, so absent from a source archive) is schema.json with
+    # the version set, written by the cmd's `go:generate go run ./generate.go`.
+    if ! (cd "$w/src/provider" && VERSION="$DOCKER_PROVIDER_VERSION" GOFLAGS=-mod=mod \
+      go generate ./cmd/pulumi-resource-docker >> "$w/build.log" 2>&1); then
+      failed_log docker; fail docker "go generate (schema-embed.json)"; return 1
+    fi
+    if (cd "$w/src/provider" && GOFLAGS=-mod=mod go_build "$w/build.log" "$w/pulumi-resource-docker" -tags no_compose \
+      -ldflags "-s -w -X $DOCKER_MODULE/pkg/version.Version=$DOCKER_PROVIDER_VERSION" \
+      ./cmd/pulumi-resource-docker) && keep pulumi-resource-docker "$key" "$w/pulumi-resource-docker"; then
+      log "built pulumi-resource-docker $DOCKER_PROVIDER_VERSION in $(elapsed "$t")"
+      rm -rf "$w/src"
+    else
+      failed_log docker; fail docker "go build"; return 1
+    fi
   fi
   install_plugin docker "$docker_plugin_version" || fail docker "plugin install"
 }
 
-# --- Kubernetes provider --------------------------------------------------------------------
+# --- Kubernetes provider, from the Go module proxy ---------------------------------------------
 build_kubernetes() {
-  local w="$scratch/kubernetes" key t pdir sdir sum logf
-  logf="$w/build.log"
-  key="$K8S_PROVIDER_VERSION $(printf '%s %s %s' "$K8S_MODULE_VERSION" "$K8S_SDK_VERSION" "$RECIPE_REV" | sha256sum | cut -c1-16)"
-  if is_current pulumi-resource-kubernetes "$key"; then
-    log "pulumi-resource-kubernetes $K8S_PROVIDER_VERSION is built"
-    install_plugin kubernetes "$k8s_plugin_version" || fail kubernetes "plugin install"
-    return
-  fi
-  log "building pulumi-resource-kubernetes $K8S_PROVIDER_VERSION ($K8S_MODULE@$K8S_MODULE_VERSION) ..."
-  t=$(date +%s)
-  rm -rf "$w" && mkdir -p "$w"
-  pdir="$(mod_dir kubernetes "$K8S_MODULE@$K8S_MODULE_VERSION")" || pdir=""
-  sdir="$(mod_dir kubernetes "$K8S_SDK_MODULE@$K8S_SDK_VERSION")" || sdir=""
-  if [ -z "$pdir" ] || [ -z "$sdir" ]; then
-    fail kubernetes "the Go module proxy refused a module the provider is built from (go mod download)"
-    sed 's/^/    /' "$w/FAILED.log" >&2
-    return 1
-  fi
-  sum="$(mod_sum "$K8S_MODULE@$K8S_MODULE_VERSION")"
-  if [ "$sum" != "$K8S_MODULE_SUM" ]; then
-    echo "$K8S_MODULE@$K8S_MODULE_VERSION: sum $sum, pinned $K8S_MODULE_SUM" > "$w/FAILED.log"
-    fail kubernetes "module hash mismatch"; return 1
-  fi
-  # Side by side as in the pulumi-kubernetes repo, so the provider's `../sdk` replace resolves.
-  copy_mod "$pdir" "$w/src/provider" && copy_mod "$sdir" "$w/src/sdk"
-  # schema-embed.json and terraform-mapping-embed.json come from the cmd's generate.go.
-  if ! (cd "$w/src/provider/cmd/pulumi-resource-kubernetes" && VERSION="$K8S_PROVIDER_VERSION" GOFLAGS=-mod=mod \
-    go run -trimpath generate.go >> "$logf" 2>&1); then
-    cp "$logf" "$w/FAILED.log"; fail kubernetes "go run generate.go (schema-embed.json)"; return 1
-  fi
-  if (cd "$w/src/provider" && GOFLAGS=-mod=mod go_build "$logf" "$bin/pulumi-resource-kubernetes" \
-    -ldflags "-s -w -X $K8S_MODULE/pkg/version.Version=$K8S_PROVIDER_VERSION" \
-    ./cmd/pulumi-resource-kubernetes); then
-    stamp pulumi-resource-kubernetes "$key"
-    log "built pulumi-resource-kubernetes $K8S_PROVIDER_VERSION in $(elapsed "$t")"
-  else
-    cp "$logf" "$w/FAILED.log"; fail kubernetes "go build"; return 1
+  local w="$scratch/kubernetes" key t pdir sdir sum
+  key="$(recipe_key "$K8S_PROVIDER_VERSION" "$K8S_MODULE_VERSION $K8S_MODULE_SUM $K8S_SDK_VERSION")"
+  if ! reuse pulumi-resource-kubernetes "$key"; then
+    log "building pulumi-resource-kubernetes $K8S_PROVIDER_VERSION ($K8S_MODULE@$K8S_MODULE_VERSION) ..."
+    t=$(date +%s)
+    begin kubernetes
+    pdir="$(mod_dir kubernetes "$K8S_MODULE@$K8S_MODULE_VERSION")" || pdir=""
+    sdir="$(mod_dir kubernetes "$K8S_SDK_MODULE@$K8S_SDK_VERSION")" || sdir=""
+    if [ -z "$pdir" ] || [ -z "$sdir" ]; then
+      fail kubernetes "the Go module proxy refused a module the provider is built from (go mod download)"
+      return 1
+    fi
+    sum="$(mod_sum "$K8S_MODULE@$K8S_MODULE_VERSION")"
+    if [ "$sum" != "$K8S_MODULE_SUM" ]; then
+      echo "$K8S_MODULE@$K8S_MODULE_VERSION: sum $sum, pinned $K8S_MODULE_SUM" > "$w/FAILED.log"
+      fail kubernetes "module hash mismatch"; return 1
+    fi
+    # Side by side as in the pulumi-kubernetes repo, so the provider's `../sdk` replace resolves.
+    copy_mod "$pdir" "$w/src/provider" && copy_mod "$sdir" "$w/src/sdk"
+    # schema-embed.json and terraform-mapping-embed.json come from the cmd's generate.go.
+    if ! (cd "$w/src/provider/cmd/pulumi-resource-kubernetes" && VERSION="$K8S_PROVIDER_VERSION" GOFLAGS=-mod=mod \
+      go run -trimpath generate.go >> "$w/build.log" 2>&1); then
+      failed_log kubernetes; fail kubernetes "go run generate.go (schema-embed.json)"; return 1
+    fi
+    if (cd "$w/src/provider" && GOFLAGS=-mod=mod go_build "$w/build.log" "$w/pulumi-resource-kubernetes" \
+      -ldflags "-s -w -X $K8S_MODULE/pkg/version.Version=$K8S_PROVIDER_VERSION" \
+      ./cmd/pulumi-resource-kubernetes) && keep pulumi-resource-kubernetes "$key" "$w/pulumi-resource-kubernetes"; then
+      log "built pulumi-resource-kubernetes $K8S_PROVIDER_VERSION in $(elapsed "$t")"
+      rm -rf "$w/src"
+    else
+      failed_log kubernetes; fail kubernetes "go build"; return 1
+    fi
   fi
   install_plugin kubernetes "$k8s_plugin_version" || fail kubernetes "plugin install"
 }
@@ -346,6 +403,7 @@ build_kubernetes() {
 start=$(date +%s)
 build_cli
 cli_ok=$?
+build_langhost
 if [ "$cli_ok" = 0 ] && [ "$want_docker" = 1 ]; then build_docker; fi
 if [ "$cli_ok" = 0 ] && [ "$want_k8s" = 1 ]; then build_kubernetes; fi
 if [ "${#failed[@]}" -gt 0 ]; then

@@ -159,6 +159,10 @@ place() { # $1 = binary name, $2 = key
   fi
   stamp "$1" "$2"
 }
+# True when .tools/pulumi/bin or the cache already has this recipe.
+have() { # $1 = binary name, $2 = key
+  { [ -x "$bin/$1" ] && [ "$(cat "$stamps/$1" 2>/dev/null)" = "$2" ]; } || [ -x "$(cache_slot "$1" "$2")/$1" ]
+}
 # True (and the binary placed) when .tools/pulumi/bin or the cache already has this recipe.
 reuse() { # $1 = binary name, $2 = key
   if [ -x "$bin/$1" ] && [ "$(cat "$stamps/$1" 2>/dev/null)" = "$2" ]; then
@@ -186,10 +190,10 @@ fail() { # $1 = component; the rest of the message. Details are in $scratch/$1/F
 
 # Checks one source archive against its pin; prints its path. The message names the file, the
 # expected and the actual sum (and the commit a `git archive` recorded in it, when there is one).
-archive() { # $1 = component, $2 = file name, $3 = pinned sha256, $4 = upstream and commit
+archive() { # $1 = what is built, $2 = file name, $3 = pinned sha256, $4 = upstream and commit
   local path actual commit
   if [ -z "$sources" ]; then
-    log "error: $1 is built from source archives: set DOCKYARD_ENGINE_SOURCES to a directory holding $2 ($4, sha256 $3); see the README's \"Air-gapped engine\"" >&2
+    log "error: $1 is built from a source archive: set DOCKYARD_ENGINE_SOURCES to a directory holding $2 ($4, sha256 $3); see the README's \"Air-gapped engine\"" >&2
     return 1
   fi
   path="$sources/$2"
@@ -288,12 +292,12 @@ build_cli() {
 }
 
 # --- Node.js language host, from a source archive of github.com/pulumi/pulumi -----------------
+langhost_key="$(recipe_key "$LANGHOST_VERSION" "$LANGHOST_ARCHIVE_SHA256" "$here/nodejs/go.mod" "$here/nodejs/go.sum")"
 build_langhost() {
-  local mod="$here/nodejs" key t src tarball w="$scratch/nodejs"
-  key="$(recipe_key "$LANGHOST_VERSION" "$LANGHOST_ARCHIVE_SHA256" "$mod/go.mod" "$mod/go.sum")"
+  local mod="$here/nodejs" key="$langhost_key" t src tarball w="$scratch/nodejs"
   reuse pulumi-language-nodejs "$key" && return 0
   begin nodejs
-  tarball="$(archive nodejs "$LANGHOST_ARCHIVE" "$LANGHOST_ARCHIVE_SHA256" "github.com/pulumi/pulumi at $LANGHOST_COMMIT")" ||
+  tarball="$(archive "the Node.js language host" "$LANGHOST_ARCHIVE" "$LANGHOST_ARCHIVE_SHA256" "github.com/pulumi/pulumi at $LANGHOST_COMMIT")" ||
     { fail nodejs "source archive"; return 1; }
   log "building pulumi-language-nodejs ($LANGHOST_COMMIT, sdk/v3 and pkg/v3 $LANGHOST_VERSION) ..."
   t=$(date +%s)
@@ -329,14 +333,14 @@ import (
 func NewProvider() *schema.Provider { return provider.New("$DOCKER_PROVIDER_VERSION")() }
 SHIM
 }
+docker_key="$(recipe_key "$DOCKER_PROVIDER_VERSION" "$DOCKER_ARCHIVE_SHA256 $DOCKER_UPSTREAM_ARCHIVE_SHA256 $(docker_shim)")"
 build_docker() {
-  local w="$scratch/docker" key t provider upstream
-  key="$(recipe_key "$DOCKER_PROVIDER_VERSION" "$DOCKER_ARCHIVE_SHA256 $DOCKER_UPSTREAM_ARCHIVE_SHA256 $(docker_shim)")"
+  local w="$scratch/docker" key="$docker_key" t provider upstream
   if ! reuse pulumi-resource-docker "$key"; then
     begin docker
-    provider="$(archive docker "$DOCKER_ARCHIVE" "$DOCKER_ARCHIVE_SHA256" "github.com/pulumi/pulumi-docker at $DOCKER_COMMIT, tag v$DOCKER_PROVIDER_VERSION")" ||
+    provider="$(archive "the Docker provider" "$DOCKER_ARCHIVE" "$DOCKER_ARCHIVE_SHA256" "github.com/pulumi/pulumi-docker at $DOCKER_COMMIT, tag v$DOCKER_PROVIDER_VERSION")" ||
       { fail docker "source archive"; return 1; }
-    upstream="$(archive docker "$DOCKER_UPSTREAM_ARCHIVE" "$DOCKER_UPSTREAM_ARCHIVE_SHA256" "github.com/kreuzwerker/terraform-provider-docker at $DOCKER_UPSTREAM_COMMIT")" ||
+    upstream="$(archive "the Docker provider" "$DOCKER_UPSTREAM_ARCHIVE" "$DOCKER_UPSTREAM_ARCHIVE_SHA256" "github.com/kreuzwerker/terraform-provider-docker at $DOCKER_UPSTREAM_COMMIT")" ||
       { fail docker "source archive"; return 1; }
     log "building pulumi-resource-docker $DOCKER_PROVIDER_VERSION (a cold build takes 5-10 minutes on 2 cores) ..."
     t=$(date +%s)
@@ -401,6 +405,17 @@ build_kubernetes() {
 
 # ---------------------------------------------------------------------------------------------
 start=$(date +%s)
+# Every source archive a build will need is checked first, so a wrong one stops the run before the
+# long builds start rather than after them.
+archives_ok=1
+if ! have pulumi-language-nodejs "$langhost_key"; then
+  archive "the Node.js language host" "$LANGHOST_ARCHIVE" "$LANGHOST_ARCHIVE_SHA256" "github.com/pulumi/pulumi at $LANGHOST_COMMIT" >/dev/null || archives_ok=0
+fi
+if [ "$want_docker" = 1 ] && ! have pulumi-resource-docker "$docker_key"; then
+  archive "the Docker provider" "$DOCKER_ARCHIVE" "$DOCKER_ARCHIVE_SHA256" "github.com/pulumi/pulumi-docker at $DOCKER_COMMIT, tag v$DOCKER_PROVIDER_VERSION" >/dev/null || archives_ok=0
+  archive "the Docker provider" "$DOCKER_UPSTREAM_ARCHIVE" "$DOCKER_UPSTREAM_ARCHIVE_SHA256" "github.com/kreuzwerker/terraform-provider-docker at $DOCKER_UPSTREAM_COMMIT" >/dev/null || archives_ok=0
+fi
+[ "$archives_ok" = 1 ] || die "nothing was built: the source archives above are missing or differ from their pins"
 build_cli
 cli_ok=$?
 build_langhost

@@ -37,7 +37,11 @@ function build(sources: string | undefined, ...targets: string[]) {
     encoding: "utf8",
     timeout: 60000,
   });
-  return { status: run.status, output: `${run.stdout}${run.stderr}`, built: fs.existsSync(path.join(scratch, "checkout", ".tools", "pulumi", "bin", "pulumi")) };
+  return {
+    status: run.status,
+    output: `${run.stdout}${run.stderr}`,
+    built: fs.existsSync(path.join(scratch, "checkout", ".tools", "pulumi", "bin", "pulumi")),
+  };
 }
 
 /** A gzipped `git archive` of a one-file repository; returns the commit it records. */

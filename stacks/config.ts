@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parseCidr } from "../components/cidr";
+import { isRegistry, REGISTRY_RULE } from "../components/registry";
 import { parseCpus, parseMemory } from "../components/units";
 import { Autoscaling, Resources } from "./model";
 
@@ -37,6 +38,7 @@ const imageRef = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, "must be an image reference like python:3.12-slim or mirror.example:5000/python:3.12-slim");
 const cidr = z.string().refine((value) => parseCidr(value) !== undefined, "must be an IPv4 CIDR like 172.18.0.0/16");
+const registry = z.string().refine((value) => value === "" || isRegistry(value), `must be ${REGISTRY_RULE}, or empty`);
 const dockerHost = z
   .string()
   .regex(
@@ -246,9 +248,7 @@ const schema = z.object({
   resultImage: z.union([z.literal(""), imageRef]),
   workerImage: z.union([z.literal(""), imageRef]),
   imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a Docker tag: letters, digits, _ . - (up to 128)"),
-  registry: z
-    .string()
-    .regex(/^$|^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/i, "must be a registry host[:port][/path] like localhost:5000, or empty"),
+  registry,
   registryUsername: z.string(),
   registryPassword: z.string(),
   imageBuilder: z.enum(["BuilderV1", "BuilderBuildKit"], { error: "must be BuilderV1 or BuilderBuildKit" }),
@@ -333,6 +333,18 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
   if (c.registryUsername !== "" && c.registry === "") {
     throw new ConfigError(
       `dockyard:registryUsername is set ("${c.registryUsername}") but dockyard:registry is empty: set the registry to push to`,
+    );
+  }
+  // A login needs both. With neither, images are pushed without one: a registry that needs none, or
+  // the credentials `docker login` stored where pulumi runs.
+  if (c.registryPassword !== "" && c.registryUsername === "") {
+    throw new ConfigError(
+      "dockyard:registryPassword is set ([secret]) but dockyard:registryUsername is empty: set the user to log in as, or unset registryPassword to push without a login",
+    );
+  }
+  if (c.registryUsername !== "" && c.registryPassword === "") {
+    throw new ConfigError(
+      `dockyard:registryUsername is set ("${c.registryUsername}") but dockyard:registryPassword is empty: pulumi config set --secret registryPassword <password>, or unset registryUsername to push without a login`,
     );
   }
 

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   Container,
   ContainerArgs,
+  ContainerSecretFileArgs,
   Image,
   ImageArgs,
   Network,
@@ -81,7 +82,13 @@ export function planDocker(app: AppModel, config: StackConfig): DockerPlan {
           imageName: names.image(name),
           args: source.args,
           target: source.target,
-          registry: config.registry,
+          // Pushed there when set; the containers then run the pushed digest (Image.ref). Without a
+          // user no credentials are sent: a registry without login, or what `docker login` stored.
+          registry: config.registry && {
+            server: config.registry.server,
+            username: config.registry.username || undefined,
+            password: config.registry.username ? config.registry.password : undefined,
+          },
           builderVersion: config.imageBuilder,
         },
       ]);
@@ -145,18 +152,14 @@ function containerArgs(
   labels: Record<string, string>,
 ): ContainerArgs {
   const names = dockerNames(app, config);
-  const values = secretValues(config);
-  const secretEnv: Record<string, pulumi.Input<string>> = {};
-  for (const variable of sortedKeys(service.secretEnv)) {
-    secretEnv[variable] = values[(service.secretEnv ?? {})[variable]];
-  }
+  const { env, secretFiles } = secretsAsFiles(app, config, name, service);
   return {
     name: names.container(name, replica),
     image: PENDING_IMAGE,
     command: service.command,
     entrypoint: service.entrypoint,
-    env: service.env,
-    secretEnv,
+    env,
+    secretFiles,
     ports: (service.ports ?? []).map((port) => ({
       containerPort: port.containerPort,
       hostPort: port.hostPort === undefined ? undefined : port.hostPort + replica - 1,
@@ -182,6 +185,40 @@ function containerArgs(
     memory: service.resources.memory,
     labels: { ...labels, "dockyard.service": name, "dockyard.replica": String(replica) },
   };
+}
+
+/** Where the Docker back end puts app secrets in a container (as compose secrets). */
+export const SECRETS_DIR = "/run/secrets";
+
+/**
+ * A service's secret env on Docker: each app secret becomes a file, SECRETS_DIR/<secret>, and each
+ * variable VAR becomes VAR_FILE naming that file (the `_FILE` convention of the official postgres
+ * image and of apps/worker and apps/result), so no secret value is in the container's environment,
+ * which anyone allowed to `docker inspect` can read.
+ */
+function secretsAsFiles(
+  app: AppModel,
+  config: StackConfig,
+  name: string,
+  service: ServiceModel,
+): { env: Record<string, string>; secretFiles: ContainerSecretFileArgs[] } {
+  const values = secretValues(config);
+  const env: Record<string, string> = { ...service.env };
+  const secretFiles: ContainerSecretFileArgs[] = [];
+  for (const variable of sortedKeys(service.secretEnv)) {
+    const secret = (service.secretEnv ?? {})[variable];
+    const path = `${SECRETS_DIR}/${secret}`;
+    for (const taken of [variable, `${variable}_FILE`]) {
+      if (taken in env) {
+        throw new ModelError(
+          `app "${app.name}" on Docker: service "${name}": env ${taken} is set, but secret env ${variable} is delivered as ${variable}_FILE=${path}`,
+        );
+      }
+    }
+    env[`${variable}_FILE`] = path;
+    if (!secretFiles.some((file) => file.path === path)) secretFiles.push({ path, content: values[secret] });
+  }
+  return { env, secretFiles };
 }
 
 /** Where a published port is reached from this machine. */

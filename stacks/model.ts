@@ -34,7 +34,8 @@ export interface ServicePort {
   /**
    * Published outside the app: a host port on Docker, an externally reachable Service on
    * Kubernetes. With N replicas on Docker, replica i gets hostPort + i - 1.
-   * @default - not published; reachable only by other services
+   * @default - not published; reachable only by other services (compose `expose`: on Docker nothing
+   * is bound on the host, on Kubernetes a ClusterIP Service port)
    */
   hostPort?: number;
 }
@@ -86,7 +87,13 @@ export interface ServiceModel {
   entrypoint?: string[];
   /** Plain environment. */
   env?: Record<string, string>;
-  /** Environment variables whose values are app secrets: variable name → secret name. */
+  /**
+   * Environment variables whose values are app secrets: variable name → secret name. On Kubernetes
+   * the variable itself, read from the secret's Secret (`secretKeyRef`). On Docker the value is never
+   * in the environment (which `docker inspect` shows): it is a file, /run/secrets/<secret name> (mode
+   * 0444, as compose secrets), and the container gets `<variable>_FILE` with that path, so the image
+   * must honour the `_FILE` convention (the official postgres image, apps/worker and apps/result do).
+   */
   secretEnv?: Record<string, string>;
   ports?: ServicePort[];
   /** The app networks the service joins; its name is an alias on each of them. */

@@ -3,14 +3,44 @@ import * as pulumi from "@pulumi/pulumi";
 import { cpusToDocker, memoryToDockerMiB, parseCpus, parseMemory, UnitError } from "../units";
 import { ValidationError } from "../errors";
 
+/**
+ * A port of the container. With a `hostPort` it is published on the Docker host (`-p
+ * 127.0.0.1:5000:80`, compose `ports`); without one it is only exposed to the container's networks
+ * (compose `expose`): nothing is bound on the host. Containers on a user-defined network reach each
+ * other's ports whether or not they are listed, so an exposed port is not passed to the engine at all
+ * (the provider would publish it on a random host port on 0.0.0.0).
+ */
 export interface ContainerPortArgs {
   containerPort: number;
-  /** @default - not published */
+  /**
+   * Host port the container port is published on.
+   * @default - not published: reachable only from the container's networks, never bound on the host
+   */
   hostPort?: number;
-  /** Host address the published port binds to. @default "127.0.0.1" (not exposed beyond this machine) */
+  /**
+   * Host address the published port binds to; only used with `hostPort`.
+   * @default "127.0.0.1" (not reachable from beyond this machine)
+   */
   hostIp?: string;
   /** @default "tcp" */
   protocol?: "tcp" | "udp";
+}
+
+/**
+ * A file holding a secret, written into the container before it starts (as compose `secrets`, which
+ * appear as /run/secrets/<name>). Unlike an environment variable, its content does not show in
+ * `docker inspect`; in the state it is encrypted.
+ */
+export interface ContainerSecretFileArgs {
+  /** Absolute path of the file in the container, such as /run/secrets/db-password. */
+  path: string;
+  /** The file's content, exactly (no newline is added); always sent and stored as a secret. */
+  content: pulumi.Input<string>;
+  /**
+   * Octal permission mode of the file (owned by root).
+   * @default "0444" (readable by any user, as compose secrets, so a non-root image user can read it)
+   */
+  mode?: string;
 }
 
 export interface ContainerMountArgs {
@@ -54,9 +84,14 @@ export interface ContainerArgs {
   entrypoint?: string[];
   /** Environment (`-e KEY=value`). @default {} */
   env?: Record<string, pulumi.Input<string>>;
-  /** Environment whose values are secrets: stored encrypted in the state, never shown. @default {} */
+  /**
+   * Environment whose values are secrets: stored encrypted in the state, but readable by anyone who
+   * can `docker inspect` the container; prefer `secretFiles`. @default {}
+   */
   secretEnv?: Record<string, pulumi.Input<string>>;
-  /** Published and exposed ports (`-p 127.0.0.1:5000:80`). @default [] */
+  /** Secrets as files in the container (compose `secrets`); not in `docker inspect`. @default [] */
+  secretFiles?: ContainerSecretFileArgs[];
+  /** Published (`-p 127.0.0.1:5000:80`) and exposed ports; only published ones reach the engine. @default [] */
   ports?: ContainerPortArgs[];
   /** Named volumes and bind mounts (`-v data:/var/lib/x`, `-v /opt/data:/data`). @default [] */
   mounts?: ContainerMountArgs[];
@@ -130,6 +165,17 @@ export function validateContainerArgs(name: string, args: ContainerArgs): void {
       fail(`containerPath must be absolute, got ${JSON.stringify(mount.containerPath)}`);
     }
   }
+  const files = new Set<string>();
+  for (const file of args.secretFiles ?? []) {
+    if (!file.path.startsWith("/") || file.path.endsWith("/")) {
+      fail(`secret file path must be an absolute file path, got ${JSON.stringify(file.path)}`);
+    }
+    if (files.has(file.path)) fail(`secret file ${file.path} is given twice`);
+    files.add(file.path);
+    if (file.mode !== undefined && !/^0[0-7]{3}$/.test(file.mode)) {
+      fail(`secret file ${file.path}: mode must be octal like "0444", got ${JSON.stringify(file.mode)}`);
+    }
+  }
   if (args.health && args.health.command.length === 0) {
     fail("health.command must not be empty");
   }
@@ -174,12 +220,23 @@ export class Container extends pulumi.ComponentResource {
         command: args.command,
         entrypoints: args.entrypoint,
         envs: environment(args.env ?? {}, args.secretEnv ?? {}),
-        ports: (args.ports ?? []).map((port) => ({
-          internal: port.containerPort,
-          external: port.hostPort,
-          ip: port.hostPort === undefined ? undefined : (port.hostIp ?? "127.0.0.1"),
-          protocol: port.protocol ?? "tcp",
-        })),
+        // Only published ports: an entry without `external` would be bound on a random host port.
+        ports: (args.ports ?? []).flatMap((port) =>
+          port.hostPort === undefined
+            ? []
+            : [{ internal: port.containerPort, external: port.hostPort, ip: port.hostIp ?? "127.0.0.1", protocol: port.protocol ?? "tcp" }],
+        ),
+        // Written into the container before it starts. The whole list is one secret (the SDK would
+        // send it so anyway once one content is). Unset without files: uploads force a replacement.
+        uploads: args.secretFiles?.length
+          ? pulumi.secret(
+              pulumi.all(
+                args.secretFiles.map((file) =>
+                  pulumi.output(file.content).apply((content) => ({ file: file.path, content, permissions: file.mode ?? "0444" })),
+                ),
+              ),
+            )
+          : undefined,
         volumes: (args.mounts ?? []).map((mount) => ({
           volumeName: mount.volumeName,
           hostPath: mount.hostPath,

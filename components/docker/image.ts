@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { ValidationError } from "../errors";
+import { isRegistry, REGISTRY_RULE } from "../registry";
 
 export interface ImageRegistry {
   /** Registry host[:port][/path], e.g. "localhost:5000" or "registry.example.com/team". */
@@ -45,6 +46,9 @@ export function validateImageArgs(name: string, args: ImageArgs): void {
   }
   if (path.isAbsolute(args.context) || args.context.split(/[\\/]/).includes("..")) {
     throw new ValidationError(`${where}: context must be a folder inside the project, got ${JSON.stringify(args.context)}`);
+  }
+  if (args.registry !== undefined && !isRegistry(args.registry.server)) {
+    throw new ValidationError(`${where}: registry.server must be ${REGISTRY_RULE}, got ${JSON.stringify(args.registry.server)}`);
   }
   if (args.push === true && args.registry === undefined) {
     throw new ValidationError(`${where}: push is true but no registry is given; set a registry (e.g. localhost:5000) or leave push unset`);

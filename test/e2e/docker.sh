@@ -16,6 +16,19 @@ VOTE=http://127.0.0.1:18080
 RESULT=http://127.0.0.1:18090
 state="$root/.state/e2e"
 log="$state/log"
+# The test's image registries: Debian's docker-registry (the registry:2 server); htpasswd (apache2-utils)
+# writes the login of the one that requires one.
+bash scripts/system-packages.sh docker-registry curl apache2-utils
+# Stops the registries this script started (pid files in $state; an E2E_KEEP=1 run leaves them up).
+stop_registries() {
+  local pidfile pid
+  for pidfile in "$state"/registry-*.pid; do
+    pid="$(cat "$pidfile" 2>/dev/null || true)"
+    if [ -n "$pid" ] && grep -qa docker-registry "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
+    rm -f "$pidfile"
+  done
+}
+stop_registries
 rm -rf "$state" && mkdir -p "$state/backend" "$log"
 cp Pulumi.e2e.yaml "$state/Pulumi.$STACK.yaml"
 # `pulumi stack init` writes the passphrase salt into the project's Pulumi.e2e.yaml: put it back on exit.
@@ -49,9 +62,73 @@ cleanup() {
     docker ps -aq --filter "label=dockyard.stack=$STACK" | xargs -r docker rm -f >/dev/null
     docker network ls -q --filter "label=dockyard.stack=$STACK" | xargs -r docker network rm >/dev/null
     docker volume ls -q --filter "label=dockyard.stack=$STACK" | xargs -r docker volume rm >/dev/null
+    stop_registries
+    # This run's names for its registries (a new port each run): untag them (tags and repo digests),
+    # never by id, since another stack may run the same image; --no-prune keeps the build cache.
+    for r in ${REGISTRY:-} ${LOCKED:-}; do
+      docker images --digests --format '{{.Repository}}:{{.Tag}} {{.Repository}}@{{.Digest}}' "$r/voting-*" | tr ' ' '\n' |
+        grep -v -e ':<none>$' -e '@<none>$' | sort -u | xargs -r docker rmi --no-prune >/dev/null 2>&1
+    done
+  else
+    echo "E2E_KEEP=1: the registries stay up (${REGISTRY:-} open, ${LOCKED:-} with a login); the next run stops them"
   fi
 }
 trap cleanup EXIT
+
+# The images are pushed to registries the test starts: Debian's docker-registry on 127.0.0.1, each on
+# a free port with its storage in $state. Docker treats 127.0.0.0/8 registries as insecure (plain
+# HTTP) by default (checked below). REGISTRY takes pushes without a login (no registryUsername, the
+# stack's default); LOCKED requires one (htpasswd, bcrypt).
+LOCKED_USER=e2e-pusher
+LOCKED_PASSWORD="e2e-registry-password-1"
+free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'; }
+# start_registry NAME [USER PASSWORD]: sets registry_addr to 127.0.0.1:PORT
+start_registry() {
+  local name="$1" dir="$state/registry-$1" port auth="" pid want=200
+  mkdir -p "$dir/data"
+  port="$(free_port)"
+  if [ -n "${2:-}" ]; then
+    htpasswd -Bbn "$2" "$3" >"$dir/htpasswd"
+    auth="auth: { htpasswd: { realm: dockyard-e2e, path: $dir/htpasswd } }"
+    want=401
+  fi
+  printf 'version: 0.1\nlog: { level: warn }\nstorage:\n  filesystem: { rootdirectory: %s }\nhttp:\n  addr: 127.0.0.1:%s\n%s\n' \
+    "$dir/data" "$port" "$auth" >"$dir/config.yml"
+  setsid nohup docker-registry serve "$dir/config.yml" >"$log/registry-$name.txt" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$state/registry-$name.pid"
+  for _ in $(seq 1 40); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/")" = "$want" ] && break
+    sleep 0.25
+  done
+  # Answering, and it is ours (not another process that took the port in between).
+  if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/")" != "$want" ] || ! kill -0 "$pid" 2>/dev/null; then
+    fail "registry $name on 127.0.0.1:$port" "$(tail -5 "$log/registry-$name.txt")"
+    exit 1
+  fi
+  registry_addr="127.0.0.1:$port"
+}
+start_registry open
+REGISTRY="$registry_addr"
+start_registry locked "$LOCKED_USER" "$LOCKED_PASSWORD"
+LOCKED="$registry_addr"
+# catalog REGISTRY [curl options]: its repositories, as JSON without spaces
+catalog() { curl -s "${@:2}" "http://$1/v2/_catalog" | tr -d ' \n'; }
+# tags REGISTRY REPOSITORY [curl options]: the repository's tags, sorted
+tags() {
+  curl -s "${@:3}" "http://$1/v2/$2/tags/list" |
+    node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log((JSON.parse(s).tags || []).sort().join(" ")))'
+}
+# digest REGISTRY REPOSITORY TAG [curl options]: the manifest digest the registry serves for the tag
+digest() {
+  curl -sI "${@:4}" -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$1/v2/$2/manifests/$3" |
+    tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
+# What result, vote and worker run (.Config.Image), and what REGISTRY serves for their tag e2e.
+ran_images() { for s in result vote worker; do printf '%s ' "$(docker inspect -f '{{.Config.Image}}' "$PREFIX-$s-1" 2>/dev/null)"; done; }
+served_images() { for s in result vote worker; do printf '%s ' "$1/voting-$s@$(digest "$1" "voting-$s" e2e "${@:2}")"; done; }
+# Requests that write to a registry (blob uploads, manifest puts), from its access log.
+registry_writes() { grep -cE '"(PUT|POST|PATCH|DELETE) /v2/' "$log/registry-$1.txt" || true; }
 
 # Posts one vote with its own voter id; prints the HTTP status.
 vote() { curl -s -o /dev/null -w '%{http_code}' -b "voter_id=$1" --data-urlencode "vote=$2" "$VOTE/"; }
@@ -85,6 +162,12 @@ section "stack $STACK on a local file backend"
 pulumi --non-interactive stack init "$STACK" >/dev/null
 pc set --secret postgresPassword "e2e-db-password-1"
 ok "stack created; postgresPassword set as a secret"
+# The whole suite runs with a registry: the built images are pushed there, the containers run the
+# pushed digests. No registryUsername: pushed without a login.
+pc set registry "$REGISTRY"
+check "Docker pushes to 127.0.0.1 over plain HTTP (127.0.0.0/8 is an insecure registry range by default)" "yes" \
+  "$(docker info -f '{{range .RegistryConfig.InsecureRegistryCIDRs}}{{.}} {{end}}' | grep -qw '127.0.0.0/8' && echo yes || echo no)"
+check "the test's registry is empty" '{"repositories":[]}' "$(catalog "$REGISTRY")"
 
 section "preview, then up"
 if run preview preview; then ok "pulumi preview"; else fail "pulumi preview" "$(tail -20 "$log/preview.txt")"; fi
@@ -101,6 +184,31 @@ check "result counts 2 a, 4 b" "2 4" "$(wait_counts 2 4)"
 check "the password is not in the stack outputs" "0" "$(p stack output --json --show-secrets | grep -c e2e-db-password-1 || true)"
 check "the password is encrypted in the state" "0" "$(grep -rc 'e2e-db-password-1' "$state/backend" | awk -F: '{s+=$2} END {print s+0}')"
 
+section "the password reaches db, worker and result as a file, in no docker inspect"
+stack_ids=$(docker ps -aq --filter "label=dockyard.stack=$STACK" | tr '\n' ' ')
+check "five stack containers to inspect" "5" "$(wc -w <<<"$stack_ids" | tr -d ' ')"
+# shellcheck disable=SC2086 # one argument per container id
+check "the password is in no container's docker inspect" "0" "$(docker inspect $stack_ids | grep -c e2e-db-password-1 || true)"
+p stack export >"$log/stack-export.json" 2>&1 || true
+check "pulumi stack export (plain) holds the five containers" "5" "$(grep -c '"type": "docker:index/container:Container"' "$log/stack-export.json" || true)"
+check "the password is not in pulumi stack export (plain)" "0" "$(grep -c e2e-db-password-1 "$log/stack-export.json" || true)"
+password_env() { docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$PREFIX-$1-1" | grep -E 'PASSWORD' | tr '\n' ' '; }
+check "db gets POSTGRES_PASSWORD_FILE, no POSTGRES_PASSWORD" "POSTGRES_PASSWORD_FILE=/run/secrets/db-password " "$(password_env db)"
+check "worker and result get DB_PASSWORD_FILE, no DB_PASSWORD" "DB_PASSWORD_FILE=/run/secrets/db-password |DB_PASSWORD_FILE=/run/secrets/db-password " "$(password_env worker)|$(password_env result)"
+secret_file() { docker exec "$PREFIX-$1-1" sh -c 'stat -c "%a %u" /run/secrets/db-password; cat /run/secrets/db-password' | tr '\n' ' '; }
+check "the file in db, worker, result: mode 444, owned by root, the password" \
+  "444 0 e2e-db-password-1|444 0 e2e-db-password-1|444 0 e2e-db-password-1" "$(secret_file db)|$(secret_file worker)|$(secret_file result)"
+
+section "the app images: pushed to the registry, the containers run the pushed digests"
+check "the registry lists the three app repositories" '{"repositories":["voting-result","voting-vote","voting-worker"]}' "$(catalog "$REGISTRY")"
+check "the up pushed through the registry's API (writes in its access log)" "yes" "$([ "$(registry_writes open)" -gt 0 ] && echo yes || echo no)"
+check "each has the stack's tag" "e2e e2e e2e" "$(tags "$REGISTRY" voting-result) $(tags "$REGISTRY" voting-vote) $(tags "$REGISTRY" voting-worker)"
+served="$(served_images "$REGISTRY")"
+check "the registry serves a sha256 manifest digest for each tag" "3" "$(grep -oE "$REGISTRY/voting-[a-z]+@sha256:[0-9a-f]{64} " <<<"$served" | grep -c . || true)"
+check "result, vote and worker run those digests (.Config.Image), not the local tag" "$served" "$(ran_images)"
+check "the stack's images output is the pushed digests" "$served" \
+  "$(p stack output images --json | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { const o = JSON.parse(s); console.log(["result", "vote", "worker"].map((k) => o[k] + " ").join("")); })')"
+
 section "what Docker really applied"
 check "vote limits: 128 MiB, 0.5 CPU" "134217728 500000000" "$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}' "$PREFIX-vote-1")"
 check "db limits: 512 MiB, 1 CPU" "536870912 1000000000" "$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}' "$PREFIX-db-1")"
@@ -113,6 +221,16 @@ check "redis only on backend" "$PREFIX-backend " "$(networks_of "$PREFIX-redis-1
 check "worker only on backend" "$PREFIX-backend " "$(networks_of "$PREFIX-worker-1")"
 check "vote on both" "$PREFIX-backend $PREFIX-frontend " "$(networks_of "$PREFIX-vote-1")"
 check "published on 127.0.0.1 only" "127.0.0.1:18080" "$(docker port "$PREFIX-vote-1" 8080/tcp | head -1)"
+# Host ports: db and redis have none (only other services reach them, over the networks); vote and
+# result one each, on the bindAddress (127.0.0.1) only.
+bindings() { docker inspect -f '{{range $p, $b := .HostConfig.PortBindings}}{{range $b}}{{$p}}->{{.HostIp}}:{{.HostPort}} {{end}}{{end}}' "$1"; }
+check "db: docker port shows nothing" "" "$(docker port "$PREFIX-db-1")"
+check "redis: docker port shows nothing" "" "$(docker port "$PREFIX-redis-1")"
+check "db and redis: HostConfig.PortBindings empty" "[] []" "[$(bindings "$PREFIX-db-1")] [$(bindings "$PREFIX-redis-1")]"
+check "vote binds only 127.0.0.1:18080" "8080/tcp->127.0.0.1:18080 | 8080/tcp -> 127.0.0.1:18080" \
+  "$(bindings "$PREFIX-vote-1")| $(docker port "$PREFIX-vote-1" | tr '\n' ' ' | sed 's/ $//')"
+check "result binds only 127.0.0.1:18090" "8081/tcp->127.0.0.1:18090 | 8081/tcp -> 127.0.0.1:18090" \
+  "$(bindings "$PREFIX-result-1")| $(docker port "$PREFIX-result-1" | tr '\n' ' ' | sed 's/ $//')"
 redis_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$PREFIX-backend\").IPAddress}}" "$PREFIX-redis-1")
 db_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$PREFIX-backend\").IPAddress}}" "$PREFIX-db-1")
 probe() {
@@ -125,9 +243,12 @@ check "from the frontend network alone, redis and db are out of reach" "redis-un
 check "from the backend network they answer" "redis-resolves redis-reached db-reached " "$(probe "$PREFIX-backend")"
 
 section "a second up changes nothing"
-images_before=$(docker images -q --no-trunc "voting-*:e2e" | sort | tr '\n' ' ')
+images_before=$(docker images -q --no-trunc "$REGISTRY/voting-*:e2e" | sort | tr '\n' ' ')
+check "three app images built, tagged for the registry" "3" "$(wc -w <<<"$images_before" | tr -d ' ')"
+writes_before=$(registry_writes open)
 if run up2 up --yes --expect-no-changes; then ok "pulumi up --expect-no-changes"; else fail "second up had changes" "$(grep -E '^\s+[~+-]' "$log/up2.txt" | head -20)"; fi
-check "no image rebuilt" "$images_before" "$(docker images -q --no-trunc "voting-*:e2e" | sort | tr '\n' ' ')"
+check "no image rebuilt" "$images_before" "$(docker images -q --no-trunc "$REGISTRY/voting-*:e2e" | sort | tr '\n' ' ')"
+check "nothing pushed (no write in the registry's access log)" "$writes_before" "$(registry_writes open)"
 
 section "vote replicas 1 -> 3"
 pc set voteReplicas 3
@@ -138,6 +259,9 @@ check "the plan creates exactly two vote containers and touches nothing else" \
 if run up-scale up --yes; then ok "pulumi up (scale)"; else fail "pulumi up (scale)" "$(tail -20 "$log/up-scale.txt")"; fi
 check "three healthy vote replicas" "healthy healthy healthy" "$(health "$PREFIX-vote-1") $(health "$PREFIX-vote-2") $(health "$PREFIX-vote-3")"
 check "replica 3 answers on 18082" "200" "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18082/)"
+config_image() { docker inspect -f '{{.Config.Image}}' "$PREFIX-$1" 2>/dev/null; }
+vote_digest="$REGISTRY/voting-vote@$(digest "$REGISTRY" voting-vote e2e)"
+check "the new replicas run the same pushed digest" "$vote_digest $vote_digest" "$(config_image vote-2) $(config_image vote-3)"
 
 section "replacing the db container keeps the votes (named volume)"
 db_before=$(cid "$PREFIX-db-1")
@@ -156,6 +280,20 @@ if run up-refresh up --yes --refresh; then ok "pulumi up --refresh"; else fail "
 check "worker is back and healthy" "healthy" "$(health "$PREFIX-worker-1")"
 vote bbbb0004 b >/dev/null
 check "votes intact and flowing" "3 5" "$(wait_counts 3 5)"
+
+section "a registry that requires a login: registryUsername and a secret registryPassword"
+login=(-u "$LOCKED_USER:$LOCKED_PASSWORD")
+check "without the login it refuses (401)" "401" "$(curl -s -o /dev/null -w '%{http_code}' "http://$LOCKED/v2/_catalog")"
+pc set registry "$LOCKED"
+pc set registryUsername "$LOCKED_USER"
+pc set --secret registryPassword "$LOCKED_PASSWORD"
+if run up-login up --yes; then ok "pulumi up (push with the login)"; else fail "pulumi up (push with the login)" "$(tail -20 "$log/up-login.txt")"; fi
+check "it lists the three app repositories" '{"repositories":["voting-result","voting-vote","voting-worker"]}' "$(catalog "$LOCKED" "${login[@]}")"
+check "result, vote and worker run the digests it serves" "$(served_images "$LOCKED" "${login[@]}")" "$(ran_images)"
+check "all five services healthy" "db=healthy redis=healthy result=healthy vote=healthy worker=healthy " "$(all_health)"
+check "votes intact" "3 5" "$(wait_counts 3 5)"
+check "the registry password is in no docker inspect and not in the state in plain text" "0 0" \
+  "$(docker ps -aq --filter "label=dockyard.stack=$STACK" | xargs -r docker inspect | grep -c "$LOCKED_PASSWORD" || true) $(grep -rc "$LOCKED_PASSWORD" "$state/backend" | awk -F: '{s+=$2} END {print s+0}')"
 
 section "bad config fails before anything changes"
 ids_before=$(docker ps -q --no-trunc --filter "label=dockyard.stack=$STACK" | sort | tr '\n' ' ')

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { isRegistry } from "../../components/registry";
 import { CONFIG_KEYS, isPinned, loadConfig } from "../../stacks/config";
 import { setupMocks, valueOf } from "./mocks";
 
@@ -96,6 +97,40 @@ describe("pinned image references", () => {
   test("dev may use latest and untagged images", () => {
     const raw: Record<string, string> = { postgresPassword: "long-enough", redisImage: "redis", imageTag: "latest" };
     expect(loadConfig((key) => raw[key], "dev").redisImage).toBe("redis");
+  });
+});
+
+describe("registry values", () => {
+  test.each([
+    ["localhost:5000", true],
+    ["127.0.0.1:5000", true],
+    ["registry.example.com", true],
+    ["Registry.Example.com:443/team/sub_team", true],
+    ["registry.example.com/my-team", true],
+    ["http://registry.example.com", false],
+    ["registry.example.com:0", false],
+    ["registry.example.com:65536", false],
+    ["registry.example.com/Team", false],
+    ["registry.example.com/team/", false],
+    ["-registry.example.com", false],
+    ["registry.example.com/team:v1", false],
+  ])("%s is a registry: %s", (value, valid) => {
+    expect(isRegistry(value)).toBe(valid);
+  });
+
+  test("a registry without a user sends no credentials; with both, the password stays a secret", async () => {
+    const open = loadConfig((key) => ({ postgresPassword: "long-enough", registry: "127.0.0.1:5000" })[key], "e2e");
+    expect(open.registry?.server).toBe("127.0.0.1:5000");
+    expect(open.registry?.username).toBe("");
+    const raw: Record<string, string> = {
+      postgresPassword: "long-enough",
+      registry: "127.0.0.1:5000",
+      registryUsername: "ci",
+      registryPassword: "token-1",
+    };
+    const login = loadConfig((key) => raw[key], "e2e");
+    expect(login.registry?.username).toBe("ci");
+    expect(await valueOf(login.registry!.password)).toBe("token-1");
   });
 });
 

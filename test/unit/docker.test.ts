@@ -1,5 +1,22 @@
 /** The dev stage on Docker, through the whole program under mocks: exact inputs of what is created. */
-import { BASE_CONFIG, byType, find, isSecret, parentTypeOf, recorded, secretValue, valueOf, withoutSecrets } from "./mocks";
+import { Container, validateContainerArgs, ValidationError } from "../../components/docker";
+import { loadConfig } from "../../stacks/config";
+import { deployDocker } from "../../stacks/docker";
+import { ModelError } from "../../stacks/model";
+import { votingApp } from "../../stacks/votingApp";
+import {
+  BASE_CONFIG,
+  byType,
+  find,
+  isSecret,
+  parentTypeOf,
+  recorded,
+  secretValue,
+  settle,
+  setupMocks,
+  valueOf,
+  withoutSecrets,
+} from "./mocks";
 import { ProgramExports, runProgram } from "./program";
 
 const CONTAINER = "docker:index/container:Container";
@@ -78,11 +95,13 @@ describe("dev stack on Docker", () => {
     ]);
   });
 
-  test("only vote and result publish ports, on 127.0.0.1", () => {
+  test("only vote and result publish ports, on 127.0.0.1; db and redis are bound on no host port", () => {
+    // A provider port without `external` would be published on a random host port on 0.0.0.0: the
+    // unpublished ports of db and redis must not reach the provider at all.
     const ports = Object.fromEntries(byType(CONTAINER).map((c) => [c.name, c.inputs.ports]));
     expect(ports).toEqual({
-      "db-1": [{ internal: 5432, protocol: "tcp" }],
-      "redis-1": [{ internal: 6379, protocol: "tcp" }],
+      "db-1": [],
+      "redis-1": [],
       "result-1": [{ internal: 8081, external: 5001, ip: "127.0.0.1", protocol: "tcp" }],
       "vote-1": [{ internal: 8080, external: 5000, ip: "127.0.0.1", protocol: "tcp" }],
       "worker-1": [],
@@ -107,15 +126,46 @@ describe("dev stack on Docker", () => {
     ]);
   });
 
-  test("the postgres password is a secret: not in any recorded input in plain text, and the env Output is secret", async () => {
+  test("the postgres password is a secret: not in any recorded input in plain text", () => {
     expect(JSON.stringify(recorded.map((r) => withoutSecrets(r.inputs)))).not.toContain(BASE_CONFIG.postgresPassword);
-    for (const [name, variable] of [
-      ["db-1", "POSTGRES_PASSWORD"],
-      ["result-1", "DB_PASSWORD"],
-      ["worker-1", "DB_PASSWORD"],
-    ]) {
-      expect(secretValue(find(CONTAINER, name).inputs.envs)).toContain(`${variable}=${BASE_CONFIG.postgresPassword}`);
+  });
+
+  test("the password reaches db, worker and result as a secret file, named by *_FILE, never in the env", () => {
+    const password = BASE_CONFIG.postgresPassword;
+    for (const name of ["db-1", "result-1", "worker-1"]) {
+      const { uploads, envs } = find(CONTAINER, name).inputs;
+      expect(secretValue(uploads)).toEqual([{ file: "/run/secrets/db-password", content: password, permissions: "0444" }]);
+      // The env is plain (nothing in it needs hiding) and holds no password.
+      expect(Array.isArray(envs)).toBe(true);
+      expect(JSON.stringify(envs)).not.toContain(password);
     }
+    expect(find(CONTAINER, "db-1").inputs.envs).toEqual([
+      "PGDATA=/var/lib/postgresql/data/pgdata",
+      "POSTGRES_DB=postgres",
+      "POSTGRES_PASSWORD_FILE=/run/secrets/db-password",
+      "POSTGRES_USER=postgres",
+    ]);
+    expect(find(CONTAINER, "worker-1").inputs.envs).toEqual([
+      "DB_HOST=db",
+      "DB_NAME=postgres",
+      "DB_PASSWORD_FILE=/run/secrets/db-password",
+      "DB_PORT=5432",
+      "DB_USER=postgres",
+      "PORT=8082",
+      "REDIS_HOST=redis",
+      "REDIS_PORT=6379",
+    ]);
+    expect(find(CONTAINER, "result-1").inputs.envs).toEqual([
+      "DB_HOST=db",
+      "DB_NAME=postgres",
+      "DB_PASSWORD_FILE=/run/secrets/db-password",
+      "DB_PORT=5432",
+      "DB_USER=postgres",
+      "OPTION_A=Cats",
+      "OPTION_B=Dogs",
+      "PORT=8081",
+    ]);
+    for (const name of ["redis-1", "vote-1"]) expect(find(CONTAINER, name).inputs.uploads).toBeUndefined();
     expect(find(CONTAINER, "vote-1").inputs.envs).toEqual([
       "OPTION_A=Cats",
       "OPTION_B=Dogs",
@@ -231,7 +281,66 @@ describe("config that changes what Docker gets", () => {
       false,
       { PYTHON_IMAGE: "mirror.internal:5000/python:3.12-slim" },
     ]);
-    expect(secretValue(image.inputs.registry)).toEqual({ server: "localhost:5000", username: "", password: "" });
+    // No registryUsername: no credentials are sent (a registry without login).
+    expect(image.inputs.registry).toEqual({ server: "localhost:5000" });
+  });
+});
+
+describe("a registry: built images are pushed and the containers run the pushed digests", () => {
+  test("each built image is pushed to the registry, without credentials when no user is set", async () => {
+    const program = await runProgram({
+      ...BASE_CONFIG,
+      registry: "127.0.0.1:5000",
+      imageTag: "e2e",
+      voteReplicas: "2",
+      votePort: "5000",
+      resultPort: "5010",
+    });
+    expect(byType(IMAGE).map((i) => [i.name, i.inputs.imageName, i.inputs.skipPush, i.inputs.registry])).toEqual([
+      ["result", "127.0.0.1:5000/voting-result:e2e", false, { server: "127.0.0.1:5000" }],
+      ["vote", "127.0.0.1:5000/voting-vote:e2e", false, { server: "127.0.0.1:5000" }],
+      ["worker", "127.0.0.1:5000/voting-worker:e2e", false, { server: "127.0.0.1:5000" }],
+    ]);
+    // The mock's repoDigest is what the provider reports for a push: repository@sha256:... in the registry.
+    expect(Object.fromEntries(byType(CONTAINER).map((c) => [c.name, c.inputs.image]))).toEqual({
+      "db-1": "sha256:db-image-id",
+      "redis-1": "sha256:redis-image-id",
+      "result-1": "127.0.0.1:5000/voting-result@sha256:result-digest",
+      "vote-1": "127.0.0.1:5000/voting-vote@sha256:vote-digest",
+      "vote-2": "127.0.0.1:5000/voting-vote@sha256:vote-digest",
+      "worker-1": "127.0.0.1:5000/voting-worker@sha256:worker-digest",
+    });
+    expect(await valueOf(program.images)).toEqual({
+      result: "127.0.0.1:5000/voting-result@sha256:result-digest",
+      vote: "127.0.0.1:5000/voting-vote@sha256:vote-digest",
+      worker: "127.0.0.1:5000/voting-worker@sha256:worker-digest",
+    });
+  });
+
+  test("with a user and password, the push logs in with them, as a secret", async () => {
+    await runProgram({ ...BASE_CONFIG, registry: "127.0.0.1:5000", registryUsername: "ci", registryPassword: "token-456" });
+    for (const image of byType(IMAGE)) {
+      expect(image.inputs.skipPush).toBe(false);
+      expect(secretValue(image.inputs.registry)).toEqual({ server: "127.0.0.1:5000", username: "ci", password: "token-456" });
+    }
+    expect(find(CONTAINER, "worker-1").inputs.image).toBe("127.0.0.1:5000/voting-worker@sha256:worker-digest");
+    expect(JSON.stringify(recorded.map((r) => withoutSecrets(r.inputs)))).not.toContain("token-456");
+  });
+
+  test("without a registry nothing is pushed and the containers run the local image id", async () => {
+    await runProgram({ ...BASE_CONFIG });
+    expect(byType(IMAGE).map((i) => [i.name, i.inputs.imageName, i.inputs.skipPush, i.inputs.registry])).toEqual([
+      ["result", "voting-result:v1", true, undefined],
+      ["vote", "voting-vote:v1", true, undefined],
+      ["worker", "voting-worker:v1", true, undefined],
+    ]);
+    expect(Object.fromEntries(byType(CONTAINER).map((c) => [c.name, c.inputs.image]))).toEqual({
+      "db-1": "sha256:db-image-id",
+      "redis-1": "sha256:redis-image-id",
+      "result-1": "sha256:result-digest",
+      "vote-1": "sha256:vote-digest",
+      "worker-1": "sha256:worker-digest",
+    });
   });
 });
 
@@ -291,4 +400,88 @@ test("a prebuilt image (built by CI) replaces the build of that service only", a
     keepLocally: true,
   });
   expect(find(CONTAINER, "vote-1").inputs.image).toBe("sha256:vote-image-id");
+});
+
+describe("secret env on Docker becomes files", () => {
+  const dockerConfig = () => loadConfig((key) => (key === "postgresPassword" ? BASE_CONFIG.postgresPassword : undefined), "dev");
+
+  test.each([
+    ["the variable itself", "DB_PASSWORD"],
+    ["its _FILE variable", "DB_PASSWORD_FILE"],
+  ])("a plain env that collides with %s is refused before anything is registered", async (_case, variable) => {
+    await setupMocks({ ...BASE_CONFIG });
+    const config = dockerConfig();
+    const app = structuredClone(votingApp(config));
+    app.services.worker.env = { ...app.services.worker.env, [variable]: "x" };
+    expect(() => deployDocker(app, config)).toThrow(
+      new ModelError(
+        `app "voting" on Docker: service "worker": env ${variable} is set, but secret env DB_PASSWORD is delivered as DB_PASSWORD_FILE=/run/secrets/db-password`,
+      ),
+    );
+    await settle();
+    expect(recorded).toEqual([]);
+  });
+
+  test("two variables naming one secret share one file", async () => {
+    await setupMocks({ ...BASE_CONFIG });
+    const config = dockerConfig();
+    const app = structuredClone(votingApp(config));
+    app.services.result.secretEnv = { DB_PASSWORD: "db-password", PGPASSWORD: "db-password" };
+    deployDocker(app, config);
+    await settle();
+    const result = find(CONTAINER, "result-1").inputs;
+    expect(secretValue(result.uploads)).toEqual([
+      { file: "/run/secrets/db-password", content: BASE_CONFIG.postgresPassword, permissions: "0444" },
+    ]);
+    expect(result.envs.filter((env: string) => env.includes("PASSWORD"))).toEqual([
+      "DB_PASSWORD_FILE=/run/secrets/db-password",
+      "PGPASSWORD_FILE=/run/secrets/db-password",
+    ]);
+  });
+});
+
+describe("Container: secret files and unpublished ports", () => {
+  const base = { name: "app", image: "app:1" };
+  test.each([
+    [
+      { secretFiles: [{ path: "run/secrets/x", content: "v" }] },
+      'Container "app": secret file path must be an absolute file path, got "run/secrets/x"',
+    ],
+    [
+      {
+        secretFiles: [
+          { path: "/run/secrets/x", content: "a" },
+          { path: "/run/secrets/x", content: "b" },
+        ],
+      },
+      'Container "app": secret file /run/secrets/x is given twice',
+    ],
+    [
+      { secretFiles: [{ path: "/run/secrets/x", content: "v", mode: "444" }] },
+      'Container "app": secret file /run/secrets/x: mode must be octal like "0444", got "444"',
+    ],
+  ])("refuses %j", (args, message) => {
+    expect(() => validateContainerArgs("app", { ...base, ...args })).toThrow(new ValidationError(message));
+  });
+
+  test("a port without a host port reaches the provider not at all; a secret file with its mode", async () => {
+    await setupMocks({});
+    new Container("app", {
+      ...base,
+      ports: [
+        { containerPort: 6379 },
+        { containerPort: 8080, hostPort: 18080 },
+        { containerPort: 9090, hostPort: 19090, hostIp: "0.0.0.0", protocol: "udp" },
+      ],
+      secretFiles: [{ path: "/run/secrets/token", content: "t0ken", mode: "0400" }],
+    });
+    await settle();
+    const inputs = find(CONTAINER, "app").inputs;
+    expect(inputs.ports).toEqual([
+      { internal: 8080, external: 18080, ip: "127.0.0.1", protocol: "tcp" },
+      { internal: 9090, external: 19090, ip: "0.0.0.0", protocol: "udp" },
+    ]);
+    expect(secretValue(inputs.uploads)).toEqual([{ file: "/run/secrets/token", content: "t0ken", permissions: "0400" }]);
+    expect(inputs.envs).toEqual([]);
+  });
 });

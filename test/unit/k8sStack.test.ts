@@ -127,11 +127,11 @@ describe("the cluster stack from the voting app model", () => {
     expect(Object.fromEntries(["db", "redis", "result", "vote", "worker"].map((s) => [s, container(s).image]))).toEqual({
       db: "postgres:15",
       redis: "redis:7.4",
-      result: "sha256:result-digest",
-      vote: "sha256:vote-digest",
-      worker: "sha256:worker-digest",
+      result: "localhost:5000/voting-result@sha256:result-digest",
+      vote: "localhost:5000/voting-vote@sha256:vote-digest",
+      worker: "localhost:5000/voting-worker@sha256:worker-digest",
     });
-    expect(await valueOf(outputs.images.vote)).toBe("sha256:vote-digest");
+    expect(await valueOf(outputs.images.vote)).toBe("localhost:5000/voting-vote@sha256:vote-digest");
   });
 
   test("kubectl set image is an imageTag change: a new image name to build and push", async () => {

@@ -28,7 +28,12 @@ export const recorded: Recorded[] = [];
 function computed(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (type) {
     case "docker:index/image:Image":
-      return { repoDigest: `sha256:${name}-digest`, imageName: inputs.imageName };
+      // As the provider: pushed, the registry's digest of the repository; kept local, the image id.
+      return {
+        repoDigest:
+          inputs.skipPush === false ? `${String(inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${name}-digest` : `sha256:${name}-digest`,
+        imageName: inputs.imageName,
+      };
     case "docker:index/remoteImage:RemoteImage":
       return { repoDigest: `${inputs.name}@sha256:mock`, imageId: `sha256:${name}-id` };
     case "docker:index/volume:Volume":

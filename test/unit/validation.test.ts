@@ -117,6 +117,23 @@ const badConfig: Array<[string, Record<string, string | object>, string, string?
     { registryUsername: "ci" },
     'dockyard:registryUsername is set ("ci") but dockyard:registry is empty: set the registry to push to',
   ],
+  ...(["http://127.0.0.1:5000", "127.0.0.1:70000", "registry.example.com/Team", "registry.example.com/", "127.0.0.1:5000 "].map(
+    (registry): [string, Record<string, string>, string] => [
+      `registry ${JSON.stringify(registry)}`,
+      { registry },
+      `dockyard:registry must be a registry host[:port][/path] without a scheme, like 127.0.0.1:5000 or registry.example.com/team (port 1-65535, path in lowercase), or empty, got ${JSON.stringify(registry)}`,
+    ],
+  ) satisfies Array<[string, Record<string, string>, string]>),
+  [
+    "registry user without a password",
+    { registry: "127.0.0.1:5000", registryUsername: "ci" },
+    'dockyard:registryUsername is set ("ci") but dockyard:registryPassword is empty: pulumi config set --secret registryPassword <password>, or unset registryUsername to push without a login',
+  ],
+  [
+    "registry password without a user",
+    { registry: "127.0.0.1:5000", registryPassword: "token-789" },
+    "dockyard:registryPassword is set ([secret]) but dockyard:registryUsername is empty: set the user to log in as, or unset registryPassword to push without a login",
+  ],
   ["unknown service type", { serviceType: "Ingress" }, 'dockyard:serviceType must be ClusterIP, NodePort or LoadBalancer, got "Ingress"'],
   [
     "image reference with spaces",

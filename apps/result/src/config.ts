@@ -39,21 +39,27 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 }
 
 /**
- * DB_PASSWORD_FILE wins over DB_PASSWORD when both are set, as Docker and Kubernetes secrets are
- * mounted as files. A trailing newline (as `echo secret > file` writes) is not part of the password.
+ * The database password: from the file DB_PASSWORD_FILE names (a Docker or compose secret such as
+ * /run/secrets/db-password, which keeps it out of `docker inspect`), or from DB_PASSWORD. Setting
+ * both is an error, as in the official postgres image. One trailing newline (as `echo secret > file`
+ * writes) is not part of the password; anything else in the file is.
  */
 export function dbPassword(env: Env, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): string {
   const file = env['DB_PASSWORD_FILE'];
-  if (file !== undefined && file !== '') {
-    let content: string;
-    try {
-      content = readFile(file);
-    } catch (err) {
-      throw new ConfigError(`DB_PASSWORD_FILE ${file} cannot be read: ${(err as Error).message}`);
-    }
-    return content.replace(/(\r?\n)+$/, '');
+  const plain = env['DB_PASSWORD'];
+  if (file === undefined || file === '') return plain ?? 'postgres';
+  if (plain !== undefined && plain !== '') {
+    throw new ConfigError(`DB_PASSWORD and DB_PASSWORD_FILE (${file}) are both set; set only one`);
   }
-  return env['DB_PASSWORD'] ?? 'postgres';
+  let content: string;
+  try {
+    content = readFile(file);
+  } catch (err) {
+    throw new ConfigError(`DB_PASSWORD_FILE: cannot read ${file}: ${(err as Error).message}`);
+  }
+  const password = content.replace(/\r?\n$/, '');
+  if (password === '') throw new ConfigError(`DB_PASSWORD_FILE: ${file} is empty`);
+  return password;
 }
 
 export function resultConfig(env: Env): ResultConfig {

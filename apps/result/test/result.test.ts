@@ -26,10 +26,11 @@ describe('result app against real PostgreSQL', () => {
   before(async () => {
     db = await freshDatabase();
     const dir = mkdtempSync(join(tmpdir(), 'result-secret-'));
-    writeFileSync(join(dir, 'password'), `${process.env['TEST_PG_PASSWORD']}\n`);
-    app = await startResult(resultEnv(db.name, {
-      OPTION_A: 'Tea', OPTION_B: 'Coffee', DB_PASSWORD: 'wrong', DB_PASSWORD_FILE: join(dir, 'password'),
-    }));
+    // The password as Docker gives it: a read-only file named by DB_PASSWORD_FILE, no DB_PASSWORD.
+    writeFileSync(join(dir, 'password'), `${process.env['TEST_PG_PASSWORD']}\n`, { mode: 0o444 });
+    const env = resultEnv(db.name, { OPTION_A: 'Tea', OPTION_B: 'Coffee', DB_PASSWORD_FILE: join(dir, 'password') });
+    delete env['DB_PASSWORD'];
+    app = await startResult(env);
     await ready(app);
   });
   after(async () => {
@@ -121,6 +122,24 @@ describe('result app without a database', () => {
       assert.ok(Date.now() - started < 5000, `stopped in ${Date.now() - started} ms`);
     } finally {
       await kill(app);
+    }
+  });
+
+  it('exits at once, saying why, when DB_PASSWORD_FILE cannot be read or DB_PASSWORD is set too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'result-secret-'));
+    writeFileSync(join(dir, 'password'), 'whatever\n');
+    const missingEnv = resultEnv('postgres', { DB_PASSWORD_FILE: join(dir, 'missing') });
+    delete missingEnv['DB_PASSWORD'];
+    const missing = await startResult(missingEnv);
+    const both = await startResult(resultEnv('postgres', { DB_PASSWORD_FILE: join(dir, 'password') }));
+    try {
+      assert.equal((await missing.exited).code, 1);
+      assert.match(missing.output(), new RegExp(`configuration: DB_PASSWORD_FILE: cannot read ${join(dir, 'missing')}: ENOENT`));
+      assert.equal((await both.exited).code, 1);
+      assert.match(both.output(), /configuration: DB_PASSWORD and DB_PASSWORD_FILE \(.*password\) are both set; set only one/);
+    } finally {
+      await kill(missing);
+      await kill(both);
     }
   });
 });

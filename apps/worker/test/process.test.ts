@@ -48,15 +48,20 @@ describe('worker process', () => {
     }
   });
 
-  it('reads the password from DB_PASSWORD_FILE, which wins over DB_PASSWORD', async () => {
+  it('reads the password from DB_PASSWORD_FILE (a secret file, as Docker gives it)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'worker-secret-'));
     const good = join(dir, 'good');
     const bad = join(dir, 'bad');
-    writeFileSync(good, `${process.env['TEST_PG_PASSWORD']}\n`);
+    writeFileSync(good, `${process.env['TEST_PG_PASSWORD']}\n`, { mode: 0o444 });
     writeFileSync(bad, 'wrong\n');
+    const fileOnly = (list: string, path: string): Record<string, string> => {
+      const env = workerEnv(db.name, list, { DB_PASSWORD_FILE: path });
+      delete env['DB_PASSWORD'];
+      return env;
+    };
     const list = uniqueName('votes');
-    const right = await startWorker(workerEnv(db.name, list, { DB_PASSWORD: 'wrong', DB_PASSWORD_FILE: good }));
-    const wrong = await startWorker(workerEnv(db.name, uniqueName('votes'), { DB_PASSWORD_FILE: bad }));
+    const right = await startWorker(fileOnly(list, good));
+    const wrong = await startWorker(fileOnly(uniqueName('votes'), bad));
     try {
       await redis.rPush(list, vote('file1', 'b'));
       await waitFor('the vote to land', async () => (await storedVotes(db.name))['file1'] === 'b');
@@ -66,6 +71,25 @@ describe('worker process', () => {
     } finally {
       await kill(right);
       await kill(wrong);
+    }
+  });
+
+  it('exits at once, saying why, when DB_PASSWORD_FILE cannot be read or DB_PASSWORD is set too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'worker-secret-'));
+    const good = join(dir, 'good');
+    writeFileSync(good, 'whatever\n');
+    const missingEnv = workerEnv(db.name, uniqueName('votes'), { DB_PASSWORD_FILE: join(dir, 'missing') });
+    delete missingEnv['DB_PASSWORD'];
+    const missing = await startWorker(missingEnv);
+    const both = await startWorker(workerEnv(db.name, uniqueName('votes'), { DB_PASSWORD_FILE: good }));
+    try {
+      assert.equal((await missing.exited).code, 1);
+      assert.match(missing.output(), new RegExp(`configuration: DB_PASSWORD_FILE: cannot read ${join(dir, 'missing')}: ENOENT`));
+      assert.equal((await both.exited).code, 1);
+      assert.match(both.output(), new RegExp(`configuration: DB_PASSWORD and DB_PASSWORD_FILE \\(${good}\\) are both set; set only one`));
+    } finally {
+      await kill(missing);
+      await kill(both);
     }
   });
 

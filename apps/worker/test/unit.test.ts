@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, dbPassword, workerConfig } from '../src/config.js';
 import { MicrosecondClock, latestPerVoter, parseVote, stamp } from '../src/vote.js';
@@ -29,16 +32,55 @@ describe('configuration', () => {
     assert.equal(config.port, 9000);
   });
 
-  it('prefers DB_PASSWORD_FILE and trims its trailing newline', () => {
-    const files: Record<string, string> = { '/run/secrets/db': 's3cret \n' };
+  it('reads DB_PASSWORD_FILE, trimming one trailing newline and nothing else', () => {
+    const files: Record<string, string> = {
+      '/run/secrets/db': 's3cret \n',
+      '/run/secrets/bare': 's3cret',
+      '/run/secrets/crlf': 's3cret\r\n',
+      '/run/secrets/two': 's3cret\n\n',
+      '/run/secrets/empty': '\n',
+    };
     const read = (path: string): string => {
       const content = files[path];
-      if (content === undefined) throw new Error('ENOENT');
+      if (content === undefined) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
       return content;
     };
-    assert.equal(dbPassword({ DB_PASSWORD: 'plain', DB_PASSWORD_FILE: '/run/secrets/db' }, read), 's3cret ');
+    const file = (path: string): string => dbPassword({ DB_PASSWORD_FILE: path }, read);
+    assert.equal(file('/run/secrets/db'), 's3cret ');
+    assert.equal(file('/run/secrets/bare'), 's3cret');
+    assert.equal(file('/run/secrets/crlf'), 's3cret');
+    assert.equal(file('/run/secrets/two'), 's3cret\n');
+    assert.equal(dbPassword({ DB_PASSWORD: '', DB_PASSWORD_FILE: '/run/secrets/db' }, read), 's3cret ');
+  });
+
+  it('reads the file from disk for the database settings', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'worker-config-'));
+    writeFileSync(join(dir, 'db-password'), 'from-a-file\n', { mode: 0o444 });
+    assert.equal(workerConfig({ DB_PASSWORD_FILE: join(dir, 'db-password') }).db.password, 'from-a-file');
+    assert.throws(() => workerConfig({ DB_PASSWORD_FILE: join(dir, 'missing') }), /DB_PASSWORD_FILE: cannot read .*missing: ENOENT/);
+  });
+
+  it('still takes DB_PASSWORD, and defaults to postgres', () => {
+    const read = (): string => assert.fail('no file may be read');
     assert.equal(dbPassword({ DB_PASSWORD: 'plain' }, read), 'plain');
-    assert.throws(() => dbPassword({ DB_PASSWORD_FILE: '/missing' }, read), /DB_PASSWORD_FILE \/missing cannot be read/);
+    assert.equal(dbPassword({ DB_PASSWORD: 'plain', DB_PASSWORD_FILE: '' }, read), 'plain');
+    assert.equal(dbPassword({}, read), 'postgres');
+  });
+
+  it('refuses both variables, an unreadable file and an empty one, naming the variable and the path', () => {
+    const read = (path: string): string => {
+      if (path === '/run/secrets/empty') return '\n';
+      throw new Error(`EACCES: permission denied, open '${path}'`);
+    };
+    assert.throws(
+      () => dbPassword({ DB_PASSWORD: 'plain', DB_PASSWORD_FILE: '/run/secrets/db' }, read),
+      (err: Error) => err instanceof ConfigError && err.message === 'DB_PASSWORD and DB_PASSWORD_FILE (/run/secrets/db) are both set; set only one',
+    );
+    assert.throws(
+      () => dbPassword({ DB_PASSWORD_FILE: '/run/secrets/db' }, read),
+      (err: Error) => err instanceof ConfigError && err.message === "DB_PASSWORD_FILE: cannot read /run/secrets/db: EACCES: permission denied, open '/run/secrets/db'",
+    );
+    assert.throws(() => dbPassword({ DB_PASSWORD_FILE: '/run/secrets/empty' }, read), /^ConfigError: DB_PASSWORD_FILE: \/run\/secrets\/empty is empty$/);
   });
 
   it('refuses malformed numbers', () => {

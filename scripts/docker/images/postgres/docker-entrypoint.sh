@@ -11,7 +11,8 @@
 # password. The server runs as `postgres`; SIGTERM and SIGINT both trigger a fast shutdown.
 set -Eeo pipefail
 
-# file_env VAR [DEFAULT]: VAR from $VAR or from the file named by $VAR_FILE.
+# file_env VAR [DEFAULT]: VAR from $VAR or from the file named by $VAR_FILE (both set is an error;
+# the file's trailing newlines are dropped, as by the official image's `$(< file)`).
 file_env() {
   local var="$1" fileVar="${1}_FILE" def="${2:-}" val
   if [ -n "${!var:-}" ] && [ -n "${!fileVar:-}" ]; then
@@ -124,6 +125,14 @@ if [ "$1" != 'postgres' ] || want_help "$@"; then
   exec "$@"
 fi
 
+# As in the official image, the *_FILE variables are read before root is dropped, so a secret file
+# only root may read works too (compose and dockyard write theirs 0444, /run/secrets/<name>). The
+# values are exported and the *_FILE variables unset, so the run as postgres below reads nothing again.
+file_env POSTGRES_PASSWORD
+file_env POSTGRES_USER postgres
+file_env POSTGRES_DB "$POSTGRES_USER"
+file_env POSTGRES_INITDB_ARGS
+
 if [ "$(id -u)" = '0' ]; then
   # As root: fix ownership of the data and socket directories, then run this script again as postgres.
   mkdir -p "$PGDATA" /var/run/postgresql
@@ -135,10 +144,6 @@ if [ "$(id -u)" = '0' ]; then
   exec setpriv --reuid=postgres --regid=postgres --init-groups "${BASH_SOURCE[0]}" "$@"
 fi
 
-file_env POSTGRES_PASSWORD
-file_env POSTGRES_USER postgres
-file_env POSTGRES_DB "$POSTGRES_USER"
-file_env POSTGRES_INITDB_ARGS
 : "${POSTGRES_HOST_AUTH_METHOD:=scram-sha-256}"
 export POSTGRES_HOST_AUTH_METHOD
 

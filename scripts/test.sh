@@ -6,6 +6,11 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 eval "$(bash scripts/node.sh)"
+# The npm dependencies, as scripts/deploy.sh installs them: when missing or older than the lockfile.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "== npm dependencies (npm ci) =="
+  npm ci --ignore-scripts --no-audit --no-fund || { echo "all: 0 passed, 1 failed"; exit 1; }
+fi
 
 status=0
 passed=0

@@ -79,3 +79,43 @@ export function privateLookalike(text: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Ranges no container network can use, public or not: allowPublicSubnets does not open them.
+ * (Address4's isLoopback, isMulticast... classify one address; a subnet can straddle a range.)
+ */
+export const SPECIAL_RANGES: ReadonlyArray<readonly [string, string]> = [
+  ["0.0.0.0/8", "this network"],
+  ["127.0.0.0/8", "loopback"],
+  ["169.254.0.0/16", "link-local"],
+  ["224.0.0.0/4", "multicast"],
+  ["240.0.0.0/4", "reserved, with the broadcast address"],
+];
+
+/** The first special range a subnet overlaps, as [range, what it is]. */
+export function specialRange(range: Cidr): readonly [string, string] | undefined {
+  return SPECIAL_RANGES.find(([special]) => overlaps(range, parseCidr(special) as Cidr));
+}
+
+/**
+ * Addresses Docker can give containers on a network: those of `ipRange` (or the whole subnet)
+ * less the subnet's network and broadcast addresses and the gateway (by default the subnet's first
+ * host address) where they fall inside it.
+ */
+export function containerAddresses(subnet: Cidr, gateway?: bigint, ipRange?: Cidr): number {
+  const pool = ipRange ?? subnet;
+  const reserved = new Set([subnet.first, subnet.last, gateway ?? subnet.first + 1n]);
+  const taken = [...reserved].filter((address) => containsAddress(pool, address)).length;
+  return Math.max(0, Number(pool.last - pool.first + 1n) - taken);
+}
+
+/**
+ * The longest prefix whose subnet holds `containers` addresses besides network, broadcast and
+ * gateway, with the room it has.
+ */
+export function prefixFor(containers: number): { prefix: number; room: number } {
+  const room = (prefix: number): number => 2 ** (32 - prefix) - 3;
+  let prefix = 30;
+  while (prefix > 0 && room(prefix) < containers) prefix--;
+  return { prefix, room: room(prefix) };
+}

@@ -15,3 +15,24 @@ export function isRegistry(value: string): boolean {
 /** What is allowed, for error messages. */
 export const REGISTRY_RULE =
   "a registry host[:port][/path] without a scheme, like 127.0.0.1:5000 or registry.example.com/team (port 1-65535, path in lowercase)";
+
+/** A path component of a repository name: lowercase letters and digits, separated by . _ __ or dashes. */
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+/** A registry host (any case) with an optional port, as the first component of a reference. */
+const DOMAIN =
+  "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\\d{1,5})?|\\[[0-9a-fA-F:]+\\](?::\\d{1,5})?)";
+/**
+ * An image reference as the Docker engine parses it (distribution's reference grammar):
+ * [host[:port]/]path[:tag][@digest], the repository path in lowercase.
+ */
+const IMAGE_REFERENCE = new RegExp(
+  `^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
+);
+
+export function isImageReference(value: string): boolean {
+  return IMAGE_REFERENCE.test(value);
+}
+
+/** What is allowed, for error messages. */
+export const IMAGE_REFERENCE_RULE =
+  "an image reference like python:3.12-slim or mirror.example:5000/python:3.12-slim (the repository in lowercase)";

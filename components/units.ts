@@ -30,21 +30,37 @@ export class UnitError extends Error {
  * `service "vote": memory`.
  */
 export function parseMemory(value: string | number, what = "memory"): number {
+  const bytes = parseSize(value, what, 'a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory)');
+  if (bytes < MIN_MEMORY_BYTES) {
+    throw new UnitError(`${what} must be at least 6m (Docker's minimum), got ${JSON.stringify(value)}`);
+  }
+  return bytes;
+}
+
+/**
+ * Parses a storage size (a volume claim's request) into bytes: the same grammar as memory, but no
+ * memory limit's minimum applies, only more than 0 bytes.
+ */
+export function parseStorageSize(value: string | number, what = "size"): number {
+  const bytes = parseSize(value, what, 'a storage size like "1Gi", "512Mi" or "10g" (units b, k, m, g, t; binary)');
+  if (bytes === 0) {
+    throw new UnitError(`${what} must be more than 0, got ${JSON.stringify(value)}`);
+  }
+  return bytes;
+}
+
+/** Bytes of a size in the memory grammar; `rule` says what is allowed when the text does not parse. */
+function parseSize(value: string | number, what: string, rule: string): number {
   const text = typeof value === "number" ? String(value) : value.trim();
   const match = MEMORY_PATTERN.exec(text);
   if (!match) {
-    throw new UnitError(
-      `${what} must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got ${JSON.stringify(value)}`,
-    );
+    throw new UnitError(`${what} must be ${rule}, got ${JSON.stringify(value)}`);
   }
   const [, amount, suffix] = match;
   const power = MEMORY_SUFFIX_POWER[suffix.toLowerCase()];
   const bytes = decimalTimesPowerOf1024(amount, power);
   if (bytes === undefined) {
     throw new UnitError(`${what} must be a whole number of bytes, got ${JSON.stringify(value)}`);
-  }
-  if (bytes < MIN_MEMORY_BYTES) {
-    throw new UnitError(`${what} must be at least 6m (Docker's minimum), got ${JSON.stringify(value)}`);
   }
   if (!Number.isSafeInteger(bytes)) {
     throw new UnitError(`${what} is too large, got ${JSON.stringify(value)}`);
@@ -97,13 +113,32 @@ export function memoryToQuantity(bytes: number): string {
  */
 export function parseCpus(value: number, what = "cpus"): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new UnitError(`${what} must be a number of CPUs greater than 0, like 0.5 or 2, got ${JSON.stringify(value)}`);
+    // String(), not JSON: Infinity and NaN are shown as such (JSON would say null).
+    throw new UnitError(`${what} ${CPUS_RULE}, got ${typeof value === "number" ? String(value) : JSON.stringify(value)}`);
   }
   const millis = Math.round(value * 1000);
   if (Math.abs(value * 1000 - millis) > 1e-6) {
     throw new UnitError(`${what} must be a multiple of 0.001 CPU, got ${value}`);
   }
   return millis;
+}
+
+const CPUS_RULE = "must be a number of CPUs greater than 0, like 0.5 or 2";
+
+/** A CPU count as typed (`--cpus=.5`): a plain decimal number (no hex, exponent or sign). */
+const CPUS_TEXT = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
+
+/**
+ * A CPU count typed as text (a config value): decimal digits only, so "0x10" or "1e3" are refused
+ * instead of read as 16 or 1000. Returns the number; messages show the text as typed.
+ */
+export function parseCpusText(text: string, what = "cpus"): number {
+  if (!CPUS_TEXT.test(text.trim())) {
+    throw new UnitError(`${what} ${CPUS_RULE}, got ${JSON.stringify(text)}`);
+  }
+  const cpus = Number(text);
+  parseCpus(cpus, what);
+  return cpus;
 }
 
 /**

@@ -1,26 +1,28 @@
 #!/usr/bin/env bash
 # Tests of the voting app's services (apps/vote, apps/worker, apps/result) against a real Redis and
 # a real PostgreSQL, which this script starts on free loopback ports in a temp dir and stops on exit:
+#   common  node:test, no servers                      apps/node-common/test
 #   vote    pytest (Flask test client)                 apps/vote/tests
 #   worker  node:test                                  apps/worker/test
 #   result  node:test                                  apps/result/test
 #   e2e     node:test, the three real processes and    apps/tests/test
 #           headless Debian Chromium (playwright-core)
-# Installs the apps' own dependencies first: `npm ci` in each Node package and a venv in
-# .tools/apps-venv with the pinned requirements. Needs Debian's redis-server, postgresql, chromium
+# Installs the apps' own dependencies first: `npm ci` in each Node package (node-common, the module
+# worker and result share, is built first) and a venv in .tools/apps-venv with the pinned
+# requirements. Needs Debian's redis-server, postgresql, chromium
 # and python3 (with python3-venv). Ends with one line `apps: N passed, N failed`; exits non-zero on
 # any failure.
-#   scripts/test-apps.sh [vote|worker|result|e2e ...]   # default: all suites
+#   scripts/test-apps.sh [common|vote|worker|result|e2e ...]   # default: all suites
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 suites=("$@")
-[ "${#suites[@]}" -gt 0 ] || suites=(vote worker result e2e)
+[ "${#suites[@]}" -gt 0 ] || suites=(common vote worker result e2e)
 for suite in "${suites[@]}"; do
   case "$suite" in
-    vote | worker | result | e2e) ;;
-    *) echo "test-apps.sh: unknown suite $suite (vote, worker, result, e2e)" >&2; exit 2 ;;
+    common | vote | worker | result | e2e) ;;
+    *) echo "test-apps.sh: unknown suite $suite (common, vote, worker, result, e2e)" >&2; exit 2 ;;
   esac
 done
 
@@ -75,6 +77,7 @@ run_node() {
 
 for suite in "${suites[@]}"; do
   case "$suite" in
+    common) say "node-common: node:test"; run_node node-common apps/node-common '.build/test/*.test.js' ;;
     vote) say "vote: pytest"; run_pytest ;;
     worker) say "worker: node:test"; run_node worker apps/worker '.build/test/*.test.js' ;;
     result) say "result: node:test"; run_node result apps/result '.build/test/*.test.js' ;;

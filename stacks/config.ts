@@ -5,9 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { parseCidr } from "../components/cidr";
-import { isRegistry, REGISTRY_RULE } from "../components/registry";
-import { parseCpus, parseMemory } from "../components/units";
+import { parseAddress, parseCidr } from "../components/cidr";
+import { isNamespaceName, NAMESPACE_RULE, SYSTEM_NAMESPACES } from "../components/k8s/labels";
+import { IMAGE_REFERENCE_RULE, isImageReference, isRegistry, REGISTRY_RULE } from "../components/registry";
+import { parseCpusText, parseMemory, parseStorageSize, UnitError } from "../components/units";
 import { Autoscaling, Resources } from "./model";
 
 export class ConfigError extends Error {
@@ -34,25 +35,38 @@ const count = z
   .number({ error: "must be a whole number of 0 or more" })
   .int("must be a whole number of 0 or more")
   .min(0, "must be a whole number of 0 or more");
-const imageRef = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, "must be an image reference like python:3.12-slim or mirror.example:5000/python:3.12-slim");
+const imageRef = z.string().refine(isImageReference, `must be ${IMAGE_REFERENCE_RULE}`);
 const cidr = z.string().refine((value) => parseCidr(value) !== undefined, "must be an IPv4 CIDR like 172.18.0.0/16");
 const registry = z.string().refine((value) => value === "" || isRegistry(value), `must be ${REGISTRY_RULE}, or empty`);
 const dockerHost = z
   .string()
-  .regex(
-    /^(unix|tcp|ssh|npipe):\/\/.+/,
+  .refine(
+    (value) => parseDockerHost(value) !== undefined,
     "must be a Docker host URL: unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host (as DOCKER_HOST)",
   );
-const memory = z.string().refine((value) => {
+
+/**
+ * A Docker host URL (DOCKER_HOST, `docker -H`), parsed by the WHATWG URL parser: unix:// and
+ * npipe:// with a path, tcp:// and ssh:// with a host. Undefined when it is none of these.
+ */
+export function parseDockerHost(value: string): URL | undefined {
+  let url: URL;
   try {
-    parseMemory(value);
-    return true;
+    url = new URL(value);
   } catch {
-    return false;
+    return undefined;
   }
-}, "must be a memory size like 1Gi or 512Mi");
+  switch (url.protocol) {
+    case "unix:":
+    case "npipe:":
+      return url.hostname === "" && url.pathname.length > 1 ? url : undefined;
+    case "tcp:":
+    case "ssh:":
+      return url.hostname !== "" ? url : undefined;
+    default:
+      return undefined;
+  }
+}
 
 /** The configuration keys, in the order the README lists them. */
 export const CONFIG_KEYS = {
@@ -165,32 +179,64 @@ const ALL_SERVICES = ["vote", "result", "worker", "redis", "db"];
 /** db and redis hold data and run as a single copy; they have no replicas or autoscaling key. */
 const SCALABLE_SERVICES = ["vote", "result", "worker"];
 
-/** Parses "service:key=value,key=value" entries of the array keys. */
-function entries(
-  key: string,
-  values: string[],
-  services: string[],
-  allowed: string[],
-): Array<{ service: string; fields: Record<string, string> }> {
+interface Entry {
+  service: string;
+  fields: Record<string, string>;
+  /** Where the entry is, as the user addresses it: "dockyard:limits[0] (vote)". */
+  where: string;
+}
+
+/**
+ * Parses "service:key=value,key=value" entries of the array keys. A field given twice for one
+ * service, in one entry or in two, is refused: the last would otherwise win silently.
+ */
+function entries(key: string, values: string[], services: string[], allowed: string[]): Entry[] {
+  const given = new Map<string, { index: number; part: string }>();
   return values.map((entry, index) => {
-    const where = `${key}[${index}]`;
+    const at = `${key}[${index}]`;
     const match = /^([a-z0-9-]+):(.+)$/.exec(typeof entry === "string" ? entry.trim() : "");
     if (!match) {
-      throw new ConfigError(`dockyard:${where}: must look like "vote:${allowed[0]}=...", got ${JSON.stringify(entry)}`);
+      throw new ConfigError(`dockyard:${at}: must look like "vote:${allowed[0]}=...", got ${JSON.stringify(entry)}`);
     }
-    if (!services.includes(match[1])) {
-      throw new ConfigError(`dockyard:${where}: service must be one of ${services.join(", ")}, got ${JSON.stringify(match[1])}`);
+    const service = match[1];
+    if (!services.includes(service)) {
+      throw new ConfigError(`dockyard:${at}: service must be one of ${services.join(", ")}, got ${JSON.stringify(service)}`);
     }
+    const where = `dockyard:${at} (${service})`;
     const fields: Record<string, string> = {};
     for (const part of match[2].split(",")) {
       const [name, value, ...rest] = part.split("=").map((s) => s.trim());
       if (!allowed.includes(name) || value === undefined || value === "" || rest.length > 0) {
-        throw new ConfigError(`dockyard:${where}: "${part}" is not one of ${allowed.map((a) => `${a}=...`).join(", ")}`);
+        throw new ConfigError(`dockyard:${at}: "${part}" is not one of ${allowed.map((a) => `${a}=...`).join(", ")}`);
       }
+      const earlier = given.get(`${service}:${name}`);
+      if (earlier !== undefined) {
+        const places =
+          earlier.index === index
+            ? `in ${at} (${earlier.part.trim()}, ${part.trim()})`
+            : `in ${key}[${earlier.index}] (${earlier.part.trim()}) and ${at} (${part.trim()})`;
+        throw new ConfigError(`${where}: ${name} is given twice, ${places}; give each field once`);
+      }
+      given.set(`${service}:${name}`, { index, part });
       fields[name] = value;
     }
-    return { service: match[1], fields };
+    return { service, fields, where };
   });
+}
+
+/** A whole number as typed ("3"), or undefined for anything else ("3.5", "0x3", "abc"). */
+function wholeNumber(text: string): number | undefined {
+  return /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+/** Runs a unit parser and reports its message as a config error (the message already names the key). */
+function unit<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof UnitError) throw new ConfigError(error.message);
+    throw error;
+  }
 }
 
 export interface StackConfig {
@@ -230,7 +276,7 @@ export interface StackConfig {
 const schema = z.object({
   target: z.enum(["docker", "kubernetes"], { error: "must be docker or kubernetes" }),
   dockerHost,
-  bindAddress: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0"),
+  bindAddress: z.string().refine((value) => parseAddress(value) !== undefined, "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0"),
   votePort: port,
   resultPort: port,
   voteReplicas: count,
@@ -259,12 +305,10 @@ const schema = z.object({
   postgresPassword: z.string(),
   kubeconfig: z.string(),
   kubeContext: z.string(),
-  namespace: z
-    .string()
-    .regex(/^$|^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a DNS label (lowercase letters, digits, -), or empty for the stack name"),
+  namespace: z.string(),
   serviceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer"], { error: "must be ClusterIP, NodePort or LoadBalancer" }),
   storageClass: z.string(),
-  dbStorageSize: memory,
+  dbStorageSize: z.string(),
 });
 
 /** Raw value of a key as the engine passes it (strings; arrays as JSON), without secret warnings. */
@@ -316,6 +360,23 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
         : "dockyard:postgresPassword must be at least 8 characters, got [secret] of " + c.postgresPassword.length,
     );
   }
+  if (c.postgresPassword.trim() === "") {
+    throw new ConfigError(
+      `dockyard:postgresPassword must contain characters other than whitespace, got [secret] of ${c.postgresPassword.length} whitespace characters`,
+    );
+  }
+  if (c.optionA.trim().toLowerCase() === c.optionB.trim().toLowerCase()) {
+    throw new ConfigError(
+      `dockyard:optionB ${JSON.stringify(c.optionB)} is the same as optionA ${JSON.stringify(c.optionA)}: the poll needs two different choices (compared ignoring case and surrounding spaces)`,
+    );
+  }
+  const namespace = c.namespace === "" ? stack : c.namespace;
+  // The namespace matters on a cluster only, but an explicit one is checked on any target.
+  if (c.target === "kubernetes" || c.namespace !== "") {
+    validateNamespace(namespace, { fromStack: c.namespace === "", onCluster: c.target === "kubernetes" });
+  }
+  const dbStorageSize = c.dbStorageSize;
+  unit(() => parseStorageSize(dbStorageSize, "dockyard:dbStorageSize"));
   if (stack !== "dev") {
     for (const key of ["pythonImage", "nodeImage", "redisImage", "postgresImage", "voteImage", "resultImage", "workerImage"] as const) {
       if (c[key] !== "" && !isPinned(c[key])) {
@@ -349,28 +410,42 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
   }
 
   const limits: Record<string, Partial<Resources>> = {};
-  for (const { service, fields } of entries("limits", c.limits, ALL_SERVICES, ["cpus", "memory"])) {
-    const where = `dockyard:limits (${service})`;
+  for (const { service, fields, where } of entries("limits", c.limits, ALL_SERVICES, ["cpus", "memory"])) {
     const override: Partial<Resources> = { ...limits[service] };
     if (fields.cpus !== undefined) {
-      const cpus = Number(fields.cpus);
-      wrap(() => parseCpus(cpus, `${where}: cpus`), fields.cpus);
-      override.cpus = cpus;
+      override.cpus = unit(() => parseCpusText(fields.cpus, `${where}: cpus`));
     }
     if (fields.memory !== undefined) {
-      wrap(() => parseMemory(fields.memory, `${where}: memory`));
+      unit(() => parseMemory(fields.memory, `${where}: memory`));
       override.memory = fields.memory;
     }
     limits[service] = override;
   }
 
   const autoscaling: Record<string, Autoscaling> = {};
-  for (const { service, fields } of entries("autoscaling", c.autoscaling, SCALABLE_SERVICES, ["min", "max", "cpu"])) {
-    const where = `dockyard:autoscaling (${service})`;
+  for (const { service, fields, where } of entries("autoscaling", c.autoscaling, SCALABLE_SERVICES, ["min", "max", "cpu"])) {
+    if (c.target === "docker") {
+      // Ignoring it would run a fixed number of copies the user did not ask for.
+      throw new ConfigError(
+        `${where}: autoscaling cannot be honoured on target docker (a Docker engine has no autoscaler, so the entry would be ignored); set ${service}Replicas to the number of copies to run, or use target kubernetes`,
+      );
+    }
     if (fields.min === undefined || fields.max === undefined || fields.cpu === undefined) {
       throw new ConfigError(`${where}: needs min, max and cpu, like "vote:min=3,max=10,cpu=70"`);
     }
-    autoscaling[service] = { minReplicas: Number(fields.min), maxReplicas: Number(fields.max), targetCpuPercent: Number(fields.cpu) };
+    const bounds = { min: "a whole number of 1 or more", max: "a whole number of 1 or more", cpu: "a whole percent 1-100" } as const;
+    const parsed = { min: wholeNumber(fields.min), max: wholeNumber(fields.max), cpu: wholeNumber(fields.cpu) };
+    for (const field of ["min", "max", "cpu"] as const) {
+      const value = parsed[field];
+      if (value === undefined || value < 1 || (field === "cpu" && value > 100)) {
+        throw new ConfigError(`${where}: ${field} must be ${bounds[field]}, got ${JSON.stringify(fields[field])}`);
+      }
+    }
+    autoscaling[service] = {
+      minReplicas: parsed.min as number,
+      maxReplicas: parsed.max as number,
+      targetCpuPercent: parsed.cpu as number,
+    };
   }
 
   return {
@@ -405,11 +480,30 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
     postgresPassword: pulumi.secret(c.postgresPassword),
     kubeconfig: c.kubeconfig,
     kubeContext: c.kubeContext,
-    namespace: c.namespace === "" ? stack : c.namespace,
+    namespace,
     serviceType: c.serviceType,
     storageClass: c.storageClass,
-    dbStorageSize: c.dbStorageSize,
+    dbStorageSize,
   };
+}
+
+/**
+ * The namespace rules, in one place for config and the Kubernetes back end: an RFC 1123 label (the
+ * stack name when dockyard:namespace is empty), and on a cluster not one the cluster creates itself.
+ */
+export function validateNamespace(namespace: string, how: { fromStack: boolean; onCluster: boolean }): void {
+  if (!isNamespaceName(namespace)) {
+    throw new ConfigError(
+      how.fromStack
+        ? `dockyard:namespace is empty, so the stack name ${JSON.stringify(namespace)} would be the namespace, but a namespace must be ${NAMESPACE_RULE}: set dockyard:namespace`
+        : `dockyard:namespace must be ${NAMESPACE_RULE}, or empty for the stack name, got ${JSON.stringify(namespace)}`,
+    );
+  }
+  if (how.onCluster && (SYSTEM_NAMESPACES as readonly string[]).includes(namespace)) {
+    throw new ConfigError(
+      `dockyard:namespace ${JSON.stringify(namespace)} is one the cluster creates itself (${SYSTEM_NAMESPACES.join(", ")}): the stack would create and own it, and delete it on destroy; use a namespace of the app's own, like the stack name`,
+    );
+  }
 }
 
 /** Where each app secret's value comes from in the stack config (both back ends read it). */
@@ -423,15 +517,4 @@ export function isPinned(ref: string): boolean {
   const lastSegment = ref.split("/").pop() as string;
   const colon = lastSegment.lastIndexOf(":");
   return colon >= 0 && lastSegment.slice(colon + 1) !== "latest";
-}
-
-function wrap(check: () => unknown, given?: string): void {
-  try {
-    check();
-  } catch (error) {
-    const message = (error as Error).message;
-    throw new ConfigError(
-      given !== undefined && Number.isNaN(Number(given)) ? `${message.replace(/, got .*$/, "")}, got ${JSON.stringify(given)}` : message,
-    );
-  }
 }

@@ -19,8 +19,10 @@ import {
   Volume,
   VolumeArgs,
 } from "../components/docker";
-import { secretValues, StackConfig } from "./config";
-import { AppModel, ModelError, ServiceModel, sortedKeys, startOrder } from "./model";
+import * as os from "os";
+import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "../components/cidr";
+import { parseDockerHost, secretValues, StackConfig } from "./config";
+import { AppModel, ModelError, ServiceModel, sortedKeys, startOrder, validateApp } from "./model";
 import { AppOutputs } from "./outputs";
 
 /** Physical names are prefixed with the app and stack, so several stacks can share one engine. */
@@ -49,6 +51,8 @@ const PENDING_IMAGE = "pending";
  * registered, so bad input stops the program with nothing half-created.
  */
 export function planDocker(app: AppModel, config: StackConfig): DockerPlan {
+  validateApp(app);
+  checkDockerCapabilities(app);
   const names = dockerNames(app, config);
   const labels = { "dockyard.app": app.name, "dockyard.stack": config.stack };
   const networks = sortedKeys(app.networks).map((name): [string, NetworkArgs] => {
@@ -106,10 +110,73 @@ export function planDocker(app: AppModel, config: StackConfig): DockerPlan {
 
   checkReplicaPorts(app);
   networks.forEach(([name, args]) => validateNetworkArgs(name, args));
+  checkSubnetCapacity(app);
+  warnAboutCpus(app, config);
   volumes.forEach(([name, args]) => validateVolumeArgs(name, args));
   images.forEach(([name, args]) => validateImageArgs(name, args));
   containers.forEach(([, replicas]) => replicas.forEach(([name, args]) => validateContainerArgs(name, args)));
   return { networks, volumes, images, containers };
+}
+
+/** What the model can say that a Docker engine cannot do: refused, never silently dropped. */
+function checkDockerCapabilities(app: AppModel): void {
+  for (const name of sortedKeys(app.services)) {
+    if (app.services[name].autoscaling !== undefined) {
+      throw new ModelError(
+        `app "${app.name}" on Docker: service "${name}": autoscaling cannot be honoured on target docker (a Docker engine has no autoscaler); set replicas to the number of copies to run, or use target kubernetes`,
+      );
+    }
+  }
+}
+
+/**
+ * Every container on a network takes an address of its subnet (or ipRange), and the network, broadcast
+ * and gateway addresses are taken already. Docker would run out of addresses halfway through `up`,
+ * after other containers exist; this refuses it before anything is created.
+ */
+function checkSubnetCapacity(app: AppModel): void {
+  for (const network of sortedKeys(app.networks)) {
+    const model = app.networks[network];
+    const attached = sortedKeys(app.services)
+      .filter((name) => app.services[name].networks.includes(network))
+      .map((name): [string, number] => [name, Math.max(app.services[name].replicas ?? 1, 0)]);
+    const containers = attached.reduce((sum, [, replicas]) => sum + replicas, 0);
+    const subnet = parseCidr(model.subnet) as Cidr;
+    const ipRange = model.ipRange === undefined ? undefined : parseCidr(model.ipRange);
+    const gateway = model.gateway === undefined ? undefined : parseAddress(model.gateway);
+    const room = containerAddresses(subnet, gateway, ipRange);
+    if (containers > room) {
+      const [field, pool] = ipRange === undefined ? ["subnet", subnet] : ["ipRange", ipRange];
+      const size = pool.last - pool.first + 1n;
+      const counts = attached
+        .filter(([, replicas]) => replicas > 0)
+        .map(([name, replicas]) => `${name} ${replicas}`)
+        .join(", ");
+      const wider = prefixFor(containers);
+      throw new ModelError(
+        `app "${app.name}" on Docker: network "${network}": ${field} ${pool.text} has room for ${room} containers (its ${size} addresses less the network, broadcast and gateway addresses), but ${containers} are attached (${counts}); use a wider ${field}, such as a /${wider.prefix} (room for ${wider.room}), or fewer replicas`,
+      );
+    }
+  }
+}
+
+/**
+ * Docker refuses a cpus limit above the engine's CPU count ("range of CPUs is from 0.01 to N"). The
+ * count of a remote engine is not known before it is asked, so this only warns, and only for a local
+ * engine (unix:// or npipe://), which has this machine's CPUs.
+ */
+function warnAboutCpus(app: AppModel, config: StackConfig): void {
+  const protocol = parseDockerHost(config.dockerHost)?.protocol;
+  if (protocol !== "unix:" && protocol !== "npipe:") return;
+  const available = os.availableParallelism();
+  for (const name of sortedKeys(app.services)) {
+    const cpus = app.services[name].resources.cpus;
+    if (cpus > available) {
+      pulumi.log.warn(
+        `app "${app.name}" on Docker: service "${name}": cpus ${cpus} is more than the ${available} CPUs of this machine; if the engine at ${config.dockerHost} runs here, Docker will refuse to create the container (its cpus range is 0.01 to its CPU count): lower it with dockyard:limits`,
+      );
+    }
+  }
 }
 
 /**
@@ -224,8 +291,8 @@ function secretsAsFiles(
 /** Where a published port is reached from this machine. */
 function publishedHost(config: StackConfig): string {
   if (config.bindAddress !== "0.0.0.0") return config.bindAddress;
-  const remote = /^(?:tcp|ssh):\/\/(?:[^@/]+@)?([^:/]+)/.exec(config.dockerHost);
-  return remote ? remote[1] : "127.0.0.1";
+  const url = parseDockerHost(config.dockerHost);
+  return url !== undefined && (url.protocol === "tcp:" || url.protocol === "ssh:") ? url.hostname : "127.0.0.1";
 }
 
 export function deployDocker(app: AppModel, config: StackConfig): AppOutputs {

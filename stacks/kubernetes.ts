@@ -16,7 +16,6 @@ import {
   containerResources,
   Deployment,
   DeploymentArgs,
-  DNS_LABEL,
   NetworkPolicies,
   NetworkPoliciesArgs,
   PublishedPort,
@@ -30,8 +29,8 @@ import {
   validateRegistrySecretArgs,
   validateSecretArgs,
 } from "../components/k8s";
-import { ConfigError, secretValues, StackConfig } from "./config";
-import { AppModel, ModelError, ServiceModel, sortedKeys, startOrder } from "./model";
+import { ConfigError, secretValues, StackConfig, validateNamespace } from "./config";
+import { AppModel, ModelError, ServiceModel, sortedKeys, startOrder, validateApp } from "./model";
 import { AppOutputs } from "./outputs";
 
 export const REGISTRY_REQUIRED =
@@ -80,6 +79,7 @@ export interface KubernetesPlan {
  * registered, so bad input stops the program with nothing half-created.
  */
 export function planKubernetes(app: AppModel, config: StackConfig): KubernetesPlan {
+  validateApp(app);
   validateForCluster(app, config);
   const identity: AppIdentity = { app: app.name, instance: config.stack };
   const names = kubernetesNames(app, config);
@@ -151,11 +151,7 @@ function validateForCluster(app: AppModel, config: StackConfig): void {
   const fail = (message: string): never => {
     throw new ModelError(`app "${app.name}": ${message}`);
   };
-  if (!DNS_LABEL.test(config.namespace)) {
-    throw new ConfigError(
-      `dockyard:namespace must be a DNS label (lowercase letters, digits and -, starting with a letter, at most 63), got ${JSON.stringify(config.namespace)}`,
-    );
-  }
+  validateNamespace(config.namespace, { fromStack: false, onCluster: true });
   const builds = sortedKeys(app.services).some((service) => app.services[service].image.kind === "build");
   if (builds && config.registry === undefined) {
     throw new ConfigError(REGISTRY_REQUIRED);
@@ -166,7 +162,6 @@ function validateForCluster(app: AppModel, config: StackConfig): void {
       fail(`secret "${secret}" has no value in the stack config (secrets with values: ${sortedKeys(values).join(", ")})`);
     }
   }
-  const mountedBy = new Map<string, string[]>();
   for (const name of sortedKeys(app.services)) {
     const service = app.services[name];
     const where = `service "${name}"`;
@@ -183,21 +178,12 @@ function validateForCluster(app: AppModel, config: StackConfig): void {
         );
       }
       if (mount.volume !== undefined) {
-        mountedBy.set(mount.volume, [...(mountedBy.get(mount.volume) ?? []), name]);
         if (!service.singleWriter) {
           fail(
             `${where}: mounts volume "${mount.volume}" but is not singleWriter: its ReadWriteOnce claim attaches to one node, so one pod at a time may use it`,
           );
         }
       }
-    }
-  }
-  for (const volume of [...mountedBy.keys()].sort()) {
-    const services = mountedBy.get(volume) as string[];
-    if (services.length > 1) {
-      fail(
-        `volume "${volume}" is mounted by ${services.join(" and ")}: its ReadWriteOnce claim attaches to one node; give each service its own volume`,
-      );
     }
   }
 }
@@ -242,7 +228,7 @@ function deploymentArgs(app: AppModel, config: StackConfig, name: string, refs: 
     secretEnv: Object.fromEntries(
       sortedKeys(secretEnv).map((variable) => [variable, { secretName: refs.secretName(secretEnv[variable]), key: SECRET_KEY }]),
     ),
-    ports: (service.ports ?? []).map((port) => ({
+    ports: servicePorts(service).map((port) => ({
       name: port.name,
       containerPort: port.containerPort,
       protocol: port.protocol,
@@ -276,6 +262,11 @@ function deploymentArgs(app: AppModel, config: StackConfig, name: string, refs: 
     imagePullSecrets: refs.imagePullSecrets,
     dependsOn: refs.dependsOn(name),
   };
+}
+
+/** The ports a Service is made for: all but those only the health check connects to. */
+function servicePorts(service: ServiceModel): NonNullable<ServiceModel["ports"]> {
+  return (service.ports ?? []).filter((port) => !(port.healthOnly ?? false));
 }
 
 function networkPoliciesArgs(app: AppModel, identity: AppIdentity, namespace: pulumi.Input<string>): NetworkPoliciesArgs {
@@ -364,11 +355,11 @@ function serviceUrls(
   const urls: Record<string, pulumi.Output<string> | string> = {};
   for (const name of sortedKeys(app.services)) {
     const model = app.services[name];
-    const index = (model.ports ?? []).findIndex((port) => port.hostPort !== undefined);
+    const index = servicePorts(model).findIndex((port) => port.hostPort !== undefined);
     const service = deployments.get(name)?.service;
     const running = (model.replicas ?? 1) > 0 || model.autoscaling !== undefined;
     if (index < 0 || service === undefined || !running) continue;
-    const port = (model.ports ?? [])[index].hostPort as number;
+    const port = servicePorts(model)[index].hostPort as number;
     switch (config.serviceType) {
       case "ClusterIP":
         // Inside the cluster; from a workstation: kubectl port-forward -n <namespace> svc/<service> <port>.

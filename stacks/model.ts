@@ -3,6 +3,7 @@
  * Kubernetes. The Docker and Kubernetes back ends both consume it, so a service is described once.
  */
 import { canonicalCidr, containsAddress, contains, overlaps, parseAddress, parseCidr } from "../components/cidr";
+import { ENV_NAME_RULE, isEnvName } from "../components/env";
 import { parseCpus, parseMemory } from "../components/units";
 
 /** Where a service's image comes from. */
@@ -38,12 +39,21 @@ export interface ServicePort {
    * is bound on the host, on Kubernetes a ClusterIP Service port)
    */
   hostPort?: number;
+  /**
+   * Only the health check connects to this port (a worker's /healthz): declared so the check probes a
+   * port the service has, but no Kubernetes Service port is made for it. Cannot be published.
+   * @default false
+   */
+  healthOnly?: boolean;
 }
 
 export interface HealthCheck {
   /** Command run inside the container; exit 0 means healthy (Docker HEALTHCHECK, Kubernetes exec probe). */
   command: string[];
-  /** When the service serves an HTTP health endpoint, Kubernetes probes it directly. */
+  /**
+   * When the service serves an HTTP health endpoint, Kubernetes probes it directly. `port` must be
+   * one of the service's container ports.
+   */
   http?: { path: string; port: number };
   /** @default 10 */
   intervalSeconds?: number;
@@ -170,6 +180,7 @@ export function validateApp(app: AppModel): AppModel {
   validateNetworks(app, fail);
 
   const hostPorts = new Map<number, string>();
+  const volumeOwners = new Map<string, string>();
   for (const name of serviceNames) {
     const service = app.services[name];
     const where = `service "${name}"`;
@@ -195,9 +206,17 @@ export function validateApp(app: AppModel): AppModel {
     if (service.networks.length === 0) {
       fail(`${where}: must join at least one network`);
     }
-    for (const network of service.networks) {
+    for (const [index, network] of service.networks.entries()) {
       if (!(network in app.networks)) {
         fail(`${where}: unknown network "${network}"; the app's networks are: ${sortedKeys(app.networks).join(", ")}`);
+      }
+      if (service.networks.indexOf(network) !== index) {
+        fail(`${where}: networks lists "${network}" twice; list each network once`);
+      }
+    }
+    for (const variable of [...sortedKeys(service.env), ...sortedKeys(service.secretEnv)]) {
+      if (!isEnvName(variable)) {
+        fail(`${where}: env name must be ${ENV_NAME_RULE}, got ${JSON.stringify(variable)}`);
       }
     }
     for (const mount of service.volumes ?? []) {
@@ -206,6 +225,15 @@ export function validateApp(app: AppModel): AppModel {
       }
       if (mount.volume !== undefined && !(mount.volume in app.volumes)) {
         fail(`${where}: unknown volume "${mount.volume}"; the app's volumes are: ${sortedKeys(app.volumes).join(", ") || "(none)"}`);
+      }
+      if (mount.volume !== undefined) {
+        const owner = volumeOwners.get(mount.volume);
+        if (owner !== undefined && owner !== name) {
+          fail(
+            `volume "${mount.volume}" is mounted by ${owner} and ${name}: a volume holds one service's data (two services would write one data directory, and on Kubernetes its ReadWriteOnce claim attaches to one node); give each service its own volume`,
+          );
+        }
+        volumeOwners.set(mount.volume, name);
       }
       if (mount.hostPath !== undefined && !mount.hostPath.startsWith("/")) {
         fail(`${where}: hostPath must be absolute (a path on the Docker host), got ${JSON.stringify(mount.hostPath)}`);
@@ -227,6 +255,9 @@ export function validateApp(app: AppModel): AppModel {
       if (port.hostPort === undefined) {
         continue;
       }
+      if (port.healthOnly) {
+        fail(`${where}: port "${port.name}" is healthOnly, so it cannot be published (hostPort ${port.hostPort})`);
+      }
       if (!Number.isInteger(port.hostPort) || port.hostPort < 1 || port.hostPort > 65535) {
         fail(`${where}: host port must be 1-65535, got ${port.hostPort}`);
       }
@@ -235,6 +266,15 @@ export function validateApp(app: AppModel): AppModel {
         fail(`host port ${port.hostPort} is used by both ${owner} and ${where}`);
       }
       hostPorts.set(port.hostPort, where);
+    }
+    const http = service.health?.http;
+    if (http !== undefined) {
+      const containerPorts = (service.ports ?? []).map((port) => port.containerPort);
+      if (!containerPorts.includes(http.port)) {
+        fail(
+          `${where}: health.http.port ${http.port} is not one of its container ports (${containerPorts.join(", ") || "it declares none"}); probe the port the service listens on, or declare that port in ports`,
+        );
+      }
     }
     if (service.autoscaling) {
       const { minReplicas, maxReplicas, targetCpuPercent } = service.autoscaling;

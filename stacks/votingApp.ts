@@ -50,7 +50,11 @@ export function votingApp(options: VotingAppOptions): AppModel {
   const labels = { OPTION_A: options.optionA, OPTION_B: options.optionB };
   const image = (service: "vote" | "result" | "worker", args: Record<string, string>): ImageSource => {
     const prebuilt = options.prebuiltImages[service];
-    return prebuilt ? { kind: "pull", ref: prebuilt } : { kind: "build", context: `apps/${service}`, args };
+    if (prebuilt) return { kind: "pull", ref: prebuilt };
+    // worker and result: one Dockerfile (apps/node-common) on the apps/ context, app and port as build args.
+    return service === "vote"
+      ? { kind: "build", context: "apps/vote", args }
+      : { kind: "build", context: "apps", dockerfile: "node-common/Dockerfile", args: { APP: service, ...args } };
   };
   const appHealth = (port: number) => ({ command: ["healthcheck"], http: { path: "/healthz", port } });
 
@@ -90,9 +94,11 @@ export function votingApp(options: VotingAppOptions): AppModel {
         singleWriter: true,
       },
       worker: {
-        image: image("worker", { NODE_IMAGE: options.nodeImage }),
+        image: image("worker", { NODE_IMAGE: options.nodeImage, PORT: "8082" }),
         env: { ...database, REDIS_HOST: "redis", REDIS_PORT: "6379", PORT: "8082" },
         secretEnv: { DB_PASSWORD: "db-password" },
+        // Only its health endpoint listens there.
+        ports: [{ name: "health", containerPort: 8082, healthOnly: true }],
         networks: ["backend"],
         health: appHealth(8082),
         dependsOn: { redis: "healthy", db: "healthy" },
@@ -112,7 +118,7 @@ export function votingApp(options: VotingAppOptions): AppModel {
         singleWriter: true,
       },
       result: {
-        image: image("result", { NODE_IMAGE: options.nodeImage }),
+        image: image("result", { NODE_IMAGE: options.nodeImage, PORT: "8081" }),
         env: { ...database, ...labels, PORT: "8081" },
         secretEnv: { DB_PASSWORD: "db-password" },
         ports: [{ name: "http", containerPort: 8081, hostPort: options.resultPort }],

@@ -1,6 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { cpusToDocker, memoryToDockerMiB, parseCpus, parseMemory, UnitError } from "../units";
+import { parseAddress } from "../cidr";
+import { ENV_NAME_RULE, isEnvName } from "../env";
 import { ValidationError } from "../errors";
 
 /**
@@ -145,7 +147,7 @@ export function validateContainerArgs(name: string, args: ContainerArgs): void {
         fail(`${field} must be 1-65535, got ${value}`);
       }
     }
-    if (port.hostIp !== undefined && !/^(\d{1,3}\.){3}\d{1,3}$/.test(port.hostIp)) {
+    if (port.hostIp !== undefined && parseAddress(port.hostIp) === undefined) {
       fail(`hostIp must be an IPv4 address such as 127.0.0.1, got ${JSON.stringify(port.hostIp)}`);
     }
     if (port.hostPort !== undefined) {
@@ -182,6 +184,17 @@ export function validateContainerArgs(name: string, args: ContainerArgs): void {
   if (args.waitForHealthy && !args.health) {
     fail("waitForHealthy needs a health check");
   }
+  for (const variable of [...Object.keys(args.env ?? {}), ...Object.keys(args.secretEnv ?? {})].sort()) {
+    if (!isEnvName(variable)) fail(`env name must be ${ENV_NAME_RULE}, got ${JSON.stringify(variable)}`);
+  }
+  const joined = new Set<string>();
+  for (const network of args.networks ?? []) {
+    // Names not known yet (Outputs) are not compared.
+    if (typeof network.name !== "string") continue;
+    if (joined.has(network.name))
+      fail(`network ${JSON.stringify(network.name)} is joined twice; Docker attaches a container to a network once`);
+    joined.add(network.name);
+  }
   const both = Object.keys(args.env ?? {}).filter((key) => key in (args.secretEnv ?? {}));
   if (both.length > 0) {
     fail(`env ${both.join(", ")} is given both plain and secret`);
@@ -200,8 +213,9 @@ export class Container extends pulumi.ComponentResource {
   public readonly containerId: pulumi.Output<string>;
 
   constructor(name: string, args: ContainerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dockyard:docker:Container", name, {}, opts);
+    // Validated before anything, the component itself included, is registered.
     validateContainerArgs(name, args);
+    super("dockyard:docker:Container", name, {}, opts);
 
     const health = args.health;
     const interval = health?.intervalSeconds ?? 10;

@@ -1,6 +1,16 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { canonicalCidr, contains, containsAddress, isPrivate, parseAddress, parseCidr, privateLookalike } from "../cidr";
+import {
+  canonicalCidr,
+  contains,
+  containsAddress,
+  isPrivate,
+  parseAddress,
+  parseCidr,
+  PRIVATE_RANGES,
+  privateLookalike,
+  specialRange,
+} from "../cidr";
 import { ValidationError } from "../errors";
 
 export interface NetworkArgs {
@@ -24,7 +34,10 @@ export interface NetworkArgs {
   labels?: Record<string, string>;
 }
 
-/** Checks CIDR syntax, gateway and range placement, and the private-range rule; throws ValidationError. */
+/**
+ * Checks CIDR syntax, gateway and range placement, the special ranges (loopback, multicast...) and the
+ * private-range rule; throws ValidationError.
+ */
 export function validateNetworkArgs(name: string, args: NetworkArgs): void {
   const where = `Network "${name}"`;
   const subnet = parseCidr(args.subnet);
@@ -38,11 +51,17 @@ export function validateNetworkArgs(name: string, args: NetworkArgs): void {
   if (subnet.prefix > 29) {
     throw new ValidationError(`${where}: subnet ${args.subnet} is too small for containers; use a prefix of /29 or shorter`);
   }
+  const special = specialRange(subnet);
+  if (special !== undefined) {
+    throw new ValidationError(
+      `${where}: subnet ${args.subnet} overlaps ${special[0]} (${special[1]}), which no container network can use, even with allowPublicSubnets; use a private range within ${PRIVATE_RANGES.join(", ")}`,
+    );
+  }
   if (!isPrivate(subnet) && !(args.allowPublicSubnet ?? false)) {
     const hint = privateLookalike(args.subnet);
     throw new ValidationError(
-      `${where}: subnet ${args.subnet} is a public range, not one of 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16` +
-        (hint ? `; did you mean ${hint}?` : "") +
+      `${where}: subnet ${args.subnet} is a public range, not one of ${PRIVATE_RANGES.join(", ")}` +
+        (hint ? `; did you mean ${hint}?` : ".") +
         " Set allowPublicSubnets to use it anyway.",
     );
   }
@@ -69,8 +88,9 @@ export class Network extends pulumi.ComponentResource {
   public readonly subnet: string;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dockyard:docker:Network", name, {}, opts);
+    // Validated before anything, the component itself included, is registered.
     validateNetworkArgs(name, args);
+    super("dockyard:docker:Network", name, {}, opts);
 
     const labels = args.labels ?? {};
     const network = new docker.Network(

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { cpusToQuantity, memoryToQuantity, parseCpus, parseMemory, UnitError } from "../units";
+import { cpusToQuantity, memoryToQuantity, parseCpus, parseMemory, parseStorageSize, UnitError } from "../units";
+import { ENV_NAME_RULE, isEnvName } from "../env";
 import { ValidationError } from "../errors";
 import {
   AppIdentity,
@@ -41,7 +42,7 @@ export interface DeploymentVolumeArgs {
   mountPath: string;
   /** @default false */
   readOnly?: boolean;
-  /** Storage to request, in the memory grammar of the model ("1Gi", "256Mi", "2g"), converted exactly. @default "1Gi" */
+  /** Storage to request, in the model's size grammar ("1Gi", "256Mi", "2g"; binary units), converted exactly. @default "1Gi" */
   size?: string;
   /** StorageClass of the claim. @default - the cluster's default StorageClass */
   storageClass?: string;
@@ -142,7 +143,6 @@ export interface DeploymentArgs {
 }
 
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?$/;
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 const USER = /^(\d+)(?::(\d+))?$/;
 const PERCENT = /^\d{1,3}%$/;
@@ -290,7 +290,7 @@ function validateVolumes(volumes: DeploymentVolumeArgs[], fail: Fail): void {
     }
     paths.add(volume.mountPath);
     try {
-      parseMemory(volume.size ?? "1Gi", `volume "${volume.claimName}": size`);
+      parseStorageSize(volume.size ?? "1Gi", `volume "${volume.claimName}": size`);
     } catch (error) {
       if (error instanceof UnitError) fail(error.message);
       throw error;
@@ -300,8 +300,8 @@ function validateVolumes(volumes: DeploymentVolumeArgs[], fail: Fail): void {
 
 function validateEnv(args: DeploymentArgs, fail: Fail): void {
   for (const [variable] of [...sortedEntries(args.env), ...sortedEntries(args.secretEnv)]) {
-    if (!ENV_NAME.test(variable)) {
-      fail(`env name must be letters, digits, _ - . not starting with a digit, got ${JSON.stringify(variable)}`);
+    if (!isEnvName(variable)) {
+      fail(`env name must be ${ENV_NAME_RULE}, got ${JSON.stringify(variable)}`);
     }
   }
   for (const [variable, ref] of sortedEntries(args.secretEnv)) {
@@ -428,7 +428,7 @@ export class Deployment extends pulumi.ComponentResource {
           spec: {
             accessModes: ["ReadWriteOnce"],
             storageClassName: volume.storageClass || undefined,
-            resources: { requests: { storage: memoryToQuantity(parseMemory(volume.size ?? "1Gi")) } },
+            resources: { requests: { storage: memoryToQuantity(parseStorageSize(volume.size ?? "1Gi")) } },
           },
         },
         { parent: this, retainOnDelete: volume.retain ?? false },

@@ -81,3 +81,17 @@ export function sortedEntries<T>(record: Record<string, T> | undefined): Array<[
     .sort()
     .map((key) => [key, (record ?? {})[key]]);
 }
+
+/** A namespace name: an RFC 1123 label (lowercase letters, digits and -, starting and ending alphanumeric, at most 63). */
+const NAMESPACE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** What is allowed, for error messages. */
+export const NAMESPACE_RULE =
+  "an RFC 1123 label: lowercase letters, digits and -, starting and ending with a letter or digit, at most 63 characters";
+
+export function isNamespaceName(name: string): boolean {
+  return NAMESPACE_NAME.test(name);
+}
+
+/** Namespaces a cluster creates itself: a stack must not create (and then own and delete) them. */
+export const SYSTEM_NAMESPACES = ["default", "kube-node-lease", "kube-public", "kube-system"] as const;

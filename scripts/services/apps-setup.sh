@@ -25,7 +25,7 @@ apps_prerequisites() {
 
 apps_install() {
   local app wanted
-  for app in worker result tests; do
+  for app in node-common worker result tests; do
     (cd "apps/$app" && npm ci --no-audit --no-fund --loglevel=error) || apps_die "npm ci in apps/$app failed"
   done
   wanted="$(cat apps/vote/requirements.txt apps/vote/requirements-test.txt | sha256sum | cut -d' ' -f1)"
@@ -40,7 +40,8 @@ apps_install() {
 
 apps_build() {
   local app
-  for app in worker result; do
+  # node-common first: worker and result import its compiled dist (a file: dependency).
+  for app in node-common worker result; do
     (cd "apps/$app" && rm -rf dist .build && npx tsc -p tsconfig.json && npx tsc -p tsconfig.test.json) \
       || apps_die "apps/$app does not compile"
   done

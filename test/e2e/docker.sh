@@ -208,6 +208,11 @@ check "the registry serves a sha256 manifest digest for each tag" "3" "$(grep -o
 check "result, vote and worker run those digests (.Config.Image), not the local tag" "$served" "$(ran_images)"
 check "the stack's images output is the pushed digests" "$served" \
   "$(p stack output images --json | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { const o = JSON.parse(s); console.log(["result", "vote", "worker"].map((k) => o[k] + " ").join("")); })')"
+# worker and result share one Dockerfile and the apps/ context: each image holds only its own app.
+image_files() { docker run --rm --entrypoint sh "$(docker inspect -f '{{.Config.Image}}' "$PREFIX-$1-1")" -c 'cd /apps && ls -d * node-common/* "$0"/*' "$1" | tr '\n' ' '; }
+check "the worker and result images hold only their app and node-common's compiled code" \
+  "node-common node-common/dist node-common/package.json worker worker/dist worker/node_modules worker/package.json |node-common node-common/dist node-common/package.json result result/dist result/node_modules result/package.json " \
+  "$(image_files worker)|$(image_files result)"
 
 section "what Docker really applied"
 check "vote limits: 128 MiB, 0.5 CPU" "134217728 500000000" "$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}' "$PREFIX-vote-1")"

@@ -150,10 +150,15 @@ tags() { curl -s "http://$REGISTRY/v2/$1/tags/list" | node -e 'let s="";process.
 # The pipeline's part: build the app images from their Dockerfiles and push them.
 REGISTRY_NAME=localhost:5000
 build_push() { # $1 = service, $2 = tag, then BUILD_ARG=value ...
-  local service="$1" tag="$2" args=() kv
+  local service="$1" tag="$2" args=() kv context="apps/$1"
   shift 2
+  # worker and result: the Node services' one Dockerfile on the apps/ context, as stacks/votingApp.ts builds them.
+  case "$service" in
+    worker) context=apps args=(-f apps/node-common/Dockerfile --build-arg APP=worker --build-arg PORT=8082) ;;
+    result) context=apps args=(-f apps/node-common/Dockerfile --build-arg APP=result --build-arg PORT=8081) ;;
+  esac
   for kv in "$@"; do args+=(--build-arg "$kv"); done
-  DOCKER_BUILDKIT=0 docker build -q "${args[@]}" -t "$REGISTRY_NAME/voting-$service:$tag" "apps/$service" >"$log/build-$service-$tag.txt" 2>&1 &&
+  DOCKER_BUILDKIT=0 docker build -q "${args[@]}" -t "$REGISTRY_NAME/voting-$service:$tag" "$context" >"$log/build-$service-$tag.txt" 2>&1 &&
     docker push "$REGISTRY_NAME/voting-$service:$tag" >"$log/push-$service-$tag.txt" 2>&1
 }
 section "the app images, built and pushed by the pipeline"

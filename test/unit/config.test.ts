@@ -74,6 +74,8 @@ describe("loading config", () => {
       limits: JSON.stringify(["vote:cpus=1", "vote:memory=256m", "db:memory=1g"]),
       autoscaling: JSON.stringify(["vote:min=3,max=10,cpu=70"]),
       namespace: "prod",
+      // Autoscaling is refused on target docker (the default).
+      target: "kubernetes",
     };
     const config = loadConfig((key) => raw[key], "prod");
     expect(config.limits).toEqual({ vote: { cpus: 1, memory: "256m" }, db: { memory: "1g" } });

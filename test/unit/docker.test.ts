@@ -181,7 +181,12 @@ describe("dev stack on Docker", () => {
         "result",
         "voting-result:dev",
         true,
-        { context: "apps/result", dockerfile: "apps/result/Dockerfile", args: { NODE_IMAGE: "node:22-slim" }, builderVersion: "BuilderV1" },
+        {
+          context: "apps",
+          dockerfile: "apps/node-common/Dockerfile",
+          args: { APP: "result", NODE_IMAGE: "node:22-slim", PORT: "8081" },
+          builderVersion: "BuilderV1",
+        },
       ],
       [
         "vote",
@@ -198,7 +203,12 @@ describe("dev stack on Docker", () => {
         "worker",
         "voting-worker:dev",
         true,
-        { context: "apps/worker", dockerfile: "apps/worker/Dockerfile", args: { NODE_IMAGE: "node:22-slim" }, builderVersion: "BuilderV1" },
+        {
+          context: "apps",
+          dockerfile: "apps/node-common/Dockerfile",
+          args: { APP: "worker", NODE_IMAGE: "node:22-slim", PORT: "8082" },
+          builderVersion: "BuilderV1",
+        },
       ],
     ]);
   });

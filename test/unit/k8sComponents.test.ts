@@ -596,7 +596,7 @@ const deploymentCases: Array<[string, string, Partial<DeploymentArgs>, string]> 
     "bad volume size",
     "vote",
     { volumes: [{ claimName: "data", mountPath: "/data", size: "big" }] },
-    'Deployment "vote": volume "data": size must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got "big"',
+    'Deployment "vote": volume "data": size must be a storage size like "1Gi", "512Mi" or "10g" (units b, k, m, g, t; binary), got "big"',
   ],
   [
     "bad env name",

@@ -72,7 +72,8 @@ describe("the cluster stack from the voting app model", () => {
     const { app } = await deploy();
     expect(names(DEPLOYMENT)).toEqual(sortedKeys(app.services));
     expect(names(DEPLOYMENT)).toEqual(["db", "redis", "result", "vote", "worker"]);
-    expect(names(SERVICE)).toEqual(sortedKeys(app.services).filter((s) => (app.services[s].ports ?? []).length > 0));
+    // A port only the health check connects to (worker's) makes no Service.
+    expect(names(SERVICE)).toEqual(sortedKeys(app.services).filter((s) => (app.services[s].ports ?? []).some((port) => !port.healthOnly)));
     expect(names(SERVICE)).toEqual(["db", "redis", "result", "vote"]);
   });
 
@@ -404,7 +405,7 @@ describe("network segmentation mirrors the model's networks", () => {
       ...app.services.vote,
       image: { kind: "pull", ref: "nginx:1.27" },
       networks: ["frontend"],
-      ports: [{ name: "http", containerPort: 80 }],
+      ports: [{ name: "http", containerPort: 8080 }],
       dependsOn: {},
     };
     deployKubernetes(app, config);
@@ -421,7 +422,7 @@ describe("validation before anything is registered", () => {
     [
       "namespace not a DNS label",
       (_app, config) => ({ ...config, namespace: "Staging" }),
-      'dockyard:namespace must be a DNS label (lowercase letters, digits and -, starting with a letter, at most 63), got "Staging"',
+      'dockyard:namespace must be an RFC 1123 label: lowercase letters, digits and -, starting and ending with a letter or digit, at most 63 characters, or empty for the stack name, got "Staging"',
     ],
     [
       "a model secret without a value",
@@ -461,16 +462,17 @@ describe("validation before anything is registered", () => {
     [
       "a volume on a service that is not a single writer",
       (app) => {
-        app.services.worker.volumes = [{ volume: "redis-data", mountPath: "/data" }];
+        app.volumes["worker-data"] = {};
+        app.services.worker.volumes = [{ volume: "worker-data", mountPath: "/data" }];
       },
-      'app "voting": service "worker": mounts volume "redis-data" but is not singleWriter: its ReadWriteOnce claim attaches to one node, so one pod at a time may use it',
+      'app "voting": service "worker": mounts volume "worker-data" but is not singleWriter: its ReadWriteOnce claim attaches to one node, so one pod at a time may use it',
     ],
     [
       "one volume in two services",
       (app) => {
         app.services.db.volumes = [...(app.services.db.volumes ?? []), { volume: "redis-data", mountPath: "/redis" }];
       },
-      'app "voting": volume "redis-data" is mounted by db and redis: its ReadWriteOnce claim attaches to one node; give each service its own volume',
+      'app "voting": volume "redis-data" is mounted by db and redis: a volume holds one service\'s data (two services would write one data directory, and on Kubernetes its ReadWriteOnce claim attaches to one node); give each service its own volume',
     ],
     [
       "a Service type the cluster does not have (component rule, checked up front)",

@@ -62,7 +62,8 @@ describe("cpus as docker run --cpus", () => {
   test.each([
     [0, "cpus must be a number of CPUs greater than 0, like 0.5 or 2, got 0"],
     [-1, "cpus must be a number of CPUs greater than 0, like 0.5 or 2, got -1"],
-    [Number.NaN, "cpus must be a number of CPUs greater than 0, like 0.5 or 2, got null"],
+    [Number.NaN, "cpus must be a number of CPUs greater than 0, like 0.5 or 2, got NaN"],
+    [Number.POSITIVE_INFINITY, "cpus must be a number of CPUs greater than 0, like 0.5 or 2, got Infinity"],
     [0.0005, "cpus must be a multiple of 0.001 CPU, got 0.0005"],
   ])("%d is refused", (cpus, message) => {
     expect(() => parseCpus(cpus)).toThrow(message);

@@ -1,8 +1,8 @@
-import { ConfigError, resultConfig } from './config.js';
+import { listen, log, runService } from '@dockyard/node-common';
+import { resultConfig } from './config.js';
 import { EventHub } from './events.js';
-import { describe, log } from './log.js';
 import { Poller } from './poller.js';
-import { listen, resultServer } from './server.js';
+import { resultServer } from './server.js';
 
 async function main(): Promise<void> {
   const config = resultConfig(process.env);
@@ -25,10 +25,4 @@ async function main(): Promise<void> {
   await poller.stop();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    log.error(err instanceof ConfigError ? `configuration: ${err.message}` : `result: ${describe(err)}`);
-    process.exit(1);
-  },
-);
+runService('result', main);

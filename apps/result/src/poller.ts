@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
-import type { DbConfig } from './config.js';
-import { describe, log } from './log.js';
+import type { DbConfig } from '@dockyard/node-common';
+import { describe, log } from '@dockyard/node-common';
 import { sameResults, tally, type Count, type Results } from './tally.js';
 
 const COUNTS = 'SELECT vote, COUNT(id)::int AS count FROM votes GROUP BY vote';

@@ -12,7 +12,8 @@ import {
 const CLASSIC_TABLE = 'CREATE TABLE votes (id VARCHAR(255) NOT NULL UNIQUE, vote VARCHAR(255) NOT NULL)';
 
 function healthcheck(port: number): number | null {
-  return spawnSync(process.execPath, [join(APP_DIR, 'dist', 'healthcheck.js')], { env: { PORT: String(port) } }).status;
+  const command = join(APP_DIR, 'node_modules', '@dockyard', 'node-common', 'dist', 'healthcheck.js');
+  return spawnSync(process.execPath, [command], { env: { PORT: String(port) } }).status;
 }
 
 async function ready(app: Running): Promise<void> {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, dbPassword, resultConfig } from '../src/config.js';
+import { resultConfig } from '../src/config.js';
 import { resultsPage, statusText, votesText } from '../src/page.js';
 import { sameResults, tally } from '../src/tally.js';
 
@@ -74,39 +74,7 @@ describe('configuration', () => {
 });
 
 describe('the database password', () => {
-  const files: Record<string, string> = {
-    '/run/secrets/db': 's3cret \n',
-    '/run/secrets/crlf': 's3cret\r\n',
-    '/run/secrets/two': 's3cret\n\n',
-    '/run/secrets/empty': '\n',
-  };
-  const read = (path: string): string => {
-    const content = files[path];
-    if (content === undefined) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
-    return content;
-  };
-
-  it('comes from DB_PASSWORD_FILE without one trailing newline, or from DB_PASSWORD', () => {
-    assert.equal(dbPassword({ DB_PASSWORD_FILE: '/run/secrets/db' }, read), 's3cret ');
-    assert.equal(dbPassword({ DB_PASSWORD_FILE: '/run/secrets/crlf' }, read), 's3cret');
-    assert.equal(dbPassword({ DB_PASSWORD_FILE: '/run/secrets/two' }, read), 's3cret\n');
-    assert.equal(dbPassword({ DB_PASSWORD: 'plain' }, read), 'plain');
-    assert.equal(dbPassword({}, read), 'postgres');
-  });
-
-  it('refuses both variables, an unreadable file and an empty one, naming the variable and the path', () => {
-    assert.throws(
-      () => dbPassword({ DB_PASSWORD: 'plain', DB_PASSWORD_FILE: '/run/secrets/db' }, read),
-      (err: Error) => err instanceof ConfigError && err.message === 'DB_PASSWORD and DB_PASSWORD_FILE (/run/secrets/db) are both set; set only one',
-    );
-    assert.throws(
-      () => dbPassword({ DB_PASSWORD_FILE: '/run/secrets/nope' }, read),
-      (err: Error) => err instanceof ConfigError && err.message === "DB_PASSWORD_FILE: cannot read /run/secrets/nope: ENOENT: no such file or directory, open '/run/secrets/nope'",
-    );
-    assert.throws(() => dbPassword({ DB_PASSWORD_FILE: '/run/secrets/empty' }, read), /^ConfigError: DB_PASSWORD_FILE: \/run\/secrets\/empty is empty$/);
-  });
-
-  it('is read from disk for the settings', () => {
+  it('is read from DB_PASSWORD_FILE for the settings (the rules are tested in node-common)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'result-config-'));
     writeFileSync(join(dir, 'db-password'), 'from-a-file\n', { mode: 0o444 });
     assert.equal(resultConfig({ DB_PASSWORD_FILE: join(dir, 'db-password') }).db.password, 'from-a-file');

@@ -88,7 +88,8 @@ export async function startVote(s: StackSettings, extra: Record<string, string> 
 
 export async function startWorker(s: StackSettings, extra: Record<string, string> = {}): Promise<App> {
   const port = await freePort();
-  const env = { ...baseEnv(port), ...dbEnv(s), REDIS_HOST: '127.0.0.1', REDIS_PORT: String(s.redisPort), VOTES_LIST: s.votesList, ...extra };
+  // A short lease: a SIGKILLed worker's votes are taken over by the next one within about 1.5 s.
+  const env = { ...baseEnv(port), ...dbEnv(s), REDIS_HOST: '127.0.0.1', REDIS_PORT: String(s.redisPort), VOTES_LIST: s.votesList, LEASE_MS: '1000', ...extra };
   return launch('worker', process.execPath, ['dist/main.js'], join(APPS_DIR, 'worker'), env, port);
 }
 

@@ -5,12 +5,15 @@ import { pool, postVote, results } from '../src/http.js';
 import { Stack } from '../src/stack.js';
 import { PrivateRedis, waitFor } from '../src/util.js';
 
+/** The votes list's length, and how many votes the workers' processing lists hold. */
 async function listLengths(port: number, list: string): Promise<[number, number]> {
   const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false } });
   client.on('error', () => undefined);
   await client.connect();
   try {
-    return [await client.lLen(list), await client.lLen(`${list}:processing`)];
+    let processing = 0;
+    for (const key of await client.keys(`${list}:processing*`)) processing += await client.lLen(key);
+    return [await client.lLen(list), processing];
   } finally {
     await client.close();
   }

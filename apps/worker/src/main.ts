@@ -1,7 +1,6 @@
-import { ConfigError, workerConfig } from './config.js';
-import { healthServer, listen } from './health.js';
-import { describe, log } from './log.js';
-import { VoteQueue } from './queue.js';
+import { describe, healthServer, listen, log, runService } from '@dockyard/node-common';
+import { workerConfig } from './config.js';
+import { QueueKeys, VoteQueue } from './queue.js';
 import { VoteStore } from './store.js';
 import { Worker } from './worker.js';
 
@@ -10,16 +9,13 @@ const STOP_DEADLINE_MS = 8000;
 
 async function main(): Promise<void> {
   const config = workerConfig(process.env);
-  const queue = new VoteQueue(config.redis, {
-    votes: config.votesList,
-    processing: config.processingList,
-    invalid: config.invalidList,
-  });
+  const keys = new QueueKeys(config.votesList, config.invalidList, config.workerId);
+  const queue = new VoteQueue(config.redis, keys, config.leaseMs);
   const store = new VoteStore(config.db);
-  const worker = new Worker(queue, store, { batchSize: config.batchSize });
+  const worker = new Worker(queue, store, { id: config.workerId, batchSize: config.batchSize, leaseMs: config.leaseMs });
   const server = healthServer(() => worker.health());
   const port = await listen(server, config.port, config.host);
-  log.info(`worker: health on http://${config.host}:${port}/healthz, moving ${config.votesList} to postgres ${config.db.host}:${config.db.port}/${config.db.database}`);
+  log.info(`worker ${config.workerId}: health on http://${config.host}:${port}/healthz, moving ${config.votesList} (through ${keys.processing}) to postgres ${config.db.host}:${config.db.port}/${config.db.database}`);
 
   let stopping = false;
   let stopped: () => void = () => undefined;
@@ -31,7 +27,7 @@ async function main(): Promise<void> {
     worker.stop();
     stopped();
     setTimeout(() => {
-      log.warn('worker: stop deadline passed, exiting; unfinished votes stay in the processing list');
+      log.warn('worker: stop deadline passed, exiting; unfinished votes stay in the processing list until another worker takes them over');
       process.exit(0);
     }, STOP_DEADLINE_MS).unref();
   };
@@ -47,17 +43,19 @@ async function main(): Promise<void> {
       return false;
     },
   );
-  if (await Promise.race([connected, stopRequested.then(() => false)])) await worker.run();
+  if (await Promise.race([connected, stopRequested.then(() => false)])) {
+    await worker.run();
+    // The batch is finished: hand back anything still taken (nothing, normally) and leave at once,
+    // rather than let the others wait for the heartbeat to expire.
+    await queue.release().then(
+      (moved) => moved > 0 && log.info(`worker: handed ${moved} vote(s) back to ${config.votesList}`),
+      (err: unknown) => log.warn(`worker: could not leave the worker set (${describe(err)}); the others take over when the heartbeat expires`),
+    );
+  }
 
   server.close();
   await Promise.allSettled([queue.close(), store.close()]);
   log.info(`worker: stopped after ${worker.health().processed} votes`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    log.error(err instanceof ConfigError ? `configuration: ${err.message}` : `worker: ${describe(err)}`);
-    process.exit(1);
-  },
-);
+runService('worker', main);

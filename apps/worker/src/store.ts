@@ -1,6 +1,6 @@
 import pg from 'pg';
-import type { DbConfig } from './config.js';
-import { describe, log } from './log.js';
+import type { DbConfig } from '@dockyard/node-common';
+import { describe, log } from '@dockyard/node-common';
 import type { StampedVote } from './vote.js';
 
 /**

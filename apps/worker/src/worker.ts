@@ -1,9 +1,12 @@
-import { describe, log } from './log.js';
+import { describe, log } from '@dockyard/node-common';
+import type { Recovered } from './queue.js';
 import { MicrosecondClock, latestPerVoter, parseVote, stamp, type StampedVote, type Vote } from './vote.js';
 
 /** What the loop needs from Redis (see queue.ts). */
 export interface Queue {
   readonly isReady: boolean;
+  heartbeat(): Promise<void>;
+  recover(): Promise<Recovered[]>;
   pending(limit: number): Promise<string[]>;
   waitForVote(timeoutSeconds: number): Promise<boolean>;
   moveUpTo(count: number): Promise<number>;
@@ -19,6 +22,8 @@ export interface Store {
 
 export interface Health {
   ok: boolean;
+  /** The worker's id (WORKER_ID): its processing list is `<votes>:processing:<id>`. */
+  worker: string;
   redis: boolean;
   db: boolean;
   loop: boolean;
@@ -26,7 +31,14 @@ export interface Health {
 }
 
 export interface WorkerOptions {
+  /** Shown in the health report and the log. */
+  id?: string;
   batchSize: number;
+  /**
+   * How long a heartbeat lives. The worker renews it every third of that while its loop goes
+   * round, and looks for workers whose heartbeat expired every half of it. @default 10000
+   */
+  leaseMs?: number;
   /** How long one wait for a new vote lasts; also the longest a stop request waits for it. */
   waitSeconds?: number;
   /** The loop counts as dead when it has not gone round for this long. */
@@ -48,9 +60,10 @@ async function attempt<T>(Failure: new (message: string, options: ErrorOptions) 
 }
 
 /**
- * The loop: recover whatever is in the processing list, else wait for new votes; write a batch to
- * PostgreSQL; remove it from the processing list only after the commit. Any failure leaves the
- * batch in the processing list and is retried with exponential backoff.
+ * The loop: take over the lists of dead workers (when due), process whatever is in this worker's
+ * processing list, else wait for new votes; write a batch to PostgreSQL; remove it from the
+ * processing list only after the commit. Any failure leaves the batch in the processing list and is
+ * retried with exponential backoff. Beside the loop, a timer renews the worker's heartbeat.
  */
 export class Worker {
   private readonly clock = new MicrosecondClock();
@@ -58,7 +71,11 @@ export class Worker {
   private readonly stallMs: number;
   private readonly idlePingMs: number;
   private readonly maxBackoffMs: number;
+  private readonly leaseMs: number;
+  private readonly id: string;
   private stopping = false;
+  private registered = false;
+  private nextRecovery = 0;
   private wake: (() => void) | null = null;
   private redisOk = false;
   private dbOk = false;
@@ -77,16 +94,30 @@ export class Worker {
     this.stallMs = options.stallMs ?? 15000;
     this.idlePingMs = options.idlePingMs ?? 2000;
     this.maxBackoffMs = options.maxBackoffMs ?? 2000;
+    this.leaseMs = options.leaseMs ?? 10000;
+    this.id = options.id ?? '';
   }
 
   health(now: number = Date.now()): Health {
     const redis = this.redisOk && this.queue.isReady;
     const loop = !this.stopping && this.lastTurn > 0 && now - this.lastTurn < this.stallMs;
-    return { ok: redis && this.dbOk && loop, redis, db: this.dbOk, loop, processed: this.processed };
+    return { ok: redis && this.dbOk && loop, worker: this.id, redis, db: this.dbOk, loop, processed: this.processed };
   }
 
   /** Runs until stop() is called; resolves after the current batch is finished. */
   async run(): Promise<void> {
+    // Renewed only while the loop goes round: a stalled worker's votes are taken over by the others.
+    const beat = setInterval(() => {
+      if (this.registered && this.health().loop) this.queue.heartbeat().catch(() => undefined);
+    }, Math.max(100, Math.floor(this.leaseMs / 3)));
+    try {
+      await this.loop();
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  private async loop(): Promise<void> {
     while (!this.stopping) {
       this.lastTurn = Date.now();
       try {
@@ -114,6 +145,17 @@ export class Worker {
   }
 
   private async turn(): Promise<void> {
+    if (!this.registered) {
+      // Alive (and in the worker set) before taking any vote.
+      await this.redis(() => this.queue.heartbeat());
+      this.registered = true;
+    }
+    if (Date.now() >= this.nextRecovery) {
+      for (const { from, moved } of await this.redis(() => this.queue.recover())) {
+        log.info(`worker: took over ${moved} unfinished vote(s) of ${from === '' ? 'the shared processing list of an earlier version' : `worker ${from}, whose heartbeat expired`}`);
+      }
+      this.nextRecovery = Date.now() + Math.floor(this.leaseMs / 2);
+    }
     const entries = await this.redis(() => this.queue.pending(this.options.batchSize));
     if (entries.length === 0) {
       await this.pingDbWhenIdle();

@@ -69,6 +69,13 @@ export async function redisClient(port = redisPort): Promise<RedisClientType> {
   return client;
 }
 
+/** Votes taken by workers and not yet committed: the lengths of every processing list of `list`. */
+export async function inFlight(redis: RedisClientType, list: string): Promise<number> {
+  let total = 0;
+  for (const key of await redis.keys(`${list}:processing*`)) total += await redis.lLen(key);
+  return total;
+}
+
 /** A new, empty database on the shared server; dropped by the returned cleanup. */
 export async function freshDatabase(): Promise<{ name: string; drop: () => Promise<void> }> {
   const name = uniqueName('test');

@@ -1,11 +1,7 @@
 import { createServer, type Server } from 'node:http';
 
-export interface HealthReport {
-  ok: boolean;
-}
-
-/** Serves `GET /healthz`: 200 with the report as JSON when it is ok, 503 otherwise. */
-export function healthServer(report: () => HealthReport): Server {
+/** Serves only `GET /healthz`: 200 with the report as JSON when it is ok, 503 otherwise. */
+export function healthServer(report: () => { ok: boolean }): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/healthz' || (req.method !== 'GET' && req.method !== 'HEAD')) {
@@ -19,6 +15,7 @@ export function healthServer(report: () => HealthReport): Server {
   });
 }
 
+/** Starts listening; resolves with the port actually bound (the one asked for, or the free one for 0). */
 export function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);

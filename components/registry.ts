@@ -1,14 +1,18 @@
+/** A path component of a repository name: lowercase letters and digits, separated by . _ __ or dashes. */
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+/** A host name (any case), as the first component of a reference. */
+const HOST = "[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*";
+
 /**
  * A registry as the first part of an image reference: a host (any case), an optional port 1-65535
  * and an optional path in lowercase (Docker refuses uppercase repository names); no scheme, no
  * trailing slash. Examples: localhost:5000, 127.0.0.1:5000, registry.example.com/team.
  */
-const REGISTRY =
-  /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::(\d{1,5}))?((?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)$/i;
+const REGISTRY = new RegExp(`^${HOST}(?::(\\d{1,5}))?(?:/${PATH_COMPONENT})*$`);
 
 export function isRegistry(value: string): boolean {
   const match = REGISTRY.exec(value);
-  if (!match || match[2] !== match[2].toLowerCase()) return false;
+  if (!match) return false;
   return match[1] === undefined || (Number(match[1]) >= 1 && Number(match[1]) <= 65535);
 }
 
@@ -16,11 +20,8 @@ export function isRegistry(value: string): boolean {
 export const REGISTRY_RULE =
   "a registry host[:port][/path] without a scheme, like 127.0.0.1:5000 or registry.example.com/team (port 1-65535, path in lowercase)";
 
-/** A path component of a repository name: lowercase letters and digits, separated by . _ __ or dashes. */
-const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-/** A registry host (any case) with an optional port, as the first component of a reference. */
-const DOMAIN =
-  "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\\d{1,5})?|\\[[0-9a-fA-F:]+\\](?::\\d{1,5})?)";
+/** A registry host (any case, or a bracketed IPv6 address) with an optional port. */
+const DOMAIN = `(?:${HOST}|\\[[0-9a-fA-F:]+\\])(?::\\d{1,5})?`;
 /**
  * An image reference as the Docker engine parses it (distribution's reference grammar):
  * [host[:port]/]path[:tag][@digest], the repository path in lowercase.

@@ -141,6 +141,11 @@ if [ -n "${DOCKER_HOST:-}" ] && [ "$DOCKER_HOST" != "$docker_host" ]; then
   more "note: DOCKER_HOST is $DOCKER_HOST, but stack $stack deploys to its dockerHost $docker_host (pulumi config set dockerHost ... to change it)"
 fi
 dk() { DOCKER_HOST="$docker_host" docker "$@"; }
+# Runs one of the project's Docker scripts against the stack's engine. The default socket is passed
+# as no DOCKER_HOST at all: ensure-dockerd.sh would otherwise start a daemon listening on it again.
+on_engine() {
+  if [ "$docker_host" = unix:///var/run/docker.sock ]; then env -u DOCKER_HOST "$@"; else DOCKER_HOST="$docker_host" "$@"; fi
+}
 docker_err=""
 docker_answers() { command -v docker >/dev/null 2>&1 && docker_err="$(dk info 2>&1 >/dev/null)"; }
 if ! docker_answers; then
@@ -153,11 +158,7 @@ if ! docker_answers; then
   fi
   step 4 "Docker engine: none answers at $docker_host; starting one (DOCKYARD_START_DOCKERD=1; log: $(rel "$logs/docker.log"))"
   t=$SECONDS rc=0
-  if [ "$docker_host" = unix:///var/run/docker.sock ]; then
-    env -u DOCKER_HOST bash scripts/docker/ensure-dockerd.sh >"$logs/docker.log" 2>&1 || rc=$?
-  else
-    DOCKER_HOST="$docker_host" bash scripts/docker/ensure-dockerd.sh >"$logs/docker.log" 2>&1 || rc=$?
-  fi
+  on_engine bash scripts/docker/ensure-dockerd.sh >"$logs/docker.log" 2>&1 || rc=$?
   [ "$rc" -eq 0 ] && docker_answers || { show_tail "$logs/docker.log"; die "could not start a Docker engine (log: $(rel "$logs/docker.log"))"; }
   step 4 "Docker engine: $(dk version --format '{{.Server.Version}}' 2>/dev/null) at $docker_host, started in $(secs $((SECONDS - t)))"
 else
@@ -261,11 +262,7 @@ elif [ "${DOCKYARD_LOCAL_BASE_IMAGES:-}" = 1 ]; then
   names=("${missing[@]%% *}")
   step 7 "base images: ${names[*]} cannot be pulled; building local stand-ins (DOCKYARD_LOCAL_BASE_IMAGES=1; log: $(rel "$logs/base-images.log"))"
   t=$SECONDS rc=0
-  if [ "$docker_host" = unix:///var/run/docker.sock ]; then
-    env -u DOCKER_HOST bash scripts/docker/base-images.sh >"$logs/base-images.log" 2>&1 || rc=$?
-  else
-    DOCKER_HOST="$docker_host" bash scripts/docker/base-images.sh >"$logs/base-images.log" 2>&1 || rc=$?
-  fi
+  on_engine bash scripts/docker/base-images.sh >"$logs/base-images.log" 2>&1 || rc=$?
   [ "$rc" -eq 0 ] || { show_tail "$logs/base-images.log"; die "scripts/docker/base-images.sh failed (log: $(rel "$logs/base-images.log"))"; }
   changed=()
   for key in "${image_keys[@]}"; do

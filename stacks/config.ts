@@ -375,8 +375,7 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
   if (c.target === "kubernetes" || c.namespace !== "") {
     validateNamespace(namespace, { fromStack: c.namespace === "", onCluster: c.target === "kubernetes" });
   }
-  const dbStorageSize = c.dbStorageSize;
-  unit(() => parseStorageSize(dbStorageSize, "dockyard:dbStorageSize"));
+  unit(() => parseStorageSize(c.dbStorageSize, "dockyard:dbStorageSize"));
   if (stack !== "dev") {
     for (const key of ["pythonImage", "nodeImage", "redisImage", "postgresImage", "voteImage", "resultImage", "workerImage"] as const) {
       if (c[key] !== "" && !isPinned(c[key])) {
@@ -483,7 +482,7 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
     namespace,
     serviceType: c.serviceType,
     storageClass: c.storageClass,
-    dbStorageSize,
+    dbStorageSize: c.dbStorageSize,
   };
 }
 

@@ -355,11 +355,12 @@ function serviceUrls(
   const urls: Record<string, pulumi.Output<string> | string> = {};
   for (const name of sortedKeys(app.services)) {
     const model = app.services[name];
-    const index = servicePorts(model).findIndex((port) => port.hostPort !== undefined);
+    const ports = servicePorts(model);
+    const index = ports.findIndex((port) => port.hostPort !== undefined);
     const service = deployments.get(name)?.service;
     const running = (model.replicas ?? 1) > 0 || model.autoscaling !== undefined;
     if (index < 0 || service === undefined || !running) continue;
-    const port = servicePorts(model)[index].hostPort as number;
+    const port = ports[index].hostPort as number;
     switch (config.serviceType) {
       case "ClusterIP":
         // Inside the cluster; from a workstation: kubectl port-forward -n <namespace> svc/<service> <port>.

@@ -28,7 +28,7 @@
 #   ${DOCKYARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dockyard}/engine/<binary>/<key>/
 # so a fresh clone on the same machine copies them instead of building; a fresh machine builds cold.
 # Go's own caches (`go env GOCACHE GOMODCACHE`) make a rebuild after a pin change cheaper.
-# Build logs: <cache>/engine/work/<component>/build.log (FAILED.log when a step failed).
+# Build logs: <cache>/engine/work/<component>/build.log (a failure names it).
 #
 # An existing install is used instead: when a `pulumi` on PATH is not ours and the user's plugin
 # cache (${PULUMI_HOME:-~/.pulumi}/plugins) already has every provider the target needs at the
@@ -159,17 +159,21 @@ place() { # $1 = binary name, $2 = key
   fi
   stamp "$1" "$2"
 }
-# True when .tools/pulumi/bin or the cache already has this recipe.
-have() { # $1 = binary name, $2 = key
-  { [ -x "$bin/$1" ] && [ "$(cat "$stamps/$1" 2>/dev/null)" = "$2" ]; } || [ -x "$(cache_slot "$1" "$2")/$1" ]
+placed() { # $1 = binary name, $2 = key: .tools/pulumi/bin holds this recipe's binary
+  [ -x "$bin/$1" ] && [ "$(cat "$stamps/$1" 2>/dev/null)" = "$2" ]
 }
+cached() { # $1 = binary name, $2 = key: the cache holds this recipe's binary
+  [ -x "$(cache_slot "$1" "$2")/$1" ]
+}
+# True when .tools/pulumi/bin or the cache already has this recipe.
+have() { placed "$1" "$2" || cached "$1" "$2"; }
 # True (and the binary placed) when .tools/pulumi/bin or the cache already has this recipe.
 reuse() { # $1 = binary name, $2 = key
-  if [ -x "$bin/$1" ] && [ "$(cat "$stamps/$1" 2>/dev/null)" = "$2" ]; then
+  if placed "$1" "$2"; then
     log "$1 is built ($2)"
     return 0
   fi
-  if [ -x "$(cache_slot "$1" "$2")/$1" ]; then
+  if cached "$1" "$2"; then
     place "$1" "$2" && log "$1 from the cache ($2)" && return 0
   fi
   return 1
@@ -182,10 +186,10 @@ keep() { # $1 = binary name, $2 = key, $3 = built file
 }
 
 failed=()
-fail() { # $1 = component; the rest of the message. Details are in $scratch/$1/FAILED.log.
+fail() { # $1 = component; the rest of the message. Details are in $scratch/$1/build.log.
   failed+=("$1")
   log "FAILED: $1: ${*:2}" >&2
-  [ ! -f "$scratch/$1/FAILED.log" ] || log "        details: $scratch/$1/FAILED.log" >&2
+  [ ! -f "$scratch/$1/build.log" ] || log "        details: $scratch/$1/build.log" >&2
 }
 
 # Checks one source archive against its pin; prints its path. The message names the file, the
@@ -209,6 +213,15 @@ archive() { # $1 = what is built, $2 = file name, $3 = pinned sha256, $4 = upstr
   fi
   printf '%s' "$path"
 }
+langhost_archive() {
+  archive "the Node.js language host" "$LANGHOST_ARCHIVE" "$LANGHOST_ARCHIVE_SHA256" "github.com/pulumi/pulumi at $LANGHOST_COMMIT"
+}
+docker_archive() {
+  archive "the Docker provider" "$DOCKER_ARCHIVE" "$DOCKER_ARCHIVE_SHA256" "github.com/pulumi/pulumi-docker at $DOCKER_COMMIT, tag v$DOCKER_PROVIDER_VERSION"
+}
+docker_upstream_archive() {
+  archive "the Docker provider" "$DOCKER_UPSTREAM_ARCHIVE" "$DOCKER_UPSTREAM_ARCHIVE_SHA256" "github.com/kreuzwerker/terraform-provider-docker at $DOCKER_UPSTREAM_COMMIT"
+}
 unpack() { # $1 = archive, $2 = destination (emptied first); drops the archive's top folder
   rm -rf "$2" && mkdir -p "$2" && tar -xzf "$1" -C "$2" --strip-components=1
 }
@@ -226,15 +239,25 @@ go_build() { # $1 = log file, $2 = output binary, rest = go build args
 begin() { # $1 = component
   rm -rf "${scratch:?}/$1" && mkdir -p "$scratch/$1"
 }
-failed_log() { # $1 = component: keeps the build log as FAILED.log
-  cp "$scratch/$1/build.log" "$scratch/$1/FAILED.log" 2>/dev/null || true
+# `go build` in a folder, then the binary into its cache slot and .tools/pulumi/bin; the source
+# folder $scratch/<component>/src is removed after a success.
+build_and_keep() { # $1 = component, $2 = binary name, $3 = key, $4 = start time, $5 = folder, rest = go build args
+  local component="$1" name="$2" key="$3" t="$4" dir="$5" w="$scratch/$1"
+  shift 5
+  if (cd "$dir" && go_build "$w/build.log" "$w/$name" "$@") && keep "$name" "$key" "$w/$name"; then
+    log "built $name ($key) in $(elapsed "$t")"
+    rm -rf "$w/src"
+  else
+    fail "$component" "go build of $name"
+    return 1
+  fi
 }
 # `go mod download -json MOD@VER` into a log; prints the module's Dir. Fails on a refusal.
 mod_dir() { # $1 = component (for logs), $2 = module@version
   local out
   out="$(cd "$scratch" && go mod download -json "$2" 2>&1)"
   if printf '%s' "$out" | grep -q '"Error"' || ! printf '%s' "$out" | grep -q '"Dir"'; then
-    { echo "\$ go mod download -json $2"; echo "$out"; } >> "$scratch/$1/FAILED.log"
+    { echo "\$ go mod download -json $2"; echo "$out"; } >> "$scratch/$1/build.log"
     return 1
   fi
   printf '%s' "$out" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p'
@@ -267,13 +290,9 @@ build_cli() {
     log "building pulumi $ver (a cold build takes 10-20 minutes on 2 cores) ..."
     t=$(date +%s)
     begin cli
-    if (cd "$mod" && go_build "$scratch/cli/build.log" "$scratch/cli/pulumi" -mod=readonly \
+    build_and_keep cli pulumi "$key" "$t" "$mod" -mod=readonly \
       -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$ver" \
-      github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) && keep pulumi "$key" "$scratch/cli/pulumi"; then
-      log "built pulumi $ver in $(elapsed "$t")"
-    else
-      failed_log cli; fail cli "go build of pulumi $ver"; return 1
-    fi
+      github.com/pulumi/pulumi/pkg/v3/cmd/pulumi || return 1
   fi
 
   # The shim ships in the sdk/v3 module at the CLI's version.
@@ -297,7 +316,7 @@ build_langhost() {
   local mod="$here/nodejs" key="$langhost_key" t src tarball w="$scratch/nodejs"
   reuse pulumi-language-nodejs "$key" && return 0
   begin nodejs
-  tarball="$(archive "the Node.js language host" "$LANGHOST_ARCHIVE" "$LANGHOST_ARCHIVE_SHA256" "github.com/pulumi/pulumi at $LANGHOST_COMMIT")" ||
+  tarball="$(langhost_archive)" ||
     { fail nodejs "source archive"; return 1; }
   log "building pulumi-language-nodejs ($LANGHOST_COMMIT, sdk/v3 and pkg/v3 $LANGHOST_VERSION) ..."
   t=$(date +%s)
@@ -306,14 +325,8 @@ build_langhost() {
   # The archive's go.mod replaces pkg/v3 and sdk/v3 with folders of the pulumi repository; ours
   # requires the served releases instead (and nothing else differs).
   cp "$mod/go.mod" "$mod/go.sum" "$src/" || { fail nodejs "cannot write go.mod into $src"; return 1; }
-  if (cd "$src" && go_build "$w/build.log" "$w/pulumi-language-nodejs" -mod=readonly \
-    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGHOST_VERSION" .) &&
-    keep pulumi-language-nodejs "$key" "$w/pulumi-language-nodejs"; then
-    log "built pulumi-language-nodejs in $(elapsed "$t")"
-    rm -rf "$w/src"
-  else
-    failed_log nodejs; fail nodejs "go build of pulumi-language-nodejs"; return 1
-  fi
+  build_and_keep nodejs pulumi-language-nodejs "$key" "$t" "$src" -mod=readonly \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGHOST_VERSION" .
 }
 
 # --- Docker provider, from source archives of pulumi-docker and its Terraform upstream --------
@@ -338,9 +351,9 @@ build_docker() {
   local w="$scratch/docker" key="$docker_key" t provider upstream
   if ! reuse pulumi-resource-docker "$key"; then
     begin docker
-    provider="$(archive "the Docker provider" "$DOCKER_ARCHIVE" "$DOCKER_ARCHIVE_SHA256" "github.com/pulumi/pulumi-docker at $DOCKER_COMMIT, tag v$DOCKER_PROVIDER_VERSION")" ||
+    provider="$(docker_archive)" ||
       { fail docker "source archive"; return 1; }
-    upstream="$(archive "the Docker provider" "$DOCKER_UPSTREAM_ARCHIVE" "$DOCKER_UPSTREAM_ARCHIVE_SHA256" "github.com/kreuzwerker/terraform-provider-docker at $DOCKER_UPSTREAM_COMMIT")" ||
+    upstream="$(docker_upstream_archive)" ||
       { fail docker "source archive"; return 1; }
     log "building pulumi-resource-docker $DOCKER_PROVIDER_VERSION (a cold build takes 5-10 minutes on 2 cores) ..."
     t=$(date +%s)
@@ -351,16 +364,11 @@ build_docker() {
     # the version set, written by the cmd's `go:generate go run ./generate.go`.
     if ! (cd "$w/src/provider" && VERSION="$DOCKER_PROVIDER_VERSION" GOFLAGS=-mod=mod \
       go generate ./cmd/pulumi-resource-docker >> "$w/build.log" 2>&1); then
-      failed_log docker; fail docker "go generate (schema-embed.json)"; return 1
+      fail docker "go generate (schema-embed.json)"; return 1
     fi
-    if (cd "$w/src/provider" && GOFLAGS=-mod=mod go_build "$w/build.log" "$w/pulumi-resource-docker" -tags no_compose \
+    build_and_keep docker pulumi-resource-docker "$key" "$t" "$w/src/provider" -mod=mod -tags no_compose \
       -ldflags "-s -w -X $DOCKER_MODULE/pkg/version.Version=$DOCKER_PROVIDER_VERSION" \
-      ./cmd/pulumi-resource-docker) && keep pulumi-resource-docker "$key" "$w/pulumi-resource-docker"; then
-      log "built pulumi-resource-docker $DOCKER_PROVIDER_VERSION in $(elapsed "$t")"
-      rm -rf "$w/src"
-    else
-      failed_log docker; fail docker "go build"; return 1
-    fi
+      ./cmd/pulumi-resource-docker || return 1
   fi
   install_plugin docker "$docker_plugin_version" || fail docker "plugin install"
 }
@@ -381,7 +389,7 @@ build_kubernetes() {
     fi
     sum="$(mod_sum "$K8S_MODULE@$K8S_MODULE_VERSION")"
     if [ "$sum" != "$K8S_MODULE_SUM" ]; then
-      echo "$K8S_MODULE@$K8S_MODULE_VERSION: sum $sum, pinned $K8S_MODULE_SUM" > "$w/FAILED.log"
+      echo "$K8S_MODULE@$K8S_MODULE_VERSION: sum $sum, pinned $K8S_MODULE_SUM" >> "$w/build.log"
       fail kubernetes "module hash mismatch"; return 1
     fi
     # Side by side as in the pulumi-kubernetes repo, so the provider's `../sdk` replace resolves.
@@ -389,16 +397,11 @@ build_kubernetes() {
     # schema-embed.json and terraform-mapping-embed.json come from the cmd's generate.go.
     if ! (cd "$w/src/provider/cmd/pulumi-resource-kubernetes" && VERSION="$K8S_PROVIDER_VERSION" GOFLAGS=-mod=mod \
       go run -trimpath generate.go >> "$w/build.log" 2>&1); then
-      failed_log kubernetes; fail kubernetes "go run generate.go (schema-embed.json)"; return 1
+      fail kubernetes "go run generate.go (schema-embed.json)"; return 1
     fi
-    if (cd "$w/src/provider" && GOFLAGS=-mod=mod go_build "$w/build.log" "$w/pulumi-resource-kubernetes" \
+    build_and_keep kubernetes pulumi-resource-kubernetes "$key" "$t" "$w/src/provider" -mod=mod \
       -ldflags "-s -w -X $K8S_MODULE/pkg/version.Version=$K8S_PROVIDER_VERSION" \
-      ./cmd/pulumi-resource-kubernetes) && keep pulumi-resource-kubernetes "$key" "$w/pulumi-resource-kubernetes"; then
-      log "built pulumi-resource-kubernetes $K8S_PROVIDER_VERSION in $(elapsed "$t")"
-      rm -rf "$w/src"
-    else
-      failed_log kubernetes; fail kubernetes "go build"; return 1
-    fi
+      ./cmd/pulumi-resource-kubernetes || return 1
   fi
   install_plugin kubernetes "$k8s_plugin_version" || fail kubernetes "plugin install"
 }
@@ -409,11 +412,11 @@ start=$(date +%s)
 # long builds start rather than after them.
 archives_ok=1
 if ! have pulumi-language-nodejs "$langhost_key"; then
-  archive "the Node.js language host" "$LANGHOST_ARCHIVE" "$LANGHOST_ARCHIVE_SHA256" "github.com/pulumi/pulumi at $LANGHOST_COMMIT" >/dev/null || archives_ok=0
+  langhost_archive >/dev/null || archives_ok=0
 fi
 if [ "$want_docker" = 1 ] && ! have pulumi-resource-docker "$docker_key"; then
-  archive "the Docker provider" "$DOCKER_ARCHIVE" "$DOCKER_ARCHIVE_SHA256" "github.com/pulumi/pulumi-docker at $DOCKER_COMMIT, tag v$DOCKER_PROVIDER_VERSION" >/dev/null || archives_ok=0
-  archive "the Docker provider" "$DOCKER_UPSTREAM_ARCHIVE" "$DOCKER_UPSTREAM_ARCHIVE_SHA256" "github.com/kreuzwerker/terraform-provider-docker at $DOCKER_UPSTREAM_COMMIT" >/dev/null || archives_ok=0
+  docker_archive >/dev/null || archives_ok=0
+  docker_upstream_archive >/dev/null || archives_ok=0
 fi
 [ "$archives_ok" = 1 ] || die "nothing was built: the source archives above are missing or differ from their pins"
 build_cli

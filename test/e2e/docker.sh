@@ -124,8 +124,10 @@ digest() {
   curl -sI "${@:4}" -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$1/v2/$2/manifests/$3" |
     tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
 }
-# What result, vote and worker run (.Config.Image), and what REGISTRY serves for their tag e2e.
-ran_images() { for s in result vote worker; do printf '%s ' "$(docker inspect -f '{{.Config.Image}}' "$PREFIX-$s-1" 2>/dev/null)"; done; }
+# The image a container runs (.Config.Image), by its name after the prefix (vote-2).
+config_image() { docker inspect -f '{{.Config.Image}}' "$PREFIX-$1" 2>/dev/null; }
+# What result, vote and worker run, and what REGISTRY serves for their tag e2e.
+ran_images() { for s in result vote worker; do printf '%s ' "$(config_image "$s-1")"; done; }
 served_images() { for s in result vote worker; do printf '%s ' "$1/voting-$s@$(digest "$1" "voting-$s" e2e "${@:2}")"; done; }
 # Requests that write to a registry (blob uploads, manifest puts), from its access log.
 registry_writes() { grep -cE '"(PUT|POST|PATCH|DELETE) /v2/' "$log/registry-$1.txt" || true; }
@@ -209,7 +211,7 @@ check "result, vote and worker run those digests (.Config.Image), not the local 
 check "the stack's images output is the pushed digests" "$served" \
   "$(p stack output images --json | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { const o = JSON.parse(s); console.log(["result", "vote", "worker"].map((k) => o[k] + " ").join("")); })')"
 # worker and result share one Dockerfile and the apps/ context: each image holds only its own app.
-image_files() { docker run --rm --entrypoint sh "$(docker inspect -f '{{.Config.Image}}' "$PREFIX-$1-1")" -c 'cd /apps && ls -d * node-common/* "$0"/*' "$1" | tr '\n' ' '; }
+image_files() { docker run --rm --entrypoint sh "$(config_image "$1-1")" -c 'cd /apps && ls -d * node-common/* "$0"/*' "$1" | tr '\n' ' '; }
 check "the worker and result images hold only their app and node-common's compiled code" \
   "node-common node-common/dist node-common/package.json worker worker/dist worker/node_modules worker/package.json |node-common node-common/dist node-common/package.json result result/dist result/node_modules result/package.json " \
   "$(image_files worker)|$(image_files result)"
@@ -264,7 +266,6 @@ check "the plan creates exactly two vote containers and touches nothing else" \
 if run up-scale up --yes; then ok "pulumi up (scale)"; else fail "pulumi up (scale)" "$(tail -20 "$log/up-scale.txt")"; fi
 check "three healthy vote replicas" "healthy healthy healthy" "$(health "$PREFIX-vote-1") $(health "$PREFIX-vote-2") $(health "$PREFIX-vote-3")"
 check "replica 3 answers on 18082" "200" "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18082/)"
-config_image() { docker inspect -f '{{.Config.Image}}' "$PREFIX-$1" 2>/dev/null; }
 vote_digest="$REGISTRY/voting-vote@$(digest "$REGISTRY" voting-vote e2e)"
 check "the new replicas run the same pushed digest" "$vote_digest $vote_digest" "$(config_image vote-2) $(config_image vote-3)"
 

@@ -1,12 +1,16 @@
-// config → app model → target back end → outputs. Everything else lives in stacks/ and components/.
+// config → app model with the stage's settings → resolved once → the target's plan → constructed.
 import { loadConfig } from "./stacks/config";
-import { deployDocker } from "./stacks/docker";
-import { deployKubernetes } from "./stacks/kubernetes";
+import { applyConfig } from "./stacks/overrides";
+import { resolveApp } from "./stacks/resolve";
+import { deployDocker, planDocker } from "./stacks/targets/docker";
+import { deployKubernetes, planKubernetes } from "./stacks/targets/kubernetes";
 import { votingApp } from "./stacks/votingApp";
 
 const config = loadConfig();
-const app = votingApp(config);
-const deployed = config.target === "docker" ? deployDocker(app, config) : deployKubernetes(app, config);
+const { model, where } = applyConfig(votingApp, config);
+const app = resolveApp(model, where);
+const deployed =
+  config.target === "docker" ? deployDocker(planDocker(app, config, where)) : deployKubernetes(planKubernetes(app, config, where), config);
 
 export const target = config.target;
 export const urls = deployed.urls;

@@ -8,7 +8,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 # shellcheck source=/dev/null
-source scripts/e2e-env.sh
+source test/e2e/env.sh
 command -v docker-compose >/dev/null || bash -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null'
 
 RUNS=${RUNS:-5}
@@ -32,9 +32,9 @@ cleanup() {
 trap cleanup EXIT
 
 pulumi stack init "$STACK" >/dev/null
-pulumi config --stack "$STACK" --config-file "$state/Pulumi.$STACK.yaml" set --secret postgresPassword "$DB_PASSWORD"
-for kv in imageTag=bench votePort=28080 resultPort=28090 frontendSubnet=10.232.1.0/24 backendSubnet=10.232.2.0/24; do
-  pulumi config --stack "$STACK" --config-file "$state/Pulumi.$STACK.yaml" set "${kv%%=*}" "${kv#*=}"
+pulumi config --stack "$STACK" --config-file "$state/Pulumi.$STACK.yaml" set --secret --path secrets.db-password "$DB_PASSWORD"
+for kv in imageTag=bench services.vote.ports.http=28080 services.result.ports.http=28090 networks.frontend.subnet=10.232.1.0/24 networks.backend.subnet=10.232.2.0/24; do
+  pulumi config --stack "$STACK" --config-file "$state/Pulumi.$STACK.yaml" set --path "${kv%%=*}" "${kv#*=}"
 done
 echo "[bench] building the images with a first pulumi up (not timed)"
 p up --yes >/dev/null

@@ -3,6 +3,7 @@
  * what the Docker provider and Kubernetes expect. One helper for both back ends, so a service gets
  * the same limits wherever it runs.
  */
+import { ValidationError } from "./errors";
 
 const KIB = 1024;
 const MIB = KIB * 1024;
@@ -18,7 +19,11 @@ const MEMORY_SUFFIX_POWER: Record<string, number> = { "": 0, k: 1, m: 2, g: 3, t
  */
 const MEMORY_PATTERN = /^(\d+(?:\.\d+)?)\s?([kmgt]?)(i?)(b?)$/i;
 
-export class UnitError extends Error {
+/**
+ * A value in the wrong unit or grammar. A ValidationError, so a component passes its own subject as
+ * `what` (`Container "vote": memory`) and the message is written once, here, with no re-wrapping.
+ */
+export class UnitError extends ValidationError {
   constructor(message: string) {
     super(message);
     this.name = "UnitError";
@@ -27,7 +32,7 @@ export class UnitError extends Error {
 
 /**
  * Parses a memory size into bytes. `what` names the field in error messages, e.g.
- * `service "vote": memory`.
+ * `service "vote": memory` or `Container "vote": memory`.
  */
 export function parseMemory(value: string | number, what = "memory"): number {
   const bytes = parseSize(value, what, 'a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory)');
@@ -151,11 +156,6 @@ export function cpusToDocker(millis: number): string {
     .padStart(3, "0")
     .replace(/0+$/, "");
   return `${whole}.${fraction || "0"}`;
-}
-
-/** Docker's HostConfig.NanoCpus for the same limit (what `docker inspect` shows). */
-export function cpusToNanoCpus(millis: number): number {
-  return millis * 1_000_000;
 }
 
 /** A Kubernetes CPU quantity: whole cores as "2", the rest in millicores ("500m"). */

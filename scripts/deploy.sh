@@ -6,13 +6,13 @@
 #   1. Node.js 22 (scripts/node.sh installs it into .tools/node when the machine's node is older)
 #   2. npm dependencies (npm ci, when node_modules is missing or older than package-lock.json)
 #   3. a Pulumi engine: an installed `pulumi` whose plugins include the Docker provider the npm
-#      package asks for, else ours (.tools/pulumi), built by scripts/engine/build.sh when missing
+#      package asks for, else ours (.tools/pulumi), built by tools/engine/build.sh when missing
 #   4. a Docker engine that answers at the stack's dockerHost
 #   5. a backend (PULUMI_BACKEND_URL, else the one you are logged in to, else the file backend
 #      .state/backend) and a passphrase for the stack's secrets (yours, else .state/passphrase)
-#   6. the stack, with a generated postgresPassword (secret) when none is set
-#   7. the base images (pythonImage, nodeImage, redisImage, postgresImage): on the engine, pulled,
-#      or local stand-ins
+#   6. the stack, with a generated database password (secrets.db-password) when none is set
+#   7. the images the stack needs on the engine (`npm run resolved` lists them: pulled images and the
+#      builds' base images): on the engine, pulled, or local stand-ins
 #   8. pulumi up, then the URLs from the stack outputs
 #
 # Idempotent: a second run reuses everything and its `pulumi up` changes nothing (and says so).
@@ -23,7 +23,7 @@
 #   DOCKYARD_ENGINE_SOURCES=DIR     source archives for building the engine (README, "Air-gapped engine")
 #   DOCKYARD_START_DOCKERD=1        no Docker engine answers: install Debian's docker.io, start dockerd
 #   DOCKYARD_LOCAL_BASE_IMAGES=1    base images cannot be pulled: build dockyard-local/* stand-ins
-#                                   (scripts/docker/base-images.sh) and point the stack at them
+#                                   (tools/base-images/build.sh) and point the stack at them
 #   PULUMI_CONFIG_PASSPHRASE(_FILE) your passphrase instead of a generated one
 #   PULUMI_BACKEND_URL              your backend instead of .state/backend
 set -euo pipefail
@@ -104,24 +104,24 @@ engine_built=""
 # their recipes, and rebuilds what a changed pin (after a git pull) asks for.
 if ! have_system; then
   have_ours ||
-    step 3 "Pulumi engine: none with the Docker provider $docker_plugin; scripts/engine/build.sh builds one or reuses its cache (cold: 15-30 min on 2 cores; log: $(rel "$logs/engine.log"))"
+    step 3 "Pulumi engine: none with the Docker provider $docker_plugin; tools/engine/build.sh builds one or reuses its cache (cold: 15-30 min on 2 cores; log: $(rel "$logs/engine.log"))"
   t=$SECONDS
   set +e
-  bash scripts/engine/build.sh 2>&1 | tee "$logs/engine.log" |
+  bash tools/engine/build.sh 2>&1 | tee "$logs/engine.log" |
     grep --line-buffered -E '\] (waiting|building|built |error|FAILED)' | sed -u 's/^/      /'
   rc=${PIPESTATUS[0]}
   set -e
   if [ "$rc" -ne 0 ]; then
     [ -z "$system_pulumi" ] ||
       more "or, with internet access, add the provider to your pulumi: pulumi plugin install resource docker $docker_plugin"
-    die "no Pulumi engine: scripts/engine/build.sh failed, see above (log: $(rel "$logs/engine.log"))"
+    die "no Pulumi engine: tools/engine/build.sh failed, see above (log: $(rel "$logs/engine.log"))"
   fi
-  have_ours && [ $((SECONDS - t)) -lt 5 ] || engine_built=", set up by scripts/engine/build.sh in $(secs $((SECONDS - t)))"
+  have_ours && [ $((SECONDS - t)) -lt 5 ] || engine_built=", set up by tools/engine/build.sh in $(secs $((SECONDS - t)))"
 fi
-# shellcheck source=engine/env.sh
-source scripts/engine/env.sh 2>/dev/null
+# shellcheck source=../tools/engine/env.sh
+source tools/engine/env.sh 2>/dev/null
 [ "${DOCKYARD_ENGINE:-none}" != none ] && command -v pulumi >/dev/null 2>&1 ||
-  die "no pulumi after scripts/engine/build.sh and scripts/engine/env.sh"
+  die "no pulumi after tools/engine/build.sh and tools/engine/env.sh"
 pulumi_version="$(pulumi version 2>/dev/null || echo '?')"
 case "$DOCKYARD_ENGINE" in
   local)
@@ -158,7 +158,7 @@ if ! docker_answers; then
   fi
   step 4 "Docker engine: none answers at $docker_host; starting one (DOCKYARD_START_DOCKERD=1; log: $(rel "$logs/docker.log"))"
   t=$SECONDS rc=0
-  on_engine bash scripts/docker/ensure-dockerd.sh >"$logs/docker.log" 2>&1 || rc=$?
+  on_engine bash tools/ensure-dockerd.sh >"$logs/docker.log" 2>&1 || rc=$?
   [ "$rc" -eq 0 ] && docker_answers || { show_tail "$logs/docker.log"; die "could not start a Docker engine (log: $(rel "$logs/docker.log"))"; }
   step 4 "Docker engine: $(dk version --format '{{.Server.Version}}' 2>/dev/null) at $docker_host, started in $(secs $((SECONDS - t)))"
 else
@@ -209,7 +209,7 @@ fi
   echo 'if [ -n "${BASH_SOURCE[0]:-}" ]; then _dockyard_state_env="${BASH_SOURCE[0]}"; else _dockyard_state_env="${(%):-%x}"; fi'
   echo '_dockyard_state_root="$(cd "$(dirname "$_dockyard_state_env")/.." && pwd)"'
   echo 'eval "$(bash "$_dockyard_state_root/scripts/node.sh" 2>/dev/null)"'
-  echo 'source "$_dockyard_state_root/scripts/engine/env.sh"'
+  echo 'source "$_dockyard_state_root/tools/engine/env.sh"'
   [ "$backend" != "$local_backend" ] || echo 'export PULUMI_BACKEND_URL="file://$_dockyard_state_root/.state/backend"'
   [ -z "$passphrase_file" ] || echo 'export PULUMI_CONFIG_PASSPHRASE_FILE="$_dockyard_state_root/.state/passphrase"'
   echo '# ts-node skips its type check (npm test type-checks the program): a faster pulumi up/preview.'
@@ -226,56 +226,64 @@ else
   show_tail "$logs/stack.log" 10
   die "cannot select or create stack $stack on $(rel "${backend#file://}") (log: $(rel "$logs/stack.log"))"
 fi
-if p config get postgresPassword --stack "$stack" >/dev/null 2>"$logs/config.log"; then
-  step 6 "stack $stack: $stack_note; postgresPassword is set"
+if p config get --path secrets.db-password --stack "$stack" >/dev/null 2>"$logs/config.log"; then
+  step 6 "stack $stack: $stack_note; secrets.db-password is set"
 elif grep -qiE 'not found|missing' "$logs/config.log"; then
   node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("base64url"))' |
-    p config set --secret postgresPassword --stack "$stack" >>"$logs/config.log" 2>&1 ||
-    { show_tail "$logs/config.log" 5; die "cannot set postgresPassword on stack $stack"; }
-  step 6 "stack $stack: $stack_note; postgresPassword generated and stored encrypted (pulumi config get postgresPassword shows it)"
+    p config set --secret --path secrets.db-password --stack "$stack" >>"$logs/config.log" 2>&1 ||
+    { show_tail "$logs/config.log" 5; die "cannot set secrets.db-password on stack $stack"; }
+  step 6 "stack $stack: $stack_note; secrets.db-password generated and stored encrypted (pulumi config get --path secrets.db-password shows it)"
 else
   show_tail "$logs/config.log" 5
   die "cannot read the secrets of stack $stack (above): use the passphrase it was created with (PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE; unset both for .state/passphrase)"
 fi
 
-# --- 7. Base images --------------------------------------------------------------------------
-image_keys=(pythonImage nodeImage redisImage postgresImage)
-declare -A stand_in=(
-  [pythonImage]=dockyard-local/python:3.11 [nodeImage]=dockyard-local/node:22
-  [redisImage]=dockyard-local/redis:7 [postgresImage]=dockyard-local/postgres:15
-)
+# --- 7. Images --------------------------------------------------------------------------------
+# The stack's resolved app says which images it needs and which config key names each one.
+if ! npx --no-install ts-node --transpile-only scripts/resolved.ts "$stack" >"$logs/resolved.json" 2>"$logs/resolved.log"; then
+  show_tail "$logs/resolved.log" 5
+  die "the stack config of $stack does not resolve (above)"
+fi
+resolved() { node -e 'const r = require(process.argv[1]); for (const line of eval(process.argv[2])) console.log(line);' "$logs/resolved.json" "$1"; }
+declare -A image_of=()
+while IFS=$'\t' read -r key image; do image_of[$key]="$image"; done < <(resolved 'Object.entries(r.images).map(([k, v]) => k + "\t" + v)')
+# Stand-ins tools/base-images/build.sh makes, by repository name.
+declare -A stand_in=([python]=dockyard-local/python:3.11 [node]=dockyard-local/node:22 [redis]=dockyard-local/redis:7 [postgres]=dockyard-local/postgres:15)
 present=() pulled=() missing=()
 : >"$logs/images.log"
-for key in "${image_keys[@]}"; do
-  image="$(cfg "$key")"
+for key in $(printf '%s\n' "${!image_of[@]}" | sort); do
+  image="${image_of[$key]}"
   if dk image inspect "$image" >/dev/null 2>&1; then
     present+=("$image")
   elif [[ "$image" != dockyard-local/* ]] && { echo "\$ docker pull $image" && dk pull "$image"; } >>"$logs/images.log" 2>&1; then
     pulled+=("$image")
   else
-    missing+=("$image ($key)")
+    missing+=("$key")
   fi
 done
 if [ "${#missing[@]}" -eq 0 ]; then
-  step 7 "base images: ${#present[@]} on the engine${pulled[*]:+, pulled ${pulled[*]}}"
+  step 7 "images: ${#present[@]} on the engine${pulled[*]:+, pulled ${pulled[*]}}"
 elif [ "${DOCKYARD_LOCAL_BASE_IMAGES:-}" = 1 ]; then
-  names=("${missing[@]%% *}")
-  step 7 "base images: ${names[*]} cannot be pulled; building local stand-ins (DOCKYARD_LOCAL_BASE_IMAGES=1; log: $(rel "$logs/base-images.log"))"
+  names=()
+  for key in "${missing[@]}"; do names+=("${image_of[$key]}"); done
+  step 7 "images: ${names[*]} cannot be pulled; building local stand-ins (DOCKYARD_LOCAL_BASE_IMAGES=1; log: $(rel "$logs/base-images.log"))"
   t=$SECONDS rc=0
-  on_engine bash scripts/docker/base-images.sh >"$logs/base-images.log" 2>&1 || rc=$?
-  [ "$rc" -eq 0 ] || { show_tail "$logs/base-images.log"; die "scripts/docker/base-images.sh failed (log: $(rel "$logs/base-images.log"))"; }
+  on_engine bash tools/base-images/build.sh >"$logs/base-images.log" 2>&1 || rc=$?
+  [ "$rc" -eq 0 ] || { show_tail "$logs/base-images.log"; die "tools/base-images/build.sh failed (log: $(rel "$logs/base-images.log"))"; }
   changed=()
-  for key in "${image_keys[@]}"; do
-    if [ "$(cfg "$key")" != "${stand_in[$key]}" ]; then
-      p config set "$key" "${stand_in[$key]}" --stack "$stack" >/dev/null
-      changed+=("$key")
-    fi
+  for key in "${missing[@]}"; do
+    repository="${image_of[$key]%%[:@]*}"
+    replacement="${stand_in[${repository##*/}]:-}"
+    [ -n "$replacement" ] || die "no local stand-in for ${image_of[$key]} ($key): point $key at a mirror (pulumi config set --path $key <mirror>/${image_of[$key]##*/})"
+    p config set --path "$key" "$replacement" --stack "$stack" >/dev/null
+    changed+=("$key=$replacement")
   done
-  more "ready in $(secs $((SECONDS - t)))${changed[*]:+; stack $stack now uses them: ${changed[*]} = dockyard-local/*}"
+  more "ready in $(secs $((SECONDS - t))); stack $stack now uses them: ${changed[*]}"
 else
-  list="$(printf '%s, ' "${missing[@]}")"
-  [ "${#missing[@]}" -eq 1 ] && what="base image ${list%, } is" || what="base images ${list%, } are"
-  die "$what not on the Docker engine and cannot be pulled (log: $(rel "$logs/images.log")): point the keys at a mirror (pulumi config set pythonImage <mirror>/python:3.12-slim, likewise nodeImage, redisImage, postgresImage), or rerun with DOCKYARD_LOCAL_BASE_IMAGES=1 to build local stand-ins"
+  list=""
+  for key in "${missing[@]}"; do list+="${image_of[$key]} ($key), "; done
+  [ "${#missing[@]}" -eq 1 ] && what="image ${list%, } is" || what="images ${list%, } are"
+  die "$what not on the Docker engine and cannot be pulled (log: $(rel "$logs/images.log")): point each key at a mirror (pulumi config set --path ${missing[0]} <mirror>/${image_of[${missing[0]}]##*/}), or rerun with DOCKYARD_LOCAL_BASE_IMAGES=1 to build local stand-ins"
 fi
 
 # --- 8. pulumi up ----------------------------------------------------------------------------
@@ -286,12 +294,11 @@ case "$docker_host" in
     if [ -z "$(dk ps -aq --filter "label=dockyard.stack=$stack")" ]; then
       address="$(cfg bindAddress)"
       [ "$address" != 0.0.0.0 ] && [ -n "$address" ] || address=127.0.0.1
-      for key in votePort resultPort; do
-        port="$(cfg "$key")"
+      while IFS=$'\t' read -r port key; do
         if (exec 3<>"/dev/tcp/$address/$port") 2>/dev/null; then
-          die "port $port ($key) on $address is already in use: stop what listens there, or pulumi config set $key <another port>"
+          die "port $port ($key) on $address is already in use: stop what listens there, or pulumi config set --path $key <another port>"
         fi
-      done
+      done < <(resolved 'r.app.order.flatMap((s) => r.app.services[s].ports.filter((p) => p.publishedPort !== undefined).map((p) => p.publishedPort + "\t" + `services.${s}.ports.${p.name}`))')
     fi
     ;;
 esac

@@ -10,8 +10,9 @@
 # Installs the apps' own dependencies first: `npm ci` in each Node package (node-common, the module
 # worker and result share, is built first) and a venv in .tools/apps-venv with the pinned
 # requirements. Needs Debian's redis-server, postgresql, chromium
-# and python3 (with python3-venv). Ends with one line `apps: N passed, N failed`; exits non-zero on
-# any failure.
+# and python3 (with python3-venv). Each suite prints its runner's own summary; whether it passed
+# is its exit code. Run alone, it ends with one line counting the suites (scripts/suites.sh); run by
+# scripts/test.sh, that line is test.sh's. Exits non-zero on any failure.
 #   scripts/test-apps.sh [common|vote|worker|result|e2e ...]   # default: all suites
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +28,8 @@ for suite in "${suites[@]}"; do
 done
 
 say() { printf '\n[apps] %s\n' "$*"; }
+# shellcheck source=suites.sh
+source scripts/suites.sh
 # shellcheck source=services/apps-setup.sh
 source scripts/services/apps-setup.sh
 
@@ -39,65 +42,23 @@ say "building"
 apps_build
 say "starting redis-server and PostgreSQL"
 apps_start_servers fast
-tmp="$APPS_TMP"
 venv="$APPS_VENV"
 
 # --- suites -------------------------------------------------------------------------------------
-names=() passed=() failed=() skipped=()
-record() { names+=("$1"); passed+=("$2"); failed+=("$3"); skipped+=("$4"); }
-count() { grep -Eo "$1" <<<"$2" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}'; }
-
 run_pytest() {
-  local log="$tmp/vote.log" code
-  (cd apps/vote && PYTHONDONTWRITEBYTECODE=1 timeout 900 "$venv/bin/pytest" -p no:cacheprovider -v) 2>&1 | tee "$log"
-  code=${PIPESTATUS[0]}
-  local last; last="$(tail -n 1 "$log")"
-  local p f e s
-  p="$(count '[0-9]+ passed' "$last")"; f="$(count '[0-9]+ failed' "$last")"
-  e="$(count '[0-9]+ errors?' "$last")"; s="$(count '[0-9]+ skipped' "$last")"
-  f=$((f + e))
-  if [ "$code" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-  record "vote (pytest)" "$p" "$f" "$s"
+  (cd apps/vote && PYTHONDONTWRITEBYTECODE=1 timeout 900 "$venv/bin/pytest" -p no:cacheprovider -v)
 }
-
-run_node() {
-  local name="$1" dir="$2" pattern="$3" tap="$tmp/$1.tap" code
-  (cd "$dir" && timeout 900 node --test --test-concurrency=1 \
-    --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$tap" "$pattern")
-  code=$?
-  local summary; summary="$(grep -E '^# (pass|fail|skipped|todo|cancelled) [0-9]+$' "$tap" 2>/dev/null || true)"
-  local p f s
-  p="$(count '# pass [0-9]+' "$summary")"
-  f=$(( $(count '# fail [0-9]+' "$summary") + $(count '# cancelled [0-9]+' "$summary") ))
-  s=$(( $(count '# skipped [0-9]+' "$summary") + $(count '# todo [0-9]+' "$summary") ))
-  if [ "$code" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-  record "$name (node:test)" "$p" "$f" "$s"
+run_node() { # $1 = folder, $2 = test files
+  (cd "$1" && timeout 900 node --test --test-concurrency=1 --test-reporter=spec "$2")
 }
 
 for suite in "${suites[@]}"; do
   case "$suite" in
-    common) say "node-common: node:test"; run_node node-common apps/node-common '.build/test/*.test.js' ;;
-    vote) say "vote: pytest"; run_pytest ;;
-    worker) say "worker: node:test"; run_node worker apps/worker '.build/test/*.test.js' ;;
-    result) say "result: node:test"; run_node result apps/result '.build/test/*.test.js' ;;
-    e2e) say "cross-service and browser: node:test"; run_node e2e apps/tests '.build/test/*.test.js' ;;
+    common) say "node-common: node:test"; suite "node-common (node:test)" run_node apps/node-common '.build/test/*.test.js' ;;
+    vote) say "vote: pytest"; suite "vote (pytest)" run_pytest ;;
+    worker) say "worker: node:test"; suite "worker (node:test)" run_node apps/worker '.build/test/*.test.js' ;;
+    result) say "result: node:test"; suite "result (node:test)" run_node apps/result '.build/test/*.test.js' ;;
+    e2e) say "cross-service and browser: node:test"; suite "e2e (node:test)" run_node apps/tests '.build/test/*.test.js' ;;
   esac
 done
-
-# --- summary ------------------------------------------------------------------------------------
-say "summary"
-total_passed=0 total_failed=0 total_skipped=0
-for i in "${!names[@]}"; do
-  printf '  %-22s %4d passed, %d failed, %d skipped\n' "${names[$i]}" "${passed[$i]}" "${failed[$i]}" "${skipped[$i]}"
-  total_passed=$((total_passed + passed[i]))
-  total_failed=$((total_failed + failed[i]))
-  total_skipped=$((total_skipped + skipped[i]))
-done
-# A skipped test is a test that did not run: it fails the run.
-if [ "$total_skipped" -gt 0 ]; then
-  echo "  $total_skipped test(s) skipped: none may be"
-  total_failed=$((total_failed + total_skipped))
-fi
-echo "apps: $total_passed passed, $total_failed failed"
-[ "$total_failed" -eq 0 ] && [ "$total_passed" -gt 0 ]
+suites_end

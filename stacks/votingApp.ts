@@ -1,36 +1,27 @@
 /**
- * The classic five-service voting app (vote, redis, worker, db, result), described once as data.
- * Stage differences arrive as options (from stack config); both back ends consume the result.
+ * The classic five-service voting app (vote, redis, worker, db, result), described once as data,
+ * with its defaults: images, published ports, subnets, volume sizes, limits. A stage changes them
+ * through the generic stack config (services.<name>.replicas, networks.<name>.subnet, ...) and sets
+ * the app's own parameters, the two options, under dockyard:app.
  */
-import { AppModel, Autoscaling, ImageSource, Resources, validateApp } from "./model";
+import { z } from "zod";
+import { AppModel, ImageSource, Limits } from "./model";
+import { AppDefinition } from "./overrides";
 
-export interface VotingAppOptions {
-  /** Build argument values for the Dockerfiles' base images. */
-  pythonImage: string;
-  nodeImage: string;
-  /** Prebuilt images for the stateful services. */
-  redisImage: string;
-  postgresImage: string;
-  /** Prebuilt images for the app's own services; a service without one is built from apps/<name>. */
-  prebuiltImages: { vote?: string; result?: string; worker?: string };
-  optionA: string;
-  optionB: string;
-  /** Host ports for the published services (vote, result). */
-  votePort: number;
-  resultPort: number;
-  replicas: { vote: number; result: number; worker: number };
-  /** Per-service overrides of the default limits, merged field by field. */
-  limits: Record<string, Partial<Resources>>;
-  autoscaling: Record<string, Autoscaling>;
-  frontendSubnet: string;
-  backendSubnet: string;
-  /** Keep the db and redis data volumes when the stack is destroyed. */
-  retainData: boolean;
-  dbStorageSize: string;
-}
+const option = z.string({ error: "must be text" }).refine((value) => value.trim() !== "", "must not be empty");
 
-/** Limits each service gets unless config overrides them. */
-export const DEFAULT_LIMITS: Record<string, Resources> = {
+/** dockyard:app for this app: the labels of the two choices. */
+export const votingParameters = z
+  .strictObject({ optionA: option.default("Cats"), optionB: option.default("Dogs") })
+  .refine((p) => p.optionA.trim().toLowerCase() !== p.optionB.trim().toLowerCase(), {
+    path: ["optionB"],
+    message: "is the same as optionA: the poll needs two different choices (compared ignoring case and surrounding spaces)",
+  });
+
+export type VotingParameters = z.output<typeof votingParameters>;
+
+/** Limits each service gets unless the stack config overrides them. */
+export const DEFAULT_LIMITS: Record<string, Limits> = {
   vote: { cpus: 0.5, memory: "128m" },
   result: { cpus: 0.5, memory: "128m" },
   worker: { cpus: 0.5, memory: "128m" },
@@ -41,60 +32,59 @@ export const DEFAULT_LIMITS: Record<string, Resources> = {
 const DB_USER = "postgres";
 const DB_NAME = "postgres";
 
-export function votingApp(options: VotingAppOptions): AppModel {
-  const limits = (service: string): Resources => ({
-    cpus: options.limits[service]?.cpus ?? DEFAULT_LIMITS[service].cpus,
-    memory: options.limits[service]?.memory ?? DEFAULT_LIMITS[service].memory,
-  });
+export const votingApp: AppDefinition<VotingParameters> = {
+  name: "voting",
+  parameters: votingParameters,
+  model: votingModel,
+};
+
+export function votingModel(options: VotingParameters): AppModel {
   const database = { DB_HOST: "db", DB_PORT: "5432", DB_NAME, DB_USER };
   const labels = { OPTION_A: options.optionA, OPTION_B: options.optionB };
-  const image = (service: "vote" | "result" | "worker", args: Record<string, string>): ImageSource => {
-    const prebuilt = options.prebuiltImages[service];
-    if (prebuilt) return { kind: "pull", ref: prebuilt };
-    // worker and result: one Dockerfile (apps/node-common) on the apps/ context, app and port as build args.
-    return service === "vote"
-      ? { kind: "build", context: "apps/vote", args }
-      : { kind: "build", context: "apps", dockerfile: "node-common/Dockerfile", args: { APP: service, ...args } };
-  };
+  // worker and result: one Dockerfile (apps/node-common) on the apps/ context, app and port as build args.
+  const nodeApp = (app: string, port: number): ImageSource => ({
+    kind: "build",
+    context: "apps",
+    dockerfile: "node-common/Dockerfile",
+    args: { APP: app, NODE_IMAGE: "node:22-slim", PORT: String(port) },
+  });
   const appHealth = (port: number) => ({ command: ["healthcheck"], http: { path: "/healthz", port } });
 
-  return validateApp({
+  return {
     name: "voting",
     networks: {
-      frontend: { subnet: options.frontendSubnet },
-      backend: { subnet: options.backendSubnet },
+      frontend: { subnet: "10.123.1.0/24" },
+      backend: { subnet: "10.123.2.0/24" },
     },
     volumes: {
-      "db-data": { retain: options.retainData, size: options.dbStorageSize },
-      "redis-data": { retain: options.retainData, size: "256Mi" },
+      "db-data": { size: "1Gi" },
+      "redis-data": { size: "256Mi" },
     },
     secrets: {
-      "db-password": { description: "password of the PostgreSQL user the app uses" },
+      "db-password": { description: "password of the PostgreSQL user the app uses", minLength: 8 },
     },
     services: {
       vote: {
-        image: image("vote", { PYTHON_IMAGE: options.pythonImage }),
+        image: { kind: "build", context: "apps/vote", args: { PYTHON_IMAGE: "python:3.12-slim" } },
         env: { ...labels, REDIS_HOST: "redis", REDIS_PORT: "6379", PORT: "8080" },
-        ports: [{ name: "http", containerPort: 8080, hostPort: options.votePort }],
+        ports: [{ name: "http", containerPort: 8080, publishedPort: 5000 }],
         networks: ["frontend", "backend"],
         health: appHealth(8080),
         dependsOn: { redis: "healthy" },
-        resources: limits("vote"),
-        replicas: options.replicas.vote,
-        autoscaling: options.autoscaling.vote,
+        limits: { ...DEFAULT_LIMITS.vote },
       },
       redis: {
-        image: { kind: "pull", ref: options.redisImage },
+        image: { kind: "pull", ref: "redis:7.4" },
         command: ["redis-server", "--appendonly", "yes"],
         ports: [{ name: "redis", containerPort: 6379 }],
         networks: ["backend"],
         volumes: [{ volume: "redis-data", mountPath: "/data" }],
         health: { command: ["redis-cli", "ping"], intervalSeconds: 5, startPeriodSeconds: 5 },
-        resources: limits("redis"),
+        limits: { ...DEFAULT_LIMITS.redis },
         singleWriter: true,
       },
       worker: {
-        image: image("worker", { NODE_IMAGE: options.nodeImage, PORT: "8082" }),
+        image: nodeApp("worker", 8082),
         env: { ...database, REDIS_HOST: "redis", REDIS_PORT: "6379", PORT: "8082" },
         secretEnv: { DB_PASSWORD: "db-password" },
         // Only its health endpoint listens there.
@@ -102,33 +92,29 @@ export function votingApp(options: VotingAppOptions): AppModel {
         networks: ["backend"],
         health: appHealth(8082),
         dependsOn: { redis: "healthy", db: "healthy" },
-        resources: limits("worker"),
-        replicas: options.replicas.worker,
-        autoscaling: options.autoscaling.worker,
+        limits: { ...DEFAULT_LIMITS.worker },
       },
       db: {
-        image: { kind: "pull", ref: options.postgresImage },
+        image: { kind: "pull", ref: "postgres:15" },
         env: { POSTGRES_USER: DB_USER, POSTGRES_DB: DB_NAME, PGDATA: "/var/lib/postgresql/data/pgdata" },
         secretEnv: { POSTGRES_PASSWORD: "db-password" },
         ports: [{ name: "postgres", containerPort: 5432 }],
         networks: ["backend"],
         volumes: [{ volume: "db-data", mountPath: "/var/lib/postgresql/data" }],
         health: { command: ["pg_isready", "-U", DB_USER, "-d", DB_NAME], intervalSeconds: 5, startPeriodSeconds: 10, retries: 5 },
-        resources: limits("db"),
+        limits: { ...DEFAULT_LIMITS.db },
         singleWriter: true,
       },
       result: {
-        image: image("result", { NODE_IMAGE: options.nodeImage, PORT: "8081" }),
+        image: nodeApp("result", 8081),
         env: { ...database, ...labels, PORT: "8081" },
         secretEnv: { DB_PASSWORD: "db-password" },
-        ports: [{ name: "http", containerPort: 8081, hostPort: options.resultPort }],
+        ports: [{ name: "http", containerPort: 8081, publishedPort: 5001 }],
         networks: ["frontend", "backend"],
         health: appHealth(8081),
         dependsOn: { db: "healthy" },
-        resources: limits("result"),
-        replicas: options.replicas.result,
-        autoscaling: options.autoscaling.result,
+        limits: { ...DEFAULT_LIMITS.result },
       },
     },
-  });
+  };
 }

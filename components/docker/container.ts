@@ -1,9 +1,12 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { cpusToDocker, memoryToDockerMiB, parseCpus, parseMemory, UnitError } from "../units";
+import { cpusToDocker, memoryToDockerMiB, parseCpus, parseMemory } from "../units";
 import { parseAddress } from "../cidr";
 import { ENV_NAME_RULE, isEnvName } from "../env";
 import { ValidationError } from "../errors";
+import { HealthTimings, healthTimings } from "../health";
+import { sortedKeys } from "../sorted";
+import { labelList } from "./labels";
 
 /**
  * A port of the container. With a `hostPort` it is published on the Docker host (`-p
@@ -62,16 +65,16 @@ export interface ContainerNetworkArgs {
   aliases?: string[];
 }
 
-export interface ContainerHealthArgs {
+export interface ContainerHealthArgs extends HealthTimings {
   /** Command run in the container; exit 0 means healthy. Run directly, not through a shell. */
   command: string[];
-  /** @default 10 */
+  /** Seconds between checks (`--health-interval`). @default HEALTH_DEFAULTS.intervalSeconds (10) */
   intervalSeconds?: number;
-  /** @default 5 */
+  /** Seconds before a check counts as failed (`--health-timeout`). @default HEALTH_DEFAULTS.timeoutSeconds (5) */
   timeoutSeconds?: number;
-  /** @default 3 */
+  /** Consecutive failures before the container is unhealthy (`--health-retries`). @default HEALTH_DEFAULTS.retries (3) */
   retries?: number;
-  /** @default 10 */
+  /** Seconds after start during which failures do not count (`--health-start-period`). @default HEALTH_DEFAULTS.startPeriodSeconds (10) */
   startPeriodSeconds?: number;
 }
 
@@ -130,13 +133,8 @@ export function validateContainerArgs(name: string, args: ContainerArgs): void {
   if (!CONTAINER_NAME.test(args.name)) {
     fail(`name must start with a letter or digit and contain only letters, digits, _ . -, got ${JSON.stringify(args.name)}`);
   }
-  try {
-    if (args.cpus !== undefined) parseCpus(args.cpus, "cpus");
-    if (args.memory !== undefined) memoryToDockerMiB(parseMemory(args.memory, "memory"), "memory");
-  } catch (error) {
-    if (error instanceof UnitError) fail(error.message);
-    throw error;
-  }
+  if (args.cpus !== undefined) parseCpus(args.cpus, `${where}: cpus`);
+  if (args.memory !== undefined) memoryToDockerMiB(parseMemory(args.memory, `${where}: memory`), `${where}: memory`);
   const seen = new Set<string>();
   for (const port of args.ports ?? []) {
     for (const [field, value] of [
@@ -184,7 +182,7 @@ export function validateContainerArgs(name: string, args: ContainerArgs): void {
   if (args.waitForHealthy && !args.health) {
     fail("waitForHealthy needs a health check");
   }
-  for (const variable of [...Object.keys(args.env ?? {}), ...Object.keys(args.secretEnv ?? {})].sort()) {
+  for (const variable of sortedKeys({ ...args.env, ...args.secretEnv })) {
     if (!isEnvName(variable)) fail(`env name must be ${ENV_NAME_RULE}, got ${JSON.stringify(variable)}`);
   }
   const joined = new Set<string>();
@@ -218,12 +216,8 @@ export class Container extends pulumi.ComponentResource {
     super("dockyard:docker:Container", name, {}, opts);
 
     const health = args.health;
-    const interval = health?.intervalSeconds ?? 10;
-    const timeout = health?.timeoutSeconds ?? 5;
-    const retries = health?.retries ?? 3;
-    const startPeriod = health?.startPeriodSeconds ?? 10;
+    const { intervalSeconds: interval, timeoutSeconds: timeout, retries, startPeriodSeconds: startPeriod } = healthTimings(health ?? {});
     const wait = args.waitForHealthy ?? health !== undefined;
-    const labels = args.labels ?? {};
     const memoryMiB = args.memory === undefined ? undefined : memoryToDockerMiB(parseMemory(args.memory));
 
     const container = new docker.Container(
@@ -275,9 +269,7 @@ export class Container extends pulumi.ComponentResource {
         wait,
         // Long enough for the start period and every retry, plus time to pull nothing and start.
         waitTimeout: wait ? startPeriod + (interval + timeout) * (retries + 1) + 30 : undefined,
-        labels: Object.keys(labels)
-          .sort()
-          .map((label) => ({ label, value: labels[label] })),
+        labels: labelList(args.labels),
         mustRun: true,
       },
       // The name is fixed, so a replacement must remove the old container first (which also keeps

@@ -67,8 +67,9 @@ export class Image extends pulumi.ComponentResource {
   public readonly imageName: pulumi.Output<string>;
 
   constructor(name: string, args: ImageArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dockyard:docker:Image", name, {}, opts);
+    // Validated before anything, the component itself included, is registered.
     validateImageArgs(name, args);
+    super("dockyard:docker:Image", name, {}, opts);
 
     const push = args.push ?? args.registry !== undefined;
     const fullName = args.registry ? `${args.registry.server.replace(/\/$/, "")}/${args.imageName}` : args.imageName;

@@ -1,5 +1,6 @@
 export * from "./container";
 export * from "../errors";
+export * from "../health";
 export * from "./image";
 export * from "./network";
 export * from "./volume";

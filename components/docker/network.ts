@@ -12,6 +12,7 @@ import {
   specialRange,
 } from "../cidr";
 import { ValidationError } from "../errors";
+import { labelList } from "./labels";
 
 export interface NetworkArgs {
   /** The Docker network name (`docker network create NAME`). */
@@ -54,7 +55,7 @@ export function validateNetworkArgs(name: string, args: NetworkArgs): void {
   const special = specialRange(subnet);
   if (special !== undefined) {
     throw new ValidationError(
-      `${where}: subnet ${args.subnet} overlaps ${special[0]} (${special[1]}), which no container network can use, even with allowPublicSubnets; use a private range within ${PRIVATE_RANGES.join(", ")}`,
+      `${where}: subnet ${args.subnet} overlaps ${special[0]} (${special[1]}), which no container network can use, even with allowPublicSubnet; use a private range within ${PRIVATE_RANGES.join(", ")}`,
     );
   }
   if (!isPrivate(subnet) && !(args.allowPublicSubnet ?? false)) {
@@ -62,7 +63,7 @@ export function validateNetworkArgs(name: string, args: NetworkArgs): void {
     throw new ValidationError(
       `${where}: subnet ${args.subnet} is a public range, not one of ${PRIVATE_RANGES.join(", ")}` +
         (hint ? `; did you mean ${hint}?` : ".") +
-        " Set allowPublicSubnets to use it anyway.",
+        " Set allowPublicSubnet to use it anyway.",
     );
   }
   if (args.gateway !== undefined) {
@@ -92,7 +93,6 @@ export class Network extends pulumi.ComponentResource {
     validateNetworkArgs(name, args);
     super("dockyard:docker:Network", name, {}, opts);
 
-    const labels = args.labels ?? {};
     const network = new docker.Network(
       name,
       {
@@ -100,9 +100,7 @@ export class Network extends pulumi.ComponentResource {
         driver: "bridge",
         internal: args.internal ?? false,
         ipamConfigs: [{ subnet: args.subnet, gateway: args.gateway, ipRange: args.ipRange }],
-        labels: Object.keys(labels)
-          .sort()
-          .map((label) => ({ label, value: labels[label] })),
+        labels: labelList(args.labels),
       },
       // Docker names are unique: a replacement must delete the old one first.
       { parent: this, deleteBeforeReplace: true },

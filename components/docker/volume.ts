@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ValidationError } from "../errors";
+import { labelList } from "./labels";
 
 export interface VolumeArgs {
   /** The Docker volume name (`docker volume create NAME`). Containers mount it by this name. */
@@ -35,19 +36,17 @@ export class Volume extends pulumi.ComponentResource {
   public readonly mountpoint: pulumi.Output<string>;
 
   constructor(name: string, args: VolumeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dockyard:docker:Volume", name, {}, opts);
+    // Validated before anything, the component itself included, is registered.
     validateVolumeArgs(name, args);
+    super("dockyard:docker:Volume", name, {}, opts);
 
-    const labels = args.labels ?? {};
     const volume = new docker.Volume(
       name,
       {
         name: args.name,
         driver: args.driver ?? "local",
         driverOpts: args.driverOptions ?? {},
-        labels: Object.keys(labels)
-          .sort()
-          .map((label) => ({ label, value: labels[label] })),
+        labels: labelList(args.labels),
       },
       // Docker names are unique: a replacement must delete the old one first.
       { parent: this, deleteBeforeReplace: true, retainOnDelete: args.retain ?? false },

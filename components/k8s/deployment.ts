@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
-import { cpusToQuantity, memoryToQuantity, parseCpus, parseMemory, parseStorageSize, UnitError } from "../units";
+import { parseCpus, parseMemory, parseStorageSize } from "../units";
 import { ENV_NAME_RULE, isEnvName } from "../env";
 import { ValidationError } from "../errors";
+import { sortedEntries } from "../sorted";
 import {
   AppIdentity,
   DNS_LABEL,
@@ -11,10 +11,22 @@ import {
   networkLabel,
   selectorLabels,
   serviceLabels,
-  sortedEntries,
   validateIdentity,
   validateNetworkName,
 } from "./labels";
+import {
+  containerResources,
+  DEFAULT_CPU_REQUEST_PERCENT,
+  DEFAULT_VOLUME_SIZE,
+  deploymentStrategy,
+  DeploymentHealthArgs,
+  DeploymentVolumeArgs,
+  envConfigMapName,
+  healthProbes,
+  isPodUser,
+  securityContext,
+  volumeClaimSpec,
+} from "./pod";
 
 export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
 export const SERVICE_TYPES: readonly ServiceType[] = ["ClusterIP", "NodePort", "LoadBalancer"];
@@ -33,40 +45,6 @@ export interface DeploymentPortArgs {
   published?: boolean;
   /** Port the Service listens on; it forwards to `containerPort`. @default containerPort */
   servicePort?: number;
-}
-
-export interface DeploymentVolumeArgs {
-  /** The PersistentVolumeClaim's `metadata.name`, also the pod volume's name ("db-data"). */
-  claimName: string;
-  /** Where the volume is mounted in the container. */
-  mountPath: string;
-  /** @default false */
-  readOnly?: boolean;
-  /** Storage to request, in the model's size grammar ("1Gi", "256Mi", "2g"; binary units), converted exactly. @default "1Gi" */
-  size?: string;
-  /** StorageClass of the claim. @default - the cluster's default StorageClass */
-  storageClass?: string;
-  /**
-   * Keep the claim (and so its volume and data) when the stack is destroyed or the volume dropped from
-   * the program: Pulumi's `retainOnDelete`. The namespace holding it must be retained too.
-   * @default false
-   */
-  retain?: boolean;
-}
-
-export interface DeploymentHealthArgs {
-  /** Command run in the container; exit 0 means healthy. Used as an exec probe when `http` is not set. */
-  command: string[];
-  /** An HTTP endpoint to probe instead of running `command` (httpGet). @default - exec `command` */
-  http?: { path: string; port: number };
-  /** Seconds between probes (periodSeconds). @default 10 */
-  intervalSeconds?: number;
-  /** Seconds before a probe counts as failed (timeoutSeconds). @default 5 */
-  timeoutSeconds?: number;
-  /** Consecutive failures before the pod is unready or restarted (failureThreshold). @default 3 */
-  retries?: number;
-  /** Seconds after start during which failures do not count (a startupProbe). @default 10 */
-  startPeriodSeconds?: number;
 }
 
 export interface SecretKeyRef {
@@ -133,18 +111,10 @@ export interface DeploymentArgs {
   user?: string;
   /** Secrets with registry credentials (`imagePullSecrets`). @default [] */
   imagePullSecrets?: pulumi.Input<string>[];
-  /**
-   * Resources that must be ready before the Deployment is created or changed (Pulumi `dependsOn`),
-   * such as the Deployments of the services this one depends on: the provider waits for a Deployment
-   * to be available, so `pulumi up` brings dependencies up first.
-   * @default []
-   */
-  dependsOn?: pulumi.Resource[];
 }
 
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
-const USER = /^(\d+)(?::(\d+))?$/;
 const PERCENT = /^\d{1,3}%$/;
 
 /** Checks everything known at construction, before any resource is registered; throws ValidationError. */
@@ -161,15 +131,15 @@ export function validateDeploymentArgs(name: string, args: DeploymentArgs): void
     fail(`image must be an image reference like redis:7.4, got ${JSON.stringify(args.image)}`);
   }
   validateScaling(args, fail);
-  validateResources(args, fail);
+  validateResources(where, args, fail);
   validatePorts(args, fail);
   validateHealth(args.health, fail);
-  validateVolumes(args.volumes ?? [], fail);
+  validateVolumes(where, args.volumes ?? [], fail);
   validateEnv(args, fail);
   for (const network of args.networks ?? []) {
     validateNetworkName(where, network);
   }
-  if (args.user !== undefined && !USER.test(args.user)) {
+  if (args.user !== undefined && !isPodUser(args.user)) {
     fail(`user must be a numeric uid or uid:gid on Kubernetes (runAsUser/runAsGroup take numbers), got ${JSON.stringify(args.user)}`);
   }
 }
@@ -206,15 +176,10 @@ function validateScaling(args: DeploymentArgs, fail: Fail): void {
 
 const isZero = (value: number | string): boolean => value === 0 || value === "0%";
 
-function validateResources(args: DeploymentArgs, fail: Fail): void {
-  try {
-    parseCpus(args.cpus, "cpus");
-    parseMemory(args.memory, "memory");
-  } catch (error) {
-    if (error instanceof UnitError) fail(error.message);
-    throw error;
-  }
-  const percent = args.cpuRequestPercent ?? 50;
+function validateResources(where: string, args: DeploymentArgs, fail: Fail): void {
+  parseCpus(args.cpus, `${where}: cpus`);
+  parseMemory(args.memory, `${where}: memory`);
+  const percent = args.cpuRequestPercent ?? DEFAULT_CPU_REQUEST_PERCENT;
   if (!Number.isInteger(percent) || percent < 1 || percent > 100) {
     fail(`cpuRequestPercent must be a whole percent 1-100 of the cpu limit, got ${percent}`);
   }
@@ -271,7 +236,7 @@ function validateHealth(health: DeploymentHealthArgs | undefined, fail: Fail): v
   }
 }
 
-function validateVolumes(volumes: DeploymentVolumeArgs[], fail: Fail): void {
+function validateVolumes(where: string, volumes: DeploymentVolumeArgs[], fail: Fail): void {
   const paths = new Set<string>();
   const claims = new Set<string>();
   for (const volume of volumes) {
@@ -289,12 +254,7 @@ function validateVolumes(volumes: DeploymentVolumeArgs[], fail: Fail): void {
       fail(`two volumes are mounted at ${volume.mountPath}`);
     }
     paths.add(volume.mountPath);
-    try {
-      parseStorageSize(volume.size ?? "1Gi", `volume "${volume.claimName}": size`);
-    } catch (error) {
-      if (error instanceof UnitError) fail(error.message);
-      throw error;
-    }
+    parseStorageSize(volume.size ?? DEFAULT_VOLUME_SIZE, `${where}: volume "${volume.claimName}": size`);
   }
 }
 
@@ -314,70 +274,6 @@ function validateEnv(args: DeploymentArgs, fail: Fail): void {
   }
 }
 
-/** Requests and limits as exact Kubernetes quantities (see `cpuRequestPercent` for the rule). */
-export function containerResources(
-  cpus: number,
-  memory: string,
-  cpuRequestPercent = 50,
-): { limits: { cpu: string; memory: string }; requests: { cpu: string; memory: string } } {
-  const cpuMillis = parseCpus(cpus);
-  const memoryQuantity = memoryToQuantity(parseMemory(memory));
-  const requestMillis = Math.max(1, Math.round((cpuMillis * cpuRequestPercent) / 100));
-  return {
-    limits: { cpu: cpusToQuantity(cpuMillis), memory: memoryQuantity },
-    requests: { cpu: cpusToQuantity(requestMillis), memory: memoryQuantity },
-  };
-}
-
-type Probe = k8s.types.input.core.v1.Probe;
-
-/**
- * The model's health check as probes, with Docker's meaning kept: a probe every `interval`, failing
- * after `timeout`, `retries` failures in a row mark the pod unready (readiness) or restart it
- * (liveness). The start period becomes a startupProbe that allows ceil(startPeriod / interval) extra
- * failures before liveness takes over, so a slow first start is not restarted.
- */
-export function healthProbes(health: DeploymentHealthArgs): { readinessProbe: Probe; livenessProbe: Probe; startupProbe: Probe } {
-  const interval = health.intervalSeconds ?? 10;
-  const timeout = health.timeoutSeconds ?? 5;
-  const retries = health.retries ?? 3;
-  const startPeriod = health.startPeriodSeconds ?? 10;
-  const handler: Probe = health.http
-    ? { httpGet: { path: health.http.path, port: health.http.port } }
-    : { exec: { command: health.command } };
-  const probe = (failureThreshold: number): Probe => ({
-    ...handler,
-    periodSeconds: interval,
-    timeoutSeconds: timeout,
-    successThreshold: 1,
-    failureThreshold,
-  });
-  return {
-    readinessProbe: probe(retries),
-    livenessProbe: probe(retries),
-    startupProbe: probe(Math.ceil(startPeriod / interval) + retries),
-  };
-}
-
-/** `Recreate` for a single writer (never two pods on the same data), otherwise a rolling update. */
-export function deploymentStrategy(
-  args: Pick<DeploymentArgs, "singleWriter" | "maxSurge" | "maxUnavailable">,
-): k8s.types.input.apps.v1.DeploymentStrategy {
-  if (args.singleWriter) {
-    return { type: "Recreate" };
-  }
-  return { type: "RollingUpdate", rollingUpdate: { maxSurge: args.maxSurge ?? 1, maxUnavailable: args.maxUnavailable ?? 0 } };
-}
-
-/** Name of the ConfigMap holding `env`: changes with the content, so an env change rolls the pods. */
-export function envConfigMapName(name: string, env: Record<string, string>): string {
-  const hash = createHash("sha256")
-    .update(JSON.stringify(sortedEntries(env)))
-    .digest("hex")
-    .slice(0, 10);
-  return `${name}-env-${hash}`;
-}
-
 /**
  * One service on Kubernetes: a Deployment with probes, requests and limits and a deliberate update
  * strategy; its Service (when it has ports, named like the service so `redis` and `db` resolve); a
@@ -388,21 +284,27 @@ export class Deployment extends pulumi.ComponentResource {
   public readonly deploymentName: pulumi.Output<string>;
   /** The Service's name; undefined for a service without ports. */
   public readonly serviceName: pulumi.Output<string> | undefined;
-  /** The Service, for URLs (node ports, load balancer addresses). */
+  /** The Service, for URLs (node ports, load balancer addresses); undefined for a service without ports. */
   public readonly service: k8s.core.v1.Service | undefined;
   /** Volume claim name → PersistentVolumeClaim. */
   public readonly claims: Record<string, k8s.core.v1.PersistentVolumeClaim>;
   /** The CPU request of the container ("250m"): what an autoscaler's utilisation is a percent of. */
   public readonly cpuRequest: string;
 
+  /**
+   * `opts.dependsOn` lists what must be ready before the Deployment is created or changed, such as the
+   * Deployments of the services this one depends on: the provider waits for a Deployment to be
+   * available, so `pulumi up` brings dependencies up first.
+   */
   constructor(name: string, args: DeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Validated before anything, the component itself included, is registered.
     validateDeploymentArgs(name, args);
     super("dockyard:k8s:Deployment", name, {}, opts);
 
     const labels = serviceLabels(args.identity, name);
     const selector = selectorLabels(args.identity, name);
     const metadata = { name, namespace: args.namespace, labels };
-    const resources = containerResources(args.cpus, args.memory, args.cpuRequestPercent ?? 50);
+    const resources = containerResources(args.cpus, args.memory, args.cpuRequestPercent ?? DEFAULT_CPU_REQUEST_PERCENT);
     const ports = args.ports ?? [];
     const env = args.env ?? {};
 
@@ -425,11 +327,7 @@ export class Deployment extends pulumi.ComponentResource {
         `${name}-${volume.claimName}`,
         {
           metadata: { ...metadata, name: volume.claimName },
-          spec: {
-            accessModes: ["ReadWriteOnce"],
-            storageClassName: volume.storageClass || undefined,
-            resources: { requests: { storage: memoryToQuantity(parseStorageSize(volume.size ?? "1Gi")) } },
-          },
+          spec: volumeClaimSpec(volume),
         },
         { parent: this, retainOnDelete: volume.retain ?? false },
       );
@@ -486,7 +384,9 @@ export class Deployment extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this, dependsOn: args.dependsOn ?? [] },
+      // dependsOn is passed on explicitly so the engine orders the Deployment itself, not only the
+      // component (children do not inherit it).
+      { parent: this, dependsOn: opts?.dependsOn ?? [] },
     );
 
     this.service =
@@ -514,7 +414,13 @@ export class Deployment extends pulumi.ComponentResource {
     this.serviceName = this.service?.metadata.name;
     this.claims = claims;
     this.cpuRequest = resources.requests.cpu;
-    this.registerOutputs({ deploymentName: this.deploymentName, serviceName: this.serviceName });
+    this.registerOutputs({
+      deploymentName: this.deploymentName,
+      serviceName: this.serviceName,
+      service: this.service,
+      claims: this.claims,
+      cpuRequest: this.cpuRequest,
+    });
   }
 }
 
@@ -522,9 +428,3 @@ export class Deployment extends pulumi.ComponentResource {
 const nonEmpty = <T>(items: T[]): T[] | undefined => (items.length > 0 ? items : undefined);
 
 const protocol = (port: DeploymentPortArgs): "TCP" | "UDP" => (port.protocol === "udp" ? "UDP" : "TCP");
-
-function securityContext(user: string | undefined): k8s.types.input.core.v1.PodSecurityContext | undefined {
-  const match = user === undefined ? null : USER.exec(user);
-  if (!match) return undefined;
-  return { runAsUser: Number(match[1]), runAsGroup: match[2] === undefined ? undefined : Number(match[2]) };
-}

@@ -75,13 +75,6 @@ export function validateNetworkName(where: string, network: string): void {
   }
 }
 
-/** Entries of a record in sorted key order, so manifests and previews are stable. */
-export function sortedEntries<T>(record: Record<string, T> | undefined): Array<[string, T]> {
-  return Object.keys(record ?? {})
-    .sort()
-    .map((key) => [key, (record ?? {})[key]]);
-}
-
 /** A namespace name: an RFC 1123 label (lowercase letters, digits and -, starting and ending alphanumeric, at most 63). */
 const NAMESPACE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ValidationError } from "../errors";
+import { sortedEntries } from "../sorted";
 import {
   AppIdentity,
   appLabels,
@@ -8,7 +9,6 @@ import {
   DNS_LABEL,
   networkLabel,
   selectorLabels,
-  sortedEntries,
   validateIdentity,
   validateNetworkName,
 } from "./labels";
@@ -125,6 +125,6 @@ export class NetworkPolicies extends pulumi.ComponentResource {
       );
     }
 
-    this.registerOutputs({ descriptions: this.descriptions });
+    this.registerOutputs({ descriptions: this.descriptions, policies: this.policies });
   }
 }

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ValidationError } from "../errors";
-import { AppIdentity, appLabels, DNS_SUBDOMAIN, sortedEntries, validateIdentity } from "./labels";
+import { sortedEntries } from "../sorted";
+import { AppIdentity, appLabels, DNS_SUBDOMAIN, validateIdentity } from "./labels";
 
 export interface SecretArgs {
   /** App name (`app.kubernetes.io/part-of`) and stage (`app.kubernetes.io/instance`). */

@@ -57,7 +57,7 @@ for _ in $(seq 1 30); do
   sleep 1
 done
 check "result counts it" "0 1" "$votes"
-password="$(source .state/env.sh && pulumi --non-interactive config get postgresPassword -s dev 2>/dev/null)"
+password="$(source .state/env.sh && pulumi --non-interactive config get --path secrets.db-password -s dev 2>/dev/null)"
 check "a password was generated" "yes" "$([ "${#password}" -ge 16 ] && echo yes || echo no)"
 check "the password is in no log or console output" "0" "$(grep -rlF -- "$password" "$log" .state/deploy | wc -l)"
 

@@ -8,7 +8,7 @@ export LC_ALL=C # stable sort order in the checks
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 # shellcheck source=/dev/null
-source scripts/e2e-env.sh
+source test/e2e/env.sh
 
 STACK=e2e
 PREFIX="voting-$STACK"
@@ -18,7 +18,7 @@ state="$root/.state/e2e"
 log="$state/log"
 # The test's image registries: Debian's docker-registry (the registry:2 server); htpasswd (apache2-utils)
 # writes the login of the one that requires one.
-bash scripts/system-packages.sh docker-registry curl apache2-utils
+bash tools/system-packages.sh docker-registry curl apache2-utils
 # Stops the registries this script started (pid files in $state; an E2E_KEEP=1 run leaves them up).
 stop_registries() {
   local pidfile pid
@@ -162,8 +162,8 @@ changes() { node -e '
 
 section "stack $STACK on a local file backend"
 pulumi --non-interactive stack init "$STACK" >/dev/null
-pc set --secret postgresPassword "e2e-db-password-1"
-ok "stack created; postgresPassword set as a secret"
+pc set --secret --path secrets.db-password "e2e-db-password-1"
+ok "stack created; secrets.db-password set as a secret"
 # The whole suite runs with a registry: the built images are pushed there, the containers run the
 # pushed digests. No registryUsername: pushed without a login.
 pc set registry "$REGISTRY"
@@ -258,7 +258,7 @@ check "no image rebuilt" "$images_before" "$(docker images -q --no-trunc "$REGIS
 check "nothing pushed (no write in the registry's access log)" "$writes_before" "$(registry_writes open)"
 
 section "vote replicas 1 -> 3"
-pc set voteReplicas 3
+pc set --path services.vote.replicas 3
 run preview-scale preview --json || true
 check "the plan creates exactly two vote containers and touches nothing else" \
   "create docker:index/container:Container vote-2|create docker:index/container:Container vote-3|create dockyard:docker:Container vote-2|create dockyard:docker:Container vote-3|" \
@@ -272,7 +272,7 @@ check "the new replicas run the same pushed digest" "$vote_digest $vote_digest" 
 section "replacing the db container keeps the votes (named volume)"
 db_before=$(cid "$PREFIX-db-1")
 # A CPU limit change cannot be applied to a running container: the provider replaces it.
-pc set --path 'limits[0]' 'db:cpus=0.75'
+pc set --path services.db.limits.cpus 0.75
 if run up-db up --yes; then ok "pulumi up (db cpus 1 -> 0.75)"; else fail "pulumi up (db cpus 1 -> 0.75)" "$(tail -20 "$log/up-db.txt")"; fi
 check "db runs with the new limit" "750000000" "$(docker inspect -f '{{.HostConfig.NanoCpus}}' "$PREFIX-db-1")"
 if [ "$(cid "$PREFIX-db-1")" != "$db_before" ]; then ok "db container replaced"; else fail "db container replaced" "same id $db_before"; fi
@@ -303,27 +303,29 @@ check "the registry password is in no docker inspect and not in the state in pla
 
 section "bad config fails before anything changes"
 ids_before=$(docker ps -q --no-trunc --filter "label=dockyard.stack=$STACK" | sort | tr '\n' ' ')
-pc set backendSubnet 10.231.0.0/16
+pc set --path networks.backend.subnet 10.231.0.0/16
 if run up-bad up --yes; then fail "up with overlapping subnets must fail"; else ok "up with overlapping subnets fails"; fi
-if grep -q 'network "frontend": subnet 10.231.1.0/24 overlaps network "backend" (10.231.0.0/16)' "$log/up-bad.txt"; then
+if grep -q 'dockyard:networks.frontend.subnet 10.231.1.0/24 overlaps network "backend" (10.231.0.0/16)' "$log/up-bad.txt"; then
   ok "the error names the networks and subnets"
 else
   fail "the error names the networks and subnets" "$(grep -i error "$log/up-bad.txt" | head -5)"
 fi
 check "no container changed" "$ids_before" "$(docker ps -q --no-trunc --filter "label=dockyard.stack=$STACK" | sort | tr '\n' ' ')"
-pc set backendSubnet 10.231.2.0/24
+pc set --path networks.backend.subnet 10.231.2.0/24
 
-section "destroy with retainData: the volumes and their data stay"
-pc set retainData true
-run up-retain up --yes || fail "pulumi up (retainData)" "$(tail -20 "$log/up-retain.txt")"
+section "destroy with volumes.<name>.retain: the volumes and their data stay"
+pc set --path volumes.db-data.retain true
+pc set --path volumes.redis-data.retain true
+run up-retain up --yes || fail "pulumi up (retain)" "$(tail -20 "$log/up-retain.txt")"
 if run destroy1 destroy --yes; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -20 "$log/destroy1.txt")"; fi
 check "no container left" "" "$(docker ps -aq --filter "label=dockyard.stack=$STACK")"
 check "no network left" "" "$(docker network ls -q --filter "label=dockyard.stack=$STACK")"
 check "data volumes kept" "$PREFIX-db-data $PREFIX-redis-data " "$(docker volume ls -q --filter "label=dockyard.stack=$STACK" | sort | tr '\n' ' ')"
 
-section "up again adopts the kept data; destroy without retainData removes it"
-pc set retainData false
-pc set voteReplicas 1
+section "up again adopts the kept data; destroy without retain removes it"
+pc set --path volumes.db-data.retain false
+pc set --path volumes.redis-data.retain false
+pc set --path services.vote.replicas 1
 if run up-again up --yes; then ok "pulumi up on the kept volumes"; else fail "pulumi up on the kept volumes" "$(tail -20 "$log/up-again.txt")"; fi
 check "the votes from before the destroy are back" "3 5" "$(wait_counts 3 5)"
 if run destroy2 destroy --yes; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -20 "$log/destroy2.txt")"; fi

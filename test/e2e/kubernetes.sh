@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end on a real Kubernetes API (`npm run test:e2e:k8s`): installs what it needs (Debian
 # packages, npm dependencies), builds the Pulumi engine with its Kubernetes provider and the local
-# control plane (both cached), starts the control plane (scripts/k8s/up.sh: a real API server,
+# control plane (both cached), starts the control plane (tools/k8s/up.sh: a real API server,
 # controller manager and scheduler, kwok's simulated node) and an image registry on
 # 127.0.0.1:5000, then deploys the voting app with Pulumi.k8se2e.yaml on a local file backend and
 # checks with kubectl what the cluster accepted and made of it. Pods are scheduled and marked
@@ -32,24 +32,24 @@ need() {
     exit 1
   fi
 }
-need "Debian packages" bash scripts/k8s/packages.sh
+need "Debian packages" bash tools/k8s/packages.sh
 eval "$(bash scripts/node.sh)"
 [ -d node_modules/@pulumi/kubernetes ] || need "npm dependencies" npm ci --ignore-scripts --no-audit --no-fund
 # Images are built and pushed here with the docker CLI, as a CI pipeline would, and the stack runs
-# them as prebuilt images (voteImage, resultImage, workerImage): only the Kubernetes provider is
+# them as prebuilt images (services.<name>.image): only the Kubernetes provider is
 # needed, which builds from the Go module proxy (the Docker provider does not).
-need "the Pulumi engine with its Kubernetes provider plugin" bash scripts/engine/build.sh kubernetes
+need "the Pulumi engine with its Kubernetes provider plugin" bash tools/engine/build.sh kubernetes
 # shellcheck source=/dev/null
-source scripts/engine/env.sh
-need "a Docker engine" bash scripts/docker/ensure-dockerd.sh
-need "the local base images" bash scripts/docker/base-images.sh
-need "the local control plane's binaries" bash scripts/k8s/build.sh
+source tools/engine/env.sh
+need "a Docker engine" bash tools/ensure-dockerd.sh
+need "the local base images" bash tools/base-images/build.sh
+need "the local control plane's binaries" bash tools/k8s/build.sh
 setup_done=$SECONDS
 
 # A fresh cluster each run: nothing left over from an earlier one can make a check pass.
-bash scripts/k8s/down.sh --purge
-if ! bash scripts/k8s/up.sh; then
-  bash scripts/k8s/down.sh
+bash tools/k8s/down.sh --purge
+if ! bash tools/k8s/up.sh; then
+  bash tools/k8s/down.sh
   need "the local control plane" false
 fi
 cluster_done=$SECONDS
@@ -100,7 +100,7 @@ cleanup() {
   if [ "${E2E_KEEP:-}" != "1" ]; then
     p destroy --yes --config-file "$state/Pulumi.$STACK.yaml" >"$log/cleanup.txt" 2>&1
     [ -s "$state/registry.pid" ] && kill "$(cat "$state/registry.pid")" 2>/dev/null
-    bash scripts/k8s/down.sh >"$log/down.txt" 2>&1
+    bash tools/k8s/down.sh >"$log/down.txt" 2>&1
   else
     echo "E2E_KEEP=1: stack $STACK, the control plane (KUBECONFIG=.state/k8s/kubeconfig) and the registry are left up"
   fi
@@ -173,8 +173,8 @@ fi
 section "stack $STACK on a local file backend"
 pulumi --non-interactive stack init "$STACK" >/dev/null
 pc set kubeconfig "$KUBECONFIG"
-pc set --secret postgresPassword "$PASSWORD"
-ok "stack created; kubeconfig and a secret postgresPassword set on a copy of Pulumi.k8se2e.yaml"
+pc set --secret --path secrets.db-password "$PASSWORD"
+ok "stack created; kubeconfig and a secret secrets.db-password set on a copy of Pulumi.k8se2e.yaml"
 check "the API server reports its real version" "v1.34" "$(kubectl version -o json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).serverVersion.gitVersion.split(".").slice(0,2).join(".")))')"
 
 section "preview, then up"
@@ -255,13 +255,13 @@ if run up2 up --yes --expect-no-changes; then ok "pulumi up --expect-no-changes"
 
 section "result replicas 1 -> 3 (a scale, not a rollout)"
 result_rs="$(replicasets result)"
-pc set resultReplicas 3
+pc set --path services.result.replicas 3
 if run up-scale up --yes; then ok "pulumi up (scale)"; else fail "pulumi up (scale)" "$(tail -20 "$log/up-scale.txt")"; fi
 check "result: 3 replicas available" "3/3/3" "$(available result)"
 check "same ReplicaSet" "$result_rs" "$(replicasets result)"
 check "3 ready endpoints behind result" "3" "$(ready_endpoints result)"
 
-section "kubectl set image as config: voteImage e2e1 -> e2e2 rolls vote out (new ReplicaSet)"
+section "kubectl set image as config: services.vote.image e2e1 -> e2e2 rolls vote out (new ReplicaSet)"
 # A new python base (one label more) changes vote's build output; the pipeline pushes it as e2e2.
 printf 'FROM dockyard-local/python:3.11\nLABEL dev.dockyard.e2e=k8s-next\n' |
   docker build -q -t dockyard-local/python:3.11-k8se2e-next - >"$log/base-next.txt" 2>&1 ||
@@ -272,8 +272,8 @@ check "the registry has e2e2 next to e2e1, with new content" "e2e1 e2e2 differen
 vote_rs="$(replicasets vote)"
 db_rs="$(replicasets db)"
 worker_rs="$(replicasets worker)"
-pc set voteImage "$REGISTRY_NAME/voting-vote:e2e2"
-if run up-image up --yes; then ok "pulumi up (voteImage e2e2)"; else fail "pulumi up (voteImage e2e2)" "$(tail -20 "$log/up-image.txt")"; fi
+pc set --path services.vote.image "$REGISTRY_NAME/voting-vote:e2e2"
+if run up-image up --yes; then ok "pulumi up (services.vote.image e2e2)"; else fail "pulumi up (services.vote.image e2e2)" "$(tail -20 "$log/up-image.txt")"; fi
 if kubectl -n "$NS" rollout status deployment/vote --timeout 120s >"$log/rollout-image.txt" 2>&1; then ok "kubectl rollout status deployment/vote"; else fail "kubectl rollout status deployment/vote" "$(tail -3 "$log/rollout-image.txt")"; fi
 new_image="$(jp deployment vote '{.spec.template.spec.containers[0].image}')"
 check "vote's Deployment names the new image" "$REGISTRY_NAME/voting-vote:e2e2" "$new_image"
@@ -286,8 +286,8 @@ check "worker and db untouched (same ReplicaSets)" "$worker_rs|$db_rs" "$(replic
 section "a new redis image rolls redis out (Recreate: new ReplicaSet, same claim)"
 redis_rs="$(replicasets redis)"
 docker tag dockyard-local/redis:7 dockyard-local/redis:7-k8se2e-next
-pc set redisImage dockyard-local/redis:7-k8se2e-next
-if run up-redis up --yes; then ok "pulumi up (redisImage)"; else fail "pulumi up (redisImage)" "$(tail -20 "$log/up-redis.txt")"; fi
+pc set --path services.redis.image dockyard-local/redis:7-k8se2e-next
+if run up-redis up --yes; then ok "pulumi up (services.redis.image)"; else fail "pulumi up (services.redis.image)" "$(tail -20 "$log/up-redis.txt")"; fi
 if kubectl -n "$NS" rollout status deployment/redis --timeout 120s >"$log/rollout-redis.txt" 2>&1; then ok "kubectl rollout status deployment/redis"; else fail "kubectl rollout status deployment/redis" "$(tail -3 "$log/rollout-redis.txt")"; fi
 new_rs="$(replicasets redis)"
 if [ -n "$new_rs" ] && [ "$new_rs" != "$redis_rs" ]; then ok "redis runs a new ReplicaSet ($redis_rs-> $new_rs)"; else fail "redis runs a new ReplicaSet" "before [$redis_rs], after [$new_rs]"; fi
@@ -298,8 +298,8 @@ check "redis-data kept (same claim, Bound)" "Bound" "$(jp pvc redis-data '{.stat
 section "an env change rolls vote out (new ConfigMap, new ReplicaSet)"
 vote_rs="$(replicasets vote)"
 old_cm="$(jp deployment vote '{.spec.template.spec.containers[0].envFrom[0].configMapRef.name}')"
-pc set optionA Lions
-if run up-env up --yes; then ok "pulumi up (optionA)"; else fail "pulumi up (optionA)" "$(tail -20 "$log/up-env.txt")"; fi
+pc set --path app.optionA Lions
+if run up-env up --yes; then ok "pulumi up (app.optionA)"; else fail "pulumi up (app.optionA)" "$(tail -20 "$log/up-env.txt")"; fi
 if kubectl -n "$NS" rollout status deployment/vote --timeout 120s >"$log/rollout-vote.txt" 2>&1; then ok "kubectl rollout status deployment/vote"; else fail "kubectl rollout status deployment/vote" "$(tail -3 "$log/rollout-vote.txt")"; fi
 new_cm="$(jp deployment vote '{.spec.template.spec.containers[0].envFrom[0].configMapRef.name}')"
 check "vote's new ConfigMap has OPTION_A=Lions" "Lions" "$(k get configmap "$new_cm" -o jsonpath='{.data.OPTION_A}')"
@@ -309,9 +309,10 @@ if [ -n "$new_rs" ] && [ "$new_rs" != "$vote_rs" ]; then ok "vote runs a new Rep
 check "vote: 2 available" "2/2/2" "$(available vote)"
 check "db untouched (same ReplicaSet)" "$db_rs" "$(replicasets db)"
 
-section "destroy with retainData: the namespace and the claims stay"
-pc set retainData true
-if run up-retain up --yes; then ok "pulumi up (retainData true)"; else fail "pulumi up (retainData)" "$(tail -20 "$log/up-retain.txt")"; fi
+section "destroy with volumes.<name>.retain: the namespace and the claims stay"
+pc set --path volumes.db-data.retain true
+pc set --path volumes.redis-data.retain true
+if run up-retain up --yes; then ok "pulumi up (retain true)"; else fail "pulumi up (retain)" "$(tail -20 "$log/up-retain.txt")"; fi
 if run destroy1 destroy --yes; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -20 "$log/destroy1.txt")"; fi
 check "namespace kept" "Active" "$(kubectl get namespace "$NS" -o jsonpath='{.status.phase}' 2>&1)"
 check "claims kept, still Bound" "db-data=Bound redis-data=Bound" "$(k get pvc -o jsonpath='{range .items[*]}{.metadata.name}={.status.phase}{"\n"}{end}' | sort | xargs)"
@@ -319,8 +320,9 @@ eventually "nothing else left: deployments, services, secrets, configmaps, polic
   k get deployments,services,secrets,networkpolicies,hpa,pods -o name
 check "no env ConfigMap left" "" "$(k get configmaps -l app.kubernetes.io/managed-by=dockyard -o name)"
 
-section "up again adopts the kept claims; destroy without retainData removes everything"
-pc set retainData false
+section "up again adopts the kept claims; destroy without retain removes everything"
+pc set --path volumes.db-data.retain false
+pc set --path volumes.redis-data.retain false
 if run up-again up --yes; then ok "pulumi up on the kept claims"; else fail "pulumi up on the kept claims" "$(tail -30 "$log/up-again.txt")"; fi
 check "db-data is the same volume as before" "$db_pv_before" "$(jp pvc db-data '{.spec.volumeName}')"
 eventually "vote: 2 available again" "2/2/2" 60 available vote

@@ -1,22 +1,13 @@
 /** The dev stage on Docker, through the whole program under mocks: exact inputs of what is created. */
 import { Container, validateContainerArgs, ValidationError } from "../../components/docker";
 import { loadConfig } from "../../stacks/config";
-import { deployDocker } from "../../stacks/docker";
-import { ModelError } from "../../stacks/model";
-import { votingApp } from "../../stacks/votingApp";
-import {
-  BASE_CONFIG,
-  byType,
-  find,
-  isSecret,
-  parentTypeOf,
-  recorded,
-  secretValue,
-  settle,
-  setupMocks,
-  valueOf,
-  withoutSecrets,
-} from "./mocks";
+import { InputError } from "../../stacks/errors";
+import { AppModel } from "../../stacks/model";
+import { AppDefinition, applyConfig } from "../../stacks/overrides";
+import { resolveApp } from "../../stacks/resolve";
+import { deployDocker, planDocker } from "../../stacks/targets/docker";
+import { votingApp, VotingParameters } from "../../stacks/votingApp";
+import { byType, find, isSecret, parentTypeOf, recorded, secretValue, settle, setupMocks, valueOf, withoutSecrets } from "./mocks";
 import { ProgramExports, runProgram } from "./program";
 
 const CONTAINER = "docker:index/container:Container";
@@ -24,10 +15,16 @@ const NETWORK = "docker:index/network:Network";
 const VOLUME = "docker:index/volume:Volume";
 const IMAGE = "docker:index/image:Image";
 
+const PASSWORD = "s3cret-pass";
+/** The minimum config every stage needs (the password is a secret in real stacks). */
+const BASE_CONFIG = { secrets: { "db-password": PASSWORD } };
+/** The voting app's two published ports, as a stage sets them. */
+const ports = (vote: number, result: number) => ({ vote: { ports: { http: vote } }, result: { ports: { http: result } } });
+
 describe("dev stack on Docker", () => {
   let program: ProgramExports;
   beforeAll(async () => {
-    program = await runProgram({ ...BASE_CONFIG, votePort: "5000", resultPort: "5001", imageTag: "dev" });
+    program = await runProgram({ ...BASE_CONFIG, services: ports(5000, 5001), imageTag: "dev" });
   });
 
   test("one container per service, named after app, stack, service and replica", () => {
@@ -127,11 +124,11 @@ describe("dev stack on Docker", () => {
   });
 
   test("the postgres password is a secret: not in any recorded input in plain text", () => {
-    expect(JSON.stringify(recorded.map((r) => withoutSecrets(r.inputs)))).not.toContain(BASE_CONFIG.postgresPassword);
+    expect(JSON.stringify(recorded.map((r) => withoutSecrets(r.inputs)))).not.toContain(PASSWORD);
   });
 
   test("the password reaches db, worker and result as a secret file, named by *_FILE, never in the env", () => {
-    const password = BASE_CONFIG.postgresPassword;
+    const password = PASSWORD;
     for (const name of ["db-1", "result-1", "worker-1"]) {
       const { uploads, envs } = find(CONTAINER, name).inputs;
       expect(secretValue(uploads)).toEqual([{ file: "/run/secrets/db-password", content: password, permissions: "0444" }]);
@@ -244,8 +241,8 @@ describe("dev stack on Docker", () => {
 });
 
 describe("replicas on Docker", () => {
-  test("voteReplicas 3 makes three vote containers on consecutive host ports, all aliased vote", async () => {
-    await runProgram({ ...BASE_CONFIG, voteReplicas: "3", votePort: "5000", resultPort: "5010" });
+  test("services.vote.replicas 3 makes three vote containers on consecutive host ports, all aliased vote", async () => {
+    await runProgram({ ...BASE_CONFIG, services: { ...ports(5000, 5010), vote: { replicas: 3, ports: { http: 5000 } } } });
     const votes = byType(CONTAINER).filter((c) => c.name.startsWith("vote-"));
     expect(votes.map((c) => [c.inputs.name, c.inputs.ports[0].external, c.inputs.networksAdvanced[0].aliases])).toEqual([
       ["voting-dev-vote-1", 5000, ["vote"]],
@@ -256,7 +253,7 @@ describe("replicas on Docker", () => {
   });
 
   test("replicas 0 stops a service without removing the others", async () => {
-    await runProgram({ ...BASE_CONFIG, workerReplicas: "0" });
+    await runProgram({ ...BASE_CONFIG, services: { worker: { replicas: 0 } } });
     expect(byType(CONTAINER).map((c) => c.name)).toEqual(["db-1", "redis-1", "result-1", "vote-1"]);
   });
 });
@@ -267,8 +264,8 @@ describe("config that changes what Docker gets", () => {
       ...BASE_CONFIG,
       dockerHost: "ssh://deploy@10.0.0.5",
       bindAddress: "0.0.0.0",
-      limits: ["vote:cpus=1.5,memory=1g", "db:memory=2g"],
-      frontendSubnet: "172.18.0.0/16",
+      services: { vote: { limits: { cpus: 1.5, memory: "1g" } }, db: { limits: { memory: "2g" } } },
+      networks: { frontend: { subnet: "172.18.0.0/16" } },
     });
     expect(find("pulumi:providers:docker", "docker").inputs.host).toBe("ssh://deploy@10.0.0.5");
     expect([find(CONTAINER, "vote-1").inputs.cpus, find(CONTAINER, "vote-1").inputs.memory]).toEqual(["1.5", 1024]);
@@ -281,7 +278,7 @@ describe("config that changes what Docker gets", () => {
   test("base images, a registry and the image tag come from config", async () => {
     await runProgram({
       ...BASE_CONFIG,
-      pythonImage: "mirror.internal:5000/python:3.12-slim",
+      buildArgs: { PYTHON_IMAGE: "mirror.internal:5000/python:3.12-slim" },
       registry: "localhost:5000",
       imageTag: "1.2.0",
     });
@@ -302,9 +299,7 @@ describe("a registry: built images are pushed and the containers run the pushed 
       ...BASE_CONFIG,
       registry: "127.0.0.1:5000",
       imageTag: "e2e",
-      voteReplicas: "2",
-      votePort: "5000",
-      resultPort: "5010",
+      services: { ...ports(5000, 5010), vote: { replicas: 2, ports: { http: 5000 } } },
     });
     expect(byType(IMAGE).map((i) => [i.name, i.inputs.imageName, i.inputs.skipPush, i.inputs.registry])).toEqual([
       ["result", "127.0.0.1:5000/voting-result:e2e", false, { server: "127.0.0.1:5000" }],
@@ -354,7 +349,7 @@ describe("a registry: built images are pushed and the containers run the pushed 
   });
 });
 
-describe("data volumes and retainData", () => {
+describe("data volumes and retain", () => {
   test("by default the volumes are deleted with the stack", async () => {
     await runProgram({ ...BASE_CONFIG });
     expect(byType(VOLUME).map((v) => [v.name, v.options.retainOnDelete])).toEqual([
@@ -363,8 +358,8 @@ describe("data volumes and retainData", () => {
     ]);
   });
 
-  test("retainData keeps them (and their data) when the stack is destroyed", async () => {
-    await runProgram({ ...BASE_CONFIG, retainData: "true" });
+  test("volumes.<name>.retain keeps them (and their data) when the stack is destroyed", async () => {
+    await runProgram({ ...BASE_CONFIG, volumes: { "db-data": { retain: true }, "redis-data": { retain: true } } });
     expect(byType(VOLUME).map((v) => [v.name, v.options.retainOnDelete])).toEqual([
       ["db-data", true],
       ["redis-data", true],
@@ -403,7 +398,7 @@ test("a registry with a path logs in to the host and pushes under the path", asy
 });
 
 test("a prebuilt image (built by CI) replaces the build of that service only", async () => {
-  await runProgram({ ...BASE_CONFIG, voteImage: "registry.example.com/voting-vote:1.4.2" });
+  await runProgram({ ...BASE_CONFIG, services: { vote: { image: "registry.example.com/voting-vote:1.4.2" } } });
   expect(byType(IMAGE).map((i) => i.name)).toEqual(["result", "worker"]);
   expect(find("docker:index/remoteImage:RemoteImage", "vote-image").inputs).toEqual({
     name: "registry.example.com/voting-vote:1.4.2",
@@ -413,36 +408,55 @@ test("a prebuilt image (built by CI) replaces the build of that service only", a
 });
 
 describe("secret env on Docker becomes files", () => {
-  const dockerConfig = () => loadConfig((key) => (key === "postgresPassword" ? BASE_CONFIG.postgresPassword : undefined), "dev");
+  /** The voting app with its model changed by `change`, as another app module would describe it. */
+  const changed = (change: (model: AppModel) => void): AppDefinition<VotingParameters> => ({
+    ...votingApp,
+    model: (parameters) => {
+      const model = votingApp.model(parameters);
+      change(model);
+      return model;
+    },
+  });
+  /** The dev stack's plan for an app, as index.ts makes it. */
+  const plan = (definition: AppDefinition<VotingParameters>) => {
+    const config = loadConfig((key) => (key === "secrets" ? JSON.stringify(BASE_CONFIG.secrets) : undefined), "dev");
+    const { model, where } = applyConfig(definition, config);
+    return planDocker(resolveApp(model, where), config, where);
+  };
 
   test.each([
-    ["the variable itself", "DB_PASSWORD"],
-    ["its _FILE variable", "DB_PASSWORD_FILE"],
-  ])("a plain env that collides with %s is refused before anything is registered", async (_case, variable) => {
+    [
+      "the variable itself",
+      "DB_PASSWORD",
+      'app "voting": services.worker.env.DB_PASSWORD is set both as plain env and as secret env; set it once',
+    ],
+    [
+      "its _FILE variable",
+      "DB_PASSWORD_FILE",
+      'app "voting": services.worker.env.DB_PASSWORD_FILE is set, but on Docker secret env DB_PASSWORD is delivered as DB_PASSWORD_FILE=/run/secrets/db-password',
+    ],
+  ])("a plain env that collides with %s is refused before anything is registered", async (_case, variable, message) => {
     await setupMocks({ ...BASE_CONFIG });
-    const config = dockerConfig();
-    const app = structuredClone(votingApp(config));
-    app.services.worker.env = { ...app.services.worker.env, [variable]: "x" };
-    expect(() => deployDocker(app, config)).toThrow(
-      new ModelError(
-        `app "voting" on Docker: service "worker": env ${variable} is set, but secret env DB_PASSWORD is delivered as DB_PASSWORD_FILE=/run/secrets/db-password`,
-      ),
-    );
+    const definition = changed((model) => {
+      model.services.worker.env = { ...model.services.worker.env, [variable]: "x" };
+    });
+    expect(() => deployDocker(plan(definition))).toThrow(new InputError(message));
     await settle();
     expect(recorded).toEqual([]);
   });
 
   test("two variables naming one secret share one file", async () => {
     await setupMocks({ ...BASE_CONFIG });
-    const config = dockerConfig();
-    const app = structuredClone(votingApp(config));
-    app.services.result.secretEnv = { DB_PASSWORD: "db-password", PGPASSWORD: "db-password" };
-    deployDocker(app, config);
+    deployDocker(
+      plan(
+        changed((model) => {
+          model.services.result.secretEnv = { DB_PASSWORD: "db-password", PGPASSWORD: "db-password" };
+        }),
+      ),
+    );
     await settle();
     const result = find(CONTAINER, "result-1").inputs;
-    expect(secretValue(result.uploads)).toEqual([
-      { file: "/run/secrets/db-password", content: BASE_CONFIG.postgresPassword, permissions: "0444" },
-    ]);
+    expect(secretValue(result.uploads)).toEqual([{ file: "/run/secrets/db-password", content: PASSWORD, permissions: "0444" }]);
     expect(result.envs.filter((env: string) => env.includes("PASSWORD"))).toEqual([
       "DB_PASSWORD_FILE=/run/secrets/db-password",
       "PGPASSWORD_FILE=/run/secrets/db-password",

@@ -1,6 +1,6 @@
 /**
- * scripts/engine/build.sh checks the source archives it builds from before it builds anything.
- * Each case runs a copy of scripts/engine in a scratch folder (its own checkout root and cache), so
+ * tools/engine/build.sh checks the source archives it builds from before it builds anything.
+ * Each case runs a copy of tools/engine in a scratch folder (its own checkout root and cache), so
  * nothing is built or reused; a wrong archive must stop the run within seconds, naming the file,
  * the expected and the actual sum.
  */
@@ -23,7 +23,7 @@ const PINS: Record<string, string> = {
 let scratch: string;
 beforeEach(() => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-engine-"));
-  fs.cpSync(path.join(root, "scripts", "engine"), path.join(scratch, "checkout", "scripts", "engine"), { recursive: true });
+  fs.cpSync(path.join(root, "tools", "engine"), path.join(scratch, "checkout", "tools", "engine"), { recursive: true });
   fs.mkdirSync(path.join(scratch, "sources"));
 });
 afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -32,7 +32,7 @@ function build(sources: string | undefined, ...targets: string[]) {
   const env: NodeJS.ProcessEnv = { ...process.env, DOCKYARD_CACHE: path.join(scratch, "cache"), DOCKYARD_ENGINE_BUILD: "1" };
   delete env.DOCKYARD_ENGINE_SOURCES;
   if (sources !== undefined) env.DOCKYARD_ENGINE_SOURCES = sources;
-  const run = spawnSync("bash", [path.join(scratch, "checkout", "scripts", "engine", "build.sh"), ...targets], {
+  const run = spawnSync("bash", [path.join(scratch, "checkout", "tools", "engine", "build.sh"), ...targets], {
     env,
     encoding: "utf8",
     timeout: 60000,

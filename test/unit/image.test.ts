@@ -1,7 +1,7 @@
 /** The Image component constructed directly under mocks: what it pushes, what `ref` is, what it refuses. */
 import * as pulumi from "@pulumi/pulumi";
 import { Image, ImageArgs, validateImageArgs, ValidationError } from "../../components/docker";
-import { find, secretValue, settle, setupMocks, valueOf, withoutSecrets } from "./mocks";
+import { find, recorded, secretValue, settle, setupMocks, valueOf, withoutSecrets } from "./mocks";
 
 const IMAGE = "docker:index/image:Image";
 const base: ImageArgs = { context: "apps/vote", imageName: "voting-vote:v2", args: { PYTHON_IMAGE: "python:3.12-slim" } };
@@ -58,4 +58,15 @@ describe("Image: push to a registry, or keep the image local", () => {
       );
     },
   );
+});
+
+describe("Image: bad arguments", () => {
+  test("are refused before anything is registered, the component itself included", async () => {
+    await setupMocks({});
+    expect(() => new Image("vote", { ...base, imageName: "Voting-Vote" })).toThrow(
+      new ValidationError('Image "vote": imageName must be lowercase repository:tag like "voting-vote:v1", got "Voting-Vote"'),
+    );
+    await settle();
+    expect(recorded).toEqual([]);
+  });
 });

@@ -5,12 +5,14 @@ import {
   AutoscalerArgs,
   Deployment,
   DeploymentArgs,
+  HEALTH_DEFAULTS,
   NetworkPolicies,
   NetworkPoliciesArgs,
   RegistrySecret,
   RegistrySecretArgs,
   Secret,
   SecretArgs,
+  ValidationError,
 } from "../../components/k8s";
 import { find, recorded, secretValue, settle, setupMocks, withoutSecrets } from "./mocks";
 
@@ -226,12 +228,27 @@ describe("Deployment: resources, probes, strategy, scaling", () => {
     expect(container("vote").command).toEqual(["/init"]);
   });
 
-  test("imagePullSecrets and dependsOn reach the Deployment", async () => {
-    const redis = await build("redis", { ...worker(), image: "redis:7.4" });
-    await build("vote", { ...vote(), imagePullSecrets: ["voting-registry"], dependsOn: [redis] });
+  test("imagePullSecrets reach the pod", async () => {
+    await build("vote", { ...vote(), imagePullSecrets: ["voting-registry"] });
     expect(podTemplate("vote").spec.imagePullSecrets).toEqual([{ name: "voting-registry" }]);
-    const dependencies = find(DEPLOYMENT, "vote").options.dependencies;
-    expect(dependencies).toContain("urn:pulumi:dev::dockyard::dockyard:k8s:Deployment$kubernetes:apps/v1:Deployment::redis");
+  });
+
+  test("dependsOn comes through the resource options and reaches the Deployment inside", async () => {
+    const redis = await build("redis", { ...worker(), image: "redis:7.4" });
+    await build("vote", vote(), { dependsOn: [redis] });
+    const redisDeployment = "urn:pulumi:dev::dockyard::dockyard:k8s:Deployment$kubernetes:apps/v1:Deployment::redis";
+    // Passed on explicitly: Pulumi gives a child none of its parent's dependsOn. (The ConfigMap is
+    // an implicit dependency, through envFrom's name.)
+    expect(find(DEPLOYMENT, "vote").options.dependencies).toEqual([
+      redisDeployment,
+      "urn:pulumi:dev::dockyard::dockyard:k8s:Deployment$kubernetes:core/v1:ConfigMap::vote-env",
+    ]);
+    expect(find("dockyard:k8s:Deployment", "vote").options.dependencies).toEqual([redisDeployment]);
+    // Nothing else in the component waits: the Service and the ConfigMap do not need redis up.
+    expect(find(SERVICE, "vote").options.dependencies).toEqual([]);
+    expect(find(CONFIG_MAP, "vote-env").options.dependencies).toEqual([]);
+    // Without dependsOn, the Deployment waits for nothing.
+    expect(find(DEPLOYMENT, "redis").options.dependencies).toEqual([]);
   });
 });
 
@@ -273,6 +290,11 @@ describe("Deployment: environment, secrets and volumes", () => {
     expect(podTemplate("db").spec.volumes).toEqual([{ name: "db-data", persistentVolumeClaim: { claimName: "db-data" } }]);
     expect(container("db").volumeMounts).toEqual([{ name: "db-data", mountPath: "/var/lib/postgresql/data", readOnly: false }]);
     expect(Object.keys(deployment.claims)).toEqual(["db-data"]);
+  });
+
+  test("a claim's size is a storage size, not a memory limit: 1m is a valid 1Mi claim", async () => {
+    await build("db", { ...db(), volumes: [{ claimName: "db-data", mountPath: "/data", size: "1m" }] });
+    expect(find(PVC, "db-db-data").inputs.spec.resources).toEqual({ requests: { storage: "1Mi" } });
   });
 
   test("retain keeps the claim on delete; without it the claim goes with the stack", async () => {
@@ -393,6 +415,65 @@ describe("NetworkPolicies", () => {
         .map((r) => r.inputs.metadata.name)
         .sort(),
     ).toEqual(["voting-network-backend", "voting-vote-published"]);
+  });
+});
+
+describe("registerOutputs: exactly the public fields", () => {
+  /** What a component registered as its outputs, captured from its registerOutputs call. */
+  function registeredOutputs(construct: () => pulumi.ComponentResource): { component: pulumi.ComponentResource; outputs: object } {
+    const prototype = pulumi.ComponentResource.prototype as unknown as { registerOutputs(outputs?: object): void };
+    const spy = jest.spyOn(prototype, "registerOutputs");
+    try {
+      const component = construct();
+      const index = spy.mock.contexts.indexOf(component);
+      expect(index).toBeGreaterThanOrEqual(0);
+      return { component, outputs: spy.mock.calls[index][0] as object };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  /** A component's own fields less Pulumi's bookkeeping (`urn` and the `__` fields). */
+  const publicFields = (component: object): string[] =>
+    Object.keys(component)
+      .filter((key) => key !== "urn" && !key.startsWith("__"))
+      .sort();
+
+  test.each<[string, () => pulumi.ComponentResource, string[]]>([
+    ["Deployment", () => new Deployment("db", db()), ["claims", "cpuRequest", "deploymentName", "service", "serviceName"]],
+    [
+      "NetworkPolicies",
+      () => new NetworkPolicies("voting", { identity, namespace: "staging", networks: { backend: ["db", "vote"] } }),
+      ["descriptions", "policies"],
+    ],
+  ])("%s", async (_component, construct, fields) => {
+    const { component, outputs } = registeredOutputs(construct);
+    await settle();
+    expect(Object.keys(outputs).sort()).toEqual(fields);
+    expect(publicFields(component)).toEqual(fields);
+    for (const field of fields) {
+      expect((outputs as Record<string, unknown>)[field]).toBe((component as unknown as Record<string, unknown>)[field]);
+    }
+  });
+});
+
+describe("shared defaults and errors", () => {
+  test("health timings default to HEALTH_DEFAULTS, the same numbers as on Docker", async () => {
+    expect(HEALTH_DEFAULTS).toEqual({ intervalSeconds: 10, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 });
+    await build("worker", { ...worker(), health: { command: ["healthcheck"] } });
+    expect(container("worker").readinessProbe).toEqual({
+      exec: { command: ["healthcheck"] },
+      periodSeconds: HEALTH_DEFAULTS.intervalSeconds,
+      timeoutSeconds: HEALTH_DEFAULTS.timeoutSeconds,
+      successThreshold: 1,
+      failureThreshold: HEALTH_DEFAULTS.retries,
+    });
+  });
+
+  test("errors, unit errors included, are the ValidationError the k8s module exports", () => {
+    for (const patch of [{ memory: "1k" }, { replicas: -1 }]) {
+      expect(() => new Deployment("vote", { ...vote(), ...patch })).toThrow(ValidationError);
+    }
   });
 });
 

@@ -1,10 +1,13 @@
-/** The cluster stack (stacks/kubernetes.ts) from the voting app model under mocks: wiring, security, segmentation, validation. */
+/** The cluster target (stacks/targets/kubernetes.ts) from the voting app model under mocks: wiring, security, segmentation, validation. */
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, StackConfig } from "../../stacks/config";
-import { deployKubernetes, REGISTRY_REQUIRED } from "../../stacks/kubernetes";
-import { AppModel, sortedKeys } from "../../stacks/model";
-import { AppOutputs } from "../../stacks/outputs";
-import { votingApp } from "../../stacks/votingApp";
+import { sortedKeys } from "../../stacks/errors";
+import { AppModel } from "../../stacks/model";
+import { AppDefinition, applyConfig } from "../../stacks/overrides";
+import { ResolvedApp, resolveApp } from "../../stacks/resolve";
+import { AppOutputs } from "../../stacks/targets/common";
+import { deployKubernetes, planKubernetes, REGISTRY_REQUIRED } from "../../stacks/targets/kubernetes";
+import { votingApp, VotingParameters } from "../../stacks/votingApp";
 import { cpusToDocker, cpusToQuantity, memoryToDockerMiB, memoryToQuantity, parseCpus, parseMemory } from "../../components/units";
 import { byType, find, recorded, secretValue, settle, setupMocks, valueOf, withoutSecrets } from "./mocks";
 import { programError, runProgram } from "./program";
@@ -21,16 +24,48 @@ const IMAGE = "docker:index/image:Image";
 const CONTAINER = "docker:index/container:Container";
 
 const PASSWORD = "s3cret-pass";
+const SECRETS = { "db-password": PASSWORD };
+type Values = Record<string, string | object>;
 /** What every cluster stage needs: a password and a registry the cluster pulls from. */
-const CLUSTER = { target: "kubernetes", postgresPassword: PASSWORD, registry: "localhost:5000", resultPort: "5010" };
+const CLUSTER: Values = {
+  target: "kubernetes",
+  secrets: SECRETS,
+  registry: "localhost:5000",
+  services: { result: { ports: { http: 5010 } } },
+};
 
-/** The stack config as loadConfig builds it from raw values (arrays as JSON, like the engine passes them). */
-function stageConfig(values: Record<string, string | string[]>, stack: string): StackConfig {
+/** `base` with `values` laid over it, maps merged key by key (services.vote beside services.result). */
+function merged(base: Values, values: Values): Values {
+  const out: Values = { ...base };
+  for (const [key, value] of Object.entries(values)) {
+    const under = out[key];
+    out[key] =
+      typeof value === "object" && !Array.isArray(value) && typeof under === "object" && !Array.isArray(under)
+        ? merged(under as Values, value as Values)
+        : value;
+  }
+  return out;
+}
+
+/** The stack config as loadConfig builds it from raw values (maps as JSON, like the engine passes them). */
+function stageConfig(values: Values, stack: string): StackConfig {
   const raw: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ ...CLUSTER, ...values })) {
+  for (const [key, value] of Object.entries(merged(CLUSTER, values))) {
     raw[key] = typeof value === "string" ? value : JSON.stringify(value);
   }
   return loadConfig((key) => raw[key], stack);
+}
+
+/** The voting app with its model changed by `change`, as another app module would describe it. */
+function changedApp(change: (model: AppModel) => void): AppDefinition<VotingParameters> {
+  return {
+    ...votingApp,
+    model: (parameters) => {
+      const model = votingApp.model(parameters);
+      change(model);
+      return model;
+    },
+  };
 }
 
 /** Provider reference of each registered resource ("type::name" → provider URN::id). */
@@ -49,15 +84,22 @@ function recordProviders(): void {
   };
 }
 
+/** config → model with the stage's settings → resolved → planned → constructed, as index.ts does. */
+function pipeline(config: StackConfig, definition: AppDefinition<VotingParameters> = votingApp): { app: ResolvedApp; outputs: AppOutputs } {
+  const { model, where } = applyConfig(definition, config);
+  const app = resolveApp(model, where);
+  return { app, outputs: deployKubernetes(planKubernetes(app, config, where), config) };
+}
+
 async function deploy(
-  values: Record<string, string | string[]> = {},
+  values: Values = {},
   stack = "staging",
-): Promise<{ app: AppModel; config: StackConfig; outputs: AppOutputs }> {
+  definition: AppDefinition<VotingParameters> = votingApp,
+): Promise<{ app: ResolvedApp; config: StackConfig; outputs: AppOutputs }> {
   await setupMocks({}, stack);
   recordProviders();
   const config = stageConfig(values, stack);
-  const app = votingApp(config);
-  const outputs = deployKubernetes(app, config);
+  const { app, outputs } = pipeline(config, definition);
   await settle();
   return { app, config, outputs };
 }
@@ -73,7 +115,7 @@ describe("the cluster stack from the voting app model", () => {
     expect(names(DEPLOYMENT)).toEqual(sortedKeys(app.services));
     expect(names(DEPLOYMENT)).toEqual(["db", "redis", "result", "vote", "worker"]);
     // A port only the health check connects to (worker's) makes no Service.
-    expect(names(SERVICE)).toEqual(sortedKeys(app.services).filter((s) => (app.services[s].ports ?? []).some((port) => !port.healthOnly)));
+    expect(names(SERVICE)).toEqual(sortedKeys(app.services).filter((s) => app.services[s].ports.some((port) => !port.healthOnly)));
     expect(names(SERVICE)).toEqual(["db", "redis", "result", "vote"]);
   });
 
@@ -177,7 +219,7 @@ describe("the cluster stack from the voting app model", () => {
 
   test("each service's env is its ConfigMap, read with envFrom", async () => {
     const { app } = await deploy();
-    const withEnv = sortedKeys(app.services).filter((service) => app.services[service].env !== undefined);
+    const withEnv = sortedKeys(app.services).filter((service) => Object.keys(app.services[service].env).length > 0);
     expect(withEnv).toEqual(["db", "result", "vote", "worker"]);
     expect(byType(CONFIG_MAP).map((c) => c.name)).toEqual(withEnv.map((service) => `${service}-env`));
     expect(container("redis")).not.toHaveProperty("envFrom");
@@ -196,7 +238,7 @@ describe("the cluster stack from the voting app model", () => {
   });
 
   test("limits and requests from the model; config limits override them", async () => {
-    await deploy({ limits: ["db:cpus=2,memory=1g", "vote:cpus=0.25"] });
+    await deploy({ services: { db: { limits: { cpus: 2, memory: "1g" } }, vote: { limits: { cpus: 0.25 } } } });
     const resources = Object.fromEntries(["db", "redis", "result", "vote", "worker"].map((s) => [s, container(s).resources]));
     const small = { limits: { cpu: "500m", memory: "128Mi" }, requests: { cpu: "250m", memory: "128Mi" } };
     expect(resources).toEqual({
@@ -242,7 +284,7 @@ describe("the cluster stack from the voting app model", () => {
   });
 
   test("replicas from config; 0 stays 0 and has no URL", async () => {
-    const { outputs } = await deploy({ voteReplicas: "0", workerReplicas: "3" });
+    const { outputs } = await deploy({ services: { vote: { replicas: 0 }, worker: { replicas: 3 } } });
     expect(deployment("vote").spec.replicas).toBe(0);
     expect(deployment("worker").spec.replicas).toBe(3);
     expect(deployment("db").spec.replicas).toBe(1);
@@ -250,7 +292,9 @@ describe("the cluster stack from the voting app model", () => {
   });
 
   test("autoscaling: an HPA on the Deployment, which leaves replicas to it", async () => {
-    await deploy({ autoscaling: ["vote:min=3,max=10,cpu=70"], voteReplicas: "3" });
+    await deploy({
+      services: { vote: { autoscaling: { minReplicas: 3, maxReplicas: 10, targetCpuPercent: 70 }, replicas: 3 } },
+    });
     expect(byType(HPA).map((h) => h.name)).toEqual(["vote"]);
     expect(find(HPA, "vote").inputs.spec).toEqual({
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "vote" },
@@ -263,8 +307,8 @@ describe("the cluster stack from the voting app model", () => {
     expect(deployment("result").spec.replicas).toBe(1);
   });
 
-  test("volumes: claims with the size and class from config; retainData keeps them and their namespace", async () => {
-    await deploy({ storageClass: "fast-ssd", dbStorageSize: "5Gi" });
+  test("volumes: claims with the size and class from config; retain keeps them and their namespace", async () => {
+    await deploy({ storageClass: "fast-ssd", volumes: { "db-data": { size: "5Gi" } } });
     expect(
       byType(PVC).map((c) => [c.inputs.metadata.name, c.inputs.spec.storageClassName, c.inputs.spec.resources.requests.storage]),
     ).toEqual([
@@ -274,7 +318,7 @@ describe("the cluster stack from the voting app model", () => {
     expect(byType(PVC).map((c) => c.options.retainOnDelete)).toEqual([false, false]);
     expect(find(NAMESPACE, "staging").options.retainOnDelete).toBe(false);
 
-    const { outputs } = await deploy({ retainData: "true" });
+    const { outputs } = await deploy({ volumes: { "db-data": { retain: true }, "redis-data": { retain: true } } });
     expect(byType(PVC).map((c) => c.options.retainOnDelete)).toEqual([true, true]);
     expect(find(NAMESPACE, "staging").options.retainOnDelete).toBe(true);
     expect(await valueOf(outputs.volumes["db-data"])).toBe("db-data");

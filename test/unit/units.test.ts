@@ -1,12 +1,14 @@
 import {
   cpusToDocker,
-  cpusToNanoCpus,
   cpusToQuantity,
   memoryToDockerMiB,
   memoryToQuantity,
   parseCpus,
   parseMemory,
+  parseStorageSize,
+  UnitError,
 } from "../../components/units";
+import { ValidationError } from "../../components/errors";
 
 describe("memory as people type it", () => {
   test.each([
@@ -45,17 +47,16 @@ describe("memory as people type it", () => {
 
 describe("cpus as docker run --cpus", () => {
   test.each([
-    [0.5, 500, "0.5", 500000000, "500m"],
-    [1, 1000, "1.0", 1000000000, "1"],
-    [2, 2000, "2.0", 2000000000, "2"],
-    [0.25, 250, "0.25", 250000000, "250m"],
-    [1.5, 1500, "1.5", 1500000000, "1500m"],
-    [0.1, 100, "0.1", 100000000, "100m"],
-    [0.001, 1, "0.001", 1000000, "1m"],
-  ])("%d CPUs = %dm = docker %s (NanoCpus %d) = k8s %s", (cpus, millis, dockerCpus, nano, quantity) => {
+    [0.5, 500, "0.5", "500m"],
+    [1, 1000, "1.0", "1"],
+    [2, 2000, "2.0", "2"],
+    [0.25, 250, "0.25", "250m"],
+    [1.5, 1500, "1.5", "1500m"],
+    [0.1, 100, "0.1", "100m"],
+    [0.001, 1, "0.001", "1m"],
+  ])("%d CPUs = %dm = docker %s = k8s %s", (cpus, millis, dockerCpus, quantity) => {
     expect(parseCpus(cpus)).toBe(millis);
     expect(cpusToDocker(millis)).toBe(dockerCpus);
-    expect(cpusToNanoCpus(millis)).toBe(nano);
     expect(cpusToQuantity(millis)).toBe(quantity);
   });
 
@@ -67,5 +68,39 @@ describe("cpus as docker run --cpus", () => {
     [0.0005, "cpus must be a multiple of 0.001 CPU, got 0.0005"],
   ])("%d is refused", (cpus, message) => {
     expect(() => parseCpus(cpus)).toThrow(message);
+  });
+});
+
+describe("unit errors", () => {
+  test("name the field as the caller gives it and are ValidationErrors, so components need not re-wrap them", () => {
+    let thrown: unknown;
+    try {
+      parseMemory("0", 'Container "vote": memory');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UnitError);
+    expect(thrown).toBeInstanceOf(ValidationError);
+    expect((thrown as Error).message).toBe('Container "vote": memory must be at least 6m (Docker\'s minimum), got "0"');
+  });
+});
+
+describe("storage sizes (volume claims)", () => {
+  test.each([
+    ["10g", 10 * 1024 ** 3, "10Gi"],
+    ["1Gi", 1024 ** 3, "1Gi"],
+    // No memory limit's 6m minimum: a small claim is a valid claim.
+    ["1m", 1024 ** 2, "1Mi"],
+    ["512k", 512 * 1024, "512Ki"],
+  ])("%s = %d bytes = %s", (text, bytes, quantity) => {
+    expect(parseStorageSize(text)).toBe(bytes);
+    expect(memoryToQuantity(parseStorageSize(text))).toBe(quantity);
+  });
+
+  test.each([
+    ["0", 'size must be more than 0, got "0"'],
+    ["big", 'size must be a storage size like "1Gi", "512Mi" or "10g" (units b, k, m, g, t; binary), got "big"'],
+  ])("%s is refused", (text, message) => {
+    expect(() => parseStorageSize(text)).toThrow(new UnitError(message));
   });
 });

@@ -1,0 +1,142 @@
+/**
+ * The pieces of a service's pod and its storage, as pure functions of small inputs: resources,
+ * probes, update strategy, the env ConfigMap's name, the security context and a volume claim's spec.
+ * The Deployment component assembles them; nothing here registers a resource.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import { createHash } from "crypto";
+import { HealthTimings, healthTimings } from "../health";
+import { sortedEntries } from "../sorted";
+import { cpusToQuantity, memoryToQuantity, parseCpus, parseMemory, parseStorageSize } from "../units";
+
+export interface DeploymentVolumeArgs {
+  /** The PersistentVolumeClaim's `metadata.name`, also the pod volume's name ("db-data"). */
+  claimName: string;
+  /** Where the volume is mounted in the container. */
+  mountPath: string;
+  /** @default false */
+  readOnly?: boolean;
+  /** Storage to request, in the model's size grammar ("1Gi", "256Mi", "2g"; binary units), converted exactly. @default "1Gi" */
+  size?: string;
+  /** StorageClass of the claim. @default - the cluster's default StorageClass */
+  storageClass?: string;
+  /**
+   * Keep the claim (and so its volume and data) when the stack is destroyed or the volume dropped from
+   * the program: Pulumi's `retainOnDelete`. The namespace holding it must be retained too.
+   * @default false
+   */
+  retain?: boolean;
+}
+
+export interface DeploymentHealthArgs extends HealthTimings {
+  /** Command run in the container; exit 0 means healthy. Used as an exec probe when `http` is not set. */
+  command: string[];
+  /** An HTTP endpoint to probe instead of running `command` (httpGet). @default - exec `command` */
+  http?: { path: string; port: number };
+  /** Seconds between probes (periodSeconds). @default HEALTH_DEFAULTS.intervalSeconds (10) */
+  intervalSeconds?: number;
+  /** Seconds before a probe counts as failed (timeoutSeconds). @default HEALTH_DEFAULTS.timeoutSeconds (5) */
+  timeoutSeconds?: number;
+  /** Consecutive failures before the pod is unready or restarted (failureThreshold). @default HEALTH_DEFAULTS.retries (3) */
+  retries?: number;
+  /** Seconds after start during which failures do not count (a startupProbe). @default HEALTH_DEFAULTS.startPeriodSeconds (10) */
+  startPeriodSeconds?: number;
+}
+
+/** How a Deployment replaces its pods (the fields of `DeploymentArgs` that choose it). */
+export interface UpdateStrategyArgs {
+  /** @default false */
+  singleWriter?: boolean;
+  /** @default 1 */
+  maxSurge?: number | string;
+  /** @default 0 */
+  maxUnavailable?: number | string;
+}
+
+/** The CPU request's share of the CPU limit when none is given. */
+export const DEFAULT_CPU_REQUEST_PERCENT = 50;
+
+/** The storage a volume claim requests when none is given. */
+export const DEFAULT_VOLUME_SIZE = "1Gi";
+
+/** Requests and limits as exact Kubernetes quantities (see `cpuRequestPercent` for the rule). */
+export function containerResources(
+  cpus: number,
+  memory: string,
+  cpuRequestPercent = DEFAULT_CPU_REQUEST_PERCENT,
+): { limits: { cpu: string; memory: string }; requests: { cpu: string; memory: string } } {
+  const cpuMillis = parseCpus(cpus);
+  const memoryQuantity = memoryToQuantity(parseMemory(memory));
+  const requestMillis = Math.max(1, Math.round((cpuMillis * cpuRequestPercent) / 100));
+  return {
+    limits: { cpu: cpusToQuantity(cpuMillis), memory: memoryQuantity },
+    requests: { cpu: cpusToQuantity(requestMillis), memory: memoryQuantity },
+  };
+}
+
+type Probe = k8s.types.input.core.v1.Probe;
+
+/**
+ * The model's health check as probes, with Docker's meaning kept: a probe every `interval`, failing
+ * after `timeout`, `retries` failures in a row mark the pod unready (readiness) or restart it
+ * (liveness). The start period becomes a startupProbe that allows ceil(startPeriod / interval) extra
+ * failures before liveness takes over, so a slow first start is not restarted.
+ */
+export function healthProbes(health: DeploymentHealthArgs): { readinessProbe: Probe; livenessProbe: Probe; startupProbe: Probe } {
+  const { intervalSeconds: interval, timeoutSeconds: timeout, retries, startPeriodSeconds: startPeriod } = healthTimings(health);
+  const handler: Probe = health.http
+    ? { httpGet: { path: health.http.path, port: health.http.port } }
+    : { exec: { command: health.command } };
+  const probe = (failureThreshold: number): Probe => ({
+    ...handler,
+    periodSeconds: interval,
+    timeoutSeconds: timeout,
+    successThreshold: 1,
+    failureThreshold,
+  });
+  return {
+    readinessProbe: probe(retries),
+    livenessProbe: probe(retries),
+    startupProbe: probe(Math.ceil(startPeriod / interval) + retries),
+  };
+}
+
+/** `Recreate` for a single writer (never two pods on the same data), otherwise a rolling update. */
+export function deploymentStrategy(args: UpdateStrategyArgs): k8s.types.input.apps.v1.DeploymentStrategy {
+  if (args.singleWriter) {
+    return { type: "Recreate" };
+  }
+  return { type: "RollingUpdate", rollingUpdate: { maxSurge: args.maxSurge ?? 1, maxUnavailable: args.maxUnavailable ?? 0 } };
+}
+
+/** Name of the ConfigMap holding `env`: changes with the content, so an env change rolls the pods. */
+export function envConfigMapName(name: string, env: Record<string, string>): string {
+  const hash = createHash("sha256")
+    .update(JSON.stringify(sortedEntries(env)))
+    .digest("hex")
+    .slice(0, 10);
+  return `${name}-env-${hash}`;
+}
+
+/** A pod user: a numeric uid, or uid:gid (runAsUser/runAsGroup take numbers). */
+const POD_USER = /^(\d+)(?::(\d+))?$/;
+
+export function isPodUser(user: string): boolean {
+  return POD_USER.test(user);
+}
+
+/** runAsUser/runAsGroup for a numeric "uid" or "uid:gid"; undefined for none (the image's user). */
+export function securityContext(user: string | undefined): k8s.types.input.core.v1.PodSecurityContext | undefined {
+  const match = user === undefined ? null : POD_USER.exec(user);
+  if (!match) return undefined;
+  return { runAsUser: Number(match[1]), runAsGroup: match[2] === undefined ? undefined : Number(match[2]) };
+}
+
+/** A ReadWriteOnce claim on `size` (exact binary quantity) of the volume's StorageClass, or the cluster's default. */
+export function volumeClaimSpec(volume: DeploymentVolumeArgs): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
+  return {
+    accessModes: ["ReadWriteOnce"],
+    storageClassName: volume.storageClass || undefined,
+    resources: { requests: { storage: memoryToQuantity(parseStorageSize(volume.size ?? DEFAULT_VOLUME_SIZE)) } },
+  };
+}

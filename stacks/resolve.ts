@@ -1,0 +1,421 @@
+/**
+ * resolveApp: checks an app model once, in small per-concern checks, and returns a ResolvedApp in
+ * which every default is filled in, every unit parsed into a typed value and the start order worked
+ * out. The targets plan from a ResolvedApp only: nothing downstream applies a default or parses a
+ * unit again. `npm run resolved -- <stack>` prints it.
+ */
+import { canonicalCidr, contains, containsAddress, overlaps, parseAddress, parseCidr } from "../components/cidr";
+import { ENV_NAME_RULE, isEnvName } from "../components/env";
+import { healthTimings } from "../components/health";
+import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
+import { parseCpus, parseMemory, parseStorageSize, UnitError } from "../components/units";
+import { InputError, inModel, listOr, sortedKeys, Where } from "./errors";
+import { AppModel, Autoscaling, DependencyCondition, HealthCheck, ImageSource, NetworkModel, SecretModel, ServiceModel } from "./model";
+
+/** Storage reserved for a volume when the model gives no size. */
+export const DEFAULT_VOLUME_SIZE = "1Gi";
+
+export interface ResolvedPort {
+  name: string;
+  containerPort: number;
+  protocol: "tcp" | "udp";
+  publishedPort?: number;
+  healthOnly: boolean;
+}
+
+export type ResolvedHealth = Required<Omit<HealthCheck, "http">> & Pick<HealthCheck, "http">;
+
+export interface ResolvedMount {
+  volume?: string;
+  hostPath?: string;
+  mountPath: string;
+  readOnly: boolean;
+}
+
+export interface ResolvedLimits {
+  cpus: number;
+  /** Thousandths of a CPU. */
+  millicpus: number;
+  /** As written ("128m"), for messages and for the targets' own arguments. */
+  memory: string;
+  memoryBytes: number;
+}
+
+export interface ResolvedService {
+  name: string;
+  image: ImageSource;
+  command?: string[];
+  entrypoint?: string[];
+  env: Record<string, string>;
+  secretEnv: Record<string, string>;
+  ports: ResolvedPort[];
+  networks: string[];
+  volumes: ResolvedMount[];
+  health?: ResolvedHealth;
+  dependsOn: Record<string, DependencyCondition>;
+  limits: ResolvedLimits;
+  replicas: number;
+  autoscaling?: Autoscaling;
+  singleWriter: boolean;
+  user?: string;
+}
+
+export interface ResolvedNetwork {
+  subnet: string;
+  gateway?: string;
+  ipRange?: string;
+  internal: boolean;
+}
+
+export interface ResolvedVolume {
+  retain: boolean;
+  size: string;
+  sizeBytes: number;
+}
+
+export interface ResolvedApp {
+  name: string;
+  services: Record<string, ResolvedService>;
+  /** Service names, each after everything it depends on (ties by name). */
+  order: string[];
+  networks: Record<string, ResolvedNetwork>;
+  volumes: Record<string, ResolvedVolume>;
+  secrets: Record<string, SecretModel>;
+}
+
+const NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+const NAME_RULE = "lowercase letters, digits and dashes, starting with a letter (a DNS label of up to 32)";
+
+/**
+ * Checks the model and fills in its defaults. `where` names a path in messages: the stack config
+ * layer passes one that names the config key for the values it set.
+ */
+export function resolveApp(app: AppModel, where: Where = inModel(app.name)): ResolvedApp {
+  const fail = (path: string, message: string): never => {
+    throw new InputError(`${where(path)} ${message}`);
+  };
+  if (!NAME.test(app.name)) {
+    throw new InputError(`app name must be ${NAME_RULE}, got ${JSON.stringify(app.name)}`);
+  }
+  const names = sortedKeys(app.services);
+  if (names.length === 0) fail("services", "is empty: an app needs at least one service");
+  const networks = resolveNetworks(app.networks, fail);
+  const volumes = resolveVolumes(app.volumes, where);
+  const services: Record<string, ResolvedService> = {};
+  for (const name of names) {
+    services[name] = resolveService(app, name, app.services[name], where, fail);
+  }
+  checkVolumeOwners(services, fail);
+  checkPublishedPorts(services, fail);
+  checkDependencies(services, fail);
+  return { name: app.name, services, order: startOrder(services), networks, volumes, secrets: { ...app.secrets } };
+}
+
+type Fail = (path: string, message: string) => never;
+
+/** Runs a unit parser whose message already names the path. */
+function unit<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw error instanceof UnitError ? new InputError(error.message) : error;
+  }
+}
+
+function resolveNetworks(models: Record<string, NetworkModel>, fail: Fail): Record<string, ResolvedNetwork> {
+  const resolved: Record<string, ResolvedNetwork> = {};
+  const seen: Array<[string, NonNullable<ReturnType<typeof parseCidr>>]> = [];
+  for (const name of sortedKeys(models)) {
+    const network = models[name];
+    const path = `networks.${name}`;
+    if (!NAME.test(name)) fail(path, `: network name must be ${NAME_RULE}`);
+    const subnet = parseCidr(network.subnet);
+    if (!subnet) {
+      return fail(`${path}.subnet`, `must be an IPv4 CIDR like 172.18.0.0/16, got ${JSON.stringify(network.subnet)}`);
+    }
+    const canonical = canonicalCidr(network.subnet);
+    if (canonical !== network.subnet) fail(`${path}.subnet`, `${network.subnet} has host bits set; did you mean ${canonical}?`);
+    for (const [other, range] of seen) {
+      if (overlaps(subnet, range)) {
+        fail(`${path}.subnet`, `${network.subnet} overlaps network "${other}" (${range.text}); give each network its own range`);
+      }
+    }
+    seen.push([name, subnet]);
+    if (network.gateway !== undefined) {
+      const gateway = parseAddress(network.gateway);
+      if (gateway === undefined || !containsAddress(subnet, gateway)) {
+        fail(`${path}.gateway`, `${JSON.stringify(network.gateway)} must be an address inside subnet ${network.subnet}`);
+      }
+    }
+    if (network.ipRange !== undefined) {
+      const range = parseCidr(network.ipRange);
+      if (!range || !contains(subnet, range)) {
+        fail(`${path}.ipRange`, `${JSON.stringify(network.ipRange)} must be a CIDR inside subnet ${network.subnet}`);
+      }
+    }
+    resolved[name] = { subnet: network.subnet, gateway: network.gateway, ipRange: network.ipRange, internal: network.internal ?? false };
+  }
+  return resolved;
+}
+
+function resolveVolumes(models: AppModel["volumes"], where: Where): Record<string, ResolvedVolume> {
+  const resolved: Record<string, ResolvedVolume> = {};
+  for (const name of sortedKeys(models)) {
+    const size = models[name].size ?? DEFAULT_VOLUME_SIZE;
+    const sizeBytes = unit(() => parseStorageSize(size, where(`volumes.${name}.size`)));
+    resolved[name] = { retain: models[name].retain ?? false, size, sizeBytes };
+  }
+  return resolved;
+}
+
+function resolveService(app: AppModel, name: string, service: ServiceModel, where: Where, fail: Fail): ResolvedService {
+  const path = `services.${name}`;
+  if (!NAME.test(name)) fail(path, `: service name must be ${NAME_RULE}`);
+  checkImage(service.image, `${path}.image`, fail);
+  const replicas = service.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 0) fail(`${path}.replicas`, `must be a whole number of 0 or more, got ${replicas}`);
+  const singleWriter = service.singleWriter ?? false;
+  if (singleWriter && replicas > 1) {
+    fail(`${path}.replicas`, `must be 0 or 1 for a single-writer service (its data allows one writer), got ${replicas}`);
+  }
+  const limits: ResolvedLimits = {
+    cpus: service.limits.cpus,
+    millicpus: unit(() => parseCpus(service.limits.cpus, where(`${path}.limits.cpus`))),
+    memory: service.limits.memory,
+    memoryBytes: unit(() => parseMemory(service.limits.memory, where(`${path}.limits.memory`))),
+  };
+  checkNetworks(app, service.networks, `${path}.networks`, fail);
+  checkEnv(app, service, path, fail);
+  const volumes = resolveMounts(app, service, path, fail);
+  const ports = resolvePorts(service, path, fail);
+  const health = resolveHealth(service.health, ports, `${path}.health`, fail);
+  checkAutoscaling(service.autoscaling, singleWriter, `${path}.autoscaling`, fail);
+  return {
+    name,
+    image: service.image,
+    command: service.command,
+    entrypoint: service.entrypoint,
+    env: { ...service.env },
+    secretEnv: { ...service.secretEnv },
+    ports,
+    networks: [...service.networks],
+    volumes,
+    health,
+    dependsOn: { ...service.dependsOn },
+    limits,
+    replicas,
+    autoscaling: service.autoscaling,
+    singleWriter,
+    user: service.user,
+  };
+}
+
+function checkImage(image: ImageSource, path: string, fail: Fail): void {
+  if (image.kind === "pull" && !isImageReference(image.ref)) {
+    fail(path, `must be ${IMAGE_REFERENCE_RULE}, got ${JSON.stringify(image.ref)}`);
+  }
+  if (image.kind === "build") {
+    for (const arg of sortedKeys(image.args)) {
+      const value = (image.args ?? {})[arg];
+      if (isBaseImageArg(arg) && !isImageReference(value)) {
+        fail(`${path}.args.${arg}`, `must be ${IMAGE_REFERENCE_RULE}, got ${JSON.stringify(value)}`);
+      }
+    }
+  }
+}
+
+/** A build argument naming a base image (PYTHON_IMAGE, NODE_IMAGE): pinned as an image is. */
+export function isBaseImageArg(name: string): boolean {
+  return name.endsWith("_IMAGE");
+}
+
+function checkNetworks(app: AppModel, networks: string[], path: string, fail: Fail): void {
+  if (networks.length === 0) fail(path, "is empty: a service must join at least one network");
+  networks.forEach((network, index) => {
+    if (!(network in app.networks)) {
+      fail(path, `lists unknown network "${network}"; the app's networks are: ${listOr(sortedKeys(app.networks))}`);
+    }
+    if (networks.indexOf(network) !== index) fail(path, `lists "${network}" twice; list each network once`);
+  });
+}
+
+function checkEnv(app: AppModel, service: ServiceModel, path: string, fail: Fail): void {
+  for (const variable of [...sortedKeys(service.env), ...sortedKeys(service.secretEnv)]) {
+    if (!isEnvName(variable)) fail(`${path}.env`, `names must be ${ENV_NAME_RULE}, got ${JSON.stringify(variable)}`);
+  }
+  for (const variable of sortedKeys(service.secretEnv)) {
+    if (variable in (service.env ?? {})) fail(`${path}.env.${variable}`, "is set both as plain env and as secret env; set it once");
+    const secret = (service.secretEnv ?? {})[variable];
+    if (!(secret in app.secrets)) {
+      fail(
+        `${path}.secretEnv.${variable}`,
+        `refers to unknown secret "${secret}"; the app's secrets are: ${listOr(sortedKeys(app.secrets))}`,
+      );
+    }
+  }
+}
+
+function resolveMounts(app: AppModel, service: ServiceModel, path: string, fail: Fail): ResolvedMount[] {
+  return (service.volumes ?? []).map((mount) => {
+    const at = `${path}.volumes[${mount.mountPath}]`;
+    if ((mount.volume === undefined) === (mount.hostPath === undefined)) fail(at, "needs exactly one of volume and hostPath");
+    if (mount.volume !== undefined && !(mount.volume in app.volumes)) {
+      fail(at, `names unknown volume "${mount.volume}"; the app's volumes are: ${listOr(sortedKeys(app.volumes))}`);
+    }
+    if (mount.hostPath !== undefined && !mount.hostPath.startsWith("/")) {
+      fail(at, `hostPath must be absolute, got ${JSON.stringify(mount.hostPath)}`);
+    }
+    if (!mount.mountPath.startsWith("/")) fail(at, `mountPath must be absolute, got ${JSON.stringify(mount.mountPath)}`);
+    return { volume: mount.volume, hostPath: mount.hostPath, mountPath: mount.mountPath, readOnly: mount.readOnly ?? false };
+  });
+}
+
+const PORT_RULE = "a port number 1-65535";
+const isPort = (value: number | undefined): boolean => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
+
+function resolvePorts(service: ServiceModel, path: string, fail: Fail): ResolvedPort[] {
+  const names = new Set<string>();
+  return (service.ports ?? []).map((port) => {
+    const at = `${path}.ports.${port.name}`;
+    if (names.has(port.name)) fail(`${path}.ports`, `names "${port.name}" twice; give each port its own name`);
+    names.add(port.name);
+    if (!isPort(port.containerPort)) fail(`${at}.containerPort`, `must be ${PORT_RULE}, got ${port.containerPort}`);
+    if (port.publishedPort !== undefined) {
+      if (port.healthOnly) fail(at, `is only for the health check, so it cannot be published (got ${port.publishedPort})`);
+      if (!isPort(port.publishedPort)) fail(at, `must be ${PORT_RULE}, got ${port.publishedPort}`);
+    }
+    return {
+      name: port.name,
+      containerPort: port.containerPort,
+      protocol: port.protocol ?? "tcp",
+      publishedPort: port.publishedPort,
+      healthOnly: port.healthOnly ?? false,
+    };
+  });
+}
+
+function resolveHealth(health: HealthCheck | undefined, ports: ResolvedPort[], path: string, fail: Fail): ResolvedHealth | undefined {
+  if (health === undefined) return undefined;
+  if (health.command.length === 0) fail(`${path}.command`, "is empty: give the command the check runs");
+  const resolved: ResolvedHealth = { command: health.command, http: health.http, ...healthTimings(health) };
+  for (const field of ["intervalSeconds", "timeoutSeconds", "retries"] as const) {
+    if (!Number.isInteger(resolved[field]) || resolved[field] < 1)
+      fail(`${path}.${field}`, `must be a whole number of 1 or more, got ${resolved[field]}`);
+  }
+  if (!Number.isInteger(resolved.startPeriodSeconds) || resolved.startPeriodSeconds < 0) {
+    fail(`${path}.startPeriodSeconds`, `must be a whole number of 0 or more, got ${resolved.startPeriodSeconds}`);
+  }
+  const http = health.http;
+  if (http !== undefined && !ports.some((port) => port.containerPort === http.port)) {
+    const declared = ports.map((port) => port.containerPort).join(", ") || "it declares none";
+    fail(
+      `${path}.http.port`,
+      `${http.port} is not one of the service's container ports (${declared}); probe the port the service listens on, or declare that port in ports`,
+    );
+  }
+  return resolved;
+}
+
+function checkAutoscaling(autoscaling: Autoscaling | undefined, singleWriter: boolean, path: string, fail: Fail): void {
+  if (autoscaling === undefined) return;
+  const { minReplicas, maxReplicas, targetCpuPercent } = autoscaling;
+  if (!Number.isInteger(minReplicas) || minReplicas < 1)
+    fail(`${path}.minReplicas`, `must be a whole number of 1 or more, got ${minReplicas}`);
+  if (!Number.isInteger(maxReplicas) || maxReplicas < minReplicas) {
+    fail(`${path}.maxReplicas`, `must be a whole number of at least minReplicas (${minReplicas}), got ${maxReplicas}`);
+  }
+  if (!Number.isInteger(targetCpuPercent) || targetCpuPercent < 1 || targetCpuPercent > 100) {
+    fail(`${path}.targetCpuPercent`, `must be a whole percent 1-100, got ${targetCpuPercent}`);
+  }
+  if (singleWriter) fail(path, "cannot be set on a single-writer service (its data allows one writer)");
+}
+
+/** A volume holds one service's data: two services would write one data directory. */
+function checkVolumeOwners(services: Record<string, ResolvedService>, fail: Fail): void {
+  const owners = new Map<string, string>();
+  for (const name of sortedKeys(services)) {
+    for (const mount of services[name].volumes) {
+      if (mount.volume === undefined) continue;
+      const owner = owners.get(mount.volume);
+      if (owner !== undefined && owner !== name) {
+        fail(
+          `volumes.${mount.volume}`,
+          `is mounted by ${owner} and ${name}: a volume holds one service's data (two services would write one data directory, and a cluster's ReadWriteOnce claim attaches to one node); give each service its own volume`,
+        );
+      }
+      owners.set(mount.volume, name);
+    }
+  }
+}
+
+/** One published port number per app. */
+function checkPublishedPorts(services: Record<string, ResolvedService>, fail: Fail): void {
+  const owners = new Map<number, string>();
+  for (const name of sortedKeys(services)) {
+    for (const port of services[name].ports) {
+      if (port.publishedPort === undefined) continue;
+      const owner = owners.get(port.publishedPort);
+      if (owner !== undefined) fail(`services.${name}.ports.${port.name}`, `${port.publishedPort} is already published by ${owner}`);
+      owners.set(port.publishedPort, `services.${name}.ports.${port.name}`);
+    }
+  }
+}
+
+function checkDependencies(services: Record<string, ResolvedService>, fail: Fail): void {
+  const names = sortedKeys(services);
+  for (const name of names) {
+    for (const dependency of sortedKeys(services[name].dependsOn)) {
+      const path = `services.${name}.dependsOn.${dependency}`;
+      const target = services[dependency];
+      if (target === undefined) fail(path, `names unknown service "${dependency}"; the app's services are: ${names.join(", ")}`);
+      if (dependency === name) fail(path, "is the service itself");
+      const condition = services[name].dependsOn[dependency];
+      if (condition !== "started" && condition !== "healthy")
+        fail(path, `must be "started" or "healthy", got ${JSON.stringify(condition)}`);
+      if (condition === "healthy" && target.health === undefined)
+        fail(path, `waits for "${dependency}" to be healthy, but "${dependency}" has no health check`);
+    }
+  }
+  const cycle = findCycle(services);
+  if (cycle) fail("services", `depend on each other in a circle: ${cycle.join(" -> ")}`);
+}
+
+/** A dependency cycle as a path of service names (first name repeated at the end), if any. */
+export function findCycle(services: Record<string, { dependsOn?: Record<string, unknown> }>): string[] | undefined {
+  const state = new Map<string, "visiting" | "done">();
+  const path: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    if (state.get(name) === "done") return undefined;
+    if (state.get(name) === "visiting") return [...path.slice(path.indexOf(name)), name];
+    state.set(name, "visiting");
+    path.push(name);
+    for (const dependency of sortedKeys(services[name]?.dependsOn)) {
+      if (services[dependency]) {
+        const cycle = visit(dependency);
+        if (cycle) return cycle;
+      }
+    }
+    path.pop();
+    state.set(name, "done");
+    return undefined;
+  };
+  for (const name of sortedKeys(services)) {
+    const cycle = visit(name);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+/** Services in an order where each comes after everything it depends on (ties sorted by name). */
+function startOrder(services: Record<string, ResolvedService>): string[] {
+  const order: string[] = [];
+  const placed = new Set<string>();
+  const place = (name: string): void => {
+    if (placed.has(name)) return;
+    placed.add(name);
+    sortedKeys(services[name].dependsOn).forEach(place);
+    order.push(name);
+  };
+  sortedKeys(services).forEach(place);
+  return order;
+}

@@ -1,0 +1,81 @@
+/**
+ * What both targets share: outputs, the names of built images, how an image is built, and how a
+ * target states what it cannot honour (refused, or warned where ignoring it is harmless).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ImageArgs } from "../../components/docker";
+import { ConfigKey, CONFIG_KEYS, keyPath, StackConfig, Target } from "../config";
+import { InputError, sortedKeys } from "../errors";
+import { ImageSource } from "../model";
+import { ResolvedApp } from "../resolve";
+
+/** What every target exports, so a stage's outputs look the same on Docker and Kubernetes. */
+export interface AppOutputs {
+  /** Where users reach the published services ("http://127.0.0.1:5000" on Docker). */
+  urls: Record<string, pulumi.Output<string> | string>;
+  /** Network name → subnet (Docker) or NetworkPolicy name → what it allows (Kubernetes). */
+  networks: Record<string, pulumi.Output<string> | string>;
+  /** App volume → the Docker volume or PersistentVolumeClaim holding it. */
+  volumes: Record<string, pulumi.Output<string> | string>;
+  /** Built service → the image it runs (id or digest reference). */
+  images: Record<string, pulumi.Output<string>>;
+}
+
+/** Repository and tag of a built image, without the registry ("voting-vote:v1"). */
+export function imageName(app: ResolvedApp, service: string, config: StackConfig): string {
+  return `${app.name}-${service}:${config.imageTag}`;
+}
+
+/** How a service's image is built on the configured engine, and pushed when a registry is set. */
+export function imageArgs(
+  app: ResolvedApp,
+  service: string,
+  source: Extract<ImageSource, { kind: "build" }>,
+  config: StackConfig,
+  push?: boolean,
+): ImageArgs {
+  const registry = config.registry;
+  return {
+    context: source.context,
+    dockerfile: source.dockerfile,
+    imageName: imageName(app, service, config),
+    args: source.args,
+    target: source.target,
+    // Without a user no credentials are sent: a registry without login, or what `docker login` stored.
+    registry: registry && {
+      server: registry.server,
+      username: registry.username || undefined,
+      password: registry.username ? registry.password : undefined,
+    },
+    ...(push === undefined ? {} : { push }),
+    builderVersion: config.imageBuilder,
+  };
+}
+
+/** The services built here, in name order. */
+export function builtServices(app: ResolvedApp): Array<[string, Extract<ImageSource, { kind: "build" }>]> {
+  return sortedKeys(app.services).flatMap((name) => {
+    const image = app.services[name].image;
+    return image.kind === "build" ? [[name, image] as [string, typeof image]] : [];
+  });
+}
+
+/** Refuses what a target cannot honour, naming the input, the service (or object) and the target. */
+export function unsupported(where: string, what: string, target: Target, instead: string): never {
+  throw new InputError(`${where} cannot be honoured on target ${target} (${what}); ${instead}`);
+}
+
+/** Warns once about a setting a target ignores, where ignoring it is harmless (the README lists them). */
+export function ignored(where: string, target: Target, why: string): void {
+  pulumi.log.warn(`${where} is ignored on target ${target}: ${why}`);
+}
+
+/** Config keys of the other target that the stack sets: warned about, since this target ignores them. */
+export function warnOtherTargetKeys(config: StackConfig): void {
+  for (const key of config.given) {
+    const spec = CONFIG_KEYS[key as ConfigKey];
+    if ("target" in spec && spec.target && spec.target !== config.target) {
+      ignored(keyPath(key), config.target, `it applies to target ${spec.target} only`);
+    }
+  }
+}

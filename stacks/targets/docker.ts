@@ -1,0 +1,334 @@
+/**
+ * The Docker target: a resolved app as networks, volumes, images and containers on one Docker
+ * engine (local or remote), through an explicit provider. planDocker is pure: it returns every
+ * resource's arguments as data, checked, before anything is registered; deployDocker only
+ * constructs them. On Docker:
+ * - each replica is a container; replica i publishes a port on publishedPort + i - 1;
+ * - a port without publishedPort is reachable on the app's networks only (nothing bound on the host);
+ * - a secret env VAR is the file /run/secrets/<secret> and VAR_FILE naming it.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as os from "os";
+import {
+  Container,
+  ContainerArgs,
+  ContainerSecretFileArgs,
+  Image,
+  ImageArgs,
+  Network,
+  NetworkArgs,
+  validateContainerArgs,
+  validateImageArgs,
+  validateNetworkArgs,
+  validateVolumeArgs,
+  Volume,
+  VolumeArgs,
+} from "../../components/docker";
+import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "../../components/cidr";
+import { keyPath, parseDockerHost, StackConfig } from "../config";
+import { InputError, sortedKeys, Where } from "../errors";
+import { ResolvedApp, ResolvedService } from "../resolve";
+import { AppOutputs, builtServices, ignored, imageArgs, unsupported, warnOtherTargetKeys } from "./common";
+
+/** Where the Docker target puts app secrets in a container (as compose secrets). */
+export const SECRETS_DIR = "/run/secrets";
+
+export interface DockerContainerPlan {
+  /** Logical name: "<service>-<replica>". */
+  name: string;
+  service: string;
+  /** The image: a pulled service's reference; for a built one, replaced by the built image at deploy. */
+  args: ContainerArgs;
+  /** Names of the app networks, volumes and services it needs first. */
+  after: { networks: string[]; volumes: string[]; services: string[] };
+}
+
+export interface DockerPlan {
+  host: string;
+  networks: Array<[string, NetworkArgs]>;
+  volumes: Array<[string, VolumeArgs]>;
+  builds: Array<[string, ImageArgs]>;
+  /** Service → image reference pulled (kept locally on destroy). */
+  pulls: Array<[string, string]>;
+  /** In start order. */
+  containers: DockerContainerPlan[];
+  urls: Record<string, string>;
+}
+
+/** Physical names are prefixed with the app and stack, so several stacks can share one engine. */
+export function dockerNames(app: ResolvedApp, config: StackConfig) {
+  const prefix = `${app.name}-${config.stack}`;
+  return {
+    network: (network: string) => `${prefix}-${network}`,
+    volume: (volume: string) => `${prefix}-${volume}`,
+    container: (service: string, replica: number) => `${prefix}-${service}-${replica}`,
+  };
+}
+
+/** Everything the Docker target will create, worked out and checked before anything is registered. */
+export function planDocker(app: ResolvedApp, config: StackConfig, where: Where): DockerPlan {
+  checkDocker(app, config, where);
+  const names = dockerNames(app, config);
+  const labels = { "dockyard.app": app.name, "dockyard.stack": config.stack };
+  const networks = sortedKeys(app.networks).map((name): [string, NetworkArgs] => {
+    const network = app.networks[name];
+    const args: NetworkArgs = {
+      name: names.network(name),
+      subnet: network.subnet,
+      gateway: network.gateway,
+      ipRange: network.ipRange,
+      internal: network.internal,
+      allowPublicSubnet: config.allowPublicSubnets,
+      labels,
+    };
+    return [name, args];
+  });
+  const volumes = sortedKeys(app.volumes).map((name): [string, VolumeArgs] => [
+    name,
+    { name: names.volume(name), retain: app.volumes[name].retain, labels },
+  ]);
+  const builds = builtServices(app).map(([name, source]): [string, ImageArgs] => [name, imageArgs(app, name, source, config)]);
+  const pulls = sortedKeys(app.services).flatMap((name): Array<[string, string]> => {
+    const image = app.services[name].image;
+    return image.kind === "pull" ? [[name, image.ref]] : [];
+  });
+  const containers = app.order.flatMap((name) => {
+    const service = app.services[name];
+    return Array.from({ length: service.replicas }, (_, index): DockerContainerPlan => ({
+      name: `${name}-${index + 1}`,
+      service: name,
+      args: containerArgs(app, config, service, index + 1, labels),
+      after: {
+        networks: service.networks,
+        volumes: service.volumes.flatMap((mount) => (mount.volume === undefined ? [] : [mount.volume])),
+        services: sortedKeys(service.dependsOn),
+      },
+    }));
+  });
+  networks.forEach(([name, args]) => validateNetworkArgs(name, args));
+  volumes.forEach(([name, args]) => validateVolumeArgs(name, args));
+  builds.forEach(([name, args]) => validateImageArgs(name, args));
+  containers.forEach((container) => validateContainerArgs(container.name, container.args));
+  return { host: config.dockerHost, networks, volumes, builds, pulls, containers, urls: dockerUrls(app, config) };
+}
+
+/** What the resolved app asks that a Docker engine cannot do, refused or warned before anything is created. */
+function checkDocker(app: ResolvedApp, config: StackConfig, where: Where): void {
+  warnOtherTargetKeys(config);
+  for (const name of sortedKeys(app.services)) {
+    const service = app.services[name];
+    if (service.autoscaling !== undefined) {
+      unsupported(
+        where(`services.${name}.autoscaling`),
+        "a Docker engine has no autoscaler",
+        "docker",
+        `set ${keyPath(`services.${name}.replicas`)} to the number of copies to run, or use target kubernetes`,
+      );
+    }
+    if (service.limits.memoryBytes % (1024 * 1024) !== 0) {
+      throw new InputError(
+        `${where(`services.${name}.limits.memory`)} must be a whole number of MiB on Docker, got ${JSON.stringify(service.limits.memory)} (${(service.limits.memoryBytes / 1024 / 1024).toFixed(3)} MiB)`,
+      );
+    }
+  }
+  for (const name of sortedKeys(config.volumes)) {
+    if (config.volumes[name].size !== undefined) {
+      ignored(keyPath(`volumes.${name}.size`), "docker", "a local Docker volume has no size; it grows on the engine's disk");
+    }
+  }
+  checkSubnetCapacity(app, where);
+  checkReplicaPorts(app, where);
+  warnAboutCpus(app, config, where);
+}
+
+/**
+ * Every container on a network takes an address of its subnet (or ipRange), and the network, broadcast
+ * and gateway addresses are taken already. Docker would run out of addresses halfway through `up`,
+ * after other containers exist; this refuses it before anything is created.
+ */
+function checkSubnetCapacity(app: ResolvedApp, where: Where): void {
+  for (const network of sortedKeys(app.networks)) {
+    const model = app.networks[network];
+    const attached = sortedKeys(app.services)
+      .filter((name) => app.services[name].networks.includes(network) && app.services[name].replicas > 0)
+      .map((name): [string, number] => [name, app.services[name].replicas]);
+    const containers = attached.reduce((sum, [, replicas]) => sum + replicas, 0);
+    const subnet = parseCidr(model.subnet) as Cidr;
+    const ipRange = model.ipRange === undefined ? undefined : parseCidr(model.ipRange);
+    const gateway = model.gateway === undefined ? undefined : parseAddress(model.gateway);
+    const room = containerAddresses(subnet, gateway, ipRange);
+    if (containers > room) {
+      const [field, pool] = ipRange === undefined ? ["subnet", subnet] : ["ipRange", ipRange];
+      const size = pool.last - pool.first + 1n;
+      const counts = attached.map(([name, replicas]) => `${name} ${replicas}`).join(", ");
+      const wider = prefixFor(containers);
+      throw new InputError(
+        `${where(`networks.${network}.${field}`)} ${pool.text} has room for ${room} containers (its ${size} addresses less the network, broadcast and gateway addresses), but ${containers} are attached (${counts}); use a wider ${field}, such as a /${wider.prefix} (room for ${wider.room}), or fewer replicas`,
+      );
+    }
+  }
+}
+
+/**
+ * Each replica publishes its own host port (replica i on publishedPort + i - 1), so the ranges of
+ * all services must not overlap.
+ */
+function checkReplicaPorts(app: ResolvedApp, where: Where): void {
+  const owners = new Map<number, string>();
+  for (const name of sortedKeys(app.services)) {
+    const service = app.services[name];
+    const replicas = Math.max(service.replicas, 1);
+    for (const port of service.ports) {
+      if (port.publishedPort === undefined) continue;
+      const path = where(`services.${name}.ports.${port.name}`);
+      const last = port.publishedPort + replicas - 1;
+      if (last > 65535) {
+        throw new InputError(
+          `${path} ${port.publishedPort} needs host ports ${port.publishedPort}-${last} for ${replicas} replicas on Docker, past 65535`,
+        );
+      }
+      for (let hostPort = port.publishedPort; hostPort <= last; hostPort++) {
+        const owner = owners.get(hostPort);
+        if (owner !== undefined) {
+          throw new InputError(
+            `${path}: host port ${hostPort} is used by both ${owner} and service "${name}"` +
+              (replicas > 1 ? ` (its ${replicas} replicas use ${port.publishedPort}-${last} on Docker, one port each)` : ""),
+          );
+        }
+        owners.set(hostPort, `service "${name}"`);
+      }
+    }
+  }
+}
+
+/**
+ * Docker refuses a cpus limit above the engine's CPU count ("range of CPUs is from 0.01 to N"). The
+ * count of a remote engine is not known before it is asked, so this only warns, and only for a local
+ * engine (unix:// or npipe://), which has this machine's CPUs.
+ */
+function warnAboutCpus(app: ResolvedApp, config: StackConfig, where: Where): void {
+  const protocol = parseDockerHost(config.dockerHost)?.protocol;
+  if (protocol !== "unix:" && protocol !== "npipe:") return;
+  const available = os.availableParallelism();
+  for (const name of sortedKeys(app.services)) {
+    const cpus = app.services[name].limits.cpus;
+    if (cpus > available) {
+      pulumi.log.warn(
+        `${where(`services.${name}.limits.cpus`)} ${cpus} is more than the ${available} CPUs of this machine; if the engine at ${config.dockerHost} runs here, Docker will refuse to create the container (its cpus range is 0.01 to its CPU count)`,
+      );
+    }
+  }
+}
+
+function containerArgs(
+  app: ResolvedApp,
+  config: StackConfig,
+  service: ResolvedService,
+  replica: number,
+  labels: Record<string, string>,
+): ContainerArgs {
+  const names = dockerNames(app, config);
+  const { env, secretFiles } = secretsAsFiles(config, service);
+  return {
+    name: names.container(service.name, replica),
+    image: service.image.kind === "pull" ? service.image.ref : `${app.name}-${service.name}:${config.imageTag}`,
+    command: service.command,
+    entrypoint: service.entrypoint,
+    env,
+    secretFiles,
+    ports: service.ports.map((port) => ({
+      containerPort: port.containerPort,
+      hostPort: port.publishedPort === undefined ? undefined : port.publishedPort + replica - 1,
+      hostIp: config.bindAddress,
+      protocol: port.protocol,
+    })),
+    mounts: service.volumes.map((mount) => ({
+      volumeName: mount.volume === undefined ? undefined : names.volume(mount.volume),
+      hostPath: mount.hostPath,
+      containerPath: mount.mountPath,
+      readOnly: mount.readOnly,
+    })),
+    networks: service.networks.map((network) => ({ name: names.network(network), aliases: [service.name] })),
+    user: service.user,
+    health: service.health && {
+      command: service.health.command,
+      intervalSeconds: service.health.intervalSeconds,
+      timeoutSeconds: service.health.timeoutSeconds,
+      retries: service.health.retries,
+      startPeriodSeconds: service.health.startPeriodSeconds,
+    },
+    cpus: service.limits.cpus,
+    memory: service.limits.memory,
+    labels: { ...labels, "dockyard.service": service.name, "dockyard.replica": String(replica) },
+  };
+}
+
+/**
+ * A service's secret env on Docker: each app secret becomes a file, SECRETS_DIR/<secret>, and each
+ * variable VAR becomes VAR_FILE naming that file (the `_FILE` convention of the official postgres
+ * image and of apps/worker and apps/result), so no secret value is in the container's environment,
+ * which anyone allowed to `docker inspect` can read.
+ */
+function secretsAsFiles(
+  config: StackConfig,
+  service: ResolvedService,
+): { env: Record<string, string>; secretFiles: ContainerSecretFileArgs[] } {
+  const env: Record<string, string> = { ...service.env };
+  const secretFiles: ContainerSecretFileArgs[] = [];
+  for (const variable of sortedKeys(service.secretEnv)) {
+    const secret = service.secretEnv[variable];
+    const path = `${SECRETS_DIR}/${secret}`;
+    if (`${variable}_FILE` in env) {
+      throw new InputError(
+        `app "${service.name}": services.${service.name}.env.${variable}_FILE is set, but on Docker secret env ${variable} is delivered as ${variable}_FILE=${path}`,
+      );
+    }
+    env[`${variable}_FILE`] = path;
+    if (!secretFiles.some((file) => file.path === path)) secretFiles.push({ path, content: config.secrets[secret].output() });
+  }
+  return { env, secretFiles };
+}
+
+/** Where each published service is reached from this machine: its first published port. */
+function dockerUrls(app: ResolvedApp, config: StackConfig): Record<string, string> {
+  const url = parseDockerHost(config.dockerHost);
+  const remote = url !== undefined && (url.protocol === "tcp:" || url.protocol === "ssh:");
+  const host = config.bindAddress !== "0.0.0.0" ? config.bindAddress : remote ? (url as URL).hostname : "127.0.0.1";
+  const urls: Record<string, string> = {};
+  for (const name of sortedKeys(app.services)) {
+    const published = app.services[name].ports.find((port) => port.publishedPort !== undefined);
+    if (published !== undefined && app.services[name].replicas > 0) urls[name] = `http://${host}:${published.publishedPort}`;
+  }
+  return urls;
+}
+
+/** Constructs the plan: one explicit provider, then each resource with its dependencies as options. */
+export function deployDocker(plan: DockerPlan): AppOutputs {
+  const provider = new docker.Provider("docker", { host: plan.host });
+  const opts = { provider };
+  const networks = new Map(plan.networks.map(([name, args]) => [name, new Network(name, args, opts)]));
+  const volumes = new Map(plan.volumes.map(([name, args]) => [name, new Volume(name, args, opts)]));
+  const images = new Map(plan.builds.map(([name, args]) => [name, new Image(name, args, opts)]));
+  // keepLocally: destroying the stack must not delete an image other stacks (or a mirror) rely on.
+  const pulled = new Map(
+    plan.pulls.map(([name, ref]) => [name, new docker.RemoteImage(`${name}-image`, { name: ref, keepLocally: true }, opts).imageId]),
+  );
+  const containers = new Map<string, Container[]>();
+  for (const container of plan.containers) {
+    const image = images.get(container.service)?.ref ?? (pulled.get(container.service) as pulumi.Output<string>);
+    const dependsOn: pulumi.Resource[] = [
+      ...container.after.networks.map((name) => networks.get(name) as Network),
+      ...container.after.volumes.map((name) => volumes.get(name) as Volume),
+      ...container.after.services.flatMap((name) => containers.get(name) ?? []),
+    ];
+    const made = new Container(container.name, { ...container.args, image }, { ...opts, dependsOn });
+    containers.set(container.service, [...(containers.get(container.service) ?? []), made]);
+  }
+  return {
+    urls: plan.urls,
+    networks: Object.fromEntries([...networks].map(([name, network]) => [name, network.subnet])),
+    volumes: Object.fromEntries([...volumes].map(([name, volume]) => [name, volume.volumeName])),
+    images: Object.fromEntries([...images].map(([name, image]) => [name, image.ref])),
+  };
+}

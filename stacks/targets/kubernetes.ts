@@ -1,0 +1,329 @@
+/**
+ * The Kubernetes target: a resolved app as Deployments, Services, ConfigMaps, Secrets,
+ * PersistentVolumeClaims, NetworkPolicies and HorizontalPodAutoscalers in one namespace per stage,
+ * through an explicit provider. Built images are pushed to the configured registry, where the
+ * cluster's nodes pull them. planKubernetes is pure and runs once: every object's arguments, with
+ * plain names (the namespace, Secret names), checked before anything is registered; the one late
+ * value is a built image's pushed digest. deployKubernetes only constructs. On Kubernetes:
+ * - a published port is a port of the service's Service (of dockyard:serviceType), numbered as published;
+ * - a secret env VAR is the variable itself, read from the secret's Secret (secretKeyRef);
+ * - app networks become NetworkPolicies (who may talk to whom); subnets are the cluster's.
+ */
+import * as docker from "@pulumi/docker";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Image, ImageArgs, validateImageArgs } from "../../components/docker/image";
+import {
+  AppIdentity,
+  appLabels,
+  Autoscaler,
+  AutoscalerArgs,
+  containerResources,
+  Deployment,
+  DeploymentArgs,
+  NetworkPolicies,
+  NetworkPoliciesArgs,
+  PublishedPort,
+  RegistrySecret,
+  RegistrySecretArgs,
+  Secret,
+  SecretArgs,
+  validateAutoscalerArgs,
+  validateDeploymentArgs,
+  validateNetworkPoliciesArgs,
+  validateRegistrySecretArgs,
+  validateSecretArgs,
+} from "../../components/k8s";
+import { isPinned, keyPath, StackConfig } from "../config";
+import { InputError, sortedKeys, Where } from "../errors";
+import { ResolvedApp, ResolvedService } from "../resolve";
+import { AppOutputs, builtServices, ignored, imageArgs, unsupported, warnOtherTargetKeys } from "./common";
+
+export const REGISTRY_REQUIRED =
+  "dockyard:registry is required when target is kubernetes: built images must be pushed where the cluster can pull them";
+
+/** Key of an app secret's value inside its Kubernetes Secret. */
+export const SECRET_KEY = "value";
+
+export interface KubernetesDeploymentPlan {
+  service: string;
+  /** The image: a pulled service's reference; for a built one, replaced by the pushed digest at deploy. */
+  args: DeploymentArgs;
+  /** Services whose Deployments must be available first. */
+  after: string[];
+}
+
+export interface KubernetesPlan {
+  provider: { kubeconfig?: string; context?: string };
+  dockerHost: string;
+  identity: AppIdentity;
+  namespace: string;
+  /** Keep the namespace on destroy: deleting it would delete the retained claims inside. */
+  retainNamespace: boolean;
+  builds: Array<[string, ImageArgs]>;
+  secrets: Array<[string, SecretArgs]>;
+  registrySecret?: [string, RegistrySecretArgs];
+  /** In start order (dependencies first). */
+  deployments: KubernetesDeploymentPlan[];
+  autoscalers: Array<[string, AutoscalerArgs]>;
+  networkPolicies: [string, NetworkPoliciesArgs];
+}
+
+/** Everything the Kubernetes target will create, worked out and checked before anything is registered. */
+export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Where): KubernetesPlan {
+  checkKubernetes(app, config, where);
+  const identity: AppIdentity = { app: app.name, instance: config.stack };
+  const namespace = config.namespace;
+  const secretName = (secret: string) => `${app.name}-${secret}`;
+  const registry = config.registry;
+  const registrySecretName = registry?.username ? `${app.name}-registry` : undefined;
+
+  const builds = builtServices(app).map(([name, source]): [string, ImageArgs] => [name, imageArgs(app, name, source, config, true)]);
+  const secrets = sortedKeys(app.secrets).map((secret): [string, SecretArgs] => [
+    secretName(secret),
+    { identity, namespace, secretName: secretName(secret), values: { [SECRET_KEY]: config.secrets[secret].output() } },
+  ]);
+  const registrySecret: [string, RegistrySecretArgs] | undefined =
+    registry && registrySecretName
+      ? [
+          registrySecretName,
+          {
+            identity,
+            namespace,
+            secretName: registrySecretName,
+            // Credentials are per host; a path in the registry setting is part of image names only.
+            server: registry.server.split("/")[0],
+            username: registry.username,
+            password: registry.password,
+          },
+        ]
+      : undefined;
+  const deployments = app.order.map((name): KubernetesDeploymentPlan => ({
+    service: name,
+    args: deploymentArgs(app, config, app.services[name], {
+      namespace,
+      secretName,
+      pullSecrets: registrySecretName ? [registrySecretName] : [],
+    }),
+    after: sortedKeys(app.services[name].dependsOn),
+  }));
+  const autoscalers = sortedKeys(app.services).flatMap((name): Array<[string, AutoscalerArgs]> => {
+    const service = app.services[name];
+    if (service.autoscaling === undefined) return [];
+    const cpuRequest = containerResources(service.limits.cpus, service.limits.memory).requests.cpu;
+    return [[name, { identity, namespace, deploymentName: name, ...service.autoscaling, cpuRequest }]];
+  });
+  const networkPolicies: [string, NetworkPoliciesArgs] = [app.name, networkPoliciesArgs(app, identity, namespace)];
+
+  builds.forEach(([name, args]) => validateImageArgs(name, args));
+  secrets.forEach(([name, args]) => validateSecretArgs(name, args));
+  if (registrySecret) validateRegistrySecretArgs(...registrySecret);
+  deployments.forEach((deployment) => validateDeploymentArgs(deployment.service, deployment.args));
+  autoscalers.forEach(([name, args]) => validateAutoscalerArgs(name, args));
+  validateNetworkPoliciesArgs(...networkPolicies);
+  return {
+    // Empty settings fall back to KUBECONFIG / ~/.kube/config and its current context.
+    provider: { kubeconfig: config.kubeconfig || undefined, context: config.kubeContext || undefined },
+    dockerHost: config.dockerHost,
+    identity,
+    namespace,
+    retainNamespace: sortedKeys(app.volumes).some((volume) => app.volumes[volume].retain),
+    builds,
+    secrets,
+    registrySecret,
+    deployments,
+    autoscalers,
+    networkPolicies,
+  };
+}
+
+/** What the resolved app asks that a cluster cannot do, refused or warned before anything is created. */
+function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): void {
+  warnOtherTargetKeys(config);
+  if (builtServices(app).length > 0 && config.registry === undefined) throw new InputError(REGISTRY_REQUIRED);
+  for (const name of sortedKeys(app.networks)) {
+    if (app.networks[name].internal) {
+      unsupported(
+        where(`networks.${name}.internal`),
+        "NetworkPolicies here control traffic between the app's services, not a route out of the cluster",
+        "kubernetes",
+        "remove it, or use target docker",
+      );
+    }
+    for (const field of ["subnet", "gateway", "ipRange"] as const) {
+      if (config.networks[name]?.[field] !== undefined) {
+        ignored(
+          keyPath(`networks.${name}.${field}`),
+          "kubernetes",
+          "pods take addresses from the cluster's pod network; the app network becomes a NetworkPolicy",
+        );
+      }
+    }
+  }
+  for (const name of sortedKeys(app.services)) {
+    const service = app.services[name];
+    if (service.image.kind === "pull" && !isPinned(service.image.ref)) {
+      throw new InputError(
+        `${where(`services.${name}.image`)} ${JSON.stringify(service.image.ref)} must name a tag other than latest, or a digest, on target kubernetes: every node pulls it on its own, so an unpinned image can differ between pods`,
+      );
+    }
+    for (const mount of service.volumes) {
+      const path = where(`services.${name}.volumes[${mount.mountPath}]`);
+      if (mount.hostPath !== undefined) {
+        unsupported(`${path} hostPath ${mount.hostPath}`, "it is a path on whichever node runs the pod", "kubernetes", "use an app volume");
+      }
+      if (mount.volume !== undefined && !service.singleWriter) {
+        unsupported(
+          `${path} volume "${mount.volume}" on a service that is not singleWriter`,
+          "its ReadWriteOnce claim attaches to one node, so one pod at a time may use it",
+          "kubernetes",
+          `mark service "${name}" singleWriter, or drop the mount`,
+        );
+      }
+    }
+  }
+}
+
+function deploymentArgs(
+  app: ResolvedApp,
+  config: StackConfig,
+  service: ResolvedService,
+  names: { namespace: string; secretName: (secret: string) => string; pullSecrets: string[] },
+): DeploymentArgs {
+  return {
+    identity: { app: app.name, instance: config.stack },
+    namespace: names.namespace,
+    image: service.image.kind === "pull" ? service.image.ref : `${config.registry?.server}/${app.name}-${service.name}:${config.imageTag}`,
+    command: service.command,
+    entrypoint: service.entrypoint,
+    env: service.env,
+    secretEnv: Object.fromEntries(
+      sortedKeys(service.secretEnv).map((variable) => [
+        variable,
+        { secretName: names.secretName(service.secretEnv[variable]), key: SECRET_KEY },
+      ]),
+    ),
+    ports: service.ports
+      .filter((port) => !port.healthOnly)
+      .map((port) => ({
+        name: port.name,
+        containerPort: port.containerPort,
+        protocol: port.protocol,
+        published: port.publishedPort !== undefined,
+        // A published port is the Service's port with that number, as on Docker (vote on 5000).
+        servicePort: port.publishedPort ?? port.containerPort,
+      })),
+    networks: service.networks,
+    volumes: service.volumes.flatMap((mount) => {
+      if (mount.volume === undefined) return [];
+      const volume = app.volumes[mount.volume];
+      return [
+        {
+          claimName: mount.volume,
+          mountPath: mount.mountPath,
+          readOnly: mount.readOnly,
+          size: volume.size,
+          storageClass: config.storageClass || undefined,
+          retain: volume.retain,
+        },
+      ];
+    }),
+    health: service.health,
+    cpus: service.limits.cpus,
+    memory: service.limits.memory,
+    replicas: service.replicas,
+    autoscaled: service.autoscaling !== undefined,
+    singleWriter: service.singleWriter,
+    serviceType: config.serviceType,
+    user: service.user,
+    imagePullSecrets: names.pullSecrets,
+  };
+}
+
+function networkPoliciesArgs(app: ResolvedApp, identity: AppIdentity, namespace: string): NetworkPoliciesArgs {
+  const networks: Record<string, string[]> = {};
+  for (const network of sortedKeys(app.networks)) {
+    networks[network] = sortedKeys(app.services).filter((service) => app.services[service].networks.includes(network));
+  }
+  const published: Record<string, PublishedPort[]> = {};
+  for (const service of sortedKeys(app.services)) {
+    const ports = app.services[service].ports.filter((port) => port.publishedPort !== undefined);
+    if (ports.length > 0) published[service] = ports.map((port) => ({ port: port.containerPort, protocol: port.protocol }));
+  }
+  return { identity, namespace, networks, published };
+}
+
+/** Constructs the plan: explicit providers, the namespace, then each object with its dependencies as options. */
+export function deployKubernetes(plan: KubernetesPlan, config: StackConfig): AppOutputs {
+  const provider = new k8s.Provider("kubernetes", { ...plan.provider, namespace: plan.namespace });
+  const namespace = new k8s.core.v1.Namespace(
+    plan.namespace,
+    { metadata: { name: plan.namespace, labels: appLabels(plan.identity) } },
+    { provider, retainOnDelete: plan.retainNamespace },
+  );
+  const opts = { provider, dependsOn: [namespace] };
+  const builder = plan.builds.length > 0 ? new docker.Provider("docker", { host: plan.dockerHost }) : undefined;
+  const images = new Map(plan.builds.map(([name, args]) => [name, new Image(name, args, { provider: builder })]));
+  const secrets = plan.secrets.map(([name, args]) => new Secret(name, args, opts));
+  const pullSecret = plan.registrySecret && new RegistrySecret(...plan.registrySecret, opts);
+  const deployments = new Map<string, Deployment>();
+  for (const { service, args, after } of plan.deployments) {
+    // The provider waits for a Deployment to be available, so what a service depends on is up first.
+    const dependsOn = [
+      namespace,
+      ...secrets,
+      ...(pullSecret ? [pullSecret] : []),
+      ...after.map((name) => deployments.get(name) as Deployment),
+    ];
+    const image = images.get(service)?.ref ?? args.image;
+    deployments.set(service, new Deployment(service, { ...args, image }, { provider, dependsOn }));
+  }
+  for (const [name, args] of plan.autoscalers) {
+    new Autoscaler(name, args, { provider, dependsOn: [deployments.get(name) as Deployment] });
+  }
+  const policies = new NetworkPolicies(...plan.networkPolicies, opts);
+  return {
+    urls: kubernetesUrls(plan, config, deployments),
+    networks: policies.descriptions,
+    volumes: Object.fromEntries(
+      plan.deployments.flatMap(({ args }) =>
+        (args.volumes ?? []).map((volume) => [volume.claimName, volume.claimName] as [string, string]),
+      ),
+    ),
+    images: Object.fromEntries([...images].map(([service, image]) => [service, image.ref])),
+  };
+}
+
+/** Where each published service is reached, by Service type. */
+function kubernetesUrls(
+  plan: KubernetesPlan,
+  config: StackConfig,
+  deployments: Map<string, Deployment>,
+): Record<string, pulumi.Output<string> | string> {
+  const urls: Record<string, pulumi.Output<string> | string> = {};
+  for (const { service: name, args } of plan.deployments) {
+    const ports = args.ports ?? [];
+    const index = ports.findIndex((port) => port.published);
+    const running = (args.replicas ?? 0) > 0 || (args.autoscaled ?? false);
+    if (index < 0 || !running) continue;
+    const port = ports[index].servicePort as number;
+    const service = (deployments.get(name) as Deployment).service;
+    if (service === undefined) continue;
+    switch (config.serviceType) {
+      case "ClusterIP":
+        // Inside the cluster; from a workstation: kubectl port-forward -n <namespace> svc/<service> <port>.
+        urls[name] = `http://${name}.${plan.namespace}.svc.cluster.local:${port}`;
+        break;
+      case "NodePort":
+        urls[name] = service.spec.ports.apply((servicePorts) => `http://<node-address>:${servicePorts[index]?.nodePort}`);
+        break;
+      case "LoadBalancer":
+        urls[name] = service.status.loadBalancer.ingress.apply((ingress) => {
+          const address = ingress?.[0]?.ip ?? ingress?.[0]?.hostname ?? "<pending>";
+          return `http://${address}:${port}`;
+        });
+        break;
+    }
+  }
+  return urls;
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Stops the local control plane that tools/k8s/up.sh started: each process by the id recorded in
+# .state/k8s/pids (TERM, then KILL after 15 s), newest first. Its data (etcd, certificates,
+# kubeconfig) stays, so up.sh brings the same cluster back; --purge deletes .state/k8s as well.
+#   tools/k8s/down.sh [--purge]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+state="$root/.state/k8s"
+pids="$state/pids"
+purge=0
+case "${1:-}" in
+  "") ;;
+  --purge) purge=1 ;;
+  *) echo "usage: tools/k8s/down.sh [--purge]" >&2; exit 2 ;;
+esac
+log() { printf '[k8s-down] %s\n' "$*"; }
+
+for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+  f="$pids/$name.pid"
+  [ -s "$f" ] || continue
+  pid="$(cat "$f")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null || true
+      log "stopped $name (pid $pid, killed)"
+    else
+      log "stopped $name (pid $pid)"
+    fi
+  fi
+  rm -f "$f"
+done
+if [ "$purge" = 1 ] && [ -d "$state" ]; then
+  rm -rf "$state"
+  log "removed .state/k8s"
+fi

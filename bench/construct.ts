@@ -1,6 +1,6 @@
 /**
- * Benchmark (not a test): constructs the Docker back end of a synthetic app of 10, 100 and 500
- * services under Pulumi mocks, each size in a fresh process, and prints wall time, resources
+ * Benchmark (not a test): resolves, plans and constructs the Docker target for a synthetic app of
+ * 10, 100 and 500 services under Pulumi mocks, each size in a fresh process, and prints wall time, resources
  * registered and peak memory per size, and the growth ratios. `npm run bench`.
  */
 import { execFileSync } from "child_process";
@@ -29,7 +29,7 @@ export function syntheticApp(size: number): AppModel {
       networks: i % 2 === 0 ? ["frontend", "backend"] : ["backend"],
       health: { command: ["healthcheck"] },
       dependsOn,
-      resources: { cpus: 0.25, memory: "64m" },
+      limits: { cpus: 0.25, memory: "64m" },
     };
   }
   return {
@@ -54,13 +54,16 @@ async function measure(size: number): Promise<void> {
     "dockyard",
     "bench",
   );
-  pulumi.runtime.setAllConfig({ "dockyard:postgresPassword": "benchmark-pass" });
+  // The synthetic app has no secrets, but the key is required.
+  pulumi.runtime.setAllConfig({ "dockyard:secrets": "{}" });
   const { loadConfig } = await import("../stacks/config");
-  const { deployDocker } = await import("../stacks/docker");
-  const { validateApp } = await import("../stacks/model");
+  const { inModel } = await import("../stacks/errors");
+  const { resolveApp } = await import("../stacks/resolve");
+  const { deployDocker, planDocker } = await import("../stacks/targets/docker");
   const started = process.hrtime.bigint();
-  const app = validateApp(syntheticApp(size));
-  deployDocker(app, loadConfig());
+  const model = syntheticApp(size);
+  const where = inModel(model.name);
+  deployDocker(planDocker(resolveApp(model, where), loadConfig(), where));
   // Wait until the registrations stop arriving.
   let last = -1;
   while (last !== registered) {

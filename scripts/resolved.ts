@@ -36,7 +36,10 @@ const raw = (key: string): string | undefined => {
 };
 
 try {
-  const config = loadConfig(raw, stack);
+  const keys = Object.keys(values).flatMap((key) =>
+    key.startsWith("dockyard:") ? [key.slice("dockyard:".length)] : key.includes(":") ? [] : [key],
+  );
+  const config = loadConfig(raw, stack, keys);
   const { model, where } = applyConfig(votingApp, config);
   const app = resolveApp(model, where);
   /** Config key (as `pulumi config set --path` takes it) → the image it names. */

@@ -73,25 +73,34 @@ export function parseDockerHost(value: string): URL | undefined {
   }
 }
 
-const limitSettings = z.strictObject({ cpus, memory: z.string({ error: 'must be a size like "128m" or "1g"' }) }).partial();
-const autoscalingSettings = z.strictObject({
-  minReplicas: whole("must be a whole number of 1 or more", 1),
-  maxReplicas: whole("must be a whole number of 1 or more", 1),
-  targetCpuPercent: whole("must be a whole percent 1-100", 1, 100),
-});
+const mapOf = (keys: string[]) => ({ error: `must be a map with keys ${keys.join(", ")}` });
+const limitSettings = z
+  .strictObject({ cpus, memory: z.string({ error: 'must be a size like "128m" or "1g"' }) }, mapOf(["cpus", "memory"]))
+  .partial();
+const autoscalingSettings = z.strictObject(
+  {
+    minReplicas: whole("must be a whole number of 1 or more", 1),
+    maxReplicas: whole("must be a whole number of 1 or more", 1),
+    targetCpuPercent: whole("must be a whole percent 1-100", 1, 100),
+  },
+  mapOf(["minReplicas", "maxReplicas", "targetCpuPercent"]),
+);
 /** One service's settings: what a stage changes about a service the app defines. */
 const serviceSettings = z
-  .strictObject({
-    replicas: whole(COUNT, 0),
-    ports: z.record(z.string(), port, { error: "must map port names to port numbers, like { http: 5000 }" }),
-    limits: limitSettings,
-    autoscaling: autoscalingSettings,
-    image: imageRef,
-  })
+  .strictObject(
+    {
+      replicas: whole(COUNT, 0),
+      ports: z.record(z.string(), port, { error: "must map port names to port numbers, like { http: 5000 }" }),
+      limits: limitSettings,
+      autoscaling: autoscalingSettings,
+      image: imageRef,
+    },
+    mapOf(["replicas", "ports", "limits", "autoscaling", "image"]),
+  )
   .partial();
 
-const networkSettings = z.strictObject({ subnet: cidr, gateway: text, ipRange: cidr }).partial();
-const volumeSettings = z.strictObject({ size, retain: flag }).partial();
+const networkSettings = z.strictObject({ subnet: cidr, gateway: text, ipRange: cidr }, mapOf(["subnet", "gateway", "ipRange"])).partial();
+const volumeSettings = z.strictObject({ size, retain: flag }, mapOf(["size", "retain"])).partial();
 
 const map = <T extends z.ZodType>(what: string, value: T) => z.record(z.string(), value, { error: `must be a map of ${what} by name` });
 
@@ -244,6 +253,55 @@ export type RawConfig = (key: string) => string | undefined;
 
 const pulumiRaw: RawConfig = (key) => pulumi.runtime.getConfig(`${pulumi.getProject()}:${key}`);
 
+/** The keys the stack sets in this project's namespace ("votePort" for dockyard:votePort). */
+const pulumiKeys = (): string[] => {
+  const prefix = `${pulumi.getProject()}:`;
+  return Object.keys(pulumi.runtime.allConfig())
+    .filter((key) => key.startsWith(prefix))
+    .map((key) => key.slice(prefix.length));
+};
+
+/** Keys of the flat config before the per-name maps, and where each setting lives now. */
+const MOVED: Record<string, string> = {
+  votePort: "services.vote.ports.http",
+  resultPort: "services.result.ports.http",
+  voteReplicas: "services.vote.replicas",
+  resultReplicas: "services.result.replicas",
+  workerReplicas: "services.worker.replicas",
+  limits: "services.<name>.limits.cpus and .memory",
+  autoscaling: "services.<name>.autoscaling",
+  optionA: "app.optionA",
+  optionB: "app.optionB",
+  pythonImage: "buildArgs.PYTHON_IMAGE",
+  nodeImage: "buildArgs.NODE_IMAGE",
+  redisImage: "services.redis.image",
+  postgresImage: "services.db.image",
+  voteImage: "services.vote.image",
+  resultImage: "services.result.image",
+  workerImage: "services.worker.image",
+  frontendSubnet: "networks.frontend.subnet",
+  backendSubnet: "networks.backend.subnet",
+  retainData: "volumes.<name>.retain",
+  postgresPassword: "secrets.db-password",
+  dbStorageSize: "volumes.db-data.size",
+};
+
+/**
+ * A key the program does not read would be ignored without a word (a typo, or a key of the flat
+ * config before the per-name maps): refused, naming where its setting lives now, or the keys there are.
+ */
+function checkKnownKeys(keys: string[]): void {
+  for (const key of [...keys].sort()) {
+    if (key in CONFIG_KEYS) continue;
+    if (key in MOVED) {
+      throw new InputError(
+        `${keyPath(key)} is no longer read: set ${keyPath(MOVED[key])} instead (README, "Upgrading from the flat keys")`,
+      );
+    }
+    throw new InputError(`${keyPath(key)} is not a dockyard key; the keys are: ${Object.keys(CONFIG_KEYS).join(", ")}`);
+  }
+}
+
 function decode(key: ConfigKey, raw: string | undefined): unknown {
   const spec: KeySpec = CONFIG_KEYS[key];
   if (raw === undefined) return spec.default;
@@ -279,7 +337,8 @@ function shown(key: ConfigKey, value: unknown): string {
 }
 
 /** Reads and validates the stack's configuration. Throws InputError naming the first bad key. */
-export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.getStack()): StackConfig {
+export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.getStack(), keys: string[] = pulumiKeys()): StackConfig {
+  checkKnownKeys(keys);
   const values: Record<string, unknown> = {};
   const given: ConfigKey[] = [];
   for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
@@ -297,7 +356,7 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
       throw new InputError(`${keyPath(key)} must be a map of secret values by name, got [secret]`);
     }
     const parsed = CONFIG_KEYS[key].schema.safeParse(value);
-    if (!parsed.success) throw new InputError(issueMessage(key, value, parsed.error.issues[0]));
+    if (!parsed.success) throw new InputError(issueMessage(key, value, firstIssue(parsed.error.issues)));
     values[key] = parsed.data;
   }
   const c = values as Values;
@@ -312,15 +371,21 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
       `dockyard:imageTag "latest" is allowed only in the dev stack (stack is "${stack}"): pin a version tag so a deploy is repeatable`,
     );
   }
+  // The registry credentials and the secret values leave only as secrets (registry, secrets).
+  const { registryUsername, registryPassword, secrets, ...rest } = c;
   return {
-    ...c,
+    ...rest,
     stack,
     given,
-    secrets: Object.fromEntries(Object.entries(c.secrets).map(([name, value]) => [name, new SecretText(value)])),
-    registry:
-      c.registry === "" ? undefined : { server: c.registry, username: c.registryUsername, password: pulumi.secret(c.registryPassword) },
+    secrets: Object.fromEntries(Object.entries(secrets).map(([name, value]) => [name, new SecretText(value)])),
+    registry: c.registry === "" ? undefined : { server: c.registry, username: registryUsername, password: pulumi.secret(registryPassword) },
     namespace,
   };
+}
+
+/** The issue to report: a misspelt key first, since it explains a "missing" one. */
+export function firstIssue(issues: z.core.$ZodIssue[]): z.core.$ZodIssue {
+  return issues.find((issue) => issue.code === "unrecognized_keys") ?? issues[0];
 }
 
 /** One message for a zod issue, in the user's terms: the key path, what is allowed, the value as typed. */

@@ -16,6 +16,11 @@ export class InputError extends Error {
  */
 export type Where = (path: string) => string;
 
+/** Whether a Where named a stack config key (rather than the app model). */
+export function isConfigKey(named: string): boolean {
+  return named.startsWith("dockyard:");
+}
+
 /** Where for a model nothing overrides. */
 export const inModel =
   (app: string): Where =>

@@ -57,13 +57,13 @@ export interface HealthCheck {
    * `port` must be one of the service's container ports. @default - the command only
    */
   http?: { path: string; port: number };
-  /** @default 10 */
+  /** Seconds between checks. @default HEALTH_DEFAULTS.intervalSeconds (10; components/health.ts) */
   intervalSeconds?: number;
-  /** @default 5 */
+  /** Seconds before a check counts as failed. @default HEALTH_DEFAULTS.timeoutSeconds (5) */
   timeoutSeconds?: number;
-  /** @default 3 */
+  /** Failures in a row before the service counts as unhealthy. @default HEALTH_DEFAULTS.retries (3) */
   retries?: number;
-  /** Grace period after start during which failures do not count. @default 10 */
+  /** Grace period after start during which failures do not count. @default HEALTH_DEFAULTS.startPeriodSeconds (10) */
   startPeriodSeconds?: number;
 }
 

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
-import { isPinned, keyPath, StackConfig } from "./config";
+import { firstIssue, isPinned, keyPath, StackConfig } from "./config";
 import { InputError, listOr, sortedKeys, Where } from "./errors";
 import { AppModel } from "./model";
 import { isBaseImageArg } from "./resolve";
@@ -29,7 +29,14 @@ export interface ConfiguredApp {
 export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig): ConfiguredApp {
   const parameters = definition.parameters.safeParse(config.app);
   if (!parameters.success) {
-    const issue = parameters.error.issues[0];
+    const issue = firstIssue(parameters.error.issues);
+    if (issue.code === "unrecognized_keys") {
+      const allowed = "shape" in definition.parameters ? Object.keys(definition.parameters.shape as object).join(", ") : "(see the app)";
+      const names = issue.keys.map((name) => JSON.stringify(name)).join(", ");
+      throw new InputError(
+        `${keyPath("app", issue.path)} has unknown ${issue.keys.length > 1 ? "keys" : "key"} ${names}; allowed: ${allowed}`,
+      );
+    }
     const value = issue.path.reduce<unknown>((node, part) => (node as Record<PropertyKey, unknown> | undefined)?.[part], config.app);
     const shown = value === undefined ? "" : `, got ${JSON.stringify(value)}`;
     throw new InputError(`${keyPath("app", issue.path)} ${issue.message}${shown}`);

@@ -9,7 +9,7 @@ import { ENV_NAME_RULE, isEnvName } from "../components/env";
 import { healthTimings } from "../components/health";
 import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
 import { parseCpus, parseMemory, parseStorageSize, UnitError } from "../components/units";
-import { InputError, inModel, listOr, sortedKeys, Where } from "./errors";
+import { InputError, inModel, isConfigKey, listOr, sortedKeys, Where } from "./errors";
 import { AppModel, Autoscaling, DependencyCondition, HealthCheck, ImageSource, NetworkModel, SecretModel, ServiceModel } from "./model";
 
 /** Storage reserved for a volume when the model gives no size. */
@@ -99,14 +99,15 @@ export function resolveApp(app: AppModel, where: Where = inModel(app.name)): Res
   }
   const names = sortedKeys(app.services);
   if (names.length === 0) fail("services", "is empty: an app needs at least one service");
-  const networks = resolveNetworks(app.networks, fail);
+  const fromConfig = (path: string) => isConfigKey(where(path));
+  const networks = resolveNetworks(app.networks, fail, fromConfig);
   const volumes = resolveVolumes(app.volumes, where);
   const services: Record<string, ResolvedService> = {};
   for (const name of names) {
     services[name] = resolveService(app, name, app.services[name], where, fail);
   }
   checkVolumeOwners(services, fail);
-  checkPublishedPorts(services, fail);
+  checkPublishedPorts(services, fail, where);
   checkDependencies(services, fail);
   return { name: app.name, services, order: startOrder(services), networks, volumes, secrets: { ...app.secrets } };
 }
@@ -122,13 +123,17 @@ function unit<T>(parse: () => T): T {
   }
 }
 
-function resolveNetworks(models: Record<string, NetworkModel>, fail: Fail): Record<string, ResolvedNetwork> {
+function resolveNetworks(
+  models: Record<string, NetworkModel>,
+  fail: Fail,
+  fromConfig: (path: string) => boolean,
+): Record<string, ResolvedNetwork> {
   const resolved: Record<string, ResolvedNetwork> = {};
   const seen: Array<[string, NonNullable<ReturnType<typeof parseCidr>>]> = [];
   for (const name of sortedKeys(models)) {
     const network = models[name];
     const path = `networks.${name}`;
-    if (!NAME.test(name)) fail(path, `: network name must be ${NAME_RULE}`);
+    if (!NAME.test(name)) fail(path, `is not a valid network name: it must be ${NAME_RULE}`);
     const subnet = parseCidr(network.subnet);
     if (!subnet) {
       return fail(`${path}.subnet`, `must be an IPv4 CIDR like 172.18.0.0/16, got ${JSON.stringify(network.subnet)}`);
@@ -137,7 +142,12 @@ function resolveNetworks(models: Record<string, NetworkModel>, fail: Fail): Reco
     if (canonical !== network.subnet) fail(`${path}.subnet`, `${network.subnet} has host bits set; did you mean ${canonical}?`);
     for (const [other, range] of seen) {
       if (overlaps(subnet, range)) {
-        fail(`${path}.subnet`, `${network.subnet} overlaps network "${other}" (${range.text}); give each network its own range`);
+        // Named by the one the stack config set, when only one of them was: that is the one to change.
+        const [blamed, text, against, againstText] =
+          fromConfig(`networks.${other}.subnet`) && !fromConfig(`${path}.subnet`)
+            ? [`networks.${other}.subnet`, range.text, name, network.subnet]
+            : [`${path}.subnet`, network.subnet, other, range.text];
+        fail(blamed, `${text} overlaps network "${against}" (${againstText}); give each network its own range`);
       }
     }
     seen.push([name, subnet]);
@@ -170,7 +180,7 @@ function resolveVolumes(models: AppModel["volumes"], where: Where): Record<strin
 
 function resolveService(app: AppModel, name: string, service: ServiceModel, where: Where, fail: Fail): ResolvedService {
   const path = `services.${name}`;
-  if (!NAME.test(name)) fail(path, `: service name must be ${NAME_RULE}`);
+  if (!NAME.test(name)) fail(path, `is not a valid service name: it must be ${NAME_RULE}`);
   checkImage(service.image, `${path}.image`, fail);
   const replicas = service.replicas ?? 1;
   if (!Number.isInteger(replicas) || replicas < 0) fail(`${path}.replicas`, `must be a whole number of 0 or more, got ${replicas}`);
@@ -349,14 +359,21 @@ function checkVolumeOwners(services: Record<string, ResolvedService>, fail: Fail
 }
 
 /** One published port number per app. */
-function checkPublishedPorts(services: Record<string, ResolvedService>, fail: Fail): void {
+function checkPublishedPorts(services: Record<string, ResolvedService>, fail: Fail, where: Where): void {
+  const fromConfig = (path: string) => isConfigKey(where(path));
   const owners = new Map<number, string>();
   for (const name of sortedKeys(services)) {
     for (const port of services[name].ports) {
       if (port.publishedPort === undefined) continue;
+      const path = `services.${name}.ports.${port.name}`;
       const owner = owners.get(port.publishedPort);
-      if (owner !== undefined) fail(`services.${name}.ports.${port.name}`, `${port.publishedPort} is already published by ${owner}`);
-      owners.set(port.publishedPort, `services.${name}.ports.${port.name}`);
+      if (owner !== undefined) {
+        // Named by the one the stack config set, when only one of them was.
+        const [blamed, other] = fromConfig(owner) && !fromConfig(path) ? [owner, path] : [path, owner];
+        // The other one bare when both are the model's; else named as the user knows it.
+        fail(blamed, `${port.publishedPort} is already published by ${fromConfig(blamed) || fromConfig(other) ? where(other) : other}`);
+      }
+      owners.set(port.publishedPort, path);
     }
   }
 }

@@ -36,49 +36,66 @@ export interface NetworkArgs {
 }
 
 /**
+ * How validateNetworkArgs names the fields it reports on. A caller that took the values from its
+ * own users (a stack's config keys) passes their names, so the message is produced once, in the
+ * user's terms. @default - `Network "<name>": subnet` and so on, and `allowPublicSubnet`
+ */
+export interface NetworkFieldNames {
+  subnet: string;
+  gateway: string;
+  ipRange: string;
+  allowPublicSubnet: string;
+}
+
+/**
  * Checks CIDR syntax, gateway and range placement, the special ranges (loopback, multicast...) and the
  * private-range rule; throws ValidationError.
  */
-export function validateNetworkArgs(name: string, args: NetworkArgs): void {
-  const where = `Network "${name}"`;
+export function validateNetworkArgs(name: string, args: NetworkArgs, names?: NetworkFieldNames): void {
+  const field: NetworkFieldNames = names ?? {
+    subnet: `Network "${name}": subnet`,
+    gateway: `Network "${name}": gateway`,
+    ipRange: `Network "${name}": ipRange`,
+    allowPublicSubnet: "allowPublicSubnet",
+  };
   const subnet = parseCidr(args.subnet);
   if (!subnet) {
-    throw new ValidationError(`${where}: subnet must be an IPv4 CIDR like 172.18.0.0/16, got ${JSON.stringify(args.subnet)}`);
+    throw new ValidationError(`${field.subnet} must be an IPv4 CIDR like 172.18.0.0/16, got ${JSON.stringify(args.subnet)}`);
   }
   const canonical = canonicalCidr(args.subnet);
   if (canonical !== args.subnet) {
-    throw new ValidationError(`${where}: subnet ${args.subnet} has host bits set; did you mean ${canonical}?`);
+    throw new ValidationError(`${field.subnet} ${args.subnet} has host bits set; did you mean ${canonical}?`);
   }
   if (subnet.prefix > 29) {
-    throw new ValidationError(`${where}: subnet ${args.subnet} is too small for containers; use a prefix of /29 or shorter`);
+    throw new ValidationError(`${field.subnet} ${args.subnet} is too small for containers; use a prefix of /29 or shorter`);
   }
   const special = specialRange(subnet);
   if (special !== undefined) {
     throw new ValidationError(
-      `${where}: subnet ${args.subnet} overlaps ${special[0]} (${special[1]}), which no container network can use, even with allowPublicSubnet; use a private range within ${PRIVATE_RANGES.join(", ")}`,
+      `${field.subnet} ${args.subnet} overlaps ${special[0]} (${special[1]}), which no container network can use, even with ${field.allowPublicSubnet}; use a private range within ${PRIVATE_RANGES.join(", ")}`,
     );
   }
   if (!isPrivate(subnet) && !(args.allowPublicSubnet ?? false)) {
     const hint = privateLookalike(args.subnet);
     throw new ValidationError(
-      `${where}: subnet ${args.subnet} is a public range, not one of ${PRIVATE_RANGES.join(", ")}` +
+      `${field.subnet} ${args.subnet} is a public range, not one of ${PRIVATE_RANGES.join(", ")}` +
         (hint ? `; did you mean ${hint}?` : ".") +
-        " Set allowPublicSubnet to use it anyway.",
+        ` Set ${field.allowPublicSubnet} to use it anyway.`,
     );
   }
   if (args.gateway !== undefined) {
     const gateway = parseAddress(args.gateway);
     if (gateway === undefined || !containsAddress(subnet, gateway)) {
-      throw new ValidationError(`${where}: gateway ${args.gateway} must be an address inside subnet ${args.subnet}`);
+      throw new ValidationError(`${field.gateway} ${args.gateway} must be an address inside subnet ${args.subnet}`);
     }
     if (gateway === subnet.first || gateway === subnet.last) {
-      throw new ValidationError(`${where}: gateway ${args.gateway} is the network or broadcast address of ${args.subnet}`);
+      throw new ValidationError(`${field.gateway} ${args.gateway} is the network or broadcast address of ${args.subnet}`);
     }
   }
   if (args.ipRange !== undefined) {
     const range = parseCidr(args.ipRange);
     if (!range || !contains(subnet, range)) {
-      throw new ValidationError(`${where}: ipRange ${args.ipRange} must be a CIDR inside subnet ${args.subnet}`);
+      throw new ValidationError(`${field.ipRange} ${args.ipRange} must be a CIDR inside subnet ${args.subnet}`);
     }
   }
 }

@@ -68,7 +68,6 @@ export function dockerNames(app: ResolvedApp, config: StackConfig) {
 
 /** Everything the Docker target will create, worked out and checked before anything is registered. */
 export function planDocker(app: ResolvedApp, config: StackConfig, where: Where): DockerPlan {
-  checkDocker(app, config, where);
   const names = dockerNames(app, config);
   const labels = { "dockyard.app": app.name, "dockyard.stack": config.stack };
   const networks = sortedKeys(app.networks).map((name): [string, NetworkArgs] => {
@@ -98,7 +97,7 @@ export function planDocker(app: ResolvedApp, config: StackConfig, where: Where):
     return Array.from({ length: service.replicas }, (_, index): DockerContainerPlan => ({
       name: `${name}-${index + 1}`,
       service: name,
-      args: containerArgs(app, config, service, index + 1, labels),
+      args: containerArgs(app, config, service, index + 1, labels, where),
       after: {
         networks: service.networks,
         volumes: service.volumes.flatMap((mount) => (mount.volume === undefined ? [] : [mount.volume])),
@@ -106,7 +105,16 @@ export function planDocker(app: ResolvedApp, config: StackConfig, where: Where):
       },
     }));
   });
-  networks.forEach(([name, args]) => validateNetworkArgs(name, args));
+  // The network rules (public and special ranges, the /29 floor) in the stack's terms.
+  networks.forEach(([name, args]) =>
+    validateNetworkArgs(name, args, {
+      subnet: where(`networks.${name}.subnet`),
+      gateway: where(`networks.${name}.gateway`),
+      ipRange: where(`networks.${name}.ipRange`),
+      allowPublicSubnet: keyPath("allowPublicSubnets"),
+    }),
+  );
+  checkDocker(app, config, where);
   volumes.forEach(([name, args]) => validateVolumeArgs(name, args));
   builds.forEach(([name, args]) => validateImageArgs(name, args));
   containers.forEach((container) => validateContainerArgs(container.name, container.args));
@@ -193,7 +201,9 @@ function checkReplicaPorts(app: ResolvedApp, where: Where): void {
         if (owner !== undefined) {
           throw new InputError(
             `${path}: host port ${hostPort} is used by both ${owner} and service "${name}"` +
-              (replicas > 1 ? ` (its ${replicas} replicas use ${port.publishedPort}-${last} on Docker, one port each)` : ""),
+              (replicas > 1
+                ? ` (its ${replicas} replicas use ${port.publishedPort}-${last} on Docker, one port each); lower ${where(`services.${name}.replicas`)} or publish on another port`
+                : ""),
           );
         }
         owners.set(hostPort, `service "${name}"`);
@@ -227,9 +237,10 @@ function containerArgs(
   service: ResolvedService,
   replica: number,
   labels: Record<string, string>,
+  where: Where,
 ): ContainerArgs {
   const names = dockerNames(app, config);
-  const { env, secretFiles } = secretsAsFiles(config, service);
+  const { env, secretFiles } = secretsAsFiles(config, service, where);
   return {
     name: names.container(service.name, replica),
     image: service.image.kind === "pull" ? service.image.ref : `${app.name}-${service.name}:${config.imageTag}`,
@@ -273,6 +284,7 @@ function containerArgs(
 function secretsAsFiles(
   config: StackConfig,
   service: ResolvedService,
+  where: Where,
 ): { env: Record<string, string>; secretFiles: ContainerSecretFileArgs[] } {
   const env: Record<string, string> = { ...service.env };
   const secretFiles: ContainerSecretFileArgs[] = [];
@@ -281,7 +293,7 @@ function secretsAsFiles(
     const path = `${SECRETS_DIR}/${secret}`;
     if (`${variable}_FILE` in env) {
       throw new InputError(
-        `app "${service.name}": services.${service.name}.env.${variable}_FILE is set, but on Docker secret env ${variable} is delivered as ${variable}_FILE=${path}`,
+        `${where(`services.${service.name}.env.${variable}_FILE`)} is set, but on Docker secret env ${variable} is delivered as ${variable}_FILE=${path}; rename the variable`,
       );
     }
     env[`${variable}_FILE`] = path;

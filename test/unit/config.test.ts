@@ -2,11 +2,22 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { isRegistry } from "../../components/registry";
-import { CONFIG_KEYS, isPinned, loadConfig } from "../../stacks/config";
-import { setupMocks, valueOf } from "./mocks";
+import { CONFIG_KEYS, isPinned, loadConfig, SecretText } from "../../stacks/config";
+import { applyConfig } from "../../stacks/overrides";
+import { votingApp } from "../../stacks/votingApp";
+import { isSecret, setupMocks, valueOf } from "./mocks";
 
 const root = path.join(__dirname, "..", "..");
 const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
+const SECRETS = JSON.stringify({ "db-password": "long-enough" });
+
+/** A RawConfig as the engine passes it: text, and maps as JSON. */
+const rawOf =
+  (values: Record<string, string | object>) =>
+  (key: string): string | undefined => {
+    const value = values[key];
+    return value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value);
+  };
 
 describe("Pulumi.yaml declares exactly the keys the program reads", () => {
   test("same keys, in the same order", () => {
@@ -15,16 +26,15 @@ describe("Pulumi.yaml declares exactly the keys the program reads", () => {
 
   test.each(Object.entries(CONFIG_KEYS))("%s: same type, default and description", (key, spec) => {
     const declared = project.config[key];
-    expect(declared.type).toBe(spec.type);
     expect(declared.description).toBe(spec.description);
     if ("secret" in spec && spec.secret) {
       // A secret key has no default: the CLI then refuses a stack that has not set it, encrypted.
-      expect(declared.secret).toBe(true);
-      expect(declared).not.toHaveProperty("default");
+      expect(declared).toEqual({ type: "object", description: spec.description, secret: true });
     } else {
-      expect(declared.default).toEqual(spec.default);
+      const type = typeof spec.default;
+      expect(["string", "boolean", "object"]).toContain(type);
+      expect(declared).toEqual({ type, description: spec.description, default: spec.default });
     }
-    if (spec.type === "array") expect(declared.items).toEqual({ type: "string" });
   });
 });
 
@@ -32,55 +42,77 @@ describe("loading config", () => {
   beforeAll(() => setupMocks({}));
 
   test("defaults apply to every key that is not set", async () => {
-    const config = loadConfig((key) => (key === "postgresPassword" ? "long-enough" : undefined), "dev");
-    expect({ ...config, postgresPassword: undefined }).toEqual({
+    const config = loadConfig(rawOf({ secrets: SECRETS }), "dev");
+    expect({ ...config, secrets: undefined }).toEqual({
       stack: "dev",
+      given: ["secrets"],
       target: "docker",
-      dockerHost: "unix:///var/run/docker.sock",
-      bindAddress: "127.0.0.1",
-      votePort: 5000,
-      resultPort: 5001,
-      replicas: { vote: 1, result: 1, worker: 1 },
-      limits: {},
-      autoscaling: {},
-      optionA: "Cats",
-      optionB: "Dogs",
-      pythonImage: "python:3.12-slim",
-      nodeImage: "node:22-slim",
-      redisImage: "redis:7.4",
-      postgresImage: "postgres:15",
-      prebuiltImages: { vote: undefined, result: undefined, worker: undefined },
+      services: {},
+      networks: {},
+      volumes: {},
+      secrets: undefined,
+      buildArgs: {},
+      app: {},
       imageTag: "v1",
       registry: undefined,
       imageBuilder: "BuilderV1",
-      frontendSubnet: "10.123.1.0/24",
-      backendSubnet: "10.123.2.0/24",
+      dockerHost: "unix:///var/run/docker.sock",
+      bindAddress: "127.0.0.1",
       allowPublicSubnets: false,
-      retainData: false,
-      postgresPassword: undefined,
       kubeconfig: "",
       kubeContext: "",
       namespace: "dev",
       serviceType: "ClusterIP",
       storageClass: "",
-      dbStorageSize: "1Gi",
     });
-    expect(await valueOf(config.postgresPassword)).toBe("long-enough");
+    expect(Object.keys(config.secrets)).toEqual(["db-password"]);
+    const password = config.secrets["db-password"];
+    expect(password).toBeInstanceOf(SecretText);
+    // Printed or logged, a secret shows as [secret]; it leaves only as a secret Output.
+    expect(JSON.stringify(config.secrets)).toBe('{"db-password":"[secret]"}');
+    expect(await valueOf(password.output())).toBe("long-enough");
   });
 
-  test("structured entries merge per service and field", () => {
-    const raw: Record<string, string> = {
-      postgresPassword: "long-enough",
-      limits: JSON.stringify(["vote:cpus=1", "vote:memory=256m", "db:memory=1g"]),
-      autoscaling: JSON.stringify(["vote:min=3,max=10,cpu=70"]),
-      namespace: "prod",
-      // Autoscaling is refused on target docker (the default).
-      target: "kubernetes",
-    };
-    const config = loadConfig((key) => raw[key], "prod");
-    expect(config.limits).toEqual({ vote: { cpus: 1, memory: "256m" }, db: { memory: "1g" } });
-    expect(config.autoscaling).toEqual({ vote: { minReplicas: 3, maxReplicas: 10, targetCpuPercent: 70 } });
+  test("secrets is required", () => {
+    expect(() => loadConfig(rawOf({}), "dev")).toThrow(
+      "dockyard:secrets is required: pulumi config set --secret --path secrets.<name> <value> for each of the app's secrets",
+    );
+  });
+
+  test("per-service, per-network and per-volume settings load as maps; numbers set with --path as text are numbers", () => {
+    const config = loadConfig(
+      rawOf({
+        secrets: SECRETS,
+        target: "kubernetes",
+        namespace: "prod",
+        services: {
+          vote: { replicas: "3", ports: { http: "8080" }, limits: { cpus: "1", memory: "256m" } },
+          db: { limits: { memory: "1g" } },
+          result: { autoscaling: { minReplicas: 3, maxReplicas: "10", targetCpuPercent: 70 }, image: "registry.example.com/result:2" },
+        },
+        networks: { backend: { subnet: "10.50.0.0/24" } },
+        volumes: { "db-data": { size: "10Gi", retain: true } },
+        buildArgs: { PYTHON_IMAGE: "mirror.example/python:3.12-slim" },
+        app: { optionA: "Tabs", optionB: "Spaces" },
+      }),
+      "prod",
+    );
+    expect(config.services).toEqual({
+      vote: { replicas: 3, ports: { http: 8080 }, limits: { cpus: 1, memory: "256m" } },
+      db: { limits: { memory: "1g" } },
+      result: { autoscaling: { minReplicas: 3, maxReplicas: 10, targetCpuPercent: 70 }, image: "registry.example.com/result:2" },
+    });
+    expect(config.networks).toEqual({ backend: { subnet: "10.50.0.0/24" } });
+    expect(config.volumes).toEqual({ "db-data": { size: "10Gi", retain: true } });
+    expect(config.buildArgs).toEqual({ PYTHON_IMAGE: "mirror.example/python:3.12-slim" });
+    expect(config.app).toEqual({ optionA: "Tabs", optionB: "Spaces" });
     expect(config.namespace).toBe("prod");
+    expect(config.given).toEqual(["target", "services", "networks", "volumes", "secrets", "buildArgs", "app", "namespace"]);
+  });
+
+  test("booleans as the engine passes them", () => {
+    expect(loadConfig(rawOf({ secrets: SECRETS, allowPublicSubnets: "true" }), "dev").allowPublicSubnets).toBe(true);
+    expect(loadConfig(rawOf({ secrets: SECRETS, allowPublicSubnets: "false" }), "dev").allowPublicSubnets).toBe(false);
   });
 });
 
@@ -92,13 +124,20 @@ describe("pinned image references", () => {
     ["redis", false],
     ["redis:latest", false],
     ["mirror.example:5000/redis", false],
+    ["mirror.example:5000/redis:", false],
   ])("%s pinned: %s", (ref, pinned) => {
     expect(isPinned(ref)).toBe(pinned);
   });
 
   test("dev may use latest and untagged images", () => {
-    const raw: Record<string, string> = { postgresPassword: "long-enough", redisImage: "redis", imageTag: "latest" };
-    expect(loadConfig((key) => raw[key], "dev").redisImage).toBe("redis");
+    const config = loadConfig(
+      rawOf({ secrets: SECRETS, imageTag: "latest", services: { redis: { image: "redis" } }, buildArgs: { PYTHON_IMAGE: "python" } }),
+      "dev",
+    );
+    expect(config.imageTag).toBe("latest");
+    const { model } = applyConfig(votingApp, config);
+    expect(model.services.redis.image).toEqual({ kind: "pull", ref: "redis" });
+    expect(model.services.vote.image).toEqual({ kind: "build", context: "apps/vote", args: { PYTHON_IMAGE: "python" } });
   });
 });
 
@@ -121,28 +160,40 @@ describe("registry values", () => {
   });
 
   test("a registry without a user sends no credentials; with both, the password stays a secret", async () => {
-    const open = loadConfig((key) => ({ postgresPassword: "long-enough", registry: "127.0.0.1:5000" })[key], "e2e");
+    await setupMocks({});
+    const open = loadConfig(rawOf({ secrets: SECRETS, registry: "127.0.0.1:5000" }), "e2e");
     expect(open.registry?.server).toBe("127.0.0.1:5000");
     expect(open.registry?.username).toBe("");
-    const raw: Record<string, string> = {
-      postgresPassword: "long-enough",
-      registry: "127.0.0.1:5000",
-      registryUsername: "ci",
-      registryPassword: "token-1",
-    };
-    const login = loadConfig((key) => raw[key], "e2e");
+    const login = loadConfig(
+      rawOf({ secrets: SECRETS, registry: "127.0.0.1:5000", registryUsername: "ci", registryPassword: "token-1" }),
+      "e2e",
+    );
     expect(login.registry?.username).toBe("ci");
     expect(await valueOf(login.registry!.password)).toBe("token-1");
+    expect(await isSecret(login.registry!.password)).toBe(true);
+    // Only as a secret Output: the plain keys are not carried on the loaded config.
+    expect(login).not.toHaveProperty("registryPassword");
+    expect(login).not.toHaveProperty("registryUsername");
   });
 });
 
-test("the README's config table lists every key with its default", () => {
-  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
-  for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
-    const row = readme.split("\n").find((line) => line.startsWith(`| \`${key}\` |`));
+describe("the README's config table", () => {
+  const lines = fs.readFileSync(path.join(root, "README.md"), "utf8").split("\n");
+  const header = lines.findIndex((line) => /^\| key \| type \| default \|/.test(line));
+  const table: string[] = [];
+  for (let i = header + 2; header >= 0 && i < lines.length && lines[i].startsWith("|"); i++) table.push(lines[i]);
+  const keyOf = (row: string) => /^\| `([^`]+)` \|/.exec(row)?.[1];
+
+  test("lists exactly the keys the program reads, in order", () => {
+    expect(header).toBeGreaterThanOrEqual(0);
+    expect(table.map(keyOf)).toEqual(Object.keys(CONFIG_KEYS));
+  });
+
+  test.each(Object.entries(CONFIG_KEYS))("%s: its row gives the default", (key, spec) => {
+    const row = table.find((line) => keyOf(line) === key);
     expect(row).toBeDefined();
-    if (!("secret" in spec) && typeof spec.default !== "object" && spec.default !== "") {
-      expect(row).toContain(`\`${spec.default}\``);
-    }
-  }
+    const cells = (row as string).split("|").map((cell) => cell.trim());
+    if (typeof spec.default === "string" && spec.default !== "") expect(cells[3]).toBe(`\`${spec.default}\``);
+    if (typeof spec.default === "boolean") expect(cells[3]).toBe(`\`${spec.default}\``);
+  });
 });

@@ -433,7 +433,7 @@ describe("secret env on Docker becomes files", () => {
     [
       "its _FILE variable",
       "DB_PASSWORD_FILE",
-      'app "voting": services.worker.env.DB_PASSWORD_FILE is set, but on Docker secret env DB_PASSWORD is delivered as DB_PASSWORD_FILE=/run/secrets/db-password',
+      'app "voting": services.worker.env.DB_PASSWORD_FILE is set, but on Docker secret env DB_PASSWORD is delivered as DB_PASSWORD_FILE=/run/secrets/db-password; rename the variable',
     ],
   ])("a plain env that collides with %s is refused before anything is registered", async (_case, variable, message) => {
     await setupMocks({ ...BASE_CONFIG });

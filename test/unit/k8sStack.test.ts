@@ -1,7 +1,7 @@
 /** The cluster target (stacks/targets/kubernetes.ts) from the voting app model under mocks: wiring, security, segmentation, validation. */
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, StackConfig } from "../../stacks/config";
-import { sortedKeys } from "../../stacks/errors";
+import { InputError, sortedKeys } from "../../stacks/errors";
 import { AppModel } from "../../stacks/model";
 import { AppDefinition, applyConfig } from "../../stacks/overrides";
 import { ResolvedApp, resolveApp } from "../../stacks/resolve";
@@ -442,104 +442,138 @@ describe("network segmentation mirrors the model's networks", () => {
   });
 
   test("a service only on the frontend cannot reach the backend's database", async () => {
-    await setupMocks({}, "staging");
-    const config = stageConfig({}, "staging");
-    const app = votingApp(config);
-    app.services.web = {
-      ...app.services.vote,
-      image: { kind: "pull", ref: "nginx:1.27" },
-      networks: ["frontend"],
-      ports: [{ name: "http", containerPort: 8080 }],
-      dependsOn: {},
-    };
-    deployKubernetes(app, config);
-    await settle();
+    await deploy(
+      {},
+      "staging",
+      changedApp((model) => {
+        model.services.web = {
+          ...model.services.vote,
+          image: { kind: "pull", ref: "nginx:1.27" },
+          networks: ["frontend"],
+          ports: [{ name: "http", containerPort: 8080 }],
+          dependsOn: {},
+        };
+      }),
+    );
+    expect(names(DEPLOYMENT)).toContain("web");
     expect(peersOf("db")).toEqual(["db", "redis", "result", "vote", "worker"]);
     expect(peersOf("web")).toEqual(["result", "vote", "web"]);
   });
 });
 
 describe("validation before anything is registered", () => {
-  type Mutation = (app: AppModel, config: StackConfig) => StackConfig | void;
-  const cases: Array<[string, Mutation, string]> = [
-    ["no registry for built images", (_app, config) => ({ ...config, registry: undefined }), REGISTRY_REQUIRED],
+  /** Changes the app's model (as another app module would), or the loaded stack config. */
+  type Mutation = { model?: (model: AppModel) => void; config?: (config: StackConfig) => StackConfig };
+  // The pinning cases run in the dev stack: elsewhere every image must be pinned on any target, and
+  // the stack config layer refuses an unpinned one before the cluster target is asked.
+  const cases: Array<[string, string, Mutation, string]> = [
+    ["no registry for built images", "staging", { config: (config) => ({ ...config, registry: undefined }) }, REGISTRY_REQUIRED],
     [
-      "namespace not a DNS label",
-      (_app, config) => ({ ...config, namespace: "Staging" }),
-      'dockyard:namespace must be an RFC 1123 label: lowercase letters, digits and -, starting and ending with a letter or digit, at most 63 characters, or empty for the stack name, got "Staging"',
-    ],
-    [
-      "a model secret without a value",
-      (app) => {
-        app.secrets["api-key"] = { description: "key of an API" };
+      "an app secret without a value",
+      "staging",
+      {
+        model: (model) => {
+          model.secrets["api-key"] = { description: "key of an API" };
+        },
       },
-      'app "voting": secret "api-key" has no value in the stack config (secrets with values: db-password)',
+      "dockyard:secrets.api-key is required (key of an API): pulumi config set --secret --path secrets.api-key <value>",
     ],
     [
       "an image without a tag",
-      (app) => {
-        app.services.redis.image = { kind: "pull", ref: "redis" };
+      "dev",
+      {
+        model: (model) => {
+          model.services.redis.image = { kind: "pull", ref: "redis" };
+        },
       },
-      'app "voting": service "redis": image "redis" must name a tag other than latest, or a digest: every node pulls it on its own, so an unpinned image can differ between pods',
+      'app "voting": services.redis.image "redis" must name a tag other than latest, or a digest, on target kubernetes: every node pulls it on its own, so an unpinned image can differ between pods',
     ],
     [
       "an image tagged latest",
-      (app) => {
-        app.services.db.image = { kind: "pull", ref: "postgres:latest" };
+      "dev",
+      {
+        model: (model) => {
+          model.services.db.image = { kind: "pull", ref: "postgres:latest" };
+        },
       },
-      'app "voting": service "db": image "postgres:latest" must name a tag other than latest, or a digest: every node pulls it on its own, so an unpinned image can differ between pods',
+      'app "voting": services.db.image "postgres:latest" must name a tag other than latest, or a digest, on target kubernetes: every node pulls it on its own, so an unpinned image can differ between pods',
     ],
     [
       "a registry port is not a tag",
-      (app) => {
-        app.services.redis.image = { kind: "pull", ref: "mirror.internal:5000/redis" };
+      "dev",
+      {
+        model: (model) => {
+          model.services.redis.image = { kind: "pull", ref: "mirror.internal:5000/redis" };
+        },
       },
-      'app "voting": service "redis": image "mirror.internal:5000/redis" must name a tag other than latest, or a digest: every node pulls it on its own, so an unpinned image can differ between pods',
+      'app "voting": services.redis.image "mirror.internal:5000/redis" must name a tag other than latest, or a digest, on target kubernetes: every node pulls it on its own, so an unpinned image can differ between pods',
     ],
     [
       "a bind mount",
-      (app) => {
-        app.services.vote.volumes = [{ hostPath: "/opt/vote", mountPath: "/data" }];
+      "staging",
+      {
+        model: (model) => {
+          model.services.vote.volumes = [{ hostPath: "/opt/vote", mountPath: "/data" }];
+        },
       },
-      'app "voting": service "vote": hostPath /opt/vote cannot be mounted on a cluster (it is a path on whichever node runs the pod); use an app volume',
+      'app "voting": services.vote.volumes[/data] hostPath /opt/vote cannot be honoured on target kubernetes (it is a path on whichever node runs the pod); use an app volume',
     ],
     [
       "a volume on a service that is not a single writer",
-      (app) => {
-        app.volumes["worker-data"] = {};
-        app.services.worker.volumes = [{ volume: "worker-data", mountPath: "/data" }];
+      "staging",
+      {
+        model: (model) => {
+          model.volumes["worker-data"] = {};
+          model.services.worker.volumes = [{ volume: "worker-data", mountPath: "/data" }];
+        },
       },
-      'app "voting": service "worker": mounts volume "worker-data" but is not singleWriter: its ReadWriteOnce claim attaches to one node, so one pod at a time may use it',
+      'app "voting": services.worker.volumes[/data] volume "worker-data" on a service that is not singleWriter cannot be honoured on target kubernetes (its ReadWriteOnce claim attaches to one node, so one pod at a time may use it); mark service "worker" singleWriter, or drop the mount',
     ],
     [
       "one volume in two services",
-      (app) => {
-        app.services.db.volumes = [...(app.services.db.volumes ?? []), { volume: "redis-data", mountPath: "/redis" }];
+      "staging",
+      {
+        model: (model) => {
+          model.services.db.volumes = [...(model.services.db.volumes ?? []), { volume: "redis-data", mountPath: "/redis" }];
+        },
       },
-      'app "voting": volume "redis-data" is mounted by db and redis: a volume holds one service\'s data (two services would write one data directory, and on Kubernetes its ReadWriteOnce claim attaches to one node); give each service its own volume',
+      "app \"voting\": volumes.redis-data is mounted by db and redis: a volume holds one service's data (two services would write one data directory, and a cluster's ReadWriteOnce claim attaches to one node); give each service its own volume",
+    ],
+    [
+      "a network without a route out",
+      "staging",
+      {
+        model: (model) => {
+          model.networks.backend.internal = true;
+        },
+      },
+      'app "voting": networks.backend.internal cannot be honoured on target kubernetes (NetworkPolicies here control traffic between the app\'s services, not a route out of the cluster); remove it, or use target docker',
     ],
     [
       "a Service type the cluster does not have (component rule, checked up front)",
-      (_app, config) => ({ ...config, serviceType: "ExternalName" as StackConfig["serviceType"] }),
+      "staging",
+      { config: (config) => ({ ...config, serviceType: "ExternalName" as StackConfig["serviceType"] }) },
       'Deployment "db": serviceType must be one of ClusterIP, NodePort, LoadBalancer, got "ExternalName"',
     ],
     [
       "a user by name (component rule, checked up front)",
-      (app) => {
-        app.services.worker.user = "node";
+      "staging",
+      {
+        model: (model) => {
+          model.services.worker.user = "node";
+        },
       },
       'Deployment "worker": user must be a numeric uid or uid:gid on Kubernetes (runAsUser/runAsGroup take numbers), got "node"',
     ],
   ];
 
-  test.each(cases)("%s", async (_case, mutate, message) => {
-    await setupMocks({}, "staging");
-    const config = stageConfig({}, "staging");
-    const app = structuredClone(votingApp(config));
-    const changed = mutate(app, config) ?? config;
+  test.each(cases)("%s (stack %s)", async (_case, stack, mutation, message) => {
+    await setupMocks({}, stack);
+    const loaded = stageConfig({}, stack);
+    const config = mutation.config?.(loaded) ?? loaded;
     let thrown = "";
     try {
-      deployKubernetes(app, changed);
+      pipeline(config, changedApp(mutation.model ?? (() => undefined)));
     } catch (error) {
       thrown = (error as Error).message;
     }
@@ -548,20 +582,36 @@ describe("validation before anything is registered", () => {
     expect(recorded).toEqual([]);
   });
 
-  test("pinned references pass: a tag after a registry port, a digest", async () => {
-    await setupMocks({}, "staging");
-    const config = stageConfig(
-      { redisImage: "mirror.internal:5000/redis:7.4", postgresImage: "postgres@sha256:" + "a".repeat(64) },
-      "staging",
+  test("an unpinned image set in the stack config is named by its key", async () => {
+    await setupMocks({}, "dev");
+    expect(() => pipeline(stageConfig({ services: { redis: { image: "redis" } } }, "dev"))).toThrow(
+      new InputError(
+        'dockyard:services.redis.image "redis" must name a tag other than latest, or a digest, on target kubernetes: every node pulls it on its own, so an unpinned image can differ between pods',
+      ),
     );
-    deployKubernetes(votingApp(config), config);
     await settle();
+    expect(recorded).toEqual([]);
+  });
+
+  test("pinned references pass: a tag after a registry port, a digest", async () => {
+    await deploy({
+      services: { redis: { image: "mirror.internal:5000/redis:7.4" }, db: { image: "postgres@sha256:" + "a".repeat(64) } },
+    });
     expect(container("redis").image).toBe("mirror.internal:5000/redis:7.4");
+    expect(container("db").image).toBe("postgres@sha256:" + "a".repeat(64));
   });
 
   test("through the program: target kubernetes without a registry stops before any resource", async () => {
-    expect(await programError({ target: "kubernetes", postgresPassword: PASSWORD }, "staging")).toEqual({
+    expect(await programError({ target: "kubernetes", secrets: SECRETS }, "staging")).toEqual({
       message: REGISTRY_REQUIRED,
+      registered: 0,
+    });
+  });
+
+  test("through the program: a namespace that is not a DNS label stops before any resource", async () => {
+    expect(await programError({ ...CLUSTER, namespace: "Staging" }, "staging")).toEqual({
+      message:
+        'dockyard:namespace must be an RFC 1123 label: lowercase letters, digits and -, starting and ending with a letter or digit, at most 63 characters, or empty for the stack name, got "Staging"',
       registered: 0,
     });
   });
@@ -569,8 +619,13 @@ describe("validation before anything is registered", () => {
 
 describe("one model, two back ends", () => {
   test("Docker and Kubernetes deploy the same services with the same limits", async () => {
-    const config = { postgresPassword: PASSWORD, registry: "localhost:5000", limits: ["db:cpus=2,memory=1g", "vote:cpus=0.25"] };
-    const model = votingApp(stageConfig({ limits: config.limits }, "dev"));
+    const config: Values = {
+      secrets: SECRETS,
+      registry: "localhost:5000",
+      services: { db: { limits: { cpus: 2, memory: "1g" } }, vote: { limits: { cpus: 0.25 } } },
+    };
+    const loaded = stageConfig(config, "dev");
+    const model = resolveApp(applyConfig(votingApp, loaded).model);
 
     await runProgram({ ...config, target: "docker" }, "dev");
     const docker = Object.fromEntries(byType(CONTAINER).map((c) => [c.name.replace(/-\d+$/, ""), [c.inputs.memory, c.inputs.cpus]]));
@@ -588,7 +643,7 @@ describe("one model, two back ends", () => {
       worker: ["500m", "128Mi"],
     });
     for (const service of sortedKeys(model.services)) {
-      const { cpus, memory } = model.services[service].resources;
+      const { cpus, memory } = model.services[service].limits;
       expect(docker[service]).toEqual([memoryToDockerMiB(parseMemory(memory)), cpusToDocker(parseCpus(cpus))]);
       expect(kubernetes[service]).toEqual([cpusToQuantity(parseCpus(cpus)), memoryToQuantity(parseMemory(memory))]);
     }

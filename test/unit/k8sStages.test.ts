@@ -23,7 +23,7 @@ function stackFile(stack: string): Record<string, string | object> {
 
 async function runStage(stack: string): Promise<ProgramExports> {
   // Stack files are not read under mocks; the password is set with --secret, so it is not in the file.
-  return runProgram({ ...stackFile(stack), postgresPassword: PASSWORD }, stack);
+  return runProgram({ ...stackFile(stack), secrets: { "db-password": PASSWORD } }, stack);
 }
 
 const replicas = () => Object.fromEntries(byType(DEPLOYMENT).map((d) => [d.name, d.inputs.spec.replicas]));
@@ -38,7 +38,7 @@ describe("stage files", () => {
       expect(key).toMatch(/^dockyard:/);
       expect(Object.keys(CONFIG_KEYS)).toContain(key.slice("dockyard:".length));
     }
-    expect(keys).not.toContain("dockyard:postgresPassword");
+    expect(keys).not.toContain("dockyard:secrets");
     expect(keys).not.toContain("dockyard:registryPassword");
     expect(stackFile(stack)["dockyard:target"]).toBe("kubernetes");
   });

@@ -1,61 +1,434 @@
-import { resolveApp } from "../../stacks/resolve";
-import { votingModel } from "../../stacks/votingApp";
+/** resolveApp, on its own (no Pulumi, no mocks): defaults filled, start order, each small check's message. */
 import { AppModel } from "../../stacks/model";
-const edits: Array<(app: AppModel) => void> = [
-  (app) => (app.services.worker.dependsOn = { queue: "started" }),
-  (app) => (app.services.redis.dependsOn = { worker: "started" }),
-  (app) => (app.services.vote.dependsOn = { vote: "started" }),
-  (app) => (app.services.vote.dependsOn = { redis: "ready" as never }),
-  (app) => (app.services.vote.networks = ["frontend", "public"]),
-  (app) => (app.services.vote.networks = ["frontend", "frontend"]),
-  (app) => (app.services.worker.networks = []),
-  (app) => (app.services.db.volumes = [{ volume: "pgdata", mountPath: "/var/lib/postgresql/data" }]),
-  (app) => (app.services.db.replicas = 2),
-  (app) => (app.services.vote.replicas = -1),
-  (app) => (app.services.redis.health = undefined),
-  (app) => (app.services.worker.secretEnv = { DB_PASSWORD: "db-pass" }),
-  (app) => (app.services.worker.env = { ...app.services.worker.env, DB_PASSWORD: "x" }),
-  (app) => (app.services.vote.volumes = [{ hostPath: "opt/data", mountPath: "/data" }]),
-  (app) => (app.services.vote.volumes = [{ volume: "db-data", hostPath: "/opt", mountPath: "/data" }]),
-  (app) => (app.services.vote.volumes = [{ hostPath: "/opt", mountPath: "data" }]),
-  (app) => (app.services.redis.autoscaling = { minReplicas: 1, maxReplicas: 2, targetCpuPercent: 50 }),
-  (app) => (app.services.vote.autoscaling = { minReplicas: 0, maxReplicas: 2, targetCpuPercent: 50 }),
-  (app) => (app.services.vote.autoscaling = { minReplicas: 1, maxReplicas: 2, targetCpuPercent: 101 }),
-  (app) => (app.services.redis.limits.memory = "1024"),
-  (app) => (app.services.redis.limits.cpus = 0),
-  (app) => (app.services["Vote_2"] = app.services.vote),
-  (app) => (app.name = "Voting"),
-  (app) => (app.services = {}),
-  (app) => (app.services.vote.env = { ...app.services.vote.env, "1BAD": "x" }),
-  (app) => (app.services.db.volumes = [...(app.services.db.volumes ?? []), { volume: "redis-data", mountPath: "/redis" }]),
-  (app) => (app.services.vote.health = { command: ["healthcheck"], http: { path: "/healthz", port: 8081 } }),
-  (app) => (app.services.worker.ports = undefined),
-  (app) => (app.services.worker.ports = [{ name: "health", containerPort: 8082, healthOnly: true, publishedPort: 5002 }]),
-  (app) => (app.services.vote.ports = [{ name: "http", containerPort: 8080, publishedPort: 5000 }, { name: "http", containerPort: 8081 }]),
-  (app) => (app.services.vote.ports = [{ name: "http", containerPort: 0 }]),
-  (app) => (app.services.vote.ports = [{ name: "http", containerPort: 8080, publishedPort: 70000 }]),
-  (app) => (app.services.result.ports = [{ name: "http", containerPort: 8081, publishedPort: 5000 }]),
-  (app) => (app.services.vote.health = { command: [] }),
-  (app) => (app.services.vote.health = { command: ["x"], retries: 0 }),
-  (app) => (app.services.vote.health = { command: ["x"], startPeriodSeconds: -1 }),
-  (app) => (app.services.vote.image = { kind: "pull", ref: "my image" }),
-  (app) => (app.services.vote.image = { kind: "build", context: "apps/vote", args: { PYTHON_IMAGE: "My Python" } }),
-  (app) => (app.networks.frontend.subnet = "10.123.1.5/24"),
-  (app) => (app.networks.frontend.subnet = "nope"),
-  (app) => (app.networks.backend.subnet = "10.123.0.0/16"),
-  (app) => (app.networks.backend.gateway = "10.9.9.9"),
-  (app) => (app.networks.backend.ipRange = "10.9.9.0/24"),
-  (app) => (app.networks["Front_2"] = { subnet: "10.99.0.0/24" }),
-  (app) => (app.volumes["db-data"].size = "0"),
-  (app) => (app.services.vote.secretEnv = { DB_PASSWORD: "db-password" }),
+import { findCycle, ResolvedApp, resolveApp } from "../../stacks/resolve";
+import { votingModel } from "../../stacks/votingApp";
+
+/** A small app whose start order is not its name order: web waits for api, api for db. */
+function shop(): AppModel {
+  return {
+    name: "shop",
+    networks: { net: { subnet: "10.1.0.0/24" } },
+    volumes: { data: {} },
+    secrets: { key: { description: "api key" } },
+    services: {
+      web: {
+        image: { kind: "pull", ref: "nginx:1.27" },
+        ports: [{ name: "http", containerPort: 80, publishedPort: 8080 }],
+        networks: ["net"],
+        dependsOn: { api: "healthy" },
+        limits: { cpus: 0.25, memory: "64m" },
+      },
+      api: {
+        image: { kind: "build", context: "apps/api" },
+        env: { MODE: "prod" },
+        secretEnv: { API_KEY: "key" },
+        ports: [{ name: "http", containerPort: 3000 }],
+        networks: ["net"],
+        health: { command: ["check"], http: { path: "/healthz", port: 3000 } },
+        dependsOn: { db: "started" },
+        limits: { cpus: 1, memory: "1g" },
+      },
+      db: {
+        image: { kind: "pull", ref: "postgres:15" },
+        networks: ["net"],
+        volumes: [{ volume: "data", mountPath: "/var/lib/db" }],
+        limits: { cpus: 0.5, memory: "512Mi" },
+        singleWriter: true,
+      },
+    },
+  };
+}
+
+const EXPECTED: ResolvedApp = {
+  name: "shop",
+  services: {
+    api: {
+      name: "api",
+      image: { kind: "build", context: "apps/api" },
+      command: undefined,
+      entrypoint: undefined,
+      env: { MODE: "prod" },
+      secretEnv: { API_KEY: "key" },
+      ports: [{ name: "http", containerPort: 3000, protocol: "tcp", publishedPort: undefined, healthOnly: false }],
+      networks: ["net"],
+      volumes: [],
+      health: {
+        command: ["check"],
+        http: { path: "/healthz", port: 3000 },
+        intervalSeconds: 10,
+        timeoutSeconds: 5,
+        retries: 3,
+        startPeriodSeconds: 10,
+      },
+      dependsOn: { db: "started" },
+      limits: { cpus: 1, millicpus: 1000, memory: "1g", memoryBytes: 1024 ** 3 },
+      replicas: 1,
+      autoscaling: undefined,
+      singleWriter: false,
+      user: undefined,
+    },
+    db: {
+      name: "db",
+      image: { kind: "pull", ref: "postgres:15" },
+      command: undefined,
+      entrypoint: undefined,
+      env: {},
+      secretEnv: {},
+      ports: [],
+      networks: ["net"],
+      volumes: [{ volume: "data", hostPath: undefined, mountPath: "/var/lib/db", readOnly: false }],
+      health: undefined,
+      dependsOn: {},
+      limits: { cpus: 0.5, millicpus: 500, memory: "512Mi", memoryBytes: 512 * 1024 ** 2 },
+      replicas: 1,
+      autoscaling: undefined,
+      singleWriter: true,
+      user: undefined,
+    },
+    web: {
+      name: "web",
+      image: { kind: "pull", ref: "nginx:1.27" },
+      command: undefined,
+      entrypoint: undefined,
+      env: {},
+      secretEnv: {},
+      ports: [{ name: "http", containerPort: 80, protocol: "tcp", publishedPort: 8080, healthOnly: false }],
+      networks: ["net"],
+      volumes: [],
+      health: undefined,
+      dependsOn: { api: "healthy" },
+      limits: { cpus: 0.25, millicpus: 250, memory: "64m", memoryBytes: 64 * 1024 ** 2 },
+      replicas: 1,
+      autoscaling: undefined,
+      singleWriter: false,
+      user: undefined,
+    },
+  },
+  order: ["db", "api", "web"],
+  networks: { net: { subnet: "10.1.0.0/24", gateway: undefined, ipRange: undefined, internal: false } },
+  volumes: { data: { retain: false, size: "1Gi", sizeBytes: 1024 ** 3 } },
+  secrets: { key: { description: "api key" } },
+};
+
+describe("resolveApp fills in every default", () => {
+  test("a small app, exactly", () => {
+    expect(resolveApp(shop())).toStrictEqual(EXPECTED);
+  });
+
+  test("what the model gives is kept over the defaults", () => {
+    const app = shop();
+    app.services.api.health = { command: ["check"], intervalSeconds: 2, timeoutSeconds: 1, retries: 9, startPeriodSeconds: 0 };
+    app.services.api.replicas = 0;
+    app.services.api.ports = [{ name: "metrics", containerPort: 9090, protocol: "udp", healthOnly: true }];
+    app.services.db.volumes = [{ volume: "data", mountPath: "/var/lib/db", readOnly: true }];
+    app.networks.net = { subnet: "10.1.0.0/24", gateway: "10.1.0.254", ipRange: "10.1.0.128/25", internal: true };
+    app.volumes.data = { size: "5g", retain: true };
+    const resolved = resolveApp(app);
+    expect(resolved.services.api.health).toEqual({
+      command: ["check"],
+      intervalSeconds: 2,
+      timeoutSeconds: 1,
+      retries: 9,
+      startPeriodSeconds: 0,
+    });
+    expect(resolved.services.api.replicas).toBe(0);
+    expect(resolved.services.api.ports).toStrictEqual([
+      { name: "metrics", containerPort: 9090, protocol: "udp", publishedPort: undefined, healthOnly: true },
+    ]);
+    expect(resolved.services.db.volumes[0].readOnly).toBe(true);
+    expect(resolved.networks.net).toStrictEqual({ subnet: "10.1.0.0/24", gateway: "10.1.0.254", ipRange: "10.1.0.128/25", internal: true });
+    expect(resolved.volumes.data).toStrictEqual({ retain: true, size: "5g", sizeBytes: 5 * 1024 ** 3 });
+  });
+
+  test("the resolved app shares no maps or lists with the model", () => {
+    const app = shop();
+    const resolved = resolveApp(app);
+    resolved.services.api.env.EXTRA = "x";
+    resolved.services.api.networks.push("other");
+    resolved.services.web.dependsOn.db = "started";
+    resolved.secrets.other = { description: "x" };
+    expect(app).toStrictEqual(shop());
+  });
+});
+
+describe("start order", () => {
+  test("each service after everything it depends on, ties by name", () => {
+    expect(resolveApp(shop()).order).toEqual(["db", "api", "web"]);
+    const app = shop();
+    app.services.web.dependsOn = {};
+    expect(resolveApp(app).order).toEqual(["db", "api", "web"]);
+    app.services.api.dependsOn = {};
+    app.services.db.dependsOn = { web: "started" };
+    expect(resolveApp(app).order).toEqual(["api", "web", "db"]);
+  });
+
+  test("the voting app as shipped: no cycle, and redis and db before the services that wait for them", () => {
+    const model = votingModel({ optionA: "Cats", optionB: "Dogs" });
+    expect(findCycle(model.services)).toBeUndefined();
+    expect(resolveApp(model).order).toEqual(["db", "redis", "result", "vote", "worker"]);
+  });
+
+  test("findCycle names the circle", () => {
+    expect(
+      findCycle({ a: { dependsOn: { b: "started" } }, b: { dependsOn: { c: "started" } }, c: { dependsOn: { a: "started" } } }),
+    ).toEqual(["a", "b", "c", "a"]);
+  });
+});
+
+type Edit = (app: AppModel) => void;
+const APP = 'app "voting":';
+const NAME_RULE = "lowercase letters, digits and dashes, starting with a letter (a DNS label of up to 32)";
+const IMAGE_RULE = "must be an image reference like python:3.12-slim or mirror.example:5000/python:3.12-slim (the repository in lowercase)";
+
+const badModels: Array<[string, Edit, string]> = [
+  ["app name not a DNS label", (app) => (app.name = "Voting"), `app name must be ${NAME_RULE}, got "Voting"`],
+  ["no services", (app) => (app.services = {}), `${APP} services is empty: an app needs at least one service`],
+  [
+    "service name not a DNS label",
+    (app) => (app.services["Vote_2"] = app.services.vote),
+    `${APP} services.Vote_2 is not a valid service name: it must be ${NAME_RULE}`,
+  ],
+  [
+    "network name not a DNS label",
+    (app) => (app.networks["Front_2"] = { subnet: "10.99.0.0/24" }),
+    `${APP} networks.Front_2 is not a valid network name: it must be ${NAME_RULE}`,
+  ],
+  [
+    "unknown dependency",
+    (app) => (app.services.worker.dependsOn = { queue: "started" }),
+    `${APP} services.worker.dependsOn.queue names unknown service "queue"; the app's services are: db, redis, result, vote, worker`,
+  ],
+  [
+    "circular dependency",
+    (app) => (app.services.redis.dependsOn = { worker: "started" }),
+    `${APP} services depend on each other in a circle: redis -> worker -> redis`,
+  ],
+  [
+    "a service depending on itself",
+    (app) => (app.services.vote.dependsOn = { vote: "started" }),
+    `${APP} services.vote.dependsOn.vote is the service itself`,
+  ],
+  [
+    "unknown dependency condition",
+    (app) => (app.services.vote.dependsOn = { redis: "ready" as never }),
+    `${APP} services.vote.dependsOn.redis must be "started" or "healthy", got "ready"`,
+  ],
+  [
+    "waiting for health that is never checked",
+    (app) => (app.services.redis.health = undefined),
+    `${APP} services.vote.dependsOn.redis waits for "redis" to be healthy, but "redis" has no health check`,
+  ],
+  [
+    "unknown network",
+    (app) => (app.services.vote.networks = ["frontend", "public"]),
+    `${APP} services.vote.networks lists unknown network "public"; the app's networks are: backend, frontend`,
+  ],
+  [
+    "vote on one network twice",
+    (app) => (app.services.vote.networks = ["frontend", "frontend"]),
+    `${APP} services.vote.networks lists "frontend" twice; list each network once`,
+  ],
+  [
+    "no network",
+    (app) => (app.services.worker.networks = []),
+    `${APP} services.worker.networks is empty: a service must join at least one network`,
+  ],
+  [
+    "unknown volume",
+    (app) => (app.services.db.volumes = [{ volume: "pgdata", mountPath: "/var/lib/postgresql/data" }]),
+    `${APP} services.db.volumes[/var/lib/postgresql/data] names unknown volume "pgdata"; the app's volumes are: db-data, redis-data`,
+  ],
+  [
+    "db also mounts redis-data",
+    (app) => (app.services.db.volumes = [...(app.services.db.volumes ?? []), { volume: "redis-data", mountPath: "/redis" }]),
+    `${APP} volumes.redis-data is mounted by db and redis: a volume holds one service's data (two services would write one data directory, and a cluster's ReadWriteOnce claim attaches to one node); give each service its own volume`,
+  ],
+  [
+    "relative bind mount",
+    (app) => (app.services.vote.volumes = [{ hostPath: "opt/data", mountPath: "/data" }]),
+    `${APP} services.vote.volumes[/data] hostPath must be absolute, got "opt/data"`,
+  ],
+  [
+    "relative mount path",
+    (app) => (app.services.vote.volumes = [{ hostPath: "/opt/data", mountPath: "data" }]),
+    `${APP} services.vote.volumes[data] mountPath must be absolute, got "data"`,
+  ],
+  [
+    "mount with both sources",
+    (app) => (app.services.vote.volumes = [{ volume: "db-data", hostPath: "/opt", mountPath: "/data" }]),
+    `${APP} services.vote.volumes[/data] needs exactly one of volume and hostPath`,
+  ],
+  [
+    "two writers of one database",
+    (app) => (app.services.db.replicas = 2),
+    `${APP} services.db.replicas must be 0 or 1 for a single-writer service (its data allows one writer), got 2`,
+  ],
+  [
+    "negative replicas",
+    (app) => (app.services.vote.replicas = -1),
+    `${APP} services.vote.replicas must be a whole number of 0 or more, got -1`,
+  ],
+  [
+    "autoscaling a single writer",
+    (app) => (app.services.redis.autoscaling = { minReplicas: 1, maxReplicas: 2, targetCpuPercent: 50 }),
+    `${APP} services.redis.autoscaling cannot be set on a single-writer service (its data allows one writer)`,
+  ],
+  [
+    "autoscaling from zero",
+    (app) => (app.services.vote.autoscaling = { minReplicas: 0, maxReplicas: 2, targetCpuPercent: 50 }),
+    `${APP} services.vote.autoscaling.minReplicas must be a whole number of 1 or more, got 0`,
+  ],
+  [
+    "autoscaling max under min",
+    (app) => (app.services.vote.autoscaling = { minReplicas: 3, maxReplicas: 2, targetCpuPercent: 50 }),
+    `${APP} services.vote.autoscaling.maxReplicas must be a whole number of at least minReplicas (3), got 2`,
+  ],
+  [
+    "autoscaling above 100%",
+    (app) => (app.services.vote.autoscaling = { minReplicas: 1, maxReplicas: 2, targetCpuPercent: 101 }),
+    `${APP} services.vote.autoscaling.targetCpuPercent must be a whole percent 1-100, got 101`,
+  ],
+  [
+    "unknown secret",
+    (app) => (app.services.worker.secretEnv = { DB_PASSWORD: "db-pass" }),
+    `${APP} services.worker.secretEnv.DB_PASSWORD refers to unknown secret "db-pass"; the app's secrets are: db-password`,
+  ],
+  [
+    "a variable both plain and secret",
+    (app) => (app.services.worker.env = { ...app.services.worker.env, DB_PASSWORD: "x" }),
+    `${APP} services.worker.env.DB_PASSWORD is set both as plain env and as secret env; set it once`,
+  ],
+  [
+    "an env name starting with a digit (refused on both targets)",
+    (app) => (app.services.vote.env = { ...app.services.vote.env, "1BAD": "x" }),
+    `${APP} services.vote.env names must be letters, digits, _ - . not starting with a digit, got "1BAD"`,
+  ],
+  [
+    "memory as a number of bytes too small",
+    (app) => (app.services.redis.limits.memory = "1024"),
+    `${APP} services.redis.limits.memory must be at least 6m (Docker's minimum), got "1024"`,
+  ],
+  [
+    "zero cpus",
+    (app) => (app.services.redis.limits.cpus = 0),
+    `${APP} services.redis.limits.cpus must be a number of CPUs greater than 0, like 0.5 or 2, got 0`,
+  ],
+  [
+    "a health check on a port the service does not have",
+    (app) => (app.services.vote.health = { command: ["healthcheck"], http: { path: "/healthz", port: 8081 } }),
+    `${APP} services.vote.health.http.port 8081 is not one of the service's container ports (8080); probe the port the service listens on, or declare that port in ports`,
+  ],
+  [
+    "a health check on a service without ports",
+    (app) => (app.services.worker.ports = undefined),
+    `${APP} services.worker.health.http.port 8082 is not one of the service's container ports (it declares none); probe the port the service listens on, or declare that port in ports`,
+  ],
+  [
+    "an empty health command",
+    (app) => (app.services.vote.health = { command: [] }),
+    `${APP} services.vote.health.command is empty: give the command the check runs`,
+  ],
+  [
+    "no retries",
+    (app) => (app.services.vote.health = { command: ["x"], retries: 0 }),
+    `${APP} services.vote.health.retries must be a whole number of 1 or more, got 0`,
+  ],
+  [
+    "a negative start period",
+    (app) => (app.services.vote.health = { command: ["x"], startPeriodSeconds: -1 }),
+    `${APP} services.vote.health.startPeriodSeconds must be a whole number of 0 or more, got -1`,
+  ],
+  [
+    "a published health-only port",
+    (app) => (app.services.worker.ports = [{ name: "health", containerPort: 8082, healthOnly: true, publishedPort: 5002 }]),
+    `${APP} services.worker.ports.health is only for the health check, so it cannot be published (got 5002)`,
+  ],
+  [
+    "two ports of one name",
+    (app) =>
+      (app.services.vote.ports = [
+        { name: "http", containerPort: 8080, publishedPort: 5000 },
+        { name: "http", containerPort: 8081 },
+      ]),
+    `${APP} services.vote.ports names "http" twice; give each port its own name`,
+  ],
+  [
+    "container port 0",
+    (app) => (app.services.vote.ports = [{ name: "http", containerPort: 0 }]),
+    `${APP} services.vote.ports.http.containerPort must be a port number 1-65535, got 0`,
+  ],
+  [
+    "published port out of range",
+    (app) => (app.services.vote.ports = [{ name: "http", containerPort: 8080, publishedPort: 70000 }]),
+    `${APP} services.vote.ports.http must be a port number 1-65535, got 70000`,
+  ],
+  [
+    "one published port for two services",
+    (app) => (app.services.result.ports = [{ name: "http", containerPort: 8081, publishedPort: 5000 }]),
+    `${APP} services.vote.ports.http 5000 is already published by services.result.ports.http`,
+  ],
+  [
+    "image reference with a space",
+    (app) => (app.services.redis.image = { kind: "pull", ref: "my redis" }),
+    `${APP} services.redis.image ${IMAGE_RULE}, got "my redis"`,
+  ],
+  [
+    "base image with a space",
+    (app) => (app.services.vote.image = { kind: "build", context: "apps/vote", args: { PYTHON_IMAGE: "My Python" } }),
+    `${APP} services.vote.image.args.PYTHON_IMAGE ${IMAGE_RULE}, got "My Python"`,
+  ],
+  [
+    "subnet not a CIDR",
+    (app) => (app.networks.frontend.subnet = "nope"),
+    `${APP} networks.frontend.subnet must be an IPv4 CIDR like 172.18.0.0/16, got "nope"`,
+  ],
+  [
+    "subnet with host bits",
+    (app) => (app.networks.frontend.subnet = "10.123.1.5/24"),
+    `${APP} networks.frontend.subnet 10.123.1.5/24 has host bits set; did you mean 10.123.1.0/24?`,
+  ],
+  [
+    "overlapping subnets",
+    (app) => (app.networks.backend.subnet = "10.123.0.0/16"),
+    `${APP} networks.frontend.subnet 10.123.1.0/24 overlaps network "backend" (10.123.0.0/16); give each network its own range`,
+  ],
+  [
+    "gateway outside the subnet",
+    (app) => (app.networks.backend.gateway = "10.9.9.9"),
+    `${APP} networks.backend.gateway "10.9.9.9" must be an address inside subnet 10.123.2.0/24`,
+  ],
+  [
+    "ipRange outside the subnet",
+    (app) => (app.networks.backend.ipRange = "10.9.9.0/24"),
+    `${APP} networks.backend.ipRange "10.9.9.0/24" must be a CIDR inside subnet 10.123.2.0/24`,
+  ],
+  ["volume size of zero", (app) => (app.volumes["db-data"].size = "0"), `${APP} volumes.db-data.size must be more than 0, got "0"`],
 ];
-test("explore", () => {
-  const out = edits.map((edit) => {
+
+describe("each check refuses what cannot be deployed, naming the model path", () => {
+  test.each(badModels)("%s", (_, edit, message) => {
     const app = votingModel({ optionA: "Cats", optionB: "Dogs" });
     edit(app);
-    try { resolveApp(app); return `OK ${edit.toString()}`; } catch (e) { return `${edit.toString()}\n   ${(e as Error).message}`; }
+    expect(() => resolveApp(app)).toThrow(message);
+    let thrown: unknown;
+    try {
+      resolveApp(app);
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as Error).name).toBe("InputError");
+    expect((thrown as Error).message).toBe(message);
   });
-  require("fs").writeFileSync("/tmp/dy/resolve.txt", out.join("\n"));
-  const r = resolveApp(votingModel({ optionA: "Cats", optionB: "Dogs" }));
-  require("fs").writeFileSync("/tmp/dy/resolved.json", JSON.stringify(r, null, 1));
+
+  test("a path is named as `where` says: the stack config layer names its keys", () => {
+    const app = votingModel({ optionA: "Cats", optionB: "Dogs" });
+    const where = (path: string) => (path.startsWith("services.db") ? `dockyard:${path}` : `model ${path}`);
+    app.services.db.replicas = 2;
+    expect(() => resolveApp(app, where)).toThrow(
+      "dockyard:services.db.replicas must be 0 or 1 for a single-writer service (its data allows one writer), got 2",
+    );
+    app.services.db.replicas = 1;
+    app.volumes["db-data"].size = "0";
+    expect(() => resolveApp(app, where)).toThrow('model volumes.db-data.size must be more than 0, got "0"');
+  });
 });

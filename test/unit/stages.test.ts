@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { BASE_CONFIG, byType, find, recorded, valueOf } from "./mocks";
+import { byType, find, recorded, valueOf } from "./mocks";
 import { runProgram } from "./program";
 
 const root = path.join(__dirname, "..", "..");
@@ -12,9 +12,10 @@ const stages = fs
   .filter((stage): stage is string => stage !== undefined)
   .sort();
 
+/** A stage file's config, plus the secret every stage sets outside its file. */
 function stageConfig(stage: string): Record<string, string | object> {
   const file = parse(fs.readFileSync(path.join(root, `Pulumi.${stage}.yaml`), "utf8"));
-  const config: Record<string, string | object> = { ...BASE_CONFIG };
+  const config: Record<string, string | object> = { "dockyard:secrets": { "db-password": "s3cret-pass" } };
   for (const [key, value] of Object.entries(file.config ?? {})) {
     config[key] = typeof value === "object" ? (value as object) : String(value);
   }
@@ -22,7 +23,16 @@ function stageConfig(stage: string): Record<string, string | object> {
 }
 
 test("the user stages dev, staging and prod are there, with the test stages", () => {
-  expect(stages).toEqual(expect.arrayContaining(["dev", "e2e", "prod", "staging"]));
+  expect(stages).toEqual(expect.arrayContaining(["dev", "e2e", "k8se2e", "prod", "staging"]));
+});
+
+test("every stage file sets keys of dockyard only, and no secret in plain text", () => {
+  for (const stage of stages) {
+    const keys = Object.keys(parse(fs.readFileSync(path.join(root, `Pulumi.${stage}.yaml`), "utf8")).config ?? {});
+    expect(keys.filter((key) => !key.startsWith("dockyard:"))).toEqual([]);
+    expect(keys).not.toContain("dockyard:secrets");
+    expect(keys).not.toContain("dockyard:registryPassword");
+  }
 });
 
 describe.each(stages)("Pulumi.%s.yaml", (stage) => {
@@ -54,5 +64,11 @@ test("e2e uses the locally built base images and its own ports and subnets", asy
   expect(await valueOf(program.urls)).toEqual({ result: "http://127.0.0.1:18090", vote: "http://127.0.0.1:18080" });
   expect(await valueOf(program.networks)).toEqual({ backend: "10.231.2.0/24", frontend: "10.231.1.0/24" });
   expect(find("docker:index/image:Image", "vote").inputs.build.args).toEqual({ PYTHON_IMAGE: "dockyard-local/python:3.11" });
+  expect(find("docker:index/image:Image", "worker").inputs.build.args).toEqual({
+    APP: "worker",
+    NODE_IMAGE: "dockyard-local/node:22",
+    PORT: "8082",
+  });
   expect(find("docker:index/remoteImage:RemoteImage", "db-image").inputs.name).toBe("dockyard-local/postgres:15");
+  expect(find("docker:index/remoteImage:RemoteImage", "redis-image").inputs.name).toBe("dockyard-local/redis:7");
 });

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# State compatibility across the stack-config redesign (`npm run test:e2e:compat`): deploys the e2e
+# stage with the last release of the old flat config (BASELINE, a commit of this repository, run
+# from a git worktree) on a real Docker engine, then previews the same stack with this checkout and
+# the same settings in the new shape, and requires `pulumi preview --expect-no-changes` to pass:
+# users who upgrade and rewrite their stage file see no resource replaced, updated or deleted.
+# Talks only to 127.0.0.1 and the containers it created. Ends with "N passed, N failed".
+set -euo pipefail
+export LC_ALL=C
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+# shellcheck source=/dev/null
+source test/e2e/env.sh
+
+# The last commit with the flat keys (votePort, voteReplicas, frontendSubnet, postgresPassword...).
+BASELINE=12b2eb5
+STACK=compat
+state="$root/.state/compat"
+log="$state/log"
+old="$state/baseline"
+passed=0 failed=0
+ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '        %s\n' "$2"; }
+
+git worktree remove --force "$old" >/dev/null 2>&1 || true
+rm -rf "$state" && mkdir -p "$state/backend" "$log"
+if ! git cat-file -e "$BASELINE^{commit}" 2>/dev/null; then
+  fail "baseline commit $BASELINE is in this clone's history" "fetch the full history (git fetch --unshallow)"
+  echo "$passed passed, $failed failed"
+  exit 1
+fi
+git worktree add --detach "$old" "$BASELINE" >/dev/null 2>&1
+ln -s "$root/node_modules" "$old/node_modules"
+export PULUMI_BACKEND_URL="file://$state/backend"
+export PULUMI_CONFIG_PASSPHRASE="compat-only-passphrase"
+
+cleanup() {
+  set +e
+  (cd "$root" && pulumi --non-interactive --stack "$STACK" destroy --yes --config-file "$state/new.yaml" >"$log/destroy.txt" 2>&1)
+  (cd "$root" && pulumi --non-interactive stack rm --yes --force "$STACK" >/dev/null 2>&1)
+  git -C "$root" worktree remove --force "$old" >/dev/null 2>&1
+  rm -f "$root/Pulumi.$STACK.yaml" "$old/Pulumi.$STACK.yaml"
+}
+trap cleanup EXIT
+
+# Same settings, old shape and new shape: ports and subnets of its own, the local base images.
+cat >"$state/old.yaml" <<'EOF'
+config:
+  dockyard:target: docker
+  dockyard:bindAddress: 127.0.0.1
+  dockyard:votePort: 18180
+  dockyard:resultPort: 18190
+  dockyard:voteReplicas: 2
+  dockyard:limits:
+    - db:cpus=0.75
+  dockyard:pythonImage: dockyard-local/python:3.11
+  dockyard:nodeImage: dockyard-local/node:22
+  dockyard:redisImage: dockyard-local/redis:7
+  dockyard:postgresImage: dockyard-local/postgres:15
+  dockyard:imageTag: compat
+  dockyard:frontendSubnet: 10.233.1.0/24
+  dockyard:backendSubnet: 10.233.2.0/24
+  dockyard:retainData: false
+EOF
+cat >"$state/new.yaml" <<'EOF'
+config:
+  dockyard:target: docker
+  dockyard:bindAddress: 127.0.0.1
+  dockyard:imageTag: compat
+  dockyard:services:
+    vote:
+      replicas: 2
+      ports: { http: 18180 }
+    result:
+      ports: { http: 18190 }
+    db:
+      image: dockyard-local/postgres:15
+      limits: { cpus: 0.75 }
+    redis:
+      image: dockyard-local/redis:7
+  dockyard:buildArgs:
+    PYTHON_IMAGE: dockyard-local/python:3.11
+    NODE_IMAGE: dockyard-local/node:22
+  dockyard:networks:
+    frontend: { subnet: 10.233.1.0/24 }
+    backend: { subnet: 10.233.2.0/24 }
+EOF
+
+echo "== the baseline ($BASELINE, old config shape) deploys the stack"
+(cd "$old" && pulumi --non-interactive stack init "$STACK" >/dev/null &&
+  pulumi --non-interactive config --stack "$STACK" --config-file "$state/old.yaml" set --secret postgresPassword compat-db-password)
+if (cd "$old" && pulumi --non-interactive --stack "$STACK" up --yes --config-file "$state/old.yaml") >"$log/up-old.txt" 2>&1; then
+  ok "pulumi up with the baseline"
+else
+  fail "pulumi up with the baseline" "$(tail -20 "$log/up-old.txt")"
+fi
+containers="$(docker ps -q --filter label=dockyard.stack=$STACK | wc -l)"
+[ "$containers" = 6 ] && ok "6 containers run (vote 2, result, worker, redis, db)" || fail "6 containers run" "got $containers"
+
+echo "== this checkout, the same settings in the new shape, previews no change"
+# The encryption salt the stack was created with travels with the secret.
+grep -h '^encryptionsalt:' "$state/old.yaml" "$old/Pulumi.$STACK.yaml" 2>/dev/null | head -1 >>"$state/new.yaml" || true
+pulumi --non-interactive config --stack "$STACK" --config-file "$state/new.yaml" set --secret --path secrets.db-password compat-db-password
+if pulumi --non-interactive --stack "$STACK" preview --expect-no-changes --diff --config-file "$state/new.yaml" >"$log/preview-new.txt" 2>&1; then
+  ok "pulumi preview --expect-no-changes: $(grep -Eo '[0-9]+ unchanged' "$log/preview-new.txt" | tail -1)"
+else
+  fail "pulumi preview --expect-no-changes" "$(grep -E '^\s+[~+-]|error' "$log/preview-new.txt" | head -30)"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

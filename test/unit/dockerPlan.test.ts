@@ -1,0 +1,321 @@
+/**
+ * planDocker as plain data: the stack config through applyConfig and resolveApp, planned, with no
+ * Pulumi engine and nothing constructed. The only non-plain values are the secret files' contents,
+ * which are secret Outputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { readFileSync } from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { loadConfig } from "../../stacks/config";
+import { InputError, inModel } from "../../stacks/errors";
+import { AppModel } from "../../stacks/model";
+import { applyConfig } from "../../stacks/overrides";
+import { resolveApp } from "../../stacks/resolve";
+import { DockerPlan, planDocker } from "../../stacks/targets/docker";
+import { votingApp } from "../../stacks/votingApp";
+
+const PASSWORD = "s3cret-pass";
+const SECRETS = { "db-password": PASSWORD };
+type Values = Record<string, string | object>;
+
+/** The `config:` map of a stack file without its dockyard: prefixes. */
+function stackFile(stack: string): Values {
+  const text = readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8");
+  const config = (parse(text) as { config: Values }).config;
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^dockyard:/, ""), value]));
+}
+
+/** The Docker plan of the voting app for raw config values (maps as JSON, as the engine passes them). */
+function plan(values: Values, stack = "dev"): DockerPlan {
+  const raw: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ secrets: SECRETS, ...values })) {
+    raw[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  const config = loadConfig((key) => raw[key], stack);
+  const { model, where } = applyConfig(votingApp, config);
+  return planDocker(resolveApp(model, where), config, where);
+}
+
+const resolved = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply((value) => resolve(value)));
+
+const LABELS = { "dockyard.app": "voting", "dockyard.stack": "dev" };
+
+describe("the dev stack's Docker plan", () => {
+  let dev: DockerPlan;
+  beforeAll(() => {
+    dev = plan(stackFile("dev"));
+  });
+
+  test("the engine from dockerHost", () => {
+    expect(dev.host).toBe("unix:///var/run/docker.sock");
+  });
+
+  test("networks and volumes, named after app and stack, in name order", () => {
+    expect(dev.networks).toEqual([
+      ["backend", { name: "voting-dev-backend", subnet: "10.123.2.0/24", internal: false, allowPublicSubnet: false, labels: LABELS }],
+      ["frontend", { name: "voting-dev-frontend", subnet: "10.123.1.0/24", internal: false, allowPublicSubnet: false, labels: LABELS }],
+    ]);
+    expect(dev.volumes).toEqual([
+      ["db-data", { name: "voting-dev-db-data", retain: false, labels: LABELS }],
+      ["redis-data", { name: "voting-dev-redis-data", retain: false, labels: LABELS }],
+    ]);
+  });
+
+  test("three images built locally under imageTag; two pulled", () => {
+    expect(dev.builds).toEqual([
+      [
+        "result",
+        {
+          context: "apps",
+          dockerfile: "node-common/Dockerfile",
+          imageName: "voting-result:dev",
+          args: { APP: "result", NODE_IMAGE: "node:22-slim", PORT: "8081" },
+          builderVersion: "BuilderV1",
+        },
+      ],
+      [
+        "vote",
+        {
+          context: "apps/vote",
+          imageName: "voting-vote:dev",
+          args: { PYTHON_IMAGE: "python:3.12-slim" },
+          builderVersion: "BuilderV1",
+        },
+      ],
+      [
+        "worker",
+        {
+          context: "apps",
+          dockerfile: "node-common/Dockerfile",
+          imageName: "voting-worker:dev",
+          args: { APP: "worker", NODE_IMAGE: "node:22-slim", PORT: "8082" },
+          builderVersion: "BuilderV1",
+        },
+      ],
+    ]);
+    expect(dev.builds.map(([, args]) => args.registry)).toEqual([undefined, undefined, undefined]);
+    expect(dev.pulls).toEqual([
+      ["db", "postgres:15"],
+      ["redis", "redis:7.4"],
+    ]);
+  });
+
+  test("one container per service in start order, each after its networks, volumes and dependencies", () => {
+    expect(dev.containers.map((c) => [c.name, c.service, c.after])).toEqual([
+      ["db-1", "db", { networks: ["backend"], volumes: ["db-data"], services: [] }],
+      ["redis-1", "redis", { networks: ["backend"], volumes: ["redis-data"], services: [] }],
+      ["result-1", "result", { networks: ["frontend", "backend"], volumes: [], services: ["db"] }],
+      ["vote-1", "vote", { networks: ["frontend", "backend"], volumes: [], services: ["redis"] }],
+      ["worker-1", "worker", { networks: ["backend"], volumes: [], services: ["db", "redis"] }],
+    ]);
+  });
+
+  test("the worker's container: every argument", () => {
+    const worker = dev.containers.find((c) => c.name === "worker-1");
+    expect(worker?.args).toEqual({
+      name: "voting-dev-worker-1",
+      image: "voting-worker:dev",
+      command: undefined,
+      entrypoint: undefined,
+      env: {
+        DB_HOST: "db",
+        DB_NAME: "postgres",
+        DB_PASSWORD_FILE: "/run/secrets/db-password",
+        DB_PORT: "5432",
+        DB_USER: "postgres",
+        PORT: "8082",
+        REDIS_HOST: "redis",
+        REDIS_PORT: "6379",
+      },
+      secretFiles: [{ path: "/run/secrets/db-password", content: expect.anything() }],
+      // The health-only port is declared but published on no host port.
+      ports: [{ containerPort: 8082, hostPort: undefined, hostIp: "127.0.0.1", protocol: "tcp" }],
+      mounts: [],
+      networks: [{ name: "voting-dev-backend", aliases: ["worker"] }],
+      user: undefined,
+      health: { command: ["healthcheck"], intervalSeconds: 10, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 },
+      cpus: 0.5,
+      memory: "128m",
+      labels: { ...LABELS, "dockyard.service": "worker", "dockyard.replica": "1" },
+    });
+  });
+
+  test("the db's container: the volume mounted, its health check's own timings, its limits", () => {
+    const db = dev.containers.find((c) => c.name === "db-1")?.args;
+    expect([db?.image, db?.mounts, db?.health, db?.cpus, db?.memory, db?.ports]).toEqual([
+      "postgres:15",
+      [{ volumeName: "voting-dev-db-data", hostPath: undefined, containerPath: "/var/lib/postgresql/data", readOnly: false }],
+      {
+        command: ["pg_isready", "-U", "postgres", "-d", "postgres"],
+        intervalSeconds: 5,
+        timeoutSeconds: 5,
+        retries: 5,
+        startPeriodSeconds: 10,
+      },
+      1,
+      "512m",
+      [{ containerPort: 5432, hostPort: undefined, hostIp: "127.0.0.1", protocol: "tcp" }],
+    ]);
+    expect(db?.env).toEqual({
+      PGDATA: "/var/lib/postgresql/data/pgdata",
+      POSTGRES_DB: "postgres",
+      POSTGRES_PASSWORD_FILE: "/run/secrets/db-password",
+      POSTGRES_USER: "postgres",
+    });
+  });
+
+  test("published ports bind on bindAddress; the URLs are the first published port of each running service", () => {
+    const published = Object.fromEntries(dev.containers.map((c) => [c.name, c.args.ports?.filter((p) => p.hostPort !== undefined)]));
+    expect(published).toEqual({
+      "db-1": [],
+      "redis-1": [],
+      "result-1": [{ containerPort: 8081, hostPort: 5001, hostIp: "127.0.0.1", protocol: "tcp" }],
+      "vote-1": [{ containerPort: 8080, hostPort: 5000, hostIp: "127.0.0.1", protocol: "tcp" }],
+      "worker-1": [],
+    });
+    expect(dev.urls).toEqual({ result: "http://127.0.0.1:5001", vote: "http://127.0.0.1:5000" });
+  });
+
+  test("the password is a file whose content is a secret Output holding the configured value", async () => {
+    const files = dev.containers.flatMap((c) => (c.args.secretFiles ?? []).map((file) => [c.name, file.path] as const));
+    expect(files).toEqual([
+      ["db-1", "/run/secrets/db-password"],
+      ["result-1", "/run/secrets/db-password"],
+      ["worker-1", "/run/secrets/db-password"],
+    ]);
+    for (const container of dev.containers) {
+      for (const file of container.args.secretFiles ?? []) {
+        const content = file.content as pulumi.Output<string>;
+        expect(pulumi.Output.isInstance(content)).toBe(true);
+        expect(await pulumi.isSecret(content)).toBe(true);
+        expect(await resolved(content)).toBe(PASSWORD);
+      }
+    }
+    expect(
+      JSON.stringify({ ...dev, containers: dev.containers.map((c) => ({ ...c, args: { ...c.args, secretFiles: [] } })) }),
+    ).not.toContain(PASSWORD);
+  });
+});
+
+describe("settings the Docker plan follows", () => {
+  test("replicas: one container each, replica i on publishedPort + i - 1, all aliased by the service", () => {
+    const plan3 = plan({ services: { vote: { replicas: 3 }, result: { ports: { http: 5010 } } } });
+    const votes = plan3.containers.filter((c) => c.service === "vote");
+    expect(votes.map((c) => [c.name, c.args.name, c.args.ports?.[0].hostPort, c.args.networks?.map((n) => n.aliases)])).toEqual([
+      ["vote-1", "voting-dev-vote-1", 5000, [["vote"], ["vote"]]],
+      ["vote-2", "voting-dev-vote-2", 5001, [["vote"], ["vote"]]],
+      ["vote-3", "voting-dev-vote-3", 5002, [["vote"], ["vote"]]],
+    ]);
+    expect(plan3.urls).toEqual({ result: "http://127.0.0.1:5010", vote: "http://127.0.0.1:5000" });
+  });
+
+  test("replicas 0: no container and no URL", () => {
+    const stopped = plan({ services: { vote: { replicas: 0 } } });
+    expect(stopped.containers.map((c) => c.name)).toEqual(["db-1", "redis-1", "result-1", "worker-1"]);
+    expect(stopped.urls).toEqual({ result: "http://127.0.0.1:5001" });
+  });
+
+  test("a remote engine and bindAddress 0.0.0.0: URLs name the engine's host", () => {
+    const remote = plan({ dockerHost: "ssh://deploy@10.0.0.5", bindAddress: "0.0.0.0" });
+    expect(remote.host).toBe("ssh://deploy@10.0.0.5");
+    expect(remote.urls).toEqual({ result: "http://10.0.0.5:5001", vote: "http://10.0.0.5:5000" });
+    expect(remote.containers.find((c) => c.name === "vote-1")?.args.ports).toEqual([
+      { containerPort: 8080, hostPort: 5000, hostIp: "0.0.0.0", protocol: "tcp" },
+    ]);
+  });
+
+  test("limits, a subnet, retain, a base image, a prebuilt image and a registry from the stack config", () => {
+    const configured = plan({
+      services: { db: { limits: { cpus: 2, memory: "1g" } }, redis: { image: "mirror.internal/redis:7.4" } },
+      networks: { frontend: { subnet: "172.18.0.0/16" } },
+      volumes: { "db-data": { retain: true } },
+      buildArgs: { PYTHON_IMAGE: "mirror.internal/python:3.12-slim" },
+      registry: "localhost:5000",
+    });
+    const db = configured.containers.find((c) => c.name === "db-1")?.args;
+    expect([db?.cpus, db?.memory]).toEqual([2, "1g"]);
+    expect(configured.networks.map(([name, args]) => [name, args.subnet])).toEqual([
+      ["backend", "10.123.2.0/24"],
+      ["frontend", "172.18.0.0/16"],
+    ]);
+    expect(configured.volumes.map(([name, args]) => [name, args.retain])).toEqual([
+      ["db-data", true],
+      ["redis-data", false],
+    ]);
+    expect(configured.pulls).toEqual([
+      ["db", "postgres:15"],
+      ["redis", "mirror.internal/redis:7.4"],
+    ]);
+    expect(configured.containers.find((c) => c.name === "redis-1")?.args.image).toBe("mirror.internal/redis:7.4");
+    const vote = configured.builds.find(([name]) => name === "vote")?.[1];
+    expect([vote?.args, vote?.registry]).toEqual([{ PYTHON_IMAGE: "mirror.internal/python:3.12-slim" }, { server: "localhost:5000" }]);
+  });
+
+  test("an internal network stays internal (Docker can honour it)", () => {
+    const app: AppModel = {
+      name: "shop",
+      services: { web: { image: { kind: "pull", ref: "nginx:1.27" }, networks: ["private"], limits: { cpus: 0.5, memory: "64m" } } },
+      networks: { private: { subnet: "10.99.0.0/24", internal: true } },
+      volumes: {},
+      secrets: {},
+    };
+    const config = loadConfig((key) => (key === "secrets" ? "{}" : undefined), "dev");
+    const docker = planDocker(resolveApp(app), config, inModel("shop"));
+    expect(docker.networks).toEqual([
+      [
+        "private",
+        {
+          name: "shop-dev-private",
+          subnet: "10.99.0.0/24",
+          internal: true,
+          allowPublicSubnet: false,
+          labels: { "dockyard.app": "shop", "dockyard.stack": "dev" },
+        },
+      ],
+    ]);
+  });
+});
+
+describe("what Docker ignores is warned about while planning", () => {
+  test("a volume size, and keys of the kubernetes target, each named once", () => {
+    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      plan({ volumes: { "db-data": { size: "5Gi" } }, namespace: "voting-dev", storageClass: "fast-ssd" });
+      expect(warn.mock.calls.map(([message]) => message)).toEqual([
+        "dockyard:namespace is ignored on target docker: it applies to target kubernetes only",
+        "dockyard:storageClass is ignored on target docker: it applies to target kubernetes only",
+        "dockyard:volumes.db-data.size is ignored on target docker: a local Docker volume has no size; it grows on the engine's disk",
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
+describe("what Docker cannot honour is refused while planning", () => {
+  test.each<[string, Values, string]>([
+    [
+      "autoscaling",
+      { services: { vote: { autoscaling: { minReplicas: 3, maxReplicas: 10, targetCpuPercent: 70 } } } },
+      "dockyard:services.vote.autoscaling cannot be honoured on target docker (a Docker engine has no autoscaler); set dockyard:services.vote.replicas to the number of copies to run, or use target kubernetes",
+    ],
+    [
+      "memory that is not a whole number of MiB",
+      { services: { vote: { limits: { memory: "100.5m" } } } },
+      'dockyard:services.vote.limits.memory must be a whole number of MiB on Docker, got "100.5m" (100.500 MiB)',
+    ],
+    [
+      "more containers than a subnet has addresses",
+      { services: { vote: { replicas: 2, ports: { http: 5100 } } }, networks: { backend: { subnet: "10.123.2.0/29" } } },
+      "dockyard:networks.backend.subnet 10.123.2.0/29 has room for 5 containers (its 8 addresses less the network, broadcast and gateway addresses), but 6 are attached (db 1, redis 1, result 1, vote 2, worker 1); use a wider subnet, such as a /28 (room for 13), or fewer replicas",
+    ],
+    [
+      "replicas whose host ports run into another service's",
+      { services: { vote: { replicas: 2 } } },
+      'app "voting": services.vote.ports.http: host port 5001 is used by both service "result" and service "vote" (its 2 replicas use 5000-5001 on Docker, one port each); lower dockyard:services.vote.replicas or publish on another port',
+    ],
+  ])("%s", (_case, values, message) => {
+    expect(() => plan(values)).toThrow(new InputError(message));
+  });
+});

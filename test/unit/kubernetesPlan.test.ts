@@ -1,0 +1,286 @@
+/**
+ * planKubernetes as plain data: the stack config through applyConfig and resolveApp, planned, with
+ * no Pulumi engine and nothing constructed. The only non-plain values are secret values (the app
+ * secrets, a registry password), which are secret Outputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { readFileSync } from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { loadConfig, StackConfig } from "../../stacks/config";
+import { InputError, inModel } from "../../stacks/errors";
+import { AppModel } from "../../stacks/model";
+import { applyConfig } from "../../stacks/overrides";
+import { resolveApp } from "../../stacks/resolve";
+import { KubernetesPlan, planKubernetes, REGISTRY_REQUIRED } from "../../stacks/targets/kubernetes";
+import { votingApp } from "../../stacks/votingApp";
+
+const PASSWORD = "s3cret-pass";
+const SECRETS = { "db-password": PASSWORD };
+type Values = Record<string, string | object>;
+
+/** The `config:` map of a stack file without its dockyard: prefixes. */
+function stackFile(stack: string): Values {
+  const text = readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8");
+  const config = (parse(text) as { config: Values }).config;
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^dockyard:/, ""), value]));
+}
+
+function stackConfig(values: Values, stack: string): StackConfig {
+  const raw: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ secrets: SECRETS, ...values })) {
+    raw[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return loadConfig((key) => raw[key], stack);
+}
+
+/** The Kubernetes plan of the voting app for raw config values (maps as JSON, as the engine passes them). */
+function plan(values: Values, stack = "staging"): KubernetesPlan {
+  const config = stackConfig({ target: "kubernetes", registry: "localhost:5000", ...values }, stack);
+  const { model, where } = applyConfig(votingApp, config);
+  return planKubernetes(resolveApp(model, where), config, where);
+}
+
+const resolved = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply((value) => resolve(value)));
+
+const IDENTITY = { app: "voting", instance: "prod" };
+
+describe("the prod stack's Kubernetes plan", () => {
+  let prod: KubernetesPlan;
+  beforeAll(() => {
+    prod = plan(stackFile("prod"), "prod");
+  });
+
+  test("namespace prod, kept on destroy because its claims are retained; the default kubeconfig", () => {
+    expect([prod.namespace, prod.retainNamespace, prod.identity, prod.provider, prod.dockerHost]).toEqual([
+      "prod",
+      true,
+      IDENTITY,
+      { kubeconfig: undefined, context: undefined },
+      "unix:///var/run/docker.sock",
+    ]);
+  });
+
+  test("Deployments in start order, each after the services it depends on", () => {
+    expect(prod.deployments.map((d) => [d.service, d.after])).toEqual([
+      ["db", []],
+      ["redis", []],
+      ["result", ["db"]],
+      ["vote", ["redis"]],
+      ["worker", ["db", "redis"]],
+    ]);
+  });
+
+  test("vote's Deployment: every argument", () => {
+    expect(prod.deployments.find((d) => d.service === "vote")?.args).toEqual({
+      identity: IDENTITY,
+      namespace: "prod",
+      // Replaced at deploy by the pushed image's digest.
+      image: "localhost:5000/voting-vote:v1.0.0",
+      command: undefined,
+      entrypoint: undefined,
+      env: { OPTION_A: "Cats", OPTION_B: "Dogs", PORT: "8080", REDIS_HOST: "redis", REDIS_PORT: "6379" },
+      secretEnv: {},
+      ports: [{ name: "http", containerPort: 8080, protocol: "tcp", published: true, servicePort: 5000 }],
+      networks: ["frontend", "backend"],
+      volumes: [],
+      health: {
+        command: ["healthcheck"],
+        http: { path: "/healthz", port: 8080 },
+        intervalSeconds: 10,
+        timeoutSeconds: 5,
+        retries: 3,
+        startPeriodSeconds: 10,
+      },
+      cpus: 0.5,
+      memory: "128m",
+      replicas: 3,
+      autoscaled: true,
+      singleWriter: false,
+      serviceType: "LoadBalancer",
+      user: undefined,
+      imagePullSecrets: [],
+    });
+  });
+
+  test("db's Deployment: the password from its Secret, a retained 10Gi claim, the larger limits", () => {
+    const db = prod.deployments.find((d) => d.service === "db")?.args;
+    expect([db?.image, db?.secretEnv, db?.volumes, db?.cpus, db?.memory, db?.replicas, db?.singleWriter, db?.ports]).toEqual([
+      "postgres:15",
+      { POSTGRES_PASSWORD: { secretName: "voting-db-password", key: "value" } },
+      [
+        {
+          claimName: "db-data",
+          mountPath: "/var/lib/postgresql/data",
+          readOnly: false,
+          size: "10Gi",
+          storageClass: undefined,
+          retain: true,
+        },
+      ],
+      2,
+      "1g",
+      1,
+      true,
+      [{ name: "postgres", containerPort: 5432, protocol: "tcp", published: false, servicePort: 5432 }],
+    ]);
+  });
+
+  test("replicas from the stage; the worker's health-only port is no Service port", () => {
+    expect(Object.fromEntries(prod.deployments.map((d) => [d.service, [d.args.replicas, d.args.autoscaled]]))).toEqual({
+      db: [1, false],
+      redis: [1, false],
+      result: [2, false],
+      vote: [3, true],
+      worker: [2, false],
+    });
+    expect(prod.deployments.find((d) => d.service === "worker")?.args.ports).toEqual([]);
+  });
+
+  test("one autoscaler, for vote, aiming at 70% of its 250m CPU request", () => {
+    expect(prod.autoscalers).toEqual([
+      [
+        "vote",
+        {
+          identity: IDENTITY,
+          namespace: "prod",
+          deploymentName: "vote",
+          minReplicas: 3,
+          maxReplicas: 10,
+          targetCpuPercent: 70,
+          cpuRequest: "250m",
+        },
+      ],
+    ]);
+  });
+
+  test("one Secret per app secret, its value a secret Output; no pull secret without a registry user", async () => {
+    expect(prod.secrets).toEqual([
+      [
+        "voting-db-password",
+        { identity: IDENTITY, namespace: "prod", secretName: "voting-db-password", values: { value: expect.anything() } },
+      ],
+    ]);
+    const value = prod.secrets[0][1].values.value as pulumi.Output<string>;
+    expect(pulumi.Output.isInstance(value)).toBe(true);
+    expect(await pulumi.isSecret(value)).toBe(true);
+    expect(await resolved(value)).toBe(PASSWORD);
+    expect(prod.registrySecret).toBeUndefined();
+  });
+
+  test("images are built under the release tag and pushed to the registry", () => {
+    expect(prod.builds.map(([name, args]) => [name, args.imageName, args.registry, args.push])).toEqual([
+      ["result", "voting-result:v1.0.0", { server: "localhost:5000", username: undefined, password: undefined }, true],
+      ["vote", "voting-vote:v1.0.0", { server: "localhost:5000", username: undefined, password: undefined }, true],
+      ["worker", "voting-worker:v1.0.0", { server: "localhost:5000", username: undefined, password: undefined }, true],
+    ]);
+  });
+
+  test("network policies: who shares each network, which ports are published", () => {
+    expect(prod.networkPolicies).toEqual([
+      "voting",
+      {
+        identity: IDENTITY,
+        namespace: "prod",
+        networks: { backend: ["db", "redis", "result", "vote", "worker"], frontend: ["result", "vote"] },
+        published: { result: [{ port: 8081, protocol: "tcp" }], vote: [{ port: 8080, protocol: "tcp" }] },
+      },
+    ]);
+  });
+});
+
+describe("settings the Kubernetes plan follows", () => {
+  test("staging: nothing retained, so neither is the namespace", () => {
+    const staging = plan(stackFile("staging"));
+    expect([staging.namespace, staging.retainNamespace]).toEqual(["staging", false]);
+    expect(staging.autoscalers).toEqual([]);
+  });
+
+  test("one retained volume is enough to keep the namespace", () => {
+    expect(plan({ volumes: { "redis-data": { retain: true } } }).retainNamespace).toBe(true);
+  });
+
+  test("a registry user: a pull secret for the registry host, named in every Deployment", async () => {
+    const withLogin = plan({ registry: "registry.internal:5000/team", registryUsername: "ci", registryPassword: "hunter22" });
+    expect(withLogin.registrySecret).toEqual([
+      "voting-registry",
+      {
+        identity: { app: "voting", instance: "staging" },
+        namespace: "staging",
+        secretName: "voting-registry",
+        server: "registry.internal:5000",
+        username: "ci",
+        password: expect.anything(),
+      },
+    ]);
+    const password = withLogin.registrySecret?.[1].password as pulumi.Output<string>;
+    expect(await pulumi.isSecret(password)).toBe(true);
+    expect(await resolved(password)).toBe("hunter22");
+    expect(withLogin.deployments.map((d) => d.args.imagePullSecrets)).toEqual(Array(5).fill(["voting-registry"]));
+    expect(withLogin.deployments.find((d) => d.service === "worker")?.args.image).toBe("registry.internal:5000/team/voting-worker:v1");
+  });
+
+  test("kubeconfig, context, storageClass and serviceType from the stack config", () => {
+    const configured = plan({
+      kubeconfig: "clusters/staging.yaml",
+      kubeContext: "kind-staging",
+      storageClass: "fast-ssd",
+      serviceType: "NodePort",
+    });
+    expect(configured.provider).toEqual({ kubeconfig: "clusters/staging.yaml", context: "kind-staging" });
+    expect(configured.deployments.map((d) => [d.service, d.args.serviceType, d.args.volumes?.map((v) => v.storageClass)])).toEqual([
+      ["db", "NodePort", ["fast-ssd"]],
+      ["redis", "NodePort", ["fast-ssd"]],
+      ["result", "NodePort", []],
+      ["vote", "NodePort", []],
+      ["worker", "NodePort", []],
+    ]);
+  });
+});
+
+describe("what a cluster ignores is warned about while planning", () => {
+  test("a network's subnet, and keys of the docker target, each named once", () => {
+    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      plan({ networks: { frontend: { subnet: "10.50.0.0/24" } }, bindAddress: "0.0.0.0" });
+      expect(warn.mock.calls.map(([message]) => message)).toEqual([
+        "dockyard:bindAddress is ignored on target kubernetes: it applies to target docker only",
+        "dockyard:networks.frontend.subnet is ignored on target kubernetes: pods take addresses from the cluster's pod network; the app network becomes a NetworkPolicy",
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
+describe("what a cluster cannot honour is refused while planning", () => {
+  const shop = (network: AppModel["networks"][string]): AppModel => ({
+    name: "shop",
+    services: { web: { image: { kind: "pull", ref: "nginx:1.27" }, networks: ["private"], limits: { cpus: 0.5, memory: "64m" } } },
+    networks: { private: network },
+    volumes: {},
+    secrets: {},
+  });
+  const clusterConfig = () => stackConfig({ target: "kubernetes", secrets: {} }, "staging");
+
+  test("a network with internal: true", () => {
+    expect(() => planKubernetes(resolveApp(shop({ subnet: "10.99.0.0/24", internal: true })), clusterConfig(), inModel("shop"))).toThrow(
+      new InputError(
+        `app "shop": networks.private.internal cannot be honoured on target kubernetes (NetworkPolicies here control traffic between the app's services, not a route out of the cluster); remove it, or use target docker`,
+      ),
+    );
+  });
+
+  test("the same app without internal plans, with no registry needed for pulled images", () => {
+    const planned = planKubernetes(resolveApp(shop({ subnet: "10.99.0.0/24" })), clusterConfig(), inModel("shop"));
+    expect([planned.builds, planned.deployments.map((d) => d.args.image), planned.networkPolicies[1].networks]).toEqual([
+      [],
+      ["nginx:1.27"],
+      { private: ["web"] },
+    ]);
+  });
+
+  test("built images without a registry", () => {
+    expect(() => plan({ registry: "" })).toThrow(new InputError(REGISTRY_REQUIRED));
+  });
+});

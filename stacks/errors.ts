@@ -1,14 +1,9 @@
 /**
- * The one error the stack layers raise for bad input (stack config or app model). Its message is
- * produced once, where the input is checked, and names the key or model path as the user wrote it,
- * the value as typed, and what is allowed. Nothing catches and rewrites it.
+ * The one error class for bad input, in the stacks as in the components (a unit parser's UnitError
+ * is one too): its message is produced once, where the input is checked, and names the key or model
+ * path as the user wrote it, the value as typed, and what is allowed. Nothing catches and rewrites it.
  */
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "InputError";
-  }
-}
+export { ValidationError as InputError } from "../components/errors";
 
 /**
  * Names an input path in messages: "dockyard:services.vote.replicas" when the stack config set it,

@@ -8,7 +8,7 @@ import { canonicalCidr, contains, containsAddress, overlaps, parseAddress, parse
 import { ENV_NAME_RULE, isEnvName } from "../components/env";
 import { healthTimings } from "../components/health";
 import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
-import { parseCpus, parseMemory, parseStorageSize, UnitError } from "../components/units";
+import { parseCpus, parseMemory, parseStorageSize } from "../components/units";
 import { InputError, inModel, isConfigKey, listOr, sortedKeys, Where } from "./errors";
 import { AppModel, Autoscaling, DependencyCondition, HealthCheck, ImageSource, NetworkModel, SecretModel, ServiceModel } from "./model";
 
@@ -114,15 +114,6 @@ export function resolveApp(app: AppModel, where: Where = inModel(app.name)): Res
 
 type Fail = (path: string, message: string) => never;
 
-/** Runs a unit parser whose message already names the path. */
-function unit<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    throw error instanceof UnitError ? new InputError(error.message) : error;
-  }
-}
-
 function resolveNetworks(
   models: Record<string, NetworkModel>,
   fail: Fail,
@@ -172,7 +163,7 @@ function resolveVolumes(models: AppModel["volumes"], where: Where): Record<strin
   const resolved: Record<string, ResolvedVolume> = {};
   for (const name of sortedKeys(models)) {
     const size = models[name].size ?? DEFAULT_VOLUME_SIZE;
-    const sizeBytes = unit(() => parseStorageSize(size, where(`volumes.${name}.size`)));
+    const sizeBytes = parseStorageSize(size, where(`volumes.${name}.size`));
     resolved[name] = { retain: models[name].retain ?? false, size, sizeBytes };
   }
   return resolved;
@@ -190,9 +181,9 @@ function resolveService(app: AppModel, name: string, service: ServiceModel, wher
   }
   const limits: ResolvedLimits = {
     cpus: service.limits.cpus,
-    millicpus: unit(() => parseCpus(service.limits.cpus, where(`${path}.limits.cpus`))),
+    millicpus: parseCpus(service.limits.cpus, where(`${path}.limits.cpus`)),
     memory: service.limits.memory,
-    memoryBytes: unit(() => parseMemory(service.limits.memory, where(`${path}.limits.memory`))),
+    memoryBytes: parseMemory(service.limits.memory, where(`${path}.limits.memory`)),
   };
   checkNetworks(app, service.networks, `${path}.networks`, fail);
   checkEnv(app, service, path, fail);

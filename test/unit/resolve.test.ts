@@ -1,4 +1,5 @@
 /** resolveApp, on its own (no Pulumi, no mocks): defaults filled, start order, each small check's message. */
+import { InputError } from "../../stacks/errors";
 import { AppModel } from "../../stacks/model";
 import { findCycle, ResolvedApp, resolveApp } from "../../stacks/resolve";
 import { votingModel } from "../../stacks/votingApp";
@@ -416,7 +417,7 @@ describe("each check refuses what cannot be deployed, naming the model path", ()
     } catch (error) {
       thrown = error;
     }
-    expect((thrown as Error).name).toBe("InputError");
+    expect(thrown).toBeInstanceOf(InputError);
     expect((thrown as Error).message).toBe(message);
   });
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# State compatibility across the stack-config redesign (`npm run test:e2e:compat`): deploys the e2e
+# State compatibility across the stack-config redesign (`npm run test:e2e:compat`). First, under
+# Pulumi mocks, every stage file (Pulumi.<stage>.yaml, old shape in the baseline, new shape here)
+# registers the same resources with the same inputs, parents and options. Then it deploys the e2e
 # stage with the last release of the old flat config (BASELINE, a commit of this repository, run
 # from a git worktree) on a real Docker engine, then previews the same stack with this checkout and
 # the same settings in the new shape, and requires `pulumi preview --expect-no-changes` to pass:
@@ -39,7 +41,7 @@ cleanup() {
   (cd "$root" && pulumi --non-interactive --stack "$STACK" destroy --yes --config-file "$state/new.yaml" >"$log/destroy.txt" 2>&1)
   (cd "$root" && pulumi --non-interactive stack rm --yes --force "$STACK" >/dev/null 2>&1)
   git -C "$root" worktree remove --force "$old" >/dev/null 2>&1
-  rm -f "$root/Pulumi.$STACK.yaml" "$old/Pulumi.$STACK.yaml"
+  rm -f "$root/Pulumi.$STACK.yaml" "$old/Pulumi.$STACK.yaml" "$root/test/unit/zz-compat-registrations.test.ts"
 }
 trap cleanup EXIT
 
@@ -85,6 +87,28 @@ config:
     frontend: { subnet: 10.233.1.0/24 }
     backend: { subnet: 10.233.2.0/24 }
 EOF
+
+echo "== every stage file registers the same resources with the baseline's keys and this checkout's"
+# Under Pulumi mocks, no engine: type, name, parent, inputs and options of each resource, per stage.
+registrations() { # $1 = checkout, $2 = output folder
+  mkdir -p "$2"
+  cp test/e2e/compat/registrations.test.ts "$1/test/unit/zz-compat-registrations.test.ts"
+  (cd "$1" && COMPAT_OUT="$2" npx jest --config jest.config.js test/unit/zz-compat-registrations.test.ts) >"$2.txt" 2>&1
+  local rc=$?
+  rm -f "$1/test/unit/zz-compat-registrations.test.ts"
+  return $rc
+}
+if registrations "$old" "$state/registered-baseline" && registrations "$root" "$state/registered-now"; then
+  for stage in dev e2e staging prod k8se2e; do
+    if diff -u "$state/registered-baseline/$stage.json" "$state/registered-now/$stage.json" >"$log/registrations-$stage.diff"; then
+      ok "stage $stage: the same $(grep -c '"type":' "$state/registered-now/$stage.json") resources, inputs and options"
+    else
+      fail "stage $stage registers something else" "$(head -30 "$log/registrations-$stage.diff")"
+    fi
+  done
+else
+  fail "the program runs under mocks in both checkouts" "$(tail -20 "$state"/registered-*.txt)"
+fi
 
 echo "== the baseline ($BASELINE, old config shape) deploys the stack"
 (cd "$old" && pulumi --non-interactive stack init "$STACK" >/dev/null &&

@@ -4,35 +4,17 @@
  * which are secret Outputs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { readFileSync } from "fs";
-import * as path from "path";
-import { parse } from "yaml";
-import { loadConfig } from "../../stacks/config";
 import { InputError, inModel } from "../../stacks/errors";
 import { AppModel } from "../../stacks/model";
 import { applyConfig } from "../../stacks/overrides";
 import { resolveApp } from "../../stacks/resolve";
 import { DockerPlan, planDocker } from "../../stacks/targets/docker";
 import { votingApp } from "../../stacks/votingApp";
-
-const PASSWORD = "s3cret-pass";
-const SECRETS = { "db-password": PASSWORD };
-type Values = Record<string, string | object>;
-
-/** The `config:` map of a stack file without its dockyard: prefixes. */
-function stackFile(stack: string): Values {
-  const text = readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8");
-  const config = (parse(text) as { config: Values }).config;
-  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^dockyard:/, ""), value]));
-}
+import { PASSWORD, stackConfig, stackFile, Values } from "./stage";
 
 /** The Docker plan of the voting app for raw config values (maps as JSON, as the engine passes them). */
 function plan(values: Values, stack = "dev"): DockerPlan {
-  const raw: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ secrets: SECRETS, ...values })) {
-    raw[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  const config = loadConfig((key) => raw[key], stack);
+  const config = stackConfig(values, stack);
   const { model, where } = applyConfig(votingApp, config);
   return planDocker(resolveApp(model, where), config, where);
 }
@@ -260,7 +242,7 @@ describe("settings the Docker plan follows", () => {
       volumes: {},
       secrets: {},
     };
-    const config = loadConfig((key) => (key === "secrets" ? "{}" : undefined), "dev");
+    const config = stackConfig({ secrets: {} }, "dev");
     const docker = planDocker(resolveApp(app), config, inModel("shop"));
     expect(docker.networks).toEqual([
       [

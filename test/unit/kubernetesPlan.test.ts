@@ -4,35 +4,13 @@
  * secrets, a registry password), which are secret Outputs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { readFileSync } from "fs";
-import * as path from "path";
-import { parse } from "yaml";
-import { loadConfig, StackConfig } from "../../stacks/config";
 import { InputError, inModel } from "../../stacks/errors";
 import { AppModel } from "../../stacks/model";
 import { applyConfig } from "../../stacks/overrides";
 import { resolveApp } from "../../stacks/resolve";
 import { KubernetesPlan, planKubernetes, REGISTRY_REQUIRED } from "../../stacks/targets/kubernetes";
 import { votingApp } from "../../stacks/votingApp";
-
-const PASSWORD = "s3cret-pass";
-const SECRETS = { "db-password": PASSWORD };
-type Values = Record<string, string | object>;
-
-/** The `config:` map of a stack file without its dockyard: prefixes. */
-function stackFile(stack: string): Values {
-  const text = readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8");
-  const config = (parse(text) as { config: Values }).config;
-  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^dockyard:/, ""), value]));
-}
-
-function stackConfig(values: Values, stack: string): StackConfig {
-  const raw: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ secrets: SECRETS, ...values })) {
-    raw[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  return loadConfig((key) => raw[key], stack);
-}
+import { PASSWORD, stackConfig, stackFile, Values } from "./stage";
 
 /** The Kubernetes plan of the voting app for raw config values (maps as JSON, as the engine passes them). */
 function plan(values: Values, stack = "staging"): KubernetesPlan {

@@ -99,6 +99,16 @@ const serviceSettings = z
   )
   .partial();
 
+const composeSettings = z
+  .strictObject(
+    {
+      file: z.string({ error: "must be a path" }),
+      profiles: z.array(z.string(), { error: "must be a list of profile names" }),
+      envFile: z.string({ error: "must be a path" }),
+    },
+    { error: "must be a map with keys file, profiles, envFile" },
+  )
+  .partial();
 const networkSettings = z.strictObject({ subnet: cidr, gateway: text, ipRange: cidr }, mapOf(["subnet", "gateway", "ipRange"])).partial();
 const volumeSettings = z.strictObject({ size, retain: flag }, mapOf(["size", "retain"])).partial();
 
@@ -143,6 +153,12 @@ export const CONFIG_KEYS = {
     schema: z.record(z.string(), z.unknown(), { error: "must be a map of the app's parameters" }),
     default: {},
     description: "The app's own parameters (the voting app: optionA, optionB).",
+  },
+  compose: {
+    schema: composeSettings,
+    default: {},
+    description:
+      "Deploy a compose file instead of the voting app: file (relative to the project), profiles (to activate), envFile (default: .env beside the file).",
   },
   imageTag: {
     schema: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a Docker tag: letters, digits, _ . - (up to 128)"),
@@ -406,6 +422,7 @@ function allowedKeys(key: ConfigKey, path: PropertyKey[]): string[] {
     services: serviceSettings.shape,
     networks: networkSettings.shape,
     volumes: volumeSettings.shape,
+    compose: composeSettings.shape,
     "services.limits": limitSettings.shape,
     "services.autoscaling": autoscalingSettings.shape,
   };

@@ -162,6 +162,15 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): v
   }
   for (const name of sortedKeys(app.services)) {
     const service = app.services[name];
+    const dependents = sortedKeys(app.services).filter((other) => name in app.services[other].dependsOn);
+    if (dependents.length > 0 && !service.ports.some((port) => !port.healthOnly)) {
+      unsupported(
+        where(`services.${name}.ports`),
+        `${dependents.join(", ")} depend on "${name}", but it declares no port, so no Service makes it reachable by name`,
+        "kubernetes",
+        `declare the port it listens on (compose: expose: ["6379"])`,
+      );
+    }
     if (service.image.kind === "pull" && !isPinned(service.image.ref)) {
       throw new InputError(
         `${where(`services.${name}.image`)} ${JSON.stringify(service.image.ref)} must name a tag other than latest, or a digest, on target kubernetes: every node pulls it on its own, so an unpinned image can differ between pods`,

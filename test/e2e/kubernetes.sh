@@ -253,6 +253,19 @@ check "vote's Deployment leaves the replica count to the HPA (no replicas in Pul
 section "a second up changes nothing"
 if run up2 up --yes --expect-no-changes; then ok "pulumi up --expect-no-changes"; else fail "second up had changes" "$(grep -E '^\s+[~+-]|error' "$log/up2.txt" | head -20)"; fi
 
+section "the same app as a compose file (examples/voting-compose.yaml) changes nothing"
+# The compose form of the voting app, with this stage's settings laid over it as over the typed app,
+# deploys exactly the same objects on the cluster.
+pc set --path compose.file examples/voting-compose.yaml
+if run up-compose up --yes --expect-no-changes; then
+  ok "pulumi up --expect-no-changes with dockyard:compose.file"
+else
+  fail "the compose file changes the cluster" "$(grep -E '^\s+[~+-]|error' "$log/up-compose.txt" | head -20)"
+fi
+check "its fidelity report is in the log" "1" \
+  "$(grep -c 'examples/voting-compose.yaml: secrets.db-password.environment: changed: not read' "$log/up-compose.txt")"
+pc rm --path compose.file
+
 section "result replicas 1 -> 3 (a scale, not a rollout)"
 result_rs="$(replicasets result)"
 pc set --path services.result.replicas 3

@@ -1,0 +1,58 @@
+/**
+ * A compose file as an app definition (dockyard:compose): loaded as docker compose loads it,
+ * converted to the app model with a fidelity report, then laid over by the stack config, resolved and
+ * deployed like any app. The report goes to the Pulumi log at preview and up.
+ */
+import * as path from "path";
+import { z } from "zod";
+import { AppModel } from "../model";
+import { AppDefinition } from "../overrides";
+import { ComposeConversion, convertCompose, ReportLine } from "./convert";
+import { ComposeError, loadCompose } from "./load";
+
+export interface ComposeSettings {
+  file?: string;
+  profiles?: string[];
+  envFile?: string;
+}
+
+/** Plain environment values that look like credentials, refused outside the dev stack. */
+const CREDENTIAL = /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY)$/i;
+
+/** Reads and converts the file; throws one ComposeError for everything that cannot be deployed. */
+export function readCompose(settings: ComposeSettings, stack: string, projectDir = process.cwd()): ComposeConversion {
+  const file = settings.file as string;
+  const loaded = loadCompose({ file: path.resolve(projectDir, file), profiles: settings.profiles, envFile: settings.envFile });
+  const conversion = convertCompose(loaded, file, projectDir);
+  if (stack !== "dev") refuseLiteralCredentials(conversion.model, file, stack);
+  return conversion;
+}
+
+function refuseLiteralCredentials(model: AppModel, file: string, stack: string): void {
+  for (const [service, spec] of Object.entries(model.services)) {
+    for (const [variable, value] of Object.entries(spec.env ?? {})) {
+      if (CREDENTIAL.test(variable) && value !== "") {
+        throw new ComposeError(
+          `${file}: services.${service}.environment.${variable} holds a literal credential, allowed only in the dev stack (stack is "${stack}"): declare a top-level secret, list it under the service's secrets:, set ${variable}_FILE: /run/secrets/<secret>, and give its value with pulumi config set --secret --path secrets.<secret> <value>`,
+        );
+      }
+    }
+  }
+}
+
+/** The app definition of a compose file: no parameters of its own (dockyard:app stays empty). */
+export function composeApp(
+  settings: ComposeSettings,
+  stack: string,
+  log?: (line: ReportLine) => void,
+): AppDefinition<Record<string, never>> {
+  // A ComposeError is the one input error class: it reaches the user unchanged.
+  const conversion = readCompose(settings, stack);
+  if (log) conversion.report.forEach(log);
+  const json = JSON.stringify(conversion.model);
+  return {
+    name: conversion.model.name,
+    parameters: z.strictObject({}) as unknown as z.ZodType<Record<string, never>>,
+    model: () => JSON.parse(json) as AppModel,
+  };
+}

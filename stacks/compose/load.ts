@@ -1,0 +1,488 @@
+/**
+ * Reads a docker-compose file the way docker compose does before it looks at any service: variables
+ * (.env and the environment), YAML with anchors, merge keys and the !reset / !override tags,
+ * interpolation, `extends` within the file, uniqueness of ports/volumes/..., and profiles. The
+ * result is still the compose document (plain data); turning it into the app model is convert.ts's job.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseDotenv } from "dotenv";
+import { parse as parseYaml, type CollectionTag, type ScalarTag, type YAMLMap, type YAMLSeq } from "yaml";
+import { ValidationError } from "../../components/errors";
+import { interpolate, InterpolationError } from "./interpolate";
+
+export interface ComposeSource {
+  /** The compose file; its folder is the project directory. */
+  file: string;
+  /**
+   * Profiles to enable; `*` enables all.
+   * @default - COMPOSE_PROFILES from the variables, comma-separated; else none
+   */
+  profiles?: string[];
+  /**
+   * A .env-style file with variables, relative to the project directory; an error when missing.
+   * @default - `.env` in the project directory, when there is one
+   */
+  envFile?: string;
+  /**
+   * Variables from the environment; they override those of the env file.
+   * @default process.env
+   */
+  environment?: Record<string, string | undefined>;
+}
+
+export interface LoadedCompose {
+  /** The document after interpolation, anchors/merge keys, !reset/!override, `extends` within the file, and profile filtering. */
+  document: Record<string, unknown>;
+  /** Services removed because their profiles are not active (for the report), sorted. */
+  inactive: string[];
+  /** Human-readable notes for the fidelity report, each once, in the order they arose. */
+  warnings: string[];
+  /** A version 1 file (services at the top level, no `services:` key) was detected and wrapped. */
+  legacyV1: boolean;
+}
+
+/** A compose file docker compose would refuse, or one we cannot read; the message starts with the file name as given. */
+export class ComposeError extends ValidationError {
+  constructor(message: string) {
+    super(message);
+    this.name = "ComposeError";
+  }
+}
+
+/** `!reset`: the key is removed from the result, including what `extends` brought in. */
+class Reset {}
+const RESET = new Reset();
+
+/** `!override value`: the value replaces what `extends` brought in instead of being merged with it. */
+class Override {
+  constructor(readonly value: unknown) {}
+}
+
+/**
+ * The !override collection tag keeps the parsed node (so anchors and merge keys inside still work)
+ * and wraps what it converts to in an Override.
+ */
+function markOverride(node: YAMLMap.Parsed | YAMLSeq.Parsed): YAMLMap.Parsed | YAMLSeq.Parsed {
+  const toJSON = node.toJSON.bind(node) as (...args: unknown[]) => unknown;
+  return Object.assign(node, { toJSON: (...args: unknown[]) => new Override(toJSON(...args)) });
+}
+
+const collections = ["map", "seq"] as const;
+const COMPOSE_TAGS: (ScalarTag | CollectionTag)[] = [
+  { tag: "!reset", resolve: () => RESET },
+  { tag: "!override", resolve: (text: string) => new Override(text) },
+  ...collections.map((collection): CollectionTag => ({ tag: "!reset", collection, resolve: () => RESET })),
+  ...collections.map((collection): CollectionTag => ({
+    tag: "!override",
+    collection,
+    resolve: markOverride,
+  })),
+];
+
+type Mapping = Record<string, unknown>;
+
+function isMapping(value: unknown): value is Mapping {
+  return typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return "nothing (the file is empty)";
+  if (Array.isArray(value)) return "a sequence";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** Reads, interpolates, merges and filters one compose file. */
+export function loadCompose(source: ComposeSource): LoadedCompose {
+  const file = source.file;
+  const fail = (message: string): ComposeError => new ComposeError(`${file}: ${message}`);
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    if (!warnings.includes(message)) warnings.push(message);
+  };
+
+  const variables = readVariables(source, fail);
+
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw fail(code === "ENOENT" ? "file not found" : `cannot read the file (${code ?? String(error)})`);
+  }
+
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text, { merge: true, customTags: COMPOSE_TAGS, logLevel: "error" });
+  } catch (error) {
+    // The parser's message ends with an excerpt of the source; the first line has line and column.
+    throw fail(`not valid YAML: ${(error as Error).message.split("\n")[0].replace(/:$/, "")}`);
+  }
+  if (!isMapping(parsed)) {
+    throw fail(`the top level must be a mapping (services:, networks:, ...), got ${describe(parsed)}`);
+  }
+
+  let document: Mapping = { ...parsed };
+  if ("version" in document) {
+    warn(`version ${JSON.stringify(String(document.version))} is obsolete and ignored, as docker compose does`);
+    delete document.version;
+  }
+  const legacyV1 = isVersion1(document);
+  if (legacyV1) {
+    document = { services: document };
+    warn("no services: key: read as a version 1 file (each top-level key a service)");
+  }
+
+  try {
+    document = interpolateTree(document, "", variables, warn) as Mapping;
+  } catch (error) {
+    if (error instanceof InterpolationError) throw fail(error.message);
+    throw error;
+  }
+
+  const services = document.services;
+  if (services !== undefined && services !== null && !isMapping(services)) {
+    throw fail(`services must be a mapping of service names to services, got ${describe(services)}`);
+  }
+  if (isMapping(services)) {
+    applyExtends(services, fail);
+    for (const service of Object.values(services)) {
+      if (isMapping(service)) enforceUniqueness(service);
+    }
+  }
+  document = stripMarkers(document) as Mapping;
+
+  const inactive = isMapping(document.services) ? applyProfiles(document.services, enabledProfiles(source, variables), fail, warn) : [];
+  return { document, inactive, warnings, legacyV1 };
+}
+
+/** The environment over the env file, as docker compose: the shell wins over .env. */
+function readVariables(source: ComposeSource, fail: (message: string) => ComposeError): Record<string, string | undefined> {
+  const projectDir = path.dirname(source.file);
+  const envPath = path.resolve(projectDir, source.envFile ?? ".env");
+  let fromFile: Record<string, string> = {};
+  if (fs.existsSync(envPath)) {
+    fromFile = parseDotenv(fs.readFileSync(envPath));
+  } else if (source.envFile !== undefined) {
+    throw fail(`env file ${JSON.stringify(source.envFile)} not found (looked for ${envPath})`);
+  }
+  const environment = source.environment ?? process.env;
+  const variables: Record<string, string | undefined> = { ...fromFile };
+  for (const [name, value] of Object.entries(environment)) {
+    if (value !== undefined) variables[name] = value;
+  }
+  return variables;
+}
+
+/** No `services:`, and every top-level value a mapping with an image or a build: a version 1 file. */
+function isVersion1(document: Mapping): boolean {
+  const values = Object.values(document);
+  return (
+    !("services" in document) && values.length > 0 && values.every((value) => isMapping(value) && ("image" in value || "build" in value))
+  );
+}
+
+function interpolateTree(
+  value: unknown,
+  where: string,
+  variables: Record<string, string | undefined>,
+  warn: (message: string) => void,
+): unknown {
+  if (typeof value === "string") return interpolate(value, variables, where, warn);
+  if (Array.isArray(value)) {
+    return value.map((item, index) => interpolateTree(item, `${where}[${index}]`, variables, warn));
+  }
+  if (value instanceof Override) return new Override(interpolateTree(value.value, where, variables, warn));
+  if (isMapping(value)) {
+    const result: Mapping = {};
+    for (const [key, item] of Object.entries(value)) {
+      result[key] = interpolateTree(item, where === "" ? key : `${where}.${key}`, variables, warn);
+    }
+    return result;
+  }
+  return value;
+}
+
+/** Removes !reset keys and items and unwraps !override values, once merging is done. */
+function stripMarkers(value: unknown): unknown {
+  if (value instanceof Override) return stripMarkers(value.value);
+  if (Array.isArray(value)) return value.filter((item) => item !== RESET).map(stripMarkers);
+  if (isMapping(value)) {
+    const result: Mapping = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (item !== RESET) result[key] = stripMarkers(item);
+    }
+    return result;
+  }
+  return value;
+}
+
+// ---- extends -------------------------------------------------------------------------------------
+
+/** Resolves `extends` of every service in place, bases first. */
+function applyExtends(services: Mapping, fail: (message: string) => ComposeError): void {
+  const resolved = new Map<string, unknown>();
+  const resolve = (name: string, chain: string[]): unknown => {
+    if (resolved.has(name)) return resolved.get(name);
+    if (chain.includes(name)) {
+      throw fail(`services.${chain[0]}: extends forms a cycle: ${[...chain, name].join(" -> ")}`);
+    }
+    const service = services[name];
+    if (!isMapping(service) || !("extends" in service)) {
+      resolved.set(name, service);
+      return service;
+    }
+    const base = resolve(extendedService(name, service.extends, services, fail), [...chain, name]);
+    const own: Mapping = { ...service };
+    delete own.extends;
+    const merged = stripMarkers(mergeMappings(isMapping(base) ? (stripMarkers(base) as Mapping) : {}, own, []));
+    resolved.set(name, merged);
+    return merged;
+  };
+  for (const name of Object.keys(services).sort()) services[name] = resolve(name, []);
+}
+
+function extendedService(name: string, extendsValue: unknown, services: Mapping, fail: (message: string) => ComposeError): string {
+  let base: unknown = extendsValue;
+  if (isMapping(extendsValue)) {
+    if (extendsValue.file !== undefined) {
+      throw fail(`services.${name}: extends.file is not supported: put the base service in this file`);
+    }
+    base = extendsValue.service;
+  }
+  if (typeof base !== "string") {
+    throw fail(`services.${name}.extends must be a service name or { service: name }, got ${JSON.stringify(extendsValue)}`);
+  }
+  if (!(base in services)) {
+    throw fail(`services.${name} extends service "${base}", which is not defined in this file`);
+  }
+  return base;
+}
+
+// The merge rules of the Compose specification (merge.md), as compose-go's override package applies
+// them, keyed by the attribute's path within a service ("*" for any key).
+const REPLACED = new Set(["command", "entrypoint", "healthcheck.test", "ulimits.*"]);
+const APPENDED_AS_SEQUENCE = new Set([
+  "annotations",
+  "build.additional_contexts",
+  "build.args",
+  "build.labels",
+  "deploy.labels",
+  "dns",
+  "dns_opt",
+  "dns_search",
+  "env_file",
+  "environment",
+  "label_file",
+  "labels",
+  "sysctls",
+  "tmpfs",
+]);
+const APPENDED_IF_NEW = new Set(["extra_hosts", "build.extra_hosts"]);
+const MERGED_AS_MAPPING = new Set(["networks", "models"]);
+
+function pattern(at: string[]): string {
+  return at[0] === "ulimits" && at.length === 2 ? "ulimits.*" : at.join(".");
+}
+
+function mergeMappings(base: Mapping, override: Mapping, at: string[]): Mapping {
+  const result: Mapping = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    if (value === RESET) delete result[key];
+    else if (value instanceof Override) result[key] = value.value;
+    else if (!(key in result)) result[key] = value;
+    else result[key] = mergeValues(result[key], value, [...at, key]);
+  }
+  return result;
+}
+
+function mergeValues(base: unknown, override: unknown, at: string[]): unknown {
+  const rule = pattern(at);
+  if (REPLACED.has(rule)) return override;
+  if (APPENDED_AS_SEQUENCE.has(rule)) return [...asSequence(base), ...asSequence(override)];
+  if (APPENDED_IF_NEW.has(rule)) {
+    const first = asSequence(base);
+    return [...first, ...asSequence(override).filter((item) => !first.includes(item))];
+  }
+  if (rule === "build") return mergeMappings(asBuild(base), asBuild(override), at);
+  if (rule === "depends_on") {
+    const started = { condition: "service_started", required: true };
+    return mergeMappings(asMapping(base, started), asMapping(override, started), at);
+  }
+  if (MERGED_AS_MAPPING.has(rule)) return mergeMappings(asMapping(base, null), asMapping(override, null), at);
+  if (rule === "logging" && isMapping(base) && isMapping(override)) {
+    const sameDriver = !("driver" in base) || !("driver" in override) || base.driver === override.driver;
+    return sameDriver ? mergeMappings(base, override, at) : override;
+  }
+  if (override === null || override === undefined) return base;
+  if (isMapping(base) && isMapping(override)) return mergeMappings(base, override, at);
+  if (Array.isArray(base) && Array.isArray(override)) return [...base, ...override];
+  return override;
+}
+
+/** `environment: { A: 1 }` → `["A=1"]` (sorted), as compose does before appending. */
+function asSequence(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  if (typeof value === "string") return [value];
+  if (!isMapping(value)) return [];
+  const items: string[] = [];
+  for (const [key, item] of Object.entries(value)) {
+    if (item === null || item === undefined) items.push(key);
+    else if (Array.isArray(item)) items.push(...item.map((each) => `${key}=${String(each)}`));
+    else items.push(`${key}=${String(item)}`);
+  }
+  return items.sort();
+}
+
+/** `depends_on: [db]` → `{ db: {...entry} }`; `networks: [front]` → `{ front: null }`. */
+function asMapping(value: unknown, entry: Mapping | null): Mapping {
+  if (isMapping(value)) return value;
+  const result: Mapping = {};
+  if (Array.isArray(value)) {
+    for (const name of value) result[String(name)] = entry === null ? null : { ...entry };
+  }
+  return result;
+}
+
+function asBuild(value: unknown): Mapping {
+  if (typeof value === "string") return { context: value };
+  return isMapping(value) ? value : {};
+}
+
+// ---- uniqueness ----------------------------------------------------------------------------------
+
+/** An entry's identity in a sequence where compose keeps one entry per identity (the last one, at the first one's place). */
+type Indexer = (entry: unknown) => string;
+
+const fallback = (entry: unknown): string => JSON.stringify(entry) ?? String(entry);
+const byKey: Indexer = (entry) => (typeof entry === "string" ? entry.split("=")[0] : fallback(entry));
+const byTarget: Indexer = (entry) => {
+  if (isMapping(entry) && typeof entry.target === "string") return entry.target;
+  if (typeof entry !== "string") return fallback(entry);
+  const parts = entry.split(":");
+  return parts.length === 1 ? parts[0] : parts[1];
+};
+const byMountTarget =
+  (folder: string): Indexer =>
+  (entry) => {
+    if (typeof entry === "string") return `${folder}/${entry}`;
+    if (isMapping(entry)) return typeof entry.target === "string" ? entry.target : `${folder}/${String(entry.source)}`;
+    return fallback(entry);
+  };
+const byPort: Indexer = (entry) => {
+  if (typeof entry === "string" || typeof entry === "number") return String(entry);
+  if (!isMapping(entry)) return fallback(entry);
+  const host = entry.host_ip ?? "0.0.0.0";
+  const protocol = entry.protocol ?? "tcp";
+  return `${String(host)}:${String(entry.published ?? "")}:${String(entry.target)}/${String(protocol)}`;
+};
+const byEnvFile: Indexer = (entry) =>
+  isMapping(entry) && typeof entry.path === "string" ? entry.path : typeof entry === "string" ? entry : fallback(entry);
+
+const UNIQUE: [string[], Indexer][] = [
+  [["annotations"], byKey],
+  [["build", "additional_contexts"], byKey],
+  [["build", "args"], byKey],
+  [["build", "labels"], byKey],
+  [["build", "platforms"], byKey],
+  [["build", "tags"], byKey],
+  [["cap_add"], byKey],
+  [["cap_drop"], byKey],
+  [["configs"], byMountTarget("")],
+  [["deploy", "labels"], byKey],
+  [["devices"], byTarget],
+  [["dns"], byKey],
+  [["dns_opt"], byKey],
+  [["dns_search"], byKey],
+  [["env_file"], byEnvFile],
+  [["environment"], byKey],
+  [["expose"], (entry) => String(entry)],
+  [["labels"], byKey],
+  [["links"], byKey],
+  [["ports"], byPort],
+  [["profiles"], byKey],
+  [["secrets"], byMountTarget("/run/secrets")],
+  [["sysctls"], byKey],
+  [["tmpfs"], byKey],
+  [["volumes"], byTarget],
+];
+
+/** Keeps one entry per identity in the sequences compose treats as sets (ports by binding, volumes by target, ...). */
+function enforceUniqueness(service: Mapping): void {
+  for (const [[first, second], indexer] of UNIQUE) {
+    const holder = second === undefined ? service : service[first];
+    const key = second ?? first;
+    if (!isMapping(holder) || !Array.isArray(holder[key])) continue;
+    const kept: unknown[] = [];
+    const positions = new Map<string, number>();
+    for (const entry of holder[key] as unknown[]) {
+      const identity = indexer(entry);
+      const position = positions.get(identity);
+      if (position === undefined) {
+        positions.set(identity, kept.length);
+        kept.push(entry);
+      } else {
+        kept[position] = entry;
+      }
+    }
+    holder[key] = kept;
+  }
+}
+
+// ---- profiles ------------------------------------------------------------------------------------
+
+function enabledProfiles(source: ComposeSource, variables: Record<string, string | undefined>): string[] {
+  if (source.profiles !== undefined && source.profiles.length > 0) return source.profiles;
+  return (variables.COMPOSE_PROFILES ?? "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+}
+
+function serviceProfiles(service: unknown): string[] {
+  return isMapping(service) && Array.isArray(service.profiles) ? service.profiles.map(String) : [];
+}
+
+/** Removes the services whose profiles are not enabled; returns their names, sorted. */
+function applyProfiles(
+  services: Mapping,
+  enabled: string[],
+  fail: (message: string) => ComposeError,
+  warn: (message: string) => void,
+): string[] {
+  const isActive = (name: string): boolean => {
+    const profiles = serviceProfiles(services[name]);
+    return profiles.length === 0 || enabled.includes("*") || profiles.some((profile) => enabled.includes(profile));
+  };
+  const inactive = Object.keys(services)
+    .filter((name) => !isActive(name))
+    .sort();
+  const enable = enabled.length === 0 ? "none is enabled" : `enabled: ${enabled.join(", ")}`;
+
+  for (const name of Object.keys(services).sort()) {
+    const service = services[name];
+    if (inactive.includes(name) || !isMapping(service)) continue;
+    const dependsOn = service.depends_on;
+    const entries: [string, unknown][] = Array.isArray(dependsOn)
+      ? dependsOn.map((dependency) => [String(dependency), {}])
+      : isMapping(dependsOn)
+        ? Object.entries(dependsOn)
+        : [];
+    for (const [dependency, options] of entries) {
+      if (!inactive.includes(dependency)) continue;
+      if (isMapping(options) && options.required === false && isMapping(dependsOn)) {
+        // An optional dependency on a service that is not running is dropped, as compose does.
+        delete dependsOn[dependency];
+        warn(`service "${name}": optional dependency "${dependency}" dropped: its profiles are not enabled`);
+        continue;
+      }
+      throw fail(
+        `service "${name}" depends on service "${dependency}", which is not active: ` +
+          `its profiles (${serviceProfiles(services[dependency]).join(", ")}) are not enabled (${enable}); ` +
+          "enable one with profiles or COMPOSE_PROFILES, or give the dependency the same profiles",
+      );
+    }
+  }
+  for (const name of inactive) delete services[name];
+  return inactive;
+}

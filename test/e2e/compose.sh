@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# A compose file deployed by `pulumi up` on a real Docker engine (`npm run test:e2e:compose`): the
+# voting app as compose (examples/voting-compose.yaml: builds, named volumes, two networks,
+# health-gated dependencies, published ports) with one config line, the stage's settings laid over
+# it as for any app (ports, subnets, the locally built base images). Checks what the Docker suite
+# checks of the typed app: containers healthy, networks and subnets, limits, no host port for the
+# unpublished services, votes flowing, a second up with no changes. Talks only to 127.0.0.1 and the
+# containers it created. Ends with "N passed, N failed".
+set -euo pipefail
+export LC_ALL=C
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+# shellcheck source=/dev/null
+source test/e2e/env.sh
+
+STACK=composee2e
+PREFIX="voting-$STACK"
+state="$root/.state/compose-e2e"
+log="$state/log"
+rm -rf "$state" && mkdir -p "$state/backend" "$log"
+export PULUMI_BACKEND_URL="file://$state/backend"
+export PULUMI_CONFIG_PASSPHRASE="compose-e2e-only-passphrase"
+config="$state/Pulumi.$STACK.yaml"
+passed=0 failed=0
+t0=$SECONDS
+ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '        %s\n' "$2"; }
+check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected [$2], got [$3]"; fi; }
+section() { printf '\n== %s (%ds)\n' "$1" $((SECONDS - t0)); }
+p() { pulumi --non-interactive --stack "$STACK" "$@" --config-file "$config"; }
+run() { local name="$1"; shift; p "$@" >"$log/$name.txt" 2>&1; }
+
+cleanup() {
+  set +e
+  p destroy --yes >"$log/cleanup.txt" 2>&1
+  docker ps -aq --filter "label=dockyard.stack=$STACK" | xargs -r docker rm -f >/dev/null
+  docker network ls -q --filter "label=dockyard.stack=$STACK" | xargs -r docker network rm >/dev/null
+  docker volume ls -q --filter "label=dockyard.stack=$STACK" | xargs -r docker volume rm >/dev/null
+  rm -f "$root/Pulumi.$STACK.yaml"
+}
+trap cleanup EXIT
+
+# The compose file with one config line; the rest is this stage's, as for the typed app.
+cat >"$config" <<'EOF'
+config:
+  dockyard:target: docker
+  dockyard:compose:
+    file: examples/voting-compose.yaml
+  dockyard:imageTag: composee2e
+  dockyard:services:
+    vote:
+      ports: { http: 18280 }
+    result:
+      ports: { http: 18290 }
+    redis:
+      image: dockyard-local/redis:7
+    db:
+      image: dockyard-local/postgres:15
+  dockyard:buildArgs:
+    PYTHON_IMAGE: dockyard-local/python:3.11
+    NODE_IMAGE: dockyard-local/node:22
+  dockyard:networks:
+    frontend: { subnet: 10.234.1.0/24 }
+    backend: { subnet: 10.234.2.0/24 }
+EOF
+
+section "stack $STACK: dockyard:compose.file examples/voting-compose.yaml"
+pulumi --non-interactive stack init "$STACK" >/dev/null
+pulumi --non-interactive config --stack "$STACK" --config-file "$config" set --secret --path secrets.db-password compose-e2e-password-1
+if run up up --yes; then ok "pulumi up"; else fail "pulumi up" "$(tail -20 "$log/up.txt")"; fi
+check "the fidelity report is in the log" "1" \
+  "$(grep -c 'examples/voting-compose.yaml: secrets.db-password.environment: changed: not read' "$log/up.txt")"
+health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$PREFIX-$1-1" 2>/dev/null || echo missing; }
+states=""
+for _ in $(seq 1 60); do
+  states="$(for s in db redis result vote worker; do printf '%s=%s ' "$s" "$(health "$s")"; done)"
+  [ "$states" = "db=healthy redis=healthy result=healthy vote=healthy worker=healthy " ] && break
+  sleep 2
+done
+check "five containers, all healthy" "db=healthy redis=healthy result=healthy vote=healthy worker=healthy " "$states"
+
+section "networks, limits, ports"
+check "two networks with the stage's subnets" "$PREFIX-backend 10.234.2.0/24|$PREFIX-frontend 10.234.1.0/24|" \
+  "$(docker network ls --filter "label=dockyard.stack=$STACK" --format '{{.Name}}' | sort | while read -r n; do printf '%s %s|' "$n" "$(docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' "$n")"; done)"
+check "vote: 128 MiB, 0.5 CPU (deploy.resources.limits)" "134217728 500000000" "$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}' "$PREFIX-vote-1")"
+check "db: 512 MiB, 1 CPU" "536870912 1000000000" "$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}' "$PREFIX-db-1")"
+check "vote published on 127.0.0.1:18280, result on :18290" "8080/tcp -> 127.0.0.1:18280|8081/tcp -> 127.0.0.1:18290" \
+  "$(docker port "$PREFIX-vote-1")|$(docker port "$PREFIX-result-1")"
+check "db, redis and worker (expose only) have no host port" "||" \
+  "$(docker port "$PREFIX-db-1")|$(docker port "$PREFIX-redis-1")|$(docker port "$PREFIX-worker-1")"
+check "named volumes db-data and redis-data" "$PREFIX-db-data $PREFIX-redis-data " \
+  "$(docker volume ls -q --filter "label=dockyard.stack=$STACK" | sort | tr '\n' ' ')"
+check "the password is a file (secrets: + DB_PASSWORD_FILE), not in the environment" "DB_PASSWORD_FILE=/run/secrets/db-password" \
+  "$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$PREFIX-worker-1" | grep PASSWORD)"
+
+section "votes go through"
+curl -s -o /dev/null -b voter_id=c0de0001 --data-urlencode vote=a http://127.0.0.1:18280/
+counts=""
+for _ in $(seq 1 30); do
+  counts="$(curl -s http://127.0.0.1:18290/api/results | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      try { const r = JSON.parse(s); console.log(`${r.options.a.votes} ${r.options.b.votes}`); } catch { console.log("?"); }
+    });')"
+  [ "$counts" = "1 0" ] && break
+  sleep 1
+done
+check "result counts the vote" "1 0" "$counts"
+
+section "a second up changes nothing"
+if run up2 up --yes --expect-no-changes; then ok "pulumi up --expect-no-changes"; else fail "second up had changes" "$(grep -E '^\s+[~+-]' "$log/up2.txt" | head -20)"; fi
+
+section "destroy"
+if run destroy destroy --yes; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -10 "$log/destroy.txt")"; fi
+check "nothing left" "" "$(docker ps -aq --filter "label=dockyard.stack=$STACK"; docker network ls -q --filter "label=dockyard.stack=$STACK"; docker volume ls -q --filter "label=dockyard.stack=$STACK")"
+
+printf '\ncompose e2e finished in %ds; logs in .state/compose-e2e/log\n' $((SECONDS - t0))
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

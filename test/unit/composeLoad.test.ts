@@ -1,0 +1,434 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ComposeError, loadCompose, type ComposeSource, type LoadedCompose } from "../../stacks/compose/load";
+import { interpolate, InterpolationError } from "../../stacks/compose/interpolate";
+
+/** Writes the files into a new temporary project directory and returns the directory. */
+function project(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "compose-load-"));
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+/** Loads `compose.yaml` with the given text, an empty environment unless given. */
+function load(yaml: string, options: Partial<ComposeSource> = {}, files: Record<string, string> = {}): LoadedCompose {
+  const dir = project({ "compose.yaml": yaml, ...files });
+  return loadCompose({ file: path.join(dir, "compose.yaml"), environment: {}, ...options });
+}
+
+/** The error message of loading, with the temporary directory replaced by "<dir>". */
+function loadError(yaml: string, options: Partial<ComposeSource> = {}, files: Record<string, string> = {}): string {
+  const dir = project({ "compose.yaml": yaml, ...files });
+  try {
+    loadCompose({ file: path.join(dir, "compose.yaml"), environment: {}, ...options });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ComposeError);
+    return (error as Error).message.split(dir).join("<dir>");
+  }
+  throw new Error("loadCompose did not fail");
+}
+
+const services = (loaded: LoadedCompose): Record<string, unknown> => loaded.document.services as Record<string, unknown>;
+
+describe("interpolate", () => {
+  const variables = { SET: "value", EMPTY: "", OTHER: "other", UNSET: undefined };
+
+  test.each([
+    ["plain text", "plain text"],
+    ["$SET", "value"],
+    ["${SET}", "value"],
+    ["pre-${SET}-post", "pre-value-post"],
+    ["$SET.conf", "value.conf"],
+    ["${SET}${OTHER}", "valueother"],
+    ["${UNSET:-def}", "def"],
+    ["${EMPTY:-def}", "def"],
+    ["${SET:-def}", "value"],
+    ["${UNSET-def}", "def"],
+    ["${EMPTY-def}", ""],
+    ["${SET-def}", "value"],
+    ["${UNSET:+alt}", ""],
+    ["${EMPTY:+alt}", ""],
+    ["${SET:+alt}", "alt"],
+    ["${UNSET+alt}", ""],
+    ["${EMPTY+alt}", "alt"],
+    ["${SET:?needed}", "value"],
+    ["${EMPTY?needed}", ""],
+    ["$$SET", "$SET"],
+    ["$${SET}", "${SET}"],
+    ["cost: 5$$", "cost: 5$"],
+    ["${UNSET:-${SET}}", "value"],
+    ["${UNSET:-${EMPTY:-deep}}", "deep"],
+    ["${UNSET:-a $OTHER b}", "a other b"],
+    ["${SET:+[${OTHER}]}", "[other]"],
+    ["${UNSET:-{x}}", "{x}"],
+    // A default that is not used is not evaluated, as in docker compose.
+    ["${SET:-${UNSET:?not evaluated}}", "value"],
+  ])("%s → %j", (text, expected) => {
+    const warnings: string[] = [];
+    expect(interpolate(text, variables, "services.web.image", (message) => warnings.push(message))).toBe(expected);
+    expect(warnings).toEqual([]);
+  });
+
+  test("an unset variable without a default becomes empty, with compose's warning", () => {
+    const warnings: string[] = [];
+    expect(interpolate("a${UNSET}b$UNSET", variables, "x", (message) => warnings.push(message))).toBe("ab");
+    expect(warnings).toEqual([
+      'The "UNSET" variable is not set. Defaulting to a blank string.',
+      'The "UNSET" variable is not set. Defaulting to a blank string.',
+    ]);
+  });
+
+  const invalid = (text: string): string =>
+    `services.web.image: invalid interpolation format in ${JSON.stringify(text)}: ` +
+    "write ${VAR}, ${VAR:-default} or similar, and escape a literal $ as $$";
+
+  test.each([
+    ["${UNSET:?set it in .env}", "services.web.image: required variable UNSET is missing a value: set it in .env"],
+    ["${EMPTY:?must not be empty}", "services.web.image: required variable EMPTY is missing a value: must not be empty"],
+    ["${UNSET?}", "services.web.image: required variable UNSET is missing a value"],
+    ["${UNSET:?need ${SET}}", "services.web.image: required variable UNSET is missing a value: need value"],
+    ["${UNSET:-${UNSET:?inner}}", "services.web.image: required variable UNSET is missing a value: inner"],
+    ["${", invalid("${")],
+    ["${VAR", invalid("${VAR")],
+    ["${VAR:-default", invalid("${VAR:-default")],
+    ["${}", invalid("${}")],
+    ["${VAR/x}", invalid("${VAR/x}")],
+    ["awk '{print $1}'", invalid("awk '{print $1}'")],
+    ["ends with $", invalid("ends with $")],
+    // A syntax error in a branch that is not taken is still an error.
+    ["${SET:-${}", invalid("${SET:-${}")],
+  ])("%s fails: %s", (text, message) => {
+    expect(() => interpolate(text, variables, "services.web.image")).toThrow(new InterpolationError(message));
+  });
+});
+
+describe("loadCompose: variables", () => {
+  const yaml = "services:\n  web:\n    image: app:${TAG}\n    environment:\n      MODE: ${MODE:-dev}\n";
+
+  test("values come from .env, the environment wins, keys are not interpolated", () => {
+    const loaded = load(
+      "services:\n  web:\n    image: app:${TAG}\n    labels:\n      ${KEY}: ${MODE}\n    ports: [8080]\n",
+      { environment: { TAG: "from-env" } },
+      { ".env": "TAG=from-file\nMODE=prod # comment\nKEY=k\n" },
+    );
+    expect(services(loaded)).toEqual({
+      web: { image: "app:from-env", labels: { "${KEY}": "prod" }, ports: [8080] },
+    });
+    expect(loaded.warnings).toEqual([]);
+  });
+
+  test("an explicit env file replaces .env; the environment defaults to process.env", () => {
+    process.env.COMPOSE_LOAD_TEST_TAG = "process";
+    try {
+      const dir = project({
+        "compose.yaml": "services:\n  web:\n    image: ${COMPOSE_LOAD_TEST_TAG}-${MODE}\n",
+        ".env": "MODE=default-file\n",
+        "prod.env": "MODE=prod-file\nCOMPOSE_LOAD_TEST_TAG=file\n",
+      });
+      const loaded = loadCompose({ file: path.join(dir, "compose.yaml"), envFile: "prod.env" });
+      expect(services(loaded)).toEqual({ web: { image: "process-prod-file" } });
+    } finally {
+      delete process.env.COMPOSE_LOAD_TEST_TAG;
+    }
+  });
+
+  test("no .env is fine; unset variables warn once each", () => {
+    const loaded = load(yaml + "  worker:\n    image: app:${TAG}\n");
+    expect(services(loaded)).toEqual({
+      web: { image: "app:", environment: { MODE: "dev" } },
+      worker: { image: "app:" },
+    });
+    expect(loaded.warnings).toEqual(['The "TAG" variable is not set. Defaulting to a blank string.']);
+  });
+
+  test("a missing explicit env file is an error", () => {
+    expect(loadError(yaml, { envFile: "missing.env" })).toBe(
+      '<dir>/compose.yaml: env file "missing.env" not found (looked for <dir>/missing.env)',
+    );
+  });
+
+  test("interpolation errors name the file and the path in the document", () => {
+    expect(loadError("services:\n  web:\n    command: [run, '${PORT:?set PORT}']\n")).toBe(
+      "<dir>/compose.yaml: services.web.command[1]: required variable PORT is missing a value: set PORT",
+    );
+    expect(loadError("services:\n  web:\n    image: ${VAR\n")).toBe(
+      '<dir>/compose.yaml: services.web.image: invalid interpolation format in "${VAR": ' +
+        "write ${VAR}, ${VAR:-default} or similar, and escape a literal $ as $$",
+    );
+  });
+});
+
+describe("loadCompose: YAML", () => {
+  test("anchors and merge keys, local keys winning", () => {
+    const loaded = load(
+      [
+        "x-common: &common",
+        "  restart: always",
+        "  environment: &env",
+        "    LOG: info",
+        "services:",
+        "  web:",
+        "    <<: *common",
+        "    image: web",
+        "    restart: 'no'",
+        "  worker:",
+        "    <<: *common",
+        "    image: worker",
+        "    environment:",
+        "      <<: *env",
+        "      QUEUE: jobs",
+      ].join("\n"),
+    );
+    expect(services(loaded)).toEqual({
+      web: { restart: "no", environment: { LOG: "info" }, image: "web" },
+      worker: { restart: "always", environment: { LOG: "info", QUEUE: "jobs" }, image: "worker" },
+    });
+  });
+
+  test("!reset removes a key and !override keeps its value, in a file without extends", () => {
+    const loaded = load("services:\n  web:\n    image: web\n    ports: !reset []\n    build: !reset null\n    dns: !override [1.1.1.1]\n");
+    expect(services(loaded)).toEqual({ web: { image: "web", dns: ["1.1.1.1"] } });
+  });
+
+  test.each([
+    ["services:\n  web:\n    image: a\n    image: b\n", "not valid YAML: Map keys must be unique at line 4, column 5"],
+    [
+      "services: [\n",
+      "not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1",
+    ],
+    ["- web\n", "the top level must be a mapping (services:, networks:, ...), got a sequence"],
+    ["", "the top level must be a mapping (services:, networks:, ...), got nothing (the file is empty)"],
+    ["just text\n", 'the top level must be a mapping (services:, networks:, ...), got string "just text"'],
+    ["services: [web]\n", "services must be a mapping of service names to services, got a sequence"],
+  ])("%j fails", (yaml, message) => {
+    expect(loadError(yaml)).toBe(`<dir>/compose.yaml: ${message}`);
+  });
+
+  test("a file that does not exist", () => {
+    expect(() => loadCompose({ file: "no/such/compose.yaml", environment: {} })).toThrow(
+      new ComposeError("no/such/compose.yaml: file not found"),
+    );
+  });
+});
+
+describe("loadCompose: version and version 1 files", () => {
+  test("version is removed with a warning", () => {
+    const loaded = load('version: "3.8"\nservices:\n  web:\n    image: web\n');
+    expect(loaded.document).toEqual({ services: { web: { image: "web" } } });
+    expect(loaded.warnings).toEqual(['version "3.8" is obsolete and ignored, as docker compose does']);
+    expect(loaded.legacyV1).toBe(false);
+  });
+
+  test("top-level services are wrapped into services:", () => {
+    const loaded = load("web:\n  image: web:${TAG:-1}\ndb:\n  build: ./db\n");
+    expect(loaded.document).toEqual({ services: { web: { image: "web:1" }, db: { build: "./db" } } });
+    expect(loaded.legacyV1).toBe(true);
+    expect(loaded.warnings).toEqual(["no services: key: read as a version 1 file (each top-level key a service)"]);
+  });
+
+  test("a file with only networks is not a version 1 file", () => {
+    const loaded = load("networks:\n  front: {}\n");
+    expect(loaded.legacyV1).toBe(false);
+    expect(loaded.document).toEqual({ networks: { front: {} } });
+  });
+});
+
+describe("loadCompose: extends", () => {
+  const base = [
+    "services:",
+    "  base:",
+    "    image: base:1",
+    "    command: [serve, --base]",
+    "    entrypoint: /base.sh",
+    "    ports: ['80:80', '443:443']",
+    "    expose: [3000]",
+    "    dns: 1.1.1.1",
+    "    environment:",
+    "      A: 1",
+    "      B: base",
+    "    labels: [tier=base]",
+    "    depends_on: [db]",
+    "    networks: [front]",
+    "    healthcheck:",
+    "      test: [CMD, base]",
+    "      interval: 10s",
+    "    build: ./base",
+    "    volumes: ['data:/data', './conf:/etc/app']",
+    "  db:",
+    "    image: db",
+  ];
+
+  test("merges as compose does: mappings merged, sequences appended, commands replaced, sets kept unique", () => {
+    const loaded = load(
+      [
+        ...base,
+        "  web:",
+        "    extends: { service: base }",
+        "    image: web:2",
+        "    command: [serve, --web]",
+        "    ports: ['443:443', '8080:8080']",
+        "    expose: [3000, 3001]",
+        "    dns: [8.8.8.8]",
+        "    environment: [B=web, C=3]",
+        "    labels: { tier: web }",
+        "    depends_on: { cache: { condition: service_healthy } }",
+        "    networks: { back: { aliases: [api] } }",
+        "    healthcheck: { test: [CMD, web] }",
+        "    build: { dockerfile: Web.Dockerfile }",
+        "    volumes: ['other:/data']",
+        "  cache:",
+        "    image: cache",
+      ].join("\n"),
+    );
+    expect(services(loaded).web).toEqual({
+      image: "web:2",
+      command: ["serve", "--web"],
+      entrypoint: "/base.sh",
+      ports: ["80:80", "443:443", "8080:8080"],
+      expose: [3000, 3001],
+      dns: ["1.1.1.1", "8.8.8.8"],
+      environment: ["A=1", "B=web", "C=3"],
+      labels: ["tier=web"],
+      depends_on: {
+        db: { condition: "service_started", required: true },
+        cache: { condition: "service_healthy" },
+      },
+      networks: { front: null, back: { aliases: ["api"] } },
+      healthcheck: { test: ["CMD", "web"], interval: "10s" },
+      build: { context: "./base", dockerfile: "Web.Dockerfile" },
+      volumes: ["other:/data", "./conf:/etc/app"],
+    });
+    // The base is unchanged.
+    expect((services(loaded).base as Record<string, unknown>).ports).toEqual(["80:80", "443:443"]);
+  });
+
+  test("!reset removes what the base brings, !override replaces it", () => {
+    const loaded = load(
+      [
+        ...base,
+        "  web:",
+        "    extends: base",
+        "    command: !reset null",
+        "    ports: !override ['8080:80']",
+        "    environment: !override { ONLY: here }",
+        "    healthcheck:",
+        "      interval: !reset",
+        "    dns: !reset []",
+      ].join("\n"),
+    );
+    const web = services(loaded).web as Record<string, unknown>;
+    expect(web.command).toBeUndefined();
+    expect(web.dns).toBeUndefined();
+    expect(web.ports).toEqual(["8080:80"]);
+    expect(web.environment).toEqual({ ONLY: "here" });
+    expect(web.healthcheck).toEqual({ test: ["CMD", "base"] });
+    expect(web.entrypoint).toBe("/base.sh");
+  });
+
+  test("extends chains resolve bases first, in any order in the file", () => {
+    const loaded = load(
+      [
+        "services:",
+        "  c:",
+        "    extends: b",
+        "    environment: [C=3]",
+        "  b:",
+        "    extends: { service: a }",
+        "    environment: [B=2]",
+        "  a:",
+        "    image: a",
+        "    environment: [A=1]",
+      ].join("\n"),
+    );
+    expect(services(loaded).c).toEqual({ image: "a", environment: ["A=1", "B=2", "C=3"] });
+    expect(services(loaded).b).toEqual({ image: "a", environment: ["A=1", "B=2"] });
+  });
+
+  test.each([
+    [
+      "services:\n  a:\n    extends: b\n  b:\n    extends: { service: c }\n  c:\n    extends: a\n",
+      "services.a: extends forms a cycle: a -> b -> c -> a",
+    ],
+    ["services:\n  a:\n    image: a\n    extends: a\n", "services.a: extends forms a cycle: a -> a"],
+    [
+      "services:\n  web:\n    extends: { file: common.yaml, service: base }\n",
+      "services.web: extends.file is not supported: put the base service in this file",
+    ],
+    ["services:\n  web:\n    extends: nothing\n", 'services.web extends service "nothing", which is not defined in this file'],
+    [
+      "services:\n  web:\n    extends: { file: x.yaml }\n",
+      "services.web: extends.file is not supported: put the base service in this file",
+    ],
+    ["services:\n  web:\n    extends: [a]\n", 'services.web.extends must be a service name or { service: name }, got ["a"]'],
+  ])("%j fails", (yaml, message) => {
+    expect(loadError(yaml)).toBe(`<dir>/compose.yaml: ${message}`);
+  });
+});
+
+describe("loadCompose: uniqueness without extends", () => {
+  test("repeated ports, volumes by target and environment by name keep the last at the first's place", () => {
+    const loaded = load(
+      "services:\n  web:\n    ports: ['80:80', '81:81', '80:80']\n    volumes: [a:/data, b:/logs, c:/data]\n    environment: [A=1, B=2, A=3]\n",
+    );
+    expect(services(loaded).web).toEqual({
+      ports: ["80:80", "81:81"],
+      volumes: ["c:/data", "b:/logs"],
+      environment: ["A=3", "B=2"],
+    });
+  });
+});
+
+describe("loadCompose: profiles", () => {
+  const yaml = [
+    "services:",
+    "  web:",
+    "    image: web",
+    "  debug:",
+    "    image: debug",
+    "    profiles: [debug]",
+    "  admin:",
+    "    image: admin",
+    "    profiles: [ops, debug]",
+    "  metrics:",
+    "    image: metrics",
+    "    profiles: [ops]",
+  ].join("\n");
+
+  test.each<[Partial<ComposeSource>, Record<string, string>, string[], string[]]>([
+    [{}, {}, ["web"], ["admin", "debug", "metrics"]],
+    [{ profiles: ["debug"] }, {}, ["admin", "debug", "web"], ["metrics"]],
+    [{ environment: { COMPOSE_PROFILES: "ops" } }, {}, ["admin", "metrics", "web"], ["debug"]],
+    [{}, { ".env": "COMPOSE_PROFILES= debug , ops\n" }, ["admin", "debug", "metrics", "web"], []],
+    [{ profiles: ["debug"], environment: { COMPOSE_PROFILES: "ops" } }, {}, ["admin", "debug", "web"], ["metrics"]],
+    [{ profiles: ["*"] }, {}, ["admin", "debug", "metrics", "web"], []],
+  ])("%j %j → active %j, inactive %j", (options, files, active, inactive) => {
+    const loaded = load(yaml, options, files);
+    expect(Object.keys(services(loaded)).sort()).toEqual(active);
+    expect(loaded.inactive).toEqual(inactive);
+  });
+
+  test("an active service that depends on an inactive one is an error naming both", () => {
+    const message = loadError(yaml + "\n  app:\n    image: app\n    depends_on: [web, metrics]\n", {
+      profiles: ["debug"],
+    });
+    expect(message).toBe(
+      '<dir>/compose.yaml: service "app" depends on service "metrics", which is not active: ' +
+        "its profiles (ops) are not enabled (enabled: debug); " +
+        "enable one with profiles or COMPOSE_PROFILES, or give the dependency the same profiles",
+    );
+  });
+
+  test("an optional dependency on an inactive service is dropped with a warning", () => {
+    const loaded = load(
+      yaml + "\n  app:\n    image: app\n    depends_on:\n      metrics: { condition: service_started, required: false }\n",
+    );
+    expect(services(loaded).app).toEqual({ image: "app", depends_on: {} });
+    expect(loaded.warnings).toEqual(['service "app": optional dependency "metrics" dropped: its profiles are not enabled']);
+  });
+
+  test("an inactive service may depend on another inactive one", () => {
+    const loaded = load(yaml + "\n  tracer:\n    image: t\n    profiles: [ops]\n    depends_on: [metrics]\n");
+    expect(loaded.inactive).toEqual(["admin", "debug", "metrics", "tracer"]);
+  });
+});

@@ -234,7 +234,10 @@ export type ServiceSettings = z.output<typeof serviceSettings>;
 /** The stack's configuration, every key validated and defaulted. */
 export type StackConfig = Omit<Values, "secrets" | "registry" | "registryUsername" | "registryPassword" | "namespace"> & {
   stack: string;
-  /** The keys the stack config sets (not defaulted), for the targets' capability warnings. */
+  /**
+   * The keys set to something other than their default, for the targets' capability warnings (the
+   * engine passes Pulumi.yaml's defaults to the program as if they were set).
+   */
   given: ConfigKey[];
   /** App secret values by name. */
   secrets: Record<string, SecretText>;
@@ -359,7 +362,6 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
   const given: ConfigKey[] = [];
   for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
     const text = raw(key);
-    if (text !== undefined) given.push(key);
     if (key === "secrets" && text === undefined) {
       throw new InputError(
         "dockyard:secrets is required: pulumi config set --secret --path secrets.<name> <value> for each of the app's secrets",
@@ -374,6 +376,7 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
     const parsed = CONFIG_KEYS[key].schema.safeParse(value);
     if (!parsed.success) throw new InputError(issueMessage(key, value, firstIssue(parsed.error.issues)));
     values[key] = parsed.data;
+    if (text !== undefined && JSON.stringify(parsed.data) !== JSON.stringify(CONFIG_KEYS[key].default)) given.push(key);
   }
   const c = values as Values;
   checkRegistry(c);

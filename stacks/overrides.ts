@@ -31,7 +31,8 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
   if (!parameters.success) {
     const issue = firstIssue(parameters.error.issues);
     if (issue.code === "unrecognized_keys") {
-      const allowed = "shape" in definition.parameters ? Object.keys(definition.parameters.shape as object).join(", ") : "(see the app)";
+      const shape = "shape" in definition.parameters ? Object.keys(definition.parameters.shape as object) : [];
+      const allowed = listOr(shape, "(none: this app takes no parameters)");
       const names = issue.keys.map((name) => JSON.stringify(name)).join(", ");
       throw new InputError(
         `${keyPath("app", issue.path)} has unknown ${issue.keys.length > 1 ? "keys" : "key"} ${names}; allowed: ${allowed}`,

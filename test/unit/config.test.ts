@@ -53,6 +53,7 @@ describe("loading config", () => {
       secrets: undefined,
       buildArgs: {},
       app: {},
+      compose: {},
       imageTag: "v1",
       registry: undefined,
       imageBuilder: "BuilderV1",

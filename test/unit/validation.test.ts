@@ -5,7 +5,7 @@
 import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
 import { Container, ContainerArgs, Network, NetworkArgs } from "../../components/docker";
-import { loadConfig } from "../../stacks/config";
+import { CONFIG_KEYS, loadConfig } from "../../stacks/config";
 import { AppModel } from "../../stacks/model";
 import { applyConfig } from "../../stacks/overrides";
 import { resolveApp } from "../../stacks/resolve";
@@ -302,6 +302,13 @@ describe("bad config stops the program before any resource is registered", () =>
  * name. Each unknown name is refused with the list of what exists.
  */
 const unknownNames: Case[] = [
+  ["an unknown key of compose", { compose: { path: "x" } }, 'dockyard:compose has unknown key "path"; allowed: file, profiles, envFile'],
+  ["a compose file that does not exist", { compose: { file: "nope.yaml" } }, "nope.yaml: file not found"],
+  [
+    "app parameters for a compose app",
+    { compose: { file: "examples/voting-compose.yaml" }, app: { optionA: "Lions" } },
+    'dockyard:app has unknown key "optionA"; allowed: (none: this app takes no parameters)',
+  ],
   [
     "a key of the flat config before the per-name maps",
     { votePort: "8080" },
@@ -315,7 +322,7 @@ const unknownNames: Case[] = [
   [
     "a key that never existed",
     { replicaCount: "3" },
-    "dockyard:replicaCount is not a dockyard key; the keys are: target, services, networks, volumes, secrets, buildArgs, app, imageTag, registry, registryUsername, registryPassword, imageBuilder, dockerHost, bindAddress, allowPublicSubnets, kubeconfig, kubeContext, namespace, serviceType, storageClass",
+    "dockyard:replicaCount is not a dockyard key; the keys are: target, services, networks, volumes, secrets, buildArgs, app, compose, imageTag, registry, registryUsername, registryPassword, imageBuilder, dockerHost, bindAddress, allowPublicSubnets, kubeconfig, kubeContext, namespace, serviceType, storageClass",
   ],
   [
     "a misspelt service setting",
@@ -618,6 +625,17 @@ describe("warnings about settings a target cannot honour, before anything is reg
   test("the defaults warn about nothing, on either target", async () => {
     await plan({});
     await plan(CLUSTER, "staging");
+    expect(warnings).toEqual([]);
+  });
+
+  test("nor do the defaults as the engine passes them: every key of Pulumi.yaml with its default, as if set", async () => {
+    const defaults: Config = {};
+    for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
+      if (spec.default !== undefined) defaults[key] = typeof spec.default === "string" ? spec.default : (spec.default as object);
+    }
+    defaults.allowPublicSubnets = "false";
+    await plan(defaults);
+    await plan({ ...defaults, ...CLUSTER }, "staging");
     expect(warnings).toEqual([]);
   });
 });

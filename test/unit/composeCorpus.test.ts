@@ -1,0 +1,1168 @@
+/**
+ * The compose corpus (test/unit/compose-corpus/): good files, each read with readCompose against the
+ * repository root and compared with the exact app model, fidelity report and start order; bad files,
+ * each refused with its exact message; and the README's key table against SERVICE_KEYS / TOP_KEYS.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { ComposeSettings, readCompose } from "../../stacks/compose/app";
+import { Disposition, ReportLine, SERVICE_KEYS, TOP_KEYS } from "../../stacks/compose/convert";
+import { ComposeError } from "../../stacks/compose/load";
+import { AppModel } from "../../stacks/model";
+import { resolveApp } from "../../stacks/resolve";
+
+const ROOT = path.resolve(__dirname, "../..");
+const CORPUS = "test/unit/compose-corpus";
+const GOOD = `${CORPUS}/good`;
+const BAD = `${CORPUS}/bad`;
+
+const DEFAULT_LIMITS = { cpus: 1, memory: "512m" };
+type Line = [string, ReportLine["disposition"], string];
+const limitedByDefault = (service: string): Line => [
+  `services.${service}.deploy.resources.limits`,
+  "changed",
+  "cpus 1, memory 512m by default: every service is limited (set deploy.resources.limits, or dockyard:services.<name>.limits)",
+];
+const fromPool = (network: string, subnet: string): Line => [
+  `networks.${network}`,
+  "changed",
+  `no subnet in the file: ${subnet}, from the pool 10.124.0.0/16 (dockyard:networks.${network}.subnet overrides it)`,
+];
+
+/** Reads a corpus file the way the program does, with the repository root as the project. */
+function read(file: string, settings: Omit<ComposeSettings, "file"> = {}, stack = "dev") {
+  return readCompose({ file, ...settings }, stack, ROOT);
+}
+
+interface GoodCase {
+  file: string;
+  title: string;
+  settings?: Omit<ComposeSettings, "file">;
+  model: AppModel;
+  report: Line[];
+  /** The resolved app's start order. */
+  order: string[];
+}
+
+const GOOD_CASES: GoodCase[] = [
+  {
+    file: "v1-links.yml",
+    title: "a version 1 file: services at the top level, links as dependencies",
+    model: {
+      name: "good",
+      services: {
+        cache: { image: { kind: "pull", ref: "redis:7.4" }, networks: ["default"], limits: DEFAULT_LIMITS },
+        db: { image: { kind: "pull", ref: "postgres:15" }, networks: ["default"], limits: DEFAULT_LIMITS, env: { POSTGRES_DB: "app" } },
+        web: {
+          image: { kind: "build", context: "test/unit/compose-corpus/good/ctx/web" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          env: { CACHE_HOST: "cache", DB_HOST: "db" },
+          ports: [{ name: "tcp-8000", containerPort: 8000, publishedPort: 8000 }],
+          dependsOn: { cache: "started", db: "started" },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      ["(file)", "changed", "no services: key: read as a version 1 file (each top-level key a service)"],
+      ["name", "changed", 'no name: the app is named after the file\'s folder, "good"'],
+      limitedByDefault("cache"),
+      limitedByDefault("db"),
+      ["services.web.links", "changed", "cache: a dependency (started) on a shared network, reached by name"],
+      ["services.web.links", "changed", "db: a dependency (started) on a shared network, reached by name"],
+      limitedByDefault("web"),
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["cache", "db", "web"],
+  },
+  {
+    file: "v2-networks.yml",
+    title: "version 2.4: depends_on, front/back networks with IPAM subnets, mem_limit and cpus",
+    model: {
+      name: "twotier",
+      services: {
+        app: {
+          image: { kind: "pull", ref: "example/app:1.0" },
+          networks: ["front", "back"],
+          limits: { cpus: 0.5, memory: "256m" },
+          dependsOn: { db: "started" },
+        },
+        db: { image: { kind: "pull", ref: "postgres:15" }, networks: ["back"], limits: { cpus: 1, memory: "1g" } },
+        proxy: {
+          image: { kind: "pull", ref: "nginx:1.27" },
+          networks: ["front"],
+          limits: { cpus: 0.25, memory: "64m" },
+          ports: [{ name: "tcp-80", containerPort: 80, publishedPort: 80 }],
+          dependsOn: { app: "started" },
+        },
+      },
+      networks: {
+        back: { subnet: "172.28.1.0/24", gateway: "172.28.1.1", ipRange: "172.28.1.128/25", internal: true },
+        front: { subnet: "172.28.0.0/24" },
+      },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      ["(file)", "changed", 'version "2.4" is obsolete and ignored, as docker compose does'],
+      ["services.app.networks.back.aliases", "ignored", 'aliases are not set: the service is reached as "app"'],
+      ["services.app.networks.back.ipv4_address", "ignored", "ipv4_address is not applied: addresses come from the network's subnet"],
+    ],
+    order: ["db", "app", "proxy"],
+  },
+  {
+    file: "v3-deploy.yml",
+    title: "version 3.8: deploy.replicas, resources limits and reservations, update_config, restart_policy",
+    model: {
+      name: "swarmish",
+      services: {
+        api: {
+          image: { kind: "pull", ref: "example/api:2.1" },
+          networks: ["default"],
+          limits: { cpus: 0.75, memory: "300M" },
+          replicas: 3,
+        },
+        queue: { image: { kind: "pull", ref: "rabbitmq:3.13" }, networks: ["default"], limits: { cpus: 1, memory: "2G" }, replicas: 1 },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      ["(file)", "changed", 'version "3.8" is obsolete and ignored, as docker compose does'],
+      [
+        "services.api.deploy.update_config",
+        "ignored",
+        "updates add the new copy before removing the old one (Kubernetes rolling update); Docker replaces containers",
+      ],
+      ["services.api.deploy.restart_policy", "ignored", "containers restart unless stopped"],
+      ["services.api.deploy.placement", "ignored", "swarm placement and mode do not apply"],
+      ["services.api.deploy.resources.reservations", "ignored", "requests are derived from the limits"],
+      [
+        "services.queue.deploy.rollback_config",
+        "ignored",
+        "updates add the new copy before removing the old one (Kubernetes rolling update); Docker replaces containers",
+      ],
+      ["services.queue.deploy.resources.limits.pids", "ignored", "the engine's default applies"],
+      [
+        "services.queue.deploy.resources.limits",
+        "changed",
+        "cpus 1 by default: every service is limited (set deploy.resources.limits, or dockyard:services.<name>.limits)",
+      ],
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["api", "queue"],
+  },
+  {
+    file: "spec.yaml",
+    title: "today's specification, without version",
+    model: {
+      name: "shop",
+      services: {
+        backend: {
+          image: { kind: "pull", ref: "example/shop-backend:3" },
+          networks: ["default"],
+          limits: { cpus: 1, memory: "1g" },
+          ports: [{ name: "tcp-8080", containerPort: 8080 }],
+          volumes: [{ volume: "uploads", mountPath: "/srv/uploads" }],
+          health: {
+            command: ["wget", "-qO-", "http://localhost:8080/health"],
+            intervalSeconds: 15,
+            timeoutSeconds: 30,
+            retries: 3,
+            startPeriodSeconds: 0,
+          },
+        },
+        frontend: {
+          image: { kind: "pull", ref: "example/shop-frontend:3" },
+          networks: ["default"],
+          limits: { cpus: 0.5, memory: "128m" },
+          ports: [{ name: "tcp-3000", containerPort: 3000, publishedPort: 3000 }],
+          dependsOn: { backend: "healthy" },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: { uploads: {} },
+      secrets: {},
+    },
+    report: [fromPool("default", "10.124.0.0/24")],
+    order: ["backend", "frontend"],
+  },
+  {
+    file: "interpolation/compose.yaml",
+    title: "every interpolation form, with the .env beside the file",
+    model: {
+      name: "interp",
+      services: {
+        web: {
+          image: { kind: "pull", ref: "docker.io/example/web:1.2.3" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          env: {
+            PLAIN: "hello",
+            BRACED: "hello",
+            DEFAULT_UNSET: "fallback",
+            DEFAULT_EMPTY: "fallback",
+            DASH_EMPTY: "",
+            ALT_SET: "alternate",
+            ALT_EMPTY: "",
+            PLUS_EMPTY: "set-but-empty",
+            REQUIRED: "hello",
+            NESTED: "hello-nested",
+            DOLLARS: "cost $5 and ${NOT_A_VAR}",
+            QUOTED: "two words",
+            MISSING: "",
+          },
+          ports: [{ name: "tcp-80", containerPort: 80, publishedPort: 8088 }],
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      ["(file)", "changed", 'The "DOCKYARD_CORPUS_MISSING" variable is not set. Defaulting to a blank string.'],
+      limitedByDefault("web"),
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["web"],
+  },
+  {
+    file: "interpolation/compose.yaml",
+    title: "envFile instead of .env",
+    settings: { envFile: "other.env" },
+    model: {
+      name: "other",
+      services: {
+        web: {
+          image: { kind: "pull", ref: "docker.io/example/other:latest" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          env: {
+            PLAIN: "bonjour",
+            BRACED: "bonjour",
+            DEFAULT_UNSET: "fallback",
+            DEFAULT_EMPTY: "fallback",
+            DASH_EMPTY: "",
+            ALT_SET: "alternate",
+            ALT_EMPTY: "",
+            PLUS_EMPTY: "set-but-empty",
+            REQUIRED: "bonjour",
+            NESTED: "bonjour-nested",
+            DOLLARS: "cost $5 and ${NOT_A_VAR}",
+            QUOTED: "one",
+            MISSING: "",
+          },
+          ports: [{ name: "tcp-80", containerPort: 80, publishedPort: 9099 }],
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      ["(file)", "changed", 'The "DOCKYARD_CORPUS_MISSING" variable is not set. Defaulting to a blank string.'],
+      limitedByDefault("web"),
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["web"],
+  },
+  {
+    file: "anchors.yaml",
+    title: "anchors, merge keys, !override and !reset",
+    model: {
+      name: "anchors",
+      services: {
+        base: {
+          image: { kind: "pull", ref: "example/base:1" },
+          networks: ["default"],
+          limits: { cpus: 0.5, memory: "128m" },
+          env: { LOG_LEVEL: "info", REGION: "eu" },
+          ports: [{ name: "tcp-9000", containerPort: 9000, publishedPort: 9000 }],
+        },
+        child: {
+          image: { kind: "pull", ref: "example/child:1" },
+          networks: ["default"],
+          limits: { cpus: 0.5, memory: "128m" },
+          env: { LOG_LEVEL: "info" },
+          ports: [{ name: "tcp-9000", containerPort: 9000, publishedPort: 9001 }],
+        },
+        one: {
+          image: { kind: "pull", ref: "example/one:1" },
+          networks: ["default"],
+          limits: { cpus: 0.25, memory: "64m" },
+          env: { LOG_LEVEL: "info", REGION: "eu", ROLE: "one" },
+        },
+        two: {
+          image: { kind: "pull", ref: "example/two:1" },
+          networks: ["default"],
+          limits: { cpus: 0.25, memory: "64m" },
+          env: { LOG_LEVEL: "debug", REGION: "eu" },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      ["x-limits", "ignored", "an extension field for other tools"],
+      ["x-env", "ignored", "an extension field for other tools"],
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["base", "child", "one", "two"],
+  },
+  {
+    file: "extends.yaml",
+    title: "extends within the file",
+    model: {
+      name: "extends",
+      services: {
+        api: {
+          image: { kind: "pull", ref: "example/common:1" },
+          networks: ["default"],
+          limits: { cpus: 0.5, memory: "128m" },
+          command: ["serve", "--api"],
+          env: { COMMON: "yes", SHARED: "api" },
+          ports: [{ name: "tcp-8080", containerPort: 8080, publishedPort: 8080 }],
+          health: { command: ["true"], intervalSeconds: 30, timeoutSeconds: 30, retries: 3, startPeriodSeconds: 0 },
+        },
+        common: {
+          image: { kind: "pull", ref: "example/common:1" },
+          networks: ["default"],
+          limits: { cpus: 0.5, memory: "128m" },
+          command: ["serve"],
+          env: { COMMON: "yes", SHARED: "base" },
+          health: { command: ["true"], intervalSeconds: 30, timeoutSeconds: 30, retries: 3, startPeriodSeconds: 0 },
+        },
+        jobs: {
+          image: { kind: "pull", ref: "example/jobs:1" },
+          networks: ["default"],
+          limits: { cpus: 0.5, memory: "128m" },
+          command: ["serve", "--api"],
+          env: { COMMON: "yes", SHARED: "api" },
+          health: { command: ["true"], intervalSeconds: 60, timeoutSeconds: 30, retries: 3, startPeriodSeconds: 0 },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [fromPool("default", "10.124.0.0/24")],
+    order: ["api", "common", "jobs"],
+  },
+  {
+    file: "profiles.yaml",
+    title: "profiles: none enabled",
+    model: {
+      name: "profiles",
+      services: { app: { image: { kind: "pull", ref: "example/app:1" }, networks: ["default"], limits: DEFAULT_LIMITS } },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      ["profiles", "changed", "not deployed (profile not active): admin, debug"],
+      limitedByDefault("app"),
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["app"],
+  },
+  {
+    file: "profiles.yaml",
+    title: "profiles: debug enabled",
+    settings: { profiles: ["debug"] },
+    model: {
+      name: "profiles",
+      services: {
+        admin: { image: { kind: "pull", ref: "example/admin:1" }, networks: ["default"], limits: DEFAULT_LIMITS },
+        app: { image: { kind: "pull", ref: "example/app:1" }, networks: ["default"], limits: DEFAULT_LIMITS },
+        debug: {
+          image: { kind: "pull", ref: "example/debug:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          dependsOn: { app: "started" },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [limitedByDefault("admin"), limitedByDefault("app"), limitedByDefault("debug"), fromPool("default", "10.124.0.0/24")],
+    order: ["admin", "app", "debug"],
+  },
+  {
+    file: "profiles.yaml",
+    title: "profiles: COMPOSE_PROFILES from the envFile",
+    settings: { envFile: "profiles.env" },
+    model: {
+      name: "profiles",
+      services: {
+        admin: { image: { kind: "pull", ref: "example/admin:1" }, networks: ["default"], limits: DEFAULT_LIMITS },
+        app: { image: { kind: "pull", ref: "example/app:1" }, networks: ["default"], limits: DEFAULT_LIMITS },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      ["profiles", "changed", "not deployed (profile not active): debug"],
+      limitedByDefault("admin"),
+      limitedByDefault("app"),
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["admin", "app"],
+  },
+  {
+    file: "ports.yaml",
+    title: "short and long ports, expose",
+    model: {
+      name: "ports",
+      services: {
+        edge: {
+          image: { kind: "pull", ref: "example/edge:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          ports: [
+            { name: "tcp-80", containerPort: 80, publishedPort: 8080 },
+            { name: "tcp-443", containerPort: 443, publishedPort: 8443 },
+            { name: "tcp-9090", containerPort: 9090 },
+            { name: "udp-53", containerPort: 53, protocol: "udp", publishedPort: 5353 },
+            { name: "admin", containerPort: 7000, publishedPort: 17000 },
+            { name: "tcp-7001", containerPort: 7001, publishedPort: 17001 },
+            { name: "tcp-7002", containerPort: 7002 },
+            { name: "tcp-6000", containerPort: 6000 },
+            { name: "udp-6001", containerPort: 6001, protocol: "udp" },
+          ],
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      ["services.edge.ports[1]", "changed", "host IP 127.0.0.1 is not used: published ports bind to dockyard:bindAddress"],
+      [
+        "services.edge.ports[2]",
+        "changed",
+        "no host port: compose would pick a random one; here 9090 is reachable on the app's networks only",
+      ],
+      ["services.edge.ports[5].host_ip", "changed", "not used: published ports bind to dockyard:bindAddress"],
+      ["services.edge.ports[5].mode", "ignored", "swarm port modes do not apply"],
+      limitedByDefault("edge"),
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["edge"],
+  },
+  {
+    file: "volumes.yaml",
+    title: "named volumes, bind mounts relative and absolute, read-only, tmpfs",
+    model: {
+      name: "volumes",
+      services: {
+        store: {
+          image: { kind: "pull", ref: "example/store:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          volumes: [
+            { volume: "data", mountPath: "/var/lib/store" },
+            { volume: "logs", mountPath: "/var/log/store", readOnly: true },
+            { hostPath: path.join(ROOT, "test/unit/compose-corpus/good/ctx/web"), mountPath: "/srv/web", readOnly: true },
+            { hostPath: "/etc/timezone", mountPath: "/etc/timezone", readOnly: true },
+            { volume: "cache", mountPath: "/cache" },
+            { hostPath: path.join(ROOT, "test/unit/compose-corpus/good/ctx"), mountPath: "/ctx", readOnly: true },
+            { volume: "data", mountPath: "/backup", readOnly: true },
+          ],
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: { data: { retain: true, size: "5Gi" }, logs: {}, cache: {} },
+      secrets: {},
+    },
+    report: [
+      ["volumes.logs.name", "ignored", "not used: volumes are named <app>-<stack>-<volume>"],
+      ["volumes.cache.driver", "ignored", "the local driver with default options is used"],
+      ["volumes.cache.driver_opts", "ignored", "the local driver with default options is used"],
+      limitedByDefault("store"),
+      [
+        "services.store.volumes[2]",
+        "changed",
+        `bind mount ./ctx/web is ${path.join(ROOT, GOOD, "ctx/web")} on the machine running pulumi (and must exist there on the Docker host)`,
+      ],
+      [
+        "services.store.volumes[5]",
+        "changed",
+        `bind mount ./ctx is ${path.join(ROOT, GOOD, "ctx")} on the machine running pulumi (and must exist there on the Docker host)`,
+      ],
+      ["services.store.volumes[7]", "ignored", "no tmpfs is mounted; the path is in the container's filesystem"],
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["store"],
+  },
+  {
+    file: "depends.yaml",
+    title: "depends_on as a list and as a map with conditions",
+    model: {
+      name: "depends",
+      services: {
+        api: {
+          image: { kind: "pull", ref: "example/api:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          dependsOn: { db: "healthy", cache: "started" },
+        },
+        cache: { image: { kind: "pull", ref: "redis:7.4" }, networks: ["default"], limits: DEFAULT_LIMITS },
+        cron: {
+          image: { kind: "pull", ref: "example/cron:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          dependsOn: { api: "started" },
+        },
+        db: {
+          image: { kind: "pull", ref: "postgres:15" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          health: { command: ["pg_isready"], intervalSeconds: 30, timeoutSeconds: 30, retries: 3, startPeriodSeconds: 0 },
+        },
+        web: {
+          image: { kind: "pull", ref: "example/web:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          dependsOn: { api: "started", cache: "started" },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      ["services.api.depends_on.db.restart", "ignored", "dependents are not restarted"],
+      ["services.api.depends_on.cache.required", "changed", "treated as required"],
+      limitedByDefault("api"),
+      limitedByDefault("cache"),
+      limitedByDefault("cron"),
+      limitedByDefault("db"),
+      limitedByDefault("web"),
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["cache", "db", "api", "cron", "web"],
+  },
+  {
+    file: "health.yaml",
+    title: "health checks: CMD, CMD-SHELL, string, durations, defaults, disabled",
+    model: {
+      name: "health",
+      services: {
+        cmd: {
+          image: { kind: "pull", ref: "example/a:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          health: {
+            command: ["curl", "-f", "http://localhost/"],
+            intervalSeconds: 90,
+            timeoutSeconds: 10,
+            retries: 5,
+            startPeriodSeconds: 120,
+          },
+        },
+        defaults: {
+          image: { kind: "pull", ref: "example/d:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          health: { command: ["true"], intervalSeconds: 30, timeoutSeconds: 30, retries: 3, startPeriodSeconds: 0 },
+        },
+        disabled: { image: { kind: "pull", ref: "example/e:1" }, networks: ["default"], limits: DEFAULT_LIMITS },
+        none: { image: { kind: "pull", ref: "example/f:1" }, networks: ["default"], limits: DEFAULT_LIMITS },
+        shell: {
+          image: { kind: "pull", ref: "example/b:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          health: {
+            command: ["sh", "-c", "curl -f http://localhost/ || exit 1"],
+            intervalSeconds: 3600,
+            timeoutSeconds: 2,
+            retries: 3,
+            startPeriodSeconds: 0,
+          },
+        },
+        string: {
+          image: { kind: "pull", ref: "example/c:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          health: {
+            command: ["sh", "-c", "pg_isready -U postgres"],
+            intervalSeconds: 30,
+            timeoutSeconds: 30,
+            retries: 3,
+            startPeriodSeconds: 0,
+          },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      limitedByDefault("cmd"),
+      ["services.defaults.healthcheck.start_interval", "ignored", "not applied"],
+      limitedByDefault("defaults"),
+      limitedByDefault("disabled"),
+      limitedByDefault("none"),
+      limitedByDefault("shell"),
+      limitedByDefault("string"),
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["cmd", "defaults", "disabled", "none", "shell", "string"],
+  },
+  {
+    file: "environment.yaml",
+    title: "environment as a map and as a list, env_file",
+    model: {
+      name: "environment",
+      services: {
+        list: {
+          image: { kind: "pull", ref: "example/b:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          env: { FROM_FILE: "file", OVERRIDDEN: "from-file", LIST: "one", WITH_EQUALS: "a=b", EMPTY: "" },
+        },
+        map: {
+          image: { kind: "pull", ref: "example/a:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          env: { FROM_FILE: "file", OVERRIDDEN: "from-environment", NUMBER: "8080", FLAG: "true", EMPTY: "" },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [limitedByDefault("list"), limitedByDefault("map"), fromPool("default", "10.124.0.0/24")],
+    order: ["list", "map"],
+  },
+  {
+    file: "build.yaml",
+    title: "build as a string and as a map",
+    model: {
+      name: "build",
+      services: {
+        api: {
+          image: {
+            kind: "build",
+            context: "test/unit/compose-corpus/good/ctx/api",
+            dockerfile: "Dockerfile.prod",
+            args: { VERSION: "1.0", MODE: "prod" },
+            target: "runtime",
+          },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+        },
+        site: {
+          image: { kind: "build", context: "test/unit/compose-corpus/good/ctx/web", args: { BASE: "nginx:1.27" } },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+        },
+        web: { image: { kind: "build", context: "test/unit/compose-corpus/good/ctx/web" }, networks: ["default"], limits: DEFAULT_LIMITS },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      ["services.api.build.cache_from", "ignored", "only context, dockerfile, args and target are passed to the build"],
+      ["services.api.image", "changed", "with build, the image is tagged <app>-<service>:<imageTag> instead"],
+      limitedByDefault("api"),
+      limitedByDefault("site"),
+      limitedByDefault("web"),
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["api", "site", "web"],
+  },
+  {
+    file: "command.yaml",
+    title: "command and entrypoint as strings and lists, user",
+    model: {
+      name: "command",
+      services: {
+        lists: {
+          image: { kind: "pull", ref: "example/b:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          command: ["python", "-m", "http.server", "8000"],
+          entrypoint: ["tini", "--"],
+        },
+        numeric: {
+          image: { kind: "pull", ref: "example/d:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          command: ["printf", "%s\\n", "it's", "a  b"],
+          user: "1000",
+        },
+        shell: {
+          image: { kind: "pull", ref: "example/c:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          command: ["sh", "-c", "echo $HOME && sleep 1"],
+          user: "1000:1000",
+        },
+        words: {
+          image: { kind: "pull", ref: "example/a:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          command: ["redis-server", "--appendonly", "yes", "--save", "60 1"],
+          entrypoint: ["/usr/local/bin/docker-entrypoint.sh"],
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      limitedByDefault("lists"),
+      limitedByDefault("numeric"),
+      limitedByDefault("shell"),
+      limitedByDefault("words"),
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["lists", "numeric", "shell", "words"],
+  },
+  {
+    file: "secrets.yaml",
+    title: "secrets delivered as *_FILE",
+    model: {
+      name: "secrets",
+      services: {
+        api: {
+          image: { kind: "pull", ref: "example/api:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          secretEnv: { DB_PASSWORD: "db-password", ALSO_DB_PASSWORD: "db-password", API_TOKEN: "api-token" },
+        },
+        db: {
+          image: { kind: "pull", ref: "postgres:15" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          env: { POSTGRES_USER: "app" },
+          secretEnv: { POSTGRES_PASSWORD: "db-password" },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {
+        "db-password": { description: "password of the database user", minLength: 12 },
+        "api-token": { description: "secret api-token of the compose file" },
+      },
+    },
+    report: [
+      [
+        "secrets.db-password.file",
+        "changed",
+        "not read: the value is the stack's secret dockyard:secrets.db-password (pulumi config set --secret --path secrets.db-password <value>)",
+      ],
+      [
+        "secrets.api-token.environment",
+        "changed",
+        "not read: the value is the stack's secret dockyard:secrets.api-token (pulumi config set --secret --path secrets.api-token <value>)",
+      ],
+      [
+        "services.api.secrets",
+        "ignored",
+        "api-token: target, uid, gid and mode are not applied: the file is /run/secrets/api-token, mode 0444",
+      ],
+      limitedByDefault("api"),
+      limitedByDefault("db"),
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["api", "db"],
+  },
+  {
+    file: "networks-pool.yaml",
+    title: "networks without a subnet, from the pool in name order",
+    model: {
+      name: "pool",
+      services: {
+        a: { image: { kind: "pull", ref: "example/a:1" }, networks: ["zeta", "alpha", "middle"], limits: DEFAULT_LIMITS },
+        b: { image: { kind: "pull", ref: "example/b:1" }, networks: ["default"], limits: DEFAULT_LIMITS },
+        c: { image: { kind: "pull", ref: "example/c:1" }, networks: ["taken"], limits: DEFAULT_LIMITS },
+      },
+      networks: {
+        alpha: { subnet: "10.124.0.0/24" },
+        default: { subnet: "10.124.2.0/24" },
+        middle: { subnet: "10.124.3.0/24" },
+        taken: { subnet: "10.124.1.0/24" },
+        zeta: { subnet: "10.124.4.0/24" },
+      },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      limitedByDefault("a"),
+      limitedByDefault("b"),
+      limitedByDefault("c"),
+      ["networks.alpha.labels", "ignored", "not applied"],
+      ["networks.unused", "ignored", "no service joins it, so it is not created"],
+      fromPool("alpha", "10.124.0.0/24"),
+      fromPool("default", "10.124.2.0/24"),
+      fromPool("middle", "10.124.3.0/24"),
+      fromPool("zeta", "10.124.4.0/24"),
+    ],
+    order: ["a", "b", "c"],
+  },
+  {
+    file: "x-dockyard.yaml",
+    title: "x-dockyard fields",
+    model: {
+      name: "extensions",
+      services: {
+        db: {
+          image: { kind: "pull", ref: "postgres:15" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          ports: [{ name: "postgres", containerPort: 5432 }],
+          volumes: [{ volume: "pgdata", mountPath: "/var/lib/postgresql/data" }],
+          singleWriter: true,
+        },
+        web: {
+          image: { kind: "pull", ref: "example/web:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          ports: [
+            { name: "http", containerPort: 8080, publishedPort: 8080 },
+            { name: "metrics", containerPort: 9100, healthOnly: true },
+          ],
+          health: {
+            command: ["healthcheck"],
+            http: { path: "/healthz", port: 9100 },
+            intervalSeconds: 30,
+            timeoutSeconds: 30,
+            retries: 3,
+            startPeriodSeconds: 0,
+          },
+          autoscaling: { minReplicas: 2, maxReplicas: 6, targetCpuPercent: 70 },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: { pgdata: { retain: true, size: "10Gi" } },
+      secrets: {},
+    },
+    report: [
+      ["x-notes", "ignored", "an extension field for other tools"],
+      limitedByDefault("db"),
+      [
+        "services.web.ports[1]",
+        "changed",
+        "no host port: compose would pick a random one; here 9100 is reachable on the app's networks only",
+      ],
+      limitedByDefault("web"),
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["db", "web"],
+  },
+  {
+    file: "ignored.yaml",
+    title: "ignored keys, each with its note",
+    model: {
+      name: "good",
+      services: {
+        kitchen: { image: { kind: "pull", ref: "example/kitchen:1" }, networks: ["default"], limits: DEFAULT_LIMITS, replicas: 2 },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      ["name", "changed", 'no name: the app is named after the file\'s folder, "good"'],
+      [
+        "services.kitchen.container_name",
+        "ignored",
+        "containers are named <app>-<stack>-<service>-<replica>, so stages and replicas can share an engine",
+      ],
+      ["services.kitchen.restart", "ignored", "containers restart unless stopped (Docker) or always (Kubernetes)"],
+      ["services.kitchen.labels", "ignored", "containers carry dockyard.app, dockyard.stack and dockyard.service labels"],
+      ["services.kitchen.hostname", "ignored", "services reach each other by service name"],
+      ["services.kitchen.domainname", "ignored", "services reach each other by service name"],
+      ["services.kitchen.working_dir", "ignored", "the image's working directory is used; set WORKDIR in the Dockerfile"],
+      ["services.kitchen.stop_grace_period", "ignored", "the target's default grace period applies"],
+      ["services.kitchen.stop_signal", "ignored", "set STOPSIGNAL in the Dockerfile"],
+      ["services.kitchen.logging", "ignored", "the engine's default logging driver applies"],
+      ["services.kitchen.tty", "ignored", "services run without a terminal"],
+      ["services.kitchen.stdin_open", "ignored", "services run without stdin"],
+      ["services.kitchen.init", "ignored", "add an init (tini) to the image if the process needs one"],
+      ["services.kitchen.dns", "ignored", "the target's DNS is used"],
+      ["services.kitchen.dns_search", "ignored", "the target's DNS is used"],
+      ["services.kitchen.dns_opt", "ignored", "the target's DNS is used"],
+      ["services.kitchen.extra_hosts", "ignored", "services reach each other by service name"],
+      ["services.kitchen.pull_policy", "ignored", "prebuilt images are pulled when missing"],
+      ["services.kitchen.platform", "ignored", "images build for the engine's platform"],
+      ["services.kitchen.read_only", "ignored", "the root filesystem stays writable"],
+      ["services.kitchen.shm_size", "ignored", "the engine's default /dev/shm size applies"],
+      ["services.kitchen.tmpfs", "ignored", "no tmpfs is mounted; use a volume"],
+      ["services.kitchen.ulimits", "ignored", "the engine's default limits apply"],
+      ["services.kitchen.sysctls", "ignored", "the engine's defaults apply"],
+      ["services.kitchen.mem_reservation", "ignored", "reservations follow the limits (on Kubernetes, requests are derived from them)"],
+      ["services.kitchen.cpu_shares", "ignored", "use cpus"],
+      ["services.kitchen.cap_drop", "ignored", "capabilities are the engine's defaults"],
+      ["services.kitchen.oom_score_adj", "ignored", "the engine's default applies"],
+      ["services.kitchen.pids_limit", "ignored", "the engine's default applies"],
+      ["services.kitchen.post_start", "ignored", "lifecycle hooks do not run"],
+      ["services.kitchen.pre_stop", "ignored", "lifecycle hooks do not run"],
+      ["services.kitchen.develop", "ignored", "compose watch is a development tool"],
+      ["services.kitchen.attach", "ignored", "logs are the engine's"],
+      ["services.kitchen.annotations", "ignored", "no annotations are set"],
+      ["services.kitchen.mac_address", "ignored", "addresses are the engine's"],
+      limitedByDefault("kitchen"),
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["kitchen"],
+  },
+];
+
+describe("good compose files", () => {
+  test.each(GOOD_CASES.map((c) => [`${c.file}${c.settings ? ` ${JSON.stringify(c.settings)}` : ""}: ${c.title}`, c] as const))(
+    "%s",
+    (_title, c) => {
+      const { model, report } = read(`${GOOD}/${c.file}`, c.settings);
+      expect(model).toEqual(c.model);
+      expect(report.map((line) => [line.path, line.disposition, line.note])).toEqual(c.report);
+      expect(resolveApp(model).order).toEqual(c.order);
+    },
+  );
+
+  test("every good file is in the table", () => {
+    const files = (dir: string): string[] =>
+      fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+        const relative = path.posix.join(dir, entry.name);
+        if (entry.isDirectory()) return files(relative);
+        return /\.ya?ml$/.test(entry.name) ? [relative.slice(GOOD.length + 1)] : [];
+      });
+    expect([...new Set(GOOD_CASES.map((c) => c.file))].sort()).toEqual(files(GOOD).sort());
+  });
+
+  test("the good files use every mapped service key and top-level key", () => {
+    const serviceKeys = new Set<string>();
+    const topKeys = new Set<string>();
+    for (const file of new Set(GOOD_CASES.map((c) => c.file))) {
+      // The tags only matter to the loader; here they are dropped so the plain parser reads the keys.
+      const text = fs.readFileSync(path.join(ROOT, GOOD, file), "utf8").replace(/!(reset|override)\b/g, "");
+      const document = parseYaml(text, { merge: true }) as Record<string, Record<string, Record<string, unknown>>>;
+      const services = document.services ?? document; // version 1: services at the top level
+      if (document.services) Object.keys(document).forEach((key) => topKeys.add(key));
+      for (const service of Object.values(services)) Object.keys(service ?? {}).forEach((key) => serviceKeys.add(key));
+    }
+    const mapped = (table: Record<string, Disposition | [Disposition, string]>) =>
+      Object.entries(table)
+        .filter(([, disposition]) => disposition === "mapped")
+        .map(([key]) => key);
+    expect(mapped(SERVICE_KEYS).filter((key) => !serviceKeys.has(key))).toEqual([]);
+    expect(mapped(TOP_KEYS).filter((key) => !topKeys.has(key))).toEqual([]);
+  });
+
+  test("a literal credential is accepted on the dev stack", () => {
+    expect(read(`${BAD}/literal-password.yaml`).model.services.db.env).toEqual({
+      POSTGRES_USER: "app",
+      POSTGRES_PASSWORD: "hunter2hunter2",
+    });
+  });
+
+  test("all profiles with *", () => {
+    expect(Object.keys(read(`${GOOD}/profiles.yaml`, { profiles: ["*"] }).model.services)).toEqual(["admin", "app", "debug"]);
+  });
+});
+
+/** Each bad file and its exact message; the message starts with the file as the settings name it. */
+const BAD_CASES: [string, string][] = [
+  [
+    "unknown-service-key.yaml",
+    "services.web.restrat is not a compose service key dockyard knows (a typo, or a key of a newer compose spec); remove it",
+  ],
+  ["unknown-top-key.yaml", "volume is not a compose top-level key dockyard knows (a typo, or a key of a newer compose spec); remove it"],
+  [
+    "bad-port.yaml",
+    'services.web.ports[0] "80:eighty" is not a port dockyard can publish: write "HOST:CONTAINER", "IP:HOST:CONTAINER" or "CONTAINER", with /udp if needed (ranges are not supported)',
+  ],
+  [
+    "port-range.yaml",
+    'services.web.ports[0] "8000-8010:8000-8010" is not a port dockyard can publish: write "HOST:CONTAINER", "IP:HOST:CONTAINER" or "CONTAINER", with /udp if needed (ranges are not supported)',
+  ],
+  ["port-range-long.yaml", 'services.web.ports[0].published must be one port number (ranges are not supported), got "8000-8010"'],
+  ["duplicate-port.yaml", "services.web.ports[1] lists container port 80/tcp twice"],
+  [
+    "link-alias.yaml",
+    'services.web.links "db:database" gives an alias; services are reached by their own name: use "db" and connect to db',
+  ],
+  ["required-colon.yaml", "services.web.image: required variable DOCKYARD_CORPUS_TAG is missing a value: set the tag to deploy"],
+  [
+    "required-question.yaml",
+    "services.web.environment.API_URL: required variable DOCKYARD_CORPUS_API_URL is missing a value: the API address",
+  ],
+  [
+    "unterminated.yaml",
+    'services.web.image: invalid interpolation format in "example/web:${TAG": write ${VAR}, ${VAR:-default} or similar, and escape a literal $ as $$',
+  ],
+  [
+    "lone-dollar.yaml",
+    'services.web.command[1]: invalid interpolation format in "{print $1}": write ${VAR}, ${VAR:-default} or similar, and escape a literal $ as $$',
+  ],
+  [
+    "build-outside.yaml",
+    'services.web.build.context "../../../../../elsewhere" is outside the project (../elsewhere); images are built from a context inside it: move the sources under the project',
+  ],
+  ["external-network.yaml", "networks.shared is external: dockyard creates and owns the app's networks; remove external"],
+  [
+    "external-volume.yaml",
+    "volumes.pgdata is external: dockyard creates and owns the app's volumes; remove external (x-dockyard: { retain: true } keeps the data on destroy)",
+  ],
+  [
+    "undeclared-volume.yaml",
+    'services.db.volumes[0] names volume "pgdata", which is not declared under the top-level volumes: (other); declare it',
+  ],
+  ["undeclared-network.yaml", "networks.back is used by a service but not declared under the top-level networks:; declare it"],
+  [
+    "overlay-network.yaml",
+    'networks.mesh.driver "overlay" is not supported: networks are bridge networks (on Kubernetes, NetworkPolicies)',
+  ],
+  [
+    "anonymous-volume.yaml",
+    'services.db.volumes[0] "/var/lib/postgresql/data" is an anonymous volume: name it (name:/var/lib/postgresql/data) and declare it under volumes:, so its data survives a replacement',
+  ],
+  ["home-bind.yaml", 'services.web.volumes[0] "~/.config": ~ is not expanded; write an absolute path or one relative to the compose file'],
+  ["network-mode.yaml", "services.web.network_mode cannot be deployed: services join the app's networks; remove network_mode"],
+  [
+    "privileged.yaml",
+    "services.web.privileged cannot be deployed: a privileged container can do anything on its host; grant what the service needs in its image instead",
+  ],
+  ["cap-add.yaml", "services.web.cap_add cannot be deployed: added capabilities are not granted; remove cap_add"],
+  ["include.yaml", "include cannot be deployed: include is not supported: put the services in this file"],
+  [
+    "completed-successfully.yaml",
+    'services.api.depends_on.migrate.condition "service_completed_successfully" cannot be honoured: services run continuously; use service_started or service_healthy',
+  ],
+  [
+    "inactive-dependency.yaml",
+    'service "web" depends on service "debug", which is not active: its profiles (debug) are not enabled (none is enabled); enable one with profiles or COMPOSE_PROFILES, or give the dependency the same profiles',
+  ],
+  [
+    "secret-without-file-env.yaml",
+    "services.db.secrets gives db-password, but no environment variable names its file: add environment: <VAR>_FILE: /run/secrets/db-password (dockyard delivers a secret as the variable <VAR>_FILE naming the file, as the official postgres image reads it)",
+  ],
+  ["secret-undeclared.yaml", 'services.db.secrets names "db-password", which is not in the file\'s top-level secrets (none)'],
+  ["extends-file.yaml", "services.web: extends.file is not supported: put the base service in this file"],
+  ["bad-duration.yaml", 'services.web.healthcheck.interval "10 seconds" must be a duration like "30s", "1m30s" or "2h"'],
+  ["fractional-duration.yaml", 'services.web.healthcheck.timeout "1500ms" is not a whole number of seconds, which both targets need'],
+  ["services-empty.yaml", "services is empty: a compose file needs at least one service"],
+  ["no-image.yaml", "services.web has neither image nor build: give the image to run, or a build context"],
+  [
+    "env-without-value.yaml",
+    'services.web.environment entry "HOME_DIR" has no value; write HOME_DIR=<value> (dockyard does not read the deploying shell\'s environment at run time)',
+  ],
+  ["missing-env-file.yaml", `services.web.env_file names ${BAD}/missing.env, which does not exist`],
+  [
+    "command-operators.yaml",
+    'services.web.command "./migrate && ./serve" uses shell operators; write it as a list, or as ["sh", "-c", "..."]',
+  ],
+  [
+    "service-name.yaml",
+    "services.Web_Server is not a valid service name here: lowercase letters, digits and dashes (a DNS label of up to 32)",
+  ],
+];
+
+/** Refused by readCompose, or (dependencies) by resolveApp. */
+function refusal(file: string, stack = "dev"): string {
+  let model: AppModel;
+  try {
+    model = read(file, {}, stack).model;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ComposeError);
+    return (error as Error).message;
+  }
+  try {
+    resolveApp(model);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error(`${file} was accepted`);
+}
+
+describe("bad compose files", () => {
+  test.each(BAD_CASES)("%s", (name, message) => {
+    expect(refusal(`${BAD}/${name}`)).toBe(`${BAD}/${name}: ${message}`);
+  });
+
+  test("several refusals at once: one message listing them all", () => {
+    const file = `${BAD}/many.yaml`;
+    expect(refusal(file)).toBe(
+      [
+        `7 keys of ${file} cannot be deployed:`,
+        `${file}: include cannot be deployed: include is not supported: put the services in this file`,
+        `${file}: services.web.privileged cannot be deployed: a privileged container can do anything on its host; grant what the service needs in its image instead`,
+        `${file}: services.web.network_mode cannot be deployed: services join the app's networks; remove network_mode`,
+        `${file}: services.web.ports[0] "80-81:80-81" is not a port dockyard can publish: write "HOST:CONTAINER", "IP:HOST:CONTAINER" or "CONTAINER", with /udp if needed (ranges are not supported)`,
+        `${file}: services.web.volumes[0] "/data" is an anonymous volume: name it (name:/data) and declare it under volumes:, so its data survives a replacement`,
+        `${file}: services.worker has neither image nor build: give the image to run, or a build context`,
+        `${file}: services.worker.depends_on.web.condition "service_completed_successfully" cannot be honoured: services run continuously; use service_started or service_healthy`,
+      ].join("\n  "),
+    );
+  });
+
+  test("a dependency cycle is refused by resolveApp", () => {
+    expect(refusal(`${BAD}/cycle.yaml`)).toBe('app "cycle": services depend on each other in a circle: a -> b -> c -> a');
+  });
+
+  test("a dependency on a service not in the file is refused by resolveApp", () => {
+    expect(refusal(`${BAD}/missing-dependency.yaml`)).toBe(
+      'app "missing": services.web.dependsOn.api names unknown service "api"; the app\'s services are: web',
+    );
+  });
+
+  test("a literal PASSWORD in environment is refused on the prod stack", () => {
+    const file = `${BAD}/literal-password.yaml`;
+    expect(refusal(file, "prod")).toBe(
+      `${file}: services.db.environment.POSTGRES_PASSWORD holds a literal credential, allowed only in the dev stack (stack is "prod"): declare a top-level secret, list it under the service's secrets:, set POSTGRES_PASSWORD_FILE: /run/secrets/<secret>, and give its value with pulumi config set --secret --path secrets.<secret> <value>`,
+    );
+  });
+
+  test("every bad file has its expected message", () => {
+    const covered = [
+      ...BAD_CASES.map(([name]) => name),
+      "many.yaml",
+      "cycle.yaml",
+      "missing-dependency.yaml",
+      "literal-password.yaml",
+    ].sort();
+    expect(fs.readdirSync(path.join(ROOT, BAD)).sort()).toEqual(covered);
+  });
+});
+
+describe("README key table", () => {
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Compose files\n"), readme.indexOf("\n## ", readme.indexOf("## Compose files\n") + 1));
+  const rows = [...section.matchAll(/^\| `([^`]+)` \| (service|top level) \| (mapped|ignored|refused) \| (.*) \|$/gm)].map(
+    ([, key, where, disposition, note]) => ({ key, where, disposition, note }),
+  );
+  const expected = (where: string, table: Record<string, Disposition | [Disposition, string]>) =>
+    Object.keys(table)
+      .sort()
+      .map((key) => {
+        const entry = table[key];
+        return typeof entry === "string" ? { key, where, disposition: entry } : { key, where, disposition: entry[0], note: entry[1] };
+      });
+
+  test("lists exactly the keys of TOP_KEYS and SERVICE_KEYS, with their disposition and note", () => {
+    expect(section).not.toBe("");
+    const listed = rows.map(({ key, where, disposition, note }) =>
+      disposition === "mapped" ? { key, where, disposition } : { key, where, disposition, note },
+    );
+    expect(listed).toEqual([...expected("top level", TOP_KEYS), ...expected("service", SERVICE_KEYS)]);
+  });
+
+  test("gives the counts", () => {
+    const count = (disposition: string, where?: string) =>
+      rows.filter((row) => row.disposition === disposition && (where === undefined || row.where === where)).length;
+    expect(section).toContain(
+      `${count("mapped")} mapped (${count("mapped", "service")}\nservice keys, ${count("mapped", "top level")} top-level), ${count("refused")} refused (${count("refused", "service")}, ${count("refused", "top level")}), ${count("ignored")} ignored (all service keys)`,
+    );
+  });
+});

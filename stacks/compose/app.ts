@@ -22,10 +22,8 @@ const CREDENTIAL = /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY)$/i;
 /** Reads and converts the file; throws one ComposeError for everything that cannot be deployed. */
 export function readCompose(settings: ComposeSettings, stack: string, projectDir = process.cwd()): ComposeConversion {
   const file = settings.file as string;
-  // Named in messages as the user named it (relative to the project, where pulumi runs).
-  const absolute = path.resolve(projectDir, file);
-  const named = path.relative(process.cwd(), absolute) || absolute;
-  const loaded = loadCompose({ file: named.startsWith("..") ? absolute : named, profiles: settings.profiles, envFile: settings.envFile });
+  // Read from the project; named in messages as the user named it.
+  const loaded = loadCompose({ file: path.resolve(projectDir, file), name: file, profiles: settings.profiles, envFile: settings.envFile });
   const conversion = convertCompose(loaded, file, projectDir);
   if (stack !== "dev") refuseLiteralCredentials(conversion.model, file, stack);
   return conversion;

@@ -10,10 +10,12 @@ import { parse as parseDotenv } from "dotenv";
 import * as fs from "fs";
 import * as path from "path";
 import { parse as shellWords } from "shell-quote";
+import { z } from "zod";
 import { Cidr, overlaps, parseCidr } from "../../components/cidr";
 import { sortedKeys } from "../../components/sorted";
 import { AppModel, DependencyCondition, HealthCheck, ImageSource, Limits, ServiceModel, ServicePort, VolumeMount } from "../model";
 import { ComposeError, LoadedCompose } from "./load";
+import { composeNetworkShape, composeSecretShape, composeServiceShape, composeVolumeShape, issuePath } from "./schema";
 
 export type Disposition = "mapped" | "changed" | "ignored" | "refused";
 
@@ -182,18 +184,74 @@ export function convertCompose(
   if (doc.name === undefined)
     report.push({ path: "name", disposition: "changed", note: `no name: the app is named after the file's folder, "${name}"` });
 
+  const before = refused.messages.length;
+  checkShapes(doc, refused);
+  // A value of the wrong type makes the rest of its service unreadable: stop at the shapes.
+  if (refused.messages.length > before) refused.throwIfAny();
   const services = isMap(doc.services) ? doc.services : {};
   if (Object.keys(services).length === 0) refused.add("services", "is empty: a compose file needs at least one service");
   const secrets = convertSecrets(doc.secrets, refused, report);
-  const model: AppModel = { name, services: {}, networks: {}, volumes: convertVolumes(doc.volumes, refused, report), secrets };
+  const refusedVolumes = new Set<string>();
+  const model: AppModel = {
+    name,
+    services: {},
+    networks: {},
+    volumes: convertVolumes(doc.volumes, refused, report, refusedVolumes),
+    secrets,
+  };
   const usedNetworks = new Set<string>();
   for (const service of sortedKeys(services)) {
-    const converted = convertService(service, services[service], { model, fileDir, projectDir, refused, report, usedNetworks });
+    const converted = convertService(service, services[service], {
+      model,
+      fileDir,
+      projectDir,
+      refused,
+      report,
+      usedNetworks,
+      refusedVolumes,
+    });
     if (converted) model.services[service] = converted;
   }
   model.networks = convertNetworks(doc.networks, usedNetworks, subnetPool, refused, report);
   refused.throwIfAny();
   return { model, report };
+}
+
+/** The zod shapes of the mapped keys (stacks/compose/schema.ts), every issue a refusal. */
+function checkShapes(doc: Doc, refused: Refusals): void {
+  const sections: Array<[string, z.ZodType]> = [
+    ["services", composeServiceShape],
+    ["volumes", composeVolumeShape],
+    ["secrets", composeSecretShape],
+    ["networks", composeNetworkShape],
+  ];
+  for (const [section, shape] of sections) {
+    const entries = doc[section];
+    if (entries === undefined || entries === null) continue;
+    if (!isMap(entries)) {
+      refused.add(section, `must be a mapping of ${section} by name`);
+      continue;
+    }
+    for (const [name, value] of Object.entries(entries)) {
+      const parsed = shape.safeParse(value);
+      if (parsed.success) continue;
+      for (const issue of parsed.error.issues) {
+        const given = issue.path.reduce<unknown>(
+          (node, part) => (isMap(node) || Array.isArray(node) ? (node as Record<PropertyKey, unknown>)[part] : undefined),
+          value,
+        );
+        const where = issuePath(`${section}.${name}`, issue.path);
+        if (issue.code === "unrecognized_keys") {
+          refused.add(
+            where,
+            `has unknown ${issue.keys.length > 1 ? "keys" : "key"} ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}`,
+          );
+        } else {
+          refused.add(where, given === undefined ? `is required: it ${issue.message}` : `${issue.message}, got ${JSON.stringify(given)}`);
+        }
+      }
+    }
+  }
 }
 
 function dispose(
@@ -220,6 +278,8 @@ interface Context {
   refused: Refusals;
   report: ReportLine[];
   usedNetworks: Set<string>;
+  /** Volumes whose top-level definition was refused (external): mounts of them are not refused again. */
+  refusedVolumes: Set<string>;
 }
 
 function convertService(name: string, raw: unknown, ctx: Context): ServiceModel | undefined {
@@ -778,6 +838,7 @@ function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMount[] {
       mounts.push({ hostPath, mountPath: target, ...(readOnly ? { readOnly } : {}) });
       return;
     }
+    if (ctx.refusedVolumes.has(source)) return; // its definition is refused already
     if (!(source in ctx.model.volumes)) {
       ctx.refused.add(
         where,
@@ -790,7 +851,7 @@ function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMount[] {
   return mounts;
 }
 
-function convertVolumes(raw: unknown, refused: Refusals, report: ReportLine[]): AppModel["volumes"] {
+function convertVolumes(raw: unknown, refused: Refusals, report: ReportLine[], refusedVolumes: Set<string>): AppModel["volumes"] {
   const volumes: AppModel["volumes"] = {};
   if (raw === undefined) return volumes;
   if (!isMap(raw)) {
@@ -805,6 +866,7 @@ function convertVolumes(raw: unknown, refused: Refusals, report: ReportLine[]): 
         at,
         "is external: dockyard creates and owns the app's volumes; remove external (x-dockyard: { retain: true } keeps the data on destroy)",
       );
+      refusedVolumes.add(name);
       continue;
     }
     for (const key of Object.keys(definition)) {

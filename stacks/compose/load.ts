@@ -14,6 +14,8 @@ import { interpolate, InterpolationError } from "./interpolate";
 export interface ComposeSource {
   /** The compose file; its folder is the project directory. */
   file: string;
+  /** The file as the user named it, for messages. @default file */
+  name?: string;
   /**
    * Profiles to enable; `*` enables all.
    * @default - COMPOSE_PROFILES from the variables, comma-separated; else none
@@ -95,7 +97,8 @@ function describe(value: unknown): string {
 /** Reads, interpolates, merges and filters one compose file. */
 export function loadCompose(source: ComposeSource): LoadedCompose {
   const file = source.file;
-  const fail = (message: string): ComposeError => new ComposeError(`${file}: ${message}`);
+  const named = source.name ?? file;
+  const fail = (message: string): ComposeError => new ComposeError(`${named}: ${message}`);
   const warnings: string[] = [];
   const warn = (message: string): void => {
     if (!warnings.includes(message)) warnings.push(message);
@@ -299,7 +302,12 @@ function mergeMappings(base: Mapping, override: Mapping, at: string[]): Mapping 
 function mergeValues(base: unknown, override: unknown, at: string[]): unknown {
   const rule = pattern(at);
   if (REPLACED.has(rule)) return override;
-  if (APPENDED_AS_SEQUENCE.has(rule)) return [...asSequence(base), ...asSequence(override)];
+  if (APPENDED_AS_SEQUENCE.has(rule)) {
+    // `KEY: !reset` in a mapping removes the base's KEY entry instead of appending one.
+    const resets = isMapping(override) ? Object.keys(override).filter((key) => override[key] === RESET) : [];
+    const kept = asSequence(base).filter((item) => !resets.includes(String(item).split("=")[0]));
+    return [...kept, ...asSequence(override)];
+  }
   if (APPENDED_IF_NEW.has(rule)) {
     const first = asSequence(base);
     return [...first, ...asSequence(override).filter((item) => !first.includes(item))];
@@ -327,6 +335,7 @@ function asSequence(value: unknown): unknown[] {
   if (!isMapping(value)) return [];
   const items: string[] = [];
   for (const [key, item] of Object.entries(value)) {
+    if (item === RESET) continue;
     if (item === null || item === undefined) items.push(key);
     else if (Array.isArray(item)) items.push(...item.map((each) => `${key}=${String(each)}`));
     else items.push(`${key}=${String(item)}`);

@@ -974,6 +974,9 @@ describe("good compose files", () => {
 
 /** Each bad file and its exact message; the message starts with the file as the settings name it. */
 const BAD_CASES: [string, string][] = [
+  ["ports-as-map.yaml", 'services.web.ports must be a list of ports, got {"http":8080}'],
+  ["retries-text.yaml", 'services.web.healthcheck.retries must be a whole number, got "three"'],
+  ["x-dockyard-unknown.yaml", 'services.db.x-dockyard has unknown key "singlewriter"'],
   [
     "unknown-service-key.yaml",
     "services.web.restrat is not a compose service key dockyard knows (a typo, or a key of a newer compose spec); remove it",

@@ -166,7 +166,7 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): v
     if (dependents.length > 0 && !service.ports.some((port) => !port.healthOnly)) {
       unsupported(
         where(`services.${name}.ports`),
-        `${dependents.join(", ")} depend on "${name}", but it declares no port, so no Service makes it reachable by name`,
+        `${dependents.join(", ")} ${dependents.length > 1 ? "depend" : "depends"} on "${name}", but it declares no port, so no Service makes it reachable by name`,
         "kubernetes",
         `declare the port it listens on (compose: expose: ["6379"])`,
       );

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The policy pack (policy/) on a real Pulumi engine (`npm run test:e2e:policy`): `pulumi preview
+# --policy-pack policy --policy-pack-config policy/config.e2e.json` on an e2e-like Docker stack passes;
+# the same stack publishing redis on the host, or binding on 0.0.0.0, fails with the mandatory
+# violation in the output and a non-zero exit; a policy config with a wrong type is refused. Preview
+# only: nothing is created. Ends with "N passed, N failed".
+set -euo pipefail
+export LC_ALL=C
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+# shellcheck source=/dev/null
+source test/e2e/env.sh
+
+STACK=policye2e
+state="$root/.state/policy-e2e"
+log="$state/log"
+rm -rf "$state" && mkdir -p "$state/backend" "$log"
+export PULUMI_BACKEND_URL="file://$state/backend"
+export PULUMI_CONFIG_PASSPHRASE="policy-e2e-only-passphrase"
+passed=0 failed=0
+t0=$SECONDS
+ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/        /'; }
+section() { printf '\n== %s (%ds)\n' "$1" $((SECONDS - t0)); }
+trap 'rm -f "$root/Pulumi.$STACK.yaml"' EXIT
+
+section "policy pack dependencies (npm ci in policy/)"
+if [ ! -d policy/node_modules ] || [ policy/package-lock.json -nt policy/node_modules ]; then
+  (cd policy && npm ci --ignore-scripts --no-audit --no-fund) >"$log/npm-ci.txt" 2>&1 || { fail "npm ci in policy/" "$(tail -20 "$log/npm-ci.txt")"; echo "$passed passed, $failed failed"; exit 1; }
+fi
+ok "policy/node_modules"
+
+# An e2e-like stack: the e2e stage's settings, its own subnets, nothing deployed.
+write_config() {
+  cat >"$state/Pulumi.$1.yaml" <<YAML
+config:
+  dockyard:target: docker
+  dockyard:bindAddress: 127.0.0.1
+  dockyard:imageTag: policye2e
+  dockyard:services:
+    vote:
+      ports: { http: 18380 }
+    result:
+      ports: { http: 18390 }
+    redis:
+      image: dockyard-local/redis:7
+    db:
+      image: dockyard-local/postgres:15
+  dockyard:buildArgs:
+    PYTHON_IMAGE: dockyard-local/python:3.11
+    NODE_IMAGE: dockyard-local/node:22
+  dockyard:networks:
+    frontend: { subnet: 10.235.1.0/24 }
+    backend: { subnet: 10.235.2.0/24 }
+YAML
+}
+pulumi --non-interactive stack init "$STACK" >/dev/null
+# preview NAME CONFIG POLICY-CONFIG: exit code in $rc, output in $log/NAME.txt
+preview() {
+  set +e
+  pulumi --non-interactive --stack "$STACK" preview --config-file "$state/Pulumi.$2.yaml" \
+    --policy-pack policy --policy-pack-config "$3" >"$log/$1.txt" 2>&1
+  rc=$?
+  set -e
+}
+write_config good
+pulumi --non-interactive config --stack "$STACK" --config-file "$state/Pulumi.good.yaml" set --secret --path secrets.db-password policy-e2e-password-1
+for name in published anyaddress; do cp "$state/Pulumi.good.yaml" "$state/Pulumi.$name.yaml"; done
+# redis published on the host (the incident), and every port on 0.0.0.0
+sed -i 's|      image: dockyard-local/redis:7|      image: dockyard-local/redis:7\n      ports: { redis: 16379 }|' "$state/Pulumi.published.yaml"
+sed -i 's|dockyard:bindAddress: 127.0.0.1|dockyard:bindAddress: 0.0.0.0|' "$state/Pulumi.anyaddress.yaml"
+
+section "the e2e-like stack passes its pack (mandatory)"
+preview good good policy/config.e2e.json
+if [ "$rc" -eq 0 ]; then ok "pulumi preview --policy-pack policy: exit 0"; else fail "pulumi preview --policy-pack policy: exit $rc" "$(tail -30 "$log/good.txt")"; fi
+if grep -q "Policies:" "$log/good.txt" && grep -q "dockyard@v" "$log/good.txt"; then ok "the pack ran (its name in the Policies section)"; else fail "the pack ran" "$(tail -30 "$log/good.txt")"; fi
+if grep -qE "mandatory|advisory" "$log/good.txt"; then fail "no violation reported" "$(grep -nE -A3 'mandatory|advisory' "$log/good.txt" | head -20)"; else ok "no violation reported"; fi
+
+section "redis published on the host: mandatory violation, non-zero exit"
+preview published published policy/config.e2e.json
+if [ "$rc" -ne 0 ]; then ok "preview fails (exit $rc)"; else fail "preview fails" "$(tail -30 "$log/published.txt")"; fi
+if grep -q 'mandatory' "$log/published.txt" && grep -q 'redis is not one of the publishers (vote, result)' "$log/published.txt"; then
+  ok "host-ports names redis-1, its port and the fix"
+else
+  fail "host-ports violation in the output" "$(tail -30 "$log/published.txt")"
+fi
+
+section "ports on 0.0.0.0: mandatory violation, non-zero exit"
+preview anyaddress anyaddress policy/config.e2e.json
+if [ "$rc" -ne 0 ]; then ok "preview fails (exit $rc)"; else fail "preview fails" "$(tail -30 "$log/anyaddress.txt")"; fi
+if grep -q 'ports\[0\].ip is "0.0.0.0" (every interface), not the configured bind address 127.0.0.1' "$log/anyaddress.txt"; then
+  ok "host-ports names the address and the fix"
+else
+  fail "host-ports violation in the output" "$(tail -30 "$log/anyaddress.txt")"
+fi
+
+section "the same under dev's config: advisory, preview succeeds"
+preview anyaddress-dev anyaddress policy/config.dev.json
+if [ "$rc" -eq 0 ] && grep -q 'ports\[0\].ip is "0.0.0.0"' "$log/anyaddress-dev.txt"; then ok "advisory warning, exit 0"; else fail "advisory in dev (exit $rc)" "$(tail -30 "$log/anyaddress-dev.txt")"; fi
+
+section "a policy config of the wrong type is refused"
+echo '{ "all": "mandatory", "replicas": { "minReplicas": "two" } }' >"$state/bad-config.json"
+preview badconfig good "$state/bad-config.json"
+if [ "$rc" -ne 0 ] && grep -qi 'minReplicas' "$log/badconfig.txt"; then ok "refused, naming minReplicas (exit $rc)"; else fail "bad policy config refused (exit $rc)" "$(tail -20 "$log/badconfig.txt")"; fi
+
+printf '\npolicy e2e finished in %ds; logs in .state/policy-e2e/log\n' $((SECONDS - t0))
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

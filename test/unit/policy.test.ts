@@ -1,0 +1,448 @@
+/** Each policy of the pack (policy/policies.ts) on its own, on fake resource inputs: passing, failing, exact messages. */
+import {
+  allowedRegistries,
+  containerLimits,
+  dataRetained,
+  defaultDeny,
+  distinctSubnets,
+  hostPorts,
+  imagesPinned,
+  known,
+  noPrivilege,
+  noSecretLiterals,
+  parseImageReference,
+  privateSubnets,
+  readinessProbes,
+  replicas,
+  ResourcePolicy,
+  StackPolicy,
+} from "../../policy/policies";
+
+type Props = Record<string, unknown>;
+
+/** The messages a resource policy reports for one resource. */
+function check(policy: ResourcePolicy, type: string, name: string, props: Props, config: object = {}, protect = false): string[] {
+  const messages: string[] = [];
+  policy.validateResource(
+    { type, name, urn: `urn:pulumi:test::p::${type}::${name}`, props, opts: { protect }, getConfig: <C extends object>() => config as C },
+    (message) => messages.push(message),
+  );
+  return messages;
+}
+
+/** The [urn, message] pairs a stack policy reports. */
+function checkStack(
+  policy: StackPolicy,
+  resources: Array<[string, string, Props]>,
+  config: object = {},
+): Array<[string | undefined, string]> {
+  const reported: Array<[string | undefined, string]> = [];
+  policy.validateStack(
+    {
+      resources: resources.map(([type, name, props]) => ({ type, name, urn: `urn:${name}`, props })),
+      getConfig: <C extends object>() => config as C,
+    },
+    (message, urn) => reported.push([urn, message]),
+  );
+  return reported;
+}
+
+const CONTAINER = "docker:index/container:Container";
+const REMOTE = "docker:index/remoteImage:RemoteImage";
+const IMAGE = "docker:index/image:Image";
+const NETWORK = "docker:index/network:Network";
+const VOLUME = "docker:index/volume:Volume";
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const SERVICE = "kubernetes:core/v1:Service";
+const CLAIM = "kubernetes:core/v1:PersistentVolumeClaim";
+const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
+const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
+
+const LABELS = { app: "web" };
+/** A Deployment's inputs with one container. */
+function deployment(container: Props, extra: { replicas?: number; spec?: Props; labels?: Props; namespace?: string } = {}): Props {
+  return {
+    metadata: { name: "web", namespace: extra.namespace ?? "ns" },
+    spec: {
+      replicas: extra.replicas,
+      template: { metadata: { labels: extra.labels ?? LABELS }, spec: { containers: [{ name: "web", ...container }], ...extra.spec } },
+    },
+  };
+}
+const LIMITS = { resources: { limits: { cpu: "500m", memory: "128Mi" } } };
+
+describe("parseImageReference", () => {
+  test.each([
+    ["redis", { registry: "docker.io", repository: "redis", tag: undefined, digest: undefined }],
+    ["redis:7.4", { registry: "docker.io", repository: "redis", tag: "7.4", digest: undefined }],
+    ["library/redis@sha256:abc", { registry: "docker.io", repository: "library/redis", tag: undefined, digest: "sha256:abc" }],
+    ["localhost:5000/voting-vote:v1", { registry: "localhost:5000", repository: "voting-vote", tag: "v1", digest: undefined }],
+    ["ghcr.io/org/app:1@sha256:abc", { registry: "ghcr.io", repository: "org/app", tag: "1", digest: "sha256:abc" }],
+    ["index.docker.io/library/redis:7", { registry: "docker.io", repository: "library/redis", tag: "7", digest: undefined }],
+    ["dockyard-local/redis:7", { registry: "docker.io", repository: "dockyard-local/redis", tag: "7", digest: undefined }],
+  ])("%s", (reference, expected) => {
+    expect(parseImageReference(reference)).toEqual(expected);
+  });
+});
+
+describe("images-pinned", () => {
+  test("a version tag, a digest and a local image id pass", () => {
+    expect(check(imagesPinned, REMOTE, "redis-image", { name: "redis:7.4" })).toEqual([]);
+    expect(check(imagesPinned, REMOTE, "redis-image", { name: "redis@sha256:0123" })).toEqual([]);
+    expect(check(imagesPinned, CONTAINER, "redis-1", { image: "sha256:redis-image-id" })).toEqual([]);
+    expect(check(imagesPinned, DEPLOYMENT, "web", deployment({ image: "localhost:5000/web@sha256:abc" }))).toEqual([]);
+  });
+
+  test("latest and no tag fail, naming the property and the fix", () => {
+    expect(check(imagesPinned, REMOTE, "redis-image", { name: "redis:latest" })).toEqual([
+      `${REMOTE} "redis-image": name "redis:latest" uses the tag latest, which changes under you; pin it to a version tag (redis:<version>) or a digest (@sha256:...)`,
+    ]);
+    expect(check(imagesPinned, DEPLOYMENT, "web", deployment({ image: "localhost:5000/web" }))).toEqual([
+      `${DEPLOYMENT} "web": spec.template.spec.containers[0].image "localhost:5000/web" has no tag, so it means latest, which changes under you; pin it to a version tag (localhost:5000/web:<version>) or a digest (@sha256:...)`,
+    ]);
+  });
+
+  test("a build's base images (build args ending in _IMAGE) and its name are checked", () => {
+    expect(
+      check(imagesPinned, IMAGE, "vote", {
+        imageName: "vote:latest",
+        skipPush: true,
+        build: { args: { PYTHON_IMAGE: "python", PORT: "80" } },
+      }),
+    ).toEqual([
+      `${IMAGE} "vote": imageName "vote:latest" uses the tag latest, which changes under you; pin it to a version tag (vote:<version>) or a digest (@sha256:...)`,
+      `${IMAGE} "vote": build.args.PYTHON_IMAGE "python" has no tag, so it means latest, which changes under you; pin it to a version tag (python:<version>) or a digest (@sha256:...)`,
+    ]);
+  });
+
+  test("a value not known yet (a preview's computed image) is skipped", () => {
+    const unknown = new Proxy(
+      {},
+      {
+        get: (_target, key) => {
+          if (key === "image") throw new (class UnknownValueError extends Error {})("unknown");
+          return undefined;
+        },
+      },
+    );
+    expect(check(imagesPinned, CONTAINER, "vote-1", unknown)).toEqual([]);
+    expect(known(() => (unknown as Props).image)).toBeUndefined();
+    expect(() => known(() => JSON.parse("{"))).toThrow(SyntaxError);
+  });
+});
+
+describe("allowed-registries", () => {
+  test("images from the default docker.io pass; a pushed image's registry is checked, a local build's is not", () => {
+    expect(check(allowedRegistries, REMOTE, "redis-image", { name: "redis:7.4" })).toEqual([]);
+    expect(check(allowedRegistries, IMAGE, "vote", { imageName: "vote:dev", skipPush: true })).toEqual([]);
+    expect(check(allowedRegistries, IMAGE, "vote", { imageName: "localhost:5000/vote:v1", skipPush: false })).toEqual([
+      `${IMAGE} "vote": imageName "localhost:5000/vote:v1" comes from registry localhost:5000, which is not allowed (allowed: docker.io); use an image from an allowed registry, or add localhost:5000 to this policy's registries`,
+    ]);
+  });
+
+  test("the allow-list is configurable", () => {
+    const config = { registries: ["localhost:5000"] };
+    expect(check(allowedRegistries, IMAGE, "vote", { imageName: "localhost:5000/vote:v1", skipPush: false }, config)).toEqual([]);
+    expect(check(allowedRegistries, DEPLOYMENT, "web", deployment({ image: "redis:7" }), config)).toEqual([
+      `${DEPLOYMENT} "web": spec.template.spec.containers[0].image "redis:7" comes from registry docker.io, which is not allowed (allowed: localhost:5000); use an image from an allowed registry, or add docker.io to this policy's registries`,
+    ]);
+    expect(check(allowedRegistries, REMOTE, "x", { name: "redis:7" }, { registries: [] })).toEqual([
+      `${REMOTE} "x": name "redis:7" comes from registry docker.io, which is not allowed (allowed: none); use an image from an allowed registry, or add docker.io to this policy's registries`,
+    ]);
+  });
+});
+
+describe("container-limits", () => {
+  test("a Docker container with memory and cpus passes; without, each is named", () => {
+    expect(check(containerLimits, CONTAINER, "vote-1", { memory: 128, cpus: "0.5" })).toEqual([]);
+    expect(check(containerLimits, CONTAINER, "vote-1", { memory: 0 })).toEqual([
+      `${CONTAINER} "vote-1": memory is 0, so the container is unlimited; set a memory limit in MiB (docker run --memory; dockyard: limits.memory "128m")`,
+      `${CONTAINER} "vote-1": cpus is not set, so the container is unlimited; set a cpu limit (docker run --cpus; dockyard: limits.cpus 0.5)`,
+    ]);
+  });
+
+  test("every pod container needs both limits", () => {
+    expect(check(containerLimits, DEPLOYMENT, "web", deployment(LIMITS))).toEqual([]);
+    expect(
+      check(containerLimits, DEPLOYMENT, "web", deployment({ resources: { limits: { cpu: "1" }, requests: { memory: "1Gi" } } })),
+    ).toEqual([
+      `${DEPLOYMENT} "web": spec.template.spec.containers[0].resources.limits.memory is not set; set a memory limit ("128Mi") so one pod cannot starve the node`,
+    ]);
+    expect(check(containerLimits, DEPLOYMENT, "web", deployment(LIMITS, { spec: { initContainers: [{ name: "init" }] } }))).toEqual([
+      `${DEPLOYMENT} "web": spec.template.spec.initContainers[0].resources.limits.cpu is not set; set a cpu limit ("500m") so one pod cannot starve the node`,
+      `${DEPLOYMENT} "web": spec.template.spec.initContainers[0].resources.limits.memory is not set; set a memory limit ("128Mi") so one pod cannot starve the node`,
+    ]);
+  });
+});
+
+describe("no-privilege", () => {
+  test("a plain container passes", () => {
+    expect(check(noPrivilege, CONTAINER, "vote-1", { privileged: false, networkMode: "bridge" })).toEqual([]);
+    expect(check(noPrivilege, DEPLOYMENT, "web", deployment({}))).toEqual([]);
+  });
+
+  test("privileged, host network, host PID and added capabilities on Docker", () => {
+    expect(
+      check(
+        noPrivilege,
+        CONTAINER,
+        "vote-1",
+        { privileged: true, networkMode: "host", pidMode: "host", capabilities: { adds: ["NET_ADMIN", "CAP_CHOWN"] } },
+        { allowedCapabilities: ["CHOWN"] },
+      ),
+    ).toEqual([
+      `${CONTAINER} "vote-1": privileged is true, which gives the container every device and capability of the host; remove it`,
+      `${CONTAINER} "vote-1": networkMode is "host", which shares the host's network namespace; remove it`,
+      `${CONTAINER} "vote-1": pidMode is "host", which shares the host's process namespace; remove it`,
+      `${CONTAINER} "vote-1": capabilities.adds adds NET_ADMIN, beyond the allowed capabilities (CHOWN); drop them, or add them to this policy's allowedCapabilities`,
+    ]);
+  });
+
+  test("the same on Kubernetes", () => {
+    const props = deployment(
+      { securityContext: { privileged: true, capabilities: { add: ["NET_BIND_SERVICE", "SYS_ADMIN"] } } },
+      { spec: { hostNetwork: true, hostPID: true } },
+    );
+    expect(check(noPrivilege, DEPLOYMENT, "web", props, { allowedCapabilities: ["NET_BIND_SERVICE"] })).toEqual([
+      `${DEPLOYMENT} "web": spec.template.spec.hostNetwork is true, which shares the node's network namespace; remove it`,
+      `${DEPLOYMENT} "web": spec.template.spec.hostPID is true, which shares the node's process namespace; remove it`,
+      `${DEPLOYMENT} "web": spec.template.spec.containers[0].securityContext.privileged is true, which gives the container every device and capability of the node; remove it`,
+      `${DEPLOYMENT} "web": spec.template.spec.containers[0].securityContext.capabilities.add adds SYS_ADMIN, beyond the allowed capabilities (NET_BIND_SERVICE); drop them, or add them to this policy's allowedCapabilities`,
+    ]);
+  });
+});
+
+describe("host-ports", () => {
+  const config = { bindAddress: "127.0.0.1", publishers: ["vote", "result"] };
+  const port = (ip?: string, external: number | undefined = 5000) => ({ ports: [{ internal: 80, external, ip, protocol: "tcp" }] });
+  const service = (name: string) => ({ labels: [{ label: "dockyard.service", value: name }], name: `voting-dev-${name}-1` });
+
+  test("a publisher on the configured address passes; no ports pass", () => {
+    expect(check(hostPorts, CONTAINER, "vote-1", { ...service("vote"), ...port("127.0.0.1") }, config)).toEqual([]);
+    expect(check(hostPorts, CONTAINER, "redis-1", { ...service("redis"), ports: [] }, config)).toEqual([]);
+    expect(check(hostPorts, CONTAINER, "web", { name: "web", ...port("127.0.0.1") })).toEqual([]);
+  });
+
+  test("another address, or every interface, fails; every interface passes when allowed", () => {
+    expect(check(hostPorts, CONTAINER, "vote-1", { ...service("vote"), ...port("192.168.1.5") }, config)).toEqual([
+      `${CONTAINER} "vote-1": ports[0].ip is "192.168.1.5", not the configured bind address 127.0.0.1; bind it to 127.0.0.1 (dockyard: bindAddress)`,
+    ]);
+    expect(check(hostPorts, CONTAINER, "vote-1", { ...service("vote"), ...port(undefined) }, config)).toEqual([
+      `${CONTAINER} "vote-1": ports[0].ip is "0.0.0.0" (every interface), not the configured bind address 127.0.0.1; bind it to 127.0.0.1 (dockyard: bindAddress), or set this policy's allowAllInterfaces`,
+    ]);
+    expect(
+      check(hostPorts, CONTAINER, "vote-1", { ...service("vote"), ...port("0.0.0.0") }, { ...config, allowAllInterfaces: true }),
+    ).toEqual([]);
+  });
+
+  test("a service that is not a publisher may not bind a host port (the published Redis)", () => {
+    expect(check(hostPorts, CONTAINER, "redis-1", { ...service("redis"), ...port("0.0.0.0", 6379) }, config)).toEqual([
+      `${CONTAINER} "redis-1": ports[0] publishes container port 80 on host port 6379 of 0.0.0.0, but redis is not one of the publishers (vote, result); remove the published port (reach it over the container network), or add the service to publishers`,
+    ]);
+  });
+
+  test("a port without a host port is bound on a random one", () => {
+    expect(check(hostPorts, CONTAINER, "vote-1", { ...service("vote"), ports: [{ internal: 80, ip: "127.0.0.1" }] }, config)).toEqual([
+      `${CONTAINER} "vote-1": ports[0].external is not set, so Docker picks a random host port; set the host port to publish on`,
+    ]);
+  });
+
+  test("Kubernetes: LoadBalancer and NodePort Services only for publishers; no hostPort", () => {
+    expect(check(hostPorts, SERVICE, "vote", { metadata: { name: "vote" }, spec: { type: "LoadBalancer" } }, config)).toEqual([]);
+    expect(check(hostPorts, SERVICE, "redis", { metadata: { name: "redis" }, spec: { type: "ClusterIP" } }, config)).toEqual([]);
+    expect(check(hostPorts, SERVICE, "redis", { metadata: { name: "redis" }, spec: { type: "NodePort" } }, config)).toEqual([
+      `${SERVICE} "redis": spec.type is "NodePort", which publishes redis outside the cluster, but it is not one of the publishers (vote, result); make it a ClusterIP Service, or add it to publishers`,
+    ]);
+    expect(check(hostPorts, DEPLOYMENT, "web", deployment({ ports: [{ containerPort: 80, hostPort: 8080 }] }))).toEqual([
+      `${DEPLOYMENT} "web": spec.template.spec.containers[0].ports[0].hostPort is 8080, which binds the port on every interface of the node; remove hostPort and publish through a Service`,
+    ]);
+  });
+});
+
+describe("private-subnets and distinct-subnets", () => {
+  const network = (subnet: string) => ({ ipamConfigs: [{ subnet }] });
+
+  test("private ranges pass", () => {
+    for (const subnet of ["10.1.0.0/24", "172.16.0.0/12", "192.168.3.0/24"]) {
+      expect(check(privateSubnets, NETWORK, "n", network(subnet))).toEqual([]);
+    }
+  });
+
+  test("a public range (the 182.18.0.0/16 typo) fails unless allowed; a malformed one always", () => {
+    expect(check(privateSubnets, NETWORK, "backend", network("182.18.0.0/16"))).toEqual([
+      `${NETWORK} "backend": ipamConfigs[0].subnet 182.18.0.0/16 is a public range, whose real hosts the containers would no longer reach; use a subnet within 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, or set this policy's allowPublicSubnets`,
+    ]);
+    expect(check(privateSubnets, NETWORK, "n", network("172.15.0.0/16"), { allowPublicSubnets: true })).toEqual([]);
+    expect(check(privateSubnets, NETWORK, "n", network("10.0.0.0/33"))).toEqual([
+      `${NETWORK} "n": ipamConfigs[0].subnet "10.0.0.0/33" is not an IPv4 CIDR; use one such as 10.10.1.0/24`,
+    ]);
+  });
+
+  test("overlapping subnets across the stack's networks", () => {
+    expect(
+      checkStack(distinctSubnets, [
+        [NETWORK, "a", network("10.1.0.0/24")],
+        [NETWORK, "b", network("10.1.1.0/24")],
+      ]),
+    ).toEqual([]);
+    expect(
+      checkStack(distinctSubnets, [
+        [NETWORK, "a", network("10.1.0.0/16")],
+        [NETWORK, "b", network("10.1.2.0/24")],
+        [NETWORK, "c", network("10.1.0.0/16")],
+      ]),
+    ).toEqual([
+      [
+        "urn:b",
+        `${NETWORK} "b": ipamConfigs[0].subnet 10.1.2.0/24 overlaps 10.1.0.0/16 of ${NETWORK} "a" (ipamConfigs[0].subnet); give each network a subnet of its own`,
+      ],
+      [
+        "urn:c",
+        `${NETWORK} "c": ipamConfigs[0].subnet 10.1.0.0/16 overlaps the same subnet of ${NETWORK} "a" (ipamConfigs[0].subnet); give each network a subnet of its own`,
+      ],
+    ]);
+  });
+});
+
+describe("data-retained", () => {
+  test("protected or marked volumes and claims pass", () => {
+    expect(check(dataRetained, VOLUME, "db-data", {}, {}, true)).toEqual([]);
+    expect(check(dataRetained, VOLUME, "db-data", { labels: [{ label: "dockyard.dev/retain", value: "true" }] })).toEqual([]);
+    expect(check(dataRetained, CLAIM, "db-data", { metadata: { annotations: { "dockyard.dev/retain": "true" } } })).toEqual([]);
+    expect(check(dataRetained, NETWORK, "n", {})).toEqual([]);
+  });
+
+  test("others fail", () => {
+    expect(check(dataRetained, VOLUME, "db-data", { labels: [] })).toEqual([
+      `${VOLUME} "db-data": neither protect is set nor labels[dockyard.dev/retain] is "true" (it is not set), so pulumi destroy deletes its data; protect it, or keep it with retainOnDelete and mark it dockyard.dev/retain: "true" (dockyard: volumes.<name>.retain)`,
+    ]);
+    expect(check(dataRetained, CLAIM, "db-data", { metadata: { annotations: { "dockyard.dev/retain": "yes" } } })).toEqual([
+      `${CLAIM} "db-data": neither protect is set nor metadata.annotations["dockyard.dev/retain"] is "true" (it is "yes"), so pulumi destroy deletes its data; protect it, or keep it with retainOnDelete and mark it dockyard.dev/retain: "true" (dockyard: volumes.<name>.retain)`,
+    ]);
+  });
+});
+
+describe("no-secret-literals", () => {
+  test("secretKeyRef, plain names and _FILE paths pass", () => {
+    const env = [
+      { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "s", key: "value" } } },
+      { name: "DB_PASSWORD_FILE", value: "/run/secrets/db" },
+      { name: "PORT", value: "80" },
+      { name: "API_TOKEN", value: "" },
+    ];
+    expect(check(noSecretLiterals, DEPLOYMENT, "web", deployment({ env }))).toEqual([]);
+    expect(check(noSecretLiterals, CONFIGMAP, "web-env", { data: { PORT: "80" } })).toEqual([]);
+  });
+
+  test("literal values named like secrets fail, without showing the value", () => {
+    const env = [
+      { name: "POSTGRES_PASSWORD", value: "hunter2" },
+      { name: "GITHUB_TOKEN", value: "ghp_x" },
+      { name: "stripe_api_key", value: "sk" },
+    ];
+    expect(check(noSecretLiterals, DEPLOYMENT, "web", deployment({ env }))).toEqual([
+      `${DEPLOYMENT} "web": spec.template.spec.containers[0].env[0] POSTGRES_PASSWORD has a literal value (7 characters, not shown), readable by anyone who can read the Deployment; put it in a Secret and use valueFrom.secretKeyRef, or mount it as a file`,
+      `${DEPLOYMENT} "web": spec.template.spec.containers[0].env[1] GITHUB_TOKEN has a literal value (5 characters, not shown), readable by anyone who can read the Deployment; put it in a Secret and use valueFrom.secretKeyRef, or mount it as a file`,
+      `${DEPLOYMENT} "web": spec.template.spec.containers[0].env[2] stripe_api_key has a literal value (2 characters, not shown), readable by anyone who can read the Deployment; put it in a Secret and use valueFrom.secretKeyRef, or mount it as a file`,
+    ]);
+    expect(check(noSecretLiterals, CONFIGMAP, "web-env", { data: { SESSION_SECRET: "x", PORT: "80" } })).toEqual([
+      `${CONFIGMAP} "web-env": data.SESSION_SECRET holds a secret in a ConfigMap (plain text); put it in a Secret and use valueFrom.secretKeyRef`,
+    ]);
+    expect(check(noSecretLiterals, CONFIGMAP, "c", { data: { SIGNING_SALT: "x" } }, { secretNames: "SALT$" })).toHaveLength(1);
+  });
+});
+
+describe("readiness-probes", () => {
+  const svc: [string, string, Props] = [SERVICE, "web", { metadata: { name: "web", namespace: "ns" }, spec: { selector: LABELS } }];
+
+  test("a Service-backed Deployment with probes passes; one without a Service needs none", () => {
+    expect(
+      checkStack(readinessProbes, [svc, [DEPLOYMENT, "web", deployment({ readinessProbe: { httpGet: { path: "/", port: 80 } } })]]),
+    ).toEqual([]);
+    expect(checkStack(readinessProbes, [[DEPLOYMENT, "worker", deployment({})]])).toEqual([]);
+    expect(checkStack(readinessProbes, [svc, [DEPLOYMENT, "web", deployment({}, { namespace: "other" })]])).toEqual([]);
+  });
+
+  test("a Service-backed Deployment without a readiness probe fails", () => {
+    expect(checkStack(readinessProbes, [svc, [DEPLOYMENT, "web", deployment({})]])).toEqual([
+      [
+        "urn:web",
+        `${DEPLOYMENT} "web": spec.template.spec.containers[0].readinessProbe is not set, so Service "web" sends traffic to pods before they can serve it; add a readiness probe (dockyard: the service's health check)`,
+      ],
+    ]);
+  });
+});
+
+describe("default-deny", () => {
+  const deny = (podSelector: Props, namespace = "ns"): [string, string, Props] => [
+    NETPOL,
+    "deny",
+    { metadata: { name: "deny", namespace }, spec: { podSelector, policyTypes: ["Ingress"], ingress: [] } },
+  ];
+
+  test("an empty or matching podSelector covers the Deployments", () => {
+    expect(checkStack(defaultDeny, [deny({}), [DEPLOYMENT, "web", deployment({})]])).toEqual([]);
+    expect(checkStack(defaultDeny, [deny({ matchLabels: LABELS }), [DEPLOYMENT, "web", deployment({})]])).toEqual([]);
+  });
+
+  test("a namespace without one, or a Deployment it does not select, fails", () => {
+    expect(checkStack(defaultDeny, [deny({}, "other"), [DEPLOYMENT, "web", deployment({})]])).toEqual([
+      [
+        undefined,
+        "namespace ns: no default-deny NetworkPolicy (policyTypes [Ingress], no ingress rules) for its Deployments (web); add one so only the traffic other policies allow gets in",
+      ],
+    ]);
+    const allowing: [string, string, Props] = [
+      NETPOL,
+      "allow",
+      { metadata: { name: "allow", namespace: "ns" }, spec: { podSelector: {}, ingress: [{}] } },
+    ];
+    expect(checkStack(defaultDeny, [allowing, [DEPLOYMENT, "web", deployment({})]])).toHaveLength(1);
+    expect(checkStack(defaultDeny, [deny({ matchLabels: { app: "db" } }), [DEPLOYMENT, "web", deployment({})]])).toEqual([
+      [
+        "urn:web",
+        `${DEPLOYMENT} "web": its pods (spec.template.metadata.labels {"app":"web"}) are selected by no default-deny NetworkPolicy of namespace ns (deny); widen that policy's podSelector to select them`,
+      ],
+    ]);
+  });
+});
+
+describe("replicas", () => {
+  const published: [string, string, Props] = [
+    SERVICE,
+    "web",
+    { metadata: { name: "web", namespace: "ns" }, spec: { type: "LoadBalancer", selector: LABELS } },
+  ];
+  const hpa = (minReplicas: number): [string, string, Props] => [
+    HPA,
+    "web",
+    { metadata: { name: "web", namespace: "ns" }, spec: { minReplicas, scaleTargetRef: { kind: "Deployment", name: "web" } } },
+  ];
+
+  test("two replicas, an autoscaler from two, or an unpublished service pass", () => {
+    expect(checkStack(replicas, [published, [DEPLOYMENT, "web", deployment({}, { replicas: 2 })]])).toEqual([]);
+    expect(checkStack(replicas, [published, hpa(2), [DEPLOYMENT, "web", deployment({})]])).toEqual([]);
+    const internal: [string, string, Props] = [
+      SERVICE,
+      "web",
+      { metadata: { name: "web", namespace: "ns" }, spec: { type: "ClusterIP", selector: LABELS } },
+    ];
+    expect(checkStack(replicas, [internal, [DEPLOYMENT, "web", deployment({}, { replicas: 1 })]])).toEqual([]);
+  });
+
+  test("one replica, or an autoscaler from one, fails; the minimum is configurable", () => {
+    expect(checkStack(replicas, [published, [DEPLOYMENT, "web", deployment({})]])).toEqual([
+      [
+        "urn:web",
+        `${DEPLOYMENT} "web": spec.replicas is 1 while Service "web" publishes it; run at least 2 replicas or add a HorizontalPodAutoscaler with minReplicas 2 (dockyard: services.<name>.replicas or autoscaling)`,
+      ],
+    ]);
+    expect(checkStack(replicas, [published, hpa(2), [DEPLOYMENT, "web", deployment({})]], { minReplicas: 3 })).toEqual([
+      [
+        "urn:web",
+        `${HPA} "web": spec.minReplicas is 2 for Deployment "web", published by Service "web"; let it scale down to no fewer than 3 pods (dockyard: services.<name>.autoscaling.minReplicas)`,
+      ],
+    ]);
+  });
+});

@@ -1,0 +1,247 @@
+/**
+ * The policy pack (policy/) on what every stage registers under mocks, as the engine would hand it
+ * the resources, with the stage's policy config (policy/config.<stage>.json): the stages pass, and
+ * broken stage configs produce exactly the expected violations.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { checkPolicyConfig, LocalResource, PolicyConfig, runPolicies, Violation } from "../../policy/local";
+import { policies } from "../../policy/policies";
+import { recorded } from "./mocks";
+import { runProgram } from "./program";
+
+const root = path.join(__dirname, "..", "..");
+const STAGES = ["dev", "e2e", "k8se2e", "prod", "staging"];
+
+/** A stage file's config, plus the secret every stage sets outside its file. */
+function stageConfig(stage: string): Record<string, string | object> {
+  const file = parse(fs.readFileSync(path.join(root, `Pulumi.${stage}.yaml`), "utf8"));
+  const config: Record<string, string | object> = { "dockyard:secrets": { "db-password": "s3cret-pass" } };
+  for (const [key, value] of Object.entries(file.config ?? {})) {
+    config[key] = typeof value === "object" ? (value as object) : String(value);
+  }
+  return config;
+}
+
+function policyConfig(stage: string): PolicyConfig {
+  return JSON.parse(fs.readFileSync(path.join(root, "policy", `config.${stage}.json`), "utf8"));
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Inputs as a policy sees them: secrets unwrapped (the policy SDK deserializes them to their values). */
+function unwrap(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrap);
+  if (typeof value === "object" && value !== null) {
+    const record = value as Record<string, unknown>;
+    if (SECRET_SIG in record) return unwrap(record.value);
+    return Object.fromEntries(Object.entries(record).map(([key, item]) => [key, unwrap(item)]));
+  }
+  return value;
+}
+
+/** What the program registered, as the engine passes it to a policy pack: custom resources, no providers. */
+function registered(stack: string): LocalResource[] {
+  return recorded
+    .filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"))
+    .map((r) => {
+      const chain = r.options.parent ? `${r.options.parent.split("::")[2]}$` : "";
+      return {
+        type: r.type,
+        name: r.name,
+        urn: `urn:pulumi:${stack}::dockyard::${chain}${r.type}::${r.name}`,
+        props: unwrap(r.inputs) as Record<string, unknown>,
+        opts: { protect: r.options.protect, parent: r.options.parent || undefined },
+      };
+    });
+}
+
+async function violations(
+  stage: string,
+  overrides: Record<string, string | object> = {},
+  config = policyConfig(stage),
+): Promise<Violation[]> {
+  await runProgram({ ...stageConfig(stage), ...overrides }, stage);
+  return runPolicies(registered(stage), config);
+}
+
+/** Violations as "level policy: message" lines, in the pack's order. */
+const lines = (found: Violation[]): string[] => found.map((v) => `${v.level} ${v.policy}: ${v.message}`);
+
+describe("the stage policy configs", () => {
+  test.each(STAGES)("policy/config.%s.json is valid against the pack's config schema", (stage) => {
+    expect(checkPolicyConfig(policyConfig(stage))).toEqual([]);
+  });
+
+  test("every stage file has its policy config", () => {
+    const stages = fs
+      .readdirSync(root)
+      .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+      .filter((stage): stage is string => stage !== undefined)
+      .sort();
+    expect(stages).toEqual(STAGES);
+  });
+
+  test("dev is advisory, the other stages mandatory", () => {
+    expect(policyConfig("dev").all).toBe("advisory");
+    for (const stage of STAGES.filter((s) => s !== "dev")) expect(policyConfig(stage).all).toBe("mandatory");
+  });
+
+  test("a config with mistakes gets one message per mistake", () => {
+    expect(
+      checkPolicyConfig({
+        all: "strict",
+        "no-such-policy": "mandatory",
+        replicas: { minReplicas: "two", enforcementLevel: "warn" },
+        "host-ports": { bindAddress: 127, allowAll: true, publishers: "vote" },
+        "private-subnets": { allowPublicSubnets: "yes" },
+        "container-limits": 3,
+      }),
+    ).toEqual([
+      'all: must be one of advisory, mandatory, remediate, disabled, got "strict"',
+      `no-such-policy: no such policy (policies: ${policies.map((p) => p.name).join(", ")})`,
+      'replicas.minReplicas: must be a whole number of at least 1, got "two"',
+      'replicas.enforcementLevel: must be one of advisory, mandatory, remediate, disabled, got "warn"',
+      "host-ports.bindAddress: must be a string, got 127",
+      "host-ports.allowAll: not a setting of host-ports (settings: bindAddress, allowAllInterfaces, publishers)",
+      'host-ports.publishers: must be a list of strings, got "vote"',
+      'private-subnets.allowPublicSubnets: must be true or false, got "yes"',
+      "container-limits: must be an enforcement level or an object, got 3",
+    ]);
+  });
+});
+
+/**
+ * What each stage's own config gives. Prod's claims are kept with retainOnDelete, which the engine does
+ * not pass to policy packs: until the program marks them (dockyard.dev/retain), prod's data-retained
+ * is advisory and reports them.
+ */
+describe.each(STAGES)("stage %s through the whole pack", (stage) => {
+  test(stage === "prod" ? "passes, with the two advisory data-retained warnings" : "passes with no violation", async () => {
+    expect(lines(await violations(stage))).toEqual(stage === "prod" ? RETAIN_ADVISORY : []);
+  });
+});
+
+const prodServices = (stageConfig("prod")["dockyard:services"] ?? {}) as Record<string, object>;
+const e2eServices = (stageConfig("e2e")["dockyard:services"] ?? {}) as Record<string, object>;
+
+const RETAIN_ADVISORY = ["db-db-data", "redis-redis-data"].map(
+  (claim) =>
+    `advisory data-retained: kubernetes:core/v1:PersistentVolumeClaim "${claim}": neither protect is set nor metadata.annotations["dockyard.dev/retain"] is "true" (it is not set), so pulumi destroy deletes its data; protect it, or keep it with retainOnDelete and mark it dockyard.dev/retain: "true" (dockyard: volumes.<name>.retain)`,
+);
+const registry = (resource: string, property: string, image: string): string =>
+  `mandatory allowed-registries: ${resource}: ${property} "${image}" comes from registry registry.invalid:5000, which is not allowed (allowed: docker.io, localhost:5000); use an image from an allowed registry, or add registry.invalid:5000 to this policy's registries`;
+const anyAddress = (container: string): string =>
+  `advisory host-ports: docker:index/container:Container "${container}": ports[0].ip is "0.0.0.0" (every interface), not the configured bind address 127.0.0.1; bind it to 127.0.0.1 (dockyard: bindAddress), or set this policy's allowAllInterfaces`;
+
+/**
+ * Broken stage configs, each with exactly the violations it must produce: [title, stack, config
+ * overrides, the policy config's stage, expected]. The program itself refuses an unpinned image
+ * outside dev, so that case is dev's resources checked with staging's policy config.
+ */
+const BROKEN: Array<[string, string, Record<string, string | object>, string, string[]]> = [
+  [
+    "redis:latest (accepted by the dev stack) under staging's policy config",
+    "dev",
+    { "dockyard:services": { redis: { image: "redis:latest" } } },
+    "staging",
+    [
+      'mandatory images-pinned: docker:index/remoteImage:RemoteImage "redis-image": name "redis:latest" uses the tag latest, which changes under you; pin it to a version tag (redis:<version>) or a digest (@sha256:...)',
+    ],
+  ],
+  [
+    "the same under dev's own config: no violation (pinning is not checked in dev)",
+    "dev",
+    { "dockyard:services": { redis: { image: "redis:latest" } } },
+    "dev",
+    [],
+  ],
+  [
+    "staging: images pushed to a registry not allowed",
+    "staging",
+    { "dockyard:registry": "registry.invalid:5000" },
+    "staging",
+    [
+      registry('docker:index/image:Image "result"', "imageName", "registry.invalid:5000/voting-result:v1"),
+      registry('docker:index/image:Image "vote"', "imageName", "registry.invalid:5000/voting-vote:v1"),
+      registry('docker:index/image:Image "worker"', "imageName", "registry.invalid:5000/voting-worker:v1"),
+      registry(
+        'kubernetes:apps/v1:Deployment "vote"',
+        "spec.template.spec.containers[0].image",
+        "registry.invalid:5000/voting-vote@sha256:vote-digest",
+      ),
+      registry(
+        'kubernetes:apps/v1:Deployment "result"',
+        "spec.template.spec.containers[0].image",
+        "registry.invalid:5000/voting-result@sha256:result-digest",
+      ),
+      registry(
+        'kubernetes:apps/v1:Deployment "worker"',
+        "spec.template.spec.containers[0].image",
+        "registry.invalid:5000/voting-worker@sha256:worker-digest",
+      ),
+    ],
+  ],
+  [
+    "dev: bindAddress 0.0.0.0 without allowAllInterfaces (advisory in dev)",
+    "dev",
+    { "dockyard:bindAddress": "0.0.0.0" },
+    "dev",
+    [anyAddress("vote-1"), anyAddress("result-1")],
+  ],
+  [
+    "e2e: redis published on the host",
+    "e2e",
+    { "dockyard:services": { ...e2eServices, redis: { image: "dockyard-local/redis:7", ports: { redis: 16379 } } } },
+    "e2e",
+    [
+      'mandatory host-ports: docker:index/container:Container "redis-1": ports[0] publishes container port 6379 on host port 16379 of 127.0.0.1, but redis is not one of the publishers (vote, result); remove the published port (reach it over the container network), or add the service to publishers',
+    ],
+  ],
+  [
+    "e2e: a public subnet the stack itself allows",
+    "e2e",
+    {
+      "dockyard:allowPublicSubnets": "true",
+      "dockyard:networks": { frontend: { subnet: "8.8.8.0/24" }, backend: { subnet: "10.231.2.0/24" } },
+    },
+    "e2e",
+    [
+      'mandatory private-subnets: docker:index/network:Network "frontend": ipamConfigs[0].subnet 8.8.8.0/24 is a public range, whose real hosts the containers would no longer reach; use a subnet within 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, or set this policy\'s allowPublicSubnets',
+    ],
+  ],
+  [
+    "prod: vote on one replica without an autoscaler",
+    "prod",
+    { "dockyard:services": { ...prodServices, vote: { replicas: 1 } } },
+    "prod",
+    [
+      ...RETAIN_ADVISORY,
+      'mandatory replicas: kubernetes:apps/v1:Deployment "vote": spec.replicas is 1 while Service "vote" publishes it; run at least 2 replicas or add a HorizontalPodAutoscaler with minReplicas 2 (dockyard: services.<name>.replicas or autoscaling)',
+    ],
+  ],
+  [
+    "prod: vote autoscaled from one pod",
+    "prod",
+    { "dockyard:services": { ...prodServices, vote: { autoscaling: { minReplicas: 1, maxReplicas: 4, targetCpuPercent: 70 } } } },
+    "prod",
+    [
+      ...RETAIN_ADVISORY,
+      'mandatory replicas: kubernetes:autoscaling/v2:HorizontalPodAutoscaler "vote": spec.minReplicas is 1 for Deployment "vote", published by Service "vote"; let it scale down to no fewer than 2 pods (dockyard: services.<name>.autoscaling.minReplicas)',
+    ],
+  ],
+  [
+    "prod: volumes not retained look the same to the pack (retainOnDelete is not passed to it)",
+    "prod",
+    { "dockyard:volumes": { "db-data": { size: "10Gi" } } },
+    "prod",
+    RETAIN_ADVISORY,
+  ],
+];
+
+describe("broken stage configs", () => {
+  test.each(BROKEN)("%s", async (_title, stack, overrides, policyStage, expected) => {
+    expect(lines(await violations(stack, overrides, policyConfig(policyStage)))).toEqual(expected);
+  });
+});

@@ -2,6 +2,8 @@
 # Stops the local control plane that tools/k8s/up.sh started: each process by the id recorded in
 # .state/k8s/pids (TERM, then KILL after 15 s), newest first. Its data (etcd, certificates,
 # kubeconfig) stays, so up.sh brings the same cluster back; --purge deletes .state/k8s as well.
+# A real node (up.sh --node real) is stopped first, by tools/k8s/node-down.sh (with --purge, its
+# state .state/k8s-node goes too).
 #   tools/k8s/down.sh [--purge]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -14,6 +16,13 @@ case "${1:-}" in
   *) echo "usage: tools/k8s/down.sh [--purge]" >&2; exit 2 ;;
 esac
 log() { printf '[k8s-down] %s\n' "$*"; }
+
+if [ -e "$root/.state/k8s-node/node.up" ]; then
+  bash "$root/tools/k8s/node-down.sh"
+fi
+if [ "$purge" = 1 ] && [ -d "$root/.state/k8s-node" ]; then
+  bash "$root/tools/k8s/node-down.sh" --purge
+fi
 
 for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
   f="$pids/$name.pid"
@@ -31,6 +40,7 @@ for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
   fi
   rm -f "$f"
 done
+rm -f "$pids/kube-apiserver.flags"
 if [ "$purge" = 1 ] && [ -d "$state" ]; then
   rm -rf "$state"
   log "removed .state/k8s"

@@ -31,7 +31,8 @@ godebug="$(grep '^godebug ' "$gomod" || true)"
   echo
   echo "tool ("
   for t in go.etcd.io/etcd/server/v3 k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl; do
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kubectl \
+    k8s.io/kubernetes/cmd/kubelet; do
     printf '\t%s\n' "$t"
   done
   echo ")"

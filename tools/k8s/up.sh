@@ -15,7 +15,21 @@
 #
 # Ports (all on 127.0.0.1): API server K8S_API_PORT (16443), etcd 16379/16380, controller manager
 # 16257, scheduler 16259. K8S_VOLUMES (8) volumes of K8S_VOLUME_SIZE (10Gi) each.
+#
+# --node real: instead of kwok's simulated node, a real one (containerd, kubelet, kube-proxy,
+# CoreDNS, kube-router) in a network namespace of its own: tools/k8s/node-up.sh, which says more.
+# The API server then also advertises the host's end of the node's veth (and has it in its
+# certificate) and keeps the `kubernetes` Service's endpoints, so pods reach it. Needs root.
+#   tools/k8s/up.sh [--node kwok|real]     (default kwok; an API server started with the other
+#                                           mode's flags is restarted)
 set -euo pipefail
+mode=kwok
+case "${1:-}" in
+  "") ;;
+  --node) case "${2:-}" in kwok|real) mode="$2" ;; *) echo "usage: tools/k8s/up.sh [--node kwok|real]" >&2; exit 2 ;; esac ;;
+  --node=kwok|--node=real) mode="${1#--node=}" ;;
+  *) echo "usage: tools/k8s/up.sh [--node kwok|real]" >&2; exit 2 ;;
+esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bin="$root/.tools/k8s/bin"
@@ -39,7 +53,14 @@ die() { log "ERROR: $*" >&2; exit 1; }
 t0=$(date +%s)
 since() { echo "$(( $(date +%s) - t0 ))s"; }
 
-bash "$root/tools/k8s/build.sh"
+if [ "$mode" = real ]; then
+  bash "$root/tools/k8s/packages.sh" --node
+  bash "$root/tools/k8s/build.sh" --node
+  advertise="$(. "$root/tools/k8s/node-env.sh" && echo "$NODE_HOST_IP")" # the host's end of the node's veth
+else
+  bash "$root/tools/k8s/build.sh"
+  advertise=127.0.0.1
+fi
 command -v openssl >/dev/null 2>&1 || die "openssl is needed (apt-get install openssl)"
 mkdir -p "$pki" "$logs" "$pids" "$state/etcd" "$state/volumes"
 chmod 700 "$state/etcd"
@@ -63,8 +84,16 @@ if [ ! -s "$pki/ca.crt" ]; then
   openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=dockyard-local-ca" -days 3650 -sha256 -config "$pki/ca.cnf" -out "$pki/ca.crt"
   rm -f "$pki/ca.cnf"
 fi
+# The real node reaches the API server at the host's end of its veth: that address is in the
+# certificate too (a certificate without it is made again).
+san="IP:127.0.0.1, IP:10.96.0.1"
+[ "$advertise" = 127.0.0.1 ] || san+=", IP:$advertise"
+if [ -s "$pki/apiserver.crt" ] && [ "$advertise" != 127.0.0.1 ] &&
+  ! openssl x509 -in "$pki/apiserver.crt" -noout -ext subjectAltName 2>/dev/null | grep -q "IP Address:$advertise\(,\|$\)"; then
+  rm -f "$pki/apiserver.crt" "$pki/apiserver.key"
+fi
 cert apiserver "/CN=kube-apiserver" "extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1, IP:10.96.0.1, DNS:localhost, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local"
+subjectAltName = $san, DNS:localhost, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local"
 # One cluster-admin client certificate for the controllers, kwok and the user: a test cluster.
 cert admin "/O=system:masters/CN=dockyard-admin" "extendedKeyUsage = clientAuth"
 if [ ! -s "$pki/sa.key" ]; then
@@ -95,7 +124,8 @@ EOF
 chmod 600 "$kubeconfig.partial" && mv -f "$kubeconfig.partial" "$kubeconfig"
 
 # --- processes --------------------------------------------------------------------------------
-alive() { [ -s "$pids/$1.pid" ] && kill -0 "$(cat "$pids/$1.pid")" 2>/dev/null; }
+# Alive: the pid answers and is not a zombie (PID 1 here may reap orphans late, or never).
+alive() { [ -s "$pids/$1.pid" ] && kill -0 "$(cat "$pids/$1.pid")" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$(cat "$pids/$1.pid")/status" 2>/dev/null; }
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # $1 = name, $2 = port that must be free, rest = command; detached, output to logs/NAME.log
 start() {
@@ -130,9 +160,29 @@ start etcd "$ETCD_PORT" "$bin/etcd" --name dockyard --data-dir "$state/etcd" \
   --unsafe-no-fsync --log-level warn
 wait_for etcd 60 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
 
+# With a real node: advertise the veth's host end, keep the `kubernetes` endpoints (pods use them),
+# and let the API server reach kubelets (logs, exec, port-forward) with the admin certificate.
+if [ "$mode" = real ]; then
+  node_flags=(--endpoint-reconciler-type lease --kubelet-client-certificate "$pki/admin.crt" --kubelet-client-key "$pki/admin.key"
+    --kubelet-preferred-address-types InternalIP,Hostname)
+else
+  node_flags=(--endpoint-reconciler-type none)
+fi
+# An API server started with other flags (the other mode, a new certificate) is restarted.
+apiserver_flags="$mode $advertise $(sha256sum "$pki/apiserver.crt" | cut -c1-16) ${node_flags[*]}"
+if alive kube-apiserver && [ "$(cat "$pids/kube-apiserver.flags" 2>/dev/null)" != "$apiserver_flags" ]; then
+  log "restarting kube-apiserver for the $mode node"
+  pid="$(cat "$pids/kube-apiserver.pid")"
+  kill -TERM "$pid"
+  for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$pid" 2>/dev/null || true
+  for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || port_busy "$API_PORT" || break; sleep 0.5; done
+  rm -f "$pids/kube-apiserver.pid"
+fi
+echo "$apiserver_flags" > "$pids/kube-apiserver.flags"
 start kube-apiserver "$API_PORT" "$bin/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
+  --bind-address 127.0.0.1 --advertise-address "$advertise" --secure-port "$API_PORT" \
   --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" --cert-dir "$pki/serving" \
   --client-ca-file "$pki/ca.crt" --requestheader-client-ca-file "$pki/ca.crt" \
   --requestheader-allowed-names front-proxy-client --requestheader-username-headers X-Remote-User \
@@ -140,7 +190,7 @@ start kube-apiserver "$API_PORT" "$bin/kube-apiserver" \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
   --service-cluster-ip-range "$SERVICE_CIDR" --authorization-mode Node,RBAC --allow-privileged=true \
-  --endpoint-reconciler-type none --profiling=false --v 1
+  "${node_flags[@]}" --profiling=false --v 1
 wait_for kube-apiserver 120 https_ok "https://127.0.0.1:$API_PORT/readyz"
 
 start kube-controller-manager "$KCM_PORT" "$bin/kube-controller-manager" \
@@ -155,14 +205,21 @@ start kube-scheduler "$SCHED_PORT" "$bin/kube-scheduler" \
   --bind-address 127.0.0.1 --secure-port "$SCHED_PORT" --cert-dir "$pki/scheduler" --leader-elect=false \
   --profiling=false --v 1
 # kwok: manages only nodes annotated kwok.x-k8s.io/node=fake, with kwokctl's default stages.
+if [ "$mode" = kwok ]; then
 start kwok - "$bin/kwok" --kubeconfig "$kubeconfig" --config "$root/.tools/k8s/kwok-stages.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
   --node-lease-duration-seconds 40 --cidr 10.0.0.1/24 --node-ip 192.0.2.1
+elif alive kwok; then
+  pid="$(cat "$pids/kwok.pid")"; kill -TERM "$pid"; rm -f "$pids/kwok.pid"; log "stopped kwok (pid $pid): a real node instead"
+fi
 wait_for kube-controller-manager 90 healthz "$KCM_PORT"
 wait_for kube-scheduler 90 healthz "$SCHED_PORT"
 
 # --- the simulated node, storage ---------------------------------------------------------------
 # 192.0.2.1 and 10.0.0.0/24 only label the fake node and its pods: nothing is ever sent there.
+if [ "$mode" = real ]; then
+  kubectl delete node "$NODE" --ignore-not-found --wait=false >/dev/null
+else
 kubectl apply -f - >/dev/null <<EOF
 apiVersion: v1
 kind: Node
@@ -187,6 +244,7 @@ status:
   capacity: { cpu: "32", memory: 64Gi, pods: "110" }
   nodeInfo: { architecture: amd64, operatingSystem: linux }
 EOF
+fi
 {
   cat <<EOF
 apiVersion: storage.k8s.io/v1
@@ -222,8 +280,14 @@ for pv in $(kubectl get pv -l dockyard.dev/local-volume=true -o jsonpath='{range
   log "volume $pv was Released: made Available again"
 done
 
-node_ready() { [ "$(kubectl get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
-wait_for kwok 60 node_ready
 wait_for kube-controller-manager 60 kubectl get serviceaccount default -n default
-log "up in $(since): Kubernetes $(kubectl version -o json | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | tail -1) on https://127.0.0.1:$API_PORT, node $NODE (kwok), StorageClass local (default), $VOLUMES volumes"
+if [ "$mode" = real ]; then
+  bash "$root/tools/k8s/node-up.sh"
+  NODE="$(. "$root/tools/k8s/node-env.sh" && echo "$NODE") (real)"
+else
+  node_ready() { [ "$(kubectl get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
+  wait_for kwok 60 node_ready
+  NODE="$NODE (kwok)"
+fi
+log "up in $(since): Kubernetes $(kubectl version -o json | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | tail -1) on https://127.0.0.1:$API_PORT, node $NODE, StorageClass local (default), $VOLUMES volumes"
 log "kubeconfig: .state/k8s/kubeconfig   (export KUBECONFIG=\"\$PWD/.state/k8s/kubeconfig\"; kubectl: .tools/k8s/bin/kubectl)"

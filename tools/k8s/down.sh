@@ -3,8 +3,10 @@
 # .state/k8s/pids (TERM, then KILL after 15 s), newest first. Its data (etcd, certificates,
 # kubeconfig) stays, so up.sh brings the same cluster back; --purge deletes .state/k8s as well.
 # A real node (up.sh --node real) is stopped first, by tools/k8s/node-down.sh (with --purge, its
-# state .state/k8s-node goes too).
-#   tools/k8s/down.sh [--purge]
+# state .state/k8s-node goes too). --purge-cluster deletes .state/k8s but keeps the node's state
+# (its containerd root with the images node-images.sh imported; node-up.sh re-makes its
+# certificates for the new CA): a fresh cluster without importing every image again.
+#   tools/k8s/down.sh [--purge|--purge-cluster]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 state="$root/.state/k8s"
@@ -13,7 +15,8 @@ purge=0
 case "${1:-}" in
   "") ;;
   --purge) purge=1 ;;
-  *) echo "usage: tools/k8s/down.sh [--purge]" >&2; exit 2 ;;
+  --purge-cluster) purge=cluster ;;
+  *) echo "usage: tools/k8s/down.sh [--purge|--purge-cluster]" >&2; exit 2 ;;
 esac
 log() { printf '[k8s-down] %s\n' "$*"; }
 
@@ -41,7 +44,7 @@ for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
   rm -f "$f"
 done
 rm -f "$pids/kube-apiserver.flags"
-if [ "$purge" = 1 ] && [ -d "$state" ]; then
+if [ "$purge" != 0 ] && [ -d "$state" ]; then
   rm -rf "$state"
   log "removed .state/k8s"
 fi

@@ -1,0 +1,337 @@
+#!/usr/bin/env bash
+# End to end on a real Kubernetes node (`npm run test:e2e:k8s:real`): the voting app's pods really
+# run. Installs what it needs like test/e2e/kubernetes.sh, starts the control plane with a real
+# node (tools/k8s/up.sh --node real: containerd, kubelet, kube-proxy, CoreDNS, kube-router in a
+# sealed network namespace), builds vote, result and worker with the docker CLI, imports them and
+# the redis and postgres images into the node's containerd (tools/k8s/node-images.sh: no registry,
+# no pull), then deploys the app with a copy of Pulumi.k8se2e.yaml whose services.<name>.image name
+# those images, on a local file backend, and checks what really happens:
+#   every Deployment available through real readiness probes; a vote posted to the vote Service
+#   from a pod is counted on result's API; names resolve through cluster DNS; the stack's limits
+#   are in the pods' cgroups (and a process over the memory limit is OOM-killed); NetworkPolicy
+#   keeps a pod without the app's network label away from redis and db; votes survive the db pod's
+#   replacement (the claim's data is on disk); a second up changes nothing; destroy with
+#   volumes.<name>.retain keeps the claims and an up on them counts the old votes; destroy without
+#   it leaves nothing.
+# Needs root. Talks only to 127.0.0.1 and the node's namespace. Ends with "N passed, N failed".
+#   E2E_KEEP=1   leave the stack and the cluster up afterwards
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+t0=$SECONDS
+section() { printf '\n== %s (%ds)\n' "$1" $((SECONDS - t0)); }
+
+STACK=k8se2e
+NS=k8se2e
+TAG=real1
+PASSWORD="k8s-real-db-password-1"
+state="$root/.state/k8s-real"
+log="$state/log"
+
+section "setup: packages, node, engine, Docker, base images, control plane binaries"
+need() {
+  local what="$1"; shift
+  if ! "$@"; then
+    echo "  FAIL  setup: $what ($*)"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+}
+[ "$(id -u)" -eq 0 ] || need "root (the real node needs a network namespace, mounts, cgroups)" false
+need "Debian packages" bash tools/k8s/packages.sh
+need "Debian packages for the node" bash tools/k8s/packages.sh --node
+eval "$(bash scripts/node.sh)"
+[ -d node_modules/@pulumi/kubernetes ] || need "npm dependencies" npm ci --ignore-scripts --no-audit --no-fund
+need "the Pulumi engine with its Kubernetes provider plugin" bash tools/engine/build.sh kubernetes
+# shellcheck source=/dev/null
+source tools/engine/env.sh
+need "a Docker engine" bash tools/ensure-dockerd.sh
+need "the local base images" bash tools/base-images/build.sh
+need "the local control plane's and the node's binaries" bash tools/k8s/build.sh --node
+setup_done=$SECONDS
+
+rm -rf "$state" && mkdir -p "$state/backend" "$log"
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '%s\n' "$2" | tail -25 | sed 's/^/        /'; }
+check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected [$2], got [$3]"; fi; }
+eventually() {
+  local what="$1" want="$2" secs="$3" got="" i
+  shift 3
+  for ((i = 0; i < secs; i++)); do
+    got="$("$@" 2>&1 || true)"
+    [ "$got" = "$want" ] && break
+    sleep 1
+  done
+  check "$what" "$want" "$got"
+}
+
+# A fresh cluster each run (etcd, volumes): nothing left over from an earlier one can make a check
+# pass. The node keeps its containerd root, so images imported by an earlier run are not imported again.
+bash tools/k8s/down.sh --purge-cluster >"$log/down-before.txt" 2>&1 || true
+t=$SECONDS
+if ! bash tools/k8s/up.sh --node real >"$log/up-cluster.txt" 2>&1; then
+  tail -30 "$log/up-cluster.txt"
+  bash tools/k8s/down.sh >"$log/down.txt" 2>&1
+  need "the local control plane with a real node (log: .state/k8s-real/log/up-cluster.txt)" false
+fi
+cluster_secs=$((SECONDS - t))
+cluster_done=$SECONDS
+printf '        (control plane and real node up: %ds)\n' "$cluster_secs"
+export KUBECONFIG="$root/.state/k8s/kubeconfig"
+kubectl() { "$root/.tools/k8s/bin/kubectl" "$@"; }
+k() { kubectl -n "$NS" "$@"; }
+node_name="$(. tools/k8s/node-env.sh && echo "$NODE")"
+
+cp Pulumi.k8se2e.yaml "$state/Pulumi.$STACK.yaml"
+# `pulumi stack init` writes the passphrase salt into the project's Pulumi.k8se2e.yaml: put it back on exit.
+cp Pulumi.k8se2e.yaml "$state/Pulumi.$STACK.yaml.tracked"
+export PULUMI_BACKEND_URL="file://$state/backend"
+export PULUMI_CONFIG_PASSPHRASE="k8s-real-only-passphrase"
+p() { pulumi --non-interactive --stack "$STACK" "$@"; }
+pc() { pulumi --non-interactive config --stack "$STACK" --config-file "$state/Pulumi.$STACK.yaml" "$@"; }
+run() {
+  local name="$1"; shift
+  local t=$SECONDS rc=0
+  p "$@" --config-file "$state/Pulumi.$STACK.yaml" >"$log/$name.txt" 2>&1 || rc=$?
+  printf '        (pulumi %s: %ds)\n' "$1" $((SECONDS - t))
+  return "$rc"
+}
+destroyed=0
+cleanup() {
+  local rc=$?
+  set +e
+  [ -f "$state/Pulumi.$STACK.yaml.tracked" ] && cp "$state/Pulumi.$STACK.yaml.tracked" "$root/Pulumi.$STACK.yaml"
+  if [ "${E2E_KEEP:-}" != "1" ]; then
+    [ "$destroyed" = 1 ] || p destroy --yes --config-file "$state/Pulumi.$STACK.yaml" >"$log/cleanup.txt" 2>&1
+    local t=$SECONDS
+    bash tools/k8s/down.sh >"$log/down.txt" 2>&1
+    printf '        (tools/k8s/down.sh: %ds)\n' $((SECONDS - t))
+    docker rmi "dockyard-local/voting-vote:$TAG" "dockyard-local/voting-result:$TAG" "dockyard-local/voting-worker:$TAG" >/dev/null 2>&1
+    local left
+    left="$(ip netns list | grep -c "^$(. tools/k8s/node-env.sh && echo "$NETNS")\b" || true)"
+    [ "$left" = 0 ] || echo "        WARNING: the node's network namespace is still there"
+  else
+    echo "E2E_KEEP=1: stack $STACK and the cluster (KUBECONFIG=.state/k8s/kubeconfig) are left up"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+
+# --- the images: built with the docker CLI, imported into the node's containerd ---------------
+section "the app images, built with the docker CLI and imported into the node"
+build() { # $1 = service, then BUILD_ARG=value ...
+  local service="$1" args=() kv context="apps/$1"
+  shift
+  case "$service" in
+    worker) context=apps args=(-f apps/node-common/Dockerfile --build-arg APP=worker --build-arg PORT=8082) ;;
+    result) context=apps args=(-f apps/node-common/Dockerfile --build-arg APP=result --build-arg PORT=8081) ;;
+  esac
+  for kv in "$@"; do args+=(--build-arg "$kv"); done
+  DOCKER_BUILDKIT=0 docker build -q "${args[@]}" -t "dockyard-local/voting-$service:$TAG" "$context" >"$log/build-$service.txt" 2>&1
+}
+t=$SECONDS
+if build vote PYTHON_IMAGE=dockyard-local/python:3.11 && build result NODE_IMAGE=dockyard-local/node:22 &&
+  build worker NODE_IMAGE=dockyard-local/node:22; then
+  ok "vote, result and worker built as dockyard-local/voting-*:$TAG ($((SECONDS - t))s)"
+else
+  fail "build the app images" "$(tail -5 "$log"/build-*.txt 2>/dev/null)"
+  exit 1
+fi
+IMAGES=("dockyard-local/voting-vote:$TAG" "dockyard-local/voting-result:$TAG" "dockyard-local/voting-worker:$TAG"
+  dockyard-local/redis:7 dockyard-local/postgres:15)
+t=$SECONDS
+if bash tools/k8s/node-images.sh "${IMAGES[@]}" >"$log/node-images.txt" 2>&1; then
+  ok "five images imported into the node's containerd ($((SECONDS - t))s)"
+else
+  fail "import the images into the node" "$(cat "$log/node-images.txt")"
+  exit 1
+fi
+
+section "stack $STACK: a copy of Pulumi.k8se2e.yaml with the imported images"
+pulumi --non-interactive stack init "$STACK" >/dev/null
+pc set kubeconfig "$KUBECONFIG"
+pc set --secret --path secrets.db-password "$PASSWORD"
+for s in vote result worker; do pc set --path "services.$s.image" "dockyard-local/voting-$s:$TAG"; done
+ok "stack created; kubeconfig, secrets.db-password and services.{vote,result,worker}.image set"
+
+jp() { k get "$1" "$2" -o jsonpath="$3"; }
+available() { jp deployment "$1" '{.spec.replicas}/{.status.availableReplicas}/{.status.updatedReplicas}'; }
+names() { k get "$1" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' "${@:2}" | sort | tr '\n' ' '; }
+pod_of() { k get pods -l "app.kubernetes.io/name=$1" --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}'; }
+
+section "pulumi up: Pulumi waits for real readiness"
+t=$SECONDS
+if run up1 up --yes; then
+  ok "pulumi up ($((SECONDS - t))s)"
+else
+  fail "pulumi up" "$(tail -40 "$log/up1.txt")"
+  k get pods -o wide 2>&1 | sed 's/^/        /'
+  for d in db redis result vote worker; do k describe pods -l "app.kubernetes.io/name=$d" 2>&1 | tail -12 | sed "s/^/        $d: /"; done
+  exit 1
+fi
+up_secs=$((SECONDS - t))
+
+# --- 1. Deployments, then a vote through the Services --------------------------------------------
+section "1. five Deployments available on the real node; a vote posted to vote is counted by result"
+check "pull policy: IfNotPresent (the imported images are used, nothing is pulled)" \
+  "IfNotPresent IfNotPresent IfNotPresent IfNotPresent IfNotPresent" \
+  "$(for d in db redis result vote worker; do jp deployment "$d" '{.spec.template.spec.containers[0].imagePullPolicy} '; done | xargs)"
+check "five Deployments" "db redis result vote worker " "$(names deployment)"
+eventually "vote 2/2/2, result, worker, redis, db 1/1/1 (spec/available/updated)" "2/2/2 1/1/1 1/1/1 1/1/1 1/1/1" 120 \
+  bash -c "for d in vote result worker redis db; do '$root/.tools/k8s/bin/kubectl' -n $NS get deployment \$d -o jsonpath='{.spec.replicas}/{.status.availableReplicas}/{.status.updatedReplicas} '; done | xargs"
+check "every app pod Running, Ready, on node $node_name" "6 Running/True/$node_name" \
+  "$(k get pods -l app.kubernetes.io/part-of=voting -o jsonpath='{range .items[*]}{.status.phase}/{.status.conditions[?(@.type=="Ready")].status}/{.spec.nodeName}{"\n"}{end}' | sort | uniq -c | awk '{print $1, $2}' | xargs)"
+check "readiness is real: vote, result and worker probe GET /healthz, redis and db run their command" \
+  "vote:/healthz result:/healthz worker:/healthz redis:exec db:exec" \
+  "$(for d in vote result worker redis db; do printf '%s:%s ' "$d" "$(jp deployment "$d" '{.spec.template.spec.containers[0].readinessProbe.httpGet.path}{.spec.template.spec.containers[0].readinessProbe.exec.command[0]}' | sed 's/^[a-z][a-z_-]*$/exec/')"; done | xargs)"
+check "containers really started: a container ID per pod, from containerd" "6" \
+  "$(k get pods -l app.kubernetes.io/part-of=voting -o jsonpath='{range .items[*]}{.status.containerStatuses[0].containerID}{"\n"}{end}' | grep -c '^containerd://' || true)"
+echo "        restarts: $(k get pods -l app.kubernetes.io/part-of=voting -o jsonpath='{range .items[*]}{.metadata.labels.app\.kubernetes\.io/name}={.status.containerStatuses[0].restartCount} {end}')"
+
+# A client pod in the namespace with no app labels: the NetworkPolicies do not let it in anywhere
+# but the published ports of vote and result. The result image has node (fetch) and getent.
+k run client --image="dockyard-local/voting-result:$TAG" --image-pull-policy=Never --restart=Never \
+  --command -- sleep infinity >/dev/null
+# A pod with the app's labels and the backend network's: the policies let it reach redis and db.
+k apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: backend-member
+  labels: { app.kubernetes.io/part-of: voting, app.kubernetes.io/instance: $STACK, dockyard.dev/network-backend: "true" }
+spec:
+  containers:
+  - { name: c, image: "dockyard-local/voting-result:$TAG", imagePullPolicy: Never, command: [sleep, infinity] }
+EOF
+if k wait --for=condition=Ready pod/client pod/backend-member --timeout=60s >"$log/client.txt" 2>&1; then
+  ok "client pods Running"
+else
+  fail "client pods Running" "$(cat "$log/client.txt"; k describe pod client | tail -10)"
+fi
+cx() { k exec client -- "$@"; }
+vote() { # $1 = voter id, $2 = a|b: the HTTP status of the POST to the vote Service
+  cx node -e 'fetch("http://vote:5000/", { method: "POST", headers: { cookie: "voter_id=" + process.argv[1], "content-type": "application/x-www-form-urlencoded" }, body: "vote=" + process.argv[2], signal: AbortSignal.timeout(10000) }).then((r) => console.log(r.status), (e) => console.log("error " + (e.cause?.code ?? e.message)))' "$1" "$2"
+}
+counts() { # "a b" as result's API counts them
+  cx node -e 'fetch("http://result:5001/api/results", { signal: AbortSignal.timeout(10000) }).then((r) => r.json()).then((r) => { const o = r.options ?? r; const n = (x) => (typeof x === "number" ? x : (x?.votes ?? x?.count ?? "?")); console.log(n(o.a) + " " + n(o.b)); }, (e) => console.log("error " + (e.cause?.code ?? e.message)))'
+}
+check "vote's page answers through its Service (GET http://vote:5000/)" "200" \
+  "$(cx node -e 'fetch("http://vote:5000/", { signal: AbortSignal.timeout(10000) }).then((r) => console.log(r.status), (e) => console.log("error " + e.message))' 2>&1)"
+check "three votes posted to the vote Service (a, a, b)" "200 200 200" "$(echo "$(vote v1 a) $(vote v2 a) $(vote v3 b)")"
+eventually "result's API counts them (2 a, 1 b): vote -> redis -> worker -> db -> result" "2 1" 60 counts
+
+# --- 2. DNS ---------------------------------------------------------------------------------
+section "2. services find each other by name through cluster DNS"
+svc_ip() { jp service "$1" '{.spec.clusterIP}'; }
+check "redis, db, vote, result: short names resolve to their Service IPs (from a pod, getent)" \
+  "$(svc_ip redis) $(svc_ip db) $(svc_ip vote) $(svc_ip result)" \
+  "$(for s in redis db vote result; do cx getent hosts "$s" | awk '{print $1}'; done | xargs)"
+check "db.$NS.svc.cluster.local resolves from the vote pod (what the app pods use)" "$(svc_ip db)" \
+  "$(k exec "$(pod_of vote)" -- getent hosts "db.$NS.svc.cluster.local" | awk '{print $1}')"
+check "the pods' resolver is CoreDNS's Service (10.96.0.10), search $NS.svc.cluster.local" "10.96.0.10 $NS.svc.cluster.local" \
+  "$(k exec "$(pod_of worker)" -- sh -c 'echo $(sed -n "s/^nameserver //p" /etc/resolv.conf) $(sed -n "s/^search //p" /etc/resolv.conf | cut -d" " -f1)')"
+check "a name outside the cluster does not resolve (no upstream)" "no" \
+  "$(cx timeout 10 getent hosts deb.debian.org >/dev/null 2>&1 && echo yes || echo no)"
+
+# --- 3. limits in the cgroups -------------------------------------------------------------------
+section "3. the stack's limits are in the pods' cgroups"
+# memory limit in bytes and CPU quota per 100 ms period, cgroup v1 or v2
+cg() {
+  k exec "$(pod_of "$1")" -- sh -c '
+    if [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
+      m=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)
+      d=/sys/fs/cgroup/cpu; [ -f $d/cpu.cfs_quota_us ] || d=/sys/fs/cgroup/cpu,cpuacct
+      q=$(cat $d/cpu.cfs_quota_us); per=$(cat $d/cpu.cfs_period_us)
+    else
+      m=$(cat /sys/fs/cgroup/memory.max); read q per < /sys/fs/cgroup/cpu.max
+    fi
+    echo "$m $((q * 100000 / per))"'
+}
+check "vote: 128Mi (134217728), 500m (50000/100000)" "134217728 50000" "$(cg vote)"
+check "result (limits override): 96Mi (100663296), 250m (25000)" "100663296 25000" "$(cg result)"
+check "worker: 128Mi, 500m" "134217728 50000" "$(cg worker)"
+check "redis: 128Mi, 500m" "134217728 50000" "$(cg redis)"
+check "db: 512Mi (536870912), 1 CPU (100000)" "536870912 100000" "$(cg db)"
+oom_pod="$(pod_of vote)"
+oom_restarts="$(jp pod "$oom_pod" '{.status.containerStatuses[0].restartCount}')"
+oom_rc=0
+k exec "$oom_pod" -- python3 -c 'b = b"x" * (400 * 1024 * 1024); print(len(b))' >"$log/oom.txt" 2>&1 || oom_rc=$?
+check "a process in vote's container over its 128Mi is OOM-killed (exit 137)" "137" "$oom_rc"
+sleep 2
+check "vote's container itself kept running (same restart count) and stays Ready" "$oom_restarts True" \
+  "$(jp pod "$oom_pod" '{.status.containerStatuses[0].restartCount} {.status.conditions[?(@.type=="Ready")].status}')"
+
+# --- 4. NetworkPolicy -------------------------------------------------------------------------
+section "4. NetworkPolicy: a pod without the app's network label cannot open redis or db"
+kr_running=no
+(. tools/k8s/node-env.sh && alive kube-router) && kr_running=yes
+check "kube-router (NetworkPolicy) runs on the node" "yes" "$kr_running"
+tcp() { # $1 = pod, $2 = host, $3 = port: open | closed
+  k exec "$1" -- node -e 'const s = require("net").connect(+process.argv[2], process.argv[1]); s.setTimeout(4000); s.on("connect", () => { console.log("open"); s.destroy(); }); s.on("timeout", () => { console.log("closed"); s.destroy(); }); s.on("error", () => console.log("closed"));' "$2" "$3" 2>&1
+}
+check "a pod with the backend label (the policies' member) opens redis:6379 and db:5432" "open open" \
+  "$(echo "$(tcp backend-member redis 6379) $(tcp backend-member db 5432)")"
+check "the client pod (no app labels) cannot open redis:6379 nor db:5432" "closed closed" \
+  "$(echo "$(tcp client redis 6379) $(tcp client db 5432)")"
+check "nor redis's or db's pod IP directly" "closed closed" \
+  "$(echo "$(tcp client "$(jp pod "$(pod_of redis)" '{.status.podIP}')" 6379) $(tcp client "$(jp pod "$(pod_of db)" '{.status.podIP}')" 5432)")"
+check "but it opens the published vote:5000 and result:5001" "open open" "$(echo "$(tcp client vote 5000) $(tcp client result 5001)")"
+check "the app keeps working under the policies: one more vote (b) is counted" "200" "$(vote v4 b)"
+eventually "result counts 2 a, 2 b (vote -> redis and worker -> db allowed)" "2 2" 60 counts
+
+# --- 5. votes survive the db pod's replacement ----------------------------------------------
+section "5. votes survive deleting the db pod (the claim's data on disk)"
+db_pod="$(pod_of db)"
+pv="$(jp pvc db-data '{.spec.volumeName}')"
+pv_path="$(kubectl get pv "$pv" -o jsonpath='{.spec.hostPath.path}')"
+check "db-data's volume holds the database on disk (pgdata/PG_VERSION)" "yes" \
+  "$([ -n "$pv_path" ] && [ -f "$pv_path/pgdata/PG_VERSION" ] && echo yes || echo "no ($pv: ${pv_path:-no hostPath})")"
+k delete pod "$db_pod" --wait=true --timeout=90s >"$log/delete-db.txt" 2>&1 || true
+eventually "a new db pod, available" "1/1/1 new" 120 \
+  bash -c "n=\$('$root/.tools/k8s/bin/kubectl' -n $NS get pods -l app.kubernetes.io/name=db -o jsonpath='{.items[*].metadata.name}'); echo \"\$('$root/.tools/k8s/bin/kubectl' -n $NS get deployment db -o jsonpath='{.spec.replicas}/{.status.availableReplicas}/{.status.updatedReplicas}') \$([ -n \"\$n\" ] && [ \"\$n\" != '$db_pod' ] && echo new || echo \"old:\$n\")\""
+check "the same volume (claim not recreated)" "$pv" "$(jp pvc db-data '{.spec.volumeName}')"
+eventually "result still counts 2 a, 2 b" "2 2" 90 counts
+check "a vote after the replacement is accepted" "200" "$(vote v5 a)"
+eventually "and counted (3 a, 2 b): worker reconnected to the new db" "3 2" 90 counts
+
+# --- 6. a second up; destroy with and without retain ---------------------------------------------
+section "6. a second up changes nothing"
+k delete pod client backend-member --grace-period=1 --wait=true --timeout=60s >/dev/null 2>&1
+t=$SECONDS
+if run up2 up --yes --expect-no-changes; then ok "pulumi up --expect-no-changes ($((SECONDS - t))s)"; else fail "second up had changes" "$(grep -E '^\s+[~+-]|error' "$log/up2.txt" | head -20)"; fi
+
+section "destroy with volumes.<name>.retain: the claims and their data stay; up again counts the old votes"
+pc set --path volumes.db-data.retain true
+pc set --path volumes.redis-data.retain true
+if run up-retain up --yes; then ok "pulumi up (retain true)"; else fail "pulumi up (retain true)" "$(tail -20 "$log/up-retain.txt")"; fi
+if run destroy-retain destroy --yes; then ok "pulumi destroy"; else fail "pulumi destroy (retain)" "$(tail -20 "$log/destroy-retain.txt")"; fi
+eventually "no pods, services or deployments left" "" 90 k get pods,services,deployments -o name
+check "the namespace and the claims stay, Bound to the same volume" "Active db-data=Bound/$pv redis-data=Bound" \
+  "$(kubectl get namespace "$NS" -o jsonpath='{.status.phase}' 2>&1) $(k get pvc -o jsonpath='{range .items[*]}{.metadata.name}={.status.phase}{"\n"}{end}' | sort | xargs | sed "s|db-data=Bound|db-data=Bound/$(jp pvc db-data '{.spec.volumeName}')|")"
+pc set --path volumes.db-data.retain false
+pc set --path volumes.redis-data.retain false
+t=$SECONDS
+if run up-again up --yes; then ok "pulumi up on the kept claims ($((SECONDS - t))s)"; else fail "pulumi up on the kept claims" "$(tail -30 "$log/up-again.txt")"; fi
+k run client --image="dockyard-local/voting-result:$TAG" --image-pull-policy=Never --restart=Never \
+  --command -- sleep infinity >/dev/null
+k wait --for=condition=Ready pod/client --timeout=60s >/dev/null 2>&1 || true
+eventually "result counts the votes from before the destroy (3 a, 2 b)" "3 2" 90 counts
+k delete pod client --grace-period=1 --wait=true --timeout=60s >/dev/null 2>&1
+
+section "destroy without retain leaves nothing"
+t=$SECONDS
+if run destroy destroy --yes; then ok "pulumi destroy ($((SECONDS - t))s)"; destroyed=1; else fail "pulumi destroy" "$(tail -20 "$log/destroy.txt")"; fi
+eventually "no pods, services or claims left in $NS" "" 90 k get pods,services,pvc -o name
+eventually "the namespace is gone" "NotFound" 90 sh -c "'$root/.tools/k8s/bin/kubectl' get namespace $NS -o name 2>&1 | grep -o NotFound || echo present"
+check "db-data's volume was released (its claim deleted)" "Released" "$(kubectl get pv "$pv" -o jsonpath='{.status.phase}')"
+# The kubelet removes the exited containers of deleted pods in its container GC (once a minute).
+app_containers() { (. tools/k8s/node-env.sh && ctr_ containers ls 2>/dev/null | awk 'NR > 1 && $2 ~ /voting-|redis|postgres/ { print $2 }' | sort | uniq -c | xargs); }
+eventually "no container of the app left in the node's containerd" "" 120 app_containers
+check "the stack is empty" "0" "$(p stack export | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log((JSON.parse(s).deployment.resources||[]).length))')"
+
+printf '\nk8s real-node e2e: %ds in all (setup and builds %ds, control plane + real node up %ds, first pulumi up %ds, deploy and checks %ds); logs in .state/k8s-real/log\n' \
+  $((SECONDS - t0)) "$setup_done" "$cluster_secs" "$up_secs" $((SECONDS - cluster_done))
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -10,7 +10,9 @@
 #   from a pod is counted on result's API; names resolve through cluster DNS; the stack's limits
 #   are in the pods' cgroups (and a process over the memory limit is OOM-killed); NetworkPolicy
 #   keeps a pod without the app's network label away from redis and db; votes survive the db pod's
-#   replacement (the claim's data is on disk); a second up changes nothing; destroy with
+#   replacement (the claim's data is on disk); a second up changes nothing; a new vote image rolls
+#   out to a new ReplicaSet, one that never gets ready does not (the old pods keep serving) and
+#   `up --refresh` with the previous config rolls it back; destroy with
 #   volumes.<name>.retain keeps the claims and an up on them counts the old votes; destroy without
 #   it leaves nothing.
 # Needs root. Talks only to 127.0.0.1 and the node's namespace. Ends with "N passed, N failed".
@@ -108,7 +110,8 @@ cleanup() {
     local t=$SECONDS
     bash tools/k8s/down.sh >"$log/down.txt" 2>&1
     printf '        (tools/k8s/down.sh: %ds)\n' $((SECONDS - t))
-    docker rmi "dockyard-local/voting-vote:$TAG" "dockyard-local/voting-result:$TAG" "dockyard-local/voting-worker:$TAG" >/dev/null 2>&1
+    docker rmi "dockyard-local/voting-vote:$TAG" "dockyard-local/voting-result:$TAG" "dockyard-local/voting-worker:$TAG" \
+      dockyard-local/voting-vote:real2-noserve dockyard-local/voting-vote:real2 >/dev/null 2>&1
     local left
     left="$(ip netns list | grep -c "^$(. tools/k8s/node-env.sh && echo "$NETNS")\b" || true)"
     [ "$left" = 0 ] || echo "        WARNING: the node's network namespace is still there"
@@ -301,6 +304,115 @@ section "6. a second up changes nothing"
 k delete pod client backend-member --grace-period=1 --wait=true --timeout=60s >/dev/null 2>&1
 t=$SECONDS
 if run up2 up --yes --expect-no-changes; then ok "pulumi up --expect-no-changes ($((SECONDS - t))s)"; else fail "second up had changes" "$(grep -E '^\s+[~+-]|error' "$log/up2.txt" | head -20)"; fi
+
+# --- 7. rollouts: a new image, one that never gets ready, and back -------------------------------
+section "7. rollouts: a new vote image rolls out; one that never gets ready fails the up while the old pods serve; the previous config rolls back"
+TAG2=real2
+BROKEN=real2-noserve
+vote_pods() { # image/Ready of each vote pod not being deleted, sorted
+  k get pods -l app.kubernetes.io/name=vote -o jsonpath='{range .items[*]}{.metadata.deletionTimestamp}|{.spec.containers[0].image}/{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' |
+    grep '^|' | cut -c2- | sort | uniq -c | awk '{print $1 "x" $2}' | xargs
+}
+vote_state() { echo "$(available vote) $(vote_pods)"; }
+vote_rs() { jp deployment vote '{.metadata.annotations.deployment\.kubernetes\.io/revision}'; }
+rs_of() { # the pod-template-hash of vote's pods with image $1 (one value, or several)
+  k get pods -l app.kubernetes.io/name=vote -o jsonpath='{range .items[*]}{.spec.containers[0].image} {.metadata.labels.pod-template-hash}{"\n"}{end}' | awk -v i="$1" '$1 == i { print $2 }' | sort -u | xargs
+}
+# real2: the same app with one more label, so a new image ID (a new tag of the same ID would not roll anything)
+t=$SECONDS
+if DOCKER_BUILDKIT=0 docker build -q --build-arg PYTHON_IMAGE=dockyard-local/python:3.11 --label dockyard.dev/e2e-build=$TAG2 \
+  -t "dockyard-local/voting-vote:$TAG2" apps/vote >"$log/build-vote-$TAG2.txt" 2>&1 &&
+  printf 'FROM dockyard-local/voting-vote:%s\nCMD ["sleep", "infinity"]\n' "$TAG2" |
+  DOCKER_BUILDKIT=0 docker build -q -t "dockyard-local/voting-vote:$BROKEN" - >"$log/build-vote-$BROKEN.txt" 2>&1 &&
+  bash tools/k8s/node-images.sh "dockyard-local/voting-vote:$TAG2" "dockyard-local/voting-vote:$BROKEN" >"$log/node-images-rollout.txt" 2>&1; then
+  ok "vote:$TAG2 (new label) and vote:$BROKEN (sleeps instead of serving) built and imported ($((SECONDS - t))s)"
+else
+  fail "build and import vote:$TAG2 and vote:$BROKEN" "$(tail -5 "$log/build-vote-$TAG2.txt" "$log/build-vote-$BROKEN.txt" "$log/node-images-rollout.txt" 2>/dev/null)"
+fi
+img_id() { docker image inspect -f '{{.Id}}' "dockyard-local/voting-vote:$1" 2>/dev/null; }
+check "vote:$TAG2 is a new image ID (not vote:$TAG's)" "new" "$([ -n "$(img_id $TAG2)" ] && [ "$(img_id $TAG2)" != "$(img_id $TAG)" ] && echo new || echo same)"
+
+# (a) a new image with real readiness
+rev1="$(vote_rs)"
+hash1="$(rs_of "dockyard-local/voting-vote:$TAG")"
+pc set --path services.vote.image "dockyard-local/voting-vote:$TAG2"
+t=$SECONDS
+if run up-rollout up --yes; then ok "pulumi up with services.vote.image = vote:$TAG2 ($((SECONDS - t))s)"; else fail "pulumi up with vote:$TAG2" "$(tail -30 "$log/up-rollout.txt")"; fi
+hash2="$(rs_of "dockyard-local/voting-vote:$TAG2")"
+check "vote's Deployment rolled to a new ReplicaSet (new revision, new pod-template-hash)" "yes" \
+  "$([ "$(vote_rs)" != "$rev1" ] && [ -n "$hash2" ] && [ "$hash2" != "$hash1" ] && echo yes || echo "no (revision $rev1 -> $(vote_rs), hash $hash1 -> $hash2)")"
+eventually "vote 2/2/2, both pods Ready with vote:$TAG2, none of vote:$TAG left" "2/2/2 2xdockyard-local/voting-vote:$TAG2/True" 90 \
+  vote_state
+
+# (b) an image whose readiness never passes: the up does not succeed, the old pods keep serving.
+k run client --image="dockyard-local/voting-result:$TAG" --image-pull-policy=Never --restart=Never \
+  --command -- sleep infinity >/dev/null
+k wait --for=condition=Ready pod/client --timeout=60s >/dev/null 2>&1 || true
+pc set --path services.vote.image "dockyard-local/voting-vote:$BROKEN"
+t=$SECONDS
+( rc=0; run up-broken up --yes || rc=$?; echo "$rc" >"$state/up-broken.rc" ) &
+up_pid=$!
+# wait (up to 90 s) for the new, never ready pod, then 30 requests to the vote Service, one every 0.5 s
+for ((i = 0; i < 90; i++)); do
+  [ -n "$(rs_of "dockyard-local/voting-vote:$BROKEN")" ] && break
+  sleep 1
+done
+check "a pod of vote:$BROKEN was started (the rollout began)" "yes" "$([ -n "$(rs_of "dockyard-local/voting-vote:$BROKEN")" ] && echo yes || echo no)"
+# The Deployment's progressDeadlineSeconds is the default 600 s: a 30 s one, patched in once the
+# rollout has begun (Pulumi's update writes the whole spec, so not before), makes the controller mark
+# the rollout failed soon; the next up puts 600 back.
+k patch deployment vote --type merge -p '{"spec":{"progressDeadlineSeconds":30}}' >"$log/patch-deadline.txt" 2>&1 ||
+  fail "set vote's progressDeadlineSeconds to 30" "$(cat "$log/patch-deadline.txt")"
+check "it is not Ready (its readiness probe never passes)" "False" \
+  "$(k get pods -l app.kubernetes.io/name=vote -o jsonpath='{range .items[*]}{.spec.containers[0].image} {.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | awk -v i="dockyard-local/voting-vote:$BROKEN" '$1 == i { print $2 }' | sort -u | xargs)"
+served="$(cx node -e '
+  (async () => {
+    const seen = {};
+    for (let i = 0; i < 30; i++) {
+      let s;
+      try { s = String((await fetch("http://vote:5000/", { signal: AbortSignal.timeout(5000) })).status); } catch (e) { s = "error-" + (e.cause?.code ?? e.name); }
+      seen[s] = (seen[s] ?? 0) + 1;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    console.log(Object.entries(seen).map(([k, v]) => v + "x" + k).sort().join(" "));
+  })()' 2>&1 || true)"
+check "during the failing up, 30 requests to http://vote:5000/ from a pod all answer 200" "30x200" "$served"
+eventually "the controller marks vote's rollout failed (Progressing False, ProgressDeadlineExceeded)" "False/ProgressDeadlineExceeded" 90 \
+  jp deployment vote '{.status.conditions[?(@.type=="Progressing")].status}/{.status.conditions[?(@.type=="Progressing")].reason}'
+sleep 5
+check "pulumi up with vote:$BROKEN has not succeeded: it is still waiting for the rollout" "waiting" \
+  "$(kill -0 "$up_pid" 2>/dev/null && echo waiting || echo "exited with $(cat "$state/up-broken.rc" 2>/dev/null)")"
+# The provider only warns on ProgressDeadlineExceeded and waits out its timeout (10 minutes: no
+# customTimeouts nor pulumi.com/timeoutSeconds on the Deployment). Rather than wait that long, interrupt
+# it as an operator would: on SIGINT Pulumi cancels the provider's await and the up fails.
+up_child="$(pgrep -P "$up_pid" -x pulumi || true)"
+[ -z "$up_child" ] || kill -INT "$up_child" 2>/dev/null || true
+for ((i = 0; i < 90; i++)); do kill -0 "$up_pid" 2>/dev/null || break; sleep 1; done
+if kill -0 "$up_pid" 2>/dev/null; then
+  [ -z "$up_child" ] || kill -INT "$up_child" 2>/dev/null || true
+  wait "$up_pid" 2>/dev/null || true
+  fail "pulumi up with vote:$BROKEN did not end within 90 s of SIGINT" "$(tail -20 "$log/up-broken.txt")"
+else
+  wait "$up_pid" 2>/dev/null || true
+  check "interrupted, pulumi up with vote:$BROKEN fails ($((SECONDS - t))s in all)" "failed" \
+    "$([ "$(cat "$state/up-broken.rc" 2>/dev/null)" != 0 ] && echo failed || echo succeeded)"
+fi
+grep -iE 'ProgressDeadline|error:|cancel' "$log/up-broken.txt" | head -4 | sed 's/^/        /'
+check "the old pods still serve: vote available 2, two vote:$TAG2 pods Ready" "2 2xdockyard-local/voting-vote:$TAG2/True" \
+  "$(jp deployment vote '{.status.availableReplicas}') $(vote_pods | tr ' ' '\n' | grep -F ":$TAG2/" | xargs)"
+
+# (c) the previous config rolls it back. The interrupted update left Pulumi's state with real2's
+# inputs while the live Deployment has vote:$BROKEN, so a plain up sees no change: --refresh reads
+# the live Deployment first and the up puts real2 back.
+pc set --path services.vote.image "dockyard-local/voting-vote:$TAG2"
+t=$SECONDS
+if run up-rollback up --yes --refresh; then ok "pulumi up --refresh with the previous config (vote:$TAG2) succeeds ($((SECONDS - t))s)"; else fail "pulumi up back to vote:$TAG2" "$(tail -30 "$log/up-rollback.txt")"; fi
+eventually "vote 2/2/2 again, both pods Ready with vote:$TAG2, none of vote:$BROKEN left" "2/2/2 2xdockyard-local/voting-vote:$TAG2/True" 90 \
+  vote_state
+check "back on vote:$TAG2's ReplicaSet (same pod-template-hash as before)" "$hash2" "$(rs_of "dockyard-local/voting-vote:$TAG2")"
+check "vote's page answers through its Service" "200" \
+  "$(cx node -e 'fetch("http://vote:5000/", { signal: AbortSignal.timeout(10000) }).then((r) => console.log(r.status), (e) => console.log("error " + e.message))' 2>&1)"
+k delete pod client --grace-period=1 --wait=true --timeout=60s >/dev/null 2>&1
 
 section "destroy with volumes.<name>.retain: the claims and their data stay; up again counts the old votes"
 pc set --path volumes.db-data.retain true

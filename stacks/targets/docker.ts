@@ -29,7 +29,7 @@ import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "..
 import { keyPath, parseDockerHost, StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { ResolvedApp, ResolvedService } from "../resolve";
-import { AppOutputs, builtServices, ignored, imageArgs, unsupported, warnOtherTargetKeys } from "./common";
+import { AppOutputs, builtServices, ignored, imageArgs, imageName, unsupported, warnOtherTargetKeys } from "./common";
 
 /** Where the Docker target puts app secrets in a container (as compose secrets). */
 export const SECRETS_DIR = "/run/secrets";
@@ -243,7 +243,7 @@ function containerArgs(
   const { env, secretFiles } = secretsAsFiles(config, service, where);
   return {
     name: names.container(service.name, replica),
-    image: service.image.kind === "pull" ? service.image.ref : `${app.name}-${service.name}:${config.imageTag}`,
+    image: service.image.kind === "pull" ? service.image.ref : imageName(app, service.name, config),
     command: service.command,
     entrypoint: service.entrypoint,
     env,

@@ -37,7 +37,7 @@ import {
 import { isPinned, keyPath, StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { ResolvedApp, ResolvedService } from "../resolve";
-import { AppOutputs, builtServices, ignored, imageArgs, unsupported, warnOtherTargetKeys } from "./common";
+import { AppOutputs, builtServices, ignored, imageArgs, imageName, unsupported, warnOtherTargetKeys } from "./common";
 
 export const REGISTRY_REQUIRED =
   "dockyard:registry is required when target is kubernetes: built images must be pushed where the cluster can pull them";
@@ -202,7 +202,7 @@ function deploymentArgs(
   return {
     identity: { app: app.name, instance: config.stack },
     namespace: names.namespace,
-    image: service.image.kind === "pull" ? service.image.ref : `${config.registry?.server}/${app.name}-${service.name}:${config.imageTag}`,
+    image: service.image.kind === "pull" ? service.image.ref : `${config.registry?.server}/${imageName(app, service.name, config)}`,
     command: service.command,
     entrypoint: service.entrypoint,
     env: service.env,

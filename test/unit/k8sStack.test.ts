@@ -1,6 +1,6 @@
 /** The cluster target (stacks/targets/kubernetes.ts) from the voting app model under mocks: wiring, security, segmentation, validation. */
 import * as pulumi from "@pulumi/pulumi";
-import { loadConfig, StackConfig } from "../../stacks/config";
+import { StackConfig } from "../../stacks/config";
 import { InputError, sortedKeys } from "../../stacks/errors";
 import { AppModel } from "../../stacks/model";
 import { AppDefinition, applyConfig } from "../../stacks/overrides";
@@ -11,6 +11,7 @@ import { votingApp, VotingParameters } from "../../stacks/votingApp";
 import { cpusToDocker, cpusToQuantity, memoryToDockerMiB, memoryToQuantity, parseCpus, parseMemory } from "../../components/units";
 import { byType, find, recorded, secretValue, settle, setupMocks, valueOf, withoutSecrets } from "./mocks";
 import { programError, runProgram } from "./program";
+import { stackConfig } from "./stage";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const SERVICE = "kubernetes:core/v1:Service";
@@ -49,11 +50,7 @@ function merged(base: Values, values: Values): Values {
 
 /** The stack config as loadConfig builds it from raw values (maps as JSON, like the engine passes them). */
 function stageConfig(values: Values, stack: string): StackConfig {
-  const raw: Record<string, string> = {};
-  for (const [key, value] of Object.entries(merged(CLUSTER, values))) {
-    raw[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  return loadConfig((key) => raw[key], stack);
+  return stackConfig(merged(CLUSTER, values), stack);
 }
 
 /** The voting app with its model changed by `change`, as another app module would describe it. */

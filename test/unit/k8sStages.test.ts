@@ -1,10 +1,8 @@
 /** Pulumi.staging.yaml and Pulumi.prod.yaml through the whole program (index.ts) under mocks. */
-import { readFileSync } from "fs";
-import * as path from "path";
-import { parse } from "yaml";
 import { CONFIG_KEYS } from "../../stacks/config";
 import { byType, find, recorded, valueOf, withoutSecrets } from "./mocks";
 import { ProgramExports, runProgram } from "./program";
+import { stageFile, stageProgramConfig } from "./stage";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const SERVICE = "kubernetes:core/v1:Service";
@@ -15,15 +13,9 @@ const IMAGE = "docker:index/image:Image";
 
 const PASSWORD = "stage-s3cret";
 
-/** The `config:` map of a stack file, as YAML values (the mock turns non-strings into JSON like the engine). */
-function stackFile(stack: string): Record<string, string | object> {
-  const text = readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8");
-  return (parse(text) as { config: Record<string, string | object> }).config;
-}
-
 async function runStage(stack: string): Promise<ProgramExports> {
   // Stack files are not read under mocks; the password is set with --secret, so it is not in the file.
-  return runProgram({ ...stackFile(stack), secrets: { "db-password": PASSWORD } }, stack);
+  return runProgram(stageProgramConfig(stack, PASSWORD), stack);
 }
 
 const replicas = () => Object.fromEntries(byType(DEPLOYMENT).map((d) => [d.name, d.inputs.spec.replicas]));
@@ -33,14 +25,14 @@ const limits = (service: string) => find(DEPLOYMENT, service).inputs.spec.templa
 
 describe("stage files", () => {
   test.each(["staging", "prod"])("%s uses only declared dockyard: keys and holds no password", (stack) => {
-    const keys = Object.keys(stackFile(stack));
+    const keys = Object.keys(stageFile(stack));
     for (const key of keys) {
       expect(key).toMatch(/^dockyard:/);
       expect(Object.keys(CONFIG_KEYS)).toContain(key.slice("dockyard:".length));
     }
     expect(keys).not.toContain("dockyard:secrets");
     expect(keys).not.toContain("dockyard:registryPassword");
-    expect(stackFile(stack)["dockyard:target"]).toBe("kubernetes");
+    expect(stageFile(stack)["dockyard:target"]).toBe("kubernetes");
   });
 });
 

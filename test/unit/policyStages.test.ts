@@ -5,24 +5,14 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
 import { checkPolicyConfig, LocalResource, PolicyConfig, runPolicies, Violation } from "../../policy/local";
 import { policies } from "../../policy/policies";
 import { recorded } from "./mocks";
 import { runProgram } from "./program";
+import { stageProgramConfig } from "./stage";
 
 const root = path.join(__dirname, "..", "..");
 const STAGES = ["dev", "e2e", "k8se2e", "prod", "staging"];
-
-/** A stage file's config, plus the secret every stage sets outside its file. */
-function stageConfig(stage: string): Record<string, string | object> {
-  const file = parse(fs.readFileSync(path.join(root, `Pulumi.${stage}.yaml`), "utf8"));
-  const config: Record<string, string | object> = { "dockyard:secrets": { "db-password": "s3cret-pass" } };
-  for (const [key, value] of Object.entries(file.config ?? {})) {
-    config[key] = typeof value === "object" ? (value as object) : String(value);
-  }
-  return config;
-}
 
 function policyConfig(stage: string): PolicyConfig {
   return JSON.parse(fs.readFileSync(path.join(root, "policy", `config.${stage}.json`), "utf8"));
@@ -62,7 +52,7 @@ async function violations(
   overrides: Record<string, string | object> = {},
   config = policyConfig(stage),
 ): Promise<Violation[]> {
-  await runProgram({ ...stageConfig(stage), ...overrides }, stage);
+  await runProgram({ ...stageProgramConfig(stage), ...overrides }, stage);
   return runPolicies(registered(stage), config);
 }
 
@@ -123,8 +113,8 @@ describe.each(STAGES)("stage %s through the whole pack", (stage) => {
   });
 });
 
-const prodServices = (stageConfig("prod")["dockyard:services"] ?? {}) as Record<string, object>;
-const e2eServices = (stageConfig("e2e")["dockyard:services"] ?? {}) as Record<string, object>;
+const prodServices = (stageProgramConfig("prod")["dockyard:services"] ?? {}) as Record<string, object>;
+const e2eServices = (stageProgramConfig("e2e")["dockyard:services"] ?? {}) as Record<string, object>;
 
 const RETAIN_ADVISORY = ["db-db-data", "redis-redis-data"].map(
   (claim) =>

@@ -1,4 +1,4 @@
-/** Stack config for tests that plan without the Pulumi engine: a stage file's values, loaded as the engine passes them. */
+/** Stage files for the tests: their values as written, as runProgram takes them, and loaded as the engine passes them. */
 import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
@@ -8,11 +8,24 @@ export const PASSWORD = "s3cret-pass";
 export const SECRETS = { "db-password": PASSWORD };
 export type Values = Record<string, string | object>;
 
+/** The `config:` map of a stack file as written (dockyard: prefixes kept). */
+export function stageFile(stack: string): Values {
+  const text = readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8");
+  return (parse(text) as { config?: Values }).config ?? {};
+}
+
 /** The `config:` map of a stack file without its dockyard: prefixes. */
 export function stackFile(stack: string): Values {
-  const text = readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8");
-  const config = (parse(text) as { config: Values }).config;
-  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^dockyard:/, ""), value]));
+  return Object.fromEntries(Object.entries(stageFile(stack)).map(([key, value]) => [key.replace(/^dockyard:/, ""), value]));
+}
+
+/** A stage file's config plus the secret every stage sets outside its file, as runProgram takes it. */
+export function stageProgramConfig(stack: string, password = PASSWORD): Values {
+  const config: Values = { "dockyard:secrets": { "db-password": password } };
+  for (const [key, value] of Object.entries(stageFile(stack))) {
+    config[key] = typeof value === "object" ? value : String(value);
+  }
+  return config;
 }
 
 /** loadConfig on raw values (maps as JSON, as the engine passes them), with the app's secrets set. */

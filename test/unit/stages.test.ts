@@ -4,6 +4,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { byType, find, recorded, valueOf } from "./mocks";
 import { runProgram } from "./program";
+import { stageProgramConfig } from "./stage";
 
 const root = path.join(__dirname, "..", "..");
 const stages = fs
@@ -11,16 +12,6 @@ const stages = fs
   .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
   .filter((stage): stage is string => stage !== undefined)
   .sort();
-
-/** A stage file's config, plus the secret every stage sets outside its file. */
-function stageConfig(stage: string): Record<string, string | object> {
-  const file = parse(fs.readFileSync(path.join(root, `Pulumi.${stage}.yaml`), "utf8"));
-  const config: Record<string, string | object> = { "dockyard:secrets": { "db-password": "s3cret-pass" } };
-  for (const [key, value] of Object.entries(file.config ?? {})) {
-    config[key] = typeof value === "object" ? (value as object) : String(value);
-  }
-  return config;
-}
 
 test("the user stages dev, staging and prod are there, with the test stages", () => {
   expect(stages).toEqual(expect.arrayContaining(["dev", "e2e", "k8se2e", "prod", "staging"]));
@@ -37,7 +28,7 @@ test("every stage file sets keys of dockyard only, and no secret in plain text",
 
 describe.each(stages)("Pulumi.%s.yaml", (stage) => {
   test("deploys all five services without error", async () => {
-    const program = await runProgram(stageConfig(stage), stage);
+    const program = await runProgram(stageProgramConfig(stage), stage);
     const target = await valueOf(program.target);
     const workloads =
       target === "docker"
@@ -49,7 +40,7 @@ describe.each(stages)("Pulumi.%s.yaml", (stage) => {
 });
 
 test("dev publishes vote and result on 127.0.0.1:5000 and :5001", async () => {
-  const program = await runProgram(stageConfig("dev"), "dev");
+  const program = await runProgram(stageProgramConfig("dev"), "dev");
   expect(await valueOf(program.urls)).toEqual({ result: "http://127.0.0.1:5001", vote: "http://127.0.0.1:5000" });
   expect(find("docker:index/container:Container", "vote-1").inputs.ports[0]).toEqual({
     internal: 8080,
@@ -60,7 +51,7 @@ test("dev publishes vote and result on 127.0.0.1:5000 and :5001", async () => {
 });
 
 test("e2e uses the locally built base images and its own ports and subnets", async () => {
-  const program = await runProgram(stageConfig("e2e"), "e2e");
+  const program = await runProgram(stageProgramConfig("e2e"), "e2e");
   expect(await valueOf(program.urls)).toEqual({ result: "http://127.0.0.1:18090", vote: "http://127.0.0.1:18080" });
   expect(await valueOf(program.networks)).toEqual({ backend: "10.231.2.0/24", frontend: "10.231.1.0/24" });
   expect(find("docker:index/image:Image", "vote").inputs.build.args).toEqual({ PYTHON_IMAGE: "dockyard-local/python:3.11" });

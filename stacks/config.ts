@@ -225,6 +225,13 @@ export const CONFIG_KEYS = {
     description: "StorageClass of the data volumes; empty uses the cluster default.",
     target: "kubernetes",
   },
+  rolloutTimeout: {
+    schema: whole("must be a whole number of seconds from 10 to 86400", 10, 86400),
+    default: 600,
+    description:
+      "Seconds a Deployment's rollout may take: past it the rollout is marked failed (progressDeadlineSeconds) and pulumi up fails, the old pods still serving.",
+    target: "kubernetes",
+  },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

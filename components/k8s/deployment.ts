@@ -111,6 +111,13 @@ export interface DeploymentArgs {
   user?: string;
   /** Secrets with registry credentials (`imagePullSecrets`). @default [] */
   imagePullSecrets?: pulumi.Input<string>[];
+  /**
+   * Seconds a rollout may take (`kubectl rollout status --timeout`): the Deployment's
+   * `progressDeadlineSeconds`, so the controller marks a rollout that stalls failed, and the
+   * create/update timeout of `pulumi up`, which then fails while the old pods keep serving.
+   * @default - the API's progressDeadlineSeconds (600) and the provider's wait (10 minutes), left unset
+   */
+  rolloutTimeoutSeconds?: number;
 }
 
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?$/;
@@ -168,6 +175,10 @@ function validateScaling(args: DeploymentArgs, fail: Fail): void {
   const unavailable = args.maxUnavailable ?? 0;
   if (!args.singleWriter && isZero(surge) && isZero(unavailable)) {
     fail("maxSurge and maxUnavailable cannot both be 0: a rolling update could never make progress");
+  }
+  const timeout = args.rolloutTimeoutSeconds;
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1)) {
+    fail(`rolloutTimeoutSeconds must be a whole number of seconds of 1 or more, got ${timeout}`);
   }
   if (args.serviceType !== undefined && !SERVICE_TYPES.includes(args.serviceType)) {
     fail(`serviceType must be one of ${SERVICE_TYPES.join(", ")}, got ${JSON.stringify(args.serviceType)}`);
@@ -302,6 +313,7 @@ export class Deployment extends pulumi.ComponentResource {
     super("dockyard:k8s:Deployment", name, {}, opts);
 
     const labels = serviceLabels(args.identity, name);
+    const timeout = args.rolloutTimeoutSeconds;
     const selector = selectorLabels(args.identity, name);
     const metadata = { name, namespace: args.namespace, labels };
     const resources = containerResources(args.cpus, args.memory, args.cpuRequestPercent ?? DEFAULT_CPU_REQUEST_PERCENT);
@@ -361,6 +373,7 @@ export class Deployment extends pulumi.ComponentResource {
         metadata,
         spec: {
           replicas: args.autoscaled ? undefined : (args.replicas ?? 1),
+          progressDeadlineSeconds: args.rolloutTimeoutSeconds,
           selector: { matchLabels: selector },
           strategy: deploymentStrategy(args),
           template: {
@@ -386,7 +399,11 @@ export class Deployment extends pulumi.ComponentResource {
       },
       // dependsOn is passed on explicitly so the engine orders the Deployment itself, not only the
       // component (children do not inherit it).
-      { parent: this, dependsOn: opts?.dependsOn ?? [] },
+      {
+        parent: this,
+        dependsOn: opts?.dependsOn ?? [],
+        ...(timeout === undefined ? {} : { customTimeouts: { create: `${timeout}s`, update: `${timeout}s` } }),
+      },
     );
 
     this.service =

@@ -244,6 +244,9 @@ function deploymentArgs(
     autoscaled: service.autoscaling !== undefined,
     singleWriter: service.singleWriter,
     serviceType: config.serviceType,
+    // Left unset at its default: the API's and the provider's own (600 s), so stacks made before the
+    // key see no change.
+    rolloutTimeoutSeconds: config.given.includes("rolloutTimeout") ? config.rolloutTimeout : undefined,
     user: service.user,
     imagePullSecrets: names.pullSecrets,
   };

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End to end on a real Kubernetes API (`npm run test:e2e:k8s`): installs what it needs (Debian
+# End to end on a real Kubernetes API (`npm run test:e2e:k8s:api`): installs what it needs (Debian
 # packages, npm dependencies), builds the Pulumi engine with its Kubernetes provider and the local
 # control plane (both cached), starts the control plane (tools/k8s/up.sh: a real API server,
 # controller manager and scheduler, kwok's simulated node) and an image registry on

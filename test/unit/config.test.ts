@@ -31,8 +31,8 @@ describe("Pulumi.yaml declares exactly the keys the program reads", () => {
       // A secret key has no default: the CLI then refuses a stack that has not set it, encrypted.
       expect(declared).toEqual({ type: "object", description: spec.description, secret: true });
     } else {
-      const type = typeof spec.default;
-      expect(["string", "boolean", "object"]).toContain(type);
+      const type = typeof spec.default === "number" ? "integer" : typeof spec.default;
+      expect(["string", "integer", "boolean", "object"]).toContain(type);
       expect(declared).toEqual({ type, description: spec.description, default: spec.default });
     }
   });
@@ -65,6 +65,7 @@ describe("loading config", () => {
       namespace: "dev",
       serviceType: "ClusterIP",
       storageClass: "",
+      rolloutTimeout: 600,
     });
     expect(Object.keys(config.secrets)).toEqual(["db-password"]);
     const password = config.secrets["db-password"];
@@ -109,6 +110,15 @@ describe("loading config", () => {
     expect(config.app).toEqual({ optionA: "Tabs", optionB: "Spaces" });
     expect(config.namespace).toBe("prod");
     expect(config.given).toEqual(["target", "services", "networks", "volumes", "secrets", "buildArgs", "app", "namespace"]);
+  });
+
+  test("rolloutTimeout: seconds as the engine passes them (text), 10 to 86400", () => {
+    expect(loadConfig(rawOf({ secrets: SECRETS, rolloutTimeout: "90" }), "dev").rolloutTimeout).toBe(90);
+    for (const bad of ["5", "1.5", "10m", "86401"]) {
+      expect(() => loadConfig(rawOf({ secrets: SECRETS, rolloutTimeout: bad }), "dev")).toThrow(
+        `dockyard:rolloutTimeout must be a whole number of seconds from 10 to 86400, got ${JSON.stringify(bad)}`,
+      );
+    }
   });
 
   test("booleans as the engine passes them", () => {
@@ -195,6 +205,6 @@ describe("the README's config table", () => {
     expect(row).toBeDefined();
     const cells = (row as string).split("|").map((cell) => cell.trim());
     if (typeof spec.default === "string" && spec.default !== "") expect(cells[3]).toBe(`\`${spec.default}\``);
-    if (typeof spec.default === "boolean") expect(cells[3]).toBe(`\`${spec.default}\``);
+    if (typeof spec.default === "boolean" || typeof spec.default === "number") expect(cells[3]).toBe(`\`${spec.default}\``);
   });
 });

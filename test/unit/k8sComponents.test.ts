@@ -201,6 +201,15 @@ describe("Deployment: resources, probes, strategy, scaling", () => {
     });
   });
 
+  test("rolloutTimeoutSeconds: the progress deadline and pulumi's create/update timeouts; unset, neither", async () => {
+    await build("vote", { ...vote(), rolloutTimeoutSeconds: 90 });
+    await build("worker", worker());
+    expect(find(DEPLOYMENT, "vote").inputs.spec.progressDeadlineSeconds).toBe(90);
+    expect(find(DEPLOYMENT, "vote").options.customTimeouts).toEqual({ create: "90s", update: "90s", delete: "" });
+    expect(find(DEPLOYMENT, "worker").inputs.spec).not.toHaveProperty("progressDeadlineSeconds");
+    expect(find(DEPLOYMENT, "worker").options.customTimeouts).toBeUndefined();
+  });
+
   test("replicas 0 stays 0", async () => {
     await build("vote", { ...vote(), replicas: 0 });
     expect(find(DEPLOYMENT, "vote").inputs.spec.replicas).toBe(0);
@@ -541,6 +550,12 @@ const deploymentCases: Array<[string, string, Partial<DeploymentArgs>, string]> 
     "vote",
     { maxSurge: 0, maxUnavailable: "0%" },
     'Deployment "vote": maxSurge and maxUnavailable cannot both be 0: a rolling update could never make progress',
+  ],
+  [
+    "a rollout timeout that is not a whole number of seconds",
+    "vote",
+    { rolloutTimeoutSeconds: 0.5 },
+    'Deployment "vote": rolloutTimeoutSeconds must be a whole number of seconds of 1 or more, got 0.5',
   ],
   [
     "unknown service type",

@@ -198,6 +198,12 @@ describe("settings the Kubernetes plan follows", () => {
     expect(withLogin.deployments.find((d) => d.service === "worker")?.args.image).toBe("registry.internal:5000/team/voting-worker:v1");
   });
 
+  test("rolloutTimeout: every Deployment's rollout timeout when set; left to the cluster at its default", () => {
+    expect(plan({ rolloutTimeout: "120" }).deployments.map((d) => d.args.rolloutTimeoutSeconds)).toEqual(Array(5).fill(120));
+    expect(plan({ rolloutTimeout: "600" }).deployments.map((d) => d.args.rolloutTimeoutSeconds)).toEqual(Array(5).fill(undefined));
+    expect(plan({}).deployments.map((d) => d.args.rolloutTimeoutSeconds)).toEqual(Array(5).fill(undefined));
+  });
+
   test("kubeconfig, context, storageClass and serviceType from the stack config", () => {
     const configured = plan({
       kubeconfig: "clusters/staging.yaml",

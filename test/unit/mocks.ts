@@ -20,6 +20,8 @@ export interface RecordedOptions {
   protect: boolean;
   /** URNs of explicit and implicit dependencies. */
   dependencies: string[];
+  /** The customTimeouts option, when one of them is set. */
+  customTimeouts?: { create: string; update: string; delete: string };
 }
 
 export const recorded: Recorded[] = [];
@@ -78,12 +80,19 @@ export async function setupMocks(config: Record<string, string | object>, stack 
       retainOnDelete: request.getRetainondelete() ?? false,
       protect: request.getProtect() ?? false,
       dependencies: request.getDependenciesList(),
+      customTimeouts: customTimeouts(request.getCustomtimeouts()),
     });
     return register(request, callback);
   };
 }
 
 const pendingOptions = new Map<string, RecordedOptions>();
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the request's CustomTimeouts message
+function customTimeouts(message: any): RecordedOptions["customTimeouts"] {
+  const set = { create: message?.getCreate() ?? "", update: message?.getUpdate() ?? "", delete: message?.getDelete() ?? "" };
+  return set.create || set.update || set.delete ? set : undefined;
+}
 
 export function byType(type: string): Recorded[] {
   return recorded.filter((r) => r.type === type).sort((a, b) => a.name.localeCompare(b.name));

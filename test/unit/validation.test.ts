@@ -322,7 +322,7 @@ const unknownNames: Case[] = [
   [
     "a key that never existed",
     { replicaCount: "3" },
-    "dockyard:replicaCount is not a dockyard key; the keys are: target, services, networks, volumes, secrets, buildArgs, app, compose, imageTag, registry, registryUsername, registryPassword, imageBuilder, dockerHost, bindAddress, allowPublicSubnets, kubeconfig, kubeContext, namespace, serviceType, storageClass",
+    "dockyard:replicaCount is not a dockyard key; the keys are: target, services, networks, volumes, secrets, buildArgs, app, compose, imageTag, registry, registryUsername, registryPassword, imageBuilder, dockerHost, bindAddress, allowPublicSubnets, kubeconfig, kubeContext, namespace, serviceType, storageClass, rolloutTimeout",
   ],
   [
     "a misspelt service setting",

@@ -115,7 +115,11 @@ export interface ServiceModel {
   volumes?: VolumeMount[];
   /** @default - no health check */
   health?: HealthCheck;
-  /** Services that must be up first, and whether they must be healthy. @default - none */
+  /**
+   * Services this one uses: "healthy" ones are created first and must pass their health check before
+   * this one is created; "started" ones start together with it (it copes with them not being ready
+   * yet: it retries or reconnects). @default - none
+   */
   dependsOn?: Record<string, DependencyCondition>;
   limits: Limits;
   /** Copies to run. @default 1 */

@@ -70,7 +70,9 @@ export function votingModel(options: VotingParameters): AppModel {
         ports: [{ name: "http", containerPort: 8080, publishedPort: 5000 }],
         networks: ["frontend", "backend"],
         health: appHealth(8080),
-        dependsOn: { redis: "healthy" },
+        // "started", not "healthy": vote, worker and result reconnect on their own (vote answers 503
+        // and its health check fails until redis answers), so all five start together.
+        dependsOn: { redis: "started" },
         limits: { ...DEFAULT_LIMITS.vote },
       },
       redis: {
@@ -91,7 +93,7 @@ export function votingModel(options: VotingParameters): AppModel {
         ports: [{ name: "health", containerPort: 8082, healthOnly: true }],
         networks: ["backend"],
         health: appHealth(8082),
-        dependsOn: { redis: "healthy", db: "healthy" },
+        dependsOn: { redis: "started", db: "started" },
         limits: { ...DEFAULT_LIMITS.worker },
       },
       db: {
@@ -112,7 +114,7 @@ export function votingModel(options: VotingParameters): AppModel {
         ports: [{ name: "http", containerPort: 8081, publishedPort: 5001 }],
         networks: ["frontend", "backend"],
         health: appHealth(8081),
-        dependsOn: { db: "healthy" },
+        dependsOn: { db: "started" },
         limits: { ...DEFAULT_LIMITS.result },
       },
     },

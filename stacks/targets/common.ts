@@ -21,6 +21,16 @@ export interface AppOutputs {
   images: Record<string, pulumi.Output<string>>;
 }
 
+/**
+ * The services a service waits for: its "healthy" dependencies, created first and healthy (Docker)
+ * or available (Kubernetes) before it is created. A "started" dependency orders nothing: the service
+ * copes with it coming up at the same time (it reconnects), so both start together.
+ */
+export function waitsFor(app: ResolvedApp, service: string): string[] {
+  const dependsOn = app.services[service].dependsOn;
+  return sortedKeys(dependsOn).filter((dependency) => dependsOn[dependency] === "healthy");
+}
+
 /** Repository and tag of a built image, without the registry ("voting-vote:v1"). */
 export function imageName(app: ResolvedApp, service: string, config: StackConfig): string {
   return `${app.name}-${service}:${config.imageTag}`;

@@ -29,7 +29,7 @@ import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "..
 import { keyPath, parseDockerHost, StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { ResolvedApp, ResolvedService } from "../resolve";
-import { AppOutputs, builtServices, ignored, imageArgs, imageName, unsupported, warnOtherTargetKeys } from "./common";
+import { AppOutputs, builtServices, ignored, imageArgs, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
 
 /** Where the Docker target puts app secrets in a container (as compose secrets). */
 export const SECRETS_DIR = "/run/secrets";
@@ -101,7 +101,7 @@ export function planDocker(app: ResolvedApp, config: StackConfig, where: Where):
       after: {
         networks: service.networks,
         volumes: service.volumes.flatMap((mount) => (mount.volume === undefined ? [] : [mount.volume])),
-        services: sortedKeys(service.dependsOn),
+        services: waitsFor(app, name),
       },
     }));
   });

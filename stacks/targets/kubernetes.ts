@@ -37,7 +37,7 @@ import {
 import { isPinned, keyPath, StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { ResolvedApp, ResolvedService } from "../resolve";
-import { AppOutputs, builtServices, ignored, imageArgs, imageName, unsupported, warnOtherTargetKeys } from "./common";
+import { AppOutputs, builtServices, ignored, imageArgs, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
 
 export const REGISTRY_REQUIRED =
   "dockyard:registry is required when target is kubernetes: built images must be pushed where the cluster can pull them";
@@ -105,7 +105,7 @@ export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Whe
       secretName,
       pullSecrets: registrySecretName ? [registrySecretName] : [],
     }),
-    after: sortedKeys(app.services[name].dependsOn),
+    after: waitsFor(app, name),
   }));
   const autoscalers = sortedKeys(app.services).flatMap((name): Array<[string, AutoscalerArgs]> => {
     const service = app.services[name];

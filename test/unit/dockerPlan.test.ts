@@ -83,13 +83,27 @@ describe("the dev stack's Docker plan", () => {
     ]);
   });
 
-  test("one container per service in start order, each after its networks, volumes and dependencies", () => {
+  test('one container per service in start order, each after its networks and volumes; the apps\' dependencies are "started", so none waits', () => {
     expect(dev.containers.map((c) => [c.name, c.service, c.after])).toEqual([
       ["db-1", "db", { networks: ["backend"], volumes: ["db-data"], services: [] }],
       ["redis-1", "redis", { networks: ["backend"], volumes: ["redis-data"], services: [] }],
-      ["result-1", "result", { networks: ["frontend", "backend"], volumes: [], services: ["db"] }],
-      ["vote-1", "vote", { networks: ["frontend", "backend"], volumes: [], services: ["redis"] }],
-      ["worker-1", "worker", { networks: ["backend"], volumes: [], services: ["db", "redis"] }],
+      ["result-1", "result", { networks: ["frontend", "backend"], volumes: [], services: [] }],
+      ["vote-1", "vote", { networks: ["frontend", "backend"], volumes: [], services: [] }],
+      ["worker-1", "worker", { networks: ["backend"], volumes: [], services: [] }],
+    ]);
+  });
+
+  test('a "healthy" dependency makes the container wait for it; a "started" one does not', () => {
+    const config = stackConfig(stackFile("dev"), "dev");
+    const model = votingApp.model({ optionA: "Cats", optionB: "Dogs" });
+    model.services.worker.dependsOn = { db: "healthy", redis: "started" };
+    const planned = planDocker(resolveApp(model), config, inModel("voting"));
+    expect(planned.containers.map((c) => [c.name, c.after.services])).toEqual([
+      ["db-1", []],
+      ["redis-1", []],
+      ["result-1", []],
+      ["vote-1", []],
+      ["worker-1", ["db"]],
     ]);
   });
 

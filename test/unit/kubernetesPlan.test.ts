@@ -39,13 +39,26 @@ describe("the prod stack's Kubernetes plan", () => {
     ]);
   });
 
-  test("Deployments in start order, each after the services it depends on", () => {
+  test('Deployments in start order; the apps\' dependencies are "started", so none waits for another', () => {
     expect(prod.deployments.map((d) => [d.service, d.after])).toEqual([
       ["db", []],
       ["redis", []],
+      ["result", []],
+      ["vote", []],
+      ["worker", []],
+    ]);
+  });
+
+  test('a "healthy" dependency: the Deployment is created after the other is available', () => {
+    const model = votingApp.model({ optionA: "Cats", optionB: "Dogs" });
+    model.services.result.dependsOn = { db: "healthy" };
+    const planned = planKubernetes(resolveApp(model), stackConfig(stackFile("prod"), "prod"), inModel("voting"));
+    expect(planned.deployments.map((d) => [d.service, d.after])).toEqual([
+      ["db", []],
+      ["redis", []],
       ["result", ["db"]],
-      ["vote", ["redis"]],
-      ["worker", ["db", "redis"]],
+      ["vote", []],
+      ["worker", []],
     ]);
   });
 

@@ -216,7 +216,10 @@ const badModels: Array<[string, Edit, string]> = [
   ],
   [
     "waiting for health that is never checked",
-    (app) => (app.services.redis.health = undefined),
+    (app) => {
+      app.services.redis.health = undefined;
+      app.services.vote.dependsOn = { redis: "healthy" };
+    },
     `${APP} services.vote.dependsOn.redis waits for "redis" to be healthy, but "redis" has no health check`,
   ],
   [

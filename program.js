@@ -1,0 +1,41 @@
+// The Pulumi program's entry point (Pulumi.yaml `main`). It runs the compiled program in dist/
+// (`npm run build`, which stamps dist/.built when it ends) when that build is newer than every
+// TypeScript source of the program, and the sources themselves through ts-node otherwise, so an edit
+// never runs stale: compiled, a run starts without loading the TypeScript compiler. Type checking is
+// `npm run build`'s and `npm test`'s job.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+
+const SOURCES = ["index.ts", "components", "stacks"];
+const compiled = path.join(__dirname, "dist", "index.js");
+const stamp = path.join(__dirname, "dist", ".built");
+
+/** The newest modification time (ms) of the .ts files under these paths. */
+function newest(paths) {
+  let latest = 0;
+  for (const entry of paths) {
+    const stat = fs.statSync(entry);
+    if (stat.isDirectory()) {
+      latest = Math.max(latest, newest(fs.readdirSync(entry).map((name) => path.join(entry, name))));
+    } else if (entry.endsWith(".ts")) {
+      latest = Math.max(latest, stat.mtimeMs);
+    }
+  }
+  return latest;
+}
+
+function builtAt() {
+  try {
+    return fs.existsSync(compiled) ? fs.statSync(stamp).mtimeMs : -1;
+  } catch {
+    return -1;
+  }
+}
+
+if (builtAt() >= newest(SOURCES.map((source) => path.join(__dirname, source)))) {
+  module.exports = require(compiled);
+} else {
+  require("ts-node").register({ transpileOnly: true, project: path.join(__dirname, "tsconfig.json") });
+  module.exports = require("./index.ts");
+}

@@ -10,8 +10,11 @@
 #     apps wait for healthy stores, as the app's compose files do): `up -d` cold, cold until every
 #     container is healthy, and `up -d` with no change; and cold until healthy with everything
 #     started together as the stack starts it (bench/docker-compose.started.yml laid over it)
+#   then bench/k8s.sh (root; BENCH_K8S=0 skips it): the stage stack's converge on a real Kubernetes
+#     node against kubectl apply + rollout status of the same objects
 # Goals printed at the end: no-change up <= 1.5x the one-container floor (with and without
-# preview), cold up <= 1.0x compose until healthy. The machine's load is printed before and after.
+# preview), cold up <= 1.0x compose until healthy, Kubernetes converge <= 1.5x kubectl. The
+# machine's load is printed before and after.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -120,3 +123,11 @@ echo "cold up, dockyard / compose until all healthy:                 x$r3   (goa
 echo "cold up, dockyard / compose started together, until healthy:   x$(ratio cold compose_started_healthy)"
 echo "cold up, dockyard / compose up -d:                             x$(ratio cold compose_cold)"
 echo "no-change up, dockyard / compose up -d:                        x$(ratio same_skip compose_same)"
+
+# The Kubernetes side: converge on a real node against kubectl apply (root: the node's namespace).
+if [ "${BENCH_K8S:-1}" = 1 ] && [ "$(id -u)" = 0 ]; then
+  echo
+  bash bench/k8s.sh
+else
+  echo "(the Kubernetes converge benchmark, bench/k8s.sh, needs root; BENCH_K8S=0 skips it)"
+fi

@@ -36,6 +36,12 @@ function builtAt() {
 if (builtAt() >= newest(SOURCES.map((source) => path.join(__dirname, source)))) {
   module.exports = require(compiled);
 } else {
-  require("ts-node").register({ transpileOnly: true, project: path.join(__dirname, "tsconfig.json") });
+  let tsNode;
+  try {
+    tsNode = require("ts-node");
+  } catch {
+    throw new Error("dist/ is missing or older than the TypeScript sources, and ts-node is not installed: run npm ci, or npm run build");
+  }
+  tsNode.register({ transpileOnly: true, project: path.join(__dirname, "tsconfig.json") });
   module.exports = require("./index.ts");
 }

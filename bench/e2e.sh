@@ -39,10 +39,11 @@ export TAG=bench DB_PASSWORD=bench-db-password VOTE_PORT=28180 RESULT_PORT=28190
 
 cleanup() {
   set +e
-  rm -f "$root/Pulumi.$STACK.yaml" bench/floor/*/Pulumi.bench.yaml # written by `pulumi stack init` (the passphrase salt)
   p destroy --yes >/dev/null 2>&1
   for f in empty one; do floor "$f" destroy --yes >/dev/null 2>&1; done
   compose down -v >/dev/null 2>&1
+  # written by `pulumi stack init` (the passphrase salt)
+  rm -f "$root/Pulumi.$STACK.yaml" "$root"/bench/floor/*/Pulumi.bench.yaml
 }
 trap cleanup EXIT
 
@@ -130,5 +131,5 @@ if [ "${BENCH_K8S:-1}" = 1 ] && [ "$(id -u)" = 0 ]; then
   echo
   bash bench/k8s.sh
 else
-  echo "(the Kubernetes converge benchmark, bench/k8s.sh, needs root; BENCH_K8S=0 skips it)"
+  echo "(the Kubernetes converge benchmark, bench/k8s.sh, skipped: it needs root, and BENCH_K8S=0 turns it off)"
 fi

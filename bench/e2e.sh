@@ -60,7 +60,8 @@ p up --yes >/dev/null
 floor empty up --yes --skip-preview >/dev/null
 floor one up --yes --skip-preview >/dev/null
 
-ms() { local start=$EPOCHREALTIME; "$@" >/dev/null 2>&1; echo $(( ($(date +%s%N) - ${start/./} * 1000) / 1000000 )); }
+# shellcheck source=measure.sh
+source bench/measure.sh
 all_healthy() {
   for _ in $(seq 1 240); do
     local states
@@ -72,7 +73,6 @@ all_healthy() {
 }
 compose_cold_healthy() { compose up -d && all_healthy; }
 compose_started_healthy() { compose_started up -d && all_healthy; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 declare -A t
 for i in $(seq 1 "$RUNS"); do
@@ -96,27 +96,19 @@ for i in $(seq 1 "$RUNS"); do
 done
 echo "[bench] load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-rows=(
-  "floor_empty_skip|floor: empty program, no-change up --skip-preview"
-  "floor_one_skip|floor: one container, no-change up --skip-preview"
-  "floor_one_preview|floor: one container, no-change up"
-  "same_skip|dockyard: no-change up --skip-preview"
-  "same_preview|dockyard: no-change up"
-  "preview|dockyard: preview"
-  "cold|dockyard: cold up --skip-preview (all healthy)"
-  "destroy|dockyard: destroy"
-  "compose_cold|compose: up -d, cold"
-  "compose_cold_healthy|compose: up -d, cold, until all healthy"
-  "compose_started_healthy|compose, all started together: until all healthy"
+table \
+  "floor_empty_skip|floor: empty program, no-change up --skip-preview" \
+  "floor_one_skip|floor: one container, no-change up --skip-preview" \
+  "floor_one_preview|floor: one container, no-change up" \
+  "same_skip|dockyard: no-change up --skip-preview" \
+  "same_preview|dockyard: no-change up" \
+  "preview|dockyard: preview" \
+  "cold|dockyard: cold up --skip-preview (all healthy)" \
+  "destroy|dockyard: destroy" \
+  "compose_cold|compose: up -d, cold" \
+  "compose_cold_healthy|compose: up -d, cold, until all healthy" \
+  "compose_started_healthy|compose, all started together: until all healthy" \
   "compose_same|compose: up -d, no change"
-)
-printf '\n%-56s %9s   %s\n' "median of $RUNS runs" "ms" "(all runs)"
-for row in "${rows[@]}"; do
-  key="${row%%|*}"
-  printf '%-56s %9s   (%s)\n' "${row#*|}" "$(echo "${t[$key]}" | median)" "${t[$key]% }"
-done
-ratio() { awk -v a="$(echo "${t[$1]}" | median)" -v b="$(echo "${t[$2]}" | median)" 'BEGIN {printf "%.2f", a / b}'; }
-goal() { awk -v r="$1" -v g="$2" 'BEGIN {print (r <= g ? "met" : "NOT met")}'; }
 echo
 r1="$(ratio same_skip floor_one_skip)" r2="$(ratio same_preview floor_one_preview)" r3="$(ratio cold compose_cold_healthy)"
 echo "no-change up --skip-preview, dockyard / one-container floor:   x$r1   (goal <= 1.5: $(goal "$r1" 1.5))"

@@ -60,8 +60,8 @@ pulumi config "${cfg[@]}" set --secret --path secrets.db-password bench-db-passw
 for s in vote result worker; do pulumi config "${cfg[@]}" set --path "services.$s.image" "dockyard-local/voting-$s:$TAG"; done
 npm run --silent build
 
-ms() { local start=$EPOCHREALTIME; "$@" >/dev/null 2>&1; echo $(( ($(date +%s%N) - ${start/./} * 1000) / 1000000 )); }
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# shellcheck source=measure.sh
+source bench/measure.sh
 # The pre-provisioned volumes are Retain: a deleted claim leaves its volume Released; hand it out again.
 recycle_volumes() {
   for pv in $(kubectl get pv -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name}{" "}{end}'); do
@@ -109,16 +109,11 @@ for i in $(seq 1 "$RUNS"); do
 done
 echo "[bench-k8s] objects applied by kubectl: $(node -e 'const l = require(process.argv[1]); const c = {}; for (const o of l.items) c[o.kind] = (c[o.kind] ?? 0) + 1; console.log(Object.entries(c).map(([k, v]) => v + " " + k).join(", "))' "$state/objects.json")"
 
-printf '\n%-56s %9s   %s\n' "median of $RUNS runs" "ms" "(all runs)"
-for row in "pulumi_converge|kubernetes: pulumi up, new namespace to all available" \
+table "pulumi_converge|kubernetes: pulumi up, new namespace to all available" \
   "kubectl_converge|kubernetes: kubectl apply + rollout status" \
   "pulumi_same|kubernetes: pulumi up --skip-preview, no change" \
-  "kubectl_same|kubernetes: kubectl apply, no change"; do
-  key="${row%%|*}"
-  printf '%-56s %9s   (%s)\n' "${row#*|}" "$(echo "${t[$key]}" | median)" "${t[$key]% }"
-done
-ratio() { awk -v a="$(echo "${t[$1]}" | median)" -v b="$(echo "${t[$2]}" | median)" 'BEGIN {printf "%.2f", a / b}'; }
+  "kubectl_same|kubernetes: kubectl apply, no change"
 r="$(ratio pulumi_converge kubectl_converge)"
 echo
-echo "converge, pulumi / kubectl apply + rollout status:             x$r   (goal <= 1.5: $(awk -v r="$r" 'BEGIN {print (r <= 1.5 ? "met" : "NOT met")}'))"
+echo "converge, pulumi / kubectl apply + rollout status:             x$r   (goal <= 1.5: $(goal "$r" 1.5))"
 echo "no change, pulumi / kubectl apply:                             x$(ratio pulumi_same kubectl_same)"

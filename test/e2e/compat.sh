@@ -134,7 +134,7 @@ grep -h '^encryptionsalt:' "$state/old.yaml" "$old/Pulumi.$STACK.yaml" 2>/dev/nu
 pulumi --non-interactive config --stack "$STACK" --config-file "$state/new.yaml" set --secret --path secrets.db-password compat-db-password
 if pulumi --non-interactive --stack "$STACK" preview --json --config-file "$state/new.yaml" >"$log/preview-new.json" 2>"$log/preview-new.err" &&
   npx ts-node --transpile-only test/e2e/compat/differences.ts preview "$log/preview-new.json" >"$log/preview-unexpected.txt"; then
-  ok "pulumi preview: $(node -e 'const s=require(process.argv[1]).steps;const n=o=>s.filter(x=>x.op===o).length;console.log(`${n("same")} unchanged, ${n("update")} updated, ${n("replace")} replaced, all intended`)' "$log/preview-new.json")"
+  ok "pulumi preview: $(node -e 'const c=require(process.argv[1]).changeSummary;console.log(`${c.same ?? 0} unchanged, ${c.update ?? 0} updated, ${c.replace ?? 0} replaced, all intended`)' "$log/preview-new.json")"
 else
   fail "pulumi preview changes only what compat/intended.json lists" "$(cat "$log/preview-unexpected.txt" "$log/preview-new.err" 2>/dev/null | head -30)"
 fi

@@ -69,6 +69,9 @@ cleanup() {
       docker images --digests --format '{{.Repository}}:{{.Tag}} {{.Repository}}@{{.Digest}}' "$r/voting-*" | tr ' ' '\n' |
         grep -v -e ':<none>$' -e '@<none>$' | sort -u | xargs -r docker rmi --no-prune >/dev/null 2>&1
     done
+    # The run's base image, then what this run left untagged (vote's image built on it).
+    docker rmi "$RUN_BASE" >/dev/null 2>&1
+    [ -z "${dangling_before+x}" ] || added "$dangling_before" "$(engine_state images -q --no-trunc --filter dangling=true)" | xargs -r docker rmi >/dev/null 2>&1
   else
     echo "E2E_KEEP=1: the registries stay up (${REGISTRY:-} open, ${LOCKED:-} with a login); the next run stops them"
   fi
@@ -160,6 +163,11 @@ changes() { node -e '
   const steps = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).steps ?? [];
   for (const s of steps) if (s.op !== "same") console.log(s.op, s.urn.split("::")[2].split("$").pop(), s.urn.split("::").pop());' "$1"; }
 
+# vote is built on a base image new to this run, so its build runs every step: a cached build leaves
+# nothing behind with either builder, a real one is where the classic builder kept its containers.
+RUN_BASE=dockyard-local/python:e2e-run
+printf 'FROM dockyard-local/python:3.11\nLABEL dockyard.e2e.run=%s\n' "$$-$(date +%s%N)" |
+  docker build -q -t "$RUN_BASE" - >/dev/null 2>&1
 # What the engine holds before the stack, without a label filter: what the stack leaves behind is
 # compared against it (build containers and intermediate images carry none of the stack's labels).
 engine_state() { docker "$@" | sort | tr '\n' ' '; }
@@ -173,6 +181,7 @@ added() { comm -13 <(tr ' ' '\n' <<<"$1" | sed '/^$/d') <(tr ' ' '\n' <<<"$2" | 
 section "stack $STACK on a local file backend"
 pulumi --non-interactive stack init "$STACK" >/dev/null
 pc set --secret --path secrets.db-password "e2e-db-password-1"
+pc set --path buildArgs.PYTHON_IMAGE "$RUN_BASE"
 ok "stack created; secrets.db-password set as a secret"
 # The whole suite runs with a registry: the built images are pushed there, the containers run the
 # pushed digests. No registryUsername: pushed without a login.

@@ -6,6 +6,7 @@ import { HealthTimings, healthTimings } from "../health";
 import { labelList } from "../docker/labels";
 import { sortedKeys } from "../sorted";
 import { parseCpus, parseMemory } from "../units";
+import { createHash } from "crypto";
 import { swarmDuration } from "./duration";
 
 /** A port of the service's tasks published on the swarm's nodes. */
@@ -106,7 +107,10 @@ export interface ServiceArgs {
   labels?: Record<string, string>;
   /**
    * A value that rolls the tasks when it changes, even if nothing else did: the built image's id when
-   * the tasks run it by its tag. Set as the containers' label `dockyard.revision`. @default - none
+   * the tasks run it by its tag. Passed as the task spec's forceUpdate counter (a number derived from
+   * it), not as a label: a change of the containers' labels makes the provider replace the service,
+   * and a replacement is a delete and a create, with no rolling update and no rollback.
+   * @default - none (forceUpdate 0)
    */
   revision?: pulumi.Input<string>;
 }
@@ -196,10 +200,7 @@ export class Service extends pulumi.ComponentResource {
             args: args.command,
             env: args.env,
             user: args.user,
-            labels:
-              args.revision === undefined
-                ? labels
-                : pulumi.output(args.revision).apply((revision) => labelList({ ...args.labels, "dockyard.revision": revision })),
+            labels,
             mounts: (args.mounts ?? []).map((mount) => ({
               type: "volume",
               source: mount.volumeName,
@@ -222,6 +223,7 @@ export class Service extends pulumi.ComponentResource {
               retries: timings.retries,
             },
           },
+          forceUpdate: args.revision === undefined ? 0 : pulumi.output(args.revision).apply(revisionCounter),
           networksAdvanceds: (args.networks ?? []).map((network) => ({ id: network.id, aliases: network.aliases ?? [] })),
           resources: {
             limits: {
@@ -259,4 +261,9 @@ export class Service extends pulumi.ComponentResource {
     this.serviceId = service.id;
     this.registerOutputs({ serviceName: this.serviceName, serviceId: this.serviceId });
   }
+}
+
+/** A revision as the forceUpdate counter: 48 bits of its sha256, a whole number JavaScript holds exactly. */
+export function revisionCounter(revision: string): number {
+  return Number.parseInt(createHash("sha256").update(revision).digest("hex").slice(0, 12), 16);
 }

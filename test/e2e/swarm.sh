@@ -52,6 +52,8 @@ fi
 ours() { docker "$1" ls -q --filter "label=dockyard.stack=$STACK"; }
 cleanup() {
   set +e
+  # `pulumi stack init` wrote the passphrase's salt into the project's Pulumi.<stack>.yaml.
+  rm -f "$root/Pulumi.$STACK.yaml"
   if [ "${E2E_KEEP:-}" != "1" ]; then
     p destroy --yes --config-file "$state/Pulumi.$STACK.yaml" >"$log/cleanup.txt" 2>&1
     ours service | xargs -r docker service rm >/dev/null
@@ -92,7 +94,7 @@ tasks() { docker ps -q --no-trunc --filter "label=com.docker.swarm.service.name=
 task() { tasks "$1" | head -1; }
 health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$1" 2>/dev/null || echo missing; }
 all_health() { for s in db redis result vote worker; do printf '%s=%s ' "$s" "$(health "$(task "$s")")"; done; }
-replicas() { docker service ls --filter "label=dockyard.stack=$STACK" --format '{{.Name}}={{.Replicas}}' | sed "s/^$PREFIX-//" | sort | tr '\n' ' '; }
+replicas() { docker service ls --filter "label=dockyard.stack=$STACK" --format '{{.Name}}={{.Replicas}}' | sed "s/^$PREFIX-//" | sort | tr '\n' '|'; }
 # Steps of a `preview --json` that change something: "op type name" lines.
 changes() { node -e '
   const steps = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).steps ?? [];
@@ -110,9 +112,11 @@ if run preview preview; then ok "pulumi preview"; else fail "pulumi preview" "$(
 up_start=$SECONDS
 if run up1 up --yes; then ok "pulumi up ($((SECONDS - up_start))s)"; else fail "pulumi up" "$(tail -30 "$log/up1.txt")"; exit 1; fi
 # Right after the up, without waiting: convergeConfig held it until the tasks ran, healthy.
-check "five services, one task each, running" "db=1/1 redis=1/1 result=1/1 vote=1/1 worker=1/1 " "$(replicas)"
+check "five services, one task each, running (at most one per node where a task binds a host port or holds data)" \
+  "db=1/1 (max 1 per node)|redis=1/1 (max 1 per node)|result=1/1 (max 1 per node)|vote=1/1 (max 1 per node)|worker=1/1|" "$(replicas)"
 check "each task's container healthy as the up returned" "db=healthy redis=healthy result=healthy vote=healthy worker=healthy " "$(all_health)"
-check "the up warned that published ports listen on every interface" "1" "$(grep -c 'target swarm publishes result 18590, vote 18580 on every interface' "$log/up1.txt" || true)"
+check "the up warned that published ports listen on every interface" "yes" \
+  "$(grep -q 'target swarm publishes result 18590, vote 18580 on every interface' "$log/up1.txt" && echo yes || echo no)"
 
 section "votes go through"
 for i in 1 2 3; do vote "aaaa000$i" a >/dev/null; done
@@ -168,14 +172,18 @@ check "update order: start-first for worker, stop-first for db, redis (data) and
   "$(for s in db redis result vote worker; do printf '%s %s|' "$s" "$(docker service inspect -f '{{.Spec.UpdateConfig.Order}} {{.Spec.UpdateConfig.FailureAction}}' "$PREFIX-$s")"; done)"
 db_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$PREFIX-backend\").IPAddress}}" "$(task db)")
 redis_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$PREFIX-backend\").IPAddress}}" "$(task redis)")
+# Whether PostgreSQL and Redis answer, in their own protocols: a bare TCP connect is not proof, since
+# an address no network of the container routes goes out through docker_gwbridge to the host's
+# default route, where a proxy may accept any connection. PostgreSQL answers an SSLRequest with one
+# byte (N or S); Redis answers PING with +PONG.
 probe() {
   docker run --rm --network "$PREFIX-$1" --label "dockyard.stack=$STACK" dockyard-local/debian:bookworm bash -c "
     getent hosts db >/dev/null && echo db-resolves || echo db-unknown
-    timeout 3 bash -c '</dev/tcp/$db_ip/5432' 2>/dev/null && echo db-reached || echo db-blocked
-    timeout 3 bash -c '</dev/tcp/$redis_ip/6379' 2>/dev/null && echo redis-reached || echo redis-blocked" | tr '\n' ' '
+    timeout 5 bash -c 'exec 3<>/dev/tcp/$db_ip/5432; printf \"\\x00\\x00\\x00\\x08\\x04\\xd2\\x16\\x2f\" >&3; head -c1 <&3' 2>/dev/null | grep -qE '^[NS]\$' && echo postgres-answers || echo postgres-silent
+    timeout 5 bash -c 'exec 3<>/dev/tcp/$redis_ip/6379; printf \"PING\\r\\n\" >&3; head -c5 <&3' 2>/dev/null | grep -q '+PONG' && echo redis-answers || echo redis-silent" | tr '\n' ' '
 }
-check "from the frontend network, db and redis are out of reach (by name and by address)" "db-unknown db-blocked redis-blocked " "$(probe frontend)"
-check "from the backend network they answer" "db-resolves db-reached redis-reached " "$(probe backend)"
+check "from the frontend network, db and redis are out of reach (by name and by address)" "db-unknown postgres-silent redis-silent " "$(probe frontend)"
+check "from the backend network they answer" "db-resolves postgres-answers redis-answers " "$(probe backend)"
 
 section "a second up changes nothing"
 if run preview2 preview --expect-no-changes; then ok "pulumi preview --expect-no-changes"; else fail "preview shows changes" "$(grep -E '^\s+[~+-]|\[diff' "$log/preview2.txt" | head -20)"; fi

@@ -6,7 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { swarmDuration } from "../../components/swarm";
+import { createHash } from "crypto";
+import { revisionCounter, swarmDuration } from "../../components/swarm";
 import { readCompose } from "../../stacks/compose/app";
 import { InputError, inModel } from "../../stacks/errors";
 import { AppModel } from "../../stacks/model";
@@ -473,6 +474,7 @@ describe("deploySwarm under mocks: the provider inputs", () => {
             retries: 5,
           },
         },
+        forceUpdate: 0,
         networksAdvanceds: [{ id: "backend-id", aliases: ["db"] }],
         resources: {
           limits: { nanoCpus: 1_000_000_000, memoryBytes: 536870912 },
@@ -488,10 +490,19 @@ describe("deploySwarm under mocks: the provider inputs", () => {
     });
   });
 
-  test("vote's service: the built image by its tag, its id as the revision label; the host-mode port; after its image and networks", () => {
+  test("vote's service: the built image by its tag, its id as the forceUpdate counter (labels stay the app's); the host-mode port; after its image and networks", () => {
     const vote = find("docker:index/service:Service", "vote");
     expect(vote.inputs.taskSpec.containerSpec.image).toBe("voting-vote:dev");
-    expect(vote.inputs.taskSpec.containerSpec.labels).toContainEqual({ label: "dockyard.revision", value: "sha256:vote-digest" });
+    expect(vote.inputs.taskSpec.forceUpdate).toBe(revisionCounter("sha256:vote-digest"));
+    expect(vote.inputs.taskSpec.forceUpdate).toBe(
+      Number.parseInt(createHash("sha256").update("sha256:vote-digest").digest("hex").slice(0, 12), 16),
+    );
+    expect(vote.inputs.taskSpec.containerSpec.labels).toEqual([
+      { label: "dockyard.app", value: "voting" },
+      { label: "dockyard.service", value: "vote" },
+      { label: "dockyard.stack", value: "dev" },
+    ]);
+    expect(find("docker:index/service:Service", "worker").inputs.taskSpec.forceUpdate).toBe(revisionCounter("sha256:worker-digest"));
     expect(vote.inputs.endpointSpec).toEqual({
       mode: "dnsrr",
       ports: [{ targetPort: 8080, publishedPort: 5000, protocol: "tcp", publishMode: "host" }],

@@ -45,9 +45,10 @@ export class Secret extends pulumi.ComponentResource {
         data: pulumi.secret(pulumi.output(args.value).apply((value) => Buffer.from(value, "utf8").toString("base64"))),
         labels: labelList(args.labels),
       },
-      // Every field forces a replacement; the new name differs, so the new secret is created first and
-      // the old one deleted once no service refers to it.
-      { parent: this },
+      // Every field forces a replacement. The provider asks for the old secret to be deleted first (its
+      // name is set explicitly), which the swarm refuses while services use it; the new name differs,
+      // so the new secret is created first, the services switch to it, and the old one goes last.
+      { parent: this, deleteBeforeReplace: false },
     );
 
     this.secretId = secret.id;

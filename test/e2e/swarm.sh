@@ -193,8 +193,18 @@ section "worker 1 -> 3 tasks (no host port)"
 pc set --path services.worker.replicas 3
 run preview-scale preview --json || true
 check "the plan updates the worker service alone" "update docker:index/service:Service worker|" "$(changes "$log/preview-scale.txt" | sort | tr '\n' '|')"
+env_before="$(docker service inspect -f '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' "$PREFIX-worker")"
+first_task="$(tasks worker)"
 if run up-scale up --yes; then ok "pulumi up (scale)"; else fail "pulumi up (scale)" "$(tail -20 "$log/up-scale.txt")"; fi
-check "worker runs 3/3 as the up returned" "3/3" "$(docker service ls --filter "name=$PREFIX-worker" --format '{{.Replicas}}')"
+# The provider sends the environment in Go's random map order, so the swarm sees a new task spec and
+# rolls the service (start-first) besides scaling it; its converge wait counts a running task per
+# slot, so it can return while that rolling update still runs. Wait for the swarm's own status.
+for _ in $(seq 1 60); do [ "$(docker service inspect -f '{{.UpdateStatus.State}}' "$PREFIX-worker")" = updating ] || break; sleep 1; done
+env_after="$(docker service inspect -f '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' "$PREFIX-worker")"
+check "the same environment, in another order (provider trap: a scale rolls the tasks too)" "same set, order changed" \
+  "$([ "$(tr -d '[]' <<<"$env_before" | tr ',' '\n' | sort)" = "$(tr -d '[]' <<<"$env_after" | tr ',' '\n' | sort)" ] && echo "same set" || echo "another set"), $([ "$env_before" != "$env_after" ] && echo "order changed" || echo "same order")"
+check "the first worker task was replaced by the rolling update, not kept" "yes" "$(tasks worker | grep -qx "$first_task" && echo no || echo yes)"
+check "worker runs 3/3" "3/3" "$(docker service ls --filter "name=$PREFIX-worker" --format '{{.Replicas}}')"
 check "three healthy worker containers" "healthy healthy healthy " "$(for c in $(tasks worker); do printf '%s ' "$(health "$c")"; done)"
 check "worker resolves to its three tasks on backend (dnsrr)" "3" \
   "$(docker run --rm --network "$PREFIX-backend" --label "dockyard.stack=$STACK" dockyard-local/debian:bookworm getent ahostsv4 worker | awk '{print $1}' | sort -u | wc -l)"

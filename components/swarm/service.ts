@@ -200,6 +200,11 @@ export class Service extends pulumi.ComponentResource {
             args: args.command,
             env: args.env,
             user: args.user,
+            // Docker's default, given: with it the provider's delete waits until the tasks' containers
+            // are gone (without it, destroy returns while they still stop, holding the networks). An
+            // image whose process ignores SIGTERM is killed after it, and the delete then fails once
+            // (the wait ends with it); a second destroy finishes.
+            stopGracePeriod: "10s",
             labels,
             mounts: (args.mounts ?? []).map((mount) => ({
               type: "volume",

@@ -459,6 +459,7 @@ describe("deploySwarm under mocks: the provider inputs", () => {
             POSTGRES_PASSWORD_FILE: "/run/secrets/db-password",
             POSTGRES_USER: "postgres",
           },
+          stopGracePeriod: "10s",
           labels: [
             { label: "dockyard.app", value: "voting" },
             { label: "dockyard.service", value: "db" },

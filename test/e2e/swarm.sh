@@ -246,6 +246,11 @@ if run up-restore up --yes; then ok "pulumi up with the previous config"; else f
 if run preview3 preview --expect-no-changes; then ok "then no changes"; else fail "changes after the restore" "$(grep -E '^\s+[~+-]|\[diff' "$log/preview3.txt" | head -20)"; fi
 check "three healthy worker tasks" "healthy healthy healthy " "$(for c in $(tasks worker); do printf '%s ' "$(health "$c")"; done)"
 
+section "the same app as a compose file: one config line, no change"
+pc set --path compose.file examples/voting-compose.yaml
+if run up-compose up --yes --expect-no-changes; then ok "compose.file examples/voting-compose.yaml: pulumi up --expect-no-changes"; else fail "the compose form changes something" "$(grep -E '^\s+[~+-]|\[diff' "$log/up-compose.txt" | head -20)"; fi
+pc rm --path compose.file
+
 section "a new password is a new secret; the services switch to it"
 old_secret="$(ours secret | xargs docker secret inspect -f '{{.Spec.Name}}')"
 # As an operator rotates a database password: in the database first, then the secret the apps read.

@@ -265,6 +265,18 @@ check "db, worker and result read the new password from their file" "$PASSWORD-2
 vote aaaa0005 a >/dev/null
 check "votes still flow" "4 5" "$(wait_counts 4 5)"
 
+section "a new subnet replaces the network, and the services on it"
+pc set --path networks.frontend.subnet 10.241.3.0/24
+run preview-subnet preview --json || true
+check "the plan replaces the frontend network and the two services on it, delete-first" \
+  "delete-replaced docker:index/network:Network frontend|delete-replaced docker:index/service:Service result|delete-replaced docker:index/service:Service vote|replace docker:index/network:Network frontend|replace docker:index/service:Service result|replace docker:index/service:Service vote|" \
+  "$(changes "$log/preview-subnet.txt" | grep -E 'docker:index/(network|service)' | grep -vE '^(create-replacement)' | sort | tr '\n' '|')"
+if run up-subnet up --yes; then ok "pulumi up (frontend 10.241.3.0/24)"; else fail "pulumi up (frontend 10.241.3.0/24)" "$(tail -20 "$log/up-subnet.txt")"; fi
+check "frontend has the new subnet; vote is on it" "10.241.3.0/24 yes" \
+  "$(docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' "$PREFIX-frontend") $(docker inspect -f "{{with index .NetworkSettings.Networks \"$PREFIX-frontend\"}}{{.IPAddress}}{{end}}" "$(task vote)" | grep -q '^10\.241\.3\.' && echo yes || echo no)"
+vote bbbb0005 b >/dev/null
+check "the votes from before are there, and new ones counted" "4 6" "$(wait_counts 4 6)"
+
 section "destroy with volumes.<name>.retain: nothing left but the volumes"
 pc set --path volumes.db-data.retain true
 pc set --path volumes.redis-data.retain true

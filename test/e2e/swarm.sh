@@ -50,6 +50,8 @@ if [ "$(swarm_state)" != "inactive" ]; then
 fi
 
 ours() { docker "$1" ls -q --filter "label=dockyard.stack=$STACK"; }
+# swarm init creates docker_gwbridge and leaving keeps it: removed at the end unless it was there before.
+gwbridge_before="$(docker network ls -q --filter name='^docker_gwbridge$')"
 cleanup() {
   set +e
   # `pulumi stack init` wrote the passphrase's salt into the project's Pulumi.<stack>.yaml.
@@ -64,6 +66,7 @@ cleanup() {
     ours volume | xargs -r docker volume rm >/dev/null
     docker image rm "voting-worker-unhealthy:$STACK" >/dev/null 2>&1
     docker swarm leave --force >/dev/null 2>&1
+    [ -n "$gwbridge_before" ] || docker network rm docker_gwbridge >/dev/null 2>&1
     echo "cleanup: the engine left the swarm (state: $(swarm_state))"
   else
     echo "E2E_KEEP=1: the stack and the swarm stay up; docker swarm leave --force ends the swarm"

@@ -176,8 +176,8 @@ export const CONFIG_KEYS = {
   registryPassword: { schema: text, default: "", description: "Password for the registry; set it with --secret." },
   imageBuilder: {
     schema: z.enum(["BuilderV1", "BuilderBuildKit"], { error: "must be BuilderV1 or BuilderBuildKit" }),
-    default: "BuilderV1",
-    description: "Docker build backend: BuilderV1 (classic, works on any engine) or BuilderBuildKit.",
+    default: "BuilderBuildKit",
+    description: "Docker build backend: BuilderBuildKit (Docker's default; leaves no build containers behind) or BuilderV1 (the classic builder, for an engine without BuildKit; it keeps a stopped container per build step).",
   },
   dockerHost: {
     schema: z

@@ -30,7 +30,11 @@ export interface ImageArgs {
   registry?: ImageRegistry;
   /** Push to the registry after building. @default true when a registry is given, otherwise false */
   push?: boolean;
-  /** The engine's build backend. BuildKit needs an engine with buildx support. @default "BuilderV1" */
+  /**
+   * The engine's build backend: BuildKit, Docker's default, leaves nothing behind; the classic
+   * builder (for an engine without BuildKit) keeps a stopped container per build step, as the
+   * provider drives it. @default "BuilderBuildKit"
+   */
   builderVersion?: "BuilderV1" | "BuilderBuildKit";
 }
 
@@ -84,7 +88,7 @@ export class Image extends pulumi.ComponentResource {
           args: args.args ?? {},
           target: args.target,
           platform: args.platform,
-          builderVersion: args.builderVersion ?? "BuilderV1",
+          builderVersion: args.builderVersion ?? "BuilderBuildKit",
         },
         skipPush: !push,
         registry: args.registry

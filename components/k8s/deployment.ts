@@ -406,15 +406,20 @@ export class Deployment extends pulumi.ComponentResource {
       },
     );
 
+    const serviceType = ports.some((port) => port.published) ? (args.serviceType ?? "ClusterIP") : "ClusterIP";
     this.service =
       ports.length === 0
         ? undefined
         : new k8s.core.v1.Service(
             name,
             {
-              metadata,
+              // The provider would wait for the Service's endpoints, that is for Ready pods: the
+              // Deployment's own wait proves that already, and the endpoints controller lags it (the
+              // Services finished up to 11 s after their Deployments on a real node). A load
+              // balancer is still waited for: its address is the service's URL.
+              metadata: serviceType === "LoadBalancer" ? metadata : { ...metadata, annotations: { [SKIP_AWAIT]: "true" } },
               spec: {
-                type: ports.some((port) => port.published) ? (args.serviceType ?? "ClusterIP") : "ClusterIP",
+                type: serviceType,
                 selector,
                 ports: ports.map((port) => ({
                   name: port.name,
@@ -440,6 +445,9 @@ export class Deployment extends pulumi.ComponentResource {
     });
   }
 }
+
+/** The Kubernetes provider's annotation that makes it create a resource without waiting for it to be ready. */
+export const SKIP_AWAIT = "pulumi.com/skipAwait";
 
 /** Leaves empty lists out of the manifest, as one would by hand. */
 const nonEmpty = <T>(items: T[]): T[] | undefined => (items.length > 0 ? items : undefined);

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # State compatibility across the stack-config redesign (`npm run test:e2e:compat`). First, under
 # Pulumi mocks, every stage file (Pulumi.<stage>.yaml, old shape in the baseline, new shape here)
-# registers the same resources with the same inputs, parents and options. Then it deploys the e2e
+# registers the same resources with the same inputs, parents and options, but the intended
+# differences. Then it deploys the e2e
 # stage with the last release of the old flat config (BASELINE, a commit of this repository, run
 # from a git worktree) on a real Docker engine, then previews the same stack with this checkout and
-# the same settings in the new shape, and requires `pulumi preview --expect-no-changes` to pass:
-# users who upgrade and rewrite their stage file see no resource replaced, updated or deleted.
+# the same settings in the new shape: the preview may change only what test/e2e/compat/intended.json
+# lists (each with what it costs an upgraded stack and why), the upgrade's `pulumi up` applies it,
+# and a preview after it has no changes. Users who upgrade and rewrite their stage file see nothing
+# else replaced, updated or deleted.
 # Talks only to 127.0.0.1 and the containers it created. Ends with "N passed, N failed".
 set -euo pipefail
 export LC_ALL=C
@@ -100,8 +103,12 @@ registrations() { # $1 = checkout, $2 = output folder
 }
 if registrations "$old" "$state/registered-baseline" && registrations "$root" "$state/registered-now"; then
   for stage in dev e2e staging prod k8se2e; do
-    if diff -u "$state/registered-baseline/$stage.json" "$state/registered-now/$stage.json" >"$log/registrations-$stage.diff"; then
-      ok "stage $stage: the same $(grep -c '"type":' "$state/registered-now/$stage.json") resources, inputs and options"
+    # The intended differences (compat/intended.json) taken out of both sides where they hold exactly.
+    taken="$(npx ts-node --transpile-only test/e2e/compat/differences.ts registrations \
+      "$state/registered-baseline/$stage.json" "$state/registered-now/$stage.json" \
+      "$state/registered-baseline/$stage.left.json" "$state/registered-now/$stage.left.json")" || taken="(differences.ts failed)"
+    if diff -u "$state/registered-baseline/$stage.left.json" "$state/registered-now/$stage.left.json" >"$log/registrations-$stage.diff"; then
+      ok "stage $stage: the same $(grep -c '"type":' "$state/registered-now/$stage.json") resources, inputs and options; intended differences: $taken"
     else
       fail "stage $stage registers something else" "$(head -30 "$log/registrations-$stage.diff")"
     fi
@@ -121,15 +128,29 @@ fi
 containers="$(docker ps -q --filter label=dockyard.stack=$STACK | wc -l)"
 [ "$containers" = 6 ] && ok "6 containers run (vote 2, result, worker, redis, db)" || fail "6 containers run" "got $containers"
 
-echo "== this checkout, the same settings in the new shape, previews no change"
+echo "== this checkout, the same settings in the new shape, previews nothing but the intended differences"
 # The encryption salt the stack was created with travels with the secret.
 grep -h '^encryptionsalt:' "$state/old.yaml" "$old/Pulumi.$STACK.yaml" 2>/dev/null | head -1 >>"$state/new.yaml" || true
 pulumi --non-interactive config --stack "$STACK" --config-file "$state/new.yaml" set --secret --path secrets.db-password compat-db-password
-if pulumi --non-interactive --stack "$STACK" preview --expect-no-changes --diff --config-file "$state/new.yaml" >"$log/preview-new.txt" 2>&1; then
-  ok "pulumi preview --expect-no-changes: $(grep -Eo '[0-9]+ unchanged' "$log/preview-new.txt" | tail -1)"
+if pulumi --non-interactive --stack "$STACK" preview --json --config-file "$state/new.yaml" >"$log/preview-new.json" 2>"$log/preview-new.err" &&
+  npx ts-node --transpile-only test/e2e/compat/differences.ts preview "$log/preview-new.json" >"$log/preview-unexpected.txt"; then
+  ok "pulumi preview: $(node -e 'const c=require(process.argv[1]).changeSummary;console.log(`${c.same ?? 0} unchanged, ${c.update ?? 0} updated, ${c.replace ?? 0} replaced, all intended`)' "$log/preview-new.json")"
 else
-  fail "pulumi preview --expect-no-changes" "$(grep -E '^\s+[~+-]|error' "$log/preview-new.txt" | head -30)"
+  fail "pulumi preview changes only what compat/intended.json lists" "$(cat "$log/preview-unexpected.txt" "$log/preview-new.err" 2>/dev/null | head -30)"
 fi
+# The upgrade itself: the intended differences applied, then nothing left to change.
+stores() { for s in db redis; do docker ps -q --no-trunc --filter label=dockyard.stack=$STACK --filter label=dockyard.service=$s; done; }
+stores_before="$(stores)"
+if pulumi --non-interactive --stack "$STACK" up --yes --skip-preview --config-file "$state/new.yaml" >"$log/up-new.txt" 2>&1 &&
+  pulumi --non-interactive --stack "$STACK" preview --expect-no-changes --config-file "$state/new.yaml" >"$log/preview-after.txt" 2>&1; then
+  ok "pulumi up with this checkout applies them; then preview --expect-no-changes: $(grep -Eo '[0-9]+ unchanged' "$log/preview-after.txt" | tail -1)"
+else
+  fail "pulumi up with this checkout, then no changes" "$(grep -E '^\s+[~+-]|error' "$log/up-new.txt" "$log/preview-after.txt" | head -30)"
+fi
+containers="$(docker ps -q --filter label=dockyard.stack=$STACK | wc -l)"
+[ "$containers" = 6 ] && ok "6 containers still run after the upgrade" || fail "6 containers run after the upgrade" "got $containers"
+[ -n "$stores_before" ] && [ "$(stores)" = "$stores_before" ] && ok "the stores' containers (db, redis) were not replaced by the upgrade" ||
+  fail "the stores' containers stay" "before: $stores_before; after: $(stores)"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

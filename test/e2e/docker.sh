@@ -69,6 +69,9 @@ cleanup() {
       docker images --digests --format '{{.Repository}}:{{.Tag}} {{.Repository}}@{{.Digest}}' "$r/voting-*" | tr ' ' '\n' |
         grep -v -e ':<none>$' -e '@<none>$' | sort -u | xargs -r docker rmi --no-prune >/dev/null 2>&1
     done
+    # The run's base image, then what this run left untagged (vote's image built on it).
+    docker rmi "$RUN_BASE" >/dev/null 2>&1
+    [ -z "${dangling_before+x}" ] || added "$dangling_before" "$(engine_state images -q --no-trunc --filter dangling=true)" | xargs -r docker rmi >/dev/null 2>&1
   else
     echo "E2E_KEEP=1: the registries stay up (${REGISTRY:-} open, ${LOCKED:-} with a login); the next run stops them"
   fi
@@ -160,9 +163,25 @@ changes() { node -e '
   const steps = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).steps ?? [];
   for (const s of steps) if (s.op !== "same") console.log(s.op, s.urn.split("::")[2].split("$").pop(), s.urn.split("::").pop());' "$1"; }
 
+# vote is built on a base image new to this run, so its build runs every step: a cached build leaves
+# nothing behind with either builder, a real one is where the classic builder kept its containers.
+RUN_BASE=dockyard-local/python:e2e-run
+printf 'FROM dockyard-local/python:3.11\nLABEL dockyard.e2e.run=%s\n' "$$-$(date +%s%N)" |
+  docker build -q -t "$RUN_BASE" - >/dev/null 2>&1
+# What the engine holds before the stack, without a label filter: what the stack leaves behind is
+# compared against it (build containers and intermediate images carry none of the stack's labels).
+engine_state() { docker "$@" | sort | tr '\n' ' '; }
+containers_before="$(engine_state ps -aq --no-trunc)"
+dangling_before="$(engine_state images -q --no-trunc --filter dangling=true)"
+networks_before="$(engine_state network ls -q --no-trunc)"
+volumes_before="$(engine_state volume ls -q)"
+# added BEFORE NOW: the words of NOW that are not in BEFORE
+added() { comm -13 <(tr ' ' '\n' <<<"$1" | sed '/^$/d') <(tr ' ' '\n' <<<"$2" | sed '/^$/d') | tr '\n' ' '; }
+
 section "stack $STACK on a local file backend"
 pulumi --non-interactive stack init "$STACK" >/dev/null
 pc set --secret --path secrets.db-password "e2e-db-password-1"
+pc set --path buildArgs.PYTHON_IMAGE "$RUN_BASE"
 ok "stack created; secrets.db-password set as a secret"
 # The whole suite runs with a registry: the built images are pushed there, the containers run the
 # pushed digests. No registryUsername: pushed without a login.
@@ -175,6 +194,12 @@ section "preview, then up"
 if run preview preview; then ok "pulumi preview"; else fail "pulumi preview" "$(tail -20 "$log/preview.txt")"; fi
 if run up1 up --yes; then ok "pulumi up"; else fail "pulumi up" "$(tail -30 "$log/up1.txt")"; exit 1; fi
 check "all five services healthy" "db=healthy redis=healthy result=healthy vote=healthy worker=healthy " "$(all_health)"
+# Every container the up added is one of the stack's, running; the builds left no stopped build
+# container and no untagged intermediate image.
+check "the up added the stack's 5 containers and nothing else (no build containers)" \
+  "$(engine_state ps -aq --no-trunc --filter "label=dockyard.stack=$STACK" --filter status=running)" \
+  "$(added "$containers_before" "$(engine_state ps -aq --no-trunc)" | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' ')"
+check "the builds left no dangling image" "" "$(added "$dangling_before" "$(engine_state images -q --no-trunc --filter dangling=true)")"
 
 section "votes go through"
 # Voter ids are what vote's cookie carries: 8-64 hex digits.
@@ -330,6 +355,8 @@ if run up-again up --yes; then ok "pulumi up on the kept volumes"; else fail "pu
 check "the votes from before the destroy are back" "3 5" "$(wait_counts 3 5)"
 if run destroy2 destroy --yes; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -20 "$log/destroy2.txt")"; fi
 check "nothing left: containers, networks, volumes" "" "$(docker ps -aq --filter "label=dockyard.stack=$STACK"; docker network ls -q --filter "label=dockyard.stack=$STACK"; docker volume ls -q --filter "label=dockyard.stack=$STACK")"
+check "the engine holds the containers, networks and volumes it held before the suite, no more" "|||" \
+  "$(added "$containers_before" "$(engine_state ps -aq --no-trunc)")|$(added "$networks_before" "$(engine_state network ls -q --no-trunc)")|$(added "$volumes_before" "$(engine_state volume ls -q)")|$(added "$dangling_before" "$(engine_state images -q --no-trunc --filter dangling=true)")"
 
 printf '\ne2e finished in %ds; logs in .state/e2e/log\n' $((SECONDS - t0))
 echo "$passed passed, $failed failed"

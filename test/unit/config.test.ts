@@ -56,7 +56,7 @@ describe("loading config", () => {
       compose: {},
       imageTag: "v1",
       registry: undefined,
-      imageBuilder: "BuilderV1",
+      imageBuilder: "BuilderBuildKit",
       dockerHost: "unix:///var/run/docker.sock",
       bindAddress: "127.0.0.1",
       allowPublicSubnets: false,

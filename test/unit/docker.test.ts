@@ -182,7 +182,7 @@ describe("dev stack on Docker", () => {
           context: "apps",
           dockerfile: "apps/node-common/Dockerfile",
           args: { APP: "result", NODE_IMAGE: "node:22-slim", PORT: "8081" },
-          builderVersion: "BuilderV1",
+          builderVersion: "BuilderBuildKit",
         },
       ],
       [
@@ -193,7 +193,7 @@ describe("dev stack on Docker", () => {
           context: "apps/vote",
           dockerfile: "apps/vote/Dockerfile",
           args: { PYTHON_IMAGE: "python:3.12-slim" },
-          builderVersion: "BuilderV1",
+          builderVersion: "BuilderBuildKit",
         },
       ],
       [
@@ -204,7 +204,7 @@ describe("dev stack on Docker", () => {
           context: "apps",
           dockerfile: "apps/node-common/Dockerfile",
           args: { APP: "worker", NODE_IMAGE: "node:22-slim", PORT: "8082" },
-          builderVersion: "BuilderV1",
+          builderVersion: "BuilderBuildKit",
         },
       ],
     ]);

@@ -53,7 +53,7 @@ describe("the dev stack's Docker plan", () => {
           dockerfile: "node-common/Dockerfile",
           imageName: "voting-result:dev",
           args: { APP: "result", NODE_IMAGE: "node:22-slim", PORT: "8081" },
-          builderVersion: "BuilderV1",
+          builderVersion: "BuilderBuildKit",
         },
       ],
       [
@@ -62,7 +62,7 @@ describe("the dev stack's Docker plan", () => {
           context: "apps/vote",
           imageName: "voting-vote:dev",
           args: { PYTHON_IMAGE: "python:3.12-slim" },
-          builderVersion: "BuilderV1",
+          builderVersion: "BuilderBuildKit",
         },
       ],
       [
@@ -72,7 +72,7 @@ describe("the dev stack's Docker plan", () => {
           dockerfile: "node-common/Dockerfile",
           imageName: "voting-worker:dev",
           args: { APP: "worker", NODE_IMAGE: "node:22-slim", PORT: "8082" },
-          builderVersion: "BuilderV1",
+          builderVersion: "BuilderBuildKit",
         },
       ],
     ]);
@@ -246,6 +246,15 @@ describe("settings the Docker plan follows", () => {
     expect(configured.containers.find((c) => c.name === "redis-1")?.args.image).toBe("mirror.internal/redis:7.4");
     const vote = configured.builds.find(([name]) => name === "vote")?.[1];
     expect([vote?.args, vote?.registry]).toEqual([{ PYTHON_IMAGE: "mirror.internal/python:3.12-slim" }, { server: "localhost:5000" }]);
+  });
+
+  test("imageBuilder BuilderV1 builds every image with the classic builder (BuildKit when unset)", () => {
+    expect(plan({ imageBuilder: "BuilderV1" }).builds.map(([name, args]) => [name, args.builderVersion])).toEqual([
+      ["result", "BuilderV1"],
+      ["vote", "BuilderV1"],
+      ["worker", "BuilderV1"],
+    ]);
+    expect(plan({}).builds.map(([, args]) => args.builderVersion)).toEqual(["BuilderBuildKit", "BuilderBuildKit", "BuilderBuildKit"]);
   });
 
   test("an internal network stays internal (Docker can honour it)", () => {

@@ -42,6 +42,18 @@ describe("Image: push to a registry, or keep the image local", () => {
     expect(ref).toBe("sha256:vote-digest");
   });
 
+  test("built by BuildKit unless builderVersion says BuilderV1; the Dockerfile path is the context's", async () => {
+    expect((await build(base)).inputs.build).toEqual({
+      context: "apps/vote",
+      dockerfile: "apps/vote/Dockerfile",
+      args: { PYTHON_IMAGE: "python:3.12-slim" },
+      builderVersion: "BuilderBuildKit",
+    });
+    expect(((await build({ ...base, builderVersion: "BuilderV1" })).inputs.build as { builderVersion: string }).builderVersion).toBe(
+      "BuilderV1",
+    );
+  });
+
   test("push: false tags the image for the registry but keeps it local", async () => {
     const { inputs, ref } = await build({ ...base, registry: { server: "127.0.0.1:5000" }, push: false });
     expect([inputs.imageName, inputs.skipPush]).toEqual(["127.0.0.1:5000/voting-vote:v2", true]);

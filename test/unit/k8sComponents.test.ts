@@ -133,6 +133,26 @@ describe("Deployment: labels, selectors and the Service", () => {
     });
   });
 
+  test("a ClusterIP or NodePort Service is created without waiting for its endpoints; a LoadBalancer is waited for", async () => {
+    // The Deployment's wait already proves Ready pods; a load balancer's address is the service's URL.
+    await build("db", db());
+    expect(find(SERVICE, "db").inputs.metadata).toEqual({
+      name: "db",
+      namespace: "staging",
+      labels: find(DEPLOYMENT, "db").inputs.metadata.labels,
+      annotations: { "pulumi.com/skipAwait": "true" },
+    });
+    await build("vote", { ...vote(), serviceType: "NodePort" });
+    expect(find(SERVICE, "vote").inputs.spec.type).toBe("NodePort");
+    expect(find(SERVICE, "vote").inputs.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+    await setupMocks({});
+    await build("vote", vote());
+    expect(find(SERVICE, "vote").inputs.spec.type).toBe("LoadBalancer");
+    expect(find(SERVICE, "vote").inputs.metadata.annotations).toBeUndefined();
+    // The Deployment itself is waited for, whatever its Service.
+    expect(find(DEPLOYMENT, "vote").inputs.metadata.annotations).toBeUndefined();
+  });
+
   test("a service without ports gets no Service", async () => {
     const deployment = await build("worker", worker());
     expect(recorded.filter((r) => r.type === SERVICE)).toEqual([]);

@@ -20,16 +20,27 @@ const ran = () => {
   const run = spawnSync(process.execPath, ["-e", "console.log(require('./program.js').from)"], { cwd: scratch, encoding: "utf8" });
   return (run.stdout + run.stderr).trim();
 };
+/** With a trace mapper installed as the language host installs one: the program's first trace line, and whether a mapper is left. */
+const traced = () => {
+  const script =
+    "Error.prepareStackTrace = () => 'mapped'; const p = require('./program.js'); console.log(p.trace.split('\\n')[0], typeof Error.prepareStackTrace)";
+  const run = spawnSync(process.execPath, ["-e", script], { cwd: scratch, encoding: "utf8" });
+  return (run.stdout + run.stderr).trim();
+};
 
 beforeEach(() => {
   fs.rmSync(scratch, { recursive: true, force: true });
   fs.mkdirSync(scratch, { recursive: true });
   fs.copyFileSync(path.join(root, "program.js"), path.join(scratch, "program.js"));
   write("tsconfig.json", '{ "compilerOptions": { "module": "commonjs", "strict": true } }', 1000);
-  write("index.ts", 'import { where } from "./stacks/where";\nexport const from: string = where;\n', 1000);
+  write(
+    "index.ts",
+    'import { where } from "./stacks/where";\nexport const from: string = where;\nexport const trace = new Error("at load").stack;\n',
+    1000,
+  );
   write("stacks/where.ts", 'export const where = "sources";\n', 1000);
   write("components/part.ts", "export const part = 1;\n", 1000);
-  write("dist/index.js", 'exports.from = "dist";\n', 2000);
+  write("dist/index.js", 'exports.from = "dist";\nexports.trace = new Error("at load").stack;\n', 2000);
   write("dist/.built", "", 2000);
 });
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -56,4 +67,11 @@ test("no build, or a build that did not finish (no stamp): the sources", () => {
 test("files that are not TypeScript do not count", () => {
   write("stacks/notes.md", "edited\n", 3000);
   expect(ran()).toBe("dist");
+});
+
+test("compiled, stack traces are not mapped through source maps (one per resource registration); from the sources they are", () => {
+  expect(traced()).toBe("Error: at load undefined");
+  at("stacks/where.ts", 3000);
+  // ts-node maps the sources' traces with its own mapper.
+  expect(traced()).toBe("Error: at load function");
 });

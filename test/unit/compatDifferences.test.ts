@@ -1,0 +1,117 @@
+/**
+ * The compat suite's check of intended differences (test/e2e/compat/differences.ts): a listed
+ * difference is taken out only where both sides hold exactly the listed values, and a preview step
+ * passes only when every input it changes is listed for its type and kind of step.
+ */
+import { Difference, enginePath, loadDifferences, Registration, takeOutIntended, unexpectedSteps } from "../e2e/compat/differences";
+
+const SKIP_AWAIT: Difference = {
+  type: "kubernetes:core/v1:Service",
+  path: ["metadata", "annotations", "pulumi.com/skipAwait"],
+  baseline: null,
+  now: "true",
+  upgrade: "update",
+  why: "test",
+};
+const IMAGE: Difference = {
+  type: "docker:index/container:Container",
+  path: ["image"],
+  baseline: null,
+  now: null,
+  upgrade: "replace",
+  why: "test",
+};
+
+const service = (name: string, annotations?: Record<string, string>): Registration => ({
+  type: SKIP_AWAIT.type,
+  name,
+  inputs: { metadata: { name, ...(annotations ? { annotations } : {}) }, spec: { type: "ClusterIP" } },
+});
+
+describe("registrations: listed differences taken out", () => {
+  test("an added annotation is taken out of now, with the object it leaves empty, so both sides match", () => {
+    const baseline = [service("db"), service("vote")];
+    const now = [service("db", { "pulumi.com/skipAwait": "true" }), service("vote")];
+    expect(takeOutIntended(baseline, now, [SKIP_AWAIT])).toEqual([1]);
+    expect(now).toEqual(baseline);
+    expect(now[0].inputs).toEqual({ metadata: { name: "db" }, spec: { type: "ClusterIP" } });
+  });
+
+  test("another value, another annotation beside it, or another type stays a difference", () => {
+    const baseline = [service("db"), service("redis"), { ...service("vote"), type: "kubernetes:apps/v1:Deployment" }];
+    const now = [
+      service("db", { "pulumi.com/skipAwait": "false" }),
+      service("redis", { "pulumi.com/skipAwait": "true", owner: "me" }),
+      { ...service("vote", { "pulumi.com/skipAwait": "true" }), type: "kubernetes:apps/v1:Deployment" },
+    ];
+    expect(takeOutIntended(baseline, now, [SKIP_AWAIT])).toEqual([1]);
+    expect(now[0].inputs.metadata).toEqual({ name: "db", annotations: { "pulumi.com/skipAwait": "false" } });
+    // Only the listed key goes: the rest of redis's annotations still differ.
+    expect(now[1].inputs.metadata).toEqual({ name: "redis", annotations: { owner: "me" } });
+    expect(now[2].inputs.metadata).toEqual({ name: "vote", annotations: { "pulumi.com/skipAwait": "true" } });
+  });
+
+  test("a difference that only shows at deploy (both null) takes nothing out of the registrations", () => {
+    const container = (image: string): Registration => ({ type: IMAGE.type, name: "vote", inputs: { image } });
+    const now = [container("sha256:b")];
+    expect(takeOutIntended([container("sha256:a")], now, [IMAGE])).toEqual([0]);
+    expect(now[0].inputs.image).toBe("sha256:b");
+  });
+});
+
+describe("preview: only listed changes pass", () => {
+  const urn = (type: string, name: string) => `urn:pulumi:compat::dockyard::dockyard:docker:App$${type}::${name}`;
+
+  test("engine paths: dotted names, quoted keys with dots or slashes", () => {
+    expect(enginePath(SKIP_AWAIT.path)).toBe('metadata.annotations["pulumi.com/skipAwait"]');
+    expect(enginePath(["build", "builderVersion"])).toBe("build.builderVersion");
+  });
+
+  test("a listed update, at the path or at an object above it, passes; unchanged steps pass", () => {
+    const steps = [
+      { op: "same", urn: urn("docker:index/network:Network", "backend") },
+      { op: "update", urn: urn(SKIP_AWAIT.type, "db"), detailedDiff: { 'metadata.annotations["pulumi.com/skipAwait"]': { kind: "add" } } },
+      { op: "update", urn: urn(SKIP_AWAIT.type, "redis"), detailedDiff: { "metadata.annotations": { kind: "add" } } },
+    ];
+    expect(unexpectedSteps(steps, [SKIP_AWAIT])).toEqual([]);
+  });
+
+  test("an unlisted input, a listed input with the wrong kind of step, or a step naming nothing fails", () => {
+    const steps = [
+      { op: "update", urn: urn(SKIP_AWAIT.type, "db"), detailedDiff: { "metadata.annotations": {}, "spec.ports": {} } },
+      { op: "replace", urn: urn(SKIP_AWAIT.type, "vote"), detailedDiff: { "metadata.annotations": {} } },
+      { op: "update", urn: urn(IMAGE.type, "vote"), detailedDiff: { image: {} } },
+      { op: "delete", urn: urn(IMAGE.type, "worker") },
+    ];
+    expect(unexpectedSteps(steps, [SKIP_AWAIT, IMAGE])).toEqual([
+      `update ${urn(SKIP_AWAIT.type, "db")}: spec.ports`,
+      `replace ${urn(SKIP_AWAIT.type, "vote")}: metadata.annotations`,
+      `update ${urn(IMAGE.type, "vote")}: image`,
+      `delete ${urn(IMAGE.type, "worker")}: no changed input named`,
+    ]);
+  });
+
+  test("a listed replacement passes with its phases, named by replaceReasons when there is no detailed diff", () => {
+    const vote = urn(IMAGE.type, "vote");
+    const steps = [
+      { op: "delete-replaced", urn: vote },
+      { op: "replace", urn: vote, replaceReasons: ["image"], diffReasons: ["image"] },
+      { op: "create-replacement", urn: vote },
+    ];
+    expect(unexpectedSteps(steps, [IMAGE])).toEqual([]);
+    // A phase without its replace step is not excused.
+    expect(unexpectedSteps([{ op: "create-replacement", urn: vote }], [IMAGE])).toEqual([
+      `create-replacement ${vote}: no changed input named`,
+    ]);
+  });
+
+  test("the list itself: every entry names a type, a path, a kind of upgrade and a reason", () => {
+    const differences = loadDifferences();
+    expect(differences.map((d) => `${d.type} ${d.path.join(".")} ${d.upgrade}`)).toEqual([
+      "docker:index/image:Image build.builderVersion update",
+      "docker:index/container:Container image replace",
+      "kubernetes:core/v1:Service metadata.annotations.pulumi.com/skipAwait update",
+    ]);
+    for (const d of differences) expect(d.why.length).toBeGreaterThan(40);
+  });
+});

@@ -26,6 +26,9 @@ let deployed: AppOutputs;
 if (config.target === "docker") {
   const docker = require("./stacks/targets/docker") as typeof import("./stacks/targets/docker");
   deployed = docker.deployDocker(docker.planDocker(app, config, configured.where));
+} else if (config.target === "swarm") {
+  const swarm = require("./stacks/targets/swarm") as typeof import("./stacks/targets/swarm");
+  deployed = swarm.deploySwarm(swarm.planSwarm(app, config, configured.where));
 } else {
   const kubernetes = require("./stacks/targets/kubernetes") as typeof import("./stacks/targets/kubernetes");
   deployed = kubernetes.deployKubernetes(kubernetes.planKubernetes(app, config, configured.where), config);

@@ -6,13 +6,14 @@
  * app's own names, which stacks/overrides.ts checks against the app.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { scryptSync } from "crypto";
 import { z } from "zod";
 import { parseAddress, parseCidr } from "../components/cidr";
 import { isNamespaceName, NAMESPACE_RULE, SYSTEM_NAMESPACES } from "../components/k8s/labels";
 import { IMAGE_REFERENCE_RULE, isImageReference, isRegistry, REGISTRY_RULE } from "../components/registry";
 import { InputError } from "./errors";
 
-export type Target = "docker" | "kubernetes";
+export type Target = "docker" | "kubernetes" | "swarm";
 
 interface KeySpec {
   schema: z.ZodType;
@@ -20,8 +21,8 @@ interface KeySpec {
   default: unknown;
   description: string;
   secret?: boolean;
-  /** The key means something on this target only; set on the other, it is warned about. */
-  target?: Target;
+  /** The key means something on this target (or these targets) only; set on another, it is warned about. */
+  target?: Target | readonly Target[];
 }
 
 const PORT = "must be a port number 1-65535";
@@ -117,9 +118,9 @@ const map = <T extends z.ZodType>(what: string, value: T) => z.record(z.string()
 /** The configuration keys, in the order the README lists them. */
 export const CONFIG_KEYS = {
   target: {
-    schema: z.enum(["docker", "kubernetes"], { error: "must be docker or kubernetes" }),
+    schema: z.enum(["docker", "kubernetes", "swarm"], { error: "must be docker, kubernetes or swarm" }),
     default: "docker",
-    description: "Where the app runs: docker (a Docker engine) or kubernetes (a cluster).",
+    description: "Where the app runs: docker (a Docker engine), kubernetes (a cluster) or swarm (a Docker swarm, through a manager).",
   },
   services: {
     schema: map("service settings", serviceSettings),
@@ -186,7 +187,8 @@ export const CONFIG_KEYS = {
         "must be a Docker host URL: unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host (as DOCKER_HOST)",
       ),
     default: "unix:///var/run/docker.sock",
-    description: "Docker engine that runs the app (target docker) or builds its images (both targets), as DOCKER_HOST.",
+    description:
+      "Docker engine that runs the app (target docker) or is the swarm's manager (target swarm), and builds the images (every target), as DOCKER_HOST.",
   },
   bindAddress: {
     schema: z.string().refine((value) => parseAddress(value) !== undefined, "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0"),
@@ -198,7 +200,7 @@ export const CONFIG_KEYS = {
     schema: flag,
     default: false,
     description: "Allow subnets outside 10/8, 172.16/12 and 192.168/16.",
-    target: "docker",
+    target: ["docker", "swarm"],
   },
   kubeconfig: {
     schema: text,
@@ -229,8 +231,29 @@ export const CONFIG_KEYS = {
     schema: whole("must be a whole number of seconds from 10 to 86400", 10, 86400),
     default: 600,
     description:
-      "Seconds a Deployment's rollout may take: past it the rollout is marked failed (progressDeadlineSeconds) and pulumi up fails, the old pods still serving.",
-    target: "kubernetes",
+      "Seconds a rollout may take (a Deployment's progressDeadlineSeconds; a swarm service's convergeConfig timeout): past it pulumi up fails, the old pods or tasks still serving.",
+    target: ["kubernetes", "swarm"],
+  },
+  swarmEndpointMode: {
+    schema: z.enum(["dnsrr", "vip"], { error: "must be dnsrr or vip" }),
+    default: "dnsrr",
+    description:
+      "How a swarm service is reached: dnsrr (its name resolves to its tasks; published ports in host mode, on the node that runs the task) or vip (a virtual IP and the ingress routing mesh; needs IPVS on every node).",
+    target: "swarm",
+  },
+  swarmNodes: {
+    schema: whole("must be a whole number of 1 or more", 1),
+    default: 1,
+    description:
+      "Nodes of the swarm that run the app's tasks. With dnsrr, a service that publishes a port runs one task per node, so at most this many replicas.",
+    target: "swarm",
+  },
+  swarmDataNode: {
+    schema: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^$/, "must be a node's hostname, or empty"),
+    default: "",
+    description:
+      "Hostname of the swarm node that holds the data volumes; single-writer services are pinned to it. Empty pins them to the manager (one node on a swarm with one manager).",
+    target: "swarm",
   },
 } as const satisfies Record<string, KeySpec>;
 
@@ -268,6 +291,14 @@ export class SecretText {
   }
   output(): pulumi.Output<string> {
     return pulumi.secret(this.#text);
+  }
+  /**
+   * 12 hex digits that change when the value does, for a name that must (a swarm secret cannot be
+   * changed in place). Derived with scrypt and the salt, so a name shown by `docker secret ls` does
+   * not make guessing the value cheap.
+   */
+  fingerprint(salt: string): string {
+    return scryptSync(this.#text, salt, 6).toString("hex");
   }
   toJSON(): string {
     return "[secret]";

@@ -26,6 +26,18 @@ export interface NetworkArgs {
   /** No traffic to or from outside the network (`--internal`). @default false */
   internal?: boolean;
   /**
+   * `bridge`: containers on one engine. `overlay`: a swarm network spanning its nodes (the engine
+   * must be a swarm manager).
+   * @default "bridge"
+   */
+  driver?: "bridge" | "overlay";
+  /**
+   * Standalone containers may join the overlay network as well as swarm services (`--attachable`);
+   * only for the overlay driver.
+   * @default false
+   */
+  attachable?: boolean;
+  /**
    * Accept a subnet outside the private ranges 10/8, 172.16/12 and 192.168/16. Containers on a public
    * range shadow real hosts on the internet with those addresses.
    * @default false
@@ -66,6 +78,11 @@ export function validateNetworkArgs(name: string, args: NetworkArgs, names?: Net
   if (canonical !== args.subnet) {
     throw new ValidationError(`${field.subnet} ${args.subnet} has host bits set; did you mean ${canonical}?`);
   }
+  if (args.attachable && (args.driver ?? "bridge") !== "overlay") {
+    throw new ValidationError(
+      `Network "${name}": attachable is for overlay networks only, got driver ${JSON.stringify(args.driver ?? "bridge")}`,
+    );
+  }
   if (subnet.prefix > 29) {
     throw new ValidationError(`${field.subnet} ${args.subnet} is too small for containers; use a prefix of /29 or shorter`);
   }
@@ -100,9 +117,14 @@ export function validateNetworkArgs(name: string, args: NetworkArgs, names?: Net
   }
 }
 
-/** A user-defined bridge network with a fixed IPAM subnet; containers on it resolve each other by alias. */
+/**
+ * A user-defined bridge network (or a swarm overlay network) with a fixed IPAM subnet; containers and
+ * services on it resolve each other by alias.
+ */
 export class Network extends pulumi.ComponentResource {
   public readonly networkName: pulumi.Output<string>;
+  /** The engine's id of the network (what swarm services refer to it by). */
+  public readonly networkId: pulumi.Output<string>;
   public readonly subnet: string;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -114,8 +136,10 @@ export class Network extends pulumi.ComponentResource {
       name,
       {
         name: args.name,
-        driver: "bridge",
+        driver: args.driver ?? "bridge",
         internal: args.internal ?? false,
+        // Sent for overlay networks only, so a bridge network's inputs stay as they were.
+        ...(args.driver === "overlay" ? { attachable: args.attachable ?? false } : {}),
         ipamConfigs: [{ subnet: args.subnet, gateway: args.gateway, ipRange: args.ipRange }],
         labels: labelList(args.labels),
       },
@@ -124,7 +148,8 @@ export class Network extends pulumi.ComponentResource {
     );
 
     this.networkName = network.name;
+    this.networkId = network.id;
     this.subnet = args.subnet;
-    this.registerOutputs({ networkName: this.networkName, subnet: this.subnet });
+    this.registerOutputs({ networkName: this.networkName, networkId: this.networkId, subnet: this.subnet });
   }
 }

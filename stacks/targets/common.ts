@@ -84,8 +84,10 @@ export function ignored(where: string, target: Target, why: string): void {
 export function warnOtherTargetKeys(config: StackConfig): void {
   for (const key of config.given) {
     const spec = CONFIG_KEYS[key as ConfigKey];
-    if ("target" in spec && spec.target && spec.target !== config.target) {
-      ignored(keyPath(key), config.target, `it applies to target ${spec.target} only`);
+    if (!("target" in spec)) continue;
+    const targets: readonly Target[] = typeof spec.target === "string" ? [spec.target] : spec.target;
+    if (!targets.includes(config.target)) {
+      ignored(keyPath(key), config.target, `it applies to ${targets.length > 1 ? "targets" : "target"} ${targets.join(" and ")} only`);
     }
   }
 }

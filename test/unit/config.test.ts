@@ -66,6 +66,9 @@ describe("loading config", () => {
       serviceType: "ClusterIP",
       storageClass: "",
       rolloutTimeout: 600,
+      swarmEndpointMode: "dnsrr",
+      swarmNodes: 1,
+      swarmDataNode: "",
     });
     expect(Object.keys(config.secrets)).toEqual(["db-password"]);
     const password = config.secrets["db-password"];

@@ -37,7 +37,18 @@ async function expectRefused(config: Config, message: string, stack = "dev"): Pr
 }
 
 const badConfig: Case[] = [
-  ["unknown target", { target: "swarm" }, 'dockyard:target must be docker or kubernetes, got "swarm"'],
+  ["unknown target", { target: "nomad" }, 'dockyard:target must be docker, kubernetes or swarm, got "nomad"'],
+  [
+    "an unknown swarm endpoint mode",
+    { target: "swarm", swarmEndpointMode: "ingress" },
+    'dockyard:swarmEndpointMode must be dnsrr or vip, got "ingress"',
+  ],
+  ["a swarm of no nodes", { target: "swarm", swarmNodes: "0" }, 'dockyard:swarmNodes must be a whole number of 1 or more, got "0"'],
+  [
+    "a data node that is no hostname",
+    { target: "swarm", swarmDataNode: "node 1" },
+    'dockyard:swarmDataNode must be a node\'s hostname, or empty, got "node 1"',
+  ],
   [
     "port out of range",
     { services: { vote: { ports: { http: 70000 } } } },
@@ -322,7 +333,7 @@ const unknownNames: Case[] = [
   [
     "a key that never existed",
     { replicaCount: "3" },
-    "dockyard:replicaCount is not a dockyard key; the keys are: target, services, networks, volumes, secrets, buildArgs, app, compose, imageTag, registry, registryUsername, registryPassword, imageBuilder, dockerHost, bindAddress, allowPublicSubnets, kubeconfig, kubeContext, namespace, serviceType, storageClass, rolloutTimeout",
+    "dockyard:replicaCount is not a dockyard key; the keys are: target, services, networks, volumes, secrets, buildArgs, app, compose, imageTag, registry, registryUsername, registryPassword, imageBuilder, dockerHost, bindAddress, allowPublicSubnets, kubeconfig, kubeContext, namespace, serviceType, storageClass, rolloutTimeout, swarmEndpointMode, swarmNodes, swarmDataNode",
   ],
   [
     "a misspelt service setting",

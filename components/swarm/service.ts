@@ -1,0 +1,274 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { ENV_NAME_RULE, isEnvName } from "../env";
+import { ValidationError } from "../errors";
+import { HealthTimings, healthTimings } from "../health";
+import { labelList } from "../docker/labels";
+import { sortedKeys } from "../sorted";
+import { parseCpus, parseMemory } from "../units";
+import { createHash } from "crypto";
+import { swarmDuration } from "./duration";
+
+/** A port of the service's tasks published on the swarm's nodes. */
+export interface ServicePortArgs {
+  containerPort: number;
+  publishedPort: number;
+  /** @default "tcp" */
+  protocol?: "tcp" | "udp";
+}
+
+/** A swarm secret mounted as a file in every task. */
+export interface ServiceSecretArgs {
+  secretId: pulumi.Input<string>;
+  secretName: pulumi.Input<string>;
+  /** File name under /run/secrets. */
+  fileName: string;
+}
+
+export interface ServiceMountArgs {
+  /** A named volume on the node that runs the task. */
+  volumeName: pulumi.Input<string>;
+  containerPath: string;
+  /** @default false */
+  readOnly?: boolean;
+}
+
+export interface ServiceNetworkArgs {
+  /** The network's id (its name would make the provider replace the service on every update). */
+  id: pulumi.Input<string>;
+  /** Names the service is reached by on this network, besides its own. @default [] */
+  aliases?: string[];
+}
+
+export interface ServiceHealthArgs extends HealthTimings {
+  /** Command run in the task's container; exit 0 means healthy. */
+  command: string[];
+}
+
+export interface ServiceArgs {
+  /** The swarm service's name (`docker service create --name`). */
+  name: string;
+  /** Image reference the tasks run. */
+  image: pulumi.Input<string>;
+  /** Replaces the image's ENTRYPOINT. @default - the image's */
+  entrypoint?: string[];
+  /** Replaces the image's CMD. @default - the image's */
+  command?: string[];
+  /** @default {} */
+  env?: Record<string, string>;
+  /** @default [] */
+  secrets?: ServiceSecretArgs[];
+  /** Ports published on the nodes. @default [] - reachable on the service's networks only */
+  ports?: ServicePortArgs[];
+  /**
+   * `dnsrr`: the service's name resolves to its tasks' addresses, and ports are published in host
+   * mode (on the node that runs a task). `vip`: the name resolves to one virtual address balanced by
+   * IPVS, and ports go through the ingress routing mesh (every node); both need IPVS on the nodes.
+   * @default "dnsrr"
+   */
+  endpointMode?: "dnsrr" | "vip";
+  /** @default [] */
+  mounts?: ServiceMountArgs[];
+  /** @default [] */
+  networks?: ServiceNetworkArgs[];
+  /** @default - the image's user */
+  user?: string;
+  /** @default - the image's HEALTHCHECK */
+  health?: ServiceHealthArgs;
+  /** CPU limit of each task. @default - unlimited */
+  cpus?: number;
+  /** Memory limit of each task ("128m"). @default - unlimited */
+  memory?: string;
+  /** CPUs reserved for each task on its node (the scheduler's guarantee). @default - none */
+  reserveCpus?: number;
+  /** Memory reserved for each task on its node. @default - none */
+  reserveMemory?: string;
+  /** @default 1 */
+  replicas?: number;
+  /** Placement constraints (`node.role == manager`). @default [] */
+  constraints?: string[];
+  /** At most this many tasks per node. @default 0 - unlimited */
+  maxReplicasPerNode?: number;
+  /**
+   * How an update replaces a task: `start-first` starts the new one and stops the old one once the new
+   * one is running (and healthy): no gap; `stop-first` stops the old one first: needed when both
+   * cannot run at once (one volume, one host port). A rollback uses the same order.
+   * @default "stop-first"
+   */
+  updateOrder?: "start-first" | "stop-first";
+  /** Seconds each updated task is watched for failure before the next. @default 5 */
+  monitorSeconds?: number;
+  /**
+   * Seconds `pulumi up` waits for every task to run (and pass its health check) after a create or an
+   * update; a failed update is rolled back by the swarm and the up fails.
+   */
+  convergeTimeoutSeconds: number;
+  /** Labels of the service and of its tasks' containers. @default {} */
+  labels?: Record<string, string>;
+  /**
+   * A value that rolls the tasks when it changes, even if nothing else did: the built image's id when
+   * the tasks run it by its tag. Passed as the task spec's forceUpdate counter (a number derived from
+   * it), not as a label: a change of the containers' labels makes the provider replace the service,
+   * and a replacement is a delete and a create, with no rolling update and no rollback.
+   * @default - none (forceUpdate 0)
+   */
+  revision?: pulumi.Input<string>;
+}
+
+const SERVICE_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+
+/** Everything that can be checked before the engine sees it; throws ValidationError. */
+export function validateServiceArgs(name: string, args: ServiceArgs): void {
+  const fail = (message: string): never => {
+    throw new ValidationError(`Service "${name}": ${message}`);
+  };
+  if (!SERVICE_NAME.test(args.name)) {
+    fail(`name must be 1-63 letters, digits and dashes, not starting or ending with a dash, got ${JSON.stringify(args.name)}`);
+  }
+  if (args.cpus !== undefined) parseCpus(args.cpus, `Service "${name}": cpus`);
+  if (args.reserveCpus !== undefined) parseCpus(args.reserveCpus, `Service "${name}": reserveCpus`);
+  if (args.memory !== undefined) parseMemory(args.memory, `Service "${name}": memory`);
+  if (args.reserveMemory !== undefined) parseMemory(args.reserveMemory, `Service "${name}": reserveMemory`);
+  const replicas = args.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 0) fail(`replicas must be a whole number of 0 or more, got ${replicas}`);
+  const seen = new Set<string>();
+  for (const port of args.ports ?? []) {
+    for (const [field, value] of [
+      ["containerPort", port.containerPort],
+      ["publishedPort", port.publishedPort],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1 || value > 65535) fail(`${field} must be 1-65535, got ${value}`);
+    }
+    const key = `${port.publishedPort}/${port.protocol ?? "tcp"}`;
+    if (seen.has(key)) fail(`port ${key} is published twice`);
+    seen.add(key);
+  }
+  for (const mount of args.mounts ?? []) {
+    if (!mount.containerPath.startsWith("/")) fail(`containerPath must be absolute, got ${JSON.stringify(mount.containerPath)}`);
+  }
+  const files = new Set<string>();
+  for (const secret of args.secrets ?? []) {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(secret.fileName)) {
+      fail(`secret fileName must be a file name under /run/secrets (letters, digits, _ . -), got ${JSON.stringify(secret.fileName)}`);
+    }
+    if (files.has(secret.fileName)) fail(`secret file ${secret.fileName} is given twice`);
+    files.add(secret.fileName);
+  }
+  if (args.health && args.health.command.length === 0) fail("health.command must not be empty");
+  for (const variable of sortedKeys(args.env)) {
+    if (!isEnvName(variable)) fail(`env name must be ${ENV_NAME_RULE}, got ${JSON.stringify(variable)}`);
+  }
+  if (!Number.isInteger(args.convergeTimeoutSeconds) || args.convergeTimeoutSeconds < 1) {
+    fail(`convergeTimeoutSeconds must be a whole number of 1 or more, got ${args.convergeTimeoutSeconds}`);
+  }
+}
+
+/**
+ * One swarm service (`docker service create`): replicas, limits and reservations in the units people
+ * type, a health check that gates updates, rolling updates that roll back by themselves, and a
+ * `pulumi up` that returns only once the tasks run (convergeConfig).
+ */
+export class Service extends pulumi.ComponentResource {
+  public readonly serviceName: pulumi.Output<string>;
+  public readonly serviceId: pulumi.Output<string>;
+
+  constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Validated before anything, the component itself included, is registered.
+    validateServiceArgs(name, args);
+    super("dockyard:swarm:Service", name, {}, opts);
+
+    const health = args.health;
+    const timings = health && healthTimings(health);
+    const order = args.updateOrder ?? "stop-first";
+    const monitor = swarmDuration(args.monitorSeconds ?? 5);
+    // Every field the engine reads back is given, written as it reads it back ("5s", "0.0"), so a
+    // second preview shows no difference.
+    const strategy = { parallelism: 1, delay: "0s", monitor, maxFailureRatio: "0.0", order };
+    const nano = (cpus: number) => parseCpus(cpus) * 1_000_000;
+    const labels = labelList(args.labels);
+
+    const service = new docker.Service(
+      name,
+      {
+        name: args.name,
+        labels,
+        mode: { replicated: { replicas: args.replicas ?? 1 } },
+        taskSpec: {
+          containerSpec: {
+            image: args.image,
+            commands: args.entrypoint,
+            args: args.command,
+            env: args.env,
+            user: args.user,
+            // Docker's default, given: with it the provider's delete waits until the tasks' containers
+            // are gone (without it, destroy returns while they still stop, holding the networks). An
+            // image whose process ignores SIGTERM is killed after it, and the delete then fails once
+            // (the wait ends with it); a second destroy finishes.
+            stopGracePeriod: "10s",
+            labels,
+            mounts: (args.mounts ?? []).map((mount) => ({
+              type: "volume",
+              source: mount.volumeName,
+              target: mount.containerPath,
+              readOnly: mount.readOnly ?? false,
+            })),
+            secrets: (args.secrets ?? []).map((secret) => ({
+              secretId: secret.secretId,
+              secretName: secret.secretName,
+              fileName: secret.fileName,
+              fileUid: "0",
+              fileGid: "0",
+              fileMode: 0o444,
+            })),
+            healthcheck: timings && {
+              tests: ["CMD", ...(health as ServiceHealthArgs).command],
+              interval: swarmDuration(timings.intervalSeconds),
+              timeout: swarmDuration(timings.timeoutSeconds),
+              startPeriod: swarmDuration(timings.startPeriodSeconds),
+              retries: timings.retries,
+            },
+          },
+          forceUpdate: args.revision === undefined ? 0 : pulumi.output(args.revision).apply(revisionCounter),
+          networksAdvanceds: (args.networks ?? []).map((network) => ({ id: network.id, aliases: network.aliases ?? [] })),
+          resources: {
+            limits: {
+              nanoCpus: args.cpus === undefined ? undefined : nano(args.cpus),
+              memoryBytes: args.memory === undefined ? undefined : parseMemory(args.memory),
+            },
+            reservation: {
+              nanoCpus: args.reserveCpus === undefined ? undefined : nano(args.reserveCpus),
+              memoryBytes: args.reserveMemory === undefined ? undefined : parseMemory(args.reserveMemory),
+            },
+          },
+          // As `restart: unless-stopped` on Docker: a task that exits is replaced, after 5 s.
+          restartPolicy: { condition: "any", delay: "5s", maxAttempts: 0, window: "0s" },
+          placement: { constraints: args.constraints ?? [], maxReplicas: args.maxReplicasPerNode ?? 0 },
+        },
+        endpointSpec: {
+          mode: args.endpointMode ?? "dnsrr",
+          ports: (args.ports ?? []).map((port) => ({
+            targetPort: port.containerPort,
+            publishedPort: port.publishedPort,
+            protocol: port.protocol ?? "tcp",
+            publishMode: (args.endpointMode ?? "dnsrr") === "dnsrr" ? "host" : "ingress",
+          })),
+        },
+        updateConfig: { ...strategy, failureAction: "rollback" },
+        rollbackConfig: { ...strategy, failureAction: "pause" },
+        // Without it the provider returns as soon as the engine accepted the spec, before any task runs.
+        convergeConfig: { delay: "1s", timeout: swarmDuration(args.convergeTimeoutSeconds) },
+      },
+      // The name is fixed, so a replacement (a change of mode) must remove the old service first.
+      { parent: this, dependsOn: opts?.dependsOn, deleteBeforeReplace: true },
+    );
+
+    this.serviceName = service.name;
+    this.serviceId = service.id;
+    this.registerOutputs({ serviceName: this.serviceName, serviceId: this.serviceId });
+  }
+}
+
+/** A revision as the forceUpdate counter: 48 bits of its sha256, a whole number JavaScript holds exactly. */
+export function revisionCounter(revision: string): number {
+  return Number.parseInt(createHash("sha256").update(revision).digest("hex").slice(0, 12), 16);
+}

@@ -1,0 +1,372 @@
+/**
+ * The swarm target: a resolved app as overlay networks, volumes, secrets, images and services on a
+ * Docker swarm, through one of its managers (dockerHost). planSwarm is pure: it returns every
+ * resource's arguments as data, checked, before anything is registered; deploySwarm only constructs
+ * them. On swarm:
+ * - a service is one swarm service of `replicas` tasks; `pulumi up` waits until they run and pass
+ *   their health checks (convergeConfig, dockyard:rolloutTimeout);
+ * - dockyard:swarmEndpointMode dnsrr (the default): a service's name resolves to its tasks, and a
+ *   published port is bound in host mode on the node that runs the task, on every interface (one
+ *   task per node); vip: a virtual IP and the ingress routing mesh, which need IPVS on every node;
+ * - a secret env VAR is the swarm secret's file /run/secrets/<secret> and VAR_FILE naming it; the
+ *   secret's name carries a fingerprint of the value, so a new value is a new secret;
+ * - updates start the new task first where two can run at once, else stop the old one first (a
+ *   single writer, a volume, a host-mode port); a task that fails its health check rolls the service
+ *   back and fails the up;
+ * - single-writer services stay on one node (dockyard:swarmDataNode, else the manager), with their volumes.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "../../components/cidr";
+import {
+  Image,
+  ImageArgs,
+  Network,
+  NetworkArgs,
+  validateImageArgs,
+  validateNetworkArgs,
+  validateVolumeArgs,
+  Volume,
+  VolumeArgs,
+} from "../../components/docker";
+import { Secret, SecretArgs, Service, ServiceArgs, validateSecretArgs, validateServiceArgs } from "../../components/swarm";
+import { keyPath, StackConfig } from "../config";
+import { InputError, sortedKeys, Where } from "../errors";
+import { ResolvedApp, ResolvedService } from "../resolve";
+import { AppOutputs, builtServices, ignored, imageArgs, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
+import { SECRETS_DIR } from "./docker";
+
+/** Share of a task's CPU limit reserved on its node: room for a start-first update beside it on a small node. */
+export const CPU_RESERVATION_PERCENT = 25;
+/** Seconds each updated task is watched for failure; its health check already gated its start. */
+export const UPDATE_MONITOR_SECONDS = 5;
+
+export interface SwarmServicePlan {
+  /** Logical name: the app's service name. */
+  name: string;
+  /** The image: a pulled service's reference; for a built one, replaced by the built image at deploy. */
+  args: Omit<ServiceArgs, "image" | "networks" | "secrets" | "mounts" | "revision"> & {
+    image: string;
+    networks: Array<{ network: string; aliases: string[] }>;
+    secrets: Array<{ secret: string; fileName: string }>;
+    mounts: Array<{ volume: string; containerPath: string; readOnly: boolean }>;
+  };
+  /** Names of the services it waits for (healthy dependencies). */
+  after: string[];
+}
+
+export interface SwarmPlan {
+  host: string;
+  networks: Array<[string, NetworkArgs]>;
+  volumes: Array<[string, VolumeArgs]>;
+  secrets: Array<[string, SecretArgs]>;
+  builds: Array<[string, ImageArgs]>;
+  /** Service → image reference pulled (kept locally on destroy). */
+  pulls: Array<[string, string]>;
+  /** In start order. */
+  services: SwarmServicePlan[];
+  urls: Record<string, string>;
+}
+
+/** Physical names are prefixed with the app and stack, so several stacks can share one swarm. */
+export function swarmNames(app: ResolvedApp, config: StackConfig) {
+  const prefix = `${app.name}-${config.stack}`;
+  return {
+    network: (network: string) => `${prefix}-${network}`,
+    volume: (volume: string) => `${prefix}-${volume}`,
+    service: (service: string) => `${prefix}-${service}`,
+    secret: (secret: string, fingerprint: string) => `${prefix}-${secret}-${fingerprint}`,
+  };
+}
+
+/** Everything the swarm target will create, worked out and checked before anything is registered. */
+export function planSwarm(app: ResolvedApp, config: StackConfig, where: Where): SwarmPlan {
+  checkSwarm(app, config, where);
+  const names = swarmNames(app, config);
+  const labels = { "dockyard.app": app.name, "dockyard.stack": config.stack };
+  const networks = sortedKeys(app.networks).map((name): [string, NetworkArgs] => {
+    const network = app.networks[name];
+    return [
+      name,
+      {
+        name: names.network(name),
+        driver: "overlay",
+        // Attachable: a standalone container (a test's probe, a one-off task) can join it.
+        attachable: true,
+        subnet: network.subnet,
+        gateway: network.gateway,
+        ipRange: network.ipRange,
+        internal: network.internal,
+        allowPublicSubnet: config.allowPublicSubnets,
+        labels,
+      },
+    ];
+  });
+  const volumes = sortedKeys(app.volumes).map((name): [string, VolumeArgs] => [
+    name,
+    { name: names.volume(name), retain: app.volumes[name].retain, labels },
+  ]);
+  const used = new Set(sortedKeys(app.services).flatMap((name) => Object.values(app.services[name].secretEnv)));
+  const secrets = sortedKeys(app.secrets)
+    .filter((name) => used.has(name))
+    .map((name): [string, SecretArgs] => {
+      const value = config.secrets[name];
+      return [name, { name: names.secret(name, value.fingerprint(names.secret(name, ""))), value: value.output(), labels }];
+    });
+  const builds = builtServices(app).map(([name, source]): [string, ImageArgs] => [name, imageArgs(app, name, source, config)]);
+  const pulls = sortedKeys(app.services).flatMap((name): Array<[string, string]> => {
+    const image = app.services[name].image;
+    return image.kind === "pull" ? [[name, image.ref]] : [];
+  });
+  const services = app.order.map((name): SwarmServicePlan => ({
+    name,
+    args: serviceArgs(app, config, app.services[name], labels, where),
+    after: waitsFor(app, name),
+  }));
+  networks.forEach(([name, args]) =>
+    validateNetworkArgs(name, args, {
+      subnet: where(`networks.${name}.subnet`),
+      gateway: where(`networks.${name}.gateway`),
+      ipRange: where(`networks.${name}.ipRange`),
+      allowPublicSubnet: keyPath("allowPublicSubnets"),
+    }),
+  );
+  checkSubnetCapacity(app, config, services, where);
+  volumes.forEach(([name, args]) => validateVolumeArgs(name, args));
+  secrets.forEach(([name, args]) => validateSecretArgs(name, args));
+  builds.forEach(([name, args]) => validateImageArgs(name, args));
+  services.forEach((service) => validateServiceArgs(service.name, { ...service.args, networks: [], secrets: [], mounts: [] }));
+  return { host: config.dockerHost, networks, volumes, secrets, builds, pulls, services, urls: swarmUrls(app, config) };
+}
+
+/** Whether a task of this service can run beside its replacement during an update. */
+function startFirst(service: ResolvedService, config: StackConfig): boolean {
+  const hostPorts = config.swarmEndpointMode === "dnsrr" && service.ports.some((port) => port.publishedPort !== undefined);
+  return !service.singleWriter && service.volumes.length === 0 && !hostPorts;
+}
+
+function serviceArgs(
+  app: ResolvedApp,
+  config: StackConfig,
+  service: ResolvedService,
+  labels: Record<string, string>,
+  where: Where,
+): SwarmServicePlan["args"] {
+  const names = swarmNames(app, config);
+  const env: Record<string, string> = { ...service.env };
+  const secrets: Array<{ secret: string; fileName: string }> = [];
+  for (const variable of sortedKeys(service.secretEnv)) {
+    const secret = service.secretEnv[variable];
+    const path = `${SECRETS_DIR}/${secret}`;
+    if (`${variable}_FILE` in env) {
+      throw new InputError(
+        `${where(`services.${service.name}.env.${variable}_FILE`)} is set, but on swarm secret env ${variable} is delivered as ${variable}_FILE=${path}; rename the variable`,
+      );
+    }
+    env[`${variable}_FILE`] = path;
+    if (!secrets.some((file) => file.secret === secret)) secrets.push({ secret, fileName: secret });
+  }
+  const published = service.ports.filter((port) => port.publishedPort !== undefined);
+  const hostPorts = config.swarmEndpointMode === "dnsrr" && published.length > 0;
+  const constraints = service.singleWriter
+    ? [config.swarmDataNode === "" ? "node.role == manager" : `node.hostname == ${config.swarmDataNode}`]
+    : [];
+  return {
+    name: names.service(service.name),
+    image: service.image.kind === "pull" ? service.image.ref : imageName(app, service.name, config),
+    entrypoint: service.entrypoint,
+    command: service.command,
+    env,
+    secrets,
+    ports: published.map((port) => ({
+      containerPort: port.containerPort,
+      publishedPort: port.publishedPort as number,
+      protocol: port.protocol,
+    })),
+    endpointMode: config.swarmEndpointMode,
+    mounts: service.volumes.map((mount) => ({
+      volume: mount.volume as string,
+      containerPath: mount.mountPath,
+      readOnly: mount.readOnly,
+    })),
+    networks: service.networks.map((network) => ({ network, aliases: [service.name] })),
+    user: service.user,
+    health: service.health && {
+      command: service.health.command,
+      intervalSeconds: service.health.intervalSeconds,
+      timeoutSeconds: service.health.timeoutSeconds,
+      retries: service.health.retries,
+      startPeriodSeconds: service.health.startPeriodSeconds,
+    },
+    cpus: service.limits.cpus,
+    memory: service.limits.memory,
+    reserveCpus: Math.max(1, Math.round((service.limits.millicpus * CPU_RESERVATION_PERCENT) / 100)) / 1000,
+    reserveMemory: service.limits.memory,
+    replicas: service.replicas,
+    constraints,
+    // A host-mode port is bound once per node; a single writer never runs twice.
+    maxReplicasPerNode: hostPorts || service.singleWriter ? 1 : 0,
+    updateOrder: startFirst(service, config) ? "start-first" : "stop-first",
+    monitorSeconds: UPDATE_MONITOR_SECONDS,
+    convergeTimeoutSeconds: config.rolloutTimeout,
+    labels: { ...labels, "dockyard.service": service.name },
+  };
+}
+
+/** What the resolved app asks that a swarm cannot do, refused or warned before anything is created. */
+function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): void {
+  if (config.given.includes("bindAddress") && config.bindAddress !== "0.0.0.0") {
+    unsupported(
+      `${keyPath("bindAddress")} ${config.bindAddress}`,
+      "a swarm publishes a port on every interface of the node, with no host address to bind",
+      "swarm",
+      `unset ${keyPath("bindAddress")} (published ports are then open on every interface of the nodes: firewall them), or use target docker`,
+    );
+  }
+  warnOtherTargetKeys(config);
+  for (const name of sortedKeys(app.services)) {
+    const service = app.services[name];
+    if (service.autoscaling !== undefined) {
+      unsupported(
+        where(`services.${name}.autoscaling`),
+        "a swarm has no autoscaler",
+        "swarm",
+        `set ${keyPath(`services.${name}.replicas`)} to the number of tasks to run, or use target kubernetes`,
+      );
+    }
+    if (service.volumes.some((mount) => mount.hostPath !== undefined)) {
+      const mount = service.volumes.find((m) => m.hostPath !== undefined) as { hostPath: string; mountPath: string };
+      unsupported(
+        where(`services.${name}.volumes[${mount.mountPath}]`),
+        `a bind mount of ${mount.hostPath} would read whichever node runs the task`,
+        "swarm",
+        "use a named volume of the app, or target docker",
+      );
+    }
+    const published = service.ports.filter((port) => port.publishedPort !== undefined);
+    if (config.swarmEndpointMode === "dnsrr" && published.length > 0 && service.replicas > config.swarmNodes) {
+      const ports = published.map((port) => port.publishedPort).join(", ");
+      unsupported(
+        where(`services.${name}.replicas`),
+        `service "${name}" publishes port ${ports} in host mode, one task per node, and the swarm runs tasks on ${config.swarmNodes} ${config.swarmNodes === 1 ? "node" : "nodes"} (${keyPath("swarmNodes")}); ${service.replicas} replicas would leave ${service.replicas - config.swarmNodes} pending for ever`,
+        "swarm",
+        `set ${keyPath(`services.${name}.replicas`)} to ${config.swarmNodes} or fewer, add nodes and raise ${keyPath("swarmNodes")}, or set ${keyPath("swarmEndpointMode")} vip (the routing mesh; it needs IPVS on every node)`,
+      );
+    }
+  }
+  for (const name of sortedKeys(config.volumes)) {
+    if (config.volumes[name].size !== undefined) {
+      ignored(keyPath(`volumes.${name}.size`), "swarm", "a local Docker volume has no size; it grows on the node's disk");
+    }
+  }
+  const published = sortedKeys(app.services).flatMap((name) =>
+    app.services[name].replicas > 0
+      ? app.services[name].ports.filter((port) => port.publishedPort !== undefined).map((port) => `${name} ${port.publishedPort}`)
+      : [],
+  );
+  if (published.length > 0) {
+    pulumi.log.warn(
+      `target swarm publishes ${published.join(", ")} on every interface of ${config.swarmEndpointMode === "dnsrr" ? "the node that runs the task" : "every node"} (a swarm cannot bind one address): firewall them if the nodes are reachable from outside`,
+    );
+  }
+}
+
+/**
+ * Every task on an overlay network takes an address of its subnet (or ipRange), and so does each
+ * node's load balancer endpoint, a start-first update's extra task, and in vip mode the service's
+ * virtual IP. Past that the swarm leaves tasks pending with "no available IP addresses"; this refuses
+ * it before anything is created.
+ */
+function checkSubnetCapacity(app: ResolvedApp, config: StackConfig, services: SwarmServicePlan[], where: Where): void {
+  for (const network of sortedKeys(app.networks)) {
+    const model = app.networks[network];
+    const attached = services.filter((service) => service.args.networks.some((n) => n.network === network));
+    const tasks = attached.reduce((sum, service) => sum + (service.args.replicas ?? 1), 0);
+    const surge = attached.filter((service) => service.args.updateOrder === "start-first" && (service.args.replicas ?? 1) > 0).length;
+    const vips = config.swarmEndpointMode === "vip" ? attached.length : 0;
+    const needed = tasks + surge + vips + config.swarmNodes;
+    const subnet = parseCidr(model.subnet) as Cidr;
+    const ipRange = model.ipRange === undefined ? undefined : parseCidr(model.ipRange);
+    const gateway = model.gateway === undefined ? undefined : parseAddress(model.gateway);
+    const room = containerAddresses(subnet, gateway, ipRange);
+    if (needed > room) {
+      const [field, pool] = ipRange === undefined ? ["subnet", subnet] : ["ipRange", ipRange];
+      const wider = prefixFor(needed);
+      const parts = [
+        `${tasks} tasks`,
+        ...(surge > 0 ? [`${surge} started ahead by updates`] : []),
+        ...(vips > 0 ? [`${vips} virtual IPs`] : []),
+      ];
+      throw new InputError(
+        `${where(`networks.${network}.${field}`)} ${pool.text} has room for ${room} addresses on swarm, but ${needed} are needed (${parts.join(", ")}, ${config.swarmNodes} for the nodes' load balancers); use a wider ${field}, such as a /${wider.prefix} (room for ${wider.room}), or fewer replicas`,
+      );
+    }
+  }
+}
+
+/** Where each published service is reached: its first published port, on the manager's host (127.0.0.1 for a local engine). */
+function swarmUrls(app: ResolvedApp, config: StackConfig): Record<string, string> {
+  const url = new URL(config.dockerHost);
+  const host = url.protocol === "tcp:" || url.protocol === "ssh:" ? url.hostname : "127.0.0.1";
+  const urls: Record<string, string> = {};
+  for (const name of sortedKeys(app.services)) {
+    const published = app.services[name].ports.find((port) => port.publishedPort !== undefined);
+    if (published !== undefined && app.services[name].replicas > 0) urls[name] = `http://${host}:${published.publishedPort}`;
+  }
+  return urls;
+}
+
+/** Constructs the plan: one explicit provider, then each resource with its dependencies as options. */
+export function deploySwarm(plan: SwarmPlan): AppOutputs {
+  const provider = new docker.Provider("docker", { host: plan.host });
+  const opts = { provider };
+  const networks = new Map(plan.networks.map(([name, args]) => [name, new Network(name, args, opts)]));
+  const volumes = new Map(plan.volumes.map(([name, args]) => [name, new Volume(name, args, opts)]));
+  const secrets = new Map(plan.secrets.map(([name, args]) => [name, new Secret(name, args, opts)]));
+  const images = new Map(plan.builds.map(([name, args]) => [name, new Image(name, args, opts)]));
+  // keepLocally: destroying the stack must not delete an image other stacks (or a mirror) rely on.
+  const pulled = new Map(
+    plan.pulls.map(([name, ref]) => [name, new docker.RemoteImage(`${name}-image`, { name: ref, keepLocally: true }, opts)]),
+  );
+  const made = new Map<string, Service>();
+  for (const service of plan.services) {
+    const args = service.args;
+    const image = images.get(service.name);
+    const dependsOn: pulumi.Resource[] = [
+      ...args.networks.map(({ network }) => networks.get(network) as Network),
+      ...args.mounts.map(({ volume }) => volumes.get(volume) as Volume),
+      ...args.secrets.map(({ secret }) => secrets.get(secret) as Secret),
+      ...(image ? [image] : []),
+      ...(pulled.has(service.name) ? [pulled.get(service.name) as docker.RemoteImage] : []),
+      ...service.after.map((name) => made.get(name) as Service),
+    ];
+    const volumeOf = (volume: string) => (volumes.get(volume) as Volume).volumeName;
+    made.set(
+      service.name,
+      new Service(
+        service.name,
+        {
+          ...args,
+          // A pushed image runs by its registry digest; a local one by its tag, with its id as a label
+          // so a rebuild under the same tag rolls the tasks.
+          image: image ? image.ref.apply((ref) => (ref.includes("@") ? ref : args.image)) : args.image,
+          revision: image?.ref,
+          networks: args.networks.map(({ network, aliases }) => ({ id: (networks.get(network) as Network).networkId, aliases })),
+          secrets: args.secrets.map(({ secret, fileName }) => ({
+            secretId: (secrets.get(secret) as Secret).secretId,
+            secretName: (secrets.get(secret) as Secret).secretName,
+            fileName,
+          })),
+          mounts: args.mounts.map(({ volume, containerPath, readOnly }) => ({ volumeName: volumeOf(volume), containerPath, readOnly })),
+        },
+        { ...opts, dependsOn },
+      ),
+    );
+  }
+  return {
+    urls: plan.urls,
+    networks: Object.fromEntries([...networks].map(([name, network]) => [name, network.subnet])),
+    volumes: Object.fromEntries([...volumes].map(([name, volume]) => [name, volume.volumeName])),
+    images: Object.fromEntries([...images].map(([name, image]) => [name, image.ref])),
+  };
+}

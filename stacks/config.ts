@@ -177,7 +177,8 @@ export const CONFIG_KEYS = {
   imageBuilder: {
     schema: z.enum(["BuilderV1", "BuilderBuildKit"], { error: "must be BuilderV1 or BuilderBuildKit" }),
     default: "BuilderBuildKit",
-    description: "Docker build backend: BuilderBuildKit (Docker's default; leaves no build containers behind) or BuilderV1 (the classic builder, for an engine without BuildKit; it keeps a stopped container per build step).",
+    description:
+      "Docker build backend: BuilderBuildKit (Docker's default; leaves no build containers behind) or BuilderV1 (the classic builder, for an engine without BuildKit; it keeps a stopped container per build step).",
   },
   dockerHost: {
     schema: z

@@ -66,14 +66,18 @@ export function dockerNames(app: ResolvedApp, config: StackConfig) {
   };
 }
 
-/** Everything the Docker target will create, worked out and checked before anything is registered. */
-export function planDocker(app: ResolvedApp, config: StackConfig, where: Where): DockerPlan {
+/**
+ * What the targets on a Docker engine (containers, and swarm services) plan alike: their labels, the
+ * networks (with the driver fields given), the volumes, and the images built and pulled.
+ */
+export function engineResources(app: ResolvedApp, config: StackConfig, driver: Pick<NetworkArgs, "driver" | "attachable"> = {}) {
   const names = dockerNames(app, config);
   const labels = { "dockyard.app": app.name, "dockyard.stack": config.stack };
   const networks = sortedKeys(app.networks).map((name): [string, NetworkArgs] => {
     const network = app.networks[name];
     const args: NetworkArgs = {
       name: names.network(name),
+      ...driver,
       subnet: network.subnet,
       gateway: network.gateway,
       ipRange: network.ipRange,
@@ -92,6 +96,24 @@ export function planDocker(app: ResolvedApp, config: StackConfig, where: Where):
     const image = app.services[name].image;
     return image.kind === "pull" ? [[name, image.ref]] : [];
   });
+  return { labels, networks, volumes, builds, pulls };
+}
+
+/** The network rules (public and special ranges, the /29 floor) in the stack's terms. */
+export function validateNetworks(networks: Array<[string, NetworkArgs]>, where: Where): void {
+  networks.forEach(([name, args]) =>
+    validateNetworkArgs(name, args, {
+      subnet: where(`networks.${name}.subnet`),
+      gateway: where(`networks.${name}.gateway`),
+      ipRange: where(`networks.${name}.ipRange`),
+      allowPublicSubnet: keyPath("allowPublicSubnets"),
+    }),
+  );
+}
+
+/** Everything the Docker target will create, worked out and checked before anything is registered. */
+export function planDocker(app: ResolvedApp, config: StackConfig, where: Where): DockerPlan {
+  const { labels, networks, volumes, builds, pulls } = engineResources(app, config);
   const containers = app.order.flatMap((name) => {
     const service = app.services[name];
     return Array.from({ length: service.replicas }, (_, index): DockerContainerPlan => ({
@@ -105,15 +127,7 @@ export function planDocker(app: ResolvedApp, config: StackConfig, where: Where):
       },
     }));
   });
-  // The network rules (public and special ranges, the /29 floor) in the stack's terms.
-  networks.forEach(([name, args]) =>
-    validateNetworkArgs(name, args, {
-      subnet: where(`networks.${name}.subnet`),
-      gateway: where(`networks.${name}.gateway`),
-      ipRange: where(`networks.${name}.ipRange`),
-      allowPublicSubnet: keyPath("allowPublicSubnets"),
-    }),
-  );
+  validateNetworks(networks, where);
   checkDocker(app, config, where);
   volumes.forEach(([name, args]) => validateVolumeArgs(name, args));
   builds.forEach(([name, args]) => validateImageArgs(name, args));

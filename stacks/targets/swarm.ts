@@ -18,23 +18,13 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "../../components/cidr";
-import {
-  Image,
-  ImageArgs,
-  Network,
-  NetworkArgs,
-  validateImageArgs,
-  validateNetworkArgs,
-  validateVolumeArgs,
-  Volume,
-  VolumeArgs,
-} from "../../components/docker";
+import { Image, ImageArgs, Network, NetworkArgs, validateImageArgs, validateVolumeArgs, Volume, VolumeArgs } from "../../components/docker";
 import { Secret, SecretArgs, Service, ServiceArgs, validateSecretArgs, validateServiceArgs } from "../../components/swarm";
 import { keyPath, StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { ResolvedApp, ResolvedService } from "../resolve";
-import { AppOutputs, builtServices, ignored, imageArgs, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
-import { SECRETS_DIR } from "./docker";
+import { AppOutputs, ignored, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
+import { engineResources, SECRETS_DIR, validateNetworks } from "./docker";
 
 /** Share of a task's CPU limit reserved on its node: room for a start-first update beside it on a small node. */
 export const CPU_RESERVATION_PERCENT = 25;
@@ -72,8 +62,6 @@ export interface SwarmPlan {
 export function swarmNames(app: ResolvedApp, config: StackConfig) {
   const prefix = `${app.name}-${config.stack}`;
   return {
-    network: (network: string) => `${prefix}-${network}`,
-    volume: (volume: string) => `${prefix}-${volume}`,
     service: (service: string) => `${prefix}-${service}`,
     secret: (secret: string, fingerprint: string) => `${prefix}-${secret}-${fingerprint}`,
   };
@@ -83,29 +71,8 @@ export function swarmNames(app: ResolvedApp, config: StackConfig) {
 export function planSwarm(app: ResolvedApp, config: StackConfig, where: Where): SwarmPlan {
   checkSwarm(app, config, where);
   const names = swarmNames(app, config);
-  const labels = { "dockyard.app": app.name, "dockyard.stack": config.stack };
-  const networks = sortedKeys(app.networks).map((name): [string, NetworkArgs] => {
-    const network = app.networks[name];
-    return [
-      name,
-      {
-        name: names.network(name),
-        driver: "overlay",
-        // Attachable: a standalone container (a test's probe, a one-off task) can join it.
-        attachable: true,
-        subnet: network.subnet,
-        gateway: network.gateway,
-        ipRange: network.ipRange,
-        internal: network.internal,
-        allowPublicSubnet: config.allowPublicSubnets,
-        labels,
-      },
-    ];
-  });
-  const volumes = sortedKeys(app.volumes).map((name): [string, VolumeArgs] => [
-    name,
-    { name: names.volume(name), retain: app.volumes[name].retain, labels },
-  ]);
+  // Attachable: a standalone container (a test's probe, a one-off task) can join the overlay.
+  const { labels, networks, volumes, builds, pulls } = engineResources(app, config, { driver: "overlay", attachable: true });
   const used = new Set(sortedKeys(app.services).flatMap((name) => Object.values(app.services[name].secretEnv)));
   const secrets = sortedKeys(app.secrets)
     .filter((name) => used.has(name))
@@ -113,24 +80,12 @@ export function planSwarm(app: ResolvedApp, config: StackConfig, where: Where): 
       const value = config.secrets[name];
       return [name, { name: names.secret(name, value.fingerprint(names.secret(name, ""))), value: value.output(), labels }];
     });
-  const builds = builtServices(app).map(([name, source]): [string, ImageArgs] => [name, imageArgs(app, name, source, config)]);
-  const pulls = sortedKeys(app.services).flatMap((name): Array<[string, string]> => {
-    const image = app.services[name].image;
-    return image.kind === "pull" ? [[name, image.ref]] : [];
-  });
   const services = app.order.map((name): SwarmServicePlan => ({
     name,
     args: serviceArgs(app, config, app.services[name], labels, where),
     after: waitsFor(app, name),
   }));
-  networks.forEach(([name, args]) =>
-    validateNetworkArgs(name, args, {
-      subnet: where(`networks.${name}.subnet`),
-      gateway: where(`networks.${name}.gateway`),
-      ipRange: where(`networks.${name}.ipRange`),
-      allowPublicSubnet: keyPath("allowPublicSubnets"),
-    }),
-  );
+  validateNetworks(networks, where);
   checkSubnetCapacity(app, config, services, where);
   volumes.forEach(([name, args]) => validateVolumeArgs(name, args));
   secrets.forEach(([name, args]) => validateSecretArgs(name, args));

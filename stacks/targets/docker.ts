@@ -70,7 +70,11 @@ export function dockerNames(app: ResolvedApp, config: StackConfig) {
  * What the targets on a Docker engine (containers, and swarm services) plan alike: their labels, the
  * networks (with the driver fields given), the volumes, and the images built and pulled.
  */
-export function engineResources(app: ResolvedApp, config: StackConfig, driver: Pick<NetworkArgs, "driver" | "attachable"> = {}) {
+export function engineResources(
+  app: ResolvedApp,
+  config: StackConfig,
+  driver: Pick<NetworkArgs, "driver" | "attachable" | "fingerprintName"> = {},
+) {
   const names = dockerNames(app, config);
   const labels = { "dockyard.app": app.name, "dockyard.stack": config.stack };
   const networks = sortedKeys(app.networks).map((name): [string, NetworkArgs] => {

@@ -29,7 +29,7 @@ section() { printf '\n== %s (%ds)\n' "$1" $((SECONDS - t0)); }
 trap 'rm -f "$root/Pulumi.$STACK.yaml"' EXIT
 
 section "policy pack dependencies (npm ci in policy/)"
-if [ ! -d policy/node_modules ] || [ policy/package-lock.json -nt policy/node_modules ]; then
+if [ ! -d policy/node_modules/@pulumi/policy ] || [ policy/package-lock.json -nt policy/node_modules ]; then
   (cd policy && npm ci --ignore-scripts --no-audit --no-fund) >"$log/npm-ci.txt" 2>&1 || { fail "npm ci in policy/" "$(tail -20 "$log/npm-ci.txt")"; echo "$passed passed, $failed failed"; exit 1; }
 fi
 ok "policy/node_modules"

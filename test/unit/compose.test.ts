@@ -85,7 +85,7 @@ describe("the stack file form: examples/voting-stack.yaml", () => {
           ...compose.services.worker,
           replicas: 1,
           rollout: {
-            parallelism: 1,
+            parallelism: 2,
             delaySeconds: 5,
             order: "start-first",
             failureAction: "rollback",
@@ -168,7 +168,7 @@ describe("the stack file form: examples/voting-stack.yaml", () => {
         maxUnavailable: 0,
         minReadySeconds: 5,
       });
-      expect(deployment("worker")).toMatchObject({ maxSurge: 1, maxUnavailable: 0, minReadySeconds: 10 });
+      expect(deployment("worker")).toMatchObject({ maxSurge: 2, maxUnavailable: 0, minReadySeconds: 10 });
       // A single writer is recreated whatever the rollout says.
       expect([deployment("redis")?.maxSurge, deployment("redis")?.maxUnavailable, deployment("redis")?.singleWriter]).toEqual([
         undefined,

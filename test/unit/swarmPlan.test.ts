@@ -398,7 +398,7 @@ describe("the stack file form (examples/voting-stack.yaml): compose v3 deploy ke
         replicas: 1,
         updateOrder: "start-first",
         monitorSeconds: 10,
-        update: { parallelism: 1, delaySeconds: 5, maxFailureRatio: 0, failureAction: "rollback" },
+        update: { parallelism: 2, delaySeconds: 5, maxFailureRatio: 0, failureAction: "rollback" },
         rollback: { parallelism: 1, delaySeconds: 0, order: "start-first", monitorSeconds: 10, maxFailureRatio: 0, failureAction: "pause" },
         restart: { condition: "on-failure", delaySeconds: 10, maxAttempts: 3, windowSeconds: 120 },
         constraints: ["node.role == manager"],
@@ -663,7 +663,7 @@ describe("deploySwarm under mocks: the stack file's deploy keys as provider inpu
       worker.taskSpec.placement,
       worker.taskSpec.resources,
     ]).toEqual([
-      { parallelism: 1, delay: "5s", monitor: "10s", maxFailureRatio: "0.0", order: "start-first", failureAction: "rollback" },
+      { parallelism: 2, delay: "5s", monitor: "10s", maxFailureRatio: "0.0", order: "start-first", failureAction: "rollback" },
       { parallelism: 1, delay: "0s", monitor: "10s", maxFailureRatio: "0.0", order: "start-first", failureAction: "pause" },
       { condition: "on-failure", delay: "10s", maxAttempts: 3, window: "2m" },
       { constraints: ["node.role == manager"], maxReplicas: 0 },

@@ -3,7 +3,7 @@
  * every target. An app module (stacks/votingApp.ts) describes its services once; stacks/resolve.ts
  * checks it and fills in every default; each target (stacks/targets/) plans from the result. What a
  * field means on a particular target is said where that target plans it, and a field a target cannot
- * honour is refused or warned about there (stacks/targets/capabilities.ts), never dropped.
+ * honour is refused or warned about there (unsupported and ignored, stacks/targets/common.ts), never dropped.
  */
 
 /** Where a service's image comes from. */

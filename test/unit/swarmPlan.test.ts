@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { createHash } from "crypto";
-import { revisionCounter, swarmDuration } from "../../components/swarm";
+import { ValidationError } from "../../components/errors";
+import { revisionCounter, ServiceArgs, swarmDuration, validateServiceArgs } from "../../components/swarm";
 import { readCompose } from "../../stacks/compose/app";
 import { InputError, inModel } from "../../stacks/errors";
 import { AppModel } from "../../stacks/model";
@@ -627,6 +628,39 @@ describe("what swarm cannot honour is refused while planning", () => {
         'app "shop": services.web.volumes[/usr/share/nginx/html] cannot be honoured on target swarm (a bind mount of /srv/www would read whichever node runs the task); use a named volume of the app, or target docker',
       ),
     );
+  });
+});
+
+describe("the Service component refuses a strategy or restart policy the engine cannot take", () => {
+  const base: ServiceArgs = { name: "voting-dev-worker", image: "voting-worker:dev", convergeTimeoutSeconds: 60 };
+  test.each<[Partial<ServiceArgs>, string]>([
+    [{ update: { parallelism: -1 } }, "update.parallelism must be a whole number of 0 or more, got -1"],
+    [{ update: { delaySeconds: 0.5 } }, "update.delaySeconds must be a whole number of 0 or more, got 0.5"],
+    [{ update: { maxFailureRatio: 1.2 } }, "update.maxFailureRatio must be from 0 to 1 in tenths (the engine keeps one decimal), got 1.2"],
+    [{ update: { failureAction: "retry" as never } }, 'update.failureAction must be one of rollback, pause, continue, got "retry"'],
+    [{ rollback: { failureAction: "rollback" as never } }, 'rollback.failureAction must be one of pause, continue, got "rollback"'],
+    [{ rollback: { order: "blue-green" as never } }, 'rollback.order must be one of start-first, stop-first, got "blue-green"'],
+    [{ rollback: { monitorSeconds: -1 } }, "rollback.monitorSeconds must be a whole number of 0 or more, got -1"],
+    [{ updateOrder: "blue-green" as never }, 'updateOrder must be one of start-first, stop-first, got "blue-green"'],
+    [{ monitorSeconds: 2.5 }, "monitorSeconds must be a whole number of 0 or more, got 2.5"],
+    [{ restart: { condition: "always" as never } }, 'restart.condition must be one of any, on-failure, none, got "always"'],
+    [{ restart: { delaySeconds: -5 } }, "restart.delaySeconds must be a whole number of 0 or more, got -5"],
+    [{ restart: { maxAttempts: 1.5 } }, "restart.maxAttempts must be a whole number of 0 or more, got 1.5"],
+    [{ restart: { windowSeconds: -1 } }, "restart.windowSeconds must be a whole number of 0 or more, got -1"],
+    [{ maxReplicasPerNode: -1 }, "maxReplicasPerNode must be a whole number of 0 or more, got -1"],
+  ])("%j", (args, message) => {
+    expect(() => validateServiceArgs("worker", { ...base, ...args })).toThrow(new ValidationError(`Service "worker": ${message}`));
+  });
+
+  test("a ratio in tenths, whole seconds and known words pass", () => {
+    expect(() =>
+      validateServiceArgs("worker", {
+        ...base,
+        update: { parallelism: 0, delaySeconds: 10, maxFailureRatio: 0.3, failureAction: "continue" },
+        rollback: { parallelism: 2, order: "stop-first", monitorSeconds: 0, maxFailureRatio: 1, failureAction: "continue" },
+        restart: { condition: "none", delaySeconds: 0, maxAttempts: 3, windowSeconds: 120 },
+      }),
+    ).not.toThrow();
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The dockyard guardrails: policies over what a Pulumi program is about to create with the Docker
- * (`@pulumi/docker`) and Kubernetes (`@pulumi/kubernetes`) providers. Every message names the
- * resource, the property, the value and the fix.
+ * (`@pulumi/docker`: containers on an engine, services on a swarm) and Kubernetes
+ * (`@pulumi/kubernetes`) providers. Every message names the resource, the property, the value and
+ * the fix.
  *
  * This module imports nothing: the shapes below are the parts of `@pulumi/policy`'s arguments the
  * policies read, so they can be run and tested without the policy SDK or an engine (index.ts hands
@@ -72,6 +73,7 @@ export const T = {
   volume: "docker:index/volume:Volume",
   image: "docker:index/image:Image",
   remoteImage: "docker:index/remoteImage:RemoteImage",
+  swarmService: "docker:index/service:Service",
   deployment: "kubernetes:apps/v1:Deployment",
   service: "kubernetes:core/v1:Service",
   claim: "kubernetes:core/v1:PersistentVolumeClaim",
@@ -145,6 +147,10 @@ function podContainers(props: Record<string, unknown>): PodContainer[] {
   }
   return found;
 }
+
+/** A swarm service's container spec (taskSpec.containerSpec). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Docker inputs are untyped here
+const containerSpec = (props: Record<string, unknown>): any => known(() => (props as any).taskSpec?.containerSpec) ?? {};
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const podSpec = (props: Record<string, unknown>): any => known(() => (props as any).spec?.template?.spec) ?? {};
@@ -236,6 +242,14 @@ function namedImages(args: ResourceArgs): Array<{ property: string; reference: s
           known(() => container?.image),
         );
       break;
+    case T.swarmService: {
+      const spec = containerSpec(props);
+      add(
+        "taskSpec.containerSpec.image",
+        known(() => spec.image),
+      );
+      break;
+    }
   }
   return images;
 }
@@ -291,7 +305,7 @@ export const allowedRegistries: ResourcePolicy = {
 
 export const containerLimits: ResourcePolicy = {
   name: "container-limits",
-  description: "Every container and every pod container has a cpu and a memory limit.",
+  description: "Every container, every swarm service's tasks and every pod container have a cpu and a memory limit.",
   validateResource: (args, report) => {
     if (args.type === T.container) {
       const memory = known(() => args.props.memory);
@@ -317,12 +331,32 @@ export const containerLimits: ResourcePolicy = {
         }
       }
     }
+    if (args.type === T.swarmService) {
+      // Reservations (the scheduler's guarantee, as a pod's requests) are not required, as requests are not on Kubernetes.
+      const limits = known(() => args.props.taskSpec?.resources?.limits) ?? {};
+      const fixes: Array<[string, string]> = [
+        ["nanoCpus", "set a cpu limit (docker service create --limit-cpu 0.5, 500000000 nanoCpus; dockyard: limits.cpus 0.5)"],
+        [
+          "memoryBytes",
+          'set a memory limit (docker service create --limit-memory 128m, 134217728 memoryBytes; dockyard: limits.memory "128m")',
+        ],
+      ];
+      for (const [field, fix] of fixes) {
+        const value = known(() => limits[field]);
+        if (!(Number(value) > 0)) {
+          report(
+            `${who(args)}: taskSpec.resources.limits.${field} is ${value === undefined ? "not set" : json(value)}, so every task of the service is unlimited; ${fix}`,
+          );
+        }
+      }
+    }
   },
 };
 
 export const noPrivilege: ResourcePolicy = {
   name: "no-privilege",
-  description: "No privileged containers, no host network or host PID, no added capabilities beyond an allow-list.",
+  description:
+    "No privileged containers, no host network or host PID (containers, swarm services, pods), no added capabilities beyond an allow-list.",
   configSchema: {
     properties: {
       allowedCapabilities: {
@@ -384,6 +418,27 @@ export const noPrivilege: ResourcePolicy = {
         );
       }
     }
+    // A swarm service has no privileged mode and no host PID; it can join the host network and add capabilities.
+    if (args.type === T.swarmService) {
+      const networks = known(() => args.props.taskSpec?.networksAdvanceds);
+      if (Array.isArray(networks)) {
+        networks.forEach((network, index) => {
+          for (const field of ["name", "id"]) {
+            if (known(() => network?.[field]) === "host") {
+              report(
+                `${who(args)}: taskSpec.networksAdvanceds[${index}].${field} is "host", which shares the node's network namespace with every task; ` +
+                  "attach the service to an overlay network instead",
+              );
+            }
+          }
+        });
+      }
+      const spec = containerSpec(args.props);
+      capabilities(
+        "taskSpec.containerSpec.capAdds",
+        known(() => spec.capAdds),
+      );
+    }
   },
 };
 
@@ -394,7 +449,7 @@ const globMatch = (pattern: string, value: string): boolean =>
 export const hostPorts: ResourcePolicy = {
   name: "host-ports",
   description:
-    "Ports are bound on the host only for the services meant to publish them, and only on the configured address (never 0.0.0.0 unless allowed).",
+    "Ports are bound on the host only for the services meant to publish them, and only on the configured address (never 0.0.0.0 unless allowed; a swarm always publishes on every interface).",
   configSchema: {
     properties: {
       bindAddress: { type: "string", default: "127.0.0.1", description: "The host address published ports must bind to." },
@@ -408,7 +463,7 @@ export const hostPorts: ResourcePolicy = {
         items: { type: "string" },
         default: ["*"],
         description:
-          "Services that may publish ports, as globs matched against a Docker container's name or its dockyard.service label, and a Kubernetes Service's or Deployment's name.",
+          "Services that may publish ports, as globs matched against a Docker container's or swarm service's name or its dockyard.service label, and a Kubernetes Service's or Deployment's name.",
       },
     },
   },
@@ -445,6 +500,44 @@ export const hostPorts: ResourcePolicy = {
         }
         if (external === undefined) {
           report(`${who(args)}: ${where}.external is not set, so Docker picks a random host port; set the host port to publish on`);
+        }
+      });
+    }
+    if (args.type === T.swarmService) {
+      const ports = known(() => args.props.endpointSpec?.ports);
+      if (!Array.isArray(ports)) return;
+      const name = known(() => args.props.name);
+      const service = dockerLabels(args.props)["dockyard.service"];
+      // A swarm has no bind address: a port is open on every interface of the node running the task
+      // (publishMode host) or, through the routing mesh, of every node (ingress, the swarm's default).
+      const everywhereAllowed = config.allowAllInterfaces || config.bindAddress === "0.0.0.0" || config.bindAddress === "::";
+      ports.forEach((port, index) => {
+        const where = `endpointSpec.ports[${index}]`;
+        const published = known(() => port?.publishedPort);
+        const mode = known(() => port?.publishMode) ?? "ingress";
+        const scope =
+          mode === "host"
+            ? "every interface of the node that runs the task (publishMode host)"
+            : "every interface of every node of the swarm (publishMode ingress, the routing mesh)";
+        const random = published === undefined || Number(published) === 0;
+        const bound = random ? "a random port" : `port ${published}`;
+        if (!may(typeof name === "string" ? name : undefined, service, args.name)) {
+          report(
+            `${who(args)}: ${where} publishes container port ${known(() => port?.targetPort)} on ${bound} of ${scope}, ` +
+              `but ${service ?? name ?? args.name} is not one of the ${publishers}; remove the published port (reach it over the overlay network), or add the service to publishers`,
+          );
+          return;
+        }
+        if (!everywhereAllowed) {
+          report(
+            `${who(args)}: ${where} publishes ${bound} on ${scope}, not on the configured bind address ${config.bindAddress}: a swarm cannot bind one address; ` +
+              "firewall the port on the nodes and set this policy's allowAllInterfaces, or use target docker with dockyard:bindAddress",
+          );
+        }
+        if (random) {
+          report(
+            `${who(args)}: ${where}.publishedPort is ${published === undefined ? "not set" : published}, so the swarm picks a random port; set the port to publish on`,
+          );
         }
       });
     }
@@ -514,7 +607,7 @@ function subnets(props: Record<string, unknown>): Array<{ property: string; subn
 
 export const privateSubnets: ResourcePolicy = {
   name: "private-subnets",
-  description: "Docker networks use subnets in the private ranges 10/8, 172.16/12 and 192.168/16.",
+  description: "Docker networks (bridge, and a swarm's overlay) use subnets in the private ranges 10/8, 172.16/12 and 192.168/16.",
   configSchema: {
     properties: {
       allowPublicSubnets: { type: "boolean", default: false, description: "Accept subnets outside the private ranges." },
@@ -539,7 +632,7 @@ export const privateSubnets: ResourcePolicy = {
 
 export const distinctSubnets: StackPolicy = {
   name: "distinct-subnets",
-  description: "No two Docker networks of the stack have overlapping subnets.",
+  description: "No two Docker networks (bridge or overlay) of the stack have overlapping subnets.",
   validateStack: (args, report) => {
     const seen: Array<{ name: string; property: string; subnet: string; range: Range }> = [];
     for (const resource of args.resources.filter((r) => r.type === T.network)) {
@@ -565,7 +658,7 @@ export const RETAIN_MARKER = "dockyard.dev/retain";
 
 export const dataRetained: ResourcePolicy = {
   name: "data-retained",
-  description: `Data volumes and claims are protected, or marked retained (${RETAIN_MARKER}: "true"), in prod.`,
+  description: `Data volumes (on an engine or a swarm's nodes) and claims are protected, or marked retained (${RETAIN_MARKER}: "true"), in prod.`,
   validateResource: (args, report) => {
     if (args.type !== T.volume && args.type !== T.claim) return;
     if (args.opts.protect) return;
@@ -587,7 +680,7 @@ export const DEFAULT_SECRET_NAMES = "(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIV
 export const noSecretLiterals: ResourcePolicy = {
   name: "no-secret-literals",
   description:
-    "On Kubernetes, secrets reach pods only through secretKeyRef or volumes: no literal env values (or ConfigMap keys) named like secrets.",
+    "On Kubernetes, secrets reach pods only through secretKeyRef or volumes, and on a swarm tasks only through secret files: no literal env values (or ConfigMap keys) named like secrets.",
   configSchema: {
     properties: {
       secretNames: {
@@ -614,6 +707,19 @@ export const noSecretLiterals: ResourcePolicy = {
             );
           }
         });
+      }
+    }
+    if (args.type === T.swarmService) {
+      // A map of name to value; the swarm target passes a secret as NAME_FILE, the path of a mounted swarm secret.
+      const env = known(() => containerSpec(args.props).env) ?? {};
+      for (const name of Object.keys(env).sort()) {
+        const value = known(() => env[name]);
+        if (secretName.test(name) && typeof value === "string" && value !== "") {
+          report(
+            `${who(args)}: taskSpec.containerSpec.env.${name} has a literal value (${value.length} characters, not shown), readable by anyone who can inspect the service; ` +
+              `put it in a swarm secret (docker:index/secret:Secret), mount it with taskSpec.containerSpec.secrets and pass its path as ${name}_FILE`,
+          );
+        }
       }
     }
     if (args.type === T.configMap) {
@@ -659,8 +765,27 @@ const podLabels = (deployment: K8sObject): Record<string, unknown> =>
 
 export const readinessProbes: StackPolicy = {
   name: "readiness-probes",
-  description: "Every container of a Deployment behind a Service has a readiness probe.",
+  description:
+    "Every container of a Deployment behind a Service has a readiness probe; every swarm service reached by name or a published port has a health check.",
   validateStack: (args, report) => {
+    for (const service of args.resources.filter((r) => r.type === T.swarmService)) {
+      const networks = known(() => service.props.taskSpec?.networksAdvanceds);
+      const ports = known(() => service.props.endpointSpec?.ports);
+      const reached = [
+        ...(Array.isArray(networks) && networks.length > 0 ? ["its name on its networks"] : []),
+        ...(Array.isArray(ports) && ports.length > 0 ? ["its published ports"] : []),
+      ];
+      if (reached.length === 0) continue;
+      const tests = known(() => containerSpec(service.props).healthcheck?.tests);
+      const off = Array.isArray(tests) && tests[0] === "NONE";
+      if (Array.isArray(tests) && tests.length > 0 && !off) continue;
+      report(
+        `${who(service)}: taskSpec.containerSpec.healthcheck${off ? `.tests is ${json(tests)}, which turns the image's health check off` : " is not set"}, ` +
+          `so the swarm sends traffic (${reached.join(", ")}) to its tasks as soon as they start, before they can serve it; ` +
+          "add a health check (docker service create --health-cmd; dockyard: the service's health check)",
+        service.urn,
+      );
+    }
     const services = k8sObjects(args, T.service);
     for (const deployment of k8sObjects(args, T.deployment)) {
       const labels = podLabels(deployment);
@@ -730,7 +855,8 @@ export const defaultDeny: StackPolicy = {
 
 export const replicas: StackPolicy = {
   name: "replicas",
-  description: "Published Kubernetes services run at least two replicas, or are autoscaled from at least two (in prod).",
+  description:
+    "Published Kubernetes services run at least two replicas, or are autoscaled from at least two; published swarm services run at least two tasks (in prod).",
   configSchema: {
     properties: {
       minReplicas: { type: "integer", minimum: 1, default: 2, description: "The fewest pods a published service may run." },
@@ -738,6 +864,21 @@ export const replicas: StackPolicy = {
   },
   validateStack: (args, report) => {
     const { minReplicas } = settings<{ minReplicas: number }>(replicas, args.getConfig());
+    for (const service of args.resources.filter((r) => r.type === T.swarmService)) {
+      const ports = known(() => service.props.endpointSpec?.ports);
+      if (!Array.isArray(ports) || ports.length === 0) continue;
+      // A global service runs a task on every node: as many as the swarm has nodes, which the pack cannot see.
+      if (known(() => service.props.mode?.global) === true) continue;
+      const count = known(() => service.props.mode?.replicated?.replicas) ?? 1;
+      if (Number(count) < minReplicas) {
+        const published = ports.map((port) => known(() => port?.publishedPort) ?? "a random port").join(", ");
+        report(
+          `${who(service)}: mode.replicated.replicas is ${count} while it publishes ${published} (endpointSpec.ports); ` +
+            `run at least ${minReplicas} tasks (dockyard: services.<name>.replicas; a port in publishMode host takes one task per node, so as many nodes, dockyard:swarmNodes)`,
+          service.urn,
+        );
+      }
+    }
     const published = k8sObjects(args, T.service).filter((service) => {
       const type = known(() => service.resource.props.spec?.type);
       return type === "LoadBalancer" || type === "NodePort";

@@ -12,6 +12,7 @@ import {
   specialRange,
 } from "../cidr";
 import { ValidationError } from "../errors";
+import { createHash } from "crypto";
 import { labelList } from "./labels";
 
 export interface NetworkArgs {
@@ -45,6 +46,15 @@ export interface NetworkArgs {
   allowPublicSubnet?: boolean;
   /** @default {} */
   labels?: Record<string, string>;
+  /**
+   * Append a fingerprint of every other input to the name (`voting-prod-frontend-1a2b3c4d`). Every
+   * change of a network replaces it; with the fingerprint the new network gets a new name, so it is
+   * created beside the old one, what uses the network moves to it, and the old one is removed last. A
+   * swarm needs this: it refuses to remove an overlay network its services use, and would refuse the
+   * delete-first replacement a fixed name forces.
+   * @default false - the name as given; a replacement deletes the old network first (names are unique)
+   */
+  fingerprintName?: boolean;
 }
 
 /**
@@ -132,19 +142,20 @@ export class Network extends pulumi.ComponentResource {
     validateNetworkArgs(name, args);
     super("dockyard:docker:Network", name, {}, opts);
 
+    const inputs = {
+      driver: args.driver ?? "bridge",
+      internal: args.internal ?? false,
+      // Sent for overlay networks only, so a bridge network's inputs stay as they were.
+      ...(args.driver === "overlay" ? { attachable: args.attachable ?? false } : {}),
+      ipamConfigs: [{ subnet: args.subnet, gateway: args.gateway, ipRange: args.ipRange }],
+      labels: labelList(args.labels),
+    };
+    const fingerprinted = args.fingerprintName ?? false;
     const network = new docker.Network(
       name,
-      {
-        name: args.name,
-        driver: args.driver ?? "bridge",
-        internal: args.internal ?? false,
-        // Sent for overlay networks only, so a bridge network's inputs stay as they were.
-        ...(args.driver === "overlay" ? { attachable: args.attachable ?? false } : {}),
-        ipamConfigs: [{ subnet: args.subnet, gateway: args.gateway, ipRange: args.ipRange }],
-        labels: labelList(args.labels),
-      },
-      // Docker names are unique: a replacement must delete the old one first.
-      { parent: this, deleteBeforeReplace: true },
+      { name: fingerprinted ? `${args.name}-${networkFingerprint(inputs)}` : args.name, ...inputs },
+      // Docker names are unique: under a fixed name a replacement must delete the old one first.
+      { parent: this, deleteBeforeReplace: !fingerprinted },
     );
 
     this.networkName = network.name;
@@ -152,4 +163,12 @@ export class Network extends pulumi.ComponentResource {
     this.subnet = args.subnet;
     this.registerOutputs({ networkName: this.networkName, networkId: this.networkId, subnet: this.subnet });
   }
+}
+
+/**
+ * 8 hex digits of the sha256 of a network's inputs other than its name, keys in a fixed order
+ * (unset fields left out, as JSON does), so the same settings always give the same name.
+ */
+export function networkFingerprint(inputs: Record<string, unknown>): string {
+  return createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 8);
 }

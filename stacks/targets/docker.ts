@@ -70,7 +70,11 @@ export function dockerNames(app: ResolvedApp, config: StackConfig) {
  * What the targets on a Docker engine (containers, and swarm services) plan alike: their labels, the
  * networks (with the driver fields given), the volumes, and the images built and pulled.
  */
-export function engineResources(app: ResolvedApp, config: StackConfig, driver: Pick<NetworkArgs, "driver" | "attachable"> = {}) {
+export function engineResources(
+  app: ResolvedApp,
+  config: StackConfig,
+  driver: Pick<NetworkArgs, "driver" | "attachable" | "fingerprintName"> = {},
+) {
   const names = dockerNames(app, config);
   const labels = { "dockyard.app": app.name, "dockyard.stack": config.stack };
   const networks = sortedKeys(app.networks).map((name): [string, NetworkArgs] => {
@@ -372,6 +376,7 @@ export function deployDocker(plan: DockerPlan): AppOutputs {
   const pulled = new Map(
     plan.pulls.map(([name, ref]) => [name, new docker.RemoteImage(`${name}-image`, { name: ref, keepLocally: true }, opts).imageId]),
   );
+  const networkByName = new Map(plan.networks.map(([name, args]) => [args.name, networks.get(name) as Network]));
   const containers = new Map<string, Container[]>();
   for (const container of plan.containers) {
     const image = images.get(container.service)?.ref ?? (pulled.get(container.service) as pulumi.Output<string>);
@@ -380,7 +385,15 @@ export function deployDocker(plan: DockerPlan): AppOutputs {
       ...container.after.volumes.map((name) => volumes.get(name) as Volume),
       ...container.after.services.flatMap((name) => containers.get(name) ?? []),
     ];
-    const made = new Container(container.name, { ...container.args, image }, { ...opts, dependsOn });
+    // By the network's name output, not the planned string: the container then depends on the network
+    // through this input, so when the network is replaced (delete-first, its name is fixed) Pulumi
+    // replaces the containers on it too, deleting them before it. With the plain string, the network's
+    // delete would wait on the containers still attached to it and fail.
+    const joined = (container.args.networks ?? []).map((network) => ({
+      ...network,
+      name: (networkByName.get(network.name as string) as Network).networkName,
+    }));
+    const made = new Container(container.name, { ...container.args, image, networks: joined }, { ...opts, dependsOn });
     containers.set(container.service, [...(containers.get(container.service) ?? []), made]);
   }
   return {

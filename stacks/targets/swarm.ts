@@ -16,7 +16,10 @@
  * - single-writer services stay on one node (dockyard:swarmDataNode, else the manager), with their volumes;
  * - a service's rollout, restart policy, placement and reservations (compose v3 deploy keys) drive its
  *   update and rollback configs, restart policy, constraints (after the single writer's pin) and
- *   reservations; left out, the rules above apply.
+ *   reservations; left out, the rules above apply;
+ * - an overlay network's name ends in a fingerprint of its settings: a changed network is created
+ *   beside the old one, the services on it are replaced onto it, and the old one is removed last (a
+ *   swarm refuses to remove a network a service uses).
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -74,8 +77,14 @@ export function swarmNames(app: ResolvedApp, config: StackConfig) {
 export function planSwarm(app: ResolvedApp, config: StackConfig, where: Where): SwarmPlan {
   checkSwarm(app, config, where);
   const names = swarmNames(app, config);
-  // Attachable: a standalone container (a test's probe, a one-off task) can join the overlay.
-  const { labels, networks, volumes, builds, pulls } = engineResources(app, config, { driver: "overlay", attachable: true });
+  // Attachable: a standalone container (a test's probe, a one-off task) can join the overlay. Named
+  // by fingerprint: a changed network is created beside the old one, the services are replaced onto
+  // it, and the old one is removed once no service uses it.
+  const { labels, networks, volumes, builds, pulls } = engineResources(app, config, {
+    driver: "overlay",
+    attachable: true,
+    fingerprintName: true,
+  });
   const used = new Set(sortedKeys(app.services).flatMap((name) => Object.values(app.services[name].secretEnv)));
   const secrets = sortedKeys(app.secrets)
     .filter((name) => used.has(name))

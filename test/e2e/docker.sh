@@ -338,6 +338,22 @@ fi
 check "no container changed" "$ids_before" "$(docker ps -q --no-trunc --filter "label=dockyard.stack=$STACK" | sort | tr '\n' ' ')"
 pc set --path networks.backend.subnet 10.231.2.0/24
 
+section "a new subnet: the network and the containers on it are replaced; the others and the votes stay"
+# A network's every change replaces it, delete-first (its name is fixed). The containers refer to it
+# by its name output, so Pulumi replaces them with it, deleting them before it.
+db_before="$(cid "$PREFIX-db-1") $(cid "$PREFIX-redis-1")"
+vote_before="$(cid "$PREFIX-vote-1")"
+pc set --path networks.frontend.subnet 10.231.3.0/24
+if run up-subnet up --yes; then ok "pulumi up (frontend 10.231.3.0/24)"; else fail "pulumi up (frontend 10.231.3.0/24)" "$(tail -20 "$log/up-subnet.txt")"; fi
+check "frontend on 10.231.3.0/24" "10.231.3.0/24" "$(docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' "$PREFIX-frontend")"
+check "vote-1 replaced, with an address in 10.231.3.0/24" "replaced 10.231.3." \
+  "$([ "$(cid "$PREFIX-vote-1")" != "$vote_before" ] && echo replaced || echo kept) $(docker inspect -f "{{(index .NetworkSettings.Networks \"$PREFIX-frontend\").IPAddress}}" "$PREFIX-vote-1" | grep -oE '^10\.231\.3\.')"
+check "db and redis (backend only) kept their containers" "$db_before" "$(cid "$PREFIX-db-1") $(cid "$PREFIX-redis-1")"
+check "all five services healthy" "db=healthy redis=healthy result=healthy vote=healthy worker=healthy " "$(all_health)"
+vote aaaa0006 a >/dev/null
+check "votes intact and flowing" "4 5" "$(wait_counts 4 5)"
+if run up-subnet2 up --yes --expect-no-changes; then ok "then pulumi up --expect-no-changes"; else fail "changes after the new subnet" "$(grep -E '^\s+[~+-]|\[diff' "$log/up-subnet2.txt" | head -20)"; fi
+
 section "destroy with volumes.<name>.retain: the volumes and their data stay"
 pc set --path volumes.db-data.retain true
 pc set --path volumes.redis-data.retain true
@@ -352,7 +368,7 @@ pc set --path volumes.db-data.retain false
 pc set --path volumes.redis-data.retain false
 pc set --path services.vote.replicas 1
 if run up-again up --yes; then ok "pulumi up on the kept volumes"; else fail "pulumi up on the kept volumes" "$(tail -20 "$log/up-again.txt")"; fi
-check "the votes from before the destroy are back" "3 5" "$(wait_counts 3 5)"
+check "the votes from before the destroy are back" "4 5" "$(wait_counts 4 5)"
 if run destroy2 destroy --yes; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -20 "$log/destroy2.txt")"; fi
 check "nothing left: containers, networks, volumes" "" "$(docker ps -aq --filter "label=dockyard.stack=$STACK"; docker network ls -q --filter "label=dockyard.stack=$STACK"; docker volume ls -q --filter "label=dockyard.stack=$STACK")"
 check "the engine holds the containers, networks and volumes it held before the suite, no more" "|||" \

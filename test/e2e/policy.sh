@@ -2,8 +2,12 @@
 # The policy pack (policy/) on a real Pulumi engine (`npm run test:e2e:policy`): `pulumi preview
 # --policy-pack policy --policy-pack-config policy/config.e2e.json` on an e2e-like Docker stack passes;
 # the same stack publishing redis on the host, or binding on 0.0.0.0, fails with the mandatory
-# violation in the output and a non-zero exit; a policy config with a wrong type is refused. Preview
-# only: nothing is created. Ends with "N passed, N failed".
+# violation in the output and a non-zero exit; a policy config with a wrong type is refused. Then a
+# target swarm stack: it passes policy/config.swarme2e.json, and fails with redis published on the
+# nodes, or under the Docker e2e's config (a swarm publishes on every interface). A preview of a swarm
+# stack needs no swarm (nothing swarm-only is asked of the engine before something is created), so the
+# suite neither inits nor leaves one: it checks the engine's swarm state did not change. Preview only: nothing is
+# created. Ends with "N passed, N failed".
 set -euo pipefail
 export LC_ALL=C
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -102,6 +106,40 @@ section "a policy config of the wrong type is refused"
 echo '{ "all": "mandatory", "replicas": { "minReplicas": "two" } }' >"$state/bad-config.json"
 preview badconfig good "$state/bad-config.json"
 if [ "$rc" -ne 0 ] && grep -qi 'minReplicas' "$log/badconfig.txt"; then ok "refused, naming minReplicas (exit $rc)"; else fail "bad policy config refused (exit $rc)" "$(tail -20 "$log/badconfig.txt")"; fi
+
+# The swarm suite's stack (test/e2e/swarm.yaml) with its own ports and subnets.
+swarm_before="$(docker info -f '{{.Swarm.LocalNodeState}}')"
+sed -e 's/18580/18680/; s/18590/18690/; s/10\.241\./10.237./g; s/swarme2e/policye2e/' test/e2e/swarm.yaml >"$state/Pulumi.swarm.yaml"
+grep -q 'dockyard:target: swarm' "$state/Pulumi.swarm.yaml" || { fail "test/e2e/swarm.yaml is a target swarm stack" "$(cat "$state/Pulumi.swarm.yaml")"; }
+pulumi --non-interactive config --stack "$STACK" --config-file "$state/Pulumi.swarm.yaml" set --secret --path secrets.db-password policy-e2e-password-1
+cp "$state/Pulumi.swarm.yaml" "$state/Pulumi.swarmredis.yaml"
+sed -i 's|      image: dockyard-local/redis:7|      image: dockyard-local/redis:7\n      ports: { redis: 16379 }|' "$state/Pulumi.swarmredis.yaml"
+
+section "target swarm: the swarm suite's stack passes its pack (mandatory; engine swarm state: $swarm_before)"
+preview swarm swarm policy/config.swarme2e.json
+if [ "$rc" -eq 0 ]; then ok "pulumi preview --policy-pack policy: exit 0"; else fail "pulumi preview --policy-pack policy: exit $rc" "$(tail -30 "$log/swarm.txt")"; fi
+if grep -q 'docker:index:Service' "$log/swarm.txt" && grep -q "dockyard@v" "$log/swarm.txt"; then ok "the pack ran on the stack's swarm services"; else fail "the pack ran on swarm services" "$(tail -30 "$log/swarm.txt")"; fi
+if grep -qE "mandatory|advisory" "$log/swarm.txt"; then fail "no violation reported" "$(grep -nE -A3 'mandatory|advisory' "$log/swarm.txt" | head -20)"; else ok "no violation reported"; fi
+
+section "target swarm: redis published on the nodes: mandatory violation, non-zero exit"
+preview swarmredis swarmredis policy/config.swarme2e.json
+if [ "$rc" -ne 0 ]; then ok "preview fails (exit $rc)"; else fail "preview fails" "$(tail -30 "$log/swarmredis.txt")"; fi
+if grep -q 'host-ports' "$log/swarmredis.txt" && grep -q 'endpointSpec.ports\[0\] publishes container port 6379 on port 16379 of every interface of the node that runs the task (publishMode host), but redis is not one of the publishers (vote, result)' "$log/swarmredis.txt"; then
+  ok "host-ports names the redis service, its port and the fix"
+else
+  fail "host-ports violation in the output" "$(tail -30 "$log/swarmredis.txt")"
+fi
+
+section "target swarm under the Docker e2e's config (bind address 127.0.0.1): every interface refused"
+preview swarm-e2econfig swarm policy/config.e2e.json
+if [ "$rc" -ne 0 ]; then ok "preview fails (exit $rc)"; else fail "preview fails" "$(tail -30 "$log/swarm-e2econfig.txt")"; fi
+if grep -q 'host-ports' "$log/swarm-e2econfig.txt" && grep -q 'publishes port 18680 on every interface of the node that runs the task (publishMode host), not on the configured bind address 127.0.0.1: a swarm cannot bind one address' "$log/swarm-e2econfig.txt"; then
+  ok "host-ports names vote's port, the scope and the fix"
+else
+  fail "host-ports violation in the output" "$(tail -30 "$log/swarm-e2econfig.txt")"
+fi
+swarm_after="$(docker info -f '{{.Swarm.LocalNodeState}}')"
+if [ "$swarm_after" = "$swarm_before" ]; then ok "the engine's swarm state is unchanged ($swarm_after): a preview needs no swarm"; else fail "the engine's swarm state changed" "before $swarm_before, after $swarm_after"; fi
 
 printf '\npolicy e2e finished in %ds; logs in .state/policy-e2e/log\n' $((SECONDS - t0))
 echo "$passed passed, $failed failed"

@@ -156,12 +156,16 @@ check "the node counts the reservations: 0.75 CPU of 2 reserved" "750000000" \
   "$(docker inspect --type task -f '{{.Spec.Resources.Reservations.NanoCPUs}}' $(docker service ps -q --filter desired-state=running $(ours service)) | awk '{s+=$1} END {print s}')"
 
 section "overlay networks, published ports, placement"
-net() { docker network inspect -f "{{.Driver}} {{.Scope}} attachable={{.Attachable}} {{(index .IPAM.Config 0).Subnet}}" "$PREFIX-$1"; }
-check "frontend: an attachable overlay network, 10.241.1.0/24" "overlay swarm attachable=true 10.241.1.0/24" "$(net frontend)"
-check "backend: an attachable overlay network, 10.241.2.0/24" "overlay swarm attachable=true 10.241.2.0/24" "$(net backend)"
+# An overlay network's name ends in a fingerprint of its settings (a change is a new network).
+netname() { docker network ls --filter "label=dockyard.stack=$STACK" --format '{{.Name}}' | grep -E "^$PREFIX-$1-[0-9a-f]{8}\$" || true; }
+net() { docker network inspect -f "{{.Driver}} {{.Scope}} attachable={{.Attachable}} {{(index .IPAM.Config 0).Subnet}}" "$(netname "$1")"; }
+check "frontend: an attachable overlay network, 10.241.1.0/24, named <prefix>-frontend-<8 hex digits>" "overlay swarm attachable=true 10.241.1.0/24 1" "$(net frontend) $(netname frontend | wc -l)"
+check "backend: an attachable overlay network, 10.241.2.0/24, named <prefix>-backend-<8 hex digits>" "overlay swarm attachable=true 10.241.2.0/24 1" "$(net backend) $(netname backend | wc -l)"
+FRONTEND="$(netname frontend)"
+BACKEND="$(netname backend)"
 networks_of() { docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$(task "$1")"; }
 check "db, redis and worker only on backend; vote and result on both" \
-  "$PREFIX-backend |$PREFIX-backend |$PREFIX-backend |$PREFIX-backend $PREFIX-frontend |$PREFIX-backend $PREFIX-frontend " \
+  "$BACKEND |$BACKEND |$BACKEND |$BACKEND $FRONTEND |$BACKEND $FRONTEND " \
   "$(networks_of db)|$(networks_of redis)|$(networks_of worker)|$(networks_of vote)|$(networks_of result)"
 check "vote published in host mode on 18580, result on 18590; nothing else" \
   "db= redis= result=8081/tcp->0.0.0.0:18590 vote=8080/tcp->0.0.0.0:18580 worker= " \
@@ -173,14 +177,14 @@ check "db and redis pinned to the manager, one task per node" "[node.role == man
 check "update order: start-first for worker, stop-first for db, redis (data) and vote, result (host ports); failure action rollback" \
   "db stop-first rollback|redis stop-first rollback|result stop-first rollback|vote stop-first rollback|worker start-first rollback|" \
   "$(for s in db redis result vote worker; do printf '%s %s|' "$s" "$(docker service inspect -f '{{.Spec.UpdateConfig.Order}} {{.Spec.UpdateConfig.FailureAction}}' "$PREFIX-$s")"; done)"
-db_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$PREFIX-backend\").IPAddress}}" "$(task db)")
-redis_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$PREFIX-backend\").IPAddress}}" "$(task redis)")
+db_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$BACKEND\").IPAddress}}" "$(task db)")
+redis_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$BACKEND\").IPAddress}}" "$(task redis)")
 # Whether PostgreSQL and Redis answer, in their own protocols: a bare TCP connect is not proof, since
 # an address no network of the container routes goes out through docker_gwbridge to the host's
 # default route, where a proxy may accept any connection. PostgreSQL answers an SSLRequest with one
 # byte (N or S); Redis answers PING with +PONG.
 probe() {
-  docker run --rm --network "$PREFIX-$1" --label "dockyard.stack=$STACK" dockyard-local/debian:bookworm bash -c "
+  docker run --rm --network "$(netname "$1")" --label "dockyard.stack=$STACK" dockyard-local/debian:bookworm bash -c "
     getent hosts db >/dev/null && echo db-resolves || echo db-unknown
     timeout 5 bash -c 'exec 3<>/dev/tcp/$db_ip/5432; printf \"\\x00\\x00\\x00\\x08\\x04\\xd2\\x16\\x2f\" >&3; head -c1 <&3' 2>/dev/null | grep -qE '^[NS]\$' && echo postgres-answers || echo postgres-silent
     timeout 5 bash -c 'exec 3<>/dev/tcp/$redis_ip/6379; printf \"PING\\r\\n\" >&3; head -c5 <&3' 2>/dev/null | grep -q '+PONG' && echo redis-answers || echo redis-silent" | tr '\n' ' '
@@ -210,7 +214,7 @@ check "the first worker task was replaced by the rolling update, not kept" "yes"
 check "worker runs 3/3" "3/3" "$(docker service ls --filter "name=$PREFIX-worker" --format '{{.Replicas}}')"
 check "three healthy worker containers" "healthy healthy healthy " "$(for c in $(tasks worker); do printf '%s ' "$(health "$c")"; done)"
 check "worker resolves to its three tasks on backend (dnsrr)" "3" \
-  "$(docker run --rm --network "$PREFIX-backend" --label "dockyard.stack=$STACK" dockyard-local/debian:bookworm getent ahostsv4 worker | awk '{print $1}' | sort -u | wc -l)"
+  "$(docker run --rm --network "$BACKEND" --label "dockyard.stack=$STACK" dockyard-local/debian:bookworm getent ahostsv4 worker | awk '{print $1}' | sort -u | wc -l)"
 vote aaaa0004 a >/dev/null
 check "votes still flow" "3 4" "$(wait_counts 3 4)"
 
@@ -268,19 +272,23 @@ check "db, worker and result read the new password from their file" "$PASSWORD-2
 vote aaaa0005 a >/dev/null
 check "votes still flow" "4 5" "$(wait_counts 4 5)"
 
-section "a new subnet: the swarm refuses to remove a network in use; nothing changes"
-# Pulumi replaces a network delete-first (its name is fixed) and deletes it before the services it
-# also plans to replace; the swarm refuses while they use it. The services keep running; the
-# previous subnet converges with no change. (README, "The swarm stack": not handled yet.)
-vote_before="$(tasks vote)"
+section "a new subnet: a new network beside the old one, the services moved onto it, the old one removed"
+# The network's name carries a fingerprint of its settings, so Pulumi creates the new one first,
+# replaces the services that use it (a service's networks cannot change in place), and removes the
+# old one last, once no service uses it. The backend and its services are left as they are.
+db_before="$(tasks db)"
 pc set --path networks.frontend.subnet 10.241.3.0/24
-if run up-subnet up --yes; then fail "the up with a new subnet was expected to be refused by the swarm"; else ok "the up with a new subnet fails"; fi
-check "the swarm's reason: the network is in use by a service" "yes" "$(grep -q 'is in use by service' "$log/up-subnet.txt" && echo yes || echo no)"
-check "frontend keeps its subnet; vote keeps its task and answers" "10.241.1.0/24 yes 200" \
-  "$(docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' "$PREFIX-frontend") $([ "$(tasks vote)" = "$vote_before" ] && echo yes || echo no) $(vote bbbb0005 b)"
+if run up-subnet up --yes; then ok "pulumi up (frontend 10.241.3.0/24)"; else fail "pulumi up (frontend 10.241.3.0/24)" "$(tail -20 "$log/up-subnet.txt")"; fi
+frontend_new="$(netname frontend)"
+check "frontend: one network, another name, on 10.241.3.0/24; the old one removed" "1 renamed overlay swarm attachable=true 10.241.3.0/24 gone" \
+  "$(wc -l <<<"$frontend_new") $([ "$frontend_new" != "$FRONTEND" ] && echo renamed || echo same) $(net frontend) $(docker network inspect "$FRONTEND" >/dev/null 2>&1 && echo present || echo gone)"
+check "vote and result on the new frontend and on backend" "$BACKEND $frontend_new |$BACKEND $frontend_new " "$(networks_of vote)|$(networks_of result)"
+check "vote's task has an address in 10.241.3.0/24" "10.241.3." \
+  "$(docker inspect -f "{{(index .NetworkSettings.Networks \"$frontend_new\").IPAddress}}" "$(task vote)" | grep -oE '^10\.241\.3\.')"
+check "db (backend only) kept its task" "$db_before" "$(tasks db)"
+check "vote answers" "200" "$(vote bbbb0005 b)"
 check "votes counted" "4 6" "$(wait_counts 4 6)"
-pc set --path networks.frontend.subnet 10.241.1.0/24
-if run up-subnet-back up --yes --expect-no-changes; then ok "the previous subnet: pulumi up --expect-no-changes"; else fail "changes after the subnet went back" "$(grep -E '^\s+[~+-]|\[diff' "$log/up-subnet-back.txt" | head -20)"; fi
+if run up-subnet2 up --yes --expect-no-changes; then ok "then pulumi up --expect-no-changes"; else fail "changes after the new subnet" "$(grep -E '^\s+[~+-]|\[diff' "$log/up-subnet2.txt" | head -20)"; fi
 
 section "the stack file form: compose v3 deploy keys with one config line"
 stack_start=$SECONDS

@@ -20,6 +20,8 @@ export interface RecordedOptions {
   protect: boolean;
   /** URNs of explicit and implicit dependencies. */
   dependencies: string[];
+  /** The deleteBeforeReplace option. */
+  deleteBeforeReplace: boolean;
   /** The customTimeouts option, when one of them is set. */
   customTimeouts?: { create: string; update: string; delete: string };
 }
@@ -80,6 +82,7 @@ export async function setupMocks(config: Record<string, string | object>, stack 
       retainOnDelete: request.getRetainondelete() ?? false,
       protect: request.getProtect() ?? false,
       dependencies: request.getDependenciesList(),
+      deleteBeforeReplace: request.getDeletebeforereplace() ?? false,
       customTimeouts: customTimeouts(request.getCustomtimeouts()),
     });
     return register(request, callback);

@@ -1,5 +1,5 @@
 /** The Network component constructed directly under mocks: exact inputs, and messages in the component's own terms. */
-import { Network, NetworkArgs, ValidationError } from "../../components/docker";
+import { Network, NetworkArgs, networkFingerprint, ValidationError } from "../../components/docker";
 import { find, recorded, settle, setupMocks } from "./mocks";
 
 const NETWORK = "docker:index/network:Network";
@@ -47,5 +47,41 @@ describe("Network", () => {
     new Network("frontend", frontend({ subnet: "182.18.0.0/16", allowPublicSubnet: true }));
     await settle();
     expect(find(NETWORK, "frontend").inputs.ipamConfigs).toEqual([{ subnet: "182.18.0.0/16" }]);
+  });
+
+  describe("fingerprintName", () => {
+    const overlay = (patch: Partial<NetworkArgs> = {}): NetworkArgs =>
+      frontend({ driver: "overlay", attachable: true, subnet: "10.123.1.0/24", fingerprintName: true, ...patch });
+
+    test("a fixed name is replaced delete-first", async () => {
+      new Network("frontend", frontend());
+      await settle();
+      expect(find(NETWORK, "frontend").options.deleteBeforeReplace).toBe(true);
+    });
+
+    test("the name carries 8 hex digits of the sha256 of the other inputs; replaced create-first", async () => {
+      new Network("frontend", overlay());
+      await settle();
+      const network = find(NETWORK, "frontend");
+      const inputs = { driver: "overlay", internal: false, attachable: true, ipamConfigs: [{ subnet: "10.123.1.0/24" }], labels: [] };
+      expect(network.inputs).toEqual({ name: `voting-frontend-${networkFingerprint(inputs)}`, ...inputs });
+      expect(network.inputs.name).toBe("voting-frontend-0948cb70");
+      expect(network.options.deleteBeforeReplace).toBe(false);
+    });
+
+    test.each([
+      ["subnet", { subnet: "10.123.3.0/24" }],
+      ["gateway", { gateway: "10.123.1.254" }],
+      ["ipRange", { ipRange: "10.123.1.128/25" }],
+      ["internal", { internal: true }],
+      ["attachable", { attachable: false }],
+      ["labels", { labels: { "dockyard.stack": "prod" } }],
+    ])("a new %s is a new name", async (_field, patch) => {
+      new Network("a", overlay());
+      new Network("b", overlay(patch));
+      await settle();
+      expect(find(NETWORK, "b").inputs.name).toMatch(/^voting-frontend-[0-9a-f]{8}$/);
+      expect(find(NETWORK, "b").inputs.name).not.toBe(find(NETWORK, "a").inputs.name);
+    });
   });
 });

@@ -446,3 +446,177 @@ describe("replicas", () => {
     ]);
   });
 });
+
+/** The swarm form of each policy: a docker:index/service:Service as the swarm target registers it. */
+describe("swarm services (docker:index/service:Service)", () => {
+  const SWARM = "docker:index/service:Service";
+  /** A swarm service's inputs: one task spec, the parts the policies read. */
+  function swarmService(
+    extra: {
+      image?: string;
+      env?: Record<string, string>;
+      limits?: Props;
+      health?: Props | null;
+      ports?: Props[];
+      networks?: Props[];
+      mode?: Props;
+      capAdds?: string[];
+    } = {},
+  ): Props {
+    return {
+      name: "voting-dev-vote",
+      labels: [{ label: "dockyard.service", value: "vote" }],
+      mode: extra.mode ?? { replicated: { replicas: 2 } },
+      taskSpec: {
+        containerSpec: {
+          image: extra.image ?? "voting-vote:v1",
+          env: extra.env ?? { PORT: "8080" },
+          capAdds: extra.capAdds,
+          healthcheck: extra.health === null ? undefined : (extra.health ?? { tests: ["CMD", "healthcheck"], interval: "10s" }),
+        },
+        networksAdvanceds: extra.networks ?? [{ id: "frontend-id", aliases: ["vote"] }],
+        resources: { limits: extra.limits ?? { nanoCpus: 500000000, memoryBytes: 134217728 }, reservation: {} },
+      },
+      endpointSpec: {
+        mode: "dnsrr",
+        ports: extra.ports ?? [{ targetPort: 8080, publishedPort: 5000, protocol: "tcp", publishMode: "host" }],
+      },
+    };
+  }
+  const named = (name: string, props: Props): Props => ({
+    ...props,
+    name: `voting-dev-${name}`,
+    labels: [{ label: "dockyard.service", value: name }],
+  });
+
+  test("images-pinned and allowed-registries read taskSpec.containerSpec.image", () => {
+    expect(check(imagesPinned, SWARM, "vote", swarmService())).toEqual([]);
+    expect(check(imagesPinned, SWARM, "vote", swarmService({ image: "sha256:vote-image-id" }))).toEqual([]);
+    expect(check(imagesPinned, SWARM, "redis", swarmService({ image: "redis" }))).toEqual([
+      `${SWARM} "redis": taskSpec.containerSpec.image "redis" has no tag, so it means latest, which changes under you; pin it to a version tag (redis:<version>) or a digest (@sha256:...)`,
+    ]);
+    expect(check(allowedRegistries, SWARM, "vote", swarmService({ image: "registry.invalid:5000/vote@sha256:abc" }))).toEqual([
+      `${SWARM} "vote": taskSpec.containerSpec.image "registry.invalid:5000/vote@sha256:abc" comes from registry registry.invalid:5000, which is not allowed (allowed: docker.io); use an image from an allowed registry, or add registry.invalid:5000 to this policy's registries`,
+    ]);
+  });
+
+  test("container-limits: taskSpec.resources.limits nanoCpus and memoryBytes; reservations are not required", () => {
+    expect(check(containerLimits, SWARM, "vote", swarmService())).toEqual([]);
+    expect(check(containerLimits, SWARM, "vote", swarmService({ limits: { nanoCpus: 0 } }))).toEqual([
+      `${SWARM} "vote": taskSpec.resources.limits.nanoCpus is 0, so every task of the service is unlimited; set a cpu limit (docker service create --limit-cpu 0.5, 500000000 nanoCpus; dockyard: limits.cpus 0.5)`,
+      `${SWARM} "vote": taskSpec.resources.limits.memoryBytes is not set, so every task of the service is unlimited; set a memory limit (docker service create --limit-memory 128m, 134217728 memoryBytes; dockyard: limits.memory "128m")`,
+    ]);
+  });
+
+  test("no-privilege: the host network and added capabilities", () => {
+    expect(
+      check(noPrivilege, SWARM, "vote", swarmService({ capAdds: ["NET_BIND_SERVICE"] }), { allowedCapabilities: ["NET_BIND_SERVICE"] }),
+    ).toEqual([]);
+    expect(check(noPrivilege, SWARM, "vote", swarmService({ networks: [{ name: "host" }], capAdds: ["SYS_ADMIN"] }))).toEqual([
+      `${SWARM} "vote": taskSpec.networksAdvanceds[0].name is "host", which shares the node's network namespace with every task; attach the service to an overlay network instead`,
+      `${SWARM} "vote": taskSpec.containerSpec.capAdds adds SYS_ADMIN, beyond the allowed capabilities (none); drop them, or add them to this policy's allowedCapabilities`,
+    ]);
+  });
+
+  describe("host-ports: a swarm publishes on every interface, so only with allowAllInterfaces, and only for publishers", () => {
+    const config = { bindAddress: "127.0.0.1", publishers: ["vote", "result"] };
+    const ingress = [{ targetPort: 8080, publishedPort: 5000, protocol: "tcp", publishMode: "ingress" }];
+
+    test("a publisher passes when every interface is allowed (or is the bind address); no ports pass", () => {
+      expect(check(hostPorts, SWARM, "vote", swarmService(), { ...config, allowAllInterfaces: true })).toEqual([]);
+      expect(check(hostPorts, SWARM, "vote", swarmService(), { ...config, bindAddress: "0.0.0.0" })).toEqual([]);
+      expect(check(hostPorts, SWARM, "redis", named("redis", swarmService({ ports: [] })), config)).toEqual([]);
+    });
+
+    test("with a bind address and without allowAllInterfaces, every published port fails, naming its scope", () => {
+      expect(check(hostPorts, SWARM, "vote", swarmService(), config)).toEqual([
+        `${SWARM} "vote": endpointSpec.ports[0] publishes port 5000 on every interface of the node that runs the task (publishMode host), not on the configured bind address 127.0.0.1: a swarm cannot bind one address; firewall the port on the nodes and set this policy's allowAllInterfaces, or use target docker with dockyard:bindAddress`,
+      ]);
+      expect(check(hostPorts, SWARM, "vote", swarmService({ ports: ingress }), config)).toEqual([
+        `${SWARM} "vote": endpointSpec.ports[0] publishes port 5000 on every interface of every node of the swarm (publishMode ingress, the routing mesh), not on the configured bind address 127.0.0.1: a swarm cannot bind one address; firewall the port on the nodes and set this policy's allowAllInterfaces, or use target docker with dockyard:bindAddress`,
+      ]);
+    });
+
+    test("a service that is not a publisher may not publish, even with allowAllInterfaces", () => {
+      const redis = named("redis", swarmService({ ports: [{ targetPort: 6379, publishedPort: 16379, publishMode: "host" }] }));
+      expect(check(hostPorts, SWARM, "redis", redis, { ...config, allowAllInterfaces: true })).toEqual([
+        `${SWARM} "redis": endpointSpec.ports[0] publishes container port 6379 on port 16379 of every interface of the node that runs the task (publishMode host), but redis is not one of the publishers (vote, result); remove the published port (reach it over the overlay network), or add the service to publishers`,
+      ]);
+    });
+
+    test("a port without a published port gets a random one", () => {
+      expect(
+        check(hostPorts, SWARM, "vote", swarmService({ ports: [{ targetPort: 8080 }] }), { ...config, allowAllInterfaces: true }),
+      ).toEqual([
+        `${SWARM} "vote": endpointSpec.ports[0].publishedPort is not set, so the swarm picks a random port; set the port to publish on`,
+      ]);
+    });
+  });
+
+  test("no-secret-literals: a literal env value named like a secret fails; the _FILE path of a mounted swarm secret passes", () => {
+    expect(
+      check(
+        noSecretLiterals,
+        SWARM,
+        "db",
+        swarmService({ env: { POSTGRES_PASSWORD_FILE: "/run/secrets/db-password", POSTGRES_USER: "postgres" } }),
+      ),
+    ).toEqual([]);
+    expect(check(noSecretLiterals, SWARM, "db", swarmService({ env: { POSTGRES_PASSWORD: "hunter2", API_TOKEN: "" } }))).toEqual([
+      `${SWARM} "db": taskSpec.containerSpec.env.POSTGRES_PASSWORD has a literal value (7 characters, not shown), readable by anyone who can inspect the service; put it in a swarm secret (docker:index/secret:Secret), mount it with taskSpec.containerSpec.secrets and pass its path as POSTGRES_PASSWORD_FILE`,
+    ]);
+  });
+
+  test("readiness-probes: a service reached by name or a published port has a health check that is not NONE", () => {
+    const worker = named("worker", swarmService({ health: null, ports: [], networks: [] }));
+    expect(
+      checkStack(readinessProbes, [
+        [SWARM, "vote", swarmService()],
+        [SWARM, "worker", worker],
+      ]),
+    ).toEqual([]);
+    expect(
+      checkStack(readinessProbes, [
+        [SWARM, "vote", swarmService({ health: null })],
+        [SWARM, "redis", named("redis", swarmService({ health: { tests: ["NONE"] }, ports: [] }))],
+      ]),
+    ).toEqual([
+      [
+        "urn:vote",
+        `${SWARM} "vote": taskSpec.containerSpec.healthcheck is not set, so the swarm sends traffic (its name on its networks, its published ports) to its tasks as soon as they start, before they can serve it; add a health check (docker service create --health-cmd; dockyard: the service's health check)`,
+      ],
+      [
+        "urn:redis",
+        `${SWARM} "redis": taskSpec.containerSpec.healthcheck.tests is ["NONE"], which turns the image's health check off, so the swarm sends traffic (its name on its networks) to its tasks as soon as they start, before they can serve it; add a health check (docker service create --health-cmd; dockyard: the service's health check)`,
+      ],
+    ]);
+  });
+
+  test("replicas: a published service runs minReplicas tasks; unpublished and global services pass", () => {
+    expect(checkStack(replicas, [[SWARM, "vote", swarmService()]])).toEqual([]);
+    expect(
+      checkStack(replicas, [[SWARM, "redis", named("redis", swarmService({ ports: [], mode: { replicated: { replicas: 1 } } }))]]),
+    ).toEqual([]);
+    expect(checkStack(replicas, [[SWARM, "vote", swarmService({ mode: { global: true } })]], { minReplicas: 3 })).toEqual([]);
+    expect(checkStack(replicas, [[SWARM, "vote", swarmService({ mode: { replicated: { replicas: 1 } } })]])).toEqual([
+      [
+        "urn:vote",
+        `${SWARM} "vote": mode.replicated.replicas is 1 while it publishes 5000 (endpointSpec.ports); run at least 2 tasks (dockyard: services.<name>.replicas; a port in publishMode host takes one task per node, so as many nodes, dockyard:swarmNodes)`,
+      ],
+    ]);
+  });
+
+  test("overlay networks are Docker networks to private-subnets and distinct-subnets", () => {
+    const overlay = (subnet: string) => ({ driver: "overlay", attachable: true, ipamConfigs: [{ subnet }] });
+    expect(check(privateSubnets, NETWORK, "frontend", overlay("10.241.1.0/24"))).toEqual([]);
+    expect(check(privateSubnets, NETWORK, "frontend", overlay("8.8.8.0/24"))).toEqual([
+      `${NETWORK} "frontend": ipamConfigs[0].subnet 8.8.8.0/24 is a public range, whose real hosts the containers would no longer reach; use a subnet within 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, or set this policy's allowPublicSubnets`,
+    ]);
+    expect(
+      checkStack(distinctSubnets, [
+        [NETWORK, "frontend", overlay("10.241.0.0/16")],
+        [NETWORK, "backend", overlay("10.241.2.0/24")],
+      ]),
+    ).toHaveLength(1);
+  });
+});

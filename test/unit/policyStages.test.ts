@@ -8,11 +8,14 @@ import * as path from "path";
 import { checkPolicyConfig, LocalResource, PolicyConfig, runPolicies, Violation } from "../../policy/local";
 import { policies } from "../../policy/policies";
 import { recorded } from "./mocks";
+import { parse } from "yaml";
 import { runProgram } from "./program";
-import { stageProgramConfig } from "./stage";
+import { PASSWORD, stageProgramConfig, Values } from "./stage";
 
 const root = path.join(__dirname, "..", "..");
 const STAGES = ["dev", "e2e", "k8se2e", "prod", "staging"];
+/** Stacks with a policy config but no stage file of their own: the swarm suite's stack (test/e2e/swarm.yaml). */
+const SUITE_STACKS = ["swarme2e"];
 
 function policyConfig(stage: string): PolicyConfig {
   return JSON.parse(fs.readFileSync(path.join(root, "policy", `config.${stage}.json`), "utf8"));
@@ -60,7 +63,7 @@ async function violations(
 const lines = (found: Violation[]): string[] => found.map((v) => `${v.level} ${v.policy}: ${v.message}`);
 
 describe("the stage policy configs", () => {
-  test.each(STAGES)("policy/config.%s.json is valid against the pack's config schema", (stage) => {
+  test.each([...STAGES, ...SUITE_STACKS])("policy/config.%s.json is valid against the pack's config schema", (stage) => {
     expect(checkPolicyConfig(policyConfig(stage))).toEqual([]);
   });
 
@@ -71,11 +74,17 @@ describe("the stage policy configs", () => {
       .filter((stage): stage is string => stage !== undefined)
       .sort();
     expect(stages).toEqual(STAGES);
+    const configs = fs
+      .readdirSync(path.join(root, "policy"))
+      .map((file) => /^config\.(.+)\.json$/.exec(file)?.[1])
+      .filter((stack): stack is string => stack !== undefined)
+      .sort();
+    expect(configs).toEqual([...STAGES, ...SUITE_STACKS].sort());
   });
 
   test("dev is advisory, the other stages mandatory", () => {
     expect(policyConfig("dev").all).toBe("advisory");
-    for (const stage of STAGES.filter((s) => s !== "dev")) expect(policyConfig(stage).all).toBe("mandatory");
+    for (const stage of [...STAGES, ...SUITE_STACKS].filter((s) => s !== "dev")) expect(policyConfig(stage).all).toBe("mandatory");
   });
 
   test("a config with mistakes gets one message per mistake", () => {
@@ -233,5 +242,135 @@ const BROKEN: Array<[string, string, Record<string, string | object>, string, st
 describe("broken stage configs", () => {
   test.each(BROKEN)("%s", async (_title, stack, overrides, policyStage, expected) => {
     expect(lines(await violations(stack, overrides, policyConfig(policyStage)))).toEqual(expected);
+  });
+});
+
+/** The swarm suite's stack (test/e2e/swarm.yaml) as runProgram takes it, with the password its script sets. */
+function swarmSuiteConfig(): Values {
+  const config: Values = { "dockyard:secrets": { "db-password": PASSWORD } };
+  const file = parse(fs.readFileSync(path.join(root, "test", "e2e", "swarm.yaml"), "utf8")).config as Values;
+  for (const [key, value] of Object.entries(file)) config[key] = typeof value === "object" ? value : String(value);
+  return config;
+}
+const swarmServices = (swarmSuiteConfig()["dockyard:services"] ?? {}) as Record<string, object>;
+const SWARM = "docker:index/service:Service";
+/** host-ports on a swarm service when the policy config binds to one address without allowAllInterfaces. */
+const everyInterface = (level: string, service: string, port: number): string =>
+  `${level} host-ports: ${SWARM} "${service}": endpointSpec.ports[0] publishes port ${port} on every interface of the node that runs the task (publishMode host), not on the configured bind address 127.0.0.1: a swarm cannot bind one address; firewall the port on the nodes and set this policy's allowAllInterfaces, or use target docker with dockyard:bindAddress`;
+
+async function swarmViolations(overrides: Values, config: PolicyConfig, stack = "swarme2e"): Promise<Violation[]> {
+  await runProgram({ ...swarmSuiteConfig(), ...overrides }, stack);
+  return runPolicies(registered(stack), config);
+}
+
+describe("target swarm through the whole pack", () => {
+  test("the swarm suite's stack (test/e2e/swarm.yaml) passes policy/config.swarme2e.json with no violation", async () => {
+    const found = await swarmViolations({}, policyConfig("swarme2e"));
+    expect(lines(found)).toEqual([]);
+    // The pack saw the swarm's resources: 5 services, 2 overlay networks, 2 volumes, 1 secret.
+    const types = registered("swarme2e").map((r) => r.type);
+    expect(
+      ["docker:index/service:Service", "docker:index/network:Network", "docker:index/volume:Volume", "docker:index/secret:Secret"].map(
+        (t) => types.filter((x) => x === t).length,
+      ),
+    ).toEqual([5, 2, 2, 1]);
+  });
+
+  test("the same stack under the Docker e2e's policy config (one bind address): its two published ports are on every interface", async () => {
+    expect(lines(await swarmViolations({}, policyConfig("e2e")))).toEqual([
+      everyInterface("mandatory", "vote", 18580),
+      everyInterface("mandatory", "result", 18590),
+    ]);
+  });
+
+  test("the dev stack with target swarm under dev's config: the same, advisory", async () => {
+    await runProgram({ ...stageProgramConfig("dev"), "dockyard:target": "swarm" }, "dev");
+    expect(lines(runPolicies(registered("dev"), policyConfig("dev")))).toEqual([
+      everyInterface("advisory", "vote", 5000),
+      everyInterface("advisory", "result", 5001),
+    ]);
+  });
+
+  test("replicas (prod's rule) on the swarm stack: one task of a published service fails; two on two nodes pass", async () => {
+    const config: PolicyConfig = { ...policyConfig("swarme2e"), replicas: { enforcementLevel: "mandatory", minReplicas: 2 } };
+    const message = (service: string, port: number): string =>
+      `mandatory replicas: ${SWARM} "${service}": mode.replicated.replicas is 1 while it publishes ${port} (endpointSpec.ports); run at least 2 tasks (dockyard: services.<name>.replicas; a port in publishMode host takes one task per node, so as many nodes, dockyard:swarmNodes)`;
+    expect(lines(await swarmViolations({}, config))).toEqual([message("vote", 18580), message("result", 18590)]);
+    const two = {
+      "dockyard:swarmNodes": "2",
+      "dockyard:services": {
+        ...swarmServices,
+        vote: { ports: { http: 18580 }, replicas: 2 },
+        result: { ports: { http: 18590 }, replicas: 2 },
+      },
+    };
+    expect(lines(await swarmViolations(two, config))).toEqual([]);
+  });
+});
+
+/** Broken swarm stacks, each with exactly the violations it must produce: [title, config overrides, the policy config's stage, stack, expected]. */
+const BROKEN_SWARM: Array<[string, Values, string, string, string[]]> = [
+  [
+    "redis published on the nodes",
+    { "dockyard:services": { ...swarmServices, redis: { image: "dockyard-local/redis:7", ports: { redis: 16379 } } } },
+    "swarme2e",
+    "swarme2e",
+    [
+      `mandatory host-ports: ${SWARM} "redis": endpointSpec.ports[0] publishes container port 6379 on port 16379 of every interface of the node that runs the task (publishMode host), but redis is not one of the publishers (vote, result); remove the published port (reach it over the overlay network), or add the service to publishers`,
+    ],
+  ],
+  [
+    "an overlay network on a public subnet the stack itself allows",
+    {
+      "dockyard:allowPublicSubnets": "true",
+      "dockyard:networks": { frontend: { subnet: "8.8.8.0/24" }, backend: { subnet: "10.241.2.0/24" } },
+    },
+    "swarme2e",
+    "swarme2e",
+    [
+      'mandatory private-subnets: docker:index/network:Network "frontend": ipamConfigs[0].subnet 8.8.8.0/24 is a public range, whose real hosts the containers would no longer reach; use a subnet within 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, or set this policy\'s allowPublicSubnets',
+    ],
+  ],
+  [
+    "images pushed to a registry not allowed: the builds and the services that run them",
+    { "dockyard:registry": "registry.invalid:5000" },
+    "swarme2e",
+    "swarme2e",
+    [
+      ...["result", "vote", "worker"].map((name) =>
+        registry(`docker:index/image:Image "${name}"`, "imageName", `registry.invalid:5000/voting-${name}:swarme2e`),
+      ),
+      // In the services' start order.
+      ...["vote", "worker", "result"].map((name) =>
+        registry(`${SWARM} "${name}"`, "taskSpec.containerSpec.image", `registry.invalid:5000/voting-${name}@sha256:${name}-digest`),
+      ),
+    ],
+  ],
+  [
+    "a compose file (accepted by the dev stack) under staging's config: untagged image, a publisher not listed, a literal password, no health checks",
+    {
+      "dockyard:secrets": {},
+      "dockyard:target": "swarm",
+      "dockyard:compose": { file: "test/unit/swarm-unsafe-compose.yaml" },
+      "dockyard:services": {},
+      "dockyard:networks": {},
+      "dockyard:buildArgs": {},
+    },
+    "staging",
+    "dev",
+    [
+      'mandatory images-pinned: docker:index/remoteImage:RemoteImage "db-image": name "postgres" has no tag, so it means latest, which changes under you; pin it to a version tag (postgres:<version>) or a digest (@sha256:...)',
+      `mandatory images-pinned: ${SWARM} "db": taskSpec.containerSpec.image "postgres" has no tag, so it means latest, which changes under you; pin it to a version tag (postgres:<version>) or a digest (@sha256:...)`,
+      `mandatory host-ports: ${SWARM} "web": endpointSpec.ports[0] publishes container port 80 on port 8080 of every interface of the node that runs the task (publishMode host), but web is not one of the publishers (vote, result); remove the published port (reach it over the overlay network), or add the service to publishers`,
+      `mandatory no-secret-literals: ${SWARM} "db": taskSpec.containerSpec.env.POSTGRES_PASSWORD has a literal value (15 characters, not shown), readable by anyone who can inspect the service; put it in a swarm secret (docker:index/secret:Secret), mount it with taskSpec.containerSpec.secrets and pass its path as POSTGRES_PASSWORD_FILE`,
+      `mandatory readiness-probes: ${SWARM} "db": taskSpec.containerSpec.healthcheck is not set, so the swarm sends traffic (its name on its networks) to its tasks as soon as they start, before they can serve it; add a health check (docker service create --health-cmd; dockyard: the service's health check)`,
+      `mandatory readiness-probes: ${SWARM} "web": taskSpec.containerSpec.healthcheck is not set, so the swarm sends traffic (its name on its networks, its published ports) to its tasks as soon as they start, before they can serve it; add a health check (docker service create --health-cmd; dockyard: the service's health check)`,
+    ],
+  ],
+];
+
+describe("broken swarm stacks", () => {
+  test.each(BROKEN_SWARM)("%s", async (_title, overrides, policyStage, stack, expected) => {
+    expect(lines(await swarmViolations(overrides, policyConfig(policyStage), stack))).toEqual(expected);
   });
 });

@@ -72,6 +72,7 @@ describe("the voting app's swarm plan (the dev stack's settings, target swarm)",
           name: "voting-dev-backend",
           driver: "overlay",
           attachable: true,
+          fingerprintName: true,
           subnet: "10.123.2.0/24",
           internal: false,
           allowPublicSubnet: false,
@@ -84,6 +85,7 @@ describe("the voting app's swarm plan (the dev stack's settings, target swarm)",
           name: "voting-dev-frontend",
           driver: "overlay",
           attachable: true,
+          fingerprintName: true,
           subnet: "10.123.1.0/24",
           internal: false,
           allowPublicSubnet: false,
@@ -740,9 +742,10 @@ describe("deploySwarm under mocks: the provider inputs", () => {
     ]);
   });
 
-  test("an overlay network: attachable, its subnet", () => {
+  test("an overlay network: attachable, its subnet, named by a fingerprint of its inputs and replaced create-first", () => {
+    expect(find("docker:index/network:Network", "backend").options.deleteBeforeReplace).toBe(false);
     expect(find("docker:index/network:Network", "backend").inputs).toEqual({
-      name: "voting-dev-backend",
+      name: "voting-dev-backend-5384bcc9",
       driver: "overlay",
       attachable: true,
       internal: false,

@@ -3,7 +3,7 @@
  * every target. An app module (stacks/votingApp.ts) describes its services once; stacks/resolve.ts
  * checks it and fills in every default; each target (stacks/targets/) plans from the result. What a
  * field means on a particular target is said where that target plans it, and a field a target cannot
- * honour is refused or warned about there (stacks/targets/capabilities.ts), never dropped.
+ * honour is refused or warned about there (unsupported and ignored, stacks/targets/common.ts), never dropped.
  */
 
 /** Where a service's image comes from. */
@@ -93,6 +93,85 @@ export interface Autoscaling {
 
 export type DependencyCondition = "started" | "healthy";
 
+/**
+ * How an update (or a rollback) replaces running copies: `start-first` starts the new copy and stops
+ * the old one once the new one is healthy (no gap, two copies for a moment); `stop-first` stops the
+ * old one first (needed when two cannot run at once: one writer, one volume, one host port).
+ */
+export type UpdateOrder = "start-first" | "stop-first";
+
+/** What a rollback does when it fails too. */
+export type RollbackFailureAction = "pause" | "continue";
+
+/** How a rollback replaces copies; each field unset is the update's value. */
+export interface RollbackSettings {
+  /** Copies replaced at a time; 0 replaces all at once. @default - the update's parallelism */
+  parallelism?: number;
+  /** Seconds between one batch and the next. @default - the update's delaySeconds */
+  delaySeconds?: number;
+  /** @default - the update's order */
+  order?: UpdateOrder;
+  /** Seconds each replaced copy is watched for failure. @default - the update's monitorSeconds */
+  monitorSeconds?: number;
+  /** Share of copies (0 to 1) that may fail while being replaced. @default - the update's maxFailureRatio */
+  maxFailureRatio?: number;
+  /** When the rollback fails too: stop there (`pause`), or go on (`continue`). @default "pause" */
+  failureAction?: RollbackFailureAction;
+}
+
+/** How an update replaces a service's running copies (compose `deploy.update_config`). */
+export interface Rollout {
+  /** Copies replaced at a time; 0 replaces all at once. @default 1 */
+  parallelism?: number;
+  /** Seconds between one batch and the next. @default 0 */
+  delaySeconds?: number;
+  /**
+   * @default - "start-first" where two copies can run at once, "stop-first" for a single writer, a
+   * service with a volume, or one whose port is bound on the node (a swarm's host-mode port)
+   */
+  order?: UpdateOrder;
+  /** Seconds each replaced copy is watched for failure before the next batch. @default 5 */
+  monitorSeconds?: number;
+  /** Share of copies (0 to 1) that may fail while being replaced before failureAction. @default 0 */
+  maxFailureRatio?: number;
+  /** When an update fails: roll back to the previous version, stop there, or go on. @default "rollback" */
+  failureAction?: "rollback" | "pause" | "continue";
+  /** How a rollback replaces copies. @default - as the update, failureAction "pause" */
+  rollback?: RollbackSettings;
+}
+
+/** Resources set aside for each copy on its node: the scheduler places a copy only where they are free. */
+export interface Reservations {
+  /** CPUs reserved (0.25 = a quarter of a core); at most limits.cpus. @default - a target's share of limits.cpus */
+  cpus?: number;
+  /** Memory reserved ("64m"); at most limits.memory. @default - limits.memory */
+  memory?: string;
+}
+
+/** Where copies may run. */
+export interface Placement {
+  /**
+   * Node conditions, all of which must hold, in swarm's grammar: `node.<attribute> == value` or `!=`,
+   * the attribute one of id, hostname, role, platform.os, platform.arch, labels.<name>.
+   * @default [] - any node
+   */
+  constraints?: string[];
+  /** At most this many copies on one node; 0 for no limit. @default 0 */
+  maxReplicasPerNode?: number;
+}
+
+/** When a stopped copy is started again (compose `deploy.restart_policy`). */
+export interface RestartPolicy {
+  /** `any`: whatever the exit; `on-failure`: a non-zero exit only; `none`: never. @default "any" */
+  condition?: "any" | "on-failure" | "none";
+  /** Seconds between a stop and the restart. @default 5 */
+  delaySeconds?: number;
+  /** Restarts attempted before giving up; 0 for no limit. @default 0 */
+  maxAttempts?: number;
+  /** Seconds over which maxAttempts is counted; 0 counts every attempt. @default 0 */
+  windowSeconds?: number;
+}
+
 export interface ServiceModel {
   image: ImageSource;
   /** @default - the image's command */
@@ -130,6 +209,20 @@ export interface ServiceModel {
   singleWriter?: boolean;
   /** User (name or uid[:gid]) to run as. @default - the image's user */
   user?: string;
+  /** How updates replace copies. @default - the fields' own defaults (Rollout) */
+  rollout?: Rollout;
+  /** Resources reserved for each copy. @default - derived from limits by each target */
+  reservations?: Reservations;
+  /** Where copies may run. @default - any node (a single writer stays on the data node) */
+  placement?: Placement;
+  /** When a stopped copy is started again. @default - always, 5 seconds after it stopped */
+  restart?: RestartPolicy;
+  /**
+   * How the service's name reaches its copies on a swarm: `dnsrr` (the name resolves to each task,
+   * ports bound on the task's node) or `vip` (one virtual address and the routing mesh).
+   * @default - the stack's dockyard:swarmEndpointMode
+   */
+  endpointMode?: "dnsrr" | "vip";
 }
 
 export interface NetworkModel {

@@ -10,7 +10,22 @@ import { healthTimings } from "../components/health";
 import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
 import { parseCpus, parseMemory, parseStorageSize } from "../components/units";
 import { InputError, inModel, isConfigKey, listOr, sortedKeys, Where } from "./errors";
-import { AppModel, Autoscaling, DependencyCondition, HealthCheck, ImageSource, NetworkModel, SecretModel, ServiceModel } from "./model";
+import {
+  AppModel,
+  Autoscaling,
+  DependencyCondition,
+  HealthCheck,
+  ImageSource,
+  NetworkModel,
+  Placement,
+  Reservations,
+  RestartPolicy,
+  RollbackFailureAction,
+  Rollout,
+  SecretModel,
+  ServiceModel,
+  UpdateOrder,
+} from "./model";
 
 /** Storage reserved for a volume when the model gives no size. */
 export const DEFAULT_VOLUME_SIZE = "1Gi";
@@ -41,6 +56,60 @@ export interface ResolvedLimits {
   memoryBytes: number;
 }
 
+/** A rollout with every default filled in but the order, which is the target's when not given. */
+export interface ResolvedRollout {
+  parallelism: number;
+  delaySeconds: number;
+  /** @default - the target's: start-first where two copies can run at once */
+  order?: UpdateOrder;
+  monitorSeconds: number;
+  maxFailureRatio: number;
+  failureAction: "rollback" | "pause" | "continue";
+  rollback: {
+    parallelism: number;
+    delaySeconds: number;
+    order?: UpdateOrder;
+    monitorSeconds: number;
+    maxFailureRatio: number;
+    failureAction: RollbackFailureAction;
+  };
+}
+
+/** What a rollout is when the model gives none, and what each field it leaves out is. */
+export const ROLLOUT_DEFAULTS = {
+  parallelism: 1,
+  delaySeconds: 0,
+  monitorSeconds: 5,
+  maxFailureRatio: 0,
+  failureAction: "rollback",
+  rollbackFailureAction: "pause",
+} as const;
+
+/** Reservations as given, each parsed; a field left out is the target's share of the limit. */
+export interface ResolvedReservations {
+  cpus?: number;
+  /** Thousandths of a CPU. */
+  millicpus?: number;
+  memory?: string;
+  memoryBytes?: number;
+}
+
+export interface ResolvedPlacement {
+  constraints: string[];
+  /** @default - the target's (on swarm: 1 for a single writer or a host-mode port, else no limit) */
+  maxReplicasPerNode?: number;
+}
+
+export type ResolvedRestart = Required<RestartPolicy>;
+
+/** A restart policy's fields when the model leaves them out: restarted whatever the exit, after 5 s, for ever. */
+export const RESTART_DEFAULTS: ResolvedRestart = { condition: "any", delaySeconds: 5, maxAttempts: 0, windowSeconds: 0 };
+
+/** A placement constraint in swarm's grammar, the one every target reads. */
+export const CONSTRAINT = /^node\.(id|hostname|role|platform\.os|platform\.arch|labels\.([A-Za-z0-9][A-Za-z0-9._-]*))\s*(==|!=)\s*(\S+)$/;
+export const CONSTRAINT_RULE =
+  'node.<attribute> == value or != value, the attribute one of id, hostname, role, platform.os, platform.arch, labels.<name> ("node.role == manager")';
+
 export interface ResolvedService {
   name: string;
   image: ImageSource;
@@ -58,6 +127,12 @@ export interface ResolvedService {
   autoscaling?: Autoscaling;
   singleWriter: boolean;
   user?: string;
+  /** Each of these is absent when the model gives none: every target then does what it did before them. */
+  rollout?: ResolvedRollout;
+  reservations?: ResolvedReservations;
+  placement?: ResolvedPlacement;
+  restart?: ResolvedRestart;
+  endpointMode?: "dnsrr" | "vip";
 }
 
 export interface ResolvedNetwork {
@@ -191,6 +266,13 @@ function resolveService(app: AppModel, name: string, service: ServiceModel, wher
   const ports = resolvePorts(service, path, fail);
   const health = resolveHealth(service.health, ports, `${path}.health`, fail);
   checkAutoscaling(service.autoscaling, singleWriter, `${path}.autoscaling`, fail);
+  const rollout = service.rollout && resolveRollout(service.rollout, singleWriter, `${path}.rollout`, fail);
+  const reservations = service.reservations && resolveReservations(service.reservations, limits, `${path}.reservations`, where, fail);
+  const placement = service.placement && resolvePlacement(service.placement, `${path}.placement`, fail);
+  const restart = service.restart && resolveRestart(service.restart, `${path}.restart`, fail);
+  if (service.endpointMode !== undefined && service.endpointMode !== "dnsrr" && service.endpointMode !== "vip") {
+    fail(`${path}.endpointMode`, `must be "dnsrr" or "vip", got ${JSON.stringify(service.endpointMode)}`);
+  }
   return {
     name,
     image: service.image,
@@ -208,6 +290,129 @@ function resolveService(app: AppModel, name: string, service: ServiceModel, wher
     autoscaling: service.autoscaling,
     singleWriter,
     user: service.user,
+    ...(rollout ? { rollout } : {}),
+    ...(reservations ? { reservations } : {}),
+    ...(placement ? { placement } : {}),
+    ...(restart ? { restart } : {}),
+    ...(service.endpointMode !== undefined ? { endpointMode: service.endpointMode } : {}),
+  };
+}
+
+const isWhole = (value: unknown): value is number => typeof value === "number" && Number.isInteger(value) && value >= 0;
+
+function checkWhole(value: unknown, path: string, fail: Fail): void {
+  if (value !== undefined && !isWhole(value)) fail(path, `must be a whole number of 0 or more, got ${JSON.stringify(value)}`);
+}
+
+function checkOneOf(value: unknown, allowed: readonly string[], path: string, fail: Fail): void {
+  if (value !== undefined && !allowed.includes(value as string)) {
+    fail(path, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, got ${JSON.stringify(value)}`);
+  }
+}
+
+const ORDERS = ["start-first", "stop-first"] as const;
+
+function checkStrategy(
+  strategy: Rollout | NonNullable<Rollout["rollback"]>,
+  singleWriter: boolean,
+  actions: readonly string[],
+  path: string,
+  fail: Fail,
+): void {
+  for (const field of ["parallelism", "delaySeconds", "monitorSeconds"] as const) checkWhole(strategy[field], `${path}.${field}`, fail);
+  const ratio = strategy.maxFailureRatio;
+  if (ratio !== undefined && !(typeof ratio === "number" && ratio >= 0 && ratio <= 1)) {
+    fail(`${path}.maxFailureRatio`, `must be a share from 0 to 1 (0.2 for one in five), got ${JSON.stringify(ratio)}`);
+  }
+  checkOneOf(strategy.order, ORDERS, `${path}.order`, fail);
+  checkOneOf(strategy.failureAction, actions, `${path}.failureAction`, fail);
+  if (singleWriter && strategy.order === "start-first") {
+    fail(
+      `${path}.order`,
+      'cannot be "start-first" on a single-writer service: the new copy would write its data while the old one still does; use "stop-first", or leave order out',
+    );
+  }
+}
+
+function resolveRollout(rollout: Rollout, singleWriter: boolean, path: string, fail: Fail): ResolvedRollout {
+  checkStrategy(rollout, singleWriter, ["rollback", "pause", "continue"], path, fail);
+  const back = rollout.rollback ?? {};
+  checkStrategy(back, singleWriter, ["pause", "continue"], `${path}.rollback`, fail);
+  const update = {
+    parallelism: rollout.parallelism ?? ROLLOUT_DEFAULTS.parallelism,
+    delaySeconds: rollout.delaySeconds ?? ROLLOUT_DEFAULTS.delaySeconds,
+    order: rollout.order,
+    monitorSeconds: rollout.monitorSeconds ?? ROLLOUT_DEFAULTS.monitorSeconds,
+    maxFailureRatio: rollout.maxFailureRatio ?? ROLLOUT_DEFAULTS.maxFailureRatio,
+  };
+  return {
+    ...update,
+    failureAction: rollout.failureAction ?? ROLLOUT_DEFAULTS.failureAction,
+    rollback: {
+      parallelism: back.parallelism ?? update.parallelism,
+      delaySeconds: back.delaySeconds ?? update.delaySeconds,
+      order: back.order ?? update.order,
+      monitorSeconds: back.monitorSeconds ?? update.monitorSeconds,
+      maxFailureRatio: back.maxFailureRatio ?? update.maxFailureRatio,
+      failureAction: back.failureAction ?? ROLLOUT_DEFAULTS.rollbackFailureAction,
+    },
+  };
+}
+
+function resolveReservations(
+  reservations: Reservations,
+  limits: ResolvedLimits,
+  path: string,
+  where: Where,
+  fail: Fail,
+): ResolvedReservations {
+  const resolved: ResolvedReservations = {};
+  if (reservations.cpus !== undefined) {
+    const millicpus = parseCpus(reservations.cpus, where(`${path}.cpus`));
+    if (millicpus > limits.millicpus) {
+      fail(
+        `${path}.cpus`,
+        `${reservations.cpus} is more than the CPU limit (${limits.cpus}): a copy cannot reserve more than it may use; lower it or raise limits.cpus`,
+      );
+    }
+    Object.assign(resolved, { cpus: reservations.cpus, millicpus });
+  }
+  if (reservations.memory !== undefined) {
+    const memoryBytes = parseMemory(reservations.memory, where(`${path}.memory`));
+    if (memoryBytes > limits.memoryBytes) {
+      fail(
+        `${path}.memory`,
+        `${reservations.memory} is more than the memory limit (${limits.memory}): a copy cannot reserve more than it may use; lower it or raise limits.memory`,
+      );
+    }
+    Object.assign(resolved, { memory: reservations.memory, memoryBytes });
+  }
+  return resolved;
+}
+
+function resolvePlacement(placement: Placement, path: string, fail: Fail): ResolvedPlacement {
+  const constraints = (placement.constraints ?? []).map((constraint, index) => {
+    const match = typeof constraint === "string" ? CONSTRAINT.exec(constraint.trim()) : null;
+    if (!match) fail(`${path}.constraints[${index}]`, `must be ${CONSTRAINT_RULE}, got ${JSON.stringify(constraint)}`);
+    // One spacing, so a constraint the target adds itself is recognised as the same one.
+    const [, attribute, , operator, value] = match as RegExpExecArray;
+    return `node.${attribute} ${operator} ${value}`;
+  });
+  constraints.forEach((constraint, index) => {
+    if (constraints.indexOf(constraint) !== index) fail(`${path}.constraints`, `lists "${constraint}" twice; list each constraint once`);
+  });
+  checkWhole(placement.maxReplicasPerNode, `${path}.maxReplicasPerNode`, fail);
+  return { constraints, ...(placement.maxReplicasPerNode !== undefined ? { maxReplicasPerNode: placement.maxReplicasPerNode } : {}) };
+}
+
+function resolveRestart(restart: RestartPolicy, path: string, fail: Fail): ResolvedRestart {
+  checkOneOf(restart.condition, ["any", "on-failure", "none"], `${path}.condition`, fail);
+  for (const field of ["delaySeconds", "maxAttempts", "windowSeconds"] as const) checkWhole(restart[field], `${path}.${field}`, fail);
+  return {
+    condition: restart.condition ?? RESTART_DEFAULTS.condition,
+    delaySeconds: restart.delaySeconds ?? RESTART_DEFAULTS.delaySeconds,
+    maxAttempts: restart.maxAttempts ?? RESTART_DEFAULTS.maxAttempts,
+    windowSeconds: restart.windowSeconds ?? RESTART_DEFAULTS.windowSeconds,
   };
 }
 

@@ -104,6 +104,8 @@ export interface ContainerArgs {
   networks?: ContainerNetworkArgs[];
   /** @default "unless-stopped" */
   restart?: "no" | "on-failure" | "always" | "unless-stopped";
+  /** Restarts before giving up, with restart "on-failure" only (`--restart on-failure:3`). @default - no limit */
+  maxRestarts?: number;
   /** User to run as (`-u`). @default - the image's user */
   user?: string;
   /** Health check (`--health-cmd`). @default - the image's HEALTHCHECK, not waited for */
@@ -132,6 +134,13 @@ export function validateContainerArgs(name: string, args: ContainerArgs): void {
   };
   if (!CONTAINER_NAME.test(args.name)) {
     fail(`name must start with a letter or digit and contain only letters, digits, _ . -, got ${JSON.stringify(args.name)}`);
+  }
+  if (args.maxRestarts !== undefined) {
+    if ((args.restart ?? "unless-stopped") !== "on-failure") {
+      fail(`maxRestarts applies to restart "on-failure" only, got restart ${JSON.stringify(args.restart ?? "unless-stopped")}`);
+    }
+    if (!Number.isInteger(args.maxRestarts) || args.maxRestarts < 1)
+      fail(`maxRestarts must be a whole number of 1 or more, got ${args.maxRestarts}`);
   }
   if (args.cpus !== undefined) parseCpus(args.cpus, `${where}: cpus`);
   if (args.memory !== undefined) memoryToDockerMiB(parseMemory(args.memory, `${where}: memory`), `${where}: memory`);
@@ -253,6 +262,7 @@ export class Container extends pulumi.ComponentResource {
         })),
         networksAdvanced: (args.networks ?? []).map((network) => ({ name: network.name, aliases: network.aliases ?? [] })),
         restart: args.restart ?? "unless-stopped",
+        ...(args.maxRestarts !== undefined ? { maxRetryCount: args.maxRestarts } : {}),
         user: args.user,
         cpus: args.cpus === undefined ? undefined : cpusToDocker(parseCpus(args.cpus)),
         memory: memoryMiB,

@@ -91,6 +91,14 @@ export interface DeploymentArgs {
    * @default 50
    */
   cpuRequestPercent?: number;
+  /** CPU request in CPUs, replacing cpuRequestPercent's share; at most cpus. @default - cpuRequestPercent of cpus */
+  requestCpus?: number;
+  /** Memory request ("64m"); at most memory. @default - memory */
+  requestMemory?: string;
+  /** Seconds a new pod must be ready before it counts as available (`minReadySeconds`). @default - the API's (0), left unset */
+  minReadySeconds?: number;
+  /** Node labels a pod's node must have (`nodeSelector`). @default - any node */
+  nodeSelector?: Record<string, string>;
   /** Pod count (`spec.replicas`); 0 is kept as 0 (scaled down, objects kept). @default 1 */
   replicas?: number;
   /**
@@ -193,6 +201,23 @@ function validateResources(where: string, args: DeploymentArgs, fail: Fail): voi
   const percent = args.cpuRequestPercent ?? DEFAULT_CPU_REQUEST_PERCENT;
   if (!Number.isInteger(percent) || percent < 1 || percent > 100) {
     fail(`cpuRequestPercent must be a whole percent 1-100 of the cpu limit, got ${percent}`);
+  }
+  if (args.requestCpus !== undefined && parseCpus(args.requestCpus, `${where}: requestCpus`) > parseCpus(args.cpus)) {
+    fail(`requestCpus must be at most the cpu limit (${args.cpus}), got ${args.requestCpus}`);
+  }
+  if (args.requestMemory !== undefined && parseMemory(args.requestMemory, `${where}: requestMemory`) > parseMemory(args.memory)) {
+    fail(`requestMemory must be at most the memory limit (${args.memory}), got ${JSON.stringify(args.requestMemory)}`);
+  }
+  const ready = args.minReadySeconds;
+  if (ready !== undefined && (!Number.isInteger(ready) || ready < 0))
+    fail(`minReadySeconds must be a whole number of 0 or more, got ${ready}`);
+  for (const [key, value] of Object.entries(args.nodeSelector ?? {})) {
+    if (
+      !/^([a-z0-9.-]+\/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/.test(key) ||
+      !/^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/.test(value)
+    ) {
+      fail(`nodeSelector ${key}=${value} must be a label key and value (letters, digits, - _ ., at most 63)`);
+    }
   }
 }
 
@@ -316,7 +341,10 @@ export class Deployment extends pulumi.ComponentResource {
     const timeout = args.rolloutTimeoutSeconds;
     const selector = selectorLabels(args.identity, name);
     const metadata = { name, namespace: args.namespace, labels };
-    const resources = containerResources(args.cpus, args.memory, args.cpuRequestPercent ?? DEFAULT_CPU_REQUEST_PERCENT);
+    const resources = containerResources(args.cpus, args.memory, args.cpuRequestPercent ?? DEFAULT_CPU_REQUEST_PERCENT, {
+      cpus: args.requestCpus,
+      memory: args.requestMemory,
+    });
     const ports = args.ports ?? [];
     const env = args.env ?? {};
 
@@ -374,6 +402,7 @@ export class Deployment extends pulumi.ComponentResource {
         spec: {
           replicas: args.autoscaled ? undefined : (args.replicas ?? 1),
           progressDeadlineSeconds: args.rolloutTimeoutSeconds,
+          ...(args.minReadySeconds !== undefined ? { minReadySeconds: args.minReadySeconds } : {}),
           selector: { matchLabels: selector },
           strategy: deploymentStrategy(args),
           template: {
@@ -388,6 +417,7 @@ export class Deployment extends pulumi.ComponentResource {
               ),
               imagePullSecrets: nonEmpty((args.imagePullSecrets ?? []).map((secret) => ({ name: secret }))),
               securityContext: securityContext(args.user),
+              ...(args.nodeSelector !== undefined ? { nodeSelector: Object.fromEntries(sortedEntries(args.nodeSelector)) } : {}),
               // The app reads REDIS_PORT, DB_PORT...: Kubernetes' service links would inject
               // REDIS_PORT=tcp://10.0.0.1:6379 for a Service named redis. Names resolve through DNS.
               enableServiceLinks: false,

@@ -64,13 +64,18 @@ export function containerResources(
   cpus: number,
   memory: string,
   cpuRequestPercent = DEFAULT_CPU_REQUEST_PERCENT,
+  requests: { cpus?: number; memory?: string } = {},
 ): { limits: { cpu: string; memory: string }; requests: { cpu: string; memory: string } } {
   const cpuMillis = parseCpus(cpus);
   const memoryQuantity = memoryToQuantity(parseMemory(memory));
-  const requestMillis = Math.max(1, Math.round((cpuMillis * cpuRequestPercent) / 100));
+  const requestMillis =
+    requests.cpus === undefined ? Math.max(1, Math.round((cpuMillis * cpuRequestPercent) / 100)) : parseCpus(requests.cpus);
   return {
     limits: { cpu: cpusToQuantity(cpuMillis), memory: memoryQuantity },
-    requests: { cpu: cpusToQuantity(requestMillis), memory: memoryQuantity },
+    requests: {
+      cpu: cpusToQuantity(requestMillis),
+      memory: requests.memory === undefined ? memoryQuantity : memoryToQuantity(parseMemory(requests.memory)),
+    },
   };
 }
 

@@ -45,6 +45,46 @@ export interface ServiceHealthArgs extends HealthTimings {
   command: string[];
 }
 
+/** How an update replaces tasks, besides its order and monitor time (`updateOrder`, `monitorSeconds`). */
+export interface ServiceUpdateArgs {
+  /** Tasks replaced at a time; 0 replaces all at once. @default 1 */
+  parallelism?: number;
+  /** Seconds between one batch and the next. @default 0 */
+  delaySeconds?: number;
+  /** Share of tasks (0 to 1, in tenths: the engine keeps one decimal) that may fail before failureAction. @default 0 */
+  maxFailureRatio?: number;
+  /** What a failed update does. @default "rollback" */
+  failureAction?: "rollback" | "pause" | "continue";
+}
+
+/** How a rollback replaces tasks; every field left out is the update's. */
+export interface ServiceRollbackArgs {
+  /** @default - the update's parallelism */
+  parallelism?: number;
+  /** @default - the update's delaySeconds */
+  delaySeconds?: number;
+  /** @default - updateOrder */
+  order?: "start-first" | "stop-first";
+  /** @default - monitorSeconds */
+  monitorSeconds?: number;
+  /** @default - the update's maxFailureRatio */
+  maxFailureRatio?: number;
+  /** What a failed rollback does. @default "pause" */
+  failureAction?: "pause" | "continue";
+}
+
+/** When the swarm starts a task again after it stopped. */
+export interface ServiceRestartArgs {
+  /** @default "any" */
+  condition?: "any" | "on-failure" | "none";
+  /** Seconds between the stop and the new task. @default 5 */
+  delaySeconds?: number;
+  /** Restarts before giving up; 0 for no limit. @default 0 */
+  maxAttempts?: number;
+  /** Seconds over which maxAttempts is counted; 0 counts every one. @default 0 */
+  windowSeconds?: number;
+}
+
 export interface ServiceArgs {
   /** The swarm service's name (`docker service create --name`). */
   name: string;
@@ -98,6 +138,12 @@ export interface ServiceArgs {
   updateOrder?: "start-first" | "stop-first";
   /** Seconds each updated task is watched for failure before the next. @default 5 */
   monitorSeconds?: number;
+  /** The rest of an update's strategy. @default - one task at a time, no delay, no failure tolerated, rolled back */
+  update?: ServiceUpdateArgs;
+  /** A rollback's strategy. @default - the update's, failureAction "pause" */
+  rollback?: ServiceRollbackArgs;
+  /** @default - restarted whatever the exit, after 5 s, for ever (as `restart: unless-stopped` on Docker) */
+  restart?: ServiceRestartArgs;
   /**
    * Seconds `pulumi up` waits for every task to run (and pass its health check) after a create or an
    * update; a failed update is rolled back by the swarm and the up fails.
@@ -158,6 +204,37 @@ export function validateServiceArgs(name: string, args: ServiceArgs): void {
   for (const variable of sortedKeys(args.env)) {
     if (!isEnvName(variable)) fail(`env name must be ${ENV_NAME_RULE}, got ${JSON.stringify(variable)}`);
   }
+  const whole = (field: string, value: number | undefined) => {
+    if (value !== undefined && (!Number.isInteger(value) || value < 0)) fail(`${field} must be a whole number of 0 or more, got ${value}`);
+  };
+  const oneOf = (field: string, value: string | undefined, allowed: string[]) => {
+    if (value !== undefined && !allowed.includes(value))
+      fail(`${field} must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
+  };
+  whole("monitorSeconds", args.monitorSeconds);
+  oneOf("updateOrder", args.updateOrder, ["start-first", "stop-first"]);
+  for (const [part, strategy, actions] of [
+    ["update", args.update, ["rollback", "pause", "continue"]],
+    ["rollback", args.rollback, ["pause", "continue"]],
+  ] as const) {
+    if (strategy === undefined) continue;
+    whole(`${part}.parallelism`, strategy.parallelism);
+    whole(`${part}.delaySeconds`, strategy.delaySeconds);
+    const ratio = strategy.maxFailureRatio;
+    if (ratio !== undefined && !(ratio >= 0 && ratio <= 1 && Math.abs(ratio * 10 - Math.round(ratio * 10)) < 1e-9)) {
+      fail(`${part}.maxFailureRatio must be from 0 to 1 in tenths (the engine keeps one decimal), got ${ratio}`);
+    }
+    oneOf(`${part}.failureAction`, strategy.failureAction, [...actions]);
+  }
+  whole("rollback.monitorSeconds", args.rollback?.monitorSeconds);
+  oneOf("rollback.order", args.rollback?.order, ["start-first", "stop-first"]);
+  if (args.restart !== undefined) {
+    oneOf("restart.condition", args.restart.condition, ["any", "on-failure", "none"]);
+    whole("restart.delaySeconds", args.restart.delaySeconds);
+    whole("restart.maxAttempts", args.restart.maxAttempts);
+    whole("restart.windowSeconds", args.restart.windowSeconds);
+  }
+  whole("maxReplicasPerNode", args.maxReplicasPerNode);
   if (!Number.isInteger(args.convergeTimeoutSeconds) || args.convergeTimeoutSeconds < 1) {
     fail(`convergeTimeoutSeconds must be a whole number of 1 or more, got ${args.convergeTimeoutSeconds}`);
   }
@@ -180,10 +257,16 @@ export class Service extends pulumi.ComponentResource {
     const health = args.health;
     const timings = health && healthTimings(health);
     const order = args.updateOrder ?? "stop-first";
-    const monitor = swarmDuration(args.monitorSeconds ?? 5);
-    // Every field the engine reads back is given, written as it reads it back ("5s", "0.0"), so a
+    const monitorSeconds = args.monitorSeconds ?? 5;
+    // Every field the engine reads back is given, written as it reads it back ("5s", "0.2"), so a
     // second preview shows no difference.
-    const strategy = { parallelism: 1, delay: "0s", monitor, maxFailureRatio: "0.0", order };
+    const ratio = (value: number) => value.toFixed(1);
+    const update = args.update ?? {};
+    const parallelism = update.parallelism ?? 1;
+    const delaySeconds = update.delaySeconds ?? 0;
+    const maxFailureRatio = update.maxFailureRatio ?? 0;
+    const back = args.rollback ?? {};
+    const restart = args.restart ?? {};
     const nano = (cpus: number) => parseCpus(cpus) * 1_000_000;
     const labels = labelList(args.labels);
 
@@ -241,7 +324,12 @@ export class Service extends pulumi.ComponentResource {
             },
           },
           // As `restart: unless-stopped` on Docker: a task that exits is replaced, after 5 s.
-          restartPolicy: { condition: "any", delay: "5s", maxAttempts: 0, window: "0s" },
+          restartPolicy: {
+            condition: restart.condition ?? "any",
+            delay: swarmDuration(restart.delaySeconds ?? 5),
+            maxAttempts: restart.maxAttempts ?? 0,
+            window: swarmDuration(restart.windowSeconds ?? 0),
+          },
           placement: { constraints: args.constraints ?? [], maxReplicas: args.maxReplicasPerNode ?? 0 },
         },
         endpointSpec: {
@@ -253,8 +341,22 @@ export class Service extends pulumi.ComponentResource {
             publishMode: (args.endpointMode ?? "dnsrr") === "dnsrr" ? "host" : "ingress",
           })),
         },
-        updateConfig: { ...strategy, failureAction: "rollback" },
-        rollbackConfig: { ...strategy, failureAction: "pause" },
+        updateConfig: {
+          parallelism,
+          delay: swarmDuration(delaySeconds),
+          monitor: swarmDuration(monitorSeconds),
+          maxFailureRatio: ratio(maxFailureRatio),
+          order,
+          failureAction: update.failureAction ?? "rollback",
+        },
+        rollbackConfig: {
+          parallelism: back.parallelism ?? parallelism,
+          delay: swarmDuration(back.delaySeconds ?? delaySeconds),
+          monitor: swarmDuration(back.monitorSeconds ?? monitorSeconds),
+          maxFailureRatio: ratio(back.maxFailureRatio ?? maxFailureRatio),
+          order: back.order ?? order,
+          failureAction: back.failureAction ?? "pause",
+        },
         // Without it the provider returns as soon as the engine accepted the spec, before any task runs.
         convergeConfig: { delay: "1s", timeout: swarmDuration(args.convergeTimeoutSeconds) },
       },

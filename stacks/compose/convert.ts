@@ -13,7 +13,22 @@ import { parse as shellWords } from "shell-quote";
 import { z } from "zod";
 import { Cidr, overlaps, parseCidr } from "../../components/cidr";
 import { sortedKeys } from "../../components/sorted";
-import { AppModel, DependencyCondition, HealthCheck, ImageSource, Limits, ServiceModel, ServicePort, VolumeMount } from "../model";
+import { parseMemory } from "../../components/units";
+import {
+  AppModel,
+  DependencyCondition,
+  HealthCheck,
+  ImageSource,
+  Limits,
+  Placement,
+  Reservations,
+  RestartPolicy,
+  Rollout,
+  ServiceModel,
+  ServicePort,
+  VolumeMount,
+} from "../model";
+import { CONSTRAINT, CONSTRAINT_RULE } from "../resolve";
 import { ComposeError, LoadedCompose } from "./load";
 import { composeNetworkShape, composeSecretShape, composeServiceShape, composeVolumeShape, issuePath } from "./schema";
 
@@ -86,7 +101,7 @@ export const SERVICE_KEYS: Record<string, Disposition | [Disposition, string]> =
   tmpfs: ["ignored", "no tmpfs is mounted; use a volume"],
   ulimits: ["ignored", "the engine's default limits apply"],
   sysctls: ["ignored", "the engine's defaults apply"],
-  mem_reservation: ["ignored", "reservations follow the limits (on Kubernetes, requests are derived from them)"],
+  mem_reservation: ["ignored", "use deploy.resources.reservations.memory"],
   cpu_shares: ["ignored", "use cpus"],
   oom_score_adj: ["ignored", "the engine's default applies"],
   pids_limit: ["ignored", "the engine's default applies"],
@@ -300,7 +315,18 @@ function convertService(name: string, raw: unknown, ctx: Context): ServiceModel 
   const networks = serviceNetworks(raw.networks, name, at, ctx);
   const dependsOn = convertDependsOn(raw, at, ctx);
   const health = convertHealth(raw.healthcheck, x, at, ctx);
-  const { limits, replicas } = convertDeploy(raw, at, ctx);
+  const { limits, replicas, rollout, reservations, placement, restart, endpointMode } = convertDeploy(raw, at, ctx);
+  for (const [key, order] of [
+    ["update_config", rollout?.order],
+    ["rollback_config", rollout?.rollback?.order],
+  ] as const) {
+    if (x.singleWriter === true && order === "start-first") {
+      refused.add(
+        `${at}.deploy.${key}.order`,
+        "start-first cannot be deployed on a single-writer service (x-dockyard.singleWriter): the new task would write its data while the old one still does; use stop-first",
+      );
+    }
+  }
   const service: ServiceModel = {
     image: image ?? { kind: "pull", ref: "invalid" },
     networks,
@@ -317,6 +343,11 @@ function convertService(name: string, raw: unknown, ctx: Context): ServiceModel 
     ...(x.autoscaling !== undefined ? { autoscaling: x.autoscaling as ServiceModel["autoscaling"] } : {}),
     ...(x.singleWriter === true ? { singleWriter: true } : {}),
     ...(typeof raw.user === "string" || typeof raw.user === "number" ? { user: String(raw.user) } : {}),
+    ...(rollout ? { rollout } : {}),
+    ...(reservations ? { reservations } : {}),
+    ...(placement ? { placement } : {}),
+    ...(restart ? { restart } : {}),
+    ...(endpointMode ? { endpointMode } : {}),
   };
   return service;
 }
@@ -715,48 +746,265 @@ function convertHealth(raw: unknown, x: Doc, at: string, ctx: Context): HealthCh
   };
 }
 
-/** deploy.replicas, deploy.resources.limits, and the older cpus / mem_limit / scale. */
-function convertDeploy(raw: Doc, at: string, ctx: Context): { limits: Limits; replicas?: number } {
+type DeploySettings = Pick<ServiceModel, "limits" | "replicas" | "rollout" | "reservations" | "placement" | "restart" | "endpointMode">;
+
+/** The keys of deploy.update_config and deploy.rollback_config, as the model's rollout fields. */
+const STRATEGY_KEYS = {
+  parallelism: "parallelism",
+  delay: "delaySeconds",
+  order: "order",
+  monitor: "monitorSeconds",
+  max_failure_ratio: "maxFailureRatio",
+  failure_action: "failureAction",
+} as const;
+
+/**
+ * deploy (replicas, resources, update_config, rollback_config, restart_policy, placement,
+ * endpoint_mode, mode, labels), and the older cpus / mem_limit / scale.
+ */
+function convertDeploy(raw: Doc, at: string, ctx: Context): DeploySettings {
+  const { refused, report } = ctx;
   const deploy = isMap(raw.deploy) ? raw.deploy : {};
+  const here = `${at}.deploy`;
+  const mapped = ["replicas", "resources", "update_config", "rollback_config", "restart_policy", "placement", "endpoint_mode", "mode"];
   for (const key of Object.keys(deploy)) {
-    if (key === "replicas" || key === "resources") continue;
-    ctx.report.push({
-      path: `${at}.deploy.${key}`,
-      disposition: "ignored",
-      note:
-        key === "update_config" || key === "rollback_config"
-          ? "updates add the new copy before removing the old one (Kubernetes rolling update); Docker replaces containers"
-          : key === "restart_policy"
-            ? "containers restart unless stopped"
-            : "swarm placement and mode do not apply",
-    });
+    if (mapped.includes(key)) continue;
+    dispose(
+      key === "labels" ? ["ignored", "service labels are dockyard's own (dockyard.app, dockyard.stack, dockyard.service)"] : undefined,
+      `${here}.${key}`,
+      refused,
+      report,
+      "deploy key",
+    );
   }
+  const mode = deploy.mode;
+  if (mode !== undefined && mode !== "replicated") {
+    refused.add(
+      `${here}.mode`,
+      mode === "global"
+        ? "global cannot be deployed: a global service runs one task on every node, which the app model has no word for; use mode: replicated with replicas set to the number of nodes and placement.max_replicas_per_node: 1"
+        : `${JSON.stringify(mode)} cannot be deployed: services run replicated (jobs and global services have no counterpart); use mode: replicated`,
+    );
+  }
+  const { limits, reservations } = convertResources(raw, deploy, here, ctx);
+  const replicasText = deploy.replicas ?? raw.scale;
+  const replicas = replicasText === undefined ? undefined : Number(replicasText);
+  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
+    refused.add(`${here}.replicas`, `must be a whole number of 0 or more, got ${JSON.stringify(replicasText)}`);
+  }
+  const rollout = convertRollout(deploy, here, ctx);
+  const placement = convertPlacement(deploy.placement, `${here}.placement`, ctx);
+  const restart = convertRestart(deploy.restart_policy, `${here}.restart_policy`, ctx);
+  const endpointMode = deploy.endpoint_mode;
+  if (endpointMode !== undefined && endpointMode !== "vip" && endpointMode !== "dnsrr") {
+    refused.add(`${here}.endpoint_mode`, `must be "vip" or "dnsrr", got ${JSON.stringify(endpointMode)}`);
+  }
+  return {
+    limits,
+    ...(replicas !== undefined ? { replicas } : {}),
+    ...(rollout ? { rollout } : {}),
+    ...(reservations ? { reservations } : {}),
+    ...(placement ? { placement } : {}),
+    ...(restart ? { restart } : {}),
+    ...(endpointMode === "vip" || endpointMode === "dnsrr" ? { endpointMode } : {}),
+  };
+}
+
+/** A whole number of 0 or more, or a refusal. */
+function wholeNumber(value: unknown, where: string, ctx: Context): number | undefined {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
+  ctx.refused.add(where, `must be a whole number of 0 or more, got ${JSON.stringify(value)}`);
+  return undefined;
+}
+
+/** One of the allowed words, or a refusal. */
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], where: string, ctx: Context): T | undefined {
+  if (allowed.includes(value as T)) return value as T;
+  ctx.refused.add(where, `must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
+  return undefined;
+}
+
+/** deploy.resources: limits (or cpus / mem_limit) and reservations. */
+function convertResources(raw: Doc, deploy: Doc, here: string, ctx: Context): { limits: Limits; reservations?: Reservations } {
   const resources = isMap(deploy.resources) ? deploy.resources : {};
-  if (resources.reservations !== undefined) {
-    ctx.report.push({ path: `${at}.deploy.resources.reservations`, disposition: "ignored", note: "requests are derived from the limits" });
+  for (const key of Object.keys(resources)) {
+    if (key !== "limits" && key !== "reservations")
+      dispose(undefined, `${here}.resources.${key}`, ctx.refused, ctx.report, "resources key");
   }
   const limitSpec = isMap(resources.limits) ? resources.limits : {};
   const cpusText = limitSpec.cpus ?? raw.cpus;
   const memoryText = limitSpec.memory ?? raw.mem_limit;
   if (limitSpec.pids !== undefined)
-    ctx.report.push({ path: `${at}.deploy.resources.limits.pids`, disposition: "ignored", note: "the engine's default applies" });
+    ctx.report.push({ path: `${here}.resources.limits.pids`, disposition: "ignored", note: "the engine's default applies" });
   const cpus = cpusText === undefined ? DEFAULT_COMPOSE_LIMITS.cpus : Number(cpusText);
   if (cpusText !== undefined && !Number.isFinite(cpus))
-    ctx.refused.add(`${at}.deploy.resources.limits.cpus`, `must be a number of CPUs like 0.5, got ${JSON.stringify(cpusText)}`);
+    ctx.refused.add(`${here}.resources.limits.cpus`, `must be a number of CPUs like 0.5, got ${JSON.stringify(cpusText)}`);
   const memory = memoryText === undefined ? DEFAULT_COMPOSE_LIMITS.memory : byteSize(memoryText);
   if (cpusText === undefined || memoryText === undefined) {
     ctx.report.push({
-      path: `${at}.deploy.resources.limits`,
+      path: `${here}.resources.limits`,
       disposition: "changed",
       note: `${cpusText === undefined ? `cpus ${DEFAULT_COMPOSE_LIMITS.cpus}` : ""}${cpusText === undefined && memoryText === undefined ? ", " : ""}${memoryText === undefined ? `memory ${DEFAULT_COMPOSE_LIMITS.memory}` : ""} by default: every service is limited (set deploy.resources.limits, or dockyard:services.<name>.limits)`,
     });
   }
-  const replicasText = deploy.replicas ?? raw.scale;
-  const replicas = replicasText === undefined ? undefined : Number(replicasText);
-  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
-    ctx.refused.add(`${at}.deploy.replicas`, `must be a whole number of 0 or more, got ${JSON.stringify(replicasText)}`);
+  const limits = { cpus, memory };
+  if (resources.reservations === undefined) return { limits };
+  const at = `${here}.resources.reservations`;
+  if (!isMap(resources.reservations)) {
+    ctx.refused.add(at, "must be a mapping with cpus and memory");
+    return { limits };
   }
-  return { limits: { cpus, memory }, ...(replicas !== undefined ? { replicas } : {}) };
+  const spec = resources.reservations;
+  const reservations: Reservations = {};
+  for (const key of Object.keys(spec)) {
+    if (key === "cpus" || key === "memory") continue;
+    dispose(
+      key === "devices" || key === "generic_resources" ? ["refused", "devices and generic resources are not passed through"] : undefined,
+      `${at}.${key}`,
+      ctx.refused,
+      ctx.report,
+      "reservations key",
+    );
+  }
+  if (spec.cpus !== undefined) {
+    const reserved = Number(spec.cpus);
+    if (!Number.isFinite(reserved) || reserved <= 0) {
+      ctx.refused.add(`${at}.cpus`, `must be a number of CPUs like 0.25, got ${JSON.stringify(spec.cpus)}`);
+    } else if (Number.isFinite(cpus) && reserved > cpus) {
+      ctx.refused.add(`${at}.cpus`, `${JSON.stringify(spec.cpus)} is more than the CPU limit (${cpus}): reserve at most the limit`);
+    } else reservations.cpus = reserved;
+  }
+  if (spec.memory !== undefined) {
+    const reserved = byteSize(spec.memory);
+    try {
+      const bytes = parseMemory(reserved, `${at}.memory`);
+      let limitBytes: number | undefined;
+      try {
+        limitBytes = parseMemory(memory);
+      } catch {
+        limitBytes = undefined; // the limit's own refusal comes from resolving the model
+      }
+      if (limitBytes !== undefined && bytes > limitBytes) {
+        ctx.refused.add(
+          `${at}.memory`,
+          `${JSON.stringify(spec.memory)} is more than the memory limit (${memory}): reserve at most the limit`,
+        );
+      } else reservations.memory = reserved;
+    } catch (error) {
+      ctx.refused.add(`${at}.memory`, (error as Error).message.replace(`${at}.memory `, ""));
+    }
+  }
+  return { limits, ...(Object.keys(reservations).length > 0 ? { reservations } : {}) };
+}
+
+/** deploy.update_config and deploy.rollback_config as the model's rollout. */
+function convertRollout(deploy: Doc, here: string, ctx: Context): Rollout | undefined {
+  const strategy = (key: "update_config" | "rollback_config"): Record<string, unknown> | undefined => {
+    const spec = deploy[key];
+    if (spec === undefined) return undefined;
+    const at = `${here}.${key}`;
+    if (!isMap(spec)) {
+      ctx.refused.add(at, "must be a mapping");
+      return undefined;
+    }
+    const out: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(spec)) {
+      const field = (STRATEGY_KEYS as Record<string, string>)[name];
+      const where = `${at}.${name}`;
+      if (field === undefined) dispose(undefined, where, ctx.refused, ctx.report, `${key} key`);
+      else if (name === "delay" || name === "monitor") out[field] = seconds(value, where, ctx);
+      else if (name === "parallelism") out[field] = wholeNumber(value, where, ctx);
+      else if (name === "order") out[field] = oneOf(value, ["start-first", "stop-first"], where, ctx);
+      else if (name === "failure_action") {
+        const actions = key === "update_config" ? (["rollback", "pause", "continue"] as const) : (["pause", "continue"] as const);
+        out[field] = oneOf(value, actions, where, ctx);
+      } else if (typeof value === "number" && value >= 0 && value <= 1) out[field] = value;
+      else ctx.refused.add(where, `must be a share from 0 to 1 (0.2 for one in five), got ${JSON.stringify(value)}`);
+    }
+    return Object.fromEntries(Object.entries(out).filter(([, value]) => value !== undefined));
+  };
+  const update = strategy("update_config");
+  const rollback = strategy("rollback_config");
+  if (update === undefined && rollback === undefined) return undefined;
+  if (update !== undefined && (update.failureAction === undefined || update.order === undefined)) {
+    const missing = [...(update.order === undefined ? ["order"] : []), ...(update.failureAction === undefined ? ["failure_action"] : [])];
+    const defaults = [
+      ...(update.order === undefined
+        ? ["order start-first where two tasks can run at once, else stop-first (swarm's default: stop-first)"]
+        : []),
+      ...(update.failureAction === undefined ? ["failure_action rollback (swarm's default: pause)"] : []),
+    ];
+    ctx.report.push({
+      path: `${here}.update_config`,
+      disposition: "changed",
+      note: `${missing.join(" and ")} not given, dockyard's default applies: ${defaults.join("; ")}`,
+    });
+  }
+  if (rollback === undefined) {
+    ctx.report.push({
+      path: `${here}.rollback_config`,
+      disposition: "changed",
+      note: "not given: a rollback replaces tasks as update_config does, then pauses if it fails (swarm's default: one at a time, stop-first)",
+    });
+  }
+  return { ...(update as Rollout | undefined), ...(rollback !== undefined ? { rollback: rollback as Rollout["rollback"] } : {}) };
+}
+
+/** deploy.placement: constraints and max_replicas_per_node; preferences are ignored. */
+function convertPlacement(raw: unknown, at: string, ctx: Context): Placement | undefined {
+  if (raw === undefined) return undefined;
+  if (!isMap(raw)) {
+    ctx.refused.add(at, "must be a mapping with constraints");
+    return undefined;
+  }
+  const placement: Placement = {};
+  for (const key of Object.keys(raw)) {
+    if (key === "constraints" || key === "max_replicas_per_node") continue;
+    dispose(
+      key === "preferences"
+        ? ["ignored", "spread preferences are not applied; the scheduler spreads tasks over the nodes by itself"]
+        : undefined,
+      `${at}.${key}`,
+      ctx.refused,
+      ctx.report,
+      "placement key",
+    );
+  }
+  if (raw.constraints !== undefined) {
+    if (!Array.isArray(raw.constraints)) ctx.refused.add(`${at}.constraints`, `must be a list like ["node.role == manager"]`);
+    else {
+      placement.constraints = [];
+      raw.constraints.forEach((constraint, index) => {
+        if (typeof constraint === "string" && CONSTRAINT.test(constraint.trim()))
+          (placement.constraints as string[]).push(constraint.trim());
+        else ctx.refused.add(`${at}.constraints[${index}]`, `must be ${CONSTRAINT_RULE}, got ${JSON.stringify(constraint)}`);
+      });
+    }
+  }
+  if (raw.max_replicas_per_node !== undefined) {
+    const perNode = wholeNumber(raw.max_replicas_per_node, `${at}.max_replicas_per_node`, ctx);
+    if (perNode !== undefined) placement.maxReplicasPerNode = perNode;
+  }
+  return placement;
+}
+
+/** deploy.restart_policy: condition, delay, max_attempts, window. */
+function convertRestart(raw: unknown, at: string, ctx: Context): RestartPolicy | undefined {
+  if (raw === undefined) return undefined;
+  if (!isMap(raw)) {
+    ctx.refused.add(at, "must be a mapping with condition");
+    return undefined;
+  }
+  const restart: RestartPolicy = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const where = `${at}.${key}`;
+    if (key === "condition") restart.condition = oneOf(value, ["none", "on-failure", "any"], where, ctx);
+    else if (key === "delay") restart.delaySeconds = seconds(value, where, ctx);
+    else if (key === "window") restart.windowSeconds = seconds(value, where, ctx);
+    else if (key === "max_attempts") restart.maxAttempts = wholeNumber(value, where, ctx);
+    else dispose(undefined, where, ctx.refused, ctx.report, "restart_policy key");
+  }
+  return Object.fromEntries(Object.entries(restart).filter(([, value]) => value !== undefined)) as RestartPolicy;
 }
 
 /** Compose byte values ("128m", "1gb", "512M", 268435456) in the model's grammar. */

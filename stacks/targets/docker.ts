@@ -28,7 +28,7 @@ import {
 import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "../../components/cidr";
 import { keyPath, parseDockerHost, StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
-import { ResolvedApp, ResolvedService } from "../resolve";
+import { ResolvedApp, ResolvedService, RESTART_DEFAULTS } from "../resolve";
 import { AppOutputs, builtServices, ignored, imageArgs, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
 
 /** Where the Docker target puts app secrets in a container (as compose secrets). */
@@ -152,6 +152,7 @@ function checkDocker(app: ResolvedApp, config: StackConfig, where: Where): void 
         `set ${keyPath(`services.${name}.replicas`)} to the number of copies to run, or use target kubernetes`,
       );
     }
+    warnDeploySettings(service, where);
     if (service.limits.memoryBytes % (1024 * 1024) !== 0) {
       throw new InputError(
         `${where(`services.${name}.limits.memory`)} must be a whole number of MiB on Docker, got ${JSON.stringify(service.limits.memory)} (${(service.limits.memoryBytes / 1024 / 1024).toFixed(3)} MiB)`,
@@ -289,8 +290,39 @@ function containerArgs(
     },
     cpus: service.limits.cpus,
     memory: service.limits.memory,
+    ...restartArgs(service),
     labels: { ...labels, "dockyard.service": service.name, "dockyard.replica": String(replica) },
   };
+}
+
+/** The model's restart condition as Docker's restart policy, and its attempts as on-failure's count; absent, the container's default. */
+function restartArgs(service: ResolvedService): Pick<ContainerArgs, "restart" | "maxRestarts"> {
+  const restart = service.restart;
+  if (restart === undefined) return {};
+  const policy = ({ any: "unless-stopped", "on-failure": "on-failure", none: "no" } as const)[restart.condition];
+  return { restart: policy, ...(policy === "on-failure" && restart.maxAttempts > 0 ? { maxRestarts: restart.maxAttempts } : {}) };
+}
+
+/** What the model's rollout, reservations, placement and restart policy say that one engine's containers cannot, one warning each. */
+function warnDeploySettings(service: ResolvedService, where: Where): void {
+  const path = `services.${service.name}`;
+  const warn = (field: string, why: string) => ignored(where(`${path}.${field}`), "docker", why);
+  if (service.rollout !== undefined)
+    warn(
+      "rollout",
+      "an up replaces a changed container by removing it and creating it again under its name; Docker has no update strategy",
+    );
+  if (service.reservations !== undefined) warn("reservations", "one engine runs every container; only the limits apply");
+  if (service.placement !== undefined) warn("placement", "one engine runs every container");
+  if (service.endpointMode !== undefined) warn("endpointMode", "it is a swarm's; the service's name is its containers' network alias");
+  const restart = service.restart;
+  if (restart === undefined) return;
+  if (restart.delaySeconds !== RESTART_DEFAULTS.delaySeconds)
+    warn("restart.delaySeconds", "Docker waits 100 ms before a restart, doubling each time");
+  if (restart.windowSeconds !== RESTART_DEFAULTS.windowSeconds) warn("restart.windowSeconds", "Docker counts every restart");
+  if (restart.maxAttempts !== RESTART_DEFAULTS.maxAttempts && restart.condition !== "on-failure") {
+    warn("restart.maxAttempts", `Docker limits restarts for condition on-failure only (this one is ${restart.condition})`);
+  }
 }
 
 /**

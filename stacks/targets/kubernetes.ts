@@ -36,7 +36,7 @@ import {
 } from "../../components/k8s";
 import { isPinned, keyPath, StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
-import { ResolvedApp, ResolvedService } from "../resolve";
+import { CONSTRAINT, ResolvedApp, ResolvedService, RESTART_DEFAULTS } from "../resolve";
 import { AppOutputs, builtServices, ignored, imageArgs, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
 
 export const REGISTRY_REQUIRED =
@@ -110,7 +110,9 @@ export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Whe
   const autoscalers = sortedKeys(app.services).flatMap((name): Array<[string, AutoscalerArgs]> => {
     const service = app.services[name];
     if (service.autoscaling === undefined) return [];
-    const cpuRequest = containerResources(service.limits.cpus, service.limits.memory).requests.cpu;
+    const cpuRequest = containerResources(service.limits.cpus, service.limits.memory, undefined, {
+      cpus: service.reservations?.cpus,
+    }).requests.cpu;
     return [[name, { identity, namespace, deploymentName: name, ...service.autoscaling, cpuRequest }]];
   });
   const networkPolicies: [string, NetworkPoliciesArgs] = [app.name, networkPoliciesArgs(app, identity, namespace)];
@@ -176,6 +178,7 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): v
         `${where(`services.${name}.image`)} ${JSON.stringify(service.image.ref)} must name a tag other than latest, or a digest, on target kubernetes: every node pulls it on its own, so an unpinned image can differ between pods`,
       );
     }
+    warnDeploySettings(service, where);
     for (const mount of service.volumes) {
       const path = where(`services.${name}.volumes[${mount.mountPath}]`);
       if (mount.hostPath !== undefined) {
@@ -191,6 +194,106 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): v
       }
     }
   }
+}
+
+/** Swarm's node attributes a nodeSelector can say, as the well-known Kubernetes node labels. */
+const NODE_LABELS: Record<string, string> = { hostname: "kubernetes.io/hostname", "platform.os": "kubernetes.io/os" };
+
+/** The `==` constraints a nodeSelector expresses (node.labels.K, node.hostname, node.platform.os); the rest are warned about. */
+function nodeSelector(service: ResolvedService): Record<string, string> | undefined {
+  const selector: Record<string, string> = {};
+  for (const constraint of service.placement?.constraints ?? []) {
+    const match = CONSTRAINT.exec(constraint) as RegExpExecArray;
+    const [, attribute, label, operator, value] = match;
+    if (operator !== "==") continue;
+    if (label !== undefined) selector[label] = value;
+    else if (attribute in NODE_LABELS) selector[NODE_LABELS[attribute]] = value;
+  }
+  return Object.keys(selector).length > 0 ? selector : undefined;
+}
+
+/** What the model's rollout, placement and restart policy say that a Deployment cannot, one warning each. */
+function warnDeploySettings(service: ResolvedService, where: Where): void {
+  const path = `services.${service.name}`;
+  const rollout = service.rollout;
+  if (rollout !== undefined) {
+    if (rollout.delaySeconds !== 0) {
+      ignored(where(`${path}.rollout.delaySeconds`), "kubernetes", "a Deployment replaces its pods without a pause between batches");
+    }
+    if (rollout.maxFailureRatio !== 0) {
+      ignored(
+        where(`${path}.rollout.maxFailureRatio`),
+        "kubernetes",
+        "a Deployment's rollout stops at the first pod that does not become ready",
+      );
+    }
+    if (rollout.failureAction !== "rollback") {
+      ignored(
+        where(`${path}.rollout.failureAction`),
+        "kubernetes",
+        "a rollout that stalls is marked failed and fails the up while the old pods keep serving; nothing rolls back or goes on by itself",
+      );
+    }
+    const back = rollout.rollback;
+    const sameAsUpdate =
+      back.parallelism === rollout.parallelism &&
+      back.delaySeconds === rollout.delaySeconds &&
+      back.order === rollout.order &&
+      back.monitorSeconds === rollout.monitorSeconds &&
+      back.maxFailureRatio === rollout.maxFailureRatio;
+    if (!sameAsUpdate || back.failureAction !== "pause") {
+      ignored(
+        where(`${path}.rollout.rollback`),
+        "kubernetes",
+        "a rollback (kubectl rollout undo) replaces pods with the Deployment's one strategy",
+      );
+    }
+  }
+  for (const constraint of service.placement?.constraints ?? []) {
+    const [, attribute, label, operator] = CONSTRAINT.exec(constraint) as RegExpExecArray;
+    if (operator === "==" && (label !== undefined || attribute in NODE_LABELS)) continue;
+    ignored(
+      `${where(`${path}.placement.constraints`)} "${constraint}"`,
+      "kubernetes",
+      "only node.labels.<name>, node.hostname and node.platform.os with == become a nodeSelector; the pods may run on any node",
+    );
+  }
+  if (service.placement?.maxReplicasPerNode !== undefined && service.placement.maxReplicasPerNode !== 0) {
+    ignored(
+      where(`${path}.placement.maxReplicasPerNode`),
+      "kubernetes",
+      "the scheduler spreads pods by itself; nothing limits them per node",
+    );
+  }
+  const restart = service.restart;
+  if (restart !== undefined) {
+    const differs = (["condition", "delaySeconds", "maxAttempts", "windowSeconds"] as const).filter(
+      (field) => restart[field] !== RESTART_DEFAULTS[field],
+    );
+    for (const field of differs) {
+      ignored(
+        where(`${path}.restart.${field}`),
+        "kubernetes",
+        "a Deployment's pods always restart, with the kubelet's growing back-off (10 s doubling to 5 min)",
+      );
+    }
+  }
+  if (service.endpointMode !== undefined) {
+    ignored(where(`${path}.endpointMode`), "kubernetes", "it is a swarm's; the service's name is its Service's ClusterIP");
+  }
+}
+
+/** A rollout's order and batch size as a RollingUpdate's surge and unavailability; a single writer is Recreate whatever they say. */
+function rollingUpdate(service: ResolvedService): Pick<DeploymentArgs, "maxSurge" | "maxUnavailable" | "minReadySeconds"> {
+  const rollout = service.rollout;
+  if (rollout === undefined) return {};
+  const batch = rollout.parallelism === 0 ? "100%" : rollout.parallelism;
+  const surge = service.singleWriter
+    ? {}
+    : rollout.order === "stop-first"
+      ? { maxSurge: 0, maxUnavailable: batch }
+      : { maxSurge: batch, maxUnavailable: 0 };
+  return { ...surge, minReadySeconds: rollout.monitorSeconds };
 }
 
 function deploymentArgs(
@@ -240,6 +343,10 @@ function deploymentArgs(
     health: service.health,
     cpus: service.limits.cpus,
     memory: service.limits.memory,
+    ...(service.reservations?.cpus !== undefined ? { requestCpus: service.reservations.cpus } : {}),
+    ...(service.reservations?.memory !== undefined ? { requestMemory: service.reservations.memory } : {}),
+    ...rollingUpdate(service),
+    ...(nodeSelector(service) ? { nodeSelector: nodeSelector(service) } : {}),
     replicas: service.replicas,
     autoscaled: service.autoscaling !== undefined,
     singleWriter: service.singleWriter,

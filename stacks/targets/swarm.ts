@@ -14,6 +14,9 @@
  *   single writer, a volume, a host-mode port); a task that fails its health check rolls the service
  *   back and fails the up;
  * - single-writer services stay on one node (dockyard:swarmDataNode, else the manager), with their volumes;
+ * - a service's rollout, restart policy, placement and reservations (compose v3 deploy keys) drive its
+ *   update and rollback configs, restart policy, constraints (after the single writer's pin) and
+ *   reservations; left out, the rules above apply;
  * - an overlay network's name ends in a fingerprint of its settings: a changed network is created
  *   beside the old one, the services on it are replaced onto it, and the old one is removed last (a
  *   swarm refuses to remove a network a service uses).
@@ -103,10 +106,26 @@ export function planSwarm(app: ResolvedApp, config: StackConfig, where: Where): 
   return { host: config.dockerHost, networks, volumes, secrets, builds, pulls, services, urls: swarmUrls(app, config) };
 }
 
-/** Whether a task of this service can run beside its replacement during an update. */
+/** The service's endpoint mode: its own, else the stack's. */
+function endpointMode(service: ResolvedService, config: StackConfig): "dnsrr" | "vip" {
+  return service.endpointMode ?? config.swarmEndpointMode;
+}
+
+/** Whether the service binds a published port on the node that runs each task (dnsrr: host mode). */
+function bindsHostPorts(service: ResolvedService, config: StackConfig): boolean {
+  return endpointMode(service, config) === "dnsrr" && service.ports.some((port) => port.publishedPort !== undefined);
+}
+
+/** Whether a task of this service can run beside its replacement during an update, when the model leaves the order to the target. */
 function startFirst(service: ResolvedService, config: StackConfig): boolean {
-  const hostPorts = config.swarmEndpointMode === "dnsrr" && service.ports.some((port) => port.publishedPort !== undefined);
-  return !service.singleWriter && service.volumes.length === 0 && !hostPorts;
+  return !service.singleWriter && service.volumes.length === 0 && !bindsHostPorts(service, config);
+}
+
+/** Tasks an update (or rollback) of this order and parallelism starts beside the running ones. */
+function surgeOf(order: string | undefined, parallelism: number | undefined, replicas: number): number {
+  if (order !== "start-first" || replicas === 0) return 0;
+  const batch = parallelism ?? 1;
+  return batch === 0 ? replicas : Math.min(batch, replicas);
 }
 
 function serviceArgs(
@@ -131,10 +150,14 @@ function serviceArgs(
     if (!secrets.some((file) => file.secret === secret)) secrets.push({ secret, fileName: secret });
   }
   const published = service.ports.filter((port) => port.publishedPort !== undefined);
-  const hostPorts = config.swarmEndpointMode === "dnsrr" && published.length > 0;
-  const constraints = service.singleWriter
+  const hostPorts = bindsHostPorts(service, config);
+  const pin = service.singleWriter
     ? [config.swarmDataNode === "" ? "node.role == manager" : `node.hostname == ${config.swarmDataNode}`]
     : [];
+  const constraints = [...pin, ...(service.placement?.constraints ?? []).filter((constraint) => !pin.includes(constraint))];
+  const rollout = service.rollout;
+  const restart = service.restart;
+  const order = rollout?.order ?? (startFirst(service, config) ? "start-first" : "stop-first");
   return {
     name: names.service(service.name),
     image: service.image.kind === "pull" ? service.image.ref : imageName(app, service.name, config),
@@ -147,7 +170,7 @@ function serviceArgs(
       publishedPort: port.publishedPort as number,
       protocol: port.protocol,
     })),
-    endpointMode: config.swarmEndpointMode,
+    endpointMode: endpointMode(service, config),
     mounts: service.volumes.map((mount) => ({
       volume: mount.volume as string,
       containerPath: mount.mountPath,
@@ -164,14 +187,36 @@ function serviceArgs(
     },
     cpus: service.limits.cpus,
     memory: service.limits.memory,
-    reserveCpus: Math.max(1, Math.round((service.limits.millicpus * CPU_RESERVATION_PERCENT) / 100)) / 1000,
-    reserveMemory: service.limits.memory,
+    // Reservations the model gives replace the derived ones, field by field.
+    reserveCpus: service.reservations?.cpus ?? Math.max(1, Math.round((service.limits.millicpus * CPU_RESERVATION_PERCENT) / 100)) / 1000,
+    reserveMemory: service.reservations?.memory ?? service.limits.memory,
     replicas: service.replicas,
     constraints,
     // A host-mode port is bound once per node; a single writer never runs twice.
-    maxReplicasPerNode: hostPorts || service.singleWriter ? 1 : 0,
-    updateOrder: startFirst(service, config) ? "start-first" : "stop-first",
-    monitorSeconds: UPDATE_MONITOR_SECONDS,
+    maxReplicasPerNode: service.placement?.maxReplicasPerNode ?? (hostPorts || service.singleWriter ? 1 : 0),
+    updateOrder: order,
+    monitorSeconds: rollout?.monitorSeconds ?? UPDATE_MONITOR_SECONDS,
+    ...(rollout
+      ? {
+          update: {
+            parallelism: rollout.parallelism,
+            delaySeconds: rollout.delaySeconds,
+            maxFailureRatio: rollout.maxFailureRatio,
+            failureAction: rollout.failureAction,
+          },
+          rollback: { ...rollout.rollback, order: rollout.rollback.order ?? order },
+        }
+      : {}),
+    ...(restart
+      ? {
+          restart: {
+            condition: restart.condition,
+            delaySeconds: restart.delaySeconds,
+            maxAttempts: restart.maxAttempts,
+            windowSeconds: restart.windowSeconds,
+          },
+        }
+      : {}),
     convergeTimeoutSeconds: config.rolloutTimeout,
     labels: { ...labels, "dockyard.service": service.name },
   };
@@ -208,7 +253,8 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): void {
       );
     }
     const published = service.ports.filter((port) => port.publishedPort !== undefined);
-    if (config.swarmEndpointMode === "dnsrr" && published.length > 0 && service.replicas > config.swarmNodes) {
+    checkDeploySettings(service, config, where);
+    if (bindsHostPorts(service, config) && service.replicas > config.swarmNodes) {
       const ports = published.map((port) => port.publishedPort).join(", ");
       unsupported(
         where(`services.${name}.replicas`),
@@ -229,8 +275,58 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): void {
       : [],
   );
   if (published.length > 0) {
+    const modes = new Set(
+      sortedKeys(app.services)
+        .filter((name) => app.services[name].replicas > 0 && app.services[name].ports.some((port) => port.publishedPort !== undefined))
+        .map((name) => endpointMode(app.services[name], config)),
+    );
+    const reach =
+      modes.size > 1
+        ? "the node that runs the task (dnsrr) or every node (vip)"
+        : modes.has("dnsrr")
+          ? "the node that runs the task"
+          : "every node";
     pulumi.log.warn(
-      `target swarm publishes ${published.join(", ")} on every interface of ${config.swarmEndpointMode === "dnsrr" ? "the node that runs the task" : "every node"} (a swarm cannot bind one address): firewall them if the nodes are reachable from outside`,
+      `target swarm publishes ${published.join(", ")} on every interface of ${reach} (a swarm cannot bind one address): firewall them if the nodes are reachable from outside`,
+    );
+  }
+}
+
+/**
+ * A rollout order, placement or restart policy the model gives, where the swarm cannot honour it. A
+ * start-first update of a service that binds a host-mode port needs a node where the port is free for
+ * each task started ahead: it is refused, not turned into stop-first with a warning, because whoever
+ * wrote start-first asked for no gap in service, and a quiet stop-first would give one (a warning
+ * scrolls past in an up's output); the fix is one word away.
+ */
+function checkDeploySettings(service: ResolvedService, config: StackConfig, where: Where): void {
+  const path = `services.${service.name}`;
+  const ports = service.ports.filter((port) => port.publishedPort !== undefined).map((port) => port.publishedPort);
+  const hostPorts = bindsHostPorts(service, config);
+  const rollout = service.rollout;
+  if (hostPorts && rollout !== undefined) {
+    for (const [field, order, parallelism] of [
+      ["order", rollout.order, rollout.parallelism],
+      ["rollback.order", rollout.rollback.order, rollout.rollback.parallelism],
+    ] as const) {
+      const surge = surgeOf(order, parallelism, service.replicas);
+      if (surge > 0 && service.replicas + surge > config.swarmNodes) {
+        unsupported(
+          where(`${path}.rollout.${field}`),
+          `service "${service.name}" binds port ${ports.join(", ")} on the node that runs each task, so a task started first needs a node where the port is free, and ${service.replicas} running + ${surge} started ahead is more than the ${config.swarmNodes} ${config.swarmNodes === 1 ? "node" : "nodes"} (${keyPath("swarmNodes")}): the update would wait for ever`,
+          "swarm",
+          `use "stop-first" (or leave order out: stop-first here), add nodes and raise ${keyPath("swarmNodes")}, or set ${keyPath("swarmEndpointMode")} vip`,
+        );
+      }
+    }
+  }
+  const perNode = service.placement?.maxReplicasPerNode;
+  if (hostPorts && perNode !== undefined && perNode !== 1) {
+    unsupported(
+      where(`${path}.placement.maxReplicasPerNode`),
+      `service "${service.name}" binds port ${ports.join(", ")} on the node that runs each task, so a node runs at most one of its tasks; ${perNode === 0 ? "no limit" : perNode} would leave the others failing to bind it`,
+      "swarm",
+      `leave maxReplicasPerNode out (1 here), or set ${keyPath("swarmEndpointMode")} vip`,
     );
   }
 }
@@ -246,8 +342,14 @@ function checkSubnetCapacity(app: ResolvedApp, config: StackConfig, services: Sw
     const model = app.networks[network];
     const attached = services.filter((service) => service.args.networks.some((n) => n.network === network));
     const tasks = attached.reduce((sum, service) => sum + (service.args.replicas ?? 1), 0);
-    const surge = attached.filter((service) => service.args.updateOrder === "start-first" && (service.args.replicas ?? 1) > 0).length;
-    const vips = config.swarmEndpointMode === "vip" ? attached.length : 0;
+    // An update and its rollback never run at once: the larger of the two surges counts.
+    const surge = attached.reduce((sum, { args }) => {
+      const replicas = args.replicas ?? 1;
+      const update = surgeOf(args.updateOrder, args.update?.parallelism, replicas);
+      const rollback = surgeOf(args.rollback?.order ?? args.updateOrder, args.rollback?.parallelism ?? args.update?.parallelism, replicas);
+      return sum + Math.max(update, rollback);
+    }, 0);
+    const vips = attached.filter((service) => service.args.endpointMode === "vip").length;
     const needed = tasks + surge + vips + config.swarmNodes;
     const subnet = parseCidr(model.subnet) as Cidr;
     const ipRange = model.ipRange === undefined ? undefined : parseCidr(model.ipRange);

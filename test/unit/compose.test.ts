@@ -2,6 +2,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { readCompose } from "../../stacks/compose/app";
 import { InputError, inModel } from "../../stacks/errors";
 import { planDocker } from "../../stacks/targets/docker";
@@ -51,6 +52,213 @@ describe("a compose service others depend on must declare its port on Kubernetes
     const deployment = (plan("kubernetes") as KubernetesPlan).deployments.find((d) => d.service === "redis");
     expect(deployment?.args.ports).toEqual([
       { name: "tcp-6379", containerPort: 6379, protocol: "tcp", published: false, servicePort: 6379 },
+    ]);
+  });
+});
+
+describe("the stack file form: examples/voting-stack.yaml", () => {
+  test("converts to the compose form's model plus its deploy keys, exactly", () => {
+    const { model, report } = readCompose({ file: "examples/voting-stack.yaml" }, "dev");
+    const { model: compose } = readCompose({ file: "examples/voting-compose.yaml" }, "dev");
+    const restartOnFailure = { condition: "on-failure" };
+    const reserved = { cpus: 0.1, memory: "64m" };
+    const twoAtATime = { parallelism: 2, delaySeconds: 10 };
+    expect(model).toEqual({
+      ...compose,
+      services: {
+        db: {
+          ...compose.services.db,
+          placement: { constraints: ["node.role == manager"] },
+          restart: { condition: "any", delaySeconds: 5 },
+          reservations: { cpus: 0.25, memory: "256m" },
+        },
+        redis: { ...compose.services.redis, replicas: 1, rollout: twoAtATime, restart: restartOnFailure, reservations: reserved },
+        result: {
+          ...compose.services.result,
+          replicas: 1,
+          rollout: { ...twoAtATime, rollback: { parallelism: 1, failureAction: "continue" } },
+          restart: restartOnFailure,
+          reservations: reserved,
+        },
+        vote: { ...compose.services.vote, replicas: 1, rollout: twoAtATime, restart: restartOnFailure, reservations: reserved },
+        worker: {
+          ...compose.services.worker,
+          replicas: 1,
+          rollout: {
+            parallelism: 2,
+            delaySeconds: 5,
+            order: "start-first",
+            failureAction: "rollback",
+            monitorSeconds: 10,
+            rollback: { parallelism: 1, delaySeconds: 0, failureAction: "pause" },
+          },
+          restart: { condition: "on-failure", delaySeconds: 10, maxAttempts: 3, windowSeconds: 120 },
+          placement: { constraints: ["node.role == manager"] },
+          reservations: reserved,
+        },
+      },
+    });
+    const leftOut =
+      "order and failure_action not given, dockyard's default applies: order start-first where two tasks can run at once, else stop-first (swarm's default: stop-first); failure_action rollback (swarm's default: pause)";
+    const noRollback =
+      "not given: a rollback replaces tasks as update_config does, then pauses if it fails (swarm's default: one at a time, stop-first)";
+    expect(report.map((line) => [line.path, line.disposition, line.note])).toEqual([
+      [
+        "secrets.db-password.environment",
+        "changed",
+        "not read: the value is the stack's secret dockyard:secrets.db-password (pulumi config set --secret --path secrets.db-password <value>)",
+      ],
+      ["services.redis.deploy.update_config", "changed", leftOut],
+      ["services.redis.deploy.rollback_config", "changed", noRollback],
+      ["services.result.deploy.update_config", "changed", leftOut],
+      ["services.vote.deploy.update_config", "changed", leftOut],
+      ["services.vote.deploy.rollback_config", "changed", noRollback],
+      ["services.worker.deploy.labels", "ignored", "service labels are dockyard's own (dockyard.app, dockyard.stack, dockyard.service)"],
+    ]);
+  });
+
+  test("on docker and kubernetes, what has no meaning there is warned about, one line per field", () => {
+    const { model } = readCompose({ file: "examples/voting-stack.yaml" }, "dev");
+    const app = resolveApp(model);
+    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      planDocker(app, stackConfig({ target: "docker" }, "dev"), inModel("voting"));
+      const docker = warn.mock.calls.map(([message]) => message);
+      warn.mockClear();
+      const k8s = planKubernetes(app, stackConfig({ target: "kubernetes", registry: "localhost:5000" }, "dev"), inModel("voting"));
+      const kubernetes = warn.mock.calls.map(([message]) => message);
+      expect(docker).toEqual([
+        'app "voting": services.db.reservations is ignored on target docker: one engine runs every container; only the limits apply',
+        'app "voting": services.db.placement is ignored on target docker: one engine runs every container',
+        'app "voting": services.redis.rollout is ignored on target docker: an up replaces a changed container by removing it and creating it again under its name; Docker has no update strategy',
+        'app "voting": services.redis.reservations is ignored on target docker: one engine runs every container; only the limits apply',
+        'app "voting": services.result.rollout is ignored on target docker: an up replaces a changed container by removing it and creating it again under its name; Docker has no update strategy',
+        'app "voting": services.result.reservations is ignored on target docker: one engine runs every container; only the limits apply',
+        'app "voting": services.vote.rollout is ignored on target docker: an up replaces a changed container by removing it and creating it again under its name; Docker has no update strategy',
+        'app "voting": services.vote.reservations is ignored on target docker: one engine runs every container; only the limits apply',
+        'app "voting": services.worker.rollout is ignored on target docker: an up replaces a changed container by removing it and creating it again under its name; Docker has no update strategy',
+        'app "voting": services.worker.reservations is ignored on target docker: one engine runs every container; only the limits apply',
+        'app "voting": services.worker.placement is ignored on target docker: one engine runs every container',
+        'app "voting": services.worker.restart.delaySeconds is ignored on target docker: Docker waits 100 ms before a restart, doubling each time',
+        'app "voting": services.worker.restart.windowSeconds is ignored on target docker: Docker counts every restart',
+      ]);
+      expect(kubernetes).toEqual([
+        'app "voting": services.db.placement.constraints "node.role == manager" is ignored on target kubernetes: only node.labels.<name>, node.hostname and node.platform.os with == become a nodeSelector; the pods may run on any node',
+        'app "voting": services.redis.rollout.delaySeconds is ignored on target kubernetes: a Deployment replaces its pods without a pause between batches',
+        "app \"voting\": services.redis.restart.condition is ignored on target kubernetes: a Deployment's pods always restart, with the kubelet's growing back-off (10 s doubling to 5 min)",
+        'app "voting": services.result.rollout.delaySeconds is ignored on target kubernetes: a Deployment replaces its pods without a pause between batches',
+        'app "voting": services.result.rollout.rollback is ignored on target kubernetes: a rollback (kubectl rollout undo) replaces pods with the Deployment\'s one strategy',
+        "app \"voting\": services.result.restart.condition is ignored on target kubernetes: a Deployment's pods always restart, with the kubelet's growing back-off (10 s doubling to 5 min)",
+        'app "voting": services.vote.rollout.delaySeconds is ignored on target kubernetes: a Deployment replaces its pods without a pause between batches',
+        "app \"voting\": services.vote.restart.condition is ignored on target kubernetes: a Deployment's pods always restart, with the kubelet's growing back-off (10 s doubling to 5 min)",
+        'app "voting": services.worker.rollout.delaySeconds is ignored on target kubernetes: a Deployment replaces its pods without a pause between batches',
+        'app "voting": services.worker.rollout.rollback is ignored on target kubernetes: a rollback (kubectl rollout undo) replaces pods with the Deployment\'s one strategy',
+        'app "voting": services.worker.placement.constraints "node.role == manager" is ignored on target kubernetes: only node.labels.<name>, node.hostname and node.platform.os with == become a nodeSelector; the pods may run on any node',
+        "app \"voting\": services.worker.restart.condition is ignored on target kubernetes: a Deployment's pods always restart, with the kubelet's growing back-off (10 s doubling to 5 min)",
+        "app \"voting\": services.worker.restart.delaySeconds is ignored on target kubernetes: a Deployment's pods always restart, with the kubelet's growing back-off (10 s doubling to 5 min)",
+        "app \"voting\": services.worker.restart.maxAttempts is ignored on target kubernetes: a Deployment's pods always restart, with the kubelet's growing back-off (10 s doubling to 5 min)",
+        "app \"voting\": services.worker.restart.windowSeconds is ignored on target kubernetes: a Deployment's pods always restart, with the kubelet's growing back-off (10 s doubling to 5 min)",
+      ]);
+      const deployment = (name: string) => k8s.deployments.find((d) => d.service === name)?.args;
+      // Reservations are requests; an update two at a time adds two pods first; the model's 5 s monitor is minReadySeconds.
+      expect(deployment("vote")).toMatchObject({
+        requestCpus: 0.1,
+        requestMemory: "64m",
+        maxSurge: 2,
+        maxUnavailable: 0,
+        minReadySeconds: 5,
+      });
+      expect(deployment("worker")).toMatchObject({ maxSurge: 2, maxUnavailable: 0, minReadySeconds: 10 });
+      // A single writer is recreated whatever the rollout says.
+      expect([deployment("redis")?.maxSurge, deployment("redis")?.maxUnavailable, deployment("redis")?.singleWriter]).toEqual([
+        undefined,
+        undefined,
+        true,
+      ]);
+      expect(deployment("db")?.nodeSelector).toBeUndefined();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
+describe("bad deploy values are refused with the file, the service, the key, the value and what is allowed", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-deploy-"));
+  test("every refusal at once", () => {
+    fs.writeFileSync(
+      path.join(dir, "compose.yaml"),
+      [
+        "name: shop",
+        "services:",
+        "  web:",
+        "    image: nginx:1.27",
+        "    deploy:",
+        "      mode: global",
+        "      endpoint_mode: ingress",
+        "      update_config: { parallelism: -1, delay: 1.5s, order: blue-green, failure_action: retry, max_failure_ratio: 2, speed: 3 }",
+        "      rollback_config: { failure_action: rollback }",
+        "      restart_policy: { condition: always, max_attempts: -2, window: soon }",
+        "      placement: { constraints: [node.role = manager, node.zone == a], max_replicas_per_node: 1.5 }",
+        "      resources:",
+        "        limits: { cpus: '0.5', memory: 128m }",
+        "        reservations: { cpus: '1', memory: 256m, devices: [] }",
+        "  db:",
+        "    image: postgres:15",
+        "    deploy:",
+        "      mode: global-job",
+        "      update_config: { order: start-first }",
+        "    x-dockyard: { singleWriter: true }",
+      ].join("\n"),
+    );
+    expect(() => readCompose({ file: "compose.yaml" }, "dev", dir)).toThrow(
+      [
+        "20 keys of compose.yaml cannot be deployed:",
+        '  compose.yaml: services.db.deploy.mode "global-job" cannot be deployed: services run replicated (jobs and global services have no counterpart); use mode: replicated',
+        "  compose.yaml: services.db.deploy.update_config.order start-first cannot be deployed on a single-writer service (x-dockyard.singleWriter): the new task would write its data while the old one still does; use stop-first",
+        "  compose.yaml: services.web.deploy.mode global cannot be deployed: a global service runs one task on every node, which the app model has no word for; use mode: replicated with replicas set to the number of nodes and placement.max_replicas_per_node: 1",
+        "  compose.yaml: services.web.deploy.resources.reservations.devices cannot be deployed: devices and generic resources are not passed through",
+        '  compose.yaml: services.web.deploy.resources.reservations.cpus "1" is more than the CPU limit (0.5): reserve at most the limit',
+        '  compose.yaml: services.web.deploy.resources.reservations.memory "256m" is more than the memory limit (128m): reserve at most the limit',
+        "  compose.yaml: services.web.deploy.update_config.parallelism must be a whole number of 0 or more, got -1",
+        '  compose.yaml: services.web.deploy.update_config.delay "1.5s" must be a duration like "30s", "1m30s" or "2h"',
+        '  compose.yaml: services.web.deploy.update_config.order must be one of start-first, stop-first, got "blue-green"',
+        '  compose.yaml: services.web.deploy.update_config.failure_action must be one of rollback, pause, continue, got "retry"',
+        "  compose.yaml: services.web.deploy.update_config.max_failure_ratio must be a share from 0 to 1 (0.2 for one in five), got 2",
+        "  compose.yaml: services.web.deploy.update_config.speed is not a compose update_config key dockyard knows (a typo, or a key of a newer compose spec); remove it",
+        '  compose.yaml: services.web.deploy.rollback_config.failure_action must be one of pause, continue, got "rollback"',
+        '  compose.yaml: services.web.deploy.placement.constraints[0] must be node.<attribute> == value or != value, the attribute one of id, hostname, role, platform.os, platform.arch, labels.<name> ("node.role == manager"), got "node.role = manager"',
+        '  compose.yaml: services.web.deploy.placement.constraints[1] must be node.<attribute> == value or != value, the attribute one of id, hostname, role, platform.os, platform.arch, labels.<name> ("node.role == manager"), got "node.zone == a"',
+        "  compose.yaml: services.web.deploy.placement.max_replicas_per_node must be a whole number of 0 or more, got 1.5",
+        '  compose.yaml: services.web.deploy.restart_policy.condition must be one of none, on-failure, any, got "always"',
+        "  compose.yaml: services.web.deploy.restart_policy.max_attempts must be a whole number of 0 or more, got -2",
+        '  compose.yaml: services.web.deploy.restart_policy.window "soon" must be a duration like "30s", "1m30s" or "2h"',
+        '  compose.yaml: services.web.deploy.endpoint_mode must be "vip" or "dnsrr", got "ingress"',
+      ].join("\n"),
+    );
+  });
+
+  test("endpoint_mode and max_replicas_per_node reach the model; placement.preferences is ignored with its note", () => {
+    fs.writeFileSync(
+      path.join(dir, "compose.yaml"),
+      [
+        "name: shop",
+        "services:",
+        "  web:",
+        "    image: nginx:1.27",
+        "    deploy:",
+        "      endpoint_mode: vip",
+        "      placement: { max_replicas_per_node: 2, preferences: [{ spread: node.labels.zone }] }",
+        "      resources: { limits: { cpus: '0.5', memory: 128m } }",
+      ].join("\n"),
+    );
+    const { model, report } = readCompose({ file: "compose.yaml" }, "dev", dir);
+    expect([model.services.web.endpointMode, model.services.web.placement]).toEqual(["vip", { maxReplicasPerNode: 2 }]);
+    expect(report.filter((line) => line.path.startsWith("services.web.deploy"))).toEqual([
+      {
+        path: "services.web.deploy.placement.preferences",
+        disposition: "ignored",
+        note: "spread preferences are not applied; the scheduler spreads tasks over the nodes by itself",
+      },
     ]);
   });
 });

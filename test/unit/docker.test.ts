@@ -481,6 +481,8 @@ describe("Container: secret files and unpublished ports", () => {
       { secretFiles: [{ path: "/run/secrets/x", content: "v", mode: "444" }] },
       'Container "app": secret file /run/secrets/x: mode must be octal like "0444", got "444"',
     ],
+    [{ maxRestarts: 3 }, 'Container "app": maxRestarts applies to restart "on-failure" only, got restart "unless-stopped"'],
+    [{ restart: "on-failure" as const, maxRestarts: 0 }, 'Container "app": maxRestarts must be a whole number of 1 or more, got 0'],
   ])("refuses %j", (args, message) => {
     expect(() => validateContainerArgs("app", { ...base, ...args })).toThrow(new ValidationError(message));
   });

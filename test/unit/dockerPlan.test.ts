@@ -324,3 +324,53 @@ describe("what Docker cannot honour is refused while planning", () => {
     expect(() => plan(values)).toThrow(new InputError(message));
   });
 });
+
+describe("the model's restart policy on Docker", () => {
+  /** The dev plan with one service's model edited. */
+  function edited(edit: (app: AppModel) => void): DockerPlan {
+    const config = stackConfig(stackFile("dev"), "dev");
+    const { model, where } = applyConfig(votingApp, config);
+    edit(model);
+    return planDocker(resolveApp(model, where), config, where);
+  }
+  const container = (docker: DockerPlan, name: string) => docker.containers.find((c) => c.name === name)?.args;
+
+  test("condition → restart (any: unless-stopped, on-failure with max attempts as its count, none: no); absent, the container's default", () => {
+    jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      const docker = edited((app) => {
+        app.services.worker.restart = { condition: "on-failure", maxAttempts: 3 };
+        app.services.vote.restart = { condition: "none" };
+        app.services.result.restart = { condition: "any" };
+      });
+      expect(
+        ["worker-1", "vote-1", "result-1", "db-1"].map((name) => [container(docker, name)?.restart, container(docker, name)?.maxRestarts]),
+      ).toEqual([
+        ["on-failure", 3],
+        ["no", undefined],
+        ["unless-stopped", undefined],
+        [undefined, undefined],
+      ]);
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
+  test("what a container cannot do is warned about, one line per field", () => {
+    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      edited((app) => {
+        app.services.worker.restart = { condition: "any", delaySeconds: 10, maxAttempts: 2, windowSeconds: 60 };
+        app.services.worker.endpointMode = "vip";
+      });
+      expect(warn.mock.calls.map(([message]) => message)).toEqual([
+        "app \"voting\": services.worker.endpointMode is ignored on target docker: it is a swarm's; the service's name is its containers' network alias",
+        'app "voting": services.worker.restart.delaySeconds is ignored on target docker: Docker waits 100 ms before a restart, doubling each time',
+        'app "voting": services.worker.restart.windowSeconds is ignored on target docker: Docker counts every restart',
+        'app "voting": services.worker.restart.maxAttempts is ignored on target docker: Docker limits restarts for condition on-failure only (this one is any)',
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});

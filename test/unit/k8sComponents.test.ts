@@ -181,6 +181,23 @@ describe("Deployment: resources, probes, strategy, scaling", () => {
     expect(container("vote").resources).toEqual({ limits: { cpu: "2", memory: "1Gi" }, requests: { cpu: "2", memory: "1Gi" } });
   });
 
+  test("explicit requests replace the derived ones, each on its own", async () => {
+    const deployment = await build("vote", { ...vote(), requestCpus: 0.1 });
+    expect(container("vote").resources).toEqual({ limits: { cpu: "500m", memory: "128Mi" }, requests: { cpu: "100m", memory: "128Mi" } });
+    expect(deployment.cpuRequest).toBe("100m");
+    await build("db", { ...db(), requestMemory: "256m" });
+    expect(container("db").resources).toEqual({ limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "500m", memory: "256Mi" } });
+  });
+
+  test("minReadySeconds and nodeSelector reach the Deployment when given, and only then", async () => {
+    await build("vote", { ...vote(), minReadySeconds: 10, nodeSelector: { "kubernetes.io/hostname": "node-1", disk: "ssd" } });
+    await build("worker", worker());
+    expect(find(DEPLOYMENT, "vote").inputs.spec.minReadySeconds).toBe(10);
+    expect(find(DEPLOYMENT, "vote").inputs.spec.template.spec.nodeSelector).toEqual({ disk: "ssd", "kubernetes.io/hostname": "node-1" });
+    expect(find(DEPLOYMENT, "worker").inputs.spec).not.toHaveProperty("minReadySeconds");
+    expect(find(DEPLOYMENT, "worker").inputs.spec.template.spec).not.toHaveProperty("nodeSelector");
+  });
+
   test("an http health check becomes httpGet probes with the model's timings", async () => {
     await build("vote", vote());
     const probe = { httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 10, timeoutSeconds: 5, successThreshold: 1 };
@@ -590,6 +607,30 @@ const deploymentCases: Array<[string, string, Partial<DeploymentArgs>, string]> 
     "vote",
     { memory: "lots" },
     'Deployment "vote": memory must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got "lots"',
+  ],
+  [
+    "a CPU request above the limit",
+    "vote",
+    { requestCpus: 1 },
+    'Deployment "vote": requestCpus must be at most the cpu limit (0.5), got 1',
+  ],
+  [
+    "a memory request above the limit",
+    "vote",
+    { requestMemory: "1g" },
+    'Deployment "vote": requestMemory must be at most the memory limit (128m), got "1g"',
+  ],
+  [
+    "minReadySeconds below 0",
+    "vote",
+    { minReadySeconds: -5 },
+    'Deployment "vote": minReadySeconds must be a whole number of 0 or more, got -5',
+  ],
+  [
+    "a nodeSelector value with a space",
+    "vote",
+    { nodeSelector: { disk: "fast ssd" } },
+    'Deployment "vote": nodeSelector disk=fast ssd must be a label key and value (letters, digits, - _ ., at most 63)',
   ],
   [
     "cpu request percent 0",

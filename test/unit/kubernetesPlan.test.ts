@@ -281,3 +281,63 @@ describe("what a cluster cannot honour is refused while planning", () => {
     expect(() => plan({ registry: "" })).toThrow(new InputError(REGISTRY_REQUIRED));
   });
 });
+
+describe("the model's rollout, reservations and placement on Kubernetes", () => {
+  /** The staging plan with one service's model edited. */
+  function edited(edit: (app: AppModel) => void): KubernetesPlan {
+    const config = stackConfig({ target: "kubernetes", registry: "localhost:5000", ...stackFile("staging") }, "staging");
+    const { model, where } = applyConfig(votingApp, config);
+    edit(model);
+    return planKubernetes(resolveApp(model, where), config, where);
+  }
+  const args = (k8s: KubernetesPlan, name: string) => k8s.deployments.find((d) => d.service === name)?.args;
+
+  test("stop-first two at a time: no surge, two unavailable; all at once start-first: a 100% surge; monitor → minReadySeconds", () => {
+    const k8s = edited((app) => {
+      app.services.vote.rollout = { order: "stop-first", parallelism: 2, monitorSeconds: 15 };
+      app.services.worker.rollout = { parallelism: 0 };
+    });
+    const pick = (name: string) => [args(k8s, name)?.maxSurge, args(k8s, name)?.maxUnavailable, args(k8s, name)?.minReadySeconds];
+    expect([pick("vote"), pick("worker"), pick("result")]).toEqual([
+      [0, 2, 15],
+      ["100%", 0, 5],
+      [undefined, undefined, undefined],
+    ]);
+  });
+
+  test("reservations → requests; == constraints on labels, hostname and os → nodeSelector; the autoscaler's CPU request follows", () => {
+    const k8s = edited((app) => {
+      app.services.vote.reservations = { cpus: 0.2, memory: "96m" };
+      app.services.vote.autoscaling = { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 70 };
+      app.services.vote.placement = {
+        constraints: ["node.labels.disk == ssd", "node.hostname == node-1", "node.platform.os == linux", "node.labels.zone != a"],
+      };
+    });
+    expect([args(k8s, "vote")?.requestCpus, args(k8s, "vote")?.requestMemory, args(k8s, "vote")?.nodeSelector]).toEqual([
+      0.2,
+      "96m",
+      { disk: "ssd", "kubernetes.io/hostname": "node-1", "kubernetes.io/os": "linux" },
+    ]);
+    expect(k8s.autoscalers.find(([name]) => name === "vote")?.[1].cpuRequest).toBe("200m");
+  });
+
+  test("what a Deployment cannot say is warned about, one line per field", () => {
+    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      edited((app) => {
+        app.services.worker.rollout = { maxFailureRatio: 0.1, failureAction: "pause" };
+        app.services.worker.placement = { constraints: ["node.labels.zone != a"], maxReplicasPerNode: 1 };
+        app.services.worker.endpointMode = "dnsrr";
+      });
+      expect(warn.mock.calls.map(([message]) => message).filter((message) => message.includes("services.worker"))).toEqual([
+        'app "voting": services.worker.rollout.maxFailureRatio is ignored on target kubernetes: a Deployment\'s rollout stops at the first pod that does not become ready',
+        'app "voting": services.worker.rollout.failureAction is ignored on target kubernetes: a rollout that stalls is marked failed and fails the up while the old pods keep serving; nothing rolls back or goes on by itself',
+        'app "voting": services.worker.placement.constraints "node.labels.zone != a" is ignored on target kubernetes: only node.labels.<name>, node.hostname and node.platform.os with == become a nodeSelector; the pods may run on any node',
+        'app "voting": services.worker.placement.maxReplicasPerNode is ignored on target kubernetes: the scheduler spreads pods by itself; nothing limits them per node',
+        "app \"voting\": services.worker.endpointMode is ignored on target kubernetes: it is a swarm's; the service's name is its Service's ClusterIP",
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});

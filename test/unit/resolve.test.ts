@@ -152,6 +152,79 @@ describe("resolveApp fills in every default", () => {
   });
 });
 
+describe("rollout, reservations, placement and restart: absent stays absent, given is filled in", () => {
+  test("a model without them resolves without them (every target then plans as before)", () => {
+    const resolved = resolveApp(votingModel({ optionA: "Cats", optionB: "Dogs" }));
+    for (const name of Object.keys(resolved.services)) {
+      const service = resolved.services[name];
+      expect([service.rollout, service.reservations, service.placement, service.restart, service.endpointMode]).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ]);
+      expect(Object.keys(service)).not.toEqual(expect.arrayContaining(["rollout"]));
+    }
+  });
+
+  test("each field left out is its default; a rollback's are the update's, and it pauses", () => {
+    const app = votingModel({ optionA: "Cats", optionB: "Dogs" });
+    app.services.worker.rollout = { parallelism: 2, delaySeconds: 10 };
+    app.services.worker.restart = { condition: "on-failure" };
+    app.services.worker.placement = { constraints: ["node.labels.zone==a", " node.role != manager "] };
+    app.services.worker.reservations = { memory: "64m" };
+    const worker = resolveApp(app).services.worker;
+    expect(worker.rollout).toStrictEqual({
+      parallelism: 2,
+      delaySeconds: 10,
+      order: undefined,
+      monitorSeconds: 5,
+      maxFailureRatio: 0,
+      failureAction: "rollback",
+      rollback: { parallelism: 2, delaySeconds: 10, order: undefined, monitorSeconds: 5, maxFailureRatio: 0, failureAction: "pause" },
+    });
+    expect(worker.restart).toStrictEqual({ condition: "on-failure", delaySeconds: 5, maxAttempts: 0, windowSeconds: 0 });
+    expect(worker.placement).toStrictEqual({ constraints: ["node.labels.zone == a", "node.role != manager"] });
+    expect(worker.reservations).toStrictEqual({ memory: "64m", memoryBytes: 64 * 1024 ** 2 });
+  });
+
+  test("what the model gives is kept, the rollback's own fields over the update's", () => {
+    const app = votingModel({ optionA: "Cats", optionB: "Dogs" });
+    app.services.worker.rollout = {
+      parallelism: 0,
+      order: "start-first",
+      monitorSeconds: 30,
+      maxFailureRatio: 0.2,
+      failureAction: "pause",
+      rollback: { parallelism: 1, order: "stop-first", failureAction: "continue" },
+    };
+    app.services.worker.reservations = { cpus: 0.25, memory: "128m" };
+    app.services.worker.placement = { maxReplicasPerNode: 2 };
+    app.services.worker.endpointMode = "vip";
+    const worker = resolveApp(app).services.worker;
+    expect(worker.rollout).toStrictEqual({
+      parallelism: 0,
+      delaySeconds: 0,
+      order: "start-first",
+      monitorSeconds: 30,
+      maxFailureRatio: 0.2,
+      failureAction: "pause",
+      rollback: {
+        parallelism: 1,
+        delaySeconds: 0,
+        order: "stop-first",
+        monitorSeconds: 30,
+        maxFailureRatio: 0.2,
+        failureAction: "continue",
+      },
+    });
+    expect(worker.reservations).toStrictEqual({ cpus: 0.25, millicpus: 250, memory: "128m", memoryBytes: 128 * 1024 ** 2 });
+    expect(worker.placement).toStrictEqual({ constraints: [], maxReplicasPerNode: 2 });
+    expect(worker.endpointMode).toBe("vip");
+  });
+});
+
 describe("start order", () => {
   test("each service after everything it depends on, ties by name", () => {
     expect(resolveApp(shop()).order).toEqual(["db", "api", "web"]);
@@ -407,6 +480,96 @@ const badModels: Array<[string, Edit, string]> = [
     `${APP} networks.backend.ipRange "10.9.9.0/24" must be a CIDR inside subnet 10.123.2.0/24`,
   ],
   ["volume size of zero", (app) => (app.volumes["db-data"].size = "0"), `${APP} volumes.db-data.size must be more than 0, got "0"`],
+  [
+    "rollout parallelism below 0",
+    (app) => (app.services.worker.rollout = { parallelism: -1 }),
+    `${APP} services.worker.rollout.parallelism must be a whole number of 0 or more, got -1`,
+  ],
+  [
+    "rollout delay in fractions of a second",
+    (app) => (app.services.worker.rollout = { delaySeconds: 1.5 }),
+    `${APP} services.worker.rollout.delaySeconds must be a whole number of 0 or more, got 1.5`,
+  ],
+  [
+    "rollout order not one of the two",
+    (app) => (app.services.worker.rollout = { order: "blue-green" as never }),
+    `${APP} services.worker.rollout.order must be one of "start-first", "stop-first", got "blue-green"`,
+  ],
+  [
+    "rollout failure ratio above 1",
+    (app) => (app.services.worker.rollout = { maxFailureRatio: 1.5 }),
+    `${APP} services.worker.rollout.maxFailureRatio must be a share from 0 to 1 (0.2 for one in five), got 1.5`,
+  ],
+  [
+    "rollout failure action unknown",
+    (app) => (app.services.worker.rollout = { failureAction: "retry" as never }),
+    `${APP} services.worker.rollout.failureAction must be one of "rollback", "pause", "continue", got "retry"`,
+  ],
+  [
+    "a rollback cannot roll back",
+    (app) => (app.services.worker.rollout = { rollback: { failureAction: "rollback" as never } }),
+    `${APP} services.worker.rollout.rollback.failureAction must be one of "pause", "continue", got "rollback"`,
+  ],
+  [
+    "start-first on a single writer",
+    (app) => (app.services.db.rollout = { order: "start-first" }),
+    `${APP} services.db.rollout.order cannot be "start-first" on a single-writer service: the new copy would write its data while the old one still does; use "stop-first", or leave order out`,
+  ],
+  [
+    "a rollback start-first on a single writer",
+    (app) => (app.services.db.rollout = { rollback: { order: "start-first" } }),
+    `${APP} services.db.rollout.rollback.order cannot be "start-first" on a single-writer service: the new copy would write its data while the old one still does; use "stop-first", or leave order out`,
+  ],
+  [
+    "reserved CPUs above the limit",
+    (app) => (app.services.vote.reservations = { cpus: 0.75 }),
+    `${APP} services.vote.reservations.cpus 0.75 is more than the CPU limit (0.5): a copy cannot reserve more than it may use; lower it or raise limits.cpus`,
+  ],
+  [
+    "reserved memory above the limit",
+    (app) => (app.services.vote.reservations = { memory: "256m" }),
+    `${APP} services.vote.reservations.memory 256m is more than the memory limit (128m): a copy cannot reserve more than it may use; lower it or raise limits.memory`,
+  ],
+  [
+    "reserved memory not a size",
+    (app) => (app.services.vote.reservations = { memory: "lots" }),
+    `${APP} services.vote.reservations.memory must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got "lots"`,
+  ],
+  [
+    "a constraint outside swarm's grammar",
+    (app) => (app.services.worker.placement = { constraints: ["node.role = manager"] }),
+    `${APP} services.worker.placement.constraints[0] must be node.<attribute> == value or != value, the attribute one of id, hostname, role, platform.os, platform.arch, labels.<name> ("node.role == manager"), got "node.role = manager"`,
+  ],
+  [
+    "a constraint on an attribute nodes do not have",
+    (app) => (app.services.worker.placement = { constraints: ["node.zone == a"] }),
+    `${APP} services.worker.placement.constraints[0] must be node.<attribute> == value or != value, the attribute one of id, hostname, role, platform.os, platform.arch, labels.<name> ("node.role == manager"), got "node.zone == a"`,
+  ],
+  [
+    "a constraint twice",
+    (app) => (app.services.worker.placement = { constraints: ["node.labels.disk == ssd", "node.labels.disk==ssd"] }),
+    `${APP} services.worker.placement.constraints lists "node.labels.disk == ssd" twice; list each constraint once`,
+  ],
+  [
+    "max replicas per node below 0",
+    (app) => (app.services.worker.placement = { maxReplicasPerNode: -2 }),
+    `${APP} services.worker.placement.maxReplicasPerNode must be a whole number of 0 or more, got -2`,
+  ],
+  [
+    "restart condition unknown",
+    (app) => (app.services.worker.restart = { condition: "always" as never }),
+    `${APP} services.worker.restart.condition must be one of "any", "on-failure", "none", got "always"`,
+  ],
+  [
+    "restart attempts below 0",
+    (app) => (app.services.worker.restart = { maxAttempts: -1 }),
+    `${APP} services.worker.restart.maxAttempts must be a whole number of 0 or more, got -1`,
+  ],
+  [
+    "endpoint mode unknown",
+    (app) => (app.services.vote.endpointMode = "ingress" as never),
+    `${APP} services.vote.endpointMode must be "dnsrr" or "vip", got "ingress"`,
+  ],
 ];
 
 describe("each check refuses what cannot be deployed, naming the model path", () => {

@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { createHash } from "crypto";
-import { revisionCounter, swarmDuration } from "../../components/swarm";
+import { ValidationError } from "../../components/errors";
+import { revisionCounter, ServiceArgs, swarmDuration, validateServiceArgs } from "../../components/swarm";
 import { readCompose } from "../../stacks/compose/app";
 import { InputError, inModel } from "../../stacks/errors";
 import { AppModel } from "../../stacks/model";
@@ -305,6 +306,260 @@ describe("settings the swarm plan follows", () => {
   });
 });
 
+/** The swarm plan of a compose file (the dev stack's settings, target swarm, plus values). */
+function composePlan(file: string, values: Values = {}): SwarmPlan {
+  const config = stackConfig({ ...stackFile("dev"), target: "swarm", ...values }, "dev");
+  const { model } = readCompose({ file }, "dev");
+  return planSwarm(resolveApp(model), config, inModel("voting"));
+}
+
+/** The arguments the deploy keys drive, by service. */
+const deployArgs = (swarm: SwarmPlan) =>
+  Object.fromEntries(
+    swarm.services.map(({ name, args }) => [
+      name,
+      {
+        replicas: args.replicas,
+        updateOrder: args.updateOrder,
+        monitorSeconds: args.monitorSeconds,
+        update: args.update,
+        rollback: args.rollback,
+        restart: args.restart,
+        constraints: args.constraints,
+        maxReplicasPerNode: args.maxReplicasPerNode,
+        reserveCpus: args.reserveCpus,
+        reserveMemory: args.reserveMemory,
+        endpointMode: args.endpointMode,
+      },
+    ]),
+  );
+
+describe("the stack file form (examples/voting-stack.yaml): compose v3 deploy keys on swarm", () => {
+  test("every mapped deploy key, exactly, per service", () => {
+    expect(deployArgs(composePlan("examples/voting-stack.yaml"))).toEqual({
+      db: {
+        replicas: 1,
+        updateOrder: "stop-first",
+        monitorSeconds: 5,
+        update: undefined,
+        rollback: undefined,
+        restart: { condition: "any", delaySeconds: 5, maxAttempts: 0, windowSeconds: 0 },
+        // placement's node.role == manager is the single writer's pin already: listed once.
+        constraints: ["node.role == manager"],
+        maxReplicasPerNode: 1,
+        reserveCpus: 0.25,
+        reserveMemory: "256m",
+        endpointMode: "dnsrr",
+      },
+      redis: {
+        replicas: 1,
+        updateOrder: "stop-first",
+        monitorSeconds: 5,
+        update: { parallelism: 2, delaySeconds: 10, maxFailureRatio: 0, failureAction: "rollback" },
+        rollback: { parallelism: 2, delaySeconds: 10, order: "stop-first", monitorSeconds: 5, maxFailureRatio: 0, failureAction: "pause" },
+        restart: { condition: "on-failure", delaySeconds: 5, maxAttempts: 0, windowSeconds: 0 },
+        constraints: ["node.role == manager"],
+        maxReplicasPerNode: 1,
+        reserveCpus: 0.1,
+        reserveMemory: "64m",
+        endpointMode: "dnsrr",
+      },
+      result: {
+        replicas: 1,
+        updateOrder: "stop-first",
+        monitorSeconds: 5,
+        update: { parallelism: 2, delaySeconds: 10, maxFailureRatio: 0, failureAction: "rollback" },
+        rollback: {
+          parallelism: 1,
+          delaySeconds: 10,
+          order: "stop-first",
+          monitorSeconds: 5,
+          maxFailureRatio: 0,
+          failureAction: "continue",
+        },
+        restart: { condition: "on-failure", delaySeconds: 5, maxAttempts: 0, windowSeconds: 0 },
+        constraints: [],
+        maxReplicasPerNode: 1,
+        reserveCpus: 0.1,
+        reserveMemory: "64m",
+        endpointMode: "dnsrr",
+      },
+      vote: {
+        replicas: 1,
+        updateOrder: "stop-first",
+        monitorSeconds: 5,
+        update: { parallelism: 2, delaySeconds: 10, maxFailureRatio: 0, failureAction: "rollback" },
+        rollback: { parallelism: 2, delaySeconds: 10, order: "stop-first", monitorSeconds: 5, maxFailureRatio: 0, failureAction: "pause" },
+        restart: { condition: "on-failure", delaySeconds: 5, maxAttempts: 0, windowSeconds: 0 },
+        constraints: [],
+        maxReplicasPerNode: 1,
+        reserveCpus: 0.1,
+        reserveMemory: "64m",
+        endpointMode: "dnsrr",
+      },
+      worker: {
+        replicas: 1,
+        updateOrder: "start-first",
+        monitorSeconds: 10,
+        update: { parallelism: 2, delaySeconds: 5, maxFailureRatio: 0, failureAction: "rollback" },
+        rollback: { parallelism: 1, delaySeconds: 0, order: "start-first", monitorSeconds: 10, maxFailureRatio: 0, failureAction: "pause" },
+        restart: { condition: "on-failure", delaySeconds: 10, maxAttempts: 3, windowSeconds: 120 },
+        constraints: ["node.role == manager"],
+        maxReplicasPerNode: 0,
+        reserveCpus: 0.1,
+        reserveMemory: "64m",
+        endpointMode: "dnsrr",
+      },
+    });
+  });
+
+  test("everything else is the compose form's plan: images, env, health checks, secrets, networks, ports, limits", () => {
+    const stack = composePlan("examples/voting-stack.yaml");
+    const compose = composePlan("examples/voting-compose.yaml");
+    const rest = (swarm: SwarmPlan) =>
+      swarm.services.map(({ name, args, after }) => {
+        const {
+          replicas,
+          updateOrder,
+          monitorSeconds,
+          update,
+          rollback,
+          restart,
+          constraints,
+          maxReplicasPerNode,
+          reserveCpus,
+          reserveMemory,
+          ...others
+        } = args;
+        void [
+          replicas,
+          updateOrder,
+          monitorSeconds,
+          update,
+          rollback,
+          restart,
+          constraints,
+          maxReplicasPerNode,
+          reserveCpus,
+          reserveMemory,
+        ];
+        return { name, others, after };
+      });
+    expect(rest(stack)).toEqual(rest(compose));
+    expect(stack.networks).toEqual(compose.networks);
+    expect(stack.builds).toEqual(compose.builds);
+  });
+
+  test("the swarm plan warns of what it did before, nothing more (deploy.labels is the converter's report)", () => {
+    expect(warnings(() => composePlan("examples/voting-stack.yaml"))).toEqual([PUBLISHED_WARNING]);
+  });
+
+  test("the e2e stack's values with the stack file: planned (one node, host ports, reservations fit)", () => {
+    const e2e = composePlan("examples/voting-stack.yaml", E2E);
+    expect(e2e.services.map((service) => [service.name, service.args.updateOrder, service.args.reserveCpus])).toEqual([
+      ["db", "stop-first", 0.25],
+      ["redis", "stop-first", 0.1],
+      ["result", "stop-first", 0.1],
+      ["vote", "stop-first", 0.1],
+      ["worker", "start-first", 0.1],
+    ]);
+  });
+});
+
+describe("deploy settings of the model on swarm", () => {
+  /** The voting app's plan with one service's model edited (no stack config for these fields). */
+  function edited(edit: (app: AppModel) => void, values: Values = {}): SwarmPlan {
+    const config = stackConfig({ ...stackFile("dev"), target: "swarm", ...values }, "dev");
+    const { model, where } = applyConfig(votingApp, config);
+    edit(model);
+    return planSwarm(resolveApp(model, where), config, where);
+  }
+  const args = (swarm: SwarmPlan, name: string) => swarm.services.find((service) => service.name === name)?.args;
+
+  test("constraints: the single writer's pin first, then the model's, none twice", () => {
+    const swarm = edited((app) => {
+      app.services.db.placement = { constraints: ["node.labels.disk == ssd", "node.role == manager"] };
+      app.services.worker.placement = { constraints: ["node.platform.os == linux"], maxReplicasPerNode: 2 };
+    });
+    expect([args(swarm, "db")?.constraints, args(swarm, "db")?.maxReplicasPerNode]).toEqual([
+      ["node.role == manager", "node.labels.disk == ssd"],
+      1,
+    ]);
+    expect([args(swarm, "worker")?.constraints, args(swarm, "worker")?.maxReplicasPerNode]).toEqual([["node.platform.os == linux"], 2]);
+  });
+
+  test("reservations replace the derived ones field by field", () => {
+    const swarm = edited((app) => {
+      app.services.worker.reservations = { cpus: 0.3 };
+      app.services.vote.reservations = { memory: "32m" };
+    });
+    expect([args(swarm, "worker")?.reserveCpus, args(swarm, "worker")?.reserveMemory]).toEqual([0.3, "128m"]);
+    expect([args(swarm, "vote")?.reserveCpus, args(swarm, "vote")?.reserveMemory]).toEqual([0.125, "32m"]);
+  });
+
+  test("a stop-first order the model gives is kept where start-first would be the rule", () => {
+    const swarm = edited((app) => (app.services.worker.rollout = { order: "stop-first" }));
+    expect([args(swarm, "worker")?.updateOrder, args(swarm, "worker")?.rollback?.order]).toEqual(["stop-first", "stop-first"]);
+  });
+
+  test("start-first on a host-mode port: planned where a node is free for each task started ahead", () => {
+    const swarm = edited((app) => (app.services.vote.rollout = { order: "start-first" }), { swarmNodes: "2" });
+    expect(args(swarm, "vote")?.updateOrder).toBe("start-first");
+  });
+
+  test("a service's own endpoint mode over the stack's: vip for vote alone (routing mesh, start-first, no per-node limit)", () => {
+    // First: the warning spy counts every plan of the test.
+    expect(warnings(() => edited((app) => (app.services.vote.endpointMode = "vip")))).toEqual([
+      "target swarm publishes result 5001, vote 5000 on every interface of the node that runs the task (dnsrr) or every node (vip) (a swarm cannot bind one address): firewall them if the nodes are reachable from outside",
+    ]);
+    const swarm = edited((app) => (app.services.vote.endpointMode = "vip"));
+    const vote = args(swarm, "vote");
+    expect([vote?.endpointMode, vote?.updateOrder, vote?.maxReplicasPerNode]).toEqual(["vip", "start-first", 0]);
+    expect(args(swarm, "result")?.endpointMode).toBe("dnsrr");
+  });
+
+  test.each<[string, (app: AppModel) => void, Values, string]>([
+    [
+      "start-first on a host-mode port with no free node",
+      (app) => (app.services.vote.rollout = { order: "start-first" }),
+      {},
+      'app "voting": services.vote.rollout.order cannot be honoured on target swarm (service "vote" binds port 5000 on the node that runs each task, so a task started first needs a node where the port is free, and 1 running + 1 started ahead is more than the 1 node (dockyard:swarmNodes): the update would wait for ever); use "stop-first" (or leave order out: stop-first here), add nodes and raise dockyard:swarmNodes, or set dockyard:swarmEndpointMode vip',
+    ],
+    [
+      "a rollback start-first on a host-mode port, all at once, on two nodes",
+      (app) => {
+        app.services.vote.replicas = 2;
+        app.services.vote.rollout = { rollback: { order: "start-first", parallelism: 0 } };
+      },
+      { swarmNodes: "2" },
+      'app "voting": services.vote.rollout.rollback.order cannot be honoured on target swarm (service "vote" binds port 5000 on the node that runs each task, so a task started first needs a node where the port is free, and 2 running + 2 started ahead is more than the 2 nodes (dockyard:swarmNodes): the update would wait for ever); use "stop-first" (or leave order out: stop-first here), add nodes and raise dockyard:swarmNodes, or set dockyard:swarmEndpointMode vip',
+    ],
+    [
+      "more than one task per node on a host-mode port",
+      (app) => (app.services.result.placement = { maxReplicasPerNode: 2 }),
+      {},
+      'app "voting": services.result.placement.maxReplicasPerNode cannot be honoured on target swarm (service "result" binds port 5001 on the node that runs each task, so a node runs at most one of its tasks; 2 would leave the others failing to bind it); leave maxReplicasPerNode out (1 here), or set dockyard:swarmEndpointMode vip',
+    ],
+    [
+      "a failure ratio the engine cannot keep",
+      (app) => (app.services.worker.rollout = { maxFailureRatio: 0.25 }),
+      {},
+      'Service "worker": update.maxFailureRatio must be from 0 to 1 in tenths (the engine keeps one decimal), got 0.25',
+    ],
+    [
+      "a larger parallelism with start-first counts in the subnet: 3 tasks started ahead",
+      (app) => {
+        app.services.worker.replicas = 3;
+        app.services.worker.rollout = { parallelism: 0 };
+      },
+      { networks: { backend: { subnet: "10.123.2.0/29" } } },
+      "dockyard:networks.backend.subnet 10.123.2.0/29 has room for 5 addresses on swarm, but 11 are needed (7 tasks, 3 started ahead by updates, 1 for the nodes' load balancers); use a wider subnet, such as a /28 (room for 13), or fewer replicas",
+    ],
+  ])("refused: %s", (_case, edit, values, message) => {
+    expect(() => edited(edit, values)).toThrow(message);
+  });
+});
+
 describe("what swarm ignores is warned about while planning", () => {
   test("the published ports' reach, a volume size and keys of the kubernetes target, each named once", () => {
     expect(warnings(() => plan({ volumes: { "db-data": { size: "5Gi" } }, namespace: "voting-dev", storageClass: "fast-ssd" }))).toEqual([
@@ -378,6 +633,39 @@ describe("what swarm cannot honour is refused while planning", () => {
   });
 });
 
+describe("the Service component refuses a strategy or restart policy the engine cannot take", () => {
+  const base: ServiceArgs = { name: "voting-dev-worker", image: "voting-worker:dev", convergeTimeoutSeconds: 60 };
+  test.each<[Partial<ServiceArgs>, string]>([
+    [{ update: { parallelism: -1 } }, "update.parallelism must be a whole number of 0 or more, got -1"],
+    [{ update: { delaySeconds: 0.5 } }, "update.delaySeconds must be a whole number of 0 or more, got 0.5"],
+    [{ update: { maxFailureRatio: 1.2 } }, "update.maxFailureRatio must be from 0 to 1 in tenths (the engine keeps one decimal), got 1.2"],
+    [{ update: { failureAction: "retry" as never } }, 'update.failureAction must be one of rollback, pause, continue, got "retry"'],
+    [{ rollback: { failureAction: "rollback" as never } }, 'rollback.failureAction must be one of pause, continue, got "rollback"'],
+    [{ rollback: { order: "blue-green" as never } }, 'rollback.order must be one of start-first, stop-first, got "blue-green"'],
+    [{ rollback: { monitorSeconds: -1 } }, "rollback.monitorSeconds must be a whole number of 0 or more, got -1"],
+    [{ updateOrder: "blue-green" as never }, 'updateOrder must be one of start-first, stop-first, got "blue-green"'],
+    [{ monitorSeconds: 2.5 }, "monitorSeconds must be a whole number of 0 or more, got 2.5"],
+    [{ restart: { condition: "always" as never } }, 'restart.condition must be one of any, on-failure, none, got "always"'],
+    [{ restart: { delaySeconds: -5 } }, "restart.delaySeconds must be a whole number of 0 or more, got -5"],
+    [{ restart: { maxAttempts: 1.5 } }, "restart.maxAttempts must be a whole number of 0 or more, got 1.5"],
+    [{ restart: { windowSeconds: -1 } }, "restart.windowSeconds must be a whole number of 0 or more, got -1"],
+    [{ maxReplicasPerNode: -1 }, "maxReplicasPerNode must be a whole number of 0 or more, got -1"],
+  ])("%j", (args, message) => {
+    expect(() => validateServiceArgs("worker", { ...base, ...args })).toThrow(new ValidationError(`Service "worker": ${message}`));
+  });
+
+  test("a ratio in tenths, whole seconds and known words pass", () => {
+    expect(() =>
+      validateServiceArgs("worker", {
+        ...base,
+        update: { parallelism: 0, delaySeconds: 10, maxFailureRatio: 0.3, failureAction: "continue" },
+        rollback: { parallelism: 2, order: "stop-first", monitorSeconds: 0, maxFailureRatio: 1, failureAction: "continue" },
+        restart: { condition: "none", delaySeconds: 0, maxAttempts: 3, windowSeconds: 120 },
+      }),
+    ).not.toThrow();
+  });
+});
+
 describe("swarm durations are written as the engine reads them back", () => {
   test.each([
     [0, "0s"],
@@ -391,6 +679,40 @@ describe("swarm durations are written as the engine reads them back", () => {
     [3601, "1h0m1s"],
   ])("%i s -> %s", (seconds, text) => {
     expect(swarmDuration(seconds)).toBe(text);
+  });
+});
+
+describe("deploySwarm under mocks: the stack file's deploy keys as provider inputs", () => {
+  beforeAll(async () => {
+    await runProgram(
+      { ...stageProgramConfig("dev"), "dockyard:target": "swarm", "dockyard:compose": { file: "examples/voting-stack.yaml" } },
+      "dev",
+    );
+  });
+
+  test("worker: its update and rollback configs, restart policy, placement and reservations, durations as the engine reads them back", () => {
+    const worker = find("docker:index/service:Service", "worker").inputs;
+    expect([
+      worker.updateConfig,
+      worker.rollbackConfig,
+      worker.taskSpec.restartPolicy,
+      worker.taskSpec.placement,
+      worker.taskSpec.resources,
+    ]).toEqual([
+      { parallelism: 2, delay: "5s", monitor: "10s", maxFailureRatio: "0.0", order: "start-first", failureAction: "rollback" },
+      { parallelism: 1, delay: "0s", monitor: "10s", maxFailureRatio: "0.0", order: "start-first", failureAction: "pause" },
+      { condition: "on-failure", delay: "10s", maxAttempts: 3, window: "2m" },
+      { constraints: ["node.role == manager"], maxReplicas: 0 },
+      { limits: { nanoCpus: 500_000_000, memoryBytes: 134217728 }, reservation: { nanoCpus: 100_000_000, memoryBytes: 67108864 } },
+    ]);
+  });
+
+  test("result: a rollback of its own (one at a time, continue), an update two at a time with a 10 s delay", () => {
+    const result = find("docker:index/service:Service", "result").inputs;
+    expect([result.updateConfig, result.rollbackConfig]).toEqual([
+      { parallelism: 2, delay: "10s", monitor: "5s", maxFailureRatio: "0.0", order: "stop-first", failureAction: "rollback" },
+      { parallelism: 1, delay: "10s", monitor: "5s", maxFailureRatio: "0.0", order: "stop-first", failureAction: "continue" },
+    ]);
   });
 });
 

@@ -29,7 +29,7 @@ import { Secret, SecretArgs, Service, ServiceArgs, validateSecretArgs, validateS
 import { keyPath, StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { ResolvedApp, ResolvedService } from "../resolve";
-import { AppOutputs, ignored, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
+import { AppOutputs, builtServices, ignored, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
 import { engineResources, SECRETS_DIR, validateNetworks } from "./docker";
 
 /** Share of a task's CPU limit reserved on its node: room for a start-first update beside it on a small node. */
@@ -230,6 +230,18 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): void {
       "a swarm publishes a port on every interface of the node, with no host address to bind",
       "swarm",
       `unset ${keyPath("bindAddress")} (published ports are then open on every interface of the nodes: firewall them), or use target docker`,
+    );
+  }
+  // A built image is on the engine that built it, the manager, and nowhere else unless pushed.
+  const built = builtServices(app)
+    .map(([name]) => name)
+    .filter((name) => app.services[name].replicas > 0);
+  if (config.swarmNodes > 1 && built.length > 0 && config.registry === undefined) {
+    unsupported(
+      `${keyPath("swarmNodes")} ${config.swarmNodes}`,
+      `the images of ${built.join(", ")} are built on the manager and stay there while ${keyPath("registry")} is empty; a task the swarm places on another node would fail with "No such image"`,
+      "swarm",
+      `set ${keyPath("registry")} to a registry every node pulls from (the images are pushed there and the tasks run their digests), or keep ${keyPath("swarmNodes")} at 1`,
     );
   }
   warnOtherTargetKeys(config);

@@ -258,7 +258,9 @@ describe("settings the swarm plan follows", () => {
   });
 
   test("swarmNodes 3: three vote tasks, one per node", () => {
-    const vote = plan({ swarmNodes: "3", services: { vote: { replicas: 3 } } }).services.find((service) => service.name === "vote")?.args;
+    const vote = plan({ swarmNodes: "3", registry: "localhost:5000", services: { vote: { replicas: 3 } } }).services.find(
+      (service) => service.name === "vote",
+    )?.args;
     expect([vote?.replicas, vote?.maxReplicasPerNode]).toEqual([3, 1]);
   });
 
@@ -503,7 +505,7 @@ describe("deploy settings of the model on swarm", () => {
   });
 
   test("start-first on a host-mode port: planned where a node is free for each task started ahead", () => {
-    const swarm = edited((app) => (app.services.vote.rollout = { order: "start-first" }), { swarmNodes: "2" });
+    const swarm = edited((app) => (app.services.vote.rollout = { order: "start-first" }), { swarmNodes: "2", registry: "localhost:5000" });
     expect(args(swarm, "vote")?.updateOrder).toBe("start-first");
   });
 
@@ -531,7 +533,7 @@ describe("deploy settings of the model on swarm", () => {
         app.services.vote.replicas = 2;
         app.services.vote.rollout = { rollback: { order: "start-first", parallelism: 0 } };
       },
-      { swarmNodes: "2" },
+      { swarmNodes: "2", registry: "localhost:5000" },
       'app "voting": services.vote.rollout.rollback.order cannot be honoured on target swarm (service "vote" binds port 5000 on the node that runs each task, so a task started first needs a node where the port is free, and 2 running + 2 started ahead is more than the 2 nodes (dockyard:swarmNodes): the update would wait for ever); use "stop-first" (or leave order out: stop-first here), add nodes and raise dockyard:swarmNodes, or set dockyard:swarmEndpointMode vip',
     ],
     [
@@ -586,6 +588,11 @@ describe("what swarm ignores is warned about while planning", () => {
 
 describe("what swarm cannot honour is refused while planning", () => {
   test.each<[string, Values, string]>([
+    [
+      "more than one node with images built on the manager and no registry",
+      { swarmNodes: "2" },
+      'dockyard:swarmNodes 2 cannot be honoured on target swarm (the images of result, vote, worker are built on the manager and stay there while dockyard:registry is empty; a task the swarm places on another node would fail with "No such image"); set dockyard:registry to a registry every node pulls from (the images are pushed there and the tasks run their digests), or keep dockyard:swarmNodes at 1',
+    ],
     [
       "more tasks with a host-mode port than nodes",
       { services: { vote: { replicas: 3 } } },

@@ -246,7 +246,7 @@ export const CONFIG_KEYS = {
     schema: whole("must be a whole number of 1 or more", 1),
     default: 1,
     description:
-      "Nodes of the swarm that run the app's tasks. With dnsrr, a service that publishes a port runs one task per node, so at most this many replicas.",
+      "Nodes of the swarm that run the app's tasks. With dnsrr, a service that publishes a port runs one task per node, so at most this many replicas. Above 1, built images need `registry`.",
     target: "swarm",
   },
   swarmDataNode: {

@@ -298,6 +298,8 @@ describe("target swarm through the whole pack", () => {
     expect(lines(await swarmViolations({}, config))).toEqual([message("vote", 18580), message("result", 18590)]);
     const two = {
       "dockyard:swarmNodes": "2",
+      // More than one node: the built images must come from a registry every node pulls from.
+      "dockyard:registry": "localhost:5000",
       "dockyard:services": {
         ...swarmServices,
         vote: { ports: { http: 18580 }, replicas: 2 },

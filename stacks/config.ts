@@ -86,7 +86,60 @@ const autoscalingSettings = z.strictObject(
   },
   mapOf(["minReplicas", "maxReplicas", "targetCpuPercent"]),
 );
+/** A number as YAML writes it or as `pulumi config set --path` may store it (text); its range is resolve.ts's to check. */
+const numeric = z.preprocess(
+  (value) => (typeof value === "string" && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value),
+  z.number({ error: "must be a number" }),
+);
+const word = z.string({ error: "must be text" });
+const STRATEGY_KEYS = ["parallelism", "delaySeconds", "order", "monitorSeconds", "maxFailureRatio", "failureAction"];
+const strategyFields = {
+  parallelism: numeric,
+  delaySeconds: numeric,
+  order: word,
+  monitorSeconds: numeric,
+  maxFailureRatio: numeric,
+  failureAction: word,
+};
+// The model's shapes (stacks/model.ts: Rollout, Reservations, Placement, RestartPolicy); their values
+// are checked where the model's are, in resolve.ts, and named by these keys.
+const rolloutSettings = z
+  .strictObject(
+    { ...strategyFields, rollback: z.strictObject(strategyFields, mapOf(STRATEGY_KEYS)).partial() },
+    mapOf([...STRATEGY_KEYS, "rollback"]),
+  )
+  .partial();
+const reservationSettings = z
+  .strictObject({ cpus, memory: z.string({ error: 'must be a size like "64m" or "1g"' }) }, mapOf(["cpus", "memory"]))
+  .partial();
+const placementSettings = z
+  .strictObject(
+    {
+      constraints: z.array(word, { error: 'must be a list of constraints like ["node.role == manager"]' }),
+      maxReplicasPerNode: numeric,
+    },
+    mapOf(["constraints", "maxReplicasPerNode"]),
+  )
+  .partial();
+const restartSettings = z
+  .strictObject(
+    { condition: word, delaySeconds: numeric, maxAttempts: numeric, windowSeconds: numeric },
+    mapOf(["condition", "delaySeconds", "maxAttempts", "windowSeconds"]),
+  )
+  .partial();
 /** One service's settings: what a stage changes about a service the app defines. */
+const SERVICE_SETTINGS = [
+  "replicas",
+  "ports",
+  "limits",
+  "autoscaling",
+  "image",
+  "rollout",
+  "reservations",
+  "placement",
+  "restart",
+  "endpointMode",
+];
 const serviceSettings = z
   .strictObject(
     {
@@ -95,8 +148,13 @@ const serviceSettings = z
       limits: limitSettings,
       autoscaling: autoscalingSettings,
       image: imageRef,
+      rollout: rolloutSettings,
+      reservations: reservationSettings,
+      placement: placementSettings,
+      restart: restartSettings,
+      endpointMode: word,
     },
-    mapOf(["replicas", "ports", "limits", "autoscaling", "image"]),
+    mapOf(SERVICE_SETTINGS),
   )
   .partial();
 
@@ -126,7 +184,7 @@ export const CONFIG_KEYS = {
     schema: map("service settings", serviceSettings),
     default: {},
     description:
-      "Per-service settings by service name: replicas, ports (port name to published port), limits (cpus, memory), autoscaling (minReplicas, maxReplicas, targetCpuPercent), image (a prebuilt image to run instead).",
+      "Per-service settings by service name: replicas, ports (port name to published port), limits (cpus, memory), autoscaling (minReplicas, maxReplicas, targetCpuPercent), image (a prebuilt image to run instead), rollout, reservations, placement, restart, endpointMode (as the app model's fields of those names).",
   },
   networks: {
     schema: map("network settings", networkSettings),

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
 import { firstIssue, isPinned, keyPath, StackConfig } from "./config";
 import { InputError, listOr, sortedKeys, Where } from "./errors";
-import { AppModel } from "./model";
+import { AppModel, ServiceModel } from "./model";
 import { isBaseImageArg } from "./resolve";
 
 /** An app: its name, its own parameters (dockyard:app), and its model for given parameters. */
@@ -83,6 +83,23 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
       service.image = { kind: "pull", ref: settings.image };
       set(`${path}.image`);
     }
+    // Field by field over the app's own: a stage that sets rollout.parallelism keeps the app's order.
+    for (const field of ["rollout", "reservations", "placement", "restart"] as const) {
+      const given = settings[field];
+      if (given === undefined) continue;
+      const { rollback, ...fields } = given as Record<string, unknown>;
+      const merged: Record<string, unknown> = { ...(service[field] ?? {}), ...fields };
+      Object.keys(fields).forEach((key) => set(`${path}.${field}.${key}`));
+      if (rollback !== undefined) {
+        merged.rollback = { ...(service.rollout?.rollback ?? {}), ...(rollback as object) };
+        Object.keys(rollback as object).forEach((key) => set(`${path}.${field}.rollback.${key}`));
+      }
+      Object.assign(service, { [field]: merged });
+    }
+    if (settings.endpointMode !== undefined) {
+      service.endpointMode = settings.endpointMode as ServiceModel["endpointMode"];
+      set(`${path}.endpointMode`);
+    }
   }
   for (const name of sortedKeys(config.networks)) {
     if (model.networks[name] === undefined) unknown("networks", name, model.networks);
@@ -98,7 +115,10 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
   checkSecrets(model, config);
   const where: Where = (path) => {
     for (const [modelPath, configPath] of fromConfig) {
-      if (path === modelPath || path.startsWith(`${modelPath}.`)) return keyPath(configPath + path.slice(modelPath.length));
+      // Below it: a field (".memory") or a list's item ("[0]").
+      if (path === modelPath || path.startsWith(`${modelPath}.`) || path.startsWith(`${modelPath}[`)) {
+        return keyPath(configPath + path.slice(modelPath.length));
+      }
     }
     return `app "${model.name}": ${path}`;
   };

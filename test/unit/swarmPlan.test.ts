@@ -849,3 +849,83 @@ describe("deploySwarm under mocks: the provider inputs", () => {
     expect(byType("dockyard:swarm:Secret").map((r) => r.name)).toEqual(["db-password"]);
   });
 });
+
+describe("a stage sets the deploy fields in its stack config (dockyard:services.<name>.rollout and the rest)", () => {
+  const worker = (values: Values) => plan(values).services.find((service) => service.name === "worker")?.args;
+
+  test("worker's rollout, reservations, placement and restart, and vote's endpoint mode, as pulumi config set --path stores them", () => {
+    const swarm = plan({
+      services: {
+        worker: {
+          rollout: { parallelism: "2", delaySeconds: "10", order: "stop-first", rollback: { failureAction: "continue" } },
+          reservations: { cpus: "0.2", memory: "32m" },
+          placement: { constraints: ["node.labels.tier==app"], maxReplicasPerNode: "2" },
+          restart: { condition: "on-failure", maxAttempts: "3" },
+        },
+        vote: { endpointMode: "vip" },
+      },
+    });
+    const args = swarm.services.find((service) => service.name === "worker")?.args;
+    expect({
+      updateOrder: args?.updateOrder,
+      update: args?.update,
+      rollback: args?.rollback,
+      restart: args?.restart,
+      constraints: args?.constraints,
+      maxReplicasPerNode: args?.maxReplicasPerNode,
+      reserveCpus: args?.reserveCpus,
+      reserveMemory: args?.reserveMemory,
+    }).toEqual({
+      updateOrder: "stop-first",
+      update: { parallelism: 2, delaySeconds: 10, maxFailureRatio: 0, failureAction: "rollback" },
+      rollback: { parallelism: 2, delaySeconds: 10, order: "stop-first", monitorSeconds: 5, maxFailureRatio: 0, failureAction: "continue" },
+      restart: { condition: "on-failure", delaySeconds: 5, maxAttempts: 3, windowSeconds: 0 },
+      constraints: ["node.labels.tier == app"],
+      maxReplicasPerNode: 2,
+      reserveCpus: 0.2,
+      reserveMemory: "32m",
+    });
+    expect(swarm.services.map((service) => [service.name, service.args.endpointMode])).toEqual([
+      ["db", "dnsrr"],
+      ["redis", "dnsrr"],
+      ["result", "dnsrr"],
+      ["vote", "vip"],
+      ["worker", "dnsrr"],
+    ]);
+  });
+
+  test("without them the plan is the app's own", () => {
+    expect(worker({})).toEqual(worker({ services: { worker: {} } }));
+    expect([worker({})?.update, worker({})?.restart, worker({})?.constraints]).toEqual([undefined, undefined, []]);
+  });
+
+  test.each<[string, Values, string]>([
+    [
+      "a start-first db",
+      { services: { db: { rollout: { order: "start-first" } } } },
+      'dockyard:services.db.rollout.order cannot be "start-first" on a single-writer service: the new copy would write its data while the old one still does; use "stop-first", or leave order out',
+    ],
+    [
+      "a constraint outside swarm's grammar",
+      { services: { worker: { placement: { constraints: ["role=manager"] } } } },
+      'dockyard:services.worker.placement.constraints[0] must be node.<attribute> == value or != value, the attribute one of id, hostname, role, platform.os, platform.arch, labels.<name> ("node.role == manager"), got "role=manager"',
+    ],
+    [
+      "a reservation above the limit",
+      { services: { worker: { reservations: { memory: "1g" } } } },
+      "dockyard:services.worker.reservations.memory 1g is more than the memory limit (128m): a copy cannot reserve more than it may use; lower it or raise limits.memory",
+    ],
+    [
+      "an unknown restart condition",
+      { services: { worker: { restart: { condition: "always" } } } },
+      'dockyard:services.worker.restart.condition must be one of "any", "on-failure", "none", got "always"',
+    ],
+    [
+      "an unknown rollout key",
+      { services: { worker: { rollout: { parallel: 2 } } } },
+      'dockyard:services.worker.rollout has unknown key "parallel"',
+    ],
+  ])("refused, named by the config key: %s", (_case, values, message) => {
+    expect(() => plan(values)).toThrow(message);
+  });
+});

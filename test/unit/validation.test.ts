@@ -338,12 +338,12 @@ const unknownNames: Case[] = [
   [
     "a misspelt service setting",
     { services: { vote: { replica: 3 } } },
-    'dockyard:services.vote has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image',
+    'dockyard:services.vote has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, endpointMode',
   ],
   [
     "two misspelt service settings",
     { services: { vote: { replica: 3, imag: "vote:1" } } },
-    'dockyard:services.vote has unknown keys "replica", "imag"; allowed: replicas, ports, limits, autoscaling, image',
+    'dockyard:services.vote has unknown keys "replica", "imag"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, endpointMode',
   ],
   [
     "a misspelt autoscaling setting",

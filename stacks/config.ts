@@ -32,8 +32,10 @@ const digits = (value: unknown): unknown => (typeof value === "string" && /^\d+$
 const whole = (rule: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.preprocess(digits, z.number({ error: rule }).int(rule).min(min, rule).max(max, rule));
 const port = whole(PORT, 1, 65535);
+/** A number as YAML writes it, or as `pulumi config set --path` may store it: text. */
+const numberText = (value: unknown): unknown => (typeof value === "string" && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value);
 const cpus = z.preprocess(
-  (value) => (typeof value === "string" && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value),
+  numberText,
   z
     .number({ error: "must be a number of CPUs greater than 0, like 0.5 or 2" })
     .positive("must be a number of CPUs greater than 0, like 0.5 or 2")
@@ -86,11 +88,8 @@ const autoscalingSettings = z.strictObject(
   },
   mapOf(["minReplicas", "maxReplicas", "targetCpuPercent"]),
 );
-/** A number as YAML writes it or as `pulumi config set --path` may store it (text); its range is resolve.ts's to check. */
-const numeric = z.preprocess(
-  (value) => (typeof value === "string" && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value),
-  z.number({ error: "must be a number" }),
-);
+/** Any number (numberText); its range is resolve.ts's to check. */
+const numeric = z.preprocess(numberText, z.number({ error: "must be a number" }));
 const word = z.string({ error: "must be text" });
 const STRATEGY_KEYS = ["parallelism", "delaySeconds", "order", "monitorSeconds", "maxFailureRatio", "failureAction"];
 const strategyFields = {

@@ -207,16 +207,7 @@ function serviceArgs(
           rollback: { ...rollout.rollback, order: rollout.rollback.order ?? order },
         }
       : {}),
-    ...(restart
-      ? {
-          restart: {
-            condition: restart.condition,
-            delaySeconds: restart.delaySeconds,
-            maxAttempts: restart.maxAttempts,
-            windowSeconds: restart.windowSeconds,
-          },
-        }
-      : {}),
+    ...(restart ? { restart } : {}),
     convergeTimeoutSeconds: config.rolloutTimeout,
     labels: { ...labels, "dockyard.service": service.name },
   };

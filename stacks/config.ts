@@ -332,20 +332,31 @@ export type StackConfig = Omit<Values, "secrets" | "registry" | "registryUsernam
   registry?: { server: string; username: string; password: pulumi.Output<string> };
   /** The namespace on a cluster: the key, or the stack name when it is empty. */
   namespace: string;
+  /** Names a key (and a path inside it) in messages as the user wrote it: `dockyard:services.vote` in a stack's config. */
+  keyPath: KeyNamer;
 };
 
-/** A secret value: its text leaves only as a secret Output; printed, it shows as [secret]. */
+/**
+ * A secret value: its text leaves only as a secret Output; printed, it shows as [secret]. A stack's
+ * config gives text; a component's caller may give an Output (a config secret of its own), whose
+ * text is not known while the program is constructed, so its length is not checked.
+ */
 export class SecretText {
-  readonly #text: string;
-  constructor(text: string) {
+  readonly #text: pulumi.Input<string>;
+  constructor(text: pulumi.Input<string>) {
     this.#text = text;
   }
-  get length(): number {
-    return this.#text.length;
+  /** Known at construction: plain text, not an Output. */
+  get known(): boolean {
+    return typeof this.#text === "string";
   }
-  /** Only whitespace (or nothing). */
+  /** The length of known text; undefined for an Output. */
+  get length(): number | undefined {
+    return typeof this.#text === "string" ? this.#text.length : undefined;
+  }
+  /** Only whitespace (or nothing); false for an Output. */
   get blank(): boolean {
-    return this.#text.trim() === "";
+    return typeof this.#text === "string" && this.#text.trim() === "";
   }
   output(): pulumi.Output<string> {
     return pulumi.secret(this.#text);
@@ -353,10 +364,11 @@ export class SecretText {
   /**
    * 12 hex digits that change when the value does, for a name that must (a swarm secret cannot be
    * changed in place). Derived with scrypt and the salt, so a name shown by `docker secret ls` does
-   * not make guessing the value cheap.
+   * not make guessing the value cheap. An Output gives an Output.
    */
-  fingerprint(salt: string): string {
-    return scryptSync(this.#text, salt, 6).toString("hex");
+  fingerprint(salt: string): pulumi.Input<string> {
+    const digits = (text: string) => scryptSync(text, salt, 6).toString("hex");
+    return typeof this.#text === "string" ? digits(this.#text) : pulumi.output(this.#text).apply(digits);
   }
   toJSON(): string {
     return "[secret]";
@@ -405,7 +417,7 @@ const MOVED: Record<string, string> = {
  * A key the program does not read would be ignored without a word (a typo, or a key of the flat
  * config before the per-name maps): refused, naming where its setting lives now, or the keys there are.
  */
-function checkKnownKeys(keys: string[]): void {
+function checkKnownKeys(keys: string[], keyPath: KeyNamer): void {
   for (const key of [...keys].sort()) {
     if (key in CONFIG_KEYS) continue;
     if (key in MOVED) {
@@ -442,25 +454,35 @@ function at(value: unknown, path: PropertyKey[]): unknown {
   );
 }
 
-/** "dockyard:services.vote.replicas" from a key and a path inside it. */
-export function keyPath(key: string, path: PropertyKey[] = []): string {
-  return ["dockyard:" + key, ...path.map(String)].join(".");
-}
+/** Names a setting in messages: a key and a path inside it. */
+export type KeyNamer = (key: string, path?: PropertyKey[]) => string;
+
+/** "dockyard:services.vote.replicas" from a key and a path inside it: a stack config key. */
+export const keyPath: KeyNamer = (key, path = []) => ["dockyard:" + key, ...path.map(String)].join(".");
 
 function shown(key: ConfigKey, value: unknown): string {
   return key === "secrets" || key === "registryPassword" ? "[secret]" : JSON.stringify(value);
 }
 
-/** Reads and validates the stack's configuration. Throws InputError naming the first bad key. */
-export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.getStack(), keys: string[] = pulumiKeys()): StackConfig {
-  checkKnownKeys(keys);
+/**
+ * Reads and validates the stack's configuration. Throws InputError naming the first bad key, as
+ * `name` names it (a component's arguments are named as its arguments, not as config keys).
+ */
+export function loadConfig(
+  raw: RawConfig = pulumiRaw,
+  stack: string = pulumi.getStack(),
+  keys: string[] = pulumiKeys(),
+  name: KeyNamer = keyPath,
+): StackConfig {
+  const keyPath = name;
+  checkKnownKeys(keys, keyPath);
   const values: Record<string, unknown> = {};
   const given: ConfigKey[] = [];
   for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
     const text = raw(key);
     if (key === "secrets" && text === undefined) {
       throw new InputError(
-        "dockyard:secrets is required: pulumi config set --secret --path secrets.<name> <value> for each of the app's secrets",
+        `${keyPath("secrets")} is required: pulumi config set --secret --path secrets.<name> <value> for each of the app's secrets`,
       );
     }
     let value: unknown;
@@ -470,20 +492,20 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
       throw new InputError(`${keyPath(key)} must be a map of secret values by name, got [secret]`);
     }
     const parsed = CONFIG_KEYS[key].schema.safeParse(value);
-    if (!parsed.success) throw new InputError(issueMessage(key, value, firstIssue(parsed.error.issues)));
+    if (!parsed.success) throw new InputError(issueMessage(key, value, firstIssue(parsed.error.issues), keyPath));
     values[key] = parsed.data;
     if (text !== undefined && JSON.stringify(parsed.data) !== JSON.stringify(CONFIG_KEYS[key].default)) given.push(key);
   }
   const c = values as Values;
-  checkRegistry(c);
+  checkRegistry(c, keyPath);
   const namespace = c.namespace === "" ? stack : c.namespace;
   // The namespace matters on a cluster only, but an explicit one is checked on any target.
   if (c.target === "kubernetes" || c.namespace !== "") {
-    validateNamespace(namespace, { fromStack: c.namespace === "", onCluster: c.target === "kubernetes" });
+    validateNamespace(namespace, { fromStack: c.namespace === "", onCluster: c.target === "kubernetes" }, keyPath);
   }
   if (c.imageTag === "latest" && stack !== "dev") {
     throw new InputError(
-      `dockyard:imageTag "latest" is allowed only in the dev stack (stack is "${stack}"): pin a version tag so a deploy is repeatable`,
+      `${keyPath("imageTag")} "latest" is allowed only in the dev stack (stack is "${stack}"): pin a version tag so a deploy is repeatable`,
     );
   }
   // The registry credentials and the secret values leave only as secrets (registry, secrets).
@@ -495,6 +517,7 @@ export function loadConfig(raw: RawConfig = pulumiRaw, stack: string = pulumi.ge
     secrets: Object.fromEntries(Object.entries(secrets).map(([name, value]) => [name, new SecretText(value)])),
     registry: c.registry === "" ? undefined : { server: c.registry, username: registryUsername, password: pulumi.secret(registryPassword) },
     namespace,
+    keyPath,
   };
 }
 
@@ -504,7 +527,7 @@ export function firstIssue(issues: z.core.$ZodIssue[]): z.core.$ZodIssue {
 }
 
 /** One message for a zod issue, in the user's terms: the key path, what is allowed, the value as typed. */
-function issueMessage(key: ConfigKey, value: unknown, issue: z.core.$ZodIssue): string {
+function issueMessage(key: ConfigKey, value: unknown, issue: z.core.$ZodIssue, keyPath: KeyNamer): string {
   const where = keyPath(key, issue.path);
   if (issue.code === "unrecognized_keys") {
     const unknown = issue.keys.map((name) => JSON.stringify(name)).join(", ");
@@ -528,22 +551,22 @@ function allowedKeys(key: ConfigKey, path: PropertyKey[]): string[] {
   return Object.keys(shapes[field === undefined ? key : `${key}.${String(field)}`] ?? {});
 }
 
-function checkRegistry(c: Values): void {
+function checkRegistry(c: Values, keyPath: KeyNamer): void {
   if (c.registryUsername !== "" && c.registry === "") {
     throw new InputError(
-      `dockyard:registryUsername is set ("${c.registryUsername}") but dockyard:registry is empty: set the registry to push to`,
+      `${keyPath("registryUsername")} is set ("${c.registryUsername}") but ${keyPath("registry")} is empty: set the registry to push to`,
     );
   }
   // A login needs both. With neither, images are pushed without one: a registry that needs none, or
   // the credentials `docker login` stored where pulumi runs.
   if (c.registryPassword !== "" && c.registryUsername === "") {
     throw new InputError(
-      "dockyard:registryPassword is set ([secret]) but dockyard:registryUsername is empty: set the user to log in as, or unset registryPassword to push without a login",
+      `${keyPath("registryPassword")} is set ([secret]) but ${keyPath("registryUsername")} is empty: set the user to log in as, or unset registryPassword to push without a login`,
     );
   }
   if (c.registryUsername !== "" && c.registryPassword === "") {
     throw new InputError(
-      `dockyard:registryUsername is set ("${c.registryUsername}") but dockyard:registryPassword is empty: pulumi config set --secret registryPassword <password>, or unset registryUsername to push without a login`,
+      `${keyPath("registryUsername")} is set ("${c.registryUsername}") but ${keyPath("registryPassword")} is empty: pulumi config set --secret registryPassword <password>, or unset registryUsername to push without a login`,
     );
   }
 }
@@ -552,17 +575,17 @@ function checkRegistry(c: Values): void {
  * The namespace rules, in one place for config and the Kubernetes target: an RFC 1123 label (the
  * stack name when dockyard:namespace is empty), and on a cluster not one the cluster creates itself.
  */
-export function validateNamespace(namespace: string, how: { fromStack: boolean; onCluster: boolean }): void {
+export function validateNamespace(namespace: string, how: { fromStack: boolean; onCluster: boolean }, keyPath: KeyNamer): void {
   if (!isNamespaceName(namespace)) {
     throw new InputError(
       how.fromStack
-        ? `dockyard:namespace is empty, so the stack name ${JSON.stringify(namespace)} would be the namespace, but a namespace must be ${NAMESPACE_RULE}: set dockyard:namespace`
-        : `dockyard:namespace must be ${NAMESPACE_RULE}, or empty for the stack name, got ${JSON.stringify(namespace)}`,
+        ? `${keyPath("namespace")} is empty, so the stack name ${JSON.stringify(namespace)} would be the namespace, but a namespace must be ${NAMESPACE_RULE}: set ${keyPath("namespace")}`
+        : `${keyPath("namespace")} must be ${NAMESPACE_RULE}, or empty for the stack name, got ${JSON.stringify(namespace)}`,
     );
   }
   if (how.onCluster && (SYSTEM_NAMESPACES as readonly string[]).includes(namespace)) {
     throw new InputError(
-      `dockyard:namespace ${JSON.stringify(namespace)} is one the cluster creates itself (${SYSTEM_NAMESPACES.join(", ")}): the stack would create and own it, and delete it on destroy; use a namespace of the app's own, like the stack name`,
+      `${keyPath("namespace")} ${JSON.stringify(namespace)} is one the cluster creates itself (${SYSTEM_NAMESPACES.join(", ")}): the stack would create and own it, and delete it on destroy; use a namespace of the app's own, like the stack name`,
     );
   }
 }

@@ -11,16 +11,16 @@ export { ValidationError as InputError } from "../components/errors";
  */
 export type Where = (path: string) => string;
 
-/** Whether a Where named a stack config key (rather than the app model). */
-export function isConfigKey(named: string): boolean {
-  return named.startsWith("dockyard:");
-}
-
 /** Where for a model nothing overrides. */
 export const inModel =
   (app: string): Where =>
   (path) =>
     `app "${app}": ${path}`;
+
+/** Whether a Where named a setting (a stack config key, a component's argument) rather than the app model. */
+export function isConfigKey(named: string): boolean {
+  return !/^app "[^"]*": /.test(named);
+}
 
 export { sortedKeys } from "../components/sorted";
 

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
-import { firstIssue, isPinned, keyPath, StackConfig } from "./config";
+import { firstIssue, isPinned, StackConfig } from "./config";
 import { InputError, listOr, sortedKeys, Where } from "./errors";
 import { AppModel, ServiceModel } from "./model";
 import { isBaseImageArg } from "./resolve";
@@ -35,12 +35,12 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
       const allowed = listOr(shape, "(none: this app takes no parameters)");
       const names = issue.keys.map((name) => JSON.stringify(name)).join(", ");
       throw new InputError(
-        `${keyPath("app", issue.path)} has unknown ${issue.keys.length > 1 ? "keys" : "key"} ${names}; allowed: ${allowed}`,
+        `${config.keyPath("app", issue.path)} has unknown ${issue.keys.length > 1 ? "keys" : "key"} ${names}; allowed: ${allowed}`,
       );
     }
     const value = issue.path.reduce<unknown>((node, part) => (node as Record<PropertyKey, unknown> | undefined)?.[part], config.app);
     const shown = value === undefined ? "" : `, got ${JSON.stringify(value)}`;
-    throw new InputError(`${keyPath("app", issue.path)} ${issue.message}${shown}`);
+    throw new InputError(`${config.keyPath("app", issue.path)} ${issue.message}${shown}`);
   }
   // A fresh model per call (AppDefinition.model's contract), so laying settings over it changes nothing shared.
   const model = definition.model(parameters.data);
@@ -50,7 +50,7 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
 
   for (const name of sortedKeys(config.services)) {
     const service = model.services[name];
-    if (service === undefined) unknown("services", name, model.services);
+    if (service === undefined) unknown(config, "services", name, model.services);
     const settings = config.services[name];
     const path = `services.${name}`;
     if (settings.replicas !== undefined) {
@@ -61,7 +61,7 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
       const port = (service.ports ?? []).find((candidate) => candidate.name === portName);
       if (port === undefined) {
         throw new InputError(
-          `${keyPath(`${path}.ports.${portName}`)}: service "${name}" has no port named "${portName}"; its ports are: ${listOr((service.ports ?? []).map((p) => p.name))}`,
+          `${config.keyPath(`${path}.ports.${portName}`)}: service "${name}" has no port named "${portName}"; its ports are: ${listOr((service.ports ?? []).map((p) => p.name))}`,
         );
       }
       port.publishedPort = (settings.ports ?? {})[portName];
@@ -102,12 +102,12 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
     }
   }
   for (const name of sortedKeys(config.networks)) {
-    if (model.networks[name] === undefined) unknown("networks", name, model.networks);
+    if (model.networks[name] === undefined) unknown(config, "networks", name, model.networks);
     Object.assign(model.networks[name], config.networks[name]);
     set(`networks.${name}`);
   }
   for (const name of sortedKeys(config.volumes)) {
-    if (model.volumes[name] === undefined) unknown("volumes", name, model.volumes);
+    if (model.volumes[name] === undefined) unknown(config, "volumes", name, model.volumes);
     Object.assign(model.volumes[name], config.volumes[name]);
     set(`volumes.${name}`);
   }
@@ -117,7 +117,7 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
     for (const [modelPath, configPath] of fromConfig) {
       // Below it: a field (".memory") or a list's item ("[0]").
       if (path === modelPath || path.startsWith(`${modelPath}.`) || path.startsWith(`${modelPath}[`)) {
-        return keyPath(configPath + path.slice(modelPath.length));
+        return config.keyPath(configPath + path.slice(modelPath.length));
       }
     }
     return `app "${model.name}": ${path}`;
@@ -126,9 +126,9 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
   return { model, where };
 }
 
-function unknown(key: string, name: string, existing: Record<string, unknown>): never {
+function unknown(config: StackConfig, key: string, name: string, existing: Record<string, unknown>): never {
   throw new InputError(
-    `${keyPath(`${key}.${name}`)}: the app has no ${key.replace(/s$/, "")} "${name}"; its ${key} are: ${listOr(sortedKeys(existing))}`,
+    `${config.keyPath(`${key}.${name}`)}: the app has no ${key.replace(/s$/, "")} "${name}"; its ${key} are: ${listOr(sortedKeys(existing))}`,
   );
 }
 
@@ -149,7 +149,7 @@ function applyBuildArgs(model: AppModel, config: StackConfig, set: (modelPath: s
   for (const arg of sortedKeys(config.buildArgs)) {
     if (!declared.has(arg)) {
       throw new InputError(
-        `${keyPath(`buildArgs.${arg}`)}: no image built here takes a build argument ${arg}; the arguments are: ${listOr([...declared].sort(), "(none: every image is prebuilt)")}`,
+        `${config.keyPath(`buildArgs.${arg}`)}: no image built here takes a build argument ${arg}; the arguments are: ${listOr([...declared].sort(), "(none: every image is prebuilt)")}`,
       );
     }
   }
@@ -158,18 +158,19 @@ function applyBuildArgs(model: AppModel, config: StackConfig, set: (modelPath: s
 /** Each app secret has a value in dockyard:secrets, and no value names a secret the app lacks. */
 function checkSecrets(model: AppModel, config: StackConfig): void {
   for (const name of sortedKeys(config.secrets)) {
-    if (model.secrets[name] === undefined) unknown("secrets", name, model.secrets);
+    if (model.secrets[name] === undefined) unknown(config, "secrets", name, model.secrets);
   }
   for (const name of sortedKeys(model.secrets)) {
     const value = config.secrets[name];
-    const key = keyPath(`secrets.${name}`);
+    const key = config.keyPath(`secrets.${name}`);
     if (value === undefined || value.length === 0) {
       throw new InputError(
         `${key} is required (${model.secrets[name].description}): pulumi config set --secret --path secrets.${name} <value>`,
       );
     }
     const minLength = model.secrets[name].minLength ?? 1;
-    if (value.length < minLength) throw new InputError(`${key} must be at least ${minLength} characters, got [secret] of ${value.length}`);
+    if (value.length !== undefined && value.length < minLength)
+      throw new InputError(`${key} must be at least ${minLength} characters, got [secret] of ${value.length}`);
     if (value.blank) {
       throw new InputError(`${key} must contain characters other than whitespace, got [secret] of ${value.length} whitespace characters`);
     }

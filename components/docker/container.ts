@@ -6,7 +6,22 @@ import { ENV_NAME_RULE, isEnvName } from "../env";
 import { ValidationError } from "../errors";
 import { HealthTimings, healthTimings } from "../health";
 import { sortedKeys } from "../sorted";
+import { Protocol } from "../protocol";
 import { labelList } from "./labels";
+import { formerTypes } from "../token";
+
+/** When the engine restarts a container (`--restart`). */
+export const RestartPolicy = {
+  /** Never. */
+  No: "no",
+  /** When it exits with a non-zero code (at most `maxRestarts` times). */
+  OnFailure: "on-failure",
+  /** Whenever it stops, and when the engine starts. */
+  Always: "always",
+  /** Whenever it stops, and when the engine starts, unless it was stopped by hand. */
+  UnlessStopped: "unless-stopped",
+} as const;
+export type RestartPolicy = (typeof RestartPolicy)[keyof typeof RestartPolicy];
 
 /**
  * A port of the container. With a `hostPort` it is published on the Docker host (`-p
@@ -28,7 +43,7 @@ export interface ContainerPortArgs {
    */
   hostIp?: string;
   /** @default "tcp" */
-  protocol?: "tcp" | "udp";
+  protocol?: Protocol;
 }
 
 /**
@@ -103,7 +118,7 @@ export interface ContainerArgs {
   /** Networks to join, with aliases. @default [] - Docker's default bridge */
   networks?: ContainerNetworkArgs[];
   /** @default "unless-stopped" */
-  restart?: "no" | "on-failure" | "always" | "unless-stopped";
+  restart?: RestartPolicy;
   /** Restarts before giving up, with restart "on-failure" only (`--restart on-failure:3`). @default - no limit */
   maxRestarts?: number;
   /** User to run as (`-u`). @default - the image's user */
@@ -222,7 +237,7 @@ export class Container extends pulumi.ComponentResource {
   constructor(name: string, args: ContainerArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validated before anything, the component itself included, is registered.
     validateContainerArgs(name, args);
-    super("dockyard:docker:Container", name, {}, opts);
+    super("dockyard:index:Container", name, {}, formerTypes(opts, "dockyard:docker:Container"));
 
     const health = args.health;
     const { intervalSeconds: interval, timeoutSeconds: timeout, retries, startPeriodSeconds: startPeriod } = healthTimings(health ?? {});

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { ValidationError } from "../errors";
 import { isRegistry, REGISTRY_RULE } from "../registry";
+import { formerTypes } from "../token";
 
 export interface ImageRegistry {
   /** Registry host[:port][/path], e.g. "localhost:5000" or "registry.example.com/team". */
@@ -35,8 +36,17 @@ export interface ImageArgs {
    * builder (for an engine without BuildKit) keeps a stopped container per build step, as the
    * provider drives it. @default "BuilderBuildKit"
    */
-  builderVersion?: "BuilderV1" | "BuilderBuildKit";
+  builderVersion?: BuilderVersion;
 }
+
+/** The Docker engine's build backend. */
+export const BuilderVersion = {
+  /** The classic builder, for an engine without BuildKit. */
+  BuilderV1: "BuilderV1",
+  /** BuildKit, Docker's default. */
+  BuilderBuildKit: "BuilderBuildKit",
+} as const;
+export type BuilderVersion = (typeof BuilderVersion)[keyof typeof BuilderVersion];
 
 const TAGGED_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
@@ -73,7 +83,7 @@ export class Image extends pulumi.ComponentResource {
   constructor(name: string, args: ImageArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validated before anything, the component itself included, is registered.
     validateImageArgs(name, args);
-    super("dockyard:docker:Image", name, {}, opts);
+    super("dockyard:index:Image", name, {}, formerTypes(opts, "dockyard:docker:Image"));
 
     const push = args.push ?? args.registry !== undefined;
     const fullName = args.registry ? `${args.registry.server.replace(/\/$/, "")}/${args.imageName}` : args.imageName;

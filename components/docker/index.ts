@@ -4,3 +4,4 @@ export * from "../health";
 export * from "./image";
 export * from "./network";
 export * from "./volume";
+export * from "../protocol";

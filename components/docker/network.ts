@@ -14,6 +14,16 @@ import {
 import { ValidationError } from "../errors";
 import { createHash } from "crypto";
 import { labelList } from "./labels";
+import { formerTypes } from "../token";
+
+/** The network driver. */
+export const NetworkDriver = {
+  /** Containers on one engine. */
+  Bridge: "bridge",
+  /** A swarm network spanning its nodes (the engine must be a swarm manager). */
+  Overlay: "overlay",
+} as const;
+export type NetworkDriver = (typeof NetworkDriver)[keyof typeof NetworkDriver];
 
 export interface NetworkArgs {
   /** The Docker network name (`docker network create NAME`). */
@@ -31,7 +41,7 @@ export interface NetworkArgs {
    * must be a swarm manager).
    * @default "bridge"
    */
-  driver?: "bridge" | "overlay";
+  driver?: NetworkDriver;
   /**
    * Standalone containers may join the overlay network as well as swarm services (`--attachable`);
    * only for the overlay driver.
@@ -140,7 +150,7 @@ export class Network extends pulumi.ComponentResource {
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validated before anything, the component itself included, is registered.
     validateNetworkArgs(name, args);
-    super("dockyard:docker:Network", name, {}, opts);
+    super("dockyard:index:Network", name, {}, formerTypes(opts, "dockyard:docker:Network"));
 
     const inputs = {
       driver: args.driver ?? "bridge",

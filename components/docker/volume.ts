@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ValidationError } from "../errors";
 import { labelList } from "./labels";
+import { formerTypes } from "../token";
 
 export interface VolumeArgs {
   /** The Docker volume name (`docker volume create NAME`). Containers mount it by this name. */
@@ -38,7 +39,7 @@ export class Volume extends pulumi.ComponentResource {
   constructor(name: string, args: VolumeArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validated before anything, the component itself included, is registered.
     validateVolumeArgs(name, args);
-    super("dockyard:docker:Volume", name, {}, opts);
+    super("dockyard:index:Volume", name, {}, formerTypes(opts, "dockyard:docker:Volume"));
 
     const volume = new docker.Volume(
       name,

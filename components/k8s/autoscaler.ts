@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ValidationError } from "../errors";
 import { AppIdentity, DNS_LABEL, serviceLabels, validateIdentity } from "./labels";
+import { formerTypes } from "../token";
 
 export interface AutoscalerArgs {
   /** App name (`app.kubernetes.io/part-of`) and stage (`app.kubernetes.io/instance`). */
@@ -58,7 +59,7 @@ export class Autoscaler extends pulumi.ComponentResource {
 
   constructor(name: string, args: AutoscalerArgs, opts?: pulumi.ComponentResourceOptions) {
     validateAutoscalerArgs(name, args);
-    super("dockyard:k8s:Autoscaler", name, {}, opts);
+    super("dockyard:index:Autoscaler", name, {}, formerTypes(opts, "dockyard:k8s:Autoscaler"));
 
     const hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
       name,

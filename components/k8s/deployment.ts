@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseCpus, parseMemory, parseStorageSize } from "../units";
 import { ENV_NAME_RULE, isEnvName } from "../env";
 import { ValidationError } from "../errors";
+import { Protocol } from "../protocol";
 import { sortedEntries } from "../sorted";
 import {
   AppIdentity,
@@ -27,16 +28,26 @@ import {
   securityContext,
   volumeClaimSpec,
 } from "./pod";
+import { formerTypes } from "../token";
 
-export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
-export const SERVICE_TYPES: readonly ServiceType[] = ["ClusterIP", "NodePort", "LoadBalancer"];
+/** How a published port is reached from outside the cluster (the Service's `type`). */
+export const ServiceType = {
+  /** Only inside the cluster (`kubectl port-forward`, an Ingress). */
+  ClusterIP: "ClusterIP",
+  /** On a port of every node. */
+  NodePort: "NodePort",
+  /** Through the cloud's load balancer. */
+  LoadBalancer: "LoadBalancer",
+} as const;
+export type ServiceType = (typeof ServiceType)[keyof typeof ServiceType];
+export const SERVICE_TYPES: readonly ServiceType[] = Object.values(ServiceType);
 
 export interface DeploymentPortArgs {
   /** Port name (up to 15 lowercase letters, digits and -), shown on the Service ("http"). */
   name: string;
   containerPort: number;
   /** @default "tcp" */
-  protocol?: "tcp" | "udp";
+  protocol?: Protocol;
   /**
    * Reachable from outside the app: the Service gets `serviceType` instead of ClusterIP (and the
    * app's NetworkPolicies should let anyone in on this port).
@@ -109,10 +120,10 @@ export interface DeploymentArgs {
   autoscaled?: boolean;
   /** One writer at a time (a database): the `Recreate` strategy, so old and new pods never overlap. @default false */
   singleWriter?: boolean;
-  /** Pods above the desired count during a rolling update (a count or "25%"). @default 1 */
-  maxSurge?: number | string;
-  /** Pods that may be unavailable during a rolling update (a count or "25%"). @default 0 */
-  maxUnavailable?: number | string;
+  /** Pods above the desired count during a rolling update: a count ("1") or a percentage ("25%"). @default "1" */
+  maxSurge?: string;
+  /** Pods that may be unavailable during a rolling update: a count ("0") or a percentage ("25%"). @default "0" */
+  maxUnavailable?: string;
   /** Service type when a port is published; unpublished services are always ClusterIP. @default "ClusterIP" */
   serviceType?: ServiceType;
   /** Numeric user to run as, "uid" or "uid:gid" (runAsUser/runAsGroup). @default - the image's user */
@@ -130,7 +141,7 @@ export interface DeploymentArgs {
 
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
-const PERCENT = /^\d{1,3}%$/;
+const POD_COUNT = /^(?:\d+|\d{1,3}%)$/;
 
 /** Checks everything known at construction, before any resource is registered; throws ValidationError. */
 export function validateDeploymentArgs(name: string, args: DeploymentArgs): void {
@@ -174,13 +185,12 @@ function validateScaling(args: DeploymentArgs, fail: Fail): void {
   }
   for (const field of ["maxSurge", "maxUnavailable"] as const) {
     const value = args[field];
-    const valid = value === undefined || (typeof value === "number" ? Number.isInteger(value) && value >= 0 : PERCENT.test(value));
-    if (!valid) {
-      fail(`${field} must be a whole number of pods or a percentage like "25%", got ${JSON.stringify(value)}`);
+    if (value !== undefined && !(typeof value === "string" && POD_COUNT.test(value))) {
+      fail(`${field} must be a whole number of pods like "1" or a percentage like "25%", got ${JSON.stringify(value)}`);
     }
   }
-  const surge = args.maxSurge ?? 1;
-  const unavailable = args.maxUnavailable ?? 0;
+  const surge = args.maxSurge ?? "1";
+  const unavailable = args.maxUnavailable ?? "0";
   if (!args.singleWriter && isZero(surge) && isZero(unavailable)) {
     fail("maxSurge and maxUnavailable cannot both be 0: a rolling update could never make progress");
   }
@@ -193,7 +203,7 @@ function validateScaling(args: DeploymentArgs, fail: Fail): void {
   }
 }
 
-const isZero = (value: number | string): boolean => value === 0 || value === "0%";
+const isZero = (value: string): boolean => value === "0" || value === "0%";
 
 function validateResources(where: string, args: DeploymentArgs, fail: Fail): void {
   parseCpus(args.cpus, `${where}: cpus`);
@@ -335,7 +345,7 @@ export class Deployment extends pulumi.ComponentResource {
   constructor(name: string, args: DeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validated before anything, the component itself included, is registered.
     validateDeploymentArgs(name, args);
-    super("dockyard:k8s:Deployment", name, {}, opts);
+    super("dockyard:index:Deployment", name, {}, formerTypes(opts, "dockyard:k8s:Deployment"));
 
     const labels = serviceLabels(args.identity, name);
     const timeout = args.rolloutTimeoutSeconds;

@@ -8,3 +8,4 @@ export * from "./pod";
 export * from "./registrySecret";
 export * from "./secret";
 export * from "../sorted";
+export * from "../protocol";

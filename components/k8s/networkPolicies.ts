@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ValidationError } from "../errors";
+import { Protocol } from "../protocol";
 import { sortedEntries } from "../sorted";
 import {
   AppIdentity,
@@ -12,12 +13,13 @@ import {
   validateIdentity,
   validateNetworkName,
 } from "./labels";
+import { formerTypes } from "../token";
 
 export interface PublishedPort {
   /** The container port that outside clients reach (a Service forwards to it). */
   port: number;
   /** @default "tcp" */
-  protocol?: "tcp" | "udp";
+  protocol?: Protocol;
 }
 
 export interface NetworkPoliciesArgs {
@@ -76,7 +78,7 @@ export class NetworkPolicies extends pulumi.ComponentResource {
 
   constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
     validateNetworkPoliciesArgs(name, args);
-    super("dockyard:k8s:NetworkPolicies", name, {}, opts);
+    super("dockyard:index:NetworkPolicies", name, {}, formerTypes(opts, "dockyard:k8s:NetworkPolicies"));
 
     const { app } = args.identity;
     const everyPod = appSelector(args.identity);

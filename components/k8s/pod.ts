@@ -28,11 +28,19 @@ export interface DeploymentVolumeArgs {
   retain?: boolean;
 }
 
+/** An HTTP endpoint probed with GET; a status from 200 to 399 means healthy. */
+export interface HttpProbeArgs {
+  /** Path requested, such as "/healthz". */
+  path: string;
+  /** Container port requested. */
+  port: number;
+}
+
 export interface DeploymentHealthArgs extends HealthTimings {
   /** Command run in the container; exit 0 means healthy. Used as an exec probe when `http` is not set. */
   command: string[];
   /** An HTTP endpoint to probe instead of running `command` (httpGet). @default - exec `command` */
-  http?: { path: string; port: number };
+  http?: HttpProbeArgs;
   /** Seconds between probes (periodSeconds). @default HEALTH_DEFAULTS.intervalSeconds (10) */
   intervalSeconds?: number;
   /** Seconds before a probe counts as failed (timeoutSeconds). @default HEALTH_DEFAULTS.timeoutSeconds (5) */
@@ -47,10 +55,10 @@ export interface DeploymentHealthArgs extends HealthTimings {
 export interface UpdateStrategyArgs {
   /** @default false */
   singleWriter?: boolean;
-  /** @default 1 */
-  maxSurge?: number | string;
-  /** @default 0 */
-  maxUnavailable?: number | string;
+  /** A count ("1") or a percentage ("25%"). @default "1" */
+  maxSurge?: string;
+  /** A count ("0") or a percentage ("25%"). @default "0" */
+  maxUnavailable?: string;
 }
 
 /** The CPU request's share of the CPU limit when none is given. */
@@ -111,7 +119,15 @@ export function deploymentStrategy(args: UpdateStrategyArgs): k8s.types.input.ap
   if (args.singleWriter) {
     return { type: "Recreate" };
   }
-  return { type: "RollingUpdate", rollingUpdate: { maxSurge: args.maxSurge ?? 1, maxUnavailable: args.maxUnavailable ?? 0 } };
+  return {
+    type: "RollingUpdate",
+    rollingUpdate: { maxSurge: intOrPercent(args.maxSurge ?? "1"), maxUnavailable: intOrPercent(args.maxUnavailable ?? "0") },
+  };
+}
+
+/** A count or a percentage as Kubernetes' IntOrString: "2" is the number 2 (the API refuses a count as a string), "25%" stays. */
+export function intOrPercent(value: string): number | string {
+  return value.endsWith("%") ? value : Number(value);
 }
 
 /** Name of the ConfigMap holding `env`: changes with the content, so an env change rolls the pods. */

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ValidationError } from "../errors";
 import { AppIdentity, appLabels, DNS_SUBDOMAIN, validateIdentity } from "./labels";
+import { formerTypes } from "../token";
 
 export interface RegistrySecretArgs {
   /** App name (`app.kubernetes.io/part-of`) and stage (`app.kubernetes.io/instance`). */
@@ -51,7 +52,7 @@ export class RegistrySecret extends pulumi.ComponentResource {
 
   constructor(name: string, args: RegistrySecretArgs, opts?: pulumi.ComponentResourceOptions) {
     validateRegistrySecretArgs(name, args);
-    super("dockyard:k8s:RegistrySecret", name, {}, opts);
+    super("dockyard:index:RegistrySecret", name, {}, formerTypes(opts, "dockyard:k8s:RegistrySecret"));
 
     const document = pulumi
       .all([args.username, args.password])

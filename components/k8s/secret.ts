@@ -3,8 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ValidationError } from "../errors";
 import { sortedEntries } from "../sorted";
 import { AppIdentity, appLabels, DNS_SUBDOMAIN, validateIdentity } from "./labels";
+import { formerTypes } from "../token";
 
-export interface SecretArgs {
+export interface KubernetesSecretArgs {
   /** App name (`app.kubernetes.io/part-of`) and stage (`app.kubernetes.io/instance`). */
   identity: AppIdentity;
   /** Namespace of the Secret. */
@@ -18,7 +19,7 @@ export interface SecretArgs {
 const KEY = /^[-._a-zA-Z0-9]+$/;
 
 /** Checks the name and keys; throws ValidationError. Values are not inspected (they are secrets). */
-export function validateSecretArgs(name: string, args: SecretArgs): void {
+export function validateKubernetesSecretArgs(name: string, args: KubernetesSecretArgs): void {
   const where = `Secret "${name}"`;
   validateIdentity(where, args.identity);
   if (!DNS_SUBDOMAIN.test(args.secretName)) {
@@ -39,13 +40,13 @@ export function validateSecretArgs(name: string, args: SecretArgs): void {
  * An Opaque Secret from values that are pulumi secrets (`stringData`, so nothing is encoded by hand);
  * pods read it through `secretKeyRef`, so the values never appear in a Deployment or ConfigMap.
  */
-export class Secret extends pulumi.ComponentResource {
+export class KubernetesSecret extends pulumi.ComponentResource {
   /** The Secret's name, for `secretKeyRef`. */
   public readonly secretName: pulumi.Output<string>;
 
-  constructor(name: string, args: SecretArgs, opts?: pulumi.ComponentResourceOptions) {
-    validateSecretArgs(name, args);
-    super("dockyard:k8s:Secret", name, {}, opts);
+  constructor(name: string, args: KubernetesSecretArgs, opts?: pulumi.ComponentResourceOptions) {
+    validateKubernetesSecretArgs(name, args);
+    super("dockyard:index:KubernetesSecret", name, {}, formerTypes(opts, "dockyard:k8s:Secret"));
 
     const secret = new k8s.core.v1.Secret(
       name,

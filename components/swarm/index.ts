@@ -1,3 +1,4 @@
 export * from "./duration";
 export * from "./secret";
 export * from "./service";
+export * from "../protocol";

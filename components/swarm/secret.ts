@@ -2,8 +2,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ValidationError } from "../errors";
 import { labelList } from "../docker/labels";
+import { formerTypes } from "../token";
 
-export interface SecretArgs {
+export interface SwarmSecretArgs {
   /**
    * The swarm secret's name (`docker secret create NAME`). A swarm secret cannot change in place: give
    * a name that changes with the value (a fingerprint of it), so a new value is a new secret the
@@ -19,7 +20,7 @@ export interface SecretArgs {
 /** Docker's rule for secret names: letters, digits, `_ . -`, starting and ending with a letter or digit, up to 64. */
 const SECRET_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9])?$/;
 
-export function validateSecretArgs(name: string, args: SecretArgs): void {
+export function validateSwarmSecretArgs(name: string, args: SwarmSecretArgs): void {
   if (!SECRET_NAME.test(args.name)) {
     throw new ValidationError(
       `Secret "${name}": name must be 1-64 letters, digits, _ . -, starting and ending with a letter or digit, got ${JSON.stringify(args.name)}`,
@@ -28,14 +29,14 @@ export function validateSecretArgs(name: string, args: SecretArgs): void {
 }
 
 /** A swarm secret (`docker secret create`): services mount it as a file under /run/secrets. */
-export class Secret extends pulumi.ComponentResource {
+export class SwarmSecret extends pulumi.ComponentResource {
   public readonly secretId: pulumi.Output<string>;
   public readonly secretName: pulumi.Output<string>;
 
-  constructor(name: string, args: SecretArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: SwarmSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validated before anything, the component itself included, is registered.
-    validateSecretArgs(name, args);
-    super("dockyard:swarm:Secret", name, {}, opts);
+    validateSwarmSecretArgs(name, args);
+    super("dockyard:index:SwarmSecret", name, {}, formerTypes(opts, "dockyard:swarm:Secret"));
 
     const secret = new docker.Secret(
       name,

@@ -4,17 +4,19 @@ import { ENV_NAME_RULE, isEnvName } from "../env";
 import { ValidationError } from "../errors";
 import { HealthTimings, healthTimings } from "../health";
 import { labelList } from "../docker/labels";
+import { Protocol } from "../protocol";
 import { sortedKeys } from "../sorted";
 import { parseCpus, parseMemory } from "../units";
 import { createHash } from "crypto";
 import { swarmDuration } from "./duration";
+import { formerTypes } from "../token";
 
 /** A port of the service's tasks published on the swarm's nodes. */
 export interface ServicePortArgs {
   containerPort: number;
   publishedPort: number;
   /** @default "tcp" */
-  protocol?: "tcp" | "udp";
+  protocol?: Protocol;
 }
 
 /** A swarm secret mounted as a file in every task. */
@@ -45,6 +47,55 @@ export interface ServiceHealthArgs extends HealthTimings {
   command: string[];
 }
 
+/** The order an update or a rollback replaces a task in. */
+export const UpdateOrder = {
+  /** Start the new task, then stop the old one once the new one runs (and is healthy): no gap. */
+  StartFirst: "start-first",
+  /** Stop the old task first: when both cannot run at once (one volume, one host port). */
+  StopFirst: "stop-first",
+} as const;
+export type UpdateOrder = (typeof UpdateOrder)[keyof typeof UpdateOrder];
+
+/** What a failed update does. */
+export const UpdateFailureAction = {
+  /** Roll the service back to its previous spec. */
+  Rollback: "rollback",
+  /** Stop updating; the tasks already updated stay. */
+  Pause: "pause",
+  /** Go on with the next batch. */
+  Continue: "continue",
+} as const;
+export type UpdateFailureAction = (typeof UpdateFailureAction)[keyof typeof UpdateFailureAction];
+
+/** What a failed rollback does. */
+export const RollbackFailureAction = {
+  /** Stop rolling back. */
+  Pause: "pause",
+  /** Go on with the next batch. */
+  Continue: "continue",
+} as const;
+export type RollbackFailureAction = (typeof RollbackFailureAction)[keyof typeof RollbackFailureAction];
+
+/** When the swarm starts a task again after it stopped. */
+export const RestartCondition = {
+  /** Whatever the exit. */
+  Any: "any",
+  /** Only after a non-zero exit. */
+  OnFailure: "on-failure",
+  /** Never. */
+  None: "none",
+} as const;
+export type RestartCondition = (typeof RestartCondition)[keyof typeof RestartCondition];
+
+/** How a service's name resolves and its ports are published. */
+export const EndpointMode = {
+  /** To its tasks' addresses; ports published in host mode, on the node that runs a task. */
+  Dnsrr: "dnsrr",
+  /** To one virtual address balanced by IPVS; ports go through the ingress routing mesh (every node). */
+  Vip: "vip",
+} as const;
+export type EndpointMode = (typeof EndpointMode)[keyof typeof EndpointMode];
+
 /** How an update replaces tasks, besides its order and monitor time (`updateOrder`, `monitorSeconds`). */
 export interface ServiceUpdateArgs {
   /** Tasks replaced at a time; 0 replaces all at once. @default 1 */
@@ -54,7 +105,7 @@ export interface ServiceUpdateArgs {
   /** Share of tasks (0 to 1, in tenths: the engine keeps one decimal) that may fail before failureAction. @default 0 */
   maxFailureRatio?: number;
   /** What a failed update does. @default "rollback" */
-  failureAction?: "rollback" | "pause" | "continue";
+  failureAction?: UpdateFailureAction;
 }
 
 /** How a rollback replaces tasks; every field left out is the update's. */
@@ -64,19 +115,19 @@ export interface ServiceRollbackArgs {
   /** @default - the update's delaySeconds */
   delaySeconds?: number;
   /** @default - updateOrder */
-  order?: "start-first" | "stop-first";
+  order?: UpdateOrder;
   /** @default - monitorSeconds */
   monitorSeconds?: number;
   /** @default - the update's maxFailureRatio */
   maxFailureRatio?: number;
   /** What a failed rollback does. @default "pause" */
-  failureAction?: "pause" | "continue";
+  failureAction?: RollbackFailureAction;
 }
 
 /** When the swarm starts a task again after it stopped. */
 export interface ServiceRestartArgs {
   /** @default "any" */
-  condition?: "any" | "on-failure" | "none";
+  condition?: RestartCondition;
   /** Seconds between the stop and the new task. @default 5 */
   delaySeconds?: number;
   /** Restarts before giving up; 0 for no limit. @default 0 */
@@ -85,7 +136,7 @@ export interface ServiceRestartArgs {
   windowSeconds?: number;
 }
 
-export interface ServiceArgs {
+export interface SwarmServiceArgs {
   /** The swarm service's name (`docker service create --name`). */
   name: string;
   /** Image reference the tasks run. */
@@ -106,7 +157,7 @@ export interface ServiceArgs {
    * IPVS, and ports go through the ingress routing mesh (every node); both need IPVS on the nodes.
    * @default "dnsrr"
    */
-  endpointMode?: "dnsrr" | "vip";
+  endpointMode?: EndpointMode;
   /** @default [] */
   mounts?: ServiceMountArgs[];
   /** @default [] */
@@ -135,7 +186,7 @@ export interface ServiceArgs {
    * cannot run at once (one volume, one host port). A rollback uses the same order.
    * @default "stop-first"
    */
-  updateOrder?: "start-first" | "stop-first";
+  updateOrder?: UpdateOrder;
   /** Seconds each updated task is watched for failure before the next. @default 5 */
   monitorSeconds?: number;
   /** The rest of an update's strategy. @default - one task at a time, no delay, no failure tolerated, rolled back */
@@ -164,7 +215,7 @@ export interface ServiceArgs {
 const SERVICE_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
 
 /** Everything that can be checked before the engine sees it; throws ValidationError. */
-export function validateServiceArgs(name: string, args: ServiceArgs): void {
+export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): void {
   const fail = (message: string): never => {
     throw new ValidationError(`Service "${name}": ${message}`);
   };
@@ -245,14 +296,14 @@ export function validateServiceArgs(name: string, args: ServiceArgs): void {
  * type, a health check that gates updates, rolling updates that roll back by themselves, and a
  * `pulumi up` that returns only once the tasks run (convergeConfig).
  */
-export class Service extends pulumi.ComponentResource {
+export class SwarmService extends pulumi.ComponentResource {
   public readonly serviceName: pulumi.Output<string>;
   public readonly serviceId: pulumi.Output<string>;
 
-  constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: SwarmServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validated before anything, the component itself included, is registered.
-    validateServiceArgs(name, args);
-    super("dockyard:swarm:Service", name, {}, opts);
+    validateSwarmServiceArgs(name, args);
+    super("dockyard:index:SwarmService", name, {}, formerTypes(opts, "dockyard:swarm:Service"));
 
     const health = args.health;
     const timings = health && healthTimings(health);

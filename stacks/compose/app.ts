@@ -7,7 +7,7 @@ import * as path from "path";
 import { z } from "zod";
 import { AppModel } from "../model";
 import { AppDefinition } from "../overrides";
-import { ComposeConversion, convertCompose, ReportLine } from "./convert";
+import { ComposeConversion, convertCompose, ReportLine, Setting } from "./convert";
 import { ComposeError, loadCompose } from "./load";
 
 export interface ComposeSettings {
@@ -20,11 +20,11 @@ export interface ComposeSettings {
 const CREDENTIAL = /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY)$/i;
 
 /** Reads and converts the file; throws one ComposeError for everything that cannot be deployed. */
-export function readCompose(settings: ComposeSettings, stack: string, projectDir = process.cwd()): ComposeConversion {
+export function readCompose(settings: ComposeSettings, stack: string, projectDir = process.cwd(), setting?: Setting): ComposeConversion {
   const file = settings.file as string;
   // Read from the project; named in messages as the user named it.
   const loaded = loadCompose({ file: path.resolve(projectDir, file), name: file, profiles: settings.profiles, envFile: settings.envFile });
-  const conversion = convertCompose(loaded, file, projectDir);
+  const conversion = convertCompose(loaded, file, projectDir, undefined, setting);
   if (stack !== "dev") refuseLiteralCredentials(conversion.model, file, stack);
   return conversion;
 }
@@ -46,9 +46,11 @@ export function composeApp(
   settings: ComposeSettings,
   stack: string,
   log?: (line: ReportLine) => void,
+  projectDir = process.cwd(),
+  setting?: Setting,
 ): AppDefinition<Record<string, never>> {
   // A ComposeError is the one input error class: it reaches the user unchanged.
-  const conversion = readCompose(settings, stack);
+  const conversion = readCompose(settings, stack, projectDir, setting);
   if (log) conversion.report.forEach(log);
   const json = JSON.stringify(conversion.model);
   return {

@@ -159,6 +159,9 @@ class Refusals {
   }
 }
 
+/** Names a setting the stage may give in the report's notes: a stack config key, or a ComposeApp's argument. */
+export type Setting = (key: string) => string;
+
 /**
  * Converts a loaded compose document. `file` is the compose file as the user named it (for
  * messages); `projectDir` the directory build contexts are relative to in the model (the Pulumi
@@ -169,6 +172,7 @@ export function convertCompose(
   file: string,
   projectDir: string,
   subnetPool = DEFAULT_SUBNET_POOL,
+  setting: Setting = (key) => `dockyard:${key}`,
 ): ComposeConversion {
   const refused = new Refusals(file);
   const report: ReportLine[] = loaded.warnings.map((note) => ({ path: "(file)", disposition: "changed", note }));
@@ -205,7 +209,7 @@ export function convertCompose(
   if (refused.messages.length > before) refused.throwIfAny();
   const services = isMap(doc.services) ? doc.services : {};
   if (Object.keys(services).length === 0) refused.add("services", "is empty: a compose file needs at least one service");
-  const secrets = convertSecrets(doc.secrets, refused, report);
+  const secrets = convertSecrets(doc.secrets, refused, report, setting);
   const refusedVolumes = new Set<string>();
   const model: AppModel = {
     name,
@@ -224,10 +228,11 @@ export function convertCompose(
       report,
       usedNetworks,
       refusedVolumes,
+      setting,
     });
     if (converted) model.services[service] = converted;
   }
-  model.networks = convertNetworks(doc.networks, usedNetworks, subnetPool, refused, report);
+  model.networks = convertNetworks(doc.networks, usedNetworks, subnetPool, refused, report, setting);
   refused.throwIfAny();
   return { model, report };
 }
@@ -295,6 +300,7 @@ interface Context {
   usedNetworks: Set<string>;
   /** Volumes whose top-level definition was refused (external): mounts of them are not refused again. */
   refusedVolumes: Set<string>;
+  setting: Setting;
 }
 
 function convertService(name: string, raw: unknown, ctx: Context): ServiceModel | undefined {
@@ -492,7 +498,7 @@ function convertServiceSecrets(raw: unknown, env: Record<string, string>, at: st
   return secretEnv;
 }
 
-function convertSecrets(raw: unknown, refused: Refusals, report: ReportLine[]): AppModel["secrets"] {
+function convertSecrets(raw: unknown, refused: Refusals, report: ReportLine[], setting: Setting): AppModel["secrets"] {
   const secrets: AppModel["secrets"] = {};
   if (raw === undefined) return secrets;
   if (!isMap(raw)) {
@@ -503,7 +509,7 @@ function convertSecrets(raw: unknown, refused: Refusals, report: ReportLine[]): 
     const at = `secrets.${name}`;
     const definition = isMap(spec) ? spec : {};
     if (definition.external === true) {
-      refused.add(at, "is external: its value must come from the stack: remove external and set dockyard:secrets." + name);
+      refused.add(at, `is external: its value must come from the stack: remove external and set ${setting(`secrets.${name}`)}`);
       continue;
     }
     const x = isMap(definition["x-dockyard"]) ? definition["x-dockyard"] : {};
@@ -512,7 +518,7 @@ function convertSecrets(raw: unknown, refused: Refusals, report: ReportLine[]): 
         report.push({
           path: `${at}.${key}`,
           disposition: "changed",
-          note: `not read: the value is the stack's secret dockyard:secrets.${name} (pulumi config set --secret --path secrets.${name} <value>)`,
+          note: `not read: the value is the stack's secret ${setting(`secrets.${name}`)}`,
         });
       }
     }
@@ -586,7 +592,7 @@ function shortPort(text: string, where: string, ctx: Context): ServicePort | und
     ctx.report.push({
       path: where,
       disposition: "changed",
-      note: `host IP ${ip} is not used: published ports bind to dockyard:bindAddress`,
+      note: `host IP ${ip} is not used: published ports bind to ${ctx.setting("bindAddress")}`,
     });
   }
   if (published === undefined) {
@@ -616,7 +622,11 @@ function longPort(entry: Doc, where: string, ctx: Context): ServicePort | undefi
     return undefined;
   }
   if (entry.host_ip !== undefined) {
-    ctx.report.push({ path: `${where}.host_ip`, disposition: "changed", note: "not used: published ports bind to dockyard:bindAddress" });
+    ctx.report.push({
+      path: `${where}.host_ip`,
+      disposition: "changed",
+      note: `not used: published ports bind to ${ctx.setting("bindAddress")}`,
+    });
   }
   if (entry.mode !== undefined && entry.mode !== "ingress") {
     ctx.report.push({ path: `${where}.mode`, disposition: "ignored", note: "swarm port modes do not apply" });
@@ -844,7 +854,7 @@ function convertResources(raw: Doc, deploy: Doc, here: string, ctx: Context): { 
     ctx.report.push({
       path: `${here}.resources.limits`,
       disposition: "changed",
-      note: `${cpusText === undefined ? `cpus ${DEFAULT_COMPOSE_LIMITS.cpus}` : ""}${cpusText === undefined && memoryText === undefined ? ", " : ""}${memoryText === undefined ? `memory ${DEFAULT_COMPOSE_LIMITS.memory}` : ""} by default: every service is limited (set deploy.resources.limits, or dockyard:services.<name>.limits)`,
+      note: `${cpusText === undefined ? `cpus ${DEFAULT_COMPOSE_LIMITS.cpus}` : ""}${cpusText === undefined && memoryText === undefined ? ", " : ""}${memoryText === undefined ? `memory ${DEFAULT_COMPOSE_LIMITS.memory}` : ""} by default: every service is limited (set deploy.resources.limits, or ${ctx.setting("services.<name>.limits")})`,
     });
   }
   const limits = { cpus, memory };
@@ -1131,7 +1141,14 @@ function convertVolumes(raw: unknown, refused: Refusals, report: ReportLine[], r
   return volumes;
 }
 
-function convertNetworks(raw: unknown, used: Set<string>, pool: string, refused: Refusals, report: ReportLine[]): AppModel["networks"] {
+function convertNetworks(
+  raw: unknown,
+  used: Set<string>,
+  pool: string,
+  refused: Refusals,
+  report: ReportLine[],
+  setting: Setting,
+): AppModel["networks"] {
   const declared = isMap(raw) ? raw : {};
   if (raw !== undefined && !isMap(raw)) refused.add("networks", "must be a mapping of network names");
   const networks: AppModel["networks"] = {};
@@ -1172,12 +1189,19 @@ function convertNetworks(raw: unknown, used: Set<string>, pool: string, refused:
     if (definition.internal === true) network.internal = true;
     networks[name] = network;
   }
-  allocateSubnets(networks, withoutSubnet, pool, report, refused);
+  allocateSubnets(networks, withoutSubnet, pool, report, refused, setting);
   return networks;
 }
 
 /** Consecutive /24s of the pool that overlap no subnet the file gives, in network name order. */
-function allocateSubnets(networks: AppModel["networks"], names: string[], pool: string, report: ReportLine[], refused: Refusals): void {
+function allocateSubnets(
+  networks: AppModel["networks"],
+  names: string[],
+  pool: string,
+  report: ReportLine[],
+  refused: Refusals,
+  setting: Setting,
+): void {
   const range = parseCidr(pool) as Cidr;
   const taken = Object.values(networks)
     .map((network) => parseCidr(network.subnet))
@@ -1199,7 +1223,7 @@ function allocateSubnets(networks: AppModel["networks"], names: string[], pool: 
     report.push({
       path: `networks.${name}`,
       disposition: "changed",
-      note: `no subnet in the file: ${chosen.text}, from the pool ${pool} (dockyard:networks.${name}.subnet overrides it)`,
+      note: `no subnet in the file: ${chosen.text}, from the pool ${pool} (${setting(`networks.${name}.subnet`)} overrides it)`,
     });
   }
 }

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ImageArgs } from "../../components/docker";
-import { ConfigKey, CONFIG_KEYS, keyPath, StackConfig, Target } from "../config";
+import { ConfigKey, CONFIG_KEYS, StackConfig, Target } from "../config";
 import { InputError, sortedKeys } from "../errors";
 import { ImageSource } from "../model";
 import { ResolvedApp } from "../resolve";
@@ -19,6 +19,20 @@ export interface AppOutputs {
   volumes: Record<string, pulumi.Output<string> | string>;
   /** Built service → the image it runs (id or digest reference). */
   images: Record<string, pulumi.Output<string>>;
+}
+
+/**
+ * Where a plan's resources go. A stack deploys at the top level through a provider the target makes
+ * from the config; a ComposeApp deploys under itself, through the provider its caller passed, with
+ * names prefixed by its own so two of them in one program do not collide.
+ */
+export interface DeployScope {
+  /** @default - none: top-level resources */
+  parent?: pulumi.Resource;
+  /** The Docker (docker, swarm) or Kubernetes provider to deploy through. @default - one made from the plan (its host, kubeconfig) */
+  provider?: pulumi.ProviderResource;
+  /** The name of a resource from the plan's name for it. @default - the plan's name */
+  name?: (name: string) => string;
 }
 
 /**
@@ -87,7 +101,11 @@ export function warnOtherTargetKeys(config: StackConfig): void {
     if (!("target" in spec)) continue;
     const targets: readonly Target[] = typeof spec.target === "string" ? [spec.target] : spec.target;
     if (!targets.includes(config.target)) {
-      ignored(keyPath(key), config.target, `it applies to ${targets.length > 1 ? "targets" : "target"} ${targets.join(" and ")} only`);
+      ignored(
+        config.keyPath(key),
+        config.target,
+        `it applies to ${targets.length > 1 ? "targets" : "target"} ${targets.join(" and ")} only`,
+      );
     }
   }
 }

@@ -26,10 +26,20 @@ import {
   VolumeArgs,
 } from "../../components/docker";
 import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "../../components/cidr";
-import { keyPath, parseDockerHost, StackConfig } from "../config";
+import { parseDockerHost, StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { ResolvedApp, ResolvedService, RESTART_DEFAULTS } from "../resolve";
-import { AppOutputs, builtServices, ignored, imageArgs, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
+import {
+  AppOutputs,
+  builtServices,
+  DeployScope,
+  ignored,
+  imageArgs,
+  imageName,
+  unsupported,
+  waitsFor,
+  warnOtherTargetKeys,
+} from "./common";
 
 /** Where the Docker target puts app secrets in a container (as compose secrets). */
 export const SECRETS_DIR = "/run/secrets";
@@ -104,13 +114,13 @@ export function engineResources(
 }
 
 /** The network rules (public and special ranges, the /29 floor) in the stack's terms. */
-export function validateNetworks(networks: Array<[string, NetworkArgs]>, where: Where): void {
+export function validateNetworks(networks: Array<[string, NetworkArgs]>, where: Where, config: StackConfig): void {
   networks.forEach(([name, args]) =>
     validateNetworkArgs(name, args, {
       subnet: where(`networks.${name}.subnet`),
       gateway: where(`networks.${name}.gateway`),
       ipRange: where(`networks.${name}.ipRange`),
-      allowPublicSubnet: keyPath("allowPublicSubnets"),
+      allowPublicSubnet: config.keyPath("allowPublicSubnets"),
     }),
   );
 }
@@ -131,7 +141,7 @@ export function planDocker(app: ResolvedApp, config: StackConfig, where: Where):
       },
     }));
   });
-  validateNetworks(networks, where);
+  validateNetworks(networks, where, config);
   checkDocker(app, config, where);
   volumes.forEach(([name, args]) => validateVolumeArgs(name, args));
   builds.forEach(([name, args]) => validateImageArgs(name, args));
@@ -149,7 +159,7 @@ function checkDocker(app: ResolvedApp, config: StackConfig, where: Where): void 
         where(`services.${name}.autoscaling`),
         "a Docker engine has no autoscaler",
         "docker",
-        `set ${keyPath(`services.${name}.replicas`)} to the number of copies to run, or use target kubernetes`,
+        `set ${config.keyPath(`services.${name}.replicas`)} to the number of copies to run, or use target kubernetes`,
       );
     }
     warnDeploySettings(service, where);
@@ -161,7 +171,7 @@ function checkDocker(app: ResolvedApp, config: StackConfig, where: Where): void 
   }
   for (const name of sortedKeys(config.volumes)) {
     if (config.volumes[name].size !== undefined) {
-      ignored(keyPath(`volumes.${name}.size`), "docker", "a local Docker volume has no size; it grows on the engine's disk");
+      ignored(config.keyPath(`volumes.${name}.size`), "docker", "a local Docker volume has no size; it grows on the engine's disk");
     }
   }
   checkSubnetCapacity(app, where);
@@ -366,15 +376,17 @@ function dockerUrls(app: ResolvedApp, config: StackConfig): Record<string, strin
 }
 
 /** Constructs the plan: one explicit provider, then each resource with its dependencies as options. */
-export function deployDocker(plan: DockerPlan): AppOutputs {
-  const provider = new docker.Provider("docker", { host: plan.host });
-  const opts = { provider };
-  const networks = new Map(plan.networks.map(([name, args]) => [name, new Network(name, args, opts)]));
-  const volumes = new Map(plan.volumes.map(([name, args]) => [name, new Volume(name, args, opts)]));
-  const images = new Map(plan.builds.map(([name, args]) => [name, new Image(name, args, opts)]));
+export function deployDocker(plan: DockerPlan, scope: DeployScope = {}): AppOutputs {
+  const { parent } = scope;
+  const named = scope.name ?? ((name: string) => name);
+  const provider = scope.provider ?? new docker.Provider(named("docker"), { host: plan.host }, { parent });
+  const opts = { provider, parent };
+  const networks = new Map(plan.networks.map(([name, args]) => [name, new Network(named(name), args, opts)]));
+  const volumes = new Map(plan.volumes.map(([name, args]) => [name, new Volume(named(name), args, opts)]));
+  const images = new Map(plan.builds.map(([name, args]) => [name, new Image(named(name), args, opts)]));
   // keepLocally: destroying the stack must not delete an image other stacks (or a mirror) rely on.
   const pulled = new Map(
-    plan.pulls.map(([name, ref]) => [name, new docker.RemoteImage(`${name}-image`, { name: ref, keepLocally: true }, opts).imageId]),
+    plan.pulls.map(([name, ref]) => [name, new docker.RemoteImage(named(`${name}-image`), { name: ref, keepLocally: true }, opts).imageId]),
   );
   const networkByName = new Map(plan.networks.map(([name, args]) => [args.name, networks.get(name) as Network]));
   const containers = new Map<string, Container[]>();
@@ -393,7 +405,7 @@ export function deployDocker(plan: DockerPlan): AppOutputs {
       ...network,
       name: (networkByName.get(network.name as string) as Network).networkName,
     }));
-    const made = new Container(container.name, { ...container.args, image, networks: joined }, { ...opts, dependsOn });
+    const made = new Container(named(container.name), { ...container.args, image, networks: joined }, { ...opts, dependsOn });
     containers.set(container.service, [...(containers.get(container.service) ?? []), made]);
   }
   return {

@@ -26,21 +26,31 @@ import {
   PublishedPort,
   RegistrySecret,
   RegistrySecretArgs,
-  Secret,
-  SecretArgs,
+  KubernetesSecret,
+  KubernetesSecretArgs,
   validateAutoscalerArgs,
   validateDeploymentArgs,
   validateNetworkPoliciesArgs,
   validateRegistrySecretArgs,
-  validateSecretArgs,
+  validateKubernetesSecretArgs,
 } from "../../components/k8s";
-import { isPinned, keyPath, StackConfig } from "../config";
+import { isPinned, StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { CONSTRAINT, ResolvedApp, ResolvedService, RESTART_DEFAULTS } from "../resolve";
-import { AppOutputs, builtServices, ignored, imageArgs, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
+import {
+  AppOutputs,
+  builtServices,
+  DeployScope,
+  ignored,
+  imageArgs,
+  imageName,
+  unsupported,
+  waitsFor,
+  warnOtherTargetKeys,
+} from "./common";
 
-export const REGISTRY_REQUIRED =
-  "dockyard:registry is required when target is kubernetes: built images must be pushed where the cluster can pull them";
+export const REGISTRY_REQUIRED = (config: StackConfig): string =>
+  `${config.keyPath("registry")} is required when target is kubernetes: built images must be pushed where the cluster can pull them`;
 
 /** Key of an app secret's value inside its Kubernetes Secret. */
 export const SECRET_KEY = "value";
@@ -61,7 +71,7 @@ export interface KubernetesPlan {
   /** Keep the namespace on destroy: deleting it would delete the retained claims inside. */
   retainNamespace: boolean;
   builds: Array<[string, ImageArgs]>;
-  secrets: Array<[string, SecretArgs]>;
+  secrets: Array<[string, KubernetesSecretArgs]>;
   registrySecret?: [string, RegistrySecretArgs];
   /** In start order (dependencies first). */
   deployments: KubernetesDeploymentPlan[];
@@ -79,7 +89,7 @@ export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Whe
   const registrySecretName = registry?.username ? `${app.name}-registry` : undefined;
 
   const builds = builtServices(app).map(([name, source]): [string, ImageArgs] => [name, imageArgs(app, name, source, config, true)]);
-  const secrets = sortedKeys(app.secrets).map((secret): [string, SecretArgs] => [
+  const secrets = sortedKeys(app.secrets).map((secret): [string, KubernetesSecretArgs] => [
     secretName(secret),
     { identity, namespace, secretName: secretName(secret), values: { [SECRET_KEY]: config.secrets[secret].output() } },
   ]);
@@ -118,7 +128,7 @@ export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Whe
   const networkPolicies: [string, NetworkPoliciesArgs] = [app.name, networkPoliciesArgs(app, identity, namespace)];
 
   builds.forEach(([name, args]) => validateImageArgs(name, args));
-  secrets.forEach(([name, args]) => validateSecretArgs(name, args));
+  secrets.forEach(([name, args]) => validateKubernetesSecretArgs(name, args));
   if (registrySecret) validateRegistrySecretArgs(...registrySecret);
   deployments.forEach((deployment) => validateDeploymentArgs(deployment.service, deployment.args));
   autoscalers.forEach(([name, args]) => validateAutoscalerArgs(name, args));
@@ -142,7 +152,7 @@ export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Whe
 /** What the resolved app asks that a cluster cannot do, refused or warned before anything is created. */
 function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): void {
   warnOtherTargetKeys(config);
-  if (builtServices(app).length > 0 && config.registry === undefined) throw new InputError(REGISTRY_REQUIRED);
+  if (builtServices(app).length > 0 && config.registry === undefined) throw new InputError(REGISTRY_REQUIRED(config));
   for (const name of sortedKeys(app.networks)) {
     if (app.networks[name].internal) {
       unsupported(
@@ -155,7 +165,7 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): v
     for (const field of ["subnet", "gateway", "ipRange"] as const) {
       if (config.networks[name]?.[field] !== undefined) {
         ignored(
-          keyPath(`networks.${name}.${field}`),
+          config.keyPath(`networks.${name}.${field}`),
           "kubernetes",
           "pods take addresses from the cluster's pod network; the app network becomes a NetworkPolicy",
         );
@@ -287,12 +297,12 @@ function warnDeploySettings(service: ResolvedService, where: Where): void {
 function rollingUpdate(service: ResolvedService): Pick<DeploymentArgs, "maxSurge" | "maxUnavailable" | "minReadySeconds"> {
   const rollout = service.rollout;
   if (rollout === undefined) return {};
-  const batch = rollout.parallelism === 0 ? "100%" : rollout.parallelism;
+  const batch = rollout.parallelism === 0 ? "100%" : String(rollout.parallelism);
   const surge = service.singleWriter
     ? {}
     : rollout.order === "stop-first"
-      ? { maxSurge: 0, maxUnavailable: batch }
-      : { maxSurge: batch, maxUnavailable: 0 };
+      ? { maxSurge: "0", maxUnavailable: batch }
+      : { maxSurge: batch, maxUnavailable: "0" };
   return { ...surge, minReadySeconds: rollout.monitorSeconds };
 }
 
@@ -373,18 +383,20 @@ function networkPoliciesArgs(app: ResolvedApp, identity: AppIdentity, namespace:
 }
 
 /** Constructs the plan: explicit providers, the namespace, then each object with its dependencies as options. */
-export function deployKubernetes(plan: KubernetesPlan, config: StackConfig): AppOutputs {
-  const provider = new k8s.Provider("kubernetes", { ...plan.provider, namespace: plan.namespace });
+export function deployKubernetes(plan: KubernetesPlan, config: StackConfig, scope: DeployScope = {}): AppOutputs {
+  const { parent } = scope;
+  const named = scope.name ?? ((name: string) => name);
+  const provider = scope.provider ?? new k8s.Provider(named("kubernetes"), { ...plan.provider, namespace: plan.namespace }, { parent });
   const namespace = new k8s.core.v1.Namespace(
-    plan.namespace,
+    named(plan.namespace),
     { metadata: { name: plan.namespace, labels: appLabels(plan.identity) } },
-    { provider, retainOnDelete: plan.retainNamespace },
+    { provider, parent, retainOnDelete: plan.retainNamespace },
   );
-  const opts = { provider, dependsOn: [namespace] };
-  const builder = plan.builds.length > 0 ? new docker.Provider("docker", { host: plan.dockerHost }) : undefined;
-  const images = new Map(plan.builds.map(([name, args]) => [name, new Image(name, args, { provider: builder })]));
-  const secrets = plan.secrets.map(([name, args]) => new Secret(name, args, opts));
-  const pullSecret = plan.registrySecret && new RegistrySecret(...plan.registrySecret, opts);
+  const opts = { provider, parent, dependsOn: [namespace] };
+  const builder = plan.builds.length > 0 ? new docker.Provider(named("docker"), { host: plan.dockerHost }, { parent }) : undefined;
+  const images = new Map(plan.builds.map(([name, args]) => [name, new Image(named(name), args, { provider: builder, parent })]));
+  const secrets = plan.secrets.map(([name, args]) => new KubernetesSecret(named(name), args, opts));
+  const pullSecret = plan.registrySecret && new RegistrySecret(named(plan.registrySecret[0]), plan.registrySecret[1], opts);
   const deployments = new Map<string, Deployment>();
   for (const { service, args, after } of plan.deployments) {
     // The provider waits for a Deployment to be available, so what a service depends on is up first.
@@ -395,12 +407,14 @@ export function deployKubernetes(plan: KubernetesPlan, config: StackConfig): App
       ...after.map((name) => deployments.get(name) as Deployment),
     ];
     const image = images.get(service)?.ref ?? args.image;
-    deployments.set(service, new Deployment(service, { ...args, image }, { provider, dependsOn }));
+    // Not renamed by the scope: a Deployment's and an Autoscaler's names are their objects' names, which
+    // the other services reach by DNS; the namespace keeps two apps apart on a cluster.
+    deployments.set(service, new Deployment(service, { ...args, image }, { provider, parent, dependsOn }));
   }
   for (const [name, args] of plan.autoscalers) {
-    new Autoscaler(name, args, { provider, dependsOn: [deployments.get(name) as Deployment] });
+    new Autoscaler(name, args, { provider, parent, dependsOn: [deployments.get(name) as Deployment] });
   }
-  const policies = new NetworkPolicies(...plan.networkPolicies, opts);
+  const policies = new NetworkPolicies(named(plan.networkPolicies[0]), plan.networkPolicies[1], opts);
   return {
     urls: kubernetesUrls(plan, config, deployments),
     networks: policies.descriptions,

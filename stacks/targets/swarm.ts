@@ -25,11 +25,18 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "../../components/cidr";
 import { Image, ImageArgs, Network, NetworkArgs, validateImageArgs, validateVolumeArgs, Volume, VolumeArgs } from "../../components/docker";
-import { Secret, SecretArgs, Service, ServiceArgs, validateSecretArgs, validateServiceArgs } from "../../components/swarm";
-import { keyPath, StackConfig } from "../config";
+import {
+  SwarmSecret,
+  SwarmSecretArgs,
+  SwarmService,
+  SwarmServiceArgs,
+  validateSwarmSecretArgs,
+  validateSwarmServiceArgs,
+} from "../../components/swarm";
+import { StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { ResolvedApp, ResolvedService } from "../resolve";
-import { AppOutputs, builtServices, ignored, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
+import { AppOutputs, builtServices, DeployScope, ignored, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
 import { engineResources, SECRETS_DIR, validateNetworks } from "./docker";
 
 /** Share of a task's CPU limit reserved on its node: room for a start-first update beside it on a small node. */
@@ -41,7 +48,7 @@ export interface SwarmServicePlan {
   /** Logical name: the app's service name. */
   name: string;
   /** The image: a pulled service's reference; for a built one, replaced by the built image at deploy. */
-  args: Omit<ServiceArgs, "image" | "networks" | "secrets" | "mounts" | "revision"> & {
+  args: Omit<SwarmServiceArgs, "image" | "networks" | "secrets" | "mounts" | "revision"> & {
     image: string;
     networks: Array<{ network: string; aliases: string[] }>;
     secrets: Array<{ secret: string; fileName: string }>;
@@ -55,7 +62,7 @@ export interface SwarmPlan {
   host: string;
   networks: Array<[string, NetworkArgs]>;
   volumes: Array<[string, VolumeArgs]>;
-  secrets: Array<[string, SecretArgs]>;
+  secrets: Array<[string, SwarmSecretArgs]>;
   builds: Array<[string, ImageArgs]>;
   /** Service → image reference pulled (kept locally on destroy). */
   pulls: Array<[string, string]>;
@@ -88,21 +95,28 @@ export function planSwarm(app: ResolvedApp, config: StackConfig, where: Where): 
   const used = new Set(sortedKeys(app.services).flatMap((name) => Object.values(app.services[name].secretEnv)));
   const secrets = sortedKeys(app.secrets)
     .filter((name) => used.has(name))
-    .map((name): [string, SecretArgs] => {
+    .map((name): [string, SwarmSecretArgs] => {
       const value = config.secrets[name];
-      return [name, { name: names.secret(name, value.fingerprint(names.secret(name, ""))), value: value.output(), labels }];
+      const fingerprint = value.fingerprint(names.secret(name, ""));
+      if (typeof fingerprint !== "string") {
+        // A swarm secret cannot change in place, so its name carries a fingerprint of the value.
+        throw new InputError(
+          `${config.keyPath(`secrets.${name}`)} must be known text on target swarm (its name carries a fingerprint of the value), got an Output: pass the secret's text`,
+        );
+      }
+      return [name, { name: names.secret(name, fingerprint), value: value.output(), labels }];
     });
   const services = app.order.map((name): SwarmServicePlan => ({
     name,
     args: serviceArgs(app, config, app.services[name], labels, where),
     after: waitsFor(app, name),
   }));
-  validateNetworks(networks, where);
+  validateNetworks(networks, where, config);
   checkSubnetCapacity(app, config, services, where);
   volumes.forEach(([name, args]) => validateVolumeArgs(name, args));
-  secrets.forEach(([name, args]) => validateSecretArgs(name, args));
+  secrets.forEach(([name, args]) => validateSwarmSecretArgs(name, args));
   builds.forEach(([name, args]) => validateImageArgs(name, args));
-  services.forEach((service) => validateServiceArgs(service.name, { ...service.args, networks: [], secrets: [], mounts: [] }));
+  services.forEach((service) => validateSwarmServiceArgs(service.name, { ...service.args, networks: [], secrets: [], mounts: [] }));
   return { host: config.dockerHost, networks, volumes, secrets, builds, pulls, services, urls: swarmUrls(app, config) };
 }
 
@@ -217,10 +231,10 @@ function serviceArgs(
 function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): void {
   if (config.given.includes("bindAddress") && config.bindAddress !== "0.0.0.0") {
     unsupported(
-      `${keyPath("bindAddress")} ${config.bindAddress}`,
+      `${config.keyPath("bindAddress")} ${config.bindAddress}`,
       "a swarm publishes a port on every interface of the node, with no host address to bind",
       "swarm",
-      `unset ${keyPath("bindAddress")} (published ports are then open on every interface of the nodes: firewall them), or use target docker`,
+      `unset ${config.keyPath("bindAddress")} (published ports are then open on every interface of the nodes: firewall them), or use target docker`,
     );
   }
   // A built image is on the engine that built it, the manager, and nowhere else unless pushed.
@@ -229,10 +243,10 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): void {
     .filter((name) => app.services[name].replicas > 0);
   if (config.swarmNodes > 1 && built.length > 0 && config.registry === undefined) {
     unsupported(
-      `${keyPath("swarmNodes")} ${config.swarmNodes}`,
-      `the images of ${built.join(", ")} are built on the manager and stay there while ${keyPath("registry")} is empty; a task the swarm places on another node would fail with "No such image"`,
+      `${config.keyPath("swarmNodes")} ${config.swarmNodes}`,
+      `the images of ${built.join(", ")} are built on the manager and stay there while ${config.keyPath("registry")} is empty; a task the swarm places on another node would fail with "No such image"`,
       "swarm",
-      `set ${keyPath("registry")} to a registry every node pulls from (the images are pushed there and the tasks run their digests), or keep ${keyPath("swarmNodes")} at 1`,
+      `set ${config.keyPath("registry")} to a registry every node pulls from (the images are pushed there and the tasks run their digests), or keep ${config.keyPath("swarmNodes")} at 1`,
     );
   }
   warnOtherTargetKeys(config);
@@ -243,7 +257,7 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): void {
         where(`services.${name}.autoscaling`),
         "a swarm has no autoscaler",
         "swarm",
-        `set ${keyPath(`services.${name}.replicas`)} to the number of tasks to run, or use target kubernetes`,
+        `set ${config.keyPath(`services.${name}.replicas`)} to the number of tasks to run, or use target kubernetes`,
       );
     }
     if (service.volumes.some((mount) => mount.hostPath !== undefined)) {
@@ -261,15 +275,15 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): void {
       const ports = published.map((port) => port.publishedPort).join(", ");
       unsupported(
         where(`services.${name}.replicas`),
-        `service "${name}" publishes port ${ports} in host mode, one task per node, and the swarm runs tasks on ${config.swarmNodes} ${config.swarmNodes === 1 ? "node" : "nodes"} (${keyPath("swarmNodes")}); ${service.replicas} replicas would leave ${service.replicas - config.swarmNodes} pending for ever`,
+        `service "${name}" publishes port ${ports} in host mode, one task per node, and the swarm runs tasks on ${config.swarmNodes} ${config.swarmNodes === 1 ? "node" : "nodes"} (${config.keyPath("swarmNodes")}); ${service.replicas} replicas would leave ${service.replicas - config.swarmNodes} pending for ever`,
         "swarm",
-        `set ${keyPath(`services.${name}.replicas`)} to ${config.swarmNodes} or fewer, add nodes and raise ${keyPath("swarmNodes")}, or set ${keyPath("swarmEndpointMode")} vip (the routing mesh; it needs IPVS on every node)`,
+        `set ${config.keyPath(`services.${name}.replicas`)} to ${config.swarmNodes} or fewer, add nodes and raise ${config.keyPath("swarmNodes")}, or set ${config.keyPath("swarmEndpointMode")} vip (the routing mesh; it needs IPVS on every node)`,
       );
     }
   }
   for (const name of sortedKeys(config.volumes)) {
     if (config.volumes[name].size !== undefined) {
-      ignored(keyPath(`volumes.${name}.size`), "swarm", "a local Docker volume has no size; it grows on the node's disk");
+      ignored(config.keyPath(`volumes.${name}.size`), "swarm", "a local Docker volume has no size; it grows on the node's disk");
     }
   }
   const published = sortedKeys(app.services).flatMap((name) =>
@@ -316,9 +330,9 @@ function checkDeploySettings(service: ResolvedService, config: StackConfig, wher
       if (surge > 0 && service.replicas + surge > config.swarmNodes) {
         unsupported(
           where(`${path}.rollout.${field}`),
-          `service "${service.name}" binds port ${ports.join(", ")} on the node that runs each task, so a task started first needs a node where the port is free, and ${service.replicas} running + ${surge} started ahead is more than the ${config.swarmNodes} ${config.swarmNodes === 1 ? "node" : "nodes"} (${keyPath("swarmNodes")}): the update would wait for ever`,
+          `service "${service.name}" binds port ${ports.join(", ")} on the node that runs each task, so a task started first needs a node where the port is free, and ${service.replicas} running + ${surge} started ahead is more than the ${config.swarmNodes} ${config.swarmNodes === 1 ? "node" : "nodes"} (${config.keyPath("swarmNodes")}): the update would wait for ever`,
           "swarm",
-          `use "stop-first" (or leave order out: stop-first here), add nodes and raise ${keyPath("swarmNodes")}, or set ${keyPath("swarmEndpointMode")} vip`,
+          `use "stop-first" (or leave order out: stop-first here), add nodes and raise ${config.keyPath("swarmNodes")}, or set ${config.keyPath("swarmEndpointMode")} vip`,
         );
       }
     }
@@ -329,7 +343,7 @@ function checkDeploySettings(service: ResolvedService, config: StackConfig, wher
       where(`${path}.placement.maxReplicasPerNode`),
       `service "${service.name}" binds port ${ports.join(", ")} on the node that runs each task, so a node runs at most one of its tasks; ${perNode === 0 ? "no limit" : perNode} would leave the others failing to bind it`,
       "swarm",
-      `leave maxReplicasPerNode out (1 here), or set ${keyPath("swarmEndpointMode")} vip`,
+      `leave maxReplicasPerNode out (1 here), or set ${config.keyPath("swarmEndpointMode")} vip`,
     );
   }
 }
@@ -386,34 +400,36 @@ function swarmUrls(app: ResolvedApp, config: StackConfig): Record<string, string
 }
 
 /** Constructs the plan: one explicit provider, then each resource with its dependencies as options. */
-export function deploySwarm(plan: SwarmPlan): AppOutputs {
-  const provider = new docker.Provider("docker", { host: plan.host });
-  const opts = { provider };
-  const networks = new Map(plan.networks.map(([name, args]) => [name, new Network(name, args, opts)]));
-  const volumes = new Map(plan.volumes.map(([name, args]) => [name, new Volume(name, args, opts)]));
-  const secrets = new Map(plan.secrets.map(([name, args]) => [name, new Secret(name, args, opts)]));
-  const images = new Map(plan.builds.map(([name, args]) => [name, new Image(name, args, opts)]));
+export function deploySwarm(plan: SwarmPlan, scope: DeployScope = {}): AppOutputs {
+  const { parent } = scope;
+  const named = scope.name ?? ((name: string) => name);
+  const provider = scope.provider ?? new docker.Provider(named("docker"), { host: plan.host }, { parent });
+  const opts = { provider, parent };
+  const networks = new Map(plan.networks.map(([name, args]) => [name, new Network(named(name), args, opts)]));
+  const volumes = new Map(plan.volumes.map(([name, args]) => [name, new Volume(named(name), args, opts)]));
+  const secrets = new Map(plan.secrets.map(([name, args]) => [name, new SwarmSecret(named(name), args, opts)]));
+  const images = new Map(plan.builds.map(([name, args]) => [name, new Image(named(name), args, opts)]));
   // keepLocally: destroying the stack must not delete an image other stacks (or a mirror) rely on.
   const pulled = new Map(
-    plan.pulls.map(([name, ref]) => [name, new docker.RemoteImage(`${name}-image`, { name: ref, keepLocally: true }, opts)]),
+    plan.pulls.map(([name, ref]) => [name, new docker.RemoteImage(named(`${name}-image`), { name: ref, keepLocally: true }, opts)]),
   );
-  const made = new Map<string, Service>();
+  const made = new Map<string, SwarmService>();
   for (const service of plan.services) {
     const args = service.args;
     const image = images.get(service.name);
     const dependsOn: pulumi.Resource[] = [
       ...args.networks.map(({ network }) => networks.get(network) as Network),
       ...args.mounts.map(({ volume }) => volumes.get(volume) as Volume),
-      ...args.secrets.map(({ secret }) => secrets.get(secret) as Secret),
+      ...args.secrets.map(({ secret }) => secrets.get(secret) as SwarmSecret),
       ...(image ? [image] : []),
       ...(pulled.has(service.name) ? [pulled.get(service.name) as docker.RemoteImage] : []),
-      ...service.after.map((name) => made.get(name) as Service),
+      ...service.after.map((name) => made.get(name) as SwarmService),
     ];
     const volumeOf = (volume: string) => (volumes.get(volume) as Volume).volumeName;
     made.set(
       service.name,
-      new Service(
-        service.name,
+      new SwarmService(
+        named(service.name),
         {
           ...args,
           // A pushed image runs by its registry digest; a local one by its tag, with its id as a label
@@ -422,8 +438,8 @@ export function deploySwarm(plan: SwarmPlan): AppOutputs {
           revision: image?.ref,
           networks: args.networks.map(({ network, aliases }) => ({ id: (networks.get(network) as Network).networkId, aliases })),
           secrets: args.secrets.map(({ secret, fileName }) => ({
-            secretId: (secrets.get(secret) as Secret).secretId,
-            secretName: (secrets.get(secret) as Secret).secretName,
+            secretId: (secrets.get(secret) as SwarmSecret).secretId,
+            secretName: (secrets.get(secret) as SwarmSecret).secretName,
             fileName,
           })),
           mounts: args.mounts.map(({ volume, containerPath, readOnly }) => ({ volumeName: volumeOf(volume), containerPath, readOnly })),

@@ -286,7 +286,7 @@ section "vote replicas 1 -> 3"
 pc set --path services.vote.replicas 3
 run preview-scale preview --json || true
 check "the plan creates exactly two vote containers and touches nothing else" \
-  "create docker:index/container:Container vote-2|create docker:index/container:Container vote-3|create dockyard:docker:Container vote-2|create dockyard:docker:Container vote-3|" \
+  "create docker:index/container:Container vote-2|create docker:index/container:Container vote-3|create dockyard:index:Container vote-2|create dockyard:index:Container vote-3|" \
   "$(changes "$log/preview-scale.txt" | sort | tr '\n' '|')"
 if run up-scale up --yes; then ok "pulumi up (scale)"; else fail "pulumi up (scale)" "$(tail -20 "$log/up-scale.txt")"; fi
 check "three healthy vote replicas" "healthy healthy healthy" "$(health "$PREFIX-vote-1") $(health "$PREFIX-vote-2") $(health "$PREFIX-vote-3")"

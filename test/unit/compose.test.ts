@@ -164,11 +164,11 @@ describe("the stack file form: examples/voting-stack.yaml", () => {
       expect(deployment("vote")).toMatchObject({
         requestCpus: 0.1,
         requestMemory: "64m",
-        maxSurge: 2,
-        maxUnavailable: 0,
+        maxSurge: "2",
+        maxUnavailable: "0",
         minReadySeconds: 5,
       });
-      expect(deployment("worker")).toMatchObject({ maxSurge: 2, maxUnavailable: 0, minReadySeconds: 10 });
+      expect(deployment("worker")).toMatchObject({ maxSurge: "2", maxUnavailable: "0", minReadySeconds: 10 });
       // A single writer is recreated whatever the rollout says.
       expect([deployment("redis")?.maxSurge, deployment("redis")?.maxUnavailable, deployment("redis")?.singleWriter]).toEqual([
         undefined,

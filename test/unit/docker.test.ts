@@ -216,11 +216,11 @@ describe("dev stack on Docker", () => {
   });
 
   test("every provider resource sits under its component", () => {
-    expect(parentTypeOf(CONTAINER, "vote-1")).toBe("dockyard:docker:Container");
-    expect(parentTypeOf(NETWORK, "backend")).toBe("dockyard:docker:Network");
-    expect(parentTypeOf(VOLUME, "db-data")).toBe("dockyard:docker:Volume");
-    expect(parentTypeOf(IMAGE, "vote")).toBe("dockyard:docker:Image");
-    expect(byType("dockyard:docker:Container").map((c) => c.name)).toEqual(["db-1", "redis-1", "result-1", "vote-1", "worker-1"]);
+    expect(parentTypeOf(CONTAINER, "vote-1")).toBe("dockyard:index:Container");
+    expect(parentTypeOf(NETWORK, "backend")).toBe("dockyard:index:Network");
+    expect(parentTypeOf(VOLUME, "db-data")).toBe("dockyard:index:Volume");
+    expect(parentTypeOf(IMAGE, "vote")).toBe("dockyard:index:Image");
+    expect(byType("dockyard:index:Container").map((c) => c.name)).toEqual(["db-1", "redis-1", "result-1", "vote-1", "worker-1"]);
   });
 
   test("the explicit provider talks to the configured engine", () => {

@@ -10,8 +10,8 @@ import {
   NetworkPoliciesArgs,
   RegistrySecret,
   RegistrySecretArgs,
-  Secret,
-  SecretArgs,
+  KubernetesSecret,
+  KubernetesSecretArgs,
   ValidationError,
 } from "../../components/k8s";
 import { find, recorded, secretValue, settle, setupMocks, withoutSecrets } from "./mocks";
@@ -231,7 +231,7 @@ describe("Deployment: resources, probes, strategy, scaling", () => {
   });
 
   test("maxSurge and maxUnavailable can be set", async () => {
-    await build("vote", { ...vote(), maxSurge: "25%", maxUnavailable: 1 });
+    await build("vote", { ...vote(), maxSurge: "25%", maxUnavailable: "1" });
     expect(find(DEPLOYMENT, "vote").inputs.spec.strategy).toEqual({
       type: "RollingUpdate",
       rollingUpdate: { maxSurge: "25%", maxUnavailable: 1 },
@@ -282,14 +282,14 @@ describe("Deployment: resources, probes, strategy, scaling", () => {
   test("dependsOn comes through the resource options and reaches the Deployment inside", async () => {
     const redis = await build("redis", { ...worker(), image: "redis:7.4" });
     await build("vote", vote(), { dependsOn: [redis] });
-    const redisDeployment = "urn:pulumi:dev::dockyard::dockyard:k8s:Deployment$kubernetes:apps/v1:Deployment::redis";
+    const redisDeployment = "urn:pulumi:dev::dockyard::dockyard:index:Deployment$kubernetes:apps/v1:Deployment::redis";
     // Passed on explicitly: Pulumi gives a child none of its parent's dependsOn. (The ConfigMap is
     // an implicit dependency, through envFrom's name.)
     expect(find(DEPLOYMENT, "vote").options.dependencies).toEqual([
       redisDeployment,
-      "urn:pulumi:dev::dockyard::dockyard:k8s:Deployment$kubernetes:core/v1:ConfigMap::vote-env",
+      "urn:pulumi:dev::dockyard::dockyard:index:Deployment$kubernetes:core/v1:ConfigMap::vote-env",
     ]);
-    expect(find("dockyard:k8s:Deployment", "vote").options.dependencies).toEqual([redisDeployment]);
+    expect(find("dockyard:index:Deployment", "vote").options.dependencies).toEqual([redisDeployment]);
     // Nothing else in the component waits: the Service and the ConfigMap do not need redis up.
     expect(find(SERVICE, "vote").options.dependencies).toEqual([]);
     expect(find(CONFIG_MAP, "vote-env").options.dependencies).toEqual([]);
@@ -358,7 +358,7 @@ describe("Deployment: environment, secrets and volumes", () => {
 
 describe("Secret and RegistrySecret", () => {
   test("a Secret's values are sent as secrets and appear nowhere in plain text", async () => {
-    new Secret("voting-db-password", {
+    new KubernetesSecret("voting-db-password", {
       identity,
       namespace: "staging",
       secretName: "voting-db-password",
@@ -574,18 +574,18 @@ const deploymentCases: Array<[string, string, Partial<DeploymentArgs>, string]> 
     "bad maxSurge",
     "vote",
     { maxSurge: "lots" },
-    'Deployment "vote": maxSurge must be a whole number of pods or a percentage like "25%", got "lots"',
+    'Deployment "vote": maxSurge must be a whole number of pods like "1" or a percentage like "25%", got "lots"',
   ],
   [
     "bad maxUnavailable",
     "vote",
-    { maxUnavailable: -1 },
-    'Deployment "vote": maxUnavailable must be a whole number of pods or a percentage like "25%", got -1',
+    { maxUnavailable: "-1" },
+    'Deployment "vote": maxUnavailable must be a whole number of pods like "1" or a percentage like "25%", got "-1"',
   ],
   [
     "rolling update that cannot progress",
     "vote",
-    { maxSurge: 0, maxUnavailable: "0%" },
+    { maxSurge: "0", maxUnavailable: "0%" },
     'Deployment "vote": maxSurge and maxUnavailable cannot both be 0: a rolling update could never make progress',
   ],
   [
@@ -797,7 +797,7 @@ const autoscaler = (patch: Partial<AutoscalerArgs>): AutoscalerArgs => ({
   cpuRequest: "250m",
   ...patch,
 });
-const secretArgs = (patch: Partial<SecretArgs>): SecretArgs => ({
+const secretArgs = (patch: Partial<KubernetesSecretArgs>): KubernetesSecretArgs => ({
   identity,
   namespace: "staging",
   secretName: "voting-db-password",
@@ -853,18 +853,18 @@ const otherCases: Case[] = [
   ],
   [
     "secret name",
-    () => new Secret("s", secretArgs({ secretName: "Db_Password" })),
+    () => new KubernetesSecret("s", secretArgs({ secretName: "Db_Password" })),
     'Secret "s": secretName must be lowercase letters, digits, - and ., got "Db_Password"',
   ],
-  ["secret without values", () => new Secret("s", secretArgs({ values: {} })), 'Secret "s": values must have at least one key'],
+  ["secret without values", () => new KubernetesSecret("s", secretArgs({ values: {} })), 'Secret "s": values must have at least one key'],
   [
     "secret key",
-    () => new Secret("s", secretArgs({ values: { "a b": "x" } })),
+    () => new KubernetesSecret("s", secretArgs({ values: { "a b": "x" } })),
     'Secret "s": key must be letters, digits, - _ ., got "a b"',
   ],
   [
     "secret identity",
-    () => new Secret("s", secretArgs({ identity: { app: "", instance: "x" } })),
+    () => new KubernetesSecret("s", secretArgs({ identity: { app: "", instance: "x" } })),
     'Secret "s": app must be a label value (1-63 letters, digits, - _ . starting and ending with a letter or digit), got ""',
   ],
   [

@@ -6,7 +6,10 @@ import { AppModel } from "../../stacks/model";
 import { AppDefinition, applyConfig } from "../../stacks/overrides";
 import { ResolvedApp, resolveApp } from "../../stacks/resolve";
 import { AppOutputs } from "../../stacks/targets/common";
-import { deployKubernetes, planKubernetes, REGISTRY_REQUIRED } from "../../stacks/targets/kubernetes";
+import { deployKubernetes, planKubernetes } from "../../stacks/targets/kubernetes";
+
+const REGISTRY_REQUIRED =
+  "dockyard:registry is required when target is kubernetes: built images must be pushed where the cluster can pull them";
 import { votingApp, VotingParameters } from "../../stacks/votingApp";
 import { cpusToDocker, cpusToQuantity, memoryToDockerMiB, memoryToQuantity, parseCpus, parseMemory } from "../../components/units";
 import { byType, find, recorded, secretValue, settle, setupMocks, valueOf, withoutSecrets } from "./mocks";

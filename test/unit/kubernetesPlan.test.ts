@@ -8,7 +8,10 @@ import { InputError, inModel } from "../../stacks/errors";
 import { AppModel } from "../../stacks/model";
 import { applyConfig } from "../../stacks/overrides";
 import { resolveApp } from "../../stacks/resolve";
-import { KubernetesPlan, planKubernetes, REGISTRY_REQUIRED } from "../../stacks/targets/kubernetes";
+import { KubernetesPlan, planKubernetes } from "../../stacks/targets/kubernetes";
+
+const REGISTRY_REQUIRED =
+  "dockyard:registry is required when target is kubernetes: built images must be pushed where the cluster can pull them";
 import { votingApp } from "../../stacks/votingApp";
 import { PASSWORD, stackConfig, stackFile, Values } from "./stage";
 
@@ -299,8 +302,8 @@ describe("the model's rollout, reservations and placement on Kubernetes", () => 
     });
     const pick = (name: string) => [args(k8s, name)?.maxSurge, args(k8s, name)?.maxUnavailable, args(k8s, name)?.minReadySeconds];
     expect([pick("vote"), pick("worker"), pick("result")]).toEqual([
-      [0, 2, 15],
-      ["100%", 0, 5],
+      ["0", "2", 15],
+      ["100%", "0", 5],
       [undefined, undefined, undefined],
     ]);
   });

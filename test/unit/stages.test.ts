@@ -32,7 +32,7 @@ describe.each(stages)("Pulumi.%s.yaml", (stage) => {
     const target = await valueOf(program.target);
     const workloads =
       target === "docker"
-        ? byType("dockyard:docker:Container").map((c) => c.name.replace(/-\d+$/, ""))
+        ? byType("dockyard:index:Container").map((c) => c.name.replace(/-\d+$/, ""))
         : byType("kubernetes:apps/v1:Deployment").map((d) => d.name.replace(/-deployment$/, ""));
     expect([...new Set(workloads)].sort()).toEqual(["db", "redis", "result", "vote", "worker"]);
     expect(recorded.length).toBeGreaterThan(20);

@@ -8,7 +8,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { createHash } from "crypto";
 import { ValidationError } from "../../components/errors";
-import { revisionCounter, ServiceArgs, swarmDuration, validateServiceArgs } from "../../components/swarm";
+import { revisionCounter, SwarmServiceArgs, swarmDuration, validateSwarmServiceArgs } from "../../components/swarm";
 import { readCompose } from "../../stacks/compose/app";
 import { InputError, inModel } from "../../stacks/errors";
 import { AppModel } from "../../stacks/model";
@@ -641,8 +641,8 @@ describe("what swarm cannot honour is refused while planning", () => {
 });
 
 describe("the Service component refuses a strategy or restart policy the engine cannot take", () => {
-  const base: ServiceArgs = { name: "voting-dev-worker", image: "voting-worker:dev", convergeTimeoutSeconds: 60 };
-  test.each<[Partial<ServiceArgs>, string]>([
+  const base: SwarmServiceArgs = { name: "voting-dev-worker", image: "voting-worker:dev", convergeTimeoutSeconds: 60 };
+  test.each<[Partial<SwarmServiceArgs>, string]>([
     [{ update: { parallelism: -1 } }, "update.parallelism must be a whole number of 0 or more, got -1"],
     [{ update: { delaySeconds: 0.5 } }, "update.delaySeconds must be a whole number of 0 or more, got 0.5"],
     [{ update: { maxFailureRatio: 1.2 } }, "update.maxFailureRatio must be from 0 to 1 in tenths (the engine keeps one decimal), got 1.2"],
@@ -658,12 +658,12 @@ describe("the Service component refuses a strategy or restart policy the engine 
     [{ restart: { windowSeconds: -1 } }, "restart.windowSeconds must be a whole number of 0 or more, got -1"],
     [{ maxReplicasPerNode: -1 }, "maxReplicasPerNode must be a whole number of 0 or more, got -1"],
   ])("%j", (args, message) => {
-    expect(() => validateServiceArgs("worker", { ...base, ...args })).toThrow(new ValidationError(`Service "worker": ${message}`));
+    expect(() => validateSwarmServiceArgs("worker", { ...base, ...args })).toThrow(new ValidationError(`Service "worker": ${message}`));
   });
 
   test("a ratio in tenths, whole seconds and known words pass", () => {
     expect(() =>
-      validateServiceArgs("worker", {
+      validateSwarmServiceArgs("worker", {
         ...base,
         update: { parallelism: 0, delaySeconds: 10, maxFailureRatio: 0.3, failureAction: "continue" },
         rollback: { parallelism: 2, order: "stop-first", monitorSeconds: 0, maxFailureRatio: 1, failureAction: "continue" },
@@ -845,8 +845,8 @@ describe("deploySwarm under mocks: the provider inputs", () => {
   });
 
   test("the services and the secret are swarm components; the outputs name the networks' subnets and the URLs", () => {
-    expect(byType("dockyard:swarm:Service").map((r) => r.name)).toEqual(["db", "redis", "result", "vote", "worker"]);
-    expect(byType("dockyard:swarm:Secret").map((r) => r.name)).toEqual(["db-password"]);
+    expect(byType("dockyard:index:SwarmService").map((r) => r.name)).toEqual(["db", "redis", "result", "vote", "worker"]);
+    expect(byType("dockyard:index:SwarmSecret").map((r) => r.name)).toEqual(["db-password"]);
   });
 });
 

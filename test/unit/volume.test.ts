@@ -21,7 +21,7 @@ describe("Volume", () => {
         { label: "dockyard.stack", value: "dev" },
       ],
     });
-    expect(find(VOLUME, "db-data").options.parent).toBe("urn:pulumi:dev::dockyard::dockyard:docker:Volume::db-data");
+    expect(find(VOLUME, "db-data").options.parent).toBe("urn:pulumi:dev::dockyard::dockyard:index:Volume::db-data");
   });
 
   test("bad arguments are refused before anything is registered, the component itself included", async () => {

@@ -1,0 +1,110 @@
+/** The ComposeApp component constructed directly under mocks, as a program of its own would. */
+import * as docker from "@pulumi/docker";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ComposeApp, ComposeAppArgs } from "../../components/compose";
+import { byType, find, recorded, settle, setupMocks, valueOf } from "./mocks";
+
+const CONTAINER = "docker:index/container:Container";
+const PROVIDER = "pulumi:providers:docker";
+const COMPONENT = "urn:pulumi:dev::dockyard::dockyard:index:ComposeApp::shop";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "composeapp-"));
+const file = path.join(dir, "compose.yaml");
+fs.writeFileSync(
+  file,
+  `services:
+  cache:
+    image: redis:7.4
+    ports: ["127.0.0.1:8402:6379"]
+    volumes: [cache-data:/data]
+    healthcheck:
+      test: ["CMD", "redis-cli", "ping"]
+    deploy:
+      resources:
+        limits: { cpus: "0.25", memory: 64M }
+volumes:
+  cache-data:
+`,
+);
+const args = (more: Partial<ComposeAppArgs> = {}): ComposeAppArgs => ({ file, ...more });
+
+beforeEach(async () => {
+  await setupMocks({});
+});
+
+describe("ComposeApp", () => {
+  test("deploys the compose file under itself, through a provider of its own, its children named after it", async () => {
+    const app = new ComposeApp("shop", args());
+    await settle();
+    const container = find(CONTAINER, "shop-cache-1");
+    expect([container.inputs.memory, container.inputs.cpus]).toEqual([64, "0.25"]);
+    expect(byType(PROVIDER).map((provider) => provider.name)).toEqual(["shop-docker"]);
+    expect(find(PROVIDER, "shop-docker").options.parent).toBe(COMPONENT);
+    expect(find("dockyard:index:Container", "shop-cache-1").options.parent).toBe(COMPONENT);
+    expect(find("dockyard:index:Volume", "shop-cache-data").options.parent).toBe(COMPONENT);
+    expect(await valueOf(app.serviceNames)).toEqual(["cache"]);
+    expect(await valueOf(app.urls)).toEqual({ cache: "http://127.0.0.1:8402" });
+    expect(await valueOf(app.report)).toEqual([
+      `${file}: name: changed: no name: the app is named after the file's folder, "${path.basename(dir).toLowerCase()}"`,
+      `${file}: services.cache.ports[0]: changed: host IP 127.0.0.1 is not used: published ports bind to ComposeApp "shop" argument bindAddress`,
+      `${file}: networks.default: changed: no subnet in the file: 10.124.0.0/24, from the pool 10.124.0.0/16 (ComposeApp "shop" argument networks.default.subnet overrides it)`,
+    ]);
+  });
+
+  test("a provider given in its options is the one its children use; it makes none", async () => {
+    const mine = new docker.Provider("mine", { host: "unix:///var/run/docker.sock" });
+    new ComposeApp("shop", args(), { provider: mine });
+    await settle();
+    expect(byType(PROVIDER).map((provider) => provider.name)).toEqual(["mine"]);
+  });
+
+  test("the stage's settings are laid over the file: replicas, a published port, an image", async () => {
+    const app = new ComposeApp("shop", args({ services: { cache: { image: "mirror.invalid/redis:7", ports: { "tcp-6379": 9402 } } } }));
+    await settle();
+    expect(find("docker:index/remoteImage:RemoteImage", "shop-cache-image").inputs.name).toBe("mirror.invalid/redis:7");
+    expect(await valueOf(app.urls)).toEqual({ cache: "http://127.0.0.1:9402" });
+  });
+
+  test.each<[string, Partial<ComposeAppArgs>, string]>([
+    [
+      "a negative replica count",
+      { services: { cache: { replicas: -1 } } },
+      'ComposeApp "shop" argument services.cache.replicas must be a whole number of 0 or more, got -1',
+    ],
+    [
+      "a service the file does not have",
+      { services: { web: { replicas: 2 } } },
+      'ComposeApp "shop" argument services.web: the app has no service "web"; its services are: cache',
+    ],
+    [
+      "a setting the services do not take",
+      { services: { cache: { replica: 2 } as never } },
+      'ComposeApp "shop" argument services.cache has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, endpointMode',
+    ],
+    [
+      "an unknown target",
+      { target: "nomad" as never },
+      'ComposeApp "shop" argument target must be docker, kubernetes or swarm, got "nomad"',
+    ],
+    [
+      "a public subnet",
+      { networks: { default: { subnet: "8.8.8.0/24" } } },
+      'ComposeApp "shop" argument networks.default.subnet 8.8.8.0/24 is a public range, not one of 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16. Set ComposeApp "shop" argument allowPublicSubnets to use it anyway.',
+    ],
+  ])("%s is refused before anything is registered, naming the argument", async (_, more, message) => {
+    expect(() => new ComposeApp("shop", args(more))).toThrow(message);
+    await settle();
+    expect(recorded).toEqual([]);
+  });
+
+  test("outside the dev stage an unpinned image is refused, naming the compose key", async () => {
+    fs.writeFileSync(path.join(dir, "latest.yaml"), "name: latest\nservices:\n  cache:\n    image: redis\n");
+    expect(() => new ComposeApp("shop", { file: path.join(dir, "latest.yaml"), stage: "prod" })).toThrow(
+      'app "latest": services.cache.image "redis" has no version tag (or uses latest), allowed only in the dev stack (stack is "prod"): pin a tag like redis:7.4 or a digest',
+    );
+    await settle();
+    expect(recorded).toEqual([]);
+  });
+});

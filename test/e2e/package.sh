@@ -105,7 +105,7 @@ check "@pulumi/kubernetes is not installed for a Docker-only program (an optiona
   "$(cd "$ts" && ls -d node_modules/@pulumi/kubernetes 2>/dev/null || true)"
 if (cd "$ts" && npx tsc --noEmit) >"$log/ts-tsc.txt" 2>&1; then ok "tsc type-checks the program against the package's .d.ts"; else fail "tsc" "$(head -5 "$log/ts-tsc.txt")"; fi
 tsp() { (cd "$ts" && pulumi --non-interactive --stack "$STACK" "$@"); }
-tsp stack init "$STACK" >"$log/ts-init.txt" 2>&1
+(cd "$ts" && pulumi --non-interactive stack init "$STACK") >"$log/ts-init.txt" 2>&1
 tsp config set pythonImage "$PYTHON_IMAGE" >/dev/null
 tsp config set redisImage "$REDIS_IMAGE" >/dev/null
 if tsp up --yes --skip-preview >"$log/ts-up.txt" 2>&1; then ok "pulumi up"; else fail "pulumi up" "$(grep -E 'error|Error' "$log/ts-up.txt" | head -5)"; fi
@@ -142,7 +142,7 @@ cp test/e2e/package/ts/compose.yaml "$py/compose.yaml"
 (cd "$py" && python3 -m venv venv && venv/bin/pip install -q -r requirements.txt) >"$log/py-venv.txt" 2>&1 ||
   fail "a venv with the pulumi SDK from the Python index" "$(tail -3 "$log/py-venv.txt")"
 pyp() { (cd "$py" && pulumi --non-interactive --stack "$STACK" "$@"); }
-pyp stack init "$STACK" >"$log/py-init.txt" 2>&1
+(cd "$py" && pulumi --non-interactive stack init "$STACK") >"$log/py-init.txt" 2>&1
 if pyp package add "$package_dir" >"$log/py-package-add.txt" 2>&1; then ok "pulumi package add generates and installs the Python SDK"; else fail "pulumi package add (Python)" "$(tail -5 "$log/py-package-add.txt")"; fi
 check "the generated SDK imports and has every component" "ComposeApp Container Image Network SwarmService Volume" \
   "$("$py/venv/bin/python" -c 'import pulumi_dockyard as d; print(" ".join(n for n in ["ComposeApp","Container","Image","Network","SwarmService","Volume"] if hasattr(d, n)))' 2>&1 | tail -1)"
@@ -166,7 +166,7 @@ cp -r test/e2e/package/yaml "$yml"
 cp test/e2e/package/ts/compose.yaml "$yml/compose.yaml"
 printf 'packages:\n  dockyard: %s\n' "$package_dir" >>"$yml/Pulumi.yaml"
 ymp() { (cd "$yml" && pulumi --non-interactive --stack "$STACK" "$@"); }
-ymp stack init "$STACK" >"$log/yaml-init.txt" 2>&1
+(cd "$yml" && pulumi --non-interactive stack init "$STACK") >"$log/yaml-init.txt" 2>&1
 ymp config set pythonImage "$PYTHON_IMAGE" >/dev/null
 ymp config set redisImage "$REDIS_IMAGE" >/dev/null
 if ymp up --yes --skip-preview >"$log/yaml-up.txt" 2>&1; then ok "pulumi up (YAML)"; else fail "pulumi up (YAML)" "$(grep -E 'error|Error' "$log/yaml-up.txt" | head -5)"; fi

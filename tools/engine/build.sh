@@ -4,8 +4,13 @@
 #   pulumi                         the CLI                    (module pins: tools/engine/cli/go.mod)
 #   pulumi-language-nodejs         the Node.js language host  (source archive + tools/engine/nodejs/go.mod)
 #   pulumi-resource-pulumi-nodejs  the dynamic-provider shim, copied from the sdk/v3 module
+#   pulumi-language-python         the Python language host   (source archive + tools/engine/python/go.mod)
+#   pulumi-language-python-exec    the script it runs a program with, from the same archive
+#   pulumi-resource-pulumi-python  Python's dynamic-provider shim, copied from the sdk/v3 module
+#   pulumi-language-yaml           the YAML language host     (module pins: tools/engine/yaml/go.mod)
 #   pulumi-resource-docker         the Docker provider        (two source archives; pins: DOCKER_* below)
-#   pulumi-resource-kubernetes     the Kubernetes provider    (module pins: K8S_* below; only when asked for)
+#   pulumi-resource-kubernetes     the Kubernetes provider    (module pins: K8S_* below)
+# (the Python and YAML hosts and the Kubernetes provider only when asked for)
 # into .tools/pulumi/bin, and installs the providers into PULUMI_HOME=.tools/pulumi/home under the
 # plugin version that the installed @pulumi/<name> npm package asks for.
 #
@@ -13,11 +18,15 @@
 #   tools/engine/build.sh              CLI + language host + docker provider
 #   tools/engine/build.sh cli          CLI + language host only
 #   tools/engine/build.sh kubernetes   CLI + language host + kubernetes provider
-#   tools/engine/build.sh all          CLI + language host + docker + kubernetes
+#   tools/engine/build.sh python       CLI + language host + the Python language host
+#   tools/engine/build.sh yaml         CLI + language host + the YAML language host
+#   tools/engine/build.sh all          CLI + language host + docker + kubernetes + python + yaml
+#   (targets add up: `python yaml docker` is what Python and YAML programs of the Docker provider need)
 #   source tools/engine/env.sh         then use `pulumi` (see env.sh)
 #
 # Source archives (DOCKYARD_ENGINE_SOURCES): the Go module proxy does not serve pulumi-docker's
-# provider module nor its Terraform upstream, and the language host's module only at old commits.
+# provider module nor its Terraform upstream, the Node.js language host's module only at old commits
+# and the Python language host's not at all.
 # They are built from `git archive` snapshots of the upstream repositories, in the directory that
 # DOCKYARD_ENGINE_SOURCES names. Each archive's sha256 is checked against the pin below before it
 # is unpacked; a missing or different archive stops the build with the file, the expected and the
@@ -32,7 +41,8 @@
 #
 # An existing install is used instead: when a `pulumi` on PATH is not ours and the user's plugin
 # cache (${PULUMI_HOME:-~/.pulumi}/plugins) already has every provider the target needs at the
-# version the npm package asks for, nothing is built; env.sh then leaves PATH and PULUMI_HOME alone.
+# version the npm package asks for (and, for python and yaml, that language host is next to that
+# `pulumi` or on PATH), nothing is built; env.sh then leaves PATH and PULUMI_HOME alone.
 # DOCKYARD_ENGINE_BUILD=1 builds ours anyway (and env.sh prefers ours whenever it exists).
 #
 # Every component asked for is attempted, even after one fails; the exit code is 1 when any failed.
@@ -54,6 +64,10 @@ LANGHOST_ARCHIVE=pulumi-language-nodejs-1b5949891b3c.tar.gz
 LANGHOST_ARCHIVE_SHA256=10f7a5a178d7ce35f6e7e34ec15666f7ccd71f4087f1d14e774dfc8019eeccd0
 LANGHOST_COMMIT=1b5949891b3cefcb9974752b24a5ecef0acc86c8 # github.com/pulumi/pulumi, after v3.259.0
 LANGHOST_VERSION=v3.260.0 # the sdk/v3 and pkg/v3 it is built against (tools/engine/nodejs/go.mod)
+PYTHON_ARCHIVE=pulumi-language-python-1b5949891b3c.tar.gz
+PYTHON_ARCHIVE_SHA256=530df1265e555f17c0c6770c86a30622c71b4ebda6116c1aa18f76a6e0439f9c
+PYTHON_COMMIT=1b5949891b3cefcb9974752b24a5ecef0acc86c8 # github.com/pulumi/pulumi, the Node.js host's commit
+PYTHON_HOST_VERSION=v3.260.0 # the sdk/v3 and pkg/v3 it is built against (tools/engine/python/go.mod)
 DOCKER_ARCHIVE=pulumi-docker-provider-e944612c4c97.tar.gz
 DOCKER_ARCHIVE_SHA256=da7f250fe79ade4586d10cedf5de47bff8b3e11976a2d7109989f3ce0158324a
 DOCKER_COMMIT=e944612c4c970123d9a16a48c40d37dc84c89a70 # github.com/pulumi/pulumi-docker, tag v5.1.0
@@ -77,17 +91,19 @@ log() { printf '[engine] %s\n' "$*"; }
 die() { log "error: $*" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
-# Targets add up: `docker kubernetes` = `all`; no target = docker.
-want_docker=0 want_k8s=0
+# Targets add up: `docker kubernetes python yaml` = `all`; no target = docker.
+want_docker=0 want_k8s=0 want_python=0 want_yaml=0
 [ "$#" -gt 0 ] || want_docker=1
 for arg in "$@"; do
   case "$arg" in
     cli) ;;
     docker) want_docker=1 ;;
     kubernetes | k8s) want_k8s=1 ;;
-    all) want_docker=1 want_k8s=1 ;;
+    python) want_python=1 ;;
+    yaml) want_yaml=1 ;;
+    all) want_docker=1 want_k8s=1 want_python=1 want_yaml=1 ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
-    *) die "unknown target '$arg' (expected: cli, docker, kubernetes, all)" ;;
+    *) die "unknown target '$arg' (expected: cli, docker, kubernetes, python, yaml, all)" ;;
   esac
 done
 
@@ -112,11 +128,17 @@ if [ "${DOCKYARD_ENGINE_BUILD:-}" != "1" ] && [ ! -x "$bin/pulumi" ]; then
     have=1
     [ "$want_docker" = 1 ] && [ ! -d "$plugins/resource-docker-v$docker_plugin_version" ] && have=0
     [ "$want_k8s" = 1 ] && [ ! -d "$plugins/resource-kubernetes-v$k8s_plugin_version" ] && have=0
-    if [ "$have" = 1 ]; then
+    # Pulumi's releases ship the language hosts beside `pulumi`; the CLI looks there, then on PATH.
+    lacks_host() { [ ! -x "$(dirname "$existing")/pulumi-language-$1" ] && ! command -v "pulumi-language-$1" >/dev/null 2>&1; }
+    hosts=""
+    [ "$want_python" = 1 ] && lacks_host python && hosts+=" pulumi-language-python"
+    [ "$want_yaml" = 1 ] && lacks_host yaml && hosts+=" pulumi-language-yaml"
+    if [ "$have" = 1 ] && [ -z "$hosts" ]; then
       log "using the installed $existing ($(pulumi version 2>/dev/null)) and the plugins in $plugins; nothing to build"
       exit 0
     fi
-    log "found $existing, but $plugins lacks a plugin this target needs: building our own"
+    [ "$have" = 1 ] || log "found $existing, but $plugins lacks a plugin this target needs: building our own"
+    [ -z "$hosts" ] || log "found $existing, but no$hosts beside it or on PATH: building our own"
   fi
 fi
 
@@ -216,6 +238,9 @@ archive() { # $1 = what is built, $2 = file name, $3 = pinned sha256, $4 = upstr
 langhost_archive() {
   archive "the Node.js language host" "$LANGHOST_ARCHIVE" "$LANGHOST_ARCHIVE_SHA256" "github.com/pulumi/pulumi at $LANGHOST_COMMIT"
 }
+python_archive() {
+  archive "the Python language host" "$PYTHON_ARCHIVE" "$PYTHON_ARCHIVE_SHA256" "github.com/pulumi/pulumi at $PYTHON_COMMIT"
+}
 docker_archive() {
   archive "the Docker provider" "$DOCKER_ARCHIVE" "$DOCKER_ARCHIVE_SHA256" "github.com/pulumi/pulumi-docker at $DOCKER_COMMIT, tag v$DOCKER_PROVIDER_VERSION"
 }
@@ -295,18 +320,25 @@ build_cli() {
       github.com/pulumi/pulumi/pkg/v3/cmd/pulumi || return 1
   fi
 
-  # The shim ships in the sdk/v3 module at the CLI's version.
+  # The shims ship in the sdk/v3 module at the CLI's version.
   local sdkdir
   sdkdir="$(cd "$mod" && go mod download -json github.com/pulumi/pulumi/sdk/v3 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')"
-  if [ -f "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs" ]; then
-    if ! cmp -s "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs"; then
-      cp "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
-      chmod 755 "$bin/pulumi-resource-pulumi-nodejs"
-      log "copied pulumi-resource-pulumi-nodejs from sdk/v3 $ver"
-    fi
-  else
-    fail cli "no nodejs/dist/pulumi-resource-pulumi-nodejs in the sdk/v3 module ($sdkdir)"
+  copy_shim cli nodejs "$sdkdir" "$ver" || return 1
+  # Python's is what a Python program's dynamic providers (pulumi.dynamic) run; the CLI finds it
+  # beside itself, as the Node.js one. A failure there is the python target's, not the CLI's
+  # (which the providers wait for).
+  if [ "$want_python" = 1 ]; then copy_shim python python "$sdkdir" "$ver"; fi
+  return 0
+}
+copy_shim() { # $1 = component, $2 = language, $3 = sdk/v3 module Dir, $4 = its version
+  local f="$3/$2/dist/pulumi-resource-pulumi-$2" b="$bin/pulumi-resource-pulumi-$2"
+  if [ ! -f "$f" ]; then
+    fail "$1" "no $2/dist/pulumi-resource-pulumi-$2 in the sdk/v3 module ($3)"
     return 1
+  fi
+  if ! cmp -s "$f" "$b"; then
+    cp "$f" "$b" && chmod 755 "$b" || { fail "$1" "cannot copy $f to $b"; return 1; }
+    log "copied pulumi-resource-pulumi-$2 from sdk/v3 $4"
   fi
 }
 
@@ -327,6 +359,57 @@ build_langhost() {
   cp "$mod/go.mod" "$mod/go.sum" "$src/" || { fail nodejs "cannot write go.mod into $src"; return 1; }
   build_and_keep nodejs pulumi-language-nodejs "$key" "$t" "$src" -mod=readonly \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGHOST_VERSION" .
+}
+
+# --- Python language host, from a source archive of github.com/pulumi/pulumi -------------------
+# The same recipe as the Node.js host (the Go module proxy refuses this module). The host runs a
+# program through `pulumi-language-python-exec`, a Python script it looks for beside its own binary
+# only: it comes from the same archive and is cached and placed under the same key.
+python_key="$(recipe_key "$PYTHON_HOST_VERSION" "$PYTHON_ARCHIVE_SHA256" "$here/python/go.mod" "$here/python/go.sum")"
+have_python() { have pulumi-language-python "$python_key" && have pulumi-language-python-exec "$python_key"; }
+build_python() {
+  local mod="$here/python" key="$python_key" t src tarball w="$scratch/python"
+  if reuse pulumi-language-python "$key" && reuse pulumi-language-python-exec "$key"; then return 0; fi
+  begin python
+  tarball="$(python_archive)" ||
+    { fail python "source archive"; return 1; }
+  log "building pulumi-language-python ($PYTHON_COMMIT, sdk/v3 and pkg/v3 $PYTHON_HOST_VERSION; seconds after the Node.js host, 3 minutes from an empty Go cache) ..."
+  t=$(date +%s)
+  unpack "$tarball" "$w/src" || { fail python "cannot unpack $tarball"; return 1; }
+  src="$w/src/sdk/python/cmd/pulumi-language-python"
+  # The archive's go.mod replaces pkg/v3 and sdk/v3 with folders of the pulumi repository; ours
+  # requires the served releases instead (tools/engine/python/go.mod says what else tidy changed).
+  cp "$mod/go.mod" "$mod/go.sum" "$src/" || { fail python "cannot write go.mod into $src"; return 1; }
+  # Out of src/ first: build_and_keep removes src/ after a success.
+  cp "$w/src/sdk/python/cmd/pulumi-language-python-exec" "$w/pulumi-language-python-exec" ||
+    { fail python "no sdk/python/cmd/pulumi-language-python-exec in $tarball"; return 1; }
+  build_and_keep python pulumi-language-python "$key" "$t" "$src" -mod=readonly \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PYTHON_HOST_VERSION" . || return 1
+  keep pulumi-language-python-exec "$key" "$w/pulumi-language-python-exec" ||
+    { fail python "cannot keep pulumi-language-python-exec (cache slot $(cache_slot pulumi-language-python-exec "$key"))"; return 1; }
+}
+
+# --- YAML language host, from the Go module proxy ------------------------------------------------
+# github.com/pulumi/pulumi-yaml is served, but its go.mod asks for pkg/v3 and sdk/v3 v3.206.0, and
+# built against those the host starts the Node.js host with a flag the v3.260.0 one no longer has
+# (`-root`): a YAML program could not use a TypeScript component package. tools/engine/yaml/go.mod
+# raises them (to which version and why: its header).
+build_yaml() {
+  local mod="$here/yaml" ver sdkver key t
+  ver="$(cd "$mod" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi-yaml)"
+  sdkver="$(cd "$mod" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)"
+  if [ -z "$ver" ] || [ -z "$sdkver" ]; then
+    fail yaml "cannot read the pulumi-yaml and sdk/v3 versions from $mod/go.mod (go list -m, above)"
+    return 1
+  fi
+  key="$(recipe_key "$ver" "" "$mod/go.mod" "$mod/go.sum")"
+  reuse pulumi-language-yaml "$key" && return 0
+  log "building pulumi-language-yaml $ver (sdk/v3 and pkg/v3 $sdkver; 1.5-3 minutes on 2 cores) ..."
+  t=$(date +%s)
+  begin yaml
+  build_and_keep yaml pulumi-language-yaml "$key" "$t" "$mod" -mod=readonly \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$ver" \
+    github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
 }
 
 # --- Docker provider, from source archives of pulumi-docker and its Terraform upstream --------
@@ -418,12 +501,18 @@ if [ "$want_docker" = 1 ] && ! have pulumi-resource-docker "$docker_key"; then
   docker_archive >/dev/null || archives_ok=0
   docker_upstream_archive >/dev/null || archives_ok=0
 fi
+if [ "$want_python" = 1 ] && ! have_python; then
+  python_archive >/dev/null || archives_ok=0
+fi
 [ "$archives_ok" = 1 ] || die "nothing was built: the source archives above are missing or differ from their pins"
 build_cli
 cli_ok=$?
 build_langhost
 if [ "$cli_ok" = 0 ] && [ "$want_docker" = 1 ]; then build_docker; fi
 if [ "$cli_ok" = 0 ] && [ "$want_k8s" = 1 ]; then build_kubernetes; fi
+# The language hosts do not need the CLI to build; they are of no use without it either.
+if [ "$want_python" = 1 ]; then build_python; fi
+if [ "$want_yaml" = 1 ]; then build_yaml; fi
 if [ "${#failed[@]}" -gt 0 ]; then
   log "done in $(elapsed "$start"); FAILED: ${failed[*]}"
   exit 1

@@ -17,8 +17,8 @@ if [ -x "$_dockyard_root/.tools/pulumi/bin/pulumi" ]; then
   esac
   export PULUMI_HOME="$_dockyard_root/.tools/pulumi/home"
   # Providers come from PULUMI_HOME at the version a program asks for, not from the provider
-  # binaries that build.sh leaves in .tools/pulumi/bin (on PATH); the language host and the
-  # dynamic-provider shim are still found next to `pulumi`.
+  # binaries that build.sh leaves in .tools/pulumi/bin (on PATH); the language hosts (Node.js, and
+  # Python and YAML when built) and the dynamic-provider shims are still found next to `pulumi`.
   export PULUMI_IGNORE_AMBIENT_PLUGINS=true
   export DOCKYARD_ENGINE=local
 elif command -v pulumi >/dev/null 2>&1; then

@@ -2,7 +2,8 @@
 # Benchmark (not a test), `npm run bench:e2e`: dockyard against Pulumi's own floor and against
 # docker-compose, on the same machine in one sitting, RUNS runs of each (default 5), medians and ratios.
 #   floor programs (bench/floor): an empty TypeScript program, and one with a single container, run
-#     the way the Pulumi examples run (ts-node, transpile-only)
+#     the way the Pulumi examples run (ts-node, transpile-only); and the same container as a program
+#     of its own writes it with dockyard's Container (bench/floor/consumer, `dockyard/docker`)
 #   dockyard (the voting app, Pulumi.e2e.yaml's settings, the compiled program of `npm run build`):
 #     no-change `up --skip-preview`, no-change `up` (with preview), `preview`, cold `up` (images
 #     built and cached, everything else new), `destroy`
@@ -40,7 +41,7 @@ export TAG=bench DB_PASSWORD=bench-db-password VOTE_PORT=28180 RESULT_PORT=28190
 cleanup() {
   set +e
   p destroy --yes >/dev/null 2>&1
-  for f in empty one; do floor "$f" destroy --yes >/dev/null 2>&1; done
+  for f in empty one consumer; do floor "$f" destroy --yes >/dev/null 2>&1; done
   compose down -v >/dev/null 2>&1
   # written by `pulumi stack init` (the passphrase salt)
   rm -f "$root/Pulumi.$STACK.yaml" "$root"/bench/floor/*/Pulumi.bench.yaml
@@ -54,11 +55,12 @@ pulumi config "${cfg[@]}" set --secret --path secrets.db-password "$DB_PASSWORD"
 for kv in imageTag=bench services.vote.ports.http=28080 services.result.ports.http=28090 networks.frontend.subnet=10.232.1.0/24 networks.backend.subnet=10.232.2.0/24; do
   pulumi config "${cfg[@]}" set --path "${kv%%=*}" "${kv#*=}"
 done
-for f in empty one; do (cd "bench/floor/$f" && pulumi --non-interactive stack init bench >/dev/null); done
+for f in empty one consumer; do (cd "bench/floor/$f" && pulumi --non-interactive stack init bench >/dev/null); done
 echo "[bench] building the images with a first pulumi up (not timed)"
 p up --yes >/dev/null
 floor empty up --yes --skip-preview >/dev/null
 floor one up --yes --skip-preview >/dev/null
+floor consumer up --yes --skip-preview >/dev/null
 
 # shellcheck source=measure.sh
 source bench/measure.sh
@@ -79,6 +81,7 @@ for i in $(seq 1 "$RUNS"); do
   t[floor_empty_skip]+="$(ms floor empty up --yes --skip-preview) "
   t[floor_one_skip]+="$(ms floor one up --yes --skip-preview) "
   t[floor_one_preview]+="$(ms floor one up --yes) "
+  t[consumer_skip]+="$(ms floor consumer up --yes --skip-preview) "
   t[same_skip]+="$(ms p up --yes --skip-preview) "
   t[same_preview]+="$(ms p up --yes) "
   t[preview]+="$(ms p preview) "
@@ -100,6 +103,7 @@ table \
   "floor_empty_skip|floor: empty program, no-change up --skip-preview" \
   "floor_one_skip|floor: one container, no-change up --skip-preview" \
   "floor_one_preview|floor: one container, no-change up" \
+  "consumer_skip|a program's one dockyard Container (dockyard/docker), no-change up --skip-preview" \
   "same_skip|dockyard: no-change up --skip-preview" \
   "same_preview|dockyard: no-change up" \
   "preview|dockyard: preview" \
@@ -113,6 +117,7 @@ echo
 r1="$(ratio same_skip floor_one_skip)" r2="$(ratio same_preview floor_one_preview)" r3="$(ratio cold compose_cold_healthy)"
 echo "no-change up --skip-preview, dockyard / one-container floor:   x$r1   (goal <= 1.5: $(goal "$r1" 1.5))"
 echo "no-change up, dockyard / one-container floor:                  x$r2   (goal <= 1.5: $(goal "$r2" 1.5))"
+echo "one dockyard Container / one-container floor, no-change up:   x$(ratio consumer_skip floor_one_skip)"
 echo "cold up, dockyard / compose until all healthy:                 x$r3   (goal <= 1.0: $(goal "$r3" 1.0))"
 echo "cold up, dockyard / compose started together, until healthy:   x$(ratio cold compose_started_healthy)"
 echo "cold up, dockyard / compose up -d:                             x$(ratio cold compose_cold)"

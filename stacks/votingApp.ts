@@ -5,8 +5,7 @@
  * the app's own parameters, the two options, under dockyard:app.
  */
 import { z } from "zod";
-import { AppModel, ImageSource, Limits } from "./model";
-import { AppDefinition } from "./overrides";
+import { AppDefinition, AppModel, ImageSource, Limits } from "../components/app";
 
 const option = z.string({ error: "must be text" }).refine((value) => value.trim() !== "", "must not be empty");
 

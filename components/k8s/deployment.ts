@@ -325,15 +325,22 @@ function validateEnv(args: DeploymentArgs, fail: Fail): void {
  * strategy; its Service (when it has ports, named like the service so `redis` and `db` resolve); a
  * ConfigMap for its environment; and a PersistentVolumeClaim per volume.
  */
+/**
+ * The Kubernetes objects each Deployment component made, for TypeScript callers that compose with
+ * them (`deployment.service`). Kept off the class's fields: the package's cross-language schema then
+ * holds names, not resources of another package, so a Python or YAML program needs the Kubernetes
+ * SDK and provider only when it deploys to a cluster.
+ */
+const deploymentObjects = new WeakMap<
+  Deployment,
+  { service?: k8s.core.v1.Service; claims: Record<string, k8s.core.v1.PersistentVolumeClaim> }
+>();
+
 export class Deployment extends pulumi.ComponentResource {
   /** The Deployment's name (the service's name). */
   public readonly deploymentName: pulumi.Output<string>;
   /** The Service's name; undefined for a service without ports. */
   public readonly serviceName: pulumi.Output<string> | undefined;
-  /** The Service, for URLs (node ports, load balancer addresses); undefined for a service without ports. */
-  public readonly service: k8s.core.v1.Service | undefined;
-  /** Volume claim name → PersistentVolumeClaim. */
-  public readonly claims: Record<string, k8s.core.v1.PersistentVolumeClaim>;
   /** The CPU request of the container ("250m"): what an autoscaler's utilisation is a percent of. */
   public readonly cpuRequest: string;
 
@@ -447,7 +454,7 @@ export class Deployment extends pulumi.ComponentResource {
     );
 
     const serviceType = ports.some((port) => port.published) ? (args.serviceType ?? "ClusterIP") : "ClusterIP";
-    this.service =
+    const service =
       ports.length === 0
         ? undefined
         : new k8s.core.v1.Service(
@@ -473,16 +480,24 @@ export class Deployment extends pulumi.ComponentResource {
           );
 
     this.deploymentName = deployment.metadata.name;
-    this.serviceName = this.service?.metadata.name;
-    this.claims = claims;
+    this.serviceName = service?.metadata.name;
+    deploymentObjects.set(this, { service, claims });
     this.cpuRequest = resources.requests.cpu;
     this.registerOutputs({
       deploymentName: this.deploymentName,
       serviceName: this.serviceName,
-      service: this.service,
-      claims: this.claims,
       cpuRequest: this.cpuRequest,
     });
+  }
+
+  /** The Service, for URLs (node ports, load balancer addresses); undefined for a service without ports. */
+  get service(): k8s.core.v1.Service | undefined {
+    return deploymentObjects.get(this)?.service;
+  }
+
+  /** Volume claim name → PersistentVolumeClaim. */
+  get claims(): Record<string, k8s.core.v1.PersistentVolumeClaim> {
+    return deploymentObjects.get(this)?.claims ?? {};
   }
 }
 

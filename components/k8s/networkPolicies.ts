@@ -70,11 +70,12 @@ export function validateNetworkPoliciesArgs(name: string, args: NetworkPoliciesA
  * letting its members reach each other, and one per published service letting anyone reach its
  * published ports. Policies add up: a pod on two networks accepts traffic from both.
  */
+/** The policies each NetworkPolicies component made, kept off its fields as Deployment's objects are (deployment.ts). */
+const madePolicies = new WeakMap<NetworkPolicies, Record<string, k8s.networking.v1.NetworkPolicy>>();
+
 export class NetworkPolicies extends pulumi.ComponentResource {
   /** Policy name (`metadata.name`) → what it allows, in words. */
   public readonly descriptions: Record<string, string>;
-  /** Policy name → the policy. */
-  public readonly policies: Record<string, k8s.networking.v1.NetworkPolicy>;
 
   constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
     validateNetworkPoliciesArgs(name, args);
@@ -82,11 +83,12 @@ export class NetworkPolicies extends pulumi.ComponentResource {
 
     const { app } = args.identity;
     const everyPod = appSelector(args.identity);
-    this.policies = {};
+    const policies: Record<string, k8s.networking.v1.NetworkPolicy> = {};
+    madePolicies.set(this, policies);
     this.descriptions = {};
     const add = (suffix: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec, description: string): void => {
       const policyName = `${app}-${suffix}`;
-      this.policies[policyName] = new k8s.networking.v1.NetworkPolicy(
+      policies[policyName] = new k8s.networking.v1.NetworkPolicy(
         `${name}-${suffix}`,
         { metadata: { name: policyName, namespace: args.namespace, labels: appLabels(args.identity) }, spec },
         { parent: this },
@@ -127,6 +129,11 @@ export class NetworkPolicies extends pulumi.ComponentResource {
       );
     }
 
-    this.registerOutputs({ descriptions: this.descriptions, policies: this.policies });
+    this.registerOutputs({ descriptions: this.descriptions });
+  }
+
+  /** Policy name → the policy. */
+  get policies(): Record<string, k8s.networking.v1.NetworkPolicy> {
+    return madePolicies.get(this) ?? {};
   }
 }

@@ -162,6 +162,10 @@ class Refusals {
 /** Names a setting the stage may give in the report's notes: a stack config key, or a ComposeApp's argument. */
 export type Setting = (key: string) => string;
 
+/** A stack config key, with how to set a secret's value. */
+const stackSetting: Setting = (key) =>
+  key.startsWith("secrets.") ? `dockyard:${key} (pulumi config set --secret --path ${key} <value>)` : `dockyard:${key}`;
+
 /**
  * Converts a loaded compose document. `file` is the compose file as the user named it (for
  * messages); `projectDir` the directory build contexts are relative to in the model (the Pulumi
@@ -172,7 +176,7 @@ export function convertCompose(
   file: string,
   projectDir: string,
   subnetPool = DEFAULT_SUBNET_POOL,
-  setting: Setting = (key) => `dockyard:${key}`,
+  setting: Setting = stackSetting,
 ): ComposeConversion {
   const refused = new Refusals(file);
   const report: ReportLine[] = loaded.warnings.map((note) => ({ path: "(file)", disposition: "changed", note }));

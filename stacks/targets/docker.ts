@@ -375,12 +375,19 @@ function dockerUrls(app: ResolvedApp, config: StackConfig): Record<string, strin
   return urls;
 }
 
-/** Constructs the plan: one explicit provider, then each resource with its dependencies as options. */
-export function deployDocker(plan: DockerPlan, scope: DeployScope = {}): AppOutputs {
+/** A scope's names, and the options of what a plan on a Docker engine creates: its provider (the scope's, or one for `host`) and parent. */
+export function engineScope(
+  host: string,
+  scope: DeployScope,
+): { named: (name: string) => string; opts: { provider: pulumi.ProviderResource; parent?: pulumi.Resource } } {
   const { parent } = scope;
   const named = scope.name ?? ((name: string) => name);
-  const provider = scope.provider ?? new docker.Provider(named("docker"), { host: plan.host }, { parent });
-  const opts = { provider, parent };
+  return { named, opts: { provider: scope.provider ?? new docker.Provider(named("docker"), { host }, { parent }), parent } };
+}
+
+/** Constructs the plan: one explicit provider, then each resource with its dependencies as options. */
+export function deployDocker(plan: DockerPlan, scope: DeployScope = {}): AppOutputs {
+  const { named, opts } = engineScope(plan.host, scope);
   const networks = new Map(plan.networks.map(([name, args]) => [name, new Network(named(name), args, opts)]));
   const volumes = new Map(plan.volumes.map(([name, args]) => [name, new Volume(named(name), args, opts)]));
   const images = new Map(plan.builds.map(([name, args]) => [name, new Image(named(name), args, opts)]));

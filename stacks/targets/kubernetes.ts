@@ -392,11 +392,16 @@ export function deployKubernetes(plan: KubernetesPlan, config: StackConfig, scop
     { metadata: { name: plan.namespace, labels: appLabels(plan.identity) } },
     { provider, parent, retainOnDelete: plan.retainNamespace },
   );
+  // Every namespaced object takes the namespace by the Namespace's name output, so each depends on
+  // it: created after it, and deleted before it on destroy (a dependsOn on a component reaches none
+  // of its children).
+  const inNamespace = namespace.metadata.name;
   const opts = { provider, parent, dependsOn: [namespace] };
   const builder = plan.builds.length > 0 ? new docker.Provider(named("docker"), { host: plan.dockerHost }, { parent }) : undefined;
   const images = new Map(plan.builds.map(([name, args]) => [name, new Image(named(name), args, { provider: builder, parent })]));
-  const secrets = plan.secrets.map(([name, args]) => new KubernetesSecret(named(name), args, opts));
-  const pullSecret = plan.registrySecret && new RegistrySecret(named(plan.registrySecret[0]), plan.registrySecret[1], opts);
+  const secrets = plan.secrets.map(([name, args]) => new KubernetesSecret(named(name), { ...args, namespace: inNamespace }, opts));
+  const pullSecret =
+    plan.registrySecret && new RegistrySecret(named(plan.registrySecret[0]), { ...plan.registrySecret[1], namespace: inNamespace }, opts);
   const deployments = new Map<string, Deployment>();
   for (const { service, args, after } of plan.deployments) {
     // The provider waits for a Deployment to be available, so what a service depends on is up first.
@@ -409,12 +414,12 @@ export function deployKubernetes(plan: KubernetesPlan, config: StackConfig, scop
     const image = images.get(service)?.ref ?? args.image;
     // Not renamed by the scope: a Deployment's and an Autoscaler's names are their objects' names, which
     // the other services reach by DNS; the namespace keeps two apps apart on a cluster.
-    deployments.set(service, new Deployment(service, { ...args, image }, { provider, parent, dependsOn }));
+    deployments.set(service, new Deployment(service, { ...args, image, namespace: inNamespace }, { provider, parent, dependsOn }));
   }
   for (const [name, args] of plan.autoscalers) {
-    new Autoscaler(name, args, { provider, parent, dependsOn: [deployments.get(name) as Deployment] });
+    new Autoscaler(name, { ...args, namespace: inNamespace }, { provider, parent, dependsOn: [deployments.get(name) as Deployment] });
   }
-  const policies = new NetworkPolicies(named(plan.networkPolicies[0]), plan.networkPolicies[1], opts);
+  const policies = new NetworkPolicies(named(plan.networkPolicies[0]), { ...plan.networkPolicies[1], namespace: inNamespace }, opts);
   return {
     urls: kubernetesUrls(plan, config, deployments),
     networks: policies.descriptions,

@@ -37,7 +37,7 @@ import { StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { ResolvedApp, ResolvedService } from "../resolve";
 import { AppOutputs, builtServices, DeployScope, ignored, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
-import { engineResources, SECRETS_DIR, validateNetworks } from "./docker";
+import { engineResources, engineScope, SECRETS_DIR, validateNetworks } from "./docker";
 
 /** Share of a task's CPU limit reserved on its node: room for a start-first update beside it on a small node. */
 export const CPU_RESERVATION_PERCENT = 25;
@@ -401,10 +401,7 @@ function swarmUrls(app: ResolvedApp, config: StackConfig): Record<string, string
 
 /** Constructs the plan: one explicit provider, then each resource with its dependencies as options. */
 export function deploySwarm(plan: SwarmPlan, scope: DeployScope = {}): AppOutputs {
-  const { parent } = scope;
-  const named = scope.name ?? ((name: string) => name);
-  const provider = scope.provider ?? new docker.Provider(named("docker"), { host: plan.host }, { parent });
-  const opts = { provider, parent };
+  const { named, opts } = engineScope(plan.host, scope);
   const networks = new Map(plan.networks.map(([name, args]) => [name, new Network(named(name), args, opts)]));
   const volumes = new Map(plan.volumes.map(([name, args]) => [name, new Volume(named(name), args, opts)]));
   const secrets = new Map(plan.secrets.map(([name, args]) => [name, new SwarmSecret(named(name), args, opts)]));

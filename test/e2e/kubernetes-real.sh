@@ -434,6 +434,9 @@ k delete pod client --grace-period=1 --wait=true --timeout=60s >/dev/null 2>&1
 section "destroy without retain leaves nothing"
 t=$SECONDS
 if run destroy destroy --yes; then ok "pulumi destroy ($((SECONDS - t))s)"; destroyed=1; else fail "pulumi destroy" "$(tail -20 "$log/destroy.txt")"; fi
+# Every namespaced object takes the namespace by the Namespace's name output, so it depends on it.
+check "the Namespace is deleted last, after every object in it" "kubernetes:core/v1:Namespace" \
+  "$(grep -E '^ *- +kubernetes:[^ ]+ [^ ]+ deleted' "$log/destroy.txt" | tail -1 | awk '{print $2}')"
 eventually "no pods, services or claims left in $NS" "" 90 k get pods,services,pvc -o name
 eventually "the namespace is gone" "NotFound" 90 sh -c "'$root/.tools/k8s/bin/kubectl' get namespace $NS -o name 2>&1 | grep -o NotFound || echo present"
 check "db-data's volume was released (its claim deleted)" "Released" "$(kubectl get pv "$pv" -o jsonpath='{.status.phase}')"

@@ -24,7 +24,9 @@ bash tools/base-images/build.sh
 PYTHON_IMAGE=dockyard-local/python:3.11
 REDIS_IMAGE=dockyard-local/redis:7
 
-state="$root/.state/package-e2e"
+# Outside the checkout, so nothing in the programs' folders resolves a module from the checkout's own
+# node_modules (a program of its own has only what it installed).
+state="${TMPDIR:-/tmp}/dockyard-package-e2e"
 log="$state/log"
 rm -rf "$state" && mkdir -p "$state/backend" "$log"
 export PULUMI_BACKEND_URL="file://$state/backend"
@@ -108,21 +110,32 @@ tsp() { (cd "$ts" && pulumi --non-interactive --stack "$STACK" "$@"); }
 (cd "$ts" && pulumi --non-interactive stack init "$STACK") >"$log/ts-init.txt" 2>&1
 tsp config set pythonImage "$PYTHON_IMAGE" >/dev/null
 tsp config set redisImage "$REDIS_IMAGE" >/dev/null
+# A bad argument is refused in the component's words (the unit tests show it registers nothing).
+tsp config set cacheReplicas -- -1 >/dev/null
+tsp preview >"$log/ts-preview-bad.txt" 2>&1 || true
+contains "a bad argument is refused, naming the component and the argument" \
+  'ComposeApp "cache" argument services.cache.replicas must be a whole number of 0 or more, got -1' "$(cat "$log/ts-preview-bad.txt")"
+tsp config rm cacheReplicas >/dev/null
 if tsp up --yes --skip-preview >"$log/ts-up.txt" 2>&1; then ok "pulumi up"; else fail "pulumi up" "$(grep -E 'error|Error' "$log/ts-up.txt" | head -5)"; fi
 check "the container runs with 0.5 CPUs and 128 MiB" "500000000 134217728" "$(inspect pkge2e-ts-web '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}')"
-check "the container is on the network, whose subnet is 10.233.1.0/24" "10.233.1.0/24" \
-  "$(inspect pkge2e-ts-backend '{{(index .IPAM.Config 0).Subnet}}') "
+check "the container is on the network, whose subnet is 10.237.1.0/24" "10.237.1.0/24" \
+  "$(inspect pkge2e-ts-backend '{{(index .IPAM.Config 0).Subnet}}')"
 check "the container joined the network" "pkge2e-ts-backend" "$(inspect pkge2e-ts-web '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}')"
 check "the named volume is mounted at /data" "pkge2e-ts-data /data" "$(inspect pkge2e-ts-web '{{range .Mounts}}{{.Name}} {{.Destination}}{{end}}')"
 check "the health check passed (pulumi up waited for it)" "healthy" "$(inspect pkge2e-ts-web '{{.State.Health.Status}}')"
-check "the page is served on 127.0.0.1:18401 and counts in the volume" "visits 1" "$(curl -fsS http://127.0.0.1:18401/ || true)"
+# The health check visits the page too: the count in the volume is at least the one served.
+served="$(curl -fsS http://127.0.0.1:18401/ || true)" stored="$(docker exec pkge2e-ts-web cat /data/visits 2>&1 || true)"
+counted="served [$served], stored [$stored]"
+if [[ "$served" =~ ^visits\ ([0-9]+)$ ]] && [[ "$stored" =~ ^[0-9]+$ ]] && [ "$stored" -ge "${served#visits }" ]; then counted=counted; fi
+check "the page is served on 127.0.0.1:18401 and counts its visits in the volume" "counted" "$counted"
 check "the ComposeApp's service runs with the compose file's limits (0.25 CPUs, 64 MiB)" "250000000 67108864" \
   "$(inspect "$(docker ps --filter "label=dockyard.stack=$STACK" --filter 'name=cache' --format '{{.Names}}' | head -1)" '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}')"
 check "the ComposeApp's cache answers on its published port" "+PONG" "$( (printf 'PING\r\n'; sleep 0.3) | timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/18402; cat >&3; head -c 5 <&3' 2>/dev/null | tr -d '\r\n' || true)"
 outputs="$(tsp stack output --json 2>&1)"
 contains "the ComposeApp's outputs: its services" '"cacheServices": [' "$outputs"
 contains "the ComposeApp's outputs: its URL" '"cache": "http://127.0.0.1:18402"' "$outputs"
-contains "the ComposeApp's outputs: the fidelity report's lines" "compose.yaml: services.cache.healthcheck" "$outputs"
+contains "the ComposeApp's outputs: the fidelity report's lines, naming its arguments" \
+  'compose.yaml: networks.default: changed: no subnet in the file: 10.124.0.0/24, from the pool 10.124.0.0/16 (ComposeApp \"cache\" argument networks.default.subnet overrides it)' "$outputs"
 tsp up --yes --skip-preview >"$log/ts-up2.txt" 2>&1 || true
 contains "a second up changes nothing" "unchanged" "$(grep -E 'Resources:|unchanged|created|updated|replaced' "$log/ts-up2.txt" | tr '\n' ' ')"
 check "a second up creates, updates and replaces nothing" "" "$(grep -E '^\s+[0-9]+ (to )?(create|update|replace|delete)' "$log/ts-up2.txt" || true)"
@@ -131,9 +144,20 @@ check "destroy leaves no container, network or volume of the program" "" "$(left
 check "destroy leaves nothing of the ComposeApp" "" "$(docker ps -aq --filter "label=dockyard.stack=$STACK" | tr '\n' ' ')"
 
 # ------------------------------------------------------------------------------------------------
-# The package as `pulumi package add` reads it: the installed copy in the TypeScript program (its
-# dependencies, the peers included, resolve from there).
-package_dir="$ts/node_modules/dockyard"
+# The package as `pulumi package add` reads it: the tarball unpacked into a folder of its own, with
+# its dependencies and peers installed (no dev dependencies, no Kubernetes SDK: a Docker-only
+# program then needs no Kubernetes provider).
+section "the package as a component plugin"
+# The engine installs a component package's dependencies itself (npm install in its folder): without
+# the dev dependencies, as a user of the package wants them (no Kubernetes SDK, so no Kubernetes
+# provider for a Docker-only program).
+export npm_config_omit=dev
+package_dir="$state/dockyard"
+mkdir -p "$package_dir" && tar -xzf "$tarball" -C "$package_dir" --strip-components=1
+(cd "$package_dir" && npm install --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline) >"$log/plugin-npm.txt" 2>&1 ||
+  fail "npm install in the unpacked package" "$(tail -5 "$log/plugin-npm.txt")"
+check "its folder holds the peers it runs with, and no Kubernetes SDK" "@pulumi/docker @pulumi/pulumi" \
+  "$(cd "$package_dir/node_modules" && ls -d @pulumi/* | sort | tr '\n' ' ' | sed 's/ $//')"
 
 section "a Python program, through pulumi package add"
 py="$state/python"
@@ -143,14 +167,14 @@ cp test/e2e/package/ts/compose.yaml "$py/compose.yaml"
   fail "a venv with the pulumi SDK from the Python index" "$(tail -3 "$log/py-venv.txt")"
 pyp() { (cd "$py" && pulumi --non-interactive --stack "$STACK" "$@"); }
 (cd "$py" && pulumi --non-interactive stack init "$STACK") >"$log/py-init.txt" 2>&1
-if pyp package add "$package_dir" >"$log/py-package-add.txt" 2>&1; then ok "pulumi package add generates and installs the Python SDK"; else fail "pulumi package add (Python)" "$(tail -5 "$log/py-package-add.txt")"; fi
+if (cd "$py" && pulumi --non-interactive package add "$package_dir") >"$log/py-package-add.txt" 2>&1; then ok "pulumi package add generates and installs the Python SDK"; else fail "pulumi package add (Python)" "$(tail -5 "$log/py-package-add.txt")"; fi
 check "the generated SDK imports and has every component" "ComposeApp Container Image Network SwarmService Volume" \
   "$("$py/venv/bin/python" -c 'import pulumi_dockyard as d; print(" ".join(n for n in ["ComposeApp","Container","Image","Network","SwarmService","Volume"] if hasattr(d, n)))' 2>&1 | tail -1)"
 pyp config set pythonImage "$PYTHON_IMAGE" >/dev/null
 pyp config set redisImage "$REDIS_IMAGE" >/dev/null
 if pyp up --yes --skip-preview >"$log/py-up.txt" 2>&1; then ok "pulumi up (Python)"; else fail "pulumi up (Python)" "$(grep -E 'error|Error' "$log/py-up.txt" | head -5)"; fi
 check "the container runs with 0.25 CPUs and 96 MiB" "250000000 100663296" "$(inspect pkge2e-py-web '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}')"
-check "the container's network has the subnet 10.233.2.0/24" "10.233.2.0/24" "$(inspect pkge2e-py-backend '{{(index .IPAM.Config 0).Subnet}}')"
+check "the container's network has the subnet 10.237.2.0/24" "10.237.2.0/24" "$(inspect pkge2e-py-backend '{{(index .IPAM.Config 0).Subnet}}')"
 check "the health check passed" "healthy" "$(inspect pkge2e-py-web '{{.State.Health.Status}}')"
 contains "the ComposeApp's URL, with the port the program set" '"cache": "http://127.0.0.1:18412"' "$(pyp stack output --json 2>&1)"
 pyp up --yes --skip-preview >"$log/py-up2.txt" 2>&1 || true
@@ -178,5 +202,5 @@ check "a second up changes nothing (YAML)" "" "$(grep -E '^\s+[0-9]+ (to )?(crea
 ymp destroy --yes >"$log/yaml-destroy.txt" 2>&1 || fail "pulumi destroy (YAML)" "$(tail -3 "$log/yaml-destroy.txt")"
 check "destroy leaves nothing (YAML)" "" "$(leftovers yaml)$(docker ps -aq --filter "label=dockyard.stack=$STACK" | tr '\n' ' ')"
 
-printf '\n%d passed, %d failed (%ds; logs: %s)\n' "$passed" "$failed" $((SECONDS - t0)) "${log#"$root"/}"
+printf '\n%d passed, %d failed (%ds; logs: %s)\n' "$passed" "$failed" $((SECONDS - t0)) "$log"
 [ "$failed" -eq 0 ]

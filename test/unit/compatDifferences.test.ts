@@ -3,7 +3,18 @@
  * difference is taken out only where both sides hold exactly the listed values, and a preview step
  * passes only when every input it changes is listed for its type and kind of step.
  */
-import { Difference, enginePath, loadDifferences, Registration, takeOutIntended, unexpectedSteps } from "../e2e/compat/differences";
+import * as fs from "fs";
+import * as path from "path";
+import {
+  applyRenames,
+  Difference,
+  enginePath,
+  loadDifferences,
+  loadRenames,
+  Registration,
+  takeOutIntended,
+  unexpectedSteps,
+} from "../e2e/compat/differences";
 
 const SKIP_AWAIT: Difference = {
   type: "kubernetes:core/v1:Service",
@@ -113,5 +124,41 @@ describe("preview: only listed changes pass", () => {
       "kubernetes:core/v1:Service metadata.annotations.pulumi.com/skipAwait update",
     ]);
     for (const d of differences) expect(d.why.length).toBeGreaterThan(40);
+  });
+});
+
+describe("renamed component types", () => {
+  test("the baseline's types and parents are read under the tokens now, other tokens untouched", () => {
+    const renames = { "dockyard:docker:Container": "dockyard:index:Container" };
+    const baseline: Registration[] = [
+      {
+        type: "dockyard:docker:Container",
+        name: "vote-1",
+        inputs: {},
+        options: { parent: "urn:pulumi:compat::dockyard::dockyard:docker:App::voting" },
+      },
+      {
+        type: "docker:index/container:Container",
+        name: "vote-1",
+        inputs: {},
+        options: { parent: "urn:pulumi:compat::dockyard::dockyard:docker:App$dockyard:docker:Container::vote-1" },
+      },
+    ];
+    expect(applyRenames(baseline, renames)).toBe(2);
+    expect(baseline.map((r) => [r.type, (r.options as { parent: string }).parent])).toEqual([
+      ["docker:index/container:Container", "urn:pulumi:compat::dockyard::dockyard:docker:App$dockyard:index:Container::vote-1"],
+      ["dockyard:index:Container", "urn:pulumi:compat::dockyard::dockyard:docker:App::voting"],
+    ]);
+  });
+
+  test("every renamed token is one a component now registers, with its former token as an alias", () => {
+    const sources = ["docker/container", "docker/image", "docker/network", "docker/volume", "k8s/deployment", "k8s/networkPolicies"]
+      .concat(["k8s/autoscaler", "k8s/secret", "k8s/registrySecret", "swarm/service", "swarm/secret"])
+      .map((file) => fs.readFileSync(path.join(__dirname, "..", "..", "components", `${file}.ts`), "utf8"))
+      .join("\n");
+    for (const [former, now] of Object.entries(loadRenames())) {
+      expect(sources).toContain(`super("${now}", name, {}, formerTypes(opts, "${former}"))`);
+    }
+    expect(Object.keys(loadRenames())).toHaveLength(11);
   });
 });

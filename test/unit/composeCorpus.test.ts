@@ -1,7 +1,7 @@
 /**
  * The compose corpus (test/unit/compose-corpus/): good files, each read with readCompose against the
  * repository root and compared with the exact app model, fidelity report and start order; bad files,
- * each refused with its exact message; and the README's key table against SERVICE_KEYS / TOP_KEYS.
+ * each refused with its exact message; and docs/compose.md's key table against SERVICE_KEYS / TOP_KEYS.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -1146,8 +1146,8 @@ describe("bad compose files", () => {
   });
 });
 
-describe("README key table", () => {
-  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+describe("docs/compose.md key table", () => {
+  const readme = fs.readFileSync(path.join(ROOT, "docs", "compose.md"), "utf8");
   const section = readme.slice(readme.indexOf("## Compose files\n"), readme.indexOf("\n## ", readme.indexOf("## Compose files\n") + 1));
   const rows = [...section.matchAll(/^\| `([^`]+)` \| (service|top level) \| (mapped|ignored|refused) \| (.*) \|$/gm)].map(
     ([, key, where, disposition, note]) => ({ key, where, disposition, note }),

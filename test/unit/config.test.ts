@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { isRegistry } from "../../components/registry";
-import { CONFIG_KEYS, isPinned, loadConfig, SecretText } from "../../stacks/config";
+import { CONFIG_KEYS, isPinned, keyPath, loadConfig, SecretText } from "../../stacks/config";
 import { applyConfig } from "../../stacks/overrides";
 import { votingApp } from "../../stacks/votingApp";
 import { isSecret, setupMocks, valueOf } from "./mocks";
@@ -69,7 +69,9 @@ describe("loading config", () => {
       swarmEndpointMode: "dnsrr",
       swarmNodes: 1,
       swarmDataNode: "",
+      keyPath,
     });
+    expect(config.keyPath("services", ["vote", "replicas"])).toBe("dockyard:services.vote.replicas");
     expect(Object.keys(config.secrets)).toEqual(["db-password"]);
     const password = config.secrets["db-password"];
     expect(password).toBeInstanceOf(SecretText);
@@ -191,8 +193,8 @@ describe("registry values", () => {
   });
 });
 
-describe("the README's config table", () => {
-  const lines = fs.readFileSync(path.join(root, "README.md"), "utf8").split("\n");
+describe("docs/config.md's config table", () => {
+  const lines = fs.readFileSync(path.join(root, "docs", "config.md"), "utf8").split("\n");
   const header = lines.findIndex((line) => /^\| key \| type \| default \|/.test(line));
   const table: string[] = [];
   for (let i = header + 2; header >= 0 && i < lines.length && lines[i].startsWith("|"); i++) table.push(lines[i]);

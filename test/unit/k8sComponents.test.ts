@@ -1,4 +1,5 @@
 /** The Kubernetes components constructed directly under mocks: exact manifests and every validation rule. */
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   Autoscaler,
@@ -486,11 +487,11 @@ describe("registerOutputs: exactly the public fields", () => {
       .sort();
 
   test.each<[string, () => pulumi.ComponentResource, string[]]>([
-    ["Deployment", () => new Deployment("db", db()), ["claims", "cpuRequest", "deploymentName", "service", "serviceName"]],
+    ["Deployment", () => new Deployment("db", db()), ["cpuRequest", "deploymentName", "serviceName"]],
     [
       "NetworkPolicies",
       () => new NetworkPolicies("voting", { identity, namespace: "staging", networks: { backend: ["db", "vote"] } }),
-      ["descriptions", "policies"],
+      ["descriptions"],
     ],
   ])("%s", async (_component, construct, fields) => {
     const { component, outputs } = registeredOutputs(construct);
@@ -500,6 +501,15 @@ describe("registerOutputs: exactly the public fields", () => {
     for (const field of fields) {
       expect((outputs as Record<string, unknown>)[field]).toBe((component as unknown as Record<string, unknown>)[field]);
     }
+  });
+
+  test("the Kubernetes objects are reachable from TypeScript, not fields (the cross-language schema holds names only)", async () => {
+    const deployment = new Deployment("db", db());
+    const policies = new NetworkPolicies("voting", { identity, namespace: "staging", networks: { backend: ["db", "vote"] } });
+    await settle();
+    expect(deployment.service).toBeInstanceOf(k8s.core.v1.Service);
+    expect(Object.keys(deployment.claims)).toEqual(["db-data"]);
+    expect(Object.keys(policies.policies).sort()).toEqual(["voting-default-deny", "voting-network-backend"]);
   });
 });
 

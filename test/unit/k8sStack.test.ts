@@ -14,7 +14,7 @@ import { votingApp, VotingParameters } from "../../stacks/votingApp";
 import { cpusToDocker, cpusToQuantity, memoryToDockerMiB, memoryToQuantity, parseCpus, parseMemory } from "../../components/units";
 import { byType, find, recorded, secretValue, settle, setupMocks, valueOf, withoutSecrets } from "./mocks";
 import { programError, runProgram } from "./program";
-import { stackConfig } from "./stage";
+import { stackConfig, stageProgramConfig } from "./stage";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const SERVICE = "kubernetes:core/v1:Service";
@@ -646,4 +646,20 @@ describe("one model, two back ends", () => {
       expect(kubernetes[service]).toEqual([cpusToQuantity(parseCpus(cpus)), memoryToQuantity(parseMemory(memory))]);
     }
   });
+});
+
+describe("the namespace of each Kubernetes stage", () => {
+  test.each(["staging", "prod", "k8se2e"])(
+    "stage %s: every namespaced object depends on its Namespace (created after it, deleted before it)",
+    async (stage) => {
+      await runProgram(stageProgramConfig(stage), stage);
+      const [namespace] = byType(NAMESPACE);
+      const namespaceUrn = `urn:pulumi:${stage}::dockyard::kubernetes:core/v1:Namespace::${namespace.name}`;
+      const namespaced = recorded.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== NAMESPACE);
+      expect(namespaced.length).toBeGreaterThanOrEqual(20);
+      const without = namespaced.filter((r) => !r.options.dependencies.includes(namespaceUrn)).map((r) => `${r.type} ${r.name}`);
+      expect(without).toEqual([]);
+      expect(new Set(namespaced.map((r) => r.inputs.metadata.namespace))).toEqual(new Set([namespace.inputs.metadata.name]));
+    },
+  );
 });

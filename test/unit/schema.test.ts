@@ -4,10 +4,17 @@
  * and docs/components.md is that schema as it stands.
  */
 import * as fs from "fs";
-import * as path from "path";
 import * as ts from "typescript";
 import { AnalyzeResult } from "@pulumi/pulumi/provider/experimental/analyzer";
-import { componentNames, componentReference, defaults, inferSchema, REFERENCE, ROOT, typeName } from "../../tools/docs/components";
+import {
+  componentNames,
+  componentReference,
+  componentSources,
+  defaults,
+  inferSchema,
+  REFERENCE,
+  typeName,
+} from "../../tools/docs/components";
 
 const COMPONENTS = [
   "Autoscaler",
@@ -36,17 +43,7 @@ const signature = (properties: Record<string, { optional?: boolean } & Parameter
     .sort()
     .map((name) => `${name}${properties[name].optional ? "?" : ""}: ${typeName(properties[name])}`);
 
-const sources = (): string[] => {
-  const files: string[] = [];
-  const walk = (dir: string) =>
-    fs.readdirSync(dir, { withFileTypes: true }).forEach((entry) => {
-      const file = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(file);
-      else if (file.endsWith(".ts")) files.push(file);
-    });
-  walk(path.join(ROOT, "components"));
-  return files;
-};
+const sources = componentSources;
 
 describe("the component package", () => {
   test("the entry point exports these components, and the schema has each", () => {

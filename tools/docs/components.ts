@@ -29,11 +29,8 @@ export function inferSchema(): AnalyzeResult {
   return new Analyzer(ROOT, PACKAGE, packageJson, new Set(componentNames())).analyze();
 }
 
-/**
- * The `@default` of each interface field in the components' sources ("ContainerArgs" → "restart" →
- * `"unless-stopped"`): the inferred schema keeps a field's description but drops its tags.
- */
-export function defaults(): Map<string, Map<string, string>> {
+/** The TypeScript sources of the components (components/**\/*.ts). */
+export function componentSources(): string[] {
   const files: string[] = [];
   const walk = (dir: string) =>
     fs.readdirSync(dir, { withFileTypes: true }).forEach((entry) => {
@@ -42,8 +39,16 @@ export function defaults(): Map<string, Map<string, string>> {
       else if (file.endsWith(".ts")) files.push(file);
     });
   walk(path.join(ROOT, "components"));
+  return files.sort();
+}
+
+/**
+ * The `@default` of each interface field in the components' sources ("ContainerArgs" → "restart" →
+ * `"unless-stopped"`): the inferred schema keeps a field's description but drops its tags.
+ */
+export function defaults(): Map<string, Map<string, string>> {
   const found = new Map<string, Map<string, string>>();
-  for (const file of files) {
+  for (const file of componentSources()) {
     const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
     source.forEachChild((node) => {
       if (!ts.isInterfaceDeclaration(node)) return;

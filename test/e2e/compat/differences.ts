@@ -43,6 +43,34 @@ export function loadDifferences(file = path.join(__dirname, "intended.json")): D
   return (JSON.parse(fs.readFileSync(file, "utf8")) as { differences: Difference[] }).differences;
 }
 
+/** Former component type token → the one now; the components declare the former as an alias. */
+export function loadRenames(file = path.join(__dirname, "intended.json")): Record<string, string> {
+  return (JSON.parse(fs.readFileSync(file, "utf8")) as { renamed?: Record<string, string> }).renamed ?? {};
+}
+
+/** A URN or a type with each renamed token in it (a parent's, a type's) replaced by the one now. */
+export function renamed(text: string, renames: Record<string, string>): string {
+  return text.replace(/(?<=^|::|\$)(dockyard:[A-Za-z0-9]+:[A-Za-z0-9]+)(?=$|::|\$)/g, (token) => renames[token] ?? token);
+}
+
+/**
+ * The baseline's registrations as this checkout names them: renamed types and parents. Returns how
+ * many registrations changed.
+ */
+export function applyRenames(baseline: Registration[], renames: Record<string, string>): number {
+  let count = 0;
+  for (const registration of baseline) {
+    const options = (registration.options ?? {}) as { parent?: string };
+    const type = renamed(registration.type, renames);
+    const parent = options.parent === undefined ? undefined : renamed(options.parent, renames);
+    if (type !== registration.type || parent !== options.parent) count += 1;
+    registration.type = type;
+    if (parent !== undefined) options.parent = parent;
+  }
+  baseline.sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`));
+  return count;
+}
+
 function valueAt(tree: Tree, keys: string[]): unknown {
   let node: unknown = tree;
   for (const key of keys) {
@@ -141,11 +169,14 @@ function main(argv: string[]): number {
     const [baselineFile, nowFile, baselineOut, nowOut] = argv.slice(1);
     const baseline = JSON.parse(fs.readFileSync(baselineFile, "utf8")) as Registration[];
     const now = JSON.parse(fs.readFileSync(nowFile, "utf8")) as Registration[];
+    const moved = applyRenames(baseline, loadRenames());
     const counts = takeOutIntended(baseline, now, differences);
     fs.writeFileSync(baselineOut, JSON.stringify(baseline, null, 1));
     fs.writeFileSync(nowOut, JSON.stringify(now, null, 1));
     const taken = differences.map((d, i) => [d, counts[i]] as const).filter(([, count]) => count > 0);
-    console.log(taken.map(([d, count]) => `${count} ${d.type.split(":").pop()} ${d.path.join(".")}`).join("; ") || "none");
+    const listed = taken.map(([d, count]) => `${count} ${d.type.split(":").pop()} ${d.path.join(".")}`);
+    if (moved > 0) listed.unshift(`${moved} under a renamed type token (aliased)`);
+    console.log(listed.join("; ") || "none");
     return 0;
   }
   if (argv[0] === "preview" && argv.length === 2) {

@@ -3,7 +3,7 @@ import pulumi
 import pulumi_dockyard as dockyard
 
 config = pulumi.Config()
-network = dockyard.Network("backend", name="pkge2e-py-backend", subnet="10.233.2.0/24")
+network = dockyard.Network("backend", name="pkge2e-py-backend", subnet="10.237.2.0/24")
 web = dockyard.Container(
     "web",
     name="pkge2e-py-web",

@@ -1,0 +1,44 @@
+import * as pulumi from "@pulumi/pulumi";
+import { loadConfig, Target } from "../../stacks/config";
+import { AppDefinition, applyConfig, ConfiguredApp } from "../../stacks/overrides";
+import { resolveApp } from "../../stacks/resolve";
+import { planApp } from "../../stacks/targets";
+
+/** What a stack deployed: the same keys on every target. */
+export interface StackOutputs {
+  target: Target;
+  /** Where users reach each published service. */
+  urls: Record<string, pulumi.Output<string> | string>;
+  /** Network name → subnet (docker, swarm) or NetworkPolicy → what it allows (kubernetes). */
+  networks: Record<string, pulumi.Output<string> | string>;
+  /** App volume → the Docker volume or PersistentVolumeClaim holding it. */
+  volumes: Record<string, pulumi.Output<string> | string>;
+  /** Built service → the image it runs. */
+  images: Record<string, pulumi.Output<string>>;
+}
+
+/**
+ * A Pulumi program's whole stack from one app definition: the stack's config (`dockyard:target`,
+ * `dockyard:services`, ... ; see docs/config.md) read and checked, laid over the app's model (or over
+ * the compose file that `dockyard:compose.file` names, instead of the app), resolved once, planned on
+ * the config's target, and deployed at the top level of the stack. Every bad input is refused before
+ * anything is registered, naming the config key or the model path.
+ */
+export function deployStack<P>(app: AppDefinition<P>): StackOutputs {
+  const config = loadConfig();
+  // The fidelity report of a compose file: what carried over with a change (info) and what was ignored (warning).
+  const report = (line: { path: string; disposition: string; note: string }) =>
+    (line.disposition === "ignored" ? pulumi.log.warn : pulumi.log.info)(
+      `${config.compose.file}: ${line.path}: ${line.disposition}: ${line.note}`,
+    );
+  // The compose reader is loaded only for a compose file (and stacks/targets loads only the chosen target).
+  const configured: ConfiguredApp = config.compose.file
+    ? applyConfig(
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require("../../stacks/compose/app") as typeof import("../../stacks/compose/app")).composeApp(config.compose, config.stack, report),
+        config,
+      )
+    : applyConfig(app, config);
+  const deployed = planApp(resolveApp(configured.model, configured.where), config, configured.where).deploy();
+  return { target: config.target, ...deployed };
+}

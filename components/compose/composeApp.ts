@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BuilderVersion } from "../docker/image";
-import { ServiceType } from "../k8s/deployment";
+import { ServiceType } from "../k8s/serviceType";
 import { EndpointMode, RestartCondition, RollbackFailureAction, UpdateFailureAction, UpdateOrder } from "../swarm/service";
 import { composeApp } from "../../stacks/compose/app";
 import { ReportLine } from "../../stacks/compose/convert";

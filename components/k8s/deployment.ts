@@ -28,19 +28,8 @@ import {
   securityContext,
   volumeClaimSpec,
 } from "./pod";
+import { SERVICE_TYPES, ServiceType } from "./serviceType";
 import { formerTypes } from "../token";
-
-/** How a published port is reached from outside the cluster (the Service's `type`). */
-export const ServiceType = {
-  /** Only inside the cluster (`kubectl port-forward`, an Ingress). */
-  ClusterIP: "ClusterIP",
-  /** On a port of every node. */
-  NodePort: "NodePort",
-  /** Through the cloud's load balancer. */
-  LoadBalancer: "LoadBalancer",
-} as const;
-export type ServiceType = (typeof ServiceType)[keyof typeof ServiceType];
-export const SERVICE_TYPES: readonly ServiceType[] = Object.values(ServiceType);
 
 export interface DeploymentPortArgs {
   /** Port name (up to 15 lowercase letters, digits and -), shown on the Service ("http"). */

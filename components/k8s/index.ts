@@ -7,5 +7,6 @@ export * from "./networkPolicies";
 export * from "./pod";
 export * from "./registrySecret";
 export * from "./secret";
+export * from "./serviceType";
 export * from "../sorted";
 export * from "../protocol";

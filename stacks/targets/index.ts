@@ -4,7 +4,7 @@
  * loaded: the Kubernetes SDK alone takes about half a second to load, for nothing on a Docker stack.
  */
 import { StackConfig, Target } from "../config";
-import { Where } from "../errors";
+import { InputError, Where } from "../errors";
 import { ResolvedApp } from "../resolve";
 import { AppOutputs, DeployScope } from "./common";
 
@@ -27,6 +27,14 @@ const TARGETS: Record<Target, (app: ResolvedApp, config: StackConfig, where: Whe
     return { target: "swarm", deploy: (scope) => swarm.deploySwarm(plan, scope) };
   },
   kubernetes: (app, config, where) => {
+    try {
+      require.resolve("@pulumi/kubernetes");
+    } catch {
+      // An optional peer dependency of the package: a Docker-only program does not install it.
+      throw new InputError(
+        `${config.keyPath("target")} kubernetes needs the @pulumi/kubernetes package beside dockyard: npm install @pulumi/kubernetes`,
+      );
+    }
     const kubernetes = require("./kubernetes") as typeof import("./kubernetes");
     const plan = kubernetes.planKubernetes(app, config, where);
     return { target: "kubernetes", deploy: (scope) => kubernetes.deployKubernetes(plan, config, scope) };

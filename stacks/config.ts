@@ -537,18 +537,25 @@ function issueMessage(key: ConfigKey, value: unknown, issue: z.core.$ZodIssue, k
   return given === undefined ? `${where} is required: it ${issue.message}` : `${where} ${issue.message}, got ${shown(key, given)}`;
 }
 
-/** The keys the settings object at a path of a map key may have (for "unknown key" messages). */
-function allowedKeys(key: ConfigKey, path: PropertyKey[]): string[] {
-  const [, field] = path;
-  const shapes: Record<string, z.ZodRawShape> = {
-    services: serviceSettings.shape,
-    networks: networkSettings.shape,
-    volumes: volumeSettings.shape,
-    compose: composeSettings.shape,
-    "services.limits": limitSettings.shape,
-    "services.autoscaling": autoscalingSettings.shape,
+/**
+ * The keys the settings object at a path of a key may have (for "unknown key" messages): the key's
+ * schema walked down the path, through maps, optional fields and preprocessing, to the object there.
+ */
+export function allowedKeys(key: ConfigKey, path: PropertyKey[]): string[] {
+  let schema: z.ZodType | undefined = CONFIG_KEYS[key].schema;
+  const unwrap = (node: z.ZodType | undefined): z.ZodType | undefined => {
+    if (node instanceof z.ZodOptional) return unwrap(node.unwrap() as z.ZodType);
+    if (node instanceof z.ZodPipe) return unwrap(node._zod.def.out as z.ZodType);
+    return node;
   };
-  return Object.keys(shapes[field === undefined ? key : `${key}.${String(field)}`] ?? {});
+  for (const part of path) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodRecord) schema = schema._zod.def.valueType as z.ZodType;
+    else if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[String(part)];
+    else return [];
+  }
+  schema = unwrap(schema);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
 function checkRegistry(c: Values, keyPath: KeyNamer): void {

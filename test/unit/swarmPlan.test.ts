@@ -923,9 +923,19 @@ describe("a stage sets the deploy fields in its stack config (dockyard:services.
     [
       "an unknown rollout key",
       { services: { worker: { rollout: { parallel: 2 } } } },
-      'dockyard:services.worker.rollout has unknown key "parallel"',
+      'dockyard:services.worker.rollout has unknown key "parallel"; allowed: parallelism, delaySeconds, order, monitorSeconds, maxFailureRatio, failureAction, rollback',
+    ],
+    [
+      "an unknown key of a rollout's rollback",
+      { services: { worker: { rollout: { rollback: { pause: true } } } } },
+      'dockyard:services.worker.rollout.rollback has unknown key "pause"; allowed: parallelism, delaySeconds, order, monitorSeconds, maxFailureRatio, failureAction',
+    ],
+    [
+      "an unknown placement key",
+      { services: { worker: { placement: { constraint: ["node.role == manager"] } } } },
+      'dockyard:services.worker.placement has unknown key "constraint"; allowed: constraints, maxReplicasPerNode',
     ],
   ])("refused, named by the config key: %s", (_case, values, message) => {
-    expect(() => plan(values)).toThrow(message);
+    expect(() => plan(values)).toThrow(new InputError(message));
   });
 });

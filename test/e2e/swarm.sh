@@ -227,12 +227,13 @@ USER node
 DOCKERFILE
 before="$(tasks worker | tr '\n' ' ')"
 pc set --path services.worker.image "voting-worker-unhealthy:$STACK"
-# Watch the old tasks while the up runs: each second, how many of the three are running and healthy.
+# Watch the old tasks while the up runs: each second, how many of the three are running and healthy,
+# and the swarm's update state then (updating, then rollback_started once the new task failed).
 (
   while [ ! -e "$state/up-bad.done" ]; do
     n=0
     for c in $before; do [ "$(health "$c")" = healthy ] && n=$((n + 1)); done
-    echo "$n"
+    echo "$n $(docker service inspect -f '{{.UpdateStatus.State}}' "$PREFIX-worker" 2>/dev/null)"
     sleep 1
   done
 ) >"$log/old-tasks-during-update.txt" &
@@ -243,8 +244,17 @@ touch "$state/up-bad.done"
 wait "$watcher" || true
 check "it says the swarm rolled the update back" "yes" "$(grep -q 'rollback completed' "$log/up-bad.txt" && echo yes || echo no)"
 check "the swarm's update status" "rollback_completed" "$(docker service inspect -f '{{.UpdateStatus.State}}' "$PREFIX-worker")"
-check "the same three old tasks run, healthy, after the rollback" "$before" "$(tasks worker | tr '\n' ' ')"
-check "the old tasks were healthy at every second of the update" "3" "$(sort -n "$log/old-tasks-during-update.txt" | head -1)"
+# While the update runs, start-first keeps all three old tasks serving (stop-first would stop one at
+# once). The swarm's rollback may then replace an old task with a fresh one of the same spec (seen
+# once in about three runs), so after it: three healthy tasks of the old image, most of them the old ones.
+check "the old tasks were healthy at every second of the update, until the rollback began" "3" \
+  "$(awk '$2 == "updating" { print $1 }' "$log/old-tasks-during-update.txt" | sort -n | head -1)"
+check "the update ran for a few seconds before it failed" "yes" \
+  "$([ "$(grep -c ' updating$' "$log/old-tasks-during-update.txt")" -ge 3 ] && echo yes || echo no)"
+kept=0
+for c in $before; do tasks worker | grep -qx "$c" && kept=$((kept + 1)); done
+check "after the rollback: three healthy tasks, at least two of them the old ones" "3 healthy, kept >= 2" \
+  "$(tasks worker | while read -r c; do health "$c"; done | grep -c healthy) healthy, kept $([ "$kept" -ge 2 ] && echo ">= 2" || echo "$kept")"
 check "the service runs the built worker image again" "voting-worker:$STACK" "$(docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "$PREFIX-worker")"
 vote bbbb0004 b >/dev/null
 check "votes still flow after the rollback" "3 5" "$(wait_counts 3 5)"

@@ -346,10 +346,6 @@ export class SecretText {
   constructor(text: pulumi.Input<string>) {
     this.#text = text;
   }
-  /** Known at construction: plain text, not an Output. */
-  get known(): boolean {
-    return typeof this.#text === "string";
-  }
   /** The length of known text; undefined for an Output. */
   get length(): number | undefined {
     return typeof this.#text === "string" ? this.#text.length : undefined;

@@ -26,16 +26,12 @@ export interface StackOutputs {
  */
 export function deployStack<P>(app: AppDefinition<P>): StackOutputs {
   const config = loadConfig();
-  // The fidelity report of a compose file: what carried over with a change (info) and what was ignored (warning).
-  const report = (line: { path: string; disposition: string; note: string }) =>
-    (line.disposition === "ignored" ? pulumi.log.warn : pulumi.log.info)(
-      `${config.compose.file}: ${line.path}: ${line.disposition}: ${line.note}`,
-    );
   // The compose reader is loaded only for a compose file (and stacks/targets loads only the chosen target).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const compose = () => require("../../stacks/compose/app") as typeof import("../../stacks/compose/app");
   const configured: ConfiguredApp = config.compose.file
     ? applyConfig(
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        (require("../../stacks/compose/app") as typeof import("../../stacks/compose/app")).composeApp(config.compose, config.stack, report),
+        compose().composeApp(config.compose, config.stack, (line) => compose().logReport(config.compose.file as string, line)),
         config,
       )
     : applyConfig(app, config);

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BuilderVersion } from "../docker/image";
 import { ServiceType } from "../k8s/serviceType";
 import { EndpointMode, RestartCondition, RollbackFailureAction, UpdateFailureAction, UpdateOrder } from "../swarm/service";
-import { composeApp } from "../../stacks/compose/app";
+import { composeApp, logReport, reportText } from "../../stacks/compose/app";
 import { ReportLine } from "../../stacks/compose/convert";
 import { CONFIG_KEYS, ConfigKey, KeyNamer, loadConfig, SecretText, ServiceSettings, StackConfig } from "../../stacks/config";
 import { applyConfig } from "../../stacks/overrides";
@@ -223,8 +223,7 @@ const argumentOf =
     `ComposeApp "${name}" argument ${[key, ...at.map(String)].join(".")}`;
 
 /** The stage settings of a ComposeApp as a stack config, checked by the stack's own rules and named by its arguments. */
-function composeConfig(name: string, args: ComposeAppArgs, stage: string): StackConfig {
-  const argument = argumentOf(name);
+function composeConfig(args: ComposeAppArgs, stage: string, argument: KeyNamer): StackConfig {
   const given = (Object.keys(sameKeys) as Array<keyof Settings>).filter((key) => args[key] !== undefined);
   const values = new Map<string, unknown>(given.map((key) => [sameKeys[key], args[key]]));
   // Secret values are checked by the app's rules (stacks/overrides.ts) when applied; an Output's text
@@ -268,7 +267,8 @@ export class ComposeApp extends pulumi.ComponentResource {
   constructor(name: string, args: ComposeAppArgs, opts?: pulumi.ComponentResourceOptions) {
     // Everything is read and checked before the component itself is registered.
     const stage = args.stage ?? pulumi.getStack();
-    const config = composeConfig(name, args, stage);
+    const argument = argumentOf(name);
+    const config = composeConfig(args, stage, argument);
     const lines: ReportLine[] = [];
     const file = args.file;
     const definition = composeApp(
@@ -276,14 +276,14 @@ export class ComposeApp extends pulumi.ComponentResource {
       stage,
       (line) => lines.push(line),
       process.cwd(),
-      (key) => argumentOf(name)(key),
+      argument,
     );
     const configured = applyConfig(definition, config);
     const planned = planApp(resolveApp(configured.model, configured.where), config, configured.where);
     super("dockyard:index:ComposeApp", name, {}, opts);
 
-    const report = lines.map((line) => `${file}: ${line.path}: ${line.disposition}: ${line.note}`);
-    lines.forEach((line, index) => (line.disposition === "ignored" ? pulumi.log.warn : pulumi.log.info)(report[index], this));
+    lines.forEach((line) => logReport(file, line, this));
+    const report = lines.map((line) => reportText(file, line));
     // The caller's provider (this component's `provider`, or one it inherits) when there is one.
     const provider = this.getProvider(config.target === "kubernetes" ? "kubernetes:index:Provider" : "docker:index:Provider");
     const deployed = planned.deploy({ parent: this, provider, name: (child) => `${name}-${child}` });

@@ -3,6 +3,7 @@
  * converted to the app model with a fidelity report, then laid over by the stack config, resolved and
  * deployed like any app. The report goes to the Pulumi log at preview and up.
  */
+import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { z } from "zod";
 import { AppModel } from "../model";
@@ -39,6 +40,16 @@ function refuseLiteralCredentials(model: AppModel, file: string, stack: string):
       }
     }
   }
+}
+
+/** A line of the fidelity report as the log and a ComposeApp's `report` show it: "compose.yaml: services.web.ports[0]: changed: ...". */
+export function reportText(file: string, line: ReportLine): string {
+  return `${file}: ${line.path}: ${line.disposition}: ${line.note}`;
+}
+
+/** Logs a report line: what was ignored as a warning, what carried over with a change as info. */
+export function logReport(file: string, line: ReportLine, resource?: pulumi.Resource): void {
+  (line.disposition === "ignored" ? pulumi.log.warn : pulumi.log.info)(reportText(file, line), resource);
 }
 
 /** The app definition of a compose file: no parameters of its own (dockyard:app stays empty). */

@@ -35,6 +35,11 @@ export interface DeployScope {
   name?: (name: string) => string;
 }
 
+/** The scope's naming of the plan's resources: its own, or the plan's names as they are. */
+export function scopedName(scope: DeployScope): (name: string) => string {
+  return scope.name ?? ((name) => name);
+}
+
 /**
  * The services a service waits for: its "healthy" dependencies, created first and healthy (Docker)
  * or available (Kubernetes) before it is created. A "started" dependency orders nothing: the service

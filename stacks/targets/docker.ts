@@ -36,6 +36,7 @@ import {
   ignored,
   imageArgs,
   imageName,
+  scopedName,
   unsupported,
   waitsFor,
   warnOtherTargetKeys,
@@ -381,7 +382,7 @@ export function engineScope(
   scope: DeployScope,
 ): { named: (name: string) => string; opts: { provider: pulumi.ProviderResource; parent?: pulumi.Resource } } {
   const { parent } = scope;
-  const named = scope.name ?? ((name: string) => name);
+  const named = scopedName(scope);
   return { named, opts: { provider: scope.provider ?? new docker.Provider(named("docker"), { host }, { parent }), parent } };
 }
 

@@ -44,6 +44,7 @@ import {
   ignored,
   imageArgs,
   imageName,
+  scopedName,
   unsupported,
   waitsFor,
   warnOtherTargetKeys,
@@ -385,7 +386,7 @@ function networkPoliciesArgs(app: ResolvedApp, identity: AppIdentity, namespace:
 /** Constructs the plan: explicit providers, the namespace, then each object with its dependencies as options. */
 export function deployKubernetes(plan: KubernetesPlan, config: StackConfig, scope: DeployScope = {}): AppOutputs {
   const { parent } = scope;
-  const named = scope.name ?? ((name: string) => name);
+  const named = scopedName(scope);
   const provider = scope.provider ?? new k8s.Provider(named("kubernetes"), { ...plan.provider, namespace: plan.namespace }, { parent });
   const namespace = new k8s.core.v1.Namespace(
     named(plan.namespace),

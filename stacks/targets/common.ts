@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ImageArgs } from "../../components/docker";
 import { ConfigKey, CONFIG_KEYS, StackConfig, Target } from "../config";
-import { InputError, sortedKeys } from "../errors";
+import { InputError, sortedKeys, Where } from "../errors";
 import { ImageSource } from "../model";
 import { ResolvedApp } from "../resolve";
 
@@ -94,23 +94,47 @@ export function unsupported(where: string, what: string, target: Target, instead
   throw new InputError(`${where} cannot be honoured on target ${target} (${what}); ${instead}`);
 }
 
-/** Warns once about a setting a target ignores, where ignoring it is harmless (the README lists them). */
-export function ignored(where: string, target: Target, why: string): void {
-  pulumi.log.warn(`${where} is ignored on target ${target}: ${why}`);
+/** The warning for a setting a target ignores, where ignoring it is harmless (docs/targets.md lists them). */
+export function ignored(where: string, target: Target, why: string): string {
+  return `${where} is ignored on target ${target}: ${why}`;
 }
 
-/** Config keys of the other target that the stack sets: warned about, since this target ignores them. */
-export function warnOtherTargetKeys(config: StackConfig): void {
-  for (const key of config.given) {
+/** Config keys of another target that the stack sets: this target ignores them, one warning each. */
+export function otherTargetKeys(config: StackConfig): string[] {
+  return config.given.flatMap((key) => {
     const spec = CONFIG_KEYS[key as ConfigKey];
-    if (!("target" in spec)) continue;
+    if (!("target" in spec)) return [];
     const targets: readonly Target[] = typeof spec.target === "string" ? [spec.target] : spec.target;
-    if (!targets.includes(config.target)) {
+    if (targets.includes(config.target)) return [];
+    return [
       ignored(
         config.keyPath(key),
         config.target,
         `it applies to ${targets.length > 1 ? "targets" : "target"} ${targets.join(" and ")} only`,
-      );
-    }
-  }
+      ),
+    ];
+  });
+}
+
+/** What a plan knows about the machine the program runs on, given by the caller (planners read nothing). */
+export interface Machine {
+  /** CPUs of this machine: a local engine's limit on a container's cpus. */
+  cpus: number;
+}
+
+/** What every target's plan carries beside its resources. */
+export interface TargetPlan {
+  /** What the target ignores of the app or the config, for the deploy step to show before anything is created. */
+  warnings: string[];
+}
+
+/**
+ * A target: where an app runs. `plan` checks everything and works out every resource's arguments
+ * as data (throwing InputError for what the target cannot do, returning warnings for what it
+ * harmlessly ignores); `deploy` only constructs them. A new target is one module that exports one of
+ * these, registered in targets/index.ts.
+ */
+export interface TargetBackend<P extends TargetPlan> {
+  plan(app: ResolvedApp, config: StackConfig, where: Where, machine?: Machine): P;
+  deploy(plan: P, scope: DeployScope): AppOutputs;
 }

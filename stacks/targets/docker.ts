@@ -9,21 +9,15 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as os from "os";
 import {
   Container,
   ContainerArgs,
   ContainerSecretFileArgs,
-  Image,
-  ImageArgs,
   Network,
-  NetworkArgs,
   validateContainerArgs,
   validateImageArgs,
-  validateNetworkArgs,
   validateVolumeArgs,
   Volume,
-  VolumeArgs,
 } from "../../components/docker";
 import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "../../components/cidr";
 import { parseDockerHost, StackConfig } from "../config";
@@ -31,19 +25,26 @@ import { InputError, sortedKeys, Where } from "../errors";
 import { ResolvedApp, ResolvedService, RESTART_DEFAULTS } from "../resolve";
 import {
   AppOutputs,
-  builtServices,
   DeployScope,
   ignored,
-  imageArgs,
   imageName,
-  scopedName,
+  Machine,
+  otherTargetKeys,
+  TargetBackend,
+  TargetPlan,
   unsupported,
   waitsFor,
-  warnOtherTargetKeys,
 } from "./common";
-
-/** Where the Docker target puts app secrets in a container (as compose secrets). */
-export const SECRETS_DIR = "/run/secrets";
+import {
+  deployEngineResources,
+  dockerNames,
+  EnginePlan,
+  engineOutputs,
+  engineResources,
+  engineScope,
+  SECRETS_DIR,
+  validateNetworks,
+} from "./engine";
 
 export interface DockerContainerPlan {
   /** Logical name: "<service>-<replica>". */
@@ -55,79 +56,14 @@ export interface DockerContainerPlan {
   after: { networks: string[]; volumes: string[]; services: string[] };
 }
 
-export interface DockerPlan {
-  host: string;
-  networks: Array<[string, NetworkArgs]>;
-  volumes: Array<[string, VolumeArgs]>;
-  builds: Array<[string, ImageArgs]>;
-  /** Service → image reference pulled (kept locally on destroy). */
-  pulls: Array<[string, string]>;
+export interface DockerPlan extends EnginePlan, TargetPlan {
   /** In start order. */
   containers: DockerContainerPlan[];
   urls: Record<string, string>;
 }
 
-/** Physical names are prefixed with the app and stack, so several stacks can share one engine. */
-export function dockerNames(app: ResolvedApp, config: StackConfig) {
-  const prefix = `${app.name}-${config.stack}`;
-  return {
-    network: (network: string) => `${prefix}-${network}`,
-    volume: (volume: string) => `${prefix}-${volume}`,
-    container: (service: string, replica: number) => `${prefix}-${service}-${replica}`,
-  };
-}
-
-/**
- * What the targets on a Docker engine (containers, and swarm services) plan alike: their labels, the
- * networks (with the driver fields given), the volumes, and the images built and pulled.
- */
-export function engineResources(
-  app: ResolvedApp,
-  config: StackConfig,
-  driver: Pick<NetworkArgs, "driver" | "attachable" | "fingerprintName"> = {},
-) {
-  const names = dockerNames(app, config);
-  const labels = { "dockyard.app": app.name, "dockyard.stack": config.stack };
-  const networks = sortedKeys(app.networks).map((name): [string, NetworkArgs] => {
-    const network = app.networks[name];
-    const args: NetworkArgs = {
-      name: names.network(name),
-      ...driver,
-      subnet: network.subnet,
-      gateway: network.gateway,
-      ipRange: network.ipRange,
-      internal: network.internal,
-      allowPublicSubnet: config.allowPublicSubnets,
-      labels,
-    };
-    return [name, args];
-  });
-  const volumes = sortedKeys(app.volumes).map((name): [string, VolumeArgs] => [
-    name,
-    { name: names.volume(name), retain: app.volumes[name].retain, labels },
-  ]);
-  const builds = builtServices(app).map(([name, source]): [string, ImageArgs] => [name, imageArgs(app, name, source, config)]);
-  const pulls = sortedKeys(app.services).flatMap((name): Array<[string, string]> => {
-    const image = app.services[name].image;
-    return image.kind === "pull" ? [[name, image.ref]] : [];
-  });
-  return { labels, networks, volumes, builds, pulls };
-}
-
-/** The network rules (public and special ranges, the /29 floor) in the stack's terms. */
-export function validateNetworks(networks: Array<[string, NetworkArgs]>, where: Where, config: StackConfig): void {
-  networks.forEach(([name, args]) =>
-    validateNetworkArgs(name, args, {
-      subnet: where(`networks.${name}.subnet`),
-      gateway: where(`networks.${name}.gateway`),
-      ipRange: where(`networks.${name}.ipRange`),
-      allowPublicSubnet: config.keyPath("allowPublicSubnets"),
-    }),
-  );
-}
-
 /** Everything the Docker target will create, worked out and checked before anything is registered. */
-export function planDocker(app: ResolvedApp, config: StackConfig, where: Where): DockerPlan {
+export function planDocker(app: ResolvedApp, config: StackConfig, where: Where, machine?: Machine): DockerPlan {
   const { labels, networks, volumes, builds, pulls } = engineResources(app, config);
   const containers = app.order.flatMap((name) => {
     const service = app.services[name];
@@ -143,16 +79,16 @@ export function planDocker(app: ResolvedApp, config: StackConfig, where: Where):
     }));
   });
   validateNetworks(networks, where, config);
-  checkDocker(app, config, where);
+  const warnings = checkDocker(app, config, where, machine);
   volumes.forEach(([name, args]) => validateVolumeArgs(name, args));
   builds.forEach(([name, args]) => validateImageArgs(name, args));
   containers.forEach((container) => validateContainerArgs(container.name, container.args));
-  return { host: config.dockerHost, networks, volumes, builds, pulls, containers, urls: dockerUrls(app, config) };
+  return { host: config.dockerHost, networks, volumes, builds, pulls, containers, urls: dockerUrls(app, config), warnings };
 }
 
-/** What the resolved app asks that a Docker engine cannot do, refused or warned before anything is created. */
-function checkDocker(app: ResolvedApp, config: StackConfig, where: Where): void {
-  warnOtherTargetKeys(config);
+/** What the resolved app asks that a Docker engine cannot do: refused, or the warnings for what it ignores. */
+function checkDocker(app: ResolvedApp, config: StackConfig, where: Where, machine?: Machine): string[] {
+  const warnings = otherTargetKeys(config);
   for (const name of sortedKeys(app.services)) {
     const service = app.services[name];
     if (service.autoscaling !== undefined) {
@@ -163,7 +99,7 @@ function checkDocker(app: ResolvedApp, config: StackConfig, where: Where): void 
         `set ${config.keyPath(`services.${name}.replicas`)} to the number of copies to run, or use target kubernetes`,
       );
     }
-    warnDeploySettings(service, where);
+    warnings.push(...ignoredDeploySettings(service, where));
     if (service.limits.memoryBytes % (1024 * 1024) !== 0) {
       throw new InputError(
         `${where(`services.${name}.limits.memory`)} must be a whole number of MiB on Docker, got ${JSON.stringify(service.limits.memory)} (${(service.limits.memoryBytes / 1024 / 1024).toFixed(3)} MiB)`,
@@ -172,12 +108,15 @@ function checkDocker(app: ResolvedApp, config: StackConfig, where: Where): void 
   }
   for (const name of sortedKeys(config.volumes)) {
     if (config.volumes[name].size !== undefined) {
-      ignored(config.keyPath(`volumes.${name}.size`), "docker", "a local Docker volume has no size; it grows on the engine's disk");
+      warnings.push(
+        ignored(config.keyPath(`volumes.${name}.size`), "docker", "a local Docker volume has no size; it grows on the engine's disk"),
+      );
     }
   }
   checkSubnetCapacity(app, where);
   checkReplicaPorts(app, where);
-  warnAboutCpus(app, config, where);
+  if (machine !== undefined) warnings.push(...cpusBeyondMachine(app, config, where, machine));
+  return warnings;
 }
 
 /**
@@ -247,18 +186,15 @@ function checkReplicaPorts(app: ResolvedApp, where: Where): void {
  * count of a remote engine is not known before it is asked, so this only warns, and only for a local
  * engine (unix:// or npipe://), which has this machine's CPUs.
  */
-function warnAboutCpus(app: ResolvedApp, config: StackConfig, where: Where): void {
+function cpusBeyondMachine(app: ResolvedApp, config: StackConfig, where: Where, machine: Machine): string[] {
   const protocol = parseDockerHost(config.dockerHost)?.protocol;
-  if (protocol !== "unix:" && protocol !== "npipe:") return;
-  const available = os.availableParallelism();
-  for (const name of sortedKeys(app.services)) {
-    const cpus = app.services[name].limits.cpus;
-    if (cpus > available) {
-      pulumi.log.warn(
-        `${where(`services.${name}.limits.cpus`)} ${cpus} is more than the ${available} CPUs of this machine; if the engine at ${config.dockerHost} runs here, Docker will refuse to create the container (its cpus range is 0.01 to its CPU count)`,
-      );
-    }
-  }
+  if (protocol !== "unix:" && protocol !== "npipe:") return [];
+  return sortedKeys(app.services)
+    .filter((name) => app.services[name].limits.cpus > machine.cpus)
+    .map(
+      (name) =>
+        `${where(`services.${name}.limits.cpus`)} ${app.services[name].limits.cpus} is more than the ${machine.cpus} CPUs of this machine; if the engine at ${config.dockerHost} runs here, Docker will refuse to create the container (its cpus range is 0.01 to its CPU count)`,
+    );
 }
 
 function containerArgs(
@@ -315,9 +251,10 @@ function restartArgs(service: ResolvedService): Pick<ContainerArgs, "restart" | 
 }
 
 /** What the model's rollout, reservations, placement and restart policy say that one engine's containers cannot, one warning each. */
-function warnDeploySettings(service: ResolvedService, where: Where): void {
+function ignoredDeploySettings(service: ResolvedService, where: Where): string[] {
   const path = `services.${service.name}`;
-  const warn = (field: string, why: string) => ignored(where(`${path}.${field}`), "docker", why);
+  const warnings: string[] = [];
+  const warn = (field: string, why: string) => warnings.push(ignored(where(`${path}.${field}`), "docker", why));
   if (service.rollout !== undefined)
     warn(
       "rollout",
@@ -327,13 +264,14 @@ function warnDeploySettings(service: ResolvedService, where: Where): void {
   if (service.placement !== undefined) warn("placement", "one engine runs every container");
   if (service.endpointMode !== undefined) warn("endpointMode", "it is a swarm's; the service's name is its containers' network alias");
   const restart = service.restart;
-  if (restart === undefined) return;
+  if (restart === undefined) return warnings;
   if (restart.delaySeconds !== RESTART_DEFAULTS.delaySeconds)
     warn("restart.delaySeconds", "Docker waits 100 ms before a restart, doubling each time");
   if (restart.windowSeconds !== RESTART_DEFAULTS.windowSeconds) warn("restart.windowSeconds", "Docker counts every restart");
   if (restart.maxAttempts !== RESTART_DEFAULTS.maxAttempts && restart.condition !== "on-failure") {
     warn("restart.maxAttempts", `Docker limits restarts for condition on-failure only (this one is ${restart.condition})`);
   }
+  return warnings;
 }
 
 /**
@@ -376,30 +314,14 @@ function dockerUrls(app: ResolvedApp, config: StackConfig): Record<string, strin
   return urls;
 }
 
-/** A scope's names, and the options of what a plan on a Docker engine creates: its provider (the scope's, or one for `host`) and parent. */
-export function engineScope(
-  host: string,
-  scope: DeployScope,
-): { named: (name: string) => string; opts: { provider: pulumi.ProviderResource; parent?: pulumi.Resource } } {
-  const { parent } = scope;
-  const named = scopedName(scope);
-  return { named, opts: { provider: scope.provider ?? new docker.Provider(named("docker"), { host }, { parent }), parent } };
-}
-
 /** Constructs the plan: one explicit provider, then each resource with its dependencies as options. */
 export function deployDocker(plan: DockerPlan, scope: DeployScope = {}): AppOutputs {
   const { named, opts } = engineScope(plan.host, scope);
-  const networks = new Map(plan.networks.map(([name, args]) => [name, new Network(named(name), args, opts)]));
-  const volumes = new Map(plan.volumes.map(([name, args]) => [name, new Volume(named(name), args, opts)]));
-  const images = new Map(plan.builds.map(([name, args]) => [name, new Image(named(name), args, opts)]));
-  // keepLocally: destroying the stack must not delete an image other stacks (or a mirror) rely on.
-  const pulled = new Map(
-    plan.pulls.map(([name, ref]) => [name, new docker.RemoteImage(named(`${name}-image`), { name: ref, keepLocally: true }, opts).imageId]),
-  );
+  const { networks, volumes, images, pulled } = deployEngineResources(plan, named, opts);
   const networkByName = new Map(plan.networks.map(([name, args]) => [args.name, networks.get(name) as Network]));
   const containers = new Map<string, Container[]>();
   for (const container of plan.containers) {
-    const image = images.get(container.service)?.ref ?? (pulled.get(container.service) as pulumi.Output<string>);
+    const image = images.get(container.service)?.ref ?? (pulled.get(container.service) as docker.RemoteImage).imageId;
     const dependsOn: pulumi.Resource[] = [
       ...container.after.networks.map((name) => networks.get(name) as Network),
       ...container.after.volumes.map((name) => volumes.get(name) as Volume),
@@ -416,10 +338,8 @@ export function deployDocker(plan: DockerPlan, scope: DeployScope = {}): AppOutp
     const made = new Container(named(container.name), { ...container.args, image, networks: joined }, { ...opts, dependsOn });
     containers.set(container.service, [...(containers.get(container.service) ?? []), made]);
   }
-  return {
-    urls: plan.urls,
-    networks: Object.fromEntries([...networks].map(([name, network]) => [name, network.subnet])),
-    volumes: Object.fromEntries([...volumes].map(([name, volume]) => [name, volume.volumeName])),
-    images: Object.fromEntries([...images].map(([name, image]) => [name, image.ref])),
-  };
+  return engineOutputs(plan.urls, { networks, volumes, images });
 }
+
+/** The Docker target, registered in targets/index.ts. */
+export const dockerTarget: TargetBackend<DockerPlan> = { plan: planDocker, deploy: deployDocker };

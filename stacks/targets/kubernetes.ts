@@ -13,6 +13,7 @@ import * as docker from "@pulumi/docker";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Image, ImageArgs, validateImageArgs } from "../../components/docker/image";
+import { ServiceType } from "../../components/k8s/serviceType";
 import {
   AppIdentity,
   appLabels,
@@ -47,7 +48,9 @@ import {
   scopedName,
   unsupported,
   waitsFor,
-  warnOtherTargetKeys,
+  otherTargetKeys,
+  TargetBackend,
+  TargetPlan,
 } from "./common";
 
 export const REGISTRY_REQUIRED = (config: StackConfig): string =>
@@ -64,7 +67,7 @@ export interface KubernetesDeploymentPlan {
   after: string[];
 }
 
-export interface KubernetesPlan {
+export interface KubernetesPlan extends TargetPlan {
   provider: { kubeconfig?: string; context?: string };
   dockerHost: string;
   identity: AppIdentity;
@@ -78,11 +81,13 @@ export interface KubernetesPlan {
   deployments: KubernetesDeploymentPlan[];
   autoscalers: Array<[string, AutoscalerArgs]>;
   networkPolicies: [string, NetworkPoliciesArgs];
+  /** How published services are reached (dockyard:serviceType): what the urls output says. */
+  serviceType: ServiceType;
 }
 
 /** Everything the Kubernetes target will create, worked out and checked before anything is registered. */
 export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Where): KubernetesPlan {
-  checkKubernetes(app, config, where);
+  const warnings = checkKubernetes(app, config, where);
   const identity: AppIdentity = { app: app.name, instance: config.stack };
   const namespace = config.namespace;
   const secretName = (secret: string) => `${app.name}-${secret}`;
@@ -147,12 +152,14 @@ export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Whe
     deployments,
     autoscalers,
     networkPolicies,
+    serviceType: config.serviceType,
+    warnings,
   };
 }
 
-/** What the resolved app asks that a cluster cannot do, refused or warned before anything is created. */
-function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): void {
-  warnOtherTargetKeys(config);
+/** What the resolved app asks that a cluster cannot do: refused, or the warnings for what it ignores. */
+function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): string[] {
+  const warnings = otherTargetKeys(config);
   if (builtServices(app).length > 0 && config.registry === undefined) throw new InputError(REGISTRY_REQUIRED(config));
   for (const name of sortedKeys(app.networks)) {
     if (app.networks[name].internal) {
@@ -165,10 +172,12 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): v
     }
     for (const field of ["subnet", "gateway", "ipRange"] as const) {
       if (config.networks[name]?.[field] !== undefined) {
-        ignored(
-          config.keyPath(`networks.${name}.${field}`),
-          "kubernetes",
-          "pods take addresses from the cluster's pod network; the app network becomes a NetworkPolicy",
+        warnings.push(
+          ignored(
+            config.keyPath(`networks.${name}.${field}`),
+            "kubernetes",
+            "pods take addresses from the cluster's pod network; the app network becomes a NetworkPolicy",
+          ),
         );
       }
     }
@@ -189,7 +198,7 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): v
         `${where(`services.${name}.image`)} ${JSON.stringify(service.image.ref)} must name a tag other than latest, or a digest, on target kubernetes: every node pulls it on its own, so an unpinned image can differ between pods`,
       );
     }
-    warnDeploySettings(service, where);
+    warnings.push(...ignoredDeploySettings(service, where));
     for (const mount of service.volumes) {
       const path = where(`services.${name}.volumes[${mount.mountPath}]`);
       if (mount.hostPath !== undefined) {
@@ -205,6 +214,7 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): v
       }
     }
   }
+  return warnings;
 }
 
 /** Swarm's node attributes a nodeSelector can say, as the well-known Kubernetes node labels. */
@@ -224,25 +234,32 @@ function nodeSelector(service: ResolvedService): Record<string, string> | undefi
 }
 
 /** What the model's rollout, placement and restart policy say that a Deployment cannot, one warning each. */
-function warnDeploySettings(service: ResolvedService, where: Where): void {
+function ignoredDeploySettings(service: ResolvedService, where: Where): string[] {
   const path = `services.${service.name}`;
+  const warnings: string[] = [];
   const rollout = service.rollout;
   if (rollout !== undefined) {
     if (rollout.delaySeconds !== 0) {
-      ignored(where(`${path}.rollout.delaySeconds`), "kubernetes", "a Deployment replaces its pods without a pause between batches");
+      warnings.push(
+        ignored(where(`${path}.rollout.delaySeconds`), "kubernetes", "a Deployment replaces its pods without a pause between batches"),
+      );
     }
     if (rollout.maxFailureRatio !== 0) {
-      ignored(
-        where(`${path}.rollout.maxFailureRatio`),
-        "kubernetes",
-        "a Deployment's rollout stops at the first pod that does not become ready",
+      warnings.push(
+        ignored(
+          where(`${path}.rollout.maxFailureRatio`),
+          "kubernetes",
+          "a Deployment's rollout stops at the first pod that does not become ready",
+        ),
       );
     }
     if (rollout.failureAction !== "rollback") {
-      ignored(
-        where(`${path}.rollout.failureAction`),
-        "kubernetes",
-        "a rollout that stalls is marked failed and fails the up while the old pods keep serving; nothing rolls back or goes on by itself",
+      warnings.push(
+        ignored(
+          where(`${path}.rollout.failureAction`),
+          "kubernetes",
+          "a rollout that stalls is marked failed and fails the up while the old pods keep serving; nothing rolls back or goes on by itself",
+        ),
       );
     }
     const back = rollout.rollback;
@@ -253,27 +270,33 @@ function warnDeploySettings(service: ResolvedService, where: Where): void {
       back.monitorSeconds === rollout.monitorSeconds &&
       back.maxFailureRatio === rollout.maxFailureRatio;
     if (!sameAsUpdate || back.failureAction !== "pause") {
-      ignored(
-        where(`${path}.rollout.rollback`),
-        "kubernetes",
-        "a rollback (kubectl rollout undo) replaces pods with the Deployment's one strategy",
+      warnings.push(
+        ignored(
+          where(`${path}.rollout.rollback`),
+          "kubernetes",
+          "a rollback (kubectl rollout undo) replaces pods with the Deployment's one strategy",
+        ),
       );
     }
   }
   for (const constraint of service.placement?.constraints ?? []) {
     const [, attribute, label, operator] = CONSTRAINT.exec(constraint) as RegExpExecArray;
     if (operator === "==" && (label !== undefined || attribute in NODE_LABELS)) continue;
-    ignored(
-      `${where(`${path}.placement.constraints`)} "${constraint}"`,
-      "kubernetes",
-      "only node.labels.<name>, node.hostname and node.platform.os with == become a nodeSelector; the pods may run on any node",
+    warnings.push(
+      ignored(
+        `${where(`${path}.placement.constraints`)} "${constraint}"`,
+        "kubernetes",
+        "only node.labels.<name>, node.hostname and node.platform.os with == become a nodeSelector; the pods may run on any node",
+      ),
     );
   }
   if (service.placement?.maxReplicasPerNode !== undefined && service.placement.maxReplicasPerNode !== 0) {
-    ignored(
-      where(`${path}.placement.maxReplicasPerNode`),
-      "kubernetes",
-      "the scheduler spreads pods by itself; nothing limits them per node",
+    warnings.push(
+      ignored(
+        where(`${path}.placement.maxReplicasPerNode`),
+        "kubernetes",
+        "the scheduler spreads pods by itself; nothing limits them per node",
+      ),
     );
   }
   const restart = service.restart;
@@ -282,16 +305,19 @@ function warnDeploySettings(service: ResolvedService, where: Where): void {
       (field) => restart[field] !== RESTART_DEFAULTS[field],
     );
     for (const field of differs) {
-      ignored(
-        where(`${path}.restart.${field}`),
-        "kubernetes",
-        "a Deployment's pods always restart, with the kubelet's growing back-off (10 s doubling to 5 min)",
+      warnings.push(
+        ignored(
+          where(`${path}.restart.${field}`),
+          "kubernetes",
+          "a Deployment's pods always restart, with the kubelet's growing back-off (10 s doubling to 5 min)",
+        ),
       );
     }
   }
   if (service.endpointMode !== undefined) {
-    ignored(where(`${path}.endpointMode`), "kubernetes", "it is a swarm's; the service's name is its Service's ClusterIP");
+    warnings.push(ignored(where(`${path}.endpointMode`), "kubernetes", "it is a swarm's; the service's name is its Service's ClusterIP"));
   }
+  return warnings;
 }
 
 /** A rollout's order and batch size as a RollingUpdate's surge and unavailability; a single writer is Recreate whatever they say. */
@@ -384,7 +410,7 @@ function networkPoliciesArgs(app: ResolvedApp, identity: AppIdentity, namespace:
 }
 
 /** Constructs the plan: explicit providers, the namespace, then each object with its dependencies as options. */
-export function deployKubernetes(plan: KubernetesPlan, config: StackConfig, scope: DeployScope = {}): AppOutputs {
+export function deployKubernetes(plan: KubernetesPlan, scope: DeployScope = {}): AppOutputs {
   const { parent } = scope;
   const named = scopedName(scope);
   const provider = scope.provider ?? new k8s.Provider(named("kubernetes"), { ...plan.provider, namespace: plan.namespace }, { parent });
@@ -422,7 +448,7 @@ export function deployKubernetes(plan: KubernetesPlan, config: StackConfig, scop
   }
   const policies = new NetworkPolicies(named(plan.networkPolicies[0]), { ...plan.networkPolicies[1], namespace: inNamespace }, opts);
   return {
-    urls: kubernetesUrls(plan, config, deployments),
+    urls: kubernetesUrls(plan, deployments),
     networks: policies.descriptions,
     volumes: Object.fromEntries(
       plan.deployments.flatMap(({ args }) =>
@@ -434,11 +460,7 @@ export function deployKubernetes(plan: KubernetesPlan, config: StackConfig, scop
 }
 
 /** Where each published service is reached, by Service type. */
-function kubernetesUrls(
-  plan: KubernetesPlan,
-  config: StackConfig,
-  deployments: Map<string, Deployment>,
-): Record<string, pulumi.Output<string> | string> {
+function kubernetesUrls(plan: KubernetesPlan, deployments: Map<string, Deployment>): Record<string, pulumi.Output<string> | string> {
   const urls: Record<string, pulumi.Output<string> | string> = {};
   for (const { service: name, args } of plan.deployments) {
     const ports = args.ports ?? [];
@@ -448,7 +470,7 @@ function kubernetesUrls(
     const port = ports[index].servicePort as number;
     const service = (deployments.get(name) as Deployment).service;
     if (service === undefined) continue;
-    switch (config.serviceType) {
+    switch (plan.serviceType) {
       case "ClusterIP":
         // Inside the cluster; from a workstation: kubectl port-forward -n <namespace> svc/<service> <port>.
         urls[name] = `http://${name}.${plan.namespace}.svc.cluster.local:${port}`;
@@ -466,3 +488,6 @@ function kubernetesUrls(
   }
   return urls;
 }
+
+/** The Kubernetes target, registered in targets/index.ts. */
+export const kubernetesTarget: TargetBackend<KubernetesPlan> = { plan: planKubernetes, deploy: deployKubernetes };

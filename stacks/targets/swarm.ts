@@ -24,7 +24,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "../../components/cidr";
-import { Image, ImageArgs, Network, NetworkArgs, validateImageArgs, validateVolumeArgs, Volume, VolumeArgs } from "../../components/docker";
+import { Network, validateImageArgs, validateVolumeArgs, Volume } from "../../components/docker";
 import {
   SwarmSecret,
   SwarmSecretArgs,
@@ -36,8 +36,19 @@ import {
 import { StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { ResolvedApp, ResolvedService } from "../resolve";
-import { AppOutputs, builtServices, DeployScope, ignored, imageName, unsupported, waitsFor, warnOtherTargetKeys } from "./common";
-import { engineResources, engineScope, SECRETS_DIR, validateNetworks } from "./docker";
+import {
+  AppOutputs,
+  builtServices,
+  DeployScope,
+  ignored,
+  imageName,
+  otherTargetKeys,
+  TargetBackend,
+  TargetPlan,
+  unsupported,
+  waitsFor,
+} from "./common";
+import { deployEngineResources, EnginePlan, engineOutputs, engineResources, engineScope, SECRETS_DIR, validateNetworks } from "./engine";
 
 /** Share of a task's CPU limit reserved on its node: room for a start-first update beside it on a small node. */
 export const CPU_RESERVATION_PERCENT = 25;
@@ -58,14 +69,8 @@ export interface SwarmServicePlan {
   after: string[];
 }
 
-export interface SwarmPlan {
-  host: string;
-  networks: Array<[string, NetworkArgs]>;
-  volumes: Array<[string, VolumeArgs]>;
+export interface SwarmPlan extends EnginePlan, TargetPlan {
   secrets: Array<[string, SwarmSecretArgs]>;
-  builds: Array<[string, ImageArgs]>;
-  /** Service → image reference pulled (kept locally on destroy). */
-  pulls: Array<[string, string]>;
   /** In start order. */
   services: SwarmServicePlan[];
   urls: Record<string, string>;
@@ -82,7 +87,7 @@ export function swarmNames(app: ResolvedApp, config: StackConfig) {
 
 /** Everything the swarm target will create, worked out and checked before anything is registered. */
 export function planSwarm(app: ResolvedApp, config: StackConfig, where: Where): SwarmPlan {
-  checkSwarm(app, config, where);
+  const warnings = checkSwarm(app, config, where);
   const names = swarmNames(app, config);
   // Attachable: a standalone container (a test's probe, a one-off task) can join the overlay. Named
   // by fingerprint: a changed network is created beside the old one, the services are replaced onto
@@ -117,7 +122,7 @@ export function planSwarm(app: ResolvedApp, config: StackConfig, where: Where): 
   secrets.forEach(([name, args]) => validateSwarmSecretArgs(name, args));
   builds.forEach(([name, args]) => validateImageArgs(name, args));
   services.forEach((service) => validateSwarmServiceArgs(service.name, { ...service.args, networks: [], secrets: [], mounts: [] }));
-  return { host: config.dockerHost, networks, volumes, secrets, builds, pulls, services, urls: swarmUrls(app, config) };
+  return { host: config.dockerHost, networks, volumes, secrets, builds, pulls, services, urls: swarmUrls(app, config), warnings };
 }
 
 /** The service's endpoint mode: its own, else the stack's. */
@@ -227,8 +232,8 @@ function serviceArgs(
   };
 }
 
-/** What the resolved app asks that a swarm cannot do, refused or warned before anything is created. */
-function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): void {
+/** What the resolved app asks that a swarm cannot do: refused, or the warnings for what it ignores or exposes. */
+function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): string[] {
   if (config.given.includes("bindAddress") && config.bindAddress !== "0.0.0.0") {
     unsupported(
       `${config.keyPath("bindAddress")} ${config.bindAddress}`,
@@ -249,7 +254,7 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): void {
       `set ${config.keyPath("registry")} to a registry every node pulls from (the images are pushed there and the tasks run their digests), or keep ${config.keyPath("swarmNodes")} at 1`,
     );
   }
-  warnOtherTargetKeys(config);
+  const warnings = otherTargetKeys(config);
   for (const name of sortedKeys(app.services)) {
     const service = app.services[name];
     if (service.autoscaling !== undefined) {
@@ -283,7 +288,9 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): void {
   }
   for (const name of sortedKeys(config.volumes)) {
     if (config.volumes[name].size !== undefined) {
-      ignored(config.keyPath(`volumes.${name}.size`), "swarm", "a local Docker volume has no size; it grows on the node's disk");
+      warnings.push(
+        ignored(config.keyPath(`volumes.${name}.size`), "swarm", "a local Docker volume has no size; it grows on the node's disk"),
+      );
     }
   }
   const published = sortedKeys(app.services).flatMap((name) =>
@@ -303,10 +310,11 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): void {
         : modes.has("dnsrr")
           ? "the node that runs the task"
           : "every node";
-    pulumi.log.warn(
+    warnings.push(
       `target swarm publishes ${published.join(", ")} on every interface of ${reach} (a swarm cannot bind one address): firewall them if the nodes are reachable from outside`,
     );
   }
+  return warnings;
 }
 
 /**
@@ -402,14 +410,8 @@ function swarmUrls(app: ResolvedApp, config: StackConfig): Record<string, string
 /** Constructs the plan: one explicit provider, then each resource with its dependencies as options. */
 export function deploySwarm(plan: SwarmPlan, scope: DeployScope = {}): AppOutputs {
   const { named, opts } = engineScope(plan.host, scope);
-  const networks = new Map(plan.networks.map(([name, args]) => [name, new Network(named(name), args, opts)]));
-  const volumes = new Map(plan.volumes.map(([name, args]) => [name, new Volume(named(name), args, opts)]));
+  const { networks, volumes, images, pulled } = deployEngineResources(plan, named, opts);
   const secrets = new Map(plan.secrets.map(([name, args]) => [name, new SwarmSecret(named(name), args, opts)]));
-  const images = new Map(plan.builds.map(([name, args]) => [name, new Image(named(name), args, opts)]));
-  // keepLocally: destroying the stack must not delete an image other stacks (or a mirror) rely on.
-  const pulled = new Map(
-    plan.pulls.map(([name, ref]) => [name, new docker.RemoteImage(named(`${name}-image`), { name: ref, keepLocally: true }, opts)]),
-  );
   const made = new Map<string, SwarmService>();
   for (const service of plan.services) {
     const args = service.args;
@@ -445,10 +447,8 @@ export function deploySwarm(plan: SwarmPlan, scope: DeployScope = {}): AppOutput
       ),
     );
   }
-  return {
-    urls: plan.urls,
-    networks: Object.fromEntries([...networks].map(([name, network]) => [name, network.subnet])),
-    volumes: Object.fromEntries([...volumes].map(([name, volume]) => [name, volume.volumeName])),
-    images: Object.fromEntries([...images].map(([name, image]) => [name, image.ref])),
-  };
+  return engineOutputs(plan.urls, { networks, volumes, images });
 }
+
+/** The swarm target, registered in targets/index.ts. */
+export const swarmTarget: TargetBackend<SwarmPlan> = { plan: planSwarm, deploy: deploySwarm };

@@ -9,7 +9,7 @@ import { ENV_NAME_RULE, isEnvName } from "../components/env";
 import { healthTimings } from "../components/health";
 import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
 import { parseCpus, parseMemory, parseStorageSize } from "../components/units";
-import { InputError, inModel, isConfigKey, listOr, sortedKeys, Where } from "./errors";
+import { InputError, inModel, inSource, isConfigKey, listOr, sortedKeys, Where } from "./errors";
 import {
   AppModel,
   Autoscaling,
@@ -162,10 +162,12 @@ const NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const NAME_RULE = "lowercase letters, digits and dashes, starting with a letter (a DNS label of up to 32)";
 
 /**
- * Checks the model and fills in its defaults. `where` names a path in messages: the stack config
- * layer passes one that names the config key for the values it set.
+ * Checks the model and fills in its defaults. `given` names a path in messages: the stack config
+ * layer passes one that names the config key for the values it set; a path it names as the model's
+ * is named as the model's source file wrote it, when there is one (a compose file's key).
  */
-export function resolveApp(app: AppModel, where: Where = inModel(app.name)): ResolvedApp {
+export function resolveApp(app: AppModel, given: Where = inModel(app.name)): ResolvedApp {
+  const where = inSource(app, given);
   const fail = (path: string, message: string): never => {
     throw new InputError(`${where(path)} ${message}`);
   };
@@ -174,7 +176,7 @@ export function resolveApp(app: AppModel, where: Where = inModel(app.name)): Res
   }
   const names = sortedKeys(app.services);
   if (names.length === 0) fail("services", "is empty: an app needs at least one service");
-  const fromConfig = (path: string) => isConfigKey(where(path));
+  const fromConfig = (path: string) => isConfigKey(given(path));
   const networks = resolveNetworks(app.networks, fail, fromConfig);
   const volumes = resolveVolumes(app.volumes, where);
   const services: Record<string, ResolvedService> = {};
@@ -182,7 +184,9 @@ export function resolveApp(app: AppModel, where: Where = inModel(app.name)): Res
     services[name] = resolveService(app, name, app.services[name], where, fail);
   }
   checkVolumeOwners(services, fail);
-  checkPublishedPorts(services, fail, where);
+  // Named by the model's own path: set by neither the stack config nor a source file.
+  const asModel = (path: string) => where(path) === inModel(app.name)(path);
+  checkPublishedPorts(services, fail, where, fromConfig, asModel);
   checkDependencies(services, fail);
   return { name: app.name, services, order: startOrder(services), networks, volumes, secrets: { ...app.secrets } };
 }
@@ -555,8 +559,13 @@ function checkVolumeOwners(services: Record<string, ResolvedService>, fail: Fail
 }
 
 /** One published port number per app. */
-function checkPublishedPorts(services: Record<string, ResolvedService>, fail: Fail, where: Where): void {
-  const fromConfig = (path: string) => isConfigKey(where(path));
+function checkPublishedPorts(
+  services: Record<string, ResolvedService>,
+  fail: Fail,
+  where: Where,
+  fromConfig: (path: string) => boolean,
+  asModel: (path: string) => boolean,
+): void {
   const owners = new Map<number, string>();
   for (const name of sortedKeys(services)) {
     for (const port of services[name].ports) {
@@ -566,8 +575,8 @@ function checkPublishedPorts(services: Record<string, ResolvedService>, fail: Fa
       if (owner !== undefined) {
         // Named by the one the stack config set, when only one of them was.
         const [blamed, other] = fromConfig(owner) && !fromConfig(path) ? [owner, path] : [path, owner];
-        // The other one bare when both are the model's; else named as the user knows it.
-        fail(blamed, `${port.publishedPort} is already published by ${fromConfig(blamed) || fromConfig(other) ? where(other) : other}`);
+        // The other one bare when both are the app model's; else named as the user knows it.
+        fail(blamed, `${port.publishedPort} is already published by ${asModel(blamed) && asModel(other) ? other : where(other)}`);
       }
       owners.set(port.publishedPort, path);
     }

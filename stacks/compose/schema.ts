@@ -1,7 +1,7 @@
 /**
- * The shapes of the compose keys dockyard maps (stacks/compose/convert.ts SERVICE_KEYS, TOP_KEYS),
- * in zod: a value of the wrong type is refused here, with its path, before conversion reads it. Keys
- * that are ignored or refused are not described: their disposition is the converter's. Objects are
+ * The shapes of the compose keys dockyard maps (the mapped paths of stacks/compose/table.ts KEYS), in
+ * zod: a value of the wrong type is refused here, with its path, before conversion reads it. Keys
+ * that are ignored or refused are not described: their disposition is the table's. Objects are
  * loose (their unknown keys are the converter's to report), except x-dockyard, which is ours.
  */
 import { z } from "zod";
@@ -37,6 +37,16 @@ const mount = z.union(
 );
 
 const duration = scalar;
+const number = z.number({ error: "must be a number" });
+/** deploy.update_config and deploy.rollback_config; their rules (whole numbers, allowed words) are resolveApp's. */
+const strategy = z.looseObject({
+  parallelism: number.optional(),
+  delay: duration.optional(),
+  order: text.optional(),
+  monitor: duration.optional(),
+  max_failure_ratio: number.optional(),
+  failure_action: text.optional(),
+});
 
 export const composeServiceShape = z.looseObject({
   image: text.optional(),
@@ -88,8 +98,26 @@ export const composeServiceShape = z.looseObject({
     .optional(),
   deploy: z
     .looseObject({
+      mode: text.optional(),
       replicas: whole.optional(),
-      resources: z.looseObject({ limits: z.looseObject({ cpus: scalar.optional(), memory: scalar.optional() }).optional() }).optional(),
+      endpoint_mode: text.optional(),
+      resources: z
+        .looseObject({
+          limits: z.looseObject({ cpus: scalar.optional(), memory: scalar.optional(), pids: scalar.optional() }).optional(),
+          reservations: z.looseObject({ cpus: scalar.optional(), memory: scalar.optional() }).optional(),
+        })
+        .optional(),
+      update_config: strategy.optional(),
+      rollback_config: strategy.optional(),
+      restart_policy: z
+        .looseObject({
+          condition: text.optional(),
+          delay: duration.optional(),
+          max_attempts: number.optional(),
+          window: duration.optional(),
+        })
+        .optional(),
+      placement: z.looseObject({ constraints: list(text, "constraints").optional(), max_replicas_per_node: number.optional() }).optional(),
     })
     .optional(),
   cpus: scalar.optional(),

@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { readCompose } from "../../stacks/compose/app";
 import { InputError, inModel } from "../../stacks/errors";
-import { planDocker } from "../../stacks/targets/docker";
+import { DockerPlan, planDocker } from "../../stacks/targets/docker";
 import { KubernetesPlan, planKubernetes } from "../../stacks/targets/kubernetes";
 import { stackConfig } from "./stage";
 import { resolveApp } from "../../stacks/resolve";
@@ -44,7 +44,9 @@ describe("a compose service others depend on must declare its port on Kubernetes
         'app "shop": services.redis.ports cannot be honoured on target kubernetes (web depends on "redis", but it declares no port, so no Service makes it reachable by name); declare the port it listens on (compose: expose: ["6379"])',
       ),
     );
-    expect(() => plan("docker")).not.toThrow();
+    // On docker, redis is reached by its network alias, its name, without a declared port.
+    const redis = (plan("docker") as DockerPlan).containers.find((container) => container.service === "redis");
+    expect([redis?.args.ports, redis?.args.networks]).toEqual([[], [{ name: "shop-dev-default", aliases: ["redis"] }]]);
   });
 
   test('with expose: ["6379"] it gets a Service port', () => {
@@ -122,11 +124,11 @@ describe("the stack file form: examples/voting-stack.yaml", () => {
     const app = resolveApp(model);
     const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
     try {
-      planDocker(app, stackConfig({ target: "docker" }, "dev"), inModel("voting"));
-      const docker = warn.mock.calls.map(([message]) => message);
-      warn.mockClear();
+      // Planning logs nothing: the warnings are the plan's, for the deploy step to log.
+      const docker = planDocker(app, stackConfig({ target: "docker" }, "dev"), inModel("voting")).warnings;
       const k8s = planKubernetes(app, stackConfig({ target: "kubernetes", registry: "localhost:5000" }, "dev"), inModel("voting"));
-      const kubernetes = warn.mock.calls.map(([message]) => message);
+      const kubernetes = k8s.warnings;
+      expect(warn).not.toHaveBeenCalled();
       expect(docker).toEqual([
         'app "voting": services.db.reservations is ignored on target docker: one engine runs every container; only the limits apply',
         'app "voting": services.db.placement is ignored on target docker: one engine runs every container',
@@ -184,56 +186,112 @@ describe("the stack file form: examples/voting-stack.yaml", () => {
 
 describe("bad deploy values are refused with the file, the service, the key, the value and what is allowed", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-deploy-"));
-  test("every refusal at once", () => {
-    fs.writeFileSync(
-      path.join(dir, "compose.yaml"),
-      [
-        "name: shop",
-        "services:",
-        "  web:",
-        "    image: nginx:1.27",
-        "    deploy:",
-        "      mode: global",
-        "      endpoint_mode: ingress",
-        "      update_config: { parallelism: -1, delay: 1.5s, order: blue-green, failure_action: retry, max_failure_ratio: 2, speed: 3 }",
-        "      rollback_config: { failure_action: rollback }",
-        "      restart_policy: { condition: always, max_attempts: -2, window: soon }",
-        "      placement: { constraints: [node.role = manager, node.zone == a], max_replicas_per_node: 1.5 }",
-        "      resources:",
-        "        limits: { cpus: '0.5', memory: 128m }",
-        "        reservations: { cpus: '1', memory: 256m, devices: [] }",
-        "  db:",
-        "    image: postgres:15",
-        "    deploy:",
-        "      mode: global-job",
-        "      update_config: { order: start-first }",
-        "    x-dockyard: { singleWriter: true }",
-      ].join("\n"),
-    );
+  const write = (lines: string[]) => fs.writeFileSync(path.join(dir, "compose.yaml"), ["name: shop", "services:", ...lines].join("\n"));
+
+  test("what compose alone cannot say is refused by the conversion, every refusal at once", () => {
+    write([
+      "  web:",
+      "    image: nginx:1.27",
+      "    deploy:",
+      "      mode: global",
+      "      update_config: { delay: 1.5s, speed: 3 }",
+      "      restart_policy: { window: soon }",
+      "      resources:",
+      "        reservations: { devices: [] }",
+      "  db:",
+      "    image: postgres:15",
+      "    deploy:",
+      "      mode: global-job",
+    ]);
     expect(() => readCompose({ file: "compose.yaml" }, "dev", dir)).toThrow(
       [
-        "20 keys of compose.yaml cannot be deployed:",
+        "6 keys of compose.yaml cannot be deployed:",
         '  compose.yaml: services.db.deploy.mode "global-job" cannot be deployed: services run replicated (jobs and global services have no counterpart); use mode: replicated',
-        "  compose.yaml: services.db.deploy.update_config.order start-first cannot be deployed on a single-writer service (x-dockyard.singleWriter): the new task would write its data while the old one still does; use stop-first",
         "  compose.yaml: services.web.deploy.mode global cannot be deployed: a global service runs one task on every node, which the app model has no word for; use mode: replicated with replicas set to the number of nodes and placement.max_replicas_per_node: 1",
         "  compose.yaml: services.web.deploy.resources.reservations.devices cannot be deployed: devices and generic resources are not passed through",
-        '  compose.yaml: services.web.deploy.resources.reservations.cpus "1" is more than the CPU limit (0.5): reserve at most the limit',
-        '  compose.yaml: services.web.deploy.resources.reservations.memory "256m" is more than the memory limit (128m): reserve at most the limit',
-        "  compose.yaml: services.web.deploy.update_config.parallelism must be a whole number of 0 or more, got -1",
-        '  compose.yaml: services.web.deploy.update_config.delay "1.5s" must be a duration like "30s", "1m30s" or "2h"',
-        '  compose.yaml: services.web.deploy.update_config.order must be one of start-first, stop-first, got "blue-green"',
-        '  compose.yaml: services.web.deploy.update_config.failure_action must be one of rollback, pause, continue, got "retry"',
-        "  compose.yaml: services.web.deploy.update_config.max_failure_ratio must be a share from 0 to 1 (0.2 for one in five), got 2",
         "  compose.yaml: services.web.deploy.update_config.speed is not a compose update_config key dockyard knows (a typo, or a key of a newer compose spec); remove it",
-        '  compose.yaml: services.web.deploy.rollback_config.failure_action must be one of pause, continue, got "rollback"',
-        '  compose.yaml: services.web.deploy.placement.constraints[0] must be node.<attribute> == value or != value, the attribute one of id, hostname, role, platform.os, platform.arch, labels.<name> ("node.role == manager"), got "node.role = manager"',
-        '  compose.yaml: services.web.deploy.placement.constraints[1] must be node.<attribute> == value or != value, the attribute one of id, hostname, role, platform.os, platform.arch, labels.<name> ("node.role == manager"), got "node.zone == a"',
-        "  compose.yaml: services.web.deploy.placement.max_replicas_per_node must be a whole number of 0 or more, got 1.5",
-        '  compose.yaml: services.web.deploy.restart_policy.condition must be one of none, on-failure, any, got "always"',
-        "  compose.yaml: services.web.deploy.restart_policy.max_attempts must be a whole number of 0 or more, got -2",
+        '  compose.yaml: services.web.deploy.update_config.delay "1.5s" must be a duration like "30s", "1m30s" or "2h"',
         '  compose.yaml: services.web.deploy.restart_policy.window "soon" must be a duration like "30s", "1m30s" or "2h"',
-        '  compose.yaml: services.web.deploy.endpoint_mode must be "vip" or "dnsrr", got "ingress"',
       ].join("\n"),
+    );
+  });
+
+  // The model's rules are resolveApp's; its message names the compose file and key.
+  test.each([
+    ["update_config: { parallelism: -1 }", "services.web.deploy.update_config.parallelism must be a whole number of 0 or more, got -1"],
+    [
+      "update_config: { order: blue-green }",
+      'services.web.deploy.update_config.order must be one of "start-first", "stop-first", got "blue-green"',
+    ],
+    [
+      "update_config: { failure_action: retry }",
+      'services.web.deploy.update_config.failure_action must be one of "rollback", "pause", "continue", got "retry"',
+    ],
+    [
+      "update_config: { max_failure_ratio: 2 }",
+      "services.web.deploy.update_config.max_failure_ratio must be a share from 0 to 1 (0.2 for one in five), got 2",
+    ],
+    [
+      "rollback_config: { failure_action: rollback }",
+      'services.web.deploy.rollback_config.failure_action must be one of "pause", "continue", got "rollback"',
+    ],
+    [
+      "placement: { constraints: [node.role = manager] }",
+      'services.web.deploy.placement.constraints[0] must be node.<attribute> == value or != value, the attribute one of id, hostname, role, platform.os, platform.arch, labels.<name> ("node.role == manager"), got "node.role = manager"',
+    ],
+    [
+      "placement: { max_replicas_per_node: 1.5 }",
+      "services.web.deploy.placement.max_replicas_per_node must be a whole number of 0 or more, got 1.5",
+    ],
+    [
+      "restart_policy: { condition: always }",
+      'services.web.deploy.restart_policy.condition must be one of "any", "on-failure", "none", got "always"',
+    ],
+    ["restart_policy: { max_attempts: -2 }", "services.web.deploy.restart_policy.max_attempts must be a whole number of 0 or more, got -2"],
+    ["endpoint_mode: ingress", 'services.web.deploy.endpoint_mode must be "dnsrr" or "vip", got "ingress"'],
+    [
+      "resources: { limits: { cpus: '0.5', memory: 128m }, reservations: { cpus: '1' } }",
+      "services.web.deploy.resources.reservations.cpus 1 is more than the CPU limit (0.5): a copy cannot reserve more than it may use; lower it or raise limits.cpus",
+    ],
+    [
+      "resources: { limits: { cpus: '0.5', memory: 128m }, reservations: { memory: 256m } }",
+      "services.web.deploy.resources.reservations.memory 256m is more than the memory limit (128m): a copy cannot reserve more than it may use; lower it or raise limits.memory",
+    ],
+    [
+      "resources: { limits: { cpus: abc } }",
+      'services.web.deploy.resources.limits.cpus must be a number of CPUs greater than 0, like 0.5 or 2, got "abc"',
+    ],
+    [
+      "resources: { reservations: { memory: 1x } }",
+      'services.web.deploy.resources.reservations.memory must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got "1x"',
+    ],
+  ])("deploy: %s", (deploy, message) => {
+    write(["  web:", "    image: nginx:1.27", "    deploy:", `      ${deploy}`]);
+    const { model } = readCompose({ file: "compose.yaml" }, "dev", dir);
+    expect(() => resolveApp(model)).toThrow(new InputError(`compose.yaml: ${message}`));
+  });
+
+  test("start-first on a single writer: resolveApp names the compose key", () => {
+    write([
+      "  db:",
+      "    image: postgres:15",
+      "    deploy:",
+      "      update_config: { order: start-first }",
+      "    x-dockyard: { singleWriter: true }",
+    ]);
+    const { model } = readCompose({ file: "compose.yaml" }, "dev", dir);
+    expect(() => resolveApp(model)).toThrow(
+      new InputError(
+        'compose.yaml: services.db.deploy.update_config.order cannot be "start-first" on a single-writer service: the new copy would write its data while the old one still does; use "stop-first", or leave order out',
+      ),
+    );
+  });
+
+  test("the older cpus and scale keys are named as written", () => {
+    write(["  web:", "    image: nginx:1.27", "    cpus: -1", "    scale: 2", "    x-dockyard: { singleWriter: true }"]);
+    const { model } = readCompose({ file: "compose.yaml" }, "dev", dir);
+    expect(() => resolveApp(model)).toThrow(
+      new InputError("compose.yaml: services.web.scale must be 0 or 1 for a single-writer service (its data allows one writer), got 2"),
     );
   });
 

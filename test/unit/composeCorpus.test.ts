@@ -1,13 +1,14 @@
 /**
  * The compose corpus (test/unit/compose-corpus/): good files, each read with readCompose against the
  * repository root and compared with the exact app model, fidelity report and start order; bad files,
- * each refused with its exact message; and docs/compose.md's key table against SERVICE_KEYS / TOP_KEYS.
+ * each refused with its exact message; and docs/compose.md's key table against the one it is generated from (KEYS).
  */
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { ComposeSettings, readCompose } from "../../stacks/compose/app";
-import { Disposition, ReportLine, SERVICE_KEYS, TOP_KEYS } from "../../stacks/compose/convert";
+import { KEYS, ReportLine } from "../../stacks/compose/convert";
+import { COMPOSE_DOC, composeDoc } from "../../tools/docs/compose";
 import { ComposeError } from "../../stacks/compose/load";
 import { AppModel } from "../../stacks/model";
 import { resolveApp } from "../../stacks/resolve";
@@ -959,12 +960,12 @@ describe("good compose files", () => {
       if (document.services) Object.keys(document).forEach((key) => topKeys.add(key));
       for (const service of Object.values(services)) Object.keys(service ?? {}).forEach((key) => serviceKeys.add(key));
     }
-    const mapped = (table: Record<string, Disposition | [Disposition, string]>) =>
-      Object.entries(table)
-        .filter(([, disposition]) => disposition === "mapped")
-        .map(([key]) => key);
-    expect(mapped(SERVICE_KEYS).filter((key) => !serviceKeys.has(key))).toEqual([]);
-    expect(mapped(TOP_KEYS).filter((key) => !topKeys.has(key))).toEqual([]);
+    const mapped = (pattern: RegExp) =>
+      Object.keys(KEYS)
+        .filter((key) => KEYS[key].disposition === "mapped" && pattern.test(key))
+        .map((key) => key.replace(/^services\.\*\./, ""));
+    expect(mapped(/^services\.\*\.[^.]+$/).filter((key) => !serviceKeys.has(key))).toEqual([]);
+    expect(mapped(/^[^.]+$/).filter((key) => !topKeys.has(key))).toEqual([]);
   });
 
   test("a literal credential is accepted on the dev stack", () => {
@@ -1118,12 +1119,12 @@ describe("bad compose files", () => {
   });
 
   test("a dependency cycle is refused by resolveApp", () => {
-    expect(refusal(`${BAD}/cycle.yaml`)).toBe('app "cycle": services depend on each other in a circle: a -> b -> c -> a');
+    expect(refusal(`${BAD}/cycle.yaml`)).toBe(`${BAD}/cycle.yaml: services depend on each other in a circle: a -> b -> c -> a`);
   });
 
   test("a dependency on a service not in the file is refused by resolveApp", () => {
     expect(refusal(`${BAD}/missing-dependency.yaml`)).toBe(
-      'app "missing": services.web.dependsOn.api names unknown service "api"; the app\'s services are: web',
+      `${BAD}/missing-dependency.yaml: services.web.depends_on names unknown service "api"; the app's services are: web`,
     );
   });
 
@@ -1147,32 +1148,14 @@ describe("bad compose files", () => {
 });
 
 describe("docs/compose.md key table", () => {
-  const readme = fs.readFileSync(path.join(ROOT, "docs", "compose.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Compose files\n"), readme.indexOf("\n## ", readme.indexOf("## Compose files\n") + 1));
-  const rows = [...section.matchAll(/^\| `([^`]+)` \| (service|top level) \| (mapped|ignored|refused) \| (.*) \|$/gm)].map(
-    ([, key, where, disposition, note]) => ({ key, where, disposition, note }),
-  );
-  const expected = (where: string, table: Record<string, Disposition | [Disposition, string]>) =>
-    Object.keys(table)
-      .sort()
-      .map((key) => {
-        const entry = table[key];
-        return typeof entry === "string" ? { key, where, disposition: entry } : { key, where, disposition: entry[0], note: entry[1] };
-      });
-
-  test("lists exactly the keys of TOP_KEYS and SERVICE_KEYS, with their disposition and note", () => {
-    expect(section).not.toBe("");
-    const listed = rows.map(({ key, where, disposition, note }) =>
-      disposition === "mapped" ? { key, where, disposition } : { key, where, disposition, note },
-    );
-    expect(listed).toEqual([...expected("top level", TOP_KEYS), ...expected("service", SERVICE_KEYS)]);
+  test("is the one tools/docs/compose.ts generates from KEYS (npm run docs rewrites it)", () => {
+    const current = fs.readFileSync(COMPOSE_DOC, "utf8");
+    expect(current).toBe(composeDoc(current));
   });
 
-  test("gives the counts", () => {
-    const count = (disposition: string, where?: string) =>
-      rows.filter((row) => row.disposition === disposition && (where === undefined || row.where === where)).length;
-    expect(section).toContain(
-      `${count("mapped")} mapped (${count("mapped", "service")}\nservice keys, ${count("mapped", "top level")} top-level), ${count("refused")} refused (${count("refused", "service")}, ${count("refused", "top level")}), ${count("ignored")} ignored (all service keys)`,
-    );
+  test("lists every path of KEYS once, with its disposition", () => {
+    const current = fs.readFileSync(COMPOSE_DOC, "utf8");
+    const rows = [...current.matchAll(/^\| `([^`]+)` \| (mapped|ignored|refused) \| /gm)].map(([, key, disposition]) => [key, disposition]);
+    expect(rows).toEqual(Object.keys(KEYS).map((key) => [key, KEYS[key].disposition]));
   });
 });

@@ -1,0 +1,61 @@
+/**
+ * What every converter of stacks/compose/families/ shares: the refusals it adds to, the report it
+ * writes, where in the model each compose key landed (for resolveApp's messages), and the settings
+ * a note may point to.
+ */
+import { AppModel } from "../model";
+import { Origins } from "./origin";
+import { ComposeError } from "./load";
+
+/** What happened to a key: the report's three, and refused (collected, then thrown). */
+export type Disposition = "mapped" | "changed" | "ignored" | "refused";
+
+export interface ReportLine {
+  /** "services.web.ports[0]", "networks.back", "version". */
+  path: string;
+  disposition: Exclude<Disposition, "refused">;
+  note: string;
+}
+
+export type Doc = Record<string, unknown>;
+export const isMap = (value: unknown): value is Doc => value !== null && typeof value === "object" && !Array.isArray(value);
+
+/** Every refusal of a file, raised together as one ComposeError before anything is registered. */
+export class Refusals {
+  readonly messages: string[] = [];
+  constructor(private readonly file: string) {}
+  add(at: string, message: string): void {
+    this.messages.push(`${this.file}: ${at} ${message}`);
+  }
+  throwIfAny(): void {
+    if (this.messages.length === 1) throw new ComposeError(this.messages[0]);
+    if (this.messages.length > 1) {
+      throw new ComposeError(`${this.messages.length} keys of ${this.file} cannot be deployed:\n  ${this.messages.join("\n  ")}`);
+    }
+  }
+}
+
+/** Names a setting the stage may give in the report's notes: a stack config key, or a ComposeApp's argument. */
+export type Setting = (key: string) => string;
+
+/** A stack config key, with how to set a secret's value. */
+export const stackSetting: Setting = (key) =>
+  key.startsWith("secrets.") ? `dockyard:${key} (pulumi config set --secret --path ${key} <value>)` : `dockyard:${key}`;
+
+export interface Context {
+  /** The model so far: the top-level volumes and secrets are converted before the services. */
+  model: AppModel;
+  /** The compose file's directory: relative paths in it (env files, bind mounts, build contexts) start here. */
+  fileDir: string;
+  /** The Pulumi project's directory, which a build context must not leave. */
+  projectDir: string;
+  refused: Refusals;
+  report: ReportLine[];
+  /** Model path → compose path, for resolveApp's messages. */
+  origins: Origins;
+  /** Networks some service joins. */
+  usedNetworks: Set<string>;
+  /** Volumes whose top-level definition was refused (external): mounts of them are not refused again. */
+  refusedVolumes: Set<string>;
+  setting: Setting;
+}

@@ -1,0 +1,207 @@
+/**
+ * deploy (replicas, resources, update_config, rollback_config, restart_policy, placement,
+ * endpoint_mode, mode, labels), and the older cpus / mem_limit / scale. Values pass to the model as
+ * written, durations in seconds: resolveApp checks them (whole numbers, the allowed words, a
+ * reservation within its limit) and names the compose key in its message.
+ */
+import { Limits, Placement, Reservations, RestartPolicy, Rollout, ServiceModel } from "../../model";
+import { Context, Doc, isMap } from "../context";
+import { byteSize, seconds } from "../parse";
+import { applyKeys } from "../table";
+
+/** Limits a service gets when the file gives none: every dockyard service is limited. */
+export const DEFAULT_COMPOSE_LIMITS: Limits = { cpus: 1, memory: "512m" };
+
+type DeploySettings = Pick<ServiceModel, "limits" | "replicas" | "rollout" | "reservations" | "placement" | "restart" | "endpointMode">;
+
+/** The keys of deploy.update_config and deploy.rollback_config, as the model's rollout fields. */
+const STRATEGY_KEYS = {
+  parallelism: "parallelism",
+  delay: "delaySeconds",
+  order: "order",
+  monitor: "monitorSeconds",
+  max_failure_ratio: "maxFailureRatio",
+  failure_action: "failureAction",
+} as const;
+
+/** The keys of deploy.restart_policy, as the model's restart fields. */
+const RESTART_KEYS = { condition: "condition", delay: "delaySeconds", max_attempts: "maxAttempts", window: "windowSeconds" } as const;
+
+/** A number as the model holds it, or the value as written for resolveApp to refuse. */
+const numeric = (value: unknown): number =>
+  typeof value === "string" && Number.isFinite(Number(value)) ? Number(value) : (value as number);
+
+export function convertDeploy(raw: Doc, at: string, ctx: Context): DeploySettings {
+  const deploy = isMap(raw.deploy) ? raw.deploy : {};
+  const here = `${at}.deploy`;
+  applyKeys(deploy, "services.*.deploy", here, ctx);
+  const mode = deploy.mode;
+  if (mode !== undefined && mode !== "replicated") {
+    ctx.refused.add(
+      `${here}.mode`,
+      mode === "global"
+        ? "global cannot be deployed: a global service runs one task on every node, which the app model has no word for; use mode: replicated with replicas set to the number of nodes and placement.max_replicas_per_node: 1"
+        : `${JSON.stringify(mode)} cannot be deployed: services run replicated (jobs and global services have no counterpart); use mode: replicated`,
+    );
+  }
+  const { limits, reservations } = convertResources(raw, deploy, here, ctx);
+  const replicas = deploy.replicas ?? raw.scale;
+  ctx.origins.record(`${at}.replicas`, deploy.replicas === undefined && raw.scale !== undefined ? `${at}.scale` : `${here}.replicas`);
+  const rollout = convertRollout(deploy, here, ctx);
+  const placement = convertPlacement(deploy.placement, `${here}.placement`, ctx);
+  const restart = convertRestart(deploy.restart_policy, `${here}.restart_policy`, ctx);
+  ctx.origins.record(`${at}.endpointMode`, `${here}.endpoint_mode`);
+  return {
+    limits,
+    ...(replicas !== undefined ? { replicas: numeric(replicas) } : {}),
+    ...(rollout ? { rollout } : {}),
+    ...(reservations ? { reservations } : {}),
+    ...(placement ? { placement } : {}),
+    ...(restart ? { restart } : {}),
+    ...(deploy.endpoint_mode !== undefined ? { endpointMode: deploy.endpoint_mode as ServiceModel["endpointMode"] } : {}),
+  };
+}
+
+/** deploy.resources: limits (or cpus / mem_limit) and reservations. */
+function convertResources(raw: Doc, deploy: Doc, here: string, ctx: Context): { limits: Limits; reservations?: Reservations } {
+  const resources = isMap(deploy.resources) ? deploy.resources : {};
+  const at = `${here}.resources`;
+  const service = here.slice(0, -".deploy".length);
+  applyKeys(resources, "services.*.deploy.resources", at, ctx);
+  const limitSpec = isMap(resources.limits) ? resources.limits : {};
+  applyKeys(limitSpec, "services.*.deploy.resources.limits", `${at}.limits`, ctx);
+  const cpusText = limitSpec.cpus ?? raw.cpus;
+  const memoryText = limitSpec.memory ?? raw.mem_limit;
+  ctx.origins.record(
+    `${service}.limits.cpus`,
+    limitSpec.cpus === undefined && raw.cpus !== undefined ? `${service}.cpus` : `${at}.limits.cpus`,
+  );
+  ctx.origins.record(
+    `${service}.limits.memory`,
+    limitSpec.memory === undefined && raw.mem_limit !== undefined ? `${service}.mem_limit` : `${at}.limits.memory`,
+  );
+  if (cpusText === undefined || memoryText === undefined) {
+    ctx.report.push({
+      path: `${at}.limits`,
+      disposition: "changed",
+      note: `${cpusText === undefined ? `cpus ${DEFAULT_COMPOSE_LIMITS.cpus}` : ""}${cpusText === undefined && memoryText === undefined ? ", " : ""}${memoryText === undefined ? `memory ${DEFAULT_COMPOSE_LIMITS.memory}` : ""} by default: every service is limited (set deploy.resources.limits, or ${ctx.setting("services.<name>.limits")})`,
+    });
+  }
+  const limits = {
+    cpus: cpusText === undefined ? DEFAULT_COMPOSE_LIMITS.cpus : numeric(cpusText),
+    memory: memoryText === undefined ? DEFAULT_COMPOSE_LIMITS.memory : byteSize(memoryText),
+  };
+  if (resources.reservations === undefined) return { limits };
+  if (!isMap(resources.reservations)) {
+    ctx.refused.add(`${at}.reservations`, "must be a mapping with cpus and memory");
+    return { limits };
+  }
+  const spec = resources.reservations;
+  applyKeys(spec, "services.*.deploy.resources.reservations", `${at}.reservations`, ctx);
+  ctx.origins.record(`${service}.reservations`, `${at}.reservations`);
+  const reservations: Reservations = {
+    ...(spec.cpus !== undefined ? { cpus: numeric(spec.cpus) } : {}),
+    ...(spec.memory !== undefined ? { memory: byteSize(spec.memory) } : {}),
+  };
+  return { limits, reservations };
+}
+
+/** One strategy (update_config or rollback_config) as the model's rollout fields. */
+function convertStrategy(
+  deploy: Doc,
+  key: "update_config" | "rollback_config",
+  here: string,
+  ctx: Context,
+): Record<string, unknown> | undefined {
+  const spec = deploy[key];
+  if (spec === undefined) return undefined;
+  const at = `${here}.${key}`;
+  if (!isMap(spec)) {
+    ctx.refused.add(at, "must be a mapping");
+    return undefined;
+  }
+  applyKeys(spec, `services.*.deploy.${key}`, at, ctx);
+  const service = here.slice(0, -".deploy".length);
+  const modelPath = key === "update_config" ? `${service}.rollout` : `${service}.rollout.rollback`;
+  const out: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(STRATEGY_KEYS)) {
+    ctx.origins.record(`${modelPath}.${field}`, `${at}.${name}`);
+    const value = spec[name];
+    if (value === undefined) continue;
+    const given = name === "delay" || name === "monitor" ? seconds(value, `${at}.${name}`, ctx.refused) : value;
+    if (given !== undefined) out[field] = given;
+  }
+  return out;
+}
+
+/** deploy.update_config and deploy.rollback_config as the model's rollout. */
+function convertRollout(deploy: Doc, here: string, ctx: Context): Rollout | undefined {
+  const update = convertStrategy(deploy, "update_config", here, ctx);
+  const rollback = convertStrategy(deploy, "rollback_config", here, ctx);
+  if (update === undefined && rollback === undefined) return undefined;
+  if (update !== undefined && (update.failureAction === undefined || update.order === undefined)) {
+    const missing = [...(update.order === undefined ? ["order"] : []), ...(update.failureAction === undefined ? ["failure_action"] : [])];
+    const defaults = [
+      ...(update.order === undefined
+        ? ["order start-first where two tasks can run at once, else stop-first (swarm's default: stop-first)"]
+        : []),
+      ...(update.failureAction === undefined ? ["failure_action rollback (swarm's default: pause)"] : []),
+    ];
+    ctx.report.push({
+      path: `${here}.update_config`,
+      disposition: "changed",
+      note: `${missing.join(" and ")} not given, dockyard's default applies: ${defaults.join("; ")}`,
+    });
+  }
+  if (rollback === undefined) {
+    ctx.report.push({
+      path: `${here}.rollback_config`,
+      disposition: "changed",
+      note: "not given: a rollback replaces tasks as update_config does, then pauses if it fails (swarm's default: one at a time, stop-first)",
+    });
+  }
+  return { ...(update as Rollout | undefined), ...(rollback !== undefined ? { rollback: rollback as Rollout["rollback"] } : {}) };
+}
+
+/** deploy.placement: constraints and max_replicas_per_node; preferences are ignored. */
+function convertPlacement(raw: unknown, at: string, ctx: Context): Placement | undefined {
+  if (raw === undefined) return undefined;
+  if (!isMap(raw)) {
+    ctx.refused.add(at, "must be a mapping with constraints");
+    return undefined;
+  }
+  applyKeys(raw, "services.*.deploy.placement", at, ctx);
+  const service = at.slice(0, -".deploy.placement".length);
+  ctx.origins.record(`${service}.placement.constraints`, `${at}.constraints`);
+  ctx.origins.record(`${service}.placement.maxReplicasPerNode`, `${at}.max_replicas_per_node`);
+  const placement: Placement = {};
+  if (raw.constraints !== undefined) {
+    if (!Array.isArray(raw.constraints)) ctx.refused.add(`${at}.constraints`, `must be a list like ["node.role == manager"]`);
+    else
+      placement.constraints = raw.constraints.map((constraint) =>
+        typeof constraint === "string" ? constraint.trim() : constraint,
+      ) as string[];
+  }
+  if (raw.max_replicas_per_node !== undefined) placement.maxReplicasPerNode = raw.max_replicas_per_node as number;
+  return placement;
+}
+
+/** deploy.restart_policy: condition, delay, max_attempts, window. */
+function convertRestart(raw: unknown, at: string, ctx: Context): RestartPolicy | undefined {
+  if (raw === undefined) return undefined;
+  if (!isMap(raw)) {
+    ctx.refused.add(at, "must be a mapping with condition");
+    return undefined;
+  }
+  applyKeys(raw, "services.*.deploy.restart_policy", at, ctx);
+  const service = at.slice(0, -".deploy.restart_policy".length);
+  const restart: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(RESTART_KEYS)) {
+    ctx.origins.record(`${service}.restart.${field}`, `${at}.${key}`);
+    const value = raw[key];
+    if (value === undefined) continue;
+    const given = key === "delay" || key === "window" ? seconds(value, `${at}.${key}`, ctx.refused) : value;
+    if (given !== undefined) restart[field] = given;
+  }
+  return restart as RestartPolicy;
+}

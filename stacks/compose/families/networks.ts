@@ -1,0 +1,106 @@
+/**
+ * A service's networks and the top-level networks: bridge networks dockyard creates, each with a
+ * subnet from the file or from the pool.
+ */
+import { Cidr, overlaps, parseCidr } from "../../../components/cidr";
+import { AppModel } from "../../model";
+import { Context, Doc, isMap } from "../context";
+import { applyKeys } from "../table";
+
+export function serviceNetworks(raw: unknown, at: string, ctx: Context): string[] {
+  let names: string[];
+  if (raw === undefined) names = ["default"];
+  else if (Array.isArray(raw)) names = raw.map(String);
+  else if (isMap(raw)) {
+    names = Object.keys(raw);
+    for (const [network, spec] of Object.entries(raw)) {
+      if (isMap(spec)) applyKeys(spec, "services.*.networks.*", `${at}.networks.${network}`, ctx);
+    }
+  } else {
+    ctx.refused.add(`${at}.networks`, "must be a list or a mapping of network names");
+    names = [];
+  }
+  names.forEach((name) => ctx.usedNetworks.add(name));
+  return names;
+}
+
+export function convertNetworks(raw: unknown, pool: string, ctx: Context): AppModel["networks"] {
+  const { refused, report } = ctx;
+  const declared = isMap(raw) ? raw : {};
+  if (raw !== undefined && !isMap(raw)) refused.add("networks", "must be a mapping of network names");
+  const networks: AppModel["networks"] = {};
+  const withoutSubnet: string[] = [];
+  const names = [...new Set([...Object.keys(declared), ...ctx.usedNetworks])].sort();
+  for (const name of names) {
+    const at = `networks.${name}`;
+    if (!(name in declared) && name !== "default") {
+      refused.add(at, "is used by a service but not declared under the top-level networks:; declare it");
+      continue;
+    }
+    const definition = isMap(declared[name]) ? (declared[name] as Doc) : {};
+    if (definition.external === true || isMap(definition.external)) {
+      refused.add(at, "is external: dockyard creates and owns the app's networks; remove external");
+      continue;
+    }
+    if (!ctx.usedNetworks.has(name)) {
+      report.push({ path: at, disposition: "ignored", note: "no service joins it, so it is not created" });
+      continue;
+    }
+    if (definition.driver !== undefined && definition.driver !== "bridge") {
+      refused.add(
+        `${at}.driver`,
+        `${JSON.stringify(definition.driver)} is not supported: networks are bridge networks (on Kubernetes, NetworkPolicies)`,
+      );
+      continue;
+    }
+    applyKeys(definition, "networks.*", at, ctx, ["external"]);
+    const config =
+      isMap(definition.ipam) && Array.isArray(definition.ipam.config) && isMap(definition.ipam.config[0]) ? definition.ipam.config[0] : {};
+    const network: AppModel["networks"][string] = { subnet: "" };
+    const pool0 = `${at}.ipam.config[0]`;
+    if (typeof config.subnet === "string") {
+      network.subnet = config.subnet;
+      ctx.origins.record(`${at}.subnet`, `${pool0}.subnet`);
+    } else withoutSubnet.push(name);
+    if (typeof config.gateway === "string") network.gateway = config.gateway;
+    if (typeof config.ip_range === "string") network.ipRange = config.ip_range;
+    ctx.origins.record(`${at}.gateway`, `${pool0}.gateway`);
+    ctx.origins.record(`${at}.ipRange`, `${pool0}.ip_range`);
+    if (definition.internal === true) network.internal = true;
+    networks[name] = network;
+  }
+  allocateSubnets(networks, withoutSubnet, pool, ctx);
+  return networks;
+}
+
+/** Consecutive /24s of the pool that overlap no subnet the file gives, in network name order. */
+function allocateSubnets(networks: AppModel["networks"], names: string[], pool: string, ctx: Context): void {
+  const range = parseCidr(pool) as Cidr;
+  const taken = Object.values(networks)
+    .map((network) => parseCidr(network.subnet))
+    .filter((cidr): cidr is Cidr => cidr !== undefined);
+  let next = range.first;
+  for (const name of names) {
+    let chosen: Cidr | undefined;
+    while (chosen === undefined && next + 255n <= range.last) {
+      const candidate = parseCidr(`${addressText(next)}/24`) as Cidr;
+      next += 256n;
+      if (!taken.some((other) => overlaps(candidate, other))) chosen = candidate;
+    }
+    if (chosen === undefined) {
+      ctx.refused.add(`networks.${name}`, `has no subnet and the pool ${pool} has no free /24 left; give it ipam.config[0].subnet`);
+      continue;
+    }
+    taken.push(chosen);
+    networks[name].subnet = chosen.text;
+    ctx.report.push({
+      path: `networks.${name}`,
+      disposition: "changed",
+      note: `no subnet in the file: ${chosen.text}, from the pool ${pool} (${ctx.setting(`networks.${name}.subnet`)} overrides it)`,
+    });
+  }
+}
+
+function addressText(address: bigint): string {
+  return [24n, 16n, 8n, 0n].map((shift) => String((address >> shift) & 255n)).join(".");
+}

@@ -1,0 +1,112 @@
+/** ports ("8080:80", "127.0.0.1:8080:80/udp", "80", or the long form) and expose, with x-dockyard's port names. */
+import { ServicePort } from "../../model";
+import { Context, Doc, isMap } from "../context";
+
+export function convertPorts(raw: Doc, at: string, x: Doc, ctx: Context): ServicePort[] {
+  const ports: ServicePort[] = [];
+  const healthOnly = Array.isArray(x.healthOnlyPorts) ? x.healthOnlyPorts.map(Number) : [];
+  const names = isMap(x.portNames) ? x.portNames : {};
+  const add = (given: ServicePort, where: string) => {
+    const named = names[String(given.containerPort)];
+    const port = typeof named === "string" ? { ...given, name: named } : given;
+    if (ports.some((other) => other.containerPort === port.containerPort && other.protocol === port.protocol)) {
+      ctx.refused.add(where, `lists container port ${port.containerPort}/${port.protocol ?? "tcp"} twice`);
+      return;
+    }
+    ports.push({ ...port, ...(healthOnly.includes(port.containerPort) ? { healthOnly: true } : {}) });
+    ctx.origins.record(`${at}.ports.${port.name}`, where);
+  };
+  const list = raw.ports === undefined ? [] : Array.isArray(raw.ports) ? raw.ports : undefined;
+  if (list === undefined) ctx.refused.add(`${at}.ports`, "must be a list");
+  (list ?? []).forEach((entry, index) => {
+    const where = `${at}.ports[${index}]`;
+    const port = isMap(entry) ? longPort(entry, where, ctx) : shortPort(String(entry), where, ctx);
+    if (port) add(port, where);
+  });
+  const expose = raw.expose === undefined ? [] : Array.isArray(raw.expose) ? raw.expose : [];
+  expose.forEach((entry, index) => {
+    const where = `${at}.expose[${index}]`;
+    const match = /^(\d+)(?:\/(tcp|udp))?$/.exec(String(entry));
+    if (!match) {
+      ctx.refused.add(where, `${JSON.stringify(entry)} must be a port like "6379" or "53/udp" (ranges are not supported)`);
+      return;
+    }
+    const protocol = (match[2] ?? "tcp") as "tcp" | "udp";
+    if (!ports.some((port) => port.containerPort === Number(match[1]) && (port.protocol ?? "tcp") === protocol)) {
+      add(portOf(Number(match[1]), protocol), where);
+    }
+  });
+  return ports;
+}
+
+function portOf(containerPort: number, protocol: "tcp" | "udp", name?: string, publishedPort?: number): ServicePort {
+  return {
+    name: name ?? `${protocol}-${containerPort}`,
+    containerPort,
+    ...(protocol !== "tcp" ? { protocol } : {}),
+    ...(publishedPort !== undefined ? { publishedPort } : {}),
+  };
+}
+
+const SHORT_PORT = /^(?:(?:(\[[0-9a-f:]+\]|\d{1,3}(?:\.\d{1,3}){3}):)?(\d+)?:)?(\d+)(?:\/(tcp|udp))?$/i;
+
+function shortPort(text: string, where: string, ctx: Context): ServicePort | undefined {
+  const match = SHORT_PORT.exec(text.trim());
+  if (!match) {
+    ctx.refused.add(
+      where,
+      `${JSON.stringify(text)} is not a port dockyard can publish: write "HOST:CONTAINER", "IP:HOST:CONTAINER" or "CONTAINER", with /udp if needed (ranges are not supported)`,
+    );
+    return undefined;
+  }
+  const [, ip, published, target, protocol] = match;
+  if (ip !== undefined) {
+    ctx.report.push({
+      path: where,
+      disposition: "changed",
+      note: `host IP ${ip} is not used: published ports bind to ${ctx.setting("bindAddress")}`,
+    });
+  }
+  if (published === undefined) {
+    ctx.report.push({
+      path: where,
+      disposition: "changed",
+      note: `no host port: compose would pick a random one; here ${target} is reachable on the app's networks only`,
+    });
+  }
+  return portOf(
+    Number(target),
+    (protocol?.toLowerCase() ?? "tcp") as "tcp" | "udp",
+    undefined,
+    published === undefined ? undefined : Number(published),
+  );
+}
+
+function longPort(entry: Doc, where: string, ctx: Context): ServicePort | undefined {
+  const target = Number(entry.target);
+  if (!Number.isInteger(target)) {
+    ctx.refused.add(`${where}.target`, `must be a port number, got ${JSON.stringify(entry.target)}`);
+    return undefined;
+  }
+  const protocol = entry.protocol === undefined ? "tcp" : String(entry.protocol);
+  if (protocol !== "tcp" && protocol !== "udp") {
+    ctx.refused.add(`${where}.protocol`, `must be tcp or udp, got ${JSON.stringify(entry.protocol)}`);
+    return undefined;
+  }
+  if (entry.host_ip !== undefined) {
+    ctx.report.push({
+      path: `${where}.host_ip`,
+      disposition: "changed",
+      note: `not used: published ports bind to ${ctx.setting("bindAddress")}`,
+    });
+  }
+  if (entry.mode !== undefined && entry.mode !== "ingress") {
+    ctx.report.push({ path: `${where}.mode`, disposition: "ignored", note: "swarm port modes do not apply" });
+  }
+  const published = entry.published === undefined ? undefined : Number(entry.published);
+  if (published !== undefined && !Number.isInteger(published)) {
+    ctx.refused.add(`${where}.published`, `must be one port number (ranges are not supported), got ${JSON.stringify(entry.published)}`);
+    return undefined;
+  }
+  return portOf(target, protocol, typeof entry.name === "string" ? entry.name : undefined, published);
+}

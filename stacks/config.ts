@@ -1,9 +1,11 @@
 /**
  * Typed, validated stack configuration, for any app. CONFIG_KEYS is the one table of keys: each
- * entry's zod schema, default, description and target. The StackConfig type, Pulumi.yaml's config
- * block (checked by a unit test) and the README's table (checked too) all come from it. Nothing here
- * names one app's services: per-service, per-network and per-volume settings are maps keyed by the
- * app's own names, which stacks/overrides.ts checks against the app.
+ * entry's zod schema, default, description and target. The StackConfig type comes from it, and
+ * Pulumi.yaml's config block and docs/config.md's table are generated from it (tools/docs/config.ts).
+ * Nothing here names one app's services: per-service, per-network and per-volume settings are maps
+ * keyed by the app's own names, whose settings objects (SERVICE_SETTINGS, NETWORK_SETTINGS,
+ * VOLUME_SETTINGS) take the model's field names; stacks/overrides.ts checks the names against the
+ * app and lays the settings over its model.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { scryptSync } from "crypto";
@@ -76,22 +78,53 @@ export function parseDockerHost(value: string): URL | undefined {
   }
 }
 
-const mapOf = (keys: string[]) => ({ error: `must be a map with keys ${keys.join(", ")}` });
-const limitSettings = z
-  .strictObject({ cpus, memory: z.string({ error: 'must be a size like "128m" or "1g"' }) }, mapOf(["cpus", "memory"]))
-  .partial();
-const autoscalingSettings = z.strictObject(
-  {
-    minReplicas: whole("must be a whole number of 1 or more", 1),
-    maxReplicas: whole("must be a whole number of 1 or more", 1),
-    targetCpuPercent: whole("must be a whole percent 1-100", 1, 100),
-  },
-  mapOf(["minReplicas", "maxReplicas", "targetCpuPercent"]),
-);
+/**
+ * A settings object that takes only the keys of its shape; its message lists them, read from the shape.
+ * A field's `.describe()` text is its note where the config key's description lists the keys (keyList).
+ */
+const settingsObject = <S extends z.ZodRawShape>(shape: S) =>
+  z.strictObject(shape, { error: `must be a map with keys ${Object.keys(shape).join(", ")}` });
+
+/** The schema inside optional fields and preprocessing, and the first description on the way. */
+function unwrapped(schema: z.ZodType): { inner: z.ZodType; description?: string } {
+  let inner = schema;
+  let description = schema.description;
+  for (;;) {
+    if (inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
+    else if (inner instanceof z.ZodPipe) inner = inner._zod.def.out as z.ZodType;
+    else return { inner, description };
+    description ??= inner.description;
+  }
+}
+
+/** The settings object a field holds (inside optional and preprocessing), if it holds one. */
+export function settingsIn(schema: z.ZodType | undefined): z.ZodObject | undefined {
+  if (schema === undefined) return undefined;
+  const { inner } = unwrapped(schema);
+  return inner instanceof z.ZodObject ? inner : undefined;
+}
+
+/** "replicas, ports (port name to published port), limits (cpus, memory), …": a settings object's keys, each with its note or its own keys. */
+function keyList(settings: z.ZodObject): string {
+  return Object.entries(settings.shape as Record<string, z.ZodType>)
+    .map(([key, field]) => {
+      const { inner, description } = unwrapped(field);
+      const note = description ?? (inner instanceof z.ZodObject ? Object.keys(inner.shape).join(", ") : undefined);
+      return note === undefined ? key : `${key} (${note})`;
+    })
+    .join(", ");
+}
+
+const limitSettings = settingsObject({ cpus, memory: z.string({ error: 'must be a size like "128m" or "1g"' }) }).partial();
+// Complete, not partial: a stage gives all three, laid over the model as one value.
+const autoscalingSettings = settingsObject({
+  minReplicas: whole("must be a whole number of 1 or more", 1),
+  maxReplicas: whole("must be a whole number of 1 or more", 1),
+  targetCpuPercent: whole("must be a whole percent 1-100", 1, 100),
+});
 /** Any number (numberText); its range is resolve.ts's to check. */
 const numeric = z.preprocess(numberText, z.number({ error: "must be a number" }));
 const word = z.string({ error: "must be text" });
-const STRATEGY_KEYS = ["parallelism", "delaySeconds", "order", "monitorSeconds", "maxFailureRatio", "failureAction"];
 const strategyFields = {
   parallelism: numeric,
   delaySeconds: numeric,
@@ -102,73 +135,45 @@ const strategyFields = {
 };
 // The model's shapes (stacks/model.ts: Rollout, Reservations, Placement, RestartPolicy); their values
 // are checked where the model's are, in resolve.ts, and named by these keys.
-const rolloutSettings = z
-  .strictObject(
-    { ...strategyFields, rollback: z.strictObject(strategyFields, mapOf(STRATEGY_KEYS)).partial() },
-    mapOf([...STRATEGY_KEYS, "rollback"]),
-  )
-  .partial();
-const reservationSettings = z
-  .strictObject({ cpus, memory: z.string({ error: 'must be a size like "64m" or "1g"' }) }, mapOf(["cpus", "memory"]))
-  .partial();
-const placementSettings = z
-  .strictObject(
-    {
-      constraints: z.array(word, { error: 'must be a list of constraints like ["node.role == manager"]' }),
-      maxReplicasPerNode: numeric,
-    },
-    mapOf(["constraints", "maxReplicasPerNode"]),
-  )
-  .partial();
-const restartSettings = z
-  .strictObject(
-    { condition: word, delaySeconds: numeric, maxAttempts: numeric, windowSeconds: numeric },
-    mapOf(["condition", "delaySeconds", "maxAttempts", "windowSeconds"]),
-  )
-  .partial();
-/** One service's settings: what a stage changes about a service the app defines. */
-const SERVICE_SETTINGS = [
-  "replicas",
-  "ports",
-  "limits",
-  "autoscaling",
-  "image",
-  "rollout",
-  "reservations",
-  "placement",
-  "restart",
-  "endpointMode",
-];
-const serviceSettings = z
-  .strictObject(
-    {
-      replicas: whole(COUNT, 0),
-      ports: z.record(z.string(), port, { error: "must map port names to port numbers, like { http: 5000 }" }),
-      limits: limitSettings,
-      autoscaling: autoscalingSettings,
-      image: imageRef,
-      rollout: rolloutSettings,
-      reservations: reservationSettings,
-      placement: placementSettings,
-      restart: restartSettings,
-      endpointMode: word,
-    },
-    mapOf(SERVICE_SETTINGS),
-  )
-  .partial();
+const rolloutSettings = settingsObject({ ...strategyFields, rollback: settingsObject(strategyFields).partial() }).partial();
+const reservationSettings = settingsObject({ cpus, memory: z.string({ error: 'must be a size like "64m" or "1g"' }) }).partial();
+const placementSettings = settingsObject({
+  constraints: z.array(word, { error: 'must be a list of constraints like ["node.role == manager"]' }),
+  maxReplicasPerNode: numeric,
+}).partial();
+const restartSettings = settingsObject({ condition: word, delaySeconds: numeric, maxAttempts: numeric, windowSeconds: numeric }).partial();
+/**
+ * One service's settings: what a stage changes about a service the app defines. Each key is the
+ * model's field of that name (ServiceModel), laid over the app's by stacks/overrides.ts; a key whose
+ * field has another shape (ports, image) has its own entry there.
+ */
+export const SERVICE_SETTINGS = settingsObject({
+  replicas: whole(COUNT, 0),
+  ports: z
+    .record(z.string(), port, { error: "must map port names to port numbers, like { http: 5000 }" })
+    .describe("port name to published port"),
+  limits: limitSettings,
+  autoscaling: autoscalingSettings,
+  image: imageRef.describe("a prebuilt image to run instead"),
+  rollout: rolloutSettings,
+  reservations: reservationSettings,
+  placement: placementSettings,
+  restart: restartSettings,
+  endpointMode: word,
+}).partial();
 
-const composeSettings = z
-  .strictObject(
-    {
-      file: z.string({ error: "must be a path" }),
-      profiles: z.array(z.string(), { error: "must be a list of profile names" }),
-      envFile: z.string({ error: "must be a path" }),
-    },
-    { error: "must be a map with keys file, profiles, envFile" },
-  )
-  .partial();
-const networkSettings = z.strictObject({ subnet: cidr, gateway: text, ipRange: cidr }, mapOf(["subnet", "gateway", "ipRange"])).partial();
-const volumeSettings = z.strictObject({ size, retain: flag }, mapOf(["size", "retain"])).partial();
+const composeSettings = settingsObject({
+  file: z.string({ error: "must be a path" }).describe("relative to the project"),
+  profiles: z.array(z.string(), { error: "must be a list of profile names" }).describe("to activate"),
+  envFile: z.string({ error: "must be a path" }).describe("default: .env beside the file"),
+}).partial();
+/** One network's settings: the model's fields of those names (NetworkModel). */
+export const NETWORK_SETTINGS = settingsObject({ subnet: cidr, gateway: text, ipRange: cidr }).partial();
+/** One volume's settings: the model's fields of those names (VolumeModel). */
+export const VOLUME_SETTINGS = settingsObject({
+  size: size.describe("storage to reserve"),
+  retain: flag.describe("keep the data on destroy"),
+}).partial();
 
 const map = <T extends z.ZodType>(what: string, value: T) => z.record(z.string(), value, { error: `must be a map of ${what} by name` });
 
@@ -180,20 +185,19 @@ export const CONFIG_KEYS = {
     description: "Where the app runs: docker (a Docker engine), kubernetes (a cluster) or swarm (a Docker swarm, through a manager).",
   },
   services: {
-    schema: map("service settings", serviceSettings),
+    schema: map("service settings", SERVICE_SETTINGS),
     default: {},
-    description:
-      "Per-service settings by service name: replicas, ports (port name to published port), limits (cpus, memory), autoscaling (minReplicas, maxReplicas, targetCpuPercent), image (a prebuilt image to run instead), rollout, reservations, placement, restart, endpointMode (as the app model's fields of those names).",
+    description: `Per-service settings by service name: ${keyList(SERVICE_SETTINGS)}; each as the app model's field of that name.`,
   },
   networks: {
-    schema: map("network settings", networkSettings),
+    schema: map("network settings", NETWORK_SETTINGS),
     default: {},
-    description: "Per-network settings by network name: subnet, gateway, ipRange.",
+    description: `Per-network settings by network name: ${keyList(NETWORK_SETTINGS)}.`,
   },
   volumes: {
-    schema: map("volume settings", volumeSettings),
+    schema: map("volume settings", VOLUME_SETTINGS),
     default: {},
-    description: "Per-volume settings by volume name: size (storage to reserve), retain (keep the data on destroy).",
+    description: `Per-volume settings by volume name: ${keyList(VOLUME_SETTINGS)}.`,
   },
   // Required: declared secret with no default, so the CLI refuses a stack without it, or with it in plain text.
   secrets: {
@@ -215,8 +219,7 @@ export const CONFIG_KEYS = {
   compose: {
     schema: composeSettings,
     default: {},
-    description:
-      "Deploy a compose file instead of the voting app: file (relative to the project), profiles (to activate), envFile (default: .env beside the file).",
+    description: `Deploy a compose file instead of the voting app: ${keyList(composeSettings)}.`,
   },
   imageTag: {
     schema: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a Docker tag: letters, digits, _ . - (up to 128)"),
@@ -317,7 +320,9 @@ export const CONFIG_KEYS = {
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 type Values = { [K in ConfigKey]: z.output<(typeof CONFIG_KEYS)[K]["schema"]> };
-export type ServiceSettings = z.output<typeof serviceSettings>;
+export type ServiceSettings = z.output<typeof SERVICE_SETTINGS>;
+export type NetworkSettings = z.output<typeof NETWORK_SETTINGS>;
+export type VolumeSettings = z.output<typeof VOLUME_SETTINGS>;
 
 /** The stack's configuration, every key validated and defaulted. */
 export type StackConfig = Omit<Values, "secrets" | "registry" | "registryUsername" | "registryPassword" | "namespace"> & {
@@ -376,7 +381,7 @@ export type RawConfig = (key: string) => string | undefined;
 
 const pulumiRaw: RawConfig = (key) => pulumi.runtime.getConfig(`${pulumi.getProject()}:${key}`);
 
-/** The keys the stack sets in this project's namespace ("votePort" for dockyard:votePort). */
+/** The keys the stack sets in this project's namespace ("imageTag" for dockyard:imageTag). */
 const pulumiKeys = (): string[] => {
   const prefix = `${pulumi.getProject()}:`;
   return Object.keys(pulumi.runtime.allConfig())
@@ -539,19 +544,15 @@ function issueMessage(key: ConfigKey, value: unknown, issue: z.core.$ZodIssue, k
  */
 export function allowedKeys(key: ConfigKey, path: PropertyKey[]): string[] {
   let schema: z.ZodType | undefined = CONFIG_KEYS[key].schema;
-  const unwrap = (node: z.ZodType | undefined): z.ZodType | undefined => {
-    if (node instanceof z.ZodOptional) return unwrap(node.unwrap() as z.ZodType);
-    if (node instanceof z.ZodPipe) return unwrap(node._zod.def.out as z.ZodType);
-    return node;
-  };
   for (const part of path) {
-    schema = unwrap(schema);
-    if (schema instanceof z.ZodRecord) schema = schema._zod.def.valueType as z.ZodType;
-    else if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[String(part)];
+    const { inner } = unwrapped(schema);
+    if (inner instanceof z.ZodRecord) schema = inner._zod.def.valueType as z.ZodType;
+    else if (inner instanceof z.ZodObject) schema = (inner.shape as Record<string, z.ZodType | undefined>)[String(part)];
     else return [];
+    if (schema === undefined) return [];
   }
-  schema = unwrap(schema);
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+  const settings = settingsIn(schema);
+  return settings === undefined ? [] : Object.keys(settings.shape);
 }
 
 function checkRegistry(c: Values, keyPath: KeyNamer): void {

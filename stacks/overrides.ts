@@ -6,9 +6,20 @@
  */
 import { z } from "zod";
 import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
-import { firstIssue, isPinned, StackConfig } from "./config";
+import {
+  firstIssue,
+  isPinned,
+  NETWORK_SETTINGS,
+  NetworkSettings,
+  SERVICE_SETTINGS,
+  ServiceSettings,
+  settingsIn,
+  StackConfig,
+  VOLUME_SETTINGS,
+  VolumeSettings,
+} from "./config";
 import { InputError, listOr, sortedKeys, Where } from "./errors";
-import { AppModel, ServiceModel } from "./model";
+import { AppModel, NetworkModel, ServiceModel, VolumeModel } from "./model";
 import { isBaseImageArg } from "./resolve";
 
 /** An app: its name, its own parameters (dockyard:app), and its model for given parameters. */
@@ -46,70 +57,30 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
   const model = definition.model(parameters.data);
   /** Model path prefix → config path prefix, for each value the stack config set. */
   const fromConfig = new Map<string, string>();
-  const set = (modelPath: string, configPath = modelPath) => fromConfig.set(modelPath, configPath);
+  const set: Remember = (modelPath, configPath = modelPath) => fromConfig.set(modelPath, configPath);
 
   for (const name of sortedKeys(config.services)) {
     const service = model.services[name];
     if (service === undefined) unknown(config, "services", name, model.services);
     const settings = config.services[name];
     const path = `services.${name}`;
-    if (settings.replicas !== undefined) {
-      service.replicas = settings.replicas;
-      set(`${path}.replicas`);
+    const sameShape: Fields = {};
+    for (const [key, value] of Object.entries(settings)) {
+      if (value === undefined) continue;
+      // Each entry takes its own key's value: the table's `satisfies` checks the pairing.
+      if (key in SERVICE_FIELD_MAPPINGS)
+        (SERVICE_FIELD_MAPPINGS[key as MappedKey] as FieldMapping)(service, value, { config, path, name, set });
+      else sameShape[key] = value;
     }
-    for (const portName of sortedKeys(settings.ports)) {
-      const port = (service.ports ?? []).find((candidate) => candidate.name === portName);
-      if (port === undefined) {
-        throw new InputError(
-          `${config.keyPath(`${path}.ports.${portName}`)}: service "${name}" has no port named "${portName}"; its ports are: ${listOr((service.ports ?? []).map((p) => p.name))}`,
-        );
-      }
-      port.publishedPort = (settings.ports ?? {})[portName];
-      set(`${path}.ports.${portName}`);
-    }
-    if (settings.limits?.cpus !== undefined) {
-      service.limits.cpus = settings.limits.cpus;
-      set(`${path}.limits.cpus`);
-    }
-    if (settings.limits?.memory !== undefined) {
-      service.limits.memory = settings.limits.memory;
-      set(`${path}.limits.memory`);
-    }
-    if (settings.autoscaling !== undefined) {
-      service.autoscaling = settings.autoscaling;
-      set(`${path}.autoscaling`);
-    }
-    if (settings.image !== undefined) {
-      service.image = { kind: "pull", ref: settings.image };
-      set(`${path}.image`);
-    }
-    // Field by field over the app's own: a stage that sets rollout.parallelism keeps the app's order.
-    for (const field of ["rollout", "reservations", "placement", "restart"] as const) {
-      const given = settings[field];
-      if (given === undefined) continue;
-      const { rollback, ...fields } = given as Record<string, unknown>;
-      const merged: Record<string, unknown> = { ...(service[field] ?? {}), ...fields };
-      Object.keys(fields).forEach((key) => set(`${path}.${field}.${key}`));
-      if (rollback !== undefined) {
-        merged.rollback = { ...(service.rollout?.rollback ?? {}), ...(rollback as object) };
-        Object.keys(rollback as object).forEach((key) => set(`${path}.${field}.rollback.${key}`));
-      }
-      Object.assign(service, { [field]: merged });
-    }
-    if (settings.endpointMode !== undefined) {
-      service.endpointMode = settings.endpointMode as ServiceModel["endpointMode"];
-      set(`${path}.endpointMode`);
-    }
+    overlay(service as unknown as Fields, sameShape, SERVICE_SETTINGS, path, set);
   }
   for (const name of sortedKeys(config.networks)) {
     if (model.networks[name] === undefined) unknown(config, "networks", name, model.networks);
-    Object.assign(model.networks[name], config.networks[name]);
-    set(`networks.${name}`);
+    overlay(model.networks[name] as unknown as Fields, config.networks[name], NETWORK_SETTINGS, `networks.${name}`, set);
   }
   for (const name of sortedKeys(config.volumes)) {
     if (model.volumes[name] === undefined) unknown(config, "volumes", name, model.volumes);
-    Object.assign(model.volumes[name], config.volumes[name]);
-    set(`volumes.${name}`);
+    overlay(model.volumes[name] as unknown as Fields, config.volumes[name], VOLUME_SETTINGS, `volumes.${name}`, set);
   }
   applyBuildArgs(model, config, set);
   checkSecrets(model, config);
@@ -126,6 +97,99 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
   return { model, where };
 }
 
+/** Remembers that the stack config set the value at a model path, named in messages by the config path. */
+type Remember = (modelPath: string, configPath?: string) => void;
+
+type Fields = Record<string, unknown>;
+
+const isFields = (value: unknown): value is Fields => value !== null && typeof value === "object" && !Array.isArray(value);
+
+/**
+ * Lays given settings over a model object, each key onto the model's field of the same name, and
+ * remembers each path set. A settings object that may be given in part (every field optional) is
+ * laid field by field, so a stage that sets rollout.parallelism keeps the app's rollout.order; one
+ * that must be given whole (autoscaling) replaces the model's value and is remembered whole. The
+ * model objects on the way are copied, never changed in place.
+ */
+function overlay(target: Fields, given: Fields, schema: z.ZodObject, path: string, set: Remember): void {
+  for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    const value = given[key];
+    if (value === undefined) continue;
+    const at = `${path}.${key}`;
+    const settings = settingsIn(field);
+    if (settings !== undefined && isPartial(settings) && isFields(value)) {
+      const laid: Fields = { ...(isFields(target[key]) ? target[key] : {}) };
+      overlay(laid, value, settings, at, set);
+      target[key] = laid;
+    } else {
+      target[key] = isFields(value) ? { ...value } : Array.isArray(value) ? [...value] : value;
+      set(at);
+    }
+  }
+}
+
+/** Every field of the settings object is optional: a stage may give any of them. */
+const isPartial = (settings: z.ZodObject): boolean =>
+  Object.values(settings.shape as Record<string, z.ZodType>).every((field) => field instanceof z.ZodOptional);
+
+interface MappingContext {
+  config: StackConfig;
+  /** The service's model path ("services.vote"). */
+  path: string;
+  name: string;
+  set: Remember;
+}
+
+/**
+ * The service settings whose model field has another shape than the setting; every other key is
+ * laid by `overlay` onto the model's field of the same name.
+ */
+const SERVICE_FIELD_MAPPINGS = {
+  /** Port name → published port, onto the model's port entry of that name. */
+  ports: (service: ServiceModel, published: Record<string, number>, { config, path, name, set }: MappingContext) => {
+    const ports = service.ports ?? [];
+    for (const portName of sortedKeys(published)) {
+      if (!ports.some((port) => port.name === portName)) {
+        throw new InputError(
+          `${config.keyPath(`${path}.ports.${portName}`)}: service "${name}" has no port named "${portName}"; its ports are: ${listOr(ports.map((port) => port.name))}`,
+        );
+      }
+      set(`${path}.ports.${portName}`);
+    }
+    service.ports = ports.map((port) => (port.name in published ? { ...port, publishedPort: published[port.name] } : port));
+  },
+  /** An image reference: the prebuilt image to pull instead of the app's. */
+  image: (service: ServiceModel, ref: string, { path, set }: MappingContext) => {
+    service.image = { kind: "pull", ref };
+    set(`${path}.image`);
+  },
+} satisfies {
+  [K in keyof ServiceSettings]?: (service: ServiceModel, value: NonNullable<ServiceSettings[K]>, context: MappingContext) => void;
+};
+type MappedKey = keyof typeof SERVICE_FIELD_MAPPINGS;
+type FieldMapping = (service: ServiceModel, value: unknown, context: MappingContext) => void;
+
+/**
+ * Whether every key of settings S is a field of model M, down nested settings objects: `overlay`
+ * lays each key onto the model's field of the same name, so one that is not needs a mapping.
+ */
+type KeysAreFields<S, M> = false extends {
+  [K in keyof S]-?: K extends keyof M
+    ? NonNullable<S[K]> extends readonly unknown[]
+      ? true
+      : NonNullable<S[K]> extends object
+        ? KeysAreFields<NonNullable<S[K]>, NonNullable<M[K]>>
+        : true
+    : false;
+}[keyof S]
+  ? false
+  : true;
+const serviceKeysAreFields: KeysAreFields<Omit<ServiceSettings, MappedKey>, ServiceModel> = true;
+const networkKeysAreFields: KeysAreFields<NetworkSettings, NetworkModel> = true;
+const volumeKeysAreFields: KeysAreFields<VolumeSettings, VolumeModel> = true;
+// Checked when compiled; nothing to run.
+void [serviceKeysAreFields, networkKeysAreFields, volumeKeysAreFields];
+
 function unknown(config: StackConfig, key: string, name: string, existing: Record<string, unknown>): never {
   throw new InputError(
     `${config.keyPath(`${key}.${name}`)}: the app has no ${key.replace(/s$/, "")} "${name}"; its ${key} are: ${listOr(sortedKeys(existing))}`,
@@ -133,7 +197,7 @@ function unknown(config: StackConfig, key: string, name: string, existing: Recor
 }
 
 /** dockyard:buildArgs replaces a build argument of every image that declares it. */
-function applyBuildArgs(model: AppModel, config: StackConfig, set: (modelPath: string, configPath: string) => void): void {
+function applyBuildArgs(model: AppModel, config: StackConfig, set: Remember): void {
   const declared = new Set<string>();
   for (const name of sortedKeys(model.services)) {
     const image = model.services[name].image;

@@ -130,22 +130,6 @@ export function parseCpus(value: number, what = "cpus"): number {
 
 const CPUS_RULE = "must be a number of CPUs greater than 0, like 0.5 or 2";
 
-/** A CPU count as typed (`--cpus=.5`): a plain decimal number (no hex, exponent or sign). */
-const CPUS_TEXT = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
-
-/**
- * A CPU count typed as text (a config value): decimal digits only, so "0x10" or "1e3" are refused
- * instead of read as 16 or 1000. Returns the number; messages show the text as typed.
- */
-export function parseCpusText(text: string, what = "cpus"): number {
-  if (!CPUS_TEXT.test(text.trim())) {
-    throw new UnitError(`${what} ${CPUS_RULE}, got ${JSON.stringify(text)}`);
-  }
-  const cpus = Number(text);
-  parseCpus(cpus, what);
-  return cpus;
-}
-
 /**
  * The Docker provider's `cpus` string, exact from millicores, written the way the provider reads it
  * back from the engine ("0.5", "1.5", and "1.0" for whole CPUs) so an unchanged limit shows no diff.

@@ -2,9 +2,20 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { isRegistry } from "../../components/registry";
-import { CONFIG_KEYS, isPinned, keyPath, loadConfig, SecretText } from "../../stacks/config";
+import {
+  allowedKeys,
+  CONFIG_KEYS,
+  isPinned,
+  keyPath,
+  loadConfig,
+  NETWORK_SETTINGS,
+  SecretText,
+  SERVICE_SETTINGS,
+  VOLUME_SETTINGS,
+} from "../../stacks/config";
 import { applyConfig } from "../../stacks/overrides";
 import { votingApp } from "../../stacks/votingApp";
+import { configDoc, projectFile } from "../../tools/docs/config";
 import { isSecret, setupMocks, valueOf } from "./mocks";
 
 const root = path.join(__dirname, "..", "..");
@@ -20,6 +31,11 @@ const rawOf =
   };
 
 describe("Pulumi.yaml declares exactly the keys the program reads", () => {
+  test("its config block is the one npm run docs generates from CONFIG_KEYS", () => {
+    const current = fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8");
+    expect(current).toBe(projectFile(current));
+  });
+
   test("same keys, in the same order", () => {
     expect(Object.keys(project.config)).toEqual(Object.keys(CONFIG_KEYS));
   });
@@ -194,7 +210,24 @@ describe("registry values", () => {
 });
 
 describe("docs/config.md's config table", () => {
-  const lines = fs.readFileSync(path.join(root, "docs", "config.md"), "utf8").split("\n");
+  const doc = fs.readFileSync(path.join(root, "docs", "config.md"), "utf8");
+  const lines = doc.split("\n");
+
+  test("is the one npm run docs generates from CONFIG_KEYS", () => {
+    expect(doc).toBe(configDoc(doc));
+  });
+
+  // The maps' table is written by hand (its defaults are the voting app's): each setting has a row.
+  test.each([
+    ...Object.keys(SERVICE_SETTINGS.shape).map((key) => `services.<name>.${key}`),
+    ...Object.keys(NETWORK_SETTINGS.shape).map((key) => `networks.<name>.${key}`),
+    ...Object.keys(VOLUME_SETTINGS.shape).map((key) => `volumes.<name>.${key}`),
+  ])("the maps' table has a row for %s", (setting) => {
+    const [map, , key] = setting.split(".");
+    const row = new RegExp(`^\\| \`${map}\\.<name>\\.(${key}\\b|\\{[^}]*\\b${key}\\b)`);
+    expect(lines.filter((line) => row.test(line)).length).toBeGreaterThan(0);
+  });
+
   const header = lines.findIndex((line) => /^\| key \| type \| default \|/.test(line));
   const table: string[] = [];
   for (let i = header + 2; header >= 0 && i < lines.length && lines[i].startsWith("|"); i++) table.push(lines[i]);
@@ -211,5 +244,353 @@ describe("docs/config.md's config table", () => {
     const cells = (row as string).split("|").map((cell) => cell.trim());
     if (typeof spec.default === "string" && spec.default !== "") expect(cells[3]).toBe(`\`${spec.default}\``);
     if (typeof spec.default === "boolean" || typeof spec.default === "number") expect(cells[3]).toBe(`\`${spec.default}\``);
+  });
+});
+
+describe("the settings maps: keys and messages read from their zod shapes", () => {
+  test("the services key's description lists every setting, with its note or its own keys", () => {
+    expect(CONFIG_KEYS.services.description).toBe(
+      "Per-service settings by service name: replicas, ports (port name to published port), limits (cpus, memory), autoscaling (minReplicas, maxReplicas, targetCpuPercent), image (a prebuilt image to run instead), rollout (parallelism, delaySeconds, order, monitorSeconds, maxFailureRatio, failureAction, rollback), reservations (cpus, memory), placement (constraints, maxReplicasPerNode), restart (condition, delaySeconds, maxAttempts, windowSeconds), endpointMode; each as the app model's field of that name.",
+    );
+    expect(CONFIG_KEYS.networks.description).toBe("Per-network settings by network name: subnet, gateway, ipRange.");
+    expect(CONFIG_KEYS.volumes.description).toBe(
+      "Per-volume settings by volume name: size (storage to reserve), retain (keep the data on destroy).",
+    );
+    expect(CONFIG_KEYS.compose.description).toBe(
+      "Deploy a compose file instead of the voting app: file (relative to the project), profiles (to activate), envFile (default: .env beside the file).",
+    );
+  });
+
+  test("allowedKeys: the keys of the settings object at a path; none below a value", () => {
+    expect(allowedKeys("services", ["vote"])).toEqual(Object.keys(SERVICE_SETTINGS.shape));
+    expect(allowedKeys("services", ["vote", "rollout", "rollback"])).toEqual([
+      "parallelism",
+      "delaySeconds",
+      "order",
+      "monitorSeconds",
+      "maxFailureRatio",
+      "failureAction",
+    ]);
+    expect(allowedKeys("services", ["vote", "replicas"])).toEqual([]);
+    expect(allowedKeys("services", ["vote", "nope"])).toEqual([]);
+    expect(allowedKeys("target", [])).toEqual([]);
+  });
+
+  const SERVICE = "dockyard:services.vote";
+  const STRATEGY = "parallelism, delaySeconds, order, monitorSeconds, maxFailureRatio, failureAction";
+  test.each<[string, Record<string, object>, string]>([
+    [
+      "an unknown service setting",
+      { services: { vote: { replica: 2 } } },
+      `${SERVICE} has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, endpointMode`,
+    ],
+    [
+      "service settings not a map",
+      { services: { vote: [2] } },
+      `${SERVICE} must be a map with keys replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, endpointMode, got [2]`,
+    ],
+    [
+      "an unknown key of limits",
+      { services: { vote: { limits: { gpus: 1 } } } },
+      `${SERVICE}.limits has unknown key "gpus"; allowed: cpus, memory`,
+    ],
+    [
+      "autoscaling not a map",
+      { services: { vote: { autoscaling: 3 } } },
+      `${SERVICE}.autoscaling must be a map with keys minReplicas, maxReplicas, targetCpuPercent, got 3`,
+    ],
+    [
+      "an unknown key of rollout",
+      { services: { vote: { rollout: { parallel: 2 } } } },
+      `${SERVICE}.rollout has unknown key "parallel"; allowed: ${STRATEGY}, rollback`,
+    ],
+    [
+      "rollout's rollback not a map",
+      { services: { vote: { rollout: { rollback: "pause" } } } },
+      `${SERVICE}.rollout.rollback must be a map with keys ${STRATEGY}, got "pause"`,
+    ],
+    [
+      "an unknown key of reservations",
+      { services: { vote: { reservations: { gpus: 1 } } } },
+      `${SERVICE}.reservations has unknown key "gpus"; allowed: cpus, memory`,
+    ],
+    [
+      "placement not a map",
+      { services: { vote: { placement: ["node.role == manager"] } } },
+      `${SERVICE}.placement must be a map with keys constraints, maxReplicasPerNode, got ["node.role == manager"]`,
+    ],
+    [
+      "an unknown key of restart",
+      { services: { vote: { restart: { policy: "any" } } } },
+      `${SERVICE}.restart has unknown key "policy"; allowed: condition, delaySeconds, maxAttempts, windowSeconds`,
+    ],
+    [
+      "network settings not a map",
+      { networks: { frontend: "10.0.0.0/24" } },
+      'dockyard:networks.frontend must be a map with keys subnet, gateway, ipRange, got "10.0.0.0/24"',
+    ],
+    [
+      "an unknown key of a volume",
+      { volumes: { "db-data": { retained: true } } },
+      'dockyard:volumes.db-data has unknown key "retained"; allowed: size, retain',
+    ],
+    [
+      "compose not a map",
+      { compose: ["compose.yaml"] },
+      'dockyard:compose must be a map with keys file, profiles, envFile, got ["compose.yaml"]',
+    ],
+  ])("%s", (_, values, message) => {
+    expect(() => loadConfig(rawOf({ secrets: SECRETS, ...values }), "dev")).toThrow(message);
+  });
+});
+
+// The refusals and acceptances of the whole program that the config loader decides.
+import { byType } from "./mocks";
+import { CLUSTER, expectRefused, RefusedCase, runProgram, SECRET_CONFIG } from "./program";
+
+/** Stack config values the loader refuses: the program stops before any resource is registered, naming the key as written. */
+const IMAGE_RULE = "must be an image reference like python:3.12-slim or mirror.example:5000/python:3.12-slim (the repository in lowercase)";
+const CPUS_RULE = "must be a number of CPUs greater than 0, like 0.5 or 2";
+const DOCKER_HOST_RULE = "must be a Docker host URL: unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host (as DOCKER_HOST)";
+const NAMESPACE_RULE =
+  "an RFC 1123 label: lowercase letters, digits and -, starting and ending with a letter or digit, at most 63 characters";
+const REGISTRY_RULE =
+  "must be a registry host[:port][/path] without a scheme, like 127.0.0.1:5000 or registry.example.com/team (port 1-65535, path in lowercase), or empty";
+const SYSTEM_NAMESPACE = (namespace: string) =>
+  `dockyard:namespace "${namespace}" is one the cluster creates itself (default, kube-node-lease, kube-public, kube-system): the stack would create and own it, and delete it on destroy; use a namespace of the app's own, like the stack name`;
+const refusedConfig: RefusedCase[] = [
+  ["unknown target", { target: "nomad" }, 'dockyard:target must be docker, kubernetes or swarm, got "nomad"'],
+  [
+    "an unknown swarm endpoint mode",
+    { target: "swarm", swarmEndpointMode: "ingress" },
+    'dockyard:swarmEndpointMode must be dnsrr or vip, got "ingress"',
+  ],
+  ["a swarm of no nodes", { target: "swarm", swarmNodes: "0" }, 'dockyard:swarmNodes must be a whole number of 1 or more, got "0"'],
+  [
+    "a data node that is no hostname",
+    { target: "swarm", swarmDataNode: "node 1" },
+    'dockyard:swarmDataNode must be a node\'s hostname, or empty, got "node 1"',
+  ],
+  [
+    "port out of range",
+    { services: { vote: { ports: { http: 70000 } } } },
+    "dockyard:services.vote.ports.http must be a port number 1-65535, got 70000",
+  ],
+  [
+    "port not a number",
+    { services: { result: { ports: { http: "http" } } } },
+    'dockyard:services.result.ports.http must be a port number 1-65535, got "http"',
+  ],
+  [
+    "negative replicas",
+    { services: { vote: { replicas: -1 } } },
+    "dockyard:services.vote.replicas must be a whole number of 0 or more, got -1",
+  ],
+  [
+    "negative replicas as text (pulumi config set --path)",
+    { services: { vote: { replicas: "-1" } } },
+    'dockyard:services.vote.replicas must be a whole number of 0 or more, got "-1"',
+  ],
+  [
+    "fractional replicas",
+    { services: { worker: { replicas: 1.5 } } },
+    "dockyard:services.worker.replicas must be a whole number of 0 or more, got 1.5",
+  ],
+  ["docker host without scheme", { dockerHost: "10.10.10.1:2375" }, `dockyard:dockerHost ${DOCKER_HOST_RULE}, got "10.10.10.1:2375"`],
+  [
+    "bind address not an IP",
+    { bindAddress: "localhost" },
+    'dockyard:bindAddress must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, got "localhost"',
+  ],
+  [
+    "subnet not a CIDR",
+    { networks: { backend: { subnet: "10.123.2.0/33" } } },
+    'dockyard:networks.backend.subnet must be an IPv4 CIDR like 172.18.0.0/16, got "10.123.2.0/33"',
+  ],
+  ["zero cpus", { services: { vote: { limits: { cpus: 0 } } } }, `dockyard:services.vote.limits.cpus ${CPUS_RULE}, got 0`],
+  [
+    "cpus not a number",
+    { services: { vote: { limits: { cpus: "half" } } } },
+    `dockyard:services.vote.limits.cpus ${CPUS_RULE}, got "half"`,
+  ],
+  [
+    "limits with an unknown field",
+    { services: { vote: { limits: { gpus: 1 } } } },
+    'dockyard:services.vote.limits has unknown key "gpus"; allowed: cpus, memory',
+  ],
+  // The old list form, carried over: the message says what a limits value is, not zod's "expected object".
+  [
+    "limits as the old list entry",
+    { services: { vote: { limits: "vote:cpus=1" } } },
+    'dockyard:services.vote.limits must be a map with keys cpus, memory, got "vote:cpus=1"',
+  ],
+  [
+    "a network's settings as a bare subnet",
+    { networks: { frontend: "10.0.0.0/24" } },
+    'dockyard:networks.frontend must be a map with keys subnet, gateway, ipRange, got "10.0.0.0/24"',
+  ],
+  ["services not a map", { services: ["vote"] }, 'dockyard:services must be a map of service settings by name, got ["vote"]'],
+  [
+    "autoscaling incomplete",
+    { ...CLUSTER, services: { vote: { autoscaling: { minReplicas: 2 } } } },
+    "dockyard:services.vote.autoscaling.maxReplicas is required: it must be a whole number of 1 or more",
+    "staging",
+  ],
+  ["a password that is not text", { secrets: { "db-password": 12345678 } }, "dockyard:secrets.db-password must be text, got [secret]"],
+  ["secrets not a map", { secrets: "s3cret-pass" }, "dockyard:secrets must be a map of secret values by name, got [secret]"],
+  [
+    "latest outside dev",
+    { imageTag: "latest" },
+    'dockyard:imageTag "latest" is allowed only in the dev stack (stack is "staging"): pin a version tag so a deploy is repeatable',
+    "staging",
+  ],
+  [
+    "tag with a space",
+    { imageTag: "v1 beta" },
+    'dockyard:imageTag must be a Docker tag: letters, digits, _ . - (up to 128), got "v1 beta"',
+  ],
+  [
+    "registry user without registry",
+    { registryUsername: "ci" },
+    'dockyard:registryUsername is set ("ci") but dockyard:registry is empty: set the registry to push to',
+  ],
+  ...["http://127.0.0.1:5000", "127.0.0.1:70000", "registry.example.com/Team", "registry.example.com/", "127.0.0.1:5000 "].map(
+    (registry): RefusedCase => [
+      `registry ${JSON.stringify(registry)}`,
+      { registry },
+      `dockyard:registry ${REGISTRY_RULE}, got ${JSON.stringify(registry)}`,
+    ],
+  ),
+  [
+    "registry user without a password",
+    { registry: "127.0.0.1:5000", registryUsername: "ci" },
+    'dockyard:registryUsername is set ("ci") but dockyard:registryPassword is empty: pulumi config set --secret registryPassword <password>, or unset registryUsername to push without a login',
+  ],
+  ["unknown service type", { serviceType: "Ingress" }, 'dockyard:serviceType must be ClusterIP, NodePort or LoadBalancer, got "Ingress"'],
+  [
+    "prebuilt image with spaces",
+    { services: { vote: { image: "my image" } } },
+    `dockyard:services.vote.image ${IMAGE_RULE}, got "my image"`,
+  ],
+  ["build argument not text", { buildArgs: { PYTHON_IMAGE: 3 } }, "dockyard:buildArgs.PYTHON_IMAGE must be text, got 3"],
+  ["boolean as a word", { volumes: { "db-data": { retain: "yes" } } }, 'dockyard:volumes.db-data.retain must be true or false, got "yes"'],
+  ["top-level boolean as a word", { allowPublicSubnets: "yes" }, 'dockyard:allowPublicSubnets must be true or false, got "yes"'],
+  [
+    "namespace not a DNS label",
+    { namespace: "Prod_1" },
+    `dockyard:namespace must be ${NAMESPACE_RULE}, or empty for the stack name, got "Prod_1"`,
+  ],
+  ["unknown builder", { imageBuilder: "buildx" }, 'dockyard:imageBuilder must be BuilderV1 or BuilderBuildKit, got "buildx"'],
+  ["app parameters not a map", { app: "x" }, 'dockyard:app must be a map of the app\'s parameters, got "x"'],
+  ["an unknown key of compose", { compose: { path: "x" } }, 'dockyard:compose has unknown key "path"; allowed: file, profiles, envFile'],
+  ["a compose file that does not exist", { compose: { file: "nope.yaml" } }, "nope.yaml: file not found"],
+  [
+    "a key of the flat config before the per-name maps",
+    { votePort: "8080" },
+    'dockyard:votePort is no longer read: set dockyard:services.vote.ports.http instead (README, "Upgrading from the flat keys")',
+  ],
+  [
+    "the old password key",
+    { postgresPassword: "long-enough-1" },
+    'dockyard:postgresPassword is no longer read: set dockyard:secrets.db-password instead (README, "Upgrading from the flat keys")',
+  ],
+  [
+    "a key that never existed",
+    { replicaCount: "3" },
+    "dockyard:replicaCount is not a dockyard key; the keys are: target, services, networks, volumes, secrets, buildArgs, app, compose, imageTag, registry, registryUsername, registryPassword, imageBuilder, dockerHost, bindAddress, allowPublicSubnets, kubeconfig, kubeContext, namespace, serviceType, storageClass, rolloutTimeout, swarmEndpointMode, swarmNodes, swarmDataNode",
+  ],
+  [
+    "a misspelt service setting",
+    { services: { vote: { replica: 3 } } },
+    'dockyard:services.vote has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, endpointMode',
+  ],
+  [
+    "two misspelt service settings",
+    { services: { vote: { replica: 3, imag: "vote:1" } } },
+    'dockyard:services.vote has unknown keys "replica", "imag"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, endpointMode',
+  ],
+  [
+    "a misspelt autoscaling setting",
+    { ...CLUSTER, services: { vote: { autoscaling: { min: 1, maxReplicas: 3, targetCpuPercent: 70 } } } },
+    'dockyard:services.vote.autoscaling has unknown key "min"; allowed: minReplicas, maxReplicas, targetCpuPercent',
+    "staging",
+  ],
+  [
+    "a misspelt network setting",
+    { networks: { frontend: { mask: "255.255.255.0" } } },
+    'dockyard:networks.frontend has unknown key "mask"; allowed: subnet, gateway, ipRange',
+  ],
+  [
+    "a misspelt volume setting",
+    { volumes: { "db-data": { retained: true } } },
+    'dockyard:volumes.db-data has unknown key "retained"; allowed: size, retain',
+  ],
+  [
+    "bind address out of range",
+    { bindAddress: "300.1.1.1" },
+    'dockyard:bindAddress must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, got "300.1.1.1"',
+  ],
+  ["cpus in hex", { services: { vote: { limits: { cpus: "0x10" } } } }, `dockyard:services.vote.limits.cpus ${CPUS_RULE}, got "0x10"`],
+  ["namespace default", { ...CLUSTER, namespace: "default" }, SYSTEM_NAMESPACE("default"), "staging"],
+  ["namespace kube-system", { ...CLUSTER, namespace: "kube-system" }, SYSTEM_NAMESPACE("kube-system"), "staging"],
+  [
+    "an upper-case prebuilt image",
+    { services: { redis: { image: "Redis:7" } } },
+    `dockyard:services.redis.image ${IMAGE_RULE}, got "Redis:7"`,
+  ],
+  [
+    "registry password without a user",
+    { registry: "localhost:5000", registryPassword: "token-789" },
+    "dockyard:registryPassword is set ([secret]) but dockyard:registryUsername is empty: set the user to log in as, or unset registryPassword to push without a login",
+  ],
+  ["docker host with a space", { dockerHost: "tcp://not a host" }, `dockyard:dockerHost ${DOCKER_HOST_RULE}, got "tcp://not a host"`],
+  ...["tcp://", "unix://var/run/docker.sock"].map((dockerHost): RefusedCase => [
+    `docker host ${dockerHost} (no host, or a host where a path belongs)`,
+    { dockerHost },
+    `dockyard:dockerHost ${DOCKER_HOST_RULE}, got ${JSON.stringify(dockerHost)}`,
+  ]),
+  // The messages that misled: the text as typed, two sentences, storage is not memory, one namespace rule.
+  [
+    "autoscaling cpu not a number",
+    { ...CLUSTER, services: { vote: { autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuPercent: "abc" } } } },
+    'dockyard:services.vote.autoscaling.targetCpuPercent must be a whole percent 1-100, got "abc"',
+    "staging",
+  ],
+  [
+    "autoscaling min not whole",
+    { ...CLUSTER, services: { vote: { autoscaling: { minReplicas: "1.5", maxReplicas: 3, targetCpuPercent: 70 } } } },
+    'dockyard:services.vote.autoscaling.minReplicas must be a whole number of 1 or more, got "1.5"',
+    "staging",
+  ],
+  [
+    "cpus infinite",
+    { services: { vote: { limits: { cpus: "Infinity" } } } },
+    `dockyard:services.vote.limits.cpus ${CPUS_RULE}, got "Infinity"`,
+  ],
+  [
+    "storage size as a number",
+    { volumes: { "db-data": { size: 5 } } },
+    'dockyard:volumes.db-data.size must be a storage size like "1Gi", got 5',
+  ],
+  [
+    "an empty namespace and a stack name that is no namespace",
+    { ...CLUSTER },
+    `dockyard:namespace is empty, so the stack name "qa_1" would be the namespace, but a namespace must be ${NAMESPACE_RULE}: set dockyard:namespace`,
+    "qa_1",
+  ],
+];
+
+describe("config the loader refuses stops the program before any resource is registered", () => {
+  test.each(refusedConfig)("%s", async (_, config, message, stack = "dev") => {
+    await expectRefused(config, message, stack);
+  });
+});
+
+describe("config values the loader accepts", () => {
+  const NAMESPACE = "kubernetes:core/v1:Namespace";
+
+  test("namespace 1prod is an RFC 1123 label", async () => {
+    await runProgram({ ...SECRET_CONFIG, ...CLUSTER, namespace: "1prod" }, "prod");
+    expect(byType(NAMESPACE).map((namespace) => namespace.inputs.metadata.name)).toEqual(["1prod"]);
   });
 });

@@ -1,5 +1,5 @@
 /** The dev stage on Docker, through the whole program under mocks: exact inputs of what is created. */
-import { Container, validateContainerArgs, ValidationError } from "../../components/docker";
+import { Container, ContainerArgs, validateContainerArgs, ValidationError } from "../../components/docker";
 import { loadConfig } from "../../stacks/config";
 import { InputError } from "../../stacks/errors";
 import { AppModel } from "../../stacks/model";
@@ -506,5 +506,32 @@ describe("Container: secret files and unpublished ports", () => {
     ]);
     expect(secretValue(inputs.uploads)).toEqual([{ file: "/run/secrets/token", content: "t0ken", permissions: "0400" }]);
     expect(inputs.envs).toEqual([]);
+  });
+});
+
+const CONTAINER_BASE: ContainerArgs = { name: "app", image: "app:1" };
+
+describe("Container refuses its own bad args before registering anything, itself included", () => {
+  test.each([
+    [
+      "env name starting with a digit (the rule the Kubernetes Deployment uses)",
+      { env: { "1BAD": "x" } },
+      'Container "app": env name must be letters, digits, _ - . not starting with a digit, got "1BAD"',
+    ],
+    [
+      "one network joined twice",
+      { networks: [{ name: "front" }, { name: "front", aliases: ["app"] }] },
+      'Container "app": network "front" is joined twice; Docker attaches a container to a network once',
+    ],
+    [
+      "host IP out of range",
+      { ports: [{ containerPort: 80, hostPort: 8080, hostIp: "300.1.1.1" }] },
+      'Container "app": hostIp must be an IPv4 address such as 127.0.0.1, got "300.1.1.1"',
+    ],
+  ] satisfies Array<[string, Partial<ContainerArgs>, string]>)("%s", async (_, args, message) => {
+    await setupMocks({});
+    expect(() => new Container("app", { ...CONTAINER_BASE, ...args })).toThrow(new ValidationError(message));
+    await settle();
+    expect(recorded).toEqual([]);
   });
 });

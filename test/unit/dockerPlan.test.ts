@@ -3,13 +3,17 @@
  * Pulumi engine and nothing constructed. The only non-plain values are the secret files' contents,
  * which are secret Outputs.
  */
+import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
+import { loadConfig } from "../../stacks/config";
 import { InputError, inModel } from "../../stacks/errors";
 import { AppModel } from "../../stacks/model";
 import { applyConfig } from "../../stacks/overrides";
 import { resolveApp } from "../../stacks/resolve";
 import { DockerPlan, planDocker } from "../../stacks/targets/docker";
 import { votingApp } from "../../stacks/votingApp";
+import { byType, recorded, settle, setupMocks } from "./mocks";
+import { configDefaults, expectRefused, planAndDeploy, programError, RefusedCase, runProgram, SECRET_CONFIG } from "./program";
 import { PASSWORD, stackConfig, stackFile, Values } from "./stage";
 
 /** The Docker plan of the voting app for raw config values (maps as JSON, as the engine passes them). */
@@ -282,19 +286,17 @@ describe("settings the Docker plan follows", () => {
   });
 });
 
-describe("what Docker ignores is warned about while planning", () => {
+describe("what Docker ignores is a warning of the plan", () => {
   test("a volume size, and keys of the kubernetes target, each named once", () => {
-    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
-    try {
-      plan({ volumes: { "db-data": { size: "5Gi" } }, namespace: "voting-dev", storageClass: "fast-ssd" });
-      expect(warn.mock.calls.map(([message]) => message)).toEqual([
-        "dockyard:namespace is ignored on target docker: it applies to target kubernetes only",
-        "dockyard:storageClass is ignored on target docker: it applies to target kubernetes only",
-        "dockyard:volumes.db-data.size is ignored on target docker: a local Docker volume has no size; it grows on the engine's disk",
-      ]);
-    } finally {
-      warn.mockRestore();
-    }
+    expect(plan({ volumes: { "db-data": { size: "5Gi" } }, namespace: "voting-dev", storageClass: "fast-ssd" }).warnings).toEqual([
+      "dockyard:namespace is ignored on target docker: it applies to target kubernetes only",
+      "dockyard:storageClass is ignored on target docker: it applies to target kubernetes only",
+      "dockyard:volumes.db-data.size is ignored on target docker: a local Docker volume has no size; it grows on the engine's disk",
+    ]);
+  });
+
+  test("the defaults give none", () => {
+    expect(plan({}).warnings).toEqual([]);
   });
 });
 
@@ -336,41 +338,182 @@ describe("the model's restart policy on Docker", () => {
   const container = (docker: DockerPlan, name: string) => docker.containers.find((c) => c.name === name)?.args;
 
   test("condition → restart (any: unless-stopped, on-failure with max attempts as its count, none: no); absent, the container's default", () => {
-    jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
-    try {
-      const docker = edited((app) => {
-        app.services.worker.restart = { condition: "on-failure", maxAttempts: 3 };
-        app.services.vote.restart = { condition: "none" };
-        app.services.result.restart = { condition: "any" };
-      });
-      expect(
-        ["worker-1", "vote-1", "result-1", "db-1"].map((name) => [container(docker, name)?.restart, container(docker, name)?.maxRestarts]),
-      ).toEqual([
-        ["on-failure", 3],
-        ["no", undefined],
-        ["unless-stopped", undefined],
-        [undefined, undefined],
-      ]);
-    } finally {
-      jest.restoreAllMocks();
-    }
+    const docker = edited((app) => {
+      app.services.worker.restart = { condition: "on-failure", maxAttempts: 3 };
+      app.services.vote.restart = { condition: "none" };
+      app.services.result.restart = { condition: "any" };
+    });
+    expect(
+      ["worker-1", "vote-1", "result-1", "db-1"].map((name) => [container(docker, name)?.restart, container(docker, name)?.maxRestarts]),
+    ).toEqual([
+      ["on-failure", 3],
+      ["no", undefined],
+      ["unless-stopped", undefined],
+      [undefined, undefined],
+    ]);
   });
 
-  test("what a container cannot do is warned about, one line per field", () => {
-    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
-    try {
-      edited((app) => {
-        app.services.worker.restart = { condition: "any", delaySeconds: 10, maxAttempts: 2, windowSeconds: 60 };
-        app.services.worker.endpointMode = "vip";
-      });
-      expect(warn.mock.calls.map(([message]) => message)).toEqual([
-        "app \"voting\": services.worker.endpointMode is ignored on target docker: it is a swarm's; the service's name is its containers' network alias",
-        'app "voting": services.worker.restart.delaySeconds is ignored on target docker: Docker waits 100 ms before a restart, doubling each time',
-        'app "voting": services.worker.restart.windowSeconds is ignored on target docker: Docker counts every restart',
-        'app "voting": services.worker.restart.maxAttempts is ignored on target docker: Docker limits restarts for condition on-failure only (this one is any)',
-      ]);
-    } finally {
-      warn.mockRestore();
+  test("what a container cannot do is a warning of the plan, one line per field", () => {
+    const { warnings } = edited((app) => {
+      app.services.worker.restart = { condition: "any", delaySeconds: 10, maxAttempts: 2, windowSeconds: 60 };
+      app.services.worker.endpointMode = "vip";
+    });
+    expect(warnings).toEqual([
+      "app \"voting\": services.worker.endpointMode is ignored on target docker: it is a swarm's; the service's name is its containers' network alias",
+      'app "voting": services.worker.restart.delaySeconds is ignored on target docker: Docker waits 100 ms before a restart, doubling each time',
+      'app "voting": services.worker.restart.windowSeconds is ignored on target docker: Docker counts every restart',
+      'app "voting": services.worker.restart.maxAttempts is ignored on target docker: Docker limits restarts for condition on-failure only (this one is any)',
+    ]);
+  });
+});
+
+/** Stack config the Docker plan cannot honour: refused before any resource is registered, named as the key. */
+const refusedByDockerPlan: RefusedCase[] = [
+  [
+    "memory not whole MiB for Docker",
+    { services: { vote: { limits: { memory: "6.5m" } } } },
+    'dockyard:services.vote.limits.memory must be a whole number of MiB on Docker, got "6.5m" (6.500 MiB)',
+  ],
+  [
+    "replicas running into another port",
+    { services: { vote: { replicas: 3 } } },
+    'app "voting": services.vote.ports.http: host port 5001 is used by both service "result" and service "vote" (its 3 replicas use 5000-5002 on Docker, one port each); lower dockyard:services.vote.replicas or publish on another port',
+  ],
+  [
+    "replicas running past the last port",
+    { services: { vote: { replicas: 3, ports: { http: 65534 } } } },
+    "dockyard:services.vote.ports.http 65534 needs host ports 65534-65536 for 3 replicas on Docker, past 65535",
+  ],
+  [
+    "backend /29 with 3 vote replicas",
+    { networks: { backend: { subnet: "10.123.2.0/29" } }, services: { vote: { replicas: 3 }, result: { ports: { http: 5003 } } } },
+    "dockyard:networks.backend.subnet 10.123.2.0/29 has room for 5 containers (its 8 addresses less the network, broadcast and gateway addresses), but 7 are attached (db 1, redis 1, result 1, vote 3, worker 1); use a wider subnet, such as a /28 (room for 13), or fewer replicas",
+  ],
+  [
+    "backend /29 with 5 worker replicas",
+    { networks: { backend: { subnet: "10.123.2.0/29" } }, services: { worker: { replicas: 5 } } },
+    "dockyard:networks.backend.subnet 10.123.2.0/29 has room for 5 containers (its 8 addresses less the network, broadcast and gateway addresses), but 9 are attached (db 1, redis 1, result 1, vote 1, worker 5); use a wider subnet, such as a /28 (room for 13), or fewer replicas",
+  ],
+  [
+    "an ipRange too small for the containers attached",
+    { networks: { backend: { ipRange: "10.123.2.0/30" } } },
+    "dockyard:networks.backend.ipRange 10.123.2.0/30 has room for 2 containers (its 4 addresses less the network, broadcast and gateway addresses), but 5 are attached (db 1, redis 1, result 1, vote 1, worker 1); use a wider ipRange, such as a /29 (room for 5), or fewer replicas",
+  ],
+  [
+    "autoscaling on target docker",
+    { services: { vote: { autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 70 } } } },
+    "dockyard:services.vote.autoscaling cannot be honoured on target docker (a Docker engine has no autoscaler); set dockyard:services.vote.replicas to the number of copies to run, or use target kubernetes",
+  ],
+];
+
+describe("the Docker plan refuses stack config before any resource is registered", () => {
+  test.each(refusedByDockerPlan)("%s", async (_, config, message, stack = "dev") => {
+    await expectRefused(config, message, stack);
+  });
+});
+
+describe("stack config the Docker plan accepts", () => {
+  test("subnet capacity counts exactly: a /29 cannot hold 7 containers, a /28 can", async () => {
+    const sevenContainers = { ...SECRET_CONFIG, services: { vote: { replicas: 3 }, result: { ports: { http: 5003 } } } };
+    const refused = await programError({ ...sevenContainers, networks: { backend: { subnet: "10.123.2.0/29" } } });
+    expect(refused).toEqual({
+      message:
+        "dockyard:networks.backend.subnet 10.123.2.0/29 has room for 5 containers (its 8 addresses less the network, broadcast and gateway addresses), but 7 are attached (db 1, redis 1, result 1, vote 3, worker 1); use a wider subnet, such as a /28 (room for 13), or fewer replicas",
+      registered: 0,
+    });
+    await runProgram({ ...sevenContainers, networks: { backend: { subnet: "10.123.2.0/28" } } });
+    expect(byType("docker:index/container:Container")).toHaveLength(7);
+  });
+});
+
+describe("warnings about settings target docker cannot honour, before anything is registered", () => {
+  let warnings: Array<{ message: string; registeredBefore: number }>;
+  beforeEach(() => {
+    warnings = [];
+    jest.spyOn(pulumi.log, "warn").mockImplementation(async (message: string) => {
+      warnings.push({ message, registeredBefore: recorded.length });
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  test("cpus above this machine's CPUs on a local engine; a remote engine's count is unknown, so no warning (the README says so)", async () => {
+    const cpus = os.availableParallelism() + 1;
+    for (const dockerHost of ["unix:///var/run/docker.sock", "tcp://10.10.10.1:2376"]) {
+      await planAndDeploy({ dockerHost, services: { vote: { limits: { cpus } } } });
     }
+    expect(warnings).toEqual([
+      {
+        message: `dockyard:services.vote.limits.cpus ${cpus} is more than the ${os.availableParallelism()} CPUs of this machine; if the engine at unix:///var/run/docker.sock runs here, Docker will refuse to create the container (its cpus range is 0.01 to its CPU count)`,
+        registeredBefore: 0,
+      },
+    ]);
+  });
+
+  test("a kubernetes-only key set on target docker", async () => {
+    await planAndDeploy({ serviceType: "LoadBalancer", storageClass: "fast" });
+    expect(warnings).toEqual([
+      {
+        message: "dockyard:serviceType is ignored on target docker: it applies to target kubernetes only",
+        registeredBefore: 0,
+      },
+      {
+        message: "dockyard:storageClass is ignored on target docker: it applies to target kubernetes only",
+        registeredBefore: 0,
+      },
+    ]);
+  });
+
+  test("a volume size on target docker", async () => {
+    await planAndDeploy({ volumes: { "db-data": { size: "10Gi" }, "redis-data": { retain: true } } });
+    expect(warnings).toEqual([
+      {
+        message:
+          "dockyard:volumes.db-data.size is ignored on target docker: a local Docker volume has no size; it grows on the engine's disk",
+        registeredBefore: 0,
+      },
+    ]);
+  });
+
+  test("the defaults warn about nothing", async () => {
+    await planAndDeploy({});
+    expect(warnings).toEqual([]);
+  });
+
+  test("nor do the defaults as the engine passes them: every key of Pulumi.yaml with its default, as if set", async () => {
+    await planAndDeploy(configDefaults());
+    expect(warnings).toEqual([]);
+  });
+});
+
+type ModelEdit = (app: AppModel) => void;
+
+/** The model, edited as a user would edit stacks/votingApp.ts, planned for Docker. */
+const dockerModels: Array<[string, ModelEdit, string]> = [
+  [
+    "autoscaling in the model, on Docker",
+    (app) => (app.services.vote.autoscaling = { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 70 }),
+    'app "voting": services.vote.autoscaling cannot be honoured on target docker (a Docker engine has no autoscaler); set dockyard:services.vote.replicas to the number of copies to run, or use target kubernetes',
+  ],
+  [
+    "an ipRange too small for the containers attached",
+    (app) => (app.networks.backend.ipRange = "10.123.2.0/30"),
+    'app "voting": networks.backend.ipRange 10.123.2.0/30 has room for 2 containers (its 4 addresses less the network, broadcast and gateway addresses), but 5 are attached (db 1, redis 1, result 1, vote 1, worker 1); use a wider ipRange, such as a /29 (room for 5), or fewer replicas',
+  ],
+  [
+    "a variable that secret env delivers as <VAR>_FILE, set in env too",
+    (app) => (app.services.worker.env = { ...app.services.worker.env, DB_PASSWORD_FILE: "/tmp/pw" }),
+    'app "voting": services.worker.env.DB_PASSWORD_FILE is set, but on Docker secret env DB_PASSWORD is delivered as DB_PASSWORD_FILE=/run/secrets/db-password; rename the variable',
+  ],
+];
+
+describe("the Docker target refuses model input before any resource is registered", () => {
+  test.each(dockerModels)("%s", async (_, edit, message) => {
+    await setupMocks({});
+    const config = loadConfig((key) => (key === "secrets" ? JSON.stringify(SECRET_CONFIG.secrets) : undefined), "dev");
+    const { model, where } = applyConfig(votingApp, config);
+    edit(model);
+    expect(() => planDocker(resolveApp(model, where), config, where)).toThrow(new InputError(message));
+    await settle();
+    expect(recorded).toEqual([]);
   });
 });

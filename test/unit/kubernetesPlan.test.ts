@@ -13,6 +13,8 @@ import { KubernetesPlan, planKubernetes } from "../../stacks/targets/kubernetes"
 const REGISTRY_REQUIRED =
   "dockyard:registry is required when target is kubernetes: built images must be pushed where the cluster can pull them";
 import { votingApp } from "../../stacks/votingApp";
+import { recorded } from "./mocks";
+import { CLUSTER, configDefaults, expectRefused, planAndDeploy, RefusedCase } from "./program";
 import { PASSWORD, stackConfig, stackFile, Values } from "./stage";
 
 /** The Kubernetes plan of the voting app for raw config values (maps as JSON, as the engine passes them). */
@@ -238,18 +240,16 @@ describe("settings the Kubernetes plan follows", () => {
   });
 });
 
-describe("what a cluster ignores is warned about while planning", () => {
+describe("what a cluster ignores is a warning of the plan", () => {
   test("a network's subnet, and keys of the docker target, each named once", () => {
-    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
-    try {
-      plan({ networks: { frontend: { subnet: "10.50.0.0/24" } }, bindAddress: "0.0.0.0" });
-      expect(warn.mock.calls.map(([message]) => message)).toEqual([
-        "dockyard:bindAddress is ignored on target kubernetes: it applies to target docker only",
-        "dockyard:networks.frontend.subnet is ignored on target kubernetes: pods take addresses from the cluster's pod network; the app network becomes a NetworkPolicy",
-      ]);
-    } finally {
-      warn.mockRestore();
-    }
+    expect(plan({ networks: { frontend: { subnet: "10.50.0.0/24" } }, bindAddress: "0.0.0.0" }).warnings).toEqual([
+      "dockyard:bindAddress is ignored on target kubernetes: it applies to target docker only",
+      "dockyard:networks.frontend.subnet is ignored on target kubernetes: pods take addresses from the cluster's pod network; the app network becomes a NetworkPolicy",
+    ]);
+  });
+
+  test("the defaults give none", () => {
+    expect(plan({}).warnings).toEqual([]);
   });
 });
 
@@ -324,23 +324,76 @@ describe("the model's rollout, reservations and placement on Kubernetes", () => 
     expect(k8s.autoscalers.find(([name]) => name === "vote")?.[1].cpuRequest).toBe("200m");
   });
 
-  test("what a Deployment cannot say is warned about, one line per field", () => {
-    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
-    try {
-      edited((app) => {
-        app.services.worker.rollout = { maxFailureRatio: 0.1, failureAction: "pause" };
-        app.services.worker.placement = { constraints: ["node.labels.zone != a"], maxReplicasPerNode: 1 };
-        app.services.worker.endpointMode = "dnsrr";
-      });
-      expect(warn.mock.calls.map(([message]) => message).filter((message) => message.includes("services.worker"))).toEqual([
-        'app "voting": services.worker.rollout.maxFailureRatio is ignored on target kubernetes: a Deployment\'s rollout stops at the first pod that does not become ready',
-        'app "voting": services.worker.rollout.failureAction is ignored on target kubernetes: a rollout that stalls is marked failed and fails the up while the old pods keep serving; nothing rolls back or goes on by itself',
-        'app "voting": services.worker.placement.constraints "node.labels.zone != a" is ignored on target kubernetes: only node.labels.<name>, node.hostname and node.platform.os with == become a nodeSelector; the pods may run on any node',
-        'app "voting": services.worker.placement.maxReplicasPerNode is ignored on target kubernetes: the scheduler spreads pods by itself; nothing limits them per node',
-        "app \"voting\": services.worker.endpointMode is ignored on target kubernetes: it is a swarm's; the service's name is its Service's ClusterIP",
-      ]);
-    } finally {
-      warn.mockRestore();
-    }
+  test("what a Deployment cannot say is a warning of the plan, one line per field", () => {
+    const { warnings } = edited((app) => {
+      app.services.worker.rollout = { maxFailureRatio: 0.1, failureAction: "pause" };
+      app.services.worker.placement = { constraints: ["node.labels.zone != a"], maxReplicasPerNode: 1 };
+      app.services.worker.endpointMode = "dnsrr";
+    });
+    expect(warnings).toEqual([
+      'app "voting": services.worker.rollout.maxFailureRatio is ignored on target kubernetes: a Deployment\'s rollout stops at the first pod that does not become ready',
+      'app "voting": services.worker.rollout.failureAction is ignored on target kubernetes: a rollout that stalls is marked failed and fails the up while the old pods keep serving; nothing rolls back or goes on by itself',
+      'app "voting": services.worker.placement.constraints "node.labels.zone != a" is ignored on target kubernetes: only node.labels.<name>, node.hostname and node.platform.os with == become a nodeSelector; the pods may run on any node',
+      'app "voting": services.worker.placement.maxReplicasPerNode is ignored on target kubernetes: the scheduler spreads pods by itself; nothing limits them per node',
+      "app \"voting\": services.worker.endpointMode is ignored on target kubernetes: it is a swarm's; the service's name is its Service's ClusterIP",
+    ]);
+  });
+});
+
+/** Stack config the Kubernetes plan cannot honour: refused before any resource is registered, named as the key. */
+const refusedByKubernetesPlan: RefusedCase[] = [
+  [
+    "latest on a cluster, even in dev",
+    { ...CLUSTER, services: { redis: { image: "redis:latest" } } },
+    'dockyard:services.redis.image "redis:latest" must name a tag other than latest, or a digest, on target kubernetes: every node pulls it on its own, so an unpinned image can differ between pods',
+  ],
+  [
+    "a cluster and images built here, but no registry",
+    { target: "kubernetes" },
+    "dockyard:registry is required when target is kubernetes: built images must be pushed where the cluster can pull them",
+    "staging",
+  ],
+];
+
+describe("the Kubernetes plan refuses stack config before any resource is registered", () => {
+  test.each(refusedByKubernetesPlan)("%s", async (_, config, message, stack = "dev") => {
+    await expectRefused(config, message, stack);
+  });
+});
+
+describe("warnings about settings target kubernetes cannot honour, before anything is registered", () => {
+  let warnings: Array<{ message: string; registeredBefore: number }>;
+  beforeEach(() => {
+    warnings = [];
+    jest.spyOn(pulumi.log, "warn").mockImplementation(async (message: string) => {
+      warnings.push({ message, registeredBefore: recorded.length });
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  test("a docker-only key set on target kubernetes", async () => {
+    await planAndDeploy({ ...CLUSTER, bindAddress: "0.0.0.0" }, "staging");
+    expect(warnings).toEqual([
+      { message: "dockyard:bindAddress is ignored on target kubernetes: it applies to target docker only", registeredBefore: 0 },
+    ]);
+  });
+
+  test("network addresses on target kubernetes", async () => {
+    await planAndDeploy({ ...CLUSTER, networks: { backend: { subnet: "10.50.0.0/24", ipRange: "10.50.0.0/25" } } }, "staging");
+    const why = "pods take addresses from the cluster's pod network; the app network becomes a NetworkPolicy";
+    expect(warnings).toEqual([
+      { message: `dockyard:networks.backend.subnet is ignored on target kubernetes: ${why}`, registeredBefore: 0 },
+      { message: `dockyard:networks.backend.ipRange is ignored on target kubernetes: ${why}`, registeredBefore: 0 },
+    ]);
+  });
+
+  test("the defaults warn about nothing", async () => {
+    await planAndDeploy(CLUSTER, "staging");
+    expect(warnings).toEqual([]);
+  });
+
+  test("nor do the defaults as the engine passes them: every key of Pulumi.yaml with its default, as if set", async () => {
+    await planAndDeploy({ ...configDefaults(), ...CLUSTER }, "staging");
+    expect(warnings).toEqual([]);
   });
 });

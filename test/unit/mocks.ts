@@ -155,6 +155,3 @@ export async function settle(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
-
-/** The minimum config every stage needs (the password is a secret in real stacks). */
-export const BASE_CONFIG = { postgresPassword: "s3cret-pass" };

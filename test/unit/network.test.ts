@@ -1,6 +1,7 @@
 /** The Network component constructed directly under mocks: exact inputs, and messages in the component's own terms. */
 import { Network, NetworkArgs, networkFingerprint, ValidationError } from "../../components/docker";
-import { find, recorded, settle, setupMocks } from "./mocks";
+import { byType, find, recorded, settle, setupMocks } from "./mocks";
+import { expectRefused, PRIVATE_RANGES, RefusedCase, runProgram, SECRET_CONFIG } from "./program";
 
 const NETWORK = "docker:index/network:Network";
 
@@ -83,5 +84,72 @@ describe("Network", () => {
       expect(find(NETWORK, "b").inputs.name).toMatch(/^voting-frontend-[0-9a-f]{8}$/);
       expect(find(NETWORK, "b").inputs.name).not.toBe(find(NETWORK, "a").inputs.name);
     });
+  });
+});
+
+/** The Network component's checks on the stack config's subnets, named as the user wrote the key; nothing is registered. */
+const SPECIAL_RANGE = (subnet: string, range: string, what: string) =>
+  `dockyard:networks.frontend.subnet ${subnet} overlaps ${range} (${what}), which no container network can use, even with dockyard:allowPublicSubnets; use a private range within ${PRIVATE_RANGES}`;
+const refusedSubnets: RefusedCase[] = [
+  // The seed's `--subnet 182.18.0.0/16`: the component's check, named as the user wrote the key.
+  [
+    "the seed's public subnet",
+    { networks: { frontend: { subnet: "182.18.0.0/16" } } },
+    `dockyard:networks.frontend.subnet 182.18.0.0/16 is a public range, not one of ${PRIVATE_RANGES}; did you mean 172.18.0.0/16? Set dockyard:allowPublicSubnets to use it anyway.`,
+  ],
+  [
+    "gateway on the network address",
+    { networks: { backend: { gateway: "10.123.2.0" } } },
+    "dockyard:networks.backend.gateway 10.123.2.0 is the network or broadcast address of 10.123.2.0/24",
+  ],
+  [
+    "loopback subnet, public allowed",
+    { networks: { frontend: { subnet: "127.0.0.0/24" } }, allowPublicSubnets: "true" },
+    SPECIAL_RANGE("127.0.0.0/24", "127.0.0.0/8", "loopback"),
+  ],
+  [
+    "multicast subnet, public allowed",
+    { networks: { frontend: { subnet: "224.0.0.0/24" } }, allowPublicSubnets: "true" },
+    SPECIAL_RANGE("224.0.0.0/24", "224.0.0.0/4", "multicast"),
+  ],
+  [
+    "a public subnet with no private look-alike",
+    { networks: { frontend: { subnet: "8.8.8.0/24" } } },
+    `dockyard:networks.frontend.subnet 8.8.8.0/24 is a public range, not one of ${PRIVATE_RANGES}. Set dockyard:allowPublicSubnets to use it anyway.`,
+  ],
+];
+
+describe("the Network component refuses stack config before any resource is registered", () => {
+  test.each(refusedSubnets)("%s", async (_, config, message, stack = "dev") => {
+    await expectRefused(config, message, stack);
+  });
+});
+
+describe("a public subnet from the stack config", () => {
+  test("a public subnet is accepted when explicitly allowed", async () => {
+    await runProgram({ ...SECRET_CONFIG, networks: { frontend: { subnet: "182.18.0.0/16" } }, allowPublicSubnets: "true" });
+    const frontend = byType("docker:index/network:Network").find((network) => network.name === "frontend");
+    expect(frontend?.inputs.ipamConfigs).toEqual([{ subnet: "182.18.0.0/16" }]);
+  });
+});
+
+const NETWORK_BASE: NetworkArgs = { name: "net", subnet: "10.1.0.0/24" };
+
+describe("Network refuses its own bad args before registering anything, itself included", () => {
+  test.each([
+    ["127.0.0.0/24", "127.0.0.0/8", "loopback"],
+    ["224.0.0.0/24", "224.0.0.0/4", "multicast"],
+    ["169.0.0.0/8", "169.254.0.0/16", "link-local"],
+    ["0.0.0.0/0", "0.0.0.0/8", "this network"],
+    ["250.0.0.0/8", "240.0.0.0/4", "reserved, with the broadcast address"],
+  ])("subnet %s overlaps %s (%s), even with allowPublicSubnet", async (subnet, range, what) => {
+    await setupMocks({});
+    expect(() => new Network("frontend", { ...NETWORK_BASE, subnet, allowPublicSubnet: true })).toThrow(
+      new ValidationError(
+        `Network "frontend": subnet ${subnet} overlaps ${range} (${what}), which no container network can use, even with allowPublicSubnet; use a private range within ${PRIVATE_RANGES}`,
+      ),
+    );
+    await settle();
+    expect(recorded).toEqual([]);
   });
 });

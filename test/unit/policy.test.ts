@@ -349,7 +349,9 @@ describe("no-secret-literals", () => {
     expect(check(noSecretLiterals, CONFIGMAP, "web-env", { data: { SESSION_SECRET: "x", PORT: "80" } })).toEqual([
       `${CONFIGMAP} "web-env": data.SESSION_SECRET holds a secret in a ConfigMap (plain text); put it in a Secret and use valueFrom.secretKeyRef`,
     ]);
-    expect(check(noSecretLiterals, CONFIGMAP, "c", { data: { SIGNING_SALT: "x" } }, { secretNames: "SALT$" })).toHaveLength(1);
+    expect(check(noSecretLiterals, CONFIGMAP, "c", { data: { SIGNING_SALT: "x" } }, { secretNames: "SALT$" })).toEqual([
+      `${CONFIGMAP} "c": data.SIGNING_SALT holds a secret in a ConfigMap (plain text); put it in a Secret and use valueFrom.secretKeyRef`,
+    ]);
   });
 });
 
@@ -398,7 +400,12 @@ describe("default-deny", () => {
       "allow",
       { metadata: { name: "allow", namespace: "ns" }, spec: { podSelector: {}, ingress: [{}] } },
     ];
-    expect(checkStack(defaultDeny, [allowing, [DEPLOYMENT, "web", deployment({})]])).toHaveLength(1);
+    expect(checkStack(defaultDeny, [allowing, [DEPLOYMENT, "web", deployment({})]])).toEqual([
+      [
+        undefined,
+        "namespace ns: no default-deny NetworkPolicy (policyTypes [Ingress], no ingress rules) for its Deployments (web); add one so only the traffic other policies allow gets in",
+      ],
+    ]);
     expect(checkStack(defaultDeny, [deny({ matchLabels: { app: "db" } }), [DEPLOYMENT, "web", deployment({})]])).toEqual([
       [
         "urn:web",
@@ -617,6 +624,11 @@ describe("swarm services (docker:index/service:Service)", () => {
         [NETWORK, "frontend", overlay("10.241.0.0/16")],
         [NETWORK, "backend", overlay("10.241.2.0/24")],
       ]),
-    ).toHaveLength(1);
+    ).toEqual([
+      [
+        "urn:backend",
+        `${NETWORK} "backend": ipamConfigs[0].subnet 10.241.2.0/24 overlaps 10.241.0.0/16 of ${NETWORK} "frontend" (ipamConfigs[0].subnet); give each network a subnet of its own`,
+      ],
+    ]);
   });
 });

@@ -1,8 +1,13 @@
-/** resolveApp, on its own (no Pulumi, no mocks): defaults filled, start order, each small check's message. */
+/**
+ * resolveApp on its own (no Pulumi, no mocks): defaults filled, start order, each small check's message; then the stack
+ * config that reaches its checks, through the whole program under mocks.
+ */
 import { InputError } from "../../stacks/errors";
 import { AppModel } from "../../stacks/model";
 import { findCycle, ResolvedApp, resolveApp } from "../../stacks/resolve";
 import { votingModel } from "../../stacks/votingApp";
+import { byType } from "./mocks";
+import { CLUSTER, expectRefused, RefusedCase, runProgram, SECRET_CONFIG } from "./program";
 
 /** A small app whose start order is not its name order: web waits for api, api for db. */
 function shop(): AppModel {
@@ -597,5 +602,106 @@ describe("each check refuses what cannot be deployed, naming the model path", ()
     app.services.db.replicas = 1;
     app.volumes["db-data"].size = "0";
     expect(() => resolveApp(app, where)).toThrow('model volumes.db-data.size must be more than 0, got "0"');
+  });
+});
+
+/** Stack config that reaches resolveApp and fails one of its checks: refused before any resource is registered, named as the key. */
+const refusedByResolve: RefusedCase[] = [
+  [
+    "subnet with host bits",
+    { networks: { frontend: { subnet: "10.123.1.5/24" } } },
+    "dockyard:networks.frontend.subnet 10.123.1.5/24 has host bits set; did you mean 10.123.1.0/24?",
+  ],
+  [
+    "overlapping subnets",
+    { networks: { backend: { subnet: "10.123.0.0/16" } } },
+    'dockyard:networks.backend.subnet 10.123.0.0/16 overlaps network "frontend" (10.123.1.0/24); give each network its own range',
+  ],
+  [
+    "gateway outside the subnet",
+    { networks: { backend: { gateway: "10.9.9.9" } } },
+    'dockyard:networks.backend.gateway "10.9.9.9" must be an address inside subnet 10.123.2.0/24',
+  ],
+  [
+    "ipRange outside the subnet",
+    { networks: { backend: { ipRange: "10.9.9.0/30" } } },
+    'dockyard:networks.backend.ipRange "10.9.9.0/30" must be a CIDR inside subnet 10.123.2.0/24',
+  ],
+  [
+    "cpus finer than a millicpu",
+    { services: { vote: { limits: { cpus: 0.0001 } } } },
+    "dockyard:services.vote.limits.cpus must be a multiple of 0.001 CPU, got 0.0001",
+  ],
+  [
+    "memory under Docker's minimum",
+    { services: { worker: { limits: { memory: "5m" } } } },
+    'dockyard:services.worker.limits.memory must be at least 6m (Docker\'s minimum), got "5m"',
+  ],
+  [
+    "memory not a size",
+    { services: { vote: { limits: { memory: "lots" } } } },
+    'dockyard:services.vote.limits.memory must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got "lots"',
+  ],
+  [
+    "autoscaling min above max",
+    { ...CLUSTER, services: { vote: { autoscaling: { minReplicas: 5, maxReplicas: 2, targetCpuPercent: 70 } } } },
+    "dockyard:services.vote.autoscaling.maxReplicas must be a whole number of at least minReplicas (5), got 2",
+    "staging",
+  ],
+  [
+    "autoscaling a database",
+    { ...CLUSTER, services: { db: { autoscaling: { minReplicas: 1, maxReplicas: 2, targetCpuPercent: 50 } } } },
+    "dockyard:services.db.autoscaling cannot be set on a single-writer service (its data allows one writer)",
+    "staging",
+  ],
+  [
+    "two writers of one database",
+    { services: { db: { replicas: 2 } } },
+    "dockyard:services.db.replicas must be 0 or 1 for a single-writer service (its data allows one writer), got 2",
+  ],
+  // Names the key the user set (result's port), and the one it collides with as the app defines it.
+  [
+    "two services on one host port",
+    { services: { result: { ports: { http: 5000 } } } },
+    'dockyard:services.result.ports.http 5000 is already published by app "voting": services.vote.ports.http',
+  ],
+  [
+    "a health-only port published",
+    { services: { worker: { ports: { health: 5005 } } } },
+    "dockyard:services.worker.ports.health is only for the health check, so it cannot be published (got 5005)",
+  ],
+  [
+    "image reference with spaces",
+    { buildArgs: { PYTHON_IMAGE: "my python" } },
+    `dockyard:buildArgs.PYTHON_IMAGE ${IMAGE_RULE}, got "my python"`,
+  ],
+  [
+    "an upper-case base image",
+    { buildArgs: { PYTHON_IMAGE: "MyPython:3.12" } },
+    `dockyard:buildArgs.PYTHON_IMAGE ${IMAGE_RULE}, got "MyPython:3.12"`,
+  ],
+  [
+    "storage size that is no size",
+    { volumes: { "db-data": { size: "5 apples" } } },
+    'dockyard:volumes.db-data.size must be a storage size like "1Gi", "512Mi" or "10g" (units b, k, m, g, t; binary), got "5 apples"',
+  ],
+  ["storage size of zero", { volumes: { "db-data": { size: "0" } } }, 'dockyard:volumes.db-data.size must be more than 0, got "0"'],
+];
+
+describe("resolveApp refuses stack config before any resource is registered", () => {
+  test.each(refusedByResolve)("%s", async (_, config, message, stack = "dev") => {
+    await expectRefused(config, message, stack);
+  });
+});
+
+describe("stack config resolveApp accepts", () => {
+  const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
+
+  test("a db-data size of 5m is a 5 MiB claim: storage has no memory minimum", async () => {
+    await runProgram({ ...SECRET_CONFIG, ...CLUSTER, volumes: { "db-data": { size: "5m" } } }, "staging");
+    const claims = Object.fromEntries(
+      byType(PVC).map((claim) => [claim.inputs.metadata.name, claim.inputs.spec.resources.requests.storage]),
+    );
+    expect(claims["db-data"]).toBe("5Mi");
   });
 });

@@ -8,10 +8,18 @@ export const PASSWORD = "s3cret-pass";
 export const SECRETS = { "db-password": PASSWORD };
 export type Values = Record<string, string | object>;
 
-/** The `config:` map of a stack file as written (dockyard: prefixes kept). */
-export function stageFile(stack: string): Values {
-  const text = readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8");
+/** The swarm end-to-end stack: test/e2e/swarm.sh runs this file as the stack swarme2e. */
+export const SWARM_E2E = { stack: "swarme2e", file: "test/e2e/swarm.yaml" };
+
+/** The `config:` map of a stack config file (a path from the checkout's root) as written (dockyard: prefixes kept). */
+export function configFile(file: string): Values {
+  const text = readFileSync(path.join(__dirname, "..", "..", file), "utf8");
   return (parse(text) as { config?: Values }).config ?? {};
+}
+
+/** The `config:` map of a stage file as written (dockyard: prefixes kept). */
+export function stageFile(stack: string): Values {
+  return configFile(`Pulumi.${stack}.yaml`);
 }
 
 /** The `config:` map of a stack file without its dockyard: prefixes. */
@@ -19,13 +27,18 @@ export function stackFile(stack: string): Values {
   return Object.fromEntries(Object.entries(stageFile(stack)).map(([key, value]) => [key.replace(/^dockyard:/, ""), value]));
 }
 
-/** A stage file's config plus the secret every stage sets outside its file, as runProgram takes it. */
-export function stageProgramConfig(stack: string, password = PASSWORD): Values {
+/** A stack config file's config plus the secret every stage sets outside its file, as runProgram takes it. */
+export function programConfig(file: string, password = PASSWORD): Values {
   const config: Values = { "dockyard:secrets": { "db-password": password } };
-  for (const [key, value] of Object.entries(stageFile(stack))) {
+  for (const [key, value] of Object.entries(configFile(file))) {
     config[key] = typeof value === "object" ? value : String(value);
   }
   return config;
+}
+
+/** A stage file's config plus the secret every stage sets outside its file, as runProgram takes it. */
+export function stageProgramConfig(stack: string, password = PASSWORD): Values {
+  return programConfig(`Pulumi.${stack}.yaml`, password);
 }
 
 /** loadConfig on raw values (maps as JSON, as the engine passes them), with the app's secrets set. */

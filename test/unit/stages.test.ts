@@ -1,10 +1,10 @@
-/** Every stage file present runs through the whole program under mocks with that file's config. */
+/** Every stage file present, and the swarm suite's stack, runs through the whole program under mocks with that file's config. */
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { byType, find, recorded, valueOf } from "./mocks";
+import { find, recorded, valueOf } from "./mocks";
 import { runProgram } from "./program";
-import { stageProgramConfig } from "./stage";
+import { programConfig, stageProgramConfig, SWARM_E2E } from "./stage";
 
 const root = path.join(__dirname, "..", "..");
 const stages = fs
@@ -12,30 +12,116 @@ const stages = fs
   .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
   .filter((stage): stage is string => stage !== undefined)
   .sort();
+/** Each stack run here: its name and its config file. */
+const stackFiles: Array<[string, string]> = [
+  ...stages.map((stage): [string, string] => [stage, `Pulumi.${stage}.yaml`]),
+  [SWARM_E2E.stack, SWARM_E2E.file],
+];
 
-test("the user stages dev, staging and prod are there, with the test stages", () => {
-  expect(stages).toEqual(expect.arrayContaining(["dev", "e2e", "k8se2e", "prod", "staging"]));
+const SERVICES = ["db", "redis", "result", "vote", "worker"];
+const BUILT = ["result", "vote", "worker"];
+const NETWORKS = ["backend", "frontend"];
+const VOLUMES = ["db-data", "redis-data"];
+
+/** What a Docker stage registers: one container of each service. */
+const DOCKER_RESOURCES = {
+  "pulumi:providers:docker": ["docker"],
+  "dockyard:index:Network": NETWORKS,
+  "docker:index/network:Network": NETWORKS,
+  "dockyard:index:Volume": VOLUMES,
+  "docker:index/volume:Volume": VOLUMES,
+  "dockyard:index:Image": BUILT,
+  "docker:index/image:Image": BUILT,
+  "docker:index/remoteImage:RemoteImage": ["db-image", "redis-image"],
+  "dockyard:index:Container": SERVICES.map((service) => `${service}-1`),
+  "docker:index/container:Container": SERVICES.map((service) => `${service}-1`),
+};
+
+/** What every Kubernetes stage registers in its namespace. */
+const cluster = (namespace: string) => ({
+  "pulumi:providers:kubernetes": ["kubernetes"],
+  "kubernetes:core/v1:Namespace": [namespace],
+  "dockyard:index:KubernetesSecret": ["voting-db-password"],
+  "kubernetes:core/v1:Secret": ["voting-db-password"],
+  "dockyard:index:NetworkPolicies": ["voting"],
+  "kubernetes:networking.k8s.io/v1:NetworkPolicy": [
+    "voting-default-deny",
+    "voting-network-backend",
+    "voting-network-frontend",
+    "voting-result-published",
+    "voting-vote-published",
+  ],
+  "dockyard:index:Deployment": SERVICES,
+  "kubernetes:apps/v1:Deployment": SERVICES,
+  "kubernetes:core/v1:ConfigMap": ["db-env", "result-env", "vote-env", "worker-env"],
+  "kubernetes:core/v1:PersistentVolumeClaim": ["db-db-data", "redis-redis-data"],
+  "kubernetes:core/v1:Service": ["db", "redis", "result", "vote"],
 });
 
-test("every stage file sets keys of dockyard only, and no secret in plain text", () => {
-  for (const stage of stages) {
-    const keys = Object.keys(parse(fs.readFileSync(path.join(root, `Pulumi.${stage}.yaml`), "utf8")).config ?? {});
+/** The images a cluster stage builds here and pushes to its registry. */
+const PUSHED_IMAGES = {
+  "pulumi:providers:docker": ["docker"],
+  "dockyard:index:Image": BUILT,
+  "docker:index/image:Image": BUILT,
+};
+
+/** vote's autoscaler, on the stages that set one. */
+const AUTOSCALED = {
+  "dockyard:index:Autoscaler": ["vote"],
+  "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": ["vote"],
+};
+
+/** Each stack's target and every resource it registers, by type, names sorted. */
+const EXPECTED: Record<string, { target: string; resources: Record<string, string[]> }> = {
+  dev: { target: "docker", resources: DOCKER_RESOURCES },
+  e2e: { target: "docker", resources: DOCKER_RESOURCES },
+  k8se2e: { target: "kubernetes", resources: { ...cluster("k8se2e"), ...AUTOSCALED } },
+  prod: { target: "kubernetes", resources: { ...cluster("prod"), ...PUSHED_IMAGES, ...AUTOSCALED } },
+  staging: { target: "kubernetes", resources: { ...cluster("staging"), ...PUSHED_IMAGES } },
+  [SWARM_E2E.stack]: {
+    target: "swarm",
+    resources: {
+      "pulumi:providers:docker": ["docker"],
+      "dockyard:index:Network": NETWORKS,
+      "docker:index/network:Network": NETWORKS,
+      "dockyard:index:Volume": VOLUMES,
+      "docker:index/volume:Volume": VOLUMES,
+      "dockyard:index:Image": BUILT,
+      "docker:index/image:Image": BUILT,
+      "docker:index/remoteImage:RemoteImage": ["db-image", "redis-image"],
+      "dockyard:index:SwarmSecret": ["db-password"],
+      "docker:index/secret:Secret": ["db-password"],
+      "dockyard:index:SwarmService": SERVICES,
+      "docker:index/service:Service": SERVICES,
+    },
+  },
+};
+
+/** Every recorded registration: names by type, sorted. */
+function resourcesByType(): Record<string, string[]> {
+  const names: Record<string, string[]> = {};
+  for (const { type, name } of recorded) (names[type] ??= []).push(name);
+  return Object.fromEntries(Object.entries(names).map(([type, list]) => [type, list.sort()]));
+}
+
+test("the user stages dev, staging and prod are there, with the test stages", () => {
+  expect(stages).toEqual(["dev", "e2e", "k8se2e", "prod", "staging"]);
+});
+
+test("every stack file sets keys of dockyard only, and no secret in plain text", () => {
+  for (const [, file] of stackFiles) {
+    const keys = Object.keys(parse(fs.readFileSync(path.join(root, file), "utf8")).config ?? {});
     expect(keys.filter((key) => !key.startsWith("dockyard:"))).toEqual([]);
     expect(keys).not.toContain("dockyard:secrets");
     expect(keys).not.toContain("dockyard:registryPassword");
   }
 });
 
-describe.each(stages)("Pulumi.%s.yaml", (stage) => {
-  test("deploys all five services without error", async () => {
-    const program = await runProgram(stageProgramConfig(stage), stage);
-    const target = await valueOf(program.target);
-    const workloads =
-      target === "docker"
-        ? byType("dockyard:index:Container").map((c) => c.name.replace(/-\d+$/, ""))
-        : byType("kubernetes:apps/v1:Deployment").map((d) => d.name.replace(/-deployment$/, ""));
-    expect([...new Set(workloads)].sort()).toEqual(["db", "redis", "result", "vote", "worker"]);
-    expect(recorded.length).toBeGreaterThan(20);
+describe.each(stackFiles)("%s (%s)", (stack, file) => {
+  test("its target, and exactly the resources of all five services", async () => {
+    const program = await runProgram(programConfig(file), stack);
+    expect(await valueOf(program.target)).toBe(EXPECTED[stack].target);
+    expect(resourcesByType()).toEqual(EXPECTED[stack].resources);
   });
 });
 

@@ -5,7 +5,6 @@
  * something cannot be deployed. The same lines appear in the Pulumi log at preview and up.
  */
 import { readCompose } from "../stacks/compose/app";
-import { inModel } from "../stacks/errors";
 import { resolveApp } from "../stacks/resolve";
 
 const args = process.argv.slice(2);
@@ -25,8 +24,8 @@ if (file === undefined) {
 }
 
 try {
-  const { model, report } = readCompose({ file, profiles, envFile }, stack);
-  const app = resolveApp(model, inModel(model.name));
+  const { model, report, where } = readCompose({ file, profiles, envFile }, stack);
+  const app = resolveApp(model, where, () => false);
   const width = Math.max(4, ...report.map((line) => line.path.length));
   console.log(`${file}: app "${app.name}", ${app.order.length} services (${app.order.join(", ")})`);
   console.log(`${"key".padEnd(width)}  ${"result".padEnd(8)}  what happens`);

@@ -18,7 +18,7 @@ import {
   VOLUME_SETTINGS,
   VolumeSettings,
 } from "./config";
-import { InputError, listOr, sortedKeys, Where } from "./errors";
+import { InputError, inModel, listOr, sortedKeys, Where } from "./errors";
 import { AppModel, NetworkModel, ServiceModel, VolumeModel } from "./model";
 import { isBaseImageArg } from "./resolve";
 
@@ -28,12 +28,16 @@ export interface AppDefinition<P> {
   parameters: z.ZodType<P>;
   /** A fresh model, sharing no objects with an earlier call's. */
   model(parameters: P): AppModel;
+  /** Names a model path as the app's source file wrote it (a compose file's key). @default - the model's own path */
+  source?: Where;
 }
 
 export interface ConfiguredApp {
   model: AppModel;
-  /** Names a model path as the user wrote it: the config key when the stack config set it. */
+  /** Names a model path as the user wrote it: the config key when the stack config set it, else as the app's source wrote it. */
   where: Where;
+  /** Whether the stack config set the value at a model path (a message then blames that value over the app's). */
+  fromConfig(path: string): boolean;
 }
 
 /** The app's model with the stage's settings applied; throws InputError naming the config key. */
@@ -84,17 +88,19 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
   }
   applyBuildArgs(model, config, set);
   checkSecrets(model, config);
-  const where: Where = (path) => {
-    for (const [modelPath, configPath] of fromConfig) {
+  const configPath = (path: string): string | undefined => {
+    for (const [modelPath, setAt] of fromConfig) {
       // Below it: a field (".memory") or a list's item ("[0]").
       if (path === modelPath || path.startsWith(`${modelPath}.`) || path.startsWith(`${modelPath}[`)) {
-        return config.keyPath(configPath + path.slice(modelPath.length));
+        return config.keyPath(setAt + path.slice(modelPath.length));
       }
     }
-    return `app "${model.name}": ${path}`;
+    return undefined;
   };
+  const source = definition.source ?? inModel(model.name);
+  const where: Where = (path) => configPath(path) ?? source(path);
   checkPinned(model, config.stack, where);
-  return { model, where };
+  return { model, where, fromConfig: (path) => configPath(path) !== undefined };
 }
 
 /** Remembers that the stack config set the value at a model path, named in messages by the config path. */

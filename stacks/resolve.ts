@@ -9,7 +9,7 @@ import { ENV_NAME_RULE, isEnvName } from "../components/env";
 import { healthTimings } from "../components/health";
 import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
 import { parseCpus, parseMemory, parseStorageSize } from "../components/units";
-import { InputError, inModel, inSource, isConfigKey, listOr, sortedKeys, Where } from "./errors";
+import { InputError, inModel, isConfigKey, listOr, sortedKeys, Where } from "./errors";
 import {
   AppModel,
   Autoscaling,
@@ -162,12 +162,15 @@ const NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const NAME_RULE = "lowercase letters, digits and dashes, starting with a letter (a DNS label of up to 32)";
 
 /**
- * Checks the model and fills in its defaults. `given` names a path in messages: the stack config
- * layer passes one that names the config key for the values it set; a path it names as the model's
- * is named as the model's source file wrote it, when there is one (a compose file's key).
+ * Checks the model and fills in its defaults. `where` names a path in messages: the stack config
+ * layer passes one that names the config key for the values it set, and the compose file's key for
+ * those a compose file gave; `fromConfig` says which values the stack config set.
  */
-export function resolveApp(app: AppModel, given: Where = inModel(app.name)): ResolvedApp {
-  const where = inSource(app, given);
+export function resolveApp(
+  app: AppModel,
+  where: Where = inModel(app.name),
+  fromConfig: (path: string) => boolean = (path) => isConfigKey(where(path)),
+): ResolvedApp {
   const fail = (path: string, message: string): never => {
     throw new InputError(`${where(path)} ${message}`);
   };
@@ -176,7 +179,6 @@ export function resolveApp(app: AppModel, given: Where = inModel(app.name)): Res
   }
   const names = sortedKeys(app.services);
   if (names.length === 0) fail("services", "is empty: an app needs at least one service");
-  const fromConfig = (path: string) => isConfigKey(given(path));
   const networks = resolveNetworks(app.networks, fail, fromConfig);
   const volumes = resolveVolumes(app.volumes, where);
   const services: Record<string, ResolvedService> = {};

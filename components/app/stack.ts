@@ -35,6 +35,6 @@ export function deployStack<P>(app: AppDefinition<P>): StackOutputs {
         config,
       )
     : applyConfig(app, config);
-  const deployed = planApp(resolveApp(configured.model, configured.where), config, configured.where).deploy();
+  const deployed = planApp(resolveApp(configured.model, configured.where, configured.fromConfig), config, configured.where).deploy();
   return { target: config.target, ...deployed };
 }

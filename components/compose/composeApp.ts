@@ -279,7 +279,7 @@ export class ComposeApp extends pulumi.ComponentResource {
       argument,
     );
     const configured = applyConfig(definition, config);
-    const planned = planApp(resolveApp(configured.model, configured.where), config, configured.where);
+    const planned = planApp(resolveApp(configured.model, configured.where, configured.fromConfig), config, configured.where);
     super("dockyard:index:ComposeApp", name, {}, opts);
 
     lines.forEach((line) => logReport(file, line, this));

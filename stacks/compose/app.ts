@@ -7,7 +7,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { z } from "zod";
 import { AppModel } from "../model";
-import { setSource, sourceOf } from "../errors";
 import { AppDefinition } from "../overrides";
 import { ComposeConversion, convertCompose, ReportLine, Setting } from "./convert";
 import { ComposeError, loadCompose } from "./load";
@@ -65,15 +64,10 @@ export function composeApp(
   const conversion = readCompose(settings, stack, projectDir, setting);
   if (log) conversion.report.forEach(log);
   const json = JSON.stringify(conversion.model);
-  // Each fresh model names its paths as the compose file does, as the converted one does.
-  const source = sourceOf(conversion.model);
   return {
     name: conversion.model.name,
     parameters: z.strictObject({}) as unknown as z.ZodType<Record<string, never>>,
-    model: () => {
-      const model = JSON.parse(json) as AppModel;
-      if (source) setSource(model, source);
-      return model;
-    },
+    model: () => JSON.parse(json) as AppModel,
+    source: conversion.where,
   };
 }

@@ -11,7 +11,7 @@
 import * as path from "path";
 import { z } from "zod";
 import { sortedKeys } from "../../components/sorted";
-import { setSource } from "../errors";
+import { Where } from "../errors";
 import { AppModel, ServiceModel } from "../model";
 import { Context, Doc, isMap, Refusals, ReportLine, Setting, stackSetting } from "./context";
 import { convertImage } from "./families/build";
@@ -39,6 +39,8 @@ export { COMPOSE_HEALTH_DEFAULTS } from "./families/health";
 export interface ComposeConversion {
   model: AppModel;
   report: ReportLine[];
+  /** Names a model path as the compose file wrote it ("compose.yaml: services.web.deploy.update_config.order"). */
+  where: Where;
 }
 
 /** Where networks without an IPAM subnet get theirs: consecutive /24s, in network name order. */
@@ -108,8 +110,7 @@ export function convertCompose(
   }
   ctx.model.networks = convertNetworks(doc.networks, subnetPool, ctx);
   refused.throwIfAny();
-  setSource(ctx.model, origins.where);
-  return { model: ctx.model, report };
+  return { model: ctx.model, report, where: origins.where };
 }
 
 /** The zod shapes of the mapped keys (stacks/compose/schema.ts), every issue a refusal. */

@@ -267,8 +267,8 @@ describe("bad deploy values are refused with the file, the service, the key, the
     ],
   ])("deploy: %s", (deploy, message) => {
     write(["  web:", "    image: nginx:1.27", "    deploy:", `      ${deploy}`]);
-    const { model } = readCompose({ file: "compose.yaml" }, "dev", dir);
-    expect(() => resolveApp(model)).toThrow(new InputError(`compose.yaml: ${message}`));
+    const { model, where } = readCompose({ file: "compose.yaml" }, "dev", dir);
+    expect(() => resolveApp(model, where)).toThrow(new InputError(`compose.yaml: ${message}`));
   });
 
   test("start-first on a single writer: resolveApp names the compose key", () => {
@@ -279,8 +279,8 @@ describe("bad deploy values are refused with the file, the service, the key, the
       "      update_config: { order: start-first }",
       "    x-dockyard: { singleWriter: true }",
     ]);
-    const { model } = readCompose({ file: "compose.yaml" }, "dev", dir);
-    expect(() => resolveApp(model)).toThrow(
+    const { model, where } = readCompose({ file: "compose.yaml" }, "dev", dir);
+    expect(() => resolveApp(model, where)).toThrow(
       new InputError(
         'compose.yaml: services.db.deploy.update_config.order cannot be "start-first" on a single-writer service: the new copy would write its data while the old one still does; use "stop-first", or leave order out',
       ),
@@ -289,8 +289,8 @@ describe("bad deploy values are refused with the file, the service, the key, the
 
   test("the older cpus and scale keys are named as written", () => {
     write(["  web:", "    image: nginx:1.27", "    cpus: -1", "    scale: 2", "    x-dockyard: { singleWriter: true }"]);
-    const { model } = readCompose({ file: "compose.yaml" }, "dev", dir);
-    expect(() => resolveApp(model)).toThrow(
+    const { model, where } = readCompose({ file: "compose.yaml" }, "dev", dir);
+    expect(() => resolveApp(model, where)).toThrow(
       new InputError("compose.yaml: services.web.scale must be 0 or 1 for a single-writer service (its data allows one writer), got 2"),
     );
   });

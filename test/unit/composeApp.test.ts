@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ComposeApp, ComposeAppArgs } from "../../components/compose";
+import { InputError } from "../../stacks/errors";
 import { byType, find, recorded, settle, setupMocks, valueOf } from "./mocks";
 
 const CONTAINER = "docker:index/container:Container";
@@ -101,8 +102,11 @@ describe("ComposeApp", () => {
 
   test("outside the dev stage an unpinned image is refused, naming the compose key", async () => {
     fs.writeFileSync(path.join(dir, "latest.yaml"), "name: latest\nservices:\n  cache:\n    image: redis\n");
-    expect(() => new ComposeApp("shop", { file: path.join(dir, "latest.yaml"), stage: "prod" })).toThrow(
-      'app "latest": services.cache.image "redis" has no version tag (or uses latest), allowed only in the dev stack (stack is "prod"): pin a tag like redis:7.4 or a digest',
+    const file = path.join(dir, "latest.yaml");
+    expect(() => new ComposeApp("shop", { file, stage: "prod" })).toThrow(
+      new InputError(
+        `${file}: services.cache.image "redis" has no version tag (or uses latest), allowed only in the dev stack (stack is "prod"): pin a tag like redis:7.4 or a digest`,
+      ),
     );
     await settle();
     expect(recorded).toEqual([]);

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { ComposeSettings, readCompose } from "../../stacks/compose/app";
-import { KEYS, ReportLine } from "../../stacks/compose/convert";
+import { ComposeConversion, KEYS, ReportLine } from "../../stacks/compose/convert";
 import { COMPOSE_DOC, composeDoc } from "../../tools/docs/compose";
 import { ComposeError } from "../../stacks/compose/load";
 import { AppModel } from "../../stacks/model";
@@ -1082,15 +1082,15 @@ const BAD_CASES: [string, string][] = [
 
 /** Refused by readCompose, or (dependencies) by resolveApp. */
 function refusal(file: string, stack = "dev"): string {
-  let model: AppModel;
+  let converted: ComposeConversion;
   try {
-    model = read(file, {}, stack).model;
+    converted = read(file, {}, stack);
   } catch (error) {
     expect(error).toBeInstanceOf(ComposeError);
     return (error as Error).message;
   }
   try {
-    resolveApp(model);
+    resolveApp(converted.model, converted.where);
   } catch (error) {
     return (error as Error).message;
   }

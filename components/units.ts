@@ -88,6 +88,16 @@ function decimalTimesPowerOf1024(amount: string, power: number): number | undefi
  * The Docker provider takes `memory` as an integer number of MiB. A size that is not a whole number
  * of MiB cannot be expressed there, so it is refused rather than rounded.
  */
+/**
+ * Checks a stop grace period: whole seconds, 0 or more (Docker's stop timeout, a swarm task's stop
+ * grace period, a pod's terminationGracePeriodSeconds).
+ */
+export function checkStopGraceSeconds(value: number, what = "stopGracePeriodSeconds"): number {
+  if (!Number.isInteger(value) || value < 0)
+    throw new ValidationError(`${what} must be a whole number of seconds, 0 or more, got ${value}`);
+  return value;
+}
+
 export function memoryToDockerMiB(bytes: number, what = "memory"): number {
   if (bytes % MIB !== 0) {
     throw new UnitError(`${what} must be a whole number of MiB for Docker, got ${bytes} bytes (${(bytes / MIB).toFixed(3)} MiB)`);

@@ -159,6 +159,7 @@ export const SERVICE_SETTINGS = settingsObject({
   reservations: reservationSettings,
   placement: placementSettings,
   restart: restartSettings,
+  stopGracePeriodSeconds: numeric,
   endpointMode: word,
 }).partial();
 

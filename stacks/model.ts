@@ -218,6 +218,11 @@ export interface ServiceModel {
   /** When a stopped copy is started again. @default - always, 5 seconds after it stopped */
   restart?: RestartPolicy;
   /**
+   * Seconds a copy has to exit after its stop signal (SIGTERM) before it is killed: time to finish
+   * the requests or the write in hand. @default - the target's: 10 on Docker and swarm, 30 on Kubernetes
+   */
+  stopGracePeriodSeconds?: number;
+  /**
    * How the service's name reaches its copies on a swarm: `dnsrr` (the name resolves to each task,
    * ports bound on the task's node) or `vip` (one virtual address and the routing mesh).
    * @default - the stack's dockyard:swarmEndpointMode

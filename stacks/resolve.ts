@@ -132,6 +132,7 @@ export interface ResolvedService {
   reservations?: ResolvedReservations;
   placement?: ResolvedPlacement;
   restart?: ResolvedRestart;
+  stopGracePeriodSeconds?: number;
   endpointMode?: "dnsrr" | "vip";
 }
 
@@ -276,6 +277,13 @@ function resolveService(app: AppModel, name: string, service: ServiceModel, wher
   const reservations = service.reservations && resolveReservations(service.reservations, limits, `${path}.reservations`, where, fail);
   const placement = service.placement && resolvePlacement(service.placement, `${path}.placement`, fail);
   const restart = service.restart && resolveRestart(service.restart, `${path}.restart`, fail);
+  const grace = service.stopGracePeriodSeconds;
+  if (grace !== undefined && !(isWhole(grace) && grace <= MAX_STOP_GRACE_SECONDS)) {
+    fail(
+      `${path}.stopGracePeriodSeconds`,
+      `must be a whole number of seconds from 0 to ${MAX_STOP_GRACE_SECONDS} (an up waits that long for each copy it replaces), got ${JSON.stringify(grace)}`,
+    );
+  }
   if (service.endpointMode !== undefined && service.endpointMode !== "dnsrr" && service.endpointMode !== "vip") {
     fail(`${path}.endpointMode`, `must be "dnsrr" or "vip", got ${JSON.stringify(service.endpointMode)}`);
   }
@@ -300,9 +308,13 @@ function resolveService(app: AppModel, name: string, service: ServiceModel, wher
     ...(reservations ? { reservations } : {}),
     ...(placement ? { placement } : {}),
     ...(restart ? { restart } : {}),
+    ...(grace !== undefined ? { stopGracePeriodSeconds: grace } : {}),
     ...(service.endpointMode !== undefined ? { endpointMode: service.endpointMode } : {}),
   };
 }
+
+/** The longest stop grace period: an up that replaces a copy waits this long for it at worst. */
+export const MAX_STOP_GRACE_SECONDS = 3600;
 
 const isWhole = (value: unknown): value is number => typeof value === "number" && Number.isInteger(value) && value >= 0;
 

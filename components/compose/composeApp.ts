@@ -106,6 +106,8 @@ export interface ComposeServiceSettings {
   reservations?: ComposeReservations;
   placement?: ComposePlacement;
   restart?: ComposeRestartSettings;
+  /** Seconds a copy has to exit after SIGTERM before it is killed (compose `stop_grace_period`). */
+  stopGracePeriodSeconds?: number;
   endpointMode?: EndpointMode;
 }
 

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { cpusToDocker, memoryToDockerMiB, parseCpus, parseMemory } from "../units";
+import { checkStopGraceSeconds, cpusToDocker, memoryToDockerMiB, parseCpus, parseMemory } from "../units";
 import { parseAddress } from "../cidr";
 import { ENV_NAME_RULE, isEnvName } from "../env";
 import { ValidationError } from "../errors";
@@ -121,6 +121,8 @@ export interface ContainerArgs {
   restart?: RestartPolicy;
   /** Restarts before giving up, with restart "on-failure" only (`--restart on-failure:3`). @default - no limit */
   maxRestarts?: number;
+  /** Seconds the container has to exit after its stop signal before it is killed (`--stop-timeout`). @default - the engine's, 10 */
+  stopGracePeriodSeconds?: number;
   /** User to run as (`-u`). @default - the image's user */
   user?: string;
   /** Health check (`--health-cmd`). @default - the image's HEALTHCHECK, not waited for */
@@ -157,6 +159,7 @@ export function validateContainerArgs(name: string, args: ContainerArgs): void {
     if (!Number.isInteger(args.maxRestarts) || args.maxRestarts < 1)
       fail(`maxRestarts must be a whole number of 1 or more, got ${args.maxRestarts}`);
   }
+  if (args.stopGracePeriodSeconds !== undefined) checkStopGraceSeconds(args.stopGracePeriodSeconds, `${where}: stopGracePeriodSeconds`);
   if (args.cpus !== undefined) parseCpus(args.cpus, `${where}: cpus`);
   if (args.memory !== undefined) memoryToDockerMiB(parseMemory(args.memory, `${where}: memory`), `${where}: memory`);
   const seen = new Set<string>();
@@ -278,6 +281,7 @@ export class Container extends pulumi.ComponentResource {
         networksAdvanced: (args.networks ?? []).map((network) => ({ name: network.name, aliases: network.aliases ?? [] })),
         restart: args.restart ?? "unless-stopped",
         ...(args.maxRestarts !== undefined ? { maxRetryCount: args.maxRestarts } : {}),
+        ...(args.stopGracePeriodSeconds !== undefined ? { stopTimeout: args.stopGracePeriodSeconds } : {}),
         user: args.user,
         cpus: args.cpus === undefined ? undefined : cpusToDocker(parseCpus(args.cpus)),
         memory: memoryMiB,

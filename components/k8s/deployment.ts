@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { parseCpus, parseMemory, parseStorageSize } from "../units";
+import { checkStopGraceSeconds, parseCpus, parseMemory, parseStorageSize } from "../units";
 import { ENV_NAME_RULE, isEnvName } from "../env";
 import { ValidationError } from "../errors";
 import { Protocol } from "../protocol";
@@ -117,6 +117,8 @@ export interface DeploymentArgs {
   serviceType?: ServiceType;
   /** Numeric user to run as, "uid" or "uid:gid" (runAsUser/runAsGroup). @default - the image's user */
   user?: string;
+  /** Seconds a pod has to exit after SIGTERM before it is killed (terminationGracePeriodSeconds). @default - the API's, 30 */
+  stopGracePeriodSeconds?: number;
   /** Secrets with registry credentials (`imagePullSecrets`). @default [] */
   imagePullSecrets?: pulumi.Input<string>[];
   /**
@@ -154,6 +156,7 @@ export function validateDeploymentArgs(name: string, args: DeploymentArgs): void
   for (const network of args.networks ?? []) {
     validateNetworkName(where, network);
   }
+  if (args.stopGracePeriodSeconds !== undefined) checkStopGraceSeconds(args.stopGracePeriodSeconds, `${where}: stopGracePeriodSeconds`);
   if (args.user !== undefined && !isPodUser(args.user)) {
     fail(`user must be a numeric uid or uid:gid on Kubernetes (runAsUser/runAsGroup take numbers), got ${JSON.stringify(args.user)}`);
   }
@@ -423,6 +426,7 @@ export class Deployment extends pulumi.ComponentResource {
               ),
               imagePullSecrets: nonEmpty((args.imagePullSecrets ?? []).map((secret) => ({ name: secret }))),
               securityContext: securityContext(args.user),
+              ...(args.stopGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: args.stopGracePeriodSeconds } : {}),
               ...(args.nodeSelector !== undefined ? { nodeSelector: Object.fromEntries(sortedEntries(args.nodeSelector)) } : {}),
               // The app reads REDIS_PORT, DB_PORT...: Kubernetes' service links would inject
               // REDIS_PORT=tcp://10.0.0.1:6379 for a Service named redis. Names resolve through DNS.

@@ -6,7 +6,7 @@ import { HealthTimings, healthTimings } from "../health";
 import { labelList } from "../docker/labels";
 import { Protocol } from "../protocol";
 import { sortedKeys } from "../sorted";
-import { parseCpus, parseMemory } from "../units";
+import { checkStopGraceSeconds, parseCpus, parseMemory } from "../units";
 import { createHash } from "crypto";
 import { swarmDuration } from "./duration";
 import { formerTypes } from "../token";
@@ -164,6 +164,8 @@ export interface SwarmServiceArgs {
   networks?: ServiceNetworkArgs[];
   /** @default - the image's user */
   user?: string;
+  /** Seconds a task has to exit after its stop signal before it is killed. @default 10 (Docker's) */
+  stopGracePeriodSeconds?: number;
   /** @default - the image's HEALTHCHECK */
   health?: ServiceHealthArgs;
   /** CPU limit of each task. @default - unlimited */
@@ -222,6 +224,8 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
   if (!SERVICE_NAME.test(args.name)) {
     fail(`name must be 1-63 letters, digits and dashes, not starting or ending with a dash, got ${JSON.stringify(args.name)}`);
   }
+  if (args.stopGracePeriodSeconds !== undefined)
+    checkStopGraceSeconds(args.stopGracePeriodSeconds, `Service "${name}": stopGracePeriodSeconds`);
   if (args.cpus !== undefined) parseCpus(args.cpus, `Service "${name}": cpus`);
   if (args.reserveCpus !== undefined) parseCpus(args.reserveCpus, `Service "${name}": reserveCpus`);
   if (args.memory !== undefined) parseMemory(args.memory, `Service "${name}": memory`);
@@ -334,11 +338,11 @@ export class SwarmService extends pulumi.ComponentResource {
             args: args.command,
             env: args.env,
             user: args.user,
-            // Docker's default, given: with it the provider's delete waits until the tasks' containers
-            // are gone (without it, destroy returns while they still stop, holding the networks). An
-            // image whose process ignores SIGTERM is killed after it, and the delete then fails once
-            // (the wait ends with it); a second destroy finishes.
-            stopGracePeriod: "10s",
+            // Always given (Docker's default, 10 s, when left out): with it the provider's delete waits
+            // until the tasks' containers are gone (without it, destroy returns while they still stop,
+            // holding the networks). An image whose process ignores SIGTERM is killed after it, and the
+            // delete then fails once (the wait ends with it); a second destroy finishes.
+            stopGracePeriod: swarmDuration(args.stopGracePeriodSeconds ?? 10),
             labels,
             mounts: (args.mounts ?? []).map((mount) => ({
               type: "volume",

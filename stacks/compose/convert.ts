@@ -26,7 +26,7 @@ import { convertSecrets } from "./families/secrets";
 import { convertVolumes } from "./families/volumes";
 import { LoadedCompose } from "./load";
 import { Origins } from "./origin";
-import { words } from "./parse";
+import { seconds, words } from "./parse";
 import { composeNetworkShape, composeSecretShape, composeServiceShape, composeVolumeShape, issuePath } from "./schema";
 import { applyKeys } from "./table";
 
@@ -172,6 +172,8 @@ function convertService(name: string, raw: unknown, ctx: Context): ServiceModel 
   const { limits, replicas, rollout, reservations, placement, restart, endpointMode } = convertDeploy(raw, at, ctx);
   ctx.origins.record(`${at}.autoscaling`, `${at}.x-dockyard.autoscaling`);
   ctx.origins.record(`${at}.singleWriter`, `${at}.x-dockyard.singleWriter`);
+  ctx.origins.record(`${at}.stopGracePeriodSeconds`, `${at}.stop_grace_period`);
+  const stopGrace = raw.stop_grace_period === undefined ? undefined : seconds(raw.stop_grace_period, `${at}.stop_grace_period`, refused);
   return {
     image: image ?? { kind: "pull", ref: "invalid" },
     networks,
@@ -192,6 +194,7 @@ function convertService(name: string, raw: unknown, ctx: Context): ServiceModel 
     ...(reservations ? { reservations } : {}),
     ...(placement ? { placement } : {}),
     ...(restart ? { restart } : {}),
+    ...(stopGrace !== undefined ? { stopGracePeriodSeconds: stopGrace } : {}),
     ...(endpointMode ? { endpointMode } : {}),
   };
 }

@@ -124,6 +124,7 @@ export const composeServiceShape = z.looseObject({
   mem_limit: scalar.optional(),
   scale: whole.optional(),
   user: scalar.optional(),
+  stop_grace_period: duration.optional(),
   links: list(text, "service names").optional(),
   secrets: list(
     z.union([text, z.looseObject({ source: text })], { error: "must be a secret name or a mapping with source" }),

@@ -173,7 +173,10 @@ export const KEYS: Record<string, KeyRule> = {
   "services.*.hostname": ignored("service", SAME_NAME),
   "services.*.domainname": ignored("service", SAME_NAME),
   "services.*.working_dir": ignored("service", "the image's working directory is used; set WORKDIR in the Dockerfile"),
-  "services.*.stop_grace_period": ignored("service", "the target's default grace period applies"),
+  "services.*.stop_grace_period": mapped(
+    "service",
+    "whole seconds a copy has to exit after SIGTERM before it is killed (`stopGracePeriodSeconds`)",
+  ),
   "services.*.stop_signal": ignored("service", "set STOPSIGNAL in the Dockerfile"),
   "services.*.logging": ignored("service", "the engine's default logging driver applies"),
   "services.*.tty": ignored("service", "services run without a terminal"),

@@ -228,6 +228,7 @@ function containerArgs(
     })),
     networks: service.networks.map((network) => ({ name: names.network(network), aliases: [service.name] })),
     user: service.user,
+    stopGracePeriodSeconds: service.stopGracePeriodSeconds,
     health: service.health && {
       command: service.health.command,
       intervalSeconds: service.health.intervalSeconds,

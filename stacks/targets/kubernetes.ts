@@ -392,6 +392,7 @@ function deploymentArgs(
     // key see no change.
     rolloutTimeoutSeconds: config.given.includes("rolloutTimeout") ? config.rolloutTimeout : undefined,
     user: service.user,
+    stopGracePeriodSeconds: service.stopGracePeriodSeconds,
     imagePullSecrets: names.pullSecrets,
   };
 }

@@ -197,6 +197,7 @@ function serviceArgs(
     })),
     networks: service.networks.map((network) => ({ network, aliases: [service.name] })),
     user: service.user,
+    stopGracePeriodSeconds: service.stopGracePeriodSeconds,
     health: service.health && {
       command: service.health.command,
       intervalSeconds: service.health.intervalSeconds,

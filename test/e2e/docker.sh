@@ -182,6 +182,8 @@ section "stack $STACK on a local file backend"
 pulumi --non-interactive stack init "$STACK" >/dev/null
 pc set --secret --path secrets.db-password "e2e-db-password-1"
 pc set --path buildArgs.PYTHON_IMAGE "$RUN_BASE"
+# A per-service key all three targets honour: the worker has 20 s to stop; the others the engine's 10.
+pc set --path services.worker.stopGracePeriodSeconds 20
 ok "stack created; secrets.db-password set as a secret"
 # The whole suite runs with a registry: the built images are pushed there, the containers run the
 # pushed digests. No registryUsername: pushed without a login.
@@ -194,6 +196,8 @@ section "preview, then up"
 if run preview preview; then ok "pulumi preview"; else fail "pulumi preview" "$(tail -20 "$log/preview.txt")"; fi
 if run up1 up --yes; then ok "pulumi up"; else fail "pulumi up" "$(tail -30 "$log/up1.txt")"; exit 1; fi
 check "all five services healthy" "db=healthy redis=healthy result=healthy vote=healthy worker=healthy " "$(all_health)"
+check "services.worker.stopGracePeriodSeconds 20 is the worker's stop timeout; vote has the engine's (none set)" "20 <nil>" \
+  "$(docker inspect -f '{{.Config.StopTimeout}}' "$PREFIX-worker-1") $(docker inspect -f '{{.Config.StopTimeout}}' "$PREFIX-vote-1")"
 # Every container the up added is one of the stack's, running; the builds left no stopped build
 # container and no untagged intermediate image.
 check "the up added the stack's 5 containers and nothing else (no build containers)" \

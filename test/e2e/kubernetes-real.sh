@@ -160,7 +160,8 @@ for s in vote result worker; do pc set --path "services.$s.image" "dockyard-loca
 # A rollout that has not finished in 90 s fails (the default is 600 s, the API's own deadline).
 ROLLOUT_TIMEOUT=90
 pc set rolloutTimeout "$ROLLOUT_TIMEOUT"
-ok "stack created; kubeconfig, secrets.db-password, services.{vote,result,worker}.image and rolloutTimeout $ROLLOUT_TIMEOUT set"
+pc set --path services.worker.stopGracePeriodSeconds 20
+ok "stack created; kubeconfig, secrets.db-password, services.{vote,result,worker}.image, rolloutTimeout $ROLLOUT_TIMEOUT and services.worker.stopGracePeriodSeconds 20 set"
 
 jp() { k get "$1" "$2" -o jsonpath="$3"; }
 available() { jp deployment "$1" '{.spec.replicas}/{.status.availableReplicas}/{.status.updatedReplicas}'; }
@@ -194,6 +195,8 @@ check "readiness is real: vote, result and worker probe GET /healthz, redis and 
   "$(for d in vote result worker redis db; do printf '%s:%s ' "$d" "$(jp deployment "$d" '{.spec.template.spec.containers[0].readinessProbe.httpGet.path}{.spec.template.spec.containers[0].readinessProbe.exec.command[0]}' | sed 's/^[a-z][a-z_-]*$/exec/')"; done | xargs)"
 check "rolloutTimeout is every Deployment's progress deadline" "90 90 90 90 90" \
   "$(for d in db redis result vote worker; do jp deployment "$d" '{.spec.progressDeadlineSeconds} '; done | xargs)"
+check "stop grace period: worker 20 s (its stopGracePeriodSeconds), vote the API's 30 s" "20 30" \
+  "$(jp deployment worker '{.spec.template.spec.terminationGracePeriodSeconds}') $(jp deployment vote '{.spec.template.spec.terminationGracePeriodSeconds}')"
 check "containers really started: a container ID per pod, from containerd" "6" \
   "$(k get pods -l app.kubernetes.io/part-of=voting -o jsonpath='{range .items[*]}{.status.containerStatuses[0].containerID}{"\n"}{end}' | grep -c '^containerd://' || true)"
 echo "        restarts: $(k get pods -l app.kubernetes.io/part-of=voting -o jsonpath='{range .items[*]}{.metadata.labels.app\.kubernetes\.io/name}={.status.containerStatuses[0].restartCount} {end}')"

@@ -108,7 +108,8 @@ docker swarm init --advertise-addr 127.0.0.1 --default-addr-pool "$ADDR_POOL" >"
 check "the engine is a swarm manager" "active true 1" "$(docker info -f '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{.Swarm.Nodes}}')"
 pulumi --non-interactive stack init "$STACK" >/dev/null
 pc set --secret --path secrets.db-password "$PASSWORD"
-ok "stack created; secrets.db-password set as a secret"
+pc set --path services.worker.stopGracePeriodSeconds 20
+ok "stack created; secrets.db-password set as a secret, services.worker.stopGracePeriodSeconds 20"
 
 section "preview, then up: it returns once every task runs and is healthy"
 if run preview preview; then ok "pulumi preview"; else fail "pulumi preview" "$(tail -20 "$log/preview.txt")"; fi
@@ -177,6 +178,8 @@ check "db and redis pinned to the manager, one task per node" "[node.role == man
 check "update order: start-first for worker, stop-first for db, redis (data) and vote, result (host ports); failure action rollback" \
   "db stop-first rollback|redis stop-first rollback|result stop-first rollback|vote stop-first rollback|worker start-first rollback|" \
   "$(for s in db redis result vote worker; do printf '%s %s|' "$s" "$(docker service inspect -f '{{.Spec.UpdateConfig.Order}} {{.Spec.UpdateConfig.FailureAction}}' "$PREFIX-$s")"; done)"
+check "stop grace period: worker 20 s (its stopGracePeriodSeconds), vote Docker's 10 s" "20000000000 10000000000" \
+  "$(docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.StopGracePeriod}}' "$PREFIX-worker" "$PREFIX-vote" | xargs)"
 db_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$BACKEND\").IPAddress}}" "$(task db)")
 redis_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$BACKEND\").IPAddress}}" "$(task redis)")
 # Whether PostgreSQL and Redis answer, in their own protocols: a bare TCP connect is not proof, since

@@ -287,6 +287,28 @@ describe("bad deploy values are refused with the file, the service, the key, the
     );
   });
 
+  test("stop_grace_period: a duration in whole seconds; one resolveApp refuses is named by its compose key", () => {
+    write([
+      "  web:",
+      "    image: nginx:1.27",
+      "    stop_grace_period: 1m30s",
+      "  api:",
+      "    image: nginx:1.27",
+      "    stop_grace_period: 2h",
+    ]);
+    const { model, where } = readCompose({ file: "compose.yaml" }, "dev", dir);
+    expect([model.services.web.stopGracePeriodSeconds, model.services.api.stopGracePeriodSeconds]).toEqual([90, 7200]);
+    expect(() => resolveApp(model, where)).toThrow(
+      new InputError(
+        "compose.yaml: services.api.stop_grace_period must be a whole number of seconds from 0 to 3600 (an up waits that long for each copy it replaces), got 7200",
+      ),
+    );
+    write(["  web:", "    image: nginx:1.27", "    stop_grace_period: soon"]);
+    expect(() => readCompose({ file: "compose.yaml" }, "dev", dir)).toThrow(
+      'compose.yaml: services.web.stop_grace_period "soon" must be a duration like "30s", "1m30s" or "2h"',
+    );
+  });
+
   test("the older cpus and scale keys are named as written", () => {
     write(["  web:", "    image: nginx:1.27", "    cpus: -1", "    scale: 2", "    x-dockyard: { singleWriter: true }"]);
     const { model, where } = readCompose({ file: "compose.yaml" }, "dev", dir);

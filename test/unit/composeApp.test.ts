@@ -82,7 +82,7 @@ describe("ComposeApp", () => {
     [
       "a setting the services do not take",
       { services: { cache: { replica: 2 } as never } },
-      'ComposeApp "shop" argument services.cache has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, endpointMode',
+      'ComposeApp "shop" argument services.cache has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, endpointMode',
     ],
     [
       "an unknown target",

@@ -715,6 +715,7 @@ const GOOD_CASES: GoodCase[] = [
           limits: DEFAULT_LIMITS,
           command: ["sh", "-c", "echo $HOME && sleep 1"],
           user: "1000:1000",
+          stopGracePeriodSeconds: 65,
         },
         words: {
           image: { kind: "pull", ref: "example/a:1" },
@@ -893,7 +894,6 @@ const GOOD_CASES: GoodCase[] = [
       ["services.kitchen.hostname", "ignored", "services reach each other by service name"],
       ["services.kitchen.domainname", "ignored", "services reach each other by service name"],
       ["services.kitchen.working_dir", "ignored", "the image's working directory is used; set WORKDIR in the Dockerfile"],
-      ["services.kitchen.stop_grace_period", "ignored", "the target's default grace period applies"],
       ["services.kitchen.stop_signal", "ignored", "set STOPSIGNAL in the Dockerfile"],
       ["services.kitchen.logging", "ignored", "the engine's default logging driver applies"],
       ["services.kitchen.tty", "ignored", "services run without a terminal"],

@@ -250,7 +250,7 @@ describe("docs/config.md's config table", () => {
 describe("the settings maps: keys and messages read from their zod shapes", () => {
   test("the services key's description lists every setting, with its note or its own keys", () => {
     expect(CONFIG_KEYS.services.description).toBe(
-      "Per-service settings by service name: replicas, ports (port name to published port), limits (cpus, memory), autoscaling (minReplicas, maxReplicas, targetCpuPercent), image (a prebuilt image to run instead), rollout (parallelism, delaySeconds, order, monitorSeconds, maxFailureRatio, failureAction, rollback), reservations (cpus, memory), placement (constraints, maxReplicasPerNode), restart (condition, delaySeconds, maxAttempts, windowSeconds), endpointMode; each as the app model's field of that name.",
+      "Per-service settings by service name: replicas, ports (port name to published port), limits (cpus, memory), autoscaling (minReplicas, maxReplicas, targetCpuPercent), image (a prebuilt image to run instead), rollout (parallelism, delaySeconds, order, monitorSeconds, maxFailureRatio, failureAction, rollback), reservations (cpus, memory), placement (constraints, maxReplicasPerNode), restart (condition, delaySeconds, maxAttempts, windowSeconds), stopGracePeriodSeconds, endpointMode; each as the app model's field of that name.",
     );
     expect(CONFIG_KEYS.networks.description).toBe("Per-network settings by network name: subnet, gateway, ipRange.");
     expect(CONFIG_KEYS.volumes.description).toBe(
@@ -282,12 +282,12 @@ describe("the settings maps: keys and messages read from their zod shapes", () =
     [
       "an unknown service setting",
       { services: { vote: { replica: 2 } } },
-      `${SERVICE} has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, endpointMode`,
+      `${SERVICE} has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, endpointMode`,
     ],
     [
       "service settings not a map",
       { services: { vote: [2] } },
-      `${SERVICE} must be a map with keys replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, endpointMode, got [2]`,
+      `${SERVICE} must be a map with keys replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, endpointMode, got [2]`,
     ],
     [
       "an unknown key of limits",
@@ -502,12 +502,12 @@ const refusedConfig: RefusedCase[] = [
   [
     "a misspelt service setting",
     { services: { vote: { replica: 3 } } },
-    'dockyard:services.vote has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, endpointMode',
+    'dockyard:services.vote has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, endpointMode',
   ],
   [
     "two misspelt service settings",
     { services: { vote: { replica: 3, imag: "vote:1" } } },
-    'dockyard:services.vote has unknown keys "replica", "imag"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, endpointMode',
+    'dockyard:services.vote has unknown keys "replica", "imag"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, endpointMode',
   ],
   [
     "a misspelt autoscaling setting",

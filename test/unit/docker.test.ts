@@ -259,6 +259,11 @@ describe("replicas on Docker", () => {
 });
 
 describe("config that changes what Docker gets", () => {
+  test("a stop grace period: the container's stop timeout; left out, the engine's", async () => {
+    await runProgram({ ...BASE_CONFIG, services: { worker: { stopGracePeriodSeconds: 45 } } });
+    expect([find(CONTAINER, "worker-1").inputs.stopTimeout, find(CONTAINER, "vote-1").inputs.stopTimeout]).toEqual([45, undefined]);
+  });
+
   test("a remote engine, a public bind address and limit overrides", async () => {
     const program = await runProgram({
       ...BASE_CONFIG,

@@ -199,6 +199,18 @@ describe("the dev stack's Docker plan", () => {
 });
 
 describe("settings the Docker plan follows", () => {
+  test("a stop grace period reaches each replica's container", () => {
+    const planned = plan({ services: { worker: { replicas: 2, stopGracePeriodSeconds: 45 } } });
+    expect(planned.containers.map((c) => [c.name, c.args.stopGracePeriodSeconds])).toEqual([
+      ["db-1", undefined],
+      ["redis-1", undefined],
+      ["result-1", undefined],
+      ["vote-1", undefined],
+      ["worker-1", 45],
+      ["worker-2", 45],
+    ]);
+  });
+
   test("replicas: one container each, replica i on publishedPort + i - 1, all aliased by the service", () => {
     const plan3 = plan({ services: { vote: { replicas: 3 }, result: { ports: { http: 5010 } } } });
     const votes = plan3.containers.filter((c) => c.service === "vote");

@@ -163,6 +163,15 @@ describe("Deployment: labels, selectors and the Service", () => {
 });
 
 describe("Deployment: resources, probes, strategy, scaling", () => {
+  test("a stop grace period is the pod's terminationGracePeriodSeconds; left out, the API's default", async () => {
+    await build("worker", { ...worker(), stopGracePeriodSeconds: 45 });
+    await build("vote", vote());
+    expect([podTemplate("worker").spec.terminationGracePeriodSeconds, podTemplate("vote").spec.terminationGracePeriodSeconds]).toEqual([
+      45,
+      undefined,
+    ]);
+  });
+
   test("limits are the model's, converted exactly; memory request = limit, cpu request = half", async () => {
     const deployment = await build("vote", vote());
     expect(container("vote").resources).toEqual({

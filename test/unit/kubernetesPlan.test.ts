@@ -186,6 +186,18 @@ describe("the prod stack's Kubernetes plan", () => {
 });
 
 describe("settings the Kubernetes plan follows", () => {
+  test("a stop grace period reaches the service's Deployment", () => {
+    expect(
+      plan({ services: { worker: { stopGracePeriodSeconds: 45 } } }).deployments.map((d) => [d.service, d.args.stopGracePeriodSeconds]),
+    ).toEqual([
+      ["db", undefined],
+      ["redis", undefined],
+      ["result", undefined],
+      ["vote", undefined],
+      ["worker", 45],
+    ]);
+  });
+
   test("staging: nothing retained, so neither is the namespace", () => {
     const staging = plan(stackFile("staging"));
     expect([staging.namespace, staging.retainNamespace]).toEqual(["staging", false]);

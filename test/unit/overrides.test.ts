@@ -63,6 +63,7 @@ const SAMPLES: Record<string, { given: unknown; lands: Record<string, unknown> }
   reservations: { given: { memory: "64m" }, lands: { "reservations.memory": "64m" } },
   placement: { given: { maxReplicasPerNode: 1 }, lands: { "placement.maxReplicasPerNode": 1 } },
   restart: { given: { delaySeconds: 7 }, lands: { "restart.delaySeconds": 7 } },
+  stopGracePeriodSeconds: { given: 45, lands: { stopGracePeriodSeconds: 45 } },
   endpointMode: { given: "dnsrr", lands: { endpointMode: "dnsrr" } },
 };
 

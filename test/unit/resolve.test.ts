@@ -260,6 +260,11 @@ const NAME_RULE = "lowercase letters, digits and dashes, starting with a letter 
 const IMAGE_RULE = "must be an image reference like python:3.12-slim or mirror.example:5000/python:3.12-slim (the repository in lowercase)";
 
 const badModels: Array<[string, Edit, string]> = [
+  ...([3601, -1, 1.5] as const).map((seconds): [string, Edit, string] => [
+    `a stop grace period of ${seconds} seconds`,
+    (app) => (app.services.worker.stopGracePeriodSeconds = seconds),
+    `${APP} services.worker.stopGracePeriodSeconds must be a whole number of seconds from 0 to 3600 (an up waits that long for each copy it replaces), got ${seconds}`,
+  ]),
   ["app name not a DNS label", (app) => (app.name = "Voting"), `app name must be ${NAME_RULE}, got "Voting"`],
   ["no services", (app) => (app.services = {}), `${APP} services is empty: an app needs at least one service`],
   [

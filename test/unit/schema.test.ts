@@ -77,6 +77,7 @@ describe("the component package", () => {
       "restart?: RestartPolicy",
       "secretEnv?: map of string",
       "secretFiles?: ContainerSecretFileArgs[]",
+      "stopGracePeriodSeconds?: number",
       "user?: string",
       "waitForHealthy?: boolean",
     ]);
@@ -122,6 +123,7 @@ describe("the component package", () => {
       "reservations?: ComposeReservations",
       "restart?: ComposeRestartSettings",
       "rollout?: ComposeRolloutSettings",
+      "stopGracePeriodSeconds?: number",
     ]);
   });
 

@@ -227,6 +227,24 @@ describe("the voting app's swarm plan (the dev stack's settings, target swarm)",
 });
 
 describe("settings the swarm plan follows", () => {
+  test("a stop grace period reaches the service, and its task spec as a swarm duration; left out, Docker's 10 s", async () => {
+    expect(
+      plan({ services: { worker: { stopGracePeriodSeconds: 90 } } }).services.map((s) => [s.name, s.args.stopGracePeriodSeconds]),
+    ).toEqual([
+      ["db", undefined],
+      ["redis", undefined],
+      ["result", undefined],
+      ["vote", undefined],
+      ["worker", 90],
+    ]);
+    await runProgram(
+      { ...stageProgramConfig("dev"), "dockyard:target": "swarm", "dockyard:services": { worker: { stopGracePeriodSeconds: 90 } } },
+      "dev",
+    );
+    const grace = (name: string) => find("docker:index/service:Service", name).inputs.taskSpec.containerSpec.stopGracePeriod;
+    expect([grace("worker"), grace("vote")]).toEqual(["1m30s", "10s"]);
+  });
+
   test("worker replicas 3: three tasks of one service, still start-first; the reservation is a quarter of the limit", () => {
     const worker = plan({ services: { worker: { replicas: 3, limits: { cpus: 1, memory: "256m" } } } }).services.find(
       (service) => service.name === "worker",

@@ -14,6 +14,7 @@ import { parseAddress, parseCidr } from "../components/cidr";
 import { isNamespaceName, NAMESPACE_RULE, SYSTEM_NAMESPACES } from "../components/k8s/labels";
 import { IMAGE_REFERENCE_RULE, isImageReference, isRegistry, REGISTRY_RULE } from "../components/registry";
 import { InputError } from "./errors";
+import { MAX_REPLICAS } from "./resolve";
 
 export type Target = "docker" | "kubernetes" | "swarm";
 
@@ -28,7 +29,6 @@ interface KeySpec {
 }
 
 const PORT = "must be a port number 1-65535";
-const COUNT = "must be a whole number of 0 or more";
 /** Whole numbers as `pulumi config set --path` may store them: a number, or digits as text. */
 const digits = (value: unknown): unknown => (typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : value);
 const whole = (rule: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -118,8 +118,8 @@ function keyList(settings: z.ZodObject): string {
 const limitSettings = settingsObject({ cpus, memory: z.string({ error: 'must be a size like "128m" or "1g"' }) }).partial();
 // Complete, not partial: a stage gives all three, laid over the model as one value.
 const autoscalingSettings = settingsObject({
-  minReplicas: whole("must be a whole number of 1 or more", 1),
-  maxReplicas: whole("must be a whole number of 1 or more", 1),
+  minReplicas: whole(`must be a whole number from 1 to ${MAX_REPLICAS}`, 1, MAX_REPLICAS),
+  maxReplicas: whole(`must be a whole number from 1 to ${MAX_REPLICAS}`, 1, MAX_REPLICAS),
   targetCpuPercent: whole("must be a whole percent 1-100", 1, 100),
 });
 /** Any number (numberText); its range is resolve.ts's to check. */
@@ -142,13 +142,21 @@ const placementSettings = settingsObject({
   maxReplicasPerNode: numeric,
 }).partial();
 const restartSettings = settingsObject({ condition: word, delaySeconds: numeric, maxAttempts: numeric, windowSeconds: numeric }).partial();
+const names = z.array(z.string(), { error: 'must be a list of names, like ["ALL"]' });
+const securitySettings = settingsObject({
+  capDrop: names,
+  capAdd: names,
+  noNewPrivileges: flag,
+  readOnlyRootFilesystem: flag,
+  tmpfs: z.array(z.string(), { error: 'must be a list of paths, like ["/tmp"]' }),
+}).partial();
 /**
  * One service's settings: what a stage changes about a service the app defines. Each key is the
  * model's field of that name (ServiceModel), laid over the app's by stacks/overrides.ts; a key whose
  * field has another shape (ports, image) has its own entry there.
  */
 export const SERVICE_SETTINGS = settingsObject({
-  replicas: whole(COUNT, 0),
+  replicas: whole(`must be a whole number from 0 to ${MAX_REPLICAS}`, 0, MAX_REPLICAS),
   ports: z
     .record(z.string(), port, { error: "must map port names to port numbers, like { http: 5000 }" })
     .describe("port name to published port"),
@@ -160,6 +168,7 @@ export const SERVICE_SETTINGS = settingsObject({
   placement: placementSettings,
   restart: restartSettings,
   stopGracePeriodSeconds: numeric,
+  security: securitySettings,
   endpointMode: word,
 }).partial();
 
@@ -304,7 +313,7 @@ export const CONFIG_KEYS = {
     target: "swarm",
   },
   swarmNodes: {
-    schema: whole("must be a whole number of 1 or more", 1),
+    schema: whole("must be a whole number from 1 to 1000", 1, 1000),
     default: 1,
     description:
       "Nodes of the swarm that run the app's tasks. With dnsrr, a service that publishes a port runs one task per node, so at most this many replicas. Above 1, built images need `registry`.",
@@ -421,8 +430,8 @@ const MOVED: Record<string, string> = {
  */
 function checkKnownKeys(keys: string[], keyPath: KeyNamer): void {
   for (const key of [...keys].sort()) {
-    if (key in CONFIG_KEYS) continue;
-    if (key in MOVED) {
+    if (Object.hasOwn(CONFIG_KEYS, key)) continue;
+    if (Object.hasOwn(MOVED, key)) {
       throw new InputError(
         `${keyPath(key)} is no longer read: set ${keyPath(MOVED[key])} instead (README, "Upgrading from the flat keys")`,
       );
@@ -446,6 +455,17 @@ function decode(key: ConfigKey, raw: string | undefined): unknown {
     default:
       return spec.secret ? JSON.parse(raw) : raw;
   }
+}
+
+/** The path of the first own key "__proto__" in a decoded value (JSON.parse keeps it as a key; an object built from it would not). */
+function prototypeKey(value: unknown, path: string[]): string[] | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (key === "__proto__") return [...path, key];
+    const found = prototypeKey(item, [...path, key]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** The value at a path of a decoded key, for messages. */
@@ -492,6 +512,12 @@ export function loadConfig(
       value = decode(key, text);
     } catch {
       throw new InputError(`${keyPath(key)} must be a map of secret values by name, got [secret]`);
+    }
+    const reserved = prototypeKey(value, []);
+    if (reserved !== undefined) {
+      throw new InputError(
+        `${keyPath(key, reserved)} cannot be a name here: "__proto__" names every object's prototype, so the setting would be lost; rename it`,
+      );
     }
     const parsed = CONFIG_KEYS[key].schema.safeParse(value);
     if (!parsed.success) throw new InputError(issueMessage(key, value, firstIssue(parsed.error.issues), keyPath));

@@ -5,6 +5,7 @@
  * field means on a particular target is said where that target plans it, and a field a target cannot
  * honour is refused or warned about there (unsupported and ignored, stacks/targets/common.ts), never dropped.
  */
+import { SecurityArgs } from "../components/security";
 
 /** Where a service's image comes from. */
 export type ImageSource =
@@ -209,6 +210,11 @@ export interface ServiceModel {
   singleWriter?: boolean;
   /** User (name or uid[:gid]) to run as. @default - the image's user */
   user?: string;
+  /**
+   * How each copy is confined: capabilities dropped and added back, no privilege escalation, a
+   * read-only root filesystem with tmpfs paths. @default - the engine's defaults
+   */
+  security?: SecurityArgs;
   /** How updates replace copies. @default - the fields' own defaults (Rollout) */
   rollout?: Rollout;
   /** Resources reserved for each copy. @default - derived from limits by each target */

@@ -30,6 +30,11 @@ export interface AppDefinition<P> {
   model(parameters: P): AppModel;
   /** Names a model path as the app's source file wrote it (a compose file's key). @default - the model's own path */
   source?: Where;
+  /**
+   * Refuses what the app asks that the stage's settings would not honour (a compose port bound to
+   * 127.0.0.1 on a stage that binds every interface); throws InputError. @default - nothing to check
+   */
+  checkStage?(config: StackConfig): void;
 }
 
 export interface ConfiguredApp {
@@ -57,6 +62,7 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
     const shown = value === undefined ? "" : `, got ${JSON.stringify(value)}`;
     throw new InputError(`${config.keyPath("app", issue.path)} ${issue.message}${shown}`);
   }
+  definition.checkStage?.(config);
   // A fresh model per call (AppDefinition.model's contract), so laying settings over it changes nothing shared.
   const model = definition.model(parameters.data);
   /** Model path prefix → config path prefix, for each value the stack config set. */
@@ -64,26 +70,26 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
   const set: Remember = (modelPath, configPath = modelPath) => fromConfig.set(modelPath, configPath);
 
   for (const name of sortedKeys(config.services)) {
+    if (!Object.hasOwn(model.services, name)) unknown(config, "services", name, model.services);
     const service = model.services[name];
-    if (service === undefined) unknown(config, "services", name, model.services);
     const settings = config.services[name];
     const path = `services.${name}`;
     const sameShape: Fields = {};
     for (const [key, value] of Object.entries(settings)) {
       if (value === undefined) continue;
       // Each entry takes its own key's value: the table's `satisfies` checks the pairing.
-      if (key in SERVICE_FIELD_MAPPINGS)
+      if (Object.hasOwn(SERVICE_FIELD_MAPPINGS, key))
         (SERVICE_FIELD_MAPPINGS[key as MappedKey] as FieldMapping)(service, value, { config, path, name, set });
       else sameShape[key] = value;
     }
     overlay(service as unknown as Fields, sameShape, SERVICE_SETTINGS, path, set);
   }
   for (const name of sortedKeys(config.networks)) {
-    if (model.networks[name] === undefined) unknown(config, "networks", name, model.networks);
+    if (!Object.hasOwn(model.networks, name)) unknown(config, "networks", name, model.networks);
     overlay(model.networks[name] as unknown as Fields, config.networks[name], NETWORK_SETTINGS, `networks.${name}`, set);
   }
   for (const name of sortedKeys(config.volumes)) {
-    if (model.volumes[name] === undefined) unknown(config, "volumes", name, model.volumes);
+    if (!Object.hasOwn(model.volumes, name)) unknown(config, "volumes", name, model.volumes);
     overlay(model.volumes[name] as unknown as Fields, config.volumes[name], VOLUME_SETTINGS, `volumes.${name}`, set);
   }
   applyBuildArgs(model, config, set);
@@ -162,7 +168,7 @@ const SERVICE_FIELD_MAPPINGS = {
       }
       set(`${path}.ports.${portName}`);
     }
-    service.ports = ports.map((port) => (port.name in published ? { ...port, publishedPort: published[port.name] } : port));
+    service.ports = ports.map((port) => (Object.hasOwn(published, port.name) ? { ...port, publishedPort: published[port.name] } : port));
   },
   /** An image reference: the prebuilt image to pull instead of the app's. */
   image: (service: ServiceModel, ref: string, { path, set }: MappingContext) => {
@@ -210,7 +216,7 @@ function applyBuildArgs(model: AppModel, config: StackConfig, set: Remember): vo
     if (image.kind !== "build") continue;
     for (const arg of sortedKeys(image.args)) {
       declared.add(arg);
-      if (arg in config.buildArgs) {
+      if (Object.hasOwn(config.buildArgs, arg)) {
         image.args = { ...image.args, [arg]: config.buildArgs[arg] };
         set(`services.${name}.image.args.${arg}`, `buildArgs.${arg}`);
       }
@@ -228,10 +234,10 @@ function applyBuildArgs(model: AppModel, config: StackConfig, set: Remember): vo
 /** Each app secret has a value in dockyard:secrets, and no value names a secret the app lacks. */
 function checkSecrets(model: AppModel, config: StackConfig): void {
   for (const name of sortedKeys(config.secrets)) {
-    if (model.secrets[name] === undefined) unknown(config, "secrets", name, model.secrets);
+    if (!Object.hasOwn(model.secrets, name)) unknown(config, "secrets", name, model.secrets);
   }
   for (const name of sortedKeys(model.secrets)) {
-    const value = config.secrets[name];
+    const value = Object.hasOwn(config.secrets, name) ? config.secrets[name] : undefined;
     const key = config.keyPath(`secrets.${name}`);
     if (value === undefined || value.length === 0) {
       throw new InputError(

@@ -5,9 +5,11 @@
  * unit again. `npm run resolved -- <stack>` prints it.
  */
 import { canonicalCidr, contains, containsAddress, overlaps, parseAddress, parseCidr } from "../components/cidr";
+import { posix } from "path";
 import { ENV_NAME_RULE, isEnvName } from "../components/env";
 import { healthTimings } from "../components/health";
 import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
+import { normalSecurity, SecurityArgs, securityProblem } from "../components/security";
 import { parseCpus, parseMemory, parseStorageSize } from "../components/units";
 import { InputError, inModel, isConfigKey, listOr, sortedKeys, Where } from "./errors";
 import {
@@ -132,6 +134,8 @@ export interface ResolvedService {
   reservations?: ResolvedReservations;
   placement?: ResolvedPlacement;
   restart?: ResolvedRestart;
+  /** Every field filled in: the engine's defaults where the model gives none. */
+  security: Required<SecurityArgs>;
   stopGracePeriodSeconds?: number;
   endpointMode?: "dnsrr" | "vip";
 }
@@ -244,6 +248,7 @@ function resolveNetworks(
 function resolveVolumes(models: AppModel["volumes"], where: Where): Record<string, ResolvedVolume> {
   const resolved: Record<string, ResolvedVolume> = {};
   for (const name of sortedKeys(models)) {
+    if (!NAME.test(name)) throw new InputError(`${where(`volumes.${name}`)} is not a valid volume name: it must be ${NAME_RULE}`);
     const size = models[name].size ?? DEFAULT_VOLUME_SIZE;
     const sizeBytes = parseStorageSize(size, where(`volumes.${name}.size`));
     resolved[name] = { retain: models[name].retain ?? false, size, sizeBytes };
@@ -256,7 +261,9 @@ function resolveService(app: AppModel, name: string, service: ServiceModel, wher
   if (!NAME.test(name)) fail(path, `is not a valid service name: it must be ${NAME_RULE}`);
   checkImage(service.image, `${path}.image`, fail);
   const replicas = service.replicas ?? 1;
-  if (!Number.isInteger(replicas) || replicas < 0) fail(`${path}.replicas`, `must be a whole number of 0 or more, got ${replicas}`);
+  if (!Number.isInteger(replicas) || replicas < 0 || replicas > MAX_REPLICAS) {
+    fail(`${path}.replicas`, `must be a whole number from 0 to ${MAX_REPLICAS}, got ${JSON.stringify(replicas)}`);
+  }
   const singleWriter = service.singleWriter ?? false;
   if (singleWriter && replicas > 1) {
     fail(`${path}.replicas`, `must be 0 or 1 for a single-writer service (its data allows one writer), got ${replicas}`);
@@ -277,6 +284,8 @@ function resolveService(app: AppModel, name: string, service: ServiceModel, wher
   const reservations = service.reservations && resolveReservations(service.reservations, limits, `${path}.reservations`, where, fail);
   const placement = service.placement && resolvePlacement(service.placement, `${path}.placement`, fail);
   const restart = service.restart && resolveRestart(service.restart, `${path}.restart`, fail);
+  const securityProblemOf = service.security && securityProblem(service.security);
+  if (securityProblemOf !== undefined) fail(`${path}.security.${securityProblemOf[0]}`, securityProblemOf[1]);
   const grace = service.stopGracePeriodSeconds;
   if (grace !== undefined && !(isWhole(grace) && grace <= MAX_STOP_GRACE_SECONDS)) {
     fail(
@@ -304,6 +313,7 @@ function resolveService(app: AppModel, name: string, service: ServiceModel, wher
     autoscaling: service.autoscaling,
     singleWriter,
     user: service.user,
+    security: normalSecurity(service.security ?? {}),
     ...(rollout ? { rollout } : {}),
     ...(reservations ? { reservations } : {}),
     ...(placement ? { placement } : {}),
@@ -312,6 +322,9 @@ function resolveService(app: AppModel, name: string, service: ServiceModel, wher
     ...(service.endpointMode !== undefined ? { endpointMode: service.endpointMode } : {}),
   };
 }
+
+/** The most copies of a service: Kubernetes and swarm count replicas in 32 bits, and Docker runs one container per copy. */
+export const MAX_REPLICAS = 1000;
 
 /** The longest stop grace period: an up that replaces a copy waits this long for it at worst. */
 export const MAX_STOP_GRACE_SECONDS = 3600;
@@ -456,7 +469,7 @@ export function isBaseImageArg(name: string): boolean {
 function checkNetworks(app: AppModel, networks: string[], path: string, fail: Fail): void {
   if (networks.length === 0) fail(path, "is empty: a service must join at least one network");
   networks.forEach((network, index) => {
-    if (!(network in app.networks)) {
+    if (!Object.hasOwn(app.networks, network)) {
       fail(path, `lists unknown network "${network}"; the app's networks are: ${listOr(sortedKeys(app.networks))}`);
     }
     if (networks.indexOf(network) !== index) fail(path, `lists "${network}" twice; list each network once`);
@@ -470,7 +483,7 @@ function checkEnv(app: AppModel, service: ServiceModel, path: string, fail: Fail
   for (const variable of sortedKeys(service.secretEnv)) {
     if (variable in (service.env ?? {})) fail(`${path}.env.${variable}`, "is set both as plain env and as secret env; set it once");
     const secret = (service.secretEnv ?? {})[variable];
-    if (!(secret in app.secrets)) {
+    if (!Object.hasOwn(app.secrets, secret)) {
       fail(
         `${path}.secretEnv.${variable}`,
         `refers to unknown secret "${secret}"; the app's secrets are: ${listOr(sortedKeys(app.secrets))}`,
@@ -483,15 +496,51 @@ function resolveMounts(app: AppModel, service: ServiceModel, path: string, fail:
   return (service.volumes ?? []).map((mount) => {
     const at = `${path}.volumes[${mount.mountPath}]`;
     if ((mount.volume === undefined) === (mount.hostPath === undefined)) fail(at, "needs exactly one of volume and hostPath");
-    if (mount.volume !== undefined && !(mount.volume in app.volumes)) {
+    if (mount.volume !== undefined && !Object.hasOwn(app.volumes, mount.volume)) {
       fail(at, `names unknown volume "${mount.volume}"; the app's volumes are: ${listOr(sortedKeys(app.volumes))}`);
     }
     if (mount.hostPath !== undefined && !mount.hostPath.startsWith("/")) {
       fail(at, `hostPath must be absolute, got ${JSON.stringify(mount.hostPath)}`);
     }
     if (!mount.mountPath.startsWith("/")) fail(at, `mountPath must be absolute, got ${JSON.stringify(mount.mountPath)}`);
+    const takeover = mount.hostPath === undefined ? undefined : hostTakeover(mount.hostPath, mount.readOnly ?? false);
+    if (takeover !== undefined) {
+      fail(
+        at,
+        `hostPath ${JSON.stringify(mount.hostPath)} ${takeover}: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder`,
+      );
+    }
     return { volume: mount.volume, hostPath: mount.hostPath, mountPath: mount.mountPath, readOnly: mount.readOnly ?? false };
   });
+}
+
+/** Engine sockets: whoever can write to one runs any container, privileged, on the host. */
+const ENGINE_SOCKETS = [
+  "/var/run/docker.sock",
+  "/run/docker.sock",
+  "/run/containerd/containerd.sock",
+  "/var/run/containerd/containerd.sock",
+];
+/** The host's own configuration, kernel interfaces, devices and engine state: refused writable, and refused whole. */
+const HOST_TREES = ["/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/var/lib/docker", "/var/lib/containerd"];
+
+/**
+ * Why mounting a host path hands the host to the container, or undefined: an engine socket (even
+ * read-only: the API is a socket, not a file), one of the host's trees or a folder holding one (the
+ * root, /var, /run...), or a writable path inside one of them. Read-only files inside them
+ * (/etc/localtime, /etc/ssl/certs) are common and harmless.
+ */
+export function hostTakeover(hostPath: string, readOnly: boolean): string | undefined {
+  const normal = posix.normalize(hostPath).replace(/(.)\/+$/, "$1");
+  const within = (tree: string) => normal === tree || normal.startsWith(`${tree}/`);
+  const holds = (tree: string) => normal === "/" || tree.startsWith(`${normal}/`);
+  const socket = ENGINE_SOCKETS.find((path) => within(path) || holds(path));
+  if (socket !== undefined) return normal === socket ? "is the container engine's socket" : `holds the container engine's socket ${socket}`;
+  const tree = HOST_TREES.find((path) => normal === path || holds(path));
+  if (tree !== undefined) return normal === tree ? "is one of the host's system folders" : `holds the host's ${tree}`;
+  const inside = HOST_TREES.find((path) => within(path));
+  if (inside !== undefined && !readOnly) return `is inside the host's ${inside} and mounted writable (read-only files there are allowed)`;
+  return undefined;
 }
 
 const PORT_RULE = "a port number 1-65535";
@@ -545,8 +594,8 @@ function checkAutoscaling(autoscaling: Autoscaling | undefined, singleWriter: bo
   const { minReplicas, maxReplicas, targetCpuPercent } = autoscaling;
   if (!Number.isInteger(minReplicas) || minReplicas < 1)
     fail(`${path}.minReplicas`, `must be a whole number of 1 or more, got ${minReplicas}`);
-  if (!Number.isInteger(maxReplicas) || maxReplicas < minReplicas) {
-    fail(`${path}.maxReplicas`, `must be a whole number of at least minReplicas (${minReplicas}), got ${maxReplicas}`);
+  if (!Number.isInteger(maxReplicas) || maxReplicas < minReplicas || maxReplicas > MAX_REPLICAS) {
+    fail(`${path}.maxReplicas`, `must be a whole number from minReplicas (${minReplicas}) to ${MAX_REPLICAS}, got ${maxReplicas}`);
   }
   if (!Number.isInteger(targetCpuPercent) || targetCpuPercent < 1 || targetCpuPercent > 100) {
     fail(`${path}.targetCpuPercent`, `must be a whole percent 1-100, got ${targetCpuPercent}`);
@@ -602,7 +651,7 @@ function checkDependencies(services: Record<string, ResolvedService>, fail: Fail
   for (const name of names) {
     for (const dependency of sortedKeys(services[name].dependsOn)) {
       const path = `services.${name}.dependsOn.${dependency}`;
-      const target = services[dependency];
+      const target = Object.hasOwn(services, dependency) ? services[dependency] : undefined;
       if (target === undefined) fail(path, `names unknown service "${dependency}"; the app's services are: ${names.join(", ")}`);
       if (dependency === name) fail(path, "is the service itself");
       const condition = services[name].dependsOn[dependency];

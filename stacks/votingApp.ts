@@ -28,6 +28,16 @@ export const DEFAULT_LIMITS: Record<string, Limits> = {
   db: { cpus: 1, memory: "512m" },
 };
 
+/**
+ * How every service of the app is confined: no capability at all (each runs as a user of its own,
+ * listens above 1024 and changes no file's owner), and no privilege gained through setuid binaries.
+ * A read-only root filesystem where nothing is written into it: vote and redis (db, worker and result
+ * get their password as a file written into the container on Docker).
+ */
+const CONFINED = { capDrop: ["ALL"], noNewPrivileges: true };
+/** The node image's node user, by number, so Kubernetes can check it is not root. */
+const NODE_USER = "1000:1000";
+
 const DB_USER = "postgres";
 const DB_NAME = "postgres";
 
@@ -73,6 +83,8 @@ export function votingModel(options: VotingParameters): AppModel {
         // and its health check fails until redis answers), so all five start together.
         dependsOn: { redis: "started" },
         limits: { ...DEFAULT_LIMITS.vote },
+        user: "10001:10001",
+        security: { ...CONFINED, readOnlyRootFilesystem: true, tmpfs: ["/tmp"] },
       },
       redis: {
         image: { kind: "pull", ref: "redis:7.4" },
@@ -83,6 +95,9 @@ export function votingModel(options: VotingParameters): AppModel {
         health: { command: ["redis-cli", "ping"], intervalSeconds: 5, startPeriodSeconds: 5 },
         limits: { ...DEFAULT_LIMITS.redis },
         singleWriter: true,
+        // The image's redis user: it starts as that user, so it needs no capability to switch to it.
+        user: "999:999",
+        security: { ...CONFINED, readOnlyRootFilesystem: true, tmpfs: ["/tmp"] },
       },
       worker: {
         image: nodeApp("worker", 8082),
@@ -94,6 +109,8 @@ export function votingModel(options: VotingParameters): AppModel {
         health: appHealth(8082),
         dependsOn: { redis: "started", db: "started" },
         limits: { ...DEFAULT_LIMITS.worker },
+        user: NODE_USER,
+        security: CONFINED,
       },
       db: {
         image: { kind: "pull", ref: "postgres:15" },
@@ -105,6 +122,9 @@ export function votingModel(options: VotingParameters): AppModel {
         health: { command: ["pg_isready", "-U", DB_USER, "-d", DB_NAME], intervalSeconds: 5, startPeriodSeconds: 10, retries: 5 },
         limits: { ...DEFAULT_LIMITS.db },
         singleWriter: true,
+        // The image's postgres user, as for redis.
+        user: "999:999",
+        security: CONFINED,
       },
       result: {
         image: nodeApp("result", 8081),
@@ -115,6 +135,8 @@ export function votingModel(options: VotingParameters): AppModel {
         health: appHealth(8081),
         dependsOn: { db: "started" },
         limits: { ...DEFAULT_LIMITS.result },
+        user: NODE_USER,
+        security: CONFINED,
       },
     },
   };

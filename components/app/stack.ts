@@ -2,7 +2,37 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, Target } from "../../stacks/config";
 import { AppDefinition, applyConfig, ConfiguredApp } from "../../stacks/overrides";
 import { resolveApp } from "../../stacks/resolve";
+import { InputError } from "../../stacks/errors";
 import { planApp } from "../../stacks/targets";
+
+/** The providers' own keys a user may set for the engine or cluster, and dockyard's key for each. */
+const PROVIDER_KEYS: Record<string, string> = {
+  "docker:host": "dockyard:dockerHost",
+  "kubernetes:kubeconfig": "dockyard:kubeconfig",
+  "kubernetes:context": "dockyard:kubeContext",
+  "kubernetes:namespace": "dockyard:namespace",
+};
+
+/**
+ * A stack deploys through providers it makes from dockyard's keys, so the Docker and Kubernetes
+ * providers' own keys (`docker:host`, `kubernetes:namespace`) would be ignored, and the app would go
+ * to another engine, cluster or namespace than the one the stack config names: they are refused, with
+ * the key to use instead.
+ */
+export function refuseProviderKeys(all: Record<string, string>): void {
+  const given = Object.keys(all)
+    .filter((key) => key.startsWith("docker:") || key.startsWith("kubernetes:"))
+    .sort();
+  if (given.length === 0) return;
+  const key = given[0];
+  const instead = PROVIDER_KEYS[key];
+  throw new InputError(
+    `${key} is set, but a dockyard stack deploys through providers of its own, made from dockyard: keys, so it would be ignored; ` +
+      (instead
+        ? `set ${instead} instead (pulumi config rm ${key}; pulumi config set ${instead.slice("dockyard:".length)} <value>)`
+        : `remove it (pulumi config rm ${key}); docs/config.md lists dockyard's keys`),
+  );
+}
 
 /** What a stack deployed: the same keys on every target. */
 export interface StackOutputs {
@@ -25,6 +55,7 @@ export interface StackOutputs {
  * anything is registered, naming the config key or the model path.
  */
 export function deployStack<P>(app: AppDefinition<P>): StackOutputs {
+  refuseProviderKeys(pulumi.runtime.allConfig());
   const config = loadConfig();
   // The compose reader is loaded only for a compose file (and stacks/targets loads only the chosen target).
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BuilderVersion } from "../docker/image";
 import { ServiceType } from "../k8s/serviceType";
+import { SecurityArgs } from "../security";
 import { EndpointMode, RestartCondition, RollbackFailureAction, UpdateFailureAction, UpdateOrder } from "../swarm/service";
 import { composeApp, logReport, reportText } from "../../stacks/compose/app";
 import { ReportLine } from "../../stacks/compose/convert";
@@ -108,6 +109,8 @@ export interface ComposeServiceSettings {
   restart?: ComposeRestartSettings;
   /** Seconds a copy has to exit after SIGTERM before it is killed (compose `stop_grace_period`). */
   stopGracePeriodSeconds?: number;
+  /** How each copy is confined: capabilities, privilege escalation, a read-only root filesystem, tmpfs paths. */
+  security?: SecurityArgs;
   endpointMode?: EndpointMode;
 }
 

@@ -7,6 +7,7 @@ import { ValidationError } from "../errors";
 import { HealthTimings, healthTimings } from "../health";
 import { sortedKeys } from "../sorted";
 import { Protocol } from "../protocol";
+import { normalSecurity, SecurityArgs, validateSecurityArgs } from "../security";
 import { labelList } from "./labels";
 import { formerTypes } from "../token";
 
@@ -125,6 +126,8 @@ export interface ContainerArgs {
   stopGracePeriodSeconds?: number;
   /** User to run as (`-u`). @default - the image's user */
   user?: string;
+  /** Capabilities, privilege escalation, a read-only root filesystem (`--cap-drop`, `--security-opt no-new-privileges`, `--read-only`, `--tmpfs`). @default - the engine's defaults */
+  security?: SecurityArgs;
   /** Health check (`--health-cmd`). @default - the image's HEALTHCHECK, not waited for */
   health?: ContainerHealthArgs;
   /** CPU limit in CPUs (`--cpus=0.5`). @default - unlimited */
@@ -143,6 +146,21 @@ export interface ContainerArgs {
 
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
+/** Docker's tmpfs options: its defaults for `--tmpfs` (writable, no executables, no setuid), 64 MiB. */
+const TMPFS_OPTIONS = "rw,noexec,nosuid,size=65536k";
+
+/** The security settings as the provider's inputs, each left out when it is the engine's default. */
+function dockerSecurity(security: SecurityArgs | undefined): Partial<docker.ContainerArgs> {
+  if (security === undefined) return {};
+  const normal = normalSecurity(security);
+  return {
+    ...(normal.capDrop.length + normal.capAdd.length > 0 ? { capabilities: { drops: normal.capDrop, adds: normal.capAdd } } : {}),
+    ...(normal.noNewPrivileges ? { securityOpts: ["no-new-privileges:true"] } : {}),
+    ...(normal.readOnlyRootFilesystem ? { readOnly: true } : {}),
+    ...(normal.tmpfs.length > 0 ? { tmpfs: Object.fromEntries(normal.tmpfs.map((path) => [path, TMPFS_OPTIONS])) } : {}),
+  };
+}
+
 /** Everything that can be checked before the engine sees it; throws ValidationError. */
 export function validateContainerArgs(name: string, args: ContainerArgs): void {
   const where = `Container "${name}"`;
@@ -160,6 +178,12 @@ export function validateContainerArgs(name: string, args: ContainerArgs): void {
       fail(`maxRestarts must be a whole number of 1 or more, got ${args.maxRestarts}`);
   }
   if (args.stopGracePeriodSeconds !== undefined) checkStopGraceSeconds(args.stopGracePeriodSeconds, `${where}: stopGracePeriodSeconds`);
+  if (args.security !== undefined) validateSecurityArgs(where, args.security);
+  if (args.security?.readOnlyRootFilesystem && (args.secretFiles?.length ?? 0) > 0) {
+    fail(
+      "security.readOnlyRootFilesystem cannot go with secretFiles: Docker writes the files into the container's root filesystem before it starts, and refuses to on a read-only one",
+    );
+  }
   if (args.cpus !== undefined) parseCpus(args.cpus, `${where}: cpus`);
   if (args.memory !== undefined) memoryToDockerMiB(parseMemory(args.memory, `${where}: memory`), `${where}: memory`);
   const seen = new Set<string>();
@@ -283,6 +307,7 @@ export class Container extends pulumi.ComponentResource {
         ...(args.maxRestarts !== undefined ? { maxRetryCount: args.maxRestarts } : {}),
         ...(args.stopGracePeriodSeconds !== undefined ? { stopTimeout: args.stopGracePeriodSeconds } : {}),
         user: args.user,
+        ...dockerSecurity(args.security),
         cpus: args.cpus === undefined ? undefined : cpusToDocker(parseCpus(args.cpus)),
         memory: memoryMiB,
         // memory + swap = memory: no swap, as on Kubernetes. Left unset, Docker gives twice the

@@ -5,3 +5,4 @@ export * from "./image";
 export * from "./network";
 export * from "./volume";
 export * from "../protocol";
+export * from "../security";

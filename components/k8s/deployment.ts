@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkStopGraceSeconds, parseCpus, parseMemory, parseStorageSize } from "../units";
+import { SecurityArgs, validateSecurityArgs } from "../security";
 import { ENV_NAME_RULE, isEnvName } from "../env";
 import { ValidationError } from "../errors";
 import { Protocol } from "../protocol";
@@ -26,6 +27,8 @@ import {
   healthProbes,
   isPodUser,
   securityContext,
+  containerSecurityContext,
+  tmpfsVolumes,
   volumeClaimSpec,
 } from "./pod";
 import { SERVICE_TYPES, ServiceType } from "./serviceType";
@@ -115,8 +118,10 @@ export interface DeploymentArgs {
   maxUnavailable?: string;
   /** Service type when a port is published; unpublished services are always ClusterIP. @default "ClusterIP" */
   serviceType?: ServiceType;
-  /** Numeric user to run as, "uid" or "uid:gid" (runAsUser/runAsGroup). @default - the image's user */
+  /** Numeric user to run as, "uid" or "uid:gid" (runAsUser/runAsGroup, the group also fsGroup). @default - the image's user */
   user?: string;
+  /** Capabilities, privilege escalation, a read-only root filesystem, tmpfs paths (in-memory emptyDirs). @default - the runtime's defaults */
+  security?: SecurityArgs;
   /** Seconds a pod has to exit after SIGTERM before it is killed (terminationGracePeriodSeconds). @default - the API's, 30 */
   stopGracePeriodSeconds?: number;
   /** Secrets with registry credentials (`imagePullSecrets`). @default [] */
@@ -157,6 +162,7 @@ export function validateDeploymentArgs(name: string, args: DeploymentArgs): void
     validateNetworkName(where, network);
   }
   if (args.stopGracePeriodSeconds !== undefined) checkStopGraceSeconds(args.stopGracePeriodSeconds, `${where}: stopGracePeriodSeconds`);
+  if (args.security !== undefined) validateSecurityArgs(where, args.security);
   if (args.user !== undefined && !isPodUser(args.user)) {
     fail(`user must be a numeric uid or uid:gid on Kubernetes (runAsUser/runAsGroup take numbers), got ${JSON.stringify(args.user)}`);
   }
@@ -398,9 +404,15 @@ export class Deployment extends pulumi.ComponentResource {
       ),
       resources,
       ...(args.health ? healthProbes(args.health) : {}),
-      volumeMounts: nonEmpty(
-        (args.volumes ?? []).map((volume) => ({ name: volume.claimName, mountPath: volume.mountPath, readOnly: volume.readOnly ?? false })),
-      ),
+      volumeMounts: nonEmpty([
+        ...(args.volumes ?? []).map((volume) => ({
+          name: volume.claimName,
+          mountPath: volume.mountPath,
+          readOnly: volume.readOnly ?? false,
+        })),
+        ...tmpfsVolumes(args.security).map((tmpfs) => ({ name: tmpfs.name, mountPath: tmpfs.path })),
+      ]),
+      securityContext: containerSecurityContext(args.security, args.user),
     };
 
     const podLabels = { ...labels, ...Object.fromEntries([...(args.networks ?? [])].sort().map((n) => [networkLabel(n), "true"])) };
@@ -418,12 +430,13 @@ export class Deployment extends pulumi.ComponentResource {
             metadata: { labels: podLabels },
             spec: {
               containers: [container],
-              volumes: nonEmpty(
-                Object.entries(claims).map(([claimName, claim]) => ({
+              volumes: nonEmpty([
+                ...Object.entries(claims).map(([claimName, claim]) => ({
                   name: claimName,
                   persistentVolumeClaim: { claimName: claim.metadata.name },
                 })),
-              ),
+                ...tmpfsVolumes(args.security).map((tmpfs) => ({ name: tmpfs.name, emptyDir: { medium: "Memory", sizeLimit: "64Mi" } })),
+              ]),
               imagePullSecrets: nonEmpty((args.imagePullSecrets ?? []).map((secret) => ({ name: secret }))),
               securityContext: securityContext(args.user),
               ...(args.stopGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: args.stopGracePeriodSeconds } : {}),

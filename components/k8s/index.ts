@@ -10,3 +10,4 @@ export * from "./secret";
 export * from "./serviceType";
 export * from "../sorted";
 export * from "../protocol";
+export * from "../security";

@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { createHash } from "crypto";
 import { HealthTimings, healthTimings } from "../health";
+import { normalSecurity, SecurityArgs } from "../security";
 import { sortedEntries } from "../sorted";
 import { cpusToQuantity, memoryToQuantity, parseCpus, parseMemory, parseStorageSize } from "../units";
 
@@ -146,11 +147,49 @@ export function isPodUser(user: string): boolean {
   return POD_USER.test(user);
 }
 
-/** runAsUser/runAsGroup for a numeric "uid" or "uid:gid"; undefined for none (the image's user). */
-export function securityContext(user: string | undefined): k8s.types.input.core.v1.PodSecurityContext | undefined {
+/**
+ * The pod's security context: the container runtime's default seccomp profile always (the syscalls
+ * containers need, as Docker's default profile); for a numeric "uid" or "uid:gid", runAsUser and
+ * runAsGroup, and the group as fsGroup, so a volume that supports it is made writable for that group.
+ */
+export function securityContext(user: string | undefined): k8s.types.input.core.v1.PodSecurityContext {
   const match = user === undefined ? null : POD_USER.exec(user);
-  if (!match) return undefined;
-  return { runAsUser: Number(match[1]), runAsGroup: match[2] === undefined ? undefined : Number(match[2]) };
+  const seccompProfile = { type: "RuntimeDefault" };
+  if (!match) return { seccompProfile };
+  const group = match[2] === undefined ? undefined : Number(match[2]);
+  return { runAsUser: Number(match[1]), runAsGroup: group, ...(group === undefined ? {} : { fsGroup: group }), seccompProfile };
+}
+
+/**
+ * The container's security context from the settings: capabilities, no privilege escalation, a
+ * read-only root filesystem; runAsNonRoot for a numeric user other than 0, so the kubelet refuses to
+ * start the pod as root whatever the image says.
+ */
+export function containerSecurityContext(
+  security: SecurityArgs | undefined,
+  user: string | undefined,
+): k8s.types.input.core.v1.SecurityContext | undefined {
+  const normal = normalSecurity(security ?? {});
+  const match = user === undefined ? null : POD_USER.exec(user);
+  const context: k8s.types.input.core.v1.SecurityContext = {
+    ...(normal.noNewPrivileges ? { allowPrivilegeEscalation: false } : {}),
+    ...(normal.capDrop.length + normal.capAdd.length > 0
+      ? {
+          capabilities: {
+            ...(normal.capDrop.length > 0 ? { drop: normal.capDrop } : {}),
+            ...(normal.capAdd.length > 0 ? { add: normal.capAdd } : {}),
+          },
+        }
+      : {}),
+    ...(normal.readOnlyRootFilesystem ? { readOnlyRootFilesystem: true } : {}),
+    ...(match && Number(match[1]) > 0 ? { runAsNonRoot: true } : {}),
+  };
+  return Object.keys(context).length > 0 ? context : undefined;
+}
+
+/** A tmpfs path's volume: an in-memory emptyDir, named by its place in the sorted list. */
+export function tmpfsVolumes(security: SecurityArgs | undefined): Array<{ name: string; path: string }> {
+  return normalSecurity(security ?? {}).tmpfs.map((path, index) => ({ name: `tmpfs-${index + 1}`, path }));
 }
 
 /** A ReadWriteOnce claim on `size` (exact binary quantity) of the volume's StorageClass, or the cluster's default. */

@@ -5,6 +5,7 @@ import { ValidationError } from "../errors";
 import { HealthTimings, healthTimings } from "../health";
 import { labelList } from "../docker/labels";
 import { Protocol } from "../protocol";
+import { normalSecurity, SecurityArgs, validateSecurityArgs } from "../security";
 import { sortedKeys } from "../sorted";
 import { checkStopGraceSeconds, parseCpus, parseMemory } from "../units";
 import { createHash } from "crypto";
@@ -164,6 +165,12 @@ export interface SwarmServiceArgs {
   networks?: ServiceNetworkArgs[];
   /** @default - the image's user */
   user?: string;
+  /**
+   * Capabilities, a read-only root filesystem and tmpfs paths of each task. `noNewPrivileges` is
+   * refused: a swarm service's spec (as the Docker provider writes it) cannot say it.
+   * @default - the engine's defaults
+   */
+  security?: SecurityArgs;
   /** Seconds a task has to exit after its stop signal before it is killed. @default 10 (Docker's) */
   stopGracePeriodSeconds?: number;
   /** @default - the image's HEALTHCHECK */
@@ -223,6 +230,12 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
   };
   if (!SERVICE_NAME.test(args.name)) {
     fail(`name must be 1-63 letters, digits and dashes, not starting or ending with a dash, got ${JSON.stringify(args.name)}`);
+  }
+  if (args.security !== undefined) {
+    validateSecurityArgs(`Service "${name}"`, args.security);
+    if (args.security.noNewPrivileges) {
+      fail("security.noNewPrivileges cannot be set on a swarm service: its spec, as the Docker provider writes it, has no such field");
+    }
   }
   if (args.stopGracePeriodSeconds !== undefined)
     checkStopGraceSeconds(args.stopGracePeriodSeconds, `Service "${name}": stopGracePeriodSeconds`);
@@ -324,6 +337,7 @@ export class SwarmService extends pulumi.ComponentResource {
     const restart = args.restart ?? {};
     const nano = (cpus: number) => parseCpus(cpus) * 1_000_000;
     const labels = labelList(args.labels);
+    const security = normalSecurity(args.security ?? {});
 
     const service = new docker.Service(
       name,
@@ -344,12 +358,23 @@ export class SwarmService extends pulumi.ComponentResource {
             // delete then fails once (the wait ends with it); a second destroy finishes.
             stopGracePeriod: swarmDuration(args.stopGracePeriodSeconds ?? 10),
             labels,
-            mounts: (args.mounts ?? []).map((mount) => ({
-              type: "volume",
-              source: mount.volumeName,
-              target: mount.containerPath,
-              readOnly: mount.readOnly ?? false,
-            })),
+            mounts: [
+              ...(args.mounts ?? []).map((mount) => ({
+                type: "volume",
+                source: mount.volumeName,
+                target: mount.containerPath,
+                readOnly: mount.readOnly ?? false,
+              })),
+              // Writable by anyone, sticky (1777), as Docker's --tmpfs: the task's user may be any.
+              ...security.tmpfs.map((path) => ({
+                type: "tmpfs",
+                target: path,
+                tmpfsOptions: { mode: 0o1777, sizeBytes: 64 * 1024 * 1024 },
+              })),
+            ],
+            ...(security.capDrop.length > 0 ? { capDrops: security.capDrop } : {}),
+            ...(security.capAdd.length > 0 ? { capAdds: security.capAdd } : {}),
+            ...(security.readOnlyRootFilesystem ? { readOnly: true } : {}),
             secrets: (args.secrets ?? []).map((secret) => ({
               secretId: secret.secretId,
               secretName: secret.secretName,

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { z } from "zod";
+import { StackConfig } from "../config";
 import { AppModel } from "../model";
 import { AppDefinition } from "../overrides";
 import { ComposeConversion, convertCompose, ReportLine, Setting } from "./convert";
@@ -69,5 +70,33 @@ export function composeApp(
     parameters: z.strictObject({}) as unknown as z.ZodType<Record<string, never>>,
     model: () => JSON.parse(json) as AppModel,
     source: conversion.where,
+    checkStage: (config) => checkHostIps(conversion, settings.file as string, config),
   };
+}
+
+/**
+ * A published port the file binds to one address (127.0.0.1:5432:5432) is never published wider:
+ * on Docker dockyard:bindAddress must be that address; a swarm, and a Kubernetes Service other than
+ * ClusterIP, publish on every interface of the nodes, so they are refused.
+ */
+export function checkHostIps(conversion: Pick<ComposeConversion, "hostIps">, file: string, config: StackConfig): void {
+  for (const { at, ip } of conversion.hostIps) {
+    const asked = `${file}: ${at} binds to ${ip}`;
+    const instead = "remove the host IP from the port to publish it as the stage does";
+    if (config.target === "docker" && config.bindAddress !== ip) {
+      throw new ComposeError(
+        `${asked}, but published ports bind to ${config.keyPath("bindAddress")} ${JSON.stringify(config.bindAddress)} here: set ${config.keyPath("bindAddress")} to ${ip}, or ${instead}`,
+      );
+    }
+    if (config.target === "swarm") {
+      throw new ComposeError(
+        `${asked}, but target swarm publishes ports on every interface of its nodes: use target docker, or ${instead}`,
+      );
+    }
+    if (config.target === "kubernetes" && config.serviceType !== "ClusterIP") {
+      throw new ComposeError(
+        `${asked}, but ${config.keyPath("serviceType")} ${config.serviceType} publishes it on every node: use serviceType ClusterIP, or ${instead}`,
+      );
+    }
+  }
 }

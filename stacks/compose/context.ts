@@ -42,6 +42,13 @@ export type Setting = (key: string) => string;
 export const stackSetting: Setting = (key) =>
   key.startsWith("secrets.") ? `dockyard:${key} (pulumi config set --secret --path ${key} <value>)` : `dockyard:${key}`;
 
+/** A published port's host IP as the file gave it ("127.0.0.1:5432:5432", or the long form's host_ip). */
+export interface HostIp {
+  /** The compose path: "services.db.ports[0]". */
+  at: string;
+  ip: string;
+}
+
 export interface Context {
   /** The model so far: the top-level volumes and secrets are converted before the services. */
   model: AppModel;
@@ -58,4 +65,6 @@ export interface Context {
   /** Volumes whose top-level definition was refused (external): mounts of them are not refused again. */
   refusedVolumes: Set<string>;
   setting: Setting;
+  /** Host IPs the file asked published ports bound to, checked against the stage's binding when a stage is applied. */
+  hostIps: HostIp[];
 }

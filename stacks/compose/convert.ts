@@ -13,7 +13,7 @@ import { z } from "zod";
 import { sortedKeys } from "../../components/sorted";
 import { Where } from "../errors";
 import { AppModel, ServiceModel } from "../model";
-import { Context, Doc, isMap, Refusals, ReportLine, Setting, stackSetting } from "./context";
+import { Context, Doc, HostIp, isMap, Refusals, ReportLine, Setting, stackSetting } from "./context";
 import { convertImage } from "./families/build";
 import { convertDependsOn } from "./families/depends";
 import { convertDeploy } from "./families/deploy";
@@ -23,6 +23,7 @@ import { convertMounts } from "./families/mounts";
 import { convertNetworks, serviceNetworks } from "./families/networks";
 import { convertPorts } from "./families/ports";
 import { convertSecrets } from "./families/secrets";
+import { convertSecurity } from "./families/security";
 import { convertVolumes } from "./families/volumes";
 import { LoadedCompose } from "./load";
 import { Origins } from "./origin";
@@ -41,6 +42,8 @@ export interface ComposeConversion {
   report: ReportLine[];
   /** Names a model path as the compose file wrote it ("compose.yaml: services.web.deploy.update_config.order"). */
   where: Where;
+  /** Host IPs the file asked published ports bound to (not every interface), by compose path. */
+  hostIps: HostIp[];
 }
 
 /** Where networks without an IPAM subnet get theirs: consecutive /24s, in network name order. */
@@ -101,6 +104,7 @@ export function convertCompose(
     usedNetworks: new Set<string>(),
     refusedVolumes: new Set<string>(),
     setting,
+    hostIps: [],
   };
   ctx.model.secrets = convertSecrets(doc.secrets, ctx);
   ctx.model.volumes = convertVolumes(doc.volumes, ctx);
@@ -110,7 +114,7 @@ export function convertCompose(
   }
   ctx.model.networks = convertNetworks(doc.networks, subnetPool, ctx);
   refused.throwIfAny();
-  return { model: ctx.model, report, where: origins.where };
+  return { model: ctx.model, report, where: origins.where, hostIps: ctx.hostIps };
 }
 
 /** The zod shapes of the mapped keys (stacks/compose/schema.ts), every issue a refusal. */
@@ -129,7 +133,7 @@ function checkShapes(doc: Doc, refused: Refusals): void {
       continue;
     }
     for (const [name, value] of Object.entries(entries)) {
-      const parsed = shape.safeParse(value);
+      const parsed = shape.safeParse(value, { error: shapeMessage });
       if (parsed.success) continue;
       for (const issue of parsed.error.issues) {
         const given = issue.path.reduce<unknown>(
@@ -148,6 +152,23 @@ function checkShapes(doc: Doc, refused: Refusals): void {
       }
     }
   }
+}
+
+/** What a value of a shape must be, in compose's words, where the shape gives no message of its own. */
+const EXPECTED: Record<string, string> = {
+  object: "must be a mapping",
+  array: "must be a list",
+  string: "must be text",
+  number: "must be a number",
+  int: "must be a whole number",
+  boolean: "must be true or false",
+};
+
+function shapeMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === "invalid_type") return EXPECTED[issue.expected] ?? `must be ${issue.expected}`;
+  // null or a mapping: the top-level volumes, secrets and networks.
+  if (issue.code === "invalid_union") return "must be a mapping, or empty";
+  return undefined;
 }
 
 /** One service: its keys' dispositions, then each key family's converter. */
@@ -174,6 +195,7 @@ function convertService(name: string, raw: unknown, ctx: Context): ServiceModel 
   ctx.origins.record(`${at}.singleWriter`, `${at}.x-dockyard.singleWriter`);
   ctx.origins.record(`${at}.stopGracePeriodSeconds`, `${at}.stop_grace_period`);
   const stopGrace = raw.stop_grace_period === undefined ? undefined : seconds(raw.stop_grace_period, `${at}.stop_grace_period`, refused);
+  const security = convertSecurity(raw, at, ctx);
   return {
     image: image ?? { kind: "pull", ref: "invalid" },
     networks,
@@ -195,6 +217,7 @@ function convertService(name: string, raw: unknown, ctx: Context): ServiceModel 
     ...(placement ? { placement } : {}),
     ...(restart ? { restart } : {}),
     ...(stopGrace !== undefined ? { stopGracePeriodSeconds: stopGrace } : {}),
+    ...(security ? { security } : {}),
     ...(endpointMode ? { endpointMode } : {}),
   };
 }

@@ -88,10 +88,48 @@ function isMapping(value: unknown): value is Mapping {
   return typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
+/**
+ * What a value is, never what it says: a file named by mistake (a token, a key) must not be echoed
+ * into a message that ends up in a CI log.
+ */
 function describe(value: unknown): string {
   if (value === null || value === undefined) return "nothing (the file is empty)";
   if (Array.isArray(value)) return "a sequence";
-  return `${typeof value} ${JSON.stringify(value)}`;
+  if (typeof value === "string") return `text of ${value.length} characters (not shown)`;
+  return `a ${typeof value}`;
+}
+
+/** Names every object has (toString, constructor, __proto__, ...): as keys of a mapping they would be read as the object's own members. */
+const OBJECT_MEMBERS = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * What makes a parsed document unreadable, at its path: a node that contains itself (an alias
+ * inside its own anchor, `a: &a [*a]`), or a key named like a member of every object.
+ */
+function unreadable(value: unknown, at: string, open: Set<object> = new Set()): string | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  if (open.has(value)) {
+    return `${at === "" ? "the top level" : at} contains itself through an alias (an anchor used inside itself): a compose file must be a tree; copy the values instead`;
+  }
+  open.add(value);
+  const node = value instanceof Override ? value.value : value;
+  if (node !== null && typeof node === "object" && !Array.isArray(node)) {
+    const member = Object.keys(node).find((key) => OBJECT_MEMBERS.has(key));
+    if (member !== undefined) {
+      return `${at === "" ? member : `${at}.${member}`} cannot be read: ${member} is the name of a member every JavaScript object has; rename it`;
+    }
+  }
+  const entries: [string, unknown][] = Array.isArray(node)
+    ? node.map((item, index) => [`${at}[${index}]`, item])
+    : node !== null && typeof node === "object"
+      ? Object.entries(node).map(([key, item]) => [at === "" ? key : `${at}.${key}`, item])
+      : [];
+  for (const [where, item] of entries) {
+    const found = unreadable(item, where, open);
+    if (found !== undefined) return found;
+  }
+  open.delete(value);
+  return undefined;
 }
 
 /** Reads, interpolates, merges and filters one compose file. */
@@ -124,6 +162,8 @@ export function loadCompose(source: ComposeSource): LoadedCompose {
   if (!isMapping(parsed)) {
     throw fail(`the top level must be a mapping (services:, networks:, ...), got ${describe(parsed)}`);
   }
+  const problem = unreadable(parsed, "");
+  if (problem !== undefined) throw fail(problem);
 
   let document: Mapping = { ...parsed };
   if ("version" in document) {

@@ -22,6 +22,7 @@ export type Handler =
   | "deploy"
   | "secrets"
   | "volumes"
+  | "security"
   | "x-dockyard";
 
 export type KeyRule =
@@ -83,7 +84,7 @@ export const KEYS: Record<string, KeyRule> = {
   "services.*.secrets": mapped("env", "each listed secret must be declared at the top level and named by a `<VAR>_FILE` variable"),
   "services.*.ports": mapped(
     "ports",
-    "`HOST:CONTAINER`, `IP:HOST:CONTAINER` (the IP is not used), `CONTAINER` (not published), `/udp`, and the long form; ranges are refused",
+    "`HOST:CONTAINER`, `IP:HOST:CONTAINER` (an IP other than 0.0.0.0 must be where the stage binds: `bindAddress` on docker; refused on swarm and on a Kubernetes Service other than ClusterIP), `CONTAINER` (not published), `/udp`, and the long form; ranges are refused",
   ),
   "services.*.expose": mapped("ports", "container ports reachable by the app's other services only"),
   "services.*.volumes": mapped(
@@ -168,7 +169,10 @@ export const KEYS: Record<string, KeyRule> = {
     "service",
     "containers are named <app>-<stack>-<service>-<replica>, so stages and replicas can share an engine",
   ),
-  "services.*.restart": ignored("service", "containers restart unless stopped (Docker) or always (Kubernetes)"),
+  "services.*.restart": mapped(
+    "deploy",
+    "the restart condition when `deploy.restart_policy` is not given: `no` none, `always` and `unless-stopped` any, `on-failure[:attempts]` on-failure",
+  ),
   "services.*.labels": ignored("service", "containers carry dockyard.app, dockyard.stack and dockyard.service labels"),
   "services.*.hostname": ignored("service", SAME_NAME),
   "services.*.domainname": ignored("service", SAME_NAME),
@@ -188,16 +192,19 @@ export const KEYS: Record<string, KeyRule> = {
   "services.*.extra_hosts": ignored("service", SAME_NAME),
   "services.*.pull_policy": ignored("service", "prebuilt images are pulled when missing"),
   "services.*.platform": ignored("service", "images build for the engine's platform"),
-  "services.*.read_only": ignored("service", "the root filesystem stays writable"),
+  "services.*.read_only": mapped("security", "a read-only root filesystem (`security.readOnlyRootFilesystem`)"),
   "services.*.shm_size": ignored("service", "the engine's default /dev/shm size applies"),
-  "services.*.tmpfs": ignored("service", "no tmpfs is mounted; use a volume"),
+  "services.*.tmpfs": mapped(
+    "security",
+    "in-memory writable paths, 64 MiB each (`security.tmpfs`); options after `:` are reported, not applied",
+  ),
   "services.*.ulimits": ignored("service", "the engine's default limits apply"),
   "services.*.sysctls": ignored("service", "the engine's defaults apply"),
   "services.*.mem_reservation": ignored("service", "use deploy.resources.reservations.memory"),
   "services.*.cpu_shares": ignored("service", "use cpus"),
   "services.*.oom_score_adj": ignored("service", ENGINE_DEFAULT),
   "services.*.pids_limit": ignored("service", ENGINE_DEFAULT),
-  "services.*.cap_drop": ignored("service", "capabilities are the engine's defaults"),
+  "services.*.cap_drop": mapped("security", "capabilities dropped, or `ALL` (`security.capDrop`)"),
   "services.*.post_start": ignored("service", LIFECYCLE),
   "services.*.pre_stop": ignored("service", LIFECYCLE),
   "services.*.develop": ignored("service", "compose watch is a development tool"),
@@ -209,8 +216,8 @@ export const KEYS: Record<string, KeyRule> = {
     "service",
     "a privileged container can do anything on its host; grant what the service needs in its image instead",
   ),
-  "services.*.cap_add": refused("service", "added capabilities are not granted; remove cap_add"),
-  "services.*.security_opt": refused("service", "security options are not applied; remove security_opt"),
+  "services.*.cap_add": mapped("security", "capabilities added back, from Docker's default set only (`security.capAdd`)"),
+  "services.*.security_opt": mapped("security", "`no-new-privileges` (`security.noNewPrivileges`); any other option is refused"),
   "services.*.devices": refused("service", "host devices are not passed through; remove devices"),
   "services.*.pid": refused("service", "services do not share a PID namespace with the host or each other; remove pid"),
   "services.*.ipc": refused("service", "services do not share an IPC namespace; remove ipc"),
@@ -237,6 +244,11 @@ export const KEYS: Record<string, KeyRule> = {
   "volumes.*.external": refused(
     "volumes",
     "dockyard creates and owns the app's volumes; remove external (x-dockyard: { retain: true } keeps the data on destroy)",
+  ),
+  "volumes.*.driver": mapped("volumes", "`local` only: another driver is refused"),
+  "volumes.*.driver_opts": refused(
+    "volumes",
+    "volumes are created without driver options; mount that storage on the host and bind-mount it",
   ),
   "volumes.*.name": ignored("volumes", "not used: volumes are named <app>-<stack>-<volume>"),
   "volumes.*.<other>": ignored("volumes", "the local driver with default options is used"),

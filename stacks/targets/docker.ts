@@ -100,6 +100,14 @@ function checkDocker(app: ResolvedApp, config: StackConfig, where: Where, machin
       );
     }
     warnings.push(...ignoredDeploySettings(service, where));
+    if (service.security.readOnlyRootFilesystem && Object.keys(service.secretEnv).length > 0) {
+      unsupported(
+        where(`services.${name}.security.readOnlyRootFilesystem`),
+        "Docker writes the service's secret files into the container's root filesystem before it starts, and refuses to on a read-only one",
+        "docker",
+        "leave it out on Docker, or use target swarm or kubernetes (their secrets are mounted)",
+      );
+    }
     if (service.limits.memoryBytes % (1024 * 1024) !== 0) {
       throw new InputError(
         `${where(`services.${name}.limits.memory`)} must be a whole number of MiB on Docker, got ${JSON.stringify(service.limits.memory)} (${(service.limits.memoryBytes / 1024 / 1024).toFixed(3)} MiB)`,
@@ -229,6 +237,7 @@ function containerArgs(
     networks: service.networks.map((network) => ({ name: names.network(network), aliases: [service.name] })),
     user: service.user,
     stopGracePeriodSeconds: service.stopGracePeriodSeconds,
+    security: service.security,
     health: service.health && {
       command: service.health.command,
       intervalSeconds: service.health.intervalSeconds,

@@ -22,6 +22,7 @@ import {
   containerResources,
   Deployment,
   DeploymentArgs,
+  isPodUser,
   NetworkPolicies,
   NetworkPoliciesArgs,
   PublishedPort,
@@ -199,6 +200,14 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): s
       );
     }
     warnings.push(...ignoredDeploySettings(service, where));
+    if (service.user !== undefined && !isPodUser(service.user)) {
+      unsupported(
+        `${where(`services.${name}.user`)} ${JSON.stringify(service.user)}`,
+        "a pod's runAsUser and runAsGroup take numbers, and a user name is known only inside the image",
+        "kubernetes",
+        'give the numeric uid or uid:gid, like "1000:1000"',
+      );
+    }
     for (const mount of service.volumes) {
       const path = where(`services.${name}.volumes[${mount.mountPath}]`);
       if (mount.hostPath !== undefined) {
@@ -393,6 +402,7 @@ function deploymentArgs(
     rolloutTimeoutSeconds: config.given.includes("rolloutTimeout") ? config.rolloutTimeout : undefined,
     user: service.user,
     stopGracePeriodSeconds: service.stopGracePeriodSeconds,
+    security: service.security,
     imagePullSecrets: names.pullSecrets,
   };
 }

@@ -198,6 +198,8 @@ function serviceArgs(
     networks: service.networks.map((network) => ({ network, aliases: [service.name] })),
     user: service.user,
     stopGracePeriodSeconds: service.stopGracePeriodSeconds,
+    // No privilege escalation cannot be said in a swarm service's spec: warned about while planning.
+    security: { ...service.security, noNewPrivileges: false },
     health: service.health && {
       command: service.health.command,
       intervalSeconds: service.health.intervalSeconds,
@@ -286,6 +288,18 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): string
         `set ${config.keyPath(`services.${name}.replicas`)} to ${config.swarmNodes} or fewer, add nodes and raise ${config.keyPath("swarmNodes")}, or set ${config.keyPath("swarmEndpointMode")} vip (the routing mesh; it needs IPVS on every node)`,
       );
     }
+  }
+  // One line for every service that asks: an app usually asks it of all of them.
+  const escalating = sortedKeys(app.services).filter((name) => app.services[name].security.noNewPrivileges);
+  if (escalating.length > 0) {
+    const paths = escalating.map((name) => where(`services.${name}.security.noNewPrivileges`));
+    warnings.push(
+      ignored(
+        paths.length === 1 ? paths[0] : `${paths.slice(0, -1).join(", ")} and ${paths[paths.length - 1]}`,
+        "swarm",
+        "a swarm service's spec, as the Docker provider writes it, has no such field; the tasks' processes may still gain privileges through setuid binaries",
+      ),
+    );
   }
   for (const name of sortedKeys(config.volumes)) {
     if (config.volumes[name].size !== undefined) {

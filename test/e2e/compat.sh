@@ -139,8 +139,10 @@ else
   fail "pulumi preview changes only what compat/intended.json lists" "$(cat "$log/preview-unexpected.txt" "$log/preview-new.err" 2>/dev/null | head -30)"
 fi
 # The upgrade itself: the intended differences applied, then nothing left to change.
-stores() { for s in db redis; do docker ps -q --no-trunc --filter label=dockyard.stack=$STACK --filter label=dockyard.service=$s; done; }
-stores_before="$(stores)"
+# The stores' containers are replaced once (dropped capabilities, their own users: intended.json);
+# their volumes, and the data in them, are the same ones.
+volumes() { docker volume inspect -f '{{.Name}} {{.CreatedAt}}' "voting-$STACK-db-data" "voting-$STACK-redis-data" 2>/dev/null | tr '\n' ' '; }
+volumes_before="$(volumes)"
 if pulumi --non-interactive --stack "$STACK" up --yes --skip-preview --config-file "$state/new.yaml" >"$log/up-new.txt" 2>&1 &&
   pulumi --non-interactive --stack "$STACK" preview --expect-no-changes --config-file "$state/new.yaml" >"$log/preview-after.txt" 2>&1; then
   ok "pulumi up with this checkout applies them; then preview --expect-no-changes: $(grep -Eo '[0-9]+ unchanged' "$log/preview-after.txt" | tail -1)"
@@ -149,8 +151,10 @@ else
 fi
 containers="$(docker ps -q --filter label=dockyard.stack=$STACK | wc -l)"
 [ "$containers" = 6 ] && ok "6 containers still run after the upgrade" || fail "6 containers run after the upgrade" "got $containers"
-[ -n "$stores_before" ] && [ "$(stores)" = "$stores_before" ] && ok "the stores' containers (db, redis) were not replaced by the upgrade" ||
-  fail "the stores' containers stay" "before: $stores_before; after: $(stores)"
+[ -n "$volumes_before" ] && [ "$(volumes)" = "$volumes_before" ] && ok "the stores' volumes (db-data, redis-data) are the same ones after the upgrade" ||
+  fail "the stores' volumes stay" "before: $volumes_before; after: $(volumes)"
+health="$(for s in db redis; do docker inspect -f '{{.State.Health.Status}}' "$(docker ps -q --filter label=dockyard.stack=$STACK --filter label=dockyard.service=$s)"; done | tr '\n' ' ')"
+[ "$health" = "healthy healthy " ] && ok "db and redis are healthy on their old data, as their own non-root users" || fail "db and redis healthy after the upgrade" "got $health"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

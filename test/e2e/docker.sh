@@ -198,6 +198,13 @@ if run up1 up --yes; then ok "pulumi up"; else fail "pulumi up" "$(tail -30 "$lo
 check "all five services healthy" "db=healthy redis=healthy result=healthy vote=healthy worker=healthy " "$(all_health)"
 check "services.worker.stopGracePeriodSeconds 20 is the worker's stop timeout; vote has the engine's (none set)" "20 <nil>" \
   "$(docker inspect -f '{{.Config.StopTimeout}}' "$PREFIX-worker-1") $(docker inspect -f '{{.Config.StopTimeout}}' "$PREFIX-vote-1")"
+confinement() { docker inspect -f '{{.HostConfig.CapDrop}} {{.HostConfig.CapAdd}} {{.HostConfig.SecurityOpt}} {{.HostConfig.ReadonlyRootfs}} {{.Config.User}}' "$PREFIX-$1-1"; }
+check "every container: all capabilities dropped, none added, no-new-privileges, its own non-root user; vote and redis read-only" \
+  "db=[ALL] [] [no-new-privileges:true] false 999:999|redis=[ALL] [] [no-new-privileges:true] true 999:999|result=[ALL] [] [no-new-privileges:true] false 1000:1000|vote=[ALL] [] [no-new-privileges:true] true 10001:10001|worker=[ALL] [] [no-new-privileges:true] false 1000:1000|" \
+  "$(for s in db redis result vote worker; do printf '%s=%s|' "$s" "$(confinement "$s")"; done)"
+writes() { docker exec "$1" sh -c 'printf "root:"; touch /probe 2>/dev/null && printf yes || printf no; printf " tmp:"; touch /tmp/probe 2>/dev/null && printf yes || printf no'; }
+check "vote and redis cannot write their root filesystem; their /tmp (tmpfs) they can" "vote root:no tmp:yes|redis root:no tmp:yes" \
+  "vote $(writes "$PREFIX-vote-1")|redis $(writes "$PREFIX-redis-1")"
 # Every container the up added is one of the stack's, running; the builds left no stopped build
 # container and no untagged intermediate image.
 check "the up added the stack's 5 containers and nothing else (no build containers)" \
@@ -339,8 +346,16 @@ if grep -q 'dockyard:networks.frontend.subnet 10.231.1.0/24 overlaps network "ba
 else
   fail "the error names the networks and subnets" "$(grep -i error "$log/up-bad.txt" | head -5)"
 fi
-check "no container changed" "$ids_before" "$(docker ps -q --no-trunc --filter "label=dockyard.stack=$STACK" | sort | tr '\n' ' ')"
+# A refusal is the run's one error, as Pulumi prints a RunError: no "unhandled exception", no stack trace.
+clean_error() { grep -cE 'unhandled exception|^\s+at .*\(.*:[0-9]+:[0-9]+\)' "$log/$1.txt" || true; }
+check "the refusal prints as one error: no unhandled exception, no stack trace" "0" "$(clean_error up-bad)"
 pc set --path networks.backend.subnet 10.231.2.0/24
+pc set --path services.vote.replica 2
+if run up-typo up --yes; then fail "up with a misspelt service setting must fail"; else ok "up with a misspelt service setting fails"; fi
+check "it names the key and what is allowed, as one error" "yes 0" \
+  "$(grep -q 'dockyard:services.vote has unknown key "replica"; allowed: replicas, ports' "$log/up-typo.txt" && echo yes) $(clean_error up-typo)"
+pc rm --path services.vote.replica
+check "no container changed" "$ids_before" "$(docker ps -q --no-trunc --filter "label=dockyard.stack=$STACK" | sort | tr '\n' ' ')"
 
 section "a new subnet: the network and the containers on it are replaced; the others and the votes stay"
 # A network's every change replaces it, delete-first (its name is fixed). The containers refer to it

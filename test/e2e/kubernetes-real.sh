@@ -197,6 +197,15 @@ check "rolloutTimeout is every Deployment's progress deadline" "90 90 90 90 90" 
   "$(for d in db redis result vote worker; do jp deployment "$d" '{.spec.progressDeadlineSeconds} '; done | xargs)"
 check "stop grace period: worker 20 s (its stopGracePeriodSeconds), vote the API's 30 s" "20 30" \
   "$(jp deployment worker '{.spec.template.spec.terminationGracePeriodSeconds}') $(jp deployment vote '{.spec.template.spec.terminationGracePeriodSeconds}')"
+check "every pod: the runtime's seccomp profile; every container: no privilege escalation, all capabilities dropped, not root; vote and redis read-only" \
+  "db=RuntimeDefault false [\"ALL\"] true |redis=RuntimeDefault false [\"ALL\"] true true|result=RuntimeDefault false [\"ALL\"] true |vote=RuntimeDefault false [\"ALL\"] true true|worker=RuntimeDefault false [\"ALL\"] true |" \
+  "$(for d in db redis result vote worker; do printf '%s=%s|' "$d" "$(jp deployment "$d" '{.spec.template.spec.securityContext.seccompProfile.type} {.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation} {.spec.template.spec.containers[0].securityContext.capabilities.drop} {.spec.template.spec.containers[0].securityContext.runAsNonRoot} {.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem}')"; done)"
+# The API server's own Pod Security admission judges the running pods: labelling the namespace
+# restricted (a server-side dry run, nothing changed) warns about every pod that would be refused.
+check "the API server finds no running pod that the restricted Pod Security level would refuse" "" \
+  "$(kubectl label --dry-run=server --overwrite namespace "$NS" pod-security.kubernetes.io/enforce=restricted 2>&1 >/dev/null | grep -i 'violate\|forbidden' || true)"
+check "vote cannot write its root filesystem; its /tmp (an in-memory emptyDir) it can" "root:no tmp:yes" \
+  "$(k exec deploy/vote -- sh -c 'printf "root:"; touch /probe 2>/dev/null && printf yes || printf no; printf " tmp:"; touch /tmp/probe 2>/dev/null && printf yes || printf no')"
 check "containers really started: a container ID per pod, from containerd" "6" \
   "$(k get pods -l app.kubernetes.io/part-of=voting -o jsonpath='{range .items[*]}{.status.containerStatuses[0].containerID}{"\n"}{end}' | grep -c '^containerd://' || true)"
 echo "        restarts: $(k get pods -l app.kubernetes.io/part-of=voting -o jsonpath='{range .items[*]}{.metadata.labels.app\.kubernetes\.io/name}={.status.containerStatuses[0].restartCount} {end}')"

@@ -114,7 +114,7 @@ tsp config set redisImage "$REDIS_IMAGE" >/dev/null
 tsp config set cacheReplicas -- -1 >/dev/null
 tsp preview >"$log/ts-preview-bad.txt" 2>&1 || true
 contains "a bad argument is refused, naming the component and the argument" \
-  'ComposeApp "cache" argument services.cache.replicas must be a whole number of 0 or more, got -1' "$(cat "$log/ts-preview-bad.txt")"
+  'ComposeApp "cache" argument services.cache.replicas must be a whole number from 0 to 1000, got -1' "$(cat "$log/ts-preview-bad.txt")"
 tsp config rm cacheReplicas >/dev/null
 if tsp up --yes --skip-preview >"$log/ts-up.txt" 2>&1; then ok "pulumi up"; else fail "pulumi up" "$(grep -E 'error|Error' "$log/ts-up.txt" | head -5)"; fi
 check "the container runs with 0.5 CPUs and 128 MiB" "500000000 134217728" "$(inspect pkge2e-ts-web '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}')"

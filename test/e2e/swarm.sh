@@ -178,8 +178,13 @@ check "db and redis pinned to the manager, one task per node" "[node.role == man
 check "update order: start-first for worker, stop-first for db, redis (data) and vote, result (host ports); failure action rollback" \
   "db stop-first rollback|redis stop-first rollback|result stop-first rollback|vote stop-first rollback|worker start-first rollback|" \
   "$(for s in db redis result vote worker; do printf '%s %s|' "$s" "$(docker service inspect -f '{{.Spec.UpdateConfig.Order}} {{.Spec.UpdateConfig.FailureAction}}' "$PREFIX-$s")"; done)"
-check "stop grace period: worker 20 s (its stopGracePeriodSeconds), vote Docker's 10 s" "20000000000 10000000000" \
+check "stop grace period: worker 20 s (its stopGracePeriodSeconds), vote Docker's 10 s" "20s 10s" \
   "$(docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.StopGracePeriod}}' "$PREFIX-worker" "$PREFIX-vote" | xargs)"
+check "every service: all capabilities dropped, its own non-root user; vote and redis read-only with a tmpfs /tmp" \
+  "db=[ALL] false 999:999 |redis=[ALL] true 999:999 /tmp|result=[ALL] false 1000:1000 |vote=[ALL] true 10001:10001 /tmp|worker=[ALL] false 1000:1000 |" \
+  "$(for s in db redis result vote worker; do printf '%s=%s|' "$s" "$(docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.CapabilityDrop}} {{.Spec.TaskTemplate.ContainerSpec.ReadOnly}} {{.Spec.TaskTemplate.ContainerSpec.User}} {{range .Spec.TaskTemplate.ContainerSpec.Mounts}}{{if eq .Type "tmpfs"}}{{.Target}}{{end}}{{end}}' "$PREFIX-$s")"; done)"
+check "vote's task cannot write its root filesystem; its /tmp it can" "root:no tmp:yes" \
+  "$(docker exec "$(task vote)" sh -c 'printf "root:"; touch /probe 2>/dev/null && printf yes || printf no; printf " tmp:"; touch /tmp/probe 2>/dev/null && printf yes || printf no')"
 db_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$BACKEND\").IPAddress}}" "$(task db)")
 redis_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$BACKEND\").IPAddress}}" "$(task redis)")
 # Whether PostgreSQL and Redis answer, in their own protocols: a bare TCP connect is not proof, since

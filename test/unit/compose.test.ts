@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { readCompose } from "../../stacks/compose/app";
+import { checkHostIps, readCompose } from "../../stacks/compose/app";
 import { InputError, inModel } from "../../stacks/errors";
 import { DockerPlan, planDocker } from "../../stacks/targets/docker";
 import { KubernetesPlan, planKubernetes } from "../../stacks/targets/kubernetes";
@@ -340,5 +340,86 @@ describe("bad deploy values are refused with the file, the service, the key, the
         note: "spread preferences are not applied; the scheduler spreads tasks over the nodes by itself",
       },
     ]);
+  });
+});
+
+describe("what the file asks is honoured or refused, never silently different (found by test/unit/adversarial.test.ts)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-compose-"));
+  const read = (service: string) => {
+    fs.writeFileSync(path.join(dir, "compose.yaml"), `name: shop\nservices:\n  db:\n    image: postgres:16\n${service}`);
+    return readCompose({ file: "compose.yaml" }, "dev", dir);
+  };
+  const stage = (values: Record<string, string>) => stackConfig({ secrets: {}, registry: "localhost:5000", ...values }, "dev");
+  const hostIpRefusal = (values: Record<string, string>) => {
+    try {
+      checkHostIps(read('    ports: ["127.0.0.1:5432:5432"]\n'), "compose.yaml", stage(values));
+    } catch (error) {
+      expect(error).toBeInstanceOf(InputError);
+      return (error as Error).message;
+    }
+    return "accepted";
+  };
+
+  test.each([
+    [{ target: "docker", bindAddress: "127.0.0.1" }, "accepted"],
+    [
+      { target: "docker", bindAddress: "0.0.0.0" },
+      'compose.yaml: services.db.ports[0] binds to 127.0.0.1, but published ports bind to dockyard:bindAddress "0.0.0.0" here: set dockyard:bindAddress to 127.0.0.1, or remove the host IP from the port to publish it as the stage does',
+    ],
+    [
+      { target: "swarm" },
+      "compose.yaml: services.db.ports[0] binds to 127.0.0.1, but target swarm publishes ports on every interface of its nodes: use target docker, or remove the host IP from the port to publish it as the stage does",
+    ],
+    [{ target: "kubernetes" }, "accepted"],
+    [
+      { target: "kubernetes", serviceType: "LoadBalancer" },
+      "compose.yaml: services.db.ports[0] binds to 127.0.0.1, but dockyard:serviceType LoadBalancer publishes it on every node: use serviceType ClusterIP, or remove the host IP from the port to publish it as the stage does",
+    ],
+  ])("a 127.0.0.1 port on %j: %s", (values, message) => {
+    expect(hostIpRefusal(values)).toBe(message);
+  });
+
+  test.each([
+    ["no", { condition: "none" }, "no"],
+    ["always", { condition: "any" }, "unless-stopped"],
+    ["unless-stopped", { condition: "any" }, "unless-stopped"],
+    ["on-failure", { condition: "on-failure" }, "on-failure"],
+    ["on-failure:3", { condition: "on-failure", maxAttempts: 3 }, "on-failure"],
+  ])("restart: %s is the model's %j and Docker's %s", (restart, model, docker) => {
+    const { model: app, where } = read(`    restart: "${restart}"\n`);
+    expect(app.services.db.restart).toEqual(model);
+    const planned = planDocker(resolveApp(app, where), stage({ target: "docker" }), where);
+    expect(planned.containers[0].args.restart).toBe(docker);
+  });
+
+  test("deploy.restart_policy wins over restart:, which is reported", () => {
+    const { model, report } = read('    restart: "no"\n    deploy: { restart_policy: { condition: any } }\n');
+    expect(model.services.db.restart).toEqual({ condition: "any" });
+    expect(report.find((line) => line.path === "services.db.restart")).toEqual({
+      path: "services.db.restart",
+      disposition: "ignored",
+      note: "deploy.restart_policy is used instead, as docker compose does",
+    });
+  });
+
+  test.each([
+    [
+      '    healthcheck: { test: "" }\n',
+      'compose.yaml: services.db.healthcheck.test "" runs no command, so the service would always count as healthy: give the command the check runs, like ["CMD", "curl", "-f", "http://localhost"]',
+    ],
+    [
+      "    healthcheck: { interval: 10s }\n",
+      'compose.yaml: services.db.healthcheck.test is required: give the command the check runs, like ["CMD", "curl", "-f", "http://localhost"], or disable: true',
+    ],
+    [
+      "    volumes:\n      - { type: bind, source: /srv, target: /srv, bind: { propagation: rshared } }\n",
+      "compose.yaml: services.db.volumes[0].bind.propagation cannot be deployed: mounts take type, source, target and read_only; remove bind.propagation",
+    ],
+  ])("%j is refused", (service, message) => {
+    expect(() => read(service)).toThrow(new InputError(message));
+  });
+
+  test("a top-level volume that is not a mapping: what it must be, not the parser's words", () => {
+    expect(() => read("volumes:\n  data: 5\n")).toThrow(new InputError("compose.yaml: volumes.data must be a mapping, or empty, got 5"));
   });
 });

@@ -49,7 +49,6 @@ describe("ComposeApp", () => {
     expect(await valueOf(app.urls)).toEqual({ cache: "http://127.0.0.1:8402" });
     expect(await valueOf(app.report)).toEqual([
       `${file}: name: changed: no name: the app is named after the file's folder, "${path.basename(dir).toLowerCase()}"`,
-      `${file}: services.cache.ports[0]: changed: host IP 127.0.0.1 is not used: published ports bind to ComposeApp "shop" argument bindAddress`,
       `${file}: networks.default: changed: no subnet in the file: 10.124.0.0/24, from the pool 10.124.0.0/16 (ComposeApp "shop" argument networks.default.subnet overrides it)`,
     ]);
   });
@@ -70,9 +69,14 @@ describe("ComposeApp", () => {
 
   test.each<[string, Partial<ComposeAppArgs>, string]>([
     [
+      "the file's 127.0.0.1 port on a stage that binds every interface",
+      { bindAddress: "0.0.0.0" },
+      `${file}: services.cache.ports[0] binds to 127.0.0.1, but published ports bind to ComposeApp "shop" argument bindAddress "0.0.0.0" here: set ComposeApp "shop" argument bindAddress to 127.0.0.1, or remove the host IP from the port to publish it as the stage does`,
+    ],
+    [
       "a negative replica count",
       { services: { cache: { replicas: -1 } } },
-      'ComposeApp "shop" argument services.cache.replicas must be a whole number of 0 or more, got -1',
+      'ComposeApp "shop" argument services.cache.replicas must be a whole number from 0 to 1000, got -1',
     ],
     [
       "a service the file does not have",
@@ -82,7 +86,7 @@ describe("ComposeApp", () => {
     [
       "a setting the services do not take",
       { services: { cache: { replica: 2 } as never } },
-      'ComposeApp "shop" argument services.cache has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, endpointMode',
+      'ComposeApp "shop" argument services.cache has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, security, endpointMode',
     ],
     [
       "an unknown target",

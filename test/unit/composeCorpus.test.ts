@@ -48,6 +48,49 @@ interface GoodCase {
 
 const GOOD_CASES: GoodCase[] = [
   {
+    file: "security.yaml",
+    title: "capabilities, no privilege escalation, a read-only root filesystem and tmpfs paths: the model's security",
+    model: {
+      name: "good",
+      services: {
+        app: {
+          image: { kind: "pull", ref: "example/app:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          security: { capDrop: ["NET_RAW"], readOnlyRootFilesystem: false, noNewPrivileges: true },
+        },
+        proxy: {
+          image: { kind: "pull", ref: "example/proxy:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          user: "101:101",
+          security: {
+            capDrop: ["ALL"],
+            capAdd: ["NET_BIND_SERVICE", "CAP_CHOWN"],
+            tmpfs: ["/tmp", "/var/cache/proxy"],
+            readOnlyRootFilesystem: true,
+            noNewPrivileges: true,
+          },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      ["name", "changed", 'no name: the app is named after the file\'s folder, "good"'],
+      limitedByDefault("app"),
+      limitedByDefault("proxy"),
+      [
+        "services.proxy.tmpfs",
+        "changed",
+        "options not applied (/var/cache/proxy:size=32m,mode=1770): each tmpfs is 64 MiB, writable by any user, no executables",
+      ],
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["app", "proxy"],
+  },
+  {
     file: "v1-links.yml",
     title: "a version 1 file: services at the top level, links as dependencies",
     model: {
@@ -452,13 +495,12 @@ const GOOD_CASES: GoodCase[] = [
       secrets: {},
     },
     report: [
-      ["services.edge.ports[1]", "changed", "host IP 127.0.0.1 is not used: published ports bind to dockyard:bindAddress"],
       [
         "services.edge.ports[2]",
         "changed",
         "no host port: compose would pick a random one; here 9090 is reachable on the app's networks only",
       ],
-      ["services.edge.ports[5].host_ip", "changed", "not used: published ports bind to dockyard:bindAddress"],
+      ["services.edge.ports[5].host_ip", "changed", "host IP 0.0.0.0: published ports bind to dockyard:bindAddress"],
       ["services.edge.ports[5].mode", "ignored", "swarm port modes do not apply"],
       limitedByDefault("edge"),
       fromPool("default", "10.124.0.0/24"),
@@ -492,8 +534,6 @@ const GOOD_CASES: GoodCase[] = [
     },
     report: [
       ["volumes.logs.name", "ignored", "not used: volumes are named <app>-<stack>-<volume>"],
-      ["volumes.cache.driver", "ignored", "the local driver with default options is used"],
-      ["volumes.cache.driver_opts", "ignored", "the local driver with default options is used"],
       limitedByDefault("store"),
       [
         "services.store.volumes[2]",
@@ -876,7 +916,13 @@ const GOOD_CASES: GoodCase[] = [
     model: {
       name: "good",
       services: {
-        kitchen: { image: { kind: "pull", ref: "example/kitchen:1" }, networks: ["default"], limits: DEFAULT_LIMITS, replicas: 2 },
+        kitchen: {
+          image: { kind: "pull", ref: "example/kitchen:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          replicas: 2,
+          restart: { condition: "any" },
+        },
       },
       networks: { default: { subnet: "10.124.0.0/24" } },
       volumes: {},
@@ -889,7 +935,6 @@ const GOOD_CASES: GoodCase[] = [
         "ignored",
         "containers are named <app>-<stack>-<service>-<replica>, so stages and replicas can share an engine",
       ],
-      ["services.kitchen.restart", "ignored", "containers restart unless stopped (Docker) or always (Kubernetes)"],
       ["services.kitchen.labels", "ignored", "containers carry dockyard.app, dockyard.stack and dockyard.service labels"],
       ["services.kitchen.hostname", "ignored", "services reach each other by service name"],
       ["services.kitchen.domainname", "ignored", "services reach each other by service name"],
@@ -905,14 +950,11 @@ const GOOD_CASES: GoodCase[] = [
       ["services.kitchen.extra_hosts", "ignored", "services reach each other by service name"],
       ["services.kitchen.pull_policy", "ignored", "prebuilt images are pulled when missing"],
       ["services.kitchen.platform", "ignored", "images build for the engine's platform"],
-      ["services.kitchen.read_only", "ignored", "the root filesystem stays writable"],
       ["services.kitchen.shm_size", "ignored", "the engine's default /dev/shm size applies"],
-      ["services.kitchen.tmpfs", "ignored", "no tmpfs is mounted; use a volume"],
       ["services.kitchen.ulimits", "ignored", "the engine's default limits apply"],
       ["services.kitchen.sysctls", "ignored", "the engine's defaults apply"],
       ["services.kitchen.mem_reservation", "ignored", "use deploy.resources.reservations.memory"],
       ["services.kitchen.cpu_shares", "ignored", "use cpus"],
-      ["services.kitchen.cap_drop", "ignored", "capabilities are the engine's defaults"],
       ["services.kitchen.oom_score_adj", "ignored", "the engine's default applies"],
       ["services.kitchen.pids_limit", "ignored", "the engine's default applies"],
       ["services.kitchen.post_start", "ignored", "lifecycle hooks do not run"],
@@ -922,6 +964,11 @@ const GOOD_CASES: GoodCase[] = [
       ["services.kitchen.annotations", "ignored", "no annotations are set"],
       ["services.kitchen.mac_address", "ignored", "addresses are the engine's"],
       limitedByDefault("kitchen"),
+      [
+        "services.kitchen.restart",
+        "changed",
+        "always is restarted as unless-stopped on Docker: a container stopped by hand stays stopped when the engine restarts",
+      ],
       fromPool("default", "10.124.0.0/24"),
     ],
     order: ["kitchen"],
@@ -982,6 +1029,32 @@ describe("good compose files", () => {
 
 /** Each bad file and its exact message; the message starts with the file as the settings name it. */
 const BAD_CASES: [string, string][] = [
+  [
+    "nfs-volume.yaml",
+    'volumes.data.driver_opts {"type":"nfs","o":"addr=10.0.0.1,rw","device":":/export"} cannot be deployed: volumes are created without driver options (an NFS export or a bind device would become an empty local volume); remove driver_opts, or mount that storage on the host and bind-mount it',
+  ],
+  [
+    "volume-subpath.yaml",
+    'services.web.volumes[0].volume.subpath "site" cannot be deployed: the whole volume would be mounted, not its folder; give the folder its own volume',
+  ],
+  [
+    "restart-unknown.yaml",
+    'services.web.restart "never" must be "no", "always", "unless-stopped", "on-failure" or "on-failure:<attempts>"',
+  ],
+  [
+    "healthcheck-no-command.yaml",
+    'services.web.healthcheck.test ["CMD-SHELL"] runs no command, so the service would always count as healthy: give the command the check runs, like ["CMD", "curl", "-f", "http://localhost"]',
+  ],
+  [
+    "recursive-anchor.yaml",
+    "x-base.again contains itself through an alias (an anchor used inside itself): a compose file must be a tree; copy the values instead",
+  ],
+  [
+    "object-member-key.yaml",
+    "services.web.depends_on[0].toString cannot be read: toString is the name of a member every JavaScript object has; rename it",
+  ],
+  // A token file named as the compose file by mistake: its text is not shown.
+  ["not-yaml.txt", "the top level must be a mapping (services:, networks:, ...), got text of 45 characters (not shown)"],
   ["ports-as-map.yaml", 'services.web.ports must be a list of ports, got {"http":8080}'],
   ["retries-text.yaml", 'services.web.healthcheck.retries must be a whole number, got "three"'],
   ["x-dockyard-unknown.yaml", 'services.db.x-dockyard has unknown key "singlewriter"'],
@@ -1045,7 +1118,10 @@ const BAD_CASES: [string, string][] = [
     "privileged.yaml",
     "services.web.privileged cannot be deployed: a privileged container can do anything on its host; grant what the service needs in its image instead",
   ],
-  ["cap-add.yaml", "services.web.cap_add cannot be deployed: added capabilities are not granted; remove cap_add"],
+  [
+    "cap-add.yaml",
+    `services.web.cap_add "NET_ADMIN" would give the container power over the host or its neighbours; allowed: AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, NET_RAW, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT (Docker's default set)`,
+  ],
   ["include.yaml", "include cannot be deployed: include is not supported: put the services in this file"],
   [
     "completed-successfully.yaml",

@@ -250,7 +250,7 @@ describe("docs/config.md's config table", () => {
 describe("the settings maps: keys and messages read from their zod shapes", () => {
   test("the services key's description lists every setting, with its note or its own keys", () => {
     expect(CONFIG_KEYS.services.description).toBe(
-      "Per-service settings by service name: replicas, ports (port name to published port), limits (cpus, memory), autoscaling (minReplicas, maxReplicas, targetCpuPercent), image (a prebuilt image to run instead), rollout (parallelism, delaySeconds, order, monitorSeconds, maxFailureRatio, failureAction, rollback), reservations (cpus, memory), placement (constraints, maxReplicasPerNode), restart (condition, delaySeconds, maxAttempts, windowSeconds), stopGracePeriodSeconds, endpointMode; each as the app model's field of that name.",
+      "Per-service settings by service name: replicas, ports (port name to published port), limits (cpus, memory), autoscaling (minReplicas, maxReplicas, targetCpuPercent), image (a prebuilt image to run instead), rollout (parallelism, delaySeconds, order, monitorSeconds, maxFailureRatio, failureAction, rollback), reservations (cpus, memory), placement (constraints, maxReplicasPerNode), restart (condition, delaySeconds, maxAttempts, windowSeconds), stopGracePeriodSeconds, security (capDrop, capAdd, noNewPrivileges, readOnlyRootFilesystem, tmpfs), endpointMode; each as the app model's field of that name.",
     );
     expect(CONFIG_KEYS.networks.description).toBe("Per-network settings by network name: subnet, gateway, ipRange.");
     expect(CONFIG_KEYS.volumes.description).toBe(
@@ -282,12 +282,12 @@ describe("the settings maps: keys and messages read from their zod shapes", () =
     [
       "an unknown service setting",
       { services: { vote: { replica: 2 } } },
-      `${SERVICE} has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, endpointMode`,
+      `${SERVICE} has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, security, endpointMode`,
     ],
     [
       "service settings not a map",
       { services: { vote: [2] } },
-      `${SERVICE} must be a map with keys replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, endpointMode, got [2]`,
+      `${SERVICE} must be a map with keys replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, security, endpointMode, got [2]`,
     ],
     [
       "an unknown key of limits",
@@ -359,13 +359,30 @@ const REGISTRY_RULE =
 const SYSTEM_NAMESPACE = (namespace: string) =>
   `dockyard:namespace "${namespace}" is one the cluster creates itself (default, kube-node-lease, kube-public, kube-system): the stack would create and own it, and delete it on destroy; use a namespace of the app's own, like the stack name`;
 const refusedConfig: RefusedCase[] = [
+  // Found by test/unit/adversarial.test.ts: accepted on Kubernetes, a crash in the Docker plan.
+  [
+    "a replica count beyond int32",
+    { services: { vote: { replicas: 2147483648 } } },
+    "dockyard:services.vote.replicas must be a whole number from 0 to 1000, got 2147483648",
+  ],
+  // Found by test/unit/adversarial.test.ts: the settings silently dropped.
+  [
+    "__proto__ as a service name",
+    { services: JSON.parse('{"__proto__": {"replicas": 2}}') as object },
+    'dockyard:services.__proto__ cannot be a name here: "__proto__" names every object\'s prototype, so the setting would be lost; rename it',
+  ],
+  [
+    "a swarm of more nodes than 1000",
+    { target: "swarm", swarmNodes: "4294967296" },
+    'dockyard:swarmNodes must be a whole number from 1 to 1000, got "4294967296"',
+  ],
   ["unknown target", { target: "nomad" }, 'dockyard:target must be docker, kubernetes or swarm, got "nomad"'],
   [
     "an unknown swarm endpoint mode",
     { target: "swarm", swarmEndpointMode: "ingress" },
     'dockyard:swarmEndpointMode must be dnsrr or vip, got "ingress"',
   ],
-  ["a swarm of no nodes", { target: "swarm", swarmNodes: "0" }, 'dockyard:swarmNodes must be a whole number of 1 or more, got "0"'],
+  ["a swarm of no nodes", { target: "swarm", swarmNodes: "0" }, 'dockyard:swarmNodes must be a whole number from 1 to 1000, got "0"'],
   [
     "a data node that is no hostname",
     { target: "swarm", swarmDataNode: "node 1" },
@@ -384,17 +401,17 @@ const refusedConfig: RefusedCase[] = [
   [
     "negative replicas",
     { services: { vote: { replicas: -1 } } },
-    "dockyard:services.vote.replicas must be a whole number of 0 or more, got -1",
+    "dockyard:services.vote.replicas must be a whole number from 0 to 1000, got -1",
   ],
   [
     "negative replicas as text (pulumi config set --path)",
     { services: { vote: { replicas: "-1" } } },
-    'dockyard:services.vote.replicas must be a whole number of 0 or more, got "-1"',
+    'dockyard:services.vote.replicas must be a whole number from 0 to 1000, got "-1"',
   ],
   [
     "fractional replicas",
     { services: { worker: { replicas: 1.5 } } },
-    "dockyard:services.worker.replicas must be a whole number of 0 or more, got 1.5",
+    "dockyard:services.worker.replicas must be a whole number from 0 to 1000, got 1.5",
   ],
   ["docker host without scheme", { dockerHost: "10.10.10.1:2375" }, `dockyard:dockerHost ${DOCKER_HOST_RULE}, got "10.10.10.1:2375"`],
   [
@@ -433,7 +450,7 @@ const refusedConfig: RefusedCase[] = [
   [
     "autoscaling incomplete",
     { ...CLUSTER, services: { vote: { autoscaling: { minReplicas: 2 } } } },
-    "dockyard:services.vote.autoscaling.maxReplicas is required: it must be a whole number of 1 or more",
+    "dockyard:services.vote.autoscaling.maxReplicas is required: it must be a whole number from 1 to 1000",
     "staging",
   ],
   ["a password that is not text", { secrets: { "db-password": 12345678 } }, "dockyard:secrets.db-password must be text, got [secret]"],
@@ -502,12 +519,12 @@ const refusedConfig: RefusedCase[] = [
   [
     "a misspelt service setting",
     { services: { vote: { replica: 3 } } },
-    'dockyard:services.vote has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, endpointMode',
+    'dockyard:services.vote has unknown key "replica"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, security, endpointMode',
   ],
   [
     "two misspelt service settings",
     { services: { vote: { replica: 3, imag: "vote:1" } } },
-    'dockyard:services.vote has unknown keys "replica", "imag"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, endpointMode',
+    'dockyard:services.vote has unknown keys "replica", "imag"; allowed: replicas, ports, limits, autoscaling, image, rollout, reservations, placement, restart, stopGracePeriodSeconds, security, endpointMode',
   ],
   [
     "a misspelt autoscaling setting",
@@ -559,7 +576,7 @@ const refusedConfig: RefusedCase[] = [
   [
     "autoscaling min not whole",
     { ...CLUSTER, services: { vote: { autoscaling: { minReplicas: "1.5", maxReplicas: 3, targetCpuPercent: 70 } } } },
-    'dockyard:services.vote.autoscaling.minReplicas must be a whole number of 1 or more, got "1.5"',
+    'dockyard:services.vote.autoscaling.minReplicas must be a whole number from 1 to 1000, got "1.5"',
     "staging",
   ],
   [

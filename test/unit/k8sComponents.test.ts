@@ -274,7 +274,8 @@ describe("Deployment: resources, probes, strategy, scaling", () => {
     const spec = podTemplate("db").spec;
     expect(spec.enableServiceLinks).toBe(false);
     expect(spec.automountServiceAccountToken).toBe(false);
-    expect(spec.securityContext).toEqual({ runAsUser: 999, runAsGroup: 998 });
+    expect(spec.securityContext).toEqual({ runAsUser: 999, runAsGroup: 998, fsGroup: 998, seccompProfile: { type: "RuntimeDefault" } });
+    expect(container("db").securityContext).toEqual({ runAsNonRoot: true });
     expect(container("db").imagePullPolicy).toBe("IfNotPresent");
   });
 

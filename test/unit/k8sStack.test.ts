@@ -564,14 +564,14 @@ describe("validation before anything is registered", () => {
       'Deployment "db": serviceType must be one of ClusterIP, NodePort, LoadBalancer, got "ExternalName"',
     ],
     [
-      "a user by name (component rule, checked up front)",
+      "a user by name, named by its model path",
       "staging",
       {
         model: (model) => {
           model.services.worker.user = "node";
         },
       },
-      'Deployment "worker": user must be a numeric uid or uid:gid on Kubernetes (runAsUser/runAsGroup take numbers), got "node"',
+      `app "voting": services.worker.user "node" cannot be honoured on target kubernetes (a pod's runAsUser and runAsGroup take numbers, and a user name is known only inside the image); give the numeric uid or uid:gid, like "1000:1000"`,
     ],
   ];
 

@@ -94,7 +94,10 @@ describe("the prod stack's Kubernetes plan", () => {
       autoscaled: true,
       singleWriter: false,
       serviceType: "LoadBalancer",
-      user: undefined,
+      user: "10001:10001",
+      stopGracePeriodSeconds: undefined,
+      rolloutTimeoutSeconds: undefined,
+      security: { capAdd: [], capDrop: ["ALL"], noNewPrivileges: true, readOnlyRootFilesystem: true, tmpfs: ["/tmp"] },
       imagePullSecrets: [],
     });
   });

@@ -64,6 +64,10 @@ const SAMPLES: Record<string, { given: unknown; lands: Record<string, unknown> }
   placement: { given: { maxReplicasPerNode: 1 }, lands: { "placement.maxReplicasPerNode": 1 } },
   restart: { given: { delaySeconds: 7 }, lands: { "restart.delaySeconds": 7 } },
   stopGracePeriodSeconds: { given: 45, lands: { stopGracePeriodSeconds: 45 } },
+  security: {
+    given: { readOnlyRootFilesystem: true, capAdd: ["NET_BIND_SERVICE"] },
+    lands: { "security.readOnlyRootFilesystem": true, "security.capAdd": ["NET_BIND_SERVICE"] },
+  },
   endpointMode: { given: "dnsrr", lands: { endpointMode: "dnsrr" } },
 };
 
@@ -191,6 +195,22 @@ import { expectRefused, RefusedCase } from "./program";
 const SAME_OPTION = (value: string) =>
   `dockyard:app.optionB is the same as optionA: the poll needs two different choices (compared ignoring case and surrounding spaces), got ${JSON.stringify(value)}`;
 const refusedSettings: RefusedCase[] = [
+  // Found by test/unit/adversarial.test.ts: names that every object has wrote onto Object.
+  [
+    "constructor as a service name",
+    { services: { constructor: { replicas: 2 } } },
+    'dockyard:services.constructor: the app has no service "constructor"; its services are: db, redis, result, vote, worker',
+  ],
+  [
+    "constructor as a volume name",
+    { volumes: { constructor: { retain: true } } },
+    'dockyard:volumes.constructor: the app has no volume "constructor"; its volumes are: db-data, redis-data',
+  ],
+  [
+    "toString as a network name",
+    { networks: { toString: { subnet: "10.9.0.0/24" } } },
+    'dockyard:networks.toString: the app has no network "toString"; its networks are: backend, frontend',
+  ],
   [
     "no password",
     { secrets: { "db-password": "" } },

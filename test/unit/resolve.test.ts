@@ -10,6 +10,9 @@ import { byType } from "./mocks";
 import { CLUSTER, expectRefused, RefusedCase, runProgram, SECRET_CONFIG } from "./program";
 
 /** A small app whose start order is not its name order: web waits for api, api for db. */
+/** A service that says nothing of its confinement: the engine's defaults. */
+const ENGINE_SECURITY = { capDrop: [], capAdd: [], noNewPrivileges: false, readOnlyRootFilesystem: false, tmpfs: [] };
+
 function shop(): AppModel {
   return {
     name: "shop",
@@ -72,6 +75,7 @@ const EXPECTED: ResolvedApp = {
       autoscaling: undefined,
       singleWriter: false,
       user: undefined,
+      security: ENGINE_SECURITY,
     },
     db: {
       name: "db",
@@ -90,6 +94,7 @@ const EXPECTED: ResolvedApp = {
       autoscaling: undefined,
       singleWriter: true,
       user: undefined,
+      security: ENGINE_SECURITY,
     },
     web: {
       name: "web",
@@ -108,6 +113,7 @@ const EXPECTED: ResolvedApp = {
       autoscaling: undefined,
       singleWriter: false,
       user: undefined,
+      security: ENGINE_SECURITY,
     },
   },
   order: ["db", "api", "web"],
@@ -353,7 +359,17 @@ const badModels: Array<[string, Edit, string]> = [
   [
     "negative replicas",
     (app) => (app.services.vote.replicas = -1),
-    `${APP} services.vote.replicas must be a whole number of 0 or more, got -1`,
+    `${APP} services.vote.replicas must be a whole number from 0 to 1000, got -1`,
+  ],
+  [
+    "replicas beyond int32 (found by the adversarial suite: a crash in the Docker plan)",
+    (app) => (app.services.vote.replicas = 2 ** 31),
+    `${APP} services.vote.replicas must be a whole number from 0 to 1000, got 2147483648`,
+  ],
+  [
+    "a volume name no target can use",
+    (app) => (app.volumes["data_é"] = {}),
+    `${APP} volumes.data_é is not a valid volume name: it must be lowercase letters, digits and dashes, starting with a letter (a DNS label of up to 32)`,
   ],
   [
     "autoscaling a single writer",
@@ -368,7 +384,7 @@ const badModels: Array<[string, Edit, string]> = [
   [
     "autoscaling max under min",
     (app) => (app.services.vote.autoscaling = { minReplicas: 3, maxReplicas: 2, targetCpuPercent: 50 }),
-    `${APP} services.vote.autoscaling.maxReplicas must be a whole number of at least minReplicas (3), got 2`,
+    `${APP} services.vote.autoscaling.maxReplicas must be a whole number from minReplicas (3) to 1000, got 2`,
   ],
   [
     "autoscaling above 100%",
@@ -650,7 +666,7 @@ const refusedByResolve: RefusedCase[] = [
   [
     "autoscaling min above max",
     { ...CLUSTER, services: { vote: { autoscaling: { minReplicas: 5, maxReplicas: 2, targetCpuPercent: 70 } } } },
-    "dockyard:services.vote.autoscaling.maxReplicas must be a whole number of at least minReplicas (5), got 2",
+    "dockyard:services.vote.autoscaling.maxReplicas must be a whole number from minReplicas (5) to 1000, got 2",
     "staging",
   ],
   [
@@ -708,5 +724,42 @@ describe("stack config resolveApp accepts", () => {
       byType(PVC).map((claim) => [claim.inputs.metadata.name, claim.inputs.spec.resources.requests.storage]),
     );
     expect(claims["db-data"]).toBe("5Mi");
+  });
+});
+
+describe("host paths that hand the host to a container are refused, naming the mount", () => {
+  const mounting = (hostPath: string, readOnly = false) => {
+    const app = votingModel({ optionA: "Cats", optionB: "Dogs" });
+    app.services.worker.volumes = [{ hostPath, mountPath: "/host", readOnly }];
+    return () => resolveApp(app);
+  };
+  const refusal = (hostPath: string, why: string) =>
+    new InputError(
+      `app "voting": services.worker.volumes[/host] hostPath ${JSON.stringify(hostPath)} ${why}: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder`,
+    );
+
+  test.each([
+    ["/var/run/docker.sock", true, "is the container engine's socket"],
+    ["/run/docker.sock/", false, "is the container engine's socket"],
+    ["/var/run", true, "holds the container engine's socket /var/run/docker.sock"],
+    ["/run/containerd", false, "holds the container engine's socket /run/containerd/containerd.sock"],
+    ["/", true, "holds the container engine's socket /var/run/docker.sock"],
+    ["/etc", true, "is one of the host's system folders"],
+    ["/proc", true, "is one of the host's system folders"],
+    ["/var/lib", true, "holds the host's /var/lib/docker"],
+    ["/etc/../etc/shadow", false, "is inside the host's /etc and mounted writable (read-only files there are allowed)"],
+    ["/sys/fs/cgroup", false, "is inside the host's /sys and mounted writable (read-only files there are allowed)"],
+  ])("%s (read-only %s)", (hostPath, readOnly, why) => {
+    expect(mounting(hostPath, readOnly)).toThrow(refusal(hostPath, why));
+  });
+
+  test.each([
+    ["/etc/localtime", true],
+    ["/sys/fs/cgroup", true],
+    ["/srv/app/data", false],
+    ["/home/deploy/uploads", false],
+    ["/var/lib/app", false],
+  ])("%s (read-only %s) is a path like any other", (hostPath, readOnly) => {
+    expect(mounting(hostPath, readOnly)().services.worker.volumes).toEqual([{ volume: undefined, hostPath, mountPath: "/host", readOnly }]);
   });
 });

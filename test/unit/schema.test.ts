@@ -77,6 +77,7 @@ describe("the component package", () => {
       "restart?: RestartPolicy",
       "secretEnv?: map of string",
       "secretFiles?: ContainerSecretFileArgs[]",
+      "security?: SecurityArgs",
       "stopGracePeriodSeconds?: number",
       "user?: string",
       "waitForHealthy?: boolean",
@@ -123,6 +124,7 @@ describe("the component package", () => {
       "reservations?: ComposeReservations",
       "restart?: ComposeRestartSettings",
       "rollout?: ComposeRolloutSettings",
+      "security?: SecurityArgs",
       "stopGracePeriodSeconds?: number",
     ]);
   });

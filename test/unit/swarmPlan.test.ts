@@ -44,6 +44,14 @@ function warnings(run: () => { warnings: string[] } | string[]): string[] {
 }
 
 const LABELS = { "dockyard.app": "voting", "dockyard.stack": "dev" };
+/** The voting app asks no privilege escalation of every service; a swarm cannot say it. */
+const ESCALATION_WARNING = `${["db", "redis", "result", "vote", "worker"]
+  .map((name) => `app "voting": services.${name}.security.noNewPrivileges`)
+  .join(", ")
+  .replace(
+    /, (?=[^,]*$)/,
+    " and ",
+  )} is ignored on target swarm: a swarm service's spec, as the Docker provider writes it, has no such field; the tasks' processes may still gain privileges through setuid binaries`;
 const PUBLISHED_WARNING =
   "target swarm publishes result 5001, vote 5000 on every interface of the node that runs the task (a swarm cannot bind one address): firewall them if the nodes are reachable from outside";
 
@@ -148,7 +156,8 @@ describe("the voting app's swarm plan (the dev stack's settings, target swarm)",
       endpointMode: "dnsrr",
       mounts: [{ volume: "db-data", containerPath: "/var/lib/postgresql/data", readOnly: false }],
       networks: [{ network: "backend", aliases: ["db"] }],
-      user: undefined,
+      user: "999:999",
+      security: { capAdd: [], capDrop: ["ALL"], noNewPrivileges: false, readOnlyRootFilesystem: false, tmpfs: [] },
       health: {
         command: ["pg_isready", "-U", "postgres", "-d", "postgres"],
         intervalSeconds: 5,
@@ -191,7 +200,8 @@ describe("the voting app's swarm plan (the dev stack's settings, target swarm)",
       endpointMode: "dnsrr",
       mounts: [],
       networks: [{ network: "backend", aliases: ["worker"] }],
-      user: undefined,
+      user: "1000:1000",
+      security: { capAdd: [], capDrop: ["ALL"], noNewPrivileges: false, readOnlyRootFilesystem: false, tmpfs: [] },
       health: { command: ["healthcheck"], intervalSeconds: 10, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 },
       cpus: 0.5,
       memory: "128m",
@@ -312,7 +322,7 @@ describe("settings the swarm plan follows", () => {
     expect(composed.services).toEqual(typed.services);
     expect(composed.networks).toEqual(typed.networks);
     expect(composed.secrets.map(([name, args]) => [name, args.name])).toEqual(typed.secrets.map(([name, args]) => [name, args.name]));
-    expect(fromCompose).toEqual([PUBLISHED_WARNING]);
+    expect(fromCompose).toEqual([ESCALATION_WARNING, PUBLISHED_WARNING]);
   });
 });
 
@@ -461,7 +471,7 @@ describe("the stack file form (examples/voting-stack.yaml): compose v3 deploy ke
   });
 
   test("the swarm plan warns of what it did before, nothing more (deploy.labels is the converter's report)", () => {
-    expect(warnings(() => composePlan("examples/voting-stack.yaml"))).toEqual([PUBLISHED_WARNING]);
+    expect(warnings(() => composePlan("examples/voting-stack.yaml"))).toEqual([ESCALATION_WARNING, PUBLISHED_WARNING]);
   });
 
   test("the e2e stack's values with the stack file: planned (one node, host ports, reservations fit)", () => {
@@ -520,6 +530,7 @@ describe("deploy settings of the model on swarm", () => {
   test("a service's own endpoint mode over the stack's: vip for vote alone (routing mesh, start-first, no per-node limit)", () => {
     // First: the warning spy counts every plan of the test.
     expect(warnings(() => edited((app) => (app.services.vote.endpointMode = "vip")))).toEqual([
+      ESCALATION_WARNING,
       "target swarm publishes result 5001, vote 5000 on every interface of the node that runs the task (dnsrr) or every node (vip) (a swarm cannot bind one address): firewall them if the nodes are reachable from outside",
     ]);
     const swarm = edited((app) => (app.services.vote.endpointMode = "vip"));
@@ -575,13 +586,14 @@ describe("what swarm ignores is warned about while planning", () => {
     expect(warnings(() => plan({ volumes: { "db-data": { size: "5Gi" } }, namespace: "voting-dev", storageClass: "fast-ssd" }))).toEqual([
       "dockyard:namespace is ignored on target swarm: it applies to target kubernetes only",
       "dockyard:storageClass is ignored on target swarm: it applies to target kubernetes only",
+      ESCALATION_WARNING,
       "dockyard:volumes.db-data.size is ignored on target swarm: a local Docker volume has no size; it grows on the node's disk",
       PUBLISHED_WARNING,
     ]);
   });
 
   test("keys of two targets: rolloutTimeout and allowPublicSubnets are read on swarm; swarm's keys are warned about on docker", () => {
-    expect(warnings(() => plan({ rolloutTimeout: "120", allowPublicSubnets: "true" }))).toEqual([PUBLISHED_WARNING]);
+    expect(warnings(() => plan({ rolloutTimeout: "120", allowPublicSubnets: "true" }))).toEqual([ESCALATION_WARNING, PUBLISHED_WARNING]);
     const config = stackConfig({ ...stackFile("dev"), swarmEndpointMode: "vip", rolloutTimeout: "120" }, "dev");
     expect(warnings(() => otherTargetKeys(config))).toEqual([
       "dockyard:rolloutTimeout is ignored on target docker: it applies to targets kubernetes and swarm only",
@@ -589,8 +601,8 @@ describe("what swarm ignores is warned about while planning", () => {
     ]);
   });
 
-  test("nothing published, nothing to warn about", () => {
-    expect(warnings(() => plan({ services: { vote: { replicas: 0 }, result: { replicas: 0 } } }))).toEqual([]);
+  test("nothing published, nothing to warn about but what a swarm cannot say", () => {
+    expect(warnings(() => plan({ services: { vote: { replicas: 0 }, result: { replicas: 0 } } }))).toEqual([ESCALATION_WARNING]);
   });
 });
 
@@ -744,6 +756,8 @@ describe("deploySwarm under mocks: the provider inputs", () => {
       taskSpec: {
         containerSpec: {
           image: "postgres:15",
+          user: "999:999",
+          capDrops: ["ALL"],
           env: {
             PGDATA: "/var/lib/postgresql/data/pgdata",
             POSTGRES_DB: "postgres",

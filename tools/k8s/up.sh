@@ -258,6 +258,10 @@ volumeBindingMode: Immediate
 reclaimPolicy: Retain
 EOF
   for i in $(seq 1 "$VOLUMES"); do
+    # Writable by any user, as local-path-provisioner makes its folders: a hostPath volume takes no
+    # fsGroup, and the stores run as their own non-root users.
+    install -d -m 0777 "$state/volumes/pv-$i"
+    chmod 0777 "$state/volumes/pv-$i"
     cat <<EOF
 ---
 apiVersion: v1

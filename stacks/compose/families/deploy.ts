@@ -49,7 +49,17 @@ export function convertDeploy(raw: Doc, at: string, ctx: Context): DeploySetting
   ctx.origins.record(`${at}.replicas`, deploy.replicas === undefined && raw.scale !== undefined ? `${at}.scale` : `${here}.replicas`);
   const rollout = convertRollout(deploy, here, ctx);
   const placement = convertPlacement(deploy.placement, `${here}.placement`, ctx);
-  const restart = convertRestart(deploy.restart_policy, `${here}.restart_policy`, ctx);
+  const restart =
+    deploy.restart_policy !== undefined
+      ? convertRestart(deploy.restart_policy, `${here}.restart_policy`, ctx)
+      : convertRestartKey(raw.restart, `${at}.restart`, ctx);
+  if (deploy.restart_policy !== undefined && raw.restart !== undefined) {
+    ctx.report.push({
+      path: `${at}.restart`,
+      disposition: "ignored",
+      note: "deploy.restart_policy is used instead, as docker compose does",
+    });
+  }
   ctx.origins.record(`${at}.endpointMode`, `${here}.endpoint_mode`);
   return {
     limits,
@@ -184,6 +194,31 @@ function convertPlacement(raw: unknown, at: string, ctx: Context): Placement | u
   }
   if (raw.max_replicas_per_node !== undefined) placement.maxReplicasPerNode = raw.max_replicas_per_node as number;
   return placement;
+}
+
+/**
+ * The service's `restart:` (docker compose's policy) as the model's restart condition, when
+ * deploy.restart_policy does not give one: no, always, unless-stopped, on-failure[:attempts].
+ */
+function convertRestartKey(raw: unknown, at: string, ctx: Context): RestartPolicy | undefined {
+  if (raw === undefined) return undefined;
+  const service = at.slice(0, -".restart".length);
+  ctx.origins.record(`${service}.restart`, at);
+  if (raw === "no" || raw === false) return { condition: "none" };
+  if (raw === "always" || raw === "unless-stopped") {
+    if (raw === "always") {
+      ctx.report.push({
+        path: at,
+        disposition: "changed",
+        note: "always is restarted as unless-stopped on Docker: a container stopped by hand stays stopped when the engine restarts",
+      });
+    }
+    return { condition: "any" };
+  }
+  const onFailure = typeof raw === "string" ? /^on-failure(?::(\d+))?$/.exec(raw) : null;
+  if (onFailure) return { condition: "on-failure", ...(onFailure[1] !== undefined ? { maxAttempts: Number(onFailure[1]) } : {}) };
+  ctx.refused.add(at, `${JSON.stringify(raw)} must be "no", "always", "unless-stopped", "on-failure" or "on-failure:<attempts>"`);
+  return undefined;
 }
 
 /** deploy.restart_policy: condition, delay, max_attempts, window. */

@@ -10,6 +10,17 @@ export const COMPOSE_HEALTH_DEFAULTS = { intervalSeconds: 30, timeoutSeconds: 30
 /** The model's health fields and the healthcheck keys they come from. */
 const TIMINGS = { intervalSeconds: "interval", timeoutSeconds: "timeout", startPeriodSeconds: "start_period" } as const;
 
+const EXAMPLE = '["CMD", "curl", "-f", "http://localhost"]';
+
+/** The command of a healthcheck test; undefined for a test of another form. */
+function healthCommand(test: unknown): string[] | undefined {
+  if (typeof test === "string") return ["sh", "-c", test];
+  if (!Array.isArray(test)) return undefined;
+  if (test[0] === "CMD") return test.slice(1).map(String);
+  if (test[0] === "CMD-SHELL") return ["sh", "-c", test.slice(1).join(" ")];
+  return undefined;
+}
+
 export function convertHealth(raw: unknown, x: Doc, at: string, ctx: Context): HealthCheck | undefined {
   if (raw === undefined) return undefined;
   const here = `${at}.healthcheck`;
@@ -19,13 +30,23 @@ export function convertHealth(raw: unknown, x: Doc, at: string, ctx: Context): H
   }
   if (raw.disable === true) return undefined;
   const test = raw.test;
-  let command: string[] | undefined;
-  if (typeof test === "string") command = ["sh", "-c", test];
-  else if (Array.isArray(test) && test[0] === "CMD") command = test.slice(1).map(String);
-  else if (Array.isArray(test) && test[0] === "CMD-SHELL") command = ["sh", "-c", test.slice(1).join(" ")];
-  else if (Array.isArray(test) && test[0] === "NONE") return undefined;
-  if (command === undefined || command.length === 0) {
-    ctx.refused.add(`${here}.test`, `${JSON.stringify(test)} must be ["CMD", ...], ["CMD-SHELL", "..."], a string, or ["NONE"]`);
+  if (Array.isArray(test) && test[0] === "NONE") return undefined;
+  const command = healthCommand(test);
+  if (command === undefined) {
+    ctx.refused.add(
+      `${here}.test`,
+      test === undefined
+        ? `is required: give the command the check runs, like ${EXAMPLE}, or disable: true`
+        : `${JSON.stringify(test)} must be ["CMD", ...], ["CMD-SHELL", "..."], a string, or ["NONE"]`,
+    );
+    return undefined;
+  }
+  if (command.length === 0 || (command[0] === "sh" && command[2].trim() === "")) {
+    // `sh -c ""` exits 0: a check that passes whatever the service does.
+    ctx.refused.add(
+      `${here}.test`,
+      `${JSON.stringify(test)} runs no command, so the service would always count as healthy: give the command the check runs, like ${EXAMPLE}`,
+    );
     return undefined;
   }
   applyKeys(raw, "services.*.healthcheck", here, ctx);

@@ -27,6 +27,7 @@ export function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMou
       source = typeof entry.source === "string" ? entry.source : undefined;
       target = typeof entry.target === "string" ? entry.target : undefined;
       readOnly = entry.read_only === true;
+      if (!longFormKeysKept(entry, where, ctx)) return;
       if (type === "tmpfs") {
         ctx.report.push({ path: where, disposition: "ignored", note: "no tmpfs is mounted; the path is in the container's filesystem" });
         return;
@@ -72,4 +73,57 @@ export function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMou
     mounts.push({ volume: source, mountPath: target, ...(readOnly ? { readOnly } : {}) });
   });
   return mounts;
+}
+
+/** The long form's keys the model has a field for; the others are handled by longFormKeysKept. */
+const LONG_FORM = ["type", "source", "target", "read_only"];
+
+/**
+ * A long-form mount's other keys, each reported or refused, none dropped: `volume.subpath` would
+ * mount the whole volume where a folder of it was asked, so it is refused, as is bind propagation;
+ * `volume.nocopy` and `consistency` change nothing a target does and are reported. False when refused.
+ */
+function longFormKeysKept(entry: Record<string, unknown>, where: string, ctx: Context): boolean {
+  let kept = true;
+  const refuse = (at: string, message: string) => {
+    ctx.refused.add(at, message);
+    kept = false;
+  };
+  for (const key of Object.keys(entry)) {
+    if (LONG_FORM.includes(key) || (key === "tmpfs" && entry.type === "tmpfs")) continue;
+    const options = entry[key];
+    const at = `${where}.${key}`;
+    if (key === "consistency") {
+      ctx.report.push({
+        path: at,
+        disposition: "ignored",
+        note: "mount consistency is a Docker Desktop setting; the engine's default applies",
+      });
+    } else if ((key === "volume" || key === "bind") && isMap(options)) {
+      for (const option of Object.keys(options)) {
+        if (key === "volume" && option === "nocopy") {
+          ctx.report.push({
+            path: `${at}.${option}`,
+            disposition: "ignored",
+            note: "the image's files are copied into a new empty volume",
+          });
+        } else if (key === "bind" && option === "create_host_path") {
+          ctx.report.push({ path: `${at}.${option}`, disposition: "ignored", note: "the host path must exist on the Docker host" });
+        } else {
+          refuse(
+            `${at}.${option}`,
+            option === "subpath"
+              ? `${JSON.stringify(options[option])} cannot be deployed: the whole volume would be mounted, not its folder; give the folder its own volume`
+              : `cannot be deployed: mounts take type, source, target and read_only; remove ${key}.${option}`,
+          );
+        }
+      }
+    } else {
+      refuse(
+        at,
+        `cannot be deployed: a mount takes type, source, target, read_only${key === "volume" || key === "bind" ? ` (${key} options as a mapping)` : ""}; remove ${key}`,
+      );
+    }
+  }
+  return kept;
 }

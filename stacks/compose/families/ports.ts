@@ -39,6 +39,21 @@ export function convertPorts(raw: Doc, at: string, x: Doc, ctx: Context): Servic
   return ports;
 }
 
+/**
+ * A host IP: every interface is reported as narrowed to where the stage binds; another address is
+ * kept, to be checked against the stage's binding (stacks/compose/app.ts), never widened.
+ */
+function hostIp(ip: string, where: string, ctx: Context): void {
+  if (isAnyAddress(ip)) {
+    ctx.report.push({ path: where, disposition: "changed", note: `host IP ${ip}: published ports bind to ${ctx.setting("bindAddress")}` });
+  } else {
+    ctx.hostIps.push({ at: where, ip });
+  }
+}
+
+/** Every interface: 0.0.0.0, or IPv6's ::. */
+export const isAnyAddress = (ip: string): boolean => ["0.0.0.0", "::", "[::]"].includes(ip);
+
 function portOf(containerPort: number, protocol: "tcp" | "udp", name?: string, publishedPort?: number): ServicePort {
   return {
     name: name ?? `${protocol}-${containerPort}`,
@@ -60,13 +75,7 @@ function shortPort(text: string, where: string, ctx: Context): ServicePort | und
     return undefined;
   }
   const [, ip, published, target, protocol] = match;
-  if (ip !== undefined) {
-    ctx.report.push({
-      path: where,
-      disposition: "changed",
-      note: `host IP ${ip} is not used: published ports bind to ${ctx.setting("bindAddress")}`,
-    });
-  }
+  if (ip !== undefined) hostIp(ip, where, ctx);
   if (published === undefined) {
     ctx.report.push({
       path: where,
@@ -93,13 +102,7 @@ function longPort(entry: Doc, where: string, ctx: Context): ServicePort | undefi
     ctx.refused.add(`${where}.protocol`, `must be tcp or udp, got ${JSON.stringify(entry.protocol)}`);
     return undefined;
   }
-  if (entry.host_ip !== undefined) {
-    ctx.report.push({
-      path: `${where}.host_ip`,
-      disposition: "changed",
-      note: `not used: published ports bind to ${ctx.setting("bindAddress")}`,
-    });
-  }
+  if (entry.host_ip !== undefined) hostIp(String(entry.host_ip), `${where}.host_ip`, ctx);
   if (entry.mode !== undefined && entry.mode !== "ingress") {
     ctx.report.push({ path: `${where}.mode`, disposition: "ignored", note: "swarm port modes do not apply" });
   }

@@ -21,7 +21,19 @@ export function convertVolumes(raw: unknown, ctx: Context): AppModel["volumes"] 
       ctx.refusedVolumes.add(name);
       continue;
     }
-    applyKeys(definition, "volumes.*", at, ctx, ["external"]);
+    applyKeys(definition, "volumes.*", at, ctx, ["external", "driver", "driver_opts"]);
+    if (definition.driver !== undefined && definition.driver !== "local") {
+      ctx.refused.add(
+        `${at}.driver`,
+        `${JSON.stringify(definition.driver)} cannot be deployed: volumes are created with the engine's local driver (a PersistentVolumeClaim on Kubernetes), so the data would not be where the driver puts it; remove driver, or mount that storage on the host and bind-mount it`,
+      );
+    }
+    if (definition.driver_opts !== undefined && !(isMap(definition.driver_opts) && Object.keys(definition.driver_opts).length === 0)) {
+      ctx.refused.add(
+        `${at}.driver_opts`,
+        `${JSON.stringify(definition.driver_opts)} cannot be deployed: volumes are created without driver options (an NFS export or a bind device would become an empty local volume); remove driver_opts, or mount that storage on the host and bind-mount it`,
+      );
+    }
     const x = isMap(definition["x-dockyard"]) ? definition["x-dockyard"] : {};
     ctx.origins.record(`${at}.size`, `${at}.x-dockyard.size`);
     volumes[name] = {

@@ -71,27 +71,33 @@ export function applyRenames(baseline: Registration[], renames: Record<string, s
   return count;
 }
 
+/** A list's item by its index ("0"), or an object's field. */
+function childOf(node: unknown, key: string): unknown {
+  if (Array.isArray(node)) return /^\d+$/.test(key) && Number(key) < node.length ? node[Number(key)] : null;
+  return isTree(node) && key in node ? node[key] : null;
+}
+
 function valueAt(tree: Tree, keys: string[]): unknown {
   let node: unknown = tree;
   for (const key of keys) {
-    if (!isTree(node) || !(key in node)) return null;
-    node = node[key];
+    node = childOf(node, key);
+    if (node === null) return null;
   }
   return node;
 }
 
-/** Removes the value at keys, then every object on the way that it left empty. */
-function removeAt(tree: Tree, keys: string[]): void {
+/** Removes the value at keys, then every object on the way that it left empty (a list keeps its items, so the indexes hold). */
+function removeAt(tree: Tree | unknown[], keys: string[]): void {
   const [key, ...rest] = keys;
-  if (!(key in tree)) return;
+  const child = childOf(tree, key);
+  if (child === null) return;
   if (rest.length === 0) {
-    delete tree[key];
+    if (isTree(tree)) delete tree[key];
     return;
   }
-  const child = tree[key];
-  if (!isTree(child)) return;
+  if (!isTree(child) && !Array.isArray(child)) return;
   removeAt(child, rest);
-  if (Object.keys(child).length === 0) delete tree[key];
+  if (isTree(tree) && isTree(child) && Object.keys(child).length === 0) delete tree[key];
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -121,7 +127,11 @@ export function takeOutIntended(baseline: Registration[], now: Registration[], d
 
 /** A property path as the engine writes it in a detailed diff: `metadata.annotations["pulumi.com/skipAwait"]`. */
 export function enginePath(keys: string[]): string {
-  return keys.map((key, i) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? (i === 0 ? key : `.${key}`) : `[${JSON.stringify(key)}]`)).join("");
+  return keys
+    .map((key, i) =>
+      /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? (i === 0 ? key : `.${key}`) : /^\d+$/.test(key) ? `[${key}]` : `[${JSON.stringify(key)}]`,
+    )
+    .join("");
 }
 
 export interface PreviewStep {

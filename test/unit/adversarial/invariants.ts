@@ -1,0 +1,181 @@
+/**
+ * The invariants every generated input must end in (test/unit/adversarial.test.ts): a refusal that
+ * is the one input error class and names what the user wrote, or plans whose numbers, names, ports
+ * and mounts an engine accepts and that expose nothing wider than the input asked.
+ */
+import { readFileSync } from "fs";
+import * as path from "path";
+import { ValidationError } from "../../../components/errors";
+import { StackConfig } from "../../../stacks/config";
+import { DockerPlan } from "../../../stacks/targets/docker";
+import { KubernetesPlan } from "../../../stacks/targets/kubernetes";
+import { SwarmPlan } from "../../../stacks/targets/swarm";
+
+export const INT32_MAX = 2 ** 31 - 1;
+/** Docker's smallest CPU limit. */
+export const MIN_CPUS = 0.01;
+
+const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Engine sockets: mounted at all, or the folder holding one, they hand a container the host. */
+const SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
+/** The host's system trees: mounted whole, or a folder holding one, or writable inside. */
+const TREES = ["/etc", "/proc", "/sys", "/dev", "/var/lib/docker"];
+
+/** Whether resolveApp refuses such host mounts yet; the invariant holds from then on. */
+export const HOST_MOUNTS_REFUSED = /docker\.sock/.test(
+  readFileSync(path.join(__dirname, "..", "..", "..", "stacks", "resolve.ts"), "utf8"),
+);
+
+export function isTakeover(hostPath: string, readOnly: boolean): boolean {
+  const normal = path.posix.normalize(hostPath).replace(/(.)\/+$/, "$1");
+  const holds = (danger: string) => normal === danger || normal === "/" || danger.startsWith(`${normal}/`);
+  const within = (danger: string) => normal.startsWith(`${danger}/`);
+  return SOCKETS.some((socket) => holds(socket) || within(socket)) || TREES.some((tree) => holds(tree) || (!readOnly && within(tree)));
+}
+
+/** A failure of an invariant: thrown so fast-check shrinks to the smallest input that breaks it. */
+function check(holds: boolean, what: string, value?: unknown): void {
+  if (!holds) throw new Error(`invariant broken: ${what}${value === undefined ? "" : `: ${JSON.stringify(value)}`}`);
+}
+
+/** A refusal: the one input error class, naming the key the user wrote (`names`), never "undefined" unless the input says it. */
+export function checkRefusal(error: unknown, names: RegExp, input: string): void {
+  if (!(error instanceof ValidationError)) throw error;
+  // The values the user wrote are quoted (JSON): "undefined" inside one is theirs, and so is a name they gave.
+  const own = error.message.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  if (!input.includes("undefined")) check(!/\bundefined\b/.test(own), "a refusal says undefined", error.message);
+  check(!/Invalid input|Expected \w+, received/.test(own), "a refusal in a parser's words, not saying what is allowed", error.message);
+  check(!own.includes("[object Object]"), "a refusal shows [object Object]", error.message);
+  check(names.test(error.message), `a refusal names no key the user wrote (${names})`, error.message);
+}
+
+/** Nothing of a file's text in a message beyond a short excerpt: no line of it longer than 12 characters. */
+export function checkNoEcho(message: string, text: string): void {
+  for (const line of text.split("\n").filter((line) => line.trim().length > 12)) {
+    check(!message.includes(line.trim()), "a refusal echoes the file", message);
+  }
+}
+
+const port = (value: number | undefined, what: string): void =>
+  check(value === undefined || (Number.isInteger(value) && value >= 1 && value <= 65535), `${what} is a port 1-65535`, value);
+const count = (value: number | undefined, what: string): void =>
+  check(
+    value === undefined || (Number.isInteger(value) && value >= 0 && value <= INT32_MAX),
+    `${what} is a whole number within int32`,
+    value,
+  );
+const cpus = (value: number | undefined, what: string): void =>
+  check(value === undefined || (Number.isFinite(value) && value >= MIN_CPUS), `${what} is at least ${MIN_CPUS} CPUs`, value);
+
+/** A compose port's host IP by service and container port: where the file asked it bound. */
+export type AskedBindings = Map<string, Map<number, string>>;
+
+const anyAddress = (ip: string) => ip === "0.0.0.0" || ip === "::" || ip === "[::]" || ip === "";
+
+export function checkDocker(plan: DockerPlan, config: StackConfig, asked: AskedBindings = new Map()): void {
+  for (const [, network] of plan.networks) check(DOCKER_NAME.test(network.name), "a Docker network name", network.name);
+  for (const [, volume] of plan.volumes) check(DOCKER_NAME.test(volume.name as string), "a Docker volume name", volume.name);
+  for (const container of plan.containers) {
+    const args = container.args;
+    check(DOCKER_NAME.test(args.name), "a Docker container name", args.name);
+    cpus(args.cpus, `${args.name} cpus`);
+    count(args.stopGracePeriodSeconds, `${args.name} stopGracePeriodSeconds`);
+    count(args.maxRestarts, `${args.name} maxRestarts`);
+    for (const binding of args.ports ?? []) {
+      port(binding.containerPort, `${args.name} containerPort`);
+      port(binding.hostPort, `${args.name} hostPort`);
+      if (binding.hostPort === undefined) continue;
+      check(binding.hostIp === config.bindAddress, "a published port binds where dockyard:bindAddress says", binding);
+      const ip = asked.get(container.service)?.get(binding.containerPort);
+      if (ip !== undefined && !anyAddress(ip))
+        check(binding.hostIp === ip, `a published port binds no wider than the file's ${ip}`, binding);
+    }
+    for (const mount of args.mounts ?? []) {
+      if (HOST_MOUNTS_REFUSED && mount.hostPath !== undefined)
+        check(!isTakeover(mount.hostPath, mount.readOnly ?? false), "a host path that takes over the host", mount);
+    }
+  }
+  check(plan.containers.length <= 10_000, "a plan of at most 10,000 containers", plan.containers.length);
+}
+
+export function checkSwarm(plan: SwarmPlan, asked: AskedBindings = new Map()): void {
+  for (const [, network] of plan.networks) check(DOCKER_NAME.test(network.name), "a Docker network name", network.name);
+  for (const service of plan.services) {
+    const args = service.args;
+    check(DOCKER_NAME.test(args.name) && args.name.length <= 63, "a swarm service name", args.name);
+    count(args.replicas, `${args.name} replicas`);
+    count(args.maxReplicasPerNode, `${args.name} maxReplicasPerNode`);
+    count(args.stopGracePeriodSeconds, `${args.name} stopGracePeriodSeconds`);
+    cpus(args.cpus, `${args.name} cpus`);
+    for (const binding of args.ports ?? []) {
+      port(binding.containerPort, `${args.name} containerPort`);
+      port(binding.publishedPort, `${args.name} publishedPort`);
+      const ip = asked.get(service.name)?.get(binding.containerPort);
+      // A swarm publishes on every interface of its nodes.
+      check(ip === undefined || anyAddress(ip), `a published port binds no wider than the file's ${ip}`, binding);
+    }
+  }
+}
+
+export function checkKubernetes(plan: KubernetesPlan, asked: AskedBindings = new Map()): void {
+  check(DNS_LABEL.test(plan.namespace), "a namespace is a DNS-1123 label", plan.namespace);
+  for (const deployment of plan.deployments) {
+    const args = deployment.args;
+    check(DNS_LABEL.test(deployment.service), "a Deployment name is a DNS-1123 label", deployment.service);
+    count(args.replicas, `${deployment.service} replicas`);
+    cpus(args.cpus, `${deployment.service} cpus`);
+    for (const binding of args.ports ?? []) {
+      port(binding.containerPort, `${deployment.service} containerPort`);
+      check(DNS_LABEL.test(binding.name) && binding.name.length <= 15, "a port name is a DNS label of up to 15", binding.name);
+      const ip = asked.get(deployment.service)?.get(binding.containerPort);
+      if (binding.published && plan.serviceType !== "ClusterIP") {
+        check(ip === undefined || anyAddress(ip), `a published port binds no wider than the file's ${ip}`, binding);
+      }
+    }
+  }
+}
+
+const GUARDED: Array<[string, object]> = [
+  ["Object.prototype", Object.prototype],
+  ["Object", Object],
+  ["Function.prototype", Function.prototype],
+];
+
+/**
+ * Object.prototype, Object and Function.prototype as they are now. `check` throws when a run has
+ * added, changed or removed a property of one, after putting them back, so that the next run (and
+ * fast-check's shrinking) starts from the same objects.
+ */
+export function prototypeGuard(): { check(): void } {
+  const saved = GUARDED.map(([name, target]) => {
+    const descriptors = new Map(Reflect.ownKeys(target).map((key) => [key, Object.getOwnPropertyDescriptor(target, key)]));
+    return { name, target, descriptors };
+  });
+  return {
+    check() {
+      const changed: string[] = [];
+      for (const { name, target, descriptors } of saved) {
+        for (const key of Reflect.ownKeys(target)) {
+          const was = descriptors.get(key);
+          const now = Object.getOwnPropertyDescriptor(target, key);
+          if (was === undefined) {
+            changed.push(`${name}.${String(key)} added`);
+            delete (target as Record<PropertyKey, unknown>)[key];
+          } else if (was.value !== now?.value || was.get !== now?.get) {
+            changed.push(`${name}.${String(key)} changed`);
+            Object.defineProperty(target, key, was);
+          }
+        }
+        for (const [key, was] of descriptors) {
+          if (!Reflect.ownKeys(target).includes(key) && was !== undefined) {
+            changed.push(`${name}.${String(key)} removed`);
+            Object.defineProperty(target, key, was);
+          }
+        }
+      }
+      if (changed.length > 0) throw new Error(`invariant broken: a run wrote onto a prototype: ${changed.join(", ")}`);
+    },
+  };
+}

@@ -140,9 +140,12 @@ else
 fi
 # The upgrade itself: the intended differences applied, then nothing left to change.
 # The stores' containers are replaced once (dropped capabilities, their own users: intended.json);
-# their volumes, and the data in them, are the same ones.
-volumes() { docker volume inspect -f '{{.Name}} {{.CreatedAt}}' "voting-$STACK-db-data" "voting-$STACK-redis-data" 2>/dev/null | tr '\n' ' '; }
-volumes_before="$(volumes)"
+# their volumes, and the data in them, are the same ones: a file written into each before the upgrade
+# is read back after it, by the new containers.
+store() { docker ps -q --filter label=dockyard.stack=$STACK --filter label=dockyard.service="$1"; }
+marker_paths="db:/var/lib/postgresql/data/compat-marker redis:/data/compat-marker"
+for entry in $marker_paths; do docker exec "$(store "${entry%%:*}")" sh -c "echo kept > ${entry#*:}"; done
+markers() { for entry in $marker_paths; do printf '%s=%s ' "${entry%%:*}" "$(docker exec "$(store "${entry%%:*}")" cat "${entry#*:}" 2>&1)"; done; }
 if pulumi --non-interactive --stack "$STACK" up --yes --skip-preview --config-file "$state/new.yaml" >"$log/up-new.txt" 2>&1 &&
   pulumi --non-interactive --stack "$STACK" preview --expect-no-changes --config-file "$state/new.yaml" >"$log/preview-after.txt" 2>&1; then
   ok "pulumi up with this checkout applies them; then preview --expect-no-changes: $(grep -Eo '[0-9]+ unchanged' "$log/preview-after.txt" | tail -1)"
@@ -151,9 +154,10 @@ else
 fi
 containers="$(docker ps -q --filter label=dockyard.stack=$STACK | wc -l)"
 [ "$containers" = 6 ] && ok "6 containers still run after the upgrade" || fail "6 containers run after the upgrade" "got $containers"
-[ -n "$volumes_before" ] && [ "$(volumes)" = "$volumes_before" ] && ok "the stores' volumes (db-data, redis-data) are the same ones after the upgrade" ||
-  fail "the stores' volumes stay" "before: $volumes_before; after: $(volumes)"
-health="$(for s in db redis; do docker inspect -f '{{.State.Health.Status}}' "$(docker ps -q --filter label=dockyard.stack=$STACK --filter label=dockyard.service=$s)"; done | tr '\n' ' ')"
+after="$(markers)"
+[ "$after" = "db=kept redis=kept " ] && ok "the stores' volumes keep their data: a file written before the upgrade is read by the new containers" ||
+  fail "the stores' volumes keep their data" "got $after"
+health="$(for s in db redis; do docker inspect -f '{{.State.Health.Status}}' "$(store "$s")"; done | tr '\n' ' ')"
 [ "$health" = "healthy healthy " ] && ok "db and redis are healthy on their old data, as their own non-root users" || fail "db and redis healthy after the upgrade" "got $health"
 
 echo "$passed passed, $failed failed"

@@ -13,7 +13,16 @@ import { resolveApp } from "../../stacks/resolve";
 import { DockerPlan, planDocker } from "../../stacks/targets/docker";
 import { votingApp } from "../../stacks/votingApp";
 import { byType, recorded, settle, setupMocks } from "./mocks";
-import { configDefaults, expectRefused, planAndDeploy, programError, RefusedCase, runProgram, SECRET_CONFIG } from "./program";
+import {
+  capturedWarnings,
+  configDefaults,
+  expectRefused,
+  planAndDeploy,
+  programError,
+  RefusedCase,
+  runProgram,
+  SECRET_CONFIG,
+} from "./program";
 import { PASSWORD, stackConfig, stackFile, Values } from "./stage";
 
 /** The Docker plan of the voting app for raw config values (maps as JSON, as the engine passes them). */
@@ -441,14 +450,7 @@ describe("stack config the Docker plan accepts", () => {
 });
 
 describe("warnings about settings target docker cannot honour, before anything is registered", () => {
-  let warnings: Array<{ message: string; registeredBefore: number }>;
-  beforeEach(() => {
-    warnings = [];
-    jest.spyOn(pulumi.log, "warn").mockImplementation(async (message: string) => {
-      warnings.push({ message, registeredBefore: recorded.length });
-    });
-  });
-  afterEach(() => jest.restoreAllMocks());
+  const warnings = capturedWarnings();
 
   test("cpus above this machine's CPUs on a local engine; a remote engine's count is unknown, so no warning (the README says so)", async () => {
     const cpus = os.availableParallelism() + 1;

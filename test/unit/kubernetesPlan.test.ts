@@ -13,8 +13,7 @@ import { KubernetesPlan, planKubernetes } from "../../stacks/targets/kubernetes"
 const REGISTRY_REQUIRED =
   "dockyard:registry is required when target is kubernetes: built images must be pushed where the cluster can pull them";
 import { votingApp } from "../../stacks/votingApp";
-import { recorded } from "./mocks";
-import { CLUSTER, configDefaults, expectRefused, planAndDeploy, RefusedCase } from "./program";
+import { capturedWarnings, CLUSTER, configDefaults, expectRefused, planAndDeploy, RefusedCase } from "./program";
 import { PASSWORD, stackConfig, stackFile, Values } from "./stage";
 
 /** The Kubernetes plan of the voting app for raw config values (maps as JSON, as the engine passes them). */
@@ -377,14 +376,7 @@ describe("the Kubernetes plan refuses stack config before any resource is regist
 });
 
 describe("warnings about settings target kubernetes cannot honour, before anything is registered", () => {
-  let warnings: Array<{ message: string; registeredBefore: number }>;
-  beforeEach(() => {
-    warnings = [];
-    jest.spyOn(pulumi.log, "warn").mockImplementation(async (message: string) => {
-      warnings.push({ message, registeredBefore: recorded.length });
-    });
-  });
-  afterEach(() => jest.restoreAllMocks());
+  const warnings = capturedWarnings();
 
   test("a docker-only key set on target kubernetes", async () => {
     await planAndDeploy({ ...CLUSTER, bindAddress: "0.0.0.0" }, "staging");

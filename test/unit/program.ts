@@ -1,4 +1,5 @@
 /** Runs the whole program (index.ts) under mocks with a given stage config, or the stages up to its deploy; the refusal cases' helper. */
+import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, loadConfig } from "../../stacks/config";
 import { applyConfig } from "../../stacks/overrides";
 import { resolveApp } from "../../stacks/resolve";
@@ -77,4 +78,20 @@ export function configDefaults(): Config {
   }
   defaults.allowPublicSubnets = "false";
   return defaults;
+}
+
+/**
+ * pulumi.log.warn's messages in each test of the calling describe block, each with how many resources
+ * were registered before it; emptied before each test.
+ */
+export function capturedWarnings(): Array<{ message: string; registeredBefore: number }> {
+  const warnings: Array<{ message: string; registeredBefore: number }> = [];
+  beforeEach(() => {
+    warnings.length = 0;
+    jest.spyOn(pulumi.log, "warn").mockImplementation(async (message: string) => {
+      warnings.push({ message, registeredBefore: recorded.length });
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
+  return warnings;
 }

@@ -1,10 +1,22 @@
 /**
  * Runs the pack on resources without an engine, as the engine would: each policy at its enforcement
  * level from a policy config (the JSON of --policy-pack-config), resource policies on every resource,
- * stack policies on all of them. For tests, and for a program's own checks on what it registers
- * under Pulumi mocks. Also checks a policy config against the policies' configSchema.
+ * stack policies on all of them, with the SDK's own arguments (props behind its unknown-checking
+ * proxy, isType/asType by the resource class's type token). For tests, and for a program's own
+ * checks on what it registers under Pulumi mocks. Also checks a policy config against the policies'
+ * configSchema.
  */
-import { ConfigProperty, EnforcementLevel, Policy, policies as packPolicies, StackArgs } from "./policies";
+import {
+  EnforcementLevel,
+  PolicyResource,
+  ReportViolation,
+  ResourceValidation,
+  ResourceValidationArgs,
+  StackValidationArgs,
+  unknownCheckingProxy,
+  UnknownValueError,
+} from "@pulumi/policy";
+import { ConfigProperty, Policy, policies as packPolicies } from "./policies";
 
 export type PolicyConfig = Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>;
 
@@ -24,6 +36,13 @@ export interface Violation {
   message: string;
 }
 
+/**
+ * What the engine passes for a string not known until deployment (an image id computed during a
+ * preview): Pulumi's unknown-string marker. Read through the props proxy, it throws the SDK's
+ * UnknownValueError, as in a real preview.
+ */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
 const LEVELS: EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
 
 /** The pack's default when neither the config nor the policy says (index.ts). */
@@ -41,21 +60,93 @@ function policyConfig(policy: Policy, config: PolicyConfig): object {
   return typeof own === "object" ? own : {};
 }
 
+/**
+ * Whether `resourceClass` is the class of resources of `type`: its type token, which every
+ * generated resource class carries (internal to the provider SDKs, so not in their declarations),
+ * as the policy SDK's own isType reads it.
+ */
+const isTypeOf = (type: string, resourceClass: object): boolean => (resourceClass as { __pulumiType?: unknown }).__pulumiType === type;
+
+/** What args.notApplicable throws (validateResourceOfType calls it for another type); the run goes on. */
+class NotApplicable extends Error {}
+const notApplicable = (reason?: string): never => {
+  throw new NotApplicable(reason);
+};
+
+/** A resource's props behind the SDK's proxy (typed any: the SDK marks it internal), which throws UnknownValueError on an unknown, and its type checks. */
+function proxied(resource: LocalResource) {
+  const props = unknownCheckingProxy(resource.props);
+  const isType = (resourceClass: object): boolean => isTypeOf(resource.type, resourceClass);
+  return { props, isType, asType: (resourceClass: object) => (isType(resourceClass) ? props : undefined) };
+}
+
+const options = (resource: LocalResource) => ({
+  protect: resource.opts.protect,
+  parent: resource.opts.parent,
+  ignoreChanges: [],
+  aliases: [],
+  customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+  additionalSecretOutputs: [],
+});
+
+function resourceArgs(resource: LocalResource, getConfig: <T extends object>() => T): ResourceValidationArgs {
+  const { type, name, urn } = resource;
+  return { type, name, urn, opts: options(resource), stackTags: new Map(), getConfig, notApplicable, ...proxied(resource) };
+}
+
+function stackResource(resource: LocalResource): PolicyResource {
+  const { type, name, urn } = resource;
+  return { type, name, urn, opts: options(resource), dependencies: [], propertyDependencies: {}, ...proxied(resource) };
+}
+
+/**
+ * Calls one validation as the engine does: a value read outside `known()` that is not known yet
+ * makes the policy report that it cannot run (advisory); not applicable ends it quietly.
+ */
+function validate(
+  policy: Policy,
+  run: () => ReturnType<ResourceValidation>,
+  violation: (level: EnforcementLevel, message: string) => void,
+) {
+  try {
+    if (run() instanceof Promise) throw new Error(`policy ${policy.name}: runPolicies runs synchronous validations only`);
+  } catch (error) {
+    if (error instanceof NotApplicable) return;
+    // Typed any: the SDK marks the class internal.
+    if (error instanceof UnknownValueError) {
+      violation("advisory", `can't run policy '${policy.name}' during preview: ${(error as Error).message}`);
+      return;
+    }
+    throw error;
+  }
+}
+
 export function runPolicies(resources: LocalResource[], config: PolicyConfig = {}, policies: Policy[] = packPolicies): Violation[] {
   const violations: Violation[] = [];
   for (const policy of policies) {
     const level = enforcementLevel(policy, config);
     if (level === "disabled") continue;
     const getConfig = <T extends object>(): T => policyConfig(policy, config) as T;
-    if ("validateResource" in policy) {
-      for (const resource of resources) {
-        policy.validateResource({ ...resource, getConfig }, (message) =>
-          violations.push({ policy: policy.name, level, urn: resource.urn, message }),
+    if ("validateStack" in policy) {
+      const stack: StackValidationArgs = { resources: resources.map(stackResource), stackTags: new Map(), getConfig, notApplicable };
+      const report: ReportViolation = (message, urn) => violations.push({ policy: policy.name, level, urn, message });
+      validate(
+        policy,
+        () => policy.validateStack(stack, report),
+        (reported, message) => violations.push({ policy: policy.name, level: reported, message }),
+      );
+      continue;
+    }
+    const validations = policy.validateResource === undefined ? [] : [policy.validateResource].flat();
+    for (const resource of resources) {
+      const report: ReportViolation = (message) => violations.push({ policy: policy.name, level, urn: resource.urn, message });
+      for (const validation of validations) {
+        validate(
+          policy,
+          () => validation(resourceArgs(resource, getConfig), report),
+          (reported, message) => violations.push({ policy: policy.name, level: reported, urn: resource.urn, message }),
         );
       }
-    } else {
-      const stack: StackArgs = { resources, getConfig };
-      policy.validateStack(stack, (message, urn) => violations.push({ policy: policy.name, level, urn, message }));
     }
   }
   return violations;
@@ -64,7 +155,8 @@ export function runPolicies(resources: LocalResource[], config: PolicyConfig = {
 function typeError(property: ConfigProperty, value: unknown): string | undefined {
   switch (property.type) {
     case "string":
-      return typeof value === "string" ? undefined : "a string";
+      if (typeof value !== "string") return "a string";
+      return property.enum === undefined || property.enum.includes(value) ? undefined : `one of ${property.enum.join(", ")}`;
     case "boolean":
       return typeof value === "boolean" ? undefined : "true or false";
     case "integer":

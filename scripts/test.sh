@@ -14,6 +14,11 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "== npm dependencies (npm ci) =="
   npm ci --ignore-scripts --no-audit --no-fund || { suite_failed "npm dependencies"; suites_end; exit 1; }
 fi
+# The policy pack's own dependencies: its unit tests load @pulumi/policy and the provider SDKs from policy/.
+if [ ! -f policy/node_modules/.package-lock.json ] || [ policy/package-lock.json -nt policy/node_modules/.package-lock.json ]; then
+  echo "== npm dependencies of the policy pack (npm ci in policy/) =="
+  (cd policy && npm ci --ignore-scripts --no-audit --no-fund) || { suite_failed "npm dependencies (policy)"; suites_end; exit 1; }
+fi
 
 echo "== lint (ESLint, Prettier) =="
 suite lint npm run --silent lint

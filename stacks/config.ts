@@ -1,7 +1,7 @@
 /**
  * Typed, validated stack configuration, for any app. CONFIG_KEYS is the one table of keys: each
  * entry's zod schema, default, description and target. The StackConfig type comes from it, and
- * Pulumi.yaml's config block and docs/config.md's table are generated from it (tools/docs/config.ts).
+ * Pulumi.yaml's config block and docs/config.md's tables are generated from it (tools/docs/config.ts).
  * Nothing here names one app's services: per-service, per-network and per-volume settings are maps
  * keyed by the app's own names, whose settings objects (SERVICE_SETTINGS, NETWORK_SETTINGS,
  * VOLUME_SETTINGS) take the model's field names; stacks/overrides.ts checks the names against the
@@ -14,7 +14,7 @@ import { parseAddress, parseCidr } from "../components/cidr";
 import { isNamespaceName, NAMESPACE_RULE, SYSTEM_NAMESPACES } from "../components/k8s/labels";
 import { IMAGE_REFERENCE_RULE, isImageReference, isRegistry, REGISTRY_RULE } from "../components/registry";
 import { InputError } from "./errors";
-import { MAX_REPLICAS } from "./resolve";
+import { DEFAULT_VOLUME_SIZE, MAX_REPLICAS, MAX_STOP_GRACE_SECONDS, RESTART_DEFAULTS, ROLLOUT_DEFAULTS } from "./resolve";
 
 export type Target = "docker" | "kubernetes" | "swarm";
 
@@ -78,6 +78,27 @@ export function parseDockerHost(value: string): URL | undefined {
   }
 }
 
+/*
+ * What docs/config.md's table of the maps says about each setting, kept in zod's metadata beside its
+ * schema (`.meta({ value, unset, does })`) and read by tools/docs/config.ts. The default column shows
+ * the app's own values, read from its model; `unset` is what applies where the app sets none.
+ */
+declare module "zod" {
+  interface GlobalMeta {
+    /** The values a setting takes, in words ("whole number, 0 to 1000"). On a settings object: one row for it, given whole. */
+    value?: string;
+    /** What applies where neither the stage nor the app sets the setting, in Markdown ("`1`", "the target's: ..."). */
+    unset?: string;
+    /** What the setting does. On a settings object without `value`: a row of its own above its fields'. */
+    does?: string;
+    /** What an entry of a map is called in a path: "port" for services.<name>.ports.<port>. @default "name" */
+    entry?: string;
+  }
+}
+
+/** A default in the maps table's words: `1`. */
+const inCode = (value: string | number | boolean) => `\`${value}\``;
+
 /**
  * A settings object that takes only the keys of its shape; its message lists them, read from the shape.
  * A field's `.describe()` text is its note where the config key's description lists the keys (keyList).
@@ -85,15 +106,18 @@ export function parseDockerHost(value: string): URL | undefined {
 const settingsObject = <S extends z.ZodRawShape>(shape: S) =>
   z.strictObject(shape, { error: `must be a map with keys ${Object.keys(shape).join(", ")}` });
 
-/** The schema inside optional fields and preprocessing, and the first description on the way. */
-function unwrapped(schema: z.ZodType): { inner: z.ZodType; description?: string } {
+/**
+ * The schema inside optional fields and preprocessing, and the metadata on the way (where two layers
+ * give the same field, the outer one's); `description` is the note keyList shows.
+ */
+export function unwrapped(schema: z.ZodType): { inner: z.ZodType; description?: string; meta: z.GlobalMeta } {
   let inner = schema;
-  let description = schema.description;
+  let meta: z.GlobalMeta = { ...z.globalRegistry.get(schema) };
   for (;;) {
     if (inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
     else if (inner instanceof z.ZodPipe) inner = inner._zod.def.out as z.ZodType;
-    else return { inner, description };
-    description ??= inner.description;
+    else return { inner, description: meta.description, meta };
+    meta = { ...z.globalRegistry.get(inner), ...meta };
   }
 }
 
@@ -115,75 +139,275 @@ function keyList(settings: z.ZodObject): string {
     .join(", ");
 }
 
-const limitSettings = settingsObject({ cpus, memory: z.string({ error: 'must be a size like "128m" or "1g"' }) }).partial();
+const limitSettings = settingsObject({
+  cpus: cpus.meta({ value: "CPUs, greater than 0 (`0.5`, `2`)", does: "CPU limit of each copy" }),
+  memory: z
+    .string({ error: 'must be a size like "128m" or "1g"' })
+    .meta({ value: 'size (`"100m"`, `"1g"`, `"512Mi"`)', does: "memory limit of each copy" }),
+}).partial();
 // Complete, not partial: a stage gives all three, laid over the model as one value.
 const autoscalingSettings = settingsObject({
   minReplicas: whole(`must be a whole number from 1 to ${MAX_REPLICAS}`, 1, MAX_REPLICAS),
   maxReplicas: whole(`must be a whole number from 1 to ${MAX_REPLICAS}`, 1, MAX_REPLICAS),
   targetCpuPercent: whole("must be a whole percent 1-100", 1, 100),
+}).meta({
+  value: `whole numbers, all three: minReplicas and maxReplicas 1 to ${MAX_REPLICAS}, targetCpuPercent 1-100`,
+  unset: "none: a fixed count (`replicas`)",
+  does: "scale between the bounds by CPU use, in percent of the CPU requested (target kubernetes only: a HorizontalPodAutoscaler)",
 });
 /** Any number (numberText); its range is resolve.ts's to check. */
 const numeric = z.preprocess(numberText, z.number({ error: "must be a number" }));
 const word = z.string({ error: "must be text" });
+const wholeNumber = "whole number, 0 or more";
 const strategyFields = {
-  parallelism: numeric,
-  delaySeconds: numeric,
-  order: word,
-  monitorSeconds: numeric,
-  maxFailureRatio: numeric,
-  failureAction: word,
+  parallelism: numeric.meta({
+    value: wholeNumber,
+    unset: inCode(ROLLOUT_DEFAULTS.parallelism),
+    does: "copies replaced at a time; 0 replaces all at once (Kubernetes: maxSurge, or maxUnavailable when stop-first)",
+  }),
+  delaySeconds: numeric.meta({
+    value: wholeNumber,
+    unset: inCode(ROLLOUT_DEFAULTS.delaySeconds),
+    does: "seconds between one batch and the next (Kubernetes: warned)",
+  }),
+  order: word.meta({
+    value: "`start-first` or `stop-first`",
+    unset:
+      "the target's: `start-first` where two copies can run at once, `stop-first` for a single writer, a service with a volume, or one with a host-mode port on swarm",
+    does: "`start-first` starts the new copy and stops the old one once the new one is healthy; `stop-first` stops the old one first (a single writer takes only `stop-first`)",
+  }),
+  monitorSeconds: numeric.meta({
+    value: wholeNumber,
+    unset: inCode(ROLLOUT_DEFAULTS.monitorSeconds),
+    does: "seconds each replaced copy is watched for failure before the next batch (Kubernetes: minReadySeconds)",
+  }),
+  maxFailureRatio: numeric.meta({
+    value: "a share from 0 to 1",
+    unset: inCode(ROLLOUT_DEFAULTS.maxFailureRatio),
+    does: "share of the copies that may fail while being replaced before failureAction (Kubernetes: warned)",
+  }),
+  failureAction: word.meta({
+    value: "`rollback`, `pause` or `continue`",
+    unset: inCode(ROLLOUT_DEFAULTS.failureAction),
+    does: "when an update fails: roll back to the previous version, stop there, or go on (Kubernetes: warned; a stalled rollout fails the up, the old pods serving)",
+  }),
 };
 // The model's shapes (stacks/model.ts: Rollout, Reservations, Placement, RestartPolicy); their values
 // are checked where the model's are, in resolve.ts, and named by these keys.
-const rolloutSettings = settingsObject({ ...strategyFields, rollback: settingsObject(strategyFields).partial() }).partial();
-const reservationSettings = settingsObject({ cpus, memory: z.string({ error: 'must be a size like "64m" or "1g"' }) }).partial();
+const rolloutSettings = settingsObject({
+  ...strategyFields,
+  rollback: settingsObject(strategyFields)
+    .partial()
+    .meta({
+      value: "as the update's fields; failureAction `pause` or `continue`",
+      unset: `each field the update's, failureAction ${inCode(ROLLOUT_DEFAULTS.rollbackFailureAction)}`,
+      does: "how a rollback replaces copies (swarm's rollback config; Kubernetes: warned)",
+    }),
+})
+  .partial()
+  .meta({
+    does: "how an update replaces a service's copies (swarm: the update config; Kubernetes: the Deployment's rolling update; Docker: warned, an up replaces a changed container)",
+  });
+const reservationSettings = settingsObject({
+  cpus: cpus.meta({
+    value: "CPUs, greater than 0; at most limits.cpus",
+    unset: "a share of limits.cpus: a quarter on swarm, half on Kubernetes",
+    does: "CPUs reserved for each copy",
+  }),
+  memory: z
+    .string({ error: 'must be a size like "64m" or "1g"' })
+    .meta({ value: "size; at most limits.memory", unset: "limits.memory", does: "memory reserved for each copy" }),
+})
+  .partial()
+  .meta({
+    does: "resources set aside for each copy on its node: a copy is placed only where they are free (swarm reservations, Kubernetes requests; Docker: warned)",
+  });
 const placementSettings = settingsObject({
-  constraints: z.array(word, { error: 'must be a list of constraints like ["node.role == manager"]' }),
-  maxReplicasPerNode: numeric,
-}).partial();
-const restartSettings = settingsObject({ condition: word, delaySeconds: numeric, maxAttempts: numeric, windowSeconds: numeric }).partial();
+  constraints: z.array(word, { error: 'must be a list of constraints like ["node.role == manager"]' }).meta({
+    value: "list of `node.<id|hostname|role|platform.os|platform.arch|labels.NAME> ==|!= value`",
+    unset: "none: any node (a single writer stays on the data node)",
+    does: "node conditions, all of which must hold (Kubernetes: `==` on labels, hostname or OS as a nodeSelector, the rest warned)",
+  }),
+  maxReplicasPerNode: numeric.meta({
+    value: wholeNumber,
+    unset: "the target's: on swarm 1 for a single writer or a service with a host-mode port, else `0` (no limit)",
+    does: "at most this many copies on one node; 0 for no limit (Kubernetes: warned)",
+  }),
+})
+  .partial()
+  .meta({ does: "where copies may run (swarm: placement constraints and the per-node limit; Docker: warned)" });
+const restartSettings = settingsObject({
+  condition: word.meta({
+    value: "`any`, `on-failure` or `none`",
+    unset: inCode(RESTART_DEFAULTS.condition),
+    does: "`any`: whatever the exit; `on-failure`: a non-zero exit only; `none`: never",
+  }),
+  delaySeconds: numeric.meta({
+    value: wholeNumber,
+    unset: inCode(RESTART_DEFAULTS.delaySeconds),
+    does: "seconds between a stop and the restart (Docker: warned)",
+  }),
+  maxAttempts: numeric.meta({
+    value: wholeNumber,
+    unset: `${inCode(RESTART_DEFAULTS.maxAttempts)} (no limit)`,
+    does: "restarts attempted before giving up; 0 for no limit (Docker: with condition `on-failure` only)",
+  }),
+  windowSeconds: numeric.meta({
+    value: wholeNumber,
+    unset: inCode(RESTART_DEFAULTS.windowSeconds),
+    does: "seconds over which maxAttempts is counted; 0 counts every attempt (Docker: warned)",
+  }),
+})
+  .partial()
+  .meta({
+    does: "when a stopped copy is started again (swarm: the restart policy; Docker: the restart policy's condition; Kubernetes: warned, a Deployment's pods always restart)",
+  });
 const names = z.array(z.string(), { error: 'must be a list of names, like ["ALL"]' });
 const securitySettings = settingsObject({
-  capDrop: names,
-  capAdd: names,
-  noNewPrivileges: flag,
-  readOnlyRootFilesystem: flag,
-  tmpfs: z.array(z.string(), { error: 'must be a list of paths, like ["/tmp"]' }),
-}).partial();
+  capDrop: names.meta({
+    value: "capability names without `CAP_`, or `ALL`",
+    unset: "none: the engine's default set kept",
+    does: "capabilities dropped",
+  }),
+  capAdd: names.meta({
+    value: "capability names from Docker's default set",
+    unset: "none",
+    does: "capabilities added back after the drop",
+  }),
+  noNewPrivileges: flag.meta({
+    value: "true or false",
+    unset: inCode(false),
+    does: "no process gains privileges it did not start with: setuid binaries, file capabilities (swarm: warned)",
+  }),
+  readOnlyRootFilesystem: flag.meta({
+    value: "true or false",
+    unset: inCode(false),
+    does: "the root filesystem is read-only; what the service writes goes to its volumes and tmpfs paths (Docker: refused for a service with secrets)",
+  }),
+  tmpfs: z
+    .array(z.string(), { error: 'must be a list of paths, like ["/tmp"]' })
+    .meta({ value: "absolute paths", unset: "none", does: "in-memory, writable filesystems mounted at these paths" }),
+})
+  .partial()
+  .meta({
+    does: "how each copy is confined (Docker `--cap-drop`/`--cap-add`, `no-new-privileges`, `--read-only`, `--tmpfs`; swarm: the same; Kubernetes: the container's securityContext, tmpfs as in-memory emptyDirs; compose `cap_drop`, `cap_add`, `security_opt`, `read_only`, `tmpfs`)",
+  });
 /**
  * One service's settings: what a stage changes about a service the app defines. Each key is the
  * model's field of that name (ServiceModel), laid over the app's by stacks/overrides.ts; a key whose
  * field has another shape (ports, image) has its own entry there.
  */
 export const SERVICE_SETTINGS = settingsObject({
-  replicas: whole(`must be a whole number from 0 to ${MAX_REPLICAS}`, 0, MAX_REPLICAS),
-  ports: z
-    .record(z.string(), port, { error: "must map port names to port numbers, like { http: 5000 }" })
-    .describe("port name to published port"),
+  replicas: whole(`must be a whole number from 0 to ${MAX_REPLICAS}`, 0, MAX_REPLICAS).meta({
+    value: `whole number, 0 to ${MAX_REPLICAS}`,
+    unset: inCode(1),
+    does: "copies to run; a single writer (its data written by one copy at a time) takes 0 or 1",
+  }),
+  ports: z.record(z.string(), port, { error: "must map port names to port numbers, like { http: 5000 }" }).meta({
+    description: "port name to published port",
+    entry: "port",
+    value: "port number 1-65535",
+    unset: "not published",
+    does: "publishes the service's named port on this number (on Docker, replica i of N on this number + i - 1)",
+  }),
   limits: limitSettings,
   autoscaling: autoscalingSettings,
-  image: imageRef.describe("a prebuilt image to run instead"),
+  image: imageRef.meta({
+    description: "a prebuilt image to run instead",
+    value: "image reference",
+    unset: "built here, from the app's Dockerfile",
+    does: "run this prebuilt image instead of the app's; outside dev it must be pinned (a tag other than latest, or a digest)",
+  }),
   rollout: rolloutSettings,
   reservations: reservationSettings,
   placement: placementSettings,
   restart: restartSettings,
-  stopGracePeriodSeconds: numeric,
+  stopGracePeriodSeconds: numeric.meta({
+    value: `whole number, 0 to ${MAX_STOP_GRACE_SECONDS}`,
+    unset: "the target's: 10 on Docker and swarm, 30 on Kubernetes",
+    does: "seconds a copy has to exit after SIGTERM before it is killed (Docker's stop timeout, the swarm task's stop grace period, the pod's terminationGracePeriodSeconds; compose `stop_grace_period`)",
+  }),
   security: securitySettings,
-  endpointMode: word,
+  endpointMode: word.meta({
+    value: "`dnsrr` or `vip`",
+    unset: "`swarmEndpointMode`",
+    does: "how the service's name reaches its copies on a swarm: `dnsrr` (the name resolves to each task, ports bound on the task's node) or `vip` (one virtual address and the routing mesh); other targets: warned",
+  }),
 }).partial();
 
 const composeSettings = settingsObject({
-  file: z.string({ error: "must be a path" }).describe("relative to the project"),
-  profiles: z.array(z.string(), { error: "must be a list of profile names" }).describe("to activate"),
-  envFile: z.string({ error: "must be a path" }).describe("default: .env beside the file"),
+  file: z.string({ error: "must be a path" }).meta({
+    description: "relative to the project",
+    value: "path of a compose file, relative to the project",
+    unset: "none: the program's own app",
+    does: "deploy this compose file as the app, instead of the program's ([Deploying a compose file](compose.md))",
+  }),
+  profiles: z.array(z.string(), { error: "must be a list of profile names" }).meta({
+    description: "to activate",
+    value: "list of profile names; `*` enables all",
+    unset: "`COMPOSE_PROFILES`, else none",
+    does: "enables the services of these profiles, as `docker compose --profile`",
+  }),
+  envFile: z.string({ error: "must be a path" }).meta({
+    description: "default: .env beside the file",
+    value: "path, relative to the compose file's folder",
+    unset: "`.env` there, when there is one",
+    does: "the variables the file is interpolated with, as `docker compose --env-file`; the environment's own win",
+  }),
 }).partial();
 /** One network's settings: the model's fields of those names (NetworkModel). */
-export const NETWORK_SETTINGS = settingsObject({ subnet: cidr, gateway: text, ipRange: cidr }).partial();
+export const NETWORK_SETTINGS = settingsObject({
+  subnet: cidr.meta({
+    value: "IPv4 CIDR",
+    does: "the network's address range; a private range unless `allowPublicSubnets` (Kubernetes: warned, pods take the cluster's addresses)",
+  }),
+  gateway: text.meta({
+    value: "an address inside the subnet",
+    unset: "the subnet's first address",
+    does: "the network's gateway (Kubernetes: warned)",
+  }),
+  ipRange: cidr.meta({
+    value: "IPv4 CIDR inside the subnet",
+    unset: "the whole subnet",
+    does: "the part of the subnet containers are given addresses from (Kubernetes: warned)",
+  }),
+}).partial();
 /** One volume's settings: the model's fields of those names (VolumeModel). */
 export const VOLUME_SETTINGS = settingsObject({
-  size: size.describe("storage to reserve"),
-  retain: flag.describe("keep the data on destroy"),
+  size: size.meta({
+    description: "storage to reserve",
+    value: 'storage size (`"1Gi"`, `"256Mi"`)',
+    unset: inCode(DEFAULT_VOLUME_SIZE),
+    does: "storage to reserve: the PersistentVolumeClaim's request (Docker and swarm: warned, a local volume has no size)",
+  }),
+  retain: flag.meta({
+    description: "keep the data on destroy",
+    value: "true or false",
+    unset: inCode(false),
+    does: "keep the volume and its data on `pulumi destroy`, and protect it from deletion",
+  }),
 }).partial();
+
+/** A value of dockyard:secrets: the text of the app's secret of that name. */
+const secretValue = z.string({ error: "must be text" }).meta({
+  value: "text, set with `--secret`",
+  unset: "none: the app has no secrets",
+  does: "the value of the app's secret of that name; it leaves the program only as a secret",
+});
+/** A value of dockyard:buildArgs. */
+const buildArgValue = z.string({ error: "must be text" }).meta({
+  entry: "ARG",
+  value: "text",
+  unset: "none",
+  does: "replaces the build argument of that name in every image built here that declares it; a base image's (`_IMAGE`) must be pinned outside dev",
+});
+/** A value of dockyard:app: the app checks its own parameters. */
+const appParameter = z.unknown().meta({
+  entry: "parameter",
+  value: "what the app takes (the voting app: text; optionA and optionB must differ)",
+  unset: "none",
+  does: "the app's own parameters",
+});
 
 const map = <T extends z.ZodType>(what: string, value: T) => z.record(z.string(), value, { error: `must be a map of ${what} by name` });
 
@@ -211,18 +435,18 @@ export const CONFIG_KEYS = {
   },
   // Required: declared secret with no default, so the CLI refuses a stack without it, or with it in plain text.
   secrets: {
-    schema: map("secret values", z.string({ error: "must be text" })),
+    schema: map("secret values", secretValue),
     default: undefined,
     secret: true,
     description: "The app's secrets by name (pulumi config set --secret --path secrets.<name> <value>).",
   },
   buildArgs: {
-    schema: map("build argument values", z.string({ error: "must be text" })),
+    schema: map("build argument values", buildArgValue),
     default: {},
     description: "Build arguments for the images built here, by name (base images such as PYTHON_IMAGE: point them at a mirror).",
   },
   app: {
-    schema: z.record(z.string(), z.unknown(), { error: "must be a map of the app's parameters" }),
+    schema: z.record(z.string(), appParameter, { error: "must be a map of the app's parameters" }),
     default: {},
     description: "The app's own parameters (the voting app: optionA, optionB).",
   },
@@ -296,6 +520,13 @@ export const CONFIG_KEYS = {
     schema: text,
     default: "",
     description: "StorageClass of the data volumes; empty uses the cluster default.",
+    target: "kubernetes",
+  },
+  podSecurity: {
+    schema: z.enum(["restricted", "baseline", "privileged"], { error: "must be restricted, baseline or privileged" }),
+    default: "restricted",
+    description:
+      "Pod Security Standard the namespace enforces (its pod-security.kubernetes.io labels): restricted; baseline or privileged admit less confined pods, with a warning.",
     target: "kubernetes",
   },
   rolloutTimeout: {

@@ -25,6 +25,23 @@ export function isConfigKey(named: string): boolean {
 
 export { sortedKeys } from "../components/sorted";
 
+/**
+ * A value as a message shows it: JSON, except what JSON cannot say. A number that is not finite is
+ * shown as YAML writes it (`.inf`, `-.inf`, `.nan`: compose files and stack configs are YAML), not
+ * as JSON's `null`; nothing given is `nothing`.
+ */
+export function shown(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (typeof value === "number" && !Number.isFinite(value)) return Number.isNaN(value) ? ".nan" : value > 0 ? ".inf" : "-.inf";
+  if (typeof value === "bigint") return String(value);
+  if (Array.isArray(value)) return `[${value.map((item: unknown) => (item === undefined ? "null" : shown(item))).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, item]) => item !== undefined);
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${shown(item)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? String(value);
+}
+
 /** "a, b, c", or "(none)" for an empty list. */
 export function listOr(names: string[], none = "(none)"): string {
   return names.length > 0 ? names.join(", ") : none;

@@ -43,6 +43,13 @@ export interface ServicePort {
    */
   publishedPort?: number;
   /**
+   * Where a published port is bound on a swarm: `host` on each node that runs a task (one task per
+   * node), `ingress` on every node through the routing mesh (a `vip` service only). Docker publishes
+   * on its one host either way; Kubernetes through the Service (dockyard:serviceType).
+   * @default - the service's endpoint mode's: host for dnsrr, ingress for vip
+   */
+  publishMode?: "host" | "ingress";
+  /**
    * Only the health check connects to this port (a worker's /healthz): declared so the check probes a
    * port the service has, but no other service reaches it. Cannot be published.
    * @default false

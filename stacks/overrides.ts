@@ -20,7 +20,7 @@ import {
 } from "./config";
 import { InputError, inModel, listOr, sortedKeys, Where } from "./errors";
 import { AppModel, NetworkModel, ServiceModel, VolumeModel } from "./model";
-import { isBaseImageArg } from "./resolve";
+import { checkStage, isBaseImageArg } from "./resolve";
 
 /** An app: its name, its own parameters (dockyard:app), and its model for given parameters. */
 export interface AppDefinition<P> {
@@ -105,6 +105,8 @@ export function applyConfig<P>(definition: AppDefinition<P>, config: StackConfig
   };
   const source = definition.source ?? inModel(model.name);
   const where: Where = (path) => configPath(path) ?? source(path);
+  // Before anything that shows a value: a credential is never echoed.
+  checkStage(model, config, where);
   checkPinned(model, config.stack, where);
   return { model, where, fromConfig: (path) => configPath(path) !== undefined };
 }

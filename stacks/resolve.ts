@@ -12,6 +12,7 @@ import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
 import { normalSecurity, SecurityArgs, securityProblem } from "../components/security";
 import { parseCpus, parseMemory, parseStorageSize } from "../components/units";
 import { InputError, inModel, isConfigKey, listOr, sortedKeys, Where } from "./errors";
+import { literalSecrets, LiteralSource, refusedLiteral } from "./secrets";
 import {
   AppModel,
   Autoscaling,
@@ -37,6 +38,7 @@ export interface ResolvedPort {
   containerPort: number;
   protocol: "tcp" | "udp";
   publishedPort?: number;
+  publishMode?: "host" | "ingress";
   healthOnly: boolean;
 }
 
@@ -200,6 +202,52 @@ export function resolveApp(
 
 type Fail = (path: string, message: string) => never;
 
+/** What checkStage reads of a service (a model's, or a resolved one's). */
+export type StageChecked = LiteralSource & { rollout?: { monitorSeconds?: number } };
+
+/** What checkStage reads of the stack config. */
+export interface StageSettings {
+  stack: string;
+  target: string;
+  /** Seconds a rollout may take: a Deployment's progress deadline (600, the API's default, when not set). */
+  rolloutTimeout: number;
+  keyPath: (key: string) => string;
+}
+
+/**
+ * The checks of a model that depend on the stage, run when its settings are laid over it
+ * (stacks/overrides.ts): outside the dev stack, no secret-looking literal in a service's plain
+ * environment or build arguments (stacks/secrets.ts says which); on Kubernetes, no rollout watching a
+ * batch as long as the rollout may take (the API refuses a Deployment whose progress deadline is not
+ * longer than its minReadySeconds).
+ */
+export function checkStage(app: { services: Record<string, StageChecked> }, stage: StageSettings, where: Where): void {
+  if (stage.stack !== "dev") {
+    const [found] = literalSecrets(app.services);
+    if (found !== undefined) {
+      const named = where(found.path);
+      const set = isConfigKey(named)
+        ? "pulumi config set --secret --path secrets.<secret> <value>"
+        : "its value set with pulumi config set --secret --path secrets.<secret> <value>";
+      const advice =
+        found.kind === "env"
+          ? `give it as secret env instead (secretEnv: { ${found.name}: "<secret>" }, one of the app's secrets), ${set}`
+          : `a build argument stays in the image's history (docker history shows it): give the service the credential when it runs instead, as secret env (one of the app's secrets, ${set}), or build the image outside the stack and run it with ${stage.keyPath(`services.${found.service}.image`)}`;
+      throw new InputError(refusedLiteral(named, found, stage.stack, advice));
+    }
+  }
+  if (stage.target === "kubernetes") {
+    for (const name of sortedKeys(app.services)) {
+      const monitor = app.services[name].rollout?.monitorSeconds;
+      if (typeof monitor === "number" && monitor >= stage.rolloutTimeout) {
+        throw new InputError(
+          `${where(`services.${name}.rollout.monitorSeconds`)} ${monitor} must be less than ${stage.keyPath("rolloutTimeout")} (${stage.rolloutTimeout}) on target kubernetes: a pod counts as available only after it has been ready that long, and a Deployment's progress deadline must be longer; lower it, or raise ${stage.keyPath("rolloutTimeout")}`,
+        );
+      }
+    }
+  }
+}
+
 function resolveNetworks(
   models: Record<string, NetworkModel>,
   fail: Fail,
@@ -287,12 +335,7 @@ function resolveService(app: AppModel, name: string, service: ServiceModel, wher
   const securityProblemOf = service.security && securityProblem(service.security);
   if (securityProblemOf !== undefined) fail(`${path}.security.${securityProblemOf[0]}`, securityProblemOf[1]);
   const grace = service.stopGracePeriodSeconds;
-  if (grace !== undefined && !(isWhole(grace) && grace <= MAX_STOP_GRACE_SECONDS)) {
-    fail(
-      `${path}.stopGracePeriodSeconds`,
-      `must be a whole number of seconds from 0 to ${MAX_STOP_GRACE_SECONDS} (an up waits that long for each copy it replaces), got ${JSON.stringify(grace)}`,
-    );
-  }
+  checkSeconds(grace, "stopGracePeriodSeconds", `${path}.stopGracePeriodSeconds`, fail);
   if (service.endpointMode !== undefined && service.endpointMode !== "dnsrr" && service.endpointMode !== "vip") {
     fail(`${path}.endpointMode`, `must be "dnsrr" or "vip", got ${JSON.stringify(service.endpointMode)}`);
   }
@@ -329,6 +372,42 @@ export const MAX_REPLICAS = 1000;
 /** The longest stop grace period: an up that replaces a copy waits this long for it at worst. */
 export const MAX_STOP_GRACE_SECONDS = 3600;
 
+const HOUR = 3600;
+const DAY = 86400;
+
+/**
+ * The range of each duration of a service, in whole seconds, by its path under the service. The
+ * engines take more: Docker and a swarm a duration of int64 nanoseconds (a health check's interval,
+ * timeout and start period 0, the engine's default, or at least 1 ms), Kubernetes int32 seconds. Past
+ * these a value is a mistake an up would wait out (10h written for 10s): more than an hour between
+ * batches or restarts, more than a day between health checks. 0 where it would mean another thing
+ * than none (a health check every 0 s is Docker's default of 30 s) is refused.
+ */
+export const SECONDS_RANGES = {
+  "health.intervalSeconds": { min: 1, max: DAY, why: "a day" },
+  "health.timeoutSeconds": { min: 1, max: DAY, why: "a day" },
+  "health.startPeriodSeconds": { min: 0, max: DAY, why: "a day" },
+  "rollout.delaySeconds": { min: 0, max: HOUR, why: "an hour between batches" },
+  "rollout.monitorSeconds": { min: 0, max: HOUR, why: "an hour watching each batch" },
+  "restart.delaySeconds": { min: 0, max: HOUR, why: "an hour before a restart" },
+  "restart.windowSeconds": { min: 0, max: DAY, why: "a day" },
+  stopGracePeriodSeconds: { min: 0, max: MAX_STOP_GRACE_SECONDS, why: "an up waits that long for each copy it replaces" },
+} as const;
+export type SecondsField = keyof typeof SECONDS_RANGES;
+
+/** The most consecutive failed health checks before a copy counts as unhealthy. */
+export const MAX_HEALTH_RETRIES = 1000;
+
+/** A value as a message shows it: a number as written (Infinity, NaN), anything else as JSON. */
+const shown = (value: unknown): string => (typeof value === "number" ? String(value) : JSON.stringify(value));
+
+function checkSeconds(value: unknown, field: SecondsField, path: string, fail: Fail): void {
+  const { min, max, why } = SECONDS_RANGES[field];
+  if (value !== undefined && !(typeof value === "number" && Number.isInteger(value) && value >= min && value <= max)) {
+    fail(path, `must be a whole number of seconds from ${min} to ${max} (${why}), got ${shown(value)}`);
+  }
+}
+
 const isWhole = (value: unknown): value is number => typeof value === "number" && Number.isInteger(value) && value >= 0;
 
 function checkWhole(value: unknown, path: string, fail: Fail): void {
@@ -350,7 +429,9 @@ function checkStrategy(
   path: string,
   fail: Fail,
 ): void {
-  for (const field of ["parallelism", "delaySeconds", "monitorSeconds"] as const) checkWhole(strategy[field], `${path}.${field}`, fail);
+  checkWhole(strategy.parallelism, `${path}.parallelism`, fail);
+  checkSeconds(strategy.delaySeconds, "rollout.delaySeconds", `${path}.delaySeconds`, fail);
+  checkSeconds(strategy.monitorSeconds, "rollout.monitorSeconds", `${path}.monitorSeconds`, fail);
   const ratio = strategy.maxFailureRatio;
   if (ratio !== undefined && !(typeof ratio === "number" && ratio >= 0 && ratio <= 1)) {
     fail(`${path}.maxFailureRatio`, `must be a share from 0 to 1 (0.2 for one in five), got ${JSON.stringify(ratio)}`);
@@ -438,7 +519,9 @@ function resolvePlacement(placement: Placement, path: string, fail: Fail): Resol
 
 function resolveRestart(restart: RestartPolicy, path: string, fail: Fail): ResolvedRestart {
   checkOneOf(restart.condition, ["any", "on-failure", "none"], `${path}.condition`, fail);
-  for (const field of ["delaySeconds", "maxAttempts", "windowSeconds"] as const) checkWhole(restart[field], `${path}.${field}`, fail);
+  checkSeconds(restart.delaySeconds, "restart.delaySeconds", `${path}.delaySeconds`, fail);
+  checkWhole(restart.maxAttempts, `${path}.maxAttempts`, fail);
+  checkSeconds(restart.windowSeconds, "restart.windowSeconds", `${path}.windowSeconds`, fail);
   return {
     condition: restart.condition ?? RESTART_DEFAULTS.condition,
     delaySeconds: restart.delaySeconds ?? RESTART_DEFAULTS.delaySeconds,
@@ -557,11 +640,15 @@ function resolvePorts(service: ServiceModel, path: string, fail: Fail): Resolved
       if (port.healthOnly) fail(at, `is only for the health check, so it cannot be published (got ${port.publishedPort})`);
       if (!isPort(port.publishedPort)) fail(at, `must be ${PORT_RULE}, got ${port.publishedPort}`);
     }
+    if (port.publishMode !== undefined && port.publishMode !== "host" && port.publishMode !== "ingress") {
+      fail(`${at}.publishMode`, `must be "host" or "ingress", got ${JSON.stringify(port.publishMode)}`);
+    }
     return {
       name: port.name,
       containerPort: port.containerPort,
       protocol: port.protocol ?? "tcp",
       publishedPort: port.publishedPort,
+      ...(port.publishMode !== undefined ? { publishMode: port.publishMode } : {}),
       healthOnly: port.healthOnly ?? false,
     };
   });
@@ -571,12 +658,11 @@ function resolveHealth(health: HealthCheck | undefined, ports: ResolvedPort[], p
   if (health === undefined) return undefined;
   if (health.command.length === 0) fail(`${path}.command`, "is empty: give the command the check runs");
   const resolved: ResolvedHealth = { command: health.command, http: health.http, ...healthTimings(health) };
-  for (const field of ["intervalSeconds", "timeoutSeconds", "retries"] as const) {
-    if (!Number.isInteger(resolved[field]) || resolved[field] < 1)
-      fail(`${path}.${field}`, `must be a whole number of 1 or more, got ${resolved[field]}`);
+  for (const field of ["intervalSeconds", "timeoutSeconds", "startPeriodSeconds"] as const) {
+    checkSeconds(resolved[field], `health.${field}`, `${path}.${field}`, fail);
   }
-  if (!Number.isInteger(resolved.startPeriodSeconds) || resolved.startPeriodSeconds < 0) {
-    fail(`${path}.startPeriodSeconds`, `must be a whole number of 0 or more, got ${resolved.startPeriodSeconds}`);
+  if (!Number.isInteger(resolved.retries) || resolved.retries < 1 || resolved.retries > MAX_HEALTH_RETRIES) {
+    fail(`${path}.retries`, `must be a whole number from 1 to ${MAX_HEALTH_RETRIES}, got ${shown(resolved.retries)}`);
   }
   const http = health.http;
   if (http !== undefined && !ports.some((port) => port.containerPort === http.port)) {

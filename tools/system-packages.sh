@@ -3,11 +3,12 @@
 # `npm test` uses; other scripts pass their own list (tools/k8s/packages.sh).
 #   redis-server, postgresql: the services' tests run against the real servers
 #   chromium: the browser check of the result page (headless; no browser download)
+#   graphviz: dot, which renders `dockyard diagram --format svg` (its tests, docs/diagram-dev.svg)
 #   python3, python3-venv: the vote service's tests (a venv with pinned requirements)
 # (The end-to-end scripts install Docker and debootstrap themselves: tools/ensure-dockerd.sh,
 # tools/base-images/build.sh.)
 set -euo pipefail
-packages=(redis-server postgresql chromium python3 python3-venv)
+packages=(redis-server postgresql chromium graphviz python3 python3-venv)
 [ "$#" -eq 0 ] || packages=("$@")
 missing=()
 for package in "${packages[@]}"; do

@@ -3,6 +3,7 @@ import { loadConfig, Target } from "../../stacks/config";
 import { AppDefinition, applyConfig, ConfiguredApp } from "../../stacks/overrides";
 import { resolveApp } from "../../stacks/resolve";
 import { InputError } from "../../stacks/errors";
+import { refusePlainRegistryPassword } from "../../stacks/secrets";
 import { planApp } from "../../stacks/targets";
 
 /** The providers' own keys a user may set for the engine or cluster, and dockyard's key for each. */
@@ -57,6 +58,11 @@ export interface StackOutputs {
 export function deployStack<P>(app: AppDefinition<P>): StackOutputs {
   refuseProviderKeys(pulumi.runtime.allConfig());
   const config = loadConfig();
+  // The engine marks the keys set with --secret; the SDK's reader of those marks is internal (a secret if it is gone).
+  const passwordKey = `${pulumi.getProject()}:registryPassword`;
+  const isConfigSecret = (pulumi.runtime as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+  const isSecret = isConfigSecret === undefined || isConfigSecret(passwordKey);
+  refusePlainRegistryPassword(config.stack, config.keyPath, pulumi.runtime.getConfig(passwordKey), isSecret);
   // The compose reader is loaded only for a compose file (and stacks/targets loads only the chosen target).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const compose = () => require("../../stacks/compose/app") as typeof import("../../stacks/compose/app");

@@ -1,11 +1,22 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BuilderVersion } from "../docker/image";
+import { PodSecurityLevel } from "../k8s/podSecurity";
 import { ServiceType } from "../k8s/serviceType";
 import { SecurityArgs } from "../security";
 import { EndpointMode, RestartCondition, RollbackFailureAction, UpdateFailureAction, UpdateOrder } from "../swarm/service";
 import { composeApp, logReport, reportText } from "../../stacks/compose/app";
 import { ReportLine } from "../../stacks/compose/convert";
-import { CONFIG_KEYS, ConfigKey, KeyNamer, loadConfig, SecretText, ServiceSettings, StackConfig } from "../../stacks/config";
+import {
+  CONFIG_KEYS,
+  ConfigKey,
+  KeyNamer,
+  loadConfig,
+  NetworkSettings,
+  SecretText,
+  ServiceSettings,
+  StackConfig,
+  VolumeSettings,
+} from "../../stacks/config";
 import { applyConfig } from "../../stacks/overrides";
 import { resolveApp } from "../../stacks/resolve";
 import { planApp } from "../../stacks/targets";
@@ -31,7 +42,9 @@ export interface ComposeLimits {
 
 /** A HorizontalPodAutoscaler for the service (target kubernetes). */
 export interface ComposeAutoscaling {
+  /** Fewest copies the autoscaler keeps. */
   minReplicas: number;
+  /** Most copies the autoscaler starts. */
   maxReplicas: number;
   /** Average CPU use, in percent of the request, that the autoscaler keeps the pods at. */
   targetCpuPercent: number;
@@ -39,11 +52,17 @@ export interface ComposeAutoscaling {
 
 /** How a rollback replaces copies; every field left out is the update's. */
 export interface ComposeRollbackSettings {
+  /** Copies replaced at a time; 0 replaces all at once. @default - the update's */
   parallelism?: number;
+  /** Seconds between one batch and the next. @default - the update's */
   delaySeconds?: number;
+  /** Whether the rolled-back copy starts before the one it replaces stops. @default - the update's */
   order?: UpdateOrder;
+  /** Seconds each replaced copy is watched for failure. @default - the update's */
   monitorSeconds?: number;
+  /** Share of copies (0 to 1) that may fail before failureAction. @default - the update's */
   maxFailureRatio?: number;
+  /** When the rollback fails too: stop there, or go on. @default "pause" */
   failureAction?: RollbackFailureAction;
 }
 
@@ -53,23 +72,23 @@ export interface ComposeRolloutSettings {
   parallelism?: number;
   /** Seconds between one batch and the next. @default 0 */
   delaySeconds?: number;
-  /** @default - "start-first" where two copies can run at once, else "stop-first" */
+  /** Whether the new copy starts before the old one stops. @default - "start-first" where two copies can run at once, else "stop-first" */
   order?: UpdateOrder;
   /** Seconds each replaced copy is watched for failure. @default 5 */
   monitorSeconds?: number;
   /** Share of copies (0 to 1) that may fail before failureAction. @default 0 */
   maxFailureRatio?: number;
-  /** @default "rollback" */
+  /** When an update fails: roll back to the previous version, stop there, or go on. @default "rollback" */
   failureAction?: UpdateFailureAction;
-  /** @default - as the update, failureAction "pause" */
+  /** How a rollback replaces copies (compose `deploy.rollback_config`). @default - as the update, failureAction "pause" */
   rollback?: ComposeRollbackSettings;
 }
 
 /** Resources reserved for each copy on its node. */
 export interface ComposeReservations {
-  /** @default - a target's share of the CPU limit */
+  /** CPUs reserved; at most the CPU limit. @default - a target's share of the CPU limit */
   cpus?: number;
-  /** @default - the memory limit */
+  /** Memory reserved ("64m"); at most the memory limit. @default - the memory limit */
   memory?: string;
 }
 
@@ -83,13 +102,13 @@ export interface ComposePlacement {
 
 /** When a stopped copy is started again. */
 export interface ComposeRestartSettings {
-  /** @default "any" */
+  /** Which stops are restarted: any, a non-zero exit only (on-failure), or none. @default "any" */
   condition?: RestartCondition;
-  /** @default 5 */
+  /** Seconds between a stop and the restart. @default 5 */
   delaySeconds?: number;
-  /** 0 for no limit. @default 0 */
+  /** Restarts attempted before giving up; 0 for no limit. @default 0 */
   maxAttempts?: number;
-  /** @default 0 */
+  /** Seconds over which maxAttempts is counted; 0 counts every attempt. @default 0 */
   windowSeconds?: number;
 }
 
@@ -99,18 +118,25 @@ export interface ComposeServiceSettings {
   replicas?: number;
   /** Published port by the port's name in the compose file (`http`, or `tcp-80` for an unnamed port 80). */
   ports?: Record<string, number>;
+  /** CPU and memory limits of each copy. */
   limits?: ComposeLimits;
+  /** Scale between bounds by CPU use instead of a fixed count (target kubernetes). */
   autoscaling?: ComposeAutoscaling;
   /** A prebuilt image to run instead of the file's image or build. */
   image?: string;
+  /** How an update replaces the service's copies. */
   rollout?: ComposeRolloutSettings;
+  /** Resources set aside for each copy on its node. */
   reservations?: ComposeReservations;
+  /** Where copies may run. */
   placement?: ComposePlacement;
+  /** When a stopped copy is started again. */
   restart?: ComposeRestartSettings;
   /** Seconds a copy has to exit after SIGTERM before it is killed (compose `stop_grace_period`). */
   stopGracePeriodSeconds?: number;
   /** How each copy is confined: capabilities, privilege escalation, a read-only root filesystem, tmpfs paths. */
   security?: SecurityArgs;
+  /** How the service's name reaches its copies on a swarm. @default - swarmEndpointMode */
   endpointMode?: EndpointMode;
 }
 
@@ -118,7 +144,7 @@ export interface ComposeServiceSettings {
 export interface ComposeNetworkSettings {
   /** IPv4 CIDR ("10.10.0.0/24"). @default - the file's, else one from 10.124.0.0/16 */
   subnet?: string;
-  /** @default - the subnet's first address */
+  /** The network's gateway, inside the subnet. @default - the subnet's first address */
   gateway?: string;
   /** Sub-range containers get addresses from. @default - the whole subnet */
   ipRange?: string;
@@ -181,6 +207,8 @@ export interface ComposeAppArgs {
   namespace?: string;
   /** Service type of the published services (target kubernetes). @default "ClusterIP" */
   serviceType?: ServiceType;
+  /** Pod Security level the namespace enforces (target kubernetes); baseline and privileged are warned about. @default "restricted" */
+  podSecurity?: PodSecurityLevel;
   /** StorageClass of the data volumes (target kubernetes). @default - the cluster's default */
   storageClass?: string;
   /** Seconds a rollout may take (kubernetes, swarm). @default 600 */
@@ -212,14 +240,64 @@ const sameKeys: Record<keyof Settings, ConfigKey> = {
   kubeContext: "kubeContext",
   namespace: "namespace",
   serviceType: "serviceType",
+  podSecurity: "podSecurity",
   storageClass: "storageClass",
   rolloutTimeout: "rolloutTimeout",
   swarmEndpointMode: "swarmEndpointMode",
   swarmNodes: "swarmNodes",
   swarmDataNode: "swarmDataNode",
 };
-const settingsFit: ComposeServiceSettings extends ServiceSettings ? true : false = true;
-void settingsFit;
+/*
+ * The settings interfaces above restate the stack config's settings objects (SERVICE_SETTINGS,
+ * NETWORK_SETTINGS, VOLUME_SETTINGS in stacks/config.ts), whose zod checks check them: Pulumi infers
+ * the package's schema (what `pulumi package add` gives Python and YAML programs) from written
+ * interfaces only; an interface that extends the zod type reaches it with every field untyped (Any),
+ * and a type alias is refused. So the restatement cannot drift: the lines below fail to compile,
+ * naming the path, unless each interface has the settings object's keys, down its nested objects,
+ * each optional where the setting is, and of the same kind (a number, text, a list, a map; an enum
+ * here may narrow the text the config takes), and test/unit/composeApp.test.ts checks the inferred
+ * schema against the zod shapes.
+ */
+type Widened<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : T;
+type IsOptional<T, K extends keyof T> = object extends Pick<T, K> ? true : false;
+type ValueDrift<C, S, At extends string> = [C] extends [readonly (infer CI)[]]
+  ? [S] extends [readonly (infer SI)[]]
+    ? ValueDrift<CI, SI, `${At}[]`>
+    : `${At} is a list here but not in the stack config's settings`
+  : [S] extends [readonly unknown[]]
+    ? `${At} is a list in the stack config's settings but not here`
+    : [C] extends [object]
+      ? [S] extends [object]
+        ? Drift<C, S, At>
+        : `${At} is an object here but not in the stack config's settings`
+      : [S] extends [object]
+        ? `${At} is an object in the stack config's settings but not here`
+        : [Widened<C>] extends [S]
+          ? [S] extends [Widened<C>]
+            ? never
+            : `${At} has another type than in the stack config's settings`
+          : `${At} has another type than in the stack config's settings`;
+type Missing<C, S> = Exclude<keyof S, keyof C> & string;
+type Extra<C, S> = Exclude<keyof C, keyof S> & string;
+type Shared<C, S> = keyof C & keyof S & string;
+/** Each difference between interface C and settings S, as the path and what differs; never when none. */
+type Drift<C, S, At extends string> =
+  | { [K in Missing<C, S>]: `${At}.${K} is a stack config setting (stacks/config.ts) missing here` }[Missing<C, S>]
+  | { [K in Extra<C, S>]: `${At}.${K} is not a stack config setting (stacks/config.ts)` }[Extra<C, S>]
+  | {
+      [K in Shared<C, S>]-?: IsOptional<C, K> extends IsOptional<S, K>
+        ? ValueDrift<NonNullable<C[K]>, NonNullable<S[K]>, `${At}.${K}`>
+        : `${At}.${K} is optional in one and required in the other`;
+    }[Shared<C, S>];
+/** true when interface C restates settings S; otherwise the differences, so `true` does not compile. */
+type Restates<C, S, Name extends string> = [Drift<C, S, Name>] extends [never] ? true : Drift<C, S, Name>;
+const restated: [
+  Restates<ComposeServiceSettings, ServiceSettings, "ComposeServiceSettings">,
+  Restates<ComposeNetworkSettings, NetworkSettings, "ComposeNetworkSettings">,
+  Restates<ComposeVolumeSettings, VolumeSettings, "ComposeVolumeSettings">,
+] = [true, true, true];
+// Checked when compiled; nothing to run.
+void restated;
 
 /** How a ComposeApp's messages name its arguments: `ComposeApp "shop" argument services.web.replicas`. */
 const argumentOf =

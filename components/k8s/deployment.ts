@@ -19,15 +19,19 @@ import {
 import {
   containerResources,
   DEFAULT_CPU_REQUEST_PERCENT,
+  DEFAULT_EPHEMERAL_STORAGE,
   DEFAULT_VOLUME_SIZE,
   deploymentStrategy,
   DeploymentHealthArgs,
   DeploymentVolumeArgs,
+  disruptionBudgetSpec,
   envConfigMapName,
+  ephemeralStorage,
   healthProbes,
   isPodUser,
   securityContext,
   containerSecurityContext,
+  spreadOverNodes,
   tmpfsVolumes,
   volumeClaimSpec,
 } from "./pod";
@@ -98,6 +102,14 @@ export interface DeploymentArgs {
   requestCpus?: number;
   /** Memory request ("64m"); at most memory. @default - memory */
   requestMemory?: string;
+  /**
+   * Node disk the container may use outside its volumes (its writable layer and logs), in the volume
+   * size grammar ("1Gi", "512Mi"): the `ephemeral-storage` limit, past which the kubelet evicts the pod.
+   * @default "1Gi" (DEFAULT_EPHEMERAL_STORAGE)
+   */
+  ephemeralStorage?: string;
+  /** The `ephemeral-storage` request; at most ephemeralStorage. @default "64Mi" (DEFAULT_EPHEMERAL_STORAGE) */
+  requestEphemeralStorage?: string;
   /** Seconds a new pod must be ready before it counts as available (`minReadySeconds`). @default - the API's (0), left unset */
   minReadySeconds?: number;
   /** Node labels a pod's node must have (`nodeSelector`). @default - any node */
@@ -116,6 +128,12 @@ export interface DeploymentArgs {
   maxSurge?: string;
   /** Pods that may be unavailable during a rolling update: a count ("0") or a percentage ("25%"). @default "0" */
   maxUnavailable?: string;
+  /**
+   * Pods a voluntary disruption (a node drain, a cluster upgrade's evictions) may take down at once: a
+   * PodDisruptionBudget (policy/v1, `maxUnavailable`) named like the service selects its pods.
+   * @default - no PodDisruptionBudget
+   */
+  disruptionBudget?: number;
   /** Service type when a port is published; unpublished services are always ClusterIP. @default "ClusterIP" */
   serviceType?: ServiceType;
   /** Numeric user to run as, "uid" or "uid:gid" (runAsUser/runAsGroup, the group also fsGroup). @default - the image's user */
@@ -192,6 +210,10 @@ function validateScaling(args: DeploymentArgs, fail: Fail): void {
   if (!args.singleWriter && isZero(surge) && isZero(unavailable)) {
     fail("maxSurge and maxUnavailable cannot both be 0: a rolling update could never make progress");
   }
+  const budget = args.disruptionBudget;
+  if (budget !== undefined && (!Number.isInteger(budget) || budget < 1)) {
+    fail(`disruptionBudget must be a whole number of pods of 1 or more, got ${budget}`);
+  }
   const timeout = args.rolloutTimeoutSeconds;
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1)) {
     fail(`rolloutTimeoutSeconds must be a whole number of seconds of 1 or more, got ${timeout}`);
@@ -215,6 +237,15 @@ function validateResources(where: string, args: DeploymentArgs, fail: Fail): voi
   }
   if (args.requestMemory !== undefined && parseMemory(args.requestMemory, `${where}: requestMemory`) > parseMemory(args.memory)) {
     fail(`requestMemory must be at most the memory limit (${args.memory}), got ${JSON.stringify(args.requestMemory)}`);
+  }
+  const disk = {
+    limit: parseStorageSize(args.ephemeralStorage ?? DEFAULT_EPHEMERAL_STORAGE.limit, `${where}: ephemeralStorage`),
+    request: parseStorageSize(args.requestEphemeralStorage ?? DEFAULT_EPHEMERAL_STORAGE.request, `${where}: requestEphemeralStorage`),
+  };
+  if (disk.request > disk.limit) {
+    fail(
+      `requestEphemeralStorage must be at most ephemeralStorage (${JSON.stringify(args.ephemeralStorage ?? DEFAULT_EPHEMERAL_STORAGE.limit)}), got ${JSON.stringify(args.requestEphemeralStorage ?? DEFAULT_EPHEMERAL_STORAGE.request)}`,
+    );
   }
   const ready = args.minReadySeconds;
   if (ready !== undefined && (!Number.isInteger(ready) || ready < 0))
@@ -319,9 +350,11 @@ function validateEnv(args: DeploymentArgs, fail: Fail): void {
 }
 
 /**
- * One service on Kubernetes: a Deployment with probes, requests and limits and a deliberate update
- * strategy; its Service (when it has ports, named like the service so `redis` and `db` resolve); a
- * ConfigMap for its environment; and a PersistentVolumeClaim per volume.
+ * One service on Kubernetes: a Deployment with probes, requests and limits (CPU, memory, ephemeral
+ * storage) and a deliberate update strategy, whose pods (but a single writer's, never two) prefer
+ * different nodes; its Service (when it has ports, named like the service so `redis` and `db` resolve); a
+ * ConfigMap for its environment; a PersistentVolumeClaim per volume; and a PodDisruptionBudget when
+ * `disruptionBudget` is given.
  */
 /**
  * The Kubernetes objects each Deployment component made, for TypeScript callers that compose with
@@ -331,7 +364,11 @@ function validateEnv(args: DeploymentArgs, fail: Fail): void {
  */
 const deploymentObjects = new WeakMap<
   Deployment,
-  { service?: k8s.core.v1.Service; claims: Record<string, k8s.core.v1.PersistentVolumeClaim> }
+  {
+    service?: k8s.core.v1.Service;
+    claims: Record<string, k8s.core.v1.PersistentVolumeClaim>;
+    disruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
+  }
 >();
 
 export class Deployment extends pulumi.ComponentResource {
@@ -360,8 +397,13 @@ export class Deployment extends pulumi.ComponentResource {
       cpus: args.requestCpus,
       memory: args.requestMemory,
     });
+    const disk = ephemeralStorage(args.ephemeralStorage, args.requestEphemeralStorage);
     const ports = args.ports ?? [];
     const env = args.env ?? {};
+    // Pods that may be several prefer different nodes. Whatever the replica count, so that a scale
+    // (or the autoscaler) never changes the pod template and rolls the pods; a single writer never
+    // runs two.
+    const spread = !(args.singleWriter ?? false);
 
     const configMap =
       Object.keys(env).length === 0
@@ -402,8 +444,16 @@ export class Deployment extends pulumi.ComponentResource {
           valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
         })),
       ),
-      resources,
-      ...(args.health ? healthProbes(args.health) : {}),
+      resources: {
+        limits: { ...resources.limits, "ephemeral-storage": disk.limit },
+        requests: { ...resources.requests, "ephemeral-storage": disk.request },
+      },
+      ...(args.health
+        ? healthProbes(
+            args.health,
+            ports.filter((port) => protocol(port) === "TCP").map((port) => port.containerPort),
+          )
+        : {}),
       volumeMounts: nonEmpty([
         ...(args.volumes ?? []).map((volume) => ({
           name: volume.claimName,
@@ -430,6 +480,7 @@ export class Deployment extends pulumi.ComponentResource {
             metadata: { labels: podLabels },
             spec: {
               containers: [container],
+              ...(spread ? { affinity: spreadOverNodes(selector) } : {}),
               volumes: nonEmpty([
                 ...Object.entries(claims).map(([claimName, claim]) => ({
                   name: claimName,
@@ -485,9 +536,18 @@ export class Deployment extends pulumi.ComponentResource {
             { parent: this },
           );
 
+    const disruptionBudget =
+      args.disruptionBudget === undefined
+        ? undefined
+        : new k8s.policy.v1.PodDisruptionBudget(
+            name,
+            { metadata, spec: disruptionBudgetSpec(selector, args.disruptionBudget) },
+            { parent: this },
+          );
+
     this.deploymentName = deployment.metadata.name;
     this.serviceName = service?.metadata.name;
-    deploymentObjects.set(this, { service, claims });
+    deploymentObjects.set(this, { service, claims, disruptionBudget });
     this.cpuRequest = resources.requests.cpu;
     this.registerOutputs({
       deploymentName: this.deploymentName,
@@ -499,6 +559,11 @@ export class Deployment extends pulumi.ComponentResource {
   /** The Service, for URLs (node ports, load balancer addresses); undefined for a service without ports. */
   get service(): k8s.core.v1.Service | undefined {
     return deploymentObjects.get(this)?.service;
+  }
+
+  /** The PodDisruptionBudget; undefined without `disruptionBudget`. */
+  get disruptionBudget(): k8s.policy.v1.PodDisruptionBudget | undefined {
+    return deploymentObjects.get(this)?.disruptionBudget;
   }
 
   /** Volume claim name → PersistentVolumeClaim. */

@@ -5,6 +5,7 @@ export * from "../health";
 export * from "./labels";
 export * from "./networkPolicies";
 export * from "./pod";
+export * from "./podSecurity";
 export * from "./registrySecret";
 export * from "./secret";
 export * from "./serviceType";

@@ -68,6 +68,23 @@ export const DEFAULT_CPU_REQUEST_PERCENT = 50;
 /** The storage a volume claim requests when none is given. */
 export const DEFAULT_VOLUME_SIZE = "1Gi";
 
+/**
+ * The node disk a container may use outside its volumes (`ephemeral-storage`: its writable layer and
+ * its logs; the in-memory tmpfs paths count as memory) when none is given. The request, 64Mi, is what
+ * a service here writes there: the kubelet keeps a container's log to 5 files of 10Mi, and the roots
+ * are read-only or barely written. The limit, 1Gi, is far above that and far below a node's disk: a
+ * runaway writer is evicted before it fills the disk every pod of the node shares.
+ */
+export const DEFAULT_EPHEMERAL_STORAGE = Object.freeze({ request: "64Mi", limit: "1Gi" });
+
+/** An ephemeral-storage request and limit as exact quantities, from sizes in the volume size grammar. */
+export function ephemeralStorage(limit?: string, request?: string): { limit: string; request: string } {
+  return {
+    limit: memoryToQuantity(parseStorageSize(limit ?? DEFAULT_EPHEMERAL_STORAGE.limit)),
+    request: memoryToQuantity(parseStorageSize(request ?? DEFAULT_EPHEMERAL_STORAGE.request)),
+  };
+}
+
 /** Requests and limits as exact Kubernetes quantities (see `cpuRequestPercent` for the rule). */
 export function containerResources(
   cpus: number,
@@ -91,17 +108,27 @@ export function containerResources(
 type Probe = k8s.types.input.core.v1.Probe;
 
 /**
- * The model's health check as probes, with Docker's meaning kept: a probe every `interval`, failing
- * after `timeout`, `retries` failures in a row mark the pod unready (readiness) or restart it
- * (liveness). The start period becomes a startupProbe that allows ceil(startPeriod / interval) extra
- * failures before liveness takes over, so a slow first start is not restarted.
+ * The model's health check as probes. Readiness is the check itself, with Docker's meaning kept: a
+ * probe every `interval`, failing after `timeout`, `retries` failures in a row mark the pod unready and
+ * take it out of its Service. The check may ask the service's own dependencies (vote's /healthz pings
+ * redis), which is what readiness is for; liveness and the startup probe therefore ask only whether the
+ * process still accepts connections, on the health check's HTTP port or else the first of `tcpPorts`:
+ * a restart cures a process that stopped listening, not an outage of redis or the database, and
+ * restarting every pod of a service while its database is away would only lengthen the outage. The
+ * start period becomes the startup probe's ceil(startPeriod / interval) extra failures, so a slow first
+ * start is not restarted. Without a TCP port to ask, all three run the check.
  */
-export function healthProbes(health: DeploymentHealthArgs): { readinessProbe: Probe; livenessProbe: Probe; startupProbe: Probe } {
+export function healthProbes(
+  health: DeploymentHealthArgs,
+  tcpPorts: number[] = [],
+): { readinessProbe: Probe; livenessProbe: Probe; startupProbe: Probe } {
   const { intervalSeconds: interval, timeoutSeconds: timeout, retries, startPeriodSeconds: startPeriod } = healthTimings(health);
-  const handler: Probe = health.http
+  const check: Probe = health.http
     ? { httpGet: { path: health.http.path, port: health.http.port } }
     : { exec: { command: health.command } };
-  const probe = (failureThreshold: number): Probe => ({
+  const alivePort = health.http?.port ?? tcpPorts[0];
+  const alive: Probe = alivePort === undefined ? check : { tcpSocket: { port: alivePort } };
+  const probe = (handler: Probe, failureThreshold: number): Probe => ({
     ...handler,
     periodSeconds: interval,
     timeoutSeconds: timeout,
@@ -109,9 +136,9 @@ export function healthProbes(health: DeploymentHealthArgs): { readinessProbe: Pr
     failureThreshold,
   });
   return {
-    readinessProbe: probe(retries),
-    livenessProbe: probe(retries),
-    startupProbe: probe(Math.ceil(startPeriod / interval) + retries),
+    readinessProbe: probe(check, retries),
+    livenessProbe: probe(alive, retries),
+    startupProbe: probe(alive, Math.ceil(startPeriod / interval) + retries),
   };
 }
 
@@ -129,6 +156,33 @@ export function deploymentStrategy(args: UpdateStrategyArgs): k8s.types.input.ap
 /** A count or a percentage as Kubernetes' IntOrString: "2" is the number 2 (the API refuses a count as a string), "25%" stays. */
 export function intOrPercent(value: string): number | string {
   return value.endsWith("%") ? value : Number(value);
+}
+
+/**
+ * For a service that may run several pods: each prefers a node where none of the others runs, so one
+ * node going away takes one pod of it, not all. Preferred, not required: a cluster of one node (or
+ * with fewer nodes than pods) still runs them all, and a single pod is placed as without it.
+ */
+export function spreadOverNodes(selector: Record<string, string>): k8s.types.input.core.v1.Affinity {
+  return {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: selector }, topologyKey: "kubernetes.io/hostname" } },
+      ],
+    },
+  };
+}
+
+/**
+ * A PodDisruptionBudget's spec: voluntary disruptions (a node drain, an upgrade's evictions) take at
+ * most `maxUnavailable` of the selected pods at a time. A pod that is not Ready may always be evicted
+ * (`AlwaysAllow`): a crashing pod protects nothing, and must not hold up the drain of its node.
+ */
+export function disruptionBudgetSpec(
+  selector: Record<string, string>,
+  maxUnavailable: number,
+): k8s.types.input.policy.v1.PodDisruptionBudgetSpec {
+  return { maxUnavailable, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" };
 }
 
 /** Name of the ConfigMap holding `env`: changes with the content, so an env change rolls the pods. */

@@ -18,10 +18,10 @@ export interface SwarmSecretArgs {
 }
 
 /** Docker's rule for secret names: letters, digits, `_ . -`, starting and ending with a letter or digit, up to 64. */
-const SECRET_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9])?$/;
+export const SWARM_SECRET_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9])?$/;
 
 export function validateSwarmSecretArgs(name: string, args: SwarmSecretArgs): void {
-  if (!SECRET_NAME.test(args.name)) {
+  if (!SWARM_SECRET_NAME.test(args.name)) {
     throw new ValidationError(
       `Secret "${name}": name must be 1-64 letters, digits, _ . -, starting and ending with a letter or digit, got ${JSON.stringify(args.name)}`,
     );

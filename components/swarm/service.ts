@@ -18,7 +18,22 @@ export interface ServicePortArgs {
   publishedPort: number;
   /** @default "tcp" */
   protocol?: Protocol;
+  /**
+   * `host`: bound on each node that runs a task (one task per node); `ingress`: on every node, through
+   * the routing mesh, which only a `vip` service has.
+   * @default - host for endpointMode dnsrr, ingress for vip
+   */
+  publishMode?: PublishMode;
 }
+
+/** Where a published port is bound. */
+export const PublishMode = {
+  /** On each node that runs a task. */
+  Host: "host",
+  /** On every node, through the routing mesh (endpointMode vip only). */
+  Ingress: "ingress",
+} as const;
+export type PublishMode = (typeof PublishMode)[keyof typeof PublishMode];
 
 /** A swarm secret mounted as a file in every task. */
 export interface ServiceSecretArgs {
@@ -221,14 +236,15 @@ export interface SwarmServiceArgs {
   revision?: pulumi.Input<string>;
 }
 
-const SERVICE_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+/** Docker's rule for service names: letters, digits and dashes, not starting or ending with a dash, up to 63. */
+export const SWARM_SERVICE_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
 
 /** Everything that can be checked before the engine sees it; throws ValidationError. */
 export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): void {
   const fail = (message: string): never => {
     throw new ValidationError(`Service "${name}": ${message}`);
   };
-  if (!SERVICE_NAME.test(args.name)) {
+  if (!SWARM_SERVICE_NAME.test(args.name)) {
     fail(`name must be 1-63 letters, digits and dashes, not starting or ending with a dash, got ${JSON.stringify(args.name)}`);
   }
   if (args.security !== undefined) {
@@ -255,6 +271,14 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
     }
     const key = `${port.publishedPort}/${port.protocol ?? "tcp"}`;
     if (seen.has(key)) fail(`port ${key} is published twice`);
+    if (port.publishMode !== undefined && port.publishMode !== "host" && port.publishMode !== "ingress") {
+      fail(`port ${key} publishMode must be host or ingress, got ${JSON.stringify(port.publishMode)}`);
+    }
+    if (port.publishMode === "ingress" && (args.endpointMode ?? "dnsrr") === "dnsrr") {
+      fail(
+        `port ${key} publishMode ingress needs endpointMode vip (a dnsrr service has no virtual IP for the routing mesh), got endpointMode dnsrr`,
+      );
+    }
     seen.add(key);
   }
   for (const mount of args.mounts ?? []) {
@@ -418,7 +442,7 @@ export class SwarmService extends pulumi.ComponentResource {
             targetPort: port.containerPort,
             publishedPort: port.publishedPort,
             protocol: port.protocol ?? "tcp",
-            publishMode: (args.endpointMode ?? "dnsrr") === "dnsrr" ? "host" : "ingress",
+            publishMode: port.publishMode ?? ((args.endpointMode ?? "dnsrr") === "dnsrr" ? "host" : "ingress"),
           })),
         },
         updateConfig: {

@@ -11,6 +11,7 @@ import { AppModel } from "../model";
 import { AppDefinition } from "../overrides";
 import { ComposeConversion, convertCompose, ReportLine, Setting } from "./convert";
 import { ComposeError, loadCompose } from "./load";
+import { literalSecrets, refusedLiteral } from "../secrets";
 
 export interface ComposeSettings {
   file?: string;
@@ -18,29 +19,28 @@ export interface ComposeSettings {
   envFile?: string;
 }
 
-/** Plain environment values that look like credentials, refused outside the dev stack. */
-const CREDENTIAL = /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY)$/i;
-
 /** Reads and converts the file; throws one ComposeError for everything that cannot be deployed. */
 export function readCompose(settings: ComposeSettings, stack: string, projectDir = process.cwd(), setting?: Setting): ComposeConversion {
   const file = settings.file as string;
   // Read from the project; named in messages as the user named it.
   const loaded = loadCompose({ file: path.resolve(projectDir, file), name: file, profiles: settings.profiles, envFile: settings.envFile });
   const conversion = convertCompose(loaded, file, projectDir, undefined, setting);
-  if (stack !== "dev") refuseLiteralCredentials(conversion.model, file, stack);
+  if (stack !== "dev") refuseLiteralCredentials(conversion, stack);
   return conversion;
 }
 
-function refuseLiteralCredentials(model: AppModel, file: string, stack: string): void {
-  for (const [service, spec] of Object.entries(model.services)) {
-    for (const [variable, value] of Object.entries(spec.env ?? {})) {
-      if (CREDENTIAL.test(variable) && value !== "") {
-        throw new ComposeError(
-          `${file}: services.${service}.environment.${variable} holds a literal credential, allowed only in the dev stack (stack is "${stack}"): declare a top-level secret, list it under the service's secrets:, set ${variable}_FILE: /run/secrets/<secret>, and give its value with pulumi config set --secret --path secrets.<secret> <value>`,
-        );
-      }
-    }
-  }
+/**
+ * Outside the dev stack, a plain environment value or build argument that looks like a credential
+ * (by its name, or by its value) is refused: the file's first, in name order.
+ */
+function refuseLiteralCredentials(conversion: ComposeConversion, stack: string): void {
+  const [found] = literalSecrets(conversion.model.services);
+  if (found === undefined) return;
+  const advice =
+    found.kind === "env"
+      ? `declare a top-level secret, list it under the service's secrets:, set ${found.name}_FILE: /run/secrets/<secret>, and give its value with pulumi config set --secret --path secrets.<secret> <value>`
+      : `a build argument stays in the image's history (docker history shows it): give the service the credential when it runs instead, as a top-level secret listed under its secrets: (read from ${found.name}_FILE), or build the image outside the stack and name it with image:`;
+  throw new ComposeError(refusedLiteral(conversion.where(found.path), found, stack, advice));
 }
 
 /** A line of the fidelity report as the log and a ComposeApp's `report` show it: "compose.yaml: services.web.ports[0]: changed: ...". */
@@ -83,6 +83,13 @@ export function checkHostIps(conversion: Pick<ComposeConversion, "hostIps">, fil
   for (const { at, ip } of conversion.hostIps) {
     const asked = `${file}: ${at} binds to ${ip}`;
     const instead = "remove the host IP from the port to publish it as the stage does";
+    if (config.target === "docker" && ip.includes(":")) {
+      // bindAddress takes IPv4 only: an IPv6 host IP has no setting that honours it.
+      const loopback = ["::1", "[::1]"].includes(ip);
+      throw new ComposeError(
+        `${asked}, an IPv6 address, but published ports bind to ${config.keyPath("bindAddress")}, which takes an IPv4 address only, so the port cannot be bound there: ${loopback ? `write 127.0.0.1 instead of ${ip} to keep it on loopback (with ${config.keyPath("bindAddress")} 127.0.0.1)` : `write the host's IPv4 address instead of ${ip} (and set ${config.keyPath("bindAddress")} to it)`}, or ${instead}`,
+      );
+    }
     if (config.target === "docker" && config.bindAddress !== ip) {
       throw new ComposeError(
         `${asked}, but published ports bind to ${config.keyPath("bindAddress")} ${JSON.stringify(config.bindAddress)} here: set ${config.keyPath("bindAddress")} to ${ip}, or ${instead}`,

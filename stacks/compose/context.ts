@@ -64,6 +64,8 @@ export interface Context {
   usedNetworks: Set<string>;
   /** Volumes whose top-level definition was refused (external): mounts of them are not refused again. */
   refusedVolumes: Set<string>;
+  /** Secrets whose top-level definition was refused (external): a service listing them is not refused again. */
+  refusedSecrets: Set<string>;
   setting: Setting;
   /** Host IPs the file asked published ports bound to, checked against the stage's binding when a stage is applied. */
   hostIps: HostIp[];

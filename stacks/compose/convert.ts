@@ -11,7 +11,7 @@
 import * as path from "path";
 import { z } from "zod";
 import { sortedKeys } from "../../components/sorted";
-import { Where } from "../errors";
+import { shown, Where } from "../errors";
 import { AppModel, ServiceModel } from "../model";
 import { Context, Doc, HostIp, isMap, Refusals, ReportLine, Setting, stackSetting } from "./context";
 import { convertImage } from "./families/build";
@@ -29,7 +29,7 @@ import { LoadedCompose } from "./load";
 import { Origins } from "./origin";
 import { seconds, words } from "./parse";
 import { composeNetworkShape, composeSecretShape, composeServiceShape, composeVolumeShape, issuePath } from "./schema";
-import { applyKeys } from "./table";
+import { walkKeys } from "./table";
 
 export type { Disposition, ReportLine, Setting } from "./context";
 export { KEYS } from "./table";
@@ -71,7 +71,7 @@ export function convertCompose(
   }
   const doc = loaded.document;
   const fileDir = path.dirname(path.resolve(projectDir, file));
-  applyKeys(doc, "", "", { refused, report });
+  walkKeys(doc, { pattern: "", at: "", shallow: true }, { refused, report, setting });
   const name =
     typeof doc.name === "string"
       ? doc.name
@@ -80,10 +80,7 @@ export function convertCompose(
           .toLowerCase()
           .replace(/[^a-z0-9-]/g, "-");
   if (!DNS_LABEL.test(name))
-    refused.add(
-      "name",
-      `${JSON.stringify(name)} must be lowercase letters, digits and dashes (a DNS label of up to 32); set name: in the file`,
-    );
+    refused.add("name", `${shown(name)} must be lowercase letters, digits and dashes (a DNS label of up to 32); set name: in the file`);
   if (doc.name === undefined)
     report.push({ path: "name", disposition: "changed", note: `no name: the app is named after the file's folder, "${name}"` });
 
@@ -103,6 +100,7 @@ export function convertCompose(
     origins,
     usedNetworks: new Set<string>(),
     refusedVolumes: new Set<string>(),
+    refusedSecrets: new Set<string>(),
     setting,
     hostIps: [],
   };
@@ -133,6 +131,10 @@ function checkShapes(doc: Doc, refused: Refusals): void {
       continue;
     }
     for (const [name, value] of Object.entries(entries)) {
+      // YAML's .inf and .nan: no compose value is one, and a shape's message would show them as null.
+      const infinite = nonFinite(value, `${section}.${name}`);
+      infinite.forEach(([where, number]) => refused.add(where, `must be a finite number, got ${shown(number)}`));
+      if (infinite.length > 0) continue;
       const parsed = shape.safeParse(value, { error: shapeMessage });
       if (parsed.success) continue;
       for (const issue of parsed.error.issues) {
@@ -142,16 +144,21 @@ function checkShapes(doc: Doc, refused: Refusals): void {
         );
         const where = issuePath(`${section}.${name}`, issue.path);
         if (issue.code === "unrecognized_keys") {
-          refused.add(
-            where,
-            `has unknown ${issue.keys.length > 1 ? "keys" : "key"} ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}`,
-          );
+          refused.add(where, `has unknown ${issue.keys.length > 1 ? "keys" : "key"} ${issue.keys.map((key) => shown(key)).join(", ")}`);
         } else {
-          refused.add(where, given === undefined ? `is required: it ${issue.message}` : `${issue.message}, got ${JSON.stringify(given)}`);
+          refused.add(where, given === undefined ? `is required: it ${issue.message}` : `${issue.message}, got ${shown(given)}`);
         }
       }
     }
   }
+}
+
+/** Every number below a value that is not finite (.inf, -.inf, .nan), with its compose path. */
+function nonFinite(value: unknown, at: string): Array<[string, number]> {
+  if (typeof value === "number") return Number.isFinite(value) ? [] : [[at, value]];
+  if (Array.isArray(value)) return value.flatMap((item, index) => nonFinite(item, `${at}[${index}]`));
+  if (isMap(value)) return Object.entries(value).flatMap(([key, item]) => nonFinite(item, `${at}.${key}`));
+  return [];
 }
 
 /** What a value of a shape must be, in compose's words, where the shape gives no message of its own. */
@@ -181,7 +188,7 @@ function convertService(name: string, raw: unknown, ctx: Context): ServiceModel 
   }
   if (!DNS_LABEL.test(name))
     refused.add(at, "is not a valid service name here: lowercase letters, digits and dashes (a DNS label of up to 32)");
-  applyKeys(raw, "services.*", at, ctx);
+  walkKeys(raw, { pattern: "services.*", at, name }, ctx);
   const x = isMap(raw["x-dockyard"]) ? raw["x-dockyard"] : {};
   const image = convertImage(raw, at, ctx);
   const env = convertEnvironment(raw, at, ctx);

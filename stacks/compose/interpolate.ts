@@ -159,3 +159,120 @@ export function interpolate(
   const parts = new Scanner(text, invalid).parts(false);
   return evaluate(parts, variables, where, warn);
 }
+
+// ---- types after interpolation -------------------------------------------------------------------
+
+type Cast = (text: string) => number | boolean | undefined;
+
+const WHOLE = /^[-+]?\d+$/;
+const DECIMAL = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+const toInt: Cast = (text) => (WHOLE.test(text) ? Number(text) : undefined);
+const toFloat: Cast = (text) => (DECIMAL.test(text) ? Number(text) : undefined);
+const toBoolean: Cast = (text) => {
+  const word = text.toLowerCase();
+  if (["true", "y", "yes", "on"].includes(word)) return true;
+  if (["false", "n", "no", "off"].includes(word)) return false;
+  return undefined;
+};
+/** An umask as a YAML integer is written: a leading 0 or 0o is octal, 0x hexadecimal, 0b binary. */
+const toUmask: Cast = (text) => {
+  const match = /^(?:0[oO]?([0-7]+)|0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|([1-9]\d*|0))$/.exec(text);
+  if (!match) return undefined;
+  const [, octal, hex, binary, decimal] = match;
+  if (octal !== undefined) return parseInt(octal, 8);
+  if (hex !== undefined) return parseInt(hex, 16);
+  if (binary !== undefined) return parseInt(binary, 2);
+  return Number(decimal);
+};
+
+const CAST_NAMES = new Map<Cast, string>([
+  [toInt, "a whole number"],
+  [toFloat, "a number"],
+  [toBoolean, "true or false"],
+  [toUmask, "an umask (a number; a leading 0 makes it octal)"],
+]);
+
+/**
+ * The keys whose text compose-go turns into a number or a boolean once interpolated (its loader's
+ * interpolateTypeCastMapping), so that `read_only: ${RO:-false}` or `replicas: "${N}"` are read
+ * as compose reads them. `*` is any one key or list item.
+ */
+const CASTS: [string[], Cast][] = [
+  ...["external", "internal", "attachable", "enable_ipv4", "enable_ipv6"].map((key): [string[], Cast] => [
+    ["networks", "*", key],
+    toBoolean,
+  ]),
+  ...["volumes", "secrets", "configs"].map((kind): [string[], Cast] => [[kind, "*", "external"], toBoolean]),
+  ...(
+    [
+      [["cpu_count"], toInt],
+      [["cpu_percent"], toFloat],
+      [["cpu_period"], toInt],
+      [["cpu_quota"], toInt],
+      [["cpu_rt_period"], toInt],
+      [["cpu_rt_runtime"], toInt],
+      [["cpus"], toFloat],
+      [["cpu_shares"], toInt],
+      [["init"], toBoolean],
+      [["networks", "*", "use_service_name_alias"], toBoolean],
+      [["oom_kill_disable"], toBoolean],
+      [["oom_score_adj"], toInt],
+      [["pids_limit"], toInt],
+      [["privileged"], toBoolean],
+      [["read_only"], toBoolean],
+      [["umask"], toUmask],
+      [["ulimits", "*"], toInt],
+      [["ulimits", "*", "hard"], toInt],
+      [["ulimits", "*", "soft"], toInt],
+      [["volumes", "*", "read_only"], toBoolean],
+      [["volumes", "*", "volume", "nocopy"], toBoolean],
+      [["depends_on", "*", "required"], toBoolean],
+      [["depends_on", "*", "restart"], toBoolean],
+      [["healthcheck", "retries"], toInt],
+      [["healthcheck", "disable"], toBoolean],
+      [["ports", "*", "target"], toInt],
+      [["stdin_open"], toBoolean],
+      [["tty"], toBoolean],
+      [["deploy", "replicas"], toInt],
+      [["deploy", "update_config", "parallelism"], toInt],
+      [["deploy", "update_config", "max_failure_ratio"], toFloat],
+      [["deploy", "rollback_config", "parallelism"], toInt],
+      [["deploy", "rollback_config", "max_failure_ratio"], toFloat],
+      [["deploy", "restart_policy", "max_attempts"], toInt],
+      [["deploy", "placement", "max_replicas_per_node"], toInt],
+      [["scale"], toInt],
+    ] as [string[], Cast][]
+  ).flatMap(([keys, cast]): [string[], Cast][] => [
+    [["services", "*", ...keys], cast],
+    [["services", "*", "pre_start", "*", ...keys], cast],
+  ]),
+];
+
+const matches = (pattern: string[], at: string[]): boolean =>
+  pattern.length === at.length && pattern.every((part, index) => part === "*" || part === at[index]);
+
+/**
+ * A string value as compose reads it once interpolated: a number or a boolean at the keys compose
+ * types (`read_only`, `deploy.replicas`, `ports[].target`...), else the text.
+ * @param at the value's keys in the document (a list item is its index, as a string)
+ * @param where the value's path for messages
+ * @param warn receives compose's note on a YAML 1.1 boolean (yes, no, on, off)
+ * @throws InterpolationError when the text is not of the key's type
+ */
+export function typed(
+  text: string,
+  at: string[],
+  where: string,
+  warn: (message: string) => void = () => undefined,
+): string | number | boolean {
+  const cast = CASTS.find(([pattern]) => matches(pattern, at))?.[1];
+  if (cast === undefined) return text;
+  const value = cast(text);
+  if (value === undefined) {
+    throw new InterpolationError(`${where} must be ${CAST_NAMES.get(cast) ?? "of another type"}, got ${JSON.stringify(text)}`);
+  }
+  if (cast === toBoolean && !["true", "false"].includes(text.toLowerCase())) {
+    warn(`${where}: ${JSON.stringify(text)} for a boolean is YAML 1.1; write ${String(value)}`);
+  }
+  return value;
+}

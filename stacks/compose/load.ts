@@ -6,10 +6,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parse as parseDotenv } from "dotenv";
 import { parse as parseYaml, type CollectionTag, type ScalarTag, type YAMLMap, type YAMLSeq } from "yaml";
 import { ValidationError } from "../../components/errors";
-import { interpolate, InterpolationError } from "./interpolate";
+import { interpolate, InterpolationError, typed } from "./interpolate";
 
 export interface ComposeSource {
   /** The compose file; its folder is the project directory. */
@@ -82,6 +81,19 @@ const COMPOSE_TAGS: (ScalarTag | CollectionTag)[] = [
   })),
 ];
 
+/**
+ * A plain integer with a leading zero is octal, as go-yaml (compose-go's parser) reads it: docker
+ * compose reads `mode: 0440` as 288 and `UMASK: 0022` as 18, where YAML 1.2's core schema reads 440
+ * and 22. Tried before the core schema's integers.
+ */
+const LEGACY_OCTAL: ScalarTag = {
+  tag: "tag:yaml.org,2002:int",
+  format: "OCT",
+  default: true,
+  test: /^[-+]?0[0-7]+$/,
+  resolve: (text: string) => (text.startsWith("-") ? -1 : 1) * parseInt(text.replace(/^[-+]/, ""), 8),
+};
+
 type Mapping = Record<string, unknown>;
 
 function isMapping(value: unknown): value is Mapping {
@@ -142,7 +154,7 @@ export function loadCompose(source: ComposeSource): LoadedCompose {
     if (!warnings.includes(message)) warnings.push(message);
   };
 
-  const variables = readVariables(source, fail);
+  const variables = readVariables(source, fail, warn);
 
   let text: string;
   try {
@@ -154,7 +166,7 @@ export function loadCompose(source: ComposeSource): LoadedCompose {
 
   let parsed: unknown;
   try {
-    parsed = parseYaml(text, { merge: true, customTags: COMPOSE_TAGS, logLevel: "error" });
+    parsed = parseYaml(text, { merge: true, customTags: (core) => [LEGACY_OCTAL, ...core, ...COMPOSE_TAGS], logLevel: "error" });
   } catch (error) {
     // The parser's message ends with an excerpt of the source; the first line has line and column.
     throw fail(`not valid YAML: ${(error as Error).message.split("\n")[0].replace(/:$/, "")}`);
@@ -177,7 +189,7 @@ export function loadCompose(source: ComposeSource): LoadedCompose {
   }
 
   try {
-    document = interpolateTree(document, "", variables, warn) as Mapping;
+    document = interpolateTree(document, [], "", variables, warn) as Mapping;
   } catch (error) {
     if (error instanceof InterpolationError) throw fail(error.message);
     throw error;
@@ -200,21 +212,140 @@ export function loadCompose(source: ComposeSource): LoadedCompose {
 }
 
 /** The environment over the env file, as docker compose: the shell wins over .env. */
-function readVariables(source: ComposeSource, fail: (message: string) => ComposeError): Record<string, string | undefined> {
+function readVariables(
+  source: ComposeSource,
+  fail: (message: string) => ComposeError,
+  warn: (message: string) => void,
+): Record<string, string | undefined> {
   const projectDir = path.dirname(source.file);
   const envPath = path.resolve(projectDir, source.envFile ?? ".env");
+  const environment = source.environment ?? process.env;
   let fromFile: Record<string, string> = {};
-  if (fs.existsSync(envPath)) {
-    fromFile = parseDotenv(fs.readFileSync(envPath));
+  if (fs.existsSync(envPath) && fs.statSync(envPath).isFile()) {
+    const envName = source.envFile ?? ".env";
+    try {
+      fromFile = parseEnvFile(fs.readFileSync(envPath, "utf8"), environment, envName, warn);
+    } catch (error) {
+      if (error instanceof InterpolationError) throw fail(error.message);
+      throw error;
+    }
   } else if (source.envFile !== undefined) {
     throw fail(`env file ${JSON.stringify(source.envFile)} not found (looked for ${envPath})`);
   }
-  const environment = source.environment ?? process.env;
   const variables: Record<string, string | undefined> = { ...fromFile };
   for (const [name, value] of Object.entries(environment)) {
     if (value !== undefined) variables[name] = value;
   }
   return variables;
+}
+
+/** Whitespace within a line (compose-go's dotenv isSpace: not a line break). */
+const INLINE_SPACE = /^[\t\v\f\r \u0085\u00a0]*/;
+const ESCAPE = /\\(?:[abcfnrtv$"\\]|0[0-7]{3})/g;
+const ESCAPED: Record<string, string> = { a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", '"': '"', "\\": "\\", $: "$$" };
+
+/**
+ * The variables of an env file, as compose-go's dotenv package reads them: `KEY=value` or `KEY:
+ * value`, `export ` before the name, `#` comment lines, a bare `KEY` taken from the environment.
+ * An unquoted value ends at the line's end or at ` #`; a 'single-quoted' one is literal; a
+ * "double-quoted" one may span lines and has its escapes (\n, \t, \", \\, \$...) expanded.
+ * Unquoted and double-quoted values are interpolated (${VAR}, ${VAR:-default}, ...) from the
+ * environment, then from the file's variables above them.
+ * @param name the file as messages name it
+ * @throws InterpolationError naming the file and line of bad syntax
+ */
+export function parseEnvFile(
+  text: string,
+  environment: Record<string, string | undefined>,
+  name: string,
+  warn: (message: string) => void = () => undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  let rest = text.replace(/^\uFEFF/, "");
+  let line = 1;
+  const invalid = (message: string): InterpolationError => new InterpolationError(`${name} line ${line}: ${message}`);
+  const lookup = (): Record<string, string | undefined> => ({
+    ...out,
+    ...Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined)),
+  });
+  const expand = (value: string): string => interpolate(value, lookup(), `${name} line ${line}`, warn);
+  for (;;) {
+    // The next statement: blank lines and # comment lines skipped.
+    const start = rest.search(/\S/);
+    if (start < 0) break;
+    line += (rest.slice(0, start).match(/\n/g) ?? []).length;
+    rest = rest.slice(start);
+    if (rest.startsWith("#")) {
+      const end = rest.indexOf("\n");
+      if (end < 0) break;
+      rest = rest.slice(end);
+      continue;
+    }
+    if (/^export\s+/.test(rest)) rest = rest.slice("export".length).replace(INLINE_SPACE, "");
+    const separator = /[=:\n]/.exec(rest);
+    const keyText = separator === null ? rest : rest.slice(0, separator.index);
+    const wrong = /[^\t\v\f\r \u0085\u00a0\p{L}\p{N}_.\-[\]]/u.exec(keyText);
+    if (wrong !== null) {
+      throw invalid(`unexpected character ${JSON.stringify(wrong[0])} in variable name ${JSON.stringify(rest.split("\n")[0])}`);
+    }
+    const key = keyText.trimEnd();
+    if (key.includes(" ")) throw invalid("a variable name cannot contain a space");
+    if (separator === null || separator[0] === "\n") {
+      // A bare name takes its value from the environment, when it has one.
+      const value = lookup()[key];
+      if (value !== undefined && key !== "") out[key] = value;
+      if (separator === null) break;
+      line += 1;
+      rest = rest.slice(separator.index + 1);
+      continue;
+    }
+    rest = rest.slice(separator.index + 1).replace(INLINE_SPACE, "");
+    const quote = rest[0];
+    if (quote !== '"' && quote !== "'") {
+      const end = rest.indexOf("\n");
+      let value = end < 0 ? rest : rest.slice(0, end);
+      rest = end < 0 ? "" : rest.slice(end + 1);
+      const comment = value.indexOf(" #");
+      if (comment >= 0) value = value.slice(0, comment);
+      out[key] = expand(value.trimEnd());
+      line += 1;
+      continue;
+    }
+    let value = "";
+    let escaped = false;
+    let closed = -1;
+    const startLine = line;
+    for (let i = 1; i < rest.length; i++) {
+      const char = rest[i];
+      if (char === "\n") line += 1;
+      if (char === "\\" && !escaped) {
+        escaped = true;
+        continue;
+      }
+      if (char === quote && !escaped) {
+        closed = i;
+        break;
+      }
+      // An escaped quote is the quote; any other escape is kept for expansion (double quotes) or as written.
+      if (escaped && char !== quote) value += "\\";
+      value += char;
+      escaped = false;
+    }
+    if (closed < 0) {
+      line = startLine;
+      throw invalid(`unterminated quoted value ${rest.split("\n")[0]}`);
+    }
+    if (quote === '"') {
+      value = expand(
+        value.replace(ESCAPE, (sequence) =>
+          sequence[1] === "0" ? String.fromCharCode(parseInt(sequence.slice(2), 8)) : ESCAPED[sequence[1]],
+        ),
+      );
+    }
+    out[key] = value;
+    rest = rest.slice(closed + 1);
+  }
+  return out;
 }
 
 /** No `services:`, and every top-level value a mapping with an image or a build: a version 1 file. */
@@ -225,21 +356,27 @@ function isVersion1(document: Mapping): boolean {
   );
 }
 
+/**
+ * Interpolates every string value (never a key), then types it where compose does: `read_only:
+ * ${RO}` is a boolean, `replicas: "${N}"` a number.
+ * @param at the value's keys, a list item's as its index
+ */
 function interpolateTree(
   value: unknown,
+  at: string[],
   where: string,
   variables: Record<string, string | undefined>,
   warn: (message: string) => void,
 ): unknown {
-  if (typeof value === "string") return interpolate(value, variables, where, warn);
+  if (typeof value === "string") return typed(interpolate(value, variables, where, warn), at, where, warn);
   if (Array.isArray(value)) {
-    return value.map((item, index) => interpolateTree(item, `${where}[${index}]`, variables, warn));
+    return value.map((item, index) => interpolateTree(item, [...at, String(index)], `${where}[${index}]`, variables, warn));
   }
-  if (value instanceof Override) return new Override(interpolateTree(value.value, where, variables, warn));
+  if (value instanceof Override) return new Override(interpolateTree(value.value, at, where, variables, warn));
   if (isMapping(value)) {
     const result: Mapping = {};
     for (const [key, item] of Object.entries(value)) {
-      result[key] = interpolateTree(item, where === "" ? key : `${where}.${key}`, variables, warn);
+      result[key] = interpolateTree(item, [...at, key], where === "" ? key : `${where}.${key}`, variables, warn);
     }
     return result;
   }

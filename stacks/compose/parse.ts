@@ -3,6 +3,7 @@
  * command words and KEY=value lists. A value a parser cannot read is refused with what is allowed.
  */
 import { parse as shellWords } from "shell-quote";
+import { shown } from "../errors";
 import { Doc, isMap, Refusals } from "./context";
 
 /** Compose durations: "1m30s", "10s", "500ms", "1h"; whole seconds here. */
@@ -10,13 +11,13 @@ export function seconds(value: unknown, where: string, refused: Refusals): numbe
   const text = String(value).trim();
   const match = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(text);
   if (!match || text === "") {
-    refused.add(where, `${JSON.stringify(value)} must be a duration like "30s", "1m30s" or "2h"`);
+    refused.add(where, `${shown(value)} must be a duration like "30s", "1m30s" or "2h"`);
     return undefined;
   }
   const [, h, m, s, ms] = match.map((part) => Number(part ?? 0));
   const total = h * 3600 + m * 60 + s + ms / 1000;
   if (!Number.isInteger(total)) {
-    refused.add(where, `${JSON.stringify(value)} is not a whole number of seconds, which both targets need`);
+    refused.add(where, `${shown(value)} is not a whole number of seconds, which both targets need`);
     return undefined;
   }
   return total;
@@ -37,7 +38,7 @@ export function words(value: unknown, where: string, refused: Refusals): string[
   if (typeof value === "string") {
     const parsed = shellWords(value);
     if (parsed.some((part) => typeof part !== "string")) {
-      refused.add(where, `${JSON.stringify(value)} uses shell operators; write it as a list, or as ["sh", "-c", "..."]`);
+      refused.add(where, `${shown(value)} uses shell operators; write it as a list, or as ["sh", "-c", "..."]`);
       return [];
     }
     return parsed as string[];
@@ -56,7 +57,7 @@ export function keyValues(raw: unknown, at: string, refused: Refusals): Record<s
       if (eq < 0) {
         refused.add(
           at,
-          `entry ${JSON.stringify(text)} has no value; write ${text}=<value> (dockyard does not read the deploying shell's environment at run time)`,
+          `entry ${shown(text)} has no value; write ${text}=<value> (dockyard does not read the deploying shell's environment at run time)`,
         );
         continue;
       }

@@ -2,7 +2,8 @@
  * The shapes of the compose keys dockyard maps (the mapped paths of stacks/compose/table.ts KEYS), in
  * zod: a value of the wrong type is refused here, with its path, before conversion reads it. Keys
  * that are ignored or refused are not described: their disposition is the table's. Objects are
- * loose (their unknown keys are the converter's to report), except x-dockyard, which is ours.
+ * loose: their unknown keys are refused by the key table's walk (table.ts walkKeys), which names each
+ * and the keys allowed there; x-dockyard, which is ours, is strict.
  */
 import { z } from "zod";
 

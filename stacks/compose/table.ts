@@ -1,12 +1,14 @@
 /**
  * Every compose key dockyard knows, nested ones included, by path: what happens to it and which
  * converter (stacks/compose/families/<handler>.ts) reads it. `*` in a path stands for a name (a
- * service, a network, a volume); `<other>` for any key of that mapping the table does not list. A key
- * of a mapping the table walks that matches no entry is refused as unknown; `x-` keys of the top level
- * are extension fields and ignored. docs/compose.md's key table is generated from this one
- * (tools/docs/compose.ts).
+ * service, a network, a volume), `[]` for each entry of a list (a long-form port). walkKeys walks the
+ * whole document by this table, every mapping it has rows under, as docker compose's schema does
+ * ("additional property ... is not allowed"): a key that matches no row is refused as unknown, with
+ * the keys allowed there; `x-` keys are extension fields and ignored. docs/compose.md's key table is
+ * generated from this one (tools/docs/compose.ts).
  */
-import { Context, Doc } from "./context";
+import { shown } from "../errors";
+import { Context, Doc, isMap, Setting } from "./context";
 
 /** The converter that reads a key: stacks/compose/families/<handler>.ts, or convert.ts for "app" and "service". */
 export type Handler =
@@ -25,31 +27,108 @@ export type Handler =
   | "security"
   | "x-dockyard";
 
+/** What a refusal's wording may name: the name `*` stood for nearest the key, and the stage's settings. */
+export interface RuleScope {
+  name: string;
+  setting: Setting;
+}
+
 export type KeyRule =
   /** note: what the key becomes, for docs/compose.md. */
   | { disposition: "mapped"; handler: Handler; note?: string }
-  /** Ignored keys are reported; `{service}` and `{key}` in why name the service and the key. */
-  | { disposition: "ignored"; handler: Handler; why: string }
-  | { disposition: "refused"; handler: Handler; why: string };
+  /**
+   * Ignored keys are reported; `{service}`, `{key}` and `{source}` in why name the service, the key
+   * and the mapping's source.
+   */
+  | {
+      disposition: "ignored";
+      handler: Handler;
+      why: string;
+      /** A value that asks what happens anyway (an IPAM driver `default`): not reported. @default - none */
+      accepts?: (value: unknown) => boolean;
+    }
+  | {
+      disposition: "refused";
+      handler: Handler;
+      why: string;
+      /** A value that asks nothing (`external: false`, empty `driver_opts`): accepted. @default - none: every value is refused */
+      accepts?: (value: unknown) => boolean;
+      /** The refusal's words after the key, with the value. @default - "cannot be deployed: <why>" */
+      message?: (value: unknown, scope: RuleScope) => string;
+    };
 
 const mapped = (handler: Handler, note?: string): KeyRule => ({ disposition: "mapped", handler, ...(note ? { note } : {}) });
-const ignored = (handler: Handler, why: string): KeyRule => ({ disposition: "ignored", handler, why });
-const refused = (handler: Handler, why: string): KeyRule => ({ disposition: "refused", handler, why });
+const ignored = (handler: Handler, why: string, accepts?: (value: unknown) => boolean): KeyRule => ({
+  disposition: "ignored",
+  handler,
+  why,
+  ...(accepts ? { accepts } : {}),
+});
+const refused = (
+  handler: Handler,
+  why: string,
+  options: Pick<Extract<KeyRule, { disposition: "refused" }>, "accepts" | "message"> = {},
+): KeyRule => ({
+  disposition: "refused",
+  handler,
+  why,
+  ...options,
+});
+/** A refusal that shows the value: `"rshared" cannot be honoured: ...`. */
+const withValue =
+  (why: string, verb = "cannot be deployed") =>
+  (value: unknown): string =>
+    `${shown(value)} ${verb}: ${why}`;
+
+/** Whether an `external` value declares the object external: anything but nothing and false (compose's `external: { name }` too). */
+export function isExternal(value: unknown): boolean {
+  return !(value === undefined || value === null || value === false || value === "false");
+}
+
+/** Whether a top-level network, volume or secret is declared external, in any form compose reads (`external_name` too). */
+export function declaredExternal(definition: Doc): boolean {
+  return isExternal(definition.external) || definition.external_name !== undefined;
+}
+
+const isEmpty = (value: unknown): boolean => value === null || (isMap(value) && Object.keys(value).length === 0);
+
+/** Why a bind mount's propagation other than the engine's default is refused, in the short form's mode and the long form's bind.propagation alike. */
+export const PROPAGATION_WHY =
+  "bind mounts get the engine's default propagation, rprivate (mounts made later on the host or in the container stay on their side), and no target here sets another; remove it (rprivate is accepted)";
+/** Why SELinux relabelling (`:z`, `:Z`, bind.selinux) is refused. */
+export const SELINUX_WHY =
+  "bind mounts are not relabelled for SELinux here (the Docker provider has no such option); label the host path for containers yourself (chcon -Rt container_file_t PATH) and remove it";
+/** Why a non-recursive bind mount is refused. */
+export const RECURSIVE_WHY = "bind mounts are recursive, as the engine makes them by default; remove it (enabled is accepted)";
+/** Modes of the short form that only Docker Desktop reads (file sharing on macOS): no effect on Linux. */
+export const CONSISTENCY_NOTE = "mount consistency is a Docker Desktop setting (file sharing on macOS); the engine's default applies";
 
 const SAME_NAME = "services reach each other by service name";
 const TARGET_DNS = "the target's DNS is used";
 const LIFECYCLE = "lifecycle hooks do not run";
 const ENGINE_DEFAULT = "the engine's default applies";
 const CONFIGS = "compose configs are not supported; bake the file into the image or mount a volume";
+const NETWORK_EXTERNAL = "dockyard creates and owns the app's networks; remove external";
+const NETWORK_EXTERNAL_NAME =
+  "an external network (compose file format 2 and 3): dockyard creates and owns the app's networks; remove external_name";
+const VOLUME_EXTERNAL =
+  "dockyard creates and owns the app's volumes; remove external (x-dockyard: { retain: true } keeps the data on destroy)";
+const VOLUME_EXTERNAL_NAME =
+  "an external volume (compose file format 2 and 3): dockyard creates and owns the app's volumes; remove external_name (x-dockyard: { retain: true } keeps the data on destroy)";
+const VOLUME_DRIVER_OPTS =
+  "volumes are created without driver options (an NFS export or a bind device would become an empty local volume); remove driver_opts, or mount that storage on the host and bind-mount it";
 
 export const KEYS: Record<string, KeyRule> = {
   name: mapped("app", "the app name; without it, the compose file's folder name"),
   services: mapped("service", "the app's services (at least one)"),
   networks: mapped(
     "networks",
-    "bridge networks; `ipam.config[0]` `subnet`, `gateway`, `ip_range`, and `internal`; no subnet: a /24 from 10.124.0.0/16; `external` refused",
+    "bridge networks; one address pool, `ipam.config[0]`: `subnet`, `gateway`, `ip_range`; `internal`; no subnet: a /24 from 10.124.0.0/16; `external` and `external_name` refused",
   ),
-  volumes: mapped("volumes", "named volumes, created and owned by the stack; `x-dockyard: { size, retain }`; `external` refused"),
+  volumes: mapped(
+    "volumes",
+    "named volumes, created and owned by the stack; `x-dockyard: { size, retain }`; `external` and `external_name` refused",
+  ),
   secrets: mapped(
     "secrets",
     "declared secrets; the value is the stack's `dockyard:secrets.<name>`; `x-dockyard: { description, minLength }`; `external` refused",
@@ -70,7 +149,37 @@ export const KEYS: Record<string, KeyRule> = {
   "services.*.build.dockerfile": mapped("build"),
   "services.*.build.args": mapped("build"),
   "services.*.build.target": mapped("build"),
-  "services.*.build.<other>": ignored("build", "only context, dockerfile, args and target are passed to the build"),
+  "services.*.build.dockerfile_inline": refused(
+    "build",
+    "the Dockerfile would be the context's, not this one; write it into the context and name it with dockerfile",
+  ),
+  "services.*.build.privileged": refused("build", "builds run unprivileged; remove privileged"),
+  "services.*.build.entitlements": refused("build", "builds get no extra entitlements; remove entitlements"),
+  "services.*.build.additional_contexts": refused("build", "the build is given one context; copy what it needs into it"),
+  "services.*.build.secrets": refused(
+    "build",
+    "build secrets are not passed to the build; give the service its secrets when it runs (secrets:), or build the image outside the stack",
+  ),
+  ...Object.fromEntries(
+    [
+      "ssh",
+      "labels",
+      "cache_from",
+      "cache_to",
+      "no_cache",
+      "no_cache_filter",
+      "network",
+      "provenance",
+      "sbom",
+      "pull",
+      "shm_size",
+      "extra_hosts",
+      "isolation",
+      "tags",
+      "ulimits",
+      "platforms",
+    ].map((key) => [`services.*.build.${key}`, ignored("build", "only context, dockerfile, args and target are passed to the build")]),
+  ),
   "services.*.command": mapped(
     "service",
     "a list, or a string split into words like a shell (operators such as `&&` are refused: write a list)",
@@ -81,20 +190,78 @@ export const KEYS: Record<string, KeyRule> = {
     "a map or a list of `KEY=value` (a bare `KEY` is refused); `<VAR>_FILE: /run/secrets/<secret>` becomes a secret variable",
   ),
   "services.*.env_file": mapped("env", "read relative to the compose file, under `environment`; `required: false` skips a missing file"),
+  "services.*.env_file[].path": mapped("env"),
+  "services.*.env_file[].required": mapped("env"),
+  "services.*.env_file[].format": refused("env", "env files are read as .env files (KEY=value lines); remove format"),
   "services.*.secrets": mapped("env", "each listed secret must be declared at the top level and named by a `<VAR>_FILE` variable"),
+  "services.*.secrets[].source": mapped("env"),
+  ...Object.fromEntries(
+    ["target", "uid", "gid", "mode"].map((key) => [
+      `services.*.secrets[].${key}`,
+      ignored("env", "not applied: the file is /run/secrets/{source}, owned by root, mode 0444"),
+    ]),
+  ),
   "services.*.ports": mapped(
     "ports",
     "`HOST:CONTAINER`, `IP:HOST:CONTAINER` (an IP other than 0.0.0.0 must be where the stage binds: `bindAddress` on docker; refused on swarm and on a Kubernetes Service other than ClusterIP), `CONTAINER` (not published), `/udp`, and the long form; ranges are refused",
   ),
+  "services.*.ports[].target": mapped("ports"),
+  "services.*.ports[].published": mapped("ports"),
+  "services.*.ports[].host_ip": mapped("ports"),
+  "services.*.ports[].protocol": mapped("ports"),
+  "services.*.ports[].name": mapped("ports", "the port's name, as `x-dockyard.portNames` gives it"),
+  "services.*.ports[].mode": mapped(
+    "ports",
+    "`host` or `ingress`: a swarm service's publish mode (a dnsrr service takes host only); Docker publishes on its one host either way",
+  ),
+  "services.*.ports[].app_protocol": ignored("ports", "no application protocol is declared"),
   "services.*.expose": mapped("ports", "container ports reachable by the app's other services only"),
   "services.*.volumes": mapped(
     "mounts",
-    "named volumes (declared at the top level), bind mounts (relative to the compose file, or absolute), `:ro` / `read_only`; anonymous volumes are refused, tmpfs ignored",
+    "named volumes (declared at the top level), bind mounts (relative to the compose file, or absolute), `:ro` / `:rw` / `read_only`; `:nocopy` and the Docker Desktop modes `cached`, `delegated`, `consistent` ignored with a note; a propagation mode other than `rprivate` and SELinux's `z` / `Z` refused; anonymous volumes are refused, tmpfs ignored",
   ),
+  "services.*.volumes[].type": mapped("mounts", "`volume`, `bind` or `tmpfs` (ignored); another type is refused"),
+  "services.*.volumes[].source": mapped("mounts"),
+  "services.*.volumes[].target": mapped("mounts"),
+  "services.*.volumes[].read_only": mapped("mounts"),
+  "services.*.volumes[].consistency": ignored("mounts", CONSISTENCY_NOTE),
+  "services.*.volumes[].bind": mapped("mounts"),
+  "services.*.volumes[].bind.propagation": refused("mounts", PROPAGATION_WHY, {
+    accepts: (value) => value === "rprivate",
+    message: withValue(PROPAGATION_WHY, "cannot be honoured"),
+  }),
+  "services.*.volumes[].bind.selinux": refused("mounts", SELINUX_WHY, { message: withValue(SELINUX_WHY, "cannot be honoured") }),
+  "services.*.volumes[].bind.recursive": refused("mounts", RECURSIVE_WHY, {
+    accepts: (value) => value === "enabled",
+    message: withValue(RECURSIVE_WHY, "cannot be honoured"),
+  }),
+  "services.*.volumes[].bind.create_host_path": ignored("mounts", "the host path must exist on the Docker host"),
+  "services.*.volumes[].volume": mapped("mounts"),
+  "services.*.volumes[].volume.nocopy": ignored("mounts", "the image's files are copied into a new empty volume"),
+  "services.*.volumes[].volume.labels": ignored("mounts", "volumes carry dockyard's labels (dockyard.app, dockyard.stack)"),
+  "services.*.volumes[].volume.subpath": refused(
+    "mounts",
+    "the whole volume would be mounted, not its folder; give the folder its own volume",
+    { message: withValue("the whole volume would be mounted, not its folder; give the folder its own volume") },
+  ),
+  "services.*.volumes[].tmpfs": ignored("mounts", "no tmpfs is mounted, so its options do not apply"),
+  "services.*.volumes[].image": refused("mounts", "image mounts are not supported; copy the files into this service's image"),
   "services.*.networks": mapped("networks", "a list or a map (aliases and addresses ignored); none given: the `default` network"),
   "services.*.networks.*": mapped("networks"),
   "services.*.networks.*.aliases": ignored("networks", 'aliases are not set: the service is reached as "{service}"'),
-  "services.*.networks.*.<other>": ignored("networks", "{key} is not applied: addresses come from the network's subnet"),
+  ...Object.fromEntries(
+    [
+      "interface_name",
+      "ipv4_address",
+      "ipv6_address",
+      "link_local_ips",
+      "mac_address",
+      "driver_opts",
+      "priority",
+      "gw_priority",
+      "use_service_name_alias",
+    ].map((key) => [`services.*.networks.*.${key}`, ignored("networks", "{key} is not applied: addresses come from the network's subnet")]),
+  ),
   "services.*.depends_on": mapped("depends", "a list (started) or a map with `condition: service_started` / `service_healthy`"),
   "services.*.depends_on.*": mapped("depends"),
   "services.*.depends_on.*.condition": mapped("depends"),
@@ -111,7 +278,7 @@ export const KEYS: Record<string, KeyRule> = {
   "services.*.healthcheck.retries": mapped("health"),
   "services.*.healthcheck.start_period": mapped("health"),
   "services.*.healthcheck.disable": mapped("health"),
-  "services.*.healthcheck.<other>": ignored("health", "not applied"),
+  "services.*.healthcheck.start_interval": ignored("health", "the check runs every interval during the start period too"),
   "services.*.deploy": mapped(
     "deploy",
     '`replicas`, `resources.limits` and `.reservations` (`cpus`, `memory`), `update_config`, `rollback_config`, `restart_policy`, `placement` (`constraints`, `max_replicas_per_node`), `endpoint_mode`, `mode: replicated` (see "Compose v3 deploy keys"); `placement.preferences` and `labels` ignored with a note; `mode: global` refused',
@@ -156,9 +323,12 @@ export const KEYS: Record<string, KeyRule> = {
     "deploy",
     "spread preferences are not applied; the scheduler spreads tasks over the nodes by itself",
   ),
-  "services.*.cpus": mapped("deploy", "the CPU limit when `deploy.resources.limits.cpus` is not given"),
-  "services.*.mem_limit": mapped("deploy", "the memory limit when `deploy.resources.limits.memory` is not given"),
-  "services.*.scale": mapped("deploy", "the replica count when `deploy.replicas` is not given"),
+  "services.*.cpus": mapped("deploy", "the CPU limit when `deploy.resources.limits.cpus` is not given; both given, they must agree"),
+  "services.*.mem_limit": mapped(
+    "deploy",
+    "the memory limit when `deploy.resources.limits.memory` is not given; both given, they must agree",
+  ),
+  "services.*.scale": mapped("deploy", "the replica count when `deploy.replicas` is not given; both given, they must agree"),
   "services.*.user": mapped("service", "the user (name or uid[:gid]) to run as"),
   "services.*.profiles": mapped("service", "the service is deployed only when one of its profiles is enabled"),
   "services.*.x-dockyard": mapped(
@@ -235,65 +405,203 @@ export const KEYS: Record<string, KeyRule> = {
   "networks.*.driver": mapped("networks"),
   "networks.*.internal": mapped("networks"),
   "networks.*.ipam": mapped("networks"),
-  "networks.*.ipam.config": mapped("networks"),
-  "networks.*.external": refused("networks", "dockyard creates and owns the app's networks; remove external"),
-  "networks.*.<other>": ignored("networks", "not applied"),
+  "networks.*.ipam.config": mapped("networks", "one address pool: a second one is refused"),
+  "networks.*.ipam.config[].subnet": mapped("networks"),
+  "networks.*.ipam.config[].gateway": mapped("networks"),
+  "networks.*.ipam.config[].ip_range": mapped("networks"),
+  "networks.*.ipam.config[].aux_addresses": refused(
+    "networks",
+    "no address is kept for other hosts, so a container could be given one of them; remove aux_addresses, or use an ip_range that leaves them out",
+  ),
+  "networks.*.ipam.driver": ignored("networks", "the engine's default IPAM driver is used", (value) => value === "default"),
+  "networks.*.ipam.options": ignored("networks", "the engine's default IPAM driver is used, with no options"),
+  "networks.*.external": refused("networks", NETWORK_EXTERNAL, {
+    accepts: (value) => !isExternal(value),
+    message: withValue(NETWORK_EXTERNAL),
+  }),
+  "networks.*.external_name": refused("networks", NETWORK_EXTERNAL_NAME, { message: withValue(NETWORK_EXTERNAL_NAME) }),
+  "networks.*.driver_opts": refused(
+    "networks",
+    "networks are created without driver options (a bridge option such as com.docker.network.bridge.host_binding_ipv4 would be lost); remove driver_opts",
+    {
+      accepts: isEmpty,
+      message: withValue(
+        "networks are created without driver options (a bridge option such as com.docker.network.bridge.host_binding_ipv4 would be lost); remove driver_opts",
+      ),
+    },
+  ),
+  "networks.*.name": ignored("networks", "not used: networks are named <app>-<stack>-<network>"),
+  "networks.*.enable_ipv4": ignored("networks", "networks are IPv4", (value) => value === true),
+  "networks.*.enable_ipv6": ignored("networks", "networks are IPv4 only", (value) => value === false),
+  "networks.*.attachable": ignored(
+    "networks",
+    "overlay networks are attachable on swarm, as bridge networks are on Docker",
+    (value) => value === true,
+  ),
+  "networks.*.labels": ignored("networks", "networks carry dockyard's labels (dockyard.app, dockyard.stack)"),
 
   "volumes.*": mapped("volumes"),
   "volumes.*.x-dockyard": mapped("x-dockyard"),
-  "volumes.*.external": refused(
-    "volumes",
-    "dockyard creates and owns the app's volumes; remove external (x-dockyard: { retain: true } keeps the data on destroy)",
-  ),
+  "volumes.*.external": refused("volumes", VOLUME_EXTERNAL, {
+    accepts: (value) => !isExternal(value),
+    message: withValue(VOLUME_EXTERNAL),
+  }),
+  "volumes.*.external_name": refused("volumes", VOLUME_EXTERNAL_NAME, { message: withValue(VOLUME_EXTERNAL_NAME) }),
   "volumes.*.driver": mapped("volumes", "`local` only: another driver is refused"),
-  "volumes.*.driver_opts": refused(
-    "volumes",
-    "volumes are created without driver options; mount that storage on the host and bind-mount it",
-  ),
+  "volumes.*.driver_opts": refused("volumes", VOLUME_DRIVER_OPTS, { accepts: isEmpty, message: withValue(VOLUME_DRIVER_OPTS) }),
   "volumes.*.name": ignored("volumes", "not used: volumes are named <app>-<stack>-<volume>"),
-  "volumes.*.<other>": ignored("volumes", "the local driver with default options is used"),
+  "volumes.*.labels": ignored("volumes", "volumes carry dockyard's labels (dockyard.app, dockyard.stack)"),
 
   "secrets.*": mapped("secrets"),
   "secrets.*.x-dockyard": mapped("x-dockyard"),
   "secrets.*.file": mapped("secrets"),
   "secrets.*.environment": mapped("secrets"),
-  "secrets.*.external": refused("secrets", "its value must come from the stack: remove external and set it in the stack config"),
-  "secrets.*.<other>": ignored("secrets", "not applied: the value is the stack's secret"),
+  "secrets.*.external": refused(
+    "secrets",
+    "its value must come from the stack: remove external and set it in the stack config (`dockyard:secrets.<name>`)",
+    {
+      accepts: (value) => !isExternal(value),
+      message: (value, { name, setting }) =>
+        `${shown(value)} cannot be deployed: its value must come from the stack: remove external and set ${setting(`secrets.${name}`)}`,
+    },
+  ),
+  ...Object.fromEntries(
+    ["name", "labels", "driver", "driver_opts", "template_driver"].map((key) => [
+      `secrets.*.${key}`,
+      ignored("secrets", "not applied: the value is the stack's secret"),
+    ]),
+  ),
 };
 
-/** The table's entry for a key of a mapping at `pattern`: its own, else the mapping's names (`*`), else its `<other>`. */
-export function ruleFor(pattern: string, key: string): KeyRule | undefined {
-  if (pattern === "") return KEYS[key];
-  return KEYS[`${pattern}.${key}`] ?? KEYS[`${pattern}.*`] ?? KEYS[`${pattern}.<other>`];
+/** Patterns with rows under them: the mappings (`.`) and lists of mappings (`[]`) walkKeys walks. */
+const WALKED = {
+  mapping: new Set(Object.keys(KEYS).flatMap((key) => prefixes(key, "."))),
+  list: new Set(Object.keys(KEYS).flatMap((key) => prefixes(key, "[]."))),
+};
+
+/** Every prefix of a path that `separator` follows: "a.b.c" with "." gives "a", "a.b". */
+function prefixes(path: string, separator: string): string[] {
+  const found: string[] = [];
+  for (let at = path.indexOf(separator); at >= 0; at = path.indexOf(separator, at + 1)) found.push(path.slice(0, at));
+  return found;
 }
 
-/** How a refusal of an unknown key names the mapping: "service key", "deploy key", "top-level key". */
-function kindOf(pattern: string): string {
-  if (pattern === "") return "top-level key";
-  if (pattern === "services.*") return "service key";
-  return `${pattern.split(".").pop() as string} key`;
+/** How a refusal of an unknown key names the mapping: "service key", "long-form port key", "top-level key". */
+const KINDS: Record<string, string> = {
+  "": "top-level key",
+  "services.*": "service key",
+  "services.*.ports[]": "long-form port key",
+  "services.*.volumes[]": "long-form volume key",
+  "services.*.volumes[].bind": "bind option",
+  "services.*.volumes[].volume": "volume option",
+  "services.*.secrets[]": "long-form secret key",
+  "services.*.env_file[]": "env_file key",
+  "services.*.networks.*": "service network key",
+  "services.*.depends_on.*": "depends_on key",
+  "networks.*": "network key",
+  "networks.*.ipam.config[]": "address pool key",
+  "volumes.*": "volume key",
+  "secrets.*": "secret key",
+};
+
+const kindOf = (pattern: string): string => KINDS[pattern] ?? `${(pattern.split(".").pop() as string).replace("[]", "")} key`;
+
+/** The keys a mapping at `pattern` takes, in order: every row of it but those refused whatever their value. */
+function allowedKeys(pattern: string): string[] {
+  const prefix = pattern === "" ? "" : `${pattern}.`;
+  return Object.keys(KEYS)
+    .filter((key) => key.startsWith(prefix) && !/[.[]/.test(key.slice(prefix.length)))
+    .filter((key) => KEYS[key].disposition !== "refused" || (KEYS[key] as { accepts?: unknown }).accepts !== undefined)
+    .map((key) => key.slice(prefix.length))
+    .sort();
 }
+
+/** Edits (insertions, deletions, substitutions, swaps of two neighbours) between two words. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The allowed key a mistyped one most likely meant: a word or two away, or one that starts with it. */
+function meant(key: string, allowed: string[]): string | undefined {
+  const lower = key.toLowerCase();
+  const scored = allowed
+    .map((candidate) => ({ candidate, edits: distance(lower, candidate) }))
+    .filter(
+      ({ candidate, edits }) =>
+        edits <= Math.min(2, Math.floor(candidate.length / 3)) || (lower.length >= 4 && candidate.startsWith(lower)),
+    )
+    .sort((a, b) => a.edits - b.edits || a.candidate.localeCompare(b.candidate));
+  return scored[0]?.candidate;
+}
+
+/** Up to this many allowed keys are listed in an unknown key's refusal; more are in docs/compose.md. */
+const LISTED = 16;
+
+function unknownKey(key: string, pattern: string): string {
+  const allowed = allowedKeys(pattern);
+  const guess = meant(key, allowed);
+  const listed = allowed.length <= LISTED ? ` (allowed: ${allowed.join(", ")})` : "";
+  return `is not a compose ${kindOf(pattern)} dockyard knows (a typo, or a key of a newer compose spec); ${guess === undefined ? "remove it" : `did you mean ${guess}?`}${listed}`;
+}
+
+/** A path's row: its own only (a key named like a member of every object, such as constructor, has none). */
+const rowOf = (path: string): KeyRule | undefined => (Object.hasOwn(KEYS, path) ? KEYS[path] : undefined);
+
+type Walk = Pick<Context, "refused" | "report" | "setting">;
 
 /**
- * Applies the table to each key of `node`, the mapping at compose path `at` (pattern `pattern`):
- * ignored keys are reported, refused and unknown ones refused. Keys in `own` are left to the caller,
- * which reports them in its own words.
+ * Walks a mapping by the table: each of its keys, and each key of every mapping below it the table
+ * has rows under (a service's nested mappings, the entries of lists of mappings such as long-form
+ * ports), matched by its own row, else the mapping's `*`. Ignored keys are reported, refused and
+ * unknown ones refused; the values of mapped keys are the converters' to read (families/), which
+ * refuse what they cannot. `pattern` is the mapping's path in the table ("" for the document,
+ * "services.*" for a service), `at` its path in the file, `name` the name `*` stands for; `shallow` walks its own keys only (the document's: each section is
+ * walked by its converter, so the report follows the file's sections).
  */
-export function applyKeys(node: Doc, pattern: string, at: string, ctx: Pick<Context, "refused" | "report">, own: string[] = []): void {
-  const service = /^services\.([^.]+)/.exec(at)?.[1] ?? "";
+export function walkKeys(node: Doc, where: { pattern: string; at: string; name?: string; shallow?: boolean }, ctx: Walk): void {
+  walk(node, where.pattern, where.at, where.name ?? "", ctx, where.shallow);
+}
+
+function walk(node: Doc, pattern: string, at: string, name: string, ctx: Walk, shallow = false): void {
+  const service = /^services\.([^.[]+)/.exec(at)?.[1] ?? "";
   for (const key of Object.keys(node)) {
-    if (own.includes(key)) continue;
     const where = at === "" ? key : `${at}.${key}`;
-    if (pattern === "" && key.startsWith("x-")) {
-      ctx.report.push({ path: key, disposition: "ignored", note: "an extension field for other tools" });
+    const own = pattern === "" ? key : `${pattern}.${key}`;
+    const named = rowOf(own) === undefined && pattern !== "" && rowOf(`${pattern}.*`) !== undefined;
+    const rule = named ? rowOf(`${pattern}.*`) : rowOf(own);
+    if (rule === undefined) {
+      if (key === "x-dockyard") {
+        ctx.refused.add(where, "is read under a service, a top-level volume or a top-level secret only; move it there");
+      } else if (key.startsWith("x-")) {
+        ctx.report.push({ path: where, disposition: "ignored", note: "an extension field for other tools" });
+      } else ctx.refused.add(where, unknownKey(key, pattern));
       continue;
     }
-    const rule = ruleFor(pattern, key);
-    if (rule === undefined) {
-      ctx.refused.add(where, `is not a compose ${kindOf(pattern)} dockyard knows (a typo, or a key of a newer compose spec); remove it`);
-    } else if (rule.disposition === "refused") ctx.refused.add(where, `cannot be deployed: ${rule.why}`);
-    else if (rule.disposition === "ignored") {
-      ctx.report.push({ path: where, disposition: "ignored", note: rule.why.replace("{service}", service).replace("{key}", key) });
+    const value = node[key];
+    if (rule.disposition === "ignored") {
+      if (rule.accepts?.(value)) continue;
+      const note = rule.why.replace("{service}", service).replace("{key}", key).replace("{source}", String(node.source));
+      ctx.report.push({ path: where, disposition: "ignored", note });
+    } else if (rule.disposition === "refused") {
+      if (rule.accepts?.(value)) continue;
+      ctx.refused.add(where, rule.message?.(value, { name, setting: ctx.setting }) ?? `cannot be deployed: ${rule.why}`);
+    } else if (!shallow) {
+      const inner = named ? `${pattern}.*` : own;
+      const innerName = named ? key : name;
+      if (isMap(value) && WALKED.mapping.has(inner)) walk(value, inner, where, innerName, ctx);
+      else if (Array.isArray(value) && WALKED.list.has(inner)) {
+        value.forEach((item, index) => {
+          if (isMap(item)) walk(item, `${inner}[]`, `${where}[${index}]`, innerName, ctx);
+        });
+      }
     }
   }
 }

@@ -7,7 +7,11 @@
  * value is a built image's pushed digest. deployKubernetes only constructs. On Kubernetes:
  * - a published port is a port of the service's Service (of dockyard:serviceType), numbered as published;
  * - a secret env VAR is the variable itself, read from the secret's Secret (secretKeyRef);
- * - app networks become NetworkPolicies (who may talk to whom); subnets are the cluster's.
+ * - app networks become NetworkPolicies (who may talk to whom); subnets are the cluster's; the app's
+ *   pods open connections only to the cluster's DNS and to their networks' members, on their ports;
+ * - the namespace enforces a Pod Security level (dockyard:podSecurity), and a service whose pods that
+ *   level would refuse is refused here, before anything is created;
+ * - a service that may run several pods gets a PodDisruptionBudget of one pod at a time.
  */
 import * as docker from "@pulumi/docker";
 import * as k8s from "@pulumi/kubernetes";
@@ -30,6 +34,9 @@ import {
   RegistrySecretArgs,
   KubernetesSecret,
   KubernetesSecretArgs,
+  PodSecurityLevel,
+  podSecurityLabels,
+  podSecurityViolations,
   validateAutoscalerArgs,
   validateDeploymentArgs,
   validateNetworkPoliciesArgs,
@@ -73,6 +80,10 @@ export interface KubernetesPlan extends TargetPlan {
   dockerHost: string;
   identity: AppIdentity;
   namespace: string;
+  /** The Pod Security level the namespace enforces (dockyard:podSecurity). */
+  podSecurity: PodSecurityLevel;
+  /** The Namespace's labels: the app's, and Pod Security Admission's. */
+  namespaceLabels: Record<string, string>;
   /** Keep the namespace on destroy: deleting it would delete the retained claims inside. */
   retainNamespace: boolean;
   builds: Array<[string, ImageArgs]>;
@@ -146,6 +157,8 @@ export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Whe
     dockerHost: config.dockerHost,
     identity,
     namespace,
+    podSecurity: config.podSecurity,
+    namespaceLabels: { ...appLabels(identity), ...podSecurityLabels(config.podSecurity) },
     retainNamespace: sortedKeys(app.volumes).some((volume) => app.volumes[volume].retain),
     builds,
     secrets,
@@ -161,16 +174,16 @@ export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Whe
 /** What the resolved app asks that a cluster cannot do: refused, or the warnings for what it ignores. */
 function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): string[] {
   const warnings = otherTargetKeys(config);
+  const lowered = LOWER_POD_SECURITY[config.podSecurity];
+  if (lowered !== undefined) {
+    warnings.push(
+      `${config.keyPath("podSecurity")} is "${config.podSecurity}": namespace "${config.namespace}" admits pods ${lowered}, which "restricted" refuses; the API server warns about each`,
+    );
+  }
   if (builtServices(app).length > 0 && config.registry === undefined) throw new InputError(REGISTRY_REQUIRED(config));
+  // An internal network needs nothing more: every app network is one here, its pods opening
+  // connections only to the cluster's DNS and the app's own services (NetworkPolicies).
   for (const name of sortedKeys(app.networks)) {
-    if (app.networks[name].internal) {
-      unsupported(
-        where(`networks.${name}.internal`),
-        "NetworkPolicies here control traffic between the app's services, not a route out of the cluster",
-        "kubernetes",
-        "remove it, or use target docker",
-      );
-    }
     for (const field of ["subnet", "gateway", "ipRange"] as const) {
       if (config.networks[name]?.[field] !== undefined) {
         warnings.push(
@@ -222,8 +235,41 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): s
         );
       }
     }
+    checkPodSecurity(service, config, where);
   }
   return warnings;
+}
+
+/** What a namespace admits at a level below restricted, for its warning. */
+const LOWER_POD_SECURITY: Record<PodSecurityLevel, string | undefined> = {
+  restricted: undefined,
+  baseline: "that run as root, keep Linux capabilities or may gain privileges",
+  privileged: "with any settings, privileged containers and the node's namespaces and paths included",
+};
+
+/**
+ * Refuses a service whose pods the namespace's Pod Security level would refuse: the API server would
+ * accept its Deployment and then refuse every pod its ReplicaSet asks for, and the up would wait out
+ * the rollout timeout. Names each setting it lacks, and the fix.
+ */
+function checkPodSecurity(service: ResolvedService, config: StackConfig, where: Where): void {
+  const violations = podSecurityViolations(config.podSecurity, service);
+  if (violations.length === 0) return;
+  const shown = (value: unknown) => (value === undefined ? "is not set" : JSON.stringify(value));
+  const [first, ...rest] = violations;
+  const settings = [
+    `${where(`services.${service.name}.${first.field}`)} ${shown(first.value)}`,
+    ...rest.map((violation) => `${violation.field} ${shown(violation.value)}`),
+  ];
+  const lower = violations.some((violation) => violation.admittedBy === "privileged") ? "privileged" : "baseline";
+  const podSecurity = config.keyPath("podSecurity");
+  throw new InputError(
+    `${settings.join(", ")}: Pod Security level "${config.podSecurity}" (${podSecurity}) refuses every pod ${violations
+      .map((violation) => violation.refused)
+      .join(", or ")}, so no pod of "${service.name}" could start; ${violations
+      .map((violation) => violation.fix)
+      .join(", ")}, or set ${podSecurity} to "${lower}"`,
+  );
 }
 
 /** Swarm's node attributes a nodeSelector can say, as the well-known Kubernetes node labels. */
@@ -395,6 +441,9 @@ function deploymentArgs(
     ...(nodeSelector(service) ? { nodeSelector: nodeSelector(service) } : {}),
     replicas: service.replicas,
     autoscaled: service.autoscaling !== undefined,
+    // Whenever it may run more than one pod: a drain then takes them one at a time (with one pod,
+    // one unavailable lets the drain go ahead).
+    ...((service.autoscaling?.maxReplicas ?? service.replicas) > 1 ? { disruptionBudget: 1 } : {}),
     singleWriter: service.singleWriter,
     serviceType: config.serviceType,
     // Left unset at its default: the API's and the provider's own (600 s), so stacks made before the
@@ -413,11 +462,15 @@ function networkPoliciesArgs(app: ResolvedApp, identity: AppIdentity, namespace:
     networks[network] = sortedKeys(app.services).filter((service) => app.services[service].networks.includes(network));
   }
   const published: Record<string, PublishedPort[]> = {};
+  const ports: Record<string, PublishedPort[]> = {};
   for (const service of sortedKeys(app.services)) {
-    const ports = app.services[service].ports.filter((port) => port.publishedPort !== undefined);
-    if (ports.length > 0) published[service] = ports.map((port) => ({ port: port.containerPort, protocol: port.protocol }));
+    const open = app.services[service].ports.filter((port) => port.publishedPort !== undefined);
+    if (open.length > 0) published[service] = open.map((port) => ({ port: port.containerPort, protocol: port.protocol }));
+    // What the app's other services connect to; a port only the health check uses is the kubelet's.
+    const served = app.services[service].ports.filter((port) => !port.healthOnly);
+    if (served.length > 0) ports[service] = served.map((port) => ({ port: port.containerPort, protocol: port.protocol }));
   }
-  return { identity, namespace, networks, published };
+  return { identity, namespace, networks, published, ports };
 }
 
 /** Constructs the plan: explicit providers, the namespace, then each object with its dependencies as options. */
@@ -427,7 +480,11 @@ export function deployKubernetes(plan: KubernetesPlan, scope: DeployScope = {}):
   const provider = scope.provider ?? new k8s.Provider(named("kubernetes"), { ...plan.provider, namespace: plan.namespace }, { parent });
   const namespace = new k8s.core.v1.Namespace(
     named(plan.namespace),
-    { metadata: { name: plan.namespace, labels: appLabels(plan.identity) } },
+    // Always declared, never only used: an existing namespace of that name is taken over by the create
+    // (server-side apply) and gets these labels, unless another manager set a Pod Security label to
+    // another value: the create then fails with a field conflict naming it, before anything is created
+    // in the namespace (docs/targets.md).
+    { metadata: { name: plan.namespace, labels: plan.namespaceLabels } },
     { provider, parent, retainOnDelete: plan.retainNamespace },
   );
   // Every namespaced object takes the namespace by the Namespace's name output, so each depends on

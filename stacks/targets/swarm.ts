@@ -26,6 +26,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "../../components/cidr";
 import { Network, validateImageArgs, validateVolumeArgs, Volume } from "../../components/docker";
 import {
+  PublishMode,
+  SWARM_SECRET_NAME,
+  SWARM_SERVICE_NAME,
   SwarmSecret,
   SwarmSecretArgs,
   SwarmService,
@@ -35,7 +38,7 @@ import {
 } from "../../components/swarm";
 import { StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
-import { ResolvedApp, ResolvedService } from "../resolve";
+import { ResolvedApp, ResolvedPort, ResolvedService } from "../resolve";
 import {
   AppOutputs,
   builtServices,
@@ -109,6 +112,7 @@ export function planSwarm(app: ResolvedApp, config: StackConfig, where: Where): 
           `${config.keyPath(`secrets.${name}`)} must be known text on target swarm (its name carries a fingerprint of the value), got an Output: pass the secret's text`,
         );
       }
+      checkSecretName(app, config, name, names.secret(name, fingerprint), where);
       return [name, { name: names.secret(name, fingerprint), value: value.output(), labels }];
     });
   const services = app.order.map((name): SwarmServicePlan => ({
@@ -130,9 +134,22 @@ function endpointMode(service: ResolvedService, config: StackConfig): "dnsrr" | 
   return service.endpointMode ?? config.swarmEndpointMode;
 }
 
-/** Whether the service binds a published port on the node that runs each task (dnsrr: host mode). */
+/** Where a published port is bound: the port's own mode, else its service's endpoint mode's (dnsrr: host, vip: ingress). */
+function publishModeOf(port: ResolvedPort, service: ResolvedService, config: StackConfig): PublishMode {
+  return port.publishMode ?? (endpointMode(service, config) === "dnsrr" ? "host" : "ingress");
+}
+
+/** Whether the service binds a published port on the node that runs each task (host mode). */
 function bindsHostPorts(service: ResolvedService, config: StackConfig): boolean {
-  return endpointMode(service, config) === "dnsrr" && service.ports.some((port) => port.publishedPort !== undefined);
+  return service.ports.some((port) => port.publishedPort !== undefined && publishModeOf(port, service, config) === "host");
+}
+
+/** How a service that binds host-mode ports could publish through the routing mesh instead. */
+function meshAdvice(service: ResolvedService, config: StackConfig, where: Where, why = ""): string {
+  const chosen = service.ports.find((port) => port.publishedPort !== undefined && port.publishMode === "host");
+  if (chosen !== undefined)
+    return `publish it in ingress mode (${where(`services.${service.name}.ports.${chosen.name}.publishMode`)} ingress)`;
+  return `set ${config.keyPath("swarmEndpointMode")} vip${why}`;
 }
 
 /** Whether a task of this service can run beside its replacement during an update, when the model leaves the order to the target. */
@@ -188,6 +205,7 @@ function serviceArgs(
       containerPort: port.containerPort,
       publishedPort: port.publishedPort as number,
       protocol: port.protocol,
+      ...(port.publishMode !== undefined ? { publishMode: port.publishMode } : {}),
     })),
     endpointMode: endpointMode(service, config),
     mounts: service.volumes.map((mount) => ({
@@ -237,6 +255,7 @@ function serviceArgs(
 
 /** What the resolved app asks that a swarm cannot do: refused, or the warnings for what it ignores or exposes. */
 function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): string[] {
+  checkServiceNames(app, config, where);
   if (config.given.includes("bindAddress") && config.bindAddress !== "0.0.0.0") {
     unsupported(
       `${config.keyPath("bindAddress")} ${config.bindAddress}`,
@@ -285,7 +304,7 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): string
         where(`services.${name}.replicas`),
         `service "${name}" publishes port ${ports} in host mode, one task per node, and the swarm runs tasks on ${config.swarmNodes} ${config.swarmNodes === 1 ? "node" : "nodes"} (${config.keyPath("swarmNodes")}); ${service.replicas} replicas would leave ${service.replicas - config.swarmNodes} pending for ever`,
         "swarm",
-        `set ${config.keyPath(`services.${name}.replicas`)} to ${config.swarmNodes} or fewer, add nodes and raise ${config.keyPath("swarmNodes")}, or set ${config.keyPath("swarmEndpointMode")} vip (the routing mesh; it needs IPVS on every node)`,
+        `set ${config.keyPath(`services.${name}.replicas`)} to ${config.swarmNodes} or fewer, add nodes and raise ${config.keyPath("swarmNodes")}, or ${meshAdvice(service, config, where, " (the routing mesh; it needs IPVS on every node)")}`,
       );
     }
   }
@@ -316,13 +335,17 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): string
   if (published.length > 0) {
     const modes = new Set(
       sortedKeys(app.services)
-        .filter((name) => app.services[name].replicas > 0 && app.services[name].ports.some((port) => port.publishedPort !== undefined))
-        .map((name) => endpointMode(app.services[name], config)),
+        .filter((name) => app.services[name].replicas > 0)
+        .flatMap((name) =>
+          app.services[name].ports
+            .filter((port) => port.publishedPort !== undefined)
+            .map((port) => publishModeOf(port, app.services[name], config)),
+        ),
     );
     const reach =
       modes.size > 1
-        ? "the node that runs the task (dnsrr) or every node (vip)"
-        : modes.has("dnsrr")
+        ? "the node that runs the task (host mode) or every node (ingress)"
+        : modes.has("host")
           ? "the node that runs the task"
           : "every node";
     warnings.push(
@@ -341,6 +364,8 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): string
  */
 function checkDeploySettings(service: ResolvedService, config: StackConfig, where: Where): void {
   const path = `services.${service.name}`;
+  checkPublishModes(service, config, where);
+  checkFailureRatios(service, where);
   const ports = service.ports.filter((port) => port.publishedPort !== undefined).map((port) => port.publishedPort);
   const hostPorts = bindsHostPorts(service, config);
   const rollout = service.rollout;
@@ -355,7 +380,7 @@ function checkDeploySettings(service: ResolvedService, config: StackConfig, wher
           where(`${path}.rollout.${field}`),
           `service "${service.name}" binds port ${ports.join(", ")} on the node that runs each task, so a task started first needs a node where the port is free, and ${service.replicas} running + ${surge} started ahead is more than the ${config.swarmNodes} ${config.swarmNodes === 1 ? "node" : "nodes"} (${config.keyPath("swarmNodes")}): the update would wait for ever`,
           "swarm",
-          `use "stop-first" (or leave order out: stop-first here), add nodes and raise ${config.keyPath("swarmNodes")}, or set ${config.keyPath("swarmEndpointMode")} vip`,
+          `use "stop-first" (or leave order out: stop-first here), add nodes and raise ${config.keyPath("swarmNodes")}, or ${meshAdvice(service, config, where)}`,
         );
       }
     }
@@ -366,9 +391,92 @@ function checkDeploySettings(service: ResolvedService, config: StackConfig, wher
       where(`${path}.placement.maxReplicasPerNode`),
       `service "${service.name}" binds port ${ports.join(", ")} on the node that runs each task, so a node runs at most one of its tasks; ${perNode === 0 ? "no limit" : perNode} would leave the others failing to bind it`,
       "swarm",
-      `leave maxReplicasPerNode out (1 here), or set ${config.keyPath("swarmEndpointMode")} vip`,
+      `leave maxReplicasPerNode out (1 here), or ${meshAdvice(service, config, where)}`,
     );
   }
+}
+
+/**
+ * A port's publish mode where the service's endpoint mode cannot do it: ingress goes through the
+ * routing mesh to the service's virtual IP, which a dnsrr service does not have. Host mode works with
+ * either (a vip service then binds the port on each node that runs a task).
+ */
+function checkPublishModes(service: ResolvedService, config: StackConfig, where: Where): void {
+  if (endpointMode(service, config) !== "dnsrr") return;
+  const port = service.ports.find((candidate) => candidate.publishedPort !== undefined && candidate.publishMode === "ingress");
+  if (port === undefined) return;
+  const given = config.given.includes("swarmEndpointMode") || service.endpointMode !== undefined;
+  unsupported(
+    `${where(`services.${service.name}.ports.${port.name}.publishMode`)} ingress`,
+    `service "${service.name}" has endpoint mode dnsrr${given ? "" : " (the default)"}, with no virtual IP for the routing mesh, so swarm publishes its ports in host mode only`,
+    "swarm",
+    `use host (or leave the mode out: host here), or give the service endpoint mode vip (${where(`services.${service.name}.endpointMode`)}, or ${config.keyPath("swarmEndpointMode")} for every service)`,
+  );
+}
+
+/** A rollout's failure ratio the swarm keeps as written: tenths, as the service's spec holds one decimal. */
+function checkFailureRatios(service: ResolvedService, where: Where): void {
+  const rollout = service.rollout;
+  if (rollout === undefined) return;
+  for (const [field, ratio] of [
+    ["maxFailureRatio", rollout.maxFailureRatio],
+    ["rollback.maxFailureRatio", rollout.rollback.maxFailureRatio],
+  ] as const) {
+    if (Math.abs(ratio * 10 - Math.round(ratio * 10)) < 1e-9) continue;
+    const lower = Math.floor(ratio * 10) / 10;
+    unsupported(
+      `${where(`services.${service.name}.rollout.${field}`)} ${ratio}`,
+      `a swarm service's spec holds a failure ratio to one decimal, so it would be ${ratio.toFixed(1)}`,
+      "swarm",
+      `use tenths from 0 to 1, such as ${lower} or ${Math.round((lower + 0.1) * 10) / 10}`,
+    );
+  }
+}
+
+/**
+ * Swarm service names are <app>-<stack>-<service>, and a swarm takes letters, digits and dashes, up
+ * to 63: refused here, naming the part to change (the stack, the app's name or the service's), not
+ * the component's name.
+ */
+function checkServiceNames(app: ResolvedApp, config: StackConfig, where: Where): void {
+  const names = swarmNames(app, config);
+  const invalid = (text: string) => [...new Set(text.replace(/[a-zA-Z0-9-]/g, ""))].map((char) => JSON.stringify(char)).join(", ");
+  for (const service of app.order) {
+    const full = names.service(service);
+    if (SWARM_SERVICE_NAME.test(full)) continue;
+    const parts: Array<[string, string]> = [
+      [`${where("name")} ${JSON.stringify(app.name)}`, app.name],
+      [`the stack name ${JSON.stringify(config.stack)}`, config.stack],
+      [where(`services.${service}`), service],
+    ];
+    const bad = parts.find(([, text]) => invalid(text) !== "");
+    if (bad !== undefined) {
+      const fix =
+        bad[1] === config.stack
+          ? `deploy from a stack whose name has none (pulumi stack init ${config.stack.replace(/[^a-zA-Z0-9-]+/g, "-")}), or use target docker`
+          : "rename it";
+      throw new InputError(
+        `${bad[0]} cannot be used on target swarm: it holds ${invalid(bad[1])}, and a swarm service, named <app>-<stack>-<service> (${JSON.stringify(full)}), takes letters, digits and dashes only; ${fix}`,
+      );
+    }
+    const over = full.length - 63;
+    throw new InputError(
+      `${parts.map(([named, text]) => `${named} (${text.length} characters)`).join(", ")} make the swarm service name ${JSON.stringify(full)} (<app>-<stack>-<service>), ${full.length} characters, and a swarm takes 63 at most: shorten one of them by ${over} or more, or use target docker`,
+    );
+  }
+}
+
+/** A swarm secret's name, <app>-<stack>-<secret>-<fingerprint of the value>: within Docker's 64 characters. */
+function checkSecretName(app: ResolvedApp, config: StackConfig, secret: string, full: string, where: Where): void {
+  if (SWARM_SECRET_NAME.test(full)) return;
+  const parts: Array<[string, string]> = [
+    [`${where("name")} ${JSON.stringify(app.name)}`, app.name],
+    [`the stack name ${JSON.stringify(config.stack)}`, config.stack],
+    [where(`secrets.${secret}`), secret],
+  ];
+  throw new InputError(
+    `${parts.map(([named, text]) => `${named} (${text.length} characters)`).join(", ")} make the swarm secret name ${JSON.stringify(full)} (<app>-<stack>-<secret>-<12 digits of the value's fingerprint>), ${full.length} characters, and a swarm takes 64 at most (letters, digits, _ . -): shorten one of them by ${full.length - 64} or more`,
+  );
 }
 
 /**

@@ -7,14 +7,19 @@
 # no pull), then deploys the app with a copy of Pulumi.k8se2e.yaml whose services.<name>.image name
 # those images, on a local file backend, and checks what really happens:
 #   every Deployment available through real readiness probes; a vote posted to the vote Service
-#   from a pod is counted on result's API; names resolve through cluster DNS; the stack's limits
-#   are in the pods' cgroups (and a process over the memory limit is OOM-killed); NetworkPolicy
-#   keeps a pod without the app's network label away from redis and db; votes survive the db pod's
+#   from a pod is counted on result's API; the namespace enforces Pod Security level restricted,
+#   every app pod is admitted and a pod that breaks it is refused by the API server; names resolve
+#   through cluster DNS; the stack's limits are in the pods' cgroups (and a process over the memory
+#   limit is OOM-killed); NetworkPolicy keeps a pod without the app's network label away from redis
+#   and db, and keeps the app's pods from opening anything outside the app (a listener in a namespace
+#   the suite makes) while they still resolve names; vote's PodDisruptionBudget lets one eviction
+#   through and refuses the next; votes survive the db pod's
 #   replacement (the claim's data is on disk); a second up changes nothing; a new vote image rolls
 #   out to a new ReplicaSet, one that never gets ready makes the up fail by itself once
 #   rolloutTimeout has passed (the old pods keep serving) and the previous config rolls it back; destroy with
-#   volumes.<name>.retain keeps the claims and an up on them counts the old votes; destroy without
-#   it leaves nothing.
+#   volumes.<name>.retain keeps the claims, an up does not take the kept namespace over while its Pod
+#   Security level is someone else's label, and once it is not, the up counts the old votes; destroy
+#   without it leaves nothing.
 # Needs root. Talks only to 127.0.0.1 and the node's namespace. Ends with "N passed, N failed".
 #   E2E_KEEP=1   leave the stack and the cluster up afterwards
 set -euo pipefail
@@ -167,6 +172,25 @@ jp() { k get "$1" "$2" -o jsonpath="$3"; }
 available() { jp deployment "$1" '{.spec.replicas}/{.status.availableReplicas}/{.status.updatedReplicas}'; }
 names() { k get "$1" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' "${@:2}" | sort | tr '\n' ' '; }
 pod_of() { k get pods -l "app.kubernetes.io/name=$1" --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}'; }
+# A pod of the suite's own, from the result image (node, getent), that meets the restricted Pod
+# Security level the stage's namespace enforces: $1 = namespace, $2 = name, $3 = labels (a YAML flow
+# map), $4 = command (a YAML flow list).
+suite_pod() {
+  kubectl -n "$1" apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata: { name: $2, labels: $3 }
+spec:
+  securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: RuntimeDefault } }
+  containers:
+  - name: c
+    image: "dockyard-local/voting-result:$TAG"
+    imagePullPolicy: Never
+    command: $4
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: [ALL] }, readOnlyRootFilesystem: true }
+EOF
+}
+client_pod() { suite_pod "$NS" client '{}' '[sleep, infinity]'; }
 
 section "pulumi up: Pulumi waits for real readiness"
 t=$SECONDS
@@ -193,38 +217,45 @@ check "every app pod Running, Ready, on node $node_name" "6 Running/True/$node_n
 check "readiness is real: vote, result and worker probe GET /healthz, redis and db run their command" \
   "vote:/healthz result:/healthz worker:/healthz redis:exec db:exec" \
   "$(for d in vote result worker redis db; do printf '%s:%s ' "$d" "$(jp deployment "$d" '{.spec.template.spec.containers[0].readinessProbe.httpGet.path}{.spec.template.spec.containers[0].readinessProbe.exec.command[0]}' | sed 's/^[a-z][a-z_-]*$/exec/')"; done | xargs)"
+check "liveness and startup ask only that the port accepts connections (a redis outage makes vote unready, not restarted)" \
+  "vote:8080/8080 result:8081/8081 worker:8082/8082 redis:6379/6379 db:5432/5432" \
+  "$(for d in vote result worker redis db; do printf '%s:%s ' "$d" "$(jp deployment "$d" '{.spec.template.spec.containers[0].livenessProbe.tcpSocket.port}/{.spec.template.spec.containers[0].startupProbe.tcpSocket.port}')"; done | xargs)"
+check "every container requests 64Mi of the node's disk (ephemeral-storage) and may use 1Gi" "5x64Mi/1Gi" \
+  "$(for d in db redis result vote worker; do jp deployment "$d" '{.spec.template.spec.containers[0].resources.requests.ephemeral-storage}/{.spec.template.spec.containers[0].resources.limits.ephemeral-storage}{"\n"}'; done | sort | uniq -c | awk '{print $1 "x" $2}' | xargs)"
 check "rolloutTimeout is every Deployment's progress deadline" "90 90 90 90 90" \
   "$(for d in db redis result vote worker; do jp deployment "$d" '{.spec.progressDeadlineSeconds} '; done | xargs)"
 check "stop grace period: worker 20 s (its stopGracePeriodSeconds), vote the API's 30 s" "20 30" \
   "$(jp deployment worker '{.spec.template.spec.terminationGracePeriodSeconds}') $(jp deployment vote '{.spec.template.spec.terminationGracePeriodSeconds}')"
-check "every pod: the runtime's seccomp profile; every container: no privilege escalation, all capabilities dropped, not root; vote and redis read-only" \
-  "db=RuntimeDefault false [\"ALL\"] true |redis=RuntimeDefault false [\"ALL\"] true true|result=RuntimeDefault false [\"ALL\"] true |vote=RuntimeDefault false [\"ALL\"] true true|worker=RuntimeDefault false [\"ALL\"] true |" \
+check "every pod: the runtime's seccomp profile; every container: no privilege escalation, all capabilities dropped, not root, read-only" \
+  "db=RuntimeDefault false [\"ALL\"] true true|redis=RuntimeDefault false [\"ALL\"] true true|result=RuntimeDefault false [\"ALL\"] true true|vote=RuntimeDefault false [\"ALL\"] true true|worker=RuntimeDefault false [\"ALL\"] true true|" \
   "$(for d in db redis result vote worker; do printf '%s=%s|' "$d" "$(jp deployment "$d" '{.spec.template.spec.securityContext.seccompProfile.type} {.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation} {.spec.template.spec.containers[0].securityContext.capabilities.drop} {.spec.template.spec.containers[0].securityContext.runAsNonRoot} {.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem}')"; done)"
-# The API server's own Pod Security admission judges the running pods: labelling the namespace
-# restricted (a server-side dry run, nothing changed) warns about every pod that would be refused.
-check "the API server finds no running pod that the restricted Pod Security level would refuse" "" \
-  "$(kubectl label --dry-run=server --overwrite namespace "$NS" pod-security.kubernetes.io/enforce=restricted 2>&1 >/dev/null | grep -i 'violate\|forbidden' || true)"
-check "vote cannot write its root filesystem; its /tmp (an in-memory emptyDir) it can" "root:no tmp:yes" \
-  "$(k exec deploy/vote -- sh -c 'printf "root:"; touch /probe 2>/dev/null && printf yes || printf no; printf " tmp:"; touch /tmp/probe 2>/dev/null && printf yes || printf no')"
+psa() { kubectl get namespace "$NS" -o jsonpath="{.metadata.labels.pod-security\.kubernetes\.io/$1}"; }
+check "the namespace enforces Pod Security level restricted (v1.34), audits and warns at restricted (latest)" \
+  "enforce=restricted@v1.34 audit=restricted@latest warn=restricted@latest" \
+  "$(for m in enforce audit warn; do printf '%s=%s@%s ' "$m" "$(psa "$m")" "$(psa "$m-version")"; done | xargs)"
+# The API server's own Pod Security admission judges the running pods: moving the namespace to the
+# latest restricted (a server-side dry run, nothing changed) warns about every pod it would refuse.
+check "the API server finds no running pod that the latest restricted level would refuse" "" \
+  "$(kubectl label --dry-run=server --overwrite namespace "$NS" pod-security.kubernetes.io/enforce-version=latest 2>&1 >/dev/null | grep -i 'violate\|forbidden' || true)"
+rootfs() { # $1 = service, $2... = writable paths: "root:no /tmp:yes ..."
+  local service="$1"
+  shift
+  k exec "deploy/$service" -- sh -c 'printf "root:"; touch /probe 2>/dev/null && printf yes || printf no; for p; do printf " %s:" "$p"; touch "$p/probe" 2>/dev/null && rm -f "$p/probe" && printf yes || printf no; done' sh "$@"
+}
+check "no service can write its root filesystem; /tmp (an in-memory emptyDir) each can, db also /var/run/postgresql" \
+  "vote=root:no /tmp:yes|redis=root:no /tmp:yes|worker=root:no /tmp:yes|result=root:no /tmp:yes|db=root:no /tmp:yes /var/run/postgresql:yes|" \
+  "$(for d in vote redis worker result; do printf '%s=%s|' "$d" "$(rootfs "$d" /tmp)"; done; printf 'db=%s|' "$(rootfs db /tmp /var/run/postgresql)")"
 check "containers really started: a container ID per pod, from containerd" "6" \
   "$(k get pods -l app.kubernetes.io/part-of=voting -o jsonpath='{range .items[*]}{.status.containerStatuses[0].containerID}{"\n"}{end}' | grep -c '^containerd://' || true)"
 echo "        restarts: $(k get pods -l app.kubernetes.io/part-of=voting -o jsonpath='{range .items[*]}{.metadata.labels.app\.kubernetes\.io/name}={.status.containerStatuses[0].restartCount} {end}')"
 
 # A client pod in the namespace with no app labels: the NetworkPolicies do not let it in anywhere
-# but the published ports of vote and result. The result image has node (fetch) and getent.
-k run client --image="dockyard-local/voting-result:$TAG" --image-pull-policy=Never --restart=Never \
-  --command -- sleep infinity >/dev/null
+# but the published ports of vote and result, and select it for no egress rule. The result image has
+# node (fetch) and getent.
+client_pod
 # A pod with the app's labels and the backend network's: the policies let it reach redis and db.
-k apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: Pod
-metadata:
-  name: backend-member
-  labels: { app.kubernetes.io/part-of: voting, app.kubernetes.io/instance: $STACK, dockyard.dev/network-backend: "true" }
-spec:
-  containers:
-  - { name: c, image: "dockyard-local/voting-result:$TAG", imagePullPolicy: Never, command: [sleep, infinity] }
-EOF
+suite_pod "$NS" backend-member \
+  "{ app.kubernetes.io/part-of: voting, app.kubernetes.io/instance: $STACK, dockyard.dev/network-backend: \"true\" }" '[sleep, infinity]'
 if k wait --for=condition=Ready pod/client pod/backend-member --timeout=60s >"$log/client.txt" 2>&1; then
   ok "client pods Running"
 else
@@ -241,6 +272,23 @@ check "vote's page answers through its Service (GET http://vote:5000/)" "200" \
   "$(cx node -e 'fetch("http://vote:5000/", { signal: AbortSignal.timeout(10000) }).then((r) => console.log(r.status), (e) => console.log("error " + e.message))' 2>&1)"
 check "three votes posted to the vote Service (a, a, b)" "200 200 200" "$(echo "$(vote v1 a) $(vote v2 a) $(vote v3 b)")"
 eventually "result's API counts them (2 a, 1 b): vote -> redis -> worker -> db -> result" "2 1" 60 counts
+
+# --- 1b. Pod Security admission ------------------------------------------------------------------
+section "1b. Pod Security admission: the API server refuses a pod that breaks restricted"
+# A pod with no security context at all: root allowed, capabilities kept, privilege escalation allowed.
+refused="$(k apply -f - 2>&1 >/dev/null <<EOF || true
+apiVersion: v1
+kind: Pod
+metadata: { name: unconfined }
+spec:
+  containers:
+  - { name: c, image: "dockyard-local/voting-result:$TAG", imagePullPolicy: Never, command: [sleep, infinity] }
+EOF
+)"
+printf '        the API server: %s\n' "$refused"
+check "refused for each thing restricted requires: privilege escalation, capabilities, root, seccomp" "forbidden restricted:v1.34 4" \
+  "$(echo "$refused" | grep -q 'is forbidden' && printf 'forbidden ' || printf 'admitted ')$(echo "$refused" | grep -o 'violates PodSecurity "restricted:v1.34"' | grep -o 'restricted:v1.34' || printf none) $(echo "$refused" | grep -oE 'allowPrivilegeEscalation != false|unrestricted capabilities|runAsNonRoot != true|seccompProfile' | sort -u | wc -l)"
+check "and it does not exist" "NotFound" "$({ k get pod unconfined -o name 2>&1 || true; } | grep -o NotFound || echo present)"
 
 # --- 2. DNS ---------------------------------------------------------------------------------
 section "2. services find each other by name through cluster DNS"
@@ -284,7 +332,7 @@ check "vote's container itself kept running (same restart count) and stays Ready
   "$(jp pod "$oom_pod" '{.status.containerStatuses[0].restartCount} {.status.conditions[?(@.type=="Ready")].status}')"
 
 # --- 4. NetworkPolicy -------------------------------------------------------------------------
-section "4. NetworkPolicy: a pod without the app's network label cannot open redis or db"
+section "4. NetworkPolicy: a pod without the app's network label cannot open redis or db; the app's pods open nothing outside the app"
 kr_running=no
 (. tools/k8s/node-env.sh && alive kube-router) && kr_running=yes
 check "kube-router (NetworkPolicy) runs on the node" "yes" "$kr_running"
@@ -298,8 +346,66 @@ check "the client pod (no app labels) cannot open redis:6379 nor db:5432" "close
 check "nor redis's or db's pod IP directly" "closed closed" \
   "$(echo "$(tcp client "$(jp pod "$(pod_of redis)" '{.status.podIP}')" 6379) $(tcp client "$(jp pod "$(pod_of db)" '{.status.podIP}')" 5432)")"
 check "but it opens the published vote:5000 and result:5001" "open open" "$(echo "$(tcp client vote 5000) $(tcp client result 5001)")"
+# Egress: a listener in a namespace the suite makes (no policy there), which a pod no egress policy
+# selects (client) can open, and the app's pods cannot.
+OUT="$NS-outside"
+kubectl create namespace "$OUT" >/dev/null
+suite_pod "$OUT" listener '{ app: listener }' \
+  "[node, -e, 'require(\"net\").createServer((s) => s.end(\"outside\")).listen(9000)']"
+kubectl -n "$OUT" expose pod listener --port 9000 >/dev/null
+if kubectl -n "$OUT" wait --for=condition=Ready pod/listener --timeout=60s >"$log/listener.txt" 2>&1; then
+  ok "a listener on 9000 in namespace $OUT (the suite's own), behind Service listener"
+else
+  fail "the listener in $OUT" "$(cat "$log/listener.txt"; kubectl -n "$OUT" describe pod listener | tail -10)"
+fi
+listener_ip="$(kubectl -n "$OUT" get pod listener -o jsonpath='{.status.podIP}')"
+worker_pod="$(pod_of worker)"
+# The control: the listener is reachable (kube-router resyncs its rules as the pods and the Service
+# appear, so it may take a moment), which makes the closed connections below the policies' doing.
+client_to_listener() { echo "$(tcp client "listener.$OUT" 9000) $(tcp client "$listener_ip" 9000)"; }
+eventually "the client pod (selected by no egress policy) opens listener.$OUT:9000 and its pod IP" "open open" 30 client_to_listener
+check "worker's pod (default-deny egress) opens neither" "closed closed" \
+  "$(echo "$(tcp "$worker_pod" "listener.$OUT" 9000) $(tcp "$worker_pod" "$listener_ip" 9000)")"
+check "nor does vote's pod (python: a socket from the app's own image)" "closed" \
+  "$(k exec "$(pod_of vote)" -- python3 -c 'import socket,sys
+try:
+    socket.create_connection((sys.argv[1], 9000), timeout=4); print("open")
+except OSError:
+    print("closed")' "$listener_ip" 2>&1)"
+check "while worker's pod still resolves names through cluster DNS: listener.$OUT and db" \
+  "$(kubectl -n "$OUT" get service listener -o jsonpath='{.spec.clusterIP}') $(jp service db '{.spec.clusterIP}')" \
+  "$(echo "$(k exec "$worker_pod" -- getent hosts "listener.$OUT" | awk '{print $1}') $(k exec "$worker_pod" -- getent hosts db | awk '{print $1}')")"
+check "and opens its own edges: redis:6379, db:5432 (and the other backend members' ports, vote:5000)" "open open open" \
+  "$(echo "$(tcp "$worker_pod" redis 6379) $(tcp "$worker_pod" db 5432) $(tcp "$worker_pod" vote 5000)")"
+check "but no other port of the members' pods (db's pod on 22)" "closed" "$(tcp "$worker_pod" "$(jp pod "$(pod_of db)" '{.status.podIP}')" 22)"
+kubectl delete namespace "$OUT" --wait=false >/dev/null 2>&1
 check "the app keeps working under the policies: one more vote (b) is counted" "200" "$(vote v4 b)"
 eventually "result counts 2 a, 2 b (vote -> redis and worker -> db allowed)" "2 2" 60 counts
+
+# --- 4b. PodDisruptionBudget ----------------------------------------------------------------------
+section "4b. vote's PodDisruptionBudget: evictions take its pods one at a time"
+check "one PodDisruptionBudget, vote's (the other services run one pod)" "vote " "$(names pdb)"
+check "vote's: at most 1 unavailable, its Deployment's selector, a not-Ready pod always evictable" \
+  "1 $(jp deployment vote '{.spec.selector.matchLabels}') AlwaysAllow" \
+  "$(jp pdb vote '{.spec.maxUnavailable} {.spec.selector.matchLabels} {.spec.unhealthyPodEvictionPolicy}')"
+check "vote's selector, exactly" '{"app.kubernetes.io/instance":"k8se2e","app.kubernetes.io/name":"vote","app.kubernetes.io/part-of":"voting"}' \
+  "$(jp pdb vote '{.spec.selector.matchLabels}')"
+eventually "it counts vote's 2 Ready pods: 1 disruption allowed (expected/healthy/desired/allowed)" "2/2/1/1" 60 \
+  jp pdb vote '{.status.expectedPods}/{.status.currentHealthy}/{.status.desiredHealthy}/{.status.disruptionsAllowed}'
+evict() { # $1 = pod: what the API server answers to its eviction
+  kubectl create --raw "/api/v1/namespaces/$NS/pods/$1/eviction" -f - 2>&1 <<EOF || true
+{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"$1","namespace":"$NS"}}
+EOF
+}
+read -r vote1 vote2 _ <<<"$(k get pods -l app.kubernetes.io/name=vote --field-selector=status.phase=Running -o jsonpath='{.items[*].metadata.name}')"
+first="$(evict "$vote1")"
+second="$(evict "$vote2")"
+printf '        eviction of %s: %s\n        eviction of %s: %s\n' "$vote1" "$first" "$vote2" "$second"
+check "the first eviction is granted; the second, right after, is refused by the budget (429)" "granted refused" \
+  "$(echo "$first" | grep -q '"status":"Success"' && printf granted || printf 'not-granted'; printf ' '; echo "$second" | grep -q 'TooManyRequests' && echo "$second" | grep -q 'disruption budget' && printf refused || printf not-refused)"
+check "the second pod is still there, not being deleted" "Running/" \
+  "$(jp pod "$vote2" '{.status.phase}/{.metadata.deletionTimestamp}')"
+eventually "vote 2/2/2 again: the Deployment replaced the evicted pod" "2/2/2" 90 available vote
 
 # --- 5. votes survive the db pod's replacement ----------------------------------------------
 section "5. votes survive deleting the db pod (the claim's data on disk)"
@@ -363,8 +469,7 @@ eventually "vote 2/2/2, both pods Ready with vote:$TAG2, none of vote:$TAG left"
 
 # (b) an image whose readiness never passes: pulumi up fails on its own once rolloutTimeout has
 # passed, and the old pods serve all along.
-k run client --image="dockyard-local/voting-result:$TAG" --image-pull-policy=Never --restart=Never \
-  --command -- sleep infinity >/dev/null
+client_pod
 k wait --for=condition=Ready pod/client --timeout=60s >/dev/null 2>&1 || true
 pc set --path services.vote.image "dockyard-local/voting-vote:$BROKEN"
 t=$SECONDS
@@ -435,10 +540,26 @@ check "the namespace and the claims stay, Bound to the same volume" "Active db-d
   "$(kubectl get namespace "$NS" -o jsonpath='{.status.phase}' 2>&1) $(k get pvc -o jsonpath='{range .items[*]}{.metadata.name}={.status.phase}{"\n"}{end}' | sort | xargs | sed "s|db-data=Bound|db-data=Bound/$(jp pvc db-data '{.spec.volumeName}')|")"
 pc set --path volumes.db-data.retain false
 pc set --path volumes.redis-data.retain false
+# Someone sets the kept namespace's Pod Security level by hand: the up that would take the namespace
+# over does not overrule them. It stops at the namespace, before anything is created in it, and
+# names the label and who set it (a server-side apply field conflict).
+kubectl label --overwrite namespace "$NS" pod-security.kubernetes.io/enforce=privileged >/dev/null
+check "the kept namespace, its level set by hand: enforce=privileged" "privileged" "$(psa enforce)"
+if run up-loosened up --yes; then
+  fail "pulumi up over a namespace whose level someone else set succeeded" "$(tail -20 "$log/up-loosened.txt")"
+else
+  grep -o 'conflict with "[^"]*"[^:]*: [^ ]*' "$log/up-loosened.txt" | head -1 | sed 's/^/        /'
+  check "it fails on the namespace: a conflict with kubectl's label on pod-security.kubernetes.io/enforce" "yes" \
+    "$(grep -q 'conflict with "kubectl-label".*metadata.labels.pod-security.kubernetes.io/enforce' "$log/up-loosened.txt" && echo yes || echo no)"
+fi
+check "nothing was created in the namespace, and the hand-set level stands" " privileged" \
+  "$(k get deployments,services,networkpolicies,poddisruptionbudgets -o name 2>&1 | xargs) $(psa enforce)"
+# Once the label is the stack's again (removed by hand), the up takes the namespace over.
+kubectl label namespace "$NS" pod-security.kubernetes.io/enforce- >/dev/null
 t=$SECONDS
 if run up-again up --yes; then ok "pulumi up on the kept claims ($((SECONDS - t))s)"; else fail "pulumi up on the kept claims" "$(tail -30 "$log/up-again.txt")"; fi
-k run client --image="dockyard-local/voting-result:$TAG" --image-pull-policy=Never --restart=Never \
-  --command -- sleep infinity >/dev/null
+check "the namespace it took over enforces restricted again (v1.34)" "restricted@v1.34" "$(psa enforce)@$(psa enforce-version)"
+client_pod
 k wait --for=condition=Ready pod/client --timeout=60s >/dev/null 2>&1 || true
 eventually "result counts the votes from before the destroy (3 a, 2 b)" "3 2" 90 counts
 k delete pod client --grace-period=1 --wait=true --timeout=60s >/dev/null 2>&1

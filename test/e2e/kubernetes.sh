@@ -235,8 +235,8 @@ check "db: requests 500m 512Mi, limits 1 512Mi" "500m 512Mi 1 512Mi" "$(res db)"
 check "redis and worker: requests 250m 128Mi, limits 500m 128Mi" "250m 128Mi 500m 128Mi|250m 128Mi 500m 128Mi" "$(res redis)|$(res worker)"
 
 section "NetworkPolicies and the HPA"
-check "NetworkPolicies: default deny, one per network, one per published service" \
-  "voting-default-deny voting-network-backend voting-network-frontend voting-result-published voting-vote-published " "$(names networkpolicy)"
+check "NetworkPolicies: default deny both ways, cluster DNS, one per network, one per published service" \
+  "voting-default-deny voting-default-deny-egress voting-dns voting-network-backend voting-network-frontend voting-result-published voting-vote-published " "$(names networkpolicy)"
 check "default deny: every app pod, ingress, no rule" 'Ingress|{"app.kubernetes.io/instance":"k8se2e","app.kubernetes.io/part-of":"voting"}|' \
   "$(jp networkpolicy voting-default-deny '{.spec.policyTypes[0]}|{.spec.podSelector.matchLabels}|{.spec.ingress}')"
 check "backend members: db redis result vote worker" "db redis result vote worker" \

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The policy pack (policy/) on a real Pulumi engine (`npm run test:e2e:policy`): `pulumi preview
 # --policy-pack policy --policy-pack-config policy/config.e2e.json` on an e2e-like Docker stack passes;
-# the same stack publishing redis on the host, or binding on 0.0.0.0, fails with the mandatory
-# violation in the output and a non-zero exit; a policy config with a wrong type is refused. Then a
+# the same stack publishing redis on the host, binding on 0.0.0.0, or leaving vote's root filesystem
+# writable fails with the mandatory violation in the output and a non-zero exit; a policy config with
+# a wrong type is refused. Then a
 # target swarm stack: it passes policy/config.swarme2e.json, and fails with redis published on the
 # nodes, or under the Docker e2e's config (a swarm publishes on every interface). A preview of a swarm
 # stack needs no swarm (nothing swarm-only is asked of the engine before something is created), so the
@@ -27,6 +28,11 @@ ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
 fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/        /'; }
 section() { printf '\n== %s (%ds)\n' "$1" $((SECONDS - t0)); }
 trap 'rm -f "$root/Pulumi.$STACK.yaml"' EXIT
+# What the pack reported in the preview NAME at LEVEL: "policy count" lines, in name order.
+reported() { { grep -oE "^ +- \[$2\] +[a-z-]+" "$log/$1.txt" || true; } | awk '{print $3}' | sort | uniq -c | awk '{print $2, $1}'; }
+# The stacks' advisory findings today (policy/config.*.json: advisory until the targets' defaults meet
+# it): bounded-restarts on each of the five services.
+PENDING="bounded-restarts 5"
 
 section "policy pack dependencies (npm ci in policy/)"
 if [ ! -d policy/node_modules/@pulumi/policy ] || [ policy/package-lock.json -nt policy/node_modules ]; then
@@ -69,16 +75,24 @@ preview() {
 }
 write_config good
 pulumi --non-interactive config --stack "$STACK" --config-file "$state/Pulumi.good.yaml" set --secret --path secrets.db-password policy-e2e-password-1
-for name in published anyaddress; do cp "$state/Pulumi.good.yaml" "$state/Pulumi.$name.yaml"; done
+for name in published anyaddress writable; do cp "$state/Pulumi.good.yaml" "$state/Pulumi.$name.yaml"; done
 # redis published on the host (the incident), and every port on 0.0.0.0
 sed -i 's|      image: dockyard-local/redis:7|      image: dockyard-local/redis:7\n      ports: { redis: 16379 }|' "$state/Pulumi.published.yaml"
 sed -i 's|dockyard:bindAddress: 127.0.0.1|dockyard:bindAddress: 0.0.0.0|' "$state/Pulumi.anyaddress.yaml"
+# vote's root filesystem writable (a stage can say so; the pack's read-only-root refuses it)
+# (`pulumi config set` has rewritten the file: `ports: {http: 18380}`)
+sed -i 's|^\(      ports: {.*18380 *}\)$|\1\n      security: { readOnlyRootFilesystem: false }|' "$state/Pulumi.writable.yaml"
+grep -q 'readOnlyRootFilesystem: false' "$state/Pulumi.writable.yaml" || fail "vote's security set in Pulumi.writable.yaml" "$(cat "$state/Pulumi.writable.yaml")"
 
 section "the e2e-like stack passes its pack (mandatory)"
 preview good good policy/config.e2e.json
 if [ "$rc" -eq 0 ]; then ok "pulumi preview --policy-pack policy: exit 0"; else fail "pulumi preview --policy-pack policy: exit $rc" "$(tail -30 "$log/good.txt")"; fi
 if grep -q "Policies:" "$log/good.txt" && grep -q "dockyard@v" "$log/good.txt"; then ok "the pack ran (its name in the Policies section)"; else fail "the pack ran" "$(tail -30 "$log/good.txt")"; fi
-if grep -qE "mandatory|advisory" "$log/good.txt"; then fail "no violation reported" "$(grep -nE -A3 'mandatory|advisory' "$log/good.txt" | head -20)"; else ok "no violation reported"; fi
+if [ -z "$(reported good mandatory)" ] && [ "$(reported good advisory)" = "$PENDING" ]; then
+  ok "no mandatory violation; advisory: $PENDING"
+else
+  fail "no mandatory violation, advisory only $PENDING" "$(grep -nE -A3 '\[(mandatory|advisory)\]' "$log/good.txt" | head -20)"
+fi
 
 section "redis published on the host: mandatory violation, non-zero exit"
 preview published published policy/config.e2e.json
@@ -96,6 +110,17 @@ if grep -q 'ports\[0\].ip is "0.0.0.0" (every interface), not the configured bin
   ok "host-ports names the address and the fix"
 else
   fail "host-ports violation in the output" "$(tail -30 "$log/anyaddress.txt")"
+fi
+
+section "vote's root filesystem writable: mandatory violation, non-zero exit"
+preview writable writable policy/config.e2e.json
+if [ "$rc" -ne 0 ]; then ok "preview fails (exit $rc)"; else fail "preview fails" "$(tail -30 "$log/writable.txt")"; fi
+if [ "$(reported writable mandatory)" = "read-only-root 1" ] &&
+  grep -q 'docker:index/container:Container "vote-1": readOnly is not set, so the container.s processes can write to its root filesystem' "$log/writable.txt" &&
+  grep -q 'or add "vote" to this policy.s writableRoots' "$log/writable.txt"; then
+  ok "read-only-root names vote-1, readOnly and the fix"
+else
+  fail "read-only-root violation in the output" "$(grep -nE -A3 '\[mandatory\]' "$log/writable.txt" | head -20)"
 fi
 
 section "the same under dev's config: advisory, preview succeeds"
@@ -119,7 +144,11 @@ section "target swarm: the swarm suite's stack passes its pack (mandatory; engin
 preview swarm swarm policy/config.swarme2e.json
 if [ "$rc" -eq 0 ]; then ok "pulumi preview --policy-pack policy: exit 0"; else fail "pulumi preview --policy-pack policy: exit $rc" "$(tail -30 "$log/swarm.txt")"; fi
 if grep -q 'docker:index:Service' "$log/swarm.txt" && grep -q "dockyard@v" "$log/swarm.txt"; then ok "the pack ran on the stack's swarm services"; else fail "the pack ran on swarm services" "$(tail -30 "$log/swarm.txt")"; fi
-if grep -qE "mandatory|advisory" "$log/swarm.txt"; then fail "no violation reported" "$(grep -nE -A3 'mandatory|advisory' "$log/swarm.txt" | head -20)"; else ok "no violation reported"; fi
+if [ -z "$(reported swarm mandatory)" ] && [ "$(reported swarm advisory)" = "$PENDING" ]; then
+  ok "no mandatory violation; advisory: $PENDING"
+else
+  fail "no mandatory violation, advisory only $PENDING" "$(grep -nE -A3 '\[(mandatory|advisory)\]' "$log/swarm.txt" | head -20)"
+fi
 
 section "target swarm: redis published on the nodes: mandatory violation, non-zero exit"
 preview swarmredis swarmredis policy/config.swarme2e.json

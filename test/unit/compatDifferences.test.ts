@@ -12,6 +12,7 @@ import {
   loadDifferences,
   loadRenames,
   Registration,
+  takeOutAdded,
   takeOutIntended,
   unexpectedSteps,
 } from "../e2e/compat/differences";
@@ -145,6 +146,20 @@ describe("preview: only listed changes pass", () => {
     ]);
   });
 
+  test("an entry with anyValue takes out any two different values; an added type takes out only what the baseline has no counterpart of", () => {
+    const reg = (type: string, name: string, inputs: Record<string, unknown>) => ({ type, name, inputs });
+    const baseline = [reg("t:A", "a", { x: 1, y: 1 }), reg("t:P", "old", {})];
+    const now = [reg("t:A", "a", { x: 2, y: 2 }), reg("t:P", "old", {}), reg("t:P", "new", {})];
+    const counts = takeOutIntended(baseline, now, [
+      { type: "t:A", path: ["x"], baseline: null, now: null, anyValue: true, upgrade: "update", why: "" },
+      { type: "t:A", path: ["y"], baseline: null, now: null, upgrade: "update", why: "" },
+    ]);
+    expect(counts).toEqual([1, 0]);
+    expect(now[0].inputs).toEqual({ y: 2 });
+    expect(takeOutAdded(baseline, now, [{ type: "t:P", why: "" }])).toEqual([1]);
+    expect(now.map((r) => r.name)).toEqual(["a", "old"]);
+  });
+
   test("the hardening's entries: each input's value before and after, the kind of upgrade, and one reason per input", () => {
     const hardening = loadDifferences().slice(3);
     expect(hardening.map((d) => [d.type, d.path.join("/"), d.baseline, d.now, d.upgrade])).toEqual([
@@ -224,6 +239,18 @@ describe("preview: only listed changes pass", () => {
         [{ emptyDir: { medium: "Memory", sizeLimit: "64Mi" }, name: "tmpfs-1" }],
         "update",
       ],
+      ...["enforce", "enforce-version", "audit", "audit-version", "warn", "warn-version"].map((label) => [
+        "kubernetes:core/v1:Namespace",
+        `metadata/labels/pod-security.kubernetes.io/${label}`,
+        null,
+        { enforce: "restricted", "enforce-version": "v1.34" }[label] ?? (label.endsWith("-version") ? "latest" : "restricted"),
+        "update",
+      ]),
+      ["kubernetes:networking.k8s.io/v1:NetworkPolicy", "spec/policyTypes", ["Ingress"], ["Ingress", "Egress"], "update"],
+      ["kubernetes:networking.k8s.io/v1:NetworkPolicy", "spec/egress", null, null, "update"],
+      ["kubernetes:apps/v1:Deployment", "spec/template/spec/containers", null, null, "update"],
+      ["kubernetes:apps/v1:Deployment", "spec/template/spec/volumes", null, null, "update"],
+      ["kubernetes:apps/v1:Deployment", "spec/template/spec/affinity", null, null, "update"],
     ]);
     const reasons = new Map<string, string[]>();
     for (const d of hardening) reasons.set(d.why, [...new Set([...(reasons.get(d.why) ?? []), d.path.join("/")])].sort());
@@ -261,6 +288,34 @@ describe("preview: only listed changes pass", () => {
         ["spec/template/spec/containers/0/volumeMounts"],
       ],
       ["The in-memory emptyDir behind that /tmp (64 MiB). Part of the same rollout.", ["spec/template/spec/volumes"]],
+      [
+        "The namespace the stack creates is labelled for Pod Security Admission (dockyard:podSecurity, restricted by default): the API server refuses any pod of it that the level forbids. An update of the Namespace's labels; its contents stay.",
+        [
+          "metadata/labels/pod-security.kubernetes.io/audit",
+          "metadata/labels/pod-security.kubernetes.io/audit-version",
+          "metadata/labels/pod-security.kubernetes.io/enforce",
+          "metadata/labels/pod-security.kubernetes.io/enforce-version",
+          "metadata/labels/pod-security.kubernetes.io/warn",
+          "metadata/labels/pod-security.kubernetes.io/warn-version",
+        ],
+      ],
+      [
+        "Each network's policy now also says where its pods may connect (the app's own edges, DNS): with the default-deny egress policy, a pod reaches only what its networks allow. An update of the policy.",
+        ["spec/policyTypes"],
+      ],
+      ["The egress rules of each network's policy (its members, DNS), one per network: an update of the policy.", ["spec/egress"]],
+      [
+        "Every container gets ephemeral-storage requests and limits, a liveness probe distinct from its readiness probe, and (where its service writes them) in-memory folders for a read-only root: the pod template changes, so each Deployment rolls its pods once (a rolling update; the single-writer stores recreate theirs), with no replacement of the Deployment.",
+        ["spec/template/spec/containers"],
+      ],
+      [
+        "The in-memory folders (emptyDir, medium Memory) that a read-only root needs for the paths the service writes: the pod template changes, so each Deployment rolls its pods once (a rolling update; the single-writer stores recreate theirs), with no replacement of the Deployment.",
+        ["spec/template/spec/volumes"],
+      ],
+      [
+        "A replicated service's pods prefer different nodes (podAntiAffinity by hostname), so one node's loss leaves the others serving: the pod template changes, so each Deployment rolls its pods once (a rolling update; the single-writer stores recreate theirs), with no replacement of the Deployment.",
+        ["spec/template/spec/affinity"],
+      ],
     ]);
   });
 });

@@ -32,7 +32,8 @@ describe("a compose service others depend on must declare its port on Kubernetes
     );
   const plan = (target: "docker" | "kubernetes") => {
     const { model } = readCompose({ file: "compose.yaml" }, "dev", dir);
-    const config = stackConfig({ target, secrets: {} }, "dev");
+    // Pod Security "baseline": the redis and nginx images run as root, which is beside this test's point.
+    const config = stackConfig({ target, secrets: {}, ...(target === "kubernetes" ? { podSecurity: "baseline" } : {}) }, "dev");
     const app = resolveApp(model, inModel("shop"));
     return target === "docker" ? planDocker(app, config, inModel("shop")) : planKubernetes(app, config, inModel("shop"));
   };
@@ -207,9 +208,9 @@ describe("bad deploy values are refused with the file, the service, the key, the
       [
         "6 keys of compose.yaml cannot be deployed:",
         '  compose.yaml: services.db.deploy.mode "global-job" cannot be deployed: services run replicated (jobs and global services have no counterpart); use mode: replicated',
-        "  compose.yaml: services.web.deploy.mode global cannot be deployed: a global service runs one task on every node, which the app model has no word for; use mode: replicated with replicas set to the number of nodes and placement.max_replicas_per_node: 1",
+        "  compose.yaml: services.web.deploy.update_config.speed is not a compose update_config key dockyard knows (a typo, or a key of a newer compose spec); remove it (allowed: delay, failure_action, max_failure_ratio, monitor, order, parallelism)",
         "  compose.yaml: services.web.deploy.resources.reservations.devices cannot be deployed: devices and generic resources are not passed through",
-        "  compose.yaml: services.web.deploy.update_config.speed is not a compose update_config key dockyard knows (a typo, or a key of a newer compose spec); remove it",
+        "  compose.yaml: services.web.deploy.mode global cannot be deployed: a global service runs one task on every node, which the app model has no word for; use mode: replicated with replicas set to the number of nodes and placement.max_replicas_per_node: 1",
         '  compose.yaml: services.web.deploy.update_config.delay "1.5s" must be a duration like "30s", "1m30s" or "2h"',
         '  compose.yaml: services.web.deploy.restart_policy.window "soon" must be a duration like "30s", "1m30s" or "2h"',
       ].join("\n"),
@@ -413,7 +414,7 @@ describe("what the file asks is honoured or refused, never silently different (f
     ],
     [
       "    volumes:\n      - { type: bind, source: /srv, target: /srv, bind: { propagation: rshared } }\n",
-      "compose.yaml: services.db.volumes[0].bind.propagation cannot be deployed: mounts take type, source, target and read_only; remove bind.propagation",
+      'compose.yaml: services.db.volumes[0].bind.propagation "rshared" cannot be honoured: bind mounts get the engine\'s default propagation, rprivate (mounts made later on the host or in the container stay on their side), and no target here sets another; remove it (rprivate is accepted)',
     ],
   ])("%j is refused", (service, message) => {
     expect(() => read(service)).toThrow(new InputError(message));
@@ -421,5 +422,480 @@ describe("what the file asks is honoured or refused, never silently different (f
 
   test("a top-level volume that is not a mapping: what it must be, not the parser's words", () => {
     expect(() => read("volumes:\n  data: 5\n")).toThrow(new InputError("compose.yaml: volumes.data must be a mapping, or empty, got 5"));
+  });
+});
+
+describe("durations past what an engine takes or an up would wait are refused, named by their compose key", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-durations-"));
+  const resolved = (service: string) => {
+    fs.writeFileSync(path.join(dir, "compose.yaml"), `name: shop\nservices:\n  web:\n    image: nginx:1.27\n${service}`);
+    const { model, where } = readCompose({ file: "compose.yaml" }, "dev", dir);
+    return () => resolveApp(model, where);
+  };
+
+  test.each([
+    [
+      '    healthcheck: { test: ["CMD", "true"], interval: 0s }\n',
+      "compose.yaml: services.web.healthcheck.interval must be a whole number of seconds from 1 to 86400 (a day), got 0",
+    ],
+    [
+      '    healthcheck: { test: ["CMD", "true"], start_period: 48h }\n',
+      "compose.yaml: services.web.healthcheck.start_period must be a whole number of seconds from 0 to 86400 (a day), got 172800",
+    ],
+    [
+      "    deploy: { update_config: { monitor: 2h } }\n",
+      "compose.yaml: services.web.deploy.update_config.monitor must be a whole number of seconds from 0 to 3600 (an hour watching each batch), got 7200",
+    ],
+    [
+      "    deploy: { rollback_config: { delay: 99999999h } }\n",
+      "compose.yaml: services.web.deploy.rollback_config.delay must be a whole number of seconds from 0 to 3600 (an hour between batches), got 359999996400",
+    ],
+    [
+      "    deploy: { restart_policy: { window: 25h } }\n",
+      "compose.yaml: services.web.deploy.restart_policy.window must be a whole number of seconds from 0 to 86400 (a day), got 90000",
+    ],
+  ])("%j", (service, message) => {
+    expect(resolved(service)).toThrow(new InputError(message));
+  });
+
+  test("at their bounds they are accepted", () => {
+    const app = resolved(
+      '    healthcheck: { test: ["CMD", "true"], interval: 24h, timeout: 1s, start_period: 0s }\n    deploy: { update_config: { delay: 1h, monitor: 0s } }\n',
+    )();
+    expect([app.services.web.health?.intervalSeconds, app.services.web.rollout?.delaySeconds]).toEqual([86400, 3600]);
+  });
+});
+
+describe("literal credentials in the file are refused outside the dev stack, by name or by value, never shown", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-literal-"));
+  const read = (service: string, stack = "prod") => {
+    fs.writeFileSync(path.join(dir, "compose.yaml"), `name: shop\nservices:\n  web:\n    image: nginx:1.27\n${service}`);
+    return () => readCompose({ file: "compose.yaml" }, stack, dir);
+  };
+  const GITHUB_TOKEN = `ghp_${"aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"}`;
+  const AT_RUN_TIME = (variable: string) =>
+    `declare a top-level secret, list it under the service's secrets:, set ${variable}_FILE: /run/secrets/<secret>, and give its value with pulumi config set --secret --path secrets.<secret> <value>`;
+
+  test.each([
+    [
+      `    environment: { GREETING: ${GITHUB_TOKEN} }\n`,
+      `compose.yaml: services.web.environment.GREETING holds a literal credential (it looks like a GitHub token; 40 characters, not shown), allowed only in the dev stack (stack is "prod"): ${AT_RUN_TIME("GREETING")}`,
+    ],
+    [
+      "    environment: [AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG]\n",
+      `compose.yaml: services.web.environment.AWS_SECRET_ACCESS_KEY holds a literal credential (named like one; 21 characters, not shown), allowed only in the dev stack (stack is "prod"): ${AT_RUN_TIME("AWS_SECRET_ACCESS_KEY")}`,
+    ],
+    [
+      "    build: { context: ., args: { NPM_TOKEN: abc123 } }\n",
+      `compose.yaml: services.web.build.args.NPM_TOKEN holds a literal credential (named like one; 6 characters, not shown), allowed only in the dev stack (stack is "prod"): a build argument stays in the image's history (docker history shows it): give the service the credential when it runs instead, as a top-level secret listed under its secrets: (read from NPM_TOKEN_FILE), or build the image outside the stack and name it with image:`,
+    ],
+  ])("%j", (service, message) => {
+    let thrown: unknown;
+    try {
+      read(service)();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toEqual(new InputError(message));
+    // Accepted on the dev stack.
+    expect(read(service, "dev")).not.toThrow();
+  });
+
+  test.each([
+    "    environment: { DB_PASSWORD_FILE: /run/secrets/db-password }\n",
+    '    environment: { DB_PASSWORD: "$${DB_PASSWORD}", TOKEN_URL: "https://auth.example.com/token", PASSWORD_MIN_LENGTH: 8 }\n',
+    '    environment: { API_KEY: "" }\n',
+  ])("%j is no literal credential", (service) => {
+    expect(read(service)).not.toThrow();
+  });
+});
+
+describe("every mapping of the file is walked by the key table: an unknown key is refused wherever it is", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-keys-"));
+  fs.writeFileSync(path.join(dir, "web.env"), "LOG_LEVEL=info\n");
+  const read = (body: string) => {
+    fs.writeFileSync(path.join(dir, "compose.yaml"), `name: shop\nservices:\n  web:\n    image: nginx:1.27\n${body}`);
+    return readCompose({ file: "compose.yaml" }, "dev", dir);
+  };
+  const unknown = (at: string, kind: string, guess: string, allowed?: string) =>
+    `compose.yaml: ${at} is not a compose ${kind} dockyard knows (a typo, or a key of a newer compose spec); did you mean ${guess}?${allowed === undefined ? "" : ` (allowed: ${allowed})`}`;
+
+  test.each([
+    [
+      "    ports:\n      - { target: 80, publish: 8080 }\n",
+      unknown(
+        "services.web.ports[0].publish",
+        "long-form port key",
+        "published",
+        "app_protocol, host_ip, mode, name, protocol, published, target",
+      ),
+    ],
+    [
+      "    volumes:\n      - { type: bind, source: /srv, target: /srv, raed_only: true }\n",
+      unknown(
+        "services.web.volumes[0].raed_only",
+        "long-form volume key",
+        "read_only",
+        "bind, consistency, read_only, source, target, tmpfs, type, volume",
+      ),
+    ],
+    [
+      "    volumes:\n      - { type: volume, source: data, target: /data, volume: { no_copy: true } }\nvolumes:\n  data: {}\n",
+      unknown("services.web.volumes[0].volume.no_copy", "volume option", "nocopy", "labels, nocopy"),
+    ],
+    [
+      "    depends_on: { db: { conditon: service_started } }\n  db:\n    image: postgres:16\n",
+      unknown("services.web.depends_on.db.conditon", "depends_on key", "condition", "condition, required, restart"),
+    ],
+    [
+      "    healthcheck: { test: [CMD, 'true'], intervall: 10s }\n",
+      unknown(
+        "services.web.healthcheck.intervall",
+        "healthcheck key",
+        "interval",
+        "disable, interval, retries, start_interval, start_period, test, timeout",
+      ),
+    ],
+    [
+      "    deploy: { resources: { limits: { memroy: 64m } } }\n",
+      unknown("services.web.deploy.resources.limits.memroy", "limits key", "memory", "cpus, memory, pids"),
+    ],
+    ["    build: { context: ., dockerfil: Dockerfile }\n", unknown("services.web.build.dockerfil", "build key", "dockerfile")],
+    [
+      "    env_file: [{ path: web.env, requird: false }]\n",
+      unknown("services.web.env_file[0].requird", "env_file key", "required", "path, required"),
+    ],
+    [
+      "    environment: { A_FILE: /run/secrets/a }\n    secrets: [{ source: a, targte: a }]\nsecrets:\n  a: {}\n",
+      unknown("services.web.secrets[0].targte", "long-form secret key", "target", "gid, mode, source, target, uid"),
+    ],
+    [
+      "    networks: { front: { alias: [w] } }\nnetworks:\n  front: {}\n",
+      unknown(
+        "services.web.networks.front.alias",
+        "service network key",
+        "aliases",
+        "aliases, driver_opts, gw_priority, interface_name, ipv4_address, ipv6_address, link_local_ips, mac_address, priority, use_service_name_alias",
+      ),
+    ],
+    [
+      "    networks: [front]\nnetworks:\n  front: { intenral: true }\n",
+      unknown(
+        "networks.front.intenral",
+        "network key",
+        "internal",
+        "attachable, driver, driver_opts, enable_ipv4, enable_ipv6, external, internal, ipam, labels, name",
+      ),
+    ],
+    [
+      "    networks: [front]\nnetworks:\n  front: { ipam: { configs: [] } }\n",
+      unknown("networks.front.ipam.configs", "ipam key", "config", "config, driver, options"),
+    ],
+    [
+      "    networks: [front]\nnetworks:\n  front:\n    ipam:\n      config:\n        - subnett: 10.77.0.0/24\n",
+      unknown("networks.front.ipam.config[0].subnett", "address pool key", "subnet", "gateway, ip_range, subnet"),
+    ],
+    [
+      "    volumes: [data:/data]\nvolumes:\n  data: { drivr: local }\n",
+      unknown("volumes.data.drivr", "volume key", "driver", "driver, driver_opts, external, labels, name, x-dockyard"),
+    ],
+    [
+      "    environment: { A_FILE: /run/secrets/a }\n    secrets: [a]\nsecrets:\n  a: { fiel: ./a.txt }\n",
+      unknown(
+        "secrets.a.fiel",
+        "secret key",
+        "file",
+        "driver, driver_opts, environment, external, file, labels, name, template_driver, x-dockyard",
+      ),
+    ],
+    [
+      "    deploy: { x-dockyard: { singleWriter: true } }\n",
+      "compose.yaml: services.web.deploy.x-dockyard is read under a service, a top-level volume or a top-level secret only; move it there",
+    ],
+    [
+      "    volumes:\n      - { type: npipe, source: /srv, target: /srv }\n",
+      'compose.yaml: services.web.volumes[0].type "npipe" cannot be deployed: a mount is a volume or a bind mount (tmpfs is ignored)',
+    ],
+    [
+      "    ports:\n      - { target: 80, published: 8080, mode: hots }\n",
+      'compose.yaml: services.web.ports[0].mode "hots" must be host or ingress',
+    ],
+    [
+      "    build: { context: ., dockerfile_inline: 'FROM nginx' }\n",
+      "compose.yaml: services.web.build.dockerfile_inline cannot be deployed: the Dockerfile would be the context's, not this one; write it into the context and name it with dockerfile",
+    ],
+    [
+      "    networks: [front]\nnetworks:\n  front:\n    ipam:\n      config:\n        - { subnet: 10.77.0.0/24, aux_addresses: { printer: 10.77.0.5 } }\n",
+      "compose.yaml: networks.front.ipam.config[0].aux_addresses cannot be deployed: no address is kept for other hosts, so a container could be given one of them; remove aux_addresses, or use an ip_range that leaves them out",
+    ],
+    [
+      "    networks: [front]\nnetworks:\n  front:\n    driver_opts: { com.docker.network.bridge.host_binding_ipv4: 127.0.0.1 }\n",
+      'compose.yaml: networks.front.driver_opts {"com.docker.network.bridge.host_binding_ipv4":"127.0.0.1"} cannot be deployed: networks are created without driver options (a bridge option such as com.docker.network.bridge.host_binding_ipv4 would be lost); remove driver_opts',
+    ],
+  ])("%j", (body, message) => {
+    expect(() => read(body)).toThrow(new InputError(message));
+  });
+
+  test("an extension field anywhere is reported, and a value that asks what happens anyway is not", () => {
+    const { report } = read(
+      "    ports:\n      - { target: 80, published: 8080, x-note: public }\n    networks: [front]\nnetworks:\n  front:\n    enable_ipv6: false\n    ipam: { driver: default, config: [{ subnet: 10.77.0.0/24 }] }\n",
+    );
+    expect(report.filter((line) => line.disposition === "ignored")).toEqual([
+      { path: "services.web.ports[0].x-note", disposition: "ignored", note: "an extension field for other tools" },
+    ]);
+  });
+});
+
+describe("a value compose refuses is refused, not one of two silently chosen", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-values-"));
+  const read = (body: string) => {
+    fs.writeFileSync(path.join(dir, "compose.yaml"), `name: shop\nservices:\n${body}`);
+    return readCompose({ file: "compose.yaml" }, "dev", dir);
+  };
+  const web = (lines: string) => `  web:\n    image: nginx:1.27\n${lines}`;
+  const distinct = (older: string, olderValue: string, newer: string, newerValue: string) =>
+    `compose.yaml: services.web.${older} ${olderValue} and services.web.${newer} ${newerValue} disagree: can't set distinct values on '${older}' and '${newer}' (docker compose refuses them too); remove one of them, or give both the same value`;
+
+  test.each([
+    [
+      web("    mem_limit: 2g\n    deploy: { resources: { limits: { cpus: '1', memory: 256m } } }\n"),
+      distinct("mem_limit", '"2g"', "deploy.resources.limits.memory", '"256m"'),
+    ],
+    [
+      web("    cpus: 0.5\n    deploy: { resources: { limits: { cpus: '2' } } }\n"),
+      distinct("cpus", "0.5", "deploy.resources.limits.cpus", '"2"'),
+    ],
+    [web("    scale: 3\n    deploy: { replicas: 2 }\n"), distinct("scale", "3", "deploy.replicas", "2")],
+    [
+      web("    deploy: { resources: { limits: { cpus: .inf, memory: 128m } } }\n"),
+      "compose.yaml: services.web.deploy.resources.limits.cpus must be a finite number, got .inf",
+    ],
+    [web("    cpus: -.inf\n"), "compose.yaml: services.web.cpus must be a finite number, got -.inf"],
+    [web("    environment: { RATIO: .nan }\n"), "compose.yaml: services.web.environment.RATIO must be a finite number, got .nan"],
+    [
+      web(
+        "    networks: [front]\nnetworks:\n  front:\n    ipam:\n      config:\n        - subnet: 10.77.0.0/24\n        - subnet: 10.77.1.0/24\n",
+      ),
+      'compose.yaml: networks.front.ipam.config[1] {"subnet":"10.77.1.0/24"} cannot be deployed: a network has one address pool here (config[0]), and this one would be dropped; give config[0] one subnet wide enough for both, or split the services over two networks',
+    ],
+  ])("%j", (body, message) => {
+    expect(() => read(body)).toThrow(new InputError(message));
+  });
+
+  test("the same value in both keys, whatever its units, passes", () => {
+    const { model } = read(
+      web(
+        "    mem_limit: 1g\n    cpus: 0.5\n    scale: 2\n    deploy: { replicas: 2, resources: { limits: { cpus: '0.50', memory: 1024m } } }\n",
+      ),
+    );
+    expect([model.services.web.limits, model.services.web.replicas]).toEqual([{ cpus: 0.5, memory: "1024m" }, 2]);
+  });
+
+  const secret = (definition: string) =>
+    web("    environment: { DB_PASSWORD_FILE: /run/secrets/db-pass }\n    secrets: [db-pass]\n") + `secrets:\n  db-pass:\n${definition}`;
+  const SECRET_EXTERNAL = (value: string) =>
+    `compose.yaml: secrets.db-pass.external ${value} cannot be deployed: its value must come from the stack: remove external and set dockyard:secrets.db-pass (pulumi config set --secret --path secrets.db-pass <value>)`;
+  const NETWORK = "dockyard creates and owns the app's networks";
+  const VOLUME = "dockyard creates and owns the app's volumes";
+  const RETAIN = "(x-dockyard: { retain: true } keeps the data on destroy)";
+  test.each([
+    [secret("    external: { name: shop_prod_db_password }\n"), SECRET_EXTERNAL('{"name":"shop_prod_db_password"}')],
+    [secret("    external: true\n"), SECRET_EXTERNAL("true")],
+    // The loader reads a quoted "true" as compose-go does: true.
+    [secret('    external: "true"\n'), SECRET_EXTERNAL("true")],
+    [
+      web("    networks: [front]\n") + "networks:\n  front:\n    external: { name: shared }\n",
+      `compose.yaml: networks.front.external {"name":"shared"} cannot be deployed: ${NETWORK}; remove external`,
+    ],
+    [
+      web("    networks: [front]\n") + "networks:\n  front:\n    external_name: shared\n",
+      `compose.yaml: networks.front.external_name "shared" cannot be deployed: an external network (compose file format 2 and 3): ${NETWORK}; remove external_name`,
+    ],
+    [
+      web("    volumes: [data:/data]\n") + "volumes:\n  data:\n    external: { name: pgdata }\n",
+      `compose.yaml: volumes.data.external {"name":"pgdata"} cannot be deployed: ${VOLUME}; remove external ${RETAIN}`,
+    ],
+    [
+      web("    volumes: [data:/data]\n") + "volumes:\n  data:\n    external_name: pgdata\n",
+      `compose.yaml: volumes.data.external_name "pgdata" cannot be deployed: an external volume (compose file format 2 and 3): ${VOLUME}; remove external_name ${RETAIN}`,
+    ],
+  ])("external in every form: %j (one refusal: the service that uses it is not refused again)", (body, message) => {
+    expect(() => read(body)).toThrow(new InputError(message));
+  });
+
+  test("external: false is no external", () => {
+    const { model } = read(
+      secret("    file: ./pw.txt\n    external: false\n") +
+        "networks:\n  default:\n    external: false\nvolumes:\n  data:\n    external: false\n",
+    );
+    expect([Object.keys(model.secrets), Object.keys(model.volumes), Object.keys(model.networks)]).toEqual([
+      ["db-pass"],
+      ["data"],
+      ["default"],
+    ]);
+  });
+});
+
+describe("a mount's modes: what a target honours carries over, what none can is refused, in the short form as in the long", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-modes-"));
+  const read = (volumes: string) => {
+    fs.writeFileSync(
+      path.join(dir, "compose.yaml"),
+      `name: shop\nservices:\n  agent:\n    image: example/agent:1\n    volumes:\n${volumes}volumes:\n  data: {}\n`,
+    );
+    return readCompose({ file: "compose.yaml" }, "dev", dir);
+  };
+  const PROPAGATION =
+    "bind mounts get the engine's default propagation, rprivate (mounts made later on the host or in the container stay on their side), and no target here sets another; remove it (rprivate is accepted)";
+  const SELINUX =
+    "bind mounts are not relabelled for SELinux here (the Docker provider has no such option); label the host path for containers yourself (chcon -Rt container_file_t PATH) and remove it";
+
+  test.each([
+    [
+      "      - /srv/shared:/shared:rshared\n",
+      `compose.yaml: services.agent.volumes[0] "/srv/shared:/shared:rshared": mode rshared cannot be honoured: ${PROPAGATION}`,
+    ],
+    [
+      "      - /srv/shared:/shared:ro,slave\n",
+      `compose.yaml: services.agent.volumes[0] "/srv/shared:/shared:ro,slave": mode slave cannot be honoured: ${PROPAGATION}`,
+    ],
+    [
+      "      - /srv/shared:/shared:z\n",
+      `compose.yaml: services.agent.volumes[0] "/srv/shared:/shared:z": mode z cannot be honoured: ${SELINUX}`,
+    ],
+    [
+      "      - /srv/shared:/shared:ro,Z\n",
+      `compose.yaml: services.agent.volumes[0] "/srv/shared:/shared:ro,Z": mode Z cannot be honoured: ${SELINUX}`,
+    ],
+    [
+      "      - /srv/shared:/shared:nocopy\n",
+      'compose.yaml: services.agent.volumes[0] "/srv/shared:/shared:nocopy": mode nocopy cannot be honoured: nocopy is a named volume\'s (a bind mount copies nothing); remove it',
+    ],
+    [
+      "      - /srv/shared:/shared:ro,rw\n",
+      'compose.yaml: services.agent.volumes[0] "/srv/shared:/shared:ro,rw": mode ro,rw cannot be honoured: a mount is read-only (ro) or writable (rw), not both',
+    ],
+    [
+      "      - /srv/shared:/shared:rox\n",
+      'compose.yaml: services.agent.volumes[0] "/srv/shared:/shared:rox": "rox" is not a mount mode; write ro or rw, with nocopy (a named volume\'s), consistent, cached, delegated (Docker Desktop\'s) or rprivate (the default)',
+    ],
+    [
+      "      - { type: bind, source: /srv/shared, target: /shared, bind: { propagation: rshared } }\n",
+      `compose.yaml: services.agent.volumes[0].bind.propagation "rshared" cannot be honoured: ${PROPAGATION}`,
+    ],
+    [
+      "      - { type: bind, source: /srv/shared, target: /shared, bind: { selinux: z } }\n",
+      `compose.yaml: services.agent.volumes[0].bind.selinux "z" cannot be honoured: ${SELINUX}`,
+    ],
+    [
+      "      - { type: bind, source: /srv/shared, target: /shared, bind: { recursive: readonly } }\n",
+      'compose.yaml: services.agent.volumes[0].bind.recursive "readonly" cannot be honoured: bind mounts are recursive, as the engine makes them by default; remove it (enabled is accepted)',
+    ],
+  ])("%j", (volumes, message) => {
+    expect(() => read(volumes)).toThrow(new InputError(message));
+  });
+
+  test.each([
+    ["      - /srv/shared:/shared:ro,rprivate\n", { hostPath: "/srv/shared", mountPath: "/shared", readOnly: true }, []],
+    [
+      "      - { type: bind, source: /srv/shared, target: /shared, bind: { propagation: rprivate, recursive: enabled } }\n",
+      { hostPath: "/srv/shared", mountPath: "/shared" },
+      [],
+    ],
+    [
+      "      - /srv/shared:/shared:ro,cached\n",
+      { hostPath: "/srv/shared", mountPath: "/shared", readOnly: true },
+      [
+        [
+          "services.agent.volumes[0]",
+          "cached: mount consistency is a Docker Desktop setting (file sharing on macOS); the engine's default applies",
+        ],
+      ],
+    ],
+    [
+      "      - data:/data:nocopy,delegated\n",
+      { volume: "data", mountPath: "/data" },
+      [
+        ["services.agent.volumes[0]", "nocopy: the image's files are copied into a new empty volume"],
+        [
+          "services.agent.volumes[0]",
+          "delegated: mount consistency is a Docker Desktop setting (file sharing on macOS); the engine's default applies",
+        ],
+      ],
+    ],
+  ])("%j carries over, with what a target does not apply reported", (volumes, mount, ignored) => {
+    const { model, report } = read(volumes);
+    expect(model.services.agent.volumes).toEqual([mount]);
+    expect(report.filter((line) => line.disposition === "ignored").map((line) => [line.path, line.note])).toEqual(ignored);
+  });
+});
+
+describe("where a value came from: a refusal names the env_file and its line, not environment", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-envfile-"));
+  fs.writeFileSync(path.join(dir, "api.env"), "LOG_LEVEL=info\nexport API_TOKEN=ghp_0123456789abcdefABCDEF0123456789abcd\n");
+  fs.writeFileSync(path.join(dir, "greeting.env"), "# what the banner says\nGREETING=ghp_0123456789abcdefABCDEF0123456789abcd\n");
+  const read = (service: string) => {
+    fs.writeFileSync(path.join(dir, "compose.yaml"), `name: shop\nservices:\n  api:\n    image: example/api:2\n${service}`);
+    return readCompose({ file: "compose.yaml" }, "staging", dir);
+  };
+  const atRunTime = (variable: string) =>
+    `declare a top-level secret, list it under the service's secrets:, set ${variable}_FILE: /run/secrets/<secret>, and give its value with pulumi config set --secret --path secrets.<secret> <value>`;
+
+  test.each([
+    ["    env_file: api.env\n", "services.api.env_file (api.env, line 2: API_TOKEN)", "named like one; 40 characters", "API_TOKEN"],
+    [
+      "    env_file: [greeting.env, { path: api.env, required: true }]\n",
+      "services.api.env_file[1] (api.env, line 2: API_TOKEN)",
+      "named like one; 40 characters",
+      "API_TOKEN",
+    ],
+    [
+      "    env_file: greeting.env\n",
+      "services.api.env_file (greeting.env, line 2: GREETING)",
+      "it looks like a GitHub token; 40 characters",
+      "GREETING",
+    ],
+    // environment overrides the file: the value is environment's.
+    [
+      "    env_file: api.env\n    environment: [API_TOKEN=ghp_abcdefABCDEF0123456789abcdef0123456789]\n",
+      "services.api.environment.API_TOKEN",
+      "named like one; 42 characters",
+      "API_TOKEN",
+    ],
+  ])("%j", (service, named, why, variable) => {
+    expect(() => read(service)).toThrow(
+      new InputError(
+        `compose.yaml: ${named} holds a literal credential (${why}, not shown), allowed only in the dev stack (stack is "staging"): ${atRunTime(variable)}`,
+      ),
+    );
+  });
+});
+
+describe("a host IP a stage cannot bind: the fix offered is one that works", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-ipv6-"));
+  const refusal = (port: string, values: Record<string, string>) => {
+    fs.writeFileSync(path.join(dir, "compose.yaml"), `name: shop\nservices:\n  db:\n    image: postgres:16\n    ports:\n      - ${port}\n`);
+    try {
+      checkHostIps(readCompose({ file: "compose.yaml" }, "dev", dir), "compose.yaml", stackConfig({ secrets: {}, ...values }, "dev"));
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return "accepted";
+  };
+
+  test.each([
+    [
+      '"[::1]:5432:5432"',
+      { target: "docker", bindAddress: "127.0.0.1" },
+      "compose.yaml: services.db.ports[0] binds to [::1], an IPv6 address, but published ports bind to dockyard:bindAddress, which takes an IPv4 address only, so the port cannot be bound there: write 127.0.0.1 instead of [::1] to keep it on loopback (with dockyard:bindAddress 127.0.0.1), or remove the host IP from the port to publish it as the stage does",
+    ],
+    [
+      "{ target: 5432, published: 5432, host_ip: 'fd00::5' }",
+      { target: "docker" },
+      "compose.yaml: services.db.ports[0].host_ip binds to fd00::5, an IPv6 address, but published ports bind to dockyard:bindAddress, which takes an IPv4 address only, so the port cannot be bound there: write the host's IPv4 address instead of fd00::5 (and set dockyard:bindAddress to it), or remove the host IP from the port to publish it as the stage does",
+    ],
+    ['"[::1]:5432:5432"', { target: "kubernetes" }, "accepted"],
+  ])("%s on %j", (port, values, message) => {
+    expect(refusal(port, values)).toBe(message);
   });
 });

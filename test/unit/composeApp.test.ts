@@ -3,8 +3,12 @@ import * as docker from "@pulumi/docker";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { AnalyzeResult, PropertyDefinition } from "@pulumi/pulumi/provider/experimental/analyzer";
+import { z } from "zod";
 import { ComposeApp, ComposeAppArgs } from "../../components/compose";
+import { NETWORK_SETTINGS, SERVICE_SETTINGS, unwrapped, VOLUME_SETTINGS } from "../../stacks/config";
 import { InputError } from "../../stacks/errors";
+import { inferSchema } from "../../tools/docs/components";
 import { byType, find, recorded, settle, setupMocks, valueOf } from "./mocks";
 
 const CONTAINER = "docker:index/container:Container";
@@ -114,5 +118,90 @@ describe("ComposeApp", () => {
     );
     await settle();
     expect(recorded).toEqual([]);
+  });
+});
+
+/**
+ * ComposeApp's settings interfaces restate the stack config's settings objects (Pulumi infers the
+ * package's schema from written interfaces only); composeApp.ts fails to compile when they part, and
+ * this checks the schema Pulumi infers, what Python and YAML programs get, against the zod shapes.
+ */
+describe("ComposeApp's settings, as Pulumi publishes them, are the stack config's", () => {
+  let schema: AnalyzeResult;
+  beforeAll(() => {
+    schema = inferSchema();
+  }, 60_000);
+
+  /** A value's kind in the schema: number, string (an enum of text too), boolean, a list or a map of a kind, or a type's name. */
+  function schemaKind(property: PropertyDefinition): string {
+    if ("$ref" in property) {
+      const name = property.$ref.replace(/^.*:/, "");
+      const type = schema.typeDefinitions[name];
+      return type?.enum !== undefined ? type.type : `object ${name}`;
+    }
+    if (property.type === "array" && property.items) return `list of ${schemaKind(property.items)}`;
+    if (property.type === "object" && property.additionalProperties) return `map of ${schemaKind(property.additionalProperties)}`;
+    return property.type;
+  }
+
+  /** A setting's kind in its zod schema, in schemaKind's words. */
+  function zodKind(setting: z.ZodType): string {
+    const { inner } = unwrapped(setting);
+    if (inner instanceof z.ZodNumber) return "number";
+    if (inner instanceof z.ZodString) return "string";
+    if (inner instanceof z.ZodBoolean) return "boolean";
+    if (inner instanceof z.ZodArray) return `list of ${zodKind(inner.element as z.ZodType)}`;
+    if (inner instanceof z.ZodRecord) return `map of ${zodKind(inner._zod.def.valueType as z.ZodType)}`;
+    if (inner instanceof z.ZodObject) return "object";
+    return inner.constructor.name;
+  }
+
+  /** Each difference between a schema type's properties and a settings object, down nested objects, named by its path. */
+  function differences(properties: Record<string, PropertyDefinition>, settings: z.ZodObject, at: string): string[] {
+    const shape = settings.shape as Record<string, z.ZodType>;
+    const found: string[] = [];
+    for (const key of Object.keys(shape).filter((key) => !(key in properties)))
+      found.push(`${at}.${key}: a stack config setting missing here`);
+    for (const key of Object.keys(properties).filter((key) => !(key in shape))) found.push(`${at}.${key}: not a stack config setting`);
+    for (const key of Object.keys(shape).filter((key) => key in properties)) {
+      const [setting, property] = [shape[key], properties[key]];
+      if ((property.optional === true) !== setting instanceof z.ZodOptional) {
+        found.push(`${at}.${key}: ${property.optional ? "optional here, required" : "required here, optional"} in the stack config`);
+      }
+      const [kind, expected] = [schemaKind(property), zodKind(setting)];
+      const nested = unwrapped(setting).inner;
+      if (expected === "object" && kind.startsWith("object ") && nested instanceof z.ZodObject) {
+        found.push(...differences(schema.typeDefinitions[kind.slice("object ".length)].properties ?? {}, nested, `${at}.${key}`));
+      } else if (kind !== expected) {
+        found.push(`${at}.${key}: ${kind} here, ${expected} in the stack config`);
+      }
+    }
+    return found;
+  }
+
+  const properties = (type: string) => schema.typeDefinitions[type]?.properties ?? {};
+
+  test.each<[string, z.ZodObject]>([
+    ["ComposeServiceSettings", SERVICE_SETTINGS],
+    ["ComposeNetworkSettings", NETWORK_SETTINGS],
+    ["ComposeVolumeSettings", VOLUME_SETTINGS],
+  ])("%s: the settings' keys, down nested objects, each optional where they are and of the same kind", (type, settings) => {
+    expect(Object.keys(properties(type)).length).toBeGreaterThan(0);
+    expect(differences(properties(type), settings, type)).toEqual([]);
+  });
+
+  test("a difference is named by its path", () => {
+    const changed = SERVICE_SETTINGS.extend({
+      healthCheck: z.object({ retries: z.number() }).partial().optional(),
+      limits: z.object({ cpus: z.number(), memory: z.string() }).partial().optional(),
+      autoscaling: z.object({ minReplicas: z.number().optional(), maxReplicas: z.number(), targetCpuPercent: z.number() }).optional(),
+      replicas: z.string().optional(),
+    }).omit({ endpointMode: true });
+    expect(differences(properties("ComposeServiceSettings"), changed, "ComposeServiceSettings")).toEqual([
+      "ComposeServiceSettings.healthCheck: a stack config setting missing here",
+      "ComposeServiceSettings.endpointMode: not a stack config setting",
+      "ComposeServiceSettings.replicas: number here, string in the stack config",
+      "ComposeServiceSettings.autoscaling.minReplicas: required here, optional in the stack config",
+    ]);
   });
 });

@@ -12,6 +12,7 @@ import { COMPOSE_DOC, composeDoc } from "../../tools/docs/compose";
 import { ComposeError } from "../../stacks/compose/load";
 import { AppModel } from "../../stacks/model";
 import { resolveApp } from "../../stacks/resolve";
+import { isCompose, REFUSAL_CLASSES } from "./refusals";
 
 const ROOT = path.resolve(__dirname, "../..");
 const CORPUS = "test/unit/compose-corpus";
@@ -483,7 +484,7 @@ const GOOD_CASES: GoodCase[] = [
             { name: "tcp-9090", containerPort: 9090 },
             { name: "udp-53", containerPort: 53, protocol: "udp", publishedPort: 5353 },
             { name: "admin", containerPort: 7000, publishedPort: 17000 },
-            { name: "tcp-7001", containerPort: 7001, publishedPort: 17001 },
+            { name: "tcp-7001", containerPort: 7001, publishedPort: 17001, publishMode: "host" },
             { name: "tcp-7002", containerPort: 7002 },
             { name: "tcp-6000", containerPort: 6000 },
             { name: "udp-6001", containerPort: 6001, protocol: "udp" },
@@ -501,7 +502,11 @@ const GOOD_CASES: GoodCase[] = [
         "no host port: compose would pick a random one; here 9090 is reachable on the app's networks only",
       ],
       ["services.edge.ports[5].host_ip", "changed", "host IP 0.0.0.0: published ports bind to dockyard:bindAddress"],
-      ["services.edge.ports[5].mode", "ignored", "swarm port modes do not apply"],
+      [
+        "services.edge.ports[5].mode",
+        "changed",
+        "host: on swarm the port is bound on each node that runs a task (one task per node); Docker publishes it on its host as any port; on Kubernetes the Service publishes it as dockyard:serviceType says (NodePort and LoadBalancer: on every node)",
+      ],
       limitedByDefault("edge"),
       fromPool("default", "10.124.0.0/24"),
     ],
@@ -655,7 +660,7 @@ const GOOD_CASES: GoodCase[] = [
     },
     report: [
       limitedByDefault("cmd"),
-      ["services.defaults.healthcheck.start_interval", "ignored", "not applied"],
+      ["services.defaults.healthcheck.start_interval", "ignored", "the check runs every interval during the start period too"],
       limitedByDefault("defaults"),
       limitedByDefault("disabled"),
       limitedByDefault("none"),
@@ -816,11 +821,8 @@ const GOOD_CASES: GoodCase[] = [
         "changed",
         "not read: the value is the stack's secret dockyard:secrets.api-token (pulumi config set --secret --path secrets.api-token <value>)",
       ],
-      [
-        "services.api.secrets",
-        "ignored",
-        "api-token: target, uid, gid and mode are not applied: the file is /run/secrets/api-token, mode 0444",
-      ],
+      ["services.api.secrets[1].target", "ignored", "not applied: the file is /run/secrets/api-token, owned by root, mode 0444"],
+      ["services.api.secrets[1].mode", "ignored", "not applied: the file is /run/secrets/api-token, owned by root, mode 0444"],
       limitedByDefault("api"),
       limitedByDefault("db"),
       fromPool("default", "10.124.0.0/24"),
@@ -851,7 +853,7 @@ const GOOD_CASES: GoodCase[] = [
       limitedByDefault("a"),
       limitedByDefault("b"),
       limitedByDefault("c"),
-      ["networks.alpha.labels", "ignored", "not applied"],
+      ["networks.alpha.labels", "ignored", "networks carry dockyard's labels (dockyard.app, dockyard.stack)"],
       ["networks.unused", "ignored", "no service joins it, so it is not created"],
       fromPool("alpha", "10.124.0.0/24"),
       fromPool("default", "10.124.2.0/24"),
@@ -1060,9 +1062,49 @@ const BAD_CASES: [string, string][] = [
   ["x-dockyard-unknown.yaml", 'services.db.x-dockyard has unknown key "singlewriter"'],
   [
     "unknown-service-key.yaml",
-    "services.web.restrat is not a compose service key dockyard knows (a typo, or a key of a newer compose spec); remove it",
+    "services.web.restrat is not a compose service key dockyard knows (a typo, or a key of a newer compose spec); did you mean restart?",
   ],
-  ["unknown-top-key.yaml", "volume is not a compose top-level key dockyard knows (a typo, or a key of a newer compose spec); remove it"],
+  [
+    "unknown-top-key.yaml",
+    "volume is not a compose top-level key dockyard knows (a typo, or a key of a newer compose spec); did you mean volumes? (allowed: name, networks, secrets, services, volumes)",
+  ],
+  [
+    "port-long-unknown-key.yaml",
+    "services.web.ports[0].publish is not a compose long-form port key dockyard knows (a typo, or a key of a newer compose spec); did you mean published? (allowed: app_protocol, host_ip, mode, name, protocol, published, target)",
+  ],
+  [
+    "bind-option-unknown.yaml",
+    "services.web.volumes[0].bind.propagaton is not a compose bind option dockyard knows (a typo, or a key of a newer compose spec); did you mean propagation? (allowed: create_host_path, propagation, recursive)",
+  ],
+  [
+    "ipam-pool-unknown-key.yaml",
+    "networks.front.ipam.config[0].subnett is not a compose address pool key dockyard knows (a typo, or a key of a newer compose spec); did you mean subnet? (allowed: gateway, ip_range, subnet)",
+  ],
+  [
+    "ipam-second-pool.yaml",
+    'networks.front.ipam.config[1] {"subnet":"10.77.1.0/24"} cannot be deployed: a network has one address pool here (config[0]), and this one would be dropped; give config[0] one subnet wide enough for both, or split the services over two networks',
+  ],
+  [
+    "mem-limit-conflict.yaml",
+    "services.api.mem_limit \"2g\" and services.api.deploy.resources.limits.memory \"256m\" disagree: can't set distinct values on 'mem_limit' and 'deploy.resources.limits.memory' (docker compose refuses them too); remove one of them, or give both the same value",
+  ],
+  [
+    "secret-external-name.yaml",
+    'secrets.db-pass.external {"name":"shop_prod_db_password"} cannot be deployed: its value must come from the stack: remove external and set dockyard:secrets.db-pass (pulumi config set --secret --path secrets.db-pass <value>)',
+  ],
+  [
+    "network-external-name.yaml",
+    'networks.front.external_name "shared" cannot be deployed: an external network (compose file format 2 and 3): dockyard creates and owns the app\'s networks; remove external_name',
+  ],
+  [
+    "bind-mode-rshared.yaml",
+    'services.agent.volumes[0] "/srv/shared:/shared:rshared": mode rshared cannot be honoured: bind mounts get the engine\'s default propagation, rprivate (mounts made later on the host or in the container stay on their side), and no target here sets another; remove it (rprivate is accepted)',
+  ],
+  [
+    "bind-mode-selinux.yaml",
+    'services.agent.volumes[0] "/srv/shared:/shared:ro,z": mode z cannot be honoured: bind mounts are not relabelled for SELinux here (the Docker provider has no such option); label the host path for containers yourself (chcon -Rt container_file_t PATH) and remove it',
+  ],
+  ["cpus-inf.yaml", "services.web.deploy.resources.limits.cpus must be a finite number, got .inf"],
   [
     "bad-port.yaml",
     'services.web.ports[0] "80:eighty" is not a port dockyard can publish: write "HOST:CONTAINER", "IP:HOST:CONTAINER" or "CONTAINER", with /udp if needed (ranges are not supported)',
@@ -1094,10 +1136,13 @@ const BAD_CASES: [string, string][] = [
     "build-outside.yaml",
     'services.web.build.context "../../../../../elsewhere" is outside the project (../elsewhere); images are built from a context inside it: move the sources under the project',
   ],
-  ["external-network.yaml", "networks.shared is external: dockyard creates and owns the app's networks; remove external"],
+  [
+    "external-network.yaml",
+    "networks.shared.external true cannot be deployed: dockyard creates and owns the app's networks; remove external",
+  ],
   [
     "external-volume.yaml",
-    "volumes.pgdata is external: dockyard creates and owns the app's volumes; remove external (x-dockyard: { retain: true } keeps the data on destroy)",
+    "volumes.pgdata.external true cannot be deployed: dockyard creates and owns the app's volumes; remove external (x-dockyard: { retain: true } keeps the data on destroy)",
   ],
   [
     "undeclared-volume.yaml",
@@ -1207,17 +1252,21 @@ describe("bad compose files", () => {
   test("a literal PASSWORD in environment is refused on the prod stack", () => {
     const file = `${BAD}/literal-password.yaml`;
     expect(refusal(file, "prod")).toBe(
-      `${file}: services.db.environment.POSTGRES_PASSWORD holds a literal credential, allowed only in the dev stack (stack is "prod"): declare a top-level secret, list it under the service's secrets:, set POSTGRES_PASSWORD_FILE: /run/secrets/<secret>, and give its value with pulumi config set --secret --path secrets.<secret> <value>`,
+      `${file}: services.db.environment.POSTGRES_PASSWORD holds a literal credential (named like one; 14 characters, not shown), allowed only in the dev stack (stack is "prod"): declare a top-level secret, list it under the service's secrets:, set POSTGRES_PASSWORD_FILE: /run/secrets/<secret>, and give its value with pulumi config set --secret --path secrets.<secret> <value>`,
     );
   });
 
-  test("every bad file has its expected message", () => {
+  test("every bad file has its expected message (here, or as an example of test/unit/refusals.ts)", () => {
+    const examples = REFUSAL_CLASSES.flatMap((refusal) => refusal.examples).filter(isCompose);
     const covered = [
-      ...BAD_CASES.map(([name]) => name),
-      "many.yaml",
-      "cycle.yaml",
-      "missing-dependency.yaml",
-      "literal-password.yaml",
+      ...new Set([
+        ...BAD_CASES.map(([name]) => name),
+        "many.yaml",
+        "cycle.yaml",
+        "missing-dependency.yaml",
+        "literal-password.yaml",
+        ...examples.map((example) => example.compose),
+      ]),
     ].sort();
     expect(fs.readdirSync(path.join(ROOT, BAD)).sort()).toEqual(covered);
   });

@@ -46,3 +46,7 @@ test("every expected file belongs to a sample", () => {
   );
   expect(found.sort()).toEqual(expected.sort());
 });
+
+test.each(FILES)("%s holds no secret-looking literal: read on the prod stack, it is the same app", (file) => {
+  expect(readCompose({ file }, "prod", ROOT).model).toEqual(readCompose({ file }, "dev", ROOT).model);
+});

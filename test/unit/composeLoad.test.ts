@@ -1,8 +1,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ComposeError, loadCompose, type ComposeSource, type LoadedCompose } from "../../stacks/compose/load";
-import { interpolate, InterpolationError } from "../../stacks/compose/interpolate";
+import { ComposeError, loadCompose, parseEnvFile, type ComposeSource, type LoadedCompose } from "../../stacks/compose/load";
+import { interpolate, InterpolationError, typed } from "../../stacks/compose/interpolate";
 
 /** Writes the files into a new temporary project directory and returns the directory. */
 function project(files: Record<string, string>): string {
@@ -156,6 +156,147 @@ describe("loadCompose: variables", () => {
       '<dir>/compose.yaml: services.web.image: invalid interpolation format in "${VAR": ' +
         "write ${VAR}, ${VAR:-default} or similar, and escape a literal $ as $$",
     );
+  });
+});
+
+describe("the .env file, as compose-go's dotenv reads it", () => {
+  test.each<[string, string, Record<string, string>]>([
+    ["KEY=value and KEY: value", "A=1\nB: 2\nC = 3 \n", { A: "1", B: "2", C: "3" }],
+    ["export before the name", "export A=1\nexport   B=2\n", { A: "1", B: "2" }],
+    ["comment lines, blank lines, and a comment after a space", "# note\n\nA=1 # note\nB=x#y\n", { A: "1", B: "x#y" }],
+    ["an empty value, and = inside a value", "A=\nB=a=b\n", { A: "", B: "a=b" }],
+    ["single quotes keep everything but an escaped quote", "A='$B \\n \\'q\\''\n", { A: "$B \\n 'q'" }],
+    [
+      "double quotes expand escapes, then variables",
+      'B=b\nA="\\"q\\" \\n \\t \\\\ \\$B ${B} \\0101"\n',
+      { B: "b", A: '"q" \n \t \\ $B b A' },
+    ],
+    ["a double-quoted value spans lines", 'A="one\ntwo"\nB=3\n', { A: "one\ntwo", B: "3" }],
+    ["unquoted values are interpolated from the variables above", "A=a\nB=${A}-${C:-c}\nC=late\n", { A: "a", B: "a-c", C: "late" }],
+    ["$$ is a literal $", "A=$${B}\n", { A: "${B}" }],
+    ["a bare name comes from the environment, when it has one", "FROM_ENV\nMISSING\n", { FROM_ENV: "shell" }],
+    [
+      "the environment wins over the file's own variables when interpolating",
+      "FROM_ENV=file\nA=${FROM_ENV}\n",
+      { FROM_ENV: "file", A: "shell" },
+    ],
+    ["a byte order mark is skipped", "\uFEFFA=1\n", { A: "1" }],
+  ])("%s", (_title, text, expected) => {
+    expect(parseEnvFile(text, { FROM_ENV: "shell" }, ".env")).toEqual(expected);
+  });
+
+  test.each([
+    ['A="open\n', '.env line 1: unterminated quoted value "open'],
+    ["A=1\nB C=2\n", ".env line 2: a variable name cannot contain a space"],
+    ["A=1\nB/C=2\n", '.env line 2: unexpected character "/" in variable name "B/C=2"'],
+    [
+      "A=1\nB=${C\n",
+      '.env line 2: invalid interpolation format in "${C": write ${VAR}, ${VAR:-default} or similar, and escape a literal $ as $$',
+    ],
+  ])("%j fails: %s", (text, message) => {
+    expect(() => parseEnvFile(text, {}, ".env")).toThrow(new InterpolationError(message));
+  });
+
+  test("a compose file reads the interpolated .env, the environment still winning; an error names the file", () => {
+    const files = { ".env": 'NAME=web\nIMAGE="example/${NAME}:${TAG:-1}"\nTAG=2\n' };
+    const yaml = 'services:\n  web:\n    image: ${IMAGE}\n    labels: ["tag=${TAG}"]\n';
+    expect(services(load(yaml, {}, files))).toEqual({ web: { image: "example/web:1", labels: ["tag=2"] } });
+    expect(services(load(yaml, { environment: { TAG: "3", NAME: "api" } }, files))).toEqual({
+      web: { image: "example/api:3", labels: ["tag=3"] },
+    });
+    expect(loadError(yaml, {}, { ".env": "A='x\n" })).toBe("<dir>/compose.yaml: .env line 1: unterminated quoted value 'x");
+  });
+});
+
+describe("loadCompose: values typed as docker compose types them", () => {
+  test("an integer with a leading zero is octal, as go-yaml reads it; quoted text stays text", () => {
+    const loaded = load(
+      [
+        "services:",
+        "  web:",
+        "    image: web",
+        "    environment:",
+        "      UMASK: 0022",
+        "      QUOTED: '0022'",
+        "      DECIMAL: 22",
+        "      NOT_OCTAL: 08",
+        "      NEGATIVE: -010",
+        "      HEX: 0x1F",
+        "      ZERO: 0",
+        "    secrets:",
+        "      - source: token",
+        "        mode: 0440",
+      ].join("\n"),
+    );
+    expect(services(loaded).web).toEqual({
+      image: "web",
+      environment: { UMASK: 18, QUOTED: "0022", DECIMAL: 22, NOT_OCTAL: 8, NEGATIVE: -8, HEX: 31, ZERO: 0 },
+      secrets: [{ source: "token", mode: 288 }],
+    });
+  });
+
+  test("text at a key compose types becomes a number or a boolean once interpolated; elsewhere it stays text", () => {
+    const loaded = load(
+      [
+        "services:",
+        "  web:",
+        "    image: web",
+        "    read_only: ${RO}",
+        "    privileged: 'false'",
+        "    ports: [{ target: '${PORT}', published: '${PORT}' }]",
+        "    healthcheck: { test: [CMD, 'true'], retries: '${RETRIES:-3}' }",
+        "    volumes: [{ type: volume, source: data, target: /data, read_only: '${RO}' }]",
+        "    umask: '${UMASK:-022}'",
+        "    deploy: { replicas: '${N}', update_config: { max_failure_ratio: '0.5' } }",
+        "    environment: { N: '${N}', RO: '${RO}' }",
+        "networks:",
+        "  front: { external: '${EXTERNAL:-false}' }",
+      ].join("\n"),
+      { environment: { RO: "true", PORT: "8080", N: "2" } },
+    );
+    expect(loaded.document).toEqual({
+      services: {
+        web: {
+          image: "web",
+          read_only: true,
+          privileged: false,
+          ports: [{ target: 8080, published: "8080" }],
+          healthcheck: { test: ["CMD", "true"], retries: 3 },
+          volumes: [{ type: "volume", source: "data", target: "/data", read_only: true }],
+          umask: 18,
+          deploy: { replicas: 2, update_config: { max_failure_ratio: 0.5 } },
+          environment: { N: "2", RO: "true" },
+        },
+      },
+      networks: { front: { external: false } },
+    });
+    expect(loaded.warnings).toEqual([]);
+  });
+
+  test("YAML 1.1's yes and off are booleans there, with a note", () => {
+    const loaded = load("services:\n  web:\n    image: web\n    read_only: ${RO}\n    tty: 'off'\n", { environment: { RO: "yes" } });
+    expect(services(loaded).web).toEqual({ image: "web", read_only: true, tty: false });
+    expect(loaded.warnings).toEqual([
+      'services.web.read_only: "yes" for a boolean is YAML 1.1; write true',
+      'services.web.tty: "off" for a boolean is YAML 1.1; write false',
+    ]);
+  });
+
+  test.each([
+    ["read_only: ${RO}", { RO: "maybe" }, 'services.web.read_only must be true or false, got "maybe"'],
+    ["deploy: { replicas: '${N}' }", { N: "two" }, 'services.web.deploy.replicas must be a whole number, got "two"'],
+    ["healthcheck: { retries: '1.5' }", {}, 'services.web.healthcheck.retries must be a whole number, got "1.5"'],
+    ["cpus: '${CPUS}'", { CPUS: "half" }, 'services.web.cpus must be a number, got "half"'],
+    ["umask: '${UMASK}'", { UMASK: "0999" }, 'services.web.umask must be an umask (a number; a leading 0 makes it octal), got "0999"'],
+  ])("%s with %j fails", (line, environment, message) => {
+    expect(loadError(`services:\n  web:\n    image: web\n    ${line}\n`, { environment })).toBe(`<dir>/compose.yaml: ${message}`);
+  });
+
+  test("typed() types a pre_start hook's keys as a service's, and leaves other keys' text alone", () => {
+    expect(typed("true", ["services", "web", "pre_start", "0", "read_only"], "where")).toBe(true);
+    expect(typed("true", ["services", "web", "environment", "RO"], "where")).toBe("true");
+    expect(typed("80", ["services", "web", "ports", "0", "published"], "where")).toBe("80");
+    expect(typed("80", ["services", "web", "ports", "0", "target"], "where")).toBe(80);
   });
 });
 

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { z } from "zod";
 import { isRegistry } from "../../components/registry";
 import {
   allowedKeys,
@@ -13,9 +14,9 @@ import {
   SERVICE_SETTINGS,
   VOLUME_SETTINGS,
 } from "../../stacks/config";
-import { applyConfig } from "../../stacks/overrides";
-import { votingApp } from "../../stacks/votingApp";
-import { configDoc, projectFile } from "../../tools/docs/config";
+import { AppDefinition, applyConfig } from "../../stacks/overrides";
+import { votingApp, VotingParameters } from "../../stacks/votingApp";
+import { configDoc, MapRow, mapRows, mapsTable, projectFile } from "../../tools/docs/config";
 import { isSecret, setupMocks, valueOf } from "./mocks";
 
 const root = path.join(__dirname, "..", "..");
@@ -81,6 +82,7 @@ describe("loading config", () => {
       namespace: "dev",
       serviceType: "ClusterIP",
       storageClass: "",
+      podSecurity: "restricted",
       rolloutTimeout: 600,
       swarmEndpointMode: "dnsrr",
       swarmNodes: 1,
@@ -209,23 +211,88 @@ describe("registry values", () => {
   });
 });
 
-describe("docs/config.md's config table", () => {
+describe("docs/config.md's tables", () => {
   const doc = fs.readFileSync(path.join(root, "docs", "config.md"), "utf8");
   const lines = doc.split("\n");
 
-  test("is the one npm run docs generates from CONFIG_KEYS", () => {
+  test("are the ones npm run docs generates: the keys from CONFIG_KEYS, the maps from the settings' metadata and the voting app", () => {
     expect(doc).toBe(configDoc(doc));
   });
 
-  // The maps' table is written by hand (its defaults are the voting app's): each setting has a row.
+  let rows: MapRow[] = [];
+  beforeAll(() => {
+    rows = mapRows();
+  });
+  // The generator walks the settings objects; each of their keys has a row (a field's, or its object's whole).
   test.each([
     ...Object.keys(SERVICE_SETTINGS.shape).map((key) => `services.<name>.${key}`),
     ...Object.keys(NETWORK_SETTINGS.shape).map((key) => `networks.<name>.${key}`),
     ...Object.keys(VOLUME_SETTINGS.shape).map((key) => `volumes.<name>.${key}`),
+    "secrets.<name>",
+    "buildArgs.<ARG>",
+    "app.<parameter>",
+    "compose.file",
   ])("the maps' table has a row for %s", (setting) => {
-    const [map, , key] = setting.split(".");
-    const row = new RegExp(`^\\| \`${map}\\.<name>\\.(${key}\\b|\\{[^}]*\\b${key}\\b)`);
-    expect(lines.filter((line) => row.test(line)).length).toBeGreaterThan(0);
+    const found = rows.filter((row) => row.path === setting || row.path.startsWith(`${setting}.`));
+    expect(found.length).toBeGreaterThan(0);
+    expect(lines).toContain(mapsTable().find((line) => line.startsWith(`| \`${found[0].path}\` |`)));
+  });
+
+  test("a row gives the setting's metadata, and the default the app's own values, read from its model", () => {
+    const row = (at: string) => rows.find((each) => each.path === at);
+    expect(row("services.<name>.limits.cpus")).toEqual({
+      path: "services.<name>.limits.cpus",
+      value: "CPUs, greater than 0 (`0.5`, `2`)",
+      default: "`0.5` (db `1`)",
+      does: "CPU limit of each copy",
+    });
+    expect(row("services.<name>.replicas")?.default).toBe("`1`");
+    expect(row("services.<name>.ports.<port>")?.default).toBe("vote `http` `5000`, result `http` `5001`; otherwise not published");
+    expect(row("services.<name>.security.readOnlyRootFilesystem")?.default).toBe("vote, redis `true`; otherwise `false`");
+    expect(row("networks.<name>.subnet")?.default).toBe("frontend `10.123.1.0/24`, backend `10.123.2.0/24`");
+    expect(row("app.<parameter>")?.default).toBe("`optionA` `Cats`, `optionB` `Dogs`");
+    // Another app's model gives other defaults: nothing in the table restates the voting app's.
+    const bigDb: AppDefinition<unknown> = {
+      ...(votingApp as AppDefinition<unknown>),
+      model: (parameters) => {
+        const model = votingApp.model(parameters as VotingParameters);
+        model.services.db.limits = { cpus: 2, memory: "1g" };
+        model.services.vote.replicas = 3;
+        return model;
+      },
+    };
+    const other = mapRows(CONFIG_KEYS, bigDb);
+    expect(other.find((each) => each.path === "services.<name>.limits.cpus")?.default).toBe("`0.5` (db `2`)");
+    expect(other.find((each) => each.path === "services.<name>.replicas")?.default).toBe("vote `3`; otherwise `1`");
+  });
+
+  test("a settings object given whole is one row; one with a note of its own heads its fields' rows", () => {
+    const paths = rows.map((row) => row.path);
+    expect(paths).toContain("services.<name>.autoscaling.{minReplicas,maxReplicas,targetCpuPercent}");
+    expect(paths.filter((at) => at.startsWith("services.<name>.autoscaling"))).toHaveLength(1);
+    expect(paths.filter((at) => at.startsWith("services.<name>.rollout"))).toEqual([
+      "services.<name>.rollout",
+      "services.<name>.rollout.parallelism",
+      "services.<name>.rollout.delaySeconds",
+      "services.<name>.rollout.order",
+      "services.<name>.rollout.monitorSeconds",
+      "services.<name>.rollout.maxFailureRatio",
+      "services.<name>.rollout.failureAction",
+      "services.<name>.rollout.rollback.{parallelism,delaySeconds,order,monitorSeconds,maxFailureRatio,failureAction}",
+    ]);
+  });
+
+  test("a map setting without its metadata stops the generator, naming it and the fix", () => {
+    const keys = { ...CONFIG_KEYS, labels: { schema: z.record(z.string(), z.string()), default: {}, description: "Labels." } };
+    expect(() => mapRows(keys)).toThrow(
+      "dockyard:labels.<name> has no value in its metadata: give it .meta({ value, unset, does }) in stacks/config.ts (docs/config.md's table of the maps is generated from it)",
+    );
+    const noDefault = {
+      extra: { schema: z.record(z.string(), z.string().meta({ value: "text", does: "nothing" })), default: {}, description: "" },
+    };
+    expect(() => mapRows(noDefault)).toThrow(
+      "dockyard:extra.<name>: the app sets none, and its metadata gives no unset (stacks/config.ts)",
+    );
   });
 
   const header = lines.findIndex((line) => /^\| key \| type \| default \|/.test(line));
@@ -485,6 +552,16 @@ const refusedConfig: RefusedCase[] = [
   ],
   ["unknown service type", { serviceType: "Ingress" }, 'dockyard:serviceType must be ClusterIP, NodePort or LoadBalancer, got "Ingress"'],
   [
+    "a Pod Security level that is none of the standard's",
+    { podSecurity: "strict" },
+    'dockyard:podSecurity must be restricted, baseline or privileged, got "strict"',
+  ],
+  [
+    "a Pod Security level in capitals",
+    { podSecurity: "Restricted" },
+    'dockyard:podSecurity must be restricted, baseline or privileged, got "Restricted"',
+  ],
+  [
     "prebuilt image with spaces",
     { services: { vote: { image: "my image" } } },
     `dockyard:services.vote.image ${IMAGE_RULE}, got "my image"`,
@@ -514,7 +591,7 @@ const refusedConfig: RefusedCase[] = [
   [
     "a key that never existed",
     { replicaCount: "3" },
-    "dockyard:replicaCount is not a dockyard key; the keys are: target, services, networks, volumes, secrets, buildArgs, app, compose, imageTag, registry, registryUsername, registryPassword, imageBuilder, dockerHost, bindAddress, allowPublicSubnets, kubeconfig, kubeContext, namespace, serviceType, storageClass, rolloutTimeout, swarmEndpointMode, swarmNodes, swarmDataNode",
+    "dockyard:replicaCount is not a dockyard key; the keys are: target, services, networks, volumes, secrets, buildArgs, app, compose, imageTag, registry, registryUsername, registryPassword, imageBuilder, dockerHost, bindAddress, allowPublicSubnets, kubeconfig, kubeContext, namespace, serviceType, storageClass, podSecurity, rolloutTimeout, swarmEndpointMode, swarmNodes, swarmDataNode",
   ],
   [
     "a misspelt service setting",

@@ -1,6 +1,8 @@
 /** The Kubernetes components constructed directly under mocks: exact manifests and every validation rule. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
 import {
   Autoscaler,
   AutoscalerArgs,
@@ -9,6 +11,9 @@ import {
   HEALTH_DEFAULTS,
   NetworkPolicies,
   NetworkPoliciesArgs,
+  POD_SECURITY_VERSION,
+  podSecurityLabels,
+  podSecurityViolations,
   RegistrySecret,
   RegistrySecretArgs,
   KubernetesSecret,
@@ -24,6 +29,7 @@ const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
 const SECRET = "kubernetes:core/v1:Secret";
 const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
 const POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 
 const identity = { app: "voting", instance: "staging" };
 
@@ -172,31 +178,53 @@ describe("Deployment: resources, probes, strategy, scaling", () => {
     ]);
   });
 
-  test("limits are the model's, converted exactly; memory request = limit, cpu request = half", async () => {
+  /** The default ephemeral storage: 64Mi requested, 1Gi at most. */
+  const disk = { limit: "1Gi", request: "64Mi" };
+  const resources = (limits: { cpu: string; memory: string }, requests: { cpu: string; memory: string }, storage = disk) => ({
+    limits: { ...limits, "ephemeral-storage": storage.limit },
+    requests: { ...requests, "ephemeral-storage": storage.request },
+  });
+
+  test("limits are the model's, converted exactly; memory request = limit, cpu request = half; 64Mi to 1Gi of node disk", async () => {
     const deployment = await build("vote", vote());
     expect(container("vote").resources).toEqual({
-      limits: { cpu: "500m", memory: "128Mi" },
-      requests: { cpu: "250m", memory: "128Mi" },
+      limits: { cpu: "500m", memory: "128Mi", "ephemeral-storage": "1Gi" },
+      requests: { cpu: "250m", memory: "128Mi", "ephemeral-storage": "64Mi" },
     });
     expect(deployment.cpuRequest).toBe("250m");
   });
 
   test("whole cores are written as whole numbers: db 1 CPU and 512m", async () => {
     await build("db", db());
-    expect(container("db").resources).toEqual({ limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "500m", memory: "512Mi" } });
+    expect(container("db").resources).toEqual(resources({ cpu: "1", memory: "512Mi" }, { cpu: "500m", memory: "512Mi" }));
   });
 
   test("cpuRequestPercent changes the cpu request only", async () => {
     await build("vote", { ...vote(), cpuRequestPercent: 100, cpus: 2, memory: "1g" });
-    expect(container("vote").resources).toEqual({ limits: { cpu: "2", memory: "1Gi" }, requests: { cpu: "2", memory: "1Gi" } });
+    expect(container("vote").resources).toEqual(resources({ cpu: "2", memory: "1Gi" }, { cpu: "2", memory: "1Gi" }));
   });
 
   test("explicit requests replace the derived ones, each on its own", async () => {
     const deployment = await build("vote", { ...vote(), requestCpus: 0.1 });
-    expect(container("vote").resources).toEqual({ limits: { cpu: "500m", memory: "128Mi" }, requests: { cpu: "100m", memory: "128Mi" } });
+    expect(container("vote").resources).toEqual(resources({ cpu: "500m", memory: "128Mi" }, { cpu: "100m", memory: "128Mi" }));
     expect(deployment.cpuRequest).toBe("100m");
     await build("db", { ...db(), requestMemory: "256m" });
-    expect(container("db").resources).toEqual({ limits: { cpu: "1", memory: "512Mi" }, requests: { cpu: "500m", memory: "256Mi" } });
+    expect(container("db").resources).toEqual(resources({ cpu: "1", memory: "512Mi" }, { cpu: "500m", memory: "256Mi" }));
+  });
+
+  test("ephemeral storage: the limit and the request each replace the default, as exact quantities", async () => {
+    await build("vote", { ...vote(), ephemeralStorage: "2g" });
+    await build("db", { ...db(), ephemeralStorage: "512Mi", requestEphemeralStorage: "100m" });
+    await build("worker", { ...worker(), requestEphemeralStorage: "1Gi" });
+    expect(container("vote").resources).toEqual(
+      resources({ cpu: "500m", memory: "128Mi" }, { cpu: "250m", memory: "128Mi" }, { limit: "2Gi", request: "64Mi" }),
+    );
+    expect(container("db").resources).toEqual(
+      resources({ cpu: "1", memory: "512Mi" }, { cpu: "500m", memory: "512Mi" }, { limit: "512Mi", request: "100Mi" }),
+    );
+    expect(container("worker").resources).toEqual(
+      resources({ cpu: "500m", memory: "128Mi" }, { cpu: "250m", memory: "128Mi" }, { limit: "1Gi", request: "1Gi" }),
+    );
   });
 
   test("minReadySeconds and nodeSelector reach the Deployment when given, and only then", async () => {
@@ -208,21 +236,43 @@ describe("Deployment: resources, probes, strategy, scaling", () => {
     expect(find(DEPLOYMENT, "worker").inputs.spec.template.spec).not.toHaveProperty("nodeSelector");
   });
 
-  test("an http health check becomes httpGet probes with the model's timings", async () => {
+  test("an http health check is the readiness probe; liveness and startup ask only that its port accepts connections", async () => {
     await build("vote", vote());
-    const probe = { httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 10, timeoutSeconds: 5, successThreshold: 1 };
-    expect(container("vote").readinessProbe).toEqual({ ...probe, failureThreshold: 3 });
-    expect(container("vote").livenessProbe).toEqual({ ...probe, failureThreshold: 3 });
+    const timings = { periodSeconds: 10, timeoutSeconds: 5, successThreshold: 1 };
+    expect(container("vote").readinessProbe).toEqual({ httpGet: { path: "/healthz", port: 8080 }, ...timings, failureThreshold: 3 });
+    expect(container("vote").livenessProbe).toEqual({ tcpSocket: { port: 8080 }, ...timings, failureThreshold: 3 });
     // start period 10s at one probe every 10s: one extra failure allowed before liveness counts.
-    expect(container("vote").startupProbe).toEqual({ ...probe, failureThreshold: 4 });
+    expect(container("vote").startupProbe).toEqual({ tcpSocket: { port: 8080 }, ...timings, failureThreshold: 4 });
   });
 
-  test("a command health check becomes exec probes", async () => {
-    await build("db", db());
-    const probe = { exec: { command: ["pg_isready", "-U", "postgres"] }, periodSeconds: 5, timeoutSeconds: 5, successThreshold: 1 };
-    expect(container("db").readinessProbe).toEqual({ ...probe, failureThreshold: 5 });
-    expect(container("db").livenessProbe).toEqual({ ...probe, failureThreshold: 5 });
-    expect(container("db").startupProbe).toEqual({ ...probe, failureThreshold: 7 });
+  test("without ports, the health check's own HTTP port is the one liveness asks", async () => {
+    await build("worker", worker());
+    expect([container("worker").readinessProbe.httpGet, container("worker").livenessProbe.tcpSocket]).toEqual([
+      { path: "/healthz", port: 8082 },
+      { port: 8082 },
+    ]);
+  });
+
+  test("a command health check is an exec readiness probe; liveness and startup ask the first TCP port", async () => {
+    await build("db", { ...db(), ports: [{ name: "stats", containerPort: 9187, protocol: "udp" }, ...(db().ports ?? [])] });
+    const timings = { periodSeconds: 5, timeoutSeconds: 5, successThreshold: 1 };
+    expect(container("db").readinessProbe).toEqual({
+      exec: { command: ["pg_isready", "-U", "postgres"] },
+      ...timings,
+      failureThreshold: 5,
+    });
+    expect(container("db").livenessProbe).toEqual({ tcpSocket: { port: 5432 }, ...timings, failureThreshold: 5 });
+    expect(container("db").startupProbe).toEqual({ tcpSocket: { port: 5432 }, ...timings, failureThreshold: 7 });
+  });
+
+  test("a command health check and no TCP port: all three probes run the command", async () => {
+    await build("worker", { ...worker(), health: { command: ["healthcheck"] } });
+    const probe = { exec: { command: ["healthcheck"] }, periodSeconds: 10, timeoutSeconds: 5, successThreshold: 1 };
+    expect([container("worker").readinessProbe, container("worker").livenessProbe, container("worker").startupProbe]).toEqual([
+      { ...probe, failureThreshold: 3 },
+      { ...probe, failureThreshold: 3 },
+      { ...probe, failureThreshold: 4 },
+    ]);
   });
 
   test("no health check, no probes", async () => {
@@ -255,6 +305,68 @@ describe("Deployment: resources, probes, strategy, scaling", () => {
     expect(find(DEPLOYMENT, "vote").options.customTimeouts).toEqual({ create: "90s", update: "90s", delete: "" });
     expect(find(DEPLOYMENT, "worker").inputs.spec).not.toHaveProperty("progressDeadlineSeconds");
     expect(find(DEPLOYMENT, "worker").options.customTimeouts).toBeUndefined();
+  });
+
+  test("pods prefer different nodes whatever the replica count (a scale rolls nothing); a single writer's state none", async () => {
+    await build("vote", vote());
+    await build("result", { ...worker(), autoscaled: true });
+    await build("worker", { ...worker(), replicas: 1 });
+    await build("db", db());
+    const spread = (service: string) => ({
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 100,
+            podAffinityTerm: {
+              labelSelector: {
+                matchLabels: {
+                  "app.kubernetes.io/name": service,
+                  "app.kubernetes.io/instance": "staging",
+                  "app.kubernetes.io/part-of": "voting",
+                },
+              },
+              topologyKey: "kubernetes.io/hostname",
+            },
+          },
+        ],
+      },
+    });
+    expect(podTemplate("vote").spec.affinity).toEqual(spread("vote"));
+    expect(podTemplate("result").spec.affinity).toEqual(spread("result"));
+    expect(podTemplate("worker").spec.affinity).toEqual(spread("worker"));
+    expect(podTemplate("db").spec).not.toHaveProperty("affinity");
+  });
+
+  test("disruptionBudget: a PodDisruptionBudget named like the service, selecting its pods, in its namespace", async () => {
+    const deployment = await build("vote", { ...vote(), disruptionBudget: 1 });
+    await build("worker", worker());
+    expect(recorded.filter((r) => r.type === PDB).map((r) => r.name)).toEqual(["vote"]);
+    expect(find(PDB, "vote").inputs).toEqual({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: {
+        name: "vote",
+        namespace: "staging",
+        labels: {
+          "app.kubernetes.io/name": "vote",
+          "app.kubernetes.io/instance": "staging",
+          "app.kubernetes.io/part-of": "voting",
+          "app.kubernetes.io/component": "vote",
+          "app.kubernetes.io/managed-by": "dockyard",
+        },
+      },
+      spec: {
+        maxUnavailable: 1,
+        selector: {
+          matchLabels: { "app.kubernetes.io/name": "vote", "app.kubernetes.io/instance": "staging", "app.kubernetes.io/part-of": "voting" },
+        },
+        unhealthyPodEvictionPolicy: "AlwaysAllow",
+      },
+    });
+    // The budget selects exactly what the Deployment does.
+    expect(find(PDB, "vote").inputs.spec.selector).toEqual(find(DEPLOYMENT, "vote").inputs.spec.selector);
+    expect(find(PDB, "vote").options.parent).toBe("urn:pulumi:dev::dockyard::dockyard:index:Deployment::vote");
+    expect(deployment.disruptionBudget).toBeDefined();
   });
 
   test("replicas 0 stays 0", async () => {
@@ -432,46 +544,209 @@ describe("NetworkPolicies", () => {
     namespace: "staging",
     networks: { backend: ["db", "redis", "result", "vote", "worker"], frontend: ["result", "vote"] },
     published: { vote: [{ port: 8080 }] },
+    ports: { db: [{ port: 5432 }], redis: [{ port: 6379 }], result: [{ port: 8081 }], vote: [{ port: 8080 }] },
   });
   const app = { "app.kubernetes.io/instance": "staging", "app.kubernetes.io/part-of": "voting" };
+  const names = () =>
+    recorded
+      .filter((r) => r.type === POLICY)
+      .map((r) => r.inputs.metadata.name)
+      .sort();
+  /** An egress rule to one service's pods on one network, on its ports. */
+  const to = (service: string, network: string, ...ports: number[]) => ({
+    to: [{ podSelector: { matchLabels: { ...app, "app.kubernetes.io/name": service, [`dockyard.dev/network-${network}`]: "true" } } }],
+    ports: ports.map((port) => ({ port, protocol: "TCP" })),
+  });
 
-  test("default deny, one policy per network, one per published service", async () => {
+  test("default deny both ways, cluster DNS, one policy per network, one per published service", async () => {
     const policies = new NetworkPolicies("voting", args());
     await settle();
-    expect(
-      recorded
-        .filter((r) => r.type === POLICY)
-        .map((r) => r.inputs.metadata.name)
-        .sort(),
-    ).toEqual(["voting-default-deny", "voting-network-backend", "voting-network-frontend", "voting-vote-published"]);
+    expect(names()).toEqual([
+      "voting-default-deny",
+      "voting-default-deny-egress",
+      "voting-dns",
+      "voting-network-backend",
+      "voting-network-frontend",
+      "voting-vote-published",
+    ]);
     expect(find(POLICY, "voting-default-deny").inputs.spec).toEqual({
       podSelector: { matchLabels: app },
       policyTypes: ["Ingress"],
       ingress: [],
     });
+    expect(find(POLICY, "voting-default-deny-egress").inputs.spec).toEqual({
+      podSelector: { matchLabels: app },
+      policyTypes: ["Egress"],
+      egress: [],
+    });
+    expect(find(POLICY, "voting-dns").inputs.spec).toEqual({
+      podSelector: { matchLabels: app },
+      policyTypes: ["Egress"],
+      egress: [
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+            },
+          ],
+          ports: [
+            { port: 53, protocol: "UDP" },
+            { port: 53, protocol: "TCP" },
+          ],
+        },
+      ],
+    });
     const backend = { ...app, "dockyard.dev/network-backend": "true" };
+    // Members accept each other on any port, and open each member's own ports (worker has none).
     expect(find(POLICY, "voting-network-backend").inputs.spec).toEqual({
       podSelector: { matchLabels: backend },
-      policyTypes: ["Ingress"],
+      policyTypes: ["Ingress", "Egress"],
       ingress: [{ from: [{ podSelector: { matchLabels: backend } }] }],
+      egress: [to("db", "backend", 5432), to("redis", "backend", 6379), to("result", "backend", 8081), to("vote", "backend", 8080)],
     });
+    expect(find(POLICY, "voting-network-frontend").inputs.spec.egress).toEqual([
+      to("result", "frontend", 8081),
+      to("vote", "frontend", 8080),
+    ]);
     expect(find(POLICY, "voting-vote-published").inputs.spec).toEqual({
       podSelector: { matchLabels: { ...app, "app.kubernetes.io/name": "vote" } },
       policyTypes: ["Ingress"],
       ingress: [{ ports: [{ port: 8080, protocol: "TCP" }] }],
     });
-    expect(policies.descriptions["voting-network-frontend"]).toBe("frontend: result, vote accept traffic from each other");
+    expect(policies.descriptions).toEqual({
+      "voting-default-deny": "ingress to voting pods is denied unless another policy allows it",
+      "voting-default-deny-egress": "egress from voting pods is denied unless another policy allows it",
+      "voting-dns": "voting pods may query cluster DNS: k8s-app=kube-dns pods in kube-system, UDP 53, TCP 53",
+      "voting-network-backend":
+        "backend: db, redis, result, vote, worker accept traffic from each other, and open db TCP 5432; redis TCP 6379; result TCP 8081; vote TCP 8080",
+      "voting-network-frontend": "frontend: result, vote accept traffic from each other, and open result TCP 8081; vote TCP 8080",
+      "voting-vote-published": "vote accepts TCP 8080 from anywhere",
+    });
   });
 
-  test("without defaultDeny there is no deny policy; empty networks get none", async () => {
+  test("another cluster's DNS pods; a UDP port stays UDP", async () => {
+    new NetworkPolicies("voting", {
+      ...args(),
+      networks: { metrics: ["statsd", "vote"] },
+      ports: { statsd: [{ port: 8125, protocol: "udp" }] },
+      dns: { namespace: "openshift-dns", podLabels: { "dns.operator.openshift.io/daemonset-dns": "default" }, port: 5353 },
+    });
+    await settle();
+    expect(find(POLICY, "voting-dns").inputs.spec.egress).toEqual([
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "openshift-dns" } },
+            podSelector: { matchLabels: { "dns.operator.openshift.io/daemonset-dns": "default" } },
+          },
+        ],
+        ports: [
+          { port: 5353, protocol: "UDP" },
+          { port: 5353, protocol: "TCP" },
+        ],
+      },
+    ]);
+    expect(find(POLICY, "voting-network-metrics").inputs.spec.egress).toEqual([
+      {
+        to: [{ podSelector: { matchLabels: { ...app, "app.kubernetes.io/name": "statsd", "dockyard.dev/network-metrics": "true" } } }],
+        ports: [{ port: 8125, protocol: "UDP" }],
+      },
+    ]);
+  });
+
+  test("without defaultDenyEgress, no egress policy at all (one would deny the rest); a network without ports opens none", async () => {
+    new NetworkPolicies("voting", { ...args(), defaultDenyEgress: false });
+    new NetworkPolicies("other", { ...args(), identity: { app: "other", instance: "staging" }, ports: {} });
+    await settle();
+    expect(names()).toEqual([
+      "other-default-deny",
+      "other-default-deny-egress",
+      "other-dns",
+      "other-network-backend",
+      "other-network-frontend",
+      "other-vote-published",
+      "voting-default-deny",
+      "voting-network-backend",
+      "voting-network-frontend",
+      "voting-vote-published",
+    ]);
+    expect(find(POLICY, "voting-network-backend").inputs.spec.policyTypes).toEqual(["Ingress"]);
+    expect(find(POLICY, "voting-network-backend").inputs.spec).not.toHaveProperty("egress");
+    expect(find(POLICY, "other-network-backend").inputs.spec.policyTypes).toEqual(["Ingress"]);
+    expect(find(POLICY, "other-network-backend").inputs.spec).not.toHaveProperty("egress");
+  });
+
+  test("without defaultDeny there is no ingress deny policy; empty networks get none", async () => {
     new NetworkPolicies("voting", { ...args(), defaultDeny: false, networks: { backend: ["db"], spare: [] } });
     await settle();
-    expect(
-      recorded
-        .filter((r) => r.type === POLICY)
-        .map((r) => r.inputs.metadata.name)
-        .sort(),
-    ).toEqual(["voting-network-backend", "voting-vote-published"]);
+    expect(names()).toEqual(["voting-default-deny-egress", "voting-dns", "voting-network-backend", "voting-vote-published"]);
+  });
+});
+
+describe("Pod Security Admission", () => {
+  test("the namespace enforces the level at the pinned version, and audits and warns at restricted, latest", () => {
+    expect(podSecurityLabels("baseline")).toEqual({
+      "pod-security.kubernetes.io/enforce": "baseline",
+      "pod-security.kubernetes.io/enforce-version": "v1.34",
+      "pod-security.kubernetes.io/audit": "restricted",
+      "pod-security.kubernetes.io/audit-version": "latest",
+      "pod-security.kubernetes.io/warn": "restricted",
+      "pod-security.kubernetes.io/warn-version": "latest",
+    });
+  });
+
+  test("the pinned version is the minor of the control plane the suites run (tools/k8s/modules/go.mod)", () => {
+    const goMod = fs.readFileSync(path.join(__dirname, "..", "..", "tools", "k8s", "modules", "go.mod"), "utf8");
+    const minor = /^\s*k8s\.io\/kubernetes (v\d+\.\d+)\./m.exec(goMod)?.[1];
+    expect(POD_SECURITY_VERSION).toBe(minor);
+  });
+
+  const confined = { capDrop: ["ALL"], noNewPrivileges: true };
+  const fields = (level: "restricted" | "baseline" | "privileged", service: Parameters<typeof podSecurityViolations>[1]) =>
+    podSecurityViolations(level, service).map((v) => [v.field, v.value, v.admittedBy]);
+
+  test.each<[string, Parameters<typeof podSecurityViolations>[1], Array<[string, unknown, string]>]>([
+    ["the voting app's vote", { user: "10001:10001", security: { ...confined, readOnlyRootFilesystem: true } }, []],
+    ["NET_BIND_SERVICE added back", { user: "1000", security: { ...confined, capAdd: ["net_bind_service"] } }, []],
+    [
+      "nothing set",
+      {},
+      [
+        ["user", undefined, "baseline"],
+        ["security.capDrop", [], "baseline"],
+        ["security.noNewPrivileges", false, "baseline"],
+      ],
+    ],
+    ["root by number", { user: "0:0", security: confined }, [["user", "0:0", "baseline"]]],
+    [
+      "a capability kept",
+      { user: "1000", security: { ...confined, capDrop: ["NET_RAW"] } },
+      [["security.capDrop", ["NET_RAW"], "baseline"]],
+    ],
+    ["CHOWN added back", { user: "1000", security: { ...confined, capAdd: ["CHOWN"] } }, [["security.capAdd", ["CHOWN"], "baseline"]]],
+    [
+      "NET_RAW added back",
+      { user: "1000", security: { ...confined, capAdd: ["NET_RAW"] } },
+      [["security.capAdd", ["NET_RAW"], "privileged"]],
+    ],
+  ])("restricted: %s", (_case, service, expected) => {
+    expect(fields("restricted", service)).toEqual(expected);
+  });
+
+  test("baseline refuses only capabilities outside its set; privileged refuses nothing", () => {
+    expect(fields("baseline", {})).toEqual([]);
+    expect(fields("baseline", { security: { capAdd: ["CHOWN", "SYS_CHROOT"] } })).toEqual([]);
+    expect(podSecurityViolations("baseline", { security: { capAdd: ["NET_RAW", "CHOWN"] } })).toEqual([
+      {
+        field: "security.capAdd",
+        value: ["CHOWN", "NET_RAW"],
+        refused: "that adds a capability outside the baseline set (NET_RAW)",
+        fix: "remove NET_RAW from security.capAdd",
+        admittedBy: "privileged",
+      },
+    ]);
+    expect(fields("privileged", { user: "0", security: { capAdd: ["NET_RAW"] } })).toEqual([]);
   });
 });
 
@@ -519,7 +794,12 @@ describe("registerOutputs: exactly the public fields", () => {
     await settle();
     expect(deployment.service).toBeInstanceOf(k8s.core.v1.Service);
     expect(Object.keys(deployment.claims)).toEqual(["db-data"]);
-    expect(Object.keys(policies.policies).sort()).toEqual(["voting-default-deny", "voting-network-backend"]);
+    expect(Object.keys(policies.policies).sort()).toEqual([
+      "voting-default-deny",
+      "voting-default-deny-egress",
+      "voting-dns",
+      "voting-network-backend",
+    ]);
   });
 });
 
@@ -805,6 +1085,36 @@ const deploymentCases: Array<[string, string, Partial<DeploymentArgs>, string]> 
     { user: "postgres" },
     'Deployment "vote": user must be a numeric uid or uid:gid on Kubernetes (runAsUser/runAsGroup take numbers), got "postgres"',
   ],
+  [
+    "disruption budget of 0",
+    "vote",
+    { disruptionBudget: 0 },
+    'Deployment "vote": disruptionBudget must be a whole number of pods of 1 or more, got 0',
+  ],
+  [
+    "fractional disruption budget",
+    "vote",
+    { disruptionBudget: 1.5 },
+    'Deployment "vote": disruptionBudget must be a whole number of pods of 1 or more, got 1.5',
+  ],
+  [
+    "ephemeral storage not a size",
+    "vote",
+    { ephemeralStorage: "lots" },
+    'Deployment "vote": ephemeralStorage must be a storage size like "1Gi", "512Mi" or "10g" (units b, k, m, g, t; binary), got "lots"',
+  ],
+  [
+    "ephemeral storage request above the limit",
+    "vote",
+    { ephemeralStorage: "512Mi", requestEphemeralStorage: "1g" },
+    'Deployment "vote": requestEphemeralStorage must be at most ephemeralStorage ("512Mi"), got "1g"',
+  ],
+  [
+    "ephemeral storage request above the default limit",
+    "vote",
+    { requestEphemeralStorage: "2Gi" },
+    'Deployment "vote": requestEphemeralStorage must be at most ephemeralStorage ("1Gi"), got "2Gi"',
+  ],
 ];
 
 const autoscaler = (patch: Partial<AutoscalerArgs>): AutoscalerArgs => ({
@@ -926,6 +1236,31 @@ const otherCases: Case[] = [
     "policy published port",
     () => new NetworkPolicies("voting", policyArgs({ published: { vote: [{ port: 0 }] } })),
     'NetworkPolicies "voting": service "vote": published port must be 1-65535, got 0',
+  ],
+  [
+    "policy app port's service name",
+    () => new NetworkPolicies("voting", policyArgs({ ports: { "db 1": [{ port: 5432 }] } })),
+    'NetworkPolicies "voting": ports service name must be a DNS label, got "db 1"',
+  ],
+  [
+    "policy app port",
+    () => new NetworkPolicies("voting", policyArgs({ ports: { db: [{ port: 70000 }] } })),
+    'NetworkPolicies "voting": service "db": app port must be 1-65535, got 70000',
+  ],
+  [
+    "policy dns namespace",
+    () => new NetworkPolicies("voting", policyArgs({ dns: { namespace: "Kube-System", podLabels: { "k8s-app": "kube-dns" }, port: 53 } })),
+    'NetworkPolicies "voting": dns.namespace must be an RFC 1123 label: lowercase letters, digits and -, starting and ending with a letter or digit, at most 63 characters, got "Kube-System"',
+  ],
+  [
+    "policy dns pods unselected",
+    () => new NetworkPolicies("voting", policyArgs({ dns: { namespace: "kube-system", podLabels: {}, port: 53 } })),
+    'NetworkPolicies "voting": dns.podLabels must select the DNS pods by at least one label, got {}',
+  ],
+  [
+    "policy dns port",
+    () => new NetworkPolicies("voting", policyArgs({ dns: { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" }, port: 0 } })),
+    'NetworkPolicies "voting": dns.port must be 1-65535, got 0',
   ],
   [
     "policy identity",

@@ -10,6 +10,8 @@ const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
 const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
 const IMAGE = "docker:index/image:Image";
+const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+const POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
 const PASSWORD = "stage-s3cret";
 
@@ -22,6 +24,45 @@ const replicas = () => Object.fromEntries(byType(DEPLOYMENT).map((d) => [d.name,
 const serviceTypes = () => Object.fromEntries(byType(SERVICE).map((s) => [s.name, s.inputs.spec.type]));
 const claims = () => byType(PVC).map((c) => [c.inputs.metadata.name, c.inputs.spec.resources.requests.storage, c.options.retainOnDelete]);
 const limits = (service: string) => find(DEPLOYMENT, service).inputs.spec.template.spec.containers[0].resources;
+/** Each disruption budget: the service it selects and how many of its pods may be down at once. */
+const budgets = () =>
+  byType(PDB).map((b) => [b.name, b.inputs.spec.selector.matchLabels["app.kubernetes.io/name"], b.inputs.spec.maxUnavailable]);
+/** Each service's container: read-only root, its in-memory paths. */
+const roots = () =>
+  Object.fromEntries(
+    byType(DEPLOYMENT).map((d) => {
+      const spec = d.inputs.spec.template.spec;
+      return [
+        d.name,
+        [
+          spec.containers[0].securityContext.readOnlyRootFilesystem,
+          (spec.containers[0].volumeMounts ?? [])
+            .filter((m: { name: string }) => m.name.startsWith("tmpfs-"))
+            .map((m: { mountPath: string }) => m.mountPath),
+        ],
+      ];
+    }),
+  );
+const podSecurity = () =>
+  Object.fromEntries(
+    Object.entries(byType(NAMESPACE)[0].inputs.metadata.labels).filter(([key]) => key.startsWith("pod-security.kubernetes.io/")),
+  );
+const RESTRICTED = {
+  "pod-security.kubernetes.io/enforce": "restricted",
+  "pod-security.kubernetes.io/enforce-version": "v1.34",
+  "pod-security.kubernetes.io/audit": "restricted",
+  "pod-security.kubernetes.io/audit-version": "latest",
+  "pod-security.kubernetes.io/warn": "restricted",
+  "pod-security.kubernetes.io/warn-version": "latest",
+};
+/** Every container read-only, writing only to in-memory paths: postgres its socket folder too. */
+const READ_ONLY = {
+  db: [true, ["/tmp", "/var/run/postgresql"]],
+  redis: [true, ["/tmp"]],
+  result: [true, ["/tmp"]],
+  vote: [true, ["/tmp"]],
+  worker: [true, ["/tmp"]],
+};
 
 describe("stage files", () => {
   test.each(["staging", "prod"])("%s uses only declared dockyard: keys and holds no password", (stack) => {
@@ -52,6 +93,24 @@ describe("staging", () => {
   test("two vote pods, one of everything else, no autoscaler", () => {
     expect(replicas()).toEqual({ db: 1, redis: 1, result: 1, vote: 2, worker: 1 });
     expect(byType(HPA)).toEqual([]);
+  });
+
+  test("the namespace enforces restricted; vote's two pods have a budget of one; every root is read-only", () => {
+    expect(podSecurity()).toEqual(RESTRICTED);
+    expect(budgets()).toEqual([["vote", "vote", 1]]);
+    expect(roots()).toEqual(READ_ONLY);
+  });
+
+  test("seven NetworkPolicies: ingress and egress denied, DNS, two networks, two published services", () => {
+    expect(byType(POLICY).map((p) => [p.inputs.metadata.name, p.inputs.spec.policyTypes])).toEqual([
+      ["voting-default-deny", ["Ingress"]],
+      ["voting-default-deny-egress", ["Egress"]],
+      ["voting-dns", ["Egress"]],
+      ["voting-network-backend", ["Ingress", "Egress"]],
+      ["voting-network-frontend", ["Ingress", "Egress"]],
+      ["voting-result-published", ["Ingress"]],
+      ["voting-vote-published", ["Ingress"]],
+    ]);
   });
 
   test("images are pushed to the local registry", () => {
@@ -105,7 +164,20 @@ describe("prod", () => {
   });
 
   test("db has the larger limits", () => {
-    expect(limits("db")).toEqual({ limits: { cpu: "2", memory: "1Gi" }, requests: { cpu: "1", memory: "1Gi" } });
+    expect(limits("db")).toEqual({
+      limits: { cpu: "2", memory: "1Gi", "ephemeral-storage": "1Gi" },
+      requests: { cpu: "1", memory: "1Gi", "ephemeral-storage": "64Mi" },
+    });
+  });
+
+  test("the namespace enforces restricted; vote, result and worker each have a budget of one pod; every root is read-only", () => {
+    expect(podSecurity()).toEqual(RESTRICTED);
+    expect(budgets()).toEqual([
+      ["result", "result", 1],
+      ["vote", "vote", 1],
+      ["worker", "worker", 1],
+    ]);
+    expect(roots()).toEqual(READ_ONLY);
   });
 
   test("images carry the pinned release tag", () => {

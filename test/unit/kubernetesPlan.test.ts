@@ -43,6 +43,45 @@ describe("the prod stack's Kubernetes plan", () => {
     ]);
   });
 
+  test("the namespace enforces Pod Security level restricted, pinned to v1.34, and audits and warns at latest", () => {
+    expect([prod.podSecurity, prod.namespaceLabels]).toEqual([
+      "restricted",
+      {
+        "app.kubernetes.io/instance": "prod",
+        "app.kubernetes.io/part-of": "voting",
+        "app.kubernetes.io/managed-by": "dockyard",
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "v1.34",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": "latest",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": "latest",
+      },
+    ]);
+  });
+
+  test("a disruption budget of one pod for each service that may run several: vote (autoscaled to 10), result and worker (2)", () => {
+    expect(Object.fromEntries(prod.deployments.map((d) => [d.service, d.args.disruptionBudget]))).toEqual({
+      db: undefined,
+      redis: undefined,
+      result: 1,
+      vote: 1,
+      worker: 1,
+    });
+  });
+
+  test("result, worker and db with read-only roots from the stage file: in-memory /tmp, and postgres's socket folder", () => {
+    expect(
+      Object.fromEntries(prod.deployments.map((d) => [d.service, [d.args.security?.readOnlyRootFilesystem, d.args.security?.tmpfs]])),
+    ).toEqual({
+      db: [true, ["/tmp", "/var/run/postgresql"]],
+      redis: [true, ["/tmp"]],
+      result: [true, ["/tmp"]],
+      vote: [true, ["/tmp"]],
+      worker: [true, ["/tmp"]],
+    });
+  });
+
   test('Deployments in start order; the apps\' dependencies are "started", so none waits for another', () => {
     expect(prod.deployments.map((d) => [d.service, d.after])).toEqual([
       ["db", []],
@@ -91,6 +130,7 @@ describe("the prod stack's Kubernetes plan", () => {
       memory: "128m",
       replicas: 3,
       autoscaled: true,
+      disruptionBudget: 1,
       singleWriter: false,
       serviceType: "LoadBalancer",
       user: "10001:10001",
@@ -174,7 +214,7 @@ describe("the prod stack's Kubernetes plan", () => {
     ]);
   });
 
-  test("network policies: who shares each network, which ports are published", () => {
+  test("network policies: who shares each network, which ports are published, which the app's services open", () => {
     expect(prod.networkPolicies).toEqual([
       "voting",
       {
@@ -182,6 +222,13 @@ describe("the prod stack's Kubernetes plan", () => {
         namespace: "prod",
         networks: { backend: ["db", "redis", "result", "vote", "worker"], frontend: ["result", "vote"] },
         published: { result: [{ port: 8081, protocol: "tcp" }], vote: [{ port: 8080, protocol: "tcp" }] },
+        // worker's 8082 is its health check's only.
+        ports: {
+          db: [{ port: 5432, protocol: "tcp" }],
+          redis: [{ port: 6379, protocol: "tcp" }],
+          result: [{ port: 8081, protocol: "tcp" }],
+          vote: [{ port: 8080, protocol: "tcp" }],
+        },
       },
     ]);
   });
@@ -270,32 +317,87 @@ describe("what a cluster ignores is a warning of the plan", () => {
 describe("what a cluster cannot honour is refused while planning", () => {
   const shop = (network: AppModel["networks"][string]): AppModel => ({
     name: "shop",
-    services: { web: { image: { kind: "pull", ref: "nginx:1.27" }, networks: ["private"], limits: { cpus: 0.5, memory: "64m" } } },
+    services: {
+      web: {
+        image: { kind: "pull", ref: "nginx:1.27" },
+        networks: ["private"],
+        limits: { cpus: 0.5, memory: "64m" },
+        user: "101:101",
+        security: { capDrop: ["ALL"], noNewPrivileges: true },
+      },
+    },
     networks: { private: network },
     volumes: {},
     secrets: {},
   });
   const clusterConfig = () => stackConfig({ target: "kubernetes", secrets: {} }, "staging");
 
-  test("a network with internal: true", () => {
-    expect(() => planKubernetes(resolveApp(shop({ subnet: "10.99.0.0/24", internal: true })), clusterConfig(), inModel("shop"))).toThrow(
-      new InputError(
-        `app "shop": networks.private.internal cannot be honoured on target kubernetes (NetworkPolicies here control traffic between the app's services, not a route out of the cluster); remove it, or use target docker`,
-      ),
-    );
-  });
-
-  test("the same app without internal plans, with no registry needed for pulled images", () => {
-    const planned = planKubernetes(resolveApp(shop({ subnet: "10.99.0.0/24" })), clusterConfig(), inModel("shop"));
-    expect([planned.builds, planned.deployments.map((d) => d.args.image), planned.networkPolicies[1].networks]).toEqual([
+  test("a confined app plans with no registry needed for pulled images; internal: true or not, the same policies", () => {
+    const planned = (internal: boolean) =>
+      planKubernetes(resolveApp(shop({ subnet: "10.99.0.0/24", ...(internal ? { internal } : {}) })), clusterConfig(), inModel("shop"));
+    expect([planned(true).builds, planned(true).deployments.map((d) => d.args.image), planned(true).networkPolicies[1]]).toEqual([
       [],
       ["nginx:1.27"],
-      { private: ["web"] },
+      {
+        identity: { app: "shop", instance: "staging" },
+        namespace: "staging",
+        networks: { private: ["web"] },
+        published: {},
+        ports: {},
+      },
     ]);
+    expect(planned(true).networkPolicies).toEqual(planned(false).networkPolicies);
   });
 
   test("built images without a registry", () => {
     expect(() => plan({ registry: "" })).toThrow(new InputError(REGISTRY_REQUIRED));
+  });
+
+  test("a service the restricted level would refuse every pod of, named with everything it lacks and both ways out", () => {
+    const bare: AppModel = {
+      ...shop({ subnet: "10.99.0.0/24" }),
+      services: { web: { image: { kind: "pull", ref: "nginx:1.27" }, networks: ["private"], limits: { cpus: 0.5, memory: "64m" } } },
+    };
+    expect(() => planKubernetes(resolveApp(bare), clusterConfig(), inModel("shop"))).toThrow(
+      new InputError(
+        'app "shop": services.web.user is not set, security.capDrop [], security.noNewPrivileges false: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that may run as root (runAsNonRoot needs a numeric user other than 0), or that keeps Linux capabilities (capabilities.drop needs ALL), or that may gain privileges (allowPrivilegeEscalation needs false), so no pod of "web" could start; set user to a numeric uid:gid other than 0, like "10001:10001", add "ALL" to security.capDrop, set security.noNewPrivileges to true, or set dockyard:podSecurity to "baseline"',
+      ),
+    );
+    // At baseline the same app plans, with the warning; so it does at privileged.
+    const baseline = planKubernetes(
+      resolveApp(bare),
+      stackConfig({ target: "kubernetes", secrets: {}, podSecurity: "baseline" }, "staging"),
+      inModel("shop"),
+    );
+    expect(baseline.warnings).toEqual([
+      'dockyard:podSecurity is "baseline": namespace "staging" admits pods that run as root, keep Linux capabilities or may gain privileges, which "restricted" refuses; the API server warns about each',
+    ]);
+    expect(baseline.namespaceLabels["pod-security.kubernetes.io/enforce"]).toBe("baseline");
+  });
+});
+
+describe("dockyard:podSecurity", () => {
+  test("restricted by default: the voting app as it is plans with no warning", () => {
+    const staging = plan(stackFile("staging"));
+    expect([staging.podSecurity, staging.warnings]).toEqual(["restricted", []]);
+  });
+
+  test.each([
+    [
+      "baseline",
+      'dockyard:podSecurity is "baseline": namespace "staging" admits pods that run as root, keep Linux capabilities or may gain privileges, which "restricted" refuses; the API server warns about each',
+    ],
+    [
+      "privileged",
+      'dockyard:podSecurity is "privileged": namespace "staging" admits pods with any settings, privileged containers and the node\'s namespaces and paths included, which "restricted" refuses; the API server warns about each',
+    ],
+  ])("%s: enforced, and a warning of the plan", (level, warning) => {
+    const lowered = plan({ podSecurity: level });
+    expect([lowered.podSecurity, lowered.namespaceLabels["pod-security.kubernetes.io/enforce"], lowered.warnings]).toEqual([
+      level,
+      level,
+      [warning],
+    ]);
   });
 });
 
@@ -367,6 +469,26 @@ const refusedByKubernetesPlan: RefusedCase[] = [
     "dockyard:registry is required when target is kubernetes: built images must be pushed where the cluster can pull them",
     "staging",
   ],
+  [
+    "a service that keeps a capability, at restricted",
+    { ...CLUSTER, services: { worker: { security: { capDrop: ["NET_RAW"] } } } },
+    'dockyard:services.worker.security.capDrop ["NET_RAW"]: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that keeps Linux capabilities (capabilities.drop needs ALL), so no pod of "worker" could start; add "ALL" to security.capDrop, or set dockyard:podSecurity to "baseline"',
+  ],
+  [
+    "a service that may gain privileges and adds back CHOWN, at restricted",
+    { ...CLUSTER, services: { vote: { security: { capAdd: ["CHOWN"], noNewPrivileges: false } } } },
+    'dockyard:services.vote.security.capAdd ["CHOWN"], security.noNewPrivileges false: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that adds back a capability other than NET_BIND_SERVICE, or that may gain privileges (allowPrivilegeEscalation needs false), so no pod of "vote" could start; remove CHOWN from security.capAdd, set security.noNewPrivileges to true, or set dockyard:podSecurity to "baseline"',
+  ],
+  [
+    "NET_RAW added back, at restricted: only privileged admits it",
+    { ...CLUSTER, services: { db: { security: { capAdd: ["NET_RAW"] } } } },
+    'dockyard:services.db.security.capAdd ["NET_RAW"]: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that adds back a capability other than NET_BIND_SERVICE, so no pod of "db" could start; remove NET_RAW from security.capAdd, or set dockyard:podSecurity to "privileged"',
+  ],
+  [
+    "NET_RAW added back, at baseline",
+    { ...CLUSTER, podSecurity: "baseline", services: { redis: { security: { capAdd: ["NET_RAW", "CHOWN"] } } } },
+    'dockyard:services.redis.security.capAdd ["CHOWN","NET_RAW"]: Pod Security level "baseline" (dockyard:podSecurity) refuses every pod that adds a capability outside the baseline set (NET_RAW), so no pod of "redis" could start; remove NET_RAW from security.capAdd, or set dockyard:podSecurity to "privileged"',
+  ],
 ];
 
 describe("the Kubernetes plan refuses stack config before any resource is registered", () => {
@@ -397,6 +519,17 @@ describe("warnings about settings target kubernetes cannot honour, before anythi
   test("the defaults warn about nothing", async () => {
     await planAndDeploy(CLUSTER, "staging");
     expect(warnings).toEqual([]);
+  });
+
+  test("a Pod Security level below restricted", async () => {
+    await planAndDeploy({ ...CLUSTER, podSecurity: "privileged" }, "staging");
+    expect(warnings).toEqual([
+      {
+        message:
+          'dockyard:podSecurity is "privileged": namespace "staging" admits pods with any settings, privileged containers and the node\'s namespaces and paths included, which "restricted" refuses; the API server warns about each',
+        registeredBefore: 0,
+      },
+    ]);
   });
 
   test("nor do the defaults as the engine passes them: every key of Pulumi.yaml with its default, as if set", async () => {

@@ -1,50 +1,47 @@
 /** Each policy of the pack (policy/policies.ts) on its own, on fake resource inputs: passing, failing, exact messages. */
+import * as docker from "@pulumi/docker";
+import * as fs from "fs";
+import { runPolicies, UNKNOWN } from "../../policy/local";
 import {
   allowedRegistries,
+  boundedRestarts,
+  capabilitiesDropped,
   containerLimits,
   dataRetained,
   defaultDeny,
   distinctSubnets,
+  hostMounts,
   hostPorts,
   imagesPinned,
   known,
+  noNewPrivileges,
+  nonRoot,
   noPrivilege,
   noSecretLiterals,
   parseImageReference,
+  podSecurityLabels,
+  Policy,
   privateSubnets,
   readinessProbes,
+  readOnlyRoot,
   replicas,
-  ResourcePolicy,
-  StackPolicy,
+  seccomp,
+  sensitiveHostPath,
 } from "../../policy/policies";
+import { BEGIN, END, POLICY_DOC, policyDoc, policyTable } from "../../tools/docs/policy";
 
 type Props = Record<string, unknown>;
 
-/** The messages a resource policy reports for one resource. */
-function check(policy: ResourcePolicy, type: string, name: string, props: Props, config: object = {}, protect = false): string[] {
-  const messages: string[] = [];
-  policy.validateResource(
-    { type, name, urn: `urn:pulumi:test::p::${type}::${name}`, props, opts: { protect }, getConfig: <C extends object>() => config as C },
-    (message) => messages.push(message),
-  );
-  return messages;
+/** The messages a resource policy reports for one resource, run as the engine runs it (policy/local.ts). */
+function check(policy: Policy, type: string, name: string, props: Props, config: object = {}, protect = false): string[] {
+  const resource = { type, name, urn: `urn:pulumi:test::p::${type}::${name}`, props, opts: { protect } };
+  return runPolicies([resource], { [policy.name]: { ...config } }, [policy]).map((violation) => violation.message);
 }
 
 /** The [urn, message] pairs a stack policy reports. */
-function checkStack(
-  policy: StackPolicy,
-  resources: Array<[string, string, Props]>,
-  config: object = {},
-): Array<[string | undefined, string]> {
-  const reported: Array<[string | undefined, string]> = [];
-  policy.validateStack(
-    {
-      resources: resources.map(([type, name, props]) => ({ type, name, urn: `urn:${name}`, props })),
-      getConfig: <C extends object>() => config as C,
-    },
-    (message, urn) => reported.push([urn, message]),
-  );
-  return reported;
+function checkStack(policy: Policy, resources: Array<[string, string, Props]>, config: object = {}): Array<[string | undefined, string]> {
+  const stack = resources.map(([type, name, props]) => ({ type, name, urn: `urn:${name}`, props, opts: { protect: false } }));
+  return runPolicies(stack, { [policy.name]: { ...config } }, [policy]).map((violation) => [violation.urn, violation.message]);
 }
 
 const CONTAINER = "docker:index/container:Container";
@@ -117,17 +114,8 @@ describe("images-pinned", () => {
   });
 
   test("a value not known yet (a preview's computed image) is skipped", () => {
-    const unknown = new Proxy(
-      {},
-      {
-        get: (_target, key) => {
-          if (key === "image") throw new (class UnknownValueError extends Error {})("unknown");
-          return undefined;
-        },
-      },
-    );
-    expect(check(imagesPinned, CONTAINER, "vote-1", unknown)).toEqual([]);
-    expect(known(() => (unknown as Props).image)).toBeUndefined();
+    expect(check(imagesPinned, CONTAINER, "vote-1", { image: UNKNOWN })).toEqual([]);
+    expect(check(imagesPinned, DEPLOYMENT, "web", deployment({ image: UNKNOWN }))).toEqual([]);
     expect(() => known(() => JSON.parse("{"))).toThrow(SyntaxError);
   });
 });
@@ -454,6 +442,335 @@ describe("replicas", () => {
   });
 });
 
+/**
+ * How containers are confined: each policy on a container, a swarm service and a Deployment, confined
+ * (passes) and not (the exact message).
+ */
+describe("confinement", () => {
+  const SWARM = "docker:index/service:Service";
+  const NAMESPACE = "kubernetes:core/v1:Namespace";
+  const label = (service: string) => [{ label: "dockyard.service", value: service }];
+  /** A Docker container's inputs as the docker target registers them, confined unless `extra` says otherwise. */
+  const container = (extra: Props = {}, service = "vote"): Props => ({
+    name: `voting-dev-${service}-1`,
+    labels: label(service),
+    image: "voting-vote:dev",
+    user: "10001:10001",
+    readOnly: true,
+    securityOpts: ["no-new-privileges:true"],
+    capabilities: { drops: ["ALL"] },
+    restart: "on-failure",
+    maxRetryCount: 3,
+    ...extra,
+  });
+  /** A swarm service's inputs, confined unless `spec` (the container spec's fields) or `extra` says otherwise. */
+  const swarm = (spec: Props = {}, extra: Props = {}, service = "vote"): Props => ({
+    name: `voting-dev-${service}`,
+    labels: label(service),
+    taskSpec: {
+      containerSpec: { image: "voting-vote:dev", user: "10001:10001", readOnly: true, capDrops: ["ALL"], ...spec },
+      restartPolicy: { condition: "on-failure", maxAttempts: 3 },
+      ...extra,
+    },
+  });
+  const CONFINED_CONTAINER = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+  };
+  const POD_CONTEXT = { runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } };
+  /** A Deployment's inputs, its one container confined unless the contexts are replaced (null: none). */
+  const pod = (securityContext: Props | null = CONFINED_CONTAINER, podContext: Props | null = POD_CONTEXT) =>
+    deployment(securityContext === null ? {} : { securityContext }, { spec: podContext === null ? {} : { securityContext: podContext } });
+
+  test("a confined container, swarm service and Deployment pass every confinement policy", () => {
+    for (const policy of [capabilitiesDropped, noNewPrivileges, nonRoot, readOnlyRoot, seccomp, hostMounts, boundedRestarts]) {
+      expect([policy.name, check(policy, CONTAINER, "vote-1", container())]).toEqual([policy.name, []]);
+      expect([policy.name, check(policy, SWARM, "vote", swarm())]).toEqual([policy.name, []]);
+      expect([policy.name, check(policy, DEPLOYMENT, "web", pod())]).toEqual([policy.name, []]);
+    }
+  });
+
+  describe("capabilities-dropped", () => {
+    test("ALL dropped, in any case, passes", () => {
+      expect(check(capabilitiesDropped, CONTAINER, "vote-1", container({ capabilities: { drops: ["all"], adds: ["CHOWN"] } }))).toEqual([]);
+      expect(check(capabilitiesDropped, SWARM, "vote", swarm({ capDrops: ["CAP_ALL"] }))).toEqual([]);
+    });
+
+    test("capabilities kept on each target", () => {
+      expect(check(capabilitiesDropped, CONTAINER, "vote-1", container({ capabilities: { drops: ["NET_RAW"] } }))).toEqual([
+        `${CONTAINER} "vote-1": capabilities.drops is ["NET_RAW"], without ALL, so the container keeps capabilities of Docker's default set (CHOWN, DAC_OVERRIDE, NET_RAW, SETUID...); drop ALL and add back only what it needs (docker run --cap-drop ALL; dockyard: services.<name>.security.capDrop ["ALL"], and capAdd for what it needs; compose cap_drop: [ALL])`,
+      ]);
+      expect(check(capabilitiesDropped, SWARM, "vote", swarm({ capDrops: undefined }))).toEqual([
+        `${SWARM} "vote": taskSpec.containerSpec.capDrops is not set, so the container keeps capabilities of Docker's default set (CHOWN, DAC_OVERRIDE, NET_RAW, SETUID...); drop ALL and add back only what it needs (docker service create --cap-drop ALL; dockyard: services.<name>.security.capDrop ["ALL"], and capAdd for what it needs; compose cap_drop: [ALL])`,
+      ]);
+      expect(check(capabilitiesDropped, DEPLOYMENT, "web", pod({ ...CONFINED_CONTAINER, capabilities: { add: ["CHOWN"] } }))).toEqual([
+        `${DEPLOYMENT} "web": spec.template.spec.containers[0].securityContext.capabilities.drop is not set, so the container keeps capabilities of the container runtime's default set (CHOWN, DAC_OVERRIDE, NET_RAW, SETUID...); drop ALL and add back only what it needs (dockyard: services.<name>.security.capDrop ["ALL"], and capAdd for what it needs; compose cap_drop: [ALL])`,
+      ]);
+    });
+  });
+
+  describe("no-new-privileges", () => {
+    test("Docker's three spellings and allowPrivilegeEscalation false pass; a swarm service is not checked", () => {
+      for (const option of ["no-new-privileges", "no-new-privileges:true", "no-new-privileges=true"]) {
+        expect(check(noNewPrivileges, CONTAINER, "vote-1", container({ securityOpts: ["seccomp=profile.json", option] }))).toEqual([]);
+      }
+      expect(check(noNewPrivileges, SWARM, "vote", swarm({ privileges: undefined }))).toEqual([]);
+    });
+
+    test("not set, or set to false", () => {
+      expect(check(noNewPrivileges, CONTAINER, "vote-1", container({ securityOpts: undefined }))).toEqual([
+        `${CONTAINER} "vote-1": securityOpts is not set, so a process can gain privileges through a setuid binary or file capabilities; add no-new-privileges (docker run --security-opt no-new-privileges; dockyard: services.<name>.security.noNewPrivileges true; compose security_opt: [no-new-privileges:true])`,
+      ]);
+      expect(check(noNewPrivileges, CONTAINER, "vote-1", container({ securityOpts: ["no-new-privileges:false"] }))).toEqual([
+        `${CONTAINER} "vote-1": securityOpts ["no-new-privileges:false"] does not set no-new-privileges, so a process can gain privileges through a setuid binary or file capabilities; add no-new-privileges (docker run --security-opt no-new-privileges; dockyard: services.<name>.security.noNewPrivileges true; compose security_opt: [no-new-privileges:true])`,
+      ]);
+      expect(check(noNewPrivileges, DEPLOYMENT, "web", pod(null))).toEqual([
+        `${DEPLOYMENT} "web": spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation is not set (true by default), so a process can gain privileges through a setuid binary or file capabilities; set it to false (dockyard: services.<name>.security.noNewPrivileges true; compose security_opt: [no-new-privileges:true])`,
+      ]);
+    });
+  });
+
+  describe("non-root", () => {
+    test("numeric users other than 0 pass; on a pod, runAsNonRoot or a runAsUser above 0, the container's or the pod's", () => {
+      expect(check(nonRoot, CONTAINER, "vote-1", container({ user: "1000" }))).toEqual([]);
+      expect(check(nonRoot, SWARM, "vote", swarm({ user: "999:999" }))).toEqual([]);
+      expect(check(nonRoot, DEPLOYMENT, "web", pod({ runAsNonRoot: true }, {}))).toEqual([]);
+      expect(check(nonRoot, DEPLOYMENT, "web", pod({}, { runAsUser: 1000 }))).toEqual([]);
+    });
+
+    test("no user, root by number or name, or a name the pack cannot check", () => {
+      const fix =
+        'run it as a numeric user other than 0 (docker run --user 10001:10001; dockyard: the service\'s user, "10001:10001"; compose user: "10001:10001")';
+      expect(check(nonRoot, CONTAINER, "vote-1", container({ user: undefined }))).toEqual([
+        `${CONTAINER} "vote-1": user is not set, so the container runs as its image's user, root unless the image says otherwise; ${fix}`,
+      ]);
+      expect(check(nonRoot, CONTAINER, "vote-1", container({ user: "0:0" }))).toEqual([
+        `${CONTAINER} "vote-1": user is "0:0", which is root; ${fix}`,
+      ]);
+      expect(check(nonRoot, CONTAINER, "vote-1", container({ user: "root" }))).toEqual([
+        `${CONTAINER} "vote-1": user is "root", which is root; ${fix}`,
+      ]);
+      expect(check(nonRoot, CONTAINER, "vote-1", container({ user: "node" }))).toEqual([
+        `${CONTAINER} "vote-1": user is "node", a name, which is root or not depending on the image's /etc/passwd; ${fix}`,
+      ]);
+      expect(check(nonRoot, SWARM, "vote", swarm({ user: undefined }))).toEqual([
+        `${SWARM} "vote": taskSpec.containerSpec.user is not set, so the container runs as its image's user, root unless the image says otherwise; run it as a numeric user other than 0 (docker service create --user 10001:10001; dockyard: the service's user, "10001:10001"; compose user: "10001:10001")`,
+      ]);
+    });
+
+    test("a pod as root: nothing set, runAsUser 0 (the pod's, or the container's over the pod's)", () => {
+      const fix = 'dockyard: the service\'s user, "10001:10001"; compose user: "10001:10001"';
+      expect(check(nonRoot, DEPLOYMENT, "web", pod(null, null))).toEqual([
+        `${DEPLOYMENT} "web": spec.template.spec.containers[0].securityContext.runAsNonRoot is not set and runAsUser is not set (nor in spec.template.spec.securityContext), so the container runs as its image's user, root unless the image says otherwise; set runAsNonRoot true and a runAsUser other than 0 (${fix})`,
+      ]);
+      expect(check(nonRoot, DEPLOYMENT, "web", pod({ runAsNonRoot: true }, { runAsUser: 0 }))).toEqual([
+        `${DEPLOYMENT} "web": spec.template.spec.securityContext.runAsUser is 0, which is root; run it as a numeric user other than 0 (${fix})`,
+      ]);
+      expect(check(nonRoot, DEPLOYMENT, "web", pod({ runAsUser: 0 }, { runAsUser: 1000, runAsNonRoot: true }))).toEqual([
+        `${DEPLOYMENT} "web": spec.template.spec.containers[0].securityContext.runAsUser is 0, which is root; run it as a numeric user other than 0 (${fix})`,
+      ]);
+    });
+  });
+
+  describe("read-only-root", () => {
+    test("a writable root passes for the services of writableRoots, matched by label, name or Deployment name", () => {
+      const config = { writableRoots: ["db", "result"] };
+      expect(check(readOnlyRoot, CONTAINER, "db-1", container({ readOnly: undefined }, "db"), config)).toEqual([]);
+      expect(check(readOnlyRoot, SWARM, "db", swarm({ readOnly: false }, {}, "db"), config)).toEqual([]);
+      expect(check(readOnlyRoot, DEPLOYMENT, "result", pod(null), config)).toEqual([]);
+    });
+
+    test("a writable root on each target, naming the service to allow", () => {
+      expect(check(readOnlyRoot, CONTAINER, "vote-1", container({ readOnly: undefined }), { writableRoots: ["db"] })).toEqual([
+        `${CONTAINER} "vote-1": readOnly is not set, so the container's processes can write to its root filesystem (and change its programs); make it read-only with the paths it writes as tmpfs or volumes (docker run --read-only --tmpfs /tmp; dockyard: services.<name>.security.readOnlyRootFilesystem true and .tmpfs ["/tmp"]; compose read_only: true, tmpfs: [/tmp]), or add "vote" to this policy's writableRoots`,
+      ]);
+      expect(check(readOnlyRoot, SWARM, "vote", swarm({ readOnly: false }))).toEqual([
+        `${SWARM} "vote": taskSpec.containerSpec.readOnly is false, so the container's processes can write to its root filesystem (and change its programs); make it read-only with the paths it writes as tmpfs or volumes (docker service create --read-only; dockyard: services.<name>.security.readOnlyRootFilesystem true and .tmpfs ["/tmp"]; compose read_only: true, tmpfs: [/tmp]), or add "vote" to this policy's writableRoots`,
+      ]);
+      expect(check(readOnlyRoot, DEPLOYMENT, "web", pod({ runAsNonRoot: true }))).toEqual([
+        `${DEPLOYMENT} "web": spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem is not set, so the container's processes can write to its root filesystem (and change its programs); make it read-only with the paths it writes as tmpfs or volumes (dockyard: services.<name>.security.readOnlyRootFilesystem true and .tmpfs ["/tmp"]; compose read_only: true, tmpfs: [/tmp]), or add "web" to this policy's writableRoots`,
+      ]);
+    });
+  });
+
+  describe("seccomp", () => {
+    test("Docker's default or a profile file, a pod's RuntimeDefault or Localhost (the pod's or the container's); a swarm service is not checked", () => {
+      expect(check(seccomp, CONTAINER, "vote-1", container({ securityOpts: ["seccomp=/etc/docker/profile.json"] }))).toEqual([]);
+      expect(check(seccomp, DEPLOYMENT, "web", pod({ seccompProfile: { type: "Localhost", localhostProfile: "p.json" } }, {}))).toEqual([]);
+      expect(check(seccomp, SWARM, "vote", swarm())).toEqual([]);
+    });
+
+    test("unconfined, or no profile on a pod", () => {
+      expect(check(seccomp, CONTAINER, "vote-1", container({ securityOpts: ["no-new-privileges", "seccomp:unconfined"] }))).toEqual([
+        `${CONTAINER} "vote-1": securityOpts[1] is "seccomp:unconfined", which lets the container make every system call; remove it, so Docker's default seccomp profile applies (or name a profile: seccomp=<profile.json>)`,
+      ]);
+      expect(check(seccomp, DEPLOYMENT, "web", pod(CONFINED_CONTAINER, { runAsUser: 1000 }))).toEqual([
+        `${DEPLOYMENT} "web": spec.template.spec.containers[0].securityContext.seccompProfile is not set, nor spec.template.spec.securityContext.seccompProfile, so the container runs Unconfined, every system call allowed; set the pod's seccompProfile type RuntimeDefault (dockyard's Deployment sets it on every pod)`,
+      ]);
+      expect(check(seccomp, DEPLOYMENT, "web", pod({ seccompProfile: { type: "Unconfined" } }))).toEqual([
+        `${DEPLOYMENT} "web": spec.template.spec.containers[0].securityContext.seccompProfile.type is "Unconfined", which lets the container make every system call; use RuntimeDefault (or Localhost with a profile on the node)`,
+      ]);
+    });
+  });
+
+  describe("host-mounts", () => {
+    test.each([
+      ["/var/run/docker.sock", true, "is a container engine's socket"],
+      ["/run/containerd/containerd.sock/", true, "is a container engine's socket"],
+      ["/", true, "holds the container engine's socket /var/run/docker.sock"],
+      ["/run", true, "holds the container engine's socket /run/docker.sock"],
+      ["/var", true, "holds the container engine's socket /var/run/docker.sock"],
+      ["/var/lib", true, "holds the host's /var/lib/docker"],
+      ["/etc", true, "is one of the host's system folders"],
+      ["/srv/../proc", true, "is one of the host's system folders"],
+      ["/etc/localtime", true, undefined],
+      ["/etc/nginx", false, "is inside the host's /etc and mounted writable (read-only files there are allowed)"],
+      ["/srv/data", false, undefined],
+    ])("sensitiveHostPath(%s, read-only %s)", (path, readOnly, why) => {
+      expect(sensitiveHostPath(path, readOnly)).toBe(why);
+    });
+
+    test("named volumes, harmless paths and the allow-list pass", () => {
+      const mounts = [
+        { type: "volume", source: "voting-dev-db-data", target: "/data" },
+        { type: "bind", source: "/srv/app", target: "/app" },
+        { type: "bind", source: "/etc/localtime", target: "/etc/localtime", readOnly: true },
+      ];
+      expect(
+        check(hostMounts, CONTAINER, "vote-1", container({ mounts, volumes: [{ volumeName: "data", containerPath: "/data" }] })),
+      ).toEqual([]);
+      expect(check(hostMounts, SWARM, "vote", swarm({ mounts }))).toEqual([]);
+      const socket = { mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" }] };
+      expect(check(hostMounts, CONTAINER, "runner-1", container(socket), { allowedHostPaths: ["/var/run/docker.sock"] })).toEqual([]);
+      const localtime = { volumes: [{ name: "tz", hostPath: { path: "/etc/localtime" } }] };
+      const tzMount = { volumeMounts: [{ name: "tz", mountPath: "/etc/localtime", readOnly: true }] };
+      expect(check(hostMounts, DEPLOYMENT, "web", deployment(tzMount, { spec: localtime }))).toEqual([]);
+    });
+
+    test("an engine socket, the root, a system folder, a writable path inside one", () => {
+      const fix = 'mount a named volume instead (dockyard: a mount\'s volume, not hostPath; compose volumes: ["data:/path"])';
+      expect(
+        check(
+          hostMounts,
+          CONTAINER,
+          "vote-1",
+          container({
+            mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }],
+            volumes: [{ hostPath: "/", containerPath: "/host" }],
+          }),
+        ),
+      ).toEqual([
+        `${CONTAINER} "vote-1": mounts[0].source "/var/run/docker.sock" is a container engine's socket: a container that mounts it can take over the host; ${fix}, or add "/var/run/docker.sock" to this policy's allowedHostPaths`,
+        `${CONTAINER} "vote-1": volumes[0].hostPath "/" holds the container engine's socket /var/run/docker.sock: a container that mounts it can take over the host; ${fix}, or add "/" to this policy's allowedHostPaths`,
+      ]);
+      expect(
+        check(hostMounts, SWARM, "vote", swarm({ mounts: [{ type: "bind", source: "/etc", target: "/host-etc", readOnly: true }] })),
+      ).toEqual([
+        `${SWARM} "vote": taskSpec.containerSpec.mounts[0].source "/etc" is one of the host's system folders: a container that mounts it can take over the host; ${fix}, or add "/etc" to this policy's allowedHostPaths`,
+      ]);
+      const volumes = { volumes: [{ name: "certs", hostPath: { path: "/etc/ssl" } }] };
+      expect(
+        check(hostMounts, DEPLOYMENT, "web", deployment({ volumeMounts: [{ name: "certs", mountPath: "/certs" }] }, { spec: volumes })),
+      ).toEqual([
+        `${DEPLOYMENT} "web": spec.template.spec.volumes[0].hostPath.path "/etc/ssl" is inside the host's /etc and mounted writable (read-only files there are allowed): a container that mounts it can take over the host; use a PersistentVolumeClaim or an emptyDir instead (dockyard: a mount's volume, not hostPath), or add "/etc/ssl" to this policy's allowedHostPaths`,
+      ]);
+    });
+  });
+
+  describe("bounded-restarts", () => {
+    test("on-failure with a count up to maxAttempts, never restarting, or Kubernetes pass", () => {
+      expect(check(boundedRestarts, CONTAINER, "vote-1", container({ restart: "no", maxRetryCount: undefined }))).toEqual([]);
+      expect(check(boundedRestarts, CONTAINER, "vote-1", container({ restart: undefined, maxRetryCount: undefined }))).toEqual([]);
+      expect(check(boundedRestarts, SWARM, "vote", swarm({}, { restartPolicy: { condition: "none" } }))).toEqual([]);
+      expect(
+        check(boundedRestarts, SWARM, "vote", swarm({}, { restartPolicy: { condition: "any", maxAttempts: 8 } }), { maxAttempts: 8 }),
+      ).toEqual([]);
+      expect(check(boundedRestarts, DEPLOYMENT, "web", pod())).toEqual([]);
+    });
+
+    test("restarted forever, or more often than maxAttempts", () => {
+      const dockerFix =
+        'restart it on failure at most 5 times (docker run --restart on-failure:5; dockyard: services.<name>.restart.condition "on-failure" and .maxAttempts 5; compose deploy.restart_policy)';
+      expect(check(boundedRestarts, CONTAINER, "vote-1", container({ restart: "unless-stopped", maxRetryCount: undefined }))).toEqual([
+        `${CONTAINER} "vote-1": restart is "unless-stopped", which restarts a failing container forever; ${dockerFix}`,
+      ]);
+      expect(check(boundedRestarts, CONTAINER, "vote-1", container({ maxRetryCount: undefined }))).toEqual([
+        `${CONTAINER} "vote-1": restart is "on-failure" with maxRetryCount not set (no limit); ${dockerFix}`,
+      ]);
+      expect(check(boundedRestarts, CONTAINER, "vote-1", container({ maxRetryCount: 10 }))).toEqual([
+        `${CONTAINER} "vote-1": maxRetryCount is 10, more than this policy's maxAttempts 5; ${dockerFix}`,
+      ]);
+      const swarmFix =
+        'restart it on failure at most 5 times (docker service create --restart-condition on-failure --restart-max-attempts 5; dockyard: services.<name>.restart.condition "on-failure" and .maxAttempts 5; compose deploy.restart_policy)';
+      expect(check(boundedRestarts, SWARM, "vote", swarm({}, { restartPolicy: undefined }))).toEqual([
+        `${SWARM} "vote": taskSpec.restartPolicy.maxAttempts is 0 (no limit) with condition "any", so the swarm restarts a failing task forever; ${swarmFix}`,
+      ]);
+      expect(check(boundedRestarts, SWARM, "vote", swarm({}, { restartPolicy: { condition: "on-failure", maxAttempts: 9 } }))).toEqual([
+        `${SWARM} "vote": taskSpec.restartPolicy.maxAttempts is 9, more than this policy's maxAttempts 5; ${swarmFix}`,
+      ]);
+    });
+  });
+
+  describe("pod-security-labels", () => {
+    const namespace = (level?: string): Props => ({
+      metadata: { name: "prod", labels: level === undefined ? { app: "voting" } : { "pod-security.kubernetes.io/enforce": level } },
+    });
+
+    test("restricted passes; baseline when allowed; other resources are not namespaces", () => {
+      expect(check(podSecurityLabels, NAMESPACE, "prod", namespace("restricted"))).toEqual([]);
+      expect(check(podSecurityLabels, NAMESPACE, "prod", namespace("baseline"), { minimumLevel: "baseline" })).toEqual([]);
+      expect(check(podSecurityLabels, DEPLOYMENT, "web", deployment({}))).toEqual([]);
+    });
+
+    test("no label, a looser level, or no level at all", () => {
+      const fix = 'label it restricted (dockyard: podSecurity "restricted"), or lower this policy\'s minimumLevel';
+      expect(check(podSecurityLabels, NAMESPACE, "prod", namespace())).toEqual([
+        `${NAMESPACE} "prod": metadata.labels["pod-security.kubernetes.io/enforce"] is not set, so the namespace admits any pod the cluster's default level allows (privileged, unless the cluster is configured otherwise); ${fix}`,
+      ]);
+      expect(check(podSecurityLabels, NAMESPACE, "prod", namespace("baseline"))).toEqual([
+        `${NAMESPACE} "prod": metadata.labels["pod-security.kubernetes.io/enforce"] is "baseline", looser than restricted; ${fix}`,
+      ]);
+      expect(check(podSecurityLabels, NAMESPACE, "prod", namespace("strict"), { minimumLevel: "baseline" })).toEqual([
+        `${NAMESPACE} "prod": metadata.labels["pod-security.kubernetes.io/enforce"] is "strict", not a Pod Security level (privileged, baseline, restricted); label it baseline (dockyard: podSecurity "baseline"), or lower this policy's minimumLevel`,
+      ]);
+    });
+  });
+});
+
+describe("policy/local.ts runs policies as the engine does", () => {
+  test("an unknown read outside known() makes the policy report, advisory, that it cannot run during a preview", () => {
+    const reads: Policy = {
+      name: "reads-image",
+      description: "reads container.image without known()",
+      validateResource: (args, report) => {
+        const image = args.asType(docker.Container)?.image;
+        if (image === "bad") report("bad image");
+      },
+    };
+    expect(
+      runPolicies([{ type: CONTAINER, name: "c", urn: "urn:c", props: { image: UNKNOWN }, opts: { protect: false } }], {}, [reads]),
+    ).toEqual([
+      {
+        policy: "reads-image",
+        level: "advisory",
+        urn: "urn:c",
+        message: "can't run policy 'reads-image' during preview: string value at .image can't be known during preview",
+      },
+    ]);
+  });
+
+  test("known() skips only the SDK's UnknownValueError, not another error of that name", () => {
+    const lookalike = new (class UnknownValueError extends Error {})("not the SDK's");
+    expect(() =>
+      known(() => {
+        throw lookalike;
+      }),
+    ).toThrow(lookalike);
+  });
+});
+
 /** The swarm form of each policy: a docker:index/service:Service as the swarm target registers it. */
 describe("swarm services (docker:index/service:Service)", () => {
   const SWARM = "docker:index/service:Service";
@@ -630,5 +947,34 @@ describe("swarm services (docker:index/service:Service)", () => {
         `${NETWORK} "backend": ipamConfigs[0].subnet 10.241.2.0/24 overlaps 10.241.0.0/16 of ${NETWORK} "frontend" (ipamConfigs[0].subnet); give each network a subnet of its own`,
       ],
     ]);
+  });
+});
+
+describe("docs/policy.md's table of policies (tools/docs/policy.ts)", () => {
+  test("is the one the pack and the stacks' policy configs give (npm run docs rewrites it)", () => {
+    const current = fs.readFileSync(POLICY_DOC, "utf8");
+    const begin = current.indexOf(BEGIN);
+    const end = current.indexOf(END);
+    expect([begin >= 0, end > begin]).toEqual([true, true]);
+    expect(current.slice(begin, end + END.length)).toBe(policyTable());
+  });
+
+  test("a row per policy: its name, description, settings with their defaults, and its level on each stack", () => {
+    const table = policyTable([readOnlyRoot, distinctSubnets], [["e2e", { all: "mandatory", "distinct-subnets": "advisory" }]]);
+    expect(table.split("\n")).toEqual([
+      BEGIN,
+      "| policy | checks | settings (default) | e2e |",
+      "|---|---|---|---|",
+      `| \`read-only-root\` | ${readOnlyRoot.description} | \`writableRoots\` (\`[]\`): Services whose root filesystem may stay writable, as globs matched against a Docker container's or swarm service's name or its dockyard.service label, and a Deployment's name. | mandatory |`,
+      `| \`distinct-subnets\` (stack) | ${distinctSubnets.description} | — | advisory |`,
+      END,
+    ]);
+  });
+
+  test("policyDoc replaces only the part between the markers", () => {
+    expect(policyDoc(`# Policies\n\nbefore\n\n${BEGIN}\n| stale |\n${END}\n\nafter\n`, "TABLE")).toBe(
+      "# Policies\n\nbefore\n\nTABLE\n\nafter\n",
+    );
+    expect(() => policyDoc("# Policies\n", "TABLE")).toThrow(`docs/policy.md has no lines ${BEGIN} ... ${END}`);
   });
 });

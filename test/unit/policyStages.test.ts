@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { checkPolicyConfig, LocalResource, PolicyConfig, runPolicies, Violation } from "../../policy/local";
+import { checkPolicyConfig, enforcementLevel, LocalResource, PolicyConfig, runPolicies, Violation } from "../../policy/local";
 import { policies } from "../../policy/policies";
 import { recorded } from "./mocks";
 import { parse } from "yaml";
@@ -59,9 +59,19 @@ async function violations(
   return runPolicies(registered(stage), config);
 }
 
-/** Violations as "level policy: message" lines, in the pack's order. */
+/**
+ * Policies the stacks do not meet yet, advisory in every stage's config: what each reports on each
+ * stack is pinned once ("what the stacks give today", below), and left out of every other case.
+ */
+const PENDING = ["bounded-restarts"];
+
+const line = (v: Violation): string => `${v.level} ${v.policy}: ${v.message}`;
 /** The violations as lines, in name order: the engine reports them as the resources' registrations finish, in no set order. */
-const lines = (found: Violation[]): string[] => found.map((v) => `${v.level} ${v.policy}: ${v.message}`).sort();
+const lines = (found: Violation[]): string[] =>
+  found
+    .filter((v) => !PENDING.includes(v.policy))
+    .map(line)
+    .sort();
 
 describe("the stage policy configs", () => {
   test.each([...STAGES, ...SUITE_STACKS])("policy/config.%s.json is valid against the pack's config schema", (stage) => {
@@ -97,6 +107,8 @@ describe("the stage policy configs", () => {
         "host-ports": { bindAddress: 127, allowAll: true, publishers: "vote" },
         "private-subnets": { allowPublicSubnets: "yes" },
         "container-limits": 3,
+        "pod-security-labels": { minimumLevel: "strict" },
+        "read-only-root": { writableRoots: "db" },
       }),
     ).toEqual([
       'all: must be one of advisory, mandatory, remediate, disabled, got "strict"',
@@ -108,6 +120,8 @@ describe("the stage policy configs", () => {
       'host-ports.publishers: must be a list of strings, got "vote"',
       'private-subnets.allowPublicSubnets: must be true or false, got "yes"',
       "container-limits: must be an enforcement level or an object, got 3",
+      'pod-security-labels.minimumLevel: must be one of privileged, baseline, restricted, got "strict"',
+      'read-only-root.writableRoots: must be a list of strings, got "db"',
     ]);
   });
 });
@@ -125,6 +139,7 @@ describe.each(STAGES)("stage %s through the whole pack", (stage) => {
 
 const prodServices = (stageProgramConfig("prod")["dockyard:services"] ?? {}) as Record<string, object>;
 const e2eServices = (stageProgramConfig("e2e")["dockyard:services"] ?? {}) as Record<string, object>;
+const stagingServices = (stageProgramConfig("staging")["dockyard:services"] ?? {}) as Record<string, object>;
 
 const RETAIN_ADVISORY = ["db-db-data", "redis-redis-data"].map(
   (claim) =>
@@ -229,6 +244,29 @@ const BROKEN: Array<[string, string, Record<string, string | object>, string, st
     [
       ...RETAIN_ADVISORY,
       'mandatory replicas: kubernetes:autoscaling/v2:HorizontalPodAutoscaler "vote": spec.minReplicas is 1 for Deployment "vote", published by Service "vote"; let it scale down to no fewer than 2 pods (dockyard: services.<name>.autoscaling.minReplicas)',
+    ],
+  ],
+  [
+    "e2e: vote's root filesystem left writable",
+    "e2e",
+    { "dockyard:services": { ...e2eServices, vote: { ...e2eServices.vote, security: { readOnlyRootFilesystem: false } } } },
+    "e2e",
+    [
+      'mandatory read-only-root: docker:index/container:Container "vote-1": readOnly is not set, so the container\'s processes can write to its root filesystem (and change its programs); make it read-only with the paths it writes as tmpfs or volumes (docker run --read-only --tmpfs /tmp; dockyard: services.<name>.security.readOnlyRootFilesystem true and .tmpfs ["/tmp"]; compose read_only: true, tmpfs: [/tmp]), or add "vote" to this policy\'s writableRoots',
+    ],
+  ],
+  [
+    "staging: the namespace at Pod Security baseline (which the program accepts), vote keeping its capabilities and able to gain privileges",
+    "staging",
+    {
+      "dockyard:podSecurity": "baseline",
+      "dockyard:services": { ...stagingServices, vote: { ...stagingServices.vote, security: { capDrop: [], noNewPrivileges: false } } },
+    },
+    "staging",
+    [
+      'mandatory capabilities-dropped: kubernetes:apps/v1:Deployment "vote": spec.template.spec.containers[0].securityContext.capabilities.drop is not set, so the container keeps capabilities of the container runtime\'s default set (CHOWN, DAC_OVERRIDE, NET_RAW, SETUID...); drop ALL and add back only what it needs (dockyard: services.<name>.security.capDrop ["ALL"], and capAdd for what it needs; compose cap_drop: [ALL])',
+      'mandatory no-new-privileges: kubernetes:apps/v1:Deployment "vote": spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation is not set (true by default), so a process can gain privileges through a setuid binary or file capabilities; set it to false (dockyard: services.<name>.security.noNewPrivileges true; compose security_opt: [no-new-privileges:true])',
+      'mandatory pod-security-labels: kubernetes:core/v1:Namespace "staging": metadata.labels["pod-security.kubernetes.io/enforce"] is "baseline", looser than restricted; label it restricted (dockyard: podSecurity "restricted"), or lower this policy\'s minimumLevel',
     ],
   ],
   [
@@ -350,7 +388,7 @@ const BROKEN_SWARM: Array<[string, Values, string, string, string[]]> = [
     ],
   ],
   [
-    "a compose file (accepted by the dev stack) under staging's config: untagged image, a publisher not listed, a literal password, no health checks",
+    "a compose file (accepted by the dev stack) under staging's config: untagged image, a publisher not listed, a literal password, no health checks, not confined",
     {
       "dockyard:secrets": {},
       "dockyard:target": "swarm",
@@ -368,6 +406,16 @@ const BROKEN_SWARM: Array<[string, Values, string, string, string[]]> = [
       `mandatory no-secret-literals: ${SWARM} "db": taskSpec.containerSpec.env.POSTGRES_PASSWORD has a literal value (15 characters, not shown), readable by anyone who can inspect the service; put it in a swarm secret (docker:index/secret:Secret), mount it with taskSpec.containerSpec.secrets and pass its path as POSTGRES_PASSWORD_FILE`,
       `mandatory readiness-probes: ${SWARM} "db": taskSpec.containerSpec.healthcheck is not set, so the swarm sends traffic (its name on its networks) to its tasks as soon as they start, before they can serve it; add a health check (docker service create --health-cmd; dockyard: the service's health check)`,
       `mandatory readiness-probes: ${SWARM} "web": taskSpec.containerSpec.healthcheck is not set, so the swarm sends traffic (its name on its networks, its published ports) to its tasks as soon as they start, before they can serve it; add a health check (docker service create --health-cmd; dockyard: the service's health check)`,
+      ...["db", "web"].map(
+        (name) =>
+          `mandatory capabilities-dropped: ${SWARM} "${name}": taskSpec.containerSpec.capDrops is not set, so the container keeps capabilities of Docker's default set (CHOWN, DAC_OVERRIDE, NET_RAW, SETUID...); drop ALL and add back only what it needs (docker service create --cap-drop ALL; dockyard: services.<name>.security.capDrop ["ALL"], and capAdd for what it needs; compose cap_drop: [ALL])`,
+      ),
+      ...["db", "web"].map(
+        (name) =>
+          `mandatory non-root: ${SWARM} "${name}": taskSpec.containerSpec.user is not set, so the container runs as its image's user, root unless the image says otherwise; run it as a numeric user other than 0 (docker service create --user 10001:10001; dockyard: the service's user, "10001:10001"; compose user: "10001:10001")`,
+      ),
+      // db is one of the stage's writableRoots.
+      `mandatory read-only-root: ${SWARM} "web": taskSpec.containerSpec.readOnly is not set, so the container's processes can write to its root filesystem (and change its programs); make it read-only with the paths it writes as tmpfs or volumes (docker service create --read-only; dockyard: services.<name>.security.readOnlyRootFilesystem true and .tmpfs ["/tmp"]; compose read_only: true, tmpfs: [/tmp]), or add "web" to this policy's writableRoots`,
     ],
   ],
 ];
@@ -375,5 +423,48 @@ const BROKEN_SWARM: Array<[string, Values, string, string, string[]]> = [
 describe("broken swarm stacks", () => {
   test.each(BROKEN_SWARM)("%s", async (_title, overrides, policyStage, stack, expected) => {
     expect(lines(await swarmViolations(overrides, policyConfig(policyStage), stack))).toEqual([...expected].sort());
+  });
+});
+
+/** What a pending policy reports on each of the app's containers or swarm services. */
+const restartsForever = (level: string, service: string, target: "docker" | "swarm"): string =>
+  target === "docker"
+    ? `${level} bounded-restarts: docker:index/container:Container "${service}-1": restart is "unless-stopped", which restarts a failing container forever; restart it on failure at most 5 times (docker run --restart on-failure:5; dockyard: services.<name>.restart.condition "on-failure" and .maxAttempts 5; compose deploy.restart_policy)`
+    : `${level} bounded-restarts: ${SWARM} "${service}": taskSpec.restartPolicy.maxAttempts is 0 (no limit) with condition "any", so the swarm restarts a failing task forever; restart it on failure at most 5 times (docker service create --restart-condition on-failure --restart-max-attempts 5; dockyard: services.<name>.restart.condition "on-failure" and .maxAttempts 5; compose deploy.restart_policy)`;
+const APP_SERVICES = ["db", "redis", "result", "vote", "worker"];
+
+/**
+ * The pending policies (PENDING) on each stack, exactly: what the stacks give today. The Docker and
+ * swarm targets restart a service forever unless its restart policy says otherwise; Kubernetes is not
+ * checked (the kubelet's back-off bounds a crash loop).
+ */
+describe("policies the stacks do not meet yet: advisory everywhere, and what they report", () => {
+  test.each([...STAGES, ...SUITE_STACKS])("advisory in policy/config.%s.json", (stage) => {
+    for (const name of PENDING) {
+      const policy = policies.find((p) => p.name === name);
+      expect([name, policy && enforcementLevel(policy, policyConfig(stage))]).toEqual([name, "advisory"]);
+    }
+  });
+
+  const pendingLines = (found: Violation[]): string[] =>
+    found
+      .filter((v) => PENDING.includes(v.policy))
+      .map(line)
+      .sort();
+
+  test.each([
+    ["dev", APP_SERVICES.map((service) => restartsForever("advisory", service, "docker"))],
+    ["e2e", APP_SERVICES.map((service) => restartsForever("advisory", service, "docker"))],
+    ["k8se2e", []],
+    ["prod", []],
+    ["staging", []],
+  ])("stage %s", async (stage, expected) => {
+    expect(pendingLines(await violations(stage))).toEqual(expected);
+  });
+
+  test("the swarm suite's stack", async () => {
+    expect(pendingLines(await swarmViolations({}, policyConfig("swarme2e")))).toEqual(
+      APP_SERVICES.map((service) => restartsForever("advisory", service, "swarm")),
+    );
   });
 });

@@ -2,12 +2,15 @@
  * resolveApp on its own (no Pulumi, no mocks): defaults filled, start order, each small check's message; then the stack
  * config that reaches its checks, through the whole program under mocks.
  */
+import { z } from "zod";
 import { InputError } from "../../stacks/errors";
-import { AppModel } from "../../stacks/model";
+import { AppModel, ImageSource } from "../../stacks/model";
+import { AppDefinition, applyConfig } from "../../stacks/overrides";
 import { findCycle, ResolvedApp, resolveApp } from "../../stacks/resolve";
 import { votingModel } from "../../stacks/votingApp";
 import { byType } from "./mocks";
 import { CLUSTER, expectRefused, RefusedCase, runProgram, SECRET_CONFIG } from "./program";
+import { stackConfig, Values } from "./stage";
 
 /** A small app whose start order is not its name order: web waits for api, api for db. */
 /** A service that says nothing of its confinement: the engine's defaults. */
@@ -434,12 +437,12 @@ const badModels: Array<[string, Edit, string]> = [
   [
     "no retries",
     (app) => (app.services.vote.health = { command: ["x"], retries: 0 }),
-    `${APP} services.vote.health.retries must be a whole number of 1 or more, got 0`,
+    `${APP} services.vote.health.retries must be a whole number from 1 to 1000, got 0`,
   ],
   [
     "a negative start period",
     (app) => (app.services.vote.health = { command: ["x"], startPeriodSeconds: -1 }),
-    `${APP} services.vote.health.startPeriodSeconds must be a whole number of 0 or more, got -1`,
+    `${APP} services.vote.health.startPeriodSeconds must be a whole number of seconds from 0 to 86400 (a day), got -1`,
   ],
   [
     "a published health-only port",
@@ -514,7 +517,7 @@ const badModels: Array<[string, Edit, string]> = [
   [
     "rollout delay in fractions of a second",
     (app) => (app.services.worker.rollout = { delaySeconds: 1.5 }),
-    `${APP} services.worker.rollout.delaySeconds must be a whole number of 0 or more, got 1.5`,
+    `${APP} services.worker.rollout.delaySeconds must be a whole number of seconds from 0 to 3600 (an hour between batches), got 1.5`,
   ],
   [
     "rollout order not one of the two",
@@ -591,6 +594,47 @@ const badModels: Array<[string, Edit, string]> = [
     (app) => (app.services.worker.restart = { maxAttempts: -1 }),
     `${APP} services.worker.restart.maxAttempts must be a whole number of 0 or more, got -1`,
   ],
+  // Durations: whole seconds, within what every engine takes and what an up would sensibly wait.
+  [
+    "a health check every 0 seconds (Docker's default of 30 s, not none)",
+    (app) => (app.services.vote.health = { command: ["x"], intervalSeconds: 0 }),
+    `${APP} services.vote.health.intervalSeconds must be a whole number of seconds from 1 to 86400 (a day), got 0`,
+  ],
+  [
+    "a health check timeout beyond a day",
+    (app) => (app.services.vote.health = { command: ["x"], timeoutSeconds: 86401 }),
+    `${APP} services.vote.health.timeoutSeconds must be a whole number of seconds from 1 to 86400 (a day), got 86401`,
+  ],
+  [
+    "a health check interval that is no number",
+    (app) => (app.services.vote.health = { command: ["x"], intervalSeconds: Infinity }),
+    `${APP} services.vote.health.intervalSeconds must be a whole number of seconds from 1 to 86400 (a day), got Infinity`,
+  ],
+  [
+    "more health check retries than 1000",
+    (app) => (app.services.vote.health = { command: ["x"], retries: 1001 }),
+    `${APP} services.vote.health.retries must be a whole number from 1 to 1000, got 1001`,
+  ],
+  [
+    "a rollout watching each batch for more than an hour",
+    (app) => (app.services.worker.rollout = { monitorSeconds: 3601 }),
+    `${APP} services.worker.rollout.monitorSeconds must be a whole number of seconds from 0 to 3600 (an hour watching each batch), got 3601`,
+  ],
+  [
+    "a rollback pausing two hours between batches",
+    (app) => (app.services.worker.rollout = { rollback: { delaySeconds: 7200 } }),
+    `${APP} services.worker.rollout.rollback.delaySeconds must be a whole number of seconds from 0 to 3600 (an hour between batches), got 7200`,
+  ],
+  [
+    "a restart delayed by more than an hour",
+    (app) => (app.services.worker.restart = { delaySeconds: 3601 }),
+    `${APP} services.worker.restart.delaySeconds must be a whole number of seconds from 0 to 3600 (an hour before a restart), got 3601`,
+  ],
+  [
+    "a restart window beyond a day",
+    (app) => (app.services.worker.restart = { windowSeconds: 2 ** 31 }),
+    `${APP} services.worker.restart.windowSeconds must be a whole number of seconds from 0 to 86400 (a day), got 2147483648`,
+  ],
   [
     "endpoint mode unknown",
     (app) => (app.services.vote.endpointMode = "ingress" as never),
@@ -626,75 +670,15 @@ describe("each check refuses what cannot be deployed, naming the model path", ()
   });
 });
 
-/** Stack config that reaches resolveApp and fails one of its checks: refused before any resource is registered, named as the key. */
+/**
+ * Stack config that reaches resolveApp and fails one of its checks: refused before any resource is
+ * registered, named as the key. One example of each class is in ./refusals.ts (docs/refusals.md).
+ */
 const refusedByResolve: RefusedCase[] = [
-  [
-    "subnet with host bits",
-    { networks: { frontend: { subnet: "10.123.1.5/24" } } },
-    "dockyard:networks.frontend.subnet 10.123.1.5/24 has host bits set; did you mean 10.123.1.0/24?",
-  ],
-  [
-    "overlapping subnets",
-    { networks: { backend: { subnet: "10.123.0.0/16" } } },
-    'dockyard:networks.backend.subnet 10.123.0.0/16 overlaps network "frontend" (10.123.1.0/24); give each network its own range',
-  ],
-  [
-    "gateway outside the subnet",
-    { networks: { backend: { gateway: "10.9.9.9" } } },
-    'dockyard:networks.backend.gateway "10.9.9.9" must be an address inside subnet 10.123.2.0/24',
-  ],
-  [
-    "ipRange outside the subnet",
-    { networks: { backend: { ipRange: "10.9.9.0/30" } } },
-    'dockyard:networks.backend.ipRange "10.9.9.0/30" must be a CIDR inside subnet 10.123.2.0/24',
-  ],
-  [
-    "cpus finer than a millicpu",
-    { services: { vote: { limits: { cpus: 0.0001 } } } },
-    "dockyard:services.vote.limits.cpus must be a multiple of 0.001 CPU, got 0.0001",
-  ],
-  [
-    "memory under Docker's minimum",
-    { services: { worker: { limits: { memory: "5m" } } } },
-    'dockyard:services.worker.limits.memory must be at least 6m (Docker\'s minimum), got "5m"',
-  ],
   [
     "memory not a size",
     { services: { vote: { limits: { memory: "lots" } } } },
     'dockyard:services.vote.limits.memory must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got "lots"',
-  ],
-  [
-    "autoscaling min above max",
-    { ...CLUSTER, services: { vote: { autoscaling: { minReplicas: 5, maxReplicas: 2, targetCpuPercent: 70 } } } },
-    "dockyard:services.vote.autoscaling.maxReplicas must be a whole number from minReplicas (5) to 1000, got 2",
-    "staging",
-  ],
-  [
-    "autoscaling a database",
-    { ...CLUSTER, services: { db: { autoscaling: { minReplicas: 1, maxReplicas: 2, targetCpuPercent: 50 } } } },
-    "dockyard:services.db.autoscaling cannot be set on a single-writer service (its data allows one writer)",
-    "staging",
-  ],
-  [
-    "two writers of one database",
-    { services: { db: { replicas: 2 } } },
-    "dockyard:services.db.replicas must be 0 or 1 for a single-writer service (its data allows one writer), got 2",
-  ],
-  // Names the key the user set (result's port), and the one it collides with as the app defines it.
-  [
-    "two services on one host port",
-    { services: { result: { ports: { http: 5000 } } } },
-    'dockyard:services.result.ports.http 5000 is already published by app "voting": services.vote.ports.http',
-  ],
-  [
-    "a health-only port published",
-    { services: { worker: { ports: { health: 5005 } } } },
-    "dockyard:services.worker.ports.health is only for the health check, so it cannot be published (got 5005)",
-  ],
-  [
-    "image reference with spaces",
-    { buildArgs: { PYTHON_IMAGE: "my python" } },
-    `dockyard:buildArgs.PYTHON_IMAGE ${IMAGE_RULE}, got "my python"`,
   ],
   [
     "an upper-case base image",
@@ -706,7 +690,6 @@ const refusedByResolve: RefusedCase[] = [
     { volumes: { "db-data": { size: "5 apples" } } },
     'dockyard:volumes.db-data.size must be a storage size like "1Gi", "512Mi" or "10g" (units b, k, m, g, t; binary), got "5 apples"',
   ],
-  ["storage size of zero", { volumes: { "db-data": { size: "0" } } }, 'dockyard:volumes.db-data.size must be more than 0, got "0"'],
 ];
 
 describe("resolveApp refuses stack config before any resource is registered", () => {
@@ -761,5 +744,95 @@ describe("host paths that hand the host to a container are refused, naming the m
     ["/var/lib/app", false],
   ])("%s (read-only %s) is a path like any other", (hostPath, readOnly) => {
     expect(mounting(hostPath, readOnly)().services.worker.volumes).toEqual([{ volume: undefined, hostPath, mountPath: "/host", readOnly }]);
+  });
+});
+
+describe("checkStage: what a model may hold depends on the stage", () => {
+  /** The voting app with an edit, as an app definition, laid over a stage's config. */
+  const applied = (edit: Edit, values: Values = {}, stack = "staging") => {
+    const definition: AppDefinition<Record<string, never>> = {
+      name: "voting",
+      parameters: z.strictObject({}),
+      model: () => {
+        const app = votingModel({ optionA: "Cats", optionB: "Dogs" });
+        edit(app);
+        return app;
+      },
+    };
+    return () => applyConfig(definition, stackConfig(values, stack));
+  };
+  const GITHUB_TOKEN = `ghp_${"aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"}`;
+  const SECRET_ENV = (variable: string) =>
+    `give it as secret env instead (secretEnv: { ${variable}: "<secret>" }, one of the app's secrets), its value set with pulumi config set --secret --path secrets.<secret> <value>`;
+
+  test.each<[string, Edit, string]>([
+    [
+      "a credential by its name (API_TOKEN)",
+      (app) => (app.services.vote.env = { ...app.services.vote.env, API_TOKEN: "abc123" }),
+      `${APP} services.vote.env.API_TOKEN holds a literal credential (named like one; 6 characters, not shown), allowed only in the dev stack (stack is "staging"): ${SECRET_ENV("API_TOKEN")}`,
+    ],
+    [
+      "AWS_SECRET_ACCESS_KEY",
+      (app) => (app.services.worker.env = { ...app.services.worker.env, AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG" }),
+      `${APP} services.worker.env.AWS_SECRET_ACCESS_KEY holds a literal credential (named like one; 21 characters, not shown), allowed only in the dev stack (stack is "staging"): ${SECRET_ENV("AWS_SECRET_ACCESS_KEY")}`,
+    ],
+    [
+      "a GitHub token under any name",
+      (app) => (app.services.result.env = { ...app.services.result.env, GREETING: GITHUB_TOKEN }),
+      `${APP} services.result.env.GREETING holds a literal credential (it looks like a GitHub token; 40 characters, not shown), allowed only in the dev stack (stack is "staging"): ${SECRET_ENV("GREETING")}`,
+    ],
+    [
+      "a password inside a URL",
+      (app) => (app.services.worker.env = { ...app.services.worker.env, DATABASE_URL: "postgres://app:hunter2@db:5432/app" }),
+      `${APP} services.worker.env.DATABASE_URL holds a literal credential (it looks like a URL with a password in it; 34 characters, not shown), allowed only in the dev stack (stack is "staging"): ${SECRET_ENV("DATABASE_URL")}`,
+    ],
+    [
+      "an npm token as a build argument (kept in the image's history)",
+      (app) => {
+        const image = app.services.vote.image as Extract<ImageSource, { kind: "build" }>;
+        app.services.vote.image = { ...image, args: { ...image.args, NPM_TOKEN: `npm_${"a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"}` } };
+      },
+      `${APP} services.vote.image.args.NPM_TOKEN holds a literal credential (named like one; 40 characters, not shown), allowed only in the dev stack (stack is "staging"): a build argument stays in the image's history (docker history shows it): give the service the credential when it runs instead, as secret env (one of the app's secrets, its value set with pulumi config set --secret --path secrets.<secret> <value>), or build the image outside the stack and run it with dockyard:services.vote.image`,
+    ],
+  ])("outside dev, refused: %s", (_, edit, message) => {
+    expect(applied(edit)).toThrow(new InputError(message));
+    // The dev stack stays lenient.
+    expect(applied(edit, {}, "dev")).not.toThrow();
+  });
+
+  test("a build argument the stack config sets is named by its key", () => {
+    expect(applied(() => undefined, { buildArgs: { PYTHON_IMAGE: "AKIAIOSFODNN7EXAMPLE" } })).toThrow(
+      new InputError(
+        `dockyard:buildArgs.PYTHON_IMAGE holds a literal credential (it looks like an AWS access key ID; 20 characters, not shown), allowed only in the dev stack (stack is "staging"): a build argument stays in the image's history (docker history shows it): give the service the credential when it runs instead, as secret env (one of the app's secrets, pulumi config set --secret --path secrets.<secret> <value>), or build the image outside the stack and run it with dockyard:services.vote.image`,
+      ),
+    );
+  });
+
+  test.each([
+    ["TOKEN_URL", "https://auth.example.com/token"],
+    ["POSTGRES_PASSWORD_FILE", "/run/secrets/db-password"],
+    ["PASSWORD_MIN_LENGTH", "8"],
+    ["DB_PASSWORD", "${DB_PASSWORD}"],
+    ["API_KEY", ""],
+    ["GIT_SHA", "3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39"],
+    ["REQUEST_ID_FORMAT", "123e4567-e89b-12d3-a456-426614174000"],
+    ["JAVA_OPTS", "-Xmx512m -XX:+UseG1GC"],
+    ["PWD", "/app"],
+  ])("outside dev, %s=%s is no credential", (variable, value) => {
+    expect(applied((app) => (app.services.vote.env = { ...app.services.vote.env, [variable]: value }))).not.toThrow();
+  });
+
+  test("on Kubernetes, a rollout watching each batch as long as the rollout may take is refused, naming both keys", () => {
+    const watched =
+      (seconds: number): Edit =>
+      (app) =>
+        (app.services.vote.rollout = { monitorSeconds: seconds });
+    expect(applied(watched(600), CLUSTER)).toThrow(
+      new InputError(
+        `${APP} services.vote.rollout.monitorSeconds 600 must be less than dockyard:rolloutTimeout (600) on target kubernetes: a pod counts as available only after it has been ready that long, and a Deployment's progress deadline must be longer; lower it, or raise dockyard:rolloutTimeout`,
+      ),
+    );
+    expect(applied(watched(600), { ...CLUSTER, rolloutTimeout: "900" })).not.toThrow();
+    expect(applied(watched(600), { target: "swarm" })).not.toThrow();
   });
 });

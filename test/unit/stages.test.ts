@@ -46,6 +46,8 @@ const cluster = (namespace: string) => ({
   "dockyard:index:NetworkPolicies": ["voting"],
   "kubernetes:networking.k8s.io/v1:NetworkPolicy": [
     "voting-default-deny",
+    "voting-default-deny-egress",
+    "voting-dns",
     "voting-network-backend",
     "voting-network-frontend",
     "voting-result-published",
@@ -71,13 +73,19 @@ const AUTOSCALED = {
   "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": ["vote"],
 };
 
+/** The PodDisruptionBudgets of the services a stage runs more than one pod of. */
+const budgets = (...services: string[]) => ({ "kubernetes:policy/v1:PodDisruptionBudget": services });
+
 /** Each stack's target and every resource it registers, by type, names sorted. */
 const EXPECTED: Record<string, { target: string; resources: Record<string, string[]> }> = {
   dev: { target: "docker", resources: DOCKER_RESOURCES },
   e2e: { target: "docker", resources: DOCKER_RESOURCES },
-  k8se2e: { target: "kubernetes", resources: { ...cluster("k8se2e"), ...AUTOSCALED } },
-  prod: { target: "kubernetes", resources: { ...cluster("prod"), ...PUSHED_IMAGES, ...AUTOSCALED } },
-  staging: { target: "kubernetes", resources: { ...cluster("staging"), ...PUSHED_IMAGES } },
+  k8se2e: { target: "kubernetes", resources: { ...cluster("k8se2e"), ...AUTOSCALED, ...budgets("vote") } },
+  prod: {
+    target: "kubernetes",
+    resources: { ...cluster("prod"), ...PUSHED_IMAGES, ...AUTOSCALED, ...budgets("result", "vote", "worker") },
+  },
+  staging: { target: "kubernetes", resources: { ...cluster("staging"), ...PUSHED_IMAGES, ...budgets("vote") } },
   [SWARM_E2E.stack]: {
     target: "swarm",
     resources: {

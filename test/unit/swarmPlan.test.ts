@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { createHash } from "crypto";
@@ -531,7 +532,7 @@ describe("deploy settings of the model on swarm", () => {
     // First: the warning spy counts every plan of the test.
     expect(warnings(() => edited((app) => (app.services.vote.endpointMode = "vip")))).toEqual([
       ESCALATION_WARNING,
-      "target swarm publishes result 5001, vote 5000 on every interface of the node that runs the task (dnsrr) or every node (vip) (a swarm cannot bind one address): firewall them if the nodes are reachable from outside",
+      "target swarm publishes result 5001, vote 5000 on every interface of the node that runs the task (host mode) or every node (ingress) (a swarm cannot bind one address): firewall them if the nodes are reachable from outside",
     ]);
     const swarm = edited((app) => (app.services.vote.endpointMode = "vip"));
     const vote = args(swarm, "vote");
@@ -565,7 +566,13 @@ describe("deploy settings of the model on swarm", () => {
       "a failure ratio the engine cannot keep",
       (app) => (app.services.worker.rollout = { maxFailureRatio: 0.25 }),
       {},
-      'Service "worker": update.maxFailureRatio must be from 0 to 1 in tenths (the engine keeps one decimal), got 0.25',
+      'app "voting": services.worker.rollout.maxFailureRatio 0.25 cannot be honoured on target swarm (a swarm service\'s spec holds a failure ratio to one decimal, so it would be 0.3); use tenths from 0 to 1, such as 0.2 or 0.3',
+    ],
+    [
+      "a rollback's failure ratio the engine cannot keep",
+      (app) => (app.services.worker.rollout = { maxFailureRatio: 0.2, rollback: { maxFailureRatio: 0.05 } }),
+      {},
+      'app "voting": services.worker.rollout.rollback.maxFailureRatio 0.05 cannot be honoured on target swarm (a swarm service\'s spec holds a failure ratio to one decimal, so it would be 0.1); use tenths from 0 to 1, such as 0 or 0.1',
     ],
     [
       "a larger parallelism with start-first counts in the subnet: 3 tasks started ahead",
@@ -578,6 +585,95 @@ describe("deploy settings of the model on swarm", () => {
     ],
   ])("refused: %s", (_case, edit, values, message) => {
     expect(() => edited(edit, values)).toThrow(message);
+  });
+});
+
+describe("names and values a swarm cannot take are refused by the plan, named as the user wrote them", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-swarm-compose-"));
+  /** A compose file's swarm plan, its messages naming the file's keys. */
+  function composeFile(text: string, values: Values = {}, stack = "dev"): SwarmPlan {
+    fs.writeFileSync(path.join(dir, "compose.yaml"), text);
+    const config = stackConfig({ target: "swarm", ...values }, stack);
+    const { model, where } = readCompose({ file: "compose.yaml" }, stack, dir);
+    return planSwarm(resolveApp(model, where), config, where);
+  }
+
+  test.each([
+    [
+      "eu.prod",
+      'the stack name "eu.prod" cannot be used on target swarm: it holds ".", and a swarm service, named <app>-<stack>-<service> ("voting-eu.prod-db"), takes letters, digits and dashes only; deploy from a stack whose name has none (pulumi stack init eu-prod), or use target docker',
+    ],
+    [
+      "qa_1",
+      'the stack name "qa_1" cannot be used on target swarm: it holds "_", and a swarm service, named <app>-<stack>-<service> ("voting-qa_1-db"), takes letters, digits and dashes only; deploy from a stack whose name has none (pulumi stack init qa-1), or use target docker',
+    ],
+  ])("the stack %s", (stack, message) => {
+    expect(() => plan({}, stack)).toThrow(new InputError(message));
+  });
+
+  test("a service name past 63 characters: the app's name, the stack and the service, each with its length", () => {
+    expect(() =>
+      composeFile(
+        "name: northwind-order-processing-suite\nservices:\n  inventory-reconciliation-worker:\n    image: example/worker:4\n",
+        {},
+        "staging",
+      ),
+    ).toThrow(
+      new InputError(
+        'compose.yaml: name "northwind-order-processing-suite" (32 characters), the stack name "staging" (7 characters), compose.yaml: services.inventory-reconciliation-worker (31 characters) make the swarm service name "northwind-order-processing-suite-staging-inventory-reconciliation-worker" (<app>-<stack>-<service>), 72 characters, and a swarm takes 63 at most: shorten one of them by 9 or more, or use target docker',
+      ),
+    );
+  });
+
+  test("a secret name past 64 characters, with the value's fingerprint", () => {
+    const text =
+      "name: northwind-order-processing-suite\nservices:\n  api:\n    image: example/api:2\n    environment: { DB_PASSWORD_FILE: /run/secrets/database-password }\n    secrets: [database-password]\nsecrets:\n  database-password: {}\n";
+    expect(() => composeFile(text, { secrets: { "database-password": PASSWORD } })).toThrow(
+      /^compose\.yaml: name "northwind-order-processing-suite" \(32 characters\), the stack name "dev" \(3 characters\), compose\.yaml: secrets\.database-password \(17 characters\) make the swarm secret name "northwind-order-processing-suite-dev-database-password-[0-9a-f]{12}" \(<app>-<stack>-<secret>-<12 digits of the value's fingerprint>\), 67 characters, and a swarm takes 64 at most \(letters, digits, _ \. -\): shorten one of them by 3 or more$/,
+    );
+  });
+
+  const web = (port: string, deploy = "") => `name: shop\nservices:\n  web:\n    image: nginx:1.27\n    ports:\n      - ${port}\n${deploy}`;
+
+  test.each([
+    [
+      web("{ target: 80, published: 8080 }", "    deploy:\n      update_config: { max_failure_ratio: 0.25 }\n"),
+      "compose.yaml: services.web.deploy.update_config.max_failure_ratio 0.25 cannot be honoured on target swarm (a swarm service's spec holds a failure ratio to one decimal, so it would be 0.3); use tenths from 0 to 1, such as 0.2 or 0.3",
+    ],
+    [
+      web("{ target: 80, published: 8080, mode: ingress }"),
+      'compose.yaml: services.web.ports[0].mode ingress cannot be honoured on target swarm (service "web" has endpoint mode dnsrr (the default), with no virtual IP for the routing mesh, so swarm publishes its ports in host mode only); use host (or leave the mode out: host here), or give the service endpoint mode vip (compose.yaml: services.web.deploy.endpoint_mode, or dockyard:swarmEndpointMode for every service)',
+    ],
+    [
+      web("{ target: 80, published: 8080, mode: host }", "    deploy: { endpoint_mode: vip, replicas: 2 }\n"),
+      'compose.yaml: services.web.deploy.replicas cannot be honoured on target swarm (service "web" publishes port 8080 in host mode, one task per node, and the swarm runs tasks on 1 node (dockyard:swarmNodes); 2 replicas would leave 1 pending for ever); set dockyard:services.web.replicas to 1 or fewer, add nodes and raise dockyard:swarmNodes, or publish it in ingress mode (compose.yaml: services.web.ports[0].mode ingress)',
+    ],
+  ])("%j", (text, message) => {
+    expect(() => composeFile(text)).toThrow(new InputError(message));
+  });
+
+  test("a port's publish mode: host on a vip service binds it on the node that runs each task (one per node, stop-first)", () => {
+    const swarm = composeFile(web("{ target: 80, published: 8080, mode: host }", "    deploy: { endpoint_mode: vip }\n"));
+    const { args } = swarm.services[0];
+    expect([args.endpointMode, args.ports, args.maxReplicasPerNode, args.updateOrder]).toEqual([
+      "vip",
+      [{ containerPort: 80, publishedPort: 8080, protocol: "tcp", publishMode: "host" }],
+      1,
+      "stop-first",
+    ]);
+    expect(swarm.warnings).toContain(
+      "target swarm publishes web 8080 on every interface of the node that runs the task (a swarm cannot bind one address): firewall them if the nodes are reachable from outside",
+    );
+  });
+
+  test("ingress on a vip service: the routing mesh, on every node", () => {
+    const swarm = composeFile(web("{ target: 80, published: 8080, mode: ingress }"), { swarmEndpointMode: "vip" });
+    const { args } = swarm.services[0];
+    expect([args.endpointMode, args.ports, args.maxReplicasPerNode]).toEqual([
+      "vip",
+      [{ containerPort: 80, publishedPort: 8080, protocol: "tcp", publishMode: "ingress" }],
+      0,
+    ]);
   });
 });
 

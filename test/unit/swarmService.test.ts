@@ -20,6 +20,18 @@ describe("the Service component refuses a strategy or restart policy the engine 
     [{ restart: { maxAttempts: 1.5 } }, "restart.maxAttempts must be a whole number of 0 or more, got 1.5"],
     [{ restart: { windowSeconds: -1 } }, "restart.windowSeconds must be a whole number of 0 or more, got -1"],
     [{ maxReplicasPerNode: -1 }, "maxReplicasPerNode must be a whole number of 0 or more, got -1"],
+    [
+      { ports: [{ containerPort: 80, publishedPort: 8080, publishMode: "ingress" }] },
+      "port 8080/tcp publishMode ingress needs endpointMode vip (a dnsrr service has no virtual IP for the routing mesh), got endpointMode dnsrr",
+    ],
+    [
+      { ports: [{ containerPort: 80, publishedPort: 8080, publishMode: "mesh" as never }] },
+      'port 8080/tcp publishMode must be host or ingress, got "mesh"',
+    ],
+    [
+      { name: "voting-eu.prod-db" },
+      'name must be 1-63 letters, digits and dashes, not starting or ending with a dash, got "voting-eu.prod-db"',
+    ],
   ])("%j", (args, message) => {
     expect(() => validateSwarmServiceArgs("worker", { ...base, ...args })).toThrow(new ValidationError(`Service "worker": ${message}`));
   });
@@ -41,6 +53,32 @@ describe("the Service component refuses a strategy or restart policy the engine 
       { parallelism: 2, delay: "10s", monitor: "0s", maxFailureRatio: "1.0", order: "stop-first", failureAction: "continue" },
       { condition: "none", delay: "0s", maxAttempts: 3, window: "2m" },
     ]);
+  });
+});
+
+describe("a published port's mode: its own, else the endpoint mode's", () => {
+  test("host on a vip service, and the endpoint mode's default beside it", async () => {
+    await setupMocks({});
+    new SwarmService("web", {
+      name: "shop-dev-web",
+      image: "nginx:1.27",
+      convergeTimeoutSeconds: 60,
+      endpointMode: "vip",
+      ports: [
+        { containerPort: 80, publishedPort: 8080, publishMode: "host" },
+        { containerPort: 443, publishedPort: 8443 },
+      ],
+    });
+    await settle();
+    const services = byType("docker:index/service:Service");
+    expect(services).toHaveLength(1);
+    expect(services[0].inputs.endpointSpec).toEqual({
+      mode: "vip",
+      ports: [
+        { targetPort: 80, publishedPort: 8080, protocol: "tcp", publishMode: "host" },
+        { targetPort: 443, publishedPort: 8443, protocol: "tcp", publishMode: "ingress" },
+      ],
+    });
   });
 });
 

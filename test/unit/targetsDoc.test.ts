@@ -93,6 +93,7 @@ describe("docs/targets.md's capability matrix", () => {
       "namespace",
       "serviceType",
       "storageClass",
+      "podSecurity",
       "rolloutTimeout",
       "swarmEndpointMode",
       "swarmNodes",
@@ -175,6 +176,15 @@ describe("cells, as the planners give them", () => {
         docker: "honoured",
         swarm: "refused: a swarm publishes a port on every interface of the node, with no host address to bind",
         kubernetes: "ignored: it applies to target docker only",
+      },
+    ],
+    [
+      "podSecurity",
+      "privileged",
+      {
+        docker: "ignored: it applies to target kubernetes only",
+        swarm: "ignored: it applies to target kubernetes only",
+        kubernetes: "honoured",
       },
     ],
     [

@@ -42,8 +42,12 @@ export const BACKENDS: Array<[Target, TargetBackend<TargetPlan>]> = [
  * What every sample is laid over: the voting app as the staging stack would run it, with a registry
  * (Kubernetes refuses built images without one; on swarm it lets swarmNodes go above 1), and with the
  * worker not asking for no privilege escalation, so a sample that asks it shows what each target does.
+ * On kubernetes also at Pod Security level baseline (KUBERNETES_BASE), which admits that worker, and
+ * lets each security sample show what the target does with the setting itself; what restricted refuses
+ * is listed below the matrix.
  */
 export const BASE: Record<string, unknown> = { registry: "localhost:5000", services: { worker: { security: { noNewPrivileges: false } } } };
+export const KUBERNETES_BASE: Record<string, unknown> = { podSecurity: "baseline" };
 const STACK = "staging";
 const SECRETS = { "db-password": "sample-password" };
 
@@ -109,6 +113,7 @@ export const SAMPLES: Sample[] = [
   { path: "namespace", value: "voting" },
   { path: "serviceType", value: "LoadBalancer" },
   { path: "storageClass", value: "fast" },
+  { path: "podSecurity", value: "privileged" },
   { path: "rolloutTimeout", value: 900 },
   { path: "swarmEndpointMode", value: "vip" },
   { path: "swarmNodes", value: 2 },
@@ -163,7 +168,12 @@ function checkedSamples(samples: Sample[]): Sample[] {
 
 /** The raw stack config (maps as JSON, the rest as text, as the engine passes them) with the sample set at its path. */
 function rawConfig(target: Target, sample?: Sample): Record<string, string> {
-  const values: Record<string, unknown> = { ...structuredClone(BASE), target, secrets: SECRETS };
+  const values: Record<string, unknown> = {
+    ...structuredClone(BASE),
+    ...(target === "kubernetes" ? structuredClone(KUBERNETES_BASE) : {}),
+    target,
+    secrets: SECRETS,
+  };
   if (sample !== undefined) {
     const [key, ...rest] = sample.path.split(".");
     let node = values;

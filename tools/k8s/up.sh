@@ -216,7 +216,8 @@ wait_for kube-controller-manager 90 healthz "$KCM_PORT"
 wait_for kube-scheduler 90 healthz "$SCHED_PORT"
 
 # --- the simulated node, storage ---------------------------------------------------------------
-# 192.0.2.1 and 10.0.0.0/24 only label the fake node and its pods: nothing is ever sent there.
+# 192.0.2.1 and 10.0.0.0/24 only label the fake node and its pods: nothing is ever sent there. Its
+# disk (ephemeral-storage) is declared like its CPUs and memory: pods that request some fit on it.
 if [ "$mode" = real ]; then
   kubectl delete node "$NODE" --ignore-not-found --wait=false >/dev/null
 else
@@ -240,8 +241,8 @@ spec:
   podCIDRs: [10.0.0.0/24]
 status:
   addresses: [{ address: 192.0.2.1, type: InternalIP }]
-  allocatable: { cpu: "32", memory: 64Gi, pods: "110" }
-  capacity: { cpu: "32", memory: 64Gi, pods: "110" }
+  allocatable: { cpu: "32", memory: 64Gi, ephemeral-storage: 100Gi, pods: "110" }
+  capacity: { cpu: "32", memory: 64Gi, ephemeral-storage: 100Gi, pods: "110" }
   nodeInfo: { architecture: amd64, operatingSystem: linux }
 EOF
 fi

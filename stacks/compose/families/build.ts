@@ -1,9 +1,9 @@
 /** image and build: a prebuilt image to pull, or a build context inside the project. */
 import * as path from "path";
 import { ImageSource } from "../../model";
+import { shown } from "../../errors";
 import { Context, Doc, isMap } from "../context";
 import { keyValues } from "../parse";
-import { applyKeys } from "../table";
 
 export function convertImage(raw: Doc, at: string, ctx: Context): ImageSource | undefined {
   const build = raw.build;
@@ -15,13 +15,12 @@ export function convertImage(raw: Doc, at: string, ctx: Context): ImageSource | 
     return { kind: "pull", ref: raw.image };
   }
   const spec: Doc = typeof build === "string" ? { context: build } : isMap(build) ? build : {};
-  applyKeys(spec, "services.*.build", `${at}.build`, ctx);
   const context = path.resolve(ctx.fileDir, typeof spec.context === "string" ? spec.context : ".");
   const relative = path.relative(ctx.projectDir, context);
   if (relative.startsWith("..") || path.isAbsolute(relative)) {
     ctx.refused.add(
       `${at}.build.context`,
-      `${JSON.stringify(spec.context)} is outside the project (${relative}); images are built from a context inside it: move the sources under the project`,
+      `${shown(spec.context)} is outside the project (${relative}); images are built from a context inside it: move the sources under the project`,
     );
     return undefined;
   }

@@ -1,7 +1,7 @@
 /** depends_on and links: the model's dependencies, each started or healthy. */
+import { shown } from "../../errors";
 import { DependencyCondition } from "../../model";
 import { Context, Doc, isMap } from "../context";
-import { applyKeys } from "../table";
 
 export function convertDependsOn(raw: Doc, at: string, ctx: Context): Record<string, DependencyCondition> {
   const out: Record<string, DependencyCondition> = {};
@@ -11,7 +11,7 @@ export function convertDependsOn(raw: Doc, at: string, ctx: Context): Record<str
     if (alias !== undefined && alias !== target) {
       ctx.refused.add(
         `${at}.links`,
-        `${JSON.stringify(link)} gives an alias; services are reached by their own name: use "${target}" and connect to ${target}`,
+        `${shown(link)} gives an alias; services are reached by their own name: use "${target}" and connect to ${target}`,
       );
       continue;
     }
@@ -33,14 +33,13 @@ export function convertDependsOn(raw: Doc, at: string, ctx: Context): Record<str
     for (const [name, spec] of Object.entries(depends)) {
       const where = `${at}.depends_on.${name}`;
       ctx.origins.record(`${at}.dependsOn.${name}`, where);
-      if (isMap(spec)) applyKeys(spec, "services.*.depends_on.*", where, ctx);
       const condition = isMap(spec) ? spec.condition : undefined;
       if (condition === undefined || condition === "service_started") out[name] = "started";
       else if (condition === "service_healthy") out[name] = "healthy";
       else {
         ctx.refused.add(
           `${where}.condition`,
-          `${JSON.stringify(condition)} cannot be honoured: services run continuously; use service_started or service_healthy`,
+          `${shown(condition)} cannot be honoured: services run continuously; use service_started or service_healthy`,
         );
       }
       if (isMap(spec) && spec.required === false)

@@ -5,9 +5,10 @@
  * reservation within its limit) and names the compose key in its message.
  */
 import { Limits, Placement, Reservations, RestartPolicy, Rollout, ServiceModel } from "../../model";
+import { parseMemory } from "../../../components/units";
+import { shown } from "../../errors";
 import { Context, Doc, isMap } from "../context";
 import { byteSize, seconds } from "../parse";
-import { applyKeys } from "../table";
 
 /** Limits a service gets when the file gives none: every dockyard service is limited. */
 export const DEFAULT_COMPOSE_LIMITS: Limits = { cpus: 1, memory: "512m" };
@@ -34,17 +35,17 @@ const numeric = (value: unknown): number =>
 export function convertDeploy(raw: Doc, at: string, ctx: Context): DeploySettings {
   const deploy = isMap(raw.deploy) ? raw.deploy : {};
   const here = `${at}.deploy`;
-  applyKeys(deploy, "services.*.deploy", here, ctx);
   const mode = deploy.mode;
   if (mode !== undefined && mode !== "replicated") {
     ctx.refused.add(
       `${here}.mode`,
       mode === "global"
         ? "global cannot be deployed: a global service runs one task on every node, which the app model has no word for; use mode: replicated with replicas set to the number of nodes and placement.max_replicas_per_node: 1"
-        : `${JSON.stringify(mode)} cannot be deployed: services run replicated (jobs and global services have no counterpart); use mode: replicated`,
+        : `${shown(mode)} cannot be deployed: services run replicated (jobs and global services have no counterpart); use mode: replicated`,
     );
   }
   const { limits, reservations } = convertResources(raw, deploy, here, ctx);
+  distinct(raw.scale, `${at}.scale`, deploy.replicas, `${here}.replicas`, (a, b) => Number(a) === Number(b), ctx);
   const replicas = deploy.replicas ?? raw.scale;
   ctx.origins.record(`${at}.replicas`, deploy.replicas === undefined && raw.scale !== undefined ? `${at}.scale` : `${here}.replicas`);
   const rollout = convertRollout(deploy, here, ctx);
@@ -72,14 +73,52 @@ export function convertDeploy(raw: Doc, at: string, ctx: Context): DeploySetting
   };
 }
 
+/**
+ * An older key and the deploy key that replaced it (mem_limit and deploy.resources.limits.memory),
+ * both given: refused unless they say the same, as docker compose refuses them, so neither wins
+ * silently.
+ */
+function distinct(
+  older: unknown,
+  olderAt: string,
+  newer: unknown,
+  newerAt: string,
+  same: (a: unknown, b: unknown) => boolean,
+  ctx: Context,
+): void {
+  if (older === undefined || newer === undefined || same(older, newer)) return;
+  const key = (at: string) => at.replace(/^services\.[^.]+\./, "");
+  ctx.refused.add(
+    olderAt,
+    `${shown(older)} and ${newerAt} ${shown(newer)} disagree: can't set distinct values on '${key(olderAt)}' and '${key(newerAt)}' (docker compose refuses them too); remove one of them, or give both the same value`,
+  );
+}
+
+const sameCpus = (a: unknown, b: unknown): boolean => {
+  const [x, y] = [Number(a), Number(b)];
+  return Number.isFinite(x) && Number.isFinite(y) ? x === y : String(a) === String(b);
+};
+
+/** The same size, whatever the units it is written in ("1g", "1024m", 1073741824). */
+const sameMemory = (a: unknown, b: unknown): boolean => {
+  const bytes = (value: unknown): number | string => {
+    try {
+      return parseMemory(byteSize(value));
+    } catch {
+      return String(value);
+    }
+  };
+  return bytes(a) === bytes(b);
+};
+
 /** deploy.resources: limits (or cpus / mem_limit) and reservations. */
 function convertResources(raw: Doc, deploy: Doc, here: string, ctx: Context): { limits: Limits; reservations?: Reservations } {
   const resources = isMap(deploy.resources) ? deploy.resources : {};
   const at = `${here}.resources`;
   const service = here.slice(0, -".deploy".length);
-  applyKeys(resources, "services.*.deploy.resources", at, ctx);
   const limitSpec = isMap(resources.limits) ? resources.limits : {};
-  applyKeys(limitSpec, "services.*.deploy.resources.limits", `${at}.limits`, ctx);
+  distinct(raw.cpus, `${service}.cpus`, limitSpec.cpus, `${at}.limits.cpus`, sameCpus, ctx);
+  distinct(raw.mem_limit, `${service}.mem_limit`, limitSpec.memory, `${at}.limits.memory`, sameMemory, ctx);
   const cpusText = limitSpec.cpus ?? raw.cpus;
   const memoryText = limitSpec.memory ?? raw.mem_limit;
   ctx.origins.record(
@@ -107,7 +146,6 @@ function convertResources(raw: Doc, deploy: Doc, here: string, ctx: Context): { 
     return { limits };
   }
   const spec = resources.reservations;
-  applyKeys(spec, "services.*.deploy.resources.reservations", `${at}.reservations`, ctx);
   ctx.origins.record(`${service}.reservations`, `${at}.reservations`);
   const reservations: Reservations = {
     ...(spec.cpus !== undefined ? { cpus: numeric(spec.cpus) } : {}),
@@ -130,7 +168,6 @@ function convertStrategy(
     ctx.refused.add(at, "must be a mapping");
     return undefined;
   }
-  applyKeys(spec, `services.*.deploy.${key}`, at, ctx);
   const service = here.slice(0, -".deploy".length);
   const modelPath = key === "update_config" ? `${service}.rollout` : `${service}.rollout.rollback`;
   const out: Record<string, unknown> = {};
@@ -180,7 +217,6 @@ function convertPlacement(raw: unknown, at: string, ctx: Context): Placement | u
     ctx.refused.add(at, "must be a mapping with constraints");
     return undefined;
   }
-  applyKeys(raw, "services.*.deploy.placement", at, ctx);
   const service = at.slice(0, -".deploy.placement".length);
   ctx.origins.record(`${service}.placement.constraints`, `${at}.constraints`);
   ctx.origins.record(`${service}.placement.maxReplicasPerNode`, `${at}.max_replicas_per_node`);
@@ -217,7 +253,7 @@ function convertRestartKey(raw: unknown, at: string, ctx: Context): RestartPolic
   }
   const onFailure = typeof raw === "string" ? /^on-failure(?::(\d+))?$/.exec(raw) : null;
   if (onFailure) return { condition: "on-failure", ...(onFailure[1] !== undefined ? { maxAttempts: Number(onFailure[1]) } : {}) };
-  ctx.refused.add(at, `${JSON.stringify(raw)} must be "no", "always", "unless-stopped", "on-failure" or "on-failure:<attempts>"`);
+  ctx.refused.add(at, `${shown(raw)} must be "no", "always", "unless-stopped", "on-failure" or "on-failure:<attempts>"`);
   return undefined;
 }
 
@@ -228,7 +264,6 @@ function convertRestart(raw: unknown, at: string, ctx: Context): RestartPolicy |
     ctx.refused.add(at, "must be a mapping with condition");
     return undefined;
   }
-  applyKeys(raw, "services.*.deploy.restart_policy", at, ctx);
   const service = at.slice(0, -".deploy.restart_policy".length);
   const restart: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(RESTART_KEYS)) {

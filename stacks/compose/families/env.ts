@@ -1,36 +1,61 @@
 /**
  * environment, env_file and a service's secrets: plain variables, and secrets delivered as the
- * variable <VAR>_FILE naming /run/secrets/<secret> (secretEnv in the model).
+ * variable <VAR>_FILE naming /run/secrets/<secret> (secretEnv in the model). Each variable's origin
+ * is recorded: a refusal of a value from an env file names the file and its line, not environment.
  */
 import { parse as parseDotenv } from "dotenv";
 import * as fs from "fs";
 import * as path from "path";
 import { sortedKeys } from "../../../components/sorted";
+import { shown } from "../../errors";
 import { Context, Doc, isMap } from "../context";
 import { keyValues } from "../parse";
 
 export function convertEnvironment(raw: Doc, at: string, ctx: Context): Record<string, string> {
   const env: Record<string, string> = {};
-  const files = raw.env_file === undefined ? [] : Array.isArray(raw.env_file) ? raw.env_file : [raw.env_file];
-  for (const entry of files) {
+  const origin: Record<string, string> = {};
+  const listed = Array.isArray(raw.env_file);
+  const files = raw.env_file === undefined ? [] : listed ? (raw.env_file as unknown[]) : [raw.env_file];
+  files.forEach((entry, index) => {
+    const where = listed ? `${at}.env_file[${index}]` : `${at}.env_file`;
     const file = typeof entry === "string" ? entry : isMap(entry) && typeof entry.path === "string" ? entry.path : undefined;
     if (file === undefined) {
-      ctx.refused.add(`${at}.env_file`, "entries must be paths");
-      continue;
+      ctx.refused.add(where, "must be a path, or a mapping with path");
+      return;
     }
-    Object.assign(env, readEnvFile(path.resolve(ctx.fileDir, file), `${at}.env_file`, ctx, isMap(entry) && entry.required === false));
+    const read = readEnvFile(path.resolve(ctx.fileDir, file), where, ctx, isMap(entry) && entry.required === false);
+    for (const [variable, line] of Object.entries(read.lines)) origin[variable] = `${where} (${file}, line ${line}: ${variable})`;
+    Object.assign(env, read.values);
+  });
+  if (raw.environment !== undefined) {
+    const given = keyValues(raw.environment, `${at}.environment`, ctx.refused);
+    for (const variable of Object.keys(given)) origin[variable] = `${at}.environment.${variable}`;
+    Object.assign(env, given);
   }
-  if (raw.environment !== undefined) Object.assign(env, keyValues(raw.environment, `${at}.environment`, ctx.refused));
   ctx.origins.record(`${at}.env`, `${at}.environment`);
+  for (const variable of Object.keys(origin)) ctx.origins.record(`${at}.env.${variable}`, origin[variable]);
   return env;
 }
 
-function readEnvFile(file: string, at: string, ctx: Context, optional: boolean): Record<string, string> {
+/** An env file's variables, and the line each one's value comes from (the last that sets it, as dotenv reads it). */
+function readEnvFile(
+  file: string,
+  at: string,
+  ctx: Context,
+  optional: boolean,
+): { values: Record<string, string>; lines: Record<string, number> } {
   if (!fs.existsSync(file)) {
     if (!optional) ctx.refused.add(at, `names ${path.relative(ctx.projectDir, file)}, which does not exist`);
-    return {};
+    return { values: {}, lines: {} };
   }
-  return parseDotenv(fs.readFileSync(file));
+  const text = fs.readFileSync(file, "utf8");
+  const values = parseDotenv(text);
+  const lines: Record<string, number> = {};
+  text.split(/\r?\n/).forEach((line, index) => {
+    const variable = /^\s*(?:export\s+)?([\w.-]+)\s*[=:]/.exec(line)?.[1];
+    if (variable !== undefined && Object.hasOwn(values, variable)) lines[variable] = index + 1;
+  });
+  return { values, lines };
 }
 
 /**
@@ -48,17 +73,12 @@ export function convertServiceSecrets(raw: unknown, env: Record<string, string>,
       ctx.refused.add(`${at}.secrets`, "entries must name a secret");
       continue;
     }
-    if (isMap(entry) && (entry.target !== undefined || entry.mode !== undefined || entry.uid !== undefined)) {
-      ctx.report.push({
-        path: `${at}.secrets`,
-        disposition: "ignored",
-        note: `${source}: target, uid, gid and mode are not applied: the file is /run/secrets/${source}, mode 0444`,
-      });
-    }
+    // Its definition is refused already (external).
+    if (ctx.refusedSecrets.has(source)) continue;
     if (!(source in ctx.model.secrets)) {
       ctx.refused.add(
         `${at}.secrets`,
-        `names ${JSON.stringify(source)}, which is not in the file's top-level secrets (${sortedKeys(ctx.model.secrets).join(", ") || "none"})`,
+        `names ${shown(source)}, which is not in the file's top-level secrets (${sortedKeys(ctx.model.secrets).join(", ") || "none"})`,
       );
       continue;
     }
@@ -74,7 +94,7 @@ export function convertServiceSecrets(raw: unknown, env: Record<string, string>,
       const name = variable.slice(0, -"_FILE".length);
       secretEnv[name] = source;
       delete env[variable];
-      ctx.origins.record(`${at}.secretEnv.${name}`, `${at}.environment.${variable}`);
+      ctx.origins.record(`${at}.secretEnv.${name}`, ctx.origins.composePath(`${at}.env.${variable}`));
     }
   }
   return secretEnv;

@@ -1,8 +1,8 @@
 /** healthcheck (with x-dockyard.healthHttp): the model's health check, compose's defaults filled in. */
+import { shown } from "../../errors";
 import { HealthCheck } from "../../model";
 import { Context, Doc, isMap } from "../context";
 import { seconds } from "../parse";
-import { applyKeys } from "../table";
 
 /** Compose's own health-check defaults (interval 30s, timeout 30s, 3 retries, start period 0s). */
 export const COMPOSE_HEALTH_DEFAULTS = { intervalSeconds: 30, timeoutSeconds: 30, retries: 3, startPeriodSeconds: 0 } as const;
@@ -37,7 +37,7 @@ export function convertHealth(raw: unknown, x: Doc, at: string, ctx: Context): H
       `${here}.test`,
       test === undefined
         ? `is required: give the command the check runs, like ${EXAMPLE}, or disable: true`
-        : `${JSON.stringify(test)} must be ["CMD", ...], ["CMD-SHELL", "..."], a string, or ["NONE"]`,
+        : `${shown(test)} must be ["CMD", ...], ["CMD-SHELL", "..."], a string, or ["NONE"]`,
     );
     return undefined;
   }
@@ -45,11 +45,10 @@ export function convertHealth(raw: unknown, x: Doc, at: string, ctx: Context): H
     // `sh -c ""` exits 0: a check that passes whatever the service does.
     ctx.refused.add(
       `${here}.test`,
-      `${JSON.stringify(test)} runs no command, so the service would always count as healthy: give the command the check runs, like ${EXAMPLE}`,
+      `${shown(test)} runs no command, so the service would always count as healthy: give the command the check runs, like ${EXAMPLE}`,
     );
     return undefined;
   }
-  applyKeys(raw, "services.*.healthcheck", here, ctx);
   ctx.origins.record(`${at}.health`, here);
   ctx.origins.record(`${at}.health.command`, `${here}.test`);
   ctx.origins.record(`${at}.health.http`, `${at}.x-dockyard.healthHttp`);

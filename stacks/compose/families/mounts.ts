@@ -1,8 +1,23 @@
-/** A service's volumes: named volumes declared at the top level, and bind mounts; tmpfs is ignored. */
+/**
+ * A service's volumes: named volumes declared at the top level, and bind mounts; tmpfs is ignored.
+ * The long form's keys and options are the key table's (stacks/compose/table.ts); the short form's
+ * modes (`SOURCE:TARGET:MODE`) are read here, in the same words.
+ */
 import * as path from "path";
 import { sortedKeys } from "../../../components/sorted";
+import { shown } from "../../errors";
 import { VolumeMount } from "../../model";
 import { Context, isMap } from "../context";
+import { CONSISTENCY_NOTE, PROPAGATION_WHY, SELINUX_WHY } from "../table";
+
+/** Bind propagation modes; rprivate is the engine's default, so it is honoured as written. */
+const PROPAGATION = ["shared", "rshared", "slave", "rslave", "private", "rprivate"];
+/** Modes of the short form that Docker Desktop alone reads. */
+const CONSISTENCY = ["consistent", "cached", "delegated"];
+const MODES = ["ro", "rw", "nocopy", ...CONSISTENCY, ...PROPAGATION, "z", "Z"];
+
+/** The long form's types; tmpfs is reported as ignored. */
+const TYPES = ["volume", "bind", "tmpfs"];
 
 export function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMount[] {
   if (!Array.isArray(raw)) {
@@ -16,39 +31,47 @@ export function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMou
     let target: string | undefined;
     let readOnly = false;
     let type: string | undefined;
+    let modes: string[] = [];
     if (typeof entry === "string") {
       const parts = entry.split(":");
       if (parts.length === 1) [target] = parts;
       else [source, target] = parts;
-      const mode = parts[2];
-      readOnly = mode !== undefined && mode.split(",").includes("ro");
+      modes = parts.length > 2 ? parts.slice(2).join(":").split(",") : [];
     } else if (isMap(entry)) {
       type = typeof entry.type === "string" ? entry.type : undefined;
       source = typeof entry.source === "string" ? entry.source : undefined;
       target = typeof entry.target === "string" ? entry.target : undefined;
       readOnly = entry.read_only === true;
-      if (!longFormKeysKept(entry, where, ctx)) return;
+      if (type !== undefined && !TYPES.includes(type)) {
+        ctx.refused.add(`${where}.type`, `${shown(type)} cannot be deployed: a mount is a volume or a bind mount (tmpfs is ignored)`);
+        return;
+      }
       if (type === "tmpfs") {
         ctx.report.push({ path: where, disposition: "ignored", note: "no tmpfs is mounted; the path is in the container's filesystem" });
         return;
       }
     }
     if (target === undefined) {
-      ctx.refused.add(where, `${JSON.stringify(entry)} needs a target path`);
+      ctx.refused.add(where, `${shown(entry)} needs a target path`);
       return;
     }
     if (source === undefined) {
       ctx.refused.add(
         where,
-        `${JSON.stringify(entry)} is an anonymous volume: name it (name:${target}) and declare it under volumes:, so its data survives a replacement`,
+        `${shown(entry)} is an anonymous volume: name it (name:${target}) and declare it under volumes:, so its data survives a replacement`,
       );
       return;
     }
     ctx.origins.record(`${at}.volumes[${target}]`, where);
     const bind = type === "bind" || source.startsWith("/") || source.startsWith(".") || source.startsWith("~");
+    if (modes.length > 0) {
+      const read = shortModes(String(entry), modes, bind, where, ctx);
+      if (read === undefined) return;
+      readOnly = read;
+    }
     if (bind) {
       if (source.startsWith("~")) {
-        ctx.refused.add(where, `${JSON.stringify(source)}: ~ is not expanded; write an absolute path or one relative to the compose file`);
+        ctx.refused.add(where, `${shown(source)}: ~ is not expanded; write an absolute path or one relative to the compose file`);
         return;
       }
       const hostPath = path.resolve(ctx.fileDir, source);
@@ -66,7 +89,7 @@ export function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMou
     if (!(source in ctx.model.volumes)) {
       ctx.refused.add(
         where,
-        `names volume ${JSON.stringify(source)}, which is not declared under the top-level volumes: (${sortedKeys(ctx.model.volumes).join(", ") || "none"}); declare it`,
+        `names volume ${shown(source)}, which is not declared under the top-level volumes: (${sortedKeys(ctx.model.volumes).join(", ") || "none"}); declare it`,
       );
       return;
     }
@@ -75,55 +98,37 @@ export function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMou
   return mounts;
 }
 
-/** The long form's keys the model has a field for; the others are handled by longFormKeysKept. */
-const LONG_FORM = ["type", "source", "target", "read_only"];
-
 /**
- * A long-form mount's other keys, each reported or refused, none dropped: `volume.subpath` would
- * mount the whole volume where a folder of it was asked, so it is refused, as is bind propagation;
- * `volume.nocopy` and `consistency` change nothing a target does and are reported. False when refused.
+ * The short form's modes (`ro,z`): whether the mount is read-only, or undefined when one is refused.
+ * `ro` / `rw` carry over; `nocopy` (a named volume's) and Docker Desktop's consistency modes change
+ * nothing a target does and are reported; rprivate is the engine's default; another propagation mode
+ * and SELinux relabelling are refused, as the long form's bind.propagation and bind.selinux are.
  */
-function longFormKeysKept(entry: Record<string, unknown>, where: string, ctx: Context): boolean {
-  let kept = true;
-  const refuse = (at: string, message: string) => {
-    ctx.refused.add(at, message);
-    kept = false;
+function shortModes(entry: string, modes: string[], bind: boolean, where: string, ctx: Context): boolean | undefined {
+  const refuse = (mode: string, why: string): undefined => {
+    ctx.refused.add(where, `${shown(entry)}: mode ${mode} cannot be honoured: ${why}`);
+    return undefined;
   };
-  for (const key of Object.keys(entry)) {
-    if (LONG_FORM.includes(key) || (key === "tmpfs" && entry.type === "tmpfs")) continue;
-    const options = entry[key];
-    const at = `${where}.${key}`;
-    if (key === "consistency") {
-      ctx.report.push({
-        path: at,
-        disposition: "ignored",
-        note: "mount consistency is a Docker Desktop setting; the engine's default applies",
-      });
-    } else if ((key === "volume" || key === "bind") && isMap(options)) {
-      for (const option of Object.keys(options)) {
-        if (key === "volume" && option === "nocopy") {
-          ctx.report.push({
-            path: `${at}.${option}`,
-            disposition: "ignored",
-            note: "the image's files are copied into a new empty volume",
-          });
-        } else if (key === "bind" && option === "create_host_path") {
-          ctx.report.push({ path: `${at}.${option}`, disposition: "ignored", note: "the host path must exist on the Docker host" });
-        } else {
-          refuse(
-            `${at}.${option}`,
-            option === "subpath"
-              ? `${JSON.stringify(options[option])} cannot be deployed: the whole volume would be mounted, not its folder; give the folder its own volume`
-              : `cannot be deployed: mounts take type, source, target and read_only; remove ${key}.${option}`,
-          );
-        }
-      }
-    } else {
-      refuse(
-        at,
-        `cannot be deployed: a mount takes type, source, target, read_only${key === "volume" || key === "bind" ? ` (${key} options as a mapping)` : ""}; remove ${key}`,
-      );
-    }
+  const unknown = modes.find((mode) => !MODES.includes(mode));
+  if (unknown !== undefined) {
+    ctx.refused.add(
+      where,
+      `${shown(entry)}: ${shown(unknown)} is not a mount mode; write ro or rw, with nocopy (a named volume's), ${CONSISTENCY.join(", ")} (Docker Desktop's) or rprivate (the default)`,
+    );
+    return undefined;
   }
-  return kept;
+  if (modes.includes("ro") && modes.includes("rw")) return refuse("ro,rw", "a mount is read-only (ro) or writable (rw), not both");
+  const propagation = modes.find((mode) => PROPAGATION.includes(mode) && mode !== "rprivate");
+  if (propagation !== undefined) return refuse(propagation, PROPAGATION_WHY);
+  const relabel = modes.find((mode) => mode === "z" || mode === "Z");
+  if (relabel !== undefined) return refuse(relabel, SELINUX_WHY);
+  if (modes.includes("rprivate") && !bind) return refuse("rprivate", "propagation is a bind mount's; remove it");
+  if (modes.includes("nocopy")) {
+    if (bind) return refuse("nocopy", "nocopy is a named volume's (a bind mount copies nothing); remove it");
+    ctx.report.push({ path: where, disposition: "ignored", note: "nocopy: the image's files are copied into a new empty volume" });
+  }
+  const consistency = modes.filter((mode) => CONSISTENCY.includes(mode));
+  if (consistency.length > 0)
+    ctx.report.push({ path: where, disposition: "ignored", note: `${consistency.join(", ")}: ${CONSISTENCY_NOTE}` });
+  return modes.includes("ro");
 }

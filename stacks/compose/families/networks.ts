@@ -4,19 +4,16 @@
  */
 import { Cidr, overlaps, parseCidr } from "../../../components/cidr";
 import { AppModel } from "../../model";
+import { shown } from "../../errors";
 import { Context, Doc, isMap } from "../context";
-import { applyKeys } from "../table";
+import { declaredExternal, walkKeys } from "../table";
 
 export function serviceNetworks(raw: unknown, at: string, ctx: Context): string[] {
   let names: string[];
   if (raw === undefined) names = ["default"];
   else if (Array.isArray(raw)) names = raw.map(String);
-  else if (isMap(raw)) {
-    names = Object.keys(raw);
-    for (const [network, spec] of Object.entries(raw)) {
-      if (isMap(spec)) applyKeys(spec, "services.*.networks.*", `${at}.networks.${network}`, ctx);
-    }
-  } else {
+  else if (isMap(raw)) names = Object.keys(raw);
+  else {
     ctx.refused.add(`${at}.networks`, "must be a list or a mapping of network names");
     names = [];
   }
@@ -28,6 +25,7 @@ export function convertNetworks(raw: unknown, pool: string, ctx: Context): AppMo
   const { refused, report } = ctx;
   const declared = isMap(raw) ? raw : {};
   if (raw !== undefined && !isMap(raw)) refused.add("networks", "must be a mapping of network names");
+  walkKeys(declared, { pattern: "networks", at: "networks" }, ctx);
   const networks: AppModel["networks"] = {};
   const withoutSubnet: string[] = [];
   const names = [...new Set([...Object.keys(declared), ...ctx.usedNetworks])].sort();
@@ -38,10 +36,8 @@ export function convertNetworks(raw: unknown, pool: string, ctx: Context): AppMo
       continue;
     }
     const definition = isMap(declared[name]) ? (declared[name] as Doc) : {};
-    if (definition.external === true || isMap(definition.external)) {
-      refused.add(at, "is external: dockyard creates and owns the app's networks; remove external");
-      continue;
-    }
+    // Refused by the key table (stacks/compose/table.ts), in every form.
+    if (declaredExternal(definition)) continue;
     if (!ctx.usedNetworks.has(name)) {
       report.push({ path: at, disposition: "ignored", note: "no service joins it, so it is not created" });
       continue;
@@ -49,13 +45,18 @@ export function convertNetworks(raw: unknown, pool: string, ctx: Context): AppMo
     if (definition.driver !== undefined && definition.driver !== "bridge") {
       refused.add(
         `${at}.driver`,
-        `${JSON.stringify(definition.driver)} is not supported: networks are bridge networks (on Kubernetes, NetworkPolicies)`,
+        `${shown(definition.driver)} is not supported: networks are bridge networks (on Kubernetes, NetworkPolicies)`,
       );
       continue;
     }
-    applyKeys(definition, "networks.*", at, ctx, ["external"]);
-    const config =
-      isMap(definition.ipam) && Array.isArray(definition.ipam.config) && isMap(definition.ipam.config[0]) ? definition.ipam.config[0] : {};
+    const pools = isMap(definition.ipam) && Array.isArray(definition.ipam.config) ? definition.ipam.config : [];
+    pools.slice(1).forEach((pool, index) => {
+      refused.add(
+        `${at}.ipam.config[${index + 1}]`,
+        `${shown(pool)} cannot be deployed: a network has one address pool here (config[0]), and this one would be dropped; give config[0] one subnet wide enough for both, or split the services over two networks`,
+      );
+    });
+    const config = isMap(pools[0]) ? pools[0] : {};
     const network: AppModel["networks"][string] = { subnet: "" };
     const pool0 = `${at}.ipam.config[0]`;
     if (typeof config.subnet === "string") {

@@ -1,4 +1,5 @@
 /** ports ("8080:80", "127.0.0.1:8080:80/udp", "80", or the long form) and expose, with x-dockyard's port names. */
+import { shown } from "../../errors";
 import { ServicePort } from "../../model";
 import { Context, Doc, isMap } from "../context";
 
@@ -15,6 +16,7 @@ export function convertPorts(raw: Doc, at: string, x: Doc, ctx: Context): Servic
     }
     ports.push({ ...port, ...(healthOnly.includes(port.containerPort) ? { healthOnly: true } : {}) });
     ctx.origins.record(`${at}.ports.${port.name}`, where);
+    if (port.publishMode !== undefined) ctx.origins.record(`${at}.ports.${port.name}.publishMode`, `${where}.mode`);
   };
   const list = raw.ports === undefined ? [] : Array.isArray(raw.ports) ? raw.ports : undefined;
   if (list === undefined) ctx.refused.add(`${at}.ports`, "must be a list");
@@ -28,7 +30,7 @@ export function convertPorts(raw: Doc, at: string, x: Doc, ctx: Context): Servic
     const where = `${at}.expose[${index}]`;
     const match = /^(\d+)(?:\/(tcp|udp))?$/.exec(String(entry));
     if (!match) {
-      ctx.refused.add(where, `${JSON.stringify(entry)} must be a port like "6379" or "53/udp" (ranges are not supported)`);
+      ctx.refused.add(where, `${shown(entry)} must be a port like "6379" or "53/udp" (ranges are not supported)`);
       return;
     }
     const protocol = (match[2] ?? "tcp") as "tcp" | "udp";
@@ -70,7 +72,7 @@ function shortPort(text: string, where: string, ctx: Context): ServicePort | und
   if (!match) {
     ctx.refused.add(
       where,
-      `${JSON.stringify(text)} is not a port dockyard can publish: write "HOST:CONTAINER", "IP:HOST:CONTAINER" or "CONTAINER", with /udp if needed (ranges are not supported)`,
+      `${shown(text)} is not a port dockyard can publish: write "HOST:CONTAINER", "IP:HOST:CONTAINER" or "CONTAINER", with /udp if needed (ranges are not supported)`,
     );
     return undefined;
   }
@@ -94,22 +96,32 @@ function shortPort(text: string, where: string, ctx: Context): ServicePort | und
 function longPort(entry: Doc, where: string, ctx: Context): ServicePort | undefined {
   const target = Number(entry.target);
   if (!Number.isInteger(target)) {
-    ctx.refused.add(`${where}.target`, `must be a port number, got ${JSON.stringify(entry.target)}`);
+    ctx.refused.add(`${where}.target`, `must be a port number, got ${shown(entry.target)}`);
     return undefined;
   }
   const protocol = entry.protocol === undefined ? "tcp" : String(entry.protocol);
   if (protocol !== "tcp" && protocol !== "udp") {
-    ctx.refused.add(`${where}.protocol`, `must be tcp or udp, got ${JSON.stringify(entry.protocol)}`);
+    ctx.refused.add(`${where}.protocol`, `must be tcp or udp, got ${shown(entry.protocol)}`);
     return undefined;
   }
   if (entry.host_ip !== undefined) hostIp(String(entry.host_ip), `${where}.host_ip`, ctx);
-  if (entry.mode !== undefined && entry.mode !== "ingress") {
-    ctx.report.push({ path: `${where}.mode`, disposition: "ignored", note: "swarm port modes do not apply" });
+  const mode = entry.mode;
+  if (mode !== undefined && mode !== "host" && mode !== "ingress") {
+    ctx.refused.add(`${where}.mode`, `${shown(mode)} must be host or ingress`);
+    return undefined;
   }
   const published = entry.published === undefined ? undefined : Number(entry.published);
   if (published !== undefined && !Number.isInteger(published)) {
-    ctx.refused.add(`${where}.published`, `must be one port number (ranges are not supported), got ${JSON.stringify(entry.published)}`);
+    ctx.refused.add(`${where}.published`, `must be one port number (ranges are not supported), got ${shown(entry.published)}`);
     return undefined;
   }
-  return portOf(target, protocol, typeof entry.name === "string" ? entry.name : undefined, published);
+  if (mode === "host" && published !== undefined) {
+    ctx.report.push({
+      path: `${where}.mode`,
+      disposition: "changed",
+      note: `host: on swarm the port is bound on each node that runs a task (one task per node); Docker publishes it on its host as any port; on Kubernetes the Service publishes it as ${ctx.setting("serviceType")} says (NodePort and LoadBalancer: on every node)`,
+    });
+  }
+  const port = portOf(target, protocol, typeof entry.name === "string" ? entry.name : undefined, published);
+  return mode === undefined ? port : { ...port, publishMode: mode };
 }

@@ -1,7 +1,7 @@
 /** The top-level secrets: declared in the file, their values always the stack's. */
 import { AppModel } from "../../model";
 import { Context, isMap } from "../context";
-import { applyKeys } from "../table";
+import { declaredExternal, walkKeys } from "../table";
 
 export function convertSecrets(raw: unknown, ctx: Context): AppModel["secrets"] {
   const { refused, report, setting } = ctx;
@@ -11,14 +11,15 @@ export function convertSecrets(raw: unknown, ctx: Context): AppModel["secrets"] 
     refused.add("secrets", "must be a mapping of secret names");
     return secrets;
   }
+  walkKeys(raw, { pattern: "secrets", at: "secrets" }, ctx);
   for (const [name, spec] of Object.entries(raw)) {
     const at = `secrets.${name}`;
     const definition = isMap(spec) ? spec : {};
-    if (definition.external === true) {
-      refused.add(at, `is external: its value must come from the stack: remove external and set ${setting(`secrets.${name}`)}`);
+    // Refused by the key table (stacks/compose/table.ts), in every form.
+    if (declaredExternal(definition)) {
+      ctx.refusedSecrets.add(name);
       continue;
     }
-    applyKeys(definition, "secrets.*", at, ctx, ["external"]);
     const x = isMap(definition["x-dockyard"]) ? definition["x-dockyard"] : {};
     for (const key of ["file", "environment"]) {
       if (definition[key] !== undefined) {

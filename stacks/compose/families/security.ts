@@ -3,6 +3,7 @@
  * `security`, so a compose file's hardening reaches every target. What the names allow (capabilities
  * from Docker's default set) is resolveApp's rule; what no target applies is refused here.
  */
+import { shown } from "../../errors";
 import { SecurityArgs } from "../../../components/security";
 import { Context, Doc } from "../context";
 
@@ -22,7 +23,7 @@ export function convertSecurity(raw: Doc, at: string, ctx: Context): SecurityArg
     if (raw[key] === undefined) return;
     const items = strings(raw[key]);
     if (items === undefined) {
-      ctx.refused.add(`${at}.${key}`, `must be a list of strings, like ${example}, got ${JSON.stringify(raw[key])}`);
+      ctx.refused.add(`${at}.${key}`, `must be a list of strings, like ${example}, got ${shown(raw[key])}`);
       return;
     }
     ctx.origins.record(`${at}.security.${field}`, `${at}.${key}`);
@@ -45,7 +46,7 @@ export function convertSecurity(raw: Doc, at: string, ctx: Context): SecurityArg
   }
   if (raw.read_only !== undefined) {
     if (typeof raw.read_only !== "boolean") {
-      ctx.refused.add(`${at}.read_only`, `must be true or false, got ${JSON.stringify(raw.read_only)}`);
+      ctx.refused.add(`${at}.read_only`, `must be true or false, got ${shown(raw.read_only)}`);
     } else {
       ctx.origins.record(`${at}.security.readOnlyRootFilesystem`, `${at}.read_only`);
       security.readOnlyRootFilesystem = raw.read_only;
@@ -54,10 +55,7 @@ export function convertSecurity(raw: Doc, at: string, ctx: Context): SecurityArg
   if (raw.security_opt !== undefined) {
     const options = strings(raw.security_opt);
     if (options === undefined) {
-      ctx.refused.add(
-        `${at}.security_opt`,
-        `must be a list of strings, like ["no-new-privileges:true"], got ${JSON.stringify(raw.security_opt)}`,
-      );
+      ctx.refused.add(`${at}.security_opt`, `must be a list of strings, like ["no-new-privileges:true"], got ${shown(raw.security_opt)}`);
     } else {
       for (const option of options) {
         const match = NO_NEW_PRIVILEGES.exec(option.trim());
@@ -67,7 +65,7 @@ export function convertSecurity(raw: Doc, at: string, ctx: Context): SecurityArg
         } else {
           ctx.refused.add(
             `${at}.security_opt`,
-            `${JSON.stringify(option)} is not applied on any target: only no-new-privileges is (seccomp, apparmor and label profiles stay the engine's defaults)`,
+            `${shown(option)} is not applied on any target: only no-new-privileges is (seccomp, apparmor and label profiles stay the engine's defaults)`,
           );
         }
       }

@@ -27,6 +27,18 @@ export interface Difference {
   upgrade: "update" | "replace";
   /** Why the difference is worth what it costs the user who upgrades. */
   why: string;
+  /**
+   * Any value on either side, as long as they differ: for an input whose new value differs per
+   * resource (a pod template's containers, each with its own probes). Its upgrade must still be the
+   * listed kind (the preview check does not read values).
+   */
+  anyValue?: boolean;
+}
+
+/** A resource this checkout registers that the baseline had no counterpart of (same type and name): created on upgrade. */
+export interface Addition {
+  type: string;
+  why: string;
 }
 
 export interface Registration {
@@ -41,6 +53,25 @@ const isTree = (value: unknown): value is Tree => typeof value === "object" && v
 
 export function loadDifferences(file = path.join(__dirname, "intended.json")): Difference[] {
   return (JSON.parse(fs.readFileSync(file, "utf8")) as { differences: Difference[] }).differences;
+}
+
+export function loadAdditions(file = path.join(__dirname, "intended.json")): Addition[] {
+  return (JSON.parse(fs.readFileSync(file, "utf8")) as { added?: Addition[] }).added ?? [];
+}
+
+/** Takes out of `now` the registrations of a listed added type that the baseline has no counterpart of; returns how many, per type. */
+export function takeOutAdded(baseline: Registration[], now: Registration[], additions: Addition[]): number[] {
+  const before = new Set(baseline.map((r) => `${r.type} ${r.name}`));
+  return additions.map((addition) => {
+    let count = 0;
+    for (let i = now.length - 1; i >= 0; i--) {
+      if (now[i].type === addition.type && !before.has(`${now[i].type} ${now[i].name}`)) {
+        now.splice(i, 1);
+        count += 1;
+      }
+    }
+    return count;
+  });
 }
 
 /** Former component type token → the one now; the components declare the former as an alias. */
@@ -116,7 +147,7 @@ export function takeOutIntended(baseline: Registration[], now: Registration[], d
       if (registration.type !== difference.type || old === undefined) continue;
       const was = valueAt(old.inputs, difference.path);
       const is = valueAt(registration.inputs, difference.path);
-      if (same(was, is) || !same(was, difference.baseline) || !same(is, difference.now)) continue;
+      if (same(was, is) || (!difference.anyValue && (!same(was, difference.baseline) || !same(is, difference.now)))) continue;
       removeAt(old.inputs, difference.path);
       removeAt(registration.inputs, difference.path);
       count += 1;
@@ -181,11 +212,14 @@ function main(argv: string[]): number {
     const now = JSON.parse(fs.readFileSync(nowFile, "utf8")) as Registration[];
     const moved = applyRenames(baseline, loadRenames());
     const counts = takeOutIntended(baseline, now, differences);
+    const additions = loadAdditions();
+    const addedCounts = takeOutAdded(baseline, now, additions);
     fs.writeFileSync(baselineOut, JSON.stringify(baseline, null, 1));
     fs.writeFileSync(nowOut, JSON.stringify(now, null, 1));
     const taken = differences.map((d, i) => [d, counts[i]] as const).filter(([, count]) => count > 0);
     const listed = taken.map(([d, count]) => `${count} ${d.type.split(":").pop()} ${d.path.join(".")}`);
     if (moved > 0) listed.unshift(`${moved} under a renamed type token (aliased)`);
+    additions.forEach((a, i) => addedCounts[i] > 0 && listed.push(`${addedCounts[i]} ${a.type.split(":").pop()} added`));
     console.log(listed.join("; ") || "none");
     return 0;
   }

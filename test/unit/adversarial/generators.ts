@@ -3,6 +3,10 @@
  * engine passes them: JSON text per dockyard key) and compose documents, biased toward values that
  * are almost valid (a number past a range, digits as text, a float where a whole number goes, a
  * name that is also a property of every object), so that shrinking ends at the smallest such value.
+ * Most compose documents are files as users write them (pinned images, own ports and volumes, health
+ * checks, deploy keys, secrets delivered as compose does), so that a good share reaches the plans;
+ * they carry now and then a credential in plain text or a duration past its bound, and the rest are
+ * mutated or wild. Secret-looking values are well-known examples or split in the source, never real.
  */
 import fc from "fast-check";
 
@@ -19,6 +23,26 @@ export const edgeNumber: fc.Arbitrary<number> = fc.oneof(
   fc.integer({ min: -5, max: 100 }),
   fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e12 }),
 );
+
+/** A GitHub token's shape (ghp_ and 36 letters and digits): not a real one. */
+export const GITHUB_TOKEN = `ghp_${"aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"}`;
+
+/** Values a stage outside dev must not carry in plain text, and a few that only look close to one. */
+export const secretLookingValue: fc.Arbitrary<string> = fc.constantFrom(
+  "AKIAIOSFODNN7EXAMPLE",
+  GITHUB_TOKEN,
+  "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+  "postgres://app:hunter2@db:5432/app",
+  "hunter2hunter2",
+  "-----BEGIN RSA PRIVATE KEY-----",
+  "$${DB_PASSWORD}",
+  "/run/secrets/api-key",
+  "https://auth.example.com/token",
+  "8",
+);
+
+/** The values the suite gives the app's secrets (dockyard:secrets): distinct from every other text it writes. */
+export const SECRET_VALUES = ["s3cret-pass-0x7Q", "Zx9-long-enough-secret", "correct horse battery staple"];
 
 /** Text that a careless parser may read as something else. */
 export const edgeText: fc.Arbitrary<string> = fc.oneof(
@@ -47,12 +71,14 @@ const near = <T>(good: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
   fc.oneof({ weight: 6, arbitrary: good }, { weight: 1, arbitrary: edgeJson });
 
 const wholeish = near(fc.oneof(fc.integer({ min: 0, max: 5 }), edgeNumber, edgeNumber.map(String)));
-const seconds = near(fc.oneof(fc.integer({ min: 0, max: 120 }), fc.constantFrom(3600, 3601, 86400, 2 ** 31)));
+const seconds = near(fc.oneof(fc.integer({ min: 0, max: 120 }), fc.constantFrom(599, 600, 601, 3600, 3601, 86400, 86401, 2 ** 31, 1e10)));
 const cpus = near(fc.oneof(fc.constantFrom(0.01, 0.1, 0.5, 1, 2, 0.001, 0.005, 1e-9, 1024, 1e6), fc.constantFrom("0.5", "0.001", "1")));
 const memory = near(fc.constantFrom("64m", "128m", "1g", "512Mi", "0", "1", "1b", "1.5m", "99999999999g", "-1m", "1k"));
 const strategy = record(
   fc.constantFrom("parallelism", "delaySeconds", "order", "monitorSeconds", "maxFailureRatio", "failureAction", "rollback", "bogus"),
-  near(fc.oneof(fc.integer({ min: 0, max: 3 }), fc.constantFrom("start-first", "stop-first", "rollback", "pause", "continue", 0.5))),
+  near(
+    fc.oneof(fc.integer({ min: 0, max: 3 }), seconds, fc.constantFrom("start-first", "stop-first", "rollback", "pause", "continue", 0.5)),
+  ),
   4,
 );
 
@@ -83,7 +109,7 @@ const serviceSettings = record(
     record(fc.constantFrom("constraints", "maxReplicasPerNode"), near(fc.constantFrom(["node.role == manager"], ["bad"], [], 1, 2 ** 31))),
     record(
       fc.constantFrom("condition", "delaySeconds", "maxAttempts", "windowSeconds"),
-      near(fc.constantFrom("any", "none", "on-failure", 0, 3)),
+      near(fc.oneof(fc.constantFrom("any", "none", "on-failure", 0, 3), seconds)),
     ),
     seconds,
     near(fc.constantFrom("dnsrr", "vip")),
@@ -126,7 +152,16 @@ const setting: fc.Arbitrary<[string, unknown]> = fc.oneof(
     weight: 1,
     arbitrary: fc.tuple(
       fc.constant("buildArgs"),
-      near(record(fc.constantFrom("PYTHON_IMAGE", "NODE_IMAGE", ...OBJECT_KEYS), near(fc.constantFrom("python:3.11-slim", "node:18")), 2)),
+      near(
+        record(
+          fc.constantFrom("PYTHON_IMAGE", "NODE_IMAGE", ...OBJECT_KEYS),
+          fc.oneof(
+            { weight: 4, arbitrary: near(fc.constantFrom("python:3.11-slim", "node:18")) },
+            { weight: 1, arbitrary: secretLookingValue },
+          ),
+          2,
+        ),
+      ),
     ),
   },
   {
@@ -137,6 +172,8 @@ const setting: fc.Arbitrary<[string, unknown]> = fc.oneof(
     ),
   },
   { weight: 1, arbitrary: fc.tuple(fc.constant("imageTag"), near(fc.constantFrom("v1", "latest", "dev"))) },
+  { weight: 1, arbitrary: fc.tuple(fc.constant("registryUsername"), near(fc.constantFrom("ci", ""))) },
+  { weight: 1, arbitrary: fc.tuple(fc.constant("registryPassword"), fc.oneof(secretLookingValue, fc.constantFrom("token-123", ""))) },
   { weight: 1, arbitrary: fc.tuple(fc.constant("namespace"), near(fc.constantFrom("", "voting", "kube-system", "a".repeat(64), "UPPER"))) },
   { weight: 1, arbitrary: fc.tuple(fc.constant("serviceType"), near(fc.constantFrom("ClusterIP", "NodePort", "LoadBalancer"))) },
   { weight: 1, arbitrary: fc.tuple(fc.constant("rolloutTimeout"), near(fc.constantFrom(10, 600, 86400, 86401, 9))) },
@@ -323,8 +360,8 @@ const topVolume = record(
 const rarely = <T>(good: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
   fc.oneof({ weight: 19, arbitrary: good }, { weight: 1, arbitrary: edgeJson });
 
-/** A compose document as plain data. */
-export const composeDocument: fc.Arbitrary<Record<string, unknown>> = fc.record(
+/** A compose document as plain data, anything in any place: most are refused before resolveApp. */
+export const wildComposeDocument: fc.Arbitrary<Record<string, unknown>> = fc.record(
   {
     name: rarely(fc.constantFrom("shop", "shop", "Shop", "constructor")),
     services: rarely(record(composeName, composeService, 3).filter((services) => Object.keys(services).length > 0)),
@@ -334,6 +371,162 @@ export const composeDocument: fc.Arbitrary<Record<string, unknown>> = fc.record(
     ),
   },
   { requiredKeys: ["services", "name"] },
+);
+
+// ---- compose files a user would write ---------------------------------------------------------------
+
+/** Pinned images, and once in a while one without a tag (refused outside dev). */
+const image = fc.oneof(
+  { weight: 12, arbitrary: fc.constantFrom("nginx:1.27", "postgres:16", "redis:7.4", "example/app:1.2.3") },
+  { weight: 1, arbitrary: fc.constantFrom("nginx", "example/app:latest") },
+);
+/** Durations as compose writes them: mostly sensible, sometimes past a bound (a day, an hour) or not whole seconds. */
+const duration = fc.oneof(
+  { weight: 20, arbitrary: fc.constantFrom("1s", "5s", "10s", "30s", "1m", "1m30s", "10m") },
+  { weight: 1, arbitrary: fc.constantFrom("0s", "1h", "24h", "25h", "48h", "3601s", "99999999h", "1500ms", "0ms") },
+);
+const plainName = fc.constantFrom("LOG_LEVEL", "PORT", "MODE", "GREETING", "DB_HOST", "TZ", "JAVA_OPTS");
+const credentialName = fc.constantFrom(
+  "DB_PASSWORD",
+  "API_TOKEN",
+  "AWS_SECRET_ACCESS_KEY",
+  "NPM_TOKEN",
+  "GITHUB_TOKEN",
+  "SECRET_KEY_BASE",
+  "API_KEY",
+  "CLIENT_SECRET",
+  "TOKEN_URL",
+  "PASSWORD_MIN_LENGTH",
+  "DATABASE_URL",
+);
+const plainValue = fc.constantFrom("info", "8080", "production", "db", "Europe/Amsterdam", "-Xmx512m -XX:+UseG1GC", "");
+/** A service's environment: plain settings, now and then a credential by name or by value. */
+const environment = record(
+  fc.oneof({ weight: 10, arbitrary: plainName }, { weight: 1, arbitrary: credentialName }),
+  fc.oneof({ weight: 15, arbitrary: plainValue }, { weight: 1, arbitrary: secretLookingValue }),
+  3,
+);
+
+/** One service of a file that names `names` (this one is names[index]): valid, with the keys people use. */
+function wellFormedService(names: string[], index: number): fc.Arbitrary<Record<string, unknown>> {
+  const name = names[index];
+  // Each service publishes on its own host ports; now and then on 127.0.0.1 only.
+  const ports = fc
+    .tuple(fc.subarray([80, 8080]), fc.constantFrom("", "", "", "127.0.0.1:"))
+    .map(([targets, ip]) => targets.map((target, i) => `${ip}${8000 + index * 100 + i * 10}:${target}`));
+  const health = fc.record(
+    {
+      test: fc.constantFrom(["CMD", "true"], ["CMD-SHELL", "curl -f http://localhost || exit 1"], "pg_isready"),
+      interval: duration,
+      timeout: duration,
+      start_period: duration,
+      retries: fc.oneof({ weight: 20, arbitrary: fc.constantFrom(1, 3, 5, 1000) }, { weight: 1, arbitrary: fc.constantFrom(0, 1001) }),
+    },
+    { requiredKeys: ["test"] },
+  );
+  const deployment = fc.record(
+    {
+      replicas: fc.integer({ min: 0, max: 3 }),
+      resources: fc.constant({ limits: { cpus: "0.5", memory: "128m" } }),
+      update_config: fc.record(
+        {
+          parallelism: fc.integer({ min: 0, max: 2 }),
+          delay: duration,
+          monitor: duration,
+          order: fc.constantFrom("start-first", "stop-first"),
+        },
+        { requiredKeys: [] },
+      ),
+      restart_policy: fc.record(
+        {
+          condition: fc.constantFrom("any", "on-failure", "none"),
+          delay: duration,
+          window: duration,
+          max_attempts: fc.integer({ min: 0, max: 5 }),
+        },
+        { requiredKeys: [] },
+      ),
+    },
+    { requiredKeys: [] },
+  );
+  const source = fc.oneof(
+    { weight: 8, arbitrary: image.map((ref) => ({ image: ref })) },
+    {
+      weight: 1,
+      arbitrary: record(
+        fc.oneof({ weight: 6, arbitrary: plainName }, { weight: 1, arbitrary: credentialName }),
+        fc.oneof({ weight: 6, arbitrary: plainValue }, { weight: 1, arbitrary: secretLookingValue }),
+        2,
+      ).map((args) => ({
+        build: { context: ".", args },
+      })),
+    },
+  );
+  const dependsOn = fc.subarray(names.slice(0, index)).map((earlier) => (earlier.length === 0 ? {} : { depends_on: earlier }));
+  return fc
+    .tuple(
+      source,
+      fc.record(
+        {
+          ports,
+          environment,
+          healthcheck: health,
+          deploy: deployment,
+          stop_grace_period: duration,
+          restart: fc.constantFrom("no", "always", "on-failure", "unless-stopped"),
+          volumes: fc.constant([`data-${name}:/var/lib/data`]),
+        },
+        { requiredKeys: [] },
+      ),
+      dependsOn,
+      fc.boolean(),
+    )
+    .map(([source, keys, depends, secret]) => ({
+      ...source,
+      ...keys,
+      ...depends,
+      // A secret delivered as compose does it: the top-level secret, the service's secrets:, <VAR>_FILE.
+      ...(secret
+        ? {
+            secrets: ["api-key"],
+            environment: { ...((keys.environment as object | undefined) ?? {}), API_KEY_FILE: "/run/secrets/api-key" },
+          }
+        : {}),
+    }));
+}
+
+/** A compose file as a user would write it: mostly deployable, sometimes a credential, a duration past its bound, a host IP. */
+export const wellFormedComposeDocument: fc.Arbitrary<Record<string, unknown>> = fc
+  .uniqueArray(fc.constantFrom("web", "api", "db", "cache", "worker"), { minLength: 1, maxLength: 3 })
+  .chain((names) =>
+    fc.tuple(fc.constant(names), fc.tuple(...names.map((_, index) => wellFormedService(names, index))), fc.constantFrom("shop", "store")),
+  )
+  .map(([names, services, name]) => {
+    const document: Record<string, unknown> = { name, services: Object.fromEntries(names.map((service, i) => [service, services[i]])) };
+    const volumes = services.flatMap((service, i) => ("volumes" in service ? [`data-${names[i]}`] : []));
+    if (volumes.length > 0) document.volumes = Object.fromEntries(volumes.map((volume) => [volume, {}]));
+    if (services.some((service) => "secrets" in service)) document.secrets = { "api-key": { environment: "API_KEY" } };
+    return document;
+  });
+
+/** A well-formed file with one key of one service replaced by an edge value. */
+const mutatedComposeDocument: fc.Arbitrary<Record<string, unknown>> = fc
+  .tuple(
+    wellFormedComposeDocument,
+    fc.constantFrom("image", "ports", "environment", "healthcheck", "deploy", "stop_grace_period", "restart", "volumes", "depends_on"),
+    edgeJson,
+  )
+  .map(([document, key, value]) => {
+    const services = document.services as Record<string, Record<string, unknown>>;
+    const first = Object.keys(services)[0];
+    return { ...document, services: { ...services, [first]: { ...services[first], [key]: value } } };
+  });
+
+/** Compose documents: most as users write them (most reach the plans), the rest mutated or wild (most are refused). */
+export const composeDocument: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
+  { weight: 7, arbitrary: wellFormedComposeDocument },
+  { weight: 1, arbitrary: mutatedComposeDocument },
+  { weight: 2, arbitrary: wildComposeDocument },
 );
 
 /** YAML text that tries the loader: anchors, a recursive alias, tags, and text that is not YAML at all. */

@@ -5,8 +5,11 @@
  */
 import { readFileSync } from "fs";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { ValidationError } from "../../../components/errors";
 import { StackConfig } from "../../../stacks/config";
+import { MAX_HEALTH_RETRIES, SECONDS_RANGES, SecondsField } from "../../../stacks/resolve";
+import { secretLooking } from "../../../stacks/secrets";
 import { DockerPlan } from "../../../stacks/targets/docker";
 import { KubernetesPlan } from "../../../stacks/targets/kubernetes";
 import { SwarmPlan } from "../../../stacks/targets/swarm";
@@ -40,9 +43,10 @@ function check(holds: boolean, what: string, value?: unknown): void {
   if (!holds) throw new Error(`invariant broken: ${what}${value === undefined ? "" : `: ${JSON.stringify(value)}`}`);
 }
 
-/** A refusal: the one input error class, naming the key the user wrote (`names`), never "undefined" unless the input says it. */
-export function checkRefusal(error: unknown, names: RegExp, input: string): void {
+/** A refusal: the one input error class, naming the key the user wrote (`names`), never "undefined" unless the input says it, never a secret. */
+export function checkRefusal(error: unknown, names: RegExp, input: string, secrets: string[] = []): void {
   if (!(error instanceof ValidationError)) throw error;
+  checkNoSecret(error.message, secrets, "a refusal");
   // The values the user wrote are quoted (JSON): "undefined" inside one is theirs, and so is a name they gave.
   const own = error.message.replace(/"(?:[^"\\]|\\.)*"/g, '""');
   if (!input.includes("undefined")) check(!/\bundefined\b/.test(own), "a refusal says undefined", error.message);
@@ -56,6 +60,56 @@ export function checkNoEcho(message: string, text: string): void {
   for (const line of text.split("\n").filter((line) => line.trim().length > 12)) {
     check(!message.includes(line.trim()), "a refusal echoes the file", message);
   }
+}
+
+/** No secret value (of the config's secrets) in a text shown to the user: a message, a warning, a plan's plain field. */
+export function checkNoSecret(text: string, secrets: string[], what: string): void {
+  for (const secret of secrets) check(!text.includes(secret), `${what} shows a secret's value`, text.split(secret).join("[the secret]"));
+}
+
+/**
+ * Every string a plan carries in plain text holds no secret's value: the plan as JSON, where an
+ * Output (which carries the secrets) is a note that it cannot be shown, and a SecretText "[secret]".
+ */
+export function checkPlanKeepsSecrets(plan: object, secrets: string[]): void {
+  checkNoSecret(JSON.stringify(plan), secrets, "a plan's plain field");
+}
+
+/** Outside the dev stack, no plain environment value or build argument of a plan looks like a credential. */
+export function checkNoLiteralSecrets(
+  stack: string,
+  what: string,
+  env: Record<string, pulumi.Input<string>> | undefined,
+  args?: Record<string, pulumi.Input<string>>,
+): void {
+  if (stack === "dev") return;
+  for (const [name, value] of [...Object.entries(env ?? {}), ...Object.entries(args ?? {})]) {
+    if (typeof value === "string")
+      check(secretLooking(name, value) === undefined, `${what} carries a secret-looking literal outside dev`, name);
+  }
+}
+
+/** A duration of a plan within its range (stacks/resolve.ts SECONDS_RANGES, inside every engine's). */
+function seconds(value: number | undefined, field: SecondsField, what: string): void {
+  const { min, max } = SECONDS_RANGES[field];
+  check(value === undefined || (Number.isInteger(value) && value >= min && value <= max), `${what} is ${min}-${max} seconds`, value);
+}
+
+/** A health check's timings, as Docker, a swarm and Kubernetes take them. */
+function health(
+  timings: { intervalSeconds?: number; timeoutSeconds?: number; startPeriodSeconds?: number; retries?: number } | undefined,
+  what: string,
+): void {
+  if (timings === undefined) return;
+  seconds(timings.intervalSeconds, "health.intervalSeconds", `${what} health interval`);
+  seconds(timings.timeoutSeconds, "health.timeoutSeconds", `${what} health timeout`);
+  seconds(timings.startPeriodSeconds, "health.startPeriodSeconds", `${what} health start period`);
+  const retries = timings.retries;
+  check(
+    retries === undefined || (Number.isInteger(retries) && retries >= 1 && retries <= MAX_HEALTH_RETRIES),
+    `${what} health retries`,
+    retries,
+  );
 }
 
 const port = (value: number | undefined, what: string): void =>
@@ -81,8 +135,10 @@ export function checkDocker(plan: DockerPlan, config: StackConfig, asked: AskedB
     const args = container.args;
     check(DOCKER_NAME.test(args.name), "a Docker container name", args.name);
     cpus(args.cpus, `${args.name} cpus`);
-    count(args.stopGracePeriodSeconds, `${args.name} stopGracePeriodSeconds`);
+    seconds(args.stopGracePeriodSeconds, "stopGracePeriodSeconds", `${args.name} stopGracePeriodSeconds`);
+    health(args.health, args.name);
     count(args.maxRestarts, `${args.name} maxRestarts`);
+    checkNoLiteralSecrets(config.stack, args.name, args.env);
     for (const binding of args.ports ?? []) {
       port(binding.containerPort, `${args.name} containerPort`);
       port(binding.hostPort, `${args.name} hostPort`);
@@ -98,16 +154,31 @@ export function checkDocker(plan: DockerPlan, config: StackConfig, asked: AskedB
     }
   }
   check(plan.containers.length <= 10_000, "a plan of at most 10,000 containers", plan.containers.length);
+  for (const [name, build] of plan.builds) checkNoLiteralSecrets(config.stack, `${name} build`, undefined, build.args);
 }
 
-export function checkSwarm(plan: SwarmPlan, asked: AskedBindings = new Map()): void {
+export function checkSwarm(plan: SwarmPlan, config: StackConfig, asked: AskedBindings = new Map()): void {
+  for (const [name, build] of plan.builds) checkNoLiteralSecrets(config.stack, `${name} build`, undefined, build.args);
   for (const [, network] of plan.networks) check(DOCKER_NAME.test(network.name), "a Docker network name", network.name);
   for (const service of plan.services) {
     const args = service.args;
     check(DOCKER_NAME.test(args.name) && args.name.length <= 63, "a swarm service name", args.name);
     count(args.replicas, `${args.name} replicas`);
     count(args.maxReplicasPerNode, `${args.name} maxReplicasPerNode`);
-    count(args.stopGracePeriodSeconds, `${args.name} stopGracePeriodSeconds`);
+    seconds(args.stopGracePeriodSeconds, "stopGracePeriodSeconds", `${args.name} stopGracePeriodSeconds`);
+    health(args.health, args.name);
+    seconds(args.monitorSeconds, "rollout.monitorSeconds", `${args.name} monitorSeconds`);
+    seconds(args.update?.delaySeconds, "rollout.delaySeconds", `${args.name} update.delaySeconds`);
+    seconds(args.rollback?.delaySeconds, "rollout.delaySeconds", `${args.name} rollback.delaySeconds`);
+    seconds(args.rollback?.monitorSeconds, "rollout.monitorSeconds", `${args.name} rollback.monitorSeconds`);
+    seconds(args.restart?.delaySeconds, "restart.delaySeconds", `${args.name} restart.delaySeconds`);
+    seconds(args.restart?.windowSeconds, "restart.windowSeconds", `${args.name} restart.windowSeconds`);
+    check(
+      args.convergeTimeoutSeconds >= 10 && args.convergeTimeoutSeconds <= 86400,
+      `${args.name} convergeTimeoutSeconds is 10-86400`,
+      args.convergeTimeoutSeconds,
+    );
+    checkNoLiteralSecrets(config.stack, args.name, args.env);
     cpus(args.cpus, `${args.name} cpus`);
     for (const binding of args.ports ?? []) {
       port(binding.containerPort, `${args.name} containerPort`);
@@ -119,13 +190,25 @@ export function checkSwarm(plan: SwarmPlan, asked: AskedBindings = new Map()): v
   }
 }
 
-export function checkKubernetes(plan: KubernetesPlan, asked: AskedBindings = new Map()): void {
+export function checkKubernetes(plan: KubernetesPlan, config: StackConfig, asked: AskedBindings = new Map()): void {
   check(DNS_LABEL.test(plan.namespace), "a namespace is a DNS-1123 label", plan.namespace);
+  for (const [name, build] of plan.builds) checkNoLiteralSecrets(config.stack, `${name} build`, undefined, build.args);
   for (const deployment of plan.deployments) {
     const args = deployment.args;
     check(DNS_LABEL.test(deployment.service), "a Deployment name is a DNS-1123 label", deployment.service);
     count(args.replicas, `${deployment.service} replicas`);
     cpus(args.cpus, `${deployment.service} cpus`);
+    seconds(args.stopGracePeriodSeconds, "stopGracePeriodSeconds", `${deployment.service} terminationGracePeriodSeconds`);
+    health(args.health, deployment.service);
+    seconds(args.minReadySeconds, "rollout.monitorSeconds", `${deployment.service} minReadySeconds`);
+    // The API refuses a progress deadline (600 s when not set) that is not longer than minReadySeconds.
+    const deadline = args.rolloutTimeoutSeconds ?? 600;
+    check(deadline >= 10 && deadline <= 86400, `${deployment.service} progressDeadlineSeconds is 10-86400`, deadline);
+    check((args.minReadySeconds ?? 0) < deadline, `${deployment.service} minReadySeconds is under progressDeadlineSeconds`, [
+      args.minReadySeconds,
+      deadline,
+    ]);
+    checkNoLiteralSecrets(config.stack, deployment.service, args.env);
     for (const binding of args.ports ?? []) {
       port(binding.containerPort, `${deployment.service} containerPort`);
       check(DNS_LABEL.test(binding.name) && binding.name.length <= 15, "a port name is a DNS label of up to 15", binding.name);
@@ -168,8 +251,9 @@ export function prototypeGuard(): { check(): void } {
             Object.defineProperty(target, key, was);
           }
         }
+        const present = new Set(Reflect.ownKeys(target));
         for (const [key, was] of descriptors) {
-          if (!Reflect.ownKeys(target).includes(key) && was !== undefined) {
+          if (!present.has(key) && was !== undefined) {
             changed.push(`${name}.${String(key)} removed`);
             Object.defineProperty(target, key, was);
           }

@@ -5,7 +5,7 @@
  * the API server would refuse (its Deployment would be created, but no pod of it, and the rollout
  * would wait out its deadline).
  */
-import { normalSecurity, SecurityArgs } from "../security";
+import { DEFAULT_CAPABILITIES, normalSecurity, SecurityArgs } from "../security";
 
 /** The Pod Security Standards' levels: which pods a namespace admits. */
 export const PodSecurityLevel = {
@@ -50,21 +50,7 @@ export function podSecurityLabels(level: PodSecurityLevel): Record<string, strin
 }
 
 /** The capabilities the baseline level lets a container add: Docker's default set without NET_RAW. */
-export const BASELINE_CAPABILITIES = [
-  "AUDIT_WRITE",
-  "CHOWN",
-  "DAC_OVERRIDE",
-  "FOWNER",
-  "FSETID",
-  "KILL",
-  "MKNOD",
-  "NET_BIND_SERVICE",
-  "SETFCAP",
-  "SETGID",
-  "SETPCAP",
-  "SETUID",
-  "SYS_CHROOT",
-] as const;
+export const BASELINE_CAPABILITIES = DEFAULT_CAPABILITIES.filter((capability) => capability !== "NET_RAW");
 
 /** The one capability the restricted level lets a container add back after dropping ALL. */
 export const RESTRICTED_CAPABILITIES = ["NET_BIND_SERVICE"] as const;

@@ -14,8 +14,7 @@
  * printed at the end. Both loaders see the same variables: none (an empty environment), so each
  * file's .env and defaults are what interpolation reads.
  *
- * Without Go the oracle cannot be built (nor taken from the cache): the test fails saying so;
- * DOCKYARD_COMPOSE_ORACLE=skip skips it instead, with a note.
+ * Without Go the oracle cannot be built (nor taken from the cache): the test fails saying so.
  */
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -67,8 +66,7 @@ function buildOracle(): { bin: string; testdata: string } | { error: string } {
   }
 }
 
-const skip = process.env.DOCKYARD_COMPOSE_ORACLE === "skip";
-const oracle = skip ? undefined : buildOracle();
+const oracle = buildOracle();
 
 interface Sample {
   /** How expected.yaml names it: the repository path, or compose-go:<folder>/<path in its testdata>. */
@@ -146,11 +144,9 @@ const counts: Record<string, string[]> = {};
 /** Files loaded as compose-go loads them that the converter then refuses (network_mode, privileged...): deliberate, counted only. */
 const identicalButRefused: string[] = [];
 
-if (oracle === undefined) {
-  test.skip("compose-go oracle (DOCKYARD_COMPOSE_ORACLE=skip)", () => undefined);
-} else if ("error" in oracle) {
+if ("error" in oracle) {
   test("the compose-go oracle builds", () => {
-    throw new Error(`${oracle.error}\n(set DOCKYARD_COMPOSE_ORACLE=skip to skip the comparison on a machine without Go)`);
+    throw new Error(oracle.error);
   });
 } else {
   const all = samples(oracle.testdata);

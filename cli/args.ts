@@ -12,6 +12,14 @@ export class UsageError extends Error {
   }
 }
 
+/** Something the command needs is missing or failed (no engine, no Docker, a failed deployment): one line, exit 1. */
+export class CommandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CommandError";
+  }
+}
+
 export interface OptionSpec {
   type: "string" | "boolean";
   /** One letter: `-f`. @default - none */

@@ -16,6 +16,8 @@ export interface Io {
   err(text: string): void;
   /** The directory stack files and relative paths are read from. */
   cwd: string;
+  /** Asks a yes/no question on the terminal; absent when there is none to ask on. @default - none */
+  ask?(question: string): Promise<boolean>;
 }
 
 export interface Verb extends VerbSpec {

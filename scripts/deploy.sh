@@ -1,44 +1,43 @@
 #!/usr/bin/env bash
-# One command from a fresh clone to the running voting app (`npm run deploy`):
+# One command from a fresh clone to the running voting app (`npm run deploy`): what a machine needs
+# before `dockyard up` can run, then `dockyard up`.
 #
-#   bash scripts/deploy.sh [STACK]        # STACK (or DOCKYARD_STACK): default dev
+#   bash scripts/deploy.sh [STACK] [dockyard up's options]   # STACK (or DOCKYARD_STACK): default dev
 #
 #   1. Node.js 22 (scripts/node.sh installs it into .tools/node when the machine's node is older)
 #   2. npm dependencies (npm ci, when node_modules is missing or older than package-lock.json)
 #   3. a Pulumi engine: an installed `pulumi` whose plugins include the Docker provider the npm
 #      package asks for, else ours (.tools/pulumi), built by tools/engine/build.sh when missing
-#   4. a Docker engine that answers at the stack's dockerHost
-#   5. a backend (PULUMI_BACKEND_URL, else the one you are logged in to, else the file backend
-#      .state/backend) and a passphrase for the stack's secrets (yours, else .state/passphrase)
-#   6. the stack, with a generated database password (secrets.db-password) when none is set
-#   7. the images the stack needs on the engine (`npm run resolved` lists them: pulled images and the
-#      builds' base images): on the engine, pulled, or local stand-ins
-#   8. the program compiled (npm run build: dist/, which program.js runs while it is up to date),
-#      pulumi up, then the URLs from the stack outputs
+#   4. a Docker engine that answers at the stack's dockerHost (docker and swarm stacks)
+#   5. the program and the command compiled (npm run build: dist/, which program.js and the dockyard
+#      bin run while they are up to date), then `dockyard up STACK --yes` (cli/up.ts): the backend and
+#      passphrase, the stack and its generated secrets, the images, the port check, the deployment
+#      with one line per resource, and the URLs
 #
-# Idempotent: a second run reuses everything and its `pulumi up` changes nothing (and says so).
-# Logs: .state/deploy/*.log. Afterwards `source .state/env.sh` gives a shell the same Node, engine,
-# backend and passphrase, for plain pulumi commands (pulumi stack output, pulumi destroy).
+# Idempotent: a second run reuses everything and its update changes nothing (and says so).
+# Logs of steps 1-5: .state/deploy/*.log. Afterwards `source .state/env.sh` gives a shell the same
+# Node, engine, backend and passphrase, for plain pulumi commands.
 #
 # Environment:
 #   DOCKYARD_ENGINE_SOURCES=DIR     source archives for building the engine (README, "Air-gapped engine")
 #   DOCKYARD_START_DOCKERD=1        no Docker engine answers: install Debian's docker.io, start dockerd
 #   DOCKYARD_LOCAL_BASE_IMAGES=1    base images cannot be pulled: build dockyard-local/* stand-ins
-#                                   (tools/base-images/build.sh) and point the stack at them
+#                                   (tools/base-images/build.sh) and point the stack at them (dockyard up)
 #   PULUMI_CONFIG_PASSPHRASE(_FILE) your passphrase instead of a generated one
 #   PULUMI_BACKEND_URL              your backend instead of .state/backend
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-stack="${1:-${DOCKYARD_STACK:-dev}}"
+stack="${DOCKYARD_STACK:-dev}"
+if [ $# -gt 0 ] && [[ "$1" != -* ]]; then stack="$1"; shift; fi
 state="$root/.state"
 logs="$state/deploy"
 mkdir -p "$logs"
 started=$SECONDS
 
 say() { printf '%s\n' "$*"; }
-step() { printf '[%s/8] %s\n' "$1" "$2"; }
+step() { printf '[%s/5] %s\n' "$1" "$2"; }
 more() { printf '      %s\n' "$*"; }
 die() { printf 'deploy: %s\n' "$*" >&2; exit 1; }
 rel() { case "$1" in "$root"/*) printf '%s' "${1#"$root"/}" ;; *) printf '%s' "$1" ;; esac; }
@@ -85,8 +84,6 @@ cfg() {
   ' "$1" "$stack"
 }
 target="$(cfg target)"
-[ "$target" = docker ] ||
-  die "stack $stack has target $target: this script deploys Docker stacks; for a cluster see the README's \"The Kubernetes stack\" (pulumi up)"
 
 # --- 3. Pulumi engine ------------------------------------------------------------------------
 docker_plugin="$(node -p 'const p = require("@pulumi/docker/package.json"); (p.pulumi && p.pulumi.version) || p.version')"
@@ -133,7 +130,6 @@ case "$DOCKYARD_ENGINE" in
     step 3 "Pulumi engine: pulumi $pulumi_version, Docker provider $built_as (.tools/pulumi)$engine_built" ;;
   *) step 3 "Pulumi engine: pulumi $pulumi_version, Docker provider $docker_plugin (installed: $(command -v pulumi))" ;;
 esac
-p() { pulumi --non-interactive "$@"; }
 
 # --- 4. Docker engine ------------------------------------------------------------------------
 docker_host="$(cfg dockerHost)"
@@ -148,183 +144,38 @@ on_engine() {
   if [ "$docker_host" = unix:///var/run/docker.sock ]; then env -u DOCKER_HOST "$@"; else DOCKER_HOST="$docker_host" "$@"; fi
 }
 docker_err=""
-docker_answers() { command -v docker >/dev/null 2>&1 && docker_err="$(dk info 2>&1 >/dev/null)"; }
-if ! docker_answers; then
-  case "$docker_err" in
-    *"permission denied"*)
-      die "the Docker engine at $docker_host refuses your user (permission denied): sudo usermod -aG docker $(id -un), then log in again" ;;
-  esac
-  if [ "${DOCKYARD_START_DOCKERD:-}" != 1 ]; then
-    die "no Docker engine answers at $docker_host: start one (Debian: sudo apt-get install docker.io && sudo systemctl start docker), or rerun with DOCKYARD_START_DOCKERD=1 to install and start one here"
-  fi
-  step 4 "Docker engine: none answers at $docker_host; starting one (DOCKYARD_START_DOCKERD=1; log: $(rel "$logs/docker.log"))"
-  t=$SECONDS rc=0
-  on_engine bash tools/ensure-dockerd.sh >"$logs/docker.log" 2>&1 || rc=$?
-  [ "$rc" -eq 0 ] && docker_answers || { show_tail "$logs/docker.log"; die "could not start a Docker engine (log: $(rel "$logs/docker.log"))"; }
-  step 4 "Docker engine: $(dk version --format '{{.Server.Version}}' 2>/dev/null) at $docker_host, started in $(secs $((SECONDS - t)))"
+if [ "$target" = kubernetes ]; then
+  step 4 "Docker engine: not needed to reach a kubernetes stack (dockyard up says so when its images need building)"
 else
-  step 4 "Docker engine: $(dk version --format '{{.Server.Version}}' 2>/dev/null) at $docker_host"
-fi
-
-# --- 5. Backend and passphrase ---------------------------------------------------------------
-local_backend="file://$state/backend"
-if [ -n "${PULUMI_BACKEND_URL:-}" ]; then
-  backend="$PULUMI_BACKEND_URL"
-  step 5 "backend: $(rel "${backend#file://}") (PULUMI_BACKEND_URL)"
-elif [ -d "$state/backend" ]; then
-  export PULUMI_BACKEND_URL="$local_backend"
-  backend="$local_backend"
-  step 5 "backend: .state/backend (a local file backend, from an earlier run)"
-elif whoami="$(timeout 60 pulumi whoami --verbose --non-interactive 2>/dev/null)"; then
-  backend="$(sed -n 's/^Backend URL: *//p' <<<"$whoami")"
-  step 5 "backend: ${backend:-the one you are logged in to} (pulumi login)"
-else
-  mkdir -p "$state/backend"
-  export PULUMI_BACKEND_URL="$local_backend"
-  backend="$local_backend"
-  step 5 "backend: .state/backend (a local file backend, created; git-ignored)"
-fi
-passphrase_file=""
-if [ -n "${PULUMI_CONFIG_PASSPHRASE:-}" ] || [ -n "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
-  more "passphrase: yours (PULUMI_CONFIG_PASSPHRASE${PULUMI_CONFIG_PASSPHRASE_FILE:+_FILE})"
-else
-  case "$backend" in
-    http://* | https://*) ;; # a Pulumi service encrypts the stack's secrets itself
-    *)
-      passphrase_file="$state/passphrase"
-      if [ -s "$passphrase_file" ]; then
-        more "passphrase: .state/passphrase (generated by an earlier run; it encrypts this stack's secrets: keep it)"
-      else
-        (umask 077 && node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))' >"$passphrase_file")
-        more "passphrase: generated into .state/passphrase (mode 0600); it encrypts this stack's secrets: keep it (your own instead: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE before the first run)"
-      fi
-      chmod 600 "$passphrase_file"
-      export PULUMI_CONFIG_PASSPHRASE_FILE="$passphrase_file"
-      ;;
-  esac
-fi
-# The same environment for the user's own pulumi commands: `source .state/env.sh`.
-{
-  echo "# Written by scripts/deploy.sh: \`source .state/env.sh\` gives this shell the Node.js, Pulumi engine,"
-  echo "# backend and passphrase that deploy.sh used, for plain pulumi commands (pulumi stack output, destroy)."
-  echo 'if [ -n "${BASH_SOURCE[0]:-}" ]; then _dockyard_state_env="${BASH_SOURCE[0]}"; else _dockyard_state_env="${(%):-%x}"; fi'
-  echo '_dockyard_state_root="$(cd "$(dirname "$_dockyard_state_env")/.." && pwd)"'
-  echo 'eval "$(bash "$_dockyard_state_root/scripts/node.sh" 2>/dev/null)"'
-  echo 'source "$_dockyard_state_root/tools/engine/env.sh"'
-  [ "$backend" != "$local_backend" ] || echo 'export PULUMI_BACKEND_URL="file://$_dockyard_state_root/.state/backend"'
-  [ -z "$passphrase_file" ] || echo 'export PULUMI_CONFIG_PASSPHRASE_FILE="$_dockyard_state_root/.state/passphrase"'
-  echo 'unset _dockyard_state_env _dockyard_state_root'
-} >"$state/env.sh"
-
-# --- 6. Stack and database password ----------------------------------------------------------
-if p stack select "$stack" >"$logs/stack.log" 2>&1; then
-  stack_note="selected"
-elif p stack init "$stack" >>"$logs/stack.log" 2>&1; then
-  stack_note="created"
-else
-  show_tail "$logs/stack.log" 10
-  die "cannot select or create stack $stack on $(rel "${backend#file://}") (log: $(rel "$logs/stack.log"))"
-fi
-if p config get --path secrets.db-password --stack "$stack" >/dev/null 2>"$logs/config.log"; then
-  step 6 "stack $stack: $stack_note; secrets.db-password is set"
-elif grep -qiE 'not found|missing' "$logs/config.log"; then
-  node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("base64url"))' |
-    p config set --secret --path secrets.db-password --stack "$stack" >>"$logs/config.log" 2>&1 ||
-    { show_tail "$logs/config.log" 5; die "cannot set secrets.db-password on stack $stack"; }
-  step 6 "stack $stack: $stack_note; secrets.db-password generated and stored encrypted (pulumi config get --path secrets.db-password shows it)"
-else
-  show_tail "$logs/config.log" 5
-  die "cannot read the secrets of stack $stack (above): use the passphrase it was created with (PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE; unset both for .state/passphrase)"
-fi
-
-# --- 7. Images --------------------------------------------------------------------------------
-# The stack's resolved app says which images it needs and which config key names each one.
-if ! npx --no-install ts-node --transpile-only scripts/resolved.ts "$stack" >"$logs/resolved.json" 2>"$logs/resolved.log"; then
-  show_tail "$logs/resolved.log" 5
-  die "the stack config of $stack does not resolve (above)"
-fi
-resolved() { node -e 'const r = require(process.argv[1]); for (const line of eval(process.argv[2])) console.log(line);' "$logs/resolved.json" "$1"; }
-declare -A image_of=()
-while IFS=$'\t' read -r key image; do image_of[$key]="$image"; done < <(resolved 'Object.entries(r.images).map(([k, v]) => k + "\t" + v)')
-# Stand-ins tools/base-images/build.sh makes, by repository name.
-declare -A stand_in=([python]=dockyard-local/python:3.11 [node]=dockyard-local/node:22 [redis]=dockyard-local/redis:7 [postgres]=dockyard-local/postgres:15)
-present=() pulled=() missing=()
-: >"$logs/images.log"
-for key in $(printf '%s\n' "${!image_of[@]}" | sort); do
-  image="${image_of[$key]}"
-  if dk image inspect "$image" >/dev/null 2>&1; then
-    present+=("$image")
-  elif [[ "$image" != dockyard-local/* ]] && { echo "\$ docker pull $image" && dk pull "$image"; } >>"$logs/images.log" 2>&1; then
-    pulled+=("$image")
-  else
-    missing+=("$key")
-  fi
-done
-if [ "${#missing[@]}" -eq 0 ]; then
-  step 7 "images: ${#present[@]} on the engine${pulled[*]:+, pulled ${pulled[*]}}"
-elif [ "${DOCKYARD_LOCAL_BASE_IMAGES:-}" = 1 ]; then
-  names=()
-  for key in "${missing[@]}"; do names+=("${image_of[$key]}"); done
-  step 7 "images: ${names[*]} cannot be pulled; building local stand-ins (DOCKYARD_LOCAL_BASE_IMAGES=1; log: $(rel "$logs/base-images.log"))"
-  t=$SECONDS rc=0
-  on_engine bash tools/base-images/build.sh >"$logs/base-images.log" 2>&1 || rc=$?
-  [ "$rc" -eq 0 ] || { show_tail "$logs/base-images.log"; die "tools/base-images/build.sh failed (log: $(rel "$logs/base-images.log"))"; }
-  changed=()
-  for key in "${missing[@]}"; do
-    repository="${image_of[$key]%%[:@]*}"
-    replacement="${stand_in[${repository##*/}]:-}"
-    [ -n "$replacement" ] || die "no local stand-in for ${image_of[$key]} ($key): point $key at a mirror (pulumi config set --path $key <mirror>/${image_of[$key]##*/})"
-    p config set --path "$key" "$replacement" --stack "$stack" >/dev/null
-    changed+=("$key=$replacement")
-  done
-  more "ready in $(secs $((SECONDS - t))); stack $stack now uses them: ${changed[*]}"
-else
-  list=""
-  for key in "${missing[@]}"; do list+="${image_of[$key]} ($key), "; done
-  [ "${#missing[@]}" -eq 1 ] && what="image ${list%, } is" || what="images ${list%, } are"
-  die "$what not on the Docker engine and cannot be pulled (log: $(rel "$logs/images.log")): point each key at a mirror (pulumi config set --path ${missing[0]} <mirror>/${image_of[${missing[0]}]##*/}), or rerun with DOCKYARD_LOCAL_BASE_IMAGES=1 to build local stand-ins"
-fi
-
-# --- 8. pulumi up ----------------------------------------------------------------------------
-# A published port that something else already holds would fail half-way: check it first (only
-# for a local engine, and only before this stack has containers of its own).
-case "$docker_host" in
-  unix://*)
-    if [ -z "$(dk ps -aq --filter "label=dockyard.stack=$stack")" ]; then
-      address="$(cfg bindAddress)"
-      [ "$address" != 0.0.0.0 ] && [ -n "$address" ] || address=127.0.0.1
-      while IFS=$'\t' read -r port key; do
-        if (exec 3<>"/dev/tcp/$address/$port") 2>/dev/null; then
-          die "port $port ($key) on $address is already in use: stop what listens there, or pulumi config set --path $key <another port>"
-        fi
-      done < <(resolved 'r.app.order.flatMap((s) => r.app.services[s].ports.filter((p) => p.publishedPort !== undefined).map((p) => p.publishedPort + "\t" + `services.${s}.ports.${p.name}`))')
+  docker_answers() { command -v docker >/dev/null 2>&1 && docker_err="$(dk info 2>&1 >/dev/null)"; }
+  if ! docker_answers; then
+    case "$docker_err" in
+      *"permission denied"*)
+        die "the Docker engine at $docker_host refuses your user (permission denied): sudo usermod -aG docker $(id -un), then log in again" ;;
+    esac
+    if [ "${DOCKYARD_START_DOCKERD:-}" != 1 ]; then
+      die "no Docker engine answers at $docker_host: start one (Debian: sudo apt-get install docker.io && sudo systemctl start docker), or rerun with DOCKYARD_START_DOCKERD=1 to install and start one here"
     fi
-    ;;
-esac
-step 8 "pulumi up on stack $stack (log: $(rel "$logs/up.log"))"
+    step 4 "Docker engine: none answers at $docker_host; starting one (DOCKYARD_START_DOCKERD=1; log: $(rel "$logs/docker.log"))"
+    t=$SECONDS rc=0
+    on_engine bash tools/ensure-dockerd.sh >"$logs/docker.log" 2>&1 || rc=$?
+    [ "$rc" -eq 0 ] && docker_answers || { show_tail "$logs/docker.log"; die "could not start a Docker engine (log: $(rel "$logs/docker.log"))"; }
+    step 4 "Docker engine: $(dk version --format '{{.Server.Version}}' 2>/dev/null) at $docker_host, started in $(secs $((SECONDS - t)))"
+  else
+    step 4 "Docker engine: $(dk version --format '{{.Server.Version}}' 2>/dev/null) at $docker_host"
+  fi
+fi
+
+# --- 5. Build, then dockyard up -------------------------------------------------------------
+# Compiled, the program and the command start without the TypeScript compiler (each falls back to
+# the sources when they are newer); an incremental build that changes nothing takes a few seconds.
 t=$SECONDS
-# Compiled, the program starts without the TypeScript compiler (program.js falls back to the
-# sources when they are newer); an incremental build that changes nothing takes a few seconds.
 if ! npm run --silent build >"$logs/build.log" 2>&1; then
   show_tail "$logs/build.log" 25
   die "the program does not compile (log: $(rel "$logs/build.log"))"
 fi
-if ! p up --yes --stack "$stack" >"$logs/up.log" 2>&1; then
-  show_tail "$logs/up.log" 25
-  die "pulumi up failed (log: $(rel "$logs/up.log"))"
-fi
-# The update's (last) "Resources:" block: "+ 25 created", "~ 1 updated", "25 unchanged", ...
-summary="$(awk '/^Resources:/ { f = 1; b = ""; next } f && /^[[:space:]]*$/ { f = 0; next }
-  f { sub(/^[[:space:]]+/, ""); b = b $0 "\n" } END { printf "%s", b }' "$logs/up.log")"
-if [ -n "$summary" ] && ! grep -qv 'unchanged$' <<<"$summary"; then
-  more "no changes ($summary) in $(secs $((SECONDS - t)))"
-else
-  more "$(paste -sd, <<<"$summary" | sed 's/,/, /g') in $(secs $((SECONDS - t)))"
-fi
-p stack output urls --json --stack "$stack" 2>/dev/null | node -e '
-  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-    const urls = JSON.parse(s || "{}");
-    const names = ["vote", "result", ...Object.keys(urls).filter((n) => n !== "vote" && n !== "result")];
-    for (const name of names) if (urls[name]) console.log(`${(name + ":").padEnd(8)}${urls[name]}`);
-  });'
-say "done in $(secs $((SECONDS - started))). For pulumi commands on this stack (pulumi stack output, pulumi destroy): source .state/env.sh"
+step 5 "compiled in $(secs $((SECONDS - t))); dockyard up $stack"
+rc=0
+node cli/dockyard.js up "$stack" --yes "$@" || rc=$?
+[ "$rc" -eq 0 ] || exit "$rc"
+say "done in $(secs $((SECONDS - started))). dockyard ps $stack, dockyard logs SERVICE --stack $stack, dockyard down $stack; for plain pulumi commands: source .state/env.sh"

@@ -282,7 +282,7 @@ const securitySettings = settingsObject({
   readOnlyRootFilesystem: flag.meta({
     value: "true or false",
     unset: inCode(false),
-    does: "the root filesystem is read-only; what the service writes goes to its volumes and tmpfs paths (Docker: refused for a service with secrets)",
+    does: "the root filesystem is read-only; what the service writes goes to its volumes and tmpfs paths (Docker: a service's secret files come through a volume mounted read-only at /run/secrets)",
   }),
   tmpfs: z
     .array(z.string(), { error: 'must be a list of paths, like ["/tmp"]' })

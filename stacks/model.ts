@@ -194,10 +194,22 @@ export interface ServiceModel {
    * described in the README. @default - none
    */
   secretEnv?: Record<string, string>;
+  /**
+   * Files in the container holding an app secret's value: absolute path → secret name (compose's
+   * service `secrets:` read by the image from /run/secrets/<secret>, with no `<VAR>_FILE` variable).
+   * @default - none
+   */
+  secretFiles?: Record<string, string>;
   /** @default - no ports */
   ports?: ServicePort[];
   /** The app networks the service joins; its name resolves to it on each of them. */
   networks: string[];
+  /**
+   * `none`: the service has no network at all (a loopback interface only), so it joins no app network
+   * and publishes no port (compose `network_mode: none`). Docker honours it; swarm and Kubernetes
+   * refuse it. @default - the app networks in `networks`
+   */
+  networkMode?: "none";
   /** @default - no mounts */
   volumes?: VolumeMount[];
   /** @default - no health check */

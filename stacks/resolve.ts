@@ -5,6 +5,7 @@
  * unit again. `npm run resolved -- <stack>` prints it.
  */
 import { canonicalCidr, contains, containsAddress, overlaps, parseAddress, parseCidr } from "../components/cidr";
+import { realpathSync } from "fs";
 import { posix } from "path";
 import { ENV_NAME_RULE, isEnvName } from "../components/env";
 import { healthTimings } from "../components/health";
@@ -12,7 +13,7 @@ import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
 import { normalSecurity, SecurityArgs, securityProblem } from "../components/security";
 import { parseCpus, parseMemory, parseStorageSize } from "../components/units";
 import { InputError, inModel, isConfigKey, listOr, sortedKeys, Where } from "./errors";
-import { literalSecrets, LiteralSource, refusedLiteral } from "./secrets";
+import { commandAdvice, literalSecrets, LiteralSource, refusedLiteral } from "./secrets";
 import {
   AppModel,
   Autoscaling,
@@ -121,8 +122,12 @@ export interface ResolvedService {
   entrypoint?: string[];
   env: Record<string, string>;
   secretEnv: Record<string, string>;
+  /** Absolute path in the container → app secret. @default - none */
+  secretFiles?: Record<string, string>;
   ports: ResolvedPort[];
   networks: string[];
+  /** No network at all: no app network, no port. @default - the app networks */
+  networkMode?: "none";
   volumes: ResolvedMount[];
   health?: ResolvedHealth;
   dependsOn: Record<string, DependencyCondition>;
@@ -217,13 +222,13 @@ export interface StageSettings {
 /**
  * The checks of a model that depend on the stage, run when its settings are laid over it
  * (stacks/overrides.ts): outside the dev stack, no secret-looking literal in a service's plain
- * environment or build arguments (stacks/secrets.ts says which); on Kubernetes, no rollout watching a
+ * environment, build arguments or commands (stacks/secrets.ts says which); on Kubernetes, no rollout watching a
  * batch as long as the rollout may take (the API refuses a Deployment whose progress deadline is not
  * longer than its minReadySeconds).
  */
 export function checkStage(app: { services: Record<string, StageChecked> }, stage: StageSettings, where: Where): void {
   if (stage.stack !== "dev") {
-    const [found] = literalSecrets(app.services);
+    const [found, ...others] = literalSecrets(app.services);
     if (found !== undefined) {
       const named = where(found.path);
       const set = isConfigKey(named)
@@ -232,8 +237,18 @@ export function checkStage(app: { services: Record<string, StageChecked> }, stag
       const advice =
         found.kind === "env"
           ? `give it as secret env instead (secretEnv: { ${found.name}: "<secret>" }, one of the app's secrets), ${set}`
-          : `a build argument stays in the image's history (docker history shows it): give the service the credential when it runs instead, as secret env (one of the app's secrets, ${set}), or build the image outside the stack and run it with ${stage.keyPath(`services.${found.service}.image`)}`;
-      throw new InputError(refusedLiteral(named, found, stage.stack, advice));
+          : found.kind === "command"
+            ? commandAdvice(found, `secret env (secretEnv, one of the app's secrets, ${set})`)
+            : `a build argument stays in the image's history (docker history shows it): give the service the credential when it runs instead, as secret env (one of the app's secrets, ${set}), or build the image outside the stack and run it with ${stage.keyPath(`services.${found.service}.image`)}`;
+      throw new InputError(
+        refusedLiteral(
+          named,
+          found,
+          stage.stack,
+          advice,
+          others.map((other) => where(other.path)),
+        ),
+      );
     }
   }
   if (stage.target === "kubernetes") {
@@ -322,8 +337,10 @@ function resolveService(app: AppModel, name: string, service: ServiceModel, wher
     memory: service.limits.memory,
     memoryBytes: parseMemory(service.limits.memory, where(`${path}.limits.memory`)),
   };
-  checkNetworks(app, service.networks, `${path}.networks`, fail);
+  if (service.networkMode === undefined) checkNetworks(app, service.networks, `${path}.networks`, fail);
+  else checkNetworkMode(service, path, fail);
   checkEnv(app, service, path, fail);
+  checkSecretFiles(app, service, path, fail);
   const volumes = resolveMounts(app, service, path, fail);
   const ports = resolvePorts(service, path, fail);
   const health = resolveHealth(service.health, ports, `${path}.health`, fail);
@@ -346,8 +363,10 @@ function resolveService(app: AppModel, name: string, service: ServiceModel, wher
     entrypoint: service.entrypoint,
     env: { ...service.env },
     secretEnv: { ...service.secretEnv },
+    ...(Object.keys(service.secretFiles ?? {}).length > 0 ? { secretFiles: { ...service.secretFiles } } : {}),
     ports,
     networks: [...service.networks],
+    ...(service.networkMode !== undefined ? { networkMode: service.networkMode } : {}),
     volumes,
     health,
     dependsOn: { ...service.dependsOn },
@@ -410,8 +429,13 @@ function checkSeconds(value: unknown, field: SecondsField, path: string, fail: F
 
 const isWhole = (value: unknown): value is number => typeof value === "number" && Number.isInteger(value) && value >= 0;
 
-function checkWhole(value: unknown, path: string, fail: Fail): void {
-  if (value !== undefined && !isWhole(value)) fail(path, `must be a whole number of 0 or more, got ${JSON.stringify(value)}`);
+/** The largest count an engine takes: Kubernetes and Docker count restarts and copies in 32 bits. */
+export const MAX_INT32 = 2147483647;
+
+function checkWhole(value: unknown, path: string, fail: Fail, max = MAX_INT32, why = "the engines count in 32 bits"): void {
+  if (value !== undefined && !(isWhole(value) && value <= max)) {
+    fail(path, `must be a whole number from 0 to ${max} (${why}), got ${shown(value)}`);
+  }
 }
 
 function checkOneOf(value: unknown, allowed: readonly string[], path: string, fail: Fail): void {
@@ -429,7 +453,13 @@ function checkStrategy(
   path: string,
   fail: Fail,
 ): void {
-  checkWhole(strategy.parallelism, `${path}.parallelism`, fail);
+  checkWhole(
+    strategy.parallelism,
+    `${path}.parallelism`,
+    fail,
+    MAX_REPLICAS,
+    "copies replaced at a time, at most the most copies of a service",
+  );
   checkSeconds(strategy.delaySeconds, "rollout.delaySeconds", `${path}.delaySeconds`, fail);
   checkSeconds(strategy.monitorSeconds, "rollout.monitorSeconds", `${path}.monitorSeconds`, fail);
   const ratio = strategy.maxFailureRatio;
@@ -513,7 +543,13 @@ function resolvePlacement(placement: Placement, path: string, fail: Fail): Resol
   constraints.forEach((constraint, index) => {
     if (constraints.indexOf(constraint) !== index) fail(`${path}.constraints`, `lists "${constraint}" twice; list each constraint once`);
   });
-  checkWhole(placement.maxReplicasPerNode, `${path}.maxReplicasPerNode`, fail);
+  checkWhole(
+    placement.maxReplicasPerNode,
+    `${path}.maxReplicasPerNode`,
+    fail,
+    MAX_REPLICAS,
+    "copies on one node, at most the most copies of a service",
+  );
   return { constraints, ...(placement.maxReplicasPerNode !== undefined ? { maxReplicasPerNode: placement.maxReplicasPerNode } : {}) };
 }
 
@@ -575,6 +611,36 @@ function checkEnv(app: AppModel, service: ServiceModel, path: string, fail: Fail
   }
 }
 
+/** Secret files: each at an absolute path of its own, holding one of the app's secrets. */
+function checkSecretFiles(app: AppModel, service: ServiceModel, path: string, fail: Fail): void {
+  const mounted = new Set((service.volumes ?? []).map((mount) => posix.normalize(mount.mountPath)));
+  for (const file of sortedKeys(service.secretFiles)) {
+    const at = `${path}.secretFiles.${file}`;
+    const secret = (service.secretFiles ?? {})[file];
+    if (!posix.isAbsolute(file)) fail(at, `must be an absolute path in the container, got ${JSON.stringify(file)}`);
+    if (mounted.has(posix.normalize(file))) fail(at, "is also where a volume is mounted; give the secret file a path of its own");
+    if (!Object.hasOwn(app.secrets, secret)) {
+      fail(at, `refers to unknown secret "${secret}"; the app's secrets are: ${listOr(sortedKeys(app.secrets))}`);
+    }
+  }
+}
+
+/** network_mode none: no network to join, no port to publish. */
+function checkNetworkMode(service: ServiceModel, path: string, fail: Fail): void {
+  if (service.networkMode === undefined) return;
+  if (service.networkMode !== "none") fail(`${path}.networkMode`, `must be "none", got ${JSON.stringify(service.networkMode)}`);
+  if (service.networks.length > 0) {
+    fail(`${path}.networks`, `must be empty with networkMode "none" (the service has no network), got ${service.networks.join(", ")}`);
+  }
+  const published = (service.ports ?? []).filter((port) => port.publishedPort !== undefined);
+  if (published.length > 0) {
+    fail(
+      `${path}.ports.${published[0].name}`,
+      `cannot be published with networkMode "none": the service has no network to publish it on; remove the port, or the network mode`,
+    );
+  }
+}
+
 function resolveMounts(app: AppModel, service: ServiceModel, path: string, fail: Fail): ResolvedMount[] {
   return (service.volumes ?? []).map((mount) => {
     const at = `${path}.volumes[${mount.mountPath}]`;
@@ -604,25 +670,123 @@ const ENGINE_SOCKETS = [
   "/run/containerd/containerd.sock",
   "/var/run/containerd/containerd.sock",
 ];
+/**
+ * An engine's socket by its file name, wherever it is: rootless Docker's ($XDG_RUNTIME_DIR/docker.sock,
+ * ~/.docker/run/docker.sock), podman's, containerd's, CRI-O's, BuildKit's.
+ */
+const ENGINE_SOCKET_NAME = /^(?:docker|podman|containerd|crio|cri-dockerd|buildkitd|dockershim|k3s|kubelet)\.sock$/;
+/** Folders that hold the host's runtime sockets (an engine's, systemd's, D-Bus's): every socket in them, and the folders themselves, are refused. */
+const RUNTIME_TREES = ["/run", "/var/run"];
 /** The host's own configuration, kernel interfaces, devices and engine state: refused writable, and refused whole. */
-const HOST_TREES = ["/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/var/lib/docker", "/var/lib/containerd"];
+const HOST_TREES = ["/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet"];
+/** The host's programs and libraries: a container that writes there runs code as the host's root; read-only is allowed. */
+const SYSTEM_BINARIES = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+/** The host's credentials: refused even read-only (a cluster-admin kubeconfig, SSH host keys, password hashes). */
+const HOST_CREDENTIALS = [
+  "/etc/kubernetes",
+  "/var/lib/kubelet",
+  "/etc/rancher",
+  "/var/lib/rancher",
+  "/etc/ssh",
+  "/etc/ssl/private",
+  "/etc/shadow",
+  "/etc/gshadow",
+  "/etc/sudoers",
+  "/etc/sudoers.d",
+  "/etc/docker",
+  "/root",
+  "/etc/containers",
+];
+/** A user's credentials: refused even read-only, wherever they are (a copy in a project is as good as the original). */
+const USER_CREDENTIALS = [".kube", ".ssh", ".aws", ".gnupg", ".azure", ".config/gcloud"];
+/** A user's credentials in a home folder (a project may have a .docker folder of its own). */
+const HOME_CREDENTIALS = [".docker", ".pulumi", ".config/containers", ".netrc", ".npmrc", ".pypirc", ".pgpass", ".git-credentials"];
+/** Home folders: a whole one holds its user's credentials (~/.ssh, ~/.kube). */
+const HOME = /^\/(?:home|Users)(?:\/[^/]+)?$/;
 
 /**
  * Why mounting a host path hands the host to the container, or undefined: an engine socket (even
  * read-only: the API is a socket, not a file), one of the host's trees or a folder holding one (the
- * root, /var, /run...), or a writable path inside one of them. Read-only files inside them
- * (/etc/localtime, /etc/ssl/certs) are common and harmless.
+ * root, /var, /run...), a place holding credentials (even read-only), or a writable path inside the
+ * host's trees or its programs. Read-only files inside them (/etc/localtime, /etc/ssl/certs,
+ * /lib/modules) are common and harmless. The path is judged as written and, when `resolve` gives one,
+ * as what it is after its symlinks (a bind source the project links to /var/run).
  */
-export function hostTakeover(hostPath: string, readOnly: boolean): string | undefined {
-  const normal = posix.normalize(hostPath).replace(/(.)\/+$/, "$1");
+export function hostTakeover(
+  hostPath: string,
+  readOnly: boolean,
+  resolve: (path: string) => string | undefined = realHostPath,
+): string | undefined {
+  const written = normalHostPath(hostPath);
+  const why = takeoverOf(written, readOnly);
+  if (why !== undefined) return why;
+  const real = resolve(written);
+  if (real === undefined || real === written) return undefined;
+  const through = takeoverOf(normalHostPath(real), readOnly);
+  return through === undefined ? undefined : `leads through symlinks to ${JSON.stringify(real)}, which ${through}`;
+}
+
+const normalHostPath = (hostPath: string): string => posix.normalize(hostPath).replace(/(.)\/+$/, "$1");
+
+/**
+ * The path with every symlink of it resolved, on the machine running the program (where a compose
+ * file's relative bind sources are resolved too): its longest existing part through realpath, the
+ * rest as written; undefined when nothing of it can be read.
+ */
+export function realHostPath(hostPath: string): string | undefined {
+  let existing = hostPath;
+  let rest = "";
+  for (;;) {
+    try {
+      return posix.join(realpathSync.native(existing), rest);
+    } catch {
+      const parent = posix.dirname(existing);
+      if (parent === existing) return undefined;
+      rest = posix.join(posix.basename(existing), rest);
+      existing = parent;
+    }
+  }
+}
+
+function takeoverOf(normal: string, readOnly: boolean): string | undefined {
   const within = (tree: string) => normal === tree || normal.startsWith(`${tree}/`);
   const holds = (tree: string) => normal === "/" || tree.startsWith(`${normal}/`);
   const socket = ENGINE_SOCKETS.find((path) => within(path) || holds(path));
   if (socket !== undefined) return normal === socket ? "is the container engine's socket" : `holds the container engine's socket ${socket}`;
+  if (ENGINE_SOCKET_NAME.test(posix.basename(normal))) return "is a container engine's socket";
+  const runtime = RUNTIME_TREES.find(within);
+  if (
+    runtime !== undefined &&
+    (normal === runtime ||
+      /\.sock$|socket$/.test(normal) ||
+      /^\/(?:var\/)?run\/(?:user(?:\/[^/]+)?|containerd|crio|podman|docker|k3s|dbus|systemd)$/.test(normal))
+  ) {
+    return normal === runtime
+      ? "is the host's runtime folder, which holds its engine's and system's sockets"
+      : `is in the host's ${runtime}, which holds engine and system sockets`;
+  }
   const tree = HOST_TREES.find((path) => normal === path || holds(path));
   if (tree !== undefined) return normal === tree ? "is one of the host's system folders" : `holds the host's ${tree}`;
-  const inside = HOST_TREES.find((path) => within(path));
-  if (inside !== undefined && !readOnly) return `is inside the host's ${inside} and mounted writable (read-only files there are allowed)`;
+  const segments = normal.split("/");
+  const inHome = (index: number) => /^\/(?:home|Users)\/[^/]+$/.test(segments.slice(0, index).join("/"));
+  const credentialAt = (name: string, index: number) => name.split("/").every((part, offset) => segments[index + offset] === part);
+  const user =
+    USER_CREDENTIALS.find((name) => segments.some((_, index) => credentialAt(name, index))) ??
+    HOME_CREDENTIALS.find((name) => segments.some((_, index) => inHome(index) && credentialAt(name, index)));
+  if (user !== undefined) return `is a user's credentials (~/${user}), refused even read-only`;
+  const credentials = HOST_CREDENTIALS.find((path) => within(path) || holds(path));
+  if (credentials !== undefined)
+    return `${within(credentials) ? "is" : "holds"} the host's credentials (${credentials}), refused even read-only`;
+  if (HOME.test(normal))
+    return `${normal.split("/").length > 2 ? "is a home folder" : "holds the home folders"}, with credentials in it (~/.ssh, ~/.kube), refused even read-only`;
+  if (!readOnly) {
+    const inside = HOST_TREES.find((path) => within(path)) ?? RUNTIME_TREES.find(within);
+    if (inside !== undefined) return `is inside the host's ${inside} and mounted writable (read-only files there are allowed)`;
+    const binaries = SYSTEM_BINARIES.find((path) => within(path) || holds(path));
+    if (binaries !== undefined) {
+      return `${within(binaries) ? "is in" : "holds"} the host's programs and libraries (${binaries}), mounted writable, so the host would run what the container writes there (read-only is allowed)`;
+    }
+  }
   return undefined;
 }
 
@@ -665,6 +829,9 @@ function resolveHealth(health: HealthCheck | undefined, ports: ResolvedPort[], p
     fail(`${path}.retries`, `must be a whole number from 1 to ${MAX_HEALTH_RETRIES}, got ${shown(resolved.retries)}`);
   }
   const http = health.http;
+  if (http !== undefined && (typeof http.path !== "string" || !http.path.startsWith("/"))) {
+    fail(`${path}.http.path`, `must be a path starting with /, like "/healthz", got ${JSON.stringify(http.path)}`);
+  }
   if (http !== undefined && !ports.some((port) => port.containerPort === http.port)) {
     const declared = ports.map((port) => port.containerPort).join(", ") || "it declares none";
     fail(
@@ -707,7 +874,7 @@ function checkVolumeOwners(services: Record<string, ResolvedService>, fail: Fail
   }
 }
 
-/** One published port number per app. */
+/** One published port number per protocol per app: 53/tcp and 53/udp are two ports (a DNS server publishes both). */
 function checkPublishedPorts(
   services: Record<string, ResolvedService>,
   fail: Fail,
@@ -715,19 +882,20 @@ function checkPublishedPorts(
   fromConfig: (path: string) => boolean,
   asModel: (path: string) => boolean,
 ): void {
-  const owners = new Map<number, string>();
+  const owners = new Map<string, string>();
   for (const name of sortedKeys(services)) {
     for (const port of services[name].ports) {
       if (port.publishedPort === undefined) continue;
       const path = `services.${name}.ports.${port.name}`;
-      const owner = owners.get(port.publishedPort);
+      const key = `${port.publishedPort}/${port.protocol}`;
+      const owner = owners.get(key);
       if (owner !== undefined) {
         // Named by the one the stack config set, when only one of them was.
         const [blamed, other] = fromConfig(owner) && !fromConfig(path) ? [owner, path] : [path, owner];
         // The other one bare when both are the app model's; else named as the user knows it.
         fail(blamed, `${port.publishedPort} is already published by ${asModel(blamed) && asModel(other) ? other : where(other)}`);
       }
-      owners.set(port.publishedPort, path);
+      owners.set(key, path);
     }
   }
 }

@@ -176,21 +176,97 @@ export function redacted(value: string): string {
 
 /** A secret-looking literal found in an app model: the model path and why. */
 export interface LiteralSecret {
-  /** Model path: services.<name>.env.<VAR> or services.<name>.image.args.<ARG>. */
+  /**
+   * Model path: services.<name>.env.<VAR>, services.<name>.image.args.<ARG>, or a command's:
+   * services.<name>.command, .entrypoint or .health.command.
+   */
   path: string;
-  kind: "env" | "buildArg";
+  kind: "env" | "buildArg" | "command";
   service: string;
+  /** The variable or argument; for a command, the flag or assignment that holds the value ("--requirepass", "DATABASE_URL="), or its word ("word 3"). */
   name: string;
   why: string;
   /** The value's length, for the message ("40 characters, not shown"). */
   shown: string;
 }
 
-/** Every secret-looking literal in the services' plain environment and build arguments, in name order. */
+/** A command-line flag that takes a credential: --password, --requirepass, --auth-token, -secret=... */
+const CREDENTIAL_FLAG = /^--?([A-Za-z][A-Za-z0-9_.-]*?)(?:=(.*))?$/;
+/** Flag names whose value is a credential though no SECRET_WORDS word ends them (redis' requirepass and masterauth). */
+const CREDENTIAL_FLAG_NAMES = new Set(["requirepass", "masterauth", "pass", "pwd", "passwd", "password", "secret", "token"]);
+
+/** A command's words as a shell would see them: its own words, and the words of each (sh -c "...") string in it. */
+function commandWords(command: string[]): string[] {
+  return command.flatMap((word) => word.split(/[\s"'`;|&()<>]+/)).filter((word) => word !== "");
+}
+
+/**
+ * The short flags well-known clients take a password with: mysql's -pPASSWORD (attached), redis-cli's
+ * -a PASSWORD, curl's -u user:password. Each only after its program's name, as other programs give
+ * these letters other meanings.
+ */
+const SHORT_CREDENTIAL_FLAGS: Array<[RegExp, RegExp, "attached" | "next"]> = [
+  [/^(?:mysql|mysqladmin|mysqldump|mariadb|mariadb-admin|mariadb-dump)$/, /^-p(.+)$/, "attached"],
+  [/^redis-cli$/, /^-a$/, "next"],
+  [/^(?:curl)$/, /^(?:-u|--user)$/, "next"],
+];
+
+function shortCredentialFlag(words: string[], index: number): { name: string; why: string; value: string } | undefined {
+  const word = words[index];
+  for (const [program, flag, form] of SHORT_CREDENTIAL_FLAGS) {
+    const match = flag.exec(word);
+    if (match === null || !words.slice(0, index).some((earlier) => program.test(earlier.split("/").pop() ?? ""))) continue;
+    const value = form === "attached" ? match[1] : words[index + 1];
+    if (value === undefined || value.startsWith("-") || isNotACredential(value)) continue;
+    // curl -u user:password: only the part after the colon is the credential; curl -u user asks for it.
+    if (word === "-u" || word === "--user") {
+      const password = value.split(":").slice(1).join(":");
+      if (password === "" || isNotACredential(password)) continue;
+    }
+    const written = form === "attached" ? "-p" : word;
+    return { name: written, why: `the value of ${written}`, value };
+  }
+  return undefined;
+}
+
+/** Why a command carries a literal credential, and where: the flag or variable holding it, or undefined. */
+export function commandSecret(command: string[]): { name: string; why: string; value: string } | undefined {
+  const words = commandWords(command);
+  for (let index = 0; index < words.length; index++) {
+    const word = words[index];
+    const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(word);
+    if (assignment !== null) {
+      const why = secretLooking(assignment[1], assignment[2]);
+      if (why !== undefined) return { name: `${assignment[1]}=`, why, value: assignment[2] };
+      continue;
+    }
+    const short = shortCredentialFlag(words, index);
+    if (short !== undefined) return short;
+    const flag = CREDENTIAL_FLAG.exec(word);
+    if (flag !== null && (isSecretName(flag[1]) || CREDENTIAL_FLAG_NAMES.has(flag[1].toLowerCase()))) {
+      const value = flag[2] ?? words[index + 1];
+      if (value !== undefined && !value.startsWith("-") && !isNotACredential(value)) {
+        const written = word.split("=")[0];
+        return { name: written, why: `the value of ${written}`, value };
+      }
+      continue;
+    }
+    const looks = secretLookingValue(word);
+    if (looks !== undefined) return { name: `word ${index + 1}`, why: `it looks like ${looks}`, value: word };
+  }
+  return undefined;
+}
+
+/**
+ * Every secret-looking literal in the services' plain environment, build arguments and commands
+ * (command, entrypoint, health check), in name order: a command's is what a flag takes (--requirepass
+ * x, --password=x), a NAME=value it sets, or a word that looks like a credential (a URL with a
+ * password). A command is as readable as the environment: docker inspect, the pod spec, the state.
+ */
 export function literalSecrets(services: Record<string, LiteralSource>): LiteralSecret[] {
   const found: LiteralSecret[] = [];
   for (const service of Object.keys(services).sort()) {
-    const { env = {}, image } = services[service];
+    const { env = {}, image, command, entrypoint, health } = services[service];
     const sources: Array<["env" | "buildArg", string, Record<string, string>]> = [["env", `services.${service}.env`, env]];
     if (image.kind === "build") sources.push(["buildArg", `services.${service}.image.args`, image.args ?? {}]);
     for (const [kind, at, values] of sources) {
@@ -200,22 +276,57 @@ export function literalSecrets(services: Record<string, LiteralSource>): Literal
         if (why !== undefined) found.push({ path: `${at}.${name}`, kind, service, name, why, shown: redacted(value) });
       }
     }
+    const commands: Array<[string, unknown]> = [
+      ["command", command],
+      ["entrypoint", entrypoint],
+      ["health.command", health?.command],
+    ];
+    for (const [field, words] of commands) {
+      if (!Array.isArray(words) || !words.every((word) => typeof word === "string")) continue;
+      const secret = commandSecret(words as string[]);
+      if (secret !== undefined) {
+        found.push({
+          path: `services.${service}.${field}`,
+          kind: "command",
+          service,
+          name: secret.name,
+          why: secret.why,
+          shown: redacted(secret.value),
+        });
+      }
+    }
   }
   return found;
 }
 
+/** What a refusal of a literal credential in a command advises: the value from a secret, read when the command runs. */
+export function commandAdvice(found: Pick<LiteralSecret, "name">, secretEnv: string): string {
+  return `a command is as readable as the environment (docker inspect, the pod spec, the stack's state): give the credential as ${secretEnv} and refer to it in the command through a shell ($VAR, written $$VAR in a compose file), or have the program read it from a file (a --*-file flag), instead of the literal ${found.name.startsWith("word ") ? `(${found.name} of the command)` : `after ${found.name}`}`;
+}
+
 /**
  * The refusal of a secret-looking literal outside dev: where it is (as the user wrote it), why it
- * looks like one, its length (never the value), the stack, and `advice`: how to give it as a secret.
+ * looks like one, its length (never the value), where the others are (`others`, named as written),
+ * the stack, and `advice`: how to give it as a secret.
  */
-export function refusedLiteral(named: string, found: Pick<LiteralSecret, "why" | "shown">, stack: string, advice: string): string {
-  return `${named} holds a literal credential (${found.why}; ${found.shown}), allowed only in the dev stack (stack is "${stack}"): ${advice}`;
+export function refusedLiteral(
+  named: string,
+  found: Pick<LiteralSecret, "why" | "shown">,
+  stack: string,
+  advice: string,
+  others: string[] = [],
+): string {
+  const also = others.length === 0 ? "" : ` (so ${others.length > 1 ? "do" : "does"} ${others.join(", ")})`;
+  return `${named} holds a literal credential (${found.why}; ${found.shown})${also}, allowed only in the dev stack (stack is "${stack}"): ${advice}`;
 }
 
 /** What literalSecrets reads of a service. */
 export interface LiteralSource {
   env?: Record<string, string>;
   image: { kind: "pull" } | { kind: "build"; args?: Record<string, string> };
+  command?: string[];
+  entrypoint?: string[];
+  health?: { command: string[] };
 }
 
 /**

@@ -31,8 +31,9 @@ export const DEFAULT_LIMITS: Record<string, Limits> = {
 /**
  * How every service of the app is confined: no capability at all (each runs as a user of its own,
  * listens above 1024 and changes no file's owner), and no privilege gained through setuid binaries.
- * A read-only root filesystem where nothing is written into it: vote and redis (db, worker and result
- * get their password as a file written into the container on Docker).
+ * A read-only root filesystem where nothing is written into it: vote and redis. db, worker and result
+ * are read-only on the Docker stages (their stage files; on Docker the password file then comes from a
+ * read-only volume its holder container filled); on the other targets they stay writable for now.
  */
 const CONFINED = { capDrop: ["ALL"], noNewPrivileges: true };
 /** The node image's node user, by number, so Kubernetes can check it is not root. */

@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { loadConfig, Target } from "../../stacks/config";
+import { keyPath, loadConfig, StackConfig, Target } from "../../stacks/config";
+import type { ComposeSettings } from "../../stacks/compose/app";
+import type { ReportLine } from "../../stacks/compose/convert";
 import { AppDefinition, applyConfig, ConfiguredApp } from "../../stacks/overrides";
-import { resolveApp } from "../../stacks/resolve";
-import { InputError } from "../../stacks/errors";
+import { ResolvedApp, resolveApp } from "../../stacks/resolve";
+import { InputError, Where } from "../../stacks/errors";
 import { refusePlainRegistryPassword } from "../../stacks/secrets";
-import { planApp } from "../../stacks/targets";
+import { planApp, PlannedApp } from "../../stacks/targets";
 
 /** The providers' own keys a user may set for the engine or cluster, and dockyard's key for each. */
 const PROVIDER_KEYS: Record<string, string> = {
@@ -48,6 +50,82 @@ export interface StackOutputs {
   images: Record<string, pulumi.Output<string>>;
 }
 
+/** A stack's config as the engine hands it to the program, and where the program runs. */
+export interface StackInput {
+  stack: string;
+  /** The Pulumi project: its name is the namespace of dockyard's keys. */
+  project: string;
+  /** Every key the stack sets, namespaced ("dockyard:target", "docker:host"), each value as the engine passes it (maps as JSON). */
+  all: Record<string, string>;
+  /** Whether the engine marks a key (namespaced) as set with --secret. */
+  isSecret(key: string): boolean;
+  /** Where dockyard:compose.file and the compose file's build contexts are relative to. @default process.cwd() */
+  projectDir?: string;
+  /** Where the compose file's fidelity report goes, line by line. @default - nowhere */
+  log?: (file: string, line: ReportLine) => void;
+}
+
+/** The program's input: the engine's config of the stack being deployed. */
+function engineInput(): StackInput {
+  // The engine marks the keys set with --secret; the SDK's reader of those marks is internal (a secret if it is gone).
+  const isConfigSecret = (pulumi.runtime as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+  return {
+    stack: pulumi.getStack(),
+    project: pulumi.getProject(),
+    all: pulumi.runtime.allConfig(),
+    isSecret: (key) => isConfigSecret === undefined || isConfigSecret(key),
+    log: (file, line) => compose().logReport(file, line),
+  };
+}
+
+// The compose reader is loaded only for a compose file (and stacks/targets loads only the chosen target).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const compose = () => require("../../stacks/compose/app") as typeof import("../../stacks/compose/app");
+
+/**
+ * What `pulumi up` checks before anything is registered, one stage each, in the order deployStack
+ * runs them: the stage's settings, the app (the compose file read and converted), the settings laid
+ * over it, resolved, and planned on the target. `dockyard check` runs the same stages one by one, so
+ * that a refusal in one does not hide another's.
+ */
+export const stackStages = {
+  /** dockyard's keys of the stack, read and checked (loadConfig), with only `keys` set when given (the others as the engine would lack them). */
+  config(input: StackInput, keys?: string[]): StackConfig {
+    const prefix = `${input.project}:`;
+    const own = Object.keys(input.all)
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => key.slice(prefix.length))
+      .filter((key) => keys === undefined || keys.includes(key));
+    return loadConfig((key) => (own.includes(key) ? input.all[`${prefix}${key}`] : undefined), input.stack, own);
+  },
+  /** Outside dev, a registry password given in plain text. */
+  registryPassword(input: StackInput): void {
+    const key = `${input.project}:registryPassword`;
+    refusePlainRegistryPassword(input.stack, keyPath, input.all[key], input.isSecret(key));
+  },
+  /** The app the stack deploys: `app`, or the compose file dockyard:compose.file names, read and converted. */
+  definition<P>(app: AppDefinition<P>, settings: ComposeSettings, input: StackInput): AppDefinition<unknown> {
+    if (!settings.file) return app as AppDefinition<unknown>;
+    const file = settings.file;
+    const log = input.log;
+    return compose().composeApp(settings, input.stack, log && ((line) => log(file, line)), input.projectDir) as AppDefinition<unknown>;
+  },
+  /** The stage's settings laid over the app (and the compose file's own stage rules). */
+  configure: (definition: AppDefinition<unknown>, config: StackConfig): ConfiguredApp => applyConfig(definition, config),
+  resolve: (configured: ConfiguredApp): ResolvedApp => resolveApp(configured.model, configured.where, configured.fromConfig),
+  /** The target's plan: every check of the target, nothing registered. */
+  plan: (app: ResolvedApp, config: StackConfig, where: Where): PlannedApp => planApp(app, config, where),
+};
+
+/** Every check of a stack, in deployStack's order, up to its plan; throws the first refusal (InputError). */
+export function planStack<P>(app: AppDefinition<P>, input: StackInput): { config: StackConfig; planned: PlannedApp } {
+  refuseProviderKeys(input.all);
+  const config = stackStages.config(input);
+  stackStages.registryPassword(input);
+  const configured = stackStages.configure(stackStages.definition(app, config.compose, input), config);
+  return { config, planned: stackStages.plan(stackStages.resolve(configured), config, configured.where) };
+}
+
 /**
  * A Pulumi program's whole stack from one app definition: the stack's config (`dockyard:target`,
  * `dockyard:services`, ... ; see docs/config.md) read and checked, laid over the app's model (or over
@@ -56,22 +134,6 @@ export interface StackOutputs {
  * anything is registered, naming the config key or the model path.
  */
 export function deployStack<P>(app: AppDefinition<P>): StackOutputs {
-  refuseProviderKeys(pulumi.runtime.allConfig());
-  const config = loadConfig();
-  // The engine marks the keys set with --secret; the SDK's reader of those marks is internal (a secret if it is gone).
-  const passwordKey = `${pulumi.getProject()}:registryPassword`;
-  const isConfigSecret = (pulumi.runtime as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
-  const isSecret = isConfigSecret === undefined || isConfigSecret(passwordKey);
-  refusePlainRegistryPassword(config.stack, config.keyPath, pulumi.runtime.getConfig(passwordKey), isSecret);
-  // The compose reader is loaded only for a compose file (and stacks/targets loads only the chosen target).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const compose = () => require("../../stacks/compose/app") as typeof import("../../stacks/compose/app");
-  const configured: ConfiguredApp = config.compose.file
-    ? applyConfig(
-        compose().composeApp(config.compose, config.stack, (line) => compose().logReport(config.compose.file as string, line)),
-        config,
-      )
-    : applyConfig(app, config);
-  const deployed = planApp(resolveApp(configured.model, configured.where, configured.fromConfig), config, configured.where).deploy();
-  return { target: config.target, ...deployed };
+  const { config, planned } = planStack(app, engineInput());
+  return { target: config.target, ...planned.deploy() };
 }

@@ -9,6 +9,7 @@ import { sortedKeys } from "../sorted";
 import { Protocol } from "../protocol";
 import { normalSecurity, SecurityArgs, validateSecurityArgs } from "../security";
 import { labelList } from "./labels";
+import { secretFilesDirectory, secretHolder, secretUploads } from "./secretHolder";
 import { formerTypes } from "../token";
 
 /** When the engine restarts a container (`--restart`). */
@@ -23,6 +24,13 @@ export const RestartPolicy = {
   UnlessStopped: "unless-stopped",
 } as const;
 export type RestartPolicy = (typeof RestartPolicy)[keyof typeof RestartPolicy];
+
+/** How a container is networked instead of joining `networks` (`--network`). */
+export const NetworkMode = {
+  /** No network at all: a loopback interface only. */
+  None: "none",
+} as const;
+export type NetworkMode = (typeof NetworkMode)[keyof typeof NetworkMode];
 
 /**
  * A port of the container. With a `hostPort` it is published on the Docker host (`-p
@@ -50,7 +58,9 @@ export interface ContainerPortArgs {
 /**
  * A file holding a secret, written into the container before it starts (as compose `secrets`, which
  * appear as /run/secrets/<name>). Unlike an environment variable, its content does not show in
- * `docker inspect`; in the state it is encrypted.
+ * `docker inspect`; in the state it is encrypted. With a read-only root filesystem the files are
+ * written into a volume "<name>-secrets" by a never-started holder container of that name, and the
+ * volume is mounted read-only at their directory (secretHolder.ts).
  */
 export interface ContainerSecretFileArgs {
   /** Absolute path of the file in the container, such as /run/secrets/db-password. */
@@ -118,6 +128,11 @@ export interface ContainerArgs {
   mounts?: ContainerMountArgs[];
   /** Networks to join, with aliases. @default [] - Docker's default bridge */
   networks?: ContainerNetworkArgs[];
+  /**
+   * `none`: no network at all, a loopback interface only (`--network none`); `networks` and published
+   * ports must then be empty. @default - `networks`
+   */
+  networkMode?: NetworkMode;
   /** @default "unless-stopped" */
   restart?: RestartPolicy;
   /** Restarts before giving up, with restart "on-failure" only (`--restart on-failure:3`). @default - no limit */
@@ -145,6 +160,9 @@ export interface ContainerArgs {
 }
 
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/** The label a container with a read-only root and secret files carries: its secret holder's container id. */
+export const SECRETS_HOLDER_LABEL = "dockyard.secrets-holder";
 
 /** Docker's tmpfs options: its defaults for `--tmpfs` (writable, no executables, no setuid), 64 MiB. */
 const TMPFS_OPTIONS = "rw,noexec,nosuid,size=65536k";
@@ -179,9 +197,13 @@ export function validateContainerArgs(name: string, args: ContainerArgs): void {
   }
   if (args.stopGracePeriodSeconds !== undefined) checkStopGraceSeconds(args.stopGracePeriodSeconds, `${where}: stopGracePeriodSeconds`);
   if (args.security !== undefined) validateSecurityArgs(where, args.security);
-  if (args.security?.readOnlyRootFilesystem && (args.secretFiles?.length ?? 0) > 0) {
+  if (
+    args.security?.readOnlyRootFilesystem &&
+    (args.secretFiles?.length ?? 0) > 0 &&
+    secretFilesDirectory(args.secretFiles ?? []) === undefined
+  ) {
     fail(
-      "security.readOnlyRootFilesystem cannot go with secretFiles: Docker writes the files into the container's root filesystem before it starts, and refuses to on a read-only one",
+      `with security.readOnlyRootFilesystem, secret files must all be in one directory other than / (a volume mounted read-only there holds them), got ${(args.secretFiles ?? []).map((file) => file.path).join(", ")}`,
     );
   }
   if (args.cpus !== undefined) parseCpus(args.cpus, `${where}: cpus`);
@@ -244,6 +266,13 @@ export function validateContainerArgs(name: string, args: ContainerArgs): void {
       fail(`network ${JSON.stringify(network.name)} is joined twice; Docker attaches a container to a network once`);
     joined.add(network.name);
   }
+  if (args.networkMode !== undefined) {
+    if (args.networkMode !== "none") fail(`networkMode must be "none", got ${JSON.stringify(args.networkMode)}`);
+    if ((args.networks?.length ?? 0) > 0) fail('networkMode "none" cannot go with networks: the container has no network');
+    if ((args.ports ?? []).some((port) => port.hostPort !== undefined)) {
+      fail('networkMode "none" cannot go with a published port: the container has no network to publish it on');
+    }
+  }
   const both = Object.keys(args.env ?? {}).filter((key) => key in (args.secretEnv ?? {}));
   if (both.length > 0) {
     fail(`env ${both.join(", ")} is given both plain and secret`);
@@ -270,6 +299,10 @@ export class Container extends pulumi.ComponentResource {
     const { intervalSeconds: interval, timeoutSeconds: timeout, retries, startPeriodSeconds: startPeriod } = healthTimings(health ?? {});
     const wait = args.waitForHealthy ?? health !== undefined;
     const memoryMiB = args.memory === undefined ? undefined : memoryToDockerMiB(parseMemory(args.memory));
+    const holder =
+      args.security?.readOnlyRootFilesystem && args.secretFiles?.length
+        ? secretHolder(name, { containerName: args.name, image: args.image, files: args.secretFiles, labels: args.labels }, this)
+        : undefined;
 
     const container = new docker.Container(
       name,
@@ -285,24 +318,20 @@ export class Container extends pulumi.ComponentResource {
             ? []
             : [{ internal: port.containerPort, external: port.hostPort, ip: port.hostIp ?? "127.0.0.1", protocol: port.protocol ?? "tcp" }],
         ),
-        // Written into the container before it starts. The whole list is one secret (the SDK would
-        // send it so anyway once one content is). Unset without files: uploads force a replacement.
-        uploads: args.secretFiles?.length
-          ? pulumi.secret(
-              pulumi.all(
-                args.secretFiles.map((file) =>
-                  pulumi.output(file.content).apply((content) => ({ file: file.path, content, permissions: file.mode ?? "0444" })),
-                ),
-              ),
-            )
-          : undefined,
-        volumes: (args.mounts ?? []).map((mount) => ({
-          volumeName: mount.volumeName,
-          hostPath: mount.hostPath,
-          containerPath: mount.containerPath,
-          readOnly: mount.readOnly ?? false,
-        })),
+        // Written into the container before it starts (on a read-only root, into the holder's
+        // volume instead). Unset without files: uploads force a replacement.
+        uploads: args.secretFiles?.length && holder === undefined ? secretUploads(args.secretFiles) : undefined,
+        volumes: [
+          ...(args.mounts ?? []).map((mount) => ({
+            volumeName: mount.volumeName,
+            hostPath: mount.hostPath,
+            containerPath: mount.containerPath,
+            readOnly: mount.readOnly ?? false,
+          })),
+          ...(holder === undefined ? [] : [{ volumeName: holder.volumeName, containerPath: holder.directory, readOnly: true }]),
+        ],
         networksAdvanced: (args.networks ?? []).map((network) => ({ name: network.name, aliases: network.aliases ?? [] })),
+        ...(args.networkMode !== undefined ? { networkMode: args.networkMode } : {}),
         restart: args.restart ?? "unless-stopped",
         ...(args.maxRestarts !== undefined ? { maxRetryCount: args.maxRestarts } : {}),
         ...(args.stopGracePeriodSeconds !== undefined ? { stopTimeout: args.stopGracePeriodSeconds } : {}),
@@ -323,7 +352,11 @@ export class Container extends pulumi.ComponentResource {
         wait,
         // Long enough for the start period and every retry, plus time to pull nothing and start.
         waitTimeout: wait ? startPeriod + (interval + timeout) * (retries + 1) + 30 : undefined,
-        labels: labelList(args.labels),
+        // The holder's id: new secret contents replace the holder, and so this container, which reads them at start.
+        labels:
+          holder === undefined
+            ? labelList(args.labels)
+            : [...labelList(args.labels), { label: SECRETS_HOLDER_LABEL, value: holder.holderId }],
         mustRun: true,
       },
       // The name is fixed, so a replacement must remove the old container first (which also keeps

@@ -15,9 +15,9 @@ export interface ImageRegistry {
 }
 
 export interface ImageArgs {
-  /** Build context directory, relative to the project root (where `pulumi` runs). */
+  /** Build context directory, relative to the project root (where `pulumi` runs), or an absolute path (a folder outside the project). */
   context: string;
-  /** Dockerfile path relative to the context. @default "Dockerfile" */
+  /** Dockerfile path relative to the context; it may lie outside the context (the provider sends it along). @default "Dockerfile" */
   dockerfile?: string;
   /** Repository and tag without the registry, e.g. "voting-vote:v1". */
   imageName: string;
@@ -58,8 +58,10 @@ export function validateImageArgs(name: string, args: ImageArgs): void {
       `${where}: imageName must be lowercase repository:tag like "voting-vote:v1", got ${JSON.stringify(args.imageName)}`,
     );
   }
-  if (path.isAbsolute(args.context) || args.context.split(/[\\/]/).includes("..")) {
-    throw new ValidationError(`${where}: context must be a folder inside the project, got ${JSON.stringify(args.context)}`);
+  if (!path.isAbsolute(args.context) && args.context.split(/[\\/]/).includes("..")) {
+    throw new ValidationError(
+      `${where}: context must be a folder inside the project, or an absolute path to one outside it, got ${JSON.stringify(args.context)}`,
+    );
   }
   if (args.registry !== undefined && !isRegistry(args.registry.server)) {
     throw new ValidationError(`${where}: registry.server must be ${REGISTRY_RULE}, got ${JSON.stringify(args.registry.server)}`);

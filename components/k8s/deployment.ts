@@ -61,6 +61,12 @@ export interface SecretKeyRef {
   key: string;
 }
 
+/** A Secret's key as a file in the container. */
+export interface DeploymentSecretFileArgs extends SecretKeyRef {
+  /** Absolute path of the file in the container ("/run/secrets/db-password"). */
+  path: string;
+}
+
 export interface DeploymentArgs {
   /** App name (`app.kubernetes.io/part-of`) and stage (`app.kubernetes.io/instance`). */
   identity: AppIdentity;
@@ -79,6 +85,11 @@ export interface DeploymentArgs {
   env?: Record<string, string>;
   /** Environment read from Secrets (`secretKeyRef`): variable → Secret and key. @default {} */
   secretEnv?: Record<string, SecretKeyRef>;
+  /**
+   * Files holding a Secret's key, each mounted alone at its absolute path, read-only, mode 0444 (a
+   * `secret` volume with `subPath`), as compose mounts /run/secrets/<name>. @default []
+   */
+  secretFiles?: DeploymentSecretFileArgs[];
   /** Container ports. A service with ports gets a Service named like it; one without gets none. @default [] */
   ports?: DeploymentPortArgs[];
   /** App networks the pods are on: each becomes a pod label `dockyard.dev/network-<name>: "true"`. @default [] */
@@ -153,7 +164,8 @@ export interface DeploymentArgs {
   rolloutTimeoutSeconds?: number;
 }
 
-const PORT_NAME = /^(?=.*[a-z])[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?$/;
+/** A container port's name (an IANA service name): 1-15 lowercase letters, digits and -, with a letter, no - at either end. */
+export const PORT_NAME = /^(?=.*[a-z])[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 const POD_COUNT = /^(?:\d+|\d{1,3}%)$/;
 
@@ -176,6 +188,7 @@ export function validateDeploymentArgs(name: string, args: DeploymentArgs): void
   validateHealth(args.health, fail);
   validateVolumes(where, args.volumes ?? [], fail);
   validateEnv(args, fail);
+  validateSecretFiles(args, fail);
   for (const network of args.networks ?? []) {
     validateNetworkName(where, network);
   }
@@ -333,6 +346,16 @@ function validateVolumes(where: string, volumes: DeploymentVolumeArgs[], fail: F
   }
 }
 
+function validateSecretFiles(args: DeploymentArgs, fail: Fail): void {
+  const paths = new Set((args.volumes ?? []).map((volume) => volume.mountPath));
+  for (const file of args.secretFiles ?? []) {
+    if (!file.path.startsWith("/")) fail(`secret file path must be absolute, got ${JSON.stringify(file.path)}`);
+    if (paths.has(file.path)) fail(`secret file ${file.path} is given twice, or where a volume is mounted`);
+    paths.add(file.path);
+    if (!SECRET_KEY.test(file.key)) fail(`secret file ${file.path}: key must be letters, digits, - _ ., got ${JSON.stringify(file.key)}`);
+  }
+}
+
 function validateEnv(args: DeploymentArgs, fail: Fail): void {
   for (const [variable] of [...sortedEntries(args.env), ...sortedEntries(args.secretEnv)]) {
     if (!isEnvName(variable)) {
@@ -461,6 +484,12 @@ export class Deployment extends pulumi.ComponentResource {
           readOnly: volume.readOnly ?? false,
         })),
         ...tmpfsVolumes(args.security).map((tmpfs) => ({ name: tmpfs.name, mountPath: tmpfs.path })),
+        ...(args.secretFiles ?? []).map((file, index) => ({
+          name: `secret-file-${index + 1}`,
+          mountPath: file.path,
+          subPath: file.key,
+          readOnly: true,
+        })),
       ]),
       securityContext: containerSecurityContext(args.security, args.user),
     };
@@ -487,6 +516,11 @@ export class Deployment extends pulumi.ComponentResource {
                   persistentVolumeClaim: { claimName: claim.metadata.name },
                 })),
                 ...tmpfsVolumes(args.security).map((tmpfs) => ({ name: tmpfs.name, emptyDir: { medium: "Memory", sizeLimit: "64Mi" } })),
+                ...(args.secretFiles ?? []).map((file, index) => ({
+                  name: `secret-file-${index + 1}`,
+                  // 0444: readable by the image's user, whoever it is, as compose's secret files are.
+                  secret: { secretName: file.secretName, items: [{ key: file.key, path: file.key }], defaultMode: 0o444 },
+                })),
               ]),
               imagePullSecrets: nonEmpty((args.imagePullSecrets ?? []).map((secret) => ({ name: secret }))),
               securityContext: securityContext(args.user),

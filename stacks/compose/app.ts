@@ -11,7 +11,7 @@ import { AppModel } from "../model";
 import { AppDefinition } from "../overrides";
 import { ComposeConversion, convertCompose, ReportLine, Setting } from "./convert";
 import { ComposeError, loadCompose } from "./load";
-import { literalSecrets, refusedLiteral } from "../secrets";
+import { commandAdvice, literalSecrets, refusedLiteral } from "../secrets";
 
 export interface ComposeSettings {
   file?: string;
@@ -34,13 +34,16 @@ export function readCompose(settings: ComposeSettings, stack: string, projectDir
  * (by its name, or by its value) is refused: the file's first, in name order.
  */
 function refuseLiteralCredentials(conversion: ComposeConversion, stack: string): void {
-  const [found] = literalSecrets(conversion.model.services);
+  const [found, ...others] = literalSecrets(conversion.model.services);
   if (found === undefined) return;
   const advice =
-    found.kind === "env"
-      ? `declare a top-level secret, list it under the service's secrets:, set ${found.name}_FILE: /run/secrets/<secret>, and give its value with pulumi config set --secret --path secrets.<secret> <value>`
-      : `a build argument stays in the image's history (docker history shows it): give the service the credential when it runs instead, as a top-level secret listed under its secrets: (read from ${found.name}_FILE), or build the image outside the stack and name it with image:`;
-  throw new ComposeError(refusedLiteral(conversion.where(found.path), found, stack, advice));
+    found.kind === "command"
+      ? commandAdvice(found, "a top-level secret listed under the service's secrets: (read from /run/secrets/<secret>)")
+      : found.kind === "env"
+        ? `declare a top-level secret, list it under the service's secrets:, set ${found.name}_FILE: /run/secrets/<secret>, and give its value with pulumi config set --secret --path secrets.<secret> <value>`
+        : `a build argument stays in the image's history (docker history shows it): give the service the credential when it runs instead, as a top-level secret listed under its secrets: (read from ${found.name}_FILE), or build the image outside the stack and name it with image:`;
+  const also = others.map((other) => conversion.where(other.path).replace(/^[^:]*: /, ""));
+  throw new ComposeError(refusedLiteral(conversion.where(found.path), found, stack, advice, also));
 }
 
 /** A line of the fidelity report as the log and a ComposeApp's `report` show it: "compose.yaml: services.web.ports[0]: changed: ...". */

@@ -67,6 +67,10 @@ export interface Context {
   /** Secrets whose top-level definition was refused (external): a service listing them is not refused again. */
   refusedSecrets: Set<string>;
   setting: Setting;
+  /** Each service's name on the targets, by its compose name (`my_api` is `my-api`): families/depends.ts serviceNames. */
+  serviceNames: Map<string, string>;
   /** Host IPs the file asked published ports bound to, checked against the stage's binding when a stage is applied. */
   hostIps: HostIp[];
+  /** The variables the file was read with (load.ts): env_file values are interpolated from them. @default - none */
+  variables?: Record<string, string | undefined>;
 }

@@ -15,14 +15,14 @@ import { shown, Where } from "../errors";
 import { AppModel, ServiceModel } from "../model";
 import { Context, Doc, HostIp, isMap, Refusals, ReportLine, Setting, stackSetting } from "./context";
 import { convertImage } from "./families/build";
-import { convertDependsOn } from "./families/depends";
+import { convertDependsOn, DNS_LABEL, serviceNames } from "./families/depends";
 import { convertDeploy } from "./families/deploy";
 import { convertEnvironment, convertServiceSecrets } from "./families/env";
 import { convertHealth } from "./families/health";
 import { convertMounts } from "./families/mounts";
-import { convertNetworks, serviceNetworks } from "./families/networks";
+import { convertNetworks, serviceNetworking } from "./families/networks";
 import { convertPorts } from "./families/ports";
-import { convertSecrets } from "./families/secrets";
+import { convertSecrets, serviceSecretFiles } from "./families/secrets";
 import { convertSecurity } from "./families/security";
 import { convertVolumes } from "./families/volumes";
 import { LoadedCompose } from "./load";
@@ -48,8 +48,6 @@ export interface ComposeConversion {
 
 /** Where networks without an IPAM subnet get theirs: consecutive /24s, in network name order. */
 export const DEFAULT_SUBNET_POOL = "10.124.0.0/16";
-
-const DNS_LABEL = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 
 /**
  * Converts a loaded compose document. `file` is the compose file as the user named it (for
@@ -102,13 +100,20 @@ export function convertCompose(
     refusedVolumes: new Set<string>(),
     refusedSecrets: new Set<string>(),
     setting,
+    serviceNames: serviceNames(Object.keys(services), { refused, report, setting }),
     hostIps: [],
+    variables: loaded.variables,
   };
   ctx.model.secrets = convertSecrets(doc.secrets, ctx);
   ctx.model.volumes = convertVolumes(doc.volumes, ctx);
   for (const service of sortedKeys(services)) {
+    const target = ctx.serviceNames.get(service);
     const converted = convertService(service, services[service], ctx);
-    if (converted) ctx.model.services[service] = converted;
+    if (converted && target !== undefined) ctx.model.services[target] = converted;
+    if (target !== undefined && target !== service) {
+      origins.rename(`services.${service}`, `services.${target}`);
+      origins.record(`services.${target}`, `services.${service}`);
+    }
   }
   ctx.model.networks = convertNetworks(doc.networks, subnetPool, ctx);
   refused.throwIfAny();
@@ -186,15 +191,14 @@ function convertService(name: string, raw: unknown, ctx: Context): ServiceModel 
     refused.add(at, "must be a mapping of service keys");
     return undefined;
   }
-  if (!DNS_LABEL.test(name))
-    refused.add(at, "is not a valid service name here: lowercase letters, digits and dashes (a DNS label of up to 32)");
   walkKeys(raw, { pattern: "services.*", at, name }, ctx);
   const x = isMap(raw["x-dockyard"]) ? raw["x-dockyard"] : {};
   const image = convertImage(raw, at, ctx);
   const env = convertEnvironment(raw, at, ctx);
   const secretEnv = convertServiceSecrets(raw.secrets, env, at, ctx);
+  const secretFiles = serviceSecretFiles(raw.secrets, secretEnv, at, ctx);
   const ports = convertPorts(raw, at, x, ctx);
-  const networks = serviceNetworks(raw.networks, at, ctx);
+  const { networks, networkMode } = serviceNetworking(raw, at, ctx);
   const dependsOn = convertDependsOn(raw, at, ctx);
   const health = convertHealth(raw.healthcheck, x, at, ctx);
   const { limits, replicas, rollout, reservations, placement, restart, endpointMode } = convertDeploy(raw, at, ctx);
@@ -206,11 +210,13 @@ function convertService(name: string, raw: unknown, ctx: Context): ServiceModel 
   return {
     image: image ?? { kind: "pull", ref: "invalid" },
     networks,
+    ...(networkMode ? { networkMode } : {}),
     limits,
     ...(raw.command !== undefined ? { command: words(raw.command, `${at}.command`, refused) } : {}),
     ...(raw.entrypoint !== undefined ? { entrypoint: words(raw.entrypoint, `${at}.entrypoint`, refused) } : {}),
     ...(Object.keys(env).length > 0 ? { env } : {}),
     ...(Object.keys(secretEnv).length > 0 ? { secretEnv } : {}),
+    ...(Object.keys(secretFiles).length > 0 ? { secretFiles } : {}),
     ...(ports.length > 0 ? { ports } : {}),
     ...(raw.volumes !== undefined ? { volumes: convertMounts(raw.volumes, at, ctx) } : {}),
     ...(health ? { health } : {}),

@@ -116,6 +116,12 @@ function evaluate(parts: Part[], variables: Record<string, string | undefined>, 
       const nonEmpty = set && value !== "";
       switch (part.operator) {
         case undefined:
+          // A port that loses its number to a blank is another port (":80" publishes nothing): refused, not warned.
+          if (!set && /^services\.[^.]+\.ports\[/.test(where)) {
+            throw new InterpolationError(
+              `${where}: variable ${part.name} is not set, so the port would be read with a blank in its place: set ${part.name}, or give a default (\${${part.name}:-8080})`,
+            );
+          }
           if (!set) warn(`The "${part.name}" variable is not set. Defaulting to a blank string.`);
           return value ?? "";
         case ":-":

@@ -1,11 +1,14 @@
 /**
  * Reads a docker-compose file the way docker compose does before it looks at any service: variables
  * (.env and the environment), YAML with anchors, merge keys and the !reset / !override tags,
- * interpolation, `extends` within the file, uniqueness of ports/volumes/..., and profiles. The
- * result is still the compose document (plain data); turning it into the app model is convert.ts's job.
+ * interpolation, top-level `include`, `extends` (within the file and from another file), uniqueness
+ * of ports/volumes/..., and profiles. Paths of services brought in from another file are rebased to
+ * this file's folder, as compose-go does. The result is still the compose document (plain data);
+ * turning it into the app model is convert.ts's job.
  */
 import * as fs from "fs";
 import * as path from "path";
+import { isDeepStrictEqual } from "util";
 import { parse as parseYaml, type CollectionTag, type ScalarTag, type YAMLMap, type YAMLSeq } from "yaml";
 import { ValidationError } from "../../components/errors";
 import { interpolate, InterpolationError, typed } from "./interpolate";
@@ -41,6 +44,8 @@ export interface LoadedCompose {
   warnings: string[];
   /** A version 1 file (services at the top level, no `services:` key) was detected and wrapped. */
   legacyV1: boolean;
+  /** The variables interpolation read (the environment over the env file); env_file values are interpolated from them too. */
+  variables: Record<string, string | undefined>;
 }
 
 /** A compose file docker compose would refuse, or one we cannot read; the message starts with the file name as given. */
@@ -146,8 +151,8 @@ function unreadable(value: unknown, at: string, open: Set<object> = new Set()): 
 
 /** Reads, interpolates, merges and filters one compose file. */
 export function loadCompose(source: ComposeSource): LoadedCompose {
-  const file = source.file;
-  const named = source.name ?? file;
+  const file = path.resolve(source.file);
+  const named = source.name ?? source.file;
   const fail = (message: string): ComposeError => new ComposeError(`${named}: ${message}`);
   const warnings: string[] = [];
   const warn = (message: string): void => {
@@ -155,7 +160,87 @@ export function loadCompose(source: ComposeSource): LoadedCompose {
   };
 
   const variables = readVariables(source, fail, warn);
+  const files = new Files(file, named, warn);
+  const read = files.read(file, variables);
+  let document = read.document;
+  const legacyV1 = read.legacyV1;
 
+  const notServices = (value: unknown): boolean => value !== undefined && value !== null && !isMapping(value);
+  if (notServices(document.services)) {
+    throw fail(`services must be a mapping of service names to services, got ${describe(document.services)}`);
+  }
+  applyInclude(document, file, path.dirname(file), variables, [file], files);
+  const services = document.services;
+  if (isMapping(services)) {
+    applyExtends(services, file, path.dirname(file), files);
+    for (const service of Object.values(services)) {
+      if (isMapping(service)) enforceUniqueness(service);
+    }
+  }
+  document = stripMarkers(document) as Mapping;
+
+  const inactive = isMapping(document.services) ? applyProfiles(document.services, enabledProfiles(source, variables), fail, warn) : [];
+  return { document, inactive, warnings, legacyV1, variables };
+}
+
+/**
+ * The compose files a load reads (the file, the ones it includes, those `extends.file` names), each
+ * read once per set of variables, and named in messages by their path from the file's folder.
+ */
+class Files {
+  private readonly cache = new Map<string, { variables: Record<string, string | undefined>; read: ReadFile }>();
+  constructor(
+    readonly main: string,
+    private readonly named: string,
+    readonly warn: (message: string) => void,
+  ) {}
+
+  /** A file as messages name it: the main file as the user named it, another by its path from the main file's folder. */
+  display(file: string): string {
+    if (file === this.main) return this.named;
+    return path.relative(path.dirname(this.main), file).split(path.sep).join("/");
+  }
+
+  /** An error about `file` (the main file's message names that file first when it is another one). */
+  fail(file: string, message: string): ComposeError {
+    return new ComposeError(file === this.main ? `${this.named}: ${message}` : `${this.named}: ${this.display(file)}: ${message}`);
+  }
+
+  /** The variables a file was read with: another file `extends.file` names is read with the same. */
+  variablesOf(file: string): Record<string, string | undefined> {
+    return this.cache.get(file)?.variables ?? {};
+  }
+
+  /** The file parsed and interpolated, markers (!reset, !override) kept; a copy, so callers may change it. */
+  read(file: string, variables: Record<string, string | undefined>): ReadFile {
+    const cached = this.cache.get(file);
+    if (cached !== undefined && cached.variables === variables) return structuredCopy(cached.read);
+    const read = readFile(file, variables, (message) => this.fail(file, message), this.warn);
+    this.cache.set(file, { variables, read });
+    return structuredCopy(read);
+  }
+}
+
+interface ReadFile {
+  document: Mapping;
+  legacyV1: boolean;
+}
+
+/** A deep copy that keeps the !reset and !override markers. */
+function structuredCopy<T>(value: T): T {
+  if (value instanceof Override) return new Override(structuredCopy(value.value)) as T;
+  if (Array.isArray(value)) return value.map((item) => structuredCopy(item)) as T;
+  if (isMapping(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, structuredCopy(item)])) as T;
+  return value;
+}
+
+/** Parses and interpolates one compose file. */
+function readFile(
+  file: string,
+  variables: Record<string, string | undefined>,
+  fail: (message: string) => ComposeError,
+  warn: (message: string) => void,
+): ReadFile {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -194,21 +279,7 @@ export function loadCompose(source: ComposeSource): LoadedCompose {
     if (error instanceof InterpolationError) throw fail(error.message);
     throw error;
   }
-
-  const services = document.services;
-  if (services !== undefined && services !== null && !isMapping(services)) {
-    throw fail(`services must be a mapping of service names to services, got ${describe(services)}`);
-  }
-  if (isMapping(services)) {
-    applyExtends(services, fail);
-    for (const service of Object.values(services)) {
-      if (isMapping(service)) enforceUniqueness(service);
-    }
-  }
-  document = stripMarkers(document) as Mapping;
-
-  const inactive = isMapping(document.services) ? applyProfiles(document.services, enabledProfiles(source, variables), fail, warn) : [];
-  return { document, inactive, warnings, legacyV1 };
+  return { document, legacyV1 };
 }
 
 /** The environment over the env file, as docker compose: the shell wins over .env. */
@@ -397,46 +468,400 @@ function stripMarkers(value: unknown): unknown {
   return value;
 }
 
+// ---- include -------------------------------------------------------------------------------------
+
+/** Where a file is not on this machine: compose-go's remote loaders (git, OCI) read these. */
+const REMOTE = /^(?:[a-z][a-z0-9+.-]*:\/\/|git@|github\.com\/)/i;
+
+/** The top-level sections an included file brings in, as compose-go imports them. */
+const INCLUDED_SECTIONS = ["services", "networks", "volumes", "secrets", "configs"];
+
+/** What `include` lists, one entry's fields as compose-go reads them. */
+interface IncludeEntry {
+  paths: string[];
+  projectDirectory?: string;
+  envFiles?: string[];
+}
+
+/** A string, or a list of strings (compose's StringList); undefined when it is neither. */
+function stringList(value: unknown): string[] | undefined {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value) && value.every((item) => typeof item === "string")) return value as string[];
+  return undefined;
+}
+
+function includeEntries(value: unknown, fail: (message: string) => ComposeError): IncludeEntry[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value))
+    throw fail(`include must be a list of files, or of { path, project_directory, env_file }, got ${describe(value)}`);
+  return value.map((entry, index) => {
+    const at = `include[${index}]`;
+    if (typeof entry === "string") return { paths: [entry] };
+    if (!isMapping(entry)) throw fail(`${at} must be a file, or a mapping with path, got ${describe(entry)}`);
+    const unknown = Object.keys(entry).filter((key) => !["path", "project_directory", "env_file"].includes(key));
+    if (unknown.length > 0) {
+      throw fail(
+        `${at} has unknown key ${unknown.map((key) => JSON.stringify(key)).join(", ")} (allowed: env_file, path, project_directory)`,
+      );
+    }
+    const paths = stringList(entry.path);
+    if (paths === undefined || paths.length === 0)
+      throw fail(`${at}.path must be a file or a list of files, got ${JSON.stringify(entry.path ?? null)}`);
+    if (entry.project_directory !== undefined && typeof entry.project_directory !== "string") {
+      throw fail(`${at}.project_directory must be a folder, got ${JSON.stringify(entry.project_directory)}`);
+    }
+    const envFiles = entry.env_file === undefined ? undefined : stringList(entry.env_file);
+    if (entry.env_file !== undefined && envFiles === undefined) {
+      throw fail(`${at}.env_file must be a file or a list of files, got ${JSON.stringify(entry.env_file)}`);
+    }
+    return {
+      paths,
+      ...(typeof entry.project_directory === "string" ? { projectDirectory: entry.project_directory } : {}),
+      ...(envFiles !== undefined ? { envFiles } : {}),
+    };
+  });
+}
+
+/**
+ * Brings the services, networks, volumes, secrets and configs of the files `include` lists into the
+ * document, as compose-go does: each included file is loaded on its own (its own includes and
+ * extends, its project directory's .env under the including file's variables), its relative paths
+ * made relative to `workingDir`; a name the document, or another included file, already defines
+ * differently is refused naming both files. Returns which file defines each name ("services.web").
+ * @param file the file the document is, for messages
+ * @param workingDir the folder the document's relative paths (and include's) start from
+ * @param chain the files being included, outermost first, for cycles
+ */
+function applyInclude(
+  document: Mapping,
+  file: string,
+  workingDir: string,
+  variables: Record<string, string | undefined>,
+  chain: string[],
+  files: Files,
+): Map<string, string> {
+  const fail = (message: string): ComposeError => files.fail(file, message);
+  const origins = new Map<string, string>();
+  for (const section of INCLUDED_SECTIONS) {
+    if (isMapping(document[section])) for (const name of Object.keys(document[section])) origins.set(`${section}.${name}`, file);
+  }
+  const entries = includeEntries(document.include, fail);
+  delete document.include;
+  entries.forEach((entry, index) => {
+    const at = `include[${index}]`;
+    for (const given of entry.paths) {
+      if (REMOTE.test(given)) {
+        throw fail(
+          `${at}: ${JSON.stringify(given)} is a remote file, which dockyard does not fetch: download it and include the local copy`,
+        );
+      }
+    }
+    const included = entry.paths.map((given) => path.resolve(workingDir, given));
+    const [main] = included;
+    if (chain.includes(main)) {
+      const cycle = [...chain.slice(chain.indexOf(main)), main].map((each) => files.display(each));
+      throw fail(`${at}: include forms a cycle: ${cycle.join(" -> ")}`);
+    }
+    included.forEach((each, position) => {
+      if (!fs.existsSync(each) || !fs.statSync(each).isFile()) {
+        throw fail(`${at}: ${JSON.stringify(entry.paths[position])} is not a file (looked for ${files.display(each)})`);
+      }
+    });
+    const projectDir = entry.projectDirectory === undefined ? path.dirname(main) : path.resolve(workingDir, entry.projectDirectory);
+    const own = includeVariables(entry, at, workingDir, projectDir, variables, fail, files.warn);
+
+    // The first file, with the others laid over it as override files.
+    const loaded = files.read(main, own).document;
+    for (const other of included.slice(1)) {
+      const over = files.read(other, own).document;
+      for (const key of [...INCLUDED_SECTIONS, "include"]) {
+        if (over[key] === undefined) continue;
+        loaded[key] = isMapping(loaded[key]) && isMapping(over[key]) ? mergeSections(loaded[key], over[key], key) : over[key];
+      }
+    }
+    const nested = applyInclude(loaded, main, projectDir, own, [...chain, main], files);
+    if (isMapping(loaded.services)) {
+      applyExtends(loaded.services, main, projectDir, files);
+      for (const name of Object.keys(loaded.services)) {
+        if (isMapping(loaded.services[name])) loaded.services[name] = stripMarkers(loaded.services[name]);
+      }
+    }
+    rebaseDocument(loaded, goRelative(workingDir, projectDir));
+
+    for (const section of INCLUDED_SECTIONS) {
+      const from = loaded[section];
+      if (from !== undefined && from !== null && !isMapping(from)) {
+        throw files.fail(main, `${section} must be a mapping of ${section} by name, got ${describe(from)}`);
+      }
+      if (!isMapping(from)) continue;
+      const into: Mapping = isMapping(document[section]) ? document[section] : {};
+      for (const [name, definition] of Object.entries(from)) {
+        const key = `${section}.${name}`;
+        const origin = nested.get(key) ?? main;
+        if (name in into && !isDeepStrictEqual(stripMarkers(into[name]), definition)) {
+          const first = files.display(origins.get(key) ?? file);
+          throw fail(
+            `${key} is defined in both ${first} and ${files.display(origin)}: an included file's ${section} must not be defined again; rename one, or remove one of them`,
+          );
+        }
+        if (!(name in into)) {
+          into[name] = definition;
+          origins.set(key, origin);
+        }
+      }
+      document[section] = into;
+    }
+  });
+  return origins;
+}
+
+/** The sections of two files, the second laid over the first name by name. */
+function mergeSections(base: Mapping, over: Mapping, section: string): Mapping {
+  const result: Mapping = { ...base };
+  for (const [name, value] of Object.entries(over)) {
+    result[name] =
+      name in result && isMapping(result[name]) && isMapping(value)
+        ? section === "services"
+          ? mergeMappings(result[name] as Mapping, value, [])
+          : { ...(result[name] as Mapping), ...value }
+        : value;
+  }
+  return result;
+}
+
+/**
+ * An included file's variables: the including file's, then those of include's env_file (relative to
+ * the including file's folder), or else of the project directory's .env, for names not set already.
+ */
+function includeVariables(
+  entry: IncludeEntry,
+  at: string,
+  workingDir: string,
+  projectDir: string,
+  variables: Record<string, string | undefined>,
+  fail: (message: string) => ComposeError,
+  warn: (message: string) => void,
+): Record<string, string | undefined> {
+  let envFiles: Array<{ file: string; name: string }>;
+  if (entry.envFiles === undefined) {
+    const dotenv = path.join(projectDir, ".env");
+    envFiles = fs.existsSync(dotenv) && fs.statSync(dotenv).isFile() ? [{ file: dotenv, name: ".env" }] : [];
+  } else {
+    envFiles = entry.envFiles
+      .filter((given) => given !== "/dev/null")
+      .map((given) => {
+        const file = path.resolve(workingDir, given);
+        if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+          throw fail(`${at}.env_file: ${JSON.stringify(given)} is not a file`);
+        }
+        return { file, name: given };
+      });
+  }
+  const own: Record<string, string | undefined> = { ...variables };
+  const fromFiles: Record<string, string> = {};
+  for (const { file, name } of envFiles) {
+    try {
+      Object.assign(fromFiles, parseEnvFile(fs.readFileSync(file, "utf8"), { ...variables, ...fromFiles }, name, warn));
+    } catch (error) {
+      if (error instanceof InterpolationError) throw fail(`${at}: ${error.message}`);
+      throw error;
+    }
+  }
+  for (const [name, value] of Object.entries(fromFiles)) if (own[name] === undefined) own[name] = value;
+  return own;
+}
+
+// ---- paths of another file's services ------------------------------------------------------------
+
+/** Go's filepath.Join of two parts: the joined path, cleaned ("." for nothing, no trailing slash). */
+function goJoin(dir: string, value: string): string {
+  const joined = path.posix.normalize(`${dir}/${value}`);
+  return joined.length > 1 ? joined.replace(/\/$/, "") : joined;
+}
+
+/** Go's filepath.Rel: `to` from `from`, "." when they are the same folder. */
+function goRelative(from: string, to: string): string {
+  return path.relative(from, to).split(path.sep).join("/") || ".";
+}
+
+/** A Windows absolute path (C:\..., C:/..., \\server\share): never relative to a folder here. */
+export function isWindowsPath(value: string): boolean {
+  return /^[a-zA-Z]:[\\/]/.test(value) || value.startsWith("\\\\");
+}
+
+/** A relative local path, which another file's folder changes: not absolute, not ~, not a Windows path. */
+const isRelative = (value: string): boolean => value !== "" && !value.startsWith("/") && !value.startsWith("~") && !isWindowsPath(value);
+
+/** A build context on this machine: not a URL, a git repository or another service's image. */
+export function isRemoteContext(value: string): boolean {
+  return value.includes("://") || value.startsWith("service:") || REMOTE.test(value);
+}
+
+function rebasePath(value: unknown, dir: string): unknown {
+  return typeof value === "string" && isRelative(value) ? goJoin(dir, value) : value;
+}
+
+function rebaseContext(value: unknown, dir: string): unknown {
+  return typeof value === "string" && !isRemoteContext(value) ? rebasePath(value, dir) : value;
+}
+
+/** A short-form volume's host path ("./data:/data:ro"), kept in the short form (so "./" stays in front of it). */
+function rebaseShortVolume(entry: string, dir: string): string {
+  const drive = /^[a-zA-Z]:[\\/]/.test(entry) ? 2 : 0;
+  const colon = entry.indexOf(":", drive);
+  if (colon < 0) return entry;
+  const source = entry.slice(0, colon);
+  if (!source.startsWith(".")) return entry;
+  const joined = goJoin(dir, source);
+  return `${joined.startsWith(".") || joined.startsWith("/") ? joined : `./${joined}`}${entry.slice(colon)}`;
+}
+
+/**
+ * A service's relative paths (build context, env_file, label_file, bind mounts) as seen from
+ * another folder, `dir` being the service's file's folder from there, as compose-go rebases them.
+ * @param defaultContext a build without context builds "." (an included file's, where compose-go sets that default first)
+ */
+function rebaseService(service: Mapping, dir: string, defaultContext: boolean): Mapping {
+  const result: Mapping = { ...service };
+  if (typeof result.build === "string") result.build = rebaseContext(result.build, dir);
+  else if (isMapping(result.build)) {
+    const build: Mapping = { ...result.build };
+    if (build.context === undefined && defaultContext) build.context = ".";
+    if (build.context !== undefined) build.context = rebaseContext(build.context, dir);
+    if (isMapping(build.additional_contexts)) {
+      build.additional_contexts = Object.fromEntries(
+        Object.entries(build.additional_contexts).map(([name, context]) => [name, rebaseContext(context, dir)]),
+      );
+    }
+    result.build = build;
+  }
+  const envFile = (entry: unknown): unknown =>
+    isMapping(entry) ? { ...entry, path: rebasePath(entry.path, dir) } : rebasePath(entry, dir);
+  if (Array.isArray(result.env_file)) result.env_file = result.env_file.map(envFile);
+  else if (result.env_file !== undefined) result.env_file = envFile(result.env_file);
+  if (Array.isArray(result.label_file)) result.label_file = result.label_file.map((entry) => rebasePath(entry, dir));
+  else if (result.label_file !== undefined) result.label_file = rebasePath(result.label_file, dir);
+  if (Array.isArray(result.volumes)) {
+    result.volumes = result.volumes.map((entry) => {
+      if (typeof entry === "string") return rebaseShortVolume(entry, dir);
+      if (isMapping(entry) && entry.type === "bind") return { ...entry, source: rebasePath(entry.source, dir) };
+      return entry;
+    });
+  }
+  return result;
+}
+
+/** An included document's relative paths, from the including file's folder (`dir`: the included project's folder from there). */
+function rebaseDocument(document: Mapping, dir: string): void {
+  if (isMapping(document.services)) {
+    for (const [name, service] of Object.entries(document.services)) {
+      if (isMapping(service)) document.services[name] = rebaseService(service, dir, true);
+    }
+  }
+  for (const section of ["secrets", "configs"]) {
+    const definitions = document[section];
+    if (!isMapping(definitions)) continue;
+    for (const [name, definition] of Object.entries(definitions)) {
+      if (isMapping(definition) && definition.file !== undefined)
+        definitions[name] = { ...definition, file: rebasePath(definition.file, dir) };
+    }
+  }
+  if (isMapping(document.volumes)) {
+    for (const [name, volume] of Object.entries(document.volumes)) {
+      if (!isMapping(volume) || volume.driver !== "local" || !isMapping(volume.driver_opts)) continue;
+      const options = volume.driver_opts;
+      if (options.o === "bind" && options.device !== undefined) {
+        document.volumes[name] = { ...volume, driver_opts: { ...options, device: rebasePath(options.device, dir) } };
+      }
+    }
+  }
+}
+
 // ---- extends -------------------------------------------------------------------------------------
 
-/** Resolves `extends` of every service in place, bases first. */
-function applyExtends(services: Mapping, fail: (message: string) => ComposeError): void {
+/**
+ * Resolves `extends` of every service in place, bases first: a service of this file, or
+ * (`extends.file`) of another file, read with the same variables, its relative paths rebased to
+ * this file's folder. A chain that comes back to a service is refused, naming the chain.
+ * @param file the file the services are in
+ * @param workingDir the folder extends.file and the services' paths start from
+ */
+function applyExtends(services: Mapping, file: string, workingDir: string, files: Files): void {
   const resolved = new Map<string, unknown>();
-  const resolve = (name: string, chain: string[]): unknown => {
-    if (resolved.has(name)) return resolved.get(name);
-    if (chain.includes(name)) {
-      throw fail(`services.${chain[0]}: extends forms a cycle: ${[...chain, name].join(" -> ")}`);
+  const fileServices = new Map<string, Mapping>([[file, services]]);
+  /** Another file's services, as that file wrote them (extends unresolved). */
+  const servicesOf = (other: string, at: string): Mapping => {
+    const known = fileServices.get(other);
+    if (known !== undefined) return known;
+    const read = files.read(other, files.variablesOf(file));
+    if (!isMapping(read.document.services)) throw files.fail(file, `${at}: ${files.display(other)} has no services`);
+    fileServices.set(other, read.document.services);
+    return read.document.services;
+  };
+  type Link = { file: string; name: string };
+  const resolve = (link: Link, chain: Link[], dir: string): unknown => {
+    const key = `${link.file}\u0000${link.name}`;
+    if (resolved.has(key)) return resolved.get(key);
+    const start = chain.findIndex((each) => each.file === link.file && each.name === link.name);
+    if (start >= 0) {
+      const cycle = [...chain.slice(start), link];
+      const oneFile = cycle.every((each) => each.file === file);
+      const names = cycle.map((each) => (oneFile ? each.name : `${each.name} (${files.display(each.file)})`));
+      throw files.fail(file, `services.${chain[0].name}: extends forms a cycle: ${names.join(" -> ")}`);
     }
-    const service = services[name];
+    const inFile = servicesOf(link.file, `services.${chain[0]?.name ?? link.name}`);
+    const service = inFile[link.name];
     if (!isMapping(service) || !("extends" in service)) {
-      resolved.set(name, service);
+      resolved.set(key, service);
       return service;
     }
-    const base = resolve(extendedService(name, service.extends, services, fail), [...chain, name]);
+    const at =
+      link.file === file ? `services.${link.name}` : `services.${chain[0].name}: ${files.display(link.file)}: services.${link.name}`;
+    const target = extendedService(at, service.extends, (message) => files.fail(file, message));
+    let base: unknown;
+    if (target.file === undefined) {
+      if (!(target.service in inFile)) {
+        throw files.fail(
+          file,
+          `${at} extends service "${target.service}", which is not defined in ${link.file === file ? "this file" : files.display(link.file)}`,
+        );
+      }
+      base = resolve({ file: link.file, name: target.service }, [...chain, link], dir);
+    } else {
+      if (REMOTE.test(target.file)) {
+        throw files.fail(
+          file,
+          `${at}.extends.file ${JSON.stringify(target.file)} is a remote file, which dockyard does not fetch: download it and name the local copy`,
+        );
+      }
+      const other = path.resolve(dir, target.file);
+      if (!fs.existsSync(other) || !fs.statSync(other).isFile()) {
+        throw files.fail(file, `${at}.extends.file ${JSON.stringify(target.file)} is not a file (looked for ${files.display(other)})`);
+      }
+      const otherServices = servicesOf(other, at);
+      if (!(target.service in otherServices)) {
+        throw files.fail(file, `${at} extends service "${target.service}", which is not defined in ${files.display(other)}`);
+      }
+      const found = resolve({ file: other, name: target.service }, [...chain, link], path.dirname(other));
+      base = isMapping(found) ? rebaseService(stripMarkers(found) as Mapping, goRelative(dir, path.dirname(other)), false) : found;
+    }
     const own: Mapping = { ...service };
     delete own.extends;
     const merged = stripMarkers(mergeMappings(isMapping(base) ? (stripMarkers(base) as Mapping) : {}, own, []));
-    resolved.set(name, merged);
+    resolved.set(key, merged);
     return merged;
   };
-  for (const name of Object.keys(services).sort()) services[name] = resolve(name, []);
+  for (const name of Object.keys(services).sort()) services[name] = resolve({ file, name }, [], workingDir);
 }
 
-function extendedService(name: string, extendsValue: unknown, services: Mapping, fail: (message: string) => ComposeError): string {
-  let base: unknown = extendsValue;
-  if (isMapping(extendsValue)) {
-    if (extendsValue.file !== undefined) {
-      throw fail(`services.${name}: extends.file is not supported: put the base service in this file`);
-    }
-    base = extendsValue.service;
+function extendedService(at: string, extendsValue: unknown, fail: (message: string) => ComposeError): { service: string; file?: string } {
+  if (typeof extendsValue === "string") return { service: extendsValue };
+  if (isMapping(extendsValue) && typeof extendsValue.service === "string") {
+    if (extendsValue.file === undefined) return { service: extendsValue.service };
+    if (typeof extendsValue.file === "string") return { service: extendsValue.service, file: extendsValue.file };
+    throw fail(`${at}.extends.file must be a file, got ${JSON.stringify(extendsValue.file)}`);
   }
-  if (typeof base !== "string") {
-    throw fail(`services.${name}.extends must be a service name or { service: name }, got ${JSON.stringify(extendsValue)}`);
-  }
-  if (!(base in services)) {
-    throw fail(`services.${name} extends service "${base}", which is not defined in this file`);
-  }
-  return base;
+  throw fail(`${at}.extends must be a service name or { service: name, file: other file }, got ${JSON.stringify(extendsValue)}`);
 }
 
 // The merge rules of the Compose specification (merge.md), as compose-go's override package applies

@@ -15,6 +15,15 @@ export class Origins {
     this.paths.set(modelPath, composePath);
   }
 
+  /** Moves what was recorded below one model path to another (a service renamed for the targets: services.my_api is services.my-api). */
+  rename(from: string, to: string): void {
+    for (const [model, compose] of [...this.paths]) {
+      if (model !== from && !model.startsWith(`${from}.`) && !model.startsWith(`${from}[`)) continue;
+      this.paths.delete(model);
+      this.paths.set(to + model.slice(from.length), compose);
+    }
+  }
+
   /** The compose path of a model path: the longest recorded prefix, else the model path itself. */
   composePath(modelPath: string): string {
     let best: [string, string] | undefined;

@@ -32,16 +32,23 @@ export function byteSize(value: unknown): string {
     : String(value);
 }
 
-/** A command as a list, or a string split as a shell would (operators refused). */
+/** Stands for `$` while shell-quote splits a command: it would expand `$VAR` (to nothing), compose-go's split keeps it. */
+const DOLLAR = "\u{F0024}";
+
+/**
+ * A command as a list, or a string split as a shell would (operators refused), as compose-go
+ * splits it: quotes removed, `$VAR` and `${VAR}` kept as written for the container's shell or
+ * program (compose interpolated the file already; `$$VAR` there is `$VAR` here).
+ */
 export function words(value: unknown, where: string, refused: Refusals): string[] {
   if (Array.isArray(value)) return value.map(String);
   if (typeof value === "string") {
-    const parsed = shellWords(value);
+    const parsed = shellWords(value.split("$").join(DOLLAR));
     if (parsed.some((part) => typeof part !== "string")) {
       refused.add(where, `${shown(value)} uses shell operators; write it as a list, or as ["sh", "-c", "..."]`);
       return [];
     }
-    return parsed as string[];
+    return (parsed as string[]).map((word) => word.split(DOLLAR).join("$"));
   }
   refused.add(where, "must be a string or a list of strings");
   return [];

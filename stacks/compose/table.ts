@@ -103,6 +103,20 @@ export const RECURSIVE_WHY = "bind mounts are recursive, as the engine makes the
 /** Modes of the short form that only Docker Desktop reads (file sharing on macOS): no effect on Linux. */
 export const CONSISTENCY_NOTE = "mount consistency is a Docker Desktop setting (file sharing on macOS); the engine's default applies";
 
+/** Why sysctls are refused: none is applied on any target, and one that is not the container's own changes the host. */
+export const SYSCTLS_WHY =
+  "no target sets kernel parameters for a container (a swarm service and a restricted pod cannot); set them on the host, or in the image's entrypoint for the network namespace's own net.* ones";
+/** Kernel parameters a container has its own copy of (Docker's namespaced list): every other one is the host's. */
+const NAMESPACED_SYSCTL = /^(?:net\.|kernel\.(?:msg|sem|shm)|fs\.mqueue\.)/;
+/** The refusal of sysctls: the first parameter that is the host's, as a host escape, else that none is applied. */
+function sysctlsRefusal(value: unknown): string {
+  const names = isMap(value) ? Object.keys(value) : Array.isArray(value) ? value.map((entry) => String(entry).split("=")[0].trim()) : [];
+  const host = names.find((name) => !NAMESPACED_SYSCTL.test(name));
+  if (host !== undefined) {
+    return `${shown(host)} cannot be deployed: it is the host's kernel parameter, not the container's (${host.startsWith("kernel.core_pattern") ? "kernel.core_pattern runs a program as root on the host" : "Docker sets only namespaced ones: net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*"}); set it on the host, and remove it here`;
+  }
+  return `${shown(value)} cannot be deployed: ${SYSCTLS_WHY}`;
+}
 const SAME_NAME = "services reach each other by service name";
 const TARGET_DNS = "the target's DNS is used";
 const LIFECYCLE = "lifecycle hooks do not run";
@@ -134,24 +148,30 @@ export const KEYS: Record<string, KeyRule> = {
     "declared secrets; the value is the stack's `dockyard:secrets.<name>`; `x-dockyard: { description, minLength }`; `external` refused",
   ),
   configs: refused("app", CONFIGS),
-  include: refused("app", "include is not supported: put the services in this file"),
+  include: mapped(
+    "app",
+    "read while loading, as compose-go does: each listed file (a path, or `path`, `project_directory`, `env_file`) brings its services, networks, volumes and secrets, its relative paths from its project directory (its folder by default), its variables from that folder's `.env`; a name defined differently twice is refused naming both files, a cycle naming the chain",
+  ),
 
-  "services.*": mapped("service"),
+  "services.*": mapped(
+    "depends",
+    "a service, by a name compose allows: capitals, `_` and `.` are mapped to a name every target takes (`my_api` is `my-api`), reported; two names mapped to one are refused",
+  ),
   "services.*.image": mapped(
     "build",
     "the image to pull (`kind: pull`); with `build` the built image is tagged `<app>-<service>:<imageTag>` instead",
   ),
   "services.*.build": mapped(
     "build",
-    "a string (the context) or a map: `context` (inside the project), `dockerfile`, `args` (map or list), `target`; other build keys are ignored with a note",
+    "a string (the context) or a map: `context` (a folder relative to the compose file, anywhere on this machine; a git URL or a Windows path is refused), `dockerfile`, `dockerfile_inline`, `args` (map or list), `target`; other build keys are ignored with a note",
   ),
   "services.*.build.context": mapped("build"),
   "services.*.build.dockerfile": mapped("build"),
   "services.*.build.args": mapped("build"),
   "services.*.build.target": mapped("build"),
-  "services.*.build.dockerfile_inline": refused(
+  "services.*.build.dockerfile_inline": mapped(
     "build",
-    "the Dockerfile would be the context's, not this one; write it into the context and name it with dockerfile",
+    "written to `.state/compose/dockerfiles/<hash>.Dockerfile` in the project (never into the context) and built with the context",
   ),
   "services.*.build.privileged": refused("build", "builds run unprivileged; remove privileged"),
   "services.*.build.entitlements": refused("build", "builds get no extra entitlements; remove entitlements"),
@@ -182,23 +202,33 @@ export const KEYS: Record<string, KeyRule> = {
   ),
   "services.*.command": mapped(
     "service",
-    "a list, or a string split into words like a shell (operators such as `&&` are refused: write a list)",
+    "a list, or a string split into words like a shell, as compose-go splits it: quotes removed, `$VAR` kept for the container (write `$$VAR` in the file); operators such as `&&` are refused: write a list",
   ),
   "services.*.entrypoint": mapped("service", "as `command`"),
   "services.*.environment": mapped(
     "env",
     "a map or a list of `KEY=value` (a bare `KEY` is refused); `<VAR>_FILE: /run/secrets/<secret>` becomes a secret variable",
   ),
-  "services.*.env_file": mapped("env", "read relative to the compose file, under `environment`; `required: false` skips a missing file"),
+  "services.*.env_file": mapped(
+    "env",
+    "read relative to the compose file by compose's .env rules (quotes, escapes, `${VAR}` from the file's variables), under `environment`; `required: false` skips a missing file; a Windows path is refused",
+  ),
   "services.*.env_file[].path": mapped("env"),
   "services.*.env_file[].required": mapped("env"),
   "services.*.env_file[].format": refused("env", "env files are read as .env files (KEY=value lines); remove format"),
-  "services.*.secrets": mapped("env", "each listed secret must be declared at the top level and named by a `<VAR>_FILE` variable"),
+  "services.*.secrets": mapped(
+    "env",
+    "each listed secret must be declared at the top level; a `<VAR>_FILE: /run/secrets/<secret>` variable makes it secret env, else it is the file `/run/secrets/<secret>` alone (Docker: uploaded; swarm: a swarm secret; Kubernetes: a Secret volume)",
+  ),
   "services.*.secrets[].source": mapped("env"),
+  "services.*.secrets[].target": mapped(
+    "secrets",
+    "the file's name under `/run/secrets`, or an absolute path (swarm: under `/run/secrets` only)",
+  ),
   ...Object.fromEntries(
-    ["target", "uid", "gid", "mode"].map((key) => [
+    ["uid", "gid", "mode"].map((key) => [
       `services.*.secrets[].${key}`,
-      ignored("env", "not applied: the file is /run/secrets/{source}, owned by root, mode 0444"),
+      ignored("env", "not applied: the file is owned by root, mode 0444"),
     ]),
   ),
   "services.*.ports": mapped(
@@ -218,7 +248,7 @@ export const KEYS: Record<string, KeyRule> = {
   "services.*.expose": mapped("ports", "container ports reachable by the app's other services only"),
   "services.*.volumes": mapped(
     "mounts",
-    "named volumes (declared at the top level), bind mounts (relative to the compose file, or absolute), `:ro` / `:rw` / `read_only`; `:nocopy` and the Docker Desktop modes `cached`, `delegated`, `consistent` ignored with a note; a propagation mode other than `rprivate` and SELinux's `z` / `Z` refused; anonymous volumes are refused, tmpfs ignored",
+    "named volumes (declared at the top level), bind mounts (relative to the compose file, absolute, or `~/` for the home folder of the user running pulumi), `:ro` / `:rw` / `read_only`; `:nocopy` and the Docker Desktop modes `cached`, `delegated`, `consistent` ignored with a note; a propagation mode other than `rprivate` and SELinux's `z` / `Z` refused; an anonymous volume (`- /app/node_modules`) becomes an app volume named after the service and path (`web-app-node-modules`), reported; tmpfs ignored",
   ),
   "services.*.volumes[].type": mapped("mounts", "`volume`, `bind` or `tmpfs` (ignored); another type is refused"),
   "services.*.volumes[].source": mapped("mounts"),
@@ -369,7 +399,10 @@ export const KEYS: Record<string, KeyRule> = {
     "in-memory writable paths, 64 MiB each (`security.tmpfs`); options after `:` are reported, not applied",
   ),
   "services.*.ulimits": ignored("service", "the engine's default limits apply"),
-  "services.*.sysctls": ignored("service", "the engine's defaults apply"),
+  "services.*.sysctls": refused("service", SYSCTLS_WHY, {
+    accepts: (value) => isEmpty(value) || (Array.isArray(value) && value.length === 0),
+    message: sysctlsRefusal,
+  }),
   "services.*.mem_reservation": ignored("service", "use deploy.resources.reservations.memory"),
   "services.*.cpu_shares": ignored("service", "use cpus"),
   "services.*.oom_score_adj": ignored("service", ENGINE_DEFAULT),
@@ -381,7 +414,10 @@ export const KEYS: Record<string, KeyRule> = {
   "services.*.attach": ignored("service", "logs are the engine's"),
   "services.*.annotations": ignored("service", "no annotations are set"),
   "services.*.mac_address": ignored("service", "addresses are the engine's"),
-  "services.*.network_mode": refused("service", "services join the app's networks; remove network_mode"),
+  "services.*.network_mode": mapped(
+    "networks",
+    "`none`: no network at all (Docker; refused on swarm and Kubernetes); `host` and `service:` / `container:` refused (the host's network, or another service's, is never shared)",
+  ),
   "services.*.privileged": refused(
     "service",
     "a privileged container can do anything on its host; grant what the service needs in its image instead",
@@ -391,7 +427,10 @@ export const KEYS: Record<string, KeyRule> = {
   "services.*.devices": refused("service", "host devices are not passed through; remove devices"),
   "services.*.pid": refused("service", "services do not share a PID namespace with the host or each other; remove pid"),
   "services.*.ipc": refused("service", "services do not share an IPC namespace; remove ipc"),
-  "services.*.volumes_from": refused("service", "mount the same named volume instead (a volume holds one service's data)"),
+  "services.*.volumes_from": refused(
+    "service",
+    "a volume holds one service's data here (two services would write one data directory, and a cluster's ReadWriteOnce claim attaches to one node); give each service its own volumes, or run the two processes in one service",
+  ),
   "services.*.external_links": refused("service", "reach services outside the app by address in environment"),
   "services.*.configs": refused("service", CONFIGS),
   "services.*.gpus": refused("service", "GPUs are not passed through"),
@@ -399,7 +438,10 @@ export const KEYS: Record<string, KeyRule> = {
   "services.*.userns_mode": refused("service", "user namespaces are the engine's; remove userns_mode"),
   "services.*.cgroup_parent": refused("service", "remove cgroup_parent"),
   "services.*.isolation": refused("service", "remove isolation"),
-  "services.*.extends": refused("service", "extends is resolved while loading; this one was left over"),
+  "services.*.extends": refused(
+    "service",
+    "extends (a service name, or `service` and `file`: another compose file, its relative paths rebased to this file's folder) is resolved while loading; this one was left over",
+  ),
 
   "networks.*": mapped("networks"),
   "networks.*.driver": mapped("networks"),

@@ -5,7 +5,8 @@
  * constructs them. On Docker:
  * - each replica is a container; replica i publishes a port on publishedPort + i - 1;
  * - a port without publishedPort is reachable on the app's networks only (nothing bound on the host);
- * - a secret env VAR is the file /run/secrets/<secret> and VAR_FILE naming it.
+ * - a secret env VAR is the file /run/secrets/<secret> and VAR_FILE naming it; with a read-only root
+ *   filesystem the files are in a volume a never-started holder container fills (components/docker/secretHolder.ts).
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -100,14 +101,6 @@ function checkDocker(app: ResolvedApp, config: StackConfig, where: Where, machin
       );
     }
     warnings.push(...ignoredDeploySettings(service, where));
-    if (service.security.readOnlyRootFilesystem && Object.keys(service.secretEnv).length > 0) {
-      unsupported(
-        where(`services.${name}.security.readOnlyRootFilesystem`),
-        "Docker writes the service's secret files into the container's root filesystem before it starts, and refuses to on a read-only one",
-        "docker",
-        "leave it out on Docker, or use target swarm or kubernetes (their secrets are mounted)",
-      );
-    }
     if (service.limits.memoryBytes % (1024 * 1024) !== 0) {
       throw new InputError(
         `${where(`services.${name}.limits.memory`)} must be a whole number of MiB on Docker, got ${JSON.stringify(service.limits.memory)} (${(service.limits.memoryBytes / 1024 / 1024).toFixed(3)} MiB)`,
@@ -160,7 +153,8 @@ function checkSubnetCapacity(app: ResolvedApp, where: Where): void {
  * all services must not overlap.
  */
 function checkReplicaPorts(app: ResolvedApp, where: Where): void {
-  const owners = new Map<number, string>();
+  // A host port per protocol: 53/tcp and 53/udp are bound apart.
+  const owners = new Map<string, string>();
   for (const name of sortedKeys(app.services)) {
     const service = app.services[name];
     const replicas = Math.max(service.replicas, 1);
@@ -174,16 +168,16 @@ function checkReplicaPorts(app: ResolvedApp, where: Where): void {
         );
       }
       for (let hostPort = port.publishedPort; hostPort <= last; hostPort++) {
-        const owner = owners.get(hostPort);
+        const owner = owners.get(`${hostPort}/${port.protocol}`);
         if (owner !== undefined) {
           throw new InputError(
-            `${path}: host port ${hostPort} is used by both ${owner} and service "${name}"` +
+            `${path}: host port ${hostPort}${port.protocol === "udp" ? "/udp" : ""} is used by both ${owner} and service "${name}"` +
               (replicas > 1
                 ? ` (its ${replicas} replicas use ${port.publishedPort}-${last} on Docker, one port each); lower ${where(`services.${name}.replicas`)} or publish on another port`
                 : ""),
           );
         }
-        owners.set(hostPort, `service "${name}"`);
+        owners.set(`${hostPort}/${port.protocol}`, `service "${name}"`);
       }
     }
   }
@@ -235,6 +229,7 @@ function containerArgs(
       readOnly: mount.readOnly,
     })),
     networks: service.networks.map((network) => ({ name: names.network(network), aliases: [service.name] })),
+    ...(service.networkMode !== undefined ? { networkMode: service.networkMode } : {}),
     user: service.user,
     stopGracePeriodSeconds: service.stopGracePeriodSeconds,
     security: service.security,
@@ -306,6 +301,10 @@ function secretsAsFiles(
       );
     }
     env[`${variable}_FILE`] = path;
+    if (!secretFiles.some((file) => file.path === path)) secretFiles.push({ path, content: config.secrets[secret].output() });
+  }
+  for (const path of sortedKeys(service.secretFiles)) {
+    const secret = (service.secretFiles ?? {})[path];
     if (!secretFiles.some((file) => file.path === path)) secretFiles.push({ path, content: config.secrets[secret].output() });
   }
   return { env, secretFiles };

@@ -25,6 +25,7 @@ import {
   AutoscalerArgs,
   containerResources,
   Deployment,
+  DNS_SUBDOMAIN,
   DeploymentArgs,
   isPodUser,
   NetworkPolicies,
@@ -37,6 +38,7 @@ import {
   PodSecurityLevel,
   podSecurityLabels,
   podSecurityViolations,
+  PORT_NAME,
   validateAutoscalerArgs,
   validateDeploymentArgs,
   validateNetworkPoliciesArgs,
@@ -102,7 +104,7 @@ export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Whe
   const warnings = checkKubernetes(app, config, where);
   const identity: AppIdentity = { app: app.name, instance: config.stack };
   const namespace = config.namespace;
-  const secretName = (secret: string) => `${app.name}-${secret}`;
+  const secretName = (secret: string) => kubernetesSecretName(app.name, secret);
   const registry = config.registry;
   const registrySecretName = registry?.username ? `${app.name}-registry` : undefined;
 
@@ -171,8 +173,72 @@ export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Whe
   };
 }
 
+/**
+ * An app secret's Secret name: <app>-<secret>, lower case, each run of what a DNS subdomain cannot
+ * hold made one "-" (compose's usual db_password is shop-db-password); a name already valid is kept.
+ */
+export function kubernetesSecretName(app: string, secret: string): string {
+  return `${app}-${secret.toLowerCase().replace(/[^a-z0-9.-]+/g, "-")}`;
+}
+
+/** The longest object name the API takes (a DNS subdomain). */
+const MAX_OBJECT_NAME = 253;
+
+/**
+ * The names the cluster's objects take from the app, checked with the key the user wrote, before the
+ * components check them in their own words: Secret names (mapped, so only a clash or an impossible name
+ * is refused), container port names (an IANA service name: at most 15), and nodeSelector labels.
+ */
+function checkKubernetesNames(app: ResolvedApp, where: Where): void {
+  const secrets = new Map<string, string>();
+  for (const secret of sortedKeys(app.secrets)) {
+    const name = kubernetesSecretName(app.name, secret);
+    if (!DNS_SUBDOMAIN.test(name) || name.length > MAX_OBJECT_NAME) {
+      throw new InputError(
+        `${where(`secrets.${secret}`)} cannot be used on target kubernetes: its Secret would be named ${JSON.stringify(name)}, and a Secret's name must be lowercase letters, digits, - and ., starting and ending with a letter or digit, at most ${MAX_OBJECT_NAME}; rename the secret`,
+      );
+    }
+    const clash = secrets.get(name);
+    if (clash !== undefined) {
+      throw new InputError(
+        `${where(`secrets.${secret}`)} and ${where(`secrets.${clash}`)} would both be Secret ${JSON.stringify(name)} on target kubernetes (a Secret's name takes lowercase letters, digits, - and ., anything else becomes -); rename one of them`,
+      );
+    }
+    secrets.set(name, secret);
+  }
+  for (const name of sortedKeys(app.services)) {
+    for (const port of app.services[name].ports) {
+      if (port.healthOnly || PORT_NAME.test(port.name)) continue;
+      const at = where(`services.${name}.ports.${port.name}`);
+      // A compose list entry is named by its index: the name is its `name` key. A config key is the name itself.
+      const named = at.endsWith("]") ? `${at}.name ${JSON.stringify(port.name)}` : `${at} (port name ${JSON.stringify(port.name)})`;
+      const shorter = port.name
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, "-")
+        .slice(0, 15)
+        .replace(/^-+|-+$/g, "");
+      const like = PORT_NAME.test(shorter) ? `, like ${JSON.stringify(shorter)}` : "";
+      throw new InputError(
+        `${named} cannot be used on target kubernetes: a container port's name must be 1-15 lowercase letters, digits and -, with at least one letter and no - at either end (${port.name.length} characters given); rename it${like}`,
+      );
+    }
+    for (const constraint of app.services[name].placement?.constraints ?? []) {
+      const [, , label, operator, value] = CONSTRAINT.exec(constraint) as RegExpExecArray;
+      if (label === undefined || operator !== "==") continue;
+      const key = /^([a-z0-9.-]+\/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/.test(label);
+      const text = /^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/.test(value);
+      if (!key || !text) {
+        throw new InputError(
+          `${where(`services.${name}.placement.constraints`)} "${constraint}" cannot be used on target kubernetes: it becomes the nodeSelector ${label}=${value}, and a node label's ${key ? "value" : "name"} must be letters, digits, - _ and ., starting and ending with a letter or digit, at most 63; change the label`,
+        );
+      }
+    }
+  }
+}
+
 /** What the resolved app asks that a cluster cannot do: refused, or the warnings for what it ignores. */
 function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): string[] {
+  checkKubernetesNames(app, where);
   const warnings = otherTargetKeys(config);
   const lowered = LOWER_POD_SECURITY[config.podSecurity];
   if (lowered !== undefined) {
@@ -213,6 +279,14 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): s
       );
     }
     warnings.push(...ignoredDeploySettings(service, where));
+    if (service.networkMode !== undefined) {
+      unsupported(
+        where(`services.${name}.networkMode`),
+        "every pod has the cluster's pod network; a pod without a network has no counterpart",
+        "kubernetes",
+        "join the app's networks (remove network_mode), or use target docker",
+      );
+    }
     if (service.user !== undefined && !isPodUser(service.user)) {
       unsupported(
         `${where(`services.${name}.user`)} ${JSON.stringify(service.user)}`,
@@ -407,6 +481,15 @@ function deploymentArgs(
         { secretName: names.secretName(service.secretEnv[variable]), key: SECRET_KEY },
       ]),
     ),
+    ...(service.secretFiles !== undefined
+      ? {
+          secretFiles: sortedKeys(service.secretFiles).map((path) => ({
+            path,
+            secretName: names.secretName((service.secretFiles ?? {})[path]),
+            key: SECRET_KEY,
+          })),
+        }
+      : {}),
     ports: service.ports
       .filter((port) => !port.healthOnly)
       .map((port) => ({

@@ -23,6 +23,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { posix } from "path";
 import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "../../components/cidr";
 import { Network, validateImageArgs, validateVolumeArgs, Volume } from "../../components/docker";
 import {
@@ -100,7 +101,12 @@ export function planSwarm(app: ResolvedApp, config: StackConfig, where: Where): 
     attachable: true,
     fingerprintName: true,
   });
-  const used = new Set(sortedKeys(app.services).flatMap((name) => Object.values(app.services[name].secretEnv)));
+  const used = new Set(
+    sortedKeys(app.services).flatMap((name) => [
+      ...Object.values(app.services[name].secretEnv),
+      ...Object.values(app.services[name].secretFiles ?? {}),
+    ]),
+  );
   const secrets = sortedKeys(app.secrets)
     .filter((name) => used.has(name))
     .map((name): [string, SwarmSecretArgs] => {
@@ -184,6 +190,19 @@ function serviceArgs(
     }
     env[`${variable}_FILE`] = path;
     if (!secrets.some((file) => file.secret === secret)) secrets.push({ secret, fileName: secret });
+  }
+  for (const path of sortedKeys(service.secretFiles)) {
+    const secret = (service.secretFiles ?? {})[path];
+    const fileName = posix.relative(SECRETS_DIR, path);
+    if (fileName.includes("/") || fileName.startsWith("..") || fileName === "") {
+      unsupported(
+        where(`services.${service.name}.secretFiles.${path}`),
+        `a swarm secret is a file directly under ${SECRETS_DIR}`,
+        "swarm",
+        `put it at ${SECRETS_DIR}/${posix.basename(path)} (compose: target: ${posix.basename(path)}), and have the image read it there`,
+      );
+    }
+    if (!secrets.some((file) => file.fileName === fileName)) secrets.push({ secret, fileName });
   }
   const published = service.ports.filter((port) => port.publishedPort !== undefined);
   const hostPorts = bindsHostPorts(service, config);
@@ -294,6 +313,14 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): string
         `a bind mount of ${mount.hostPath} would read whichever node runs the task`,
         "swarm",
         "use a named volume of the app, or target docker",
+      );
+    }
+    if (service.networkMode !== undefined) {
+      unsupported(
+        where(`services.${name}.networkMode`),
+        "a swarm service's tasks are attached to the stack's networks; swarm has no network mode none",
+        "swarm",
+        "join the app's networks (remove network_mode), or use target docker",
       );
     }
     const published = service.ports.filter((port) => port.publishedPort !== undefined);

@@ -115,6 +115,103 @@ section "destroy"
 if run destroy destroy --yes; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -10 "$log/destroy.txt")"; fi
 check "nothing left" "" "$(docker ps -aq --filter "label=dockyard.stack=$STACK"; docker network ls -q --filter "label=dockyard.stack=$STACK"; docker volume ls -q --filter "label=dockyard.stack=$STACK")"
 
+# Issue 26, the service's shape: a compose file with a service name compose allows and no target
+# takes (cache_store), anonymous volumes (short and long form), network_mode: none and a secret
+# without a <VAR>_FILE variable, as written: up, checked, a second up with no change, destroyed.
+SHAPE=composeshape
+SHAPE_PREFIX="shape-$SHAPE"
+shape_config="$state/Pulumi.$SHAPE.yaml"
+shape_file="$state/shape/compose.yaml"
+ps_() { pulumi --non-interactive --stack "$SHAPE" "$@" --config-file "$shape_config"; }
+cleanup_shape() {
+  set +e
+  ps_ destroy --yes >"$log/shape-cleanup.txt" 2>&1
+  docker ps -aq --filter "label=dockyard.stack=$SHAPE" | xargs -r docker rm -f >/dev/null
+  docker volume ls -q --filter "label=dockyard.stack=$SHAPE" | xargs -r docker volume rm >/dev/null
+  docker network ls -q --filter "label=dockyard.stack=$SHAPE" | xargs -r docker network rm >/dev/null
+  rm -f "$root/Pulumi.$SHAPE.yaml"
+}
+trap 'cleanup; cleanup_shape' EXIT
+mkdir -p "$state/shape"
+cat >"$shape_file" <<'YAML'
+name: shape
+services:
+  cache_store:
+    image: dockyard-local/redis:7
+    volumes:
+      - /data
+    secrets: [api-key]
+    healthcheck:
+      test: ["CMD", "redis-cli", "ping"]
+      interval: 2s
+      timeout: 2s
+      retries: 10
+  batch:
+    image: dockyard-local/debian:bookworm
+    command: ["sleep", "infinity"]
+    network_mode: none
+    volumes:
+      - type: volume
+        target: /scratch
+secrets:
+  api-key:
+    file: ./api-key.txt
+YAML
+cat >"$shape_config" <<YAML
+config:
+  dockyard:target: docker
+  dockyard:compose:
+    file: $shape_file
+YAML
+
+section "stack $SHAPE: anonymous volumes, network_mode none, cache_store, a secret file"
+pulumi --non-interactive stack init "$SHAPE" >/dev/null
+pulumi --non-interactive config --stack "$SHAPE" --config-file "$shape_config" set --secret --path secrets.api-key shape-e2e-key-1
+if ps_ up --yes >"$log/shape-up.txt" 2>&1; then ok "pulumi up"; else fail "pulumi up" "$(tail -20 "$log/shape-up.txt")"; fi
+check "the report names the mapping and each anonymous volume" "3" \
+  "$(grep -oE 'services\.cache_store: changed: named "cache-store"|services\.cache_store\.volumes\[0\]: changed: anonymous volume /data: the app.s volume "cache-store-data"|services\.batch\.volumes\[0\]: changed: anonymous volume /scratch: the app.s volume "batch-scratch"' "$log/shape-up.txt" | sort -u | wc -l)"
+shape_health=""
+for _ in $(seq 1 30); do
+  shape_health="$(docker inspect -f '{{.State.Health.Status}}' "$SHAPE_PREFIX-cache-store-1" 2>/dev/null || echo missing)"
+  [ "$shape_health" = healthy ] && break
+  sleep 2
+done
+check "cache_store runs as cache-store, healthy" "healthy" "$shape_health"
+check "two volumes named after service and path" "$SHAPE_PREFIX-batch-scratch $SHAPE_PREFIX-cache-store-data " \
+  "$(docker volume ls -q --filter "label=dockyard.stack=$SHAPE" | sort | tr '\n' ' ')"
+check "cache-store mounts its volume at /data" "$SHAPE_PREFIX-cache-store-data:/data " \
+  "$(docker inspect -f '{{range .Mounts}}{{.Name}}:{{.Destination}} {{end}}' "$SHAPE_PREFIX-cache-store-1")"
+check "the secret is the file /run/secrets/api-key, no variable names it" "shape-e2e-key-1|0" \
+  "$(docker exec "$SHAPE_PREFIX-cache-store-1" cat /run/secrets/api-key)|$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$SHAPE_PREFIX-cache-store-1" | grep -c API_KEY || true)"
+check "batch: network mode none, a loopback interface only, its volume at /scratch" "none|lo|$SHAPE_PREFIX-batch-scratch:/scratch " \
+  "$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$SHAPE_PREFIX-batch-1")|$(docker exec "$SHAPE_PREFIX-batch-1" ls /sys/class/net | tr '\n' ' ' | sed 's/ $//')|$(docker inspect -f '{{range .Mounts}}{{.Name}}:{{.Destination}} {{end}}' "$SHAPE_PREFIX-batch-1")"
+if ps_ up --yes --expect-no-changes >"$log/shape-up2.txt" 2>&1; then ok "a second up changes nothing"; else fail "second up had changes" "$(grep -E '^\s+[~+-]' "$log/shape-up2.txt" | head -20)"; fi
+if ps_ destroy --yes >"$log/shape-destroy.txt" 2>&1; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -10 "$log/shape-destroy.txt")"; fi
+check "nothing left" "" "$(docker ps -aq --filter "label=dockyard.stack=$SHAPE"; docker network ls -q --filter "label=dockyard.stack=$SHAPE"; docker volume ls -q --filter "label=dockyard.stack=$SHAPE")"
+
+section "a service that says nothing about confinement is hardened by default"
+# One service, no cap_drop, security_opt or user: NET_RAW dropped and no-new-privileges, and the
+# image (the redis stand-in, which starts as root) still serves.
+printf 'name: bare\nservices:\n  cache:\n    image: dockyard-local/redis:7\n' >"$state/bare.yaml"
+{
+  printf 'config:\n  dockyard:target: docker\n  dockyard:compose: { file: .state/compose-e2e/bare.yaml }\n'
+  grep '^encryptionsalt:' "$config" || true
+} >"$state/bare-config.yaml"
+bare() { pulumi --non-interactive --stack "$STACK" "$@" --config-file "$state/bare-config.yaml"; }
+if bare up --yes >"$log/up-bare.txt" 2>&1; then ok "pulumi up (bare.yaml)"; else fail "pulumi up (bare.yaml)" "$(tail -20 "$log/up-bare.txt")"; fi
+check "the report names the defaults" "yes" \
+  "$(grep -q 'bare.yaml: services.cache: changed: hardened by default: cap_drop: \[NET_RAW\]' "$log/up-bare.txt" && echo yes || echo no)"
+check "docker inspect: NET_RAW dropped, none added, no-new-privileges" "[NET_RAW] [] [no-new-privileges:true]" \
+  "$(docker inspect -f '{{.HostConfig.CapDrop}} {{.HostConfig.CapAdd}} {{.HostConfig.SecurityOpt}}' "bare-$STACK-cache-1" 2>&1)"
+pong=""
+for _ in $(seq 1 20); do
+  pong="$(docker exec "bare-$STACK-cache-1" redis-cli ping 2>/dev/null || true)"
+  [ "$pong" = PONG ] && break
+  sleep 1
+done
+check "redis answers under the defaults" "PONG" "$pong"
+if bare destroy --yes >"$log/destroy-bare.txt" 2>&1; then ok "pulumi destroy (bare.yaml)"; else fail "pulumi destroy (bare.yaml)" "$(tail -10 "$log/destroy-bare.txt")"; fi
+
 printf '\ncompose e2e finished in %ds; logs in .state/compose-e2e/log\n' $((SECONDS - t0))
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -198,18 +198,32 @@ if run up1 up --yes; then ok "pulumi up"; else fail "pulumi up" "$(tail -30 "$lo
 check "all five services healthy" "db=healthy redis=healthy result=healthy vote=healthy worker=healthy " "$(all_health)"
 check "services.worker.stopGracePeriodSeconds 20 is the worker's stop timeout; vote has the engine's (none set)" "20 <nil>" \
   "$(docker inspect -f '{{.Config.StopTimeout}}' "$PREFIX-worker-1") $(docker inspect -f '{{.Config.StopTimeout}}' "$PREFIX-vote-1")"
-confinement() { docker inspect -f '{{.HostConfig.CapDrop}} {{.HostConfig.CapAdd}} {{.HostConfig.SecurityOpt}} {{.HostConfig.ReadonlyRootfs}} {{.Config.User}}' "$PREFIX-$1-1"; }
-check "every container: all capabilities dropped, none added, no-new-privileges, its own non-root user; vote and redis read-only" \
-  "db=[ALL] [] [no-new-privileges:true] false 999:999|redis=[ALL] [] [no-new-privileges:true] true 999:999|result=[ALL] [] [no-new-privileges:true] false 1000:1000|vote=[ALL] [] [no-new-privileges:true] true 10001:10001|worker=[ALL] [] [no-new-privileges:true] false 1000:1000|" \
+confinement() { docker inspect -f '{{.HostConfig.CapDrop}} {{.HostConfig.CapAdd}} {{.HostConfig.SecurityOpt}} {{.HostConfig.ReadonlyRootfs}} {{.Config.User}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}' "$PREFIX-$1-1"; }
+check "every container: all capabilities dropped, none added, no-new-privileges, read-only, its own numeric user, unless-stopped" \
+  "db=[ALL] [] [no-new-privileges:true] true 999:999 unless-stopped:0|redis=[ALL] [] [no-new-privileges:true] true 999:999 unless-stopped:0|result=[ALL] [] [no-new-privileges:true] true 1000:1000 unless-stopped:0|vote=[ALL] [] [no-new-privileges:true] true 10001:10001 unless-stopped:0|worker=[ALL] [] [no-new-privileges:true] true 1000:1000 unless-stopped:0|" \
   "$(for s in db redis result vote worker; do printf '%s=%s|' "$s" "$(confinement "$s")"; done)"
-writes() { docker exec "$1" sh -c 'printf "root:"; touch /probe 2>/dev/null && printf yes || printf no; printf " tmp:"; touch /tmp/probe 2>/dev/null && printf yes || printf no'; }
-check "vote and redis cannot write their root filesystem; their /tmp (tmpfs) they can" "vote root:no tmp:yes|redis root:no tmp:yes" \
-  "vote $(writes "$PREFIX-vote-1")|redis $(writes "$PREFIX-redis-1")"
-# Every container the up added is one of the stack's, running; the builds left no stopped build
-# container and no untagged intermediate image.
-check "the up added the stack's 5 containers and nothing else (no build containers)" \
-  "$(engine_state ps -aq --no-trunc --filter "label=dockyard.stack=$STACK" --filter status=running)" \
-  "$(added "$containers_before" "$(engine_state ps -aq --no-trunc)" | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' ')"
+tmpfs_of() { docker inspect -f '{{range $path, $options := .HostConfig.Tmpfs}}{{$path}} {{end}}' "$PREFIX-$1-1"; }
+check "the tmpfs each writes: /tmp, and postgres's socket directory" \
+  "db=/tmp /var/run/postgresql |redis=/tmp |result=/tmp |vote=/tmp |worker=/tmp |" \
+  "$(for s in db redis result vote worker; do printf '%s=%s|' "$s" "$(tmpfs_of "$s")"; done)"
+writes() { docker exec "$1" sh -c 'printf "root:"; touch /x 2>/dev/null && printf yes || printf no; printf " tmp:"; touch /tmp/probe 2>/dev/null && printf yes || printf no'; }
+check "no container can write its root filesystem (touch /x fails); its /tmp (tmpfs) it can" \
+  "db root:no tmp:yes|redis root:no tmp:yes|result root:no tmp:yes|vote root:no tmp:yes|worker root:no tmp:yes|" \
+  "$(for s in db redis result vote worker; do printf '%s %s|' "$s" "$(writes "$PREFIX-$s-1")"; done)"
+# The password of the read-only db, worker and result: in a volume their never-started holder filled.
+secrets_mount() { docker inspect -f '{{range .Mounts}}{{if eq .Destination "/run/secrets"}}{{.Name}} rw={{.RW}}{{end}}{{end}}' "$PREFIX-$1-1"; }
+check "db, worker, result mount their secrets volume read-only at /run/secrets" \
+  "$PREFIX-db-1-secrets rw=false|$PREFIX-worker-1-secrets rw=false|$PREFIX-result-1-secrets rw=false" \
+  "$(secrets_mount db)|$(secrets_mount worker)|$(secrets_mount result)"
+check "their holders were created and never started" "created created created" \
+  "$(for s in db worker result; do docker inspect -f '{{.State.Status}}' "$PREFIX-$s-1-secrets"; done | tr '\n' ' ' | sed 's/ $//')"
+check "nothing in them writes the password file" "no no no" \
+  "$(for s in db worker result; do docker exec "$PREFIX-$s-1" sh -c 'touch /run/secrets/db-password 2>/dev/null && printf yes || printf no'; printf ' '; done | sed 's/ $//')"
+# Every container the up added is one of the stack's, running, or one of its three secret holders;
+# the builds left no stopped build container and no untagged intermediate image.
+check "the up added the stack's 5 containers and 3 secret holders, nothing else (no build containers)" \
+  "$(engine_state ps -aq --no-trunc --filter "label=dockyard.stack=$STACK")| 5 running, 3 created" \
+  "$(added "$containers_before" "$(engine_state ps -aq --no-trunc)" | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' ')| $(docker ps -q --filter "label=dockyard.stack=$STACK" --filter status=running | wc -l) running, $(docker ps -aq --filter "label=dockyard.stack=$STACK" --filter status=created | wc -l) created"
 check "the builds left no dangling image" "" "$(added "$dangling_before" "$(engine_state images -q --no-trunc --filter dangling=true)")"
 
 section "votes go through"
@@ -224,11 +238,11 @@ check "the password is encrypted in the state" "0" "$(grep -rc 'e2e-db-password-
 
 section "the password reaches db, worker and result as a file, in no docker inspect"
 stack_ids=$(docker ps -aq --filter "label=dockyard.stack=$STACK" | tr '\n' ' ')
-check "five stack containers to inspect" "5" "$(wc -w <<<"$stack_ids" | tr -d ' ')"
+check "eight stack containers to inspect (five services, three secret holders)" "8" "$(wc -w <<<"$stack_ids" | tr -d ' ')"
 # shellcheck disable=SC2086 # one argument per container id
 check "the password is in no container's docker inspect" "0" "$(docker inspect $stack_ids | grep -c e2e-db-password-1 || true)"
 p stack export >"$log/stack-export.json" 2>&1 || true
-check "pulumi stack export (plain) holds the five containers" "5" "$(grep -c '"type": "docker:index/container:Container"' "$log/stack-export.json" || true)"
+check "pulumi stack export (plain) holds the eight containers" "8" "$(grep -c '"type": "docker:index/container:Container"' "$log/stack-export.json" || true)"
 check "the password is not in pulumi stack export (plain)" "0" "$(grep -c e2e-db-password-1 "$log/stack-export.json" || true)"
 password_env() { docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$PREFIX-$1-1" | grep -E 'PASSWORD' | tr '\n' ' '; }
 check "db gets POSTGRES_PASSWORD_FILE, no POSTGRES_PASSWORD" "POSTGRES_PASSWORD_FILE=/run/secrets/db-password " "$(password_env db)"

@@ -111,16 +111,29 @@ pc set --secret --path secrets.db-password "$PASSWORD"
 pc set --path services.worker.stopGracePeriodSeconds 20
 ok "stack created; secrets.db-password set as a secret, services.worker.stopGracePeriodSeconds 20"
 
-section "preview, then up: it returns once every task runs and is healthy"
+section "preview, then dockyard up: it returns once every task runs and is healthy"
 if run preview preview; then ok "pulumi preview"; else fail "pulumi preview" "$(tail -20 "$log/preview.txt")"; fi
+# The dockyard verbs read Pulumi.<stack>.yaml in the project: the suite's config file, as it is now
+# (removed again by cleanup). PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE above are theirs too.
+dockyard() { cp "$state/Pulumi.$STACK.yaml" "$root/Pulumi.$STACK.yaml" && node cli/dockyard.js "$@"; }
 up_start=$SECONDS
-if run up1 up --yes; then ok "pulumi up ($((SECONDS - up_start))s)"; else fail "pulumi up" "$(tail -30 "$log/up1.txt")"; exit 1; fi
+if dockyard up "$STACK" --yes >"$log/up1.txt" 2>&1; then ok "dockyard up ($((SECONDS - up_start))s)"; else fail "dockyard up" "$(tail -30 "$log/up1.txt")"; exit 1; fi
+check "dockyard up: a progress line per swarm service, and the summary" "5|up done" \
+  "$(grep -cE '^\[[0-9]+\] created docker Service [a-z0-9-]+ \([0-9]+s, at [0-9ms]+\)$' "$log/up1.txt")|$(grep -oE '^up done' "$log/up1.txt")"
 # Right after the up, without waiting: convergeConfig held it until the tasks ran, healthy.
 check "five services, one task each, running (at most one per node where a task binds a host port or holds data)" \
   "db=1/1 (max 1 per node)|redis=1/1 (max 1 per node)|result=1/1 (max 1 per node)|vote=1/1 (max 1 per node)|worker=1/1|" "$(replicas)"
 check "each task's container healthy as the up returned" "db=healthy redis=healthy result=healthy vote=healthy worker=healthy " "$(all_health)"
 check "the up warned that published ports listen on every interface" "yes" \
   "$(grep -q 'target swarm publishes result 18590, vote 18580 on every interface' "$log/up1.txt" && echo yes || echo no)"
+
+section "dockyard ps on the swarm stack"
+dockyard ps "$STACK" >"$log/ps.txt" 2>&1
+check "dockyard ps: every service's replicas running and healthy" \
+  "SERVICE REPLICAS HEALTH|db 1/1 healthy|redis 1/1 healthy|result 1/1 healthy|vote 1/1 healthy|worker 1/1 healthy|" \
+  "$(awk '{ print $1, $2, $3 }' "$log/ps.txt" | tr '\n' '|')"
+check "dockyard ps: the URLs" "result http://127.0.0.1:18590|vote http://127.0.0.1:18580|" \
+  "$(awk 'NF == 4 && $1 != "SERVICE" { print $1, $4 }' "$log/ps.txt" | tr '\n' '|')"
 
 section "votes go through"
 for i in 1 2 3; do vote "aaaa000$i" a >/dev/null; done

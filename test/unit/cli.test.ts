@@ -8,6 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { checkVerb } from "../../cli/check";
 import { composeCheckLines } from "../../cli/compose";
 import { NO_DOT } from "../../cli/render";
 import { run } from "../../cli/main";
@@ -16,6 +17,7 @@ import { Io } from "../../cli/verb";
 
 const ROOT = path.resolve(__dirname, "../..");
 const COMPOSE = "examples/voting-compose.yaml";
+const COMMANDS = "up, down, ps, logs, drift, config, check, diagram";
 
 /** Runs `dockyard <argv>` in `cwd` and returns the exit code and what it wrote. */
 async function dockyard(argv: string[], cwd = ROOT): Promise<{ code: number; out: string; err: string[] }> {
@@ -42,13 +44,9 @@ describe("bad input on the command line: one line naming it and what is allowed,
   const dir = scratch();
   const DIAGRAM_OPTIONS = "options: -f/--file, --profile, --env-file, --format, --target, -o/--output, -h/--help";
   const cases: Array<[string, string[], string]> = [
-    ["no command", [], "dockyard: give a command: config, diagram (dockyard --help)"],
-    ["an unknown command", ["up"], 'dockyard: unknown command "up"; commands: config, diagram (dockyard --help)'],
-    [
-      "an unknown option before the command",
-      ["--bogus"],
-      'dockyard: unknown option "--bogus"; commands: config, diagram (dockyard --help)',
-    ],
+    ["no command", [], `dockyard: give a command: ${COMMANDS} (dockyard --help)`],
+    ["an unknown command", ["deploy"], `dockyard: unknown command "deploy"; commands: ${COMMANDS} (dockyard --help)`],
+    ["an unknown option before the command", ["--bogus"], `dockyard: unknown option "--bogus"; commands: ${COMMANDS} (dockyard --help)`],
     ["an unknown option", ["diagram", "--colour"], `dockyard diagram: unknown option --colour; ${DIAGRAM_OPTIONS}`],
     ["an unknown short option", ["diagram", "-x"], `dockyard diagram: unknown option -x; ${DIAGRAM_OPTIONS}`],
     [
@@ -182,6 +180,7 @@ describe("dockyard diagram", () => {
     expect(code).toBe(0);
     expect(out).toContain('"port_web_tcp_80" [label="*:8080, host mode\\non each node running a task"');
     expect(err).toEqual([
+      "warning: web.yaml: services.web.security_opt (not set: no-new-privileges by default) is ignored on target swarm: a swarm service's spec, as the Docker provider writes it, has no such field; the tasks' processes may still gain privileges through setuid binaries",
       "warning: target swarm publishes web 8080 on every interface of the node that runs the task (a swarm cannot bind one address): firewall them if the nodes are reachable from outside",
     ]);
   });
@@ -200,7 +199,13 @@ describe("the command", () => {
     const { code, out } = await dockyard(["--help"]);
     expect(code).toBe(0);
     expect(out.split("\n").filter((line) => /^ {2}\w/.test(line))).toEqual([
+      "  up       deploy a stack (create or update), with live progress; repairs what was changed by hand",
+      "  down     remove everything a stack deployed, with live progress",
+      "  ps       each service of a deployed stack: replicas, health and URL",
+      "  logs     a service's logs (all services' without SERVICE), from its containers, swarm tasks or pods",
+      "  drift    what differs on the engine from the stack (changed or removed by hand); exit 1 when something does",
       "  config   a stack's resolved app as JSON, or a compose file's fidelity report (no engine needed)",
+      `  check    ${checkVerb.summary}`,
       "  diagram  a picture of the app as its target will run it: Mermaid, Graphviz dot or SVG (no engine needed)",
     ]);
   });

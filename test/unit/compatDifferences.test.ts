@@ -251,6 +251,26 @@ describe("preview: only listed changes pass", () => {
       ["kubernetes:apps/v1:Deployment", "spec/template/spec/containers", null, null, "update"],
       ["kubernetes:apps/v1:Deployment", "spec/template/spec/volumes", null, null, "update"],
       ["kubernetes:apps/v1:Deployment", "spec/template/spec/affinity", null, null, "update"],
+      // The read-only db, worker and result of the e2e stage, their password through a secrets volume.
+      [
+        "docker:index/container:Container",
+        "tmpfs",
+        null,
+        { "/tmp": "rw,noexec,nosuid,size=65536k", "/var/run/postgresql": "rw,noexec,nosuid,size=65536k" },
+        "replace",
+      ],
+      ["docker:index/container:Container", "volumes", null, null, "replace"],
+      ["docker:index/container:Container", "labels", null, null, "replace"],
+      [
+        "docker:index/container:Container",
+        "uploads",
+        {
+          "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+          value: [{ content: "compat-db-password", file: "/run/secrets/db-password", permissions: "0444" }],
+        },
+        null,
+        "replace",
+      ],
     ]);
     const reasons = new Map<string, string[]>();
     for (const d of hardening) reasons.set(d.why, [...new Set([...(reasons.get(d.why) ?? []), d.path.join("/")])].sort());
@@ -315,6 +335,22 @@ describe("preview: only listed changes pass", () => {
       [
         "A replicated service's pods prefer different nodes (podAntiAffinity by hostname), so one node's loss leaves the others serving: the pod template changes, so each Deployment rolls its pods once (a rolling update; the single-writer stores recreate theirs), with no replacement of the Deployment.",
         ["spec/template/spec/affinity"],
+      ],
+      [
+        "On the e2e stage (Pulumi.e2e.yaml) db, worker and result have a read-only root filesystem too (CIS 5.12); their password file, which the provider can only upload into a writable root, now comes from a volume <container>-secrets that a never-started holder container fills, mounted read-only at /run/secrets. postgres writes its socket and lock file into /var/run/postgresql, in memory as /tmp. Docker replaces the db container once, a few seconds without it; its data volume stays.",
+        ["tmpfs"],
+      ],
+      [
+        "On the e2e stage (Pulumi.e2e.yaml) db, worker and result have a read-only root filesystem too (CIS 5.12); their password file, which the provider can only upload into a writable root, now comes from a volume <container>-secrets that a never-started holder container fills, mounted read-only at /run/secrets. The secrets volume is one more mount of db, worker and result (each its own volume name, so any value). Part of the same replacement.",
+        ["volumes"],
+      ],
+      [
+        "On the e2e stage (Pulumi.e2e.yaml) db, worker and result have a read-only root filesystem too (CIS 5.12); their password file, which the provider can only upload into a writable root, now comes from a volume <container>-secrets that a never-started holder container fills, mounted read-only at /run/secrets. Each of them carries dockyard.secrets-holder, its holder's container id, so a new password (a new holder) replaces the container that reads it at start. Part of the same replacement.",
+        ["labels"],
+      ],
+      [
+        "The read-only db, worker and result of the e2e stage upload their password file no more (the holder container does, into the secrets volume): the uploads input, a secret, leaves them. The baseline value is the compat suite's test password as the mocks record a secret. Part of the same replacement.",
+        ["uploads"],
       ],
     ]);
   });

@@ -219,7 +219,10 @@ describe("bad deploy values are refused with the file, the service, the key, the
 
   // The model's rules are resolveApp's; its message names the compose file and key.
   test.each([
-    ["update_config: { parallelism: -1 }", "services.web.deploy.update_config.parallelism must be a whole number of 0 or more, got -1"],
+    [
+      "update_config: { parallelism: -1 }",
+      "services.web.deploy.update_config.parallelism must be a whole number from 0 to 1000 (copies replaced at a time, at most the most copies of a service), got -1",
+    ],
     [
       "update_config: { order: blue-green }",
       'services.web.deploy.update_config.order must be one of "start-first", "stop-first", got "blue-green"',
@@ -242,13 +245,16 @@ describe("bad deploy values are refused with the file, the service, the key, the
     ],
     [
       "placement: { max_replicas_per_node: 1.5 }",
-      "services.web.deploy.placement.max_replicas_per_node must be a whole number of 0 or more, got 1.5",
+      "services.web.deploy.placement.max_replicas_per_node must be a whole number from 0 to 1000 (copies on one node, at most the most copies of a service), got 1.5",
     ],
     [
       "restart_policy: { condition: always }",
       'services.web.deploy.restart_policy.condition must be one of "any", "on-failure", "none", got "always"',
     ],
-    ["restart_policy: { max_attempts: -2 }", "services.web.deploy.restart_policy.max_attempts must be a whole number of 0 or more, got -2"],
+    [
+      "restart_policy: { max_attempts: -2 }",
+      "services.web.deploy.restart_policy.max_attempts must be a whole number from 0 to 2147483647 (the engines count in 32 bits), got -2",
+    ],
     ["endpoint_mode: ingress", 'services.web.deploy.endpoint_mode must be "dnsrr" or "vip", got "ingress"'],
     [
       "resources: { limits: { cpus: '0.5', memory: 128m }, reservations: { cpus: '1' } }",
@@ -621,8 +627,8 @@ describe("every mapping of the file is walked by the key table: an unknown key i
       'compose.yaml: services.web.ports[0].mode "hots" must be host or ingress',
     ],
     [
-      "    build: { context: ., dockerfile_inline: 'FROM nginx' }\n",
-      "compose.yaml: services.web.build.dockerfile_inline cannot be deployed: the Dockerfile would be the context's, not this one; write it into the context and name it with dockerfile",
+      "    build: { context: ., dockerfile_inline: 'FROM nginx', dockerfile: Dockerfile }\n",
+      "compose.yaml: services.web.build gives both dockerfile and dockerfile_inline: keep one",
     ],
     [
       "    networks: [front]\nnetworks:\n  front:\n    ipam:\n      config:\n        - { subnet: 10.77.0.0/24, aux_addresses: { printer: 10.77.0.5 } }\n",
@@ -848,6 +854,8 @@ describe("where a value came from: a refusal names the env_file and its line, no
       "services.api.env_file[1] (api.env, line 2: API_TOKEN)",
       "named like one; 40 characters",
       "API_TOKEN",
+      // the other credential is named after the first
+      " (so does services.api.env_file[0] (greeting.env, line 2: GREETING))",
     ],
     [
       "    env_file: greeting.env\n",
@@ -862,10 +870,10 @@ describe("where a value came from: a refusal names the env_file and its line, no
       "named like one; 42 characters",
       "API_TOKEN",
     ],
-  ])("%j", (service, named, why, variable) => {
+  ])("%j", (service, named, why, variable, also = "") => {
     expect(() => read(service)).toThrow(
       new InputError(
-        `compose.yaml: ${named} holds a literal credential (${why}, not shown), allowed only in the dev stack (stack is "staging"): ${atRunTime(variable)}`,
+        `compose.yaml: ${named} holds a literal credential (${why}, not shown)${also}, allowed only in the dev stack (stack is "staging"): ${atRunTime(variable)}`,
       ),
     );
   });
@@ -897,5 +905,110 @@ describe("a host IP a stage cannot bind: the fix offered is one that works", () 
     ['"[::1]:5432:5432"', { target: "kubernetes" }, "accepted"],
   ])("%s on %j", (port, values, message) => {
     expect(refusal(port, values)).toBe(message);
+  });
+});
+
+describe("issue 26 (loading): contexts wherever the file points, inline Dockerfiles, commands and env files as compose reads them", () => {
+  /** A project folder and, beside it (outside it), a folder with the compose file and its sources. */
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-contexts-"));
+  const projectDir = path.join(root, "project");
+  const elsewhere = path.join(root, "elsewhere");
+  fs.mkdirSync(path.join(elsewhere, "web"), { recursive: true });
+  fs.mkdirSync(path.join(projectDir, "apps", "api"), { recursive: true });
+  const read = (text: string, file = path.join(elsewhere, "compose.yaml"), stack = "dev") => {
+    fs.writeFileSync(file, `name: shop\n${text}`);
+    return readCompose({ file }, stack, projectDir);
+  };
+  const refusal = (text: string): string => {
+    try {
+      read(text);
+    } catch (error) {
+      return (error as Error).message.split(elsewhere).join("<elsewhere>");
+    }
+    throw new Error("readCompose did not refuse");
+  };
+
+  test("a compose file outside the project builds from its own folder (an absolute context); inside, contexts stay project-relative", () => {
+    const outside = read("services:\n  web:\n    build: ./web\n");
+    expect(outside.model.services.web.image).toEqual({ kind: "build", context: path.join(elsewhere, "web") });
+    const inside = read("services:\n  api:\n    build: { context: ./api, target: prod }\n", path.join(projectDir, "apps", "compose.yaml"));
+    expect(inside.model.services.api.image).toEqual({ kind: "build", context: "apps/api", target: "prod" });
+  });
+
+  test("dockerfile_inline is written under the project's .state (content-addressed), never into the context, and named from the context", () => {
+    const text = "FROM busybox:1.36\nCOPY . /srv\n";
+    const converted = read(
+      `services:\n  web:\n    build:\n      context: ./web\n      dockerfile_inline: |\n${text.replace(/^/gm, "        ").trimEnd()}\n`,
+    );
+    const image = converted.model.services.web.image as { kind: "build"; context: string; dockerfile: string };
+    const written = path.resolve(image.context, image.dockerfile);
+    expect(path.relative(projectDir, written)).toMatch(/^\.state\/compose\/dockerfiles\/[0-9a-f]{16}\.Dockerfile$/);
+    expect(fs.readFileSync(written, "utf8")).toBe(text);
+    expect(fs.readdirSync(path.join(elsewhere, "web"))).toEqual([]);
+    expect(converted.report).toContainEqual({
+      path: "services.web.build.dockerfile_inline",
+      disposition: "changed",
+      note: `built from ${path.relative(projectDir, written)}, written from this text (not into the context)`,
+    });
+  });
+
+  test.each([
+    [
+      "services:\n  web:\n    build: https://github.com/example/web.git#main:app\n",
+      'services.web.build "https://github.com/example/web.git#main:app" is a git repository or URL, which the Docker provider cannot build from (it sends a local folder to the engine): clone it (git clone <repository>, then check out the ref after #) and point context at the folder (with the folder after #ref: inside it)',
+    ],
+    [
+      "services:\n  web:\n    build: { context: 'git@github.com:example/web.git' }\n",
+      'services.web.build.context "git@github.com:example/web.git" is a git repository or URL, which the Docker provider cannot build from (it sends a local folder to the engine): clone it (git clone <repository>, then check out the ref after #) and point context at the folder (with the folder after #ref: inside it)',
+    ],
+    [
+      "services:\n  web:\n    build: { context: 'C:\\src\\web' }\n",
+      'services.web.build.context "C:\\\\src\\\\web" is a Windows path, which is no folder on this machine: give the folder\'s path here, relative to the compose file',
+    ],
+    [
+      "services:\n  web:\n    build: '\\\\server\\share\\web'\n",
+      'services.web.build "\\\\\\\\server\\\\share\\\\web" is a Windows path, which is no folder on this machine: give the folder\'s path here, relative to the compose file',
+    ],
+    [
+      "services:\n  web:\n    image: web:1\n    env_file: ['D:/env/web.env']\n",
+      'services.web.env_file[0] "D:/env/web.env" is a Windows path, which is no file on this machine: give the file\'s path here, relative to the compose file',
+    ],
+    [
+      "services:\n  web:\n    build: { context: ./web, dockerfile: Dockerfile, dockerfile_inline: 'FROM busybox' }\n",
+      "services.web.build gives both dockerfile and dockerfile_inline: keep one",
+    ],
+  ])("%j is refused naming the key", (text, message) => {
+    expect(refusal(text)).toBe(`${path.join("<elsewhere>", "compose.yaml")}: ${message}`);
+  });
+
+  test("a string command keeps $VAR for the container's shell, as compose-go splits it ($$ in the file is $)", () => {
+    const converted = read(
+      "services:\n  web:\n    image: web:1\n    command: sh -c 'echo $$HOME' $$PATH \"${TAG:-v1} $${USER}\"\n    entrypoint: /run.sh $$1\n",
+    );
+    expect(converted.model.services.web.command).toEqual(["sh", "-c", "echo $HOME", "$PATH", "v1 ${USER}"]);
+    expect(converted.model.services.web.entrypoint).toEqual(["/run.sh", "$1"]);
+  });
+
+  test("env_file is read by compose's .env rules: export, quotes, escapes, comments, ${VAR} from the file and the compose variables", () => {
+    fs.writeFileSync(
+      path.join(elsewhere, "web.env"),
+      [
+        "export HOST=db # the database",
+        "URL=postgres://${HOST}:5432/${DB:-shop}",
+        'GREETING="hello\\nworld"',
+        "LITERAL='${HOST} $$'",
+        "FROM_COMPOSE=${REGION}",
+      ].join("\n"),
+    );
+    fs.writeFileSync(path.join(elsewhere, ".env"), "REGION=eu-west\n");
+    const converted = read("services:\n  web:\n    image: web:1\n    env_file: web.env\n");
+    expect(converted.model.services.web.env).toEqual({
+      HOST: "db",
+      URL: "postgres://db:5432/shop",
+      GREETING: "hello\nworld",
+      LITERAL: "${HOST} $$",
+      FROM_COMPOSE: "eu-west",
+    });
+    fs.rmSync(path.join(elsewhere, ".env"));
   });
 });

@@ -53,6 +53,7 @@ describe("ComposeApp", () => {
     expect(await valueOf(app.urls)).toEqual({ cache: "http://127.0.0.1:8402" });
     expect(await valueOf(app.report)).toEqual([
       `${file}: name: changed: no name: the app is named after the file's folder, "${path.basename(dir).toLowerCase()}"`,
+      `${file}: services.cache: changed: hardened by default: cap_drop: [NET_RAW] (Kubernetes' baseline capabilities: Docker's default set less raw sockets), security_opt: [no-new-privileges:true] (no process gains privileges through setuid binaries); write cap_add: [NET_RAW] or security_opt: [no-new-privileges:false] to keep the engine's default`,
       `${file}: networks.default: changed: no subnet in the file: 10.124.0.0/24, from the pool 10.124.0.0/16 (ComposeApp "shop" argument networks.default.subnet overrides it)`,
     ]);
   });

@@ -12,6 +12,8 @@ import { COMPOSE_DOC, composeDoc } from "../../tools/docs/compose";
 import { ComposeError } from "../../stacks/compose/load";
 import { AppModel } from "../../stacks/model";
 import { resolveApp } from "../../stacks/resolve";
+import { COMPOSE_HARDENING } from "../../stacks/compose/families/security";
+import { capabilityName } from "../../components/security";
 import { isCompose, REFUSAL_CLASSES } from "./refusals";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -31,6 +33,33 @@ const fromPool = (network: string, subnet: string): Line => [
   "changed",
   `no subnet in the file: ${subnet}, from the pool 10.124.0.0/16 (dockyard:networks.${network}.subnet overrides it)`,
 ];
+
+/**
+ * The cases below are written as the file says them; a service that leaves cap_drop or
+ * no-new-privileges unsaid gets COMPOSE_HARDENING on top (exact values and the report line's text:
+ * dockerComposeHardening.test.ts). Returns the model with it, and the services that got some.
+ */
+function hardened(model: AppModel): { model: AppModel; services: string[] } {
+  const services: string[] = [];
+  const withDefaults = Object.fromEntries(
+    Object.entries(model.services).map(([name, service]) => {
+      const security = { ...(service.security ?? {}) };
+      let changed = false;
+      if (security.capDrop === undefined && !(security.capAdd ?? []).map(capabilityName).includes("NET_RAW")) {
+        security.capDrop = [...COMPOSE_HARDENING.capDrop];
+        changed = true;
+      }
+      if (security.noNewPrivileges === undefined) {
+        security.noNewPrivileges = COMPOSE_HARDENING.noNewPrivileges;
+        changed = true;
+      }
+      if (changed) services.push(`services.${name}`);
+      return [name, { ...service, security }];
+    }),
+  );
+  return { model: { ...model, services: withDefaults }, services };
+}
+const HARDENING_NOTE = /^hardened by default: /;
 
 /** Reads a corpus file the way the program does, with the repository root as the project. */
 function read(file: string, settings: Omit<ComposeSettings, "file"> = {}, stack = "dev") {
@@ -405,6 +434,147 @@ const GOOD_CASES: GoodCase[] = [
     },
     report: [fromPool("default", "10.124.0.0/24")],
     order: ["api", "common", "jobs"],
+  },
+  {
+    file: "include.yaml",
+    title: "include, extends.file and dockerfile_inline: the included file's service and volume, the base's env_file rebased",
+    model: {
+      name: "include",
+      services: {
+        cache: {
+          image: { kind: "pull", ref: "example/cache:1" },
+          networks: ["default"],
+          limits: { cpus: 1, memory: "512m" },
+          env: { CACHE_SIZE: "64m" },
+          volumes: [{ volume: "cache-data", mountPath: "/data" }],
+          security: { capDrop: ["NET_RAW"], noNewPrivileges: true },
+        },
+        web: {
+          image: {
+            kind: "build",
+            context: "test/unit/compose-corpus/good/ctx",
+            dockerfile: "../../../../../.state/compose/dockerfiles/6f9b6620bee19492.Dockerfile",
+          },
+          networks: ["default"],
+          limits: { cpus: 1, memory: "512m" },
+          env: { GREETING: "hello\nthere", LEVEL: "1", ROLE: "web" },
+          dependsOn: { cache: "started" },
+          security: { capDrop: ["NET_RAW"], noNewPrivileges: true },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: { "cache-data": {} },
+      secrets: {},
+    },
+    report: [
+      [
+        "services.cache.deploy.resources.limits",
+        "changed",
+        "cpus 1, memory 512m by default: every service is limited (set deploy.resources.limits, or dockyard:services.<name>.limits)",
+      ],
+      [
+        "services.cache",
+        "changed",
+        "hardened by default: cap_drop: [NET_RAW] (Kubernetes' baseline capabilities: Docker's default set less raw sockets), security_opt: [no-new-privileges:true] (no process gains privileges through setuid binaries); write cap_add: [NET_RAW] or security_opt: [no-new-privileges:false] to keep the engine's default",
+      ],
+      [
+        "services.web.build.dockerfile_inline",
+        "changed",
+        "built from .state/compose/dockerfiles/6f9b6620bee19492.Dockerfile, written from this text (not into the context)",
+      ],
+      ["services.web.image", "changed", "with build, the image is tagged <app>-<service>:<imageTag> instead"],
+      [
+        "services.web.deploy.resources.limits",
+        "changed",
+        "cpus 1, memory 512m by default: every service is limited (set deploy.resources.limits, or dockyard:services.<name>.limits)",
+      ],
+      [
+        "services.web",
+        "changed",
+        "hardened by default: cap_drop: [NET_RAW] (Kubernetes' baseline capabilities: Docker's default set less raw sockets), security_opt: [no-new-privileges:true] (no process gains privileges through setuid binaries); write cap_add: [NET_RAW] or security_opt: [no-new-privileges:false] to keep the engine's default",
+      ],
+      [
+        "networks.default",
+        "changed",
+        "no subnet in the file: 10.124.0.0/24, from the pool 10.124.0.0/16 (dockyard:networks.default.subnet overrides it)",
+      ],
+    ],
+    order: ["cache", "web"],
+  },
+  {
+    file: "included/base.yaml",
+    title: "the base service include.yaml extends (extends.file)",
+    model: {
+      name: "base",
+      services: {
+        base: {
+          image: { kind: "pull", ref: "example/base:1" },
+          networks: ["default"],
+          limits: { cpus: 1, memory: "512m" },
+          env: { GREETING: "hello\nthere", ROLE: "base", LEVEL: "1" },
+          security: { capDrop: ["NET_RAW"], noNewPrivileges: true },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+    },
+    report: [
+      [
+        "services.base.deploy.resources.limits",
+        "changed",
+        "cpus 1, memory 512m by default: every service is limited (set deploy.resources.limits, or dockyard:services.<name>.limits)",
+      ],
+      [
+        "services.base",
+        "changed",
+        "hardened by default: cap_drop: [NET_RAW] (Kubernetes' baseline capabilities: Docker's default set less raw sockets), security_opt: [no-new-privileges:true] (no process gains privileges through setuid binaries); write cap_add: [NET_RAW] or security_opt: [no-new-privileges:false] to keep the engine's default",
+      ],
+      [
+        "networks.default",
+        "changed",
+        "no subnet in the file: 10.124.0.0/24, from the pool 10.124.0.0/16 (dockyard:networks.default.subnet overrides it)",
+      ],
+    ],
+    order: ["base"],
+  },
+  {
+    file: "included/cache.yaml",
+    title: "the file include.yaml includes",
+    model: {
+      name: "cache",
+      services: {
+        cache: {
+          image: { kind: "pull", ref: "example/cache:1" },
+          networks: ["default"],
+          limits: { cpus: 1, memory: "512m" },
+          env: { CACHE_SIZE: "64m" },
+          volumes: [{ volume: "cache-data", mountPath: "/data" }],
+          security: { capDrop: ["NET_RAW"], noNewPrivileges: true },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: { "cache-data": {} },
+      secrets: {},
+    },
+    report: [
+      [
+        "services.cache.deploy.resources.limits",
+        "changed",
+        "cpus 1, memory 512m by default: every service is limited (set deploy.resources.limits, or dockyard:services.<name>.limits)",
+      ],
+      [
+        "services.cache",
+        "changed",
+        "hardened by default: cap_drop: [NET_RAW] (Kubernetes' baseline capabilities: Docker's default set less raw sockets), security_opt: [no-new-privileges:true] (no process gains privileges through setuid binaries); write cap_add: [NET_RAW] or security_opt: [no-new-privileges:false] to keep the engine's default",
+      ],
+      [
+        "networks.default",
+        "changed",
+        "no subnet in the file: 10.124.0.0/24, from the pool 10.124.0.0/16 (dockyard:networks.default.subnet overrides it)",
+      ],
+    ],
+    order: ["cache"],
   },
   {
     file: "profiles.yaml",
@@ -794,6 +964,8 @@ const GOOD_CASES: GoodCase[] = [
           networks: ["default"],
           limits: DEFAULT_LIMITS,
           secretEnv: { DB_PASSWORD: "db-password", ALSO_DB_PASSWORD: "db-password", API_TOKEN: "api-token" },
+          // The long form's target: the file compose mounts, beside the one API_TOKEN_FILE names.
+          secretFiles: { "/run/secrets/token": "api-token" },
         },
         db: {
           image: { kind: "pull", ref: "postgres:15" },
@@ -821,8 +993,12 @@ const GOOD_CASES: GoodCase[] = [
         "changed",
         "not read: the value is the stack's secret dockyard:secrets.api-token (pulumi config set --secret --path secrets.api-token <value>)",
       ],
-      ["services.api.secrets[1].target", "ignored", "not applied: the file is /run/secrets/api-token, owned by root, mode 0444"],
-      ["services.api.secrets[1].mode", "ignored", "not applied: the file is /run/secrets/api-token, owned by root, mode 0444"],
+      ["services.api.secrets[1].mode", "ignored", "not applied: the file is owned by root, mode 0444"],
+      [
+        "services.api.secrets[1]",
+        "changed",
+        "api-token is the file /run/secrets/token (owned by root, mode 0444), holding the stack's secret dockyard:secrets.api-token (pulumi config set --secret --path secrets.api-token <value>)",
+      ],
       limitedByDefault("api"),
       limitedByDefault("db"),
       fromPool("default", "10.124.0.0/24"),
@@ -954,7 +1130,6 @@ const GOOD_CASES: GoodCase[] = [
       ["services.kitchen.platform", "ignored", "images build for the engine's platform"],
       ["services.kitchen.shm_size", "ignored", "the engine's default /dev/shm size applies"],
       ["services.kitchen.ulimits", "ignored", "the engine's default limits apply"],
-      ["services.kitchen.sysctls", "ignored", "the engine's defaults apply"],
       ["services.kitchen.mem_reservation", "ignored", "use deploy.resources.reservations.memory"],
       ["services.kitchen.cpu_shares", "ignored", "use cpus"],
       ["services.kitchen.oom_score_adj", "ignored", "the engine's default applies"],
@@ -975,6 +1150,74 @@ const GOOD_CASES: GoodCase[] = [
     ],
     order: ["kitchen"],
   },
+  {
+    file: "shape.yaml",
+    title: "issue 26's service shape: a name with _, tcp and udp on one port, an anonymous volume, a secret file, network_mode none",
+    model: {
+      name: "good",
+      services: {
+        batch: {
+          image: { kind: "pull", ref: "example/batch:1" },
+          networks: [],
+          networkMode: "none",
+          limits: DEFAULT_LIMITS,
+          dependsOn: { "my-dns": "started" },
+          security: { capDrop: ["NET_RAW"], noNewPrivileges: true },
+        },
+        "my-dns": {
+          image: { kind: "pull", ref: "example/dns:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          secretFiles: { "/run/secrets/dns-key": "dns-key" },
+          ports: [
+            { name: "udp-53", containerPort: 53, protocol: "udp", publishedPort: 53 },
+            { name: "tcp-53", containerPort: 53, publishedPort: 53 },
+          ],
+          volumes: [{ volume: "my-dns-var-cache-dns", mountPath: "/var/cache/dns" }],
+          security: { capDrop: ["NET_RAW"], noNewPrivileges: true },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: { "my-dns-var-cache-dns": {} },
+      secrets: { "dns-key": { description: "secret dns-key of the compose file" } },
+    },
+    report: [
+      [
+        "services.my_dns",
+        "changed",
+        'named "my-dns" on every target (service names there are lowercase letters, digits and dashes): other services reach it as my-dns, and dockyard:services.my-dns sets it',
+      ],
+      [
+        "secrets.dns-key.file",
+        "changed",
+        "not read: the value is the stack's secret dockyard:secrets.dns-key (pulumi config set --secret --path secrets.dns-key <value>)",
+      ],
+      limitedByDefault("batch"),
+      [
+        "services.batch",
+        "changed",
+        "hardened by default: cap_drop: [NET_RAW] (Kubernetes' baseline capabilities: Docker's default set less raw sockets), security_opt: [no-new-privileges:true] (no process gains privileges through setuid binaries); write cap_add: [NET_RAW] or security_opt: [no-new-privileges:false] to keep the engine's default",
+      ],
+      [
+        "services.my_dns.secrets",
+        "changed",
+        "dns-key is the file /run/secrets/dns-key (owned by root, mode 0444), holding the stack's secret dockyard:secrets.dns-key (pulumi config set --secret --path secrets.dns-key <value>)",
+      ],
+      limitedByDefault("my_dns"),
+      [
+        "services.my_dns",
+        "changed",
+        "hardened by default: cap_drop: [NET_RAW] (Kubernetes' baseline capabilities: Docker's default set less raw sockets), security_opt: [no-new-privileges:true] (no process gains privileges through setuid binaries); write cap_add: [NET_RAW] or security_opt: [no-new-privileges:false] to keep the engine's default",
+      ],
+      [
+        "services.my_dns.volumes[0]",
+        "changed",
+        'anonymous volume /var/cache/dns: the app\'s volume "my-dns-var-cache-dns", kept when the container is replaced (as docker compose keeps it) and removed on destroy; dockyard:volumes.my-dns-var-cache-dns sets its size and retain',
+      ],
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["my-dns", "batch"],
+  },
 ];
 
 describe("good compose files", () => {
@@ -982,8 +1225,19 @@ describe("good compose files", () => {
     "%s",
     (_title, c) => {
       const { model, report } = read(`${GOOD}/${c.file}`, c.settings);
-      expect(model).toEqual(c.model);
-      expect(report.map((line) => [line.path, line.disposition, line.note])).toEqual(c.report);
+      const expected = hardened(c.model);
+      expect(model).toEqual(expected.model);
+      const lines = report.map((line): Line => [line.path, line.disposition, line.note]);
+      const isHardening = ([, , note]: Line) => HARDENING_NOTE.test(note);
+      expect(lines.filter((line) => !isHardening(line))).toEqual(c.report.filter((line) => !isHardening(line)));
+      // Cases written with the defaults in them list their hardening lines themselves.
+      const hardenedServices = new Set([...expected.services, ...c.report.filter(isHardening).map(([where]) => where)]);
+      expect(
+        lines
+          .filter(isHardening)
+          .map(([where]) => where)
+          .sort(),
+      ).toEqual([...hardenedServices].sort());
       expect(resolveApp(model).order).toEqual(c.order);
     },
   );
@@ -1066,7 +1320,7 @@ const BAD_CASES: [string, string][] = [
   ],
   [
     "unknown-top-key.yaml",
-    "volume is not a compose top-level key dockyard knows (a typo, or a key of a newer compose spec); did you mean volumes? (allowed: name, networks, secrets, services, volumes)",
+    "volume is not a compose top-level key dockyard knows (a typo, or a key of a newer compose spec); did you mean volumes? (allowed: include, name, networks, secrets, services, volumes)",
   ],
   [
     "port-long-unknown-key.yaml",
@@ -1133,8 +1387,12 @@ const BAD_CASES: [string, string][] = [
     'services.web.command[1]: invalid interpolation format in "{print $1}": write ${VAR}, ${VAR:-default} or similar, and escape a literal $ as $$',
   ],
   [
-    "build-outside.yaml",
-    'services.web.build.context "../../../../../elsewhere" is outside the project (../elsewhere); images are built from a context inside it: move the sources under the project',
+    "build-git-url.yaml",
+    'services.web.build.context "https://github.com/example/web.git#v1.2:app" is a git repository or URL, which the Docker provider cannot build from (it sends a local folder to the engine): clone it (git clone <repository>, then check out the ref after #) and point context at the folder (with the folder after #ref: inside it)',
+  ],
+  [
+    "env-file-windows.yaml",
+    'services.web.env_file "C:\\\\deploy\\\\web.env" is a Windows path, which is no file on this machine: give the file\'s path here, relative to the compose file',
   ],
   [
     "external-network.yaml",
@@ -1153,12 +1411,15 @@ const BAD_CASES: [string, string][] = [
     "overlay-network.yaml",
     'networks.mesh.driver "overlay" is not supported: networks are bridge networks (on Kubernetes, NetworkPolicies)',
   ],
+  ["bind-without-source.yaml", "services.db.volumes[0].source is required for a bind mount: give the host path to mount"],
   [
-    "anonymous-volume.yaml",
-    'services.db.volumes[0] "/var/lib/postgresql/data" is an anonymous volume: name it (name:/var/lib/postgresql/data) and declare it under volumes:, so its data survives a replacement',
+    "home-bind.yaml",
+    'services.web.volumes[0] "~bob/.config": only ~ and ~/ are expanded (to the home folder of the user running pulumi, as docker compose does); write ~/..., an absolute path, or one relative to the compose file',
   ],
-  ["home-bind.yaml", 'services.web.volumes[0] "~/.config": ~ is not expanded; write an absolute path or one relative to the compose file'],
-  ["network-mode.yaml", "services.web.network_mode cannot be deployed: services join the app's networks; remove network_mode"],
+  [
+    "network-mode.yaml",
+    `services.web.network_mode "host" cannot be deployed: the container would share the host's network stack (every interface, and services listening on the host's loopback), which dockyard never grants, as it refuses a mount of the engine's socket; publish the ports it serves (ports:) and remove network_mode`,
+  ],
   [
     "privileged.yaml",
     "services.web.privileged cannot be deployed: a privileged container can do anything on its host; grant what the service needs in its image instead",
@@ -1167,7 +1428,7 @@ const BAD_CASES: [string, string][] = [
     "cap-add.yaml",
     `services.web.cap_add "NET_ADMIN" would give the container power over the host or its neighbours; allowed: AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, NET_RAW, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT (Docker's default set)`,
   ],
-  ["include.yaml", "include cannot be deployed: include is not supported: put the services in this file"],
+  ["include.yaml", 'include[0]: "common.yaml" is not a file (looked for common.yaml)'],
   [
     "completed-successfully.yaml",
     'services.api.depends_on.migrate.condition "service_completed_successfully" cannot be honoured: services run continuously; use service_started or service_healthy',
@@ -1177,11 +1438,11 @@ const BAD_CASES: [string, string][] = [
     'service "web" depends on service "debug", which is not active: its profiles (debug) are not enabled (none is enabled); enable one with profiles or COMPOSE_PROFILES, or give the dependency the same profiles',
   ],
   [
-    "secret-without-file-env.yaml",
-    "services.db.secrets gives db-password, but no environment variable names its file: add environment: <VAR>_FILE: /run/secrets/db-password (dockyard delivers a secret as the variable <VAR>_FILE naming the file, as the official postgres image reads it)",
+    "secret-target-folder.yaml",
+    'services.db.secrets[0].target "postgres/password" must be a file name (under /run/secrets) or an absolute path in the container',
   ],
   ["secret-undeclared.yaml", 'services.db.secrets names "db-password", which is not in the file\'s top-level secrets (none)'],
-  ["extends-file.yaml", "services.web: extends.file is not supported: put the base service in this file"],
+  ["extends-file.yaml", 'services.web.extends.file "common.yaml" is not a file (looked for common.yaml)'],
   ["bad-duration.yaml", 'services.web.healthcheck.interval "10 seconds" must be a duration like "30s", "1m30s" or "2h"'],
   ["fractional-duration.yaml", 'services.web.healthcheck.timeout "1500ms" is not a whole number of seconds, which both targets need'],
   ["services-empty.yaml", "services is empty: a compose file needs at least one service"],
@@ -1197,7 +1458,7 @@ const BAD_CASES: [string, string][] = [
   ],
   [
     "service-name.yaml",
-    "services.Web_Server is not a valid service name here: lowercase letters, digits and dashes (a DNS label of up to 32)",
+    'services.web_server and services.Web-Server are both named "web-server" on the targets (service names there are lowercase, with - for _ and .); rename one of them',
   ],
 ];
 
@@ -1227,12 +1488,11 @@ describe("bad compose files", () => {
     const file = `${BAD}/many.yaml`;
     expect(refusal(file)).toBe(
       [
-        `7 keys of ${file} cannot be deployed:`,
-        `${file}: include cannot be deployed: include is not supported: put the services in this file`,
+        `6 keys of ${file} cannot be deployed:`,
         `${file}: services.web.privileged cannot be deployed: a privileged container can do anything on its host; grant what the service needs in its image instead`,
-        `${file}: services.web.network_mode cannot be deployed: services join the app's networks; remove network_mode`,
+        `${file}: services.web.build "git@github.com:example/web.git" is a git repository or URL, which the Docker provider cannot build from (it sends a local folder to the engine): clone it (git clone <repository>, then check out the ref after #) and point context at the folder (with the folder after #ref: inside it)`,
         `${file}: services.web.ports[0] "80-81:80-81" is not a port dockyard can publish: write "HOST:CONTAINER", "IP:HOST:CONTAINER" or "CONTAINER", with /udp if needed (ranges are not supported)`,
-        `${file}: services.web.volumes[0] "/data" is an anonymous volume: name it (name:/data) and declare it under volumes:, so its data survives a replacement`,
+        `${file}: services.web.network_mode "host" cannot be deployed: the container would share the host's network stack (every interface, and services listening on the host's loopback), which dockyard never grants, as it refuses a mount of the engine's socket; publish the ports it serves (ports:) and remove network_mode`,
         `${file}: services.worker has neither image nor build: give the image to run, or a build context`,
         `${file}: services.worker.depends_on.web.condition "service_completed_successfully" cannot be honoured: services run continuously; use service_started or service_healthy`,
       ].join("\n  "),

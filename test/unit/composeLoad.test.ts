@@ -494,16 +494,234 @@ describe("loadCompose: extends", () => {
     ["services:\n  a:\n    image: a\n    extends: a\n", "services.a: extends forms a cycle: a -> a"],
     [
       "services:\n  web:\n    extends: { file: common.yaml, service: base }\n",
-      "services.web: extends.file is not supported: put the base service in this file",
+      'services.web.extends.file "common.yaml" is not a file (looked for common.yaml)',
     ],
     ["services:\n  web:\n    extends: nothing\n", 'services.web extends service "nothing", which is not defined in this file'],
     [
       "services:\n  web:\n    extends: { file: x.yaml }\n",
-      "services.web: extends.file is not supported: put the base service in this file",
+      'services.web.extends must be a service name or { service: name, file: other file }, got {"file":"x.yaml"}',
     ],
-    ["services:\n  web:\n    extends: [a]\n", 'services.web.extends must be a service name or { service: name }, got ["a"]'],
+    [
+      "services:\n  web:\n    extends: [a]\n",
+      'services.web.extends must be a service name or { service: name, file: other file }, got ["a"]',
+    ],
+    [
+      "services:\n  web:\n    extends: { file: https://example.com/base.yaml, service: base }\n",
+      'services.web.extends.file "https://example.com/base.yaml" is a remote file, which dockyard does not fetch: download it and name the local copy',
+    ],
   ])("%j fails", (yaml, message) => {
     expect(loadError(yaml)).toBe(`<dir>/compose.yaml: ${message}`);
+  });
+});
+
+/** Writes files (paths may have folders) into a new temporary directory and returns it. */
+function tree(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "compose-load-"));
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+/** Loads `file` of a tree, or returns its error with the directory replaced by "<dir>". */
+function loadTree(files: Record<string, string>, file = "compose.yaml"): LoadedCompose | string {
+  const dir = tree(files);
+  try {
+    return loadCompose({ file: path.join(dir, file), name: file, environment: {} });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ComposeError);
+    return (error as Error).message.split(dir).join("<dir>");
+  }
+}
+
+describe("loadCompose: extends.file", () => {
+  const base = [
+    "services:",
+    "  base:",
+    "    build: ./app",
+    "    env_file: [./base.env, { path: ../shared.env, required: false }]",
+    "    volumes: ['./data:/data:ro', 'cache:/cache', { type: bind, source: conf, target: /etc/app }, '/abs:/abs']",
+    "    environment: { A: '${TAG:-1}', B: base }",
+    "  middle:",
+    "    extends: base",
+    "    labels: [tier=middle]",
+  ].join("\n");
+
+  test("the base service of another file, its relative paths rebased to this file's folder, merged as extends merges", () => {
+    const loaded = loadTree({
+      "compose.yaml": "services:\n  web:\n    extends: { file: lib/base.yaml, service: middle }\n    environment: [B=web]\n",
+      "lib/base.yaml": base,
+    }) as LoadedCompose;
+    expect(services(loaded)).toEqual({
+      web: {
+        build: "lib/app",
+        env_file: ["lib/base.env", { path: "shared.env", required: false }],
+        volumes: ["./lib/data:/data:ro", "cache:/cache", { type: "bind", source: "lib/conf", target: "/etc/app" }, "/abs:/abs"],
+        environment: ["A=1", "B=web"],
+        labels: ["tier=middle"],
+      },
+    });
+  });
+
+  test("a chain through files resolves each file's extends.file from that file's folder", () => {
+    const loaded = loadTree({
+      "compose.yaml": "services:\n  web:\n    extends: { file: a/one.yaml, service: one }\n",
+      "a/one.yaml": "services:\n  one:\n    extends: { file: b/two.yaml, service: two }\n    command: [one]\n",
+      "a/b/two.yaml": "services:\n  two:\n    build: .\n    image: two\n",
+    }) as LoadedCompose;
+    expect(services(loaded)).toEqual({ web: { build: "a/b", image: "two", command: ["one"] } });
+  });
+
+  test.each([
+    [
+      "a cycle across files, naming the chain",
+      {
+        "compose.yaml": "services:\n  web:\n    extends: { file: base.yaml, service: base }\n",
+        "base.yaml": "services:\n  base:\n    extends: { file: compose.yaml, service: web }\n",
+      },
+      "compose.yaml: services.web: extends forms a cycle: web (compose.yaml) -> base (base.yaml) -> web (compose.yaml)",
+    ],
+    [
+      "a service the other file does not define",
+      {
+        "compose.yaml": "services:\n  web:\n    extends: { file: base.yaml, service: api }\n",
+        "base.yaml": "services:\n  base:\n    image: b\n",
+      },
+      'compose.yaml: services.web extends service "api", which is not defined in base.yaml',
+    ],
+    [
+      "another file without services",
+      { "compose.yaml": "services:\n  web:\n    extends: { file: base.yaml, service: api }\n", "base.yaml": "volumes: {}\n" },
+      "compose.yaml: services.web: base.yaml has no services",
+    ],
+    [
+      "another file that is not YAML",
+      { "compose.yaml": "services:\n  web:\n    extends: { file: base.yaml, service: api }\n", "base.yaml": "services: [\n" },
+      "compose.yaml: base.yaml: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1",
+    ],
+  ])("%s is refused", (_name, files, message) => {
+    expect(loadTree(files)).toBe(message);
+  });
+});
+
+describe("loadCompose: include", () => {
+  test("an included file's services, networks, volumes and secrets, its paths from its folder and its variables from its .env", () => {
+    const loaded = loadTree({
+      "compose.yaml": ["include:", "  - sub/compose.yaml", "services:", "  web:", "    image: web", "    depends_on: [db]"].join("\n"),
+      "sub/compose.yaml": [
+        "services:",
+        "  db:",
+        "    image: postgres:${PG}",
+        "    build: { dockerfile: Db.Dockerfile }",
+        "    env_file: db.env",
+        "    volumes: ['./init:/docker-entrypoint-initdb.d', 'data:/var/lib/postgresql/data']",
+        "    secrets: [pw]",
+        "volumes:",
+        "  data: {}",
+        "networks:",
+        "  back: {}",
+        "secrets:",
+        "  pw: { file: ./pw.txt }",
+      ].join("\n"),
+      "sub/.env": "PG=16\n",
+    }) as LoadedCompose;
+    expect(loaded.document).toEqual({
+      services: {
+        web: { image: "web", depends_on: ["db"] },
+        db: {
+          image: "postgres:16",
+          build: { context: "sub", dockerfile: "Db.Dockerfile" },
+          env_file: "sub/db.env",
+          volumes: ["./sub/init:/docker-entrypoint-initdb.d", "data:/var/lib/postgresql/data"],
+          secrets: ["pw"],
+        },
+      },
+      volumes: { data: {} },
+      networks: { back: {} },
+      secrets: { pw: { file: "sub/pw.txt" } },
+    });
+  });
+
+  test("project_directory and env_file: paths from the project directory, variables from the env file, the including file's first", () => {
+    const dir = tree({
+      "compose.yaml": "include:\n  - { path: parts/api.yaml, project_directory: src, env_file: [vars.env] }\n",
+      "parts/api.yaml": "services:\n  api:\n    build: ./api\n    image: api:${TAG}\n    environment:\n      - REGION=${REGION}\n",
+      "vars.env": "TAG=2\nREGION=eu\n",
+    });
+    const loaded = loadCompose({ file: path.join(dir, "compose.yaml"), environment: { REGION: "us" } });
+    expect(services(loaded)).toEqual({ api: { build: "src/api", image: "api:2", environment: ["REGION=us"] } });
+  });
+
+  test("a service two included files define alike (a diamond) is taken once", () => {
+    const loaded = loadTree({
+      "compose.yaml": "include: [left.yaml, right.yaml]\n",
+      "left.yaml": "include: [base.yaml]\nservices:\n  left:\n    image: l\n",
+      "right.yaml": "include: [base.yaml]\nservices:\n  right:\n    image: r\n",
+      "base.yaml": "services:\n  base:\n    image: b\n",
+    }) as LoadedCompose;
+    expect(Object.keys(services(loaded)).sort()).toEqual(["base", "left", "right"]);
+  });
+
+  test.each([
+    [
+      "the same service defined differently by the file and an included one",
+      {
+        "compose.yaml": "include: [sub/other.yaml]\nservices:\n  web:\n    image: a\n",
+        "sub/other.yaml": "services:\n  web:\n    image: b\n",
+      },
+      "compose.yaml: services.web is defined in both compose.yaml and sub/other.yaml: an included file's services must not be defined again; rename one, or remove one of them",
+    ],
+    [
+      "the same volume defined differently by two included files",
+      {
+        "compose.yaml": "include: [a.yaml, b.yaml]\n",
+        "a.yaml": "services:\n  a:\n    image: a\nvolumes:\n  data: { labels: [a] }\n",
+        "b.yaml": "services:\n  b:\n    image: b\nvolumes:\n  data: {}\n",
+      },
+      "compose.yaml: volumes.data is defined in both a.yaml and b.yaml: an included file's volumes must not be defined again; rename one, or remove one of them",
+    ],
+    [
+      "a cycle",
+      {
+        "compose.yaml": "include: [a/one.yaml]\nservices:\n  web:\n    image: w\n",
+        "a/one.yaml": "include: [../b/two.yaml]\n",
+        "b/two.yaml": "include: [../a/one.yaml]\n",
+      },
+      "compose.yaml: b/two.yaml: include[0]: include forms a cycle: a/one.yaml -> b/two.yaml -> a/one.yaml",
+    ],
+    [
+      "a file that is not there",
+      { "compose.yaml": "include: [missing.yaml]\n" },
+      'compose.yaml: include[0]: "missing.yaml" is not a file (looked for missing.yaml)',
+    ],
+    [
+      "a remote file",
+      { "compose.yaml": "include: [oci://registry.example/app:1]\n" },
+      'compose.yaml: include[0]: "oci://registry.example/app:1" is a remote file, which dockyard does not fetch: download it and include the local copy',
+    ],
+    [
+      "an env_file that is not there",
+      { "compose.yaml": "include: [{ path: a.yaml, env_file: nope.env }]\n", "a.yaml": "services: {}\n" },
+      'compose.yaml: include[0].env_file: "nope.env" is not a file',
+    ],
+    [
+      "an entry with an unknown key",
+      { "compose.yaml": "include: [{ path: a.yaml, paths: b.yaml }]\n" },
+      'compose.yaml: include[0] has unknown key "paths" (allowed: env_file, path, project_directory)',
+    ],
+    [
+      "an included file whose services are not a mapping",
+      { "compose.yaml": "include: [a.yaml]\n", "a.yaml": "services: [web]\n" },
+      "compose.yaml: a.yaml: services must be a mapping of services by name, got a sequence",
+    ],
+    [
+      "include that is not a list",
+      { "compose.yaml": "include: a.yaml\n" },
+      "compose.yaml: include must be a list of files, or of { path, project_directory, env_file }, got text of 6 characters (not shown)",
+    ],
+  ])("%s is refused", (_name, files, message) => {
+    expect(loadTree(files)).toBe(message);
   });
 });
 

@@ -514,6 +514,84 @@ describe("Container: secret files and unpublished ports", () => {
   });
 });
 
+describe("Container: secret files on a read-only root filesystem go through a never-started holder and a read-only volume", () => {
+  const readOnly = { capDrop: ["ALL"], noNewPrivileges: true, readOnlyRootFilesystem: true, tmpfs: ["/tmp"] };
+  const files = [
+    { path: "/run/secrets/db-password", content: "pw" },
+    { path: "/run/secrets/token", content: "t0ken", mode: "0400" },
+  ];
+  const labels = { "dockyard.stack": "dev" };
+
+  test("the volume and the holder: exact inputs; the service's container mounts the volume read-only, follows the holder, uploads nothing", async () => {
+    await setupMocks({});
+    new Container("app-1", { name: "shop-app-1", image: "app:1", user: "1000:1000", security: readOnly, secretFiles: files, labels });
+    await settle();
+    const holderLabels = [
+      { label: "dockyard.secrets-of", value: "shop-app-1" },
+      { label: "dockyard.stack", value: "dev" },
+    ];
+    expect(find(VOLUME, "app-1-secrets").inputs).toEqual({ name: "shop-app-1-secrets", driver: "local", labels: holderLabels });
+    const holder = find(CONTAINER, "app-1-secrets");
+    expect(withoutSecrets(holder.inputs)).toEqual({
+      name: "shop-app-1-secrets",
+      image: "app:1",
+      uploads: "[secret]",
+      volumes: [{ volumeName: "shop-app-1-secrets", containerPath: "/run/secrets", readOnly: false }],
+      labels: holderLabels,
+      start: false,
+      mustRun: false,
+      restart: "no",
+    });
+    expect(secretValue(holder.inputs.uploads)).toEqual([
+      { file: "/run/secrets/db-password", content: "pw", permissions: "0444" },
+      { file: "/run/secrets/token", content: "t0ken", permissions: "0400" },
+    ]);
+    const app = find(CONTAINER, "app-1").inputs;
+    expect([app.uploads, app.readOnly, app.tmpfs, app.volumes, app.labels]).toEqual([
+      undefined,
+      true,
+      { "/tmp": "rw,noexec,nosuid,size=65536k" },
+      [{ volumeName: "shop-app-1-secrets", containerPath: "/run/secrets", readOnly: true }],
+      [
+        { label: "dockyard.stack", value: "dev" },
+        { label: "dockyard.secrets-holder", value: "app-1-secrets-id" },
+      ],
+    ]);
+    // Both fixed names: a replacement removes the old one first; both under the Container component.
+    expect([holder.options.deleteBeforeReplace, find(VOLUME, "app-1-secrets").options.deleteBeforeReplace]).toEqual([true, true]);
+    expect([parentTypeOf(CONTAINER, "app-1-secrets"), parentTypeOf(VOLUME, "app-1-secrets")]).toEqual([
+      "dockyard:index:Container",
+      "dockyard:index:Container",
+    ]);
+  });
+
+  test("a writable root keeps the direct upload, with no holder", async () => {
+    await setupMocks({});
+    new Container("app-1", { name: "shop-app-1", image: "app:1", security: { capDrop: ["ALL"] }, secretFiles: files });
+    await settle();
+    expect(recorded.map((r) => `${r.type} ${r.name}`)).toEqual(["dockyard:index:Container app-1", `${CONTAINER} app-1`]);
+    expect(find(CONTAINER, "app-1").inputs.volumes).toEqual([]);
+  });
+
+  test("files in two directories are refused, naming them", () => {
+    expect(() =>
+      validateContainerArgs("app-1", {
+        name: "app",
+        image: "app:1",
+        security: readOnly,
+        secretFiles: [
+          { path: "/run/secrets/a", content: "a" },
+          { path: "/etc/app/b", content: "b" },
+        ],
+      }),
+    ).toThrow(
+      new ValidationError(
+        'Container "app-1": with security.readOnlyRootFilesystem, secret files must all be in one directory other than / (a volume mounted read-only there holds them), got /run/secrets/a, /etc/app/b',
+      ),
+    );
+  });
+});
+
 const CONTAINER_BASE: ContainerArgs = { name: "app", image: "app:1" };
 
 describe("Container refuses its own bad args before registering anything, itself included", () => {

@@ -176,6 +176,19 @@ describe("the dev stack's Docker plan", () => {
     });
   });
 
+  test("on the e2e stage every container is confined: no capability, no-new-privileges, its own user, a read-only root with the tmpfs it writes", () => {
+    const e2e = plan(stackFile("e2e"), "e2e");
+    const confinement = Object.fromEntries(e2e.containers.map((c) => [c.name, [c.args.user, c.args.security]]));
+    const confined = (tmpfs: string[]) => ({ capAdd: [], capDrop: ["ALL"], noNewPrivileges: true, readOnlyRootFilesystem: true, tmpfs });
+    expect(confinement).toEqual({
+      "db-1": ["999:999", confined(["/tmp", "/var/run/postgresql"])],
+      "redis-1": ["999:999", confined(["/tmp"])],
+      "result-1": ["1000:1000", confined(["/tmp"])],
+      "vote-1": ["10001:10001", confined(["/tmp"])],
+      "worker-1": ["1000:1000", confined(["/tmp"])],
+    });
+  });
+
   test("published ports bind on bindAddress; the URLs are the first published port of each running service", () => {
     const published = Object.fromEntries(dev.containers.map((c) => [c.name, c.args.ports?.filter((p) => p.hostPort !== undefined)]));
     expect(published).toEqual({

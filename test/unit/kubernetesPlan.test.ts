@@ -353,6 +353,64 @@ describe("what a cluster cannot honour is refused while planning", () => {
     expect(() => plan({ registry: "" })).toThrow(new InputError(REGISTRY_REQUIRED));
   });
 
+  describe("names the cluster takes, checked with the key the user wrote", () => {
+    const named = (edit: (app: AppModel) => void, secrets: Record<string, string> = {}) => {
+      const app = shop({ subnet: "10.99.0.0/24" });
+      edit(app);
+      return () => planKubernetes(resolveApp(app), stackConfig({ target: "kubernetes", secrets }, "staging"), inModel("shop"));
+    };
+
+    test("a secret name with _ becomes a Secret name with -, in the Secret and in the env that reads it", () => {
+      const planned = named(
+        (app) => {
+          app.secrets = { db_password: { description: "the database's" } };
+          app.services.web.secretEnv = { DB_PASSWORD: "db_password" };
+        },
+        { db_password: "hunter22" },
+      )();
+      expect([planned.secrets.map(([name, args]) => [name, args.secretName]), planned.deployments[0].args.secretEnv]).toEqual([
+        [["shop-db-password", "shop-db-password"]],
+        { DB_PASSWORD: { secretName: "shop-db-password", key: "value" } },
+      ]);
+    });
+
+    test("two secrets that become one Secret name are refused, naming both", () => {
+      const both = named(
+        (app) => {
+          app.secrets = { db_password: { description: "a" }, "db-password": { description: "b" } };
+        },
+        { db_password: "hunter22", "db-password": "hunter22" },
+      );
+      expect(both).toThrow(
+        new InputError(
+          'app "shop": secrets.db_password and app "shop": secrets.db-password would both be Secret "shop-db-password" on target kubernetes (a Secret\'s name takes lowercase letters, digits, - and ., anything else becomes -); rename one of them',
+        ),
+      );
+    });
+
+    test("a port name longer than 15 is refused before the Deployment's own check, with a name that fits", () => {
+      const long = named((app) => {
+        app.services.web.ports = [{ name: "prometheus-metrics", containerPort: 9102 }];
+      });
+      expect(long).toThrow(
+        new InputError(
+          'app "shop": services.web.ports.prometheus-metrics (port name "prometheus-metrics") cannot be used on target kubernetes: a container port\'s name must be 1-15 lowercase letters, digits and -, with at least one letter and no - at either end (18 characters given); rename it, like "prometheus-metr"',
+        ),
+      );
+    });
+
+    test("a node label value a nodeSelector cannot hold", () => {
+      const label = named((app) => {
+        app.services.web.placement = { constraints: ["node.labels.disk == ssd!"] };
+      });
+      expect(label).toThrow(
+        new InputError(
+          'app "shop": services.web.placement.constraints "node.labels.disk == ssd!" cannot be used on target kubernetes: it becomes the nodeSelector disk=ssd!, and a node label\'s value must be letters, digits, - _ and ., starting and ending with a letter or digit, at most 63; change the label',
+        ),
+      );
+    });
+  });
+
   test("a service the restricted level would refuse every pod of, named with everything it lacks and both ways out", () => {
     const bare: AppModel = {
       ...shop({ subnet: "10.99.0.0/24" }),

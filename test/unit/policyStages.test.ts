@@ -408,7 +408,7 @@ const BROKEN_SWARM: Array<[string, Values, string, string, string[]]> = [
       `mandatory readiness-probes: ${SWARM} "web": taskSpec.containerSpec.healthcheck is not set, so the swarm sends traffic (its name on its networks, its published ports) to its tasks as soon as they start, before they can serve it; add a health check (docker service create --health-cmd; dockyard: the service's health check)`,
       ...["db", "web"].map(
         (name) =>
-          `mandatory capabilities-dropped: ${SWARM} "${name}": taskSpec.containerSpec.capDrops is not set, so the container keeps capabilities of Docker's default set (CHOWN, DAC_OVERRIDE, NET_RAW, SETUID...); drop ALL and add back only what it needs (docker service create --cap-drop ALL; dockyard: services.<name>.security.capDrop ["ALL"], and capAdd for what it needs; compose cap_drop: [ALL])`,
+          `mandatory capabilities-dropped: ${SWARM} "${name}": taskSpec.containerSpec.capDrops is ["NET_RAW"], without ALL, so the container keeps capabilities of Docker's default set (CHOWN, DAC_OVERRIDE, NET_RAW, SETUID...); drop ALL and add back only what it needs (docker service create --cap-drop ALL; dockyard: services.<name>.security.capDrop ["ALL"], and capAdd for what it needs; compose cap_drop: [ALL])`,
       ),
       ...["db", "web"].map(
         (name) =>

@@ -95,11 +95,16 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
         compose: "restart-unknown.yaml",
         message: 'services.web.restart "never" must be "no", "always", "unless-stopped", "on-failure" or "on-failure:<attempts>"',
       },
+      {
+        name: "an HTTP health check's path without its slash",
+        compose: "health-http-path.yaml",
+        message: 'services.web.x-dockyard.healthHttp.path must be a path starting with /, like "/healthz", got "healthz"',
+      },
     ],
   },
   {
     title: "A required value missing",
-    what: "An app secret without a value, a compose variable marked required (`${VAR:?}`) unset.",
+    what: "An app secret without a value, a compose variable marked required (`${VAR:?}`) unset, a variable a port is made of unset.",
     examples: [
       {
         name: "the app's secret",
@@ -112,6 +117,12 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
         compose: "required-colon.yaml",
         message: "services.web.image: required variable DOCKYARD_CORPUS_TAG is missing a value: set the tag to deploy",
       },
+      {
+        name: "a port's variable unset",
+        compose: "unset-port-variable.yaml",
+        message:
+          "services.web.ports[0]: variable DOCKYARD_TEST_UNSET_PORT is not set, so the port would be read with a blank in its place: set DOCKYARD_TEST_UNSET_PORT, or give a default (${DOCKYARD_TEST_UNSET_PORT:-8080})",
+      },
     ],
   },
   {
@@ -122,6 +133,12 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
         name: "memory under Docker's minimum",
         config: { services: { worker: { limits: { memory: "5m" } } } },
         message: 'dockyard:services.worker.limits.memory must be at least 6m (Docker\'s minimum), got "5m"',
+      },
+      {
+        name: "restart attempts past 32 bits",
+        config: { services: { worker: { restart: { condition: "on-failure", maxAttempts: 3000000000 } } } },
+        message:
+          "dockyard:services.worker.restart.maxAttempts must be a whole number from 0 to 2147483647 (the engines count in 32 bits), got 3000000000",
       },
       {
         name: "cpus finer than a millicpu",
@@ -173,9 +190,10 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
           'dockyard:services.__proto__ cannot be a name here: "__proto__" names every object\'s prototype, so the setting would be lost; rename it',
       },
       {
-        name: "a service name with capitals and an underscore",
+        name: "two service names that are one name on the targets",
         compose: "service-name.yaml",
-        message: "services.Web_Server is not a valid service name here: lowercase letters, digits and dashes (a DNS label of up to 32)",
+        message:
+          'services.web_server and services.Web-Server are both named "web-server" on the targets (service names there are lowercase, with - for _ and .); rename one of them',
       },
       {
         name: "a key named like a member of every object",
@@ -235,13 +253,31 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
   },
   {
     title: "A host path that hands the host to a container",
-    what: "The engine's socket, the host's system folders (`/`, `/etc`, `/proc`, `/sys`, `/dev`, `/var/lib/docker`) or a folder holding one, or a writable path inside them.",
+    what: "Any container engine's socket (Docker's, rootless Docker's, podman's, containerd's, CRI-O's) and the host's runtime folders (`/run`, `/var/run`), the host's system folders (`/`, `/etc`, `/proc`, `/sys`, `/dev`, `/boot`, `/var/lib/docker`) or a folder holding one, credentials even read-only (`/etc/kubernetes`, `/etc/shadow`, `~/.kube`, `~/.ssh`, `~/.docker`, a home folder), a writable path inside the system folders or the host's programs (`/usr`, `/bin`, `/sbin`, `/lib*`); each judged as written and after its symlinks.",
     examples: [
       {
         name: "the Docker socket",
         compose: "docker-socket.yaml",
         message:
           'services.agent.volumes[0] hostPath "/var/run/docker.sock" is the container engine\'s socket: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder',
+      },
+      {
+        name: "another engine's socket (rootless Docker)",
+        compose: "rootless-socket.yaml",
+        message:
+          'services.agent.volumes[0] hostPath "/run/user/1000/docker.sock" is a container engine\'s socket: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder',
+      },
+      {
+        name: "the cluster's admin credentials, read-only",
+        compose: "kubeconfig-read-only.yaml",
+        message:
+          'services.dash.volumes[0] hostPath "/etc/kubernetes/admin.conf" is the host\'s credentials (/etc/kubernetes), refused even read-only: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder',
+      },
+      {
+        name: "the host's programs, writable",
+        compose: "system-binaries-writable.yaml",
+        message:
+          'services.installer.volumes[0] hostPath "/usr/local/bin" is in the host\'s programs and libraries (/usr), mounted writable, so the host would run what the container writes there (read-only is allowed): a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder',
       },
     ],
   },
@@ -282,7 +318,7 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
   },
   {
     title: "A credential in plain text outside the dev stack",
-    what: "A plain environment value or build argument whose name says it is a credential (`PASSWORD`, `TOKEN`, `SECRET`, `API_KEY`...) or whose value looks like one (a known token format, a password in a URL, long high-entropy text), and a registry password not set with `--secret`. The value is never shown; the message says how to give it as a secret.",
+    what: "A plain environment value, build argument or command-line value (a command's, an entrypoint's, a health check's: after a flag like `--requirepass`, in `NAME=value`, or by its look) whose name says it is a credential (`PASSWORD`, `TOKEN`, `SECRET`, `API_KEY`...) or whose value looks like one (a known token format, a password in a URL, long high-entropy text), and a registry password not set with `--secret`. The value is never shown; the message says how to give it as a secret.",
     examples: [
       {
         name: "a password in the environment",
@@ -297,6 +333,13 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
         stack: "prod",
         message:
           'services.web.environment.UPLOAD_ID holds a literal credential (it looks like an AWS access key ID; 20 characters, not shown), allowed only in the dev stack (stack is "prod"): declare a top-level secret, list it under the service\'s secrets:, set UPLOAD_ID_FILE: /run/secrets/<secret>, and give its value with pulumi config set --secret --path secrets.<secret> <value>',
+      },
+      {
+        name: "a password after a command's flag",
+        compose: "command-password.yaml",
+        stack: "prod",
+        message:
+          "services.cache.command holds a literal credential (the value of --requirepass; 21 characters, not shown), allowed only in the dev stack (stack is \"prod\"): a command is as readable as the environment (docker inspect, the pod spec, the stack's state): give the credential as a top-level secret listed under the service's secrets: (read from /run/secrets/<secret>) and refer to it in the command through a shell ($VAR, written $$VAR in a compose file), or have the program read it from a file (a --*-file flag), instead of the literal after --requirepass",
       },
       {
         name: "an access key as a build argument",
@@ -335,7 +378,7 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
   },
   {
     title: "A compose key dockyard cannot deploy as written",
-    what: "Compose keys whose meaning a target would silently change (`privileged`, `network_mode`, an NFS volume, a volume's subpath, external networks): refused with what to write instead.",
+    what: "Compose keys whose meaning a target would silently change (`privileged`, `network_mode`, `sysctls`, an NFS volume, a volume's subpath, external networks): refused with what to write instead.",
     examples: [
       {
         name: "privileged",
@@ -344,9 +387,16 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
           "services.web.privileged cannot be deployed: a privileged container can do anything on its host; grant what the service needs in its image instead",
       },
       {
-        name: "network_mode",
+        name: "network_mode host",
         compose: "network-mode.yaml",
-        message: "services.web.network_mode cannot be deployed: services join the app's networks; remove network_mode",
+        message:
+          "services.web.network_mode \"host\" cannot be deployed: the container would share the host's network stack (every interface, and services listening on the host's loopback), which dockyard never grants, as it refuses a mount of the engine's socket; publish the ports it serves (ports:) and remove network_mode",
+      },
+      {
+        name: "the host's kernel parameter",
+        compose: "sysctl-host.yaml",
+        message:
+          "services.app.sysctls \"kernel.core_pattern\" cannot be deployed: it is the host's kernel parameter, not the container's (kernel.core_pattern runs a program as root on the host); set it on the host, and remove it here",
       },
       {
         name: "an NFS volume",

@@ -2,11 +2,14 @@
  * resolveApp on its own (no Pulumi, no mocks): defaults filled, start order, each small check's message; then the stack
  * config that reaches its checks, through the whole program under mocks.
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { z } from "zod";
 import { InputError } from "../../stacks/errors";
 import { AppModel, ImageSource } from "../../stacks/model";
 import { AppDefinition, applyConfig } from "../../stacks/overrides";
-import { findCycle, ResolvedApp, resolveApp } from "../../stacks/resolve";
+import { findCycle, hostTakeover, ResolvedApp, resolveApp } from "../../stacks/resolve";
 import { votingModel } from "../../stacks/votingApp";
 import { byType } from "./mocks";
 import { CLUSTER, expectRefused, RefusedCase, runProgram, SECRET_CONFIG } from "./program";
@@ -512,7 +515,7 @@ const badModels: Array<[string, Edit, string]> = [
   [
     "rollout parallelism below 0",
     (app) => (app.services.worker.rollout = { parallelism: -1 }),
-    `${APP} services.worker.rollout.parallelism must be a whole number of 0 or more, got -1`,
+    `${APP} services.worker.rollout.parallelism must be a whole number from 0 to 1000 (copies replaced at a time, at most the most copies of a service), got -1`,
   ],
   [
     "rollout delay in fractions of a second",
@@ -582,7 +585,7 @@ const badModels: Array<[string, Edit, string]> = [
   [
     "max replicas per node below 0",
     (app) => (app.services.worker.placement = { maxReplicasPerNode: -2 }),
-    `${APP} services.worker.placement.maxReplicasPerNode must be a whole number of 0 or more, got -2`,
+    `${APP} services.worker.placement.maxReplicasPerNode must be a whole number from 0 to 1000 (copies on one node, at most the most copies of a service), got -2`,
   ],
   [
     "restart condition unknown",
@@ -592,7 +595,7 @@ const badModels: Array<[string, Edit, string]> = [
   [
     "restart attempts below 0",
     (app) => (app.services.worker.restart = { maxAttempts: -1 }),
-    `${APP} services.worker.restart.maxAttempts must be a whole number of 0 or more, got -1`,
+    `${APP} services.worker.restart.maxAttempts must be a whole number from 0 to 2147483647 (the engines count in 32 bits), got -1`,
   ],
   // Durations: whole seconds, within what every engine takes and what an up would sensibly wait.
   [
@@ -730,10 +733,74 @@ describe("host paths that hand the host to a container are refused, naming the m
     ["/etc", true, "is one of the host's system folders"],
     ["/proc", true, "is one of the host's system folders"],
     ["/var/lib", true, "holds the host's /var/lib/docker"],
-    ["/etc/../etc/shadow", false, "is inside the host's /etc and mounted writable (read-only files there are allowed)"],
+    ["/etc/../etc/passwd", false, "is inside the host's /etc and mounted writable (read-only files there are allowed)"],
     ["/sys/fs/cgroup", false, "is inside the host's /sys and mounted writable (read-only files there are allowed)"],
+    // Other engines' sockets, wherever they are.
+    ["/run/user/1000/docker.sock", true, "is a container engine's socket"],
+    ["/home/ci/.docker/run/docker.sock", true, "is a container engine's socket"],
+    ["/run/podman/podman.sock", true, "is a container engine's socket"],
+    ["/var/run/crio/crio.sock", true, "is a container engine's socket"],
+    ["/var/run/dbus/system_bus_socket", true, "is in the host's /var/run, which holds engine and system sockets"],
+    ["/run/user/1000", true, "is in the host's /run, which holds engine and system sockets"],
+    // The host's programs, writable.
+    [
+      "/usr/local/bin",
+      false,
+      "is in the host's programs and libraries (/usr), mounted writable, so the host would run what the container writes there (read-only is allowed)",
+    ],
+    [
+      "/sbin",
+      false,
+      "is in the host's programs and libraries (/sbin), mounted writable, so the host would run what the container writes there (read-only is allowed)",
+    ],
+    [
+      "/lib64/",
+      false,
+      "is in the host's programs and libraries (/lib64), mounted writable, so the host would run what the container writes there (read-only is allowed)",
+    ],
+    ["/boot", true, "is one of the host's system folders"],
+    // Credentials, even read-only.
+    ["/etc/../etc/shadow", true, "is the host's credentials (/etc/shadow), refused even read-only"],
+    ["/etc/kubernetes/admin.conf", true, "is the host's credentials (/etc/kubernetes), refused even read-only"],
+    ["/home/ci/.kube/config", true, "is a user's credentials (~/.kube), refused even read-only"],
+    ["/home/ci/.docker/config.json", true, "is a user's credentials (~/.docker), refused even read-only"],
+    ["/srv/copy/.ssh", true, "is a user's credentials (~/.ssh), refused even read-only"],
+    ["/root/.aws/credentials", true, "is a user's credentials (~/.aws), refused even read-only"],
+    ["/home/ci", true, "is a home folder, with credentials in it (~/.ssh, ~/.kube), refused even read-only"],
+    ["/var/lib/kubelet/pki", true, "is the host's credentials (/var/lib/kubelet), refused even read-only"],
   ])("%s (read-only %s)", (hostPath, readOnly, why) => {
     expect(mounting(hostPath, readOnly)).toThrow(refusal(hostPath, why));
+  });
+
+  test("a path is judged after its symlinks too: a project link to /var/run mounts the host's sockets", () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-link-"));
+    try {
+      fs.symlinkSync("/var/run", path.join(folder, "hostrun"));
+      fs.symlinkSync("/etc", path.join(folder, "conf"));
+      const hostRun = path.join(folder, "hostrun");
+      expect(mounting(hostRun, true)).toThrow(
+        refusal(
+          hostRun,
+          `leads through symlinks to ${JSON.stringify(fs.realpathSync("/var/run"))}, which ${hostTakeover(fs.realpathSync("/var/run"), true, () => undefined)}`,
+        ),
+      );
+      const conf = path.join(folder, "conf", "not-yet-there");
+      expect(mounting(conf, false)).toThrow(
+        refusal(
+          conf,
+          `leads through symlinks to "/etc/not-yet-there", which is inside the host's /etc and mounted writable (read-only files there are allowed)`,
+        ),
+      );
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  test("hostTakeover judges the resolved path it is given, as well as the path written", () => {
+    expect(hostTakeover("/srv/data", true, () => "/run/docker.sock")).toBe(
+      'leads through symlinks to "/run/docker.sock", which is the container engine\'s socket',
+    );
+    expect(hostTakeover("/srv/data", true, () => "/srv/elsewhere")).toBeUndefined();
   });
 
   test.each([
@@ -742,6 +809,10 @@ describe("host paths that hand the host to a container are refused, naming the m
     ["/srv/app/data", false],
     ["/home/deploy/uploads", false],
     ["/var/lib/app", false],
+    ["/usr/share/zoneinfo", true],
+    ["/lib/modules", true],
+    ["/opt/app/.docker/nginx.conf", true],
+    ["/run/secrets/token", true],
   ])("%s (read-only %s) is a path like any other", (hostPath, readOnly) => {
     expect(mounting(hostPath, readOnly)().services.worker.volumes).toEqual([{ volume: undefined, hostPath, mountPath: "/host", readOnly }]);
   });
@@ -764,6 +835,9 @@ describe("checkStage: what a model may hold depends on the stage", () => {
   const GITHUB_TOKEN = `ghp_${"aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"}`;
   const SECRET_ENV = (variable: string) =>
     `give it as secret env instead (secretEnv: { ${variable}: "<secret>" }, one of the app's secrets), its value set with pulumi config set --secret --path secrets.<secret> <value>`;
+
+  const COMMAND = (holder: string) =>
+    `a command is as readable as the environment (docker inspect, the pod spec, the stack's state): give the credential as secret env (secretEnv, one of the app's secrets, its value set with pulumi config set --secret --path secrets.<secret> <value>) and refer to it in the command through a shell ($VAR, written $$VAR in a compose file), or have the program read it from a file (a --*-file flag), instead of the literal after ${holder}`;
 
   test.each<[string, Edit, string]>([
     [
@@ -794,6 +868,27 @@ describe("checkStage: what a model may hold depends on the stage", () => {
       },
       `${APP} services.vote.image.args.NPM_TOKEN holds a literal credential (named like one; 40 characters, not shown), allowed only in the dev stack (stack is "staging"): a build argument stays in the image's history (docker history shows it): give the service the credential when it runs instead, as secret env (one of the app's secrets, its value set with pulumi config set --secret --path secrets.<secret> <value>), or build the image outside the stack and run it with dockyard:services.vote.image`,
     ],
+    [
+      "a password after a command's flag (redis-server --requirepass)",
+      (app) => (app.services.redis.command = ["redis-server", "--requirepass", "S3cr3t-Redis-Passw0rd", "--appendonly", "yes"]),
+      `${APP} services.redis.command holds a literal credential (the value of --requirepass; 21 characters, not shown), allowed only in the dev stack (stack is "staging"): ${COMMAND("--requirepass")}`,
+    ],
+    [
+      "a URL with a password set in a health check's shell",
+      (app) => {
+        const health = app.services.worker.health ?? { command: [] };
+        app.services.worker.health = { ...health, command: ["sh", "-c", "DATABASE_URL=postgres://u:pass@db/x ./check"] };
+      },
+      `${APP} services.worker.health.command holds a literal credential (it looks like a URL with a password in it; 22 characters, not shown), allowed only in the dev stack (stack is "staging"): ${COMMAND("DATABASE_URL=")}`,
+    ],
+    [
+      "two credentials: the first named, the others listed",
+      (app) => {
+        app.services.worker.env = { ...app.services.worker.env, API_TOKEN: "abc123" };
+        app.services.worker.entrypoint = ["app", "--password=hunter2"];
+      },
+      `${APP} services.worker.env.API_TOKEN holds a literal credential (named like one; 6 characters, not shown) (so does ${APP} services.worker.entrypoint), allowed only in the dev stack (stack is "staging"): ${SECRET_ENV("API_TOKEN")}`,
+    ],
   ])("outside dev, refused: %s", (_, edit, message) => {
     expect(applied(edit)).toThrow(new InputError(message));
     // The dev stack stays lenient.
@@ -820,6 +915,16 @@ describe("checkStage: what a model may hold depends on the stage", () => {
     ["PWD", "/app"],
   ])("outside dev, %s=%s is no credential", (variable, value) => {
     expect(applied((app) => (app.services.vote.env = { ...app.services.vote.env, [variable]: value }))).not.toThrow();
+  });
+
+  test.each([
+    [["redis-server", "--requirepass", "$REDIS_PASSWORD"]],
+    [["sh", "-c", 'redis-server --requirepass "${REDIS_PASSWORD}"']],
+    [["app", "--password-file", "/run/secrets/db-password"]],
+    [["app", "--token-ttl", "3600", "--auth"]],
+    [["python3", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8000')"]],
+  ])("outside dev, the command %j holds no credential", (command) => {
+    expect(applied((app) => (app.services.vote.command = command))).not.toThrow();
   });
 
   test("on Kubernetes, a rollout watching each batch as long as the rollout may take is refused, naming both keys", () => {

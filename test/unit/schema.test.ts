@@ -72,6 +72,7 @@ describe("the component package", () => {
       "memory?: string",
       "mounts?: ContainerMountArgs[]",
       "name: string",
+      "networkMode?: NetworkMode",
       "networks?: ContainerNetworkArgs[]",
       "ports?: ContainerPortArgs[]",
       "restart?: RestartPolicy",

@@ -5,7 +5,15 @@
  * stack config) and compose.test.ts (a compose file).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretName, redacted, secretLooking, secretLookingValue, shannonEntropy } from "../../stacks/secrets";
+import {
+  commandSecret,
+  isSecretName,
+  literalSecrets,
+  redacted,
+  secretLooking,
+  secretLookingValue,
+  shannonEntropy,
+} from "../../stacks/secrets";
 import { byType, recorded, secretValue, settle, setupMocks } from "./mocks";
 import { CLUSTER, Config, SECRET_CONFIG } from "./program";
 
@@ -111,6 +119,54 @@ describe("a variable's literal value", () => {
 
   test("is shown by its length only", () => {
     expect(redacted("s3cret-pass")).toBe("11 characters, not shown");
+  });
+});
+
+describe("a command's literal credential", () => {
+  test.each<[string[], { name: string; why: string; value: string } | undefined]>([
+    [["redis-server", "--requirepass", "S3cr3t"], { name: "--requirepass", why: "the value of --requirepass", value: "S3cr3t" }],
+    [["app", "--db-password=hunter2"], { name: "--db-password", why: "the value of --db-password", value: "hunter2" }],
+    [["app", "-token", "abc"], { name: "-token", why: "the value of -token", value: "abc" }],
+    [
+      ["sh", "-c", "DATABASE_URL=postgres://u:pass@db/x ./migrate"],
+      { name: "DATABASE_URL=", why: "it looks like a URL with a password in it", value: "postgres://u:pass@db/x" },
+    ],
+    [["sh", "-c", "API_TOKEN=abc123 ./run"], { name: "API_TOKEN=", why: "named like one", value: "abc123" }],
+    [
+      ["curl", "https://ci:s3cret@example.com/hook"],
+      { name: "word 2", why: "it looks like a URL with a password in it", value: "https://ci:s3cret@example.com/hook" },
+    ],
+    [["mysqladmin", "ping", "-h", "localhost", "-uroot", "-pS3cret"], { name: "-p", why: "the value of -p", value: "S3cret" }],
+    [["CMD-SHELL", "redis-cli -a hunter2 ping"], { name: "-a", why: "the value of -a", value: "hunter2" }],
+    [["curl", "-fsu", "x", "-u", "admin:hunter2", "http://localhost/"], { name: "-u", why: "the value of -u", value: "admin:hunter2" }],
+    [["mysqladmin", "ping", "-p$MYSQL_ROOT_PASSWORD"], undefined],
+    [["redis-cli", "-a", "$REDIS_PASSWORD", "ping"], undefined],
+    [["curl", "-u", "admin", "http://localhost/"], undefined],
+    [["ssh", "-p2222", "host"], undefined],
+    [["redis-server", "--requirepass", "$REDIS_PASSWORD"], undefined],
+    [["sh", "-c", 'redis-server --requirepass "${REDIS_PASSWORD}"'], undefined],
+    [["app", "--password-file", "/run/secrets/db"], undefined],
+    [["app", "--password", "--verbose"], undefined],
+    [["app", "--token"], undefined],
+    [["python3", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8000')"], undefined],
+  ])("%j", (command, found) => {
+    expect(commandSecret(command)).toEqual(found);
+  });
+
+  test("is found in a command, an entrypoint and a health check, each named by its model path", () => {
+    const found = literalSecrets({
+      cache: {
+        image: { kind: "pull" },
+        command: ["redis-server", "--requirepass", "S3cr3t"],
+        entrypoint: ["env", "TOKEN=abc"],
+        health: { command: ["redis-cli", "-a", "ok", "--pass", "x1"] },
+      },
+    });
+    expect(found.map((secret) => [secret.path, secret.kind, secret.name, secret.shown])).toEqual([
+      ["services.cache.command", "command", "--requirepass", "6 characters, not shown"],
+      ["services.cache.entrypoint", "command", "TOKEN=", "3 characters, not shown"],
+      ["services.cache.health.command", "command", "-a", "2 characters, not shown"],
+    ]);
   });
 });
 

@@ -1,9 +1,19 @@
-/** image and build: a prebuilt image to pull, or a build context inside the project. */
+/**
+ * image and build: a prebuilt image to pull, or a build context on this machine, wherever the
+ * compose file points (relative to the file). A Dockerfile given inline (dockerfile_inline) is
+ * written to a generated file under the project's .state folder, never into the user's context.
+ */
+import { createHash } from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import { ImageSource } from "../../model";
 import { shown } from "../../errors";
 import { Context, Doc, isMap } from "../context";
+import { isRemoteContext, isWindowsPath } from "../load";
 import { keyValues } from "../parse";
+
+/** Where inline Dockerfiles are written, under the project: `.state` is git-ignored. */
+export const INLINE_DOCKERFILES = path.join(".state", "compose", "dockerfiles");
 
 export function convertImage(raw: Doc, at: string, ctx: Context): ImageSource | undefined {
   const build = raw.build;
@@ -15,15 +25,35 @@ export function convertImage(raw: Doc, at: string, ctx: Context): ImageSource | 
     return { kind: "pull", ref: raw.image };
   }
   const spec: Doc = typeof build === "string" ? { context: build } : isMap(build) ? build : {};
-  const context = path.resolve(ctx.fileDir, typeof spec.context === "string" ? spec.context : ".");
-  const relative = path.relative(ctx.projectDir, context);
-  if (relative.startsWith("..") || path.isAbsolute(relative)) {
+  const given = typeof spec.context === "string" ? spec.context : ".";
+  const contextAt = typeof build === "string" ? `${at}.build` : `${at}.build.context`;
+  if (isRemoteContext(given)) {
     ctx.refused.add(
-      `${at}.build.context`,
-      `${shown(spec.context)} is outside the project (${relative}); images are built from a context inside it: move the sources under the project`,
+      contextAt,
+      `${shown(given)} is a git repository or URL, which the Docker provider cannot build from (it sends a local folder to the engine): clone it (git clone <repository>, then check out the ref after #) and point context at the folder (with the folder after #ref: inside it)`,
     );
     return undefined;
   }
+  if (isWindowsPath(given)) {
+    ctx.refused.add(
+      contextAt,
+      `${shown(given)} is a Windows path, which is no folder on this machine: give the folder's path here, relative to the compose file`,
+    );
+    return undefined;
+  }
+  if (typeof spec.dockerfile === "string" && isWindowsPath(spec.dockerfile)) {
+    ctx.refused.add(
+      `${at}.build.dockerfile`,
+      `${shown(spec.dockerfile)} is a Windows path: give the Dockerfile's path relative to the context`,
+    );
+    return undefined;
+  }
+  const context = path.resolve(ctx.fileDir, given);
+  const relative = path.relative(ctx.projectDir, context);
+  // Inside the project: relative to it, so the stack's state does not depend on where the checkout is.
+  const inside = !relative.startsWith("..") && !path.isAbsolute(relative);
+  const modelContext = inside ? (relative === "" ? "." : relative.split(path.sep).join("/")) : context;
+  const dockerfile = inlineDockerfile(spec, at, context, ctx) ?? (typeof spec.dockerfile === "string" ? spec.dockerfile : undefined);
   const args = spec.args === undefined ? undefined : keyValues(spec.args, `${at}.build.args`, ctx.refused);
   if (raw.image !== undefined) {
     ctx.report.push({
@@ -35,9 +65,39 @@ export function convertImage(raw: Doc, at: string, ctx: Context): ImageSource | 
   ctx.origins.record(`${at}.image`, `${at}.build`);
   return {
     kind: "build",
-    context: relative === "" ? "." : relative.split(path.sep).join("/"),
-    ...(typeof spec.dockerfile === "string" ? { dockerfile: spec.dockerfile } : {}),
+    context: modelContext,
+    ...(dockerfile !== undefined ? { dockerfile } : {}),
     ...(args !== undefined ? { args } : {}),
     ...(typeof spec.target === "string" ? { target: spec.target } : {}),
   };
+}
+
+/**
+ * build.dockerfile_inline written to a file named by its content under the project's
+ * .state/compose/dockerfiles; the Dockerfile path from the context (the provider sends a Dockerfile
+ * outside the context along with it). Undefined without dockerfile_inline.
+ */
+function inlineDockerfile(spec: Doc, at: string, context: string, ctx: Context): string | undefined {
+  const inline = spec.dockerfile_inline;
+  if (inline === undefined) return undefined;
+  if (typeof inline !== "string" || inline.trim() === "") {
+    ctx.refused.add(`${at}.build.dockerfile_inline`, `must be the Dockerfile's text, got ${shown(inline)}`);
+    return undefined;
+  }
+  if (spec.dockerfile !== undefined) {
+    ctx.refused.add(`${at}.build`, "gives both dockerfile and dockerfile_inline: keep one");
+    return undefined;
+  }
+  const digest = createHash("sha256").update(inline).digest("hex").slice(0, 16);
+  const file = path.join(ctx.projectDir, INLINE_DOCKERFILES, `${digest}.Dockerfile`);
+  if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== inline) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, inline);
+  }
+  ctx.report.push({
+    path: `${at}.build.dockerfile_inline`,
+    disposition: "changed",
+    note: `built from ${path.join(INLINE_DOCKERFILES, `${digest}.Dockerfile`).split(path.sep).join("/")}, written from this text (not into the context)`,
+  });
+  return path.relative(context, file).split(path.sep).join("/");
 }

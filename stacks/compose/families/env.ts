@@ -3,12 +3,13 @@
  * variable <VAR>_FILE naming /run/secrets/<secret> (secretEnv in the model). Each variable's origin
  * is recorded: a refusal of a value from an env file names the file and its line, not environment.
  */
-import { parse as parseDotenv } from "dotenv";
 import * as fs from "fs";
 import * as path from "path";
 import { sortedKeys } from "../../../components/sorted";
 import { shown } from "../../errors";
 import { Context, Doc, isMap } from "../context";
+import { InterpolationError } from "../interpolate";
+import { isWindowsPath, parseEnvFile } from "../load";
 import { keyValues } from "../parse";
 
 export function convertEnvironment(raw: Doc, at: string, ctx: Context): Record<string, string> {
@@ -21,6 +22,13 @@ export function convertEnvironment(raw: Doc, at: string, ctx: Context): Record<s
     const file = typeof entry === "string" ? entry : isMap(entry) && typeof entry.path === "string" ? entry.path : undefined;
     if (file === undefined) {
       ctx.refused.add(where, "must be a path, or a mapping with path");
+      return;
+    }
+    if (isWindowsPath(file)) {
+      ctx.refused.add(
+        where,
+        `${shown(file)} is a Windows path, which is no file on this machine: give the file's path here, relative to the compose file`,
+      );
       return;
     }
     const read = readEnvFile(path.resolve(ctx.fileDir, file), where, ctx, isMap(entry) && entry.required === false);
@@ -37,7 +45,11 @@ export function convertEnvironment(raw: Doc, at: string, ctx: Context): Record<s
   return env;
 }
 
-/** An env file's variables, and the line each one's value comes from (the last that sets it, as dotenv reads it). */
+/**
+ * An env file's variables, read by compose's .env rules (load.ts parseEnvFile: quotes, escapes,
+ * interpolation from the file's variables and those the compose file was read with), and the line
+ * each one's value comes from (the last that sets it).
+ */
 function readEnvFile(
   file: string,
   at: string,
@@ -49,10 +61,17 @@ function readEnvFile(
     return { values: {}, lines: {} };
   }
   const text = fs.readFileSync(file, "utf8");
-  const values = parseDotenv(text);
+  let values: Record<string, string>;
+  try {
+    values = parseEnvFile(text, ctx.variables ?? {}, path.basename(file));
+  } catch (error) {
+    if (!(error instanceof InterpolationError)) throw error;
+    ctx.refused.add(at, error.message);
+    return { values: {}, lines: {} };
+  }
   const lines: Record<string, number> = {};
   text.split(/\r?\n/).forEach((line, index) => {
-    const variable = /^\s*(?:export\s+)?([\w.-]+)\s*[=:]/.exec(line)?.[1];
+    const variable = /^\s*(?:export\s+)?([\p{L}\p{N}_.\-[\]]+)\s*[=:]/u.exec(line)?.[1];
     if (variable !== undefined && Object.hasOwn(values, variable)) lines[variable] = index + 1;
   });
   return { values, lines };
@@ -83,13 +102,8 @@ export function convertServiceSecrets(raw: unknown, env: Record<string, string>,
       continue;
     }
     const target = `/run/secrets/${source}`;
+    // None: the file alone (families/secrets.ts serviceSecretFiles).
     const variables = Object.keys(env).filter((variable) => variable.endsWith("_FILE") && env[variable] === target);
-    if (variables.length === 0) {
-      ctx.refused.add(
-        `${at}.secrets`,
-        `gives ${source}, but no environment variable names its file: add environment: <VAR>_FILE: ${target} (dockyard delivers a secret as the variable <VAR>_FILE naming the file, as the official postgres image reads it)`,
-      );
-    }
     for (const variable of variables) {
       const name = variable.slice(0, -"_FILE".length);
       secretEnv[name] = source;

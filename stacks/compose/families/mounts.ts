@@ -3,6 +3,8 @@
  * The long form's keys and options are the key table's (stacks/compose/table.ts); the short form's
  * modes (`SOURCE:TARGET:MODE`) are read here, in the same words.
  */
+import { createHash } from "crypto";
+import * as os from "os";
 import * as path from "path";
 import { sortedKeys } from "../../../components/sorted";
 import { shown } from "../../errors";
@@ -55,11 +57,22 @@ export function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMou
       ctx.refused.add(where, `${shown(entry)} needs a target path`);
       return;
     }
+    if (source === undefined && type === "bind") {
+      ctx.refused.add(`${where}.source`, "is required for a bind mount: give the host path to mount");
+      return;
+    }
     if (source === undefined) {
-      ctx.refused.add(
-        where,
-        `${shown(entry)} is an anonymous volume: name it (name:${target}) and declare it under volumes:, so its data survives a replacement`,
-      );
+      const name = anonymousVolume(at, target, ctx);
+      if (name === undefined) return;
+      ctx.model.volumes[name] = {};
+      ctx.origins.record(`volumes.${name}`, where);
+      ctx.origins.record(`${at}.volumes[${target}]`, where);
+      ctx.report.push({
+        path: where,
+        disposition: "changed",
+        note: `anonymous volume ${target}: the app's volume "${name}", kept when the container is replaced (as docker compose keeps it) and removed on destroy; ${ctx.setting(`volumes.${name}`)} sets its size and retain`,
+      });
+      mounts.push({ volume: name, mountPath: target, ...(readOnly ? { readOnly } : {}) });
       return;
     }
     ctx.origins.record(`${at}.volumes[${target}]`, where);
@@ -70,12 +83,22 @@ export function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMou
       readOnly = read;
     }
     if (bind) {
-      if (source.startsWith("~")) {
-        ctx.refused.add(where, `${shown(source)}: ~ is not expanded; write an absolute path or one relative to the compose file`);
+      const home = homeRelative(source);
+      if (source.startsWith("~") && home === undefined) {
+        ctx.refused.add(
+          where,
+          `${shown(source)}: only ~ and ~/ are expanded (to the home folder of the user running pulumi, as docker compose does); write ~/..., an absolute path, or one relative to the compose file`,
+        );
         return;
       }
-      const hostPath = path.resolve(ctx.fileDir, source);
-      if (!source.startsWith("/")) {
+      const hostPath = home !== undefined ? path.join(os.homedir(), home) : path.resolve(ctx.fileDir, source);
+      if (home !== undefined) {
+        ctx.report.push({
+          path: where,
+          disposition: "changed",
+          note: `bind mount ${source} is ${hostPath}: ~ is the home folder of the user running pulumi, as docker compose expands it (and the path must exist there on the Docker host)`,
+        });
+      } else if (!source.startsWith("/")) {
         ctx.report.push({
           path: where,
           disposition: "changed",
@@ -96,6 +119,38 @@ export function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMou
     mounts.push({ volume: source, mountPath: target, ...(readOnly ? { readOnly } : {}) });
   });
   return mounts;
+}
+
+/** Longest name a volume takes (a DNS label of up to 32, stacks/resolve.ts). */
+const VOLUME_NAME_LENGTH = 32;
+
+/**
+ * The name of an anonymous volume (`- /app/node_modules`): the service's name on the targets and the
+ * path, `web-app-node-modules`; a name too long, or taken by a declared volume, ends in a hash of
+ * the service and path instead, so the same file always gives the same name.
+ */
+function anonymousVolume(at: string, target: string, ctx: Context): string | undefined {
+  const composeName = at.slice("services.".length);
+  const service = ctx.serviceNames.get(composeName);
+  if (service === undefined) return undefined; // the service's name is refused
+  if (!target.startsWith("/")) {
+    ctx.refused.add(at, `volume target ${shown(target)} must be an absolute path in the container`);
+    return undefined;
+  }
+  const slug = target
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  const plain = `${service}-${slug || "root"}`;
+  if (plain.length <= VOLUME_NAME_LENGTH && !(plain in ctx.model.volumes)) return plain;
+  const hash = createHash("sha256").update(`${service}\n${target}`).digest("hex").slice(0, 8);
+  return `${plain.slice(0, VOLUME_NAME_LENGTH - hash.length - 1).replace(/-+$/, "")}-${hash}`;
+}
+
+/** A bind mount's source below the home folder ("~" is "", "~/data" is "data"), or undefined when it is not one ("~bob/data"). */
+function homeRelative(source: string): string | undefined {
+  if (source === "~") return "";
+  return source.startsWith("~/") ? source.slice(2) : undefined;
 }
 
 /**

@@ -8,6 +8,50 @@ import { shown } from "../../errors";
 import { Context, Doc, isMap } from "../context";
 import { declaredExternal, walkKeys } from "../table";
 
+/**
+ * A service's network_mode and networks: `none` is no network at all (no app network joined, no
+ * port published); the host's network and another service's are refused, each with the fix.
+ */
+export function serviceNetworking(raw: Doc, at: string, ctx: Context): { networks: string[]; networkMode?: "none" } {
+  const mode = raw.network_mode;
+  if (mode === undefined) return { networks: serviceNetworks(raw.networks, at, ctx) };
+  const where = `${at}.network_mode`;
+  const refuse = (why: string) => {
+    ctx.refused.add(where, `${shown(mode)} cannot be deployed: ${why}`);
+    return { networks: serviceNetworks(raw.networks, at, ctx) };
+  };
+  if (mode === "host") {
+    return refuse(
+      "the container would share the host's network stack (every interface, and services listening on the host's loopback), which dockyard never grants, as it refuses a mount of the engine's socket; publish the ports it serves (ports:) and remove network_mode",
+    );
+  }
+  if (typeof mode === "string" && /^(service|container):/.test(mode)) {
+    return refuse(
+      "a service joins the app's networks, never another container's network namespace (on Kubernetes that would need both in one pod); put both services on one network and reach the other by its name, or remove network_mode",
+    );
+  }
+  if (mode === "bridge" || mode === "default") {
+    ctx.report.push({
+      path: where,
+      disposition: "changed",
+      note: `${mode}: the service joins the app's networks (its networks: or default)`,
+    });
+    return { networks: serviceNetworks(raw.networks, at, ctx) };
+  }
+  if (mode !== "none") return refuse("network_mode is none, host, bridge, service:<name> or container:<name>");
+  if (raw.networks !== undefined) {
+    ctx.refused.add(where, `none cannot go with networks: (the service would have no network to join them); remove one of them`);
+  }
+  if (Array.isArray(raw.ports) && raw.ports.length > 0) {
+    ctx.refused.add(
+      `${at}.ports`,
+      "cannot be published with network_mode: none (the service has no network to publish them on); remove them, or network_mode",
+    );
+  }
+  ctx.origins.record(`${at}.networkMode`, where);
+  return { networks: [], networkMode: "none" };
+}
+
 export function serviceNetworks(raw: unknown, at: string, ctx: Context): string[] {
   let names: string[];
   if (raw === undefined) names = ["default"];

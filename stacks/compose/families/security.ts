@@ -2,9 +2,14 @@
  * cap_drop, cap_add, security_opt, read_only and tmpfs: how a service is confined, onto the model's
  * `security`, so a compose file's hardening reaches every target. What the names allow (capabilities
  * from Docker's default set) is resolveApp's rule; what no target applies is refused here.
+ *
+ * A service that says nothing is not left with the engine's defaults: it gets COMPOSE_HARDENING
+ * (NET_RAW dropped, no-new-privileges), which every common image runs with, and the report says so.
+ * Its own cap_drop replaces the dropped set; cap_add NET_RAW keeps NET_RAW;
+ * security_opt: [no-new-privileges:false] allows escalation again.
  */
 import { shown } from "../../errors";
-import { SecurityArgs } from "../../../components/security";
+import { capabilityName, SecurityArgs } from "../../../components/security";
 import { Context, Doc } from "../context";
 
 /** security_opt entries: `no-new-privileges` (alone, or `:true`, `=true`, `:false`, `=false`). */
@@ -17,7 +22,15 @@ function strings(value: unknown): string[] | undefined {
   return undefined;
 }
 
-export function convertSecurity(raw: Doc, at: string, ctx: Context): SecurityArgs | undefined {
+/**
+ * What a compose service gets when it does not say: Kubernetes' baseline capability set (Docker's
+ * default less NET_RAW, which only raw sockets such as ping's need) and no privilege escalation
+ * through setuid binaries or file capabilities. Neither stops postgres, redis, nginx or node images,
+ * whose entrypoints only lower their privileges.
+ */
+export const COMPOSE_HARDENING = { capDrop: ["NET_RAW"], noNewPrivileges: true } as const;
+
+export function convertSecurity(raw: Doc, at: string, ctx: Context): SecurityArgs {
   const security: SecurityArgs = {};
   const list = (key: string, field: "capDrop" | "capAdd" | "tmpfs", example: string) => {
     if (raw[key] === undefined) return;
@@ -71,5 +84,35 @@ export function convertSecurity(raw: Doc, at: string, ctx: Context): SecurityArg
       }
     }
   }
-  return Object.keys(security).length > 0 ? security : undefined;
+  hardenByDefault(raw, security, at, ctx);
+  return security;
+}
+
+/** COMPOSE_HARDENING for what the service's keys leave unsaid, in one report line. */
+function hardenByDefault(raw: Doc, security: SecurityArgs, at: string, ctx: Context): void {
+  const defaults: string[] = [];
+  const undo: string[] = [];
+  if (raw.cap_drop === undefined) {
+    const added = (security.capAdd ?? []).map(capabilityName);
+    const dropped = COMPOSE_HARDENING.capDrop.filter((name) => !added.includes(name));
+    if (dropped.length > 0) {
+      security.capDrop = [...dropped];
+      ctx.origins.record(`${at}.security.capDrop`, `${at}.cap_drop (not set: ${dropped.join(", ")} dropped by default)`);
+      defaults.push(`cap_drop: [${dropped.join(", ")}] (Kubernetes' baseline capabilities: Docker's default set less raw sockets)`);
+      undo.push(`cap_add: [${dropped.join(", ")}]`);
+    }
+  }
+  if (security.noNewPrivileges === undefined) {
+    security.noNewPrivileges = COMPOSE_HARDENING.noNewPrivileges;
+    ctx.origins.record(`${at}.security.noNewPrivileges`, `${at}.security_opt (not set: no-new-privileges by default)`);
+    defaults.push("security_opt: [no-new-privileges:true] (no process gains privileges through setuid binaries)");
+    undo.push("security_opt: [no-new-privileges:false]");
+  }
+  if (defaults.length > 0) {
+    ctx.report.push({
+      path: at,
+      disposition: "changed",
+      note: `hardened by default: ${defaults.join(", ")}; write ${undo.join(" or ")} to keep the engine's default`,
+    });
+  }
 }

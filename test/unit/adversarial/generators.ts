@@ -227,6 +227,15 @@ const mountString = fc.constantFrom(
   "/dev:/dev",
   "/var/lib/docker:/docker",
   "/srv/app:/app",
+  "/run/user/1000/docker.sock:/var/run/docker.sock",
+  "/run/podman/podman.sock:/run/podman.sock:ro",
+  "/usr/local/bin:/out",
+  "/lib64:/lib64",
+  "/usr/share/zoneinfo:/usr/share/zoneinfo:ro",
+  "/etc/kubernetes/admin.conf:/kube/config:ro",
+  "/home/ci/.kube:/kube:ro",
+  "/root/.ssh:/ssh:ro",
+  "../../../../../../../../etc:/host-etc",
   "./conf:/conf",
   "~/x:/x",
   "/anonymous",
@@ -474,7 +483,42 @@ function wellFormedService(names: string[], index: number): fc.Arbitrary<Record<
           deploy: deployment,
           stop_grace_period: duration,
           restart: fc.constantFrom("no", "always", "on-failure", "unless-stopped"),
-          volumes: fc.constant([`data-${name}:/var/lib/data`]),
+          // Now and then a bind mount too: most harmless, some handing the host to the container.
+          volumes: fc.oneof(
+            { weight: 24, arbitrary: fc.constant([`data-${name}:/var/lib/data`]) },
+            {
+              weight: 1,
+              arbitrary: fc
+                .constantFrom(
+                  "/srv/app/conf:/conf:ro",
+                  "/usr/share/zoneinfo:/usr/share/zoneinfo:ro",
+                  "/usr/local/bin:/out",
+                  "/run/user/1000/docker.sock:/var/run/docker.sock",
+                  "/home/ci/.kube:/kube:ro",
+                  "/etc/kubernetes/admin.conf:/kube/config:ro",
+                )
+                .map((bind) => [`data-${name}:/var/lib/data`, bind]),
+            },
+          ),
+          // Now and then a credential on the command line, or a reference the container resolves.
+          command: fc.oneof(
+            {
+              weight: 12,
+              arbitrary: fc.constantFrom(
+                "serve --port 8080",
+                "redis-server --appendonly yes",
+                "redis-server --requirepass $$REDIS_PASSWORD",
+              ),
+            },
+            {
+              weight: 1,
+              arbitrary: fc.constantFrom("redis-server --requirepass S3cr3t-Redis-Passw0rd", [
+                "sh",
+                "-c",
+                "DATABASE_URL=postgres://shop:Sup3rS3cret@db/shop ./migrate",
+              ]),
+            },
+          ),
         },
         { requiredKeys: [] },
       ),

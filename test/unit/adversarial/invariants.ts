@@ -23,8 +23,14 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Engine sockets: mounted at all, or the folder holding one, they hand a container the host. */
 const SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
+/** Any engine's socket by its file name, wherever it is (rootless Docker's, podman's, containerd's, CRI-O's). */
+const SOCKET_FILE = /(?:^|\/)(?:docker|podman|containerd|crio)\.sock$/;
 /** The host's system trees: mounted whole, or a folder holding one, or writable inside. */
-const TREES = ["/etc", "/proc", "/sys", "/dev", "/var/lib/docker"];
+const TREES = ["/etc", "/proc", "/sys", "/dev", "/var/lib/docker", "/boot"];
+/** The host's programs: writable inside, or a folder holding them writable. */
+const PROGRAMS = ["/usr", "/bin", "/sbin", "/lib", "/lib64"];
+/** Credentials: mounted at all, even read-only. */
+const CREDENTIALS = /^\/etc\/(?:kubernetes|shadow)(?:\/|$)|\/\.(?:kube|ssh|aws)(?:\/|$)|^\/root(?:\/|$)|^\/home\/[^/]+\/\.docker(?:\/|$)/;
 
 /** Whether resolveApp refuses such host mounts yet; the invariant holds from then on. */
 export const HOST_MOUNTS_REFUSED = /docker\.sock/.test(
@@ -35,7 +41,35 @@ export function isTakeover(hostPath: string, readOnly: boolean): boolean {
   const normal = path.posix.normalize(hostPath).replace(/(.)\/+$/, "$1");
   const holds = (danger: string) => normal === danger || normal === "/" || danger.startsWith(`${normal}/`);
   const within = (danger: string) => normal.startsWith(`${danger}/`);
-  return SOCKETS.some((socket) => holds(socket) || within(socket)) || TREES.some((tree) => holds(tree) || (!readOnly && within(tree)));
+  return (
+    SOCKETS.some((socket) => holds(socket) || within(socket)) ||
+    SOCKET_FILE.test(normal) ||
+    TREES.some((tree) => holds(tree) || (!readOnly && within(tree))) ||
+    (!readOnly && PROGRAMS.some((tree) => holds(tree) || within(tree))) ||
+    CREDENTIALS.test(normal)
+  );
+}
+
+/** A flag that takes a credential (--requirepass, --password): its value written in the command. */
+const CREDENTIAL_FLAG = /^--?(?:requirepass|masterauth|password|passwd|pass|token|secret|api-key|[a-z-]*-(?:password|token|secret))$/i;
+
+/**
+ * Outside the dev stack, no command of a plan carries a credential literally: a URL with a password
+ * in any word, or a value after a credential flag that is not a $VAR reference.
+ */
+export function checkNoLiteralCommand(stack: string, what: string, ...commands: Array<string[] | undefined>): void {
+  if (stack === "dev") return;
+  for (const command of commands) {
+    const words = (command ?? []).flatMap((word) => word.split(/[\s"']+/)).filter((word) => word !== "");
+    words.forEach((word, index) => {
+      check(!/:\/\/[^\s/:@]+:[^\s/@$]+@/.test(word), `${what} carries a URL with a password in a command outside dev`);
+      const [flag, inline] = word.split("=", 2);
+      const value = inline ?? words[index + 1];
+      if (CREDENTIAL_FLAG.test(flag) && value !== undefined && !value.startsWith("-") && !value.startsWith("$") && !value.startsWith("/")) {
+        check(false, `${what} carries a literal after ${flag} outside dev`);
+      }
+    });
+  }
 }
 
 /** A failure of an invariant: thrown so fast-check shrinks to the smallest input that breaks it. */
@@ -139,6 +173,7 @@ export function checkDocker(plan: DockerPlan, config: StackConfig, asked: AskedB
     health(args.health, args.name);
     count(args.maxRestarts, `${args.name} maxRestarts`);
     checkNoLiteralSecrets(config.stack, args.name, args.env);
+    checkNoLiteralCommand(config.stack, args.name, args.command, args.entrypoint, args.health?.command);
     for (const binding of args.ports ?? []) {
       port(binding.containerPort, `${args.name} containerPort`);
       port(binding.hostPort, `${args.name} hostPort`);
@@ -179,6 +214,7 @@ export function checkSwarm(plan: SwarmPlan, config: StackConfig, asked: AskedBin
       args.convergeTimeoutSeconds,
     );
     checkNoLiteralSecrets(config.stack, args.name, args.env);
+    checkNoLiteralCommand(config.stack, args.name, args.command, args.entrypoint, args.health?.command);
     cpus(args.cpus, `${args.name} cpus`);
     for (const binding of args.ports ?? []) {
       port(binding.containerPort, `${args.name} containerPort`);
@@ -209,6 +245,7 @@ export function checkKubernetes(plan: KubernetesPlan, config: StackConfig, asked
       deadline,
     ]);
     checkNoLiteralSecrets(config.stack, deployment.service, args.env);
+    checkNoLiteralCommand(config.stack, deployment.service, args.command, args.entrypoint, args.health?.command);
     for (const binding of args.ports ?? []) {
       port(binding.containerPort, `${deployment.service} containerPort`);
       check(DNS_LABEL.test(binding.name) && binding.name.length <= 15, "a port name is a DNS label of up to 15", binding.name);

@@ -10,6 +10,7 @@
  * oracle runs with --no-path-resolution) and environments are not resolved (--no-env-resolution):
  * env_file is compared as the list of files, environment as the file says it after interpolation.
  */
+import * as path from "path";
 import { parse as shellWords } from "shell-quote";
 
 export type Doc = Record<string, unknown>;
@@ -229,12 +230,24 @@ export function shortVolume(spec: string): Doc {
 const cleanTarget = (target: unknown): unknown =>
   typeof target === "string" && target !== "" ? target.replace(/\/+/g, "/").replace(/(.)\/$/, "$1") : target;
 
+/**
+ * A relative bind source as Go's filepath.Clean writes it ("./lib/data" is "lib/data"): a service
+ * brought in from another file keeps the short form, where "./" must stay in front of its rebased
+ * path, and compose-go cleans the path it joins.
+ */
+const cleanSource = (source: unknown): unknown => {
+  if (typeof source !== "string" || !source.startsWith(".")) return source;
+  const cleaned = path.posix.normalize(source);
+  return cleaned.length > 1 ? cleaned.replace(/\/$/, "") : cleaned;
+};
+
 function volumes(value: unknown): unknown {
   if (!Array.isArray(value)) return value;
   return value.map((entry) => {
     const long = typeof entry === "string" ? shortVolume(entry) : isDoc(entry) ? { ...entry } : entry;
     if (!isDoc(long)) return long;
     long.target = cleanTarget(long.target);
+    if (long.type === "bind") long.source = cleanSource(long.source);
     if (isDoc(long.bind) && long.bind.create_host_path === undefined) long.bind = { ...long.bind, create_host_path: true };
     if (isDoc(long.tmpfs))
       long.tmpfs = { ...long.tmpfs, size: long.tmpfs.size === undefined ? undefined : numeric(bytes(long.tmpfs.size)) };

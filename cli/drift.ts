@@ -1,0 +1,127 @@
+/**
+ * `dockyard drift [STACK] [--json]`: what differs on the engine from the stack's last deployment (a
+ * container removed or changed by hand): a preview that refreshes first (the Automation API's
+ * preview with refresh; nothing is written), whose refresh steps say, for each resource, whether the
+ * engine still has it and which fields it holds with other values than the stack's state: each is
+ * listed with both values. Exit 0 when nothing differs, 1 when something drifted (`dockyard up` puts
+ * it back on Docker), 3 when the engine could not tell.
+ */
+import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
+import { engineError, existingStack, projectStack, projectWorkspace, STACK_POSITIONAL } from "./project";
+import { shortType, urnName } from "./progress";
+import { Verb } from "./verb";
+
+/** The value at a property path ("ports[0].external", "labels[\"a.b\"]") of an object; undefined when absent. */
+export function valueAt(value: unknown, property: string): unknown {
+  const segments = [...property.matchAll(/\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]|([^.[\]]+)/g)].map((match) => match[1] ?? match[2] ?? match[3]);
+  let current = value;
+  for (const segment of segments) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+/** A value in a drift line: JSON, secrets hidden, long ones cut. */
+function shown(value: unknown): string {
+  if (value === undefined) return "(none)";
+  if (value !== null && typeof value === "object" && (value as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] !== undefined)
+    return "[secret]";
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Nothing said: absent, null, "", {} or []. */
+function unsaid(value: unknown): boolean {
+  if (value === undefined || value === null || value === "") return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === "object" && Object.keys(value).length === 0;
+}
+
+/**
+ * Whether the engine holds what the state says. What the state leaves unsaid the engine may fill in
+ * (a network's gateway, an empty option as {}), and lists are compared as sets (the engine lists a
+ * service's mounts in its own order): the provider's read-back of a swarm differs that way from what
+ * it wrote without anything being changed.
+ */
+export function holds(state: unknown, engine: unknown): boolean {
+  if (unsaid(state)) return true;
+  if (Array.isArray(state)) {
+    if (!Array.isArray(engine) || engine.length !== state.length) return false;
+    const left = [...engine];
+    return state.every((item) => {
+      const at = left.findIndex((candidate) => holds(item, candidate));
+      return at >= 0 && left.splice(at, 1).length === 1;
+    });
+  }
+  if (typeof state === "object") {
+    if (engine === null || typeof engine !== "object" || Array.isArray(engine)) return false;
+    return Object.entries(state as Record<string, unknown>).every(([key, value]) => holds(value, (engine as Record<string, unknown>)[key]));
+  }
+  return state === engine;
+}
+
+/** Keys of a resource's state that are the provider's bookkeeping, not the engine's (the bridge's schema version). */
+const BOOKKEEPING = new Set(["__meta"]);
+
+/**
+ * The drift lines of one refresh step: what the engine has that the stack's state does not (a
+ * resource gone, or fields with other values). Steps of the program's components, and steps that are
+ * not a refresh (the preview's plan after it), say nothing.
+ */
+export function driftLines(step: StepEventMetadata): string[] {
+  if (step.op !== "refresh" || step.old?.custom !== true || step.type.startsWith("pulumi:providers:")) return [];
+  const what = `${shortType(step.type)} ${urnName(step.urn)}`;
+  if (step.new === undefined) return [`${what}: missing on the engine (dockyard up creates it again)`];
+  // The detailed diff names each changed field by its path; the plain list, only the top-level keys.
+  const detailed = Object.keys(step.detailedDiff ?? {});
+  const fields = (detailed.length > 0 ? detailed : (step.diffs ?? []))
+    .filter((field) => !BOOKKEEPING.has(field.split(/[.[]/)[0]))
+    .filter((field) => !holds(valueAt(step.old?.outputs, field), valueAt(step.new?.outputs, field)))
+    .sort();
+  if (fields.length === 0) return [];
+  return [
+    `${what}: ${fields.length} field${fields.length === 1 ? "" : "s"} changed on the engine`,
+    ...fields.map(
+      (field) => `  ${field}: stack ${shown(valueAt(step.old?.outputs, field))}, engine ${shown(valueAt(step.new?.outputs, field))}`,
+    ),
+  ];
+}
+
+export const driftVerb: Verb = {
+  name: "drift",
+  summary: "what differs on the engine from the stack (changed or removed by hand); exit 1 when something does",
+  positionals: [STACK_POSITIONAL],
+  options: {
+    json: { type: "boolean", description: "print the preview's events as JSON lines instead of the report" },
+  },
+  async run(args, io) {
+    const loaded = projectStack("drift", args, io);
+    const workspace = projectWorkspace("drift", io, false);
+    const stack = await existingStack("drift", io, loaded.stack, workspace);
+    const json = args.values.json === true;
+    const steps: StepEventMetadata[] = [];
+    const onEvent = (event: EngineEvent) => {
+      if (json) io.out(`${JSON.stringify(event)}\n`);
+      // A refresh step's outcome: the state before (old) and what the engine has (new; none when gone).
+      const done = event.resOutputsEvent;
+      if (done !== undefined) steps.push(done.metadata);
+    };
+    try {
+      await stack.preview({ refresh: true, onEvent, color: "never" });
+    } catch (error) {
+      io.err(`dockyard drift: could not check: ${engineError(error)}`);
+      return 3;
+    }
+    const lines = steps.flatMap(driftLines);
+    const drifted = new Set(steps.filter((step) => driftLines(step).length > 0).map((step) => step.urn)).size;
+    if (!json) {
+      if (drifted === 0) io.out(`stack ${loaded.stack}: no drift: the engine matches the stack\n`);
+      else
+        io.out(
+          `stack ${loaded.stack}: ${drifted} resource${drifted === 1 ? "" : "s"} drifted\n${lines.map((line) => `  ${line}`).join("\n")}\n`,
+        );
+    }
+    return drifted === 0 ? 0 : 1;
+  },
+};

@@ -1,0 +1,234 @@
+/**
+ * `dockyard up [STACK] [--target T] [--json] [--yes]`: deploys a stack through the Automation API,
+ * with what scripts/deploy.sh used to do around `pulumi up`: the engine and backend (cli/engine.ts),
+ * the stack created when new, a generated value for each of the app's secrets the stack lacks, the
+ * images a Docker stack needs (on the engine, pulled, or local stand-ins with
+ * DOCKYARD_LOCAL_BASE_IMAGES=1), and a published port already held stopped before anything is created.
+ * On Docker the update refreshes first, so what was changed or removed by hand is put back (`dockyard
+ * drift` shows it). Progress is one line per resource (cli/progress.ts), or the engine's events as JSON lines.
+ */
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { spawnSync } from "child_process";
+import { randomBytes } from "crypto";
+import * as net from "net";
+import * as path from "path";
+import type { Target } from "../stacks/config";
+import { CommandError, UsageError } from "./args";
+import { TARGETS } from "./diagram";
+import { openStack } from "./engine";
+import { Progress, seconds } from "./progress";
+import { engineError, projectStack, projectWorkspace, STACK_POSITIONAL } from "./project";
+import { dockerCommand, runEngine } from "./runtime";
+import { LoadedStack, resolvedSummary } from "./stack";
+import { Io, Verb } from "./verb";
+
+/** Stand-ins tools/base-images/build.sh makes, by repository name. */
+const STAND_INS: Record<string, string> = {
+  python: "dockyard-local/python:3.11",
+  node: "dockyard-local/node:22",
+  redis: "dockyard-local/redis:7",
+  postgres: "dockyard-local/postgres:15",
+};
+
+/** Whether something listens on address:port (a connection is accepted within a second). */
+function listening(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: address, port, timeout: 1000 });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.on("connect", () => done(true));
+    socket.on("error", () => done(false));
+    socket.on("timeout", () => done(false));
+  });
+}
+
+/** A Docker engine answers at the stack's dockerHost; else one line on what to do. */
+export function checkDocker(verb: string, loaded: LoadedStack): string {
+  const docker = dockerCommand(loaded.config);
+  const result = spawnSync(docker.command, ["version", "--format", "{{.Server.Version}}"], { env: docker.env, encoding: "utf8" });
+  if (result.error !== undefined)
+    throw new CommandError(`dockyard ${verb}: no docker command: install Docker's CLI (Debian: sudo apt-get install docker.io)`);
+  if (result.status !== 0) {
+    const host = loaded.config.dockerHost;
+    if (/permission denied/i.test(result.stderr)) {
+      throw new CommandError(
+        `dockyard ${verb}: the Docker engine at ${host} refuses your user (permission denied): sudo usermod -aG docker $USER, then log in again`,
+      );
+    }
+    throw new CommandError(
+      `dockyard ${verb}: no Docker engine answers at ${host} (dockyard:dockerHost): start one (Debian: sudo apt-get install docker.io && sudo systemctl start docker), or npm run deploy with DOCKYARD_START_DOCKERD=1`,
+    );
+  }
+  return result.stdout.trim();
+}
+
+/** Each of the app's secrets the stack does not set gets a generated value, stored encrypted; says which. */
+async function generateSecrets(stack: Stack, loaded: LoadedStack, io: Io): Promise<void> {
+  for (const name of Object.keys(loaded.app.secrets).sort()) {
+    const key = `secrets.${name}`;
+    try {
+      await stack.getConfig(key, true);
+      continue;
+    } catch {
+      // not set: generated below
+    }
+    await stack.setConfig(key, { value: randomBytes(24).toString("base64url"), secret: true }, true);
+    io.err(`${key}: generated and stored encrypted in Pulumi.${loaded.stack}.yaml (pulumi config get --path ${key} shows it)`);
+  }
+}
+
+/** The images a Docker stack needs are on its engine: present, pulled, or (DOCKYARD_LOCAL_BASE_IMAGES=1) local stand-ins. */
+async function ensureImages(stack: Stack, loaded: LoadedStack, io: Io, root: string): Promise<void> {
+  const docker = dockerCommand(loaded.config);
+  const images = resolvedSummary(loaded).images;
+  const has = (image: string) => spawnSync(docker.command, ["image", "inspect", image], { env: docker.env, stdio: "ignore" }).status === 0;
+  const pulled: string[] = [];
+  const missing: string[] = [];
+  for (const key of Object.keys(images).sort()) {
+    const image = images[key];
+    if (has(image)) continue;
+    if (
+      !image.startsWith("dockyard-local/") &&
+      spawnSync(docker.command, ["pull", "-q", image], { env: docker.env, stdio: "ignore" }).status === 0
+    ) {
+      pulled.push(image);
+      continue;
+    }
+    missing.push(key);
+  }
+  const present = Object.keys(images).length - pulled.length - missing.length;
+  if (missing.length === 0) {
+    io.err(`images: ${present} on the engine${pulled.length > 0 ? `, pulled ${pulled.join(" ")}` : ""}`);
+    return;
+  }
+  const listed = missing.map((key) => `${images[key]} (${key})`).join(", ");
+  if (process.env.DOCKYARD_LOCAL_BASE_IMAGES !== "1") {
+    throw new CommandError(
+      `dockyard up: ${missing.length === 1 ? `image ${listed} is` : `images ${listed} are`} not on the Docker engine and cannot be pulled: point each key at a mirror (pulumi config set --path ${missing[0]} <mirror>/${images[missing[0]].split("/").pop()}), or rerun with DOCKYARD_LOCAL_BASE_IMAGES=1 to build local stand-ins`,
+    );
+  }
+  io.err(`images: ${listed} cannot be pulled; building local stand-ins (DOCKYARD_LOCAL_BASE_IMAGES=1: tools/base-images/build.sh)`);
+  const env = loaded.config.dockerHost === "unix:///var/run/docker.sock" ? { ...process.env, DOCKER_HOST: "" } : docker.env;
+  const build = spawnSync("bash", [path.join(root, "tools", "base-images", "build.sh")], { env, encoding: "utf8" });
+  if (build.status !== 0) {
+    throw new CommandError(
+      `dockyard up: tools/base-images/build.sh failed: ${(build.stderr || build.stdout || String(build.error)).trim().split("\n").slice(-1)[0]}`,
+    );
+  }
+  for (const key of missing) {
+    const repository = images[key].split(/[:@]/)[0].split("/").pop() as string;
+    const replacement = STAND_INS[repository];
+    if (replacement === undefined) {
+      throw new CommandError(
+        `dockyard up: no local stand-in for ${images[key]} (${key}): point ${key} at a mirror (pulumi config set --path ${key} <mirror>/${images[key].split("/").pop()})`,
+      );
+    }
+    await stack.setConfig(key, { value: replacement }, true);
+    io.err(`  ${key} = ${replacement} (in Pulumi.${loaded.stack}.yaml)`);
+  }
+}
+
+/** A published port that something else holds would fail half-way: stops first (local engine, stack not yet running). */
+async function checkPorts(loaded: LoadedStack): Promise<void> {
+  const { config, app } = loaded;
+  if (!config.dockerHost.startsWith("unix://")) return;
+  const docker = dockerCommand(config);
+  if (runEngine(docker, ["ps", "-aq", "--filter", `label=dockyard.stack=${loaded.stack}`]).trim() !== "") return;
+  const address = !config.bindAddress || config.bindAddress === "0.0.0.0" ? "127.0.0.1" : config.bindAddress;
+  for (const name of app.order) {
+    for (const port of app.services[name].ports) {
+      if (port.publishedPort === undefined) continue;
+      if (await listening(address, port.publishedPort)) {
+        const key = `services.${name}.ports.${port.name}`;
+        throw new CommandError(
+          `dockyard up: port ${port.publishedPort} (${key}) on ${address} is already in use: stop what listens there, or pulumi config set --path ${key} <another port>`,
+        );
+      }
+    }
+  }
+}
+
+/** Prints an operation's events: progress lines, or each event as a JSON line. */
+export function eventPrinter(verb: string, io: Io, json: boolean): { progress: Progress; onEvent: (event: EngineEvent) => void } {
+  const progress = new Progress(verb, Date.now());
+  const onEvent = (event: EngineEvent) => {
+    if (json) io.out(`${JSON.stringify(event)}\n`);
+    else progress.lines(event).forEach((line) => io.out(`${line}\n`));
+  };
+  return { progress, onEvent };
+}
+
+/** The stack's URLs output, one line each. */
+export async function printUrls(stack: Stack, io: Io): Promise<void> {
+  const urls = ((await stack.outputs()).urls?.value ?? {}) as Record<string, string>;
+  const width = Math.max(0, ...Object.keys(urls).map((name) => name.length + 1));
+  for (const name of Object.keys(urls).sort()) io.err(`${`${name}:`.padEnd(width)} ${urls[name]}`);
+}
+
+export const upVerb: Verb = {
+  name: "up",
+  summary: "deploy a stack (create or update), with live progress; repairs what was changed by hand",
+  positionals: [STACK_POSITIONAL],
+  options: {
+    target: {
+      type: "string",
+      choices: TARGETS,
+      description: "the target the stack must deploy to (its dockyard:target); a stack is never moved to another",
+    },
+    json: { type: "boolean", description: "print the engine's events as JSON lines instead of progress lines" },
+    yes: { type: "boolean", short: "y", description: "do not show the changes and ask first (asked only on a terminal)" },
+  },
+  async run(args, io) {
+    const started = Date.now();
+    const loaded = projectStack("up", args, io);
+    const target = loaded.config.target;
+    const wanted = args.values.target as Target | undefined;
+    if (wanted !== undefined && wanted !== target) {
+      throw new UsageError(
+        `dockyard up: --target ${wanted}, but stack ${loaded.stack} deploys to ${target} (dockyard:target in Pulumi.${loaded.stack}.yaml): use a stack whose target is ${wanted}, or pulumi config set dockyard:target ${wanted} -s ${loaded.stack} on a stack not yet deployed`,
+      );
+    }
+    if (target !== "kubernetes") io.err(`Docker engine: ${checkDocker("up", loaded)} at ${loaded.config.dockerHost}`);
+    const workspace = projectWorkspace("up", io, true);
+    io.err(`Pulumi engine: ${workspace.engine.description}`);
+    workspace.backend.notes.forEach((note) => io.err(note));
+    const stack = await openStack(io.cwd, loaded.stack, workspace, true);
+    await generateSecrets(stack, loaded, io);
+    if (target === "docker") {
+      await ensureImages(stack, loaded, io, io.cwd);
+      await checkPorts(loaded);
+    }
+    const json = args.values.json === true;
+    // Docker stacks refresh first, so what was changed or removed by hand is put back. Not swarm ones:
+    // the Docker provider reads a swarm's networks and services back in another shape than it wrote
+    // them, and the update after a refresh would replace them all (seen on this engine).
+    const refresh = target === "docker";
+    if (args.values.yes !== true && io.ask !== undefined) {
+      const preview = await stack.preview({ refresh });
+      const changes = Object.entries(preview.changeSummary)
+        .filter(([op, count]) => op !== "same" && (count ?? 0) > 0)
+        .map(([op, count]) => `${count} to ${op}`);
+      if (changes.length === 0) io.err(`stack ${loaded.stack}: no changes to make`);
+      else if (!(await io.ask(`stack ${loaded.stack} on ${target}: ${changes.join(", ")}. Go ahead?`))) {
+        io.err("dockyard up: nothing done");
+        return 1;
+      }
+    }
+    io.err(`dockyard up: stack ${loaded.stack} on ${target}`);
+    const { progress, onEvent } = eventPrinter("up", io, json);
+    try {
+      await stack.up({ refresh, onEvent, color: "never" });
+    } catch (error) {
+      if (!progress.failed) io.err(`dockyard up: ${engineError(error)}`);
+      io.err(
+        `dockyard up: stack ${loaded.stack} is part-way deployed; fix the error above and run dockyard up ${loaded.stack} again (dockyard down ${loaded.stack} removes it)`,
+      );
+      return 1;
+    }
+    await printUrls(stack, io);
+    io.err(`done in ${seconds((Date.now() - started) / 1000)}`);
+    return 0;
+  },
+};

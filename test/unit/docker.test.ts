@@ -541,6 +541,12 @@ describe("Container: secret files on a read-only root filesystem go through a ne
       start: false,
       mustRun: false,
       restart: "no",
+      capabilities: { drops: ["ALL"] },
+      securityOpts: ["no-new-privileges:true"],
+      user: "65534:65534",
+      cpus: "0.01",
+      memory: 6,
+      memorySwap: 6,
     });
     expect(secretValue(holder.inputs.uploads)).toEqual([
       { file: "/run/secrets/db-password", content: "pw", permissions: "0444" },

@@ -80,11 +80,12 @@ export function secretHolder(name: string, args: SecretHolderArgs, parent: pulum
       restart: "no",
       // It never runs, but it is confined as a running container would be, so that no policy or
       // scanner has to make an exception for it: no capabilities, no privilege gain, nobody's
-      // user, the smallest limits Docker takes. Uploads are written by the engine, not by it.
+      // user, small limits (cpus 0.1, not 0.01: the provider reads 0.01 back as "0.0", a diff on
+      // every up). Uploads are written by the engine, not by it.
       capabilities: { drops: ["ALL"] },
       securityOpts: ["no-new-privileges:true"],
       user: "65534:65534",
-      cpus: "0.01",
+      cpus: "0.1",
       memory: 6,
       memorySwap: 6,
     },

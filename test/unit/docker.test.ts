@@ -544,7 +544,7 @@ describe("Container: secret files on a read-only root filesystem go through a ne
       capabilities: { drops: ["ALL"] },
       securityOpts: ["no-new-privileges:true"],
       user: "65534:65534",
-      cpus: "0.01",
+      cpus: "0.1",
       memory: 6,
       memorySwap: 6,
     });

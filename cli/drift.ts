@@ -101,11 +101,26 @@ export const driftVerb: Verb = {
     const stack = await existingStack("drift", io, loaded.stack, workspace);
     const json = args.values.json === true;
     const steps: StepEventMetadata[] = [];
+    // A resource removed by hand: the refresh drops it from the preview's state, so the plan after
+    // it creates it again. A create of a resource the stack's state holds is that.
+    const recreated: StepEventMetadata[] = [];
+    let inState: Set<string>;
+    try {
+      const state = (await stack.exportStack()).deployment as { resources?: Array<{ urn: string }> } | undefined;
+      inState = new Set((state?.resources ?? []).map((resource) => resource.urn));
+    } catch (error) {
+      io.err(`dockyard drift: could not check: ${engineError(error)}`);
+      return 3;
+    }
     const onEvent = (event: EngineEvent) => {
       if (json) io.out(`${JSON.stringify(event)}\n`);
       // A refresh step's outcome: the state before (old) and what the engine has (new; none when gone).
       const done = event.resOutputsEvent;
       if (done !== undefined) steps.push(done.metadata);
+      const pre = event.resourcePreEvent?.metadata;
+      if (pre !== undefined && pre.op === "create" && inState.has(pre.urn) && !pre.type.startsWith("pulumi:providers:")) {
+        recreated.push(pre);
+      }
     };
     try {
       await stack.preview({ refresh: true, onEvent, color: "never" });
@@ -113,8 +128,18 @@ export const driftVerb: Verb = {
       io.err(`dockyard drift: could not check: ${engineError(error)}`);
       return 3;
     }
-    const lines = steps.flatMap(driftLines);
-    const drifted = new Set(steps.filter((step) => driftLines(step).length > 0).map((step) => step.urn)).size;
+    const missing = new Map<string, string>();
+    for (const step of steps) {
+      const [first] = driftLines(step);
+      if (first?.endsWith("missing on the engine (dockyard up creates it again)")) missing.set(step.urn, first);
+    }
+    for (const step of recreated) {
+      if (step.new?.custom === false) continue;
+      missing.set(step.urn, `${shortType(step.type)} ${urnName(step.urn)}: missing on the engine (dockyard up creates it again)`);
+    }
+    const changed = steps.filter((step) => !missing.has(step.urn) && driftLines(step).length > 0);
+    const lines = [...missing.values(), ...changed.flatMap(driftLines)];
+    const drifted = missing.size + new Set(changed.map((step) => step.urn)).size;
     if (!json) {
       if (drifted === 0) io.out(`stack ${loaded.stack}: no drift: the engine matches the stack\n`);
       else

@@ -189,29 +189,6 @@ if ps_ up --yes --expect-no-changes >"$log/shape-up2.txt" 2>&1; then ok "a secon
 if ps_ destroy --yes >"$log/shape-destroy.txt" 2>&1; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -10 "$log/shape-destroy.txt")"; fi
 check "nothing left" "" "$(docker ps -aq --filter "label=dockyard.stack=$SHAPE"; docker network ls -q --filter "label=dockyard.stack=$SHAPE"; docker volume ls -q --filter "label=dockyard.stack=$SHAPE")"
 
-section "a service that says nothing about confinement is hardened by default"
-# One service, no cap_drop, security_opt or user: NET_RAW dropped and no-new-privileges, and the
-# image (the redis stand-in, which starts as root) still serves.
-printf 'name: bare\nservices:\n  cache:\n    image: dockyard-local/redis:7\n' >"$state/bare.yaml"
-{
-  printf 'config:\n  dockyard:target: docker\n  dockyard:compose: { file: .state/compose-e2e/bare.yaml }\n'
-  grep '^encryptionsalt:' "$config" || true
-} >"$state/bare-config.yaml"
-bare() { pulumi --non-interactive --stack "$STACK" "$@" --config-file "$state/bare-config.yaml"; }
-if bare up --yes >"$log/up-bare.txt" 2>&1; then ok "pulumi up (bare.yaml)"; else fail "pulumi up (bare.yaml)" "$(tail -20 "$log/up-bare.txt")"; fi
-check "the report names the defaults" "yes" \
-  "$(grep -q 'bare.yaml: services.cache: changed: hardened by default: cap_drop: \[NET_RAW\]' "$log/up-bare.txt" && echo yes || echo no)"
-check "docker inspect: NET_RAW dropped, none added, no-new-privileges" "[NET_RAW] [] [no-new-privileges:true]" \
-  "$(docker inspect -f '{{.HostConfig.CapDrop}} {{.HostConfig.CapAdd}} {{.HostConfig.SecurityOpt}}' "bare-$STACK-cache-1" 2>&1)"
-pong=""
-for _ in $(seq 1 20); do
-  pong="$(docker exec "bare-$STACK-cache-1" redis-cli ping 2>/dev/null || true)"
-  [ "$pong" = PONG ] && break
-  sleep 1
-done
-check "redis answers under the defaults" "PONG" "$pong"
-if bare destroy --yes >"$log/destroy-bare.txt" 2>&1; then ok "pulumi destroy (bare.yaml)"; else fail "pulumi destroy (bare.yaml)" "$(tail -10 "$log/destroy-bare.txt")"; fi
-
 printf '\ncompose e2e finished in %ds; logs in .state/compose-e2e/log\n' $((SECONDS - t0))
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

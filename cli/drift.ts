@@ -64,15 +64,25 @@ export function holds(state: unknown, engine: unknown): boolean {
 /** Keys of a resource's state that are the provider's bookkeeping, not the engine's (the bridge's schema version). */
 const BOOKKEEPING = new Set(["__meta"]);
 
+/** A refresh step of a resource the stack deployed (not a component, not a provider). */
+function isRefreshOfResource(step: StepEventMetadata): boolean {
+  return step.op === "refresh" && step.old?.custom === true && !step.type.startsWith("pulumi:providers:");
+}
+
+/** The line of a resource the engine no longer has. */
+function missingLine(step: StepEventMetadata): string {
+  return `${shortType(step.type)} ${urnName(step.urn)}: missing on the engine (dockyard up creates it again)`;
+}
+
 /**
  * The drift lines of one refresh step: what the engine has that the stack's state does not (a
  * resource gone, or fields with other values). Steps of the program's components, and steps that are
  * not a refresh (the preview's plan after it), say nothing.
  */
 export function driftLines(step: StepEventMetadata): string[] {
-  if (step.op !== "refresh" || step.old?.custom !== true || step.type.startsWith("pulumi:providers:")) return [];
+  if (!isRefreshOfResource(step)) return [];
+  if (step.new === undefined) return [missingLine(step)];
   const what = `${shortType(step.type)} ${urnName(step.urn)}`;
-  if (step.new === undefined) return [`${what}: missing on the engine (dockyard up creates it again)`];
   // The detailed diff names each changed field by its path; the plain list, only the top-level keys.
   const detailed = Object.keys(step.detailedDiff ?? {});
   const fields = (detailed.length > 0 ? detailed : (step.diffs ?? []))
@@ -130,12 +140,10 @@ export const driftVerb: Verb = {
     }
     const missing = new Map<string, string>();
     for (const step of steps) {
-      const [first] = driftLines(step);
-      if (first?.endsWith("missing on the engine (dockyard up creates it again)")) missing.set(step.urn, first);
+      if (isRefreshOfResource(step) && step.new === undefined) missing.set(step.urn, missingLine(step));
     }
     for (const step of recreated) {
-      if (step.new?.custom === false) continue;
-      missing.set(step.urn, `${shortType(step.type)} ${urnName(step.urn)}: missing on the engine (dockyard up creates it again)`);
+      if (step.new?.custom !== false) missing.set(step.urn, missingLine(step));
     }
     const changed = steps.filter((step) => !missing.has(step.urn) && driftLines(step).length > 0);
     const lines = [...missing.values(), ...changed.flatMap(driftLines)];

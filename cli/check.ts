@@ -222,7 +222,7 @@ export function checkStack(request: CheckRequest): CheckResult {
   }
   // The later stages run on these settings only when no key but dockyard:secrets was refused.
   if (config === undefined && keys.length < new Set([...own, "secrets"]).size) settings = undefined;
-  attempt("settings", () => stackStages.registryPassword(input));
+  attempt("settings", () => stackStages.plainText(input));
   result.target = settings?.target ?? quietly(() => stackStages.config(alone, ["target", "secrets"]).target);
 
   // The app: the compose file the stack names (its key alone when the whole settings were refused).

@@ -20,7 +20,6 @@ export type Target = "docker" | "kubernetes" | "swarm";
 
 interface KeySpec {
   schema: z.ZodType;
-  /** Undefined for a required key (the secrets: the CLI refuses a stack without them). */
   default: unknown;
   description: string;
   secret?: boolean;
@@ -433,10 +432,11 @@ export const CONFIG_KEYS = {
     default: {},
     description: `Per-volume settings by volume name: ${keyList(VOLUME_SETTINGS)}.`,
   },
-  // Required: declared secret with no default, so the CLI refuses a stack without it, or with it in plain text.
+  // A secret key: set in plain text, it is refused (stackStages.plainText). An app with no secrets needs
+  // none set; an app names each secret it needs when it is missing (stacks/overrides.ts).
   secrets: {
     schema: map("secret values", secretValue),
-    default: undefined,
+    default: {},
     secret: true,
     description: "The app's secrets by name (pulumi config set --secret --path secrets.<name> <value>).",
   },
@@ -733,11 +733,6 @@ export function loadConfig(
   const given: ConfigKey[] = [];
   for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
     const text = raw(key);
-    if (key === "secrets" && text === undefined) {
-      throw new InputError(
-        `${keyPath("secrets")} is required: pulumi config set --secret --path secrets.<name> <value> for each of the app's secrets`,
-      );
-    }
     let value: unknown;
     try {
       value = decode(key, text);

@@ -334,6 +334,18 @@ export interface LiteralSource {
  * the stack's config file holds it as written. `value` is its text as the engine passes it (undefined
  * when not set), `secret` whether the engine marks it secret.
  */
+/**
+ * dockyard:secrets set in plain text, in any stack. Pulumi.yaml cannot declare the key secret: the
+ * CLI would write the default ({}, an app with no secrets) into the stack's config and then refuse it
+ * as not encrypted. So the program checks what the CLI would have.
+ */
+export function refusePlainSecrets(keyPath: (key: string) => string, value: string | undefined, secret: boolean): void {
+  if (secret || value === undefined || value === "{}") return;
+  throw new InputError(
+    `${keyPath("secrets")} is set in plain text, so the stack's config file holds the app's secrets as written: remove it (pulumi config rm secrets) and set each with pulumi config set --secret --path secrets.<name> <value>`,
+  );
+}
+
 export function refusePlainRegistryPassword(
   stack: string,
   keyPath: (key: string) => string,

@@ -5,7 +5,7 @@ import type { ReportLine } from "../../stacks/compose/convert";
 import { AppDefinition, applyConfig, ConfiguredApp } from "../../stacks/overrides";
 import { ResolvedApp, resolveApp } from "../../stacks/resolve";
 import { InputError, Where } from "../../stacks/errors";
-import { refusePlainRegistryPassword } from "../../stacks/secrets";
+import { refusePlainRegistryPassword, refusePlainSecrets } from "../../stacks/secrets";
 import { planApp, PlannedApp } from "../../stacks/targets";
 
 /** The providers' own keys a user may set for the engine or cluster, and dockyard's key for each. */
@@ -98,8 +98,10 @@ export const stackStages = {
       .filter((key) => keys === undefined || keys.includes(key));
     return loadConfig((key) => (own.includes(key) ? input.all[`${prefix}${key}`] : undefined), input.stack, own);
   },
-  /** Outside dev, a registry password given in plain text. */
-  registryPassword(input: StackInput): void {
+  /** Credentials given in plain text: the app's secrets in any stack, a registry password outside dev. */
+  plainText(input: StackInput): void {
+    const secrets = `${input.project}:secrets`;
+    refusePlainSecrets(keyPath, input.all[secrets], input.isSecret(secrets));
     const key = `${input.project}:registryPassword`;
     refusePlainRegistryPassword(input.stack, keyPath, input.all[key], input.isSecret(key));
   },
@@ -121,7 +123,7 @@ export const stackStages = {
 export function planStack<P>(app: AppDefinition<P>, input: StackInput): { config: StackConfig; planned: PlannedApp } {
   refuseProviderKeys(input.all);
   const config = stackStages.config(input);
-  stackStages.registryPassword(input);
+  stackStages.plainText(input);
   const configured = stackStages.configure(stackStages.definition(app, config.compose, input), config);
   return { config, planned: stackStages.plan(stackStages.resolve(configured), config, configured.where) };
 }

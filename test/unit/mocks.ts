@@ -54,7 +54,8 @@ export async function setupMocks(config: Record<string, string | object>, stack 
   for (const [key, value] of Object.entries(config)) {
     all[key.includes(":") ? key : `dockyard:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
   }
-  pulumi.runtime.setAllConfig(all);
+  // The app's secrets as the engine passes them when set with --secret (the program refuses them in plain text).
+  pulumi.runtime.setAllConfig(all, ["dockyard:secrets"]);
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {

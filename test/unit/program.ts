@@ -74,7 +74,8 @@ export async function planAndDeploy(values: Config, stack = "dev"): Promise<void
 export function configDefaults(): Config {
   const defaults: Config = {};
   for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
-    if (spec.default !== undefined) defaults[key] = typeof spec.default === "string" ? spec.default : (spec.default as object);
+    // The app's secrets are the test's own (SECRET_CONFIG), as a stack sets them.
+    if (key !== "secrets") defaults[key] = typeof spec.default === "string" ? spec.default : (spec.default as object);
   }
   defaults.allowPublicSubnets = "false";
   return defaults;

@@ -213,4 +213,12 @@ describe("the registry password outside dev: a Pulumi secret only", () => {
   test("set in plain text on dev: accepted (the dev stack stays lenient)", async () => {
     expect(await run({ ...LOGIN, target: "docker" }, "dev", ["dockyard:secrets"])).toBeUndefined();
   });
+
+  test("the app's secrets set in plain text: refused in every stack, dev too, no value shown", async () => {
+    const refusal =
+      "dockyard:secrets is set in plain text, so the stack's config file holds the app's secrets as written: remove it (pulumi config rm secrets) and set each with pulumi config set --secret --path secrets.<name> <value>";
+    expect(await run({ target: "docker" }, "dev", [])).toBe(refusal);
+    expect(await run(LOGIN, "staging", ["dockyard:registryPassword"])).toBe(refusal);
+    expect(recorded).toHaveLength(0);
+  });
 });

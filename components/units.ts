@@ -141,15 +141,44 @@ export function parseCpus(value: number, what = "cpus"): number {
 const CPUS_RULE = "must be a number of CPUs greater than 0, like 0.5 or 2";
 
 /**
- * The Docker provider's `cpus` string, exact from millicores, written the way the provider reads it
- * back from the engine ("0.5", "1.5", and "1.0" for whole CPUs) so an unchanged limit shows no diff.
+ * The text the Docker provider reads a container's cpus limit back as, from the engine's NanoCPUs
+ * (its nanoInt64ToDecimalString): nine decimals with the trailing zeros cut, except that a text with
+ * exactly nine zeros in it is rounded to one decimal ("1.0", but also "0.05" read as "0.1" and "10"
+ * as "10.").
+ */
+export function dockerCpusReadBack(millis: number): string {
+  const whole = Math.floor(millis / 1000);
+  const nine = `${whole}.${String((millis % 1000) * 1_000_000).padStart(9, "0")}`;
+  if ((nine.match(/0/g) ?? []).length !== 9) return nine.replace(/0+$/, "");
+  const tenths = Math.round(millis / 100); // half away from zero, as big.Rat's FloatString rounds
+  return `${Math.floor(tenths / 10)}.${tenths % 10}`;
+}
+
+/** Whether the Docker provider reads this limit back as the same number of CPUs (else a replacement on every up). */
+export function dockerKeepsCpus(millis: number): boolean {
+  return Math.round(Number(dockerCpusReadBack(millis)) * 1000) === millis;
+}
+
+/**
+ * The Docker provider's `cpus` string for a limit it keeps (dockerKeepsCpus), written the way it
+ * reads it back from the engine ("0.5", "1.0", "10."), so an unchanged limit shows no diff.
  */
 export function cpusToDocker(millis: number): string {
-  const whole = Math.floor(millis / 1000);
-  const fraction = String(millis % 1000)
-    .padStart(3, "0")
-    .replace(/0+$/, "");
-  return `${whole}.${fraction || "0"}`;
+  if (!dockerKeepsCpus(millis)) {
+    throw new UnitError(
+      `cpus ${millis / 1000} is read back by the Docker provider as ${dockerCpusReadBack(millis)}; ${dockerCpusAdvice(millis)}`,
+    );
+  }
+  return dockerCpusReadBack(millis);
+}
+
+/** The nearest limits on either side that the Docker provider keeps, as advice. */
+export function dockerCpusAdvice(millis: number): string {
+  let below = millis - 1;
+  while (below > 0 && !dockerKeepsCpus(below)) below--;
+  let above = millis + 1;
+  while (!dockerKeepsCpus(above)) above++;
+  return below > 0 ? `use ${below / 1000} or ${above / 1000}` : `use ${above / 1000}`;
 }
 
 /** A Kubernetes CPU quantity: whole cores as "2", the rest in millicores ("500m"). */

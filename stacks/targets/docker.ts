@@ -21,6 +21,7 @@ import {
   Volume,
 } from "../../components/docker";
 import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "../../components/cidr";
+import { dockerCpusAdvice, dockerCpusReadBack, dockerKeepsCpus } from "../../components/units";
 import { parseDockerHost, StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { ResolvedApp, ResolvedService, RESTART_DEFAULTS } from "../resolve";
@@ -101,6 +102,11 @@ function checkDocker(app: ResolvedApp, config: StackConfig, where: Where, machin
       );
     }
     warnings.push(...ignoredDeploySettings(service, where));
+    if (!dockerKeepsCpus(service.limits.millicpus)) {
+      throw new InputError(
+        `${where(`services.${name}.limits.cpus`)} ${service.limits.cpus} cannot be kept on Docker: the Docker provider reads it back from the engine as ${dockerCpusReadBack(service.limits.millicpus)}, so every up would replace the container; ${dockerCpusAdvice(service.limits.millicpus)}`,
+      );
+    }
     if (service.limits.memoryBytes % (1024 * 1024) !== 0) {
       throw new InputError(
         `${where(`services.${name}.limits.memory`)} must be a whole number of MiB on Docker, got ${JSON.stringify(service.limits.memory)} (${(service.limits.memoryBytes / 1024 / 1024).toFixed(3)} MiB)`,

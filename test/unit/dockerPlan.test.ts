@@ -349,6 +349,11 @@ describe("what Docker cannot honour is refused while planning", () => {
       'dockyard:services.vote.limits.memory must be a whole number of MiB on Docker, got "100.5m" (100.500 MiB)',
     ],
     [
+      "a cpus limit the Docker provider reads back as another",
+      { services: { vote: { limits: { cpus: 0.05 } } } },
+      "dockyard:services.vote.limits.cpus 0.05 cannot be kept on Docker: the Docker provider reads it back from the engine as 0.1, so every up would replace the container; use 0.049 or 0.051",
+    ],
+    [
       "more containers than a subnet has addresses",
       { services: { vote: { replicas: 2, ports: { http: 5100 } } }, networks: { backend: { subnet: "10.123.2.0/29" } } },
       "dockyard:networks.backend.subnet 10.123.2.0/29 has room for 5 containers (its 8 addresses less the network, broadcast and gateway addresses), but 6 are attached (db 1, redis 1, result 1, vote 2, worker 1); use a wider subnet, such as a /28 (room for 13), or fewer replicas",

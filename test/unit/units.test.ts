@@ -1,5 +1,7 @@
 import {
   cpusToDocker,
+  dockerCpusReadBack,
+  dockerKeepsCpus,
   cpusToQuantity,
   memoryToDockerMiB,
   memoryToQuantity,
@@ -53,11 +55,33 @@ describe("cpus as docker run --cpus", () => {
     [0.25, 250, "0.25", "250m"],
     [1.5, 1500, "1.5", "1500m"],
     [0.1, 100, "0.1", "100m"],
-    [0.001, 1, "0.001", "1m"],
+    [0.011, 11, "0.011", "11m"],
+    [10, 10000, "10.", "10"],
+    [10.5, 10500, "10.5", "10500m"],
   ])("%d CPUs = %dm = docker %s = k8s %s", (cpus, millis, dockerCpus, quantity) => {
     expect(parseCpus(cpus)).toBe(millis);
     expect(cpusToDocker(millis)).toBe(dockerCpus);
     expect(cpusToQuantity(millis)).toBe(quantity);
+  });
+
+  test.each([
+    // The provider rounds a text with exactly nine zeros to one decimal: these would be replaced on every up.
+    [50, "0.1", "use 0.049 or 0.051"],
+    [10, "0.0", "use 0.011"],
+    [1, "0.0", "use 0.011"],
+    [10050, "10.1", "use 10.049 or 10.051"],
+  ])("%dm: the Docker provider reads it back as %s, so it is refused: %s", (millis, readBack, advice) => {
+    expect(dockerCpusReadBack(millis)).toBe(readBack);
+    expect(dockerKeepsCpus(millis)).toBe(false);
+    expect(() => cpusToDocker(millis)).toThrow(`cpus ${millis / 1000} is read back by the Docker provider as ${readBack}; ${advice}`);
+  });
+
+  test('every limit up to 64 CPUs is either kept exactly or refused: 126 refused (10, 20 … 60 kept, written "10.")', () => {
+    const millis = Array.from({ length: 64_000 }, (_, i) => i + 1);
+    const refused = millis.filter((m) => !dockerKeepsCpus(m));
+    expect(refused.length).toBe(126);
+    expect(refused.filter((m) => m % 1000 === 0)).toEqual([]);
+    for (const m of millis.filter((m) => dockerKeepsCpus(m))) expect(Number(cpusToDocker(m)) * 1000).toBeCloseTo(m, 6);
   });
 
   test.each([

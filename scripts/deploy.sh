@@ -34,7 +34,6 @@ if [ $# -gt 0 ] && [[ "$1" != -* ]]; then stack="$1"; shift; fi
 state="$root/.state"
 logs="$state/deploy"
 mkdir -p "$logs"
-started=$SECONDS
 
 say() { printf '%s\n' "$*"; }
 step() { printf '[%s/5] %s\n' "$1" "$2"; }
@@ -178,4 +177,4 @@ step 5 "compiled in $(secs $((SECONDS - t))); dockyard up $stack"
 rc=0
 node cli/dockyard.js up "$stack" --yes "$@" || rc=$?
 [ "$rc" -eq 0 ] || exit "$rc"
-say "done in $(secs $((SECONDS - started))). dockyard ps $stack, dockyard logs SERVICE --stack $stack, dockyard down $stack; for plain pulumi commands: source .state/env.sh"
+say "next: dockyard ps $stack, dockyard logs SERVICE --stack $stack, dockyard down $stack; for plain pulumi commands: source .state/env.sh"

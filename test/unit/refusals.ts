@@ -446,6 +446,12 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
           "dockyard:services.vote.autoscaling cannot be honoured on target docker (a Docker engine has no autoscaler); set dockyard:services.vote.replicas to the number of copies to run, or use target kubernetes",
       },
       {
+        name: "a CPU limit the Docker provider reads back as another",
+        config: { services: { vote: { limits: { cpus: 0.05 } } } },
+        message:
+          "dockyard:services.vote.limits.cpus 0.05 cannot be kept on Docker: the Docker provider reads it back from the engine as 0.1, so every up would replace the container; use 0.049 or 0.051",
+      },
+      {
         name: "a rollout watching each batch as long as the rollout may take, on Kubernetes",
         config: { ...CLUSTER, services: { vote: { rollout: { monitorSeconds: 600 } } } },
         stack: "staging",

@@ -189,6 +189,120 @@ if ps_ up --yes --expect-no-changes >"$log/shape-up2.txt" 2>&1; then ok "a secon
 if ps_ destroy --yes >"$log/shape-destroy.txt" 2>&1; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -10 "$log/shape-destroy.txt")"; fi
 check "nothing left" "" "$(docker ps -aq --filter "label=dockyard.stack=$SHAPE"; docker network ls -q --filter "label=dockyard.stack=$SHAPE"; docker volume ls -q --filter "label=dockyard.stack=$SHAPE")"
 
+# The voting sample's own docker-stack.yml (test/e2e/voting-sample, unchanged), on stack dev of a
+# backend of its own: the file's literal POSTGRES_PASSWORD is allowed in the dev stack only. No
+# registry can be reached, so the images it names are tagged here from local ones, as an air-gapped
+# user's mirror would (test/e2e/voting-sample/README.md); the tags this suite made are removed at exit.
+SAMPLE=test/e2e/voting-sample/docker-stack.yml
+SPREFIX=voting-sample-dev
+sample_state="$state/sample"
+sample_config="$sample_state/Pulumi.dev.yaml"
+made_tags=()
+sp() { PULUMI_BACKEND_URL="file://$sample_state/backend" pulumi --non-interactive --stack dev "$@" --config-file "$sample_config"; }
+srun() { local name="$1"; shift; sp "$@" >"$log/$name.txt" 2>&1; }
+sample_cleanup() {
+  set +e
+  [ -d "$sample_state/backend" ] && sp destroy --yes >"$log/sample-cleanup.txt" 2>&1
+  docker ps -aq --filter "label=dockyard.app=voting-sample" --filter "label=dockyard.stack=dev" | xargs -r docker rm -f >/dev/null
+  docker network ls -q --filter "label=dockyard.app=voting-sample" --filter "label=dockyard.stack=dev" | xargs -r docker network rm >/dev/null
+  docker volume ls -q --filter "label=dockyard.app=voting-sample" --filter "label=dockyard.stack=dev" | xargs -r docker volume rm >/dev/null
+  for tag in "${made_tags[@]}"; do docker rmi "$tag" >/dev/null 2>&1; done
+}
+trap 'sample_cleanup; cleanup; cleanup_shape' EXIT
+stand_in() { # tag FROM-image [extra Dockerfile line]: builds the tag unless it is there already
+  if docker image inspect "$1" >/dev/null 2>&1; then return 0; fi
+  printf 'FROM %s\n%s\n' "$2" "${3:-}" | docker build -q -t "$1" - >/dev/null 2>>"$log/stand-in.txt" && made_tags+=("$1")
+}
+
+section "the voting sample's docker-stack.yml, unchanged, on stack dev"
+mkdir -p "$sample_state/backend"
+cat >"$sample_config" <<EOF
+config:
+  dockyard:target: docker
+  dockyard:bindAddress: 127.0.0.1
+  dockyard:compose:
+    file: $SAMPLE
+  dockyard:networks:
+    frontend: { subnet: 10.235.1.0/24 }
+    backend: { subnet: 10.235.2.0/24 }
+EOF
+check "the file is the sample's, byte for byte" "ea7a28ce6ff22e8c6a5a5b749a1c8421882898ef3fbb403d2e17df562f3fb7e2" "$(sha256sum "$SAMPLE" | cut -d' ' -f1)"
+PULUMI_BACKEND_URL="file://$sample_state/backend" pulumi --non-interactive stack init dev >/dev/null
+# The sample has no secrets of its own (its password is a literal, allowed in dev): none are set.
+# The check lists what pulumi up would refuse, with no engine: the file's 2 vote replicas on one host.
+dcheck() { node cli/dockyard.js check dev --config-file "$sample_config" >"$log/$1.txt" 2>&1 && echo 0 || echo $?; }
+check "dockyard check with the file as it is: exit 1" "1" "$(dcheck sample-check1)"
+check "its one refusal: two vote containers, one host port" "1" \
+  "$(grep -c '^refused (the target.s plan): .*services.vote.ports\[0\]: host port 8081 is used by both service "result" and service "vote"' "$log/sample-check1.txt")"
+if srun sample-up-refused up --yes; then
+  fail "pulumi up accepted what the check refused"
+else
+  check "pulumi up refuses it too, with the same message" "yes" \
+    "$(grep -q 'error: .*services.vote.ports\[0\]: host port 8081 is used by both service "result" and service "vote"' "$log/sample-up-refused.txt" && echo yes || echo no)"
+fi
+sp config set --path 'services.vote.replicas' 1 >/dev/null
+check "with the stage's services.vote.replicas 1: dockyard check exits 0" "0" "$(dcheck sample-check2)"
+
+stand_in redis:alpine dockyard-local/redis:7
+stand_in postgres:15-alpine dockyard-local/postgres:15
+for app in vote result worker; do
+  if docker image inspect "voting-$app:$STACK" >/dev/null 2>&1; then
+    stand_in "dockersamples/examplevotingapp_$app" "voting-$app:$STACK" "ENV PORT=80"
+  else
+    fail "no image voting-$app:$STACK to stand in for dockersamples/examplevotingapp_$app (the first up builds it)"
+  fi
+done
+if srun sample-up up --yes; then ok "pulumi up"; else fail "pulumi up" "$(tail -20 "$log/sample-up.txt")"; fi
+running=""
+for _ in $(seq 1 60); do
+  running="$(for s in db redis result vote worker; do printf '%s=%s ' "$s" "$(docker inspect -f '{{.State.Status}}' "$SPREFIX-$s-1" 2>/dev/null || echo missing)"; done)"
+  [ "$running" = "db=running redis=running result=running vote=running worker=running " ] && break
+  sleep 2
+done
+check "five containers running, under the file's names" "db=running redis=running result=running vote=running worker=running " "$running"
+check "vote on 127.0.0.1:8080 and result on :8081, as the file publishes them" "80/tcp -> 127.0.0.1:8080|80/tcp -> 127.0.0.1:8081" \
+  "$(docker port "$SPREFIX-vote-1")|$(docker port "$SPREFIX-result-1")"
+answer() { for _ in $(seq 1 60); do code="$(curl -s -o /dev/null -w '%{http_code}' "$1")"; [ "$code" = 200 ] && break; sleep 1; done; echo "$code"; }
+check "vote answers" "200" "$(answer http://127.0.0.1:8080/)"
+check "result answers" "200" "$(answer http://127.0.0.1:8081/)"
+curl -s -o /dev/null -b voter_id=5a3b1e01 --data-urlencode vote=b http://127.0.0.1:8080/
+counts=""
+for _ in $(seq 1 30); do
+  # (no votes table until the worker has made it)
+  counts="$(docker exec "$SPREFIX-db-1" psql -U postgres -tAc 'SELECT vote, count(*) FROM votes GROUP BY vote' 2>/dev/null | tr '\n' ' ' || true)"
+  [ "$counts" = "b|1 " ] && break
+  sleep 1
+done
+check "the vote reached the database through redis and the worker" "b|1 " "$counts"
+if srun sample-up2 up --yes --expect-no-changes; then ok "a second pulumi up changes nothing"; else fail "second up had changes" "$(grep -E '^\s+[~+-]' "$log/sample-up2.txt" | head -20)"; fi
+if srun sample-destroy destroy --yes; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -10 "$log/sample-destroy.txt")"; fi
+check "nothing of the sample left" "" \
+  "$(docker ps -aq --filter label=dockyard.app=voting-sample --filter label=dockyard.stack=dev; docker network ls -q --filter label=dockyard.app=voting-sample --filter label=dockyard.stack=dev; docker volume ls -q --filter label=dockyard.app=voting-sample --filter label=dockyard.stack=dev)"
+
+section "a service that says nothing about confinement is hardened by default"
+# One service, no cap_drop, security_opt or user: NET_RAW dropped and no-new-privileges, and the
+# image (the redis stand-in, which starts as root) still serves.
+printf 'name: bare\nservices:\n  cache:\n    image: dockyard-local/redis:7\n' >"$state/bare.yaml"
+{
+  printf 'config:\n  dockyard:target: docker\n  dockyard:compose: { file: .state/compose-e2e/bare.yaml }\n'
+  grep '^encryptionsalt:' "$config" || true
+} >"$state/bare-config.yaml"
+bare() { pulumi --non-interactive --stack "$STACK" "$@" --config-file "$state/bare-config.yaml"; }
+if bare up --yes >"$log/up-bare.txt" 2>&1; then ok "pulumi up (bare.yaml)"; else fail "pulumi up (bare.yaml)" "$(tail -20 "$log/up-bare.txt")"; fi
+check "the report names the defaults" "yes" \
+  "$(grep -q 'bare.yaml: services.cache: changed: hardened by default: cap_drop: \[NET_RAW\]' "$log/up-bare.txt" && echo yes || echo no)"
+# (the engine keeps the capability under its kernel name, CAP_NET_RAW)
+check "docker inspect: NET_RAW dropped, none added, no-new-privileges" "[CAP_NET_RAW] [] [no-new-privileges:true]" \
+  "$(docker inspect -f '{{.HostConfig.CapDrop}} {{.HostConfig.CapAdd}} {{.HostConfig.SecurityOpt}}' "bare-$STACK-cache-1" 2>&1)"
+pong=""
+for _ in $(seq 1 20); do
+  pong="$(docker exec "bare-$STACK-cache-1" redis-cli ping 2>/dev/null || true)"
+  [ "$pong" = PONG ] && break
+  sleep 1
+done
+check "redis answers under the defaults" "PONG" "$pong"
+if bare destroy --yes >"$log/destroy-bare.txt" 2>&1; then ok "pulumi destroy (bare.yaml)"; else fail "pulumi destroy (bare.yaml)" "$(tail -10 "$log/destroy-bare.txt")"; fi
+
 printf '\ncompose e2e finished in %ds; logs in .state/compose-e2e/log\n' $((SECONDS - t0))
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -182,8 +182,10 @@ function main(): void {
     );
   }
 
-  // The compose file is written outside the project; its build context ("app") need not exist under mocks.
+  // The compose file is written outside the project, with its build context ("app": a Dockerfile, checked when the file is read).
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-bench-"));
+  fs.mkdirSync(path.join(dir, "app"));
+  fs.writeFileSync(path.join(dir, "app", "Dockerfile"), "FROM python:3.12-slim\n");
   try {
     const file = path.join(dir, "compose.yaml");
     fs.writeFileSync(file, syntheticCompose(COMPOSE_SIZE));

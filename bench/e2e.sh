@@ -6,7 +6,8 @@
 #     of its own writes it with dockyard's Container (bench/floor/consumer, `dockyard/docker`)
 #   dockyard (the voting app, Pulumi.e2e.yaml's settings, the compiled program of `npm run build`):
 #     no-change `up --skip-preview`, no-change `up` (with preview), `preview`, cold `up` (images
-#     built and cached, everything else new), `destroy`
+#     built and cached, everything else new), `destroy`; and `dockyard up` (the command: the Automation
+#     API, image and port checks, a refresh first on Docker) against `pulumi up --refresh --skip-preview`
 #   docker-compose 1.29 on bench/docker-compose.yml (the same images, limits and health checks; the
 #     apps wait for healthy stores, as the app's compose files do): `up -d` cold, cold until every
 #     container is healthy, and `up -d` with no change; and cold until healthy with everything
@@ -28,8 +29,9 @@ STACK=bench
 state="$root/.state/bench"
 rm -rf "$state" && mkdir -p "$state/backend"
 export PULUMI_BACKEND_URL="file://$state/backend" PULUMI_CONFIG_PASSPHRASE="bench-only-passphrase"
-cp Pulumi.e2e.yaml "$state/Pulumi.$STACK.yaml"
-cfg=(--stack "$STACK" --config-file "$state/Pulumi.$STACK.yaml")
+# In the project folder, where `dockyard up bench` reads it (removed at exit).
+cp Pulumi.e2e.yaml "$root/Pulumi.$STACK.yaml"
+cfg=(--stack "$STACK")
 p() { pulumi --non-interactive "$@" "${cfg[@]}"; }
 # The floors run as a TypeScript user's program runs fastest: ts-node without its type check.
 floor() { (cd "bench/floor/$1" && shift && PULUMI_NODEJS_TRANSPILE_ONLY=true pulumi --non-interactive --stack bench "$@"); }
@@ -84,6 +86,8 @@ for i in $(seq 1 "$RUNS"); do
   t[consumer_skip]+="$(ms floor consumer up --yes --skip-preview) "
   t[same_skip]+="$(ms p up --yes --skip-preview) "
   t[same_preview]+="$(ms p up --yes) "
+  t[same_refresh]+="$(ms p up --yes --skip-preview --refresh) "
+  t[dockyard_up]+="$(ms node cli/dockyard.js up "$STACK" --yes) "
   t[preview]+="$(ms p preview) "
   t[destroy]+="$(ms p destroy --yes) "
   t[cold]+="$(ms p up --yes --skip-preview) "
@@ -106,6 +110,8 @@ table \
   "consumer_skip|a program's one dockyard Container (dockyard/docker), no-change up --skip-preview" \
   "same_skip|dockyard: no-change up --skip-preview" \
   "same_preview|dockyard: no-change up" \
+  "same_refresh|dockyard: no-change up --refresh --skip-preview" \
+  "dockyard_up|dockyard up (the command), no change" \
   "preview|dockyard: preview" \
   "cold|dockyard: cold up --skip-preview (all healthy)" \
   "destroy|dockyard: destroy" \
@@ -118,6 +124,8 @@ r1="$(ratio same_skip floor_one_skip)" r2="$(ratio same_preview floor_one_previe
 echo "no-change up --skip-preview, dockyard / one-container floor:   x$r1   (goal <= 1.5: $(goal "$r1" 1.5))"
 echo "no-change up, dockyard / one-container floor:                  x$r2   (goal <= 1.5: $(goal "$r2" 1.5))"
 echo "one dockyard Container / one-container floor, no-change up:   x$(ratio consumer_skip floor_one_skip)"
+r4="$(ratio dockyard_up same_refresh)"
+echo "dockyard up / pulumi up --refresh --skip-preview, no change:   x$r4   (goal <= 1.1: $(goal "$r4" 1.1))"
 echo "cold up, dockyard / compose until all healthy:                 x$r3   (goal <= 1.0: $(goal "$r3" 1.0))"
 echo "cold up, dockyard / compose started together, until healthy:   x$(ratio cold compose_started_healthy)"
 echo "cold up, dockyard / compose up -d:                             x$(ratio cold compose_cold)"

@@ -6,7 +6,7 @@
  */
 import { UsageError } from "./args";
 import { seconds } from "./progress";
-import { engineError, existingStack, projectStack, projectWorkspace, STACK_POSITIONAL } from "./project";
+import { COMPOSE_FILE_OPTIONS, engineError, existingStack, STACK_POSITIONAL, stackPlace } from "./project";
 import { eventPrinter } from "./up";
 import { Verb } from "./verb";
 
@@ -17,17 +17,19 @@ export const downVerb: Verb = {
   options: {
     json: { type: "boolean", description: "print the engine's events as JSON lines instead of progress lines" },
     yes: { type: "boolean", short: "y", description: "do not ask first (required when there is no terminal to ask on)" },
+    ...COMPOSE_FILE_OPTIONS,
   },
   async run(args, io) {
     const started = Date.now();
-    const loaded = projectStack("down", args, io);
+    const place = stackPlace("down", args, io, false);
+    const { loaded } = place;
     if (args.values.yes !== true && io.ask === undefined) {
       throw new UsageError(
         `dockyard down: this removes everything stack ${loaded.stack} deployed: give --yes to confirm (there is no terminal to ask on)`,
       );
     }
-    const workspace = projectWorkspace("down", io, false);
-    const stack = await existingStack("down", io, loaded.stack, workspace);
+    const workspace = place.workspace(false);
+    const stack = await existingStack("down", io, loaded.stack, workspace, place);
     if (args.values.yes !== true && io.ask !== undefined && !(await io.ask(`Remove everything stack ${loaded.stack} deployed?`))) {
       io.err("dockyard down: nothing done");
       return 1;

@@ -9,7 +9,7 @@
  *   .state/passphrase, generated once (mode 0600).
  * It also writes .state/env.sh, which gives a shell the same engine, backend and passphrase.
  */
-import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -170,13 +170,29 @@ export function workspaceEnv(engine: Engine, backend: Backend): Record<string, s
   };
 }
 
-/** Opens (selects, or with `create` creates) the stack of the project in `dir`. */
-export async function openStack(dir: string, stackName: string, workspace: Workspace, create: boolean): Promise<Stack> {
+/** The project name of a compose file's own project (`dockyard up -f`): its config keys are dockyard:<key>, as in a checkout. */
+export const COMPOSE_PROJECT = "dockyard";
+
+/**
+ * Opens (selects, or with `create` creates) the stack of the project in `dir`; with `program`, the
+ * project is dockyard's own for a compose file: `dir` holds its Pulumi.yaml (written when missing) and
+ * stack files, and the program runs in this process (the Automation API's inline program).
+ */
+export async function openStack(dir: string, stackName: string, workspace: Workspace, create: boolean, program?: PulumiFn): Promise<Stack> {
   const pulumiCommand = await PulumiCommand.get({
     ...(workspace.engine.root === undefined ? {} : { root: workspace.engine.root }),
     skipVersionCheck: true,
   });
-  const args = { stackName, workDir: dir };
   const options = { pulumiCommand, envVars: workspace.env };
+  if (program !== undefined) {
+    const inline = { stackName, projectName: COMPOSE_PROJECT, program };
+    const settings = {
+      ...options,
+      workDir: dir,
+      projectSettings: { name: COMPOSE_PROJECT, runtime: "nodejs" as const, description: "a compose file deployed by dockyard up -f" },
+    };
+    return create ? LocalWorkspace.createOrSelectStack(inline, settings) : LocalWorkspace.selectStack(inline, settings);
+  }
+  const args = { stackName, workDir: dir };
   return create ? LocalWorkspace.createOrSelectStack(args, options) : LocalWorkspace.selectStack(args, options);
 }

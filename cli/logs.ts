@@ -5,7 +5,8 @@
  * where it runs, the labels which containers are its.
  */
 import { CommandError, UsageError } from "./args";
-import { projectStack } from "./project";
+import { COMPOSE_FILE_OPTIONS, projectStack } from "./project";
+import { composeStack } from "./standalone";
 import { logCommands, streamLogs } from "./runtime";
 import { STACK_NAME } from "./stack";
 import { Verb } from "./verb";
@@ -17,13 +18,17 @@ export const logsVerb: Verb = {
   options: {
     follow: { type: "boolean", description: "keep printing new lines until interrupted" },
     stack: { type: "string", value: "STACK", description: "the stack: Pulumi.<STACK>.yaml is read (default dev)" },
+    file: { ...COMPOSE_FILE_OPTIONS.file, description: "a compose file deployed with dockyard up -f: its stack's logs" },
   },
   async run(args, io) {
     const given = args.values.stack as string | undefined;
     if (given !== undefined && !STACK_NAME.test(given)) {
       throw new UsageError(`dockyard logs: --stack must be a stack name (letters, digits, _ . -), got ${JSON.stringify(given)}`);
     }
-    const loaded = projectStack("logs", { ...args, positionals: [] }, io, given);
+    const loaded =
+      args.values.file === undefined
+        ? projectStack("logs", { ...args, positionals: [] }, io, given)
+        : composeStack("logs", { ...args, positionals: [] }, io, false).loaded;
     const services = [...loaded.app.order].sort();
     const wanted = args.positionals[0];
     if (wanted !== undefined && !services.includes(wanted)) {

@@ -6,12 +6,15 @@
  */
 import type { EngineEvent, OpType, StepEventMetadata } from "@pulumi/pulumi/automation";
 
-/** What a step did, in the past tense; steps without a line (same, read, refresh) are absent. */
+/**
+ * What a step did, in the past tense; steps without a line (same, read, refresh) are absent. A
+ * replacement is two lines, its new resource's (create-replacement) and its old one's (delete-replaced):
+ * the engine's "replace" step between them does nothing on the engine.
+ */
 const DONE: Partial<Record<OpType, string>> = {
   create: "created",
   update: "updated",
   delete: "deleted",
-  replace: "replaced",
   "create-replacement": "replaced",
   "delete-replaced": "deleted (replaced)",
   import: "imported",
@@ -66,10 +69,28 @@ export function engineObject(metadata: StepEventMetadata): boolean {
   return state?.custom === true && !metadata.type.startsWith("pulumi:providers:");
 }
 
+/** "urn:pulumi:dev::dockyard::dockyard:k8s:Service$kubernetes:apps/v1:Deployment::vote" → "kubernetes:apps/v1:Deployment". */
+export function urnType(urn: string): string {
+  const parts = urn.split("::");
+  if (parts.length < 4) return "";
+  const types = parts[parts.length - 2];
+  return types.slice(types.lastIndexOf("$") + 1);
+}
+
+/** A resource whose step failed: what a verb needs to look closer at it (a Deployment's pods). */
+export interface FailedResource {
+  urn: string;
+  type: string;
+  /** The inputs the step was given, when the event carries them. @default - none */
+  inputs?: Record<string, unknown>;
+}
+
 /** Turns an operation's events into progress lines. */
 export class Progress {
   #count = 0;
   #failed = false;
+  /** The resources whose step failed, in the order they failed, each once. */
+  readonly failures: FailedResource[] = [];
   readonly #started = new Map<string, number>();
   /** Diagnostics already printed: the engine repeats some (a plugin's version warning at refresh and update). */
   readonly #said = new Set<string>();
@@ -104,6 +125,7 @@ export class Progress {
       this.#failed = true;
       this.#count += 1;
       const { metadata } = failed;
+      this.#recordFailure(metadata.urn, metadata.type, (metadata.new ?? metadata.old)?.inputs);
       return [`[${this.#count}] FAILED to ${metadata.op} ${shortType(metadata.type)} ${urnName(metadata.urn)} (at ${elapsed})`];
     }
     const diagnostic = event.diagnosticEvent;
@@ -113,7 +135,10 @@ export class Progress {
       this.#said.add(message);
       const who = diagnostic.urn ? `${urnName(diagnostic.urn)}: ` : "";
       const text = `${diagnostic.severity}: ${who}${message.split("\n").join("\n    ")}`;
-      if (diagnostic.severity === "error" && diagnostic.urn) this.#failed = true;
+      if (diagnostic.severity === "error" && diagnostic.urn) {
+        this.#failed = true;
+        this.#recordFailure(diagnostic.urn, urnType(diagnostic.urn));
+      }
       return [text];
     }
     const summary = event.summaryEvent;
@@ -124,6 +149,12 @@ export class Progress {
       return [`${this.verb} ${outcome} in ${seconds(summary.durationSeconds)}: ${counts.length > 0 ? counts.join(", ") : "nothing to do"}`];
     }
     return [];
+  }
+
+  #recordFailure(urn: string, type: string, inputs?: Record<string, unknown>): void {
+    const known = this.failures.find((failure) => failure.urn === urn);
+    if (known === undefined) this.failures.push({ urn, type, ...(inputs === undefined ? {} : { inputs }) });
+    else if (known.inputs === undefined && inputs !== undefined) known.inputs = inputs;
   }
 
   #step(metadata: StepEventMetadata, at: number, elapsed: string): string[] {

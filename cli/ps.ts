@@ -4,7 +4,7 @@
  * from the engine (cli/runtime.ts), the URLs from the stack's outputs.
  */
 import { CommandError } from "./args";
-import { existingStack, projectStack, projectWorkspace, STACK_POSITIONAL } from "./project";
+import { COMPOSE_FILE_OPTIONS, existingStack, STACK_POSITIONAL, stackPlace } from "./project";
 import { serviceStates } from "./runtime";
 import { Verb } from "./verb";
 
@@ -25,11 +25,12 @@ export const psVerb: Verb = {
   name: "ps",
   summary: "each service of a deployed stack: replicas, health and URL",
   positionals: [STACK_POSITIONAL],
-  options: {},
+  options: { ...COMPOSE_FILE_OPTIONS },
   async run(args, io) {
-    const loaded = projectStack("ps", args, io);
-    const workspace = projectWorkspace("ps", io, false);
-    const stack = await existingStack("ps", io, loaded.stack, workspace);
+    const place = stackPlace("ps", args, io, false);
+    const { loaded } = place;
+    const workspace = place.workspace(false);
+    const stack = await existingStack("ps", io, loaded.stack, workspace, place);
     const urls = ((await stack.outputs()).urls?.value ?? {}) as Record<string, string>;
     let states;
     try {

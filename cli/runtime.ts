@@ -93,7 +93,8 @@ export function dockerServices(config: StackConfig): ServiceState[] {
   const byService = new Map<string, ContainerInspect[]>();
   for (const container of containers(dockerCommand(config), [`dockyard.stack=${config.stack}`])) {
     const service = container.Config.Labels?.["dockyard.service"];
-    if (service === undefined) continue;
+    // A read-only container's secret holder (created, never started) carries its labels, but is no replica.
+    if (service === undefined || container.Config.Labels?.["dockyard.secrets-of"] !== undefined) continue;
     byService.set(service, [...(byService.get(service) ?? []), container]);
   }
   return [...byService.keys()].sort().map((service) => {

@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { refuseProviderKeys, stackStages } from "../components/app/stack";
 import { CONFIG_KEYS, ConfigKey, loadConfig, StackConfig, Target } from "../stacks/config";
 import { InputError, sortedKeys, Where } from "../stacks/errors";
 import { AppDefinition, applyConfig } from "../stacks/overrides";
@@ -38,6 +39,11 @@ export interface StackRequest {
    * Kubernetes needs one for built images and the stack gives none. @default - the stack's dockyard:target
    */
   target?: Target;
+  /**
+   * Keys laid over the stack file's, as if it held them ("target" for a compose file's own stack, whose
+   * file `dockyard up -f` writes only once the checks pass). @default - none
+   */
+  set?: Record<string, unknown>;
 }
 
 export interface LoadedStack {
@@ -74,10 +80,29 @@ function unseal(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unseal(inner)]));
 }
 
-/** The config block of Pulumi.<stack>.yaml, keys without the project's prefix; {} when there is no file. */
-function stackFile(file: string): Record<string, unknown> {
+/** Whether a stack file's value is encrypted, or holds an encrypted value. */
+const sealed = (value: unknown): boolean =>
+  value !== null && typeof value === "object" && ("secure" in value || Object.values(value).some(sealed));
+
+/**
+ * The config block of Pulumi.<stack>.yaml, keys without the project's prefix; {} when there is no file.
+ * Refused as `pulumi up` refuses them before the app is read: another provider's key (docker:host),
+ * a credential in plain text (dockyard:secrets, a registry password outside dev).
+ */
+function stackFile(file: string, stack: string): Record<string, unknown> {
   if (!fs.existsSync(file)) return {};
   const config = ((parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> }).config ?? {};
+  const named = (key: string) => (key.includes(":") ? key : `dockyard:${key}`);
+  const all = Object.fromEntries(
+    Object.entries(config).map(([key, value]) => [named(key), typeof value === "string" ? value : JSON.stringify(value)]),
+  );
+  refuseProviderKeys(all);
+  const secret = new Set(
+    Object.keys(config)
+      .filter((key) => sealed(config[key]))
+      .map(named),
+  );
+  stackStages.plainText({ stack, project: "dockyard", all, isSecret: (key) => secret.has(key) });
   // Other namespaces' keys (docker:host) are the program's to refuse; they do not reach dockyard's config.
   return Object.fromEntries(
     Object.entries(config).flatMap(([key, value]) =>
@@ -99,7 +124,7 @@ export function loadStack(request: StackRequest): LoadedStack {
   const { stack } = request;
   const notes: string[] = [];
   const file = path.join(dir, `Pulumi.${stack}.yaml`);
-  const values = request.readStackFile === false ? {} : stackFile(file);
+  const values = { ...(request.readStackFile === false ? {} : stackFile(file, stack)), ...request.set };
   if (request.readStackFile !== false && !fs.existsSync(file))
     notes.push(`no Pulumi.${stack}.yaml here: every key of stack ${stack} has its default`);
   const ownTarget = (values.target ?? CONFIG_KEYS.target.default) as Target;

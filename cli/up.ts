@@ -15,12 +15,14 @@ import * as path from "path";
 import type { Target } from "../stacks/config";
 import { CommandError, UsageError } from "./args";
 import { TARGETS } from "./diagram";
-import { openStack } from "./engine";
 import { Progress, seconds } from "./progress";
-import { engineError, projectStack, projectWorkspace, STACK_POSITIONAL } from "./project";
+import { settleInterrupted } from "./interrupted";
+import { COMPOSE_FILE_OPTIONS, engineError, STACK_POSITIONAL, stackPlace } from "./project";
+import { rolloutDiagnosis } from "./rollout";
 import { dockerCommand, runEngine } from "./runtime";
 import { LoadedStack, resolvedSummary } from "./stack";
-import { Io, Verb } from "./verb";
+import { composeSecrets, packageRoot, writeComposeSettings } from "./standalone";
+import { composeArgument, COMPOSE_OPTIONS, Io, Verb } from "./verb";
 
 /** Stand-ins tools/base-images/build.sh makes, by repository name. */
 const STAND_INS: Record<string, string> = {
@@ -175,29 +177,40 @@ export const upVerb: Verb = {
     target: {
       type: "string",
       choices: TARGETS,
-      description: "the target the stack must deploy to (its dockyard:target); a stack is never moved to another",
+      description:
+        "the target the stack must deploy to (its dockyard:target); with -f, where the compose file's stack deploys (default docker); a stack is never moved to another",
     },
     json: { type: "boolean", description: "print the engine's events as JSON lines instead of progress lines" },
     yes: { type: "boolean", short: "y", description: "do not show the changes and ask first (asked only on a terminal)" },
+    ...COMPOSE_FILE_OPTIONS,
+    profile: { ...COMPOSE_OPTIONS.profile, description: "with -f: a compose profile to enable (repeatable)" },
+    "env-file": { ...COMPOSE_OPTIONS["env-file"], description: "with -f: the compose file's env file (default: .env beside it)" },
   },
   async run(args, io) {
     const started = Date.now();
-    const loaded = projectStack("up", args, io);
+    if (args.values.file === undefined) composeArgument("up", args, io);
+    const place = stackPlace("up", args, io, true);
+    const { loaded } = place;
     const target = loaded.config.target;
     const wanted = args.values.target as Target | undefined;
-    if (wanted !== undefined && wanted !== target) {
+    if (place.compose === undefined && wanted !== undefined && wanted !== target) {
       throw new UsageError(
         `dockyard up: --target ${wanted}, but stack ${loaded.stack} deploys to ${target} (dockyard:target in Pulumi.${loaded.stack}.yaml): use a stack whose target is ${wanted}, or pulumi config set dockyard:target ${wanted} -s ${loaded.stack} on a stack not yet deployed`,
       );
     }
     if (target !== "kubernetes") io.err(`Docker engine: ${checkDocker("up", loaded)} at ${loaded.config.dockerHost}`);
-    const workspace = projectWorkspace("up", io, true);
+    const workspace = place.workspace(true);
     io.err(`Pulumi engine: ${workspace.engine.description}`);
     workspace.backend.notes.forEach((note) => io.err(note));
-    const stack = await openStack(io.cwd, loaded.stack, workspace, true);
-    await generateSecrets(stack, loaded, io);
+    const stack = await place.open(workspace, true);
+    await settleInterrupted(stack, loaded, workspace.backend.url, io);
+    if (place.compose === undefined) await generateSecrets(stack, loaded, io);
+    else {
+      await writeComposeSettings(stack, place.compose);
+      await composeSecrets(stack, place.compose, io);
+    }
     if (target === "docker") {
-      await ensureImages(stack, loaded, io, io.cwd);
+      await ensureImages(stack, loaded, io, place.compose === undefined ? io.cwd : packageRoot());
       await checkPorts(loaded);
     }
     const json = args.values.json === true;
@@ -222,8 +235,12 @@ export const upVerb: Verb = {
       await stack.up({ refresh, onEvent, color: "never" });
     } catch (error) {
       if (!progress.failed) io.err(`dockyard up: ${engineError(error)}`);
+      if (target === "kubernetes") {
+        const lines = rolloutDiagnosis(loaded.config, progress.failures);
+        if (lines.length > 0) io.err(["dockyard up: what the cluster says about the failed rollout:", ...lines].join("\n"));
+      }
       io.err(
-        `dockyard up: stack ${loaded.stack} is part-way deployed; fix the error above and run dockyard up ${loaded.stack} again (dockyard down ${loaded.stack} removes it)`,
+        `dockyard up: stack ${loaded.stack} is part-way deployed; fix the error above and run ${place.upCommand} again (${place.upCommand.replace("dockyard up", "dockyard down")} removes it)`,
       );
       return 1;
     }

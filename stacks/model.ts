@@ -200,6 +200,11 @@ export interface ServiceModel {
    * @default - none
    */
   secretFiles?: Record<string, string>;
+  /**
+   * Files in the container holding one of the app's configs (compose's service `configs:`): absolute
+   * path → the config and the file's owner and mode. Read-only in the container. @default - none
+   */
+  configFiles?: Record<string, ConfigFile>;
   /** @default - no ports */
   ports?: ServicePort[];
   /** The app networks the service joins; its name resolves to it on each of them. */
@@ -278,10 +283,30 @@ export interface SecretModel {
   minLength?: number;
 }
 
+/** A file the app gives its services (compose's top-level `configs:`): not secret, so its text is in the model. */
+export interface ConfigModel {
+  /** The file's text, exactly. */
+  content: string;
+}
+
+/** Where a service reads an app config: a read-only file. */
+export interface ConfigFile {
+  /** The app config the file holds. */
+  config: string;
+  /** Numeric owner (uid). @default "0" - root */
+  uid?: string;
+  /** Numeric group (gid). @default "0" - root */
+  gid?: string;
+  /** Permission bits (0o440 is 288). @default 0o444 */
+  mode?: number;
+}
+
 export interface AppModel {
   name: string;
   services: Record<string, ServiceModel>;
   networks: Record<string, NetworkModel>;
   volumes: Record<string, VolumeModel>;
   secrets: Record<string, SecretModel>;
+  /** Files given to services (ServiceModel.configFiles). @default - none */
+  configs?: Record<string, ConfigModel>;
 }

@@ -17,6 +17,8 @@ import { commandAdvice, literalSecrets, LiteralSource, refusedLiteral } from "./
 import {
   AppModel,
   Autoscaling,
+  ConfigFile,
+  ConfigModel,
   DependencyCondition,
   HealthCheck,
   ImageSource,
@@ -124,6 +126,8 @@ export interface ResolvedService {
   secretEnv: Record<string, string>;
   /** Absolute path in the container → app secret. @default - none */
   secretFiles?: Record<string, string>;
+  /** Absolute path in the container → app config, owner and mode. @default - none */
+  configFiles?: Record<string, ConfigFile>;
   ports: ResolvedPort[];
   networks: string[];
   /** No network at all: no app network, no port. @default - the app networks */
@@ -168,6 +172,8 @@ export interface ResolvedApp {
   networks: Record<string, ResolvedNetwork>;
   volumes: Record<string, ResolvedVolume>;
   secrets: Record<string, SecretModel>;
+  /** The app's configs, when it has any. @default - none */
+  configs?: Record<string, ConfigModel>;
 }
 
 const NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -202,7 +208,8 @@ export function resolveApp(
   const asModel = (path: string) => where(path) === inModel(app.name)(path);
   checkPublishedPorts(services, fail, where, fromConfig, asModel);
   checkDependencies(services, fail);
-  return { name: app.name, services, order: startOrder(services), networks, volumes, secrets: { ...app.secrets } };
+  const configs = Object.keys(app.configs ?? {}).length > 0 ? { configs: { ...app.configs } } : {};
+  return { name: app.name, services, order: startOrder(services), networks, volumes, secrets: { ...app.secrets }, ...configs };
 }
 
 type Fail = (path: string, message: string) => never;
@@ -341,6 +348,7 @@ function resolveService(app: AppModel, name: string, service: ServiceModel, wher
   else checkNetworkMode(service, path, fail);
   checkEnv(app, service, path, fail);
   checkSecretFiles(app, service, path, fail);
+  checkConfigFiles(app, service, path, fail);
   const volumes = resolveMounts(app, service, path, fail);
   const ports = resolvePorts(service, path, fail);
   const health = resolveHealth(service.health, ports, `${path}.health`, fail);
@@ -364,6 +372,7 @@ function resolveService(app: AppModel, name: string, service: ServiceModel, wher
     env: { ...service.env },
     secretEnv: { ...service.secretEnv },
     ...(Object.keys(service.secretFiles ?? {}).length > 0 ? { secretFiles: { ...service.secretFiles } } : {}),
+    ...(Object.keys(service.configFiles ?? {}).length > 0 ? { configFiles: { ...service.configFiles } } : {}),
     ports,
     networks: [...service.networks],
     ...(service.networkMode !== undefined ? { networkMode: service.networkMode } : {}),
@@ -621,6 +630,49 @@ function checkSecretFiles(app: AppModel, service: ServiceModel, path: string, fa
     if (mounted.has(posix.normalize(file))) fail(at, "is also where a volume is mounted; give the secret file a path of its own");
     if (!Object.hasOwn(app.secrets, secret)) {
       fail(at, `refers to unknown secret "${secret}"; the app's secrets are: ${listOr(sortedKeys(app.secrets))}`);
+    }
+  }
+}
+
+/** A config file's uid or gid: a number, as every target takes it. */
+const NUMERIC_ID = /^(0|[1-9][0-9]{0,9})$/;
+
+/**
+ * Config files: each at an absolute path of its own (no volume mounted there, no secret file there),
+ * holding one of the app's configs, with a numeric owner and a mode of permission bits.
+ */
+function checkConfigFiles(app: AppModel, service: ServiceModel, path: string, fail: Fail): void {
+  const mounts = new Map((service.volumes ?? []).map((mount) => [posix.normalize(mount.mountPath), mount]));
+  const secretAt = new Map<string, string>(
+    Object.entries(service.secretFiles ?? {}).map(([file, secret]) => [posix.normalize(file), secret]),
+  );
+  for (const secret of Object.values(service.secretEnv ?? {})) {
+    if (!secretAt.has(`/run/secrets/${secret}`)) secretAt.set(`/run/secrets/${secret}`, secret);
+  }
+  for (const file of sortedKeys(service.configFiles)) {
+    const at = `${path}.configFiles.${file}`;
+    const { config, uid, gid, mode } = (service.configFiles ?? {})[file];
+    if (!posix.isAbsolute(file) || file.endsWith("/"))
+      fail(at, `must be an absolute file path in the container, got ${JSON.stringify(file)}`);
+    if (!Object.hasOwn(app.configs ?? {}, config)) {
+      fail(at, `refers to unknown config "${config}"; the app's configs are: ${listOr(sortedKeys(app.configs))}`);
+    }
+    const mount = mounts.get(posix.normalize(file));
+    if (mount !== undefined) {
+      const what = mount.volume !== undefined ? `volume "${mount.volume}"` : `host path ${mount.hostPath}`;
+      fail(at, `(config "${config}") is also where ${what} is mounted; give the config file a path of its own`);
+    }
+    const secret = secretAt.get(posix.normalize(file));
+    if (secret !== undefined) fail(at, `(config "${config}") is also where secret "${secret}" is; give each file its own path`);
+    for (const [field, id] of [
+      ["uid", uid],
+      ["gid", gid],
+    ] as const) {
+      if (id !== undefined && !NUMERIC_ID.test(id))
+        fail(`${at}.${field}`, `must be a number (a ${field === "uid" ? "user" : "group"} id), got ${JSON.stringify(id)}`);
+    }
+    if (mode !== undefined && (!Number.isInteger(mode) || mode < 0 || mode > 0o777)) {
+      fail(`${at}.mode`, `must be permission bits from 0 to 0777 (511), got ${JSON.stringify(mode)}`);
     }
   }
 }

@@ -9,7 +9,7 @@ import { sortedKeys } from "../sorted";
 import { Protocol } from "../protocol";
 import { normalSecurity, SecurityArgs, validateSecurityArgs } from "../security";
 import { labelList } from "./labels";
-import { secretFilesDirectory, secretHolder, secretUploads } from "./secretHolder";
+import { fileUploads, secretFilesDirectory, secretHolder, secretUploads } from "./secretHolder";
 import { formerTypes } from "../token";
 
 /** When the engine restarts a container (`--restart`). */
@@ -74,6 +74,19 @@ export interface ContainerSecretFileArgs {
   mode?: string;
 }
 
+/**
+ * A file that is not secret (compose `configs`), written into the container before it starts, or
+ * into the secret holder's volume with a read-only root (then in the secret files' directory).
+ */
+export interface ContainerConfigFileArgs {
+  /** Absolute path of the file in the container, such as /etc/nginx/nginx.conf. */
+  path: string;
+  /** The file's content, exactly. */
+  content: pulumi.Input<string>;
+  /** Octal permission mode of the file, owned by root (the provider's uploads take no owner). @default "0444" */
+  mode?: string;
+}
+
 export interface ContainerMountArgs {
   /** A named volume. Exactly one of `volumeName` and `hostPath`. */
   volumeName?: pulumi.Input<string>;
@@ -122,6 +135,8 @@ export interface ContainerArgs {
   secretEnv?: Record<string, pulumi.Input<string>>;
   /** Secrets as files in the container (compose `secrets`); not in `docker inspect`. @default [] */
   secretFiles?: ContainerSecretFileArgs[];
+  /** Files that are not secret (compose `configs`), plain in the state. @default [] */
+  configFiles?: ContainerConfigFileArgs[];
   /** Published (`-p 127.0.0.1:5000:80`) and exposed ports; only published ones reach the engine. @default [] */
   ports?: ContainerPortArgs[];
   /** Named volumes and bind mounts (`-v data:/var/lib/x`, `-v /opt/data:/data`). @default [] */
@@ -167,12 +182,19 @@ export const SECRETS_HOLDER_LABEL = "dockyard.secrets-holder";
 /** Docker's tmpfs options: its defaults for `--tmpfs` (writable, no executables, no setuid), 64 MiB. */
 const TMPFS_OPTIONS = "rw,noexec,nosuid,size=65536k";
 
+/**
+ * A capability as the engine keeps it (CAP_NET_RAW for NET_RAW; ALL as it is): the provider reads the
+ * engine's names back, and any other spelling would replace the container after every refresh.
+ */
+const engineCapability = (name: string) => (name === "ALL" ? name : `CAP_${name}`);
+
 /** The security settings as the provider's inputs, each left out when it is the engine's default. */
 function dockerSecurity(security: SecurityArgs | undefined): Partial<docker.ContainerArgs> {
   if (security === undefined) return {};
   const normal = normalSecurity(security);
+  const capabilities = { drops: normal.capDrop.map(engineCapability), adds: normal.capAdd.map(engineCapability) };
   return {
-    ...(normal.capDrop.length + normal.capAdd.length > 0 ? { capabilities: { drops: normal.capDrop, adds: normal.capAdd } } : {}),
+    ...(normal.capDrop.length + normal.capAdd.length > 0 ? { capabilities } : {}),
     ...(normal.noNewPrivileges ? { securityOpts: ["no-new-privileges:true"] } : {}),
     ...(normal.readOnlyRootFilesystem ? { readOnly: true } : {}),
     ...(normal.tmpfs.length > 0 ? { tmpfs: Object.fromEntries(normal.tmpfs.map((path) => [path, TMPFS_OPTIONS])) } : {}),
@@ -197,13 +219,10 @@ export function validateContainerArgs(name: string, args: ContainerArgs): void {
   }
   if (args.stopGracePeriodSeconds !== undefined) checkStopGraceSeconds(args.stopGracePeriodSeconds, `${where}: stopGracePeriodSeconds`);
   if (args.security !== undefined) validateSecurityArgs(where, args.security);
-  if (
-    args.security?.readOnlyRootFilesystem &&
-    (args.secretFiles?.length ?? 0) > 0 &&
-    secretFilesDirectory(args.secretFiles ?? []) === undefined
-  ) {
+  const written = [...(args.secretFiles ?? []), ...(args.configFiles ?? [])];
+  if (args.security?.readOnlyRootFilesystem && written.length > 0 && secretFilesDirectory(written) === undefined) {
     fail(
-      `with security.readOnlyRootFilesystem, secret files must all be in one directory other than / (a volume mounted read-only there holds them), got ${(args.secretFiles ?? []).map((file) => file.path).join(", ")}`,
+      `with security.readOnlyRootFilesystem, secret ${args.configFiles?.length ? "and config " : ""}files must all be in one directory other than / (a volume mounted read-only there holds them), got ${written.map((file) => file.path).join(", ")}`,
     );
   }
   if (args.cpus !== undefined) parseCpus(args.cpus, `${where}: cpus`);
@@ -239,14 +258,19 @@ export function validateContainerArgs(name: string, args: ContainerArgs): void {
     }
   }
   const files = new Set<string>();
-  for (const file of args.secretFiles ?? []) {
-    if (!file.path.startsWith("/") || file.path.endsWith("/")) {
-      fail(`secret file path must be an absolute file path, got ${JSON.stringify(file.path)}`);
-    }
-    if (files.has(file.path)) fail(`secret file ${file.path} is given twice`);
-    files.add(file.path);
-    if (file.mode !== undefined && !/^0[0-7]{3}$/.test(file.mode)) {
-      fail(`secret file ${file.path}: mode must be octal like "0444", got ${JSON.stringify(file.mode)}`);
+  for (const [kind, list] of [
+    ["secret", args.secretFiles ?? []],
+    ["config", args.configFiles ?? []],
+  ] as const) {
+    for (const file of list as ContainerConfigFileArgs[]) {
+      if (!file.path.startsWith("/") || file.path.endsWith("/")) {
+        fail(`${kind} file path must be an absolute file path, got ${JSON.stringify(file.path)}`);
+      }
+      if (files.has(file.path)) fail(`${kind} file ${file.path} is given twice`);
+      files.add(file.path);
+      if (file.mode !== undefined && !/^0[0-7]{3}$/.test(file.mode)) {
+        fail(`${kind} file ${file.path}: mode must be octal like "0444", got ${JSON.stringify(file.mode)}`);
+      }
     }
   }
   if (args.health && args.health.command.length === 0) {
@@ -299,9 +323,20 @@ export class Container extends pulumi.ComponentResource {
     const { intervalSeconds: interval, timeoutSeconds: timeout, retries, startPeriodSeconds: startPeriod } = healthTimings(health ?? {});
     const wait = args.waitForHealthy ?? health !== undefined;
     const memoryMiB = args.memory === undefined ? undefined : memoryToDockerMiB(parseMemory(args.memory));
+    const written = [...(args.secretFiles ?? []), ...(args.configFiles ?? [])];
     const holder =
-      args.security?.readOnlyRootFilesystem && args.secretFiles?.length
-        ? secretHolder(name, { containerName: args.name, image: args.image, files: args.secretFiles, labels: args.labels }, this)
+      args.security?.readOnlyRootFilesystem && written.length > 0
+        ? secretHolder(
+            name,
+            {
+              containerName: args.name,
+              image: args.image,
+              files: written,
+              secret: (args.secretFiles?.length ?? 0) > 0,
+              labels: args.labels,
+            },
+            this,
+          )
         : undefined;
 
     const container = new docker.Container(
@@ -320,7 +355,12 @@ export class Container extends pulumi.ComponentResource {
         ),
         // Written into the container before it starts (on a read-only root, into the holder's
         // volume instead). Unset without files: uploads force a replacement.
-        uploads: args.secretFiles?.length && holder === undefined ? secretUploads(args.secretFiles) : undefined,
+        uploads:
+          written.length === 0 || holder !== undefined
+            ? undefined
+            : args.secretFiles?.length
+              ? secretUploads(written)
+              : fileUploads(written),
         volumes: [
           ...(args.mounts ?? []).map((mount) => ({
             volumeName: mount.volumeName,

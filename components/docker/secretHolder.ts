@@ -22,13 +22,25 @@ export interface SecretFileUpload {
   mode?: string;
 }
 
+/**
+ * One file as the provider's upload, owned by root: the provider built here (5.1) refuses an upload's
+ * owner and group ("Invalid or unknown key"), though the SDK's types have them.
+ */
+function upload(file: SecretFileUpload, content: string): docker.types.input.ContainerUpload {
+  return { file: file.path, content, permissions: file.mode ?? "0444" };
+}
+
 /** The provider's `uploads`, one secret list (the SDK would send it so anyway once one content is). */
 export function secretUploads(files: SecretFileUpload[]): pulumi.Output<docker.types.input.ContainerUpload[]> {
-  return pulumi.secret(
-    pulumi.all(
-      files.map((file) => pulumi.output(file.content).apply((content) => ({ file: file.path, content, permissions: file.mode ?? "0444" }))),
-    ),
-  );
+  return pulumi.secret(fileUploads(files));
+}
+
+/**
+ * The provider's `uploads` for files that are not secret (configs), plain in the state; with
+ * secret files too, everything is one secret list (secretUploads), as the provider keeps one list.
+ */
+export function fileUploads(files: SecretFileUpload[]): pulumi.Output<docker.types.input.ContainerUpload[]> {
+  return pulumi.all(files.map((file) => pulumi.output(file.content).apply((content) => upload(file, content))));
 }
 
 /** The one directory every file is in, or undefined when they are in several (or in /). */
@@ -45,6 +57,8 @@ export interface SecretHolderArgs {
   image: pulumi.Input<string>;
   /** The files, all in one directory (secretFilesDirectory). */
   files: SecretFileUpload[];
+  /** Whether any file is secret: then the uploads are one secret list. @default true */
+  secret?: boolean;
   /** Labels of the volume and the holder, besides dockyard.secrets-of. @default {} */
   labels?: Record<string, string>;
 }
@@ -71,7 +85,7 @@ export function secretHolder(name: string, args: SecretHolderArgs, parent: pulum
     {
       name: physical,
       image: args.image,
-      uploads: secretUploads(args.files),
+      uploads: args.secret === false ? fileUploads(args.files) : secretUploads(args.files),
       volumes: [{ volumeName: volume.name, containerPath: directory, readOnly: false }],
       labels,
       // Created, never started: it only receives the uploads. must_run would re-create it on every refresh.

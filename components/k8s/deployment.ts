@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkStopGraceSeconds, parseCpus, parseMemory, parseStorageSize } from "../units";
@@ -67,6 +68,16 @@ export interface DeploymentSecretFileArgs extends SecretKeyRef {
   path: string;
 }
 
+/** A file that is not secret (compose `configs`): a key of the Deployment's files ConfigMap, mounted alone at its path. */
+export interface DeploymentConfigFileArgs {
+  /** Absolute path of the file in the container ("/etc/nginx/nginx.conf"). */
+  path: string;
+  /** The file's content, exactly. */
+  content: string;
+  /** Permission bits. @default 0o444 */
+  mode?: number;
+}
+
 export interface DeploymentArgs {
   /** App name (`app.kubernetes.io/part-of`) and stage (`app.kubernetes.io/instance`). */
   identity: AppIdentity;
@@ -90,6 +101,12 @@ export interface DeploymentArgs {
    * `secret` volume with `subPath`), as compose mounts /run/secrets/<name>. @default []
    */
   secretFiles?: DeploymentSecretFileArgs[];
+  /**
+   * Files that are not secret, held in a ConfigMap named after its content (`<name>-files-<hash>`),
+   * each mounted alone at its path, read-only (a `configMap` volume with `subPath`), owned by root.
+   * @default []
+   */
+  configFiles?: DeploymentConfigFileArgs[];
   /** Container ports. A service with ports gets a Service named like it; one without gets none. @default [] */
   ports?: DeploymentPortArgs[];
   /** App networks the pods are on: each becomes a pod label `dockyard.dev/network-<name>: "true"`. @default [] */
@@ -354,6 +371,31 @@ function validateSecretFiles(args: DeploymentArgs, fail: Fail): void {
     paths.add(file.path);
     if (!SECRET_KEY.test(file.key)) fail(`secret file ${file.path}: key must be letters, digits, - _ ., got ${JSON.stringify(file.key)}`);
   }
+  for (const file of args.configFiles ?? []) {
+    if (!file.path.startsWith("/") || file.path.endsWith("/"))
+      fail(`config file path must be an absolute file path, got ${JSON.stringify(file.path)}`);
+    if (paths.has(file.path)) fail(`config file ${file.path} is given twice, or where a volume or a secret file is`);
+    paths.add(file.path);
+    if (file.mode !== undefined && (!Number.isInteger(file.mode) || file.mode < 0 || file.mode > 0o777)) {
+      fail(`config file ${file.path}: mode must be permission bits from 0 to 0o777, got ${file.mode}`);
+    }
+  }
+}
+
+/** The config files in path order, each with its key in the files ConfigMap (file-1, file-2...). */
+function keyedConfigFiles(args: DeploymentArgs): Array<DeploymentConfigFileArgs & { key: string }> {
+  return [...(args.configFiles ?? [])]
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .map((file, index) => ({ ...file, key: `file-${index + 1}` }));
+}
+
+/** Name of the ConfigMap holding the config files: changes with their content, so a change rolls the pods. */
+export function filesConfigMapName(name: string, files: Array<{ key: string; content: string }>): string {
+  const hash = createHash("sha256")
+    .update(JSON.stringify(files.map((file) => [file.key, file.content])))
+    .digest("hex")
+    .slice(0, 10);
+  return `${name}-files-${hash}`;
 }
 
 function validateEnv(args: DeploymentArgs, fail: Fail): void {
@@ -441,6 +483,20 @@ export class Deployment extends pulumi.ComponentResource {
             { parent: this },
           );
 
+    const configFiles = keyedConfigFiles(args);
+    const filesConfigMap =
+      configFiles.length === 0
+        ? undefined
+        : new k8s.core.v1.ConfigMap(
+            `${name}-files`,
+            {
+              metadata: { ...metadata, name: filesConfigMapName(name, configFiles) },
+              immutable: true,
+              data: Object.fromEntries(configFiles.map((file) => [file.key, file.content])),
+            },
+            { parent: this },
+          );
+
     const claims: Record<string, k8s.core.v1.PersistentVolumeClaim> = {};
     for (const volume of args.volumes ?? []) {
       claims[volume.claimName] = new k8s.core.v1.PersistentVolumeClaim(
@@ -490,6 +546,7 @@ export class Deployment extends pulumi.ComponentResource {
           subPath: file.key,
           readOnly: true,
         })),
+        ...configFiles.map((file) => ({ name: "config-files", mountPath: file.path, subPath: file.key, readOnly: true })),
       ]),
       securityContext: containerSecurityContext(args.security, args.user),
     };
@@ -521,6 +578,18 @@ export class Deployment extends pulumi.ComponentResource {
                   // 0444: readable by the image's user, whoever it is, as compose's secret files are.
                   secret: { secretName: file.secretName, items: [{ key: file.key, path: file.key }], defaultMode: 0o444 },
                 })),
+                ...(filesConfigMap === undefined
+                  ? []
+                  : [
+                      {
+                        name: "config-files",
+                        configMap: {
+                          name: filesConfigMap.metadata.name,
+                          items: configFiles.map((file) => ({ key: file.key, path: file.key, mode: file.mode ?? 0o444 })),
+                          defaultMode: 0o444,
+                        },
+                      },
+                    ]),
               ]),
               imagePullSecrets: nonEmpty((args.imagePullSecrets ?? []).map((secret) => ({ name: secret }))),
               securityContext: securityContext(args.user),

@@ -63,8 +63,8 @@ export interface PodSecurityViolation {
   value: unknown;
   /** The pods the level refuses, completing "refuses every pod ...": "that keeps Linux capabilities (...)". */
   refused: string;
-  /** What to change, in the service's words. */
-  fix: string;
+  /** What to change, given the field as the user's file names it ("services.web.cap_drop"). */
+  fix: (field: string) => string;
   /** The strictest level that admits the setting. */
   admittedBy: Exclude<PodSecurityLevel, "restricted">;
 }
@@ -92,7 +92,7 @@ export function podSecurityViolations(
         field: "user",
         value: service.user,
         refused: "that may run as root (runAsNonRoot needs a numeric user other than 0)",
-        fix: 'set user to a numeric uid:gid other than 0, like "10001:10001"',
+        fix: (field) => `set ${field} to a numeric uid:gid other than 0, like "10001:10001"`,
         admittedBy: "baseline",
       });
     }
@@ -101,7 +101,7 @@ export function podSecurityViolations(
         field: "security.capDrop",
         value: security.capDrop,
         refused: "that keeps Linux capabilities (capabilities.drop needs ALL)",
-        fix: 'add "ALL" to security.capDrop',
+        fix: (field) => `add "ALL" to ${field}`,
         admittedBy: "baseline",
       });
     }
@@ -111,7 +111,7 @@ export function podSecurityViolations(
         field: "security.capAdd",
         value: security.capAdd,
         refused: `that adds back a capability other than ${RESTRICTED_CAPABILITIES.join(", ")}`,
-        fix: `remove ${beyond.join(", ")} from security.capAdd`,
+        fix: (field) => `remove ${beyond.join(", ")} from ${field}`,
         admittedBy: outsideBaseline.length > 0 ? "privileged" : "baseline",
       });
     }
@@ -120,7 +120,8 @@ export function podSecurityViolations(
         field: "security.noNewPrivileges",
         value: security.noNewPrivileges,
         refused: "that may gain privileges (allowPrivilegeEscalation needs false)",
-        fix: "set security.noNewPrivileges to true",
+        // A compose file says it in security_opt.
+        fix: (field) => (field.endsWith("security_opt") ? `add "no-new-privileges:true" to ${field}` : `set ${field} to true`),
         admittedBy: "baseline",
       });
     }
@@ -129,7 +130,7 @@ export function podSecurityViolations(
       field: "security.capAdd",
       value: security.capAdd,
       refused: `that adds a capability outside the baseline set (${outsideBaseline.join(", ")})`,
-      fix: `remove ${outsideBaseline.join(", ")} from security.capAdd`,
+      fix: (field) => `remove ${outsideBaseline.join(", ")} from ${field}`,
       admittedBy: "privileged",
     });
   }

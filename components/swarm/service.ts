@@ -35,6 +35,22 @@ export const PublishMode = {
 } as const;
 export type PublishMode = (typeof PublishMode)[keyof typeof PublishMode];
 
+/** A swarm config (`docker config create`) as a read-only file in every task. */
+export interface ServiceConfigFileArgs {
+  /** The swarm config's id (docker.ServiceConfig's id). */
+  configId: pulumi.Input<string>;
+  /** The swarm config's name. */
+  configName: pulumi.Input<string>;
+  /** Absolute path of the file in the container. */
+  fileName: string;
+  /** Numeric owner. @default "0" */
+  uid?: string;
+  /** Numeric group. @default "0" */
+  gid?: string;
+  /** Permission bits. @default 0o444 */
+  mode?: number;
+}
+
 /** A swarm secret mounted as a file in every task. */
 export interface ServiceSecretArgs {
   secretId: pulumi.Input<string>;
@@ -165,6 +181,8 @@ export interface SwarmServiceArgs {
   env?: Record<string, string>;
   /** @default [] */
   secrets?: ServiceSecretArgs[];
+  /** Files that are not secret (compose `configs`), from swarm configs. @default [] */
+  configs?: ServiceConfigFileArgs[];
   /** Ports published on the nodes. @default [] - reachable on the service's networks only */
   ports?: ServicePortArgs[];
   /**
@@ -292,6 +310,13 @@ export function validateSwarmServiceArgs(name: string, args: SwarmServiceArgs): 
     if (files.has(secret.fileName)) fail(`secret file ${secret.fileName} is given twice`);
     files.add(secret.fileName);
   }
+  for (const config of args.configs ?? []) {
+    if (!config.fileName.startsWith("/") || config.fileName.endsWith("/")) {
+      fail(`config fileName must be an absolute file path, got ${JSON.stringify(config.fileName)}`);
+    }
+    if (files.has(config.fileName)) fail(`config file ${config.fileName} is given twice`);
+    files.add(config.fileName);
+  }
   if (args.health && args.health.command.length === 0) fail("health.command must not be empty");
   for (const variable of sortedKeys(args.env)) {
     if (!isEnvName(variable)) fail(`env name must be ${ENV_NAME_RULE}, got ${JSON.stringify(variable)}`);
@@ -407,6 +432,18 @@ export class SwarmService extends pulumi.ComponentResource {
               fileGid: "0",
               fileMode: 0o444,
             })),
+            ...(args.configs?.length
+              ? {
+                  configs: args.configs.map((config) => ({
+                    configId: config.configId,
+                    configName: config.configName,
+                    fileName: config.fileName,
+                    fileUid: config.uid ?? "0",
+                    fileGid: config.gid ?? "0",
+                    fileMode: config.mode ?? 0o444,
+                  })),
+                }
+              : {}),
             healthcheck: timings && {
               tests: ["CMD", ...(health as ServiceHealthArgs).command],
               interval: swarmDuration(timings.intervalSeconds),

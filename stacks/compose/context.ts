@@ -66,6 +66,8 @@ export interface Context {
   refusedVolumes: Set<string>;
   /** Secrets whose top-level definition was refused (external): a service listing them is not refused again. */
   refusedSecrets: Set<string>;
+  /** Configs whose top-level definition was refused: a service listing them is not refused again. */
+  refusedConfigs: Set<string>;
   setting: Setting;
   /** Each service's name on the targets, by its compose name (`my_api` is `my-api`): families/depends.ts serviceNames. */
   serviceNames: Map<string, string>;

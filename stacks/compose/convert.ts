@@ -16,6 +16,7 @@ import { AppModel, ServiceModel } from "../model";
 import { Context, Doc, HostIp, isMap, Refusals, ReportLine, Setting, stackSetting } from "./context";
 import { convertImage } from "./families/build";
 import { convertDependsOn, DNS_LABEL, serviceNames } from "./families/depends";
+import { convertConfigs, serviceConfigFiles } from "./families/configs";
 import { convertDeploy } from "./families/deploy";
 import { convertEnvironment, convertServiceSecrets } from "./families/env";
 import { convertHealth } from "./families/health";
@@ -99,12 +100,15 @@ export function convertCompose(
     usedNetworks: new Set<string>(),
     refusedVolumes: new Set<string>(),
     refusedSecrets: new Set<string>(),
+    refusedConfigs: new Set<string>(),
     setting,
     serviceNames: serviceNames(Object.keys(services), { refused, report, setting }),
     hostIps: [],
     variables: loaded.variables,
   };
   ctx.model.secrets = convertSecrets(doc.secrets, ctx);
+  const configs = convertConfigs(doc.configs, ctx);
+  if (Object.keys(configs).length > 0) ctx.model.configs = configs;
   ctx.model.volumes = convertVolumes(doc.volumes, ctx);
   for (const service of sortedKeys(services)) {
     const target = ctx.serviceNames.get(service);
@@ -197,6 +201,7 @@ function convertService(name: string, raw: unknown, ctx: Context): ServiceModel 
   const env = convertEnvironment(raw, at, ctx);
   const secretEnv = convertServiceSecrets(raw.secrets, env, at, ctx);
   const secretFiles = serviceSecretFiles(raw.secrets, secretEnv, at, ctx);
+  const configFiles = serviceConfigFiles(raw.configs, at, ctx);
   const ports = convertPorts(raw, at, x, ctx);
   const { networks, networkMode } = serviceNetworking(raw, at, ctx);
   const dependsOn = convertDependsOn(raw, at, ctx);
@@ -217,6 +222,7 @@ function convertService(name: string, raw: unknown, ctx: Context): ServiceModel 
     ...(Object.keys(env).length > 0 ? { env } : {}),
     ...(Object.keys(secretEnv).length > 0 ? { secretEnv } : {}),
     ...(Object.keys(secretFiles).length > 0 ? { secretFiles } : {}),
+    ...(Object.keys(configFiles).length > 0 ? { configFiles } : {}),
     ...(ports.length > 0 ? { ports } : {}),
     ...(raw.volumes !== undefined ? { volumes: convertMounts(raw.volumes, at, ctx) } : {}),
     ...(health ? { health } : {}),

@@ -23,6 +23,7 @@ export type Handler =
   | "health"
   | "deploy"
   | "secrets"
+  | "configs"
   | "volumes"
   | "security"
   | "x-dockyard";
@@ -121,7 +122,8 @@ const SAME_NAME = "services reach each other by service name";
 const TARGET_DNS = "the target's DNS is used";
 const LIFECYCLE = "lifecycle hooks do not run";
 const ENGINE_DEFAULT = "the engine's default applies";
-const CONFIGS = "compose configs are not supported; bake the file into the image or mount a volume";
+const CONFIG_EXTERNAL =
+  "dockyard creates the app's configs from the file: remove external and give the text (file, content or environment)";
 const NETWORK_EXTERNAL = "dockyard creates and owns the app's networks; remove external";
 const NETWORK_EXTERNAL_NAME =
   "an external network (compose file format 2 and 3): dockyard creates and owns the app's networks; remove external_name";
@@ -147,7 +149,10 @@ export const KEYS: Record<string, KeyRule> = {
     "secrets",
     "declared secrets; the value is the stack's `dockyard:secrets.<name>`; `x-dockyard: { description, minLength }`; `external` refused",
   ),
-  configs: refused("app", CONFIGS),
+  configs: mapped(
+    "configs",
+    "each a text from `file` (relative to the compose file, read when pulumi runs), `content` or `environment` (a variable's name); `external` refused",
+  ),
   include: mapped(
     "app",
     "read while loading, as compose-go does: each listed file (a path, or `path`, `project_directory`, `env_file`) brings its services, networks, volumes and secrets, its relative paths from its project directory (its folder by default), its variables from that folder's `.env`; a name defined differently twice is refused naming both files, a cycle naming the chain",
@@ -421,6 +426,8 @@ export const KEYS: Record<string, KeyRule> = {
   "services.*.privileged": refused(
     "service",
     "a privileged container can do anything on its host; grant what the service needs in its image instead",
+    // false is compose's default, and asks for nothing.
+    { accepts: (value) => value === false },
   ),
   "services.*.cap_add": mapped("security", "capabilities added back, from Docker's default set only (`security.capAdd`)"),
   "services.*.security_opt": mapped("security", "`no-new-privileges` (`security.noNewPrivileges`); any other option is refused"),
@@ -432,7 +439,21 @@ export const KEYS: Record<string, KeyRule> = {
     "a volume holds one service's data here (two services would write one data directory, and a cluster's ReadWriteOnce claim attaches to one node); give each service its own volumes, or run the two processes in one service",
   ),
   "services.*.external_links": refused("service", "reach services outside the app by address in environment"),
-  "services.*.configs": refused("service", CONFIGS),
+  "services.*.configs": mapped(
+    "configs",
+    "each listed config must be declared at the top level; a read-only file at `/<name>` or `target` (Docker: uploaded into the container, or into a volume mounted read-only with `read_only`; swarm: a swarm config; Kubernetes: a ConfigMap mounted read-only)",
+  ),
+  "services.*.configs[].source": mapped("configs"),
+  "services.*.configs[].target": mapped("configs", "an absolute path, or one relative to `/`"),
+  "services.*.configs[].uid": mapped(
+    "configs",
+    "a number; honoured on swarm; Docker and Kubernetes cannot set a file's owner (a warning there)",
+  ),
+  "services.*.configs[].gid": mapped(
+    "configs",
+    "a number; honoured on swarm; Docker and Kubernetes cannot set a file's group (a warning there)",
+  ),
+  "services.*.configs[].mode": mapped("configs", "permission bits (`0440`); default `0444`"),
   "services.*.gpus": refused("service", "GPUs are not passed through"),
   "services.*.runtime": refused("service", "the engine's default runtime is used; remove runtime"),
   "services.*.userns_mode": refused("service", "user namespaces are the engine's; remove userns_mode"),
@@ -513,6 +534,21 @@ export const KEYS: Record<string, KeyRule> = {
       ignored("secrets", "not applied: the value is the stack's secret"),
     ]),
   ),
+
+  "configs.*": mapped("configs"),
+  "configs.*.file": mapped("configs"),
+  "configs.*.content": mapped("configs"),
+  "configs.*.environment": mapped("configs"),
+  "configs.*.external": refused("configs", CONFIG_EXTERNAL, {
+    accepts: (value) => !isExternal(value),
+    message: withValue(CONFIG_EXTERNAL),
+  }),
+  "configs.*.name": ignored("configs", "not used: the config is named by dockyard on each target"),
+  "configs.*.labels": ignored("configs", "configs carry dockyard's labels"),
+  "configs.*.template_driver": refused(
+    "configs",
+    "the text is used as it is, never rendered as a template; render it before the up, and remove template_driver",
+  ),
 };
 
 /** Patterns with rows under them: the mappings (`.`) and lists of mappings (`[]`) walkKeys walks. */
@@ -544,6 +580,8 @@ const KINDS: Record<string, string> = {
   "networks.*.ipam.config[]": "address pool key",
   "volumes.*": "volume key",
   "secrets.*": "secret key",
+  "services.*.configs[]": "long-form config key",
+  "configs.*": "config key",
 };
 
 const kindOf = (pattern: string): string => KINDS[pattern] ?? `${(pattern.split(".").pop() as string).replace("[]", "")} key`;

@@ -10,9 +10,11 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { posix } from "path";
 import {
   Container,
   ContainerArgs,
+  ContainerConfigFileArgs,
   ContainerSecretFileArgs,
   Network,
   validateContainerArgs,
@@ -102,6 +104,8 @@ function checkDocker(app: ResolvedApp, config: StackConfig, where: Where, machin
       );
     }
     warnings.push(...ignoredDeploySettings(service, where));
+    checkReadOnlyFiles(service, where);
+    warnings.push(...configOwners(service, where));
     if (!dockerKeepsCpus(service.limits.millicpus)) {
       throw new InputError(
         `${where(`services.${name}.limits.cpus`)} ${service.limits.cpus} cannot be kept on Docker: the Docker provider reads it back from the engine as ${dockerCpusReadBack(service.limits.millicpus)}, so every up would replace the container; ${dockerCpusAdvice(service.limits.millicpus)}`,
@@ -222,6 +226,7 @@ function containerArgs(
     entrypoint: service.entrypoint,
     env,
     secretFiles,
+    ...(service.configFiles !== undefined ? { configFiles: configFilesOf(app, service) } : {}),
     ports: service.ports.map((port) => ({
       containerPort: port.containerPort,
       hostPort: port.publishedPort === undefined ? undefined : port.publishedPort + replica - 1,
@@ -251,6 +256,63 @@ function containerArgs(
     ...restartArgs(service),
     labels: { ...labels, "dockyard.service": service.name, "dockyard.replica": String(replica) },
   };
+}
+
+/**
+ * With a read-only root, Docker cannot write files into the container: its secret and config files
+ * go into one volume mounted read-only at their directory (components/docker/secretHolder.ts), so
+ * they must share one directory other than /.
+ */
+function checkReadOnlyFiles(service: ResolvedService, where: Where): void {
+  if (!service.security?.readOnlyRootFilesystem || service.configFiles === undefined) return;
+  const paths = [...secretPaths(service), ...sortedKeys(service.configFiles)];
+  const directories = [...new Set(paths.map((path) => posix.dirname(path)))].sort();
+  if (directories.length === 1 && directories[0] !== "/") return;
+  const first = sortedKeys(service.configFiles).find((path) => posix.dirname(path) === "/") ?? sortedKeys(service.configFiles)[0];
+  unsupported(
+    where(`services.${service.name}.configFiles.${first}`),
+    `the root filesystem is read-only, so its files are in one volume mounted read-only at their directory, and they are in ${directories.join(", ")}`,
+    "docker",
+    `put its config files in one directory other than / (compose: target: /etc/${service.name}/<file>)${paths.length > sortedKeys(service.configFiles).length ? `, the one its secret files are in (${SECRETS_DIR})` : ""}, or remove read_only`,
+  );
+}
+
+/**
+ * A config file's uid and gid: the Docker provider's uploads (built here, 5.1) take no owner, so the
+ * file is root's; one warning each, with the mode that decides who reads it.
+ */
+function configOwners(service: ResolvedService, where: Where): string[] {
+  return sortedKeys(service.configFiles).flatMap((path) => {
+    const file = (service.configFiles ?? {})[path];
+    return (["uid", "gid"] as const)
+      .filter((field) => file[field] !== undefined && file[field] !== "0")
+      .map((field) =>
+        ignored(
+          `${where(`services.${service.name}.configFiles.${path}.${field}`)} ${file[field]}`,
+          "docker",
+          `the Docker provider writes a container's files as user 0 and group 0; the mode, 0${(file.mode ?? 0o444).toString(8)}, is what lets the image's user read it`,
+        ),
+      );
+  });
+}
+
+/** Where a service's secrets are files on Docker: its secret env's and its secret files. */
+function secretPaths(service: ResolvedService): string[] {
+  return [
+    ...new Set([...Object.values(service.secretEnv).map((secret) => `${SECRETS_DIR}/${secret}`), ...sortedKeys(service.secretFiles)]),
+  ];
+}
+
+/** The model's config files as the container's: content, octal mode, owner and group. */
+function configFilesOf(app: ResolvedApp, service: ResolvedService): ContainerConfigFileArgs[] {
+  return sortedKeys(service.configFiles).map((path) => {
+    const file = (service.configFiles ?? {})[path];
+    return {
+      path,
+      content: (app.configs ?? {})[file.config].content,
+      mode: `0${(file.mode ?? 0o444).toString(8).padStart(3, "0")}`,
+    };
+  });
 }
 
 /** The model's restart condition as Docker's restart policy, and its attempts as on-failure's count; absent, the container's default. */

@@ -46,6 +46,7 @@ import {
   validateKubernetesSecretArgs,
 } from "../../components/k8s";
 import { isPinned, StackConfig } from "../config";
+import { exposeHint } from "../compose/wellKnownPorts";
 import { InputError, sortedKeys, Where } from "../errors";
 import { CONSTRAINT, ResolvedApp, ResolvedService, RESTART_DEFAULTS } from "../resolve";
 import {
@@ -270,7 +271,7 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): s
         where(`services.${name}.ports`),
         `${dependents.join(", ")} ${dependents.length > 1 ? "depend" : "depends"} on "${name}", but it declares no port, so no Service makes it reachable by name`,
         "kubernetes",
-        `declare the port it listens on (compose: expose: ["6379"])`,
+        exposeHint(service.image),
       );
     }
     if (service.image.kind === "pull" && !isPinned(service.image.ref)) {
@@ -279,6 +280,20 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): s
       );
     }
     warnings.push(...ignoredDeploySettings(service, where));
+    for (const path of sortedKeys(service.configFiles)) {
+      const file = (service.configFiles ?? {})[path];
+      for (const field of ["uid", "gid"] as const) {
+        if (file[field] !== undefined && file[field] !== "0") {
+          warnings.push(
+            ignored(
+              `${where(`services.${name}.configFiles.${path}.${field}`)} ${file[field]}`,
+              "kubernetes",
+              `a ConfigMap's files are owned by user 0 and group 0 (the pod's fsGroup when the service's user gives a group); the mode, 0${(file.mode ?? 0o444).toString(8)}, is what lets the image's user read it`,
+            ),
+          );
+        }
+      }
+    }
     if (service.networkMode !== undefined) {
       unsupported(
         where(`services.${name}.networkMode`),
@@ -330,18 +345,20 @@ function checkPodSecurity(service: ResolvedService, config: StackConfig, where: 
   const violations = podSecurityViolations(config.podSecurity, service);
   if (violations.length === 0) return;
   const shown = (value: unknown) => (value === undefined ? "is not set" : JSON.stringify(value));
-  const [first, ...rest] = violations;
-  const settings = [
-    `${where(`services.${service.name}.${first.field}`)} ${shown(first.value)}`,
-    ...rest.map((violation) => `${violation.field} ${shown(violation.value)}`),
-  ];
+  // Each field as the user's file names it: the first in full ("compose.yaml: services.web.user"), the
+  // others without the file again; in the fixes, the key alone (no "(not set: ...)" note).
+  const named = violations.map((violation) => where(`services.${service.name}.${violation.field}`));
+  const file = /^[^:]*?: /.exec(named[0])?.[0] ?? "";
+  const inFile = (name: string) => (file !== "" && name.startsWith(file) ? name.slice(file.length) : name);
+  const key = (name: string) => inFile(name).replace(/ \(.*\)$/, "");
+  const settings = violations.map((violation, index) => `${index === 0 ? named[0] : inFile(named[index])} ${shown(violation.value)}`);
   const lower = violations.some((violation) => violation.admittedBy === "privileged") ? "privileged" : "baseline";
   const podSecurity = config.keyPath("podSecurity");
   throw new InputError(
     `${settings.join(", ")}: Pod Security level "${config.podSecurity}" (${podSecurity}) refuses every pod ${violations
       .map((violation) => violation.refused)
       .join(", or ")}, so no pod of "${service.name}" could start; ${violations
-      .map((violation) => violation.fix)
+      .map((violation, index) => violation.fix(key(named[index])))
       .join(", ")}, or set ${podSecurity} to "${lower}"`,
   );
 }
@@ -488,6 +505,14 @@ function deploymentArgs(
             secretName: names.secretName((service.secretFiles ?? {})[path]),
             key: SECRET_KEY,
           })),
+        }
+      : {}),
+    ...(service.configFiles !== undefined
+      ? {
+          configFiles: sortedKeys(service.configFiles).map((path) => {
+            const file = (service.configFiles ?? {})[path];
+            return { path, content: (app.configs ?? {})[file.config].content, ...(file.mode !== undefined ? { mode: file.mode } : {}) };
+          }),
         }
       : {}),
     ports: service.ports

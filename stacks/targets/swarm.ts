@@ -23,7 +23,9 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import { posix } from "path";
+import { labelList } from "../../components/docker/labels";
 import { Cidr, containerAddresses, parseAddress, parseCidr, prefixFor } from "../../components/cidr";
 import { Network, validateImageArgs, validateVolumeArgs, Volume } from "../../components/docker";
 import {
@@ -63,22 +65,36 @@ export interface SwarmServicePlan {
   /** Logical name: the app's service name. */
   name: string;
   /** The image: a pulled service's reference; for a built one, replaced by the built image at deploy. */
-  args: Omit<SwarmServiceArgs, "image" | "networks" | "secrets" | "mounts" | "revision"> & {
+  args: Omit<SwarmServiceArgs, "image" | "networks" | "secrets" | "mounts" | "revision" | "configs"> & {
     image: string;
     networks: Array<{ network: string; aliases: string[] }>;
     secrets: Array<{ secret: string; fileName: string }>;
     mounts: Array<{ volume: string; containerPath: string; readOnly: boolean }>;
+    /** The app configs as files, when the service has any. */
+    configs?: Array<{ config: string; fileName: string; uid?: string; gid?: string; mode?: number }>;
   };
   /** Names of the services it waits for (healthy dependencies). */
   after: string[];
 }
 
+/** A swarm config: it cannot change in place, so its name carries a fingerprint of its text. */
+export interface SwarmConfigPlan {
+  name: string;
+  content: string;
+  labels: Record<string, string>;
+}
+
 export interface SwarmPlan extends EnginePlan, TargetPlan {
   secrets: Array<[string, SwarmSecretArgs]>;
+  /** The app configs some service reads, when there are any. */
+  configs?: Array<[string, SwarmConfigPlan]>;
   /** In start order. */
   services: SwarmServicePlan[];
   urls: Record<string, string>;
 }
+
+/** Hex digits of a config's text in its swarm config's name. */
+const CONFIG_FINGERPRINT = 10;
 
 /** Physical names are prefixed with the app and stack, so several stacks can share one swarm. */
 export function swarmNames(app: ResolvedApp, config: StackConfig) {
@@ -86,6 +102,8 @@ export function swarmNames(app: ResolvedApp, config: StackConfig) {
   return {
     service: (service: string) => `${prefix}-${service}`,
     secret: (secret: string, fingerprint: string) => `${prefix}-${secret}-${fingerprint}`,
+    config: (config: string, content: string) =>
+      `${prefix}-${config}-${createHash("sha256").update(content).digest("hex").slice(0, CONFIG_FINGERPRINT)}`,
   };
 }
 
@@ -121,6 +139,21 @@ export function planSwarm(app: ResolvedApp, config: StackConfig, where: Where): 
       checkSecretName(app, config, name, names.secret(name, fingerprint), where);
       return [name, { name: names.secret(name, fingerprint), value: value.output(), labels }];
     });
+  const usedConfigs = new Set(
+    sortedKeys(app.services).flatMap((name) => Object.values(app.services[name].configFiles ?? {}).map((file) => file.config)),
+  );
+  const configs = sortedKeys(app.configs)
+    .filter((name) => usedConfigs.has(name))
+    .map((name): [string, SwarmConfigPlan] => {
+      const content = (app.configs ?? {})[name].content;
+      const physical = names.config(name, content);
+      if (!SWARM_SECRET_NAME.test(physical)) {
+        throw new InputError(
+          `${where(`configs.${name}`)}: its swarm config would be named ${JSON.stringify(physical)}, longer than the 64 characters a swarm config name takes (<app>-<stack>-<config>-<fingerprint>); shorten the config's name`,
+        );
+      }
+      return [name, { name: physical, content, labels }];
+    });
   const services = app.order.map((name): SwarmServicePlan => ({
     name,
     args: serviceArgs(app, config, app.services[name], labels, where),
@@ -131,8 +164,27 @@ export function planSwarm(app: ResolvedApp, config: StackConfig, where: Where): 
   volumes.forEach(([name, args]) => validateVolumeArgs(name, args));
   secrets.forEach(([name, args]) => validateSwarmSecretArgs(name, args));
   builds.forEach(([name, args]) => validateImageArgs(name, args));
-  services.forEach((service) => validateSwarmServiceArgs(service.name, { ...service.args, networks: [], secrets: [], mounts: [] }));
-  return { host: config.dockerHost, networks, volumes, secrets, builds, pulls, services, urls: swarmUrls(app, config), warnings };
+  services.forEach((service) =>
+    validateSwarmServiceArgs(service.name, {
+      ...service.args,
+      networks: [],
+      secrets: [],
+      mounts: [],
+      configs: (service.args.configs ?? []).map((file) => ({ ...file, configId: "", configName: "" })),
+    }),
+  );
+  return {
+    host: config.dockerHost,
+    networks,
+    volumes,
+    secrets,
+    ...(configs.length > 0 ? { configs } : {}),
+    builds,
+    pulls,
+    services,
+    urls: swarmUrls(app, config),
+    warnings,
+  };
 }
 
 /** The service's endpoint mode: its own, else the stack's. */
@@ -220,6 +272,20 @@ function serviceArgs(
     command: service.command,
     env,
     secrets,
+    ...(service.configFiles !== undefined
+      ? {
+          configs: sortedKeys(service.configFiles).map((path) => {
+            const { config, uid, gid, mode } = (service.configFiles ?? {})[path];
+            return {
+              config,
+              fileName: path,
+              ...(uid !== undefined ? { uid } : {}),
+              ...(gid !== undefined ? { gid } : {}),
+              ...(mode !== undefined ? { mode } : {}),
+            };
+          }),
+        }
+      : {}),
     ports: published.map((port) => ({
       containerPort: port.containerPort,
       publishedPort: port.publishedPort as number,
@@ -335,18 +401,8 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): string
       );
     }
   }
-  // One line for every service that asks: an app usually asks it of all of them.
-  const escalating = sortedKeys(app.services).filter((name) => app.services[name].security.noNewPrivileges);
-  if (escalating.length > 0) {
-    const paths = escalating.map((name) => where(`services.${name}.security.noNewPrivileges`));
-    warnings.push(
-      ignored(
-        paths.length === 1 ? paths[0] : `${paths.slice(0, -1).join(", ")} and ${paths[paths.length - 1]}`,
-        "swarm",
-        "a swarm service's spec, as the Docker provider writes it, has no such field; the tasks' processes may still gain privileges through setuid binaries",
-      ),
-    );
-  }
+  const escalation = escalationWarning(app, where);
+  if (escalation !== undefined) warnings.push(escalation);
   for (const name of sortedKeys(config.volumes)) {
     if (config.volumes[name].size !== undefined) {
       warnings.push(
@@ -380,6 +436,33 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): string
     );
   }
   return warnings;
+}
+
+/**
+ * No privilege escalation, which a swarm service's spec cannot say: one warning for every service that
+ * asks it (an app usually asks it of all of them), naming each where it was set, with what does it on
+ * swarm: the engine's own default, which every container it creates takes, a swarm task's included
+ * (moby's parseSecurityOpt starts from the daemon's no-new-privileges before a container's options).
+ */
+export function escalationWarning(app: ResolvedApp, where: Where): string | undefined {
+  const asking = sortedKeys(app.services).filter((name) => app.services[name].security.noNewPrivileges);
+  if (asking.length === 0) return undefined;
+  // Where each was set; a source label ('app "voting": ', "compose.yaml: ") said once for a run of paths it opens.
+  let label: string | undefined;
+  const paths = asking.map((name) => {
+    const path = where(`services.${name}.security.noNewPrivileges`);
+    const at = path.indexOf(`services.${name}`);
+    const own = at > 1 && path.slice(at - 2, at) === ": " ? path.slice(0, at) : undefined;
+    const shown = own !== undefined && own === label ? path.slice(at) : path;
+    label = own;
+    return shown;
+  });
+  const named = paths.length === 1 ? paths[0] : `${paths.slice(0, -1).join(", ")} and ${paths[paths.length - 1]}`;
+  return ignored(
+    named,
+    "swarm",
+    `a swarm service's spec, as the Docker provider writes it, has no such field, so the tasks' processes may still gain privileges through setuid binaries; to deny it there, run the Docker engine of every swarm node with no-new-privileges (dockerd --no-new-privileges, or "no-new-privileges": true in /etc/docker/daemon.json and the engine restarted): every container it creates then has it, swarm tasks included`,
+  );
 }
 
 /**
@@ -562,6 +645,18 @@ export function deploySwarm(plan: SwarmPlan, scope: DeployScope = {}): AppOutput
   const { named, opts } = engineScope(plan.host, scope);
   const { networks, volumes, images, pulled } = deployEngineResources(plan, named, opts);
   const secrets = new Map(plan.secrets.map(([name, args]) => [name, new SwarmSecret(named(name), args, opts)]));
+  const configs = new Map(
+    (plan.configs ?? []).map(([name, args]) => [
+      name,
+      new docker.ServiceConfig(
+        named(`config-${name}`),
+        // The API takes the text base64-encoded. A changed text is a new name (a new config, created
+        // before the services switch to it); the old one is removed after them.
+        { name: args.name, data: Buffer.from(args.content, "utf8").toString("base64"), labels: labelList(args.labels) },
+        { ...opts, deleteBeforeReplace: false },
+      ),
+    ]),
+  );
   const made = new Map<string, SwarmService>();
   for (const service of plan.services) {
     const args = service.args;
@@ -570,6 +665,7 @@ export function deploySwarm(plan: SwarmPlan, scope: DeployScope = {}): AppOutput
       ...args.networks.map(({ network }) => networks.get(network) as Network),
       ...args.mounts.map(({ volume }) => volumes.get(volume) as Volume),
       ...args.secrets.map(({ secret }) => secrets.get(secret) as SwarmSecret),
+      ...(args.configs ?? []).map(({ config }) => configs.get(config) as docker.ServiceConfig),
       ...(image ? [image] : []),
       ...(pulled.has(service.name) ? [pulled.get(service.name) as docker.RemoteImage] : []),
       ...service.after.map((name) => made.get(name) as SwarmService),
@@ -592,6 +688,11 @@ export function deploySwarm(plan: SwarmPlan, scope: DeployScope = {}): AppOutput
             fileName,
           })),
           mounts: args.mounts.map(({ volume, containerPath, readOnly }) => ({ volumeName: volumeOf(volume), containerPath, readOnly })),
+          configs: (args.configs ?? []).map(({ config, ...file }) => ({
+            ...file,
+            configId: (configs.get(config) as docker.ServiceConfig).id,
+            configName: (configs.get(config) as docker.ServiceConfig).name,
+          })),
         },
         { ...opts, dependsOn },
       ),

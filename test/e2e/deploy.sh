@@ -65,11 +65,11 @@ fi
 check "it prints the two URLs" "result: http://127.0.0.1:5001|vote:   http://127.0.0.1:5000|" \
   "$(sed -E 's/^[0-9.]+ //' "$log/run1.txt" | grep -E '^(vote|result): ' | tr '\n' '|')"
 check "one progress line per container, network, volume and image, counted" \
-  "[1]|[2]|[3]|[4]|[5]|[6]|[7]|[8]|[9]|[10]|[11]|[12]|[13]|[14]|" \
+  "[1]|[2]|[3]|[4]|[5]|[6]|[7]|[8]|[9]|[10]|[11]|[12]|[13]|[14]|[15]|[16]|[17]|[18]|[19]|[20]|" \
   "$(grep -oE '^[0-9.]+ \[[0-9]+\] created ' "$log/run1.txt" | awk '{ print $2 }' | tr '\n' '|')"
 check "each container has its line, with how long it took and when" "db-1 redis-1 result-1 vote-1 worker-1" \
   "$(grep -E '\] created docker Container [a-z]+-1 \([0-9]+s, at [0-9]+s\)$' "$log/run1.txt" | awk '{ print $6 }' | sort | tr '\n' ' ' | sed 's/ $//')"
-check "the summary at the end" "up done: 28 created" \
+check "the summary at the end" "up done: 34 created" \
   "$(sed -nE 's/^[0-9.]+ up (done) in [0-9ms]+: (.*)$/up \1: \2/p' "$log/run1.txt")"
 # Progress while it runs: the first resource's line arrives well before the last one's.
 first="$(grep -m1 -E '^[0-9.]+ \[1\] created ' "$log/run1.txt" | cut -d' ' -f1)"
@@ -90,6 +90,9 @@ for _ in $(seq 1 30); do
   sleep 1
 done
 check "result counts it" "0 1" "$votes"
+check "db, worker and result run with a read-only root filesystem, as Pulumi.dev.yaml asks (docker inspect ReadonlyRootfs)" \
+  "voting-dev-db-1=true voting-dev-result-1=true voting-dev-worker-1=true" \
+  "$(docker inspect -f '{{.Name}}={{.HostConfig.ReadonlyRootfs}}' voting-dev-db-1 voting-dev-result-1 voting-dev-worker-1 2>&1 | sed 's#^/##' | tr '\n' ' ' | sed 's/ $//')"
 password="$(source .state/env.sh && pulumi --non-interactive config get --path secrets.db-password -s dev 2>/dev/null)"
 check "a password was generated" "yes" "$([ "${#password}" -ge 16 ] && echo yes || echo no)"
 
@@ -122,7 +125,7 @@ check "dockyard drift: exit 1, the container named" \
   "$?|$(grep -v '^note:' "$log/drift1.txt" | tr '\n' '|')"
 npx --no-install dockyard up --yes >"$log/up2.txt" 2>&1
 check "dockyard up puts it back: exit 0" "0" "$?"
-check "it creates only that container" "[1] created docker Container worker-1|up done: 1 created, 27 unchanged|" \
+check "it creates only that container" "[1] created docker Container worker-1|up done: 1 created, 33 unchanged|" \
   "$(grep -E '^\[[0-9]+\] ' "$log/up2.txt" | sed -E 's/ \([^)]*\)$//' | tr '\n' '|')$(sed -nE 's/^up (done) in [0-9ms]+: (.*)$/up \1: \2/p' "$log/up2.txt")|"
 npx --no-install dockyard drift >"$log/drift2.txt" 2>&1
 check "dockyard drift afterwards: exit 0" "0" "$?"
@@ -133,6 +136,6 @@ check "the password is in no output or log" "0" "$(grep -rlF -- "$password" "$lo
 echo "== dockyard down"
 npx --no-install dockyard down --yes >"$log/down.txt" 2>&1
 check "dockyard down exits 0" "0" "$?"
-check "it says what it removed" "down done: 28 deleted" "$(sed -nE 's/^down (done) in [0-9ms]+: (.*)$/down \1: \2/p' "$log/down.txt")"
+check "it says what it removed" "down done: 34 deleted" "$(sed -nE 's/^down (done) in [0-9ms]+: (.*)$/down \1: \2/p' "$log/down.txt")"
 check "no container, network or volume of the dev stack left" "" "$(leftovers | tr '\n' ' ')"
 finish

@@ -4,8 +4,11 @@
 # node (tools/k8s/up.sh --node real: containerd, kubelet, kube-proxy, CoreDNS, kube-router in a
 # sealed network namespace), builds vote, result and worker with the docker CLI, imports them and
 # the redis and postgres images into the node's containerd (tools/k8s/node-images.sh: no registry,
-# no pull), then deploys the app with a copy of Pulumi.k8se2e.yaml whose services.<name>.image name
-# those images, on a local file backend, and checks what really happens:
+# no pull), then deploys the app with `dockyard up` (and removes it with `dockyard down`), from a copy
+# of Pulumi.k8se2e.yaml whose services.<name>.image name those images, on a local file backend, and
+# checks what really happens:
+#   dockyard up prints a line per Kubernetes object as it is created; `dockyard ps` shows every
+#   service ready and `dockyard logs worker` the worker's pod's log;
 #   every Deployment available through real readiness probes; a vote posted to the vote Service
 #   from a pod is counted on result's API; the namespace enforces Pod Security level restricted,
 #   every app pod is admitted and a pod that breaks it is refused by the API server; names resolve
@@ -16,7 +19,8 @@
 #   through and refuses the next; votes survive the db pod's
 #   replacement (the claim's data is on disk); a second up changes nothing; a new vote image rolls
 #   out to a new ReplicaSet, one that never gets ready makes the up fail by itself once
-#   rolloutTimeout has passed (the old pods keep serving) and the previous config rolls it back; destroy with
+#   rolloutTimeout has passed (the old pods keep serving; dockyard up shows the new pod's events)
+#   and the previous config rolls it back; destroy with
 #   volumes.<name>.retain keeps the claims, an up does not take the kept namespace over while its Pod
 #   Security level is someone else's label, and once it is not, the up counts the old votes; destroy
 #   without it leaves nothing.
@@ -98,11 +102,17 @@ export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_CONFIG_PASSPHRASE="k8s-real-only-passphrase"
 p() { pulumi --non-interactive --stack "$STACK" "$@"; }
 pc() { pulumi --non-interactive config --stack "$STACK" --config-file "$state/Pulumi.$STACK.yaml" "$@"; }
-run() {
-  local name="$1"; shift
+# The dockyard verbs read Pulumi.<stack>.yaml in the project: the suite's config file, as it is now
+# (the suite's kubectl on PATH for dockyard ps, logs and a failed rollout's pod).
+dockyard() {
+  cp "$state/Pulumi.$STACK.yaml" "$root/Pulumi.$STACK.yaml" && PATH="$root/.tools/k8s/bin:$PATH" node cli/dockyard.js "$@"
+}
+run() { # $1 = log name, $2 = up or destroy (dockyard down), then their flags
+  local name="$1" verb="$2"; shift 2
+  [ "$verb" != destroy ] || verb=down
   local t=$SECONDS rc=0
-  p "$@" --config-file "$state/Pulumi.$STACK.yaml" >"$log/$name.txt" 2>&1 || rc=$?
-  printf '        (pulumi %s: %ds)\n' "$1" $((SECONDS - t))
+  dockyard "$verb" "$STACK" "$@" >"$log/$name.txt" 2>&1 || rc=$?
+  printf '        (dockyard %s: %ds)\n' "$verb" $((SECONDS - t))
   return "$rc"
 }
 destroyed=0
@@ -192,17 +202,29 @@ EOF
 }
 client_pod() { suite_pod "$NS" client '{}' '[sleep, infinity]'; }
 
-section "pulumi up: Pulumi waits for real readiness"
+section "dockyard up: Pulumi waits for real readiness"
 t=$SECONDS
 if run up1 up --yes; then
-  ok "pulumi up ($((SECONDS - t))s)"
+  ok "dockyard up ($((SECONDS - t))s)"
 else
-  fail "pulumi up" "$(tail -40 "$log/up1.txt")"
+  fail "dockyard up" "$(tail -40 "$log/up1.txt")"
   k get pods -o wide 2>&1 | sed 's/^/        /'
   for d in db redis result vote worker; do k describe pods -l "app.kubernetes.io/name=$d" 2>&1 | tail -12 | sed "s/^/        $d: /"; done
   exit 1
 fi
 up_secs=$((SECONDS - t))
+check "dockyard up: a progress line per Deployment as it is created, and the summary" "5|up done" \
+  "$(grep -cE '^\[[0-9]+\] created kubernetes Deployment (db|redis|result|vote|worker) \(' "$log/up1.txt")|$(grep -oE '^up done' "$log/up1.txt")"
+
+section "dockyard ps and dockyard logs on the Kubernetes stack"
+dockyard ps "$STACK" >"$log/ps.txt" 2>&1
+check "dockyard ps: every service's replicas ready and healthy" \
+  "SERVICE REPLICAS HEALTH|db 1/1 healthy|redis 1/1 healthy|result 1/1 healthy|vote 2/2 healthy|worker 1/1 healthy|" \
+  "$(awk '{ print $1, $2, $3 }' "$log/ps.txt" | tr '\n' '|')"
+rc=0
+dockyard logs worker --stack "$STACK" >"$log/logs-worker.txt" 2>&1 || rc=$?
+check "dockyard logs worker: exit 0, the worker's pod's start line" "0|yes" \
+  "$rc|$(grep -qE '^\[pod/worker-[a-z0-9-]+/worker\] .*: health on http://0.0.0.0:8082/healthz, moving votes' "$log/logs-worker.txt" && echo yes || echo "no: $(head -3 "$log/logs-worker.txt")")"
 
 # --- 1. Deployments, then a vote through the Services --------------------------------------------
 section "1. five Deployments available on the real node; a vote posted to vote is counted by result"
@@ -426,7 +448,11 @@ eventually "and counted (3 a, 2 b): worker reconnected to the new db" "3 2" 90 c
 section "6. a second up changes nothing"
 k delete pod client backend-member --grace-period=1 --wait=true --timeout=60s >/dev/null 2>&1
 t=$SECONDS
-if run up2 up --yes --expect-no-changes; then ok "pulumi up --expect-no-changes ($((SECONDS - t))s)"; else fail "second up had changes" "$(grep -E '^\s+[~+-]|error' "$log/up2.txt" | head -20)"; fi
+if run up2 up --yes && grep -qE '^up done in [0-9ms]+: [0-9]+ unchanged$' "$log/up2.txt"; then
+  ok "dockyard up: $(grep -oE '[0-9]+ unchanged$' "$log/up2.txt"), nothing else ($((SECONDS - t))s)"
+else
+  fail "second up had changes" "$(grep -E '^\[|^up |error' "$log/up2.txt" | head -20)"
+fi
 
 # --- 7. rollouts: a new image, one that never gets ready, and back -------------------------------
 section "7. rollouts: a new vote image rolls out; one that never gets ready fails the up while the old pods serve; the previous config rolls back"
@@ -460,14 +486,14 @@ rev1="$(vote_rs)"
 hash1="$(rs_of "dockyard-local/voting-vote:$TAG")"
 pc set --path services.vote.image "dockyard-local/voting-vote:$TAG2"
 t=$SECONDS
-if run up-rollout up --yes; then ok "pulumi up with services.vote.image = vote:$TAG2 ($((SECONDS - t))s)"; else fail "pulumi up with vote:$TAG2" "$(tail -30 "$log/up-rollout.txt")"; fi
+if run up-rollout up --yes; then ok "dockyard up with services.vote.image = vote:$TAG2 ($((SECONDS - t))s)"; else fail "dockyard up with vote:$TAG2" "$(tail -30 "$log/up-rollout.txt")"; fi
 hash2="$(rs_of "dockyard-local/voting-vote:$TAG2")"
 check "vote's Deployment rolled to a new ReplicaSet (new revision, new pod-template-hash)" "yes" \
   "$([ "$(vote_rs)" != "$rev1" ] && [ -n "$hash2" ] && [ "$hash2" != "$hash1" ] && echo yes || echo "no (revision $rev1 -> $(vote_rs), hash $hash1 -> $hash2)")"
 eventually "vote 2/2/2, both pods Ready with vote:$TAG2, none of vote:$TAG left" "2/2/2 2xdockyard-local/voting-vote:$TAG2/True" 90 \
   vote_state
 
-# (b) an image whose readiness never passes: pulumi up fails on its own once rolloutTimeout has
+# (b) an image whose readiness never passes: dockyard up fails on its own once rolloutTimeout has
 # passed, and the old pods serve all along.
 client_pod
 k wait --for=condition=Ready pod/client --timeout=60s >/dev/null 2>&1 || true
@@ -498,19 +524,24 @@ check "during the failing up, 30 requests to http://vote:5000/ from a pod all an
 # Nothing interrupts it: the up ends by itself, failed, once rolloutTimeout (90 s) has passed.
 for ((i = 0; i < ROLLOUT_TIMEOUT + 120; i++)); do kill -0 "$up_pid" 2>/dev/null || break; sleep 1; done
 if kill -0 "$up_pid" 2>/dev/null; then
-  fail "pulumi up with vote:$BROKEN still running $((SECONDS - t)) s after it began (rolloutTimeout $ROLLOUT_TIMEOUT)" "$(tail -20 "$log/up-broken.txt")"
-  up_child="$(pgrep -P "$up_pid" -x pulumi || true)"
-  [ -z "$up_child" ] || kill -INT "$up_child" 2>/dev/null || true
+  fail "dockyard up with vote:$BROKEN still running $((SECONDS - t)) s after it began (rolloutTimeout $ROLLOUT_TIMEOUT)" "$(tail -20 "$log/up-broken.txt")"
+  up_child="$(pgrep -f "cli/dockyard.js up $STACK" || true)"
+  [ -z "$up_child" ] || kill -INT $up_child 2>/dev/null || true
   wait "$up_pid" 2>/dev/null || true
 else
   wait "$up_pid" 2>/dev/null || true
   broken_secs=$((SECONDS - t))
-  check "pulumi up with vote:$BROKEN fails by itself (after ${broken_secs}s; rolloutTimeout $ROLLOUT_TIMEOUT s)" "failed" \
+  check "dockyard up with vote:$BROKEN fails by itself (after ${broken_secs}s; rolloutTimeout $ROLLOUT_TIMEOUT s)" "failed" \
     "$([ "$(cat "$state/up-broken.rc" 2>/dev/null)" != 0 ] && echo failed || echo succeeded)"
 fi
 check "its error names vote's Deployment and the timeout" "yes" \
   "$(grep -q 'Deployment.*vote' "$log/up-broken.txt" && grep -qiE 'timed out|timeout' "$log/up-broken.txt" && echo yes || echo "no: $(grep -iE 'error' "$log/up-broken.txt" | head -3)")"
 grep -iE 'error:|timed out|ProgressDeadline' "$log/up-broken.txt" | head -4 | sed 's/^/        /'
+check "dockyard up shows the cluster's view: vote's newest pod (vote:$BROKEN's), not ready" "yes" \
+  "$(grep -qE "^  Deployment vote: newest pod vote-[a-z0-9-]+, Running \([a-z-]+: (running|waiting [A-Za-z]+|terminated [A-Za-z0-9 ]+), not ready(, [0-9]+ restarts?)?\)" "$log/up-broken.txt" && echo yes || echo "no: $(grep -A3 'what the cluster says' "$log/up-broken.txt" | head -4)")"
+check "and that pod's events: its probe failing (Warning Unhealthy: the port never opens)" "yes" \
+  "$(grep -qE '^      Warning Unhealthy: (Startup|Readiness) probe failed: dial tcp [0-9.]+:[0-9]+: connect: connection refused' "$log/up-broken.txt" && echo yes || echo "no: $(sed -n '/what the cluster says/,$p' "$log/up-broken.txt" | head -12)")"
+check "and its log (the image sleeps: no line)" "    logs: none" "$(grep -E '^    (logs|last [0-9]+ log line)' "$log/up-broken.txt")"
 eventually "the controller marked vote's rollout failed (Progressing False, ProgressDeadlineExceeded)" "False/ProgressDeadlineExceeded" 30 \
   jp deployment vote '{.status.conditions[?(@.type=="Progressing")].status}/{.status.conditions[?(@.type=="Progressing")].reason}'
 check "the old pods still serve: vote available 2, two vote:$TAG2 pods Ready" "2 2xdockyard-local/voting-vote:$TAG2/True" \
@@ -520,7 +551,7 @@ check "the old pods still serve: vote available 2, two vote:$TAG2 pods Ready" "2
 # Deployment's inputs, so a plain up with vote:$TAG2 again sees the change and rolls back.
 pc set --path services.vote.image "dockyard-local/voting-vote:$TAG2"
 t=$SECONDS
-if run up-rollback up --yes; then ok "pulumi up with the previous config (vote:$TAG2) succeeds ($((SECONDS - t))s)"; else fail "pulumi up back to vote:$TAG2" "$(tail -30 "$log/up-rollback.txt")"; fi
+if run up-rollback up --yes; then ok "dockyard up with the previous config (vote:$TAG2) succeeds ($((SECONDS - t))s)"; else fail "dockyard up back to vote:$TAG2" "$(tail -30 "$log/up-rollback.txt")"; fi
 eventually "vote 2/2/2 again, both pods Ready with vote:$TAG2, none of vote:$BROKEN left" "2/2/2 2xdockyard-local/voting-vote:$TAG2/True" 90 \
   vote_state
 check "back on vote:$TAG2's ReplicaSet (same pod-template-hash as before)" "$hash2" "$(rs_of "dockyard-local/voting-vote:$TAG2")"
@@ -533,8 +564,8 @@ k delete pod client --grace-period=1 --wait=true --timeout=60s >/dev/null 2>&1
 section "destroy with volumes.<name>.retain: the claims and their data stay; up again counts the old votes"
 pc set --path volumes.db-data.retain true
 pc set --path volumes.redis-data.retain true
-if run up-retain up --yes; then ok "pulumi up (retain true)"; else fail "pulumi up (retain true)" "$(tail -20 "$log/up-retain.txt")"; fi
-if run destroy-retain destroy --yes; then ok "pulumi destroy"; else fail "pulumi destroy (retain)" "$(tail -20 "$log/destroy-retain.txt")"; fi
+if run up-retain up --yes; then ok "dockyard up (retain true)"; else fail "dockyard up (retain true)" "$(tail -20 "$log/up-retain.txt")"; fi
+if run destroy-retain destroy --yes; then ok "dockyard down"; else fail "dockyard down (retain)" "$(tail -20 "$log/destroy-retain.txt")"; fi
 eventually "no pods, services or deployments left" "" 90 k get pods,services,deployments -o name
 check "the namespace and the claims stay, Bound to the same volume" "Active db-data=Bound/$pv redis-data=Bound" \
   "$(kubectl get namespace "$NS" -o jsonpath='{.status.phase}' 2>&1) $(k get pvc -o jsonpath='{range .items[*]}{.metadata.name}={.status.phase}{"\n"}{end}' | sort | xargs | sed "s|db-data=Bound|db-data=Bound/$(jp pvc db-data '{.spec.volumeName}')|")"
@@ -546,7 +577,7 @@ pc set --path volumes.redis-data.retain false
 kubectl label --overwrite namespace "$NS" pod-security.kubernetes.io/enforce=privileged >/dev/null
 check "the kept namespace, its level set by hand: enforce=privileged" "privileged" "$(psa enforce)"
 if run up-loosened up --yes; then
-  fail "pulumi up over a namespace whose level someone else set succeeded" "$(tail -20 "$log/up-loosened.txt")"
+  fail "dockyard up over a namespace whose level someone else set succeeded" "$(tail -20 "$log/up-loosened.txt")"
 else
   grep -o 'conflict with "[^"]*"[^:]*: [^ ]*' "$log/up-loosened.txt" | head -1 | sed 's/^/        /'
   check "it fails on the namespace: a conflict with kubectl's label on pod-security.kubernetes.io/enforce" "yes" \
@@ -557,7 +588,7 @@ check "nothing was created in the namespace, and the hand-set level stands" " pr
 # Once the label is the stack's again (removed by hand), the up takes the namespace over.
 kubectl label namespace "$NS" pod-security.kubernetes.io/enforce- >/dev/null
 t=$SECONDS
-if run up-again up --yes; then ok "pulumi up on the kept claims ($((SECONDS - t))s)"; else fail "pulumi up on the kept claims" "$(tail -30 "$log/up-again.txt")"; fi
+if run up-again up --yes; then ok "dockyard up on the kept claims ($((SECONDS - t))s)"; else fail "dockyard up on the kept claims" "$(tail -30 "$log/up-again.txt")"; fi
 check "the namespace it took over enforces restricted again (v1.34)" "restricted@v1.34" "$(psa enforce)@$(psa enforce-version)"
 client_pod
 k wait --for=condition=Ready pod/client --timeout=60s >/dev/null 2>&1 || true
@@ -566,10 +597,10 @@ k delete pod client --grace-period=1 --wait=true --timeout=60s >/dev/null 2>&1
 
 section "destroy without retain leaves nothing"
 t=$SECONDS
-if run destroy destroy --yes; then ok "pulumi destroy ($((SECONDS - t))s)"; destroyed=1; else fail "pulumi destroy" "$(tail -20 "$log/destroy.txt")"; fi
+if run destroy destroy --yes; then ok "dockyard down ($((SECONDS - t))s)"; destroyed=1; else fail "dockyard down" "$(tail -20 "$log/destroy.txt")"; fi
 # Every namespaced object takes the namespace by the Namespace's name output, so it depends on it.
-check "the Namespace is deleted last, after every object in it" "kubernetes:core/v1:Namespace" \
-  "$(grep -E '^ *- +kubernetes:[^ ]+ [^ ]+ deleted' "$log/destroy.txt" | tail -1 | awk '{print $2}')"
+check "the Namespace is deleted last, after every object in it" "kubernetes Namespace" \
+  "$(grep -E '^\[[0-9]+\] deleted ' "$log/destroy.txt" | tail -1 | awk '{print $3, $4}')"
 eventually "no pods, services or claims left in $NS" "" 90 k get pods,services,pvc -o name
 eventually "the namespace is gone" "NotFound" 90 sh -c "'$root/.tools/k8s/bin/kubectl' get namespace $NS -o name 2>&1 | grep -o NotFound || echo present"
 check "db-data's volume was released (its claim deleted)" "Released" "$(kubectl get pv "$pv" -o jsonpath='{.status.phase}')"
@@ -578,7 +609,7 @@ app_containers() { (. tools/k8s/node-env.sh && ctr_ containers ls 2>/dev/null | 
 eventually "no container of the app left in the node's containerd" "" 120 app_containers
 check "the stack is empty" "0" "$(p stack export | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log((JSON.parse(s).deployment.resources||[]).length))')"
 
-printf '\nk8s real-node e2e: %ds in all (setup and builds %ds, control plane + real node up %ds, first pulumi up %ds, deploy and checks %ds); logs in .state/k8s-real/log\n' \
+printf '\nk8s real-node e2e: %ds in all (setup and builds %ds, control plane + real node up %ds, first dockyard up %ds, deploy and checks %ds); logs in .state/k8s-real/log\n' \
   $((SECONDS - t0)) "$setup_done" "$cluster_secs" "$up_secs" $((SECONDS - cluster_done))
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -126,6 +126,9 @@ check "five services, one task each, running (at most one per node where a task 
 check "each task's container healthy as the up returned" "db=healthy redis=healthy result=healthy vote=healthy worker=healthy " "$(all_health)"
 check "the up warned that published ports listen on every interface" "yes" \
   "$(grep -q 'target swarm publishes result 18590, vote 18580 on every interface' "$log/up1.txt" && echo yes || echo no)"
+check "the up warned once that no privilege escalation cannot be said on swarm, naming all five services and the engine's option" \
+  "1|app \"voting\": services.db.security.noNewPrivileges, services.redis.security.noNewPrivileges, services.result.security.noNewPrivileges, services.vote.security.noNewPrivileges and services.worker.security.noNewPrivileges is ignored on target swarm|1" \
+  "$(grep -c 'noNewPrivileges' "$log/up1.txt")|$(grep -o '^warning: .*noNewPrivileges is ignored on target swarm' "$log/up1.txt" | sed 's/^warning: //')|$(grep -c 'dockerd --no-new-privileges, or "no-new-privileges": true in /etc/docker/daemon.json' "$log/up1.txt")"
 
 section "dockyard ps on the swarm stack"
 dockyard ps "$STACK" >"$log/ps.txt" 2>&1
@@ -193,11 +196,30 @@ check "update order: start-first for worker, stop-first for db, redis (data) and
   "$(for s in db redis result vote worker; do printf '%s %s|' "$s" "$(docker service inspect -f '{{.Spec.UpdateConfig.Order}} {{.Spec.UpdateConfig.FailureAction}}' "$PREFIX-$s")"; done)"
 check "stop grace period: worker 20 s (its stopGracePeriodSeconds), vote Docker's 10 s" "20s 10s" \
   "$(docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.StopGracePeriod}}' "$PREFIX-worker" "$PREFIX-vote" | xargs)"
-check "every service: all capabilities dropped, its own non-root user; vote and redis read-only with a tmpfs /tmp" \
-  "db=[ALL] false 999:999 |redis=[ALL] true 999:999 /tmp|result=[ALL] false 1000:1000 |vote=[ALL] true 10001:10001 /tmp|worker=[ALL] false 1000:1000 |" \
-  "$(for s in db redis result vote worker; do printf '%s=%s|' "$s" "$(docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.CapabilityDrop}} {{.Spec.TaskTemplate.ContainerSpec.ReadOnly}} {{.Spec.TaskTemplate.ContainerSpec.User}} {{range .Spec.TaskTemplate.ContainerSpec.Mounts}}{{if eq .Type "tmpfs"}}{{.Target}}{{end}}{{end}}' "$PREFIX-$s")"; done)"
-check "vote's task cannot write its root filesystem; its /tmp it can" "root:no tmp:yes" \
-  "$(docker exec "$(task vote)" sh -c 'printf "root:"; touch /probe 2>/dev/null && printf yes || printf no; printf " tmp:"; touch /tmp/probe 2>/dev/null && printf yes || printf no')"
+# What each service's task spec says: capabilities dropped and added, read-only root, user, tmpfs paths.
+# The tmpfs paths sorted: the spec keeps mounts in the provider's set order.
+confinement() {
+  local spec tmpfs
+  spec="$(docker service inspect -f '{{with .Spec.TaskTemplate.ContainerSpec}}{{.CapabilityDrop}} {{.CapabilityAdd}} {{.ReadOnly}} {{.User}}{{end}}' "$PREFIX-$1")"
+  tmpfs="$(docker service inspect -f '{{range .Spec.TaskTemplate.ContainerSpec.Mounts}}{{if eq .Type "tmpfs"}}{{println .Target}}{{end}}{{end}}' "$PREFIX-$1" | sed '/^$/d' | sort | tr '\n' ' ')"
+  printf '%s %s' "$spec" "${tmpfs% }"
+}
+check "every service: all capabilities dropped, none added, a read-only root, its own numeric user, the tmpfs it writes" \
+  "db=[ALL] [] true 999:999 /tmp /var/run/postgresql|redis=[ALL] [] true 999:999 /tmp|result=[ALL] [] true 1000:1000 /tmp|vote=[ALL] [] true 10001:10001 /tmp|worker=[ALL] [] true 1000:1000 /tmp|" \
+  "$(for s in db redis result vote worker; do printf '%s=%s|' "$s" "$(confinement "$s")"; done)"
+check "each task's container runs read-only, as the spec says" "db=true redis=true result=true vote=true worker=true " \
+  "$(for s in db redis result vote worker; do printf '%s=%s ' "$s" "$(docker inspect -f '{{.HostConfig.ReadonlyRootfs}}' "$(task "$s")")"; done)"
+# touch /x in a running task: the error it ends with and its exit status.
+root_write() {
+  local out rc
+  out="$(docker exec "$(task "$1")" touch /x 2>&1)" && rc=0 || rc=$?
+  printf '%s exit=%s' "${out##*: }" "$rc"
+}
+check "no task can write its root filesystem (touch /x fails: Read-only file system)" \
+  "db=Read-only file system exit=1|redis=Read-only file system exit=1|result=Read-only file system exit=1|vote=Read-only file system exit=1|worker=Read-only file system exit=1|" \
+  "$(for s in db redis result vote worker; do printf '%s=%s|' "$s" "$(root_write "$s")"; done)"
+check "every task can write its /tmp" "db=yes redis=yes result=yes vote=yes worker=yes " \
+  "$(for s in db redis result vote worker; do printf '%s=%s ' "$s" "$(docker exec "$(task "$s")" sh -c 'touch /tmp/probe && rm /tmp/probe' >/dev/null 2>&1 && echo yes || echo no)"; done)"
 db_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$BACKEND\").IPAddress}}" "$(task db)")
 redis_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$BACKEND\").IPAddress}}" "$(task redis)")
 # Whether PostgreSQL and Redis answer, in their own protocols: a bare TCP connect is not proof, since

@@ -293,6 +293,7 @@ describe("generated compose documents: refused naming the file and key, or plans
   // Thousands of files, one after the other: in memory where the machine has a memory file system.
   const dir = fs.mkdtempSync(path.join(fs.existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir(), "dockyard-adversarial-"));
   const file = path.join(dir, "compose.yaml");
+  fs.writeFileSync(path.join(dir, "Dockerfile"), "FROM busybox:1.36\n"); // the generated build contexts' (".")
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test("compose documents through loadCompose, convertCompose, applyConfig, resolveApp and the three plans", async () => {

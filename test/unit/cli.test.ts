@@ -32,6 +32,8 @@ async function dockyard(argv: string[], cwd = ROOT): Promise<{ code: number; out
 function scratch(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-cli-"));
   fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  dockyard:target: nomad\n");
+  fs.writeFileSync(path.join(dir, "Pulumi.plain.yaml"), "config:\n  dockyard:secrets:\n    db-password: not-sealed-at-all\n");
+  fs.writeFileSync(path.join(dir, "Pulumi.elsewhere.yaml"), "config:\n  docker:host: tcp://10.9.9.9:2375\n");
   fs.writeFileSync(
     path.join(dir, "privileged.yaml"),
     'services:\n  web:\n    image: nginx:1.27\n    ports: ["80"]\n    privileged: true\n',
@@ -116,6 +118,16 @@ describe("a stack or compose file the stacks refuse: the refusal in one line, ex
 
   it.each([
     ["a bad key in the stack file", ["diagram", "bad"], 'error: dockyard:target must be docker, kubernetes or swarm, got "nomad"'],
+    [
+      "the app's secrets in plain text, as pulumi up refuses them",
+      ["config", "plain"],
+      "error: dockyard:secrets is set in plain text, so the stack's config file holds the app's secrets as written: remove it (pulumi config rm secrets) and set each with pulumi config set --secret --path secrets.<name> <value>",
+    ],
+    [
+      "another provider's key, as pulumi up refuses it",
+      ["config", "elsewhere"],
+      "error: docker:host is set, but a dockyard stack deploys through providers of its own, made from dockyard: keys, so it would be ignored; set dockyard:dockerHost instead (pulumi config rm docker:host; pulumi config set dockerHost <value>)",
+    ],
     ["a compose file's refusal, in its report", ["config", "-f", "privileged.yaml"], privileged],
     ["a compose file's refusal, in its picture", ["diagram", "-f", "privileged.yaml"], privileged],
   ])("%s", async (_case, argv, message) => {
@@ -180,7 +192,7 @@ describe("dockyard diagram", () => {
     expect(code).toBe(0);
     expect(out).toContain('"port_web_tcp_80" [label="*:8080, host mode\\non each node running a task"');
     expect(err).toEqual([
-      "warning: web.yaml: services.web.security_opt (not set: no-new-privileges by default) is ignored on target swarm: a swarm service's spec, as the Docker provider writes it, has no such field; the tasks' processes may still gain privileges through setuid binaries",
+      "warning: web.yaml: services.web.security_opt (not set: no-new-privileges by default) is ignored on target swarm: a swarm service's spec, as the Docker provider writes it, has no such field, so the tasks' processes may still gain privileges through setuid binaries; to deny it there, run the Docker engine of every swarm node with no-new-privileges (dockerd --no-new-privileges, or \"no-new-privileges\": true in /etc/docker/daemon.json and the engine restarted): every container it creates then has it, swarm tasks included",
       "warning: target swarm publishes web 8080 on every interface of the node that runs the task (a swarm cannot bind one address): firewall them if the nodes are reachable from outside",
     ]);
   });

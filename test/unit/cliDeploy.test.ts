@@ -48,7 +48,11 @@ function snapshot(dir: string): Record<string, string> {
 describe("bad input to the deploy verbs: one line, the fix, exit 2, nothing created", () => {
   const dir = project();
   const cases: Array<[string, string[], string]> = [
-    ["up: an unknown option", ["up", "--force"], "dockyard up: unknown option --force; options: --target, --json, -y/--yes, -h/--help"],
+    [
+      "up: an unknown option",
+      ["up", "--force"],
+      "dockyard up: unknown option --force; options: --target, --json, -y/--yes, -f/--file, --stack, --profile, --env-file, -h/--help",
+    ],
     [
       "up: a target it does not know",
       ["up", "--target", "nomad"],
@@ -72,7 +76,7 @@ describe("bad input to the deploy verbs: one line, the fix, exit 2, nothing crea
       ["down", "../dev"],
       'dockyard down: STACK must be a stack name (letters, digits, _ . -), got "../dev"',
     ],
-    ["ps: an option it does not take", ["ps", "--json"], "dockyard ps: unknown option --json; options: -h/--help"],
+    ["ps: an option it does not take", ["ps", "--json"], "dockyard ps: unknown option --json; options: -f/--file, --stack, -h/--help"],
     ["ps: a stack without its file", ["ps", "e2e"], "dockyard ps: no Pulumi.e2e.yaml here; stacks here: dev, staging"],
     [
       "logs: a service the stack does not have",
@@ -92,7 +96,11 @@ describe("bad input to the deploy verbs: one line, the fix, exit 2, nothing crea
     ],
     ["logs: --stack without its file", ["logs", "--stack", "prod"], "dockyard logs: no Pulumi.prod.yaml here; stacks here: dev, staging"],
     ["logs: two services", ["logs", "vote", "worker"], 'dockyard logs: unexpected argument "worker": it takes at most SERVICE'],
-    ["logs: -f is not --follow", ["logs", "-f"], "dockyard logs: unknown option -f; options: --follow, --stack, -h/--help"],
+    [
+      "logs: -f is the compose file (as on every verb), not --follow",
+      ["logs", "-f"],
+      "dockyard logs: -f/--file needs a value: -f/--file FILE",
+    ],
     ["drift: an unknown option", ["drift", "--refresh"], "dockyard drift: unknown option --refresh; options: --json, -h/--help"],
   ];
 
@@ -130,10 +138,10 @@ describe("bad input to the deploy verbs: one line, the fix, exit 2, nothing crea
   it("prints each verb's usage", async () => {
     const usage = async (verb: string) => (await dockyard([verb, "--help"], dir)).out.split("\n")[0];
     expect(await Promise.all(["up", "down", "ps", "logs", "drift"].map(usage))).toEqual([
-      "usage: dockyard up [STACK] [--target docker|swarm|kubernetes] [--json] [-y/--yes]",
-      "usage: dockyard down [STACK] [--json] [-y/--yes]",
-      "usage: dockyard ps [STACK]",
-      "usage: dockyard logs [SERVICE] [--follow] [--stack STACK]",
+      "usage: dockyard up [STACK] [--target docker|swarm|kubernetes] [--json] [-y/--yes] [-f/--file FILE] [--stack STACK] [--profile NAME]... [--env-file FILE]",
+      "usage: dockyard down [STACK] [--json] [-y/--yes] [-f/--file FILE] [--stack STACK]",
+      "usage: dockyard ps [STACK] [-f/--file FILE] [--stack STACK]",
+      "usage: dockyard logs [SERVICE] [--follow] [--stack STACK] [-f/--file FILE]",
       "usage: dockyard drift [STACK] [--json]",
     ]);
   });

@@ -474,6 +474,7 @@ describe("durations past what an engine takes or an up would wait are refused, n
 
 describe("literal credentials in the file are refused outside the dev stack, by name or by value, never shown", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-literal-"));
+  fs.writeFileSync(path.join(dir, "Dockerfile"), "FROM nginx:1.27\n");
   const read = (service: string, stack = "prod") => {
     fs.writeFileSync(path.join(dir, "compose.yaml"), `name: shop\nservices:\n  web:\n    image: nginx:1.27\n${service}`);
     return () => readCompose({ file: "compose.yaml" }, stack, dir);
@@ -519,6 +520,7 @@ describe("literal credentials in the file are refused outside the dev stack, by 
 describe("every mapping of the file is walked by the key table: an unknown key is refused wherever it is", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-keys-"));
   fs.writeFileSync(path.join(dir, "web.env"), "LOG_LEVEL=info\n");
+  fs.writeFileSync(path.join(dir, "Dockerfile"), "FROM nginx:1.27\n");
   const read = (body: string) => {
     fs.writeFileSync(path.join(dir, "compose.yaml"), `name: shop\nservices:\n  web:\n    image: nginx:1.27\n${body}`);
     return readCompose({ file: "compose.yaml" }, "dev", dir);
@@ -915,6 +917,9 @@ describe("issue 26 (loading): contexts wherever the file points, inline Dockerfi
   const elsewhere = path.join(root, "elsewhere");
   fs.mkdirSync(path.join(elsewhere, "web"), { recursive: true });
   fs.mkdirSync(path.join(projectDir, "apps", "api"), { recursive: true });
+  fs.writeFileSync(path.join(projectDir, "apps", "api", "Dockerfile"), "FROM busybox:1.36\n");
+  fs.mkdirSync(path.join(elsewhere, "site"), { recursive: true });
+  fs.writeFileSync(path.join(elsewhere, "site", "Dockerfile"), "FROM busybox:1.36\n");
   const read = (text: string, file = path.join(elsewhere, "compose.yaml"), stack = "dev") => {
     fs.writeFileSync(file, `name: shop\n${text}`);
     return readCompose({ file }, stack, projectDir);
@@ -929,8 +934,8 @@ describe("issue 26 (loading): contexts wherever the file points, inline Dockerfi
   };
 
   test("a compose file outside the project builds from its own folder (an absolute context); inside, contexts stay project-relative", () => {
-    const outside = read("services:\n  web:\n    build: ./web\n");
-    expect(outside.model.services.web.image).toEqual({ kind: "build", context: path.join(elsewhere, "web") });
+    const outside = read("services:\n  web:\n    build: ./site\n");
+    expect(outside.model.services.web.image).toEqual({ kind: "build", context: path.join(elsewhere, "site") });
     const inside = read("services:\n  api:\n    build: { context: ./api, target: prod }\n", path.join(projectDir, "apps", "compose.yaml"));
     expect(inside.model.services.api.image).toEqual({ kind: "build", context: "apps/api", target: "prod" });
   });
@@ -1011,4 +1016,27 @@ describe("issue 26 (loading): contexts wherever the file points, inline Dockerfi
     });
     fs.rmSync(path.join(elsewhere, ".env"));
   });
+});
+
+test("privileged: false, compose's default, asks for nothing and is accepted; true is refused", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-privileged-"));
+  const read = (value: string) => {
+    fs.writeFileSync(path.join(dir, "compose.yaml"), `name: shop\nservices:\n  web:\n    image: nginx:1.27\n    privileged: ${value}\n`);
+    return () => readCompose({ file: "compose.yaml" }, "dev", dir);
+  };
+  expect(read("false")().model.services.web.image).toEqual({ kind: "pull", ref: "nginx:1.27" });
+  expect(read("true")).toThrow(
+    "compose.yaml: services.web.privileged cannot be deployed: a privileged container can do anything on its host; grant what the service needs in its image instead",
+  );
+});
+
+test.each([
+  ["/", '"/" is /, which holds the container engine\'s socket /var/run/docker.sock'],
+  ["/etc", '"/etc" is /etc, which is one of the host\'s system folders'],
+])("a build context of %s hands the host to the image: refused", (context, why) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-context-"));
+  fs.writeFileSync(path.join(dir, "compose.yaml"), `name: shop\nservices:\n  web:\n    build: ${context}\n`);
+  expect(() => readCompose({ file: "compose.yaml" }, "dev", dir)).toThrow(
+    `compose.yaml: services.web.build ${why}: the whole context is sent to the engine, and what a Dockerfile copies from it stays in the image; point the context at the service's own source folder`,
+  );
 });

@@ -1006,6 +1006,46 @@ const GOOD_CASES: GoodCase[] = [
     order: ["api", "db"],
   },
   {
+    file: "configs.yaml",
+    title: "configs from a file and from content, each a file with its owner and mode",
+    model: {
+      name: "configs",
+      services: {
+        web: {
+          image: { kind: "pull", ref: "example/web:1" },
+          networks: ["default"],
+          limits: DEFAULT_LIMITS,
+          configFiles: {
+            "/web-conf": { config: "web-conf" },
+            "/etc/web/banner": { config: "banner", uid: "1000", gid: "1000", mode: 0o440 },
+          },
+        },
+      },
+      networks: { default: { subnet: "10.124.0.0/24" } },
+      volumes: {},
+      secrets: {},
+      configs: { "web-conf": { content: "listen 8080\n" }, banner: { content: "welcome\n" } },
+    },
+    report: [
+      [
+        "configs.web-conf.file",
+        "changed",
+        `the text of ${path.join(ROOT, GOOD, "web.conf")} as it is when pulumi runs, copied into the container (not a bind mount: a later edit needs another up)`,
+      ],
+      ...[
+        ["services.web.configs[0]", "web-conf is the file /web-conf, owner 0:0, mode 0444"],
+        ["services.web.configs[1]", "banner is the file /etc/web/banner, owner 1000:1000, mode 0440"],
+      ].map(([where, what]): Line => [
+        where,
+        "changed",
+        `${what}: on swarm a swarm config; on Docker uploaded into the container before it starts, on Kubernetes a ConfigMap mounted read-only, owned by root on both (a uid or gid is a warning there)`,
+      ]),
+      limitedByDefault("web"),
+      fromPool("default", "10.124.0.0/24"),
+    ],
+    order: ["web"],
+  },
+  {
     file: "networks-pool.yaml",
     title: "networks without a subnet, from the pool in name order",
     model: {
@@ -1320,7 +1360,7 @@ const BAD_CASES: [string, string][] = [
   ],
   [
     "unknown-top-key.yaml",
-    "volume is not a compose top-level key dockyard knows (a typo, or a key of a newer compose spec); did you mean volumes? (allowed: include, name, networks, secrets, services, volumes)",
+    "volume is not a compose top-level key dockyard knows (a typo, or a key of a newer compose spec); did you mean volumes? (allowed: configs, include, name, networks, secrets, services, volumes)",
   ],
   [
     "port-long-unknown-key.yaml",

@@ -48,7 +48,7 @@ describe("a compose service that says nothing about confinement", () => {
 
   test("docker: NET_RAW dropped, no-new-privileges; the root filesystem and user stay the image's", async () => {
     expect(await dockerConfinement()).toEqual({
-      capabilities: { drops: ["NET_RAW"], adds: [] },
+      capabilities: { drops: ["CAP_NET_RAW"], adds: [] },
       securityOpts: ["no-new-privileges:true"],
       readOnly: undefined,
       tmpfs: undefined,
@@ -68,7 +68,7 @@ describe("a compose service that says nothing about confinement", () => {
   test("kubernetes, restricted namespace (the default): refused before anything is created, with the fix", async () => {
     const { message, registered } = await programError(on("kubernetes"));
     expect(message).toBe(
-      `${file}: services.web.user is not set, security.capDrop ["NET_RAW"]: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that may run as root (runAsNonRoot needs a numeric user other than 0), or that keeps Linux capabilities (capabilities.drop needs ALL), so no pod of "web" could start; set user to a numeric uid:gid other than 0, like "10001:10001", add "ALL" to security.capDrop, or set dockyard:podSecurity to "baseline"`,
+      `${file}: services.web.user is not set, services.web.cap_drop (not set: NET_RAW dropped by default) ["NET_RAW"]: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that may run as root (runAsNonRoot needs a numeric user other than 0), or that keeps Linux capabilities (capabilities.drop needs ALL), so no pod of "web" could start; set services.web.user to a numeric uid:gid other than 0, like "10001:10001", add "ALL" to services.web.cap_drop, or set dockyard:podSecurity to "baseline"`,
     );
     expect(registered).toBe(0);
   });
@@ -90,7 +90,7 @@ describe("a compose service that says nothing about confinement", () => {
     const { model, where } = readCompose({ file }, "dev");
     const config = stackConfig({ target: "swarm", compose: { file }, secrets: {} }, "dev");
     expect(planSwarm(resolveApp(model, where), config, where).warnings).toContain(
-      `${file}: services.web.security_opt (not set: no-new-privileges by default) is ignored on target swarm: a swarm service's spec, as the Docker provider writes it, has no such field; the tasks' processes may still gain privileges through setuid binaries`,
+      `${file}: services.web.security_opt (not set: no-new-privileges by default) is ignored on target swarm: a swarm service's spec, as the Docker provider writes it, has no such field, so the tasks' processes may still gain privileges through setuid binaries; to deny it there, run the Docker engine of every swarm node with no-new-privileges (dockerd --no-new-privileges, or "no-new-privileges": true in /etc/docker/daemon.json and the engine restarted): every container it creates then has it, swarm tasks included`,
     );
   });
 });
@@ -100,19 +100,19 @@ describe("what the file says wins over the defaults, and only the rest is report
     [
       "cap_add: [NET_RAW] keeps NET_RAW",
       "    cap_add: [NET_RAW]\n",
-      { capabilities: { drops: [], adds: ["NET_RAW"] }, securityOpts: ["no-new-privileges:true"] },
+      { capabilities: { drops: [], adds: ["CAP_NET_RAW"] }, securityOpts: ["no-new-privileges:true"] },
       "hardened by default: security_opt: [no-new-privileges:true] (no process gains privileges through setuid binaries); write security_opt: [no-new-privileges:false] to keep the engine's default",
     ],
     [
       "cap_add of another capability: NET_RAW still dropped",
       "    cap_add: [CHOWN]\n",
-      { capabilities: { drops: ["NET_RAW"], adds: ["CHOWN"] }, securityOpts: ["no-new-privileges:true"] },
+      { capabilities: { drops: ["CAP_NET_RAW"], adds: ["CAP_CHOWN"] }, securityOpts: ["no-new-privileges:true"] },
       HARDENED_NOTE,
     ],
     [
       "security_opt: [no-new-privileges:false] allows escalation",
       '    security_opt: ["no-new-privileges:false"]\n',
-      { capabilities: { drops: ["NET_RAW"], adds: [] }, securityOpts: undefined },
+      { capabilities: { drops: ["CAP_NET_RAW"], adds: [] }, securityOpts: undefined },
       "hardened by default: cap_drop: [NET_RAW] (Kubernetes' baseline capabilities: Docker's default set less raw sockets); write cap_add: [NET_RAW] to keep the engine's default",
     ],
     [

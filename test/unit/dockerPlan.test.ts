@@ -144,7 +144,7 @@ describe("the dev stack's Docker plan", () => {
       networks: [{ name: "voting-dev-backend", aliases: ["worker"] }],
       user: "1000:1000",
       stopGracePeriodSeconds: undefined,
-      security: { capAdd: [], capDrop: ["ALL"], noNewPrivileges: true, readOnlyRootFilesystem: false, tmpfs: [] },
+      security: { capAdd: [], capDrop: ["ALL"], noNewPrivileges: true, readOnlyRootFilesystem: true, tmpfs: ["/tmp"] },
       health: { command: ["healthcheck"], intervalSeconds: 10, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 },
       cpus: 0.5,
       memory: "128m",

@@ -732,7 +732,7 @@ describe("validation before anything is registered", () => {
           model.services.worker.security = { ...model.services.worker.security, noNewPrivileges: false };
         },
       },
-      'app "voting": services.worker.security.noNewPrivileges false: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that may gain privileges (allowPrivilegeEscalation needs false), so no pod of "worker" could start; set security.noNewPrivileges to true, or set dockyard:podSecurity to "baseline"',
+      'app "voting": services.worker.security.noNewPrivileges false: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that may gain privileges (allowPrivilegeEscalation needs false), so no pod of "worker" could start; set services.worker.security.noNewPrivileges to true, or set dockyard:podSecurity to "baseline"',
     ],
     [
       "a Service type the cluster does not have (component rule, checked up front)",

@@ -418,7 +418,7 @@ describe("what a cluster cannot honour is refused while planning", () => {
     };
     expect(() => planKubernetes(resolveApp(bare), clusterConfig(), inModel("shop"))).toThrow(
       new InputError(
-        'app "shop": services.web.user is not set, security.capDrop [], security.noNewPrivileges false: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that may run as root (runAsNonRoot needs a numeric user other than 0), or that keeps Linux capabilities (capabilities.drop needs ALL), or that may gain privileges (allowPrivilegeEscalation needs false), so no pod of "web" could start; set user to a numeric uid:gid other than 0, like "10001:10001", add "ALL" to security.capDrop, set security.noNewPrivileges to true, or set dockyard:podSecurity to "baseline"',
+        'app "shop": services.web.user is not set, services.web.security.capDrop [], services.web.security.noNewPrivileges false: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that may run as root (runAsNonRoot needs a numeric user other than 0), or that keeps Linux capabilities (capabilities.drop needs ALL), or that may gain privileges (allowPrivilegeEscalation needs false), so no pod of "web" could start; set services.web.user to a numeric uid:gid other than 0, like "10001:10001", add "ALL" to services.web.security.capDrop, set services.web.security.noNewPrivileges to true, or set dockyard:podSecurity to "baseline"',
       ),
     );
     // At baseline the same app plans, with the warning; so it does at privileged.
@@ -530,22 +530,22 @@ const refusedByKubernetesPlan: RefusedCase[] = [
   [
     "a service that keeps a capability, at restricted",
     { ...CLUSTER, services: { worker: { security: { capDrop: ["NET_RAW"] } } } },
-    'dockyard:services.worker.security.capDrop ["NET_RAW"]: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that keeps Linux capabilities (capabilities.drop needs ALL), so no pod of "worker" could start; add "ALL" to security.capDrop, or set dockyard:podSecurity to "baseline"',
+    'dockyard:services.worker.security.capDrop ["NET_RAW"]: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that keeps Linux capabilities (capabilities.drop needs ALL), so no pod of "worker" could start; add "ALL" to dockyard:services.worker.security.capDrop, or set dockyard:podSecurity to "baseline"',
   ],
   [
     "a service that may gain privileges and adds back CHOWN, at restricted",
     { ...CLUSTER, services: { vote: { security: { capAdd: ["CHOWN"], noNewPrivileges: false } } } },
-    'dockyard:services.vote.security.capAdd ["CHOWN"], security.noNewPrivileges false: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that adds back a capability other than NET_BIND_SERVICE, or that may gain privileges (allowPrivilegeEscalation needs false), so no pod of "vote" could start; remove CHOWN from security.capAdd, set security.noNewPrivileges to true, or set dockyard:podSecurity to "baseline"',
+    'dockyard:services.vote.security.capAdd ["CHOWN"], dockyard:services.vote.security.noNewPrivileges false: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that adds back a capability other than NET_BIND_SERVICE, or that may gain privileges (allowPrivilegeEscalation needs false), so no pod of "vote" could start; remove CHOWN from dockyard:services.vote.security.capAdd, set dockyard:services.vote.security.noNewPrivileges to true, or set dockyard:podSecurity to "baseline"',
   ],
   [
     "NET_RAW added back, at restricted: only privileged admits it",
     { ...CLUSTER, services: { db: { security: { capAdd: ["NET_RAW"] } } } },
-    'dockyard:services.db.security.capAdd ["NET_RAW"]: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that adds back a capability other than NET_BIND_SERVICE, so no pod of "db" could start; remove NET_RAW from security.capAdd, or set dockyard:podSecurity to "privileged"',
+    'dockyard:services.db.security.capAdd ["NET_RAW"]: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod that adds back a capability other than NET_BIND_SERVICE, so no pod of "db" could start; remove NET_RAW from dockyard:services.db.security.capAdd, or set dockyard:podSecurity to "privileged"',
   ],
   [
     "NET_RAW added back, at baseline",
     { ...CLUSTER, podSecurity: "baseline", services: { redis: { security: { capAdd: ["NET_RAW", "CHOWN"] } } } },
-    'dockyard:services.redis.security.capAdd ["CHOWN","NET_RAW"]: Pod Security level "baseline" (dockyard:podSecurity) refuses every pod that adds a capability outside the baseline set (NET_RAW), so no pod of "redis" could start; remove NET_RAW from security.capAdd, or set dockyard:podSecurity to "privileged"',
+    'dockyard:services.redis.security.capAdd ["CHOWN","NET_RAW"]: Pod Security level "baseline" (dockyard:podSecurity) refuses every pod that adds a capability outside the baseline set (NET_RAW), so no pod of "redis" could start; remove NET_RAW from dockyard:services.redis.security.capAdd, or set dockyard:podSecurity to "privileged"',
   ],
 ];
 

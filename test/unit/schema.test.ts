@@ -62,6 +62,7 @@ describe("the component package", () => {
   test("Container's inputs and outputs, by name and type", () => {
     expect(signature(schema.components.Container.inputs)).toEqual([
       "command?: string[]",
+      "configFiles?: ContainerConfigFileArgs[]",
       "cpus?: number",
       "entrypoint?: string[]",
       "env?: map of string",

@@ -85,7 +85,7 @@ const budgets = (...services: string[]) => ({ "kubernetes:policy/v1:PodDisruptio
 
 /** Each stack's target and every resource it registers, by type, names sorted. */
 const EXPECTED: Record<string, { target: string; resources: Record<string, string[]> }> = {
-  dev: { target: "docker", resources: DOCKER_RESOURCES },
+  dev: { target: "docker", resources: DOCKER_READ_ONLY_RESOURCES },
   e2e: { target: "docker", resources: DOCKER_READ_ONLY_RESOURCES },
   k8se2e: { target: "kubernetes", resources: { ...cluster("k8se2e"), ...AUTOSCALED, ...budgets("vote") } },
   prod: {

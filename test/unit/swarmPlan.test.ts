@@ -45,14 +45,11 @@ function warnings(run: () => { warnings: string[] } | string[]): string[] {
 }
 
 const LABELS = { "dockyard.app": "voting", "dockyard.stack": "dev" };
-/** The voting app asks no privilege escalation of every service; a swarm cannot say it. */
-const ESCALATION_WARNING = `${["db", "redis", "result", "vote", "worker"]
-  .map((name) => `app "voting": services.${name}.security.noNewPrivileges`)
-  .join(", ")
-  .replace(
-    /, (?=[^,]*$)/,
-    " and ",
-  )} is ignored on target swarm: a swarm service's spec, as the Docker provider writes it, has no such field; the tasks' processes may still gain privileges through setuid binaries`;
+/** What a swarm does about no privilege escalation, once the services are named: nothing, and how to get it. */
+const ESCALATION_WHY =
+  "a swarm service's spec, as the Docker provider writes it, has no such field, so the tasks' processes may still gain privileges through setuid binaries; to deny it there, run the Docker engine of every swarm node with no-new-privileges (dockerd --no-new-privileges, or \"no-new-privileges\": true in /etc/docker/daemon.json and the engine restarted): every container it creates then has it, swarm tasks included";
+/** The voting app asks no privilege escalation of every service; a swarm cannot say it: one warning names them all. */
+const ESCALATION_WARNING = `app "voting": services.db.security.noNewPrivileges, services.redis.security.noNewPrivileges, services.result.security.noNewPrivileges, services.vote.security.noNewPrivileges and services.worker.security.noNewPrivileges is ignored on target swarm: ${ESCALATION_WHY}`;
 const PUBLISHED_WARNING =
   "target swarm publishes result 5001, vote 5000 on every interface of the node that runs the task (a swarm cannot bind one address): firewall them if the nodes are reachable from outside";
 
@@ -158,7 +155,13 @@ describe("the voting app's swarm plan (the dev stack's settings, target swarm)",
       mounts: [{ volume: "db-data", containerPath: "/var/lib/postgresql/data", readOnly: false }],
       networks: [{ network: "backend", aliases: ["db"] }],
       user: "999:999",
-      security: { capAdd: [], capDrop: ["ALL"], noNewPrivileges: false, readOnlyRootFilesystem: false, tmpfs: [] },
+      security: {
+        capAdd: [],
+        capDrop: ["ALL"],
+        noNewPrivileges: false,
+        readOnlyRootFilesystem: true,
+        tmpfs: ["/tmp", "/var/run/postgresql"],
+      },
       health: {
         command: ["pg_isready", "-U", "postgres", "-d", "postgres"],
         intervalSeconds: 5,
@@ -202,7 +205,7 @@ describe("the voting app's swarm plan (the dev stack's settings, target swarm)",
       mounts: [],
       networks: [{ network: "backend", aliases: ["worker"] }],
       user: "1000:1000",
-      security: { capAdd: [], capDrop: ["ALL"], noNewPrivileges: false, readOnlyRootFilesystem: false, tmpfs: [] },
+      security: { capAdd: [], capDrop: ["ALL"], noNewPrivileges: false, readOnlyRootFilesystem: true, tmpfs: ["/tmp"] },
       health: { command: ["healthcheck"], intervalSeconds: 10, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 },
       cpus: 0.5,
       memory: "128m",
@@ -319,7 +322,8 @@ describe("settings the swarm plan follows", () => {
     const { model } = readCompose({ file: "examples/voting-compose.yaml" }, "dev");
     const fromCompose = warnings(() => planSwarm(resolveApp(model), config, inModel("voting")));
     const composed = planSwarm(resolveApp(model), config, inModel("voting"));
-    const typed = plan({});
+    // The app's own settings, as the compose file has them: without the dev stage's read-only roots.
+    const typed = plan({ services: {} });
     expect(composed.services).toEqual(typed.services);
     expect(composed.networks).toEqual(typed.networks);
     expect(composed.secrets.map(([name, args]) => [name, args.name])).toEqual(typed.secrets.map(([name, args]) => [name, args.name]));
@@ -866,7 +870,13 @@ describe("deploySwarm under mocks: the provider inputs", () => {
             { label: "dockyard.service", value: "db" },
             { label: "dockyard.stack", value: "dev" },
           ],
-          mounts: [{ type: "volume", source: "voting-dev-db-data", target: "/var/lib/postgresql/data", readOnly: false }],
+          // The dev stage's read-only root, with postgres's writable paths in memory.
+          readOnly: true,
+          mounts: [
+            { type: "volume", source: "voting-dev-db-data", target: "/var/lib/postgresql/data", readOnly: false },
+            { type: "tmpfs", target: "/tmp", tmpfsOptions: { mode: 0o1777, sizeBytes: 64 * 1024 * 1024 } },
+            { type: "tmpfs", target: "/var/run/postgresql", tmpfsOptions: { mode: 0o1777, sizeBytes: 64 * 1024 * 1024 } },
+          ],
           secrets: [{ secretId: "db-password-id", secretName, fileName: "db-password", fileUid: "0", fileGid: "0", fileMode: 0o444 }],
           healthcheck: {
             tests: ["CMD", "pg_isready", "-U", "postgres", "-d", "postgres"],
@@ -967,7 +977,7 @@ describe("a stage sets the deploy fields in its stack config (dockyard:services.
   });
 
   test("without them the plan is the app's own", () => {
-    expect(worker({})).toEqual(worker({ services: { worker: {} } }));
+    expect(worker({ services: {} })).toEqual(worker({ services: { worker: {} } }));
     expect([worker({})?.update, worker({})?.restart, worker({})?.constraints]).toEqual([undefined, undefined, []]);
   });
 
@@ -1009,5 +1019,38 @@ describe("a stage sets the deploy fields in its stack config (dockyard:services.
     ],
   ])("refused, named by the config key: %s", (_case, values, message) => {
     expect(() => plan(values)).toThrow(new InputError(message));
+  });
+});
+
+describe("no privilege escalation on swarm: one warning for every service that asks, with what to do", () => {
+  const off = { security: { noNewPrivileges: false } };
+  const escalation = (values: Values) => warnings(() => plan(values)).filter((warning) => warning.includes("noNewPrivileges"));
+
+  test("the voting app asks it of all five: one line names them all, the tasks are still started without it", () => {
+    const made = plan({});
+    expect(made.warnings.filter((warning) => warning.includes("noNewPrivileges"))).toEqual([ESCALATION_WARNING]);
+    expect(made.services.map((service) => [service.name, service.args.security?.noNewPrivileges])).toEqual([
+      ["db", false],
+      ["redis", false],
+      ["result", false],
+      ["vote", false],
+      ["worker", false],
+    ]);
+  });
+
+  test("one service left asking: it alone is named", () => {
+    expect(escalation({ services: { db: off, redis: off, result: off, vote: off } })).toEqual([
+      'app "voting": services.worker.security.noNewPrivileges is ignored on target swarm: a swarm service\'s spec, as the Docker provider writes it, has no such field, so the tasks\' processes may still gain privileges through setuid binaries; to deny it there, run the Docker engine of every swarm node with no-new-privileges (dockerd --no-new-privileges, or "no-new-privileges": true in /etc/docker/daemon.json and the engine restarted): every container it creates then has it, swarm tasks included',
+    ]);
+  });
+
+  test("each named where it was set: the app's source said once for a run of its paths, a config key in full", () => {
+    expect(escalation({ services: { vote: { security: { noNewPrivileges: true } } } })).toEqual([
+      `app "voting": services.db.security.noNewPrivileges, services.redis.security.noNewPrivileges, services.result.security.noNewPrivileges, dockyard:services.vote.security.noNewPrivileges and app "voting": services.worker.security.noNewPrivileges is ignored on target swarm: ${ESCALATION_WHY}`,
+    ]);
+  });
+
+  test("no service asking: no warning", () => {
+    expect(escalation({ services: { db: off, redis: off, result: off, vote: off, worker: off } })).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ImageSource } from "../../model";
 import { shown } from "../../errors";
+import { hostTakeover } from "../../resolve";
 import { Context, Doc, isMap } from "../context";
 import { isRemoteContext, isWindowsPath } from "../load";
 import { keyValues } from "../parse";
@@ -53,7 +54,25 @@ export function convertImage(raw: Doc, at: string, ctx: Context): ImageSource | 
   // Inside the project: relative to it, so the stack's state does not depend on where the checkout is.
   const inside = !relative.startsWith("..") && !path.isAbsolute(relative);
   const modelContext = inside ? (relative === "" ? "." : relative.split(path.sep).join("/")) : context;
+  if (!isDirectory(context)) {
+    ctx.refused.add(
+      contextAt,
+      `${shown(given)} is ${context}, which is no folder: create it, or give the build context's folder relative to the compose file`,
+    );
+    return undefined;
+  }
+  // The whole context goes to the engine, and any of it can be copied into the image (and stays in its
+  // layers): a context that is or holds the host's system folders, sockets or credentials hands them over.
+  const takeover = hostTakeover(context, true);
+  if (takeover !== undefined) {
+    ctx.refused.add(
+      contextAt,
+      `${shown(given)} is ${context}, which ${takeover}: the whole context is sent to the engine, and what a Dockerfile copies from it stays in the image; point the context at the service's own source folder`,
+    );
+    return undefined;
+  }
   const dockerfile = inlineDockerfile(spec, at, context, ctx) ?? (typeof spec.dockerfile === "string" ? spec.dockerfile : undefined);
+  if (spec.dockerfile_inline === undefined && !checkDockerfile(spec.dockerfile, context, contextAt, at, ctx)) return undefined;
   const args = spec.args === undefined ? undefined : keyValues(spec.args, `${at}.build.args`, ctx.refused);
   if (raw.image !== undefined) {
     ctx.report.push({
@@ -70,6 +89,31 @@ export function convertImage(raw: Doc, at: string, ctx: Context): ImageSource | 
     ...(args !== undefined ? { args } : {}),
     ...(typeof spec.target === "string" ? { target: spec.target } : {}),
   };
+}
+
+const isDirectory = (folder: string): boolean => fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory() === true;
+
+/**
+ * The Dockerfile the engine would be sent: build.dockerfile relative to the context (or absolute), or
+ * the context's Dockerfile. False, with a refusal, when it is not a file (the provider would find
+ * that out only at up, after other resources were created).
+ */
+function checkDockerfile(dockerfile: unknown, context: string, contextAt: string, at: string, ctx: Context): boolean {
+  if (dockerfile !== undefined && typeof dockerfile !== "string") return true; // refused by its shape
+  const file = path.resolve(context, dockerfile ?? "Dockerfile");
+  if (fs.statSync(file, { throwIfNoEntry: false })?.isFile() === true) return true;
+  if (dockerfile === undefined) {
+    ctx.refused.add(
+      contextAt,
+      `has no Dockerfile: ${file} is not there; add it, or name the Dockerfile with ${at}.build.dockerfile (relative to the context)`,
+    );
+  } else {
+    ctx.refused.add(
+      `${at}.build.dockerfile`,
+      `${shown(dockerfile)} is ${file}, which is no file: give the Dockerfile's path relative to the context (${context})`,
+    );
+  }
+  return false;
 }
 
 /**

@@ -10,6 +10,7 @@ import { sortedKeys } from "../../../components/sorted";
 import { shown } from "../../errors";
 import { VolumeMount } from "../../model";
 import { Context, isMap } from "../context";
+import { isWindowsPath } from "../load";
 import { CONSISTENCY_NOTE, PROPAGATION_WHY, SELINUX_WHY } from "../table";
 
 /** Bind propagation modes; rprivate is the engine's default, so it is honoured as written. */
@@ -35,6 +36,11 @@ export function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMou
     let type: string | undefined;
     let modes: string[] = [];
     if (typeof entry === "string") {
+      const windows = windowsSource(entry);
+      if (windows !== undefined) {
+        ctx.refused.add(where, `${shown(entry)}: ${shown(windows)} ${WINDOWS_WHY}`);
+        return;
+      }
       const parts = entry.split(":");
       if (parts.length === 1) [target] = parts;
       else [source, target] = parts;
@@ -44,6 +50,10 @@ export function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMou
       source = typeof entry.source === "string" ? entry.source : undefined;
       target = typeof entry.target === "string" ? entry.target : undefined;
       readOnly = entry.read_only === true;
+      if (source !== undefined && windowsSource(source) !== undefined) {
+        ctx.refused.add(`${where}.source`, `${shown(source)} ${WINDOWS_WHY}`);
+        return;
+      }
       if (type !== undefined && !TYPES.includes(type)) {
         ctx.refused.add(`${where}.type`, `${shown(type)} cannot be deployed: a mount is a volume or a bind mount (tmpfs is ignored)`);
         return;
@@ -119,6 +129,21 @@ export function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMou
     mounts.push({ volume: source, mountPath: target, ...(readOnly ? { readOnly } : {}) });
   });
   return mounts;
+}
+
+const WINDOWS_WHY =
+  "is a Windows path, which is no folder on this machine: give the host folder as an absolute path here (/srv/data), or relative to the compose file (./data)";
+
+/**
+ * The Windows host path a mount starts with (`C:\data`, `D:/data`, `\\server\share`, or Docker
+ * Toolbox's `//c/data`), or undefined. compose-go reads them on Windows only; here they would be
+ * read as a relative path or split at the drive's colon.
+ */
+function windowsSource(entry: string): string | undefined {
+  const drive = /^[a-zA-Z]:[\\/]/.test(entry);
+  if (!drive && !isWindowsPath(entry) && !/^\/\/[a-zA-Z](\/|:|$)/.test(entry)) return undefined;
+  const colon = entry.indexOf(":", drive ? 2 : 0);
+  return colon < 0 ? entry : entry.slice(0, colon);
 }
 
 /** Longest name a volume takes (a DNS label of up to 32, stacks/resolve.ts). */

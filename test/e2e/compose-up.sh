@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# End to end: `dockyard up -f compose.yaml` on Docker with no Pulumi project around the file
+# (`npm run test:e2e:compose-up`), the way `docker compose up` works in a folder with only a compose
+# file. A compose file of two services from the local base images (web, built from its context; cache,
+# the redis stand-in) with a secret read from a file, in a temp folder outside the checkout; dockyard's
+# project for it in a temp DOCKYARD_STATE_HOME. Checks: bad input (no such file, not a compose file,
+# an unknown target) is one line, exit 2, nothing created; up deploys with progress lines; the folder
+# the user ran it in stays as it was; the state folder holds the backend and a 0600 passphrase;
+# `dockyard ps -f` shows both healthy, web answers on 127.0.0.1 (it counts in the cache, and reads the
+# secret); `dockyard logs -f` shows web's log; up again changes nothing; `dockyard down -f` leaves no
+# container, network or volume of it. Ends with "N passed, N failed".
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root" || exit 1
+t0=$SECONDS
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '%s\n' "$2" | tail -25 | sed 's/^/        /'; }
+check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected [$2], got [$3]"; fi; }
+need() {
+  local what="$1"; shift
+  if ! "$@"; then
+    echo "  FAIL  setup: $what ($*)"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+}
+
+eval "$(bash scripts/node.sh)"
+[ -d node_modules/@pulumi/pulumi ] || need "npm dependencies" npm ci --ignore-scripts --no-audit --no-fund
+need "the Pulumi engine" bash tools/engine/build.sh
+need "a Docker engine" bash tools/ensure-dockerd.sh
+need "the local base images" bash tools/base-images/build.sh
+
+work="$(mktemp -d /tmp/dockyard-compose-up.XXXXXX)"
+app="$work/shop"
+log="$root/.state/compose-up-e2e/log"
+rm -rf "$log" && mkdir -p "$app/web" "$log"
+export DOCKYARD_STATE_HOME="$work/state"
+# The engine's own passphrase variables would be used instead of the folder's: not here.
+unset PULUMI_CONFIG_PASSPHRASE PULUMI_CONFIG_PASSPHRASE_FILE PULUMI_BACKEND_URL
+PORT=18470
+APP=shop
+STACK=dev
+dockyard() { (cd "$app" && node "$root/cli/dockyard.js" "$@"); }
+ours() { docker "$1" ls -q --filter "label=dockyard.stack=$STACK" --filter "name=$APP-$STACK-"; }
+containers() { docker ps -aq --filter "label=dockyard.stack=$STACK" --filter "name=$APP-$STACK-"; }
+cleanup() {
+  local rc=$?
+  set +e
+  if [ -n "$(containers)" ]; then dockyard down -f compose.yaml --yes >"$log/cleanup.txt" 2>&1; fi
+  docker rmi "$APP-web:v1" >/dev/null 2>&1
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+
+# Both services drop every capability: with compose's default (dockyard drops NET_RAW only), the
+# engine reads the dropped capability back as CAP_NET_RAW, and each up after the refresh replaces the
+# containers (a defect of the Docker component, not of up -f).
+cat >"$app/compose.yaml" <<EOF
+name: $APP
+services:
+  web:
+    build: ./web
+    ports: ["127.0.0.1:$PORT:8000"]
+    secrets: [api-key]
+    cap_drop: [ALL]
+    depends_on:
+      cache: { condition: service_healthy }
+    healthcheck:
+      test: ["CMD", "python3", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/healthz')"]
+      interval: 2s
+      retries: 30
+  cache:
+    image: dockyard-local/redis:7
+    user: "999:999"
+    cap_drop: [ALL]
+    volumes: [cache-data:/data]
+    healthcheck:
+      test: ["CMD", "redis-cli", "ping"]
+      interval: 2s
+      retries: 30
+volumes:
+  cache-data: {}
+secrets:
+  api-key:
+    file: ./api-key.txt
+EOF
+printf 'compose-up-secret-1' >"$app/api-key.txt"
+cat >"$app/web/Dockerfile" <<'EOF'
+FROM dockyard-local/python:3.11
+COPY app.py /app.py
+USER 65534
+CMD ["python3", "-u", "/app.py"]
+EOF
+cat >"$app/web/app.py" <<'EOF'
+# Counts its hits in the cache (redis, spoken over a socket) and says whether it read its secret;
+# /healthz (the health check) counts nothing.
+import http.server, socket
+
+def incr():
+    with socket.create_connection(("cache", 6379), timeout=5) as s:
+        s.sendall(b"*2\r\n$4\r\nINCR\r\n$4\r\nhits\r\n")
+        return int(s.recv(64).decode().strip().lstrip(":"))
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/healthz":
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        with open("/run/secrets/api-key") as f:
+            secret = "yes" if f.read() == "compose-up-secret-1" else "no"
+        body = f"hits {incr()} secret {secret}\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+print("web: listening on 8000", flush=True)
+http.server.ThreadingHTTPServer(("0.0.0.0", 8000), Handler).serve_forever()
+EOF
+printf '# notes\n' >"$app/notes.md"
+before="$(cd "$app" && find . | sort | tr '\n' ' ')"
+
+echo "== bad input: one line, exit 2, nothing created"
+bad() { # $1 = what, $2 = the line, then the arguments
+  local what="$1" want="$2" out rc=0
+  shift 2
+  out="$(dockyard "$@" 2>&1)" || rc=$?
+  check "$what" "2|$want" "$rc|$out"
+}
+bad "no such file" "dockyard up: -f/--file nope.yaml: no such file" up -f nope.yaml
+bad "a file that is not compose" "dockyard up: -f/--file notes.md is not a compose file: it is not a YAML mapping (give a file such as docker compose's compose.yaml)" up -f notes.md
+bad "an unknown target" 'dockyard up: --target must be one of docker, swarm, kubernetes, got "nomad"' up -f compose.yaml --target nomad
+check "nothing created: no state folder, no container" "no|" "$([ -e "$DOCKYARD_STATE_HOME" ] && echo yes || echo no)|$(containers)"
+
+echo "== dockyard up -f compose.yaml"
+t=$SECONDS
+if dockyard up -f compose.yaml --yes >"$log/up1.txt" 2>&1; then ok "dockyard up -f compose.yaml ($((SECONDS - t))s)"; else fail "dockyard up -f compose.yaml" "$(tail -30 "$log/up1.txt")"; exit 1; fi
+check "a progress line per container, image and volume, and the summary" "2|1|1|up done" \
+  "$(grep -cE '^\[[0-9]+\] created docker Container (web|cache)-1 \(' "$log/up1.txt")|$(grep -cE '^\[[0-9]+\] created docker Image web \(' "$log/up1.txt")|$(grep -cE '^\[[0-9]+\] created docker Volume cache-data \(' "$log/up1.txt")|$(grep -oE '^up done' "$log/up1.txt")"
+check "the secret read from the file the compose file names" "yes" \
+  "$(grep -q '^secrets.api-key: read from ./api-key.txt, stored encrypted in ' "$log/up1.txt" && echo yes || echo no)"
+check "the URL from the stack's outputs" "web: http://127.0.0.1:$PORT" "$(grep -E '^web: ' "$log/up1.txt")"
+check "the folder it ran in is as it was (nothing written beside the compose file)" "$before" "$(cd "$app" && find . | sort | tr '\n' ' ')"
+folder="$(ls -d "$DOCKYARD_STATE_HOME"/compose/shop-* 2>/dev/null)"
+check "dockyard's project for the file: <state>/compose/shop-<digest>, named in the output" "yes|yes" \
+  "$([ -n "$folder" ] && [ -d "$folder/backend" ] && [ -f "$folder/Pulumi.yaml" ] && [ -f "$folder/Pulumi.$STACK.yaml" ] && echo yes || echo "no: $(ls -R "$DOCKYARD_STATE_HOME" | head)")|$(grep -qF "state: $folder " "$log/up1.txt" && echo yes || echo no)"
+check "its passphrase, mode 0600" "600" "$(stat -c %a "$folder/passphrase" 2>&1)"
+check "the stack file holds the target, the compose file and the secret encrypted (not in plain text)" "docker|$app/compose.yaml|secure|0" \
+  "$(grep -oE 'dockyard:target: [a-z]+' "$folder/Pulumi.$STACK.yaml" | awk '{print $2}')|$(grep -oE 'file: .*' "$folder/Pulumi.$STACK.yaml" | awk '{print $2}')|$(grep -oE 'secure' "$folder/Pulumi.$STACK.yaml" | head -1)|$(grep -c compose-up-secret-1 "$folder/Pulumi.$STACK.yaml")"
+
+check "on the engine: its two containers, its network and its volume" "2|1|1" \
+  "$(containers | wc -l)|$(ours network | wc -l)|$(ours volume | wc -l)"
+
+echo "== dockyard ps -f, a request through the published port, dockyard logs -f"
+dockyard ps -f compose.yaml >"$log/ps.txt" 2>&1
+check "dockyard ps -f: both services running and healthy, web's URL" "SERVICE REPLICAS HEALTH URL|cache 1/1 healthy|web 1/1 healthy http://127.0.0.1:$PORT|" \
+  "$(awk '{ $1 = $1; print }' "$log/ps.txt" | tr '\n' '|')"
+check "GET http://127.0.0.1:$PORT/ twice: web counts in the cache and read its secret" "hits 1 secret yes|hits 2 secret yes" \
+  "$(curl -fsS "http://127.0.0.1:$PORT/" 2>&1)|$(curl -fsS "http://127.0.0.1:$PORT/" 2>&1)"
+dockyard logs web -f compose.yaml >"$log/logs.txt" 2>&1
+check "dockyard logs web -f: web's log" "yes" "$(grep -q '^web: listening on 8000' "$log/logs.txt" && echo yes || echo "no: $(head -3 "$log/logs.txt")")"
+
+echo "== up again: no change"
+t=$SECONDS
+if dockyard up -f compose.yaml --yes >"$log/up2.txt" 2>&1; then ok "dockyard up -f again ($((SECONDS - t))s)"; else fail "dockyard up -f again" "$(tail -20 "$log/up2.txt")"; fi
+check "nothing created, updated or replaced: only unchanged" "yes|0" \
+  "$(grep -qE '^up done in [0-9ms]+: [0-9]+ unchanged$' "$log/up2.txt" && echo yes || echo "no: $(grep -E '^up ' "$log/up2.txt")")|$(grep -cE '^\[[0-9]+\] ' "$log/up2.txt")"
+check "the target is the stack's: --target swarm on it is refused, exit 2" "2" \
+  "$(dockyard up -f compose.yaml --target swarm >/dev/null 2>&1; echo $?)"
+
+echo "== dockyard down -f"
+t=$SECONDS
+if dockyard down -f compose.yaml --yes >"$log/down.txt" 2>&1; then ok "dockyard down -f compose.yaml ($((SECONDS - t))s)"; else fail "dockyard down -f" "$(tail -20 "$log/down.txt")"; fi
+check "no container, network or volume of it left" "||" "$(containers)|$(ours network)|$(ours volume)"
+check "dockyard ps -f after down: every service 0/1 not deployed" "cache 0/1 not deployed|web 0/1 not deployed|" \
+  "$(dockyard ps -f compose.yaml 2>&1 | awk 'NR > 1 { $1 = $1; print }' | tr '\n' '|')"
+
+printf '\ncompose-up e2e: %ds; logs in .state/compose-up-e2e/log\n' $((SECONDS - t0))
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,342 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016 # node -e programs in single quotes: their ${...} are JavaScript
+# Faults on the real Docker engine (`npm run test:e2e:faults`), what a user meets on a bad day, each with
+# an account at the end:
+# - `dockyard up` SIGKILLed (its whole process group: node, the Pulumi engine, the language host, the
+#   provider) during a cold up, right after the networks (images still building), and while the
+#   containers start; the next `dockyard up` removes the stale lock and what the interrupted creates left,
+#   clears the pending operations and converges; then no change, and the engine holds exactly the stack's
+#   containers, networks and volumes (by its labels and without them);
+# - a second `dockyard up` while one runs: refused with one line naming the lock; the first completes;
+# - the Docker engine restarted under a vote load: the containers come back healthy by their restart
+#   policy and the next up is a no-change.
+# Under the last two a bounded vote load runs (test/e2e/vote-load.js: fixed rate and count, 127.0.0.1
+# only); every vote vote acknowledged must be in PostgreSQL exactly once (read with psql in the db
+# container), and the failed requests are counted. Stack "faults" on its own backend (.state/faults),
+# ports 18780/18790, subnets 10.243.1.0/24 and 10.243.2.0/24. Leaves the engine as it found it.
+# Ends with "N passed, N failed"; E2E_KEEP=1 leaves the stack up.
+set -uo pipefail
+export LC_ALL=C
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root" || exit 1
+# shellcheck source=/dev/null
+source test/e2e/env.sh || exit 1
+
+STACK=faults
+PREFIX="voting-$STACK"
+VOTE=http://127.0.0.1:18780
+state="$root/.state/faults"
+log="$state/log"
+if [ -e "Pulumi.$STACK.yaml" ]; then
+  echo "Pulumi.$STACK.yaml exists: another run of this suite, or a stack of that name of yours; remove it first" >&2
+  exit 1
+fi
+rm -rf "$state" && mkdir -p "$state/backend" "$log"
+export PULUMI_BACKEND_URL="file://$state/backend"
+export PULUMI_CONFIG_PASSPHRASE="faults-only-passphrase"
+# dockyard up writes .state/env.sh for the backend it used: keep the user's.
+[ ! -e .state/env.sh ] || cp .state/env.sh "$state/env.sh.saved"
+
+passed=0
+failed=0
+t0=$SECONDS
+ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '        %s\n' "$2"; }
+check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected [$2], got [$3]"; fi; }
+section() { printf '\n== %s (%ds)\n' "$1" $((SECONDS - t0)); }
+# A measured figure, printed and kept for docs/faults.md.
+figure() { printf '  figure  %s\n' "$1" | tee -a "$log/figures.txt"; }
+
+dockyard() { node cli/dockyard.js "$@"; }
+p() { pulumi --non-interactive --stack "$STACK" "$@"; }
+
+# vote is built on a base image new to this run, so a cold up really builds (and can be killed while
+# it does); removed at the end.
+RUN_BASE=dockyard-local/python:faults-run
+printf 'FROM dockyard-local/python:3.11\nLABEL dockyard.faults.run=%s\n' "$$-$(date +%s%N)" |
+  docker build -q -t "$RUN_BASE" - >/dev/null 2>&1
+cat >"Pulumi.$STACK.yaml" <<EOF
+config:
+  dockyard:target: docker
+  dockyard:bindAddress: 127.0.0.1
+  dockyard:imageTag: faults
+  dockyard:services:
+    vote:
+      ports: { http: 18780 }
+    result:
+      ports: { http: 18790 }
+    redis:
+      image: dockyard-local/redis:7
+    db:
+      image: dockyard-local/postgres:15
+  dockyard:buildArgs:
+    PYTHON_IMAGE: $RUN_BASE
+    NODE_IMAGE: dockyard-local/node:22
+  dockyard:networks:
+    frontend: { subnet: 10.243.1.0/24 }
+    backend: { subnet: 10.243.2.0/24 }
+EOF
+
+engine_state() { docker "$@" | sort | tr '\n' ' '; }
+added() { comm -13 <(tr ' ' '\n' <<<"$1" | sed '/^$/d') <(tr ' ' '\n' <<<"$2" | sed '/^$/d') | tr '\n' ' '; }
+containers_before="$(engine_state ps -aq --no-trunc)"
+# Networks by name: the engine's default bridge network gets a new id each time dockerd starts.
+networks_before="$(engine_state network ls --format '{{.Name}}')"
+volumes_before="$(engine_state volume ls -q)"
+dangling_before="$(engine_state images -q --no-trunc --filter dangling=true)"
+
+# The images the stack built, by name: never by id (-f by id would untag the same image in other stacks);
+# removed with their untagged parents (the classic builder's steps), which would be left dangling.
+stack_images() { docker images --format '{{.Repository}}:{{.Tag}}' --filter "reference=voting-*:$STACK"; }
+cleanup() {
+  set +e
+  if [ "${E2E_KEEP:-}" != "1" ]; then
+    [ -z "${load_pid:-}" ] || kill "$load_pid" 2>/dev/null
+    dockyard down "$STACK" --yes >"$log/cleanup.txt" 2>&1 || p cancel --yes >/dev/null 2>&1
+    docker ps -aq --filter "label=dockyard.stack=$STACK" | xargs -r docker rm -f >/dev/null
+    docker network ls -q --filter "label=dockyard.stack=$STACK" | xargs -r docker network rm >/dev/null
+    docker volume ls -q --filter "label=dockyard.stack=$STACK" | xargs -r docker volume rm >/dev/null
+    stack_images | xargs -r docker rmi >/dev/null 2>&1
+    docker rmi "$RUN_BASE" >/dev/null 2>&1
+    added "$dangling_before" "$(engine_state images -q --no-trunc --filter dangling=true)" | xargs -r docker rmi >/dev/null 2>&1
+    rm -f "Pulumi.$STACK.yaml"
+  fi
+  if [ -e "$state/env.sh.saved" ]; then cp "$state/env.sh.saved" .state/env.sh; else rm -f .state/env.sh; fi
+}
+trap cleanup EXIT
+
+# What the stack holds in its state, by kind: "container NAME" ... one per line, sorted.
+state_objects() {
+  p stack export 2>/dev/null | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const kinds = { "docker:index/container:Container": "container", "docker:index/network:Network": "network", "docker:index/volume:Volume": "volume" };
+      const out = [];
+      for (const r of JSON.parse(s).deployment.resources ?? []) if (kinds[r.type]) out.push(`${kinds[r.type]} ${r.outputs?.name ?? r.inputs?.name}`);
+      console.log(out.sort().join("\n"));
+    });'
+}
+# What the engine holds that it did not before the suite (no label filter), as "kind NAME" lines.
+engine_objects() {
+  local id name
+  for id in $(added "$containers_before" "$(engine_state ps -aq --no-trunc)"); do echo "container $(docker inspect -f '{{.Name}}' "$id" | sed 's|^/||')"; done
+  for name in $(added "$networks_before" "$(engine_state network ls --format '{{.Name}}')"); do echo "network $name"; done
+  for id in $(added "$volumes_before" "$(engine_state volume ls -q)"); do echo "volume $id"; done
+}
+# The same, by the stack's label.
+labelled_objects() {
+  docker ps -a --filter "label=dockyard.stack=$STACK" --format 'container {{.Names}}'
+  docker network ls --filter "label=dockyard.stack=$STACK" --format 'network {{.Name}}'
+  docker volume ls --filter "label=dockyard.stack=$STACK" --format 'volume {{.Name}}'
+}
+# The engine holds exactly what the state records: by label and without a label filter.
+check_exact() {
+  local want
+  want="$(state_objects | tr '\n' '|')"
+  check "$1: the state holds 5 containers, 2 networks, the volumes" "5 2" \
+    "$(state_objects | grep -c '^container ') $(state_objects | grep -c '^network ')"
+  check "$1: the engine's new objects (no label filter) are exactly the state's" "$want" "$(engine_objects | sort | tr '\n' '|')"
+  check "$1: the stack's labelled objects are exactly the state's" "$want" "$(labelled_objects | sort | tr '\n' '|')"
+}
+health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$1" 2>/dev/null || echo missing; }
+all_health() { for s in db redis result vote worker; do printf '%s=%s ' "$s" "$(health "$PREFIX-$s-1")"; done; }
+HEALTHY="db=healthy redis=healthy result=healthy vote=healthy worker=healthy "
+# A dockyard up's summary line, without its time: "up done: 28 unchanged".
+summary() { sed -nE 's/^up (done|FAILED) in [0-9.ms]+: (.*)$/up \1: \2/p' "$1"; }
+no_change() {
+  dockyard up "$STACK" --yes >"$log/$2.txt" 2>&1
+  check "$1: the next dockyard up changes nothing" "0|up done: 28 unchanged" "$?|$(summary "$log/$2.txt")"
+  if p up --yes --expect-no-changes --refresh >"$log/$2-pulumi.txt" 2>&1; then ok "$1: pulumi up --expect-no-changes --refresh"
+  else fail "$1: pulumi up --expect-no-changes --refresh" "$(grep -E '^\s+[~+-]|error' "$log/$2-pulumi.txt" | head -10)"; fi
+}
+# A process and all its descendants, by parent pid, deepest last.
+tree() {
+  local child
+  echo "$1"
+  for child in $(pgrep -P "$1"); do tree "$child"; done
+}
+# kill_up PID WHAT: SIGKILL of a background `dockyard up` (its own process group) and of every process
+# under it, as an OOM kill of a CI job or a lost session does: the engine starts the language host and
+# the providers in process groups of their own, so killing the group alone would leave them running.
+# Checks that none of them is left.
+kill_up() {
+  local pids
+  # Stopped first, so that nothing starts a process between the walk and the kill.
+  read -ra pids <<<"$(tree "$1" | tr '\n' ' ')"
+  kill -STOP -- "-$1" "${pids[@]}" 2>/dev/null
+  read -ra pids <<<"$(tree "$1" | tr '\n' ' ')"
+  kill -STOP "${pids[@]}" 2>/dev/null
+  read -ra pids <<<"$(tree "$1" | tr '\n' ' ')"
+  kill -KILL -- "-$1" "${pids[@]}" 2>/dev/null
+  wait "$1" 2>/dev/null
+  # Still running (not a zombie waiting for init to reap it).
+  alive() { local pid; for pid in "${pids[@]}"; do ps -o pid=,stat=,comm= -p "$pid" 2>/dev/null | awk '$2 !~ /^Z/'; done; }
+  for _ in $(seq 1 50); do [ -z "$(alive)" ] && break; sleep 0.1; done
+  check "$2: no process of the killed up is left (${#pids[@]} killed: node, pulumi, language host, provider)" "" "$(alive | tr -s ' \n' ' ')"
+}
+# up_in_background NAME: starts dockyard up in its own process group; sets up_pid.
+up_in_background() {
+  set -m
+  dockyard up "$STACK" --yes >"$log/$1.txt" 2>&1 &
+  up_pid=$!
+  set +m
+}
+# The ids of this run's votes in PostgreSQL that start with PREFIX, one per line, sorted.
+db_votes() {
+  docker exec "$PREFIX-db-1" psql -U postgres -tAc "SELECT id || ' ' || vote FROM votes WHERE id LIKE '$1%' ORDER BY id" 2>/dev/null
+}
+# Waits (up to 90 s) for the worker to move the acknowledged votes into the db.
+wait_db() {
+  local want
+  want="$(wc -l <"$2")"
+  for _ in $(seq 1 90); do
+    [ "$(db_votes "$1" | wc -l)" -ge "$want" ] && break
+    sleep 1
+  done
+}
+# account NAME PREFIX SUMMARY-FILE ACKED-FILE: every acknowledged vote in the db once, none other.
+account() {
+  local acked counted dup
+  wait_db "$2" "$4"
+  acked="$(sort "$4" | tr '\n' '|')"
+  counted="$(db_votes "$2" | tr '\n' '|')"
+  dup="$(docker exec "$PREFIX-db-1" psql -U postgres -tAc "SELECT count(*) FROM (SELECT id FROM votes WHERE id LIKE '$2%' GROUP BY id HAVING count(*) > 1) d" 2>/dev/null)"
+  check "$1: every acknowledged vote is counted in PostgreSQL with its choice, and nothing else (0 lost)" "$acked" "$counted"
+  check "$1: no vote counted twice" "0" "$dup"
+  figure "$1: $(node -e 'const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`${s.sent} sent, ${s.acknowledged} acknowledged, ${s.failed} failed (${Object.entries(s.errors).map(([k, v]) => `${v} ${k}`).join(", ") || "none"})${s.failed ? `, from ${(s.firstFailureMs / 1000).toFixed(1)} s to ${(s.lastFailureMs / 1000).toFixed(1)} s` : ""}`)' "$3"); $(db_votes "$2" | wc -l) counted"
+}
+# A hex prefix for each load's voter ids, new to this run.
+run_hex="$(printf '%08x' $(($(date +%s) % 4294967296)))"
+
+section "SIGKILL of dockyard up during a cold up, right after the networks (images still building)"
+started=$SECONDS
+up_in_background up-killed1
+for _ in $(seq 1 600); do grep -q 'created docker Network' "$log/up-killed1.txt" && break; kill -0 "$up_pid" 2>/dev/null || break; sleep 0.1; done
+kill_up "$up_pid" "killed after the networks"
+figure "killed after the networks: at $((SECONDS - started)) s; $(grep -c '\] created ' "$log/up-killed1.txt") resources created; $(docker ps -aq --filter "label=dockyard.stack=$STACK" | wc -l) containers and $(docker network ls -q --filter "label=dockyard.stack=$STACK" | wc -l) networks of the stack on the engine"
+check "the kill came after the networks and before any container was recorded" "yes|0" \
+  "$(grep -q 'created docker Network' "$log/up-killed1.txt" && echo yes || echo no)|$(grep -c 'created docker Container' "$log/up-killed1.txt")"
+started=$SECONDS
+dockyard up "$STACK" --yes >"$log/up-after1.txt" 2>&1
+rc=$?
+figure "killed after the networks: the next dockyard up converged in $((SECONDS - started)) s (exit $rc): $(grep '^dockyard up: \(removed\|cleared\|stack .*pending\)' "$log/up-after1.txt" | cut -c1-160 | tr '\n' ' ')"
+check "the next dockyard up exits 0" "0" "$rc"
+check "it says it removed the stale lock (the process is gone)" "1" "$(grep -c '^dockyard up: removed the lock an interrupted update left (pid [0-9]* .*that process is gone): pulumi cancel$' "$log/up-after1.txt")"
+check "all five services healthy" "$HEALTHY" "$(all_health)"
+no_change "after the first kill" up-check1
+check_exact "after the first kill"
+dockyard down "$STACK" --yes >"$log/down1.txt" 2>&1
+check "dockyard down leaves no object of the stack" "0|" "$?|$(labelled_objects | tr '\n' ' ')"
+
+section "SIGKILL of dockyard up during a cold up, while the containers start"
+started=$SECONDS
+up_in_background up-killed2
+for _ in $(seq 1 1200); do
+  [ -n "$(docker ps -aq --filter "label=dockyard.stack=$STACK")" ] && break
+  kill -0 "$up_pid" 2>/dev/null || break
+  sleep 0.1
+done
+sleep 1
+kill_up "$up_pid" "killed while containers start"
+on_engine="$(docker ps -a --filter "label=dockyard.stack=$STACK" --format '{{.Names}}' | sort | tr '\n' ' ')"
+recorded="$(grep -c 'created docker Container' "$log/up-killed2.txt")"
+figure "killed while containers start: at $((SECONDS - started)) s; containers on the engine: $on_engine; recorded as created: $recorded"
+check "the kill left a container on the engine that the state does not record" "yes" \
+  "$([ "$(wc -w <<<"$on_engine")" -gt "$recorded" ] && echo yes || echo "no: $on_engine / $recorded")"
+check "the state holds pending creates" "yes" "$(p stack export | grep -q '"pending_operations"' && echo yes || echo no)"
+started=$SECONDS
+dockyard up "$STACK" --yes >"$log/up-after2.txt" 2>&1
+rc=$?
+figure "killed while containers start: the next dockyard up converged in $((SECONDS - started)) s (exit $rc); it said: $(grep -E '^(dockyard up: (removed|cleared|stack .*pending)|  (removed|kept|image|container|network) )' "$log/up-after2.txt" | cut -c1-200 | tr '\n' ' ')"
+check "the next dockyard up exits 0" "0" "$rc"
+check "it removed the lock, names the pending creates, removes each container left and clears them from the state" "1 1 yes 1" \
+  "$(grep -c '^dockyard up: removed the lock' "$log/up-after2.txt") $(grep -c "^dockyard up: stack $STACK: an interrupted update left [0-9]* pending operations\?: " "$log/up-after2.txt") $(grep -q "^  removed container $PREFIX-[a-z]*-1 (created by the interrupted update, never recorded in the state): docker rm -f $PREFIX-[a-z]*-1$" "$log/up-after2.txt" && echo yes || echo no) $(grep -c "^dockyard up: cleared the pending operations from the state: pulumi refresh --clear-pending-creates --yes -s $STACK$" "$log/up-after2.txt")"
+check "all five services healthy" "$HEALTHY" "$(all_health)"
+no_change "after the second kill" up-check2
+check_exact "after the second kill"
+
+section "a second dockyard up while one runs (putting back a container removed by hand), under a vote load"
+load1="$run_hex"01
+node test/e2e/vote-load.js "$VOTE/" 200 10 "$load1" "$log/acked1.txt" >"$log/load1.json" 2>"$log/load1.err" &
+load_pid=$!
+# The first up has something to do, so it holds the lock a while: the worker, removed by hand, is
+# created again (the acknowledged votes wait in Redis meanwhile).
+docker rm -f "$PREFIX-worker-1" >/dev/null
+up_in_background up-first
+for _ in $(seq 1 600); do
+  ls "$state"/backend/.pulumi/locks/*/*/"$STACK"/*.json >/dev/null 2>&1 && break
+  sleep 0.05
+done
+dockyard up "$STACK" --yes >"$log/up-second.txt" 2>&1
+rc=$?
+wait "$up_pid"
+first_rc=$?
+check "the second up is refused: exit 1, one line of its own" "1|1" "$rc|$(grep -c '^dockyard up: ' "$log/up-second.txt")"
+check "the line names the lock file and says to wait, then how to remove the lock if its process is gone" "yes" \
+  "$(grep -qE "^dockyard up: stack $STACK is locked by another update \(pid [0-9]+ of [^ ]+, since [^;]+; lock file $state/backend/\.pulumi/locks/.+\.json\): wait for it to end, then run dockyard up $STACK again; if that process is gone for good, pulumi cancel --yes -s $STACK removes the lock$" "$log/up-second.txt" && echo yes || echo no)"
+figure "concurrent up: $(grep '^dockyard up: ' "$log/up-second.txt" | sed -E "s|$root/||")"
+check "the first up completes: the worker created again" "0|up done: 1 created, 27 unchanged" "$first_rc|$(summary "$log/up-first.txt")"
+wait "$load_pid"
+load_pid=""
+no_change "after the concurrent up" up-check3
+account "concurrent up" "$load1" "$log/load1.json" "$log/acked1.txt"
+
+section "the Docker engine restarted under a vote load"
+load2="$run_hex"02
+before="$run_hex"00
+node test/e2e/vote-load.js "$VOTE/" 20 10 "$before" "$log/acked0.txt" >"$log/load0.json" 2>&1
+node test/e2e/vote-load.js "$VOTE/" 600 10 "$load2" "$log/acked2.txt" >"$log/load2.json" 2>"$log/load2.err" &
+load_pid=$!
+sleep 10
+ids_before="$(for s in db redis result vote worker; do docker inspect -f '{{.Id}}' "$PREFIX-$s-1"; done | tr '\n' ' ')"
+dockerd_pid="$(cat /var/run/docker.pid)"
+dockerd_args="$(tr '\0' ' ' </proc/"$dockerd_pid"/cmdline)"
+stopped=$SECONDS
+kill -TERM "$dockerd_pid"
+for _ in $(seq 1 600); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
+figure "dockerd stopped in $((SECONDS - stopped)) s"
+check "dockerd has stopped" "gone" "$(kill -0 "$dockerd_pid" 2>/dev/null && echo running || echo gone)"
+sleep 5
+# The daemon outlives this suite: it must not inherit the suite's open files, above all the e2e lock
+# that flock holds for this run (it would stay locked as long as dockerd runs).
+(
+  for fd in /proc/"$BASHPID"/fd/*; do
+    fd="${fd##*/}"
+    [ "$fd" -le 2 ] || eval "exec $fd>&-"
+  done
+  exec bash tools/ensure-dockerd.sh
+) >"$log/ensure-dockerd.txt" 2>&1
+check "tools/ensure-dockerd.sh starts it again" "0" "$?"
+check "with the same arguments" "$dockerd_args" "$(tr '\0' ' ' </proc/"$(cat /var/run/docker.pid)"/cmdline)"
+check "holding none of this run's open files (the e2e lock among them)" "" \
+  "$(comm -12 <(find /proc/$$/fd -mindepth 1 -printf '%l\n' | grep '^/' | grep -v '^/dev/' | sort -u) \
+    <(find /proc/"$(cat /var/run/docker.pid)"/fd -mindepth 1 -printf '%l\n' 2>/dev/null | sort -u) | tr '\n' ' ')"
+for _ in $(seq 1 180); do [ "$(all_health)" = "$HEALTHY" ] && break; sleep 1; done
+check "the containers come back healthy by their restart policy (unless-stopped)" "$HEALTHY" "$(all_health)"
+figure "engine restart: healthy again $((SECONDS - stopped)) s after the stop"
+check "the containers are the same ones (restarted by the engine, not replaced), restart policy unless-stopped" \
+  "$ids_before|unless-stopped unless-stopped unless-stopped unless-stopped unless-stopped " \
+  "$(for s in db redis result vote worker; do docker inspect -f '{{.Id}}' "$PREFIX-$s-1"; done | tr '\n' ' ')|$(for s in db redis result vote worker; do docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' "$PREFIX-$s-1"; done | tr '\n' ' ')"
+wait "$load_pid"
+load_pid=""
+account "votes before the restart" "$before" "$log/load0.json" "$log/acked0.txt"
+account "engine restart" "$load2" "$log/load2.json" "$log/acked2.txt"
+check "requests failed while the engine was down (counted as failed, not acknowledged)" "yes" \
+  "$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).failed > 0 ? "yes" : "no")' "$log/load2.json")"
+# What a refresh reads back now, against the program (kept in the log: the first up after a restart).
+p preview --refresh --diff >"$log/restart-preview.txt" 2>&1
+no_change "after the engine restart" up-check4
+check_exact "after the engine restart"
+
+section "down, and the engine as it was"
+if [ "${E2E_KEEP:-}" != "1" ]; then
+  dockyard down "$STACK" --yes >"$log/down2.txt" 2>&1
+  check "dockyard down exits 0" "0" "$?"
+  stack_images | xargs -r docker rmi >/dev/null 2>&1
+  docker rmi "$RUN_BASE" >/dev/null 2>&1
+  check "the engine holds the containers, networks, volumes and dangling images it held before the suite, no more" "|||" \
+    "$(added "$containers_before" "$(engine_state ps -aq --no-trunc)")|$(added "$networks_before" "$(engine_state network ls --format '{{.Name}}')")|$(added "$volumes_before" "$(engine_state volume ls -q)")|$(for id in $(added "$dangling_before" "$(engine_state images -q --no-trunc --filter dangling=true)"); do docker image inspect -f '{{.Id}} created {{.Created}} labels {{json .Config.Labels}}' "$id"; done)"
+fi
+
+printf '\nfaults finished in %ds; logs in .state/faults/log\n' $((SECONDS - t0))
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

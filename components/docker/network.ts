@@ -165,14 +165,7 @@ export class Network extends pulumi.ComponentResource {
       name,
       { name: fingerprinted ? `${args.name}-${networkFingerprint(inputs)}` : args.name, ...inputs },
       // Docker names are unique: under a fixed name a replacement must delete the old one first.
-      // A gateway left to Docker is written into the network's settings only when the engine restarts
-      // (the subnet's first address): read back by a refresh, it would replace the network and every
-      // container on it, so a gateway the program does not set is the engine's to keep.
-      {
-        parent: this,
-        deleteBeforeReplace: !fingerprinted,
-        ...(args.gateway === undefined ? { ignoreChanges: ["ipamConfigs[*].gateway"] } : {}),
-      },
+      { parent: this, deleteBeforeReplace: !fingerprinted },
     );
 
     this.networkName = network.name;

@@ -24,8 +24,6 @@ export interface RecordedOptions {
   deleteBeforeReplace: boolean;
   /** The customTimeouts option, when one of them is set. */
   customTimeouts?: { create: string; update: string; delete: string };
-  /** The ignoreChanges option's property paths. */
-  ignoreChanges: string[];
 }
 
 export const recorded: Recorded[] = [];
@@ -87,7 +85,6 @@ export async function setupMocks(config: Record<string, string | object>, stack 
       dependencies: request.getDependenciesList(),
       deleteBeforeReplace: request.getDeletebeforereplace() ?? false,
       customTimeouts: customTimeouts(request.getCustomtimeouts()),
-      ignoreChanges: request.getIgnorechangesList(),
     });
     return register(request, callback);
   };

@@ -50,14 +50,6 @@ describe("Network", () => {
     expect(find(NETWORK, "frontend").inputs.ipamConfigs).toEqual([{ subnet: "182.18.0.0/16" }]);
   });
 
-  test("a gateway left to Docker is the engine's to keep (a refresh after a restart reads it); a gateway set is the program's", async () => {
-    new Network("frontend", frontend());
-    new Network("backend", frontend({ name: "voting-backend", subnet: "10.123.2.0/24", gateway: "10.123.2.254" }));
-    await settle();
-    expect(find(NETWORK, "frontend").options.ignoreChanges).toEqual(["ipamConfigs[*].gateway"]);
-    expect(find(NETWORK, "backend").options.ignoreChanges).toEqual([]);
-  });
-
   describe("fingerprintName", () => {
     const overlay = (patch: Partial<NetworkArgs> = {}): NetworkArgs =>
       frontend({ driver: "overlay", attachable: true, subnet: "10.123.1.0/24", fingerprintName: true, ...patch });

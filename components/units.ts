@@ -37,7 +37,11 @@ export class UnitError extends ValidationError {
 export function parseMemory(value: string | number, what = "memory"): number {
   const bytes = parseSize(value, what, 'a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory)');
   if (bytes < MIN_MEMORY_BYTES) {
-    throw new UnitError(`${what} must be at least 6m (Docker's minimum), got ${JSON.stringify(value)}`);
+    // A number with no unit is bytes, as docker run --memory reads it: say so, as 512 most likely meant 512m.
+    const unitless = /^\s*\d+(?:\.\d+)?\s*$/.test(String(value)) && Number(value) > 0;
+    throw new UnitError(
+      `${what} must be at least 6m (Docker's minimum), got ${JSON.stringify(value)}${unitless ? ` (${Number(value)} bytes: a number without a unit is bytes; write ${Number(value)}m for MiB)` : ""}`,
+    );
   }
   return bytes;
 }

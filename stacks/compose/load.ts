@@ -234,6 +234,15 @@ function structuredCopy<T>(value: T): T {
   return value;
 }
 
+/** For a key given twice in one mapping, which key: the parser names only its line and column. */
+function duplicateKey(error: unknown, text: string): string {
+  const { code, linePos } = error as { code?: string; linePos?: Array<{ line: number; col: number }> };
+  if (code !== "DUPLICATE_KEY" || linePos === undefined) return "";
+  const line = text.split("\n")[linePos[0].line - 1] ?? "";
+  const key = /^["']?([^"':]+)/.exec(line.slice(linePos[0].col - 1))?.[1]?.trim();
+  return key === undefined || key === "" ? "" : ` (${JSON.stringify(key)} is written twice in one mapping; keep one)`;
+}
+
 /** Parses and interpolates one compose file. */
 function readFile(
   file: string,
@@ -254,7 +263,7 @@ function readFile(
     parsed = parseYaml(text, { merge: true, customTags: (core) => [LEGACY_OCTAL, ...core, ...COMPOSE_TAGS], logLevel: "error" });
   } catch (error) {
     // The parser's message ends with an excerpt of the source; the first line has line and column.
-    throw fail(`not valid YAML: ${(error as Error).message.split("\n")[0].replace(/:$/, "")}`);
+    throw fail(`not valid YAML: ${(error as Error).message.split("\n")[0].replace(/:$/, "")}${duplicateKey(error, text)}`);
   }
   if (!isMapping(parsed)) {
     throw fail(`the top level must be a mapping (services:, networks:, ...), got ${describe(parsed)}`);

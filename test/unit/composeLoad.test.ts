@@ -333,7 +333,10 @@ describe("loadCompose: YAML", () => {
   });
 
   test.each([
-    ["services:\n  web:\n    image: a\n    image: b\n", "not valid YAML: Map keys must be unique at line 4, column 5"],
+    [
+      "services:\n  web:\n    image: a\n    image: b\n",
+      'not valid YAML: Map keys must be unique at line 4, column 5 ("image" is written twice in one mapping; keep one)',
+    ],
     [
       "services: [\n",
       "not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1",

@@ -415,7 +415,7 @@ const badModels: Array<[string, Edit, string]> = [
   [
     "memory as a number of bytes too small",
     (app) => (app.services.redis.limits.memory = "1024"),
-    `${APP} services.redis.limits.memory must be at least 6m (Docker's minimum), got "1024"`,
+    `${APP} services.redis.limits.memory must be at least 6m (Docker's minimum), got "1024" (1024 bytes: a number without a unit is bytes; write 1024m for MiB)`,
   ],
   [
     "zero cpus",

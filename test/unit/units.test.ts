@@ -39,6 +39,7 @@ describe("memory as people type it", () => {
   test.each([
     ["0", 'memory must be at least 6m (Docker\'s minimum), got "0"'],
     ["5m", 'memory must be at least 6m (Docker\'s minimum), got "5m"'],
+    ["512", 'memory must be at least 6m (Docker\'s minimum), got "512" (512 bytes: a number without a unit is bytes; write 512m for MiB)'],
     ["lots", 'memory must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got "lots"'],
     ["100mb5", 'memory must be a size like "100m", "1g" or "512Mi" (units b, k, m, g, t; binary, as in docker run --memory), got "100mb5"'],
     ["1.0000001k", 'memory must be a whole number of bytes, got "1.0000001k"'],

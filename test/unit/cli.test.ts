@@ -81,7 +81,7 @@ describe("bad input on the command line: one line naming it and what is allowed,
       ["config", "../dev"],
       'dockyard config: STACK must be a stack name (letters, digits, _ . -), got "../dev"',
     ],
-    ["a stack without its file", ["diagram", "nosuch"], "dockyard diagram: no Pulumi.nosuch.yaml here; stacks here: bad"],
+    ["a stack without its file", ["diagram", "nosuch"], "dockyard diagram: no Pulumi.nosuch.yaml here; stacks here: bad, elsewhere, plain"],
     ["a compose file that is not there", ["config", "-f", "missing.yaml"], "dockyard config: -f/--file missing.yaml: no such file"],
     [
       "a profile without a compose file",

@@ -737,12 +737,14 @@ describe("Pod Security Admission", () => {
   test("baseline refuses only capabilities outside its set; privileged refuses nothing", () => {
     expect(fields("baseline", {})).toEqual([]);
     expect(fields("baseline", { security: { capAdd: ["CHOWN", "SYS_CHROOT"] } })).toEqual([]);
-    expect(podSecurityViolations("baseline", { security: { capAdd: ["NET_RAW", "CHOWN"] } })).toEqual([
+    // The fix is written with the field as the user's file names it.
+    const violations = podSecurityViolations("baseline", { security: { capAdd: ["NET_RAW", "CHOWN"] } });
+    expect(violations.map((violation) => ({ ...violation, fix: violation.fix("services.web.cap_add") }))).toEqual([
       {
         field: "security.capAdd",
         value: ["CHOWN", "NET_RAW"],
         refused: "that adds a capability outside the baseline set (NET_RAW)",
-        fix: "remove NET_RAW from security.capAdd",
+        fix: "remove NET_RAW from services.web.cap_add",
         admittedBy: "privileged",
       },
     ]);

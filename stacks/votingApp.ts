@@ -32,8 +32,9 @@ export const DEFAULT_LIMITS: Record<string, Limits> = {
  * How every service of the app is confined: no capability at all (each runs as a user of its own,
  * listens above 1024 and changes no file's owner), and no privilege gained through setuid binaries.
  * A read-only root filesystem where nothing is written into it: vote and redis. db, worker and result
- * are read-only on the Docker stages (their stage files; on Docker the password file then comes from a
- * read-only volume its holder container filled); on the other targets they stay writable for now.
+ * are read-only where a stage file says so, with the tmpfs paths each writes (every stage file of this
+ * repository does; on Docker the password file then comes from a read-only volume its holder
+ * container filled); a stage that says nothing leaves them writable.
  */
 const CONFINED = { capDrop: ["ALL"], noNewPrivileges: true };
 /** The node image's node user, by number, so Kubernetes can check it is not root. */

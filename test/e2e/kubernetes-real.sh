@@ -217,9 +217,15 @@ check "dockyard up: a progress line per Deployment as it is created, and the sum
   "$(grep -cE '^\[[0-9]+\] created kubernetes Deployment (db|redis|result|vote|worker) \(' "$log/up1.txt")|$(grep -oE '^up done' "$log/up1.txt")"
 
 section "dockyard ps and dockyard logs on the Kubernetes stack"
-dockyard ps "$STACK" >"$log/ps.txt" 2>&1
-check "dockyard ps: every service's replicas ready and healthy" \
-  "SERVICE REPLICAS HEALTH|db 1/1 healthy|redis 1/1 healthy|result 1/1 healthy|vote 2/2 healthy|worker 1/1 healthy|" \
+# vote's replicas are its autoscaler's (minReplicas 2): the Deployment starts with one pod and the
+# HPA adds the second at its next sync, so ps is asked again until it shows both (up to 90 s).
+ps_expected="SERVICE REPLICAS HEALTH|db 1/1 healthy|redis 1/1 healthy|result 1/1 healthy|vote 2/2 healthy|worker 1/1 healthy|"
+for _ in $(seq 1 30); do
+  dockyard ps "$STACK" >"$log/ps.txt" 2>&1
+  [ "$(awk '{ print $1, $2, $3 }' "$log/ps.txt" | tr '\n' '|')" = "$ps_expected" ] && break
+  sleep 3
+done
+check "dockyard ps: every service's replicas ready and healthy" "$ps_expected" \
   "$(awk '{ print $1, $2, $3 }' "$log/ps.txt" | tr '\n' '|')"
 rc=0
 dockyard logs worker --stack "$STACK" >"$log/logs-worker.txt" 2>&1 || rc=$?

@@ -24,6 +24,13 @@ export function parseCidr(text: string): Cidr | undefined {
   };
 }
 
+/** The gateway Docker picks for a bridge network given no gateway and no ip range: the subnet's first host ("10.1.2.1" for "10.1.2.0/24"). */
+export function dockerDefaultGateway(subnet: string): string | undefined {
+  const range = parseCidr(subnet);
+  if (range === undefined || range.prefix > 30) return undefined;
+  return Address4.fromBigInt(range.first + 1n).correctForm();
+}
+
 /** The network address a CIDR should have been written with ("172.18.0.0/16" for "172.18.3.4/16"). */
 export function canonicalCidr(text: string): string | undefined {
   if (!Address4.isValid(text) || !text.includes("/")) {

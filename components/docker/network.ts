@@ -4,6 +4,7 @@ import {
   canonicalCidr,
   contains,
   containsAddress,
+  dockerDefaultGateway,
   isPrivate,
   parseAddress,
   parseCidr,
@@ -157,7 +158,10 @@ export class Network extends pulumi.ComponentResource {
       internal: args.internal ?? false,
       // Sent for overlay networks only, so a bridge network's inputs stay as they were.
       ...(args.driver === "overlay" ? { attachable: args.attachable ?? false } : {}),
-      ipamConfigs: [{ subnet: args.subnet, gateway: args.gateway, ipRange: args.ipRange }],
+      // A bridge network's gateway, when none is given, as Docker picks it: the engine writes the gateway it
+      // picked into the network only when it restarts, and a refresh that reads it back then would replace
+      // the network and every container on it (an ignoreChanges cannot help: the state never held it).
+      ipamConfigs: [{ subnet: args.subnet, gateway: args.gateway ?? pinnedGateway(args), ipRange: args.ipRange }],
       labels: labelList(args.labels),
     };
     const fingerprinted = args.fingerprintName ?? false;
@@ -173,6 +177,12 @@ export class Network extends pulumi.ComponentResource {
     this.subnet = args.subnet;
     this.registerOutputs({ networkName: this.networkName, networkId: this.networkId, subnet: this.subnet });
   }
+}
+
+/** The gateway Docker would pick for a bridge network with no ip range, or undefined (overlay, ip range: left to the engine). */
+function pinnedGateway(args: NetworkArgs): string | undefined {
+  if ((args.driver ?? "bridge") !== "bridge" || args.ipRange !== undefined) return undefined;
+  return dockerDefaultGateway(args.subnet);
 }
 
 /**

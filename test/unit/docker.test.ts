@@ -51,8 +51,8 @@ describe("dev stack on Docker", () => {
 
   test("networks are bridges with the configured subnets", () => {
     expect(byType(NETWORK).map((n) => [n.inputs.name, n.inputs.driver, n.inputs.internal, n.inputs.ipamConfigs])).toEqual([
-      ["voting-dev-backend", "bridge", false, [{ subnet: "10.123.2.0/24" }]],
-      ["voting-dev-frontend", "bridge", false, [{ subnet: "10.123.1.0/24" }]],
+      ["voting-dev-backend", "bridge", false, [{ subnet: "10.123.2.0/24", gateway: "10.123.2.1" }]],
+      ["voting-dev-frontend", "bridge", false, [{ subnet: "10.123.1.0/24", gateway: "10.123.1.1" }]],
     ]);
   });
 
@@ -277,7 +277,7 @@ describe("config that changes what Docker gets", () => {
     expect([find(CONTAINER, "db-1").inputs.cpus, find(CONTAINER, "db-1").inputs.memory]).toEqual(["1.0", 2048]);
     expect(find(CONTAINER, "vote-1").inputs.ports[0].ip).toBe("0.0.0.0");
     expect(await valueOf(program.urls)).toEqual({ result: "http://10.0.0.5:5001", vote: "http://10.0.0.5:5000" });
-    expect(find(NETWORK, "frontend").inputs.ipamConfigs).toEqual([{ subnet: "172.18.0.0/16" }]);
+    expect(find(NETWORK, "frontend").inputs.ipamConfigs).toEqual([{ subnet: "172.18.0.0/16", gateway: "172.18.0.1" }]);
   });
 
   test("base images, a registry and the image tag come from config", async () => {

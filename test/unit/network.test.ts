@@ -19,7 +19,7 @@ describe("Network", () => {
       name: "voting-frontend",
       driver: "bridge",
       internal: false,
-      ipamConfigs: [{ subnet: "172.18.0.0/16" }],
+      ipamConfigs: [{ subnet: "172.18.0.0/16", gateway: "172.18.0.1" }],
       labels: [
         { label: "dockyard.app", value: "voting" },
         { label: "dockyard.stack", value: "dev" },
@@ -47,7 +47,19 @@ describe("Network", () => {
   test("allowPublicSubnet accepts a public range", async () => {
     new Network("frontend", frontend({ subnet: "182.18.0.0/16", allowPublicSubnet: true }));
     await settle();
-    expect(find(NETWORK, "frontend").inputs.ipamConfigs).toEqual([{ subnet: "182.18.0.0/16" }]);
+    expect(find(NETWORK, "frontend").inputs.ipamConfigs).toEqual([{ subnet: "182.18.0.0/16", gateway: "182.18.0.1" }]);
+  });
+
+  test("a bridge's gateway is pinned to the one Docker picks (the engine writes it only on a restart); a given one, an ip range or an overlay left as they are", async () => {
+    new Network("a", frontend({ name: "a", subnet: "10.9.1.0/24" }));
+    new Network("b", frontend({ name: "b", subnet: "10.9.2.0/24", gateway: "10.9.2.254" }));
+    new Network("c", frontend({ name: "c", subnet: "10.9.3.0/24", ipRange: "10.9.3.128/25" }));
+    await settle();
+    expect(["a", "b", "c"].map((name) => find(NETWORK, name).inputs.ipamConfigs)).toEqual([
+      [{ subnet: "10.9.1.0/24", gateway: "10.9.1.1" }],
+      [{ subnet: "10.9.2.0/24", gateway: "10.9.2.254" }],
+      [{ subnet: "10.9.3.0/24", ipRange: "10.9.3.128/25" }],
+    ]);
   });
 
   describe("fingerprintName", () => {
@@ -129,7 +141,7 @@ describe("a public subnet from the stack config", () => {
   test("a public subnet is accepted when explicitly allowed", async () => {
     await runProgram({ ...SECRET_CONFIG, networks: { frontend: { subnet: "182.18.0.0/16" } }, allowPublicSubnets: "true" });
     const frontend = byType("docker:index/network:Network").find((network) => network.name === "frontend");
-    expect(frontend?.inputs.ipamConfigs).toEqual([{ subnet: "182.18.0.0/16" }]);
+    expect(frontend?.inputs.ipamConfigs).toEqual([{ subnet: "182.18.0.0/16", gateway: "182.18.0.1" }]);
   });
 });
 

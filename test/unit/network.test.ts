@@ -50,15 +50,21 @@ describe("Network", () => {
     expect(find(NETWORK, "frontend").inputs.ipamConfigs).toEqual([{ subnet: "182.18.0.0/16", gateway: "182.18.0.1" }]);
   });
 
-  test("a bridge's gateway is pinned to the one Docker picks (the engine writes it only on a restart); a given one, an ip range or an overlay left as they are", async () => {
+  test("a bridge's or an overlay's gateway is pinned to the one Docker picks (a refresh reads it back); a given one or an ip range left as they are", async () => {
     new Network("a", frontend({ name: "a", subnet: "10.9.1.0/24" }));
     new Network("b", frontend({ name: "b", subnet: "10.9.2.0/24", gateway: "10.9.2.254" }));
     new Network("c", frontend({ name: "c", subnet: "10.9.3.0/24", ipRange: "10.9.3.128/25" }));
+    new Network("d", frontend({ name: "d", subnet: "10.9.4.0/24", driver: "overlay" }));
+    new Network("e", frontend({ name: "e", subnet: "10.9.5.0/24", driver: "overlay", gateway: "10.9.5.254" }));
+    new Network("f", frontend({ name: "f", subnet: "10.9.6.0/23", driver: "overlay", ipRange: "10.9.7.0/24" }));
     await settle();
-    expect(["a", "b", "c"].map((name) => find(NETWORK, name).inputs.ipamConfigs)).toEqual([
+    expect(["a", "b", "c", "d", "e", "f"].map((name) => find(NETWORK, name).inputs.ipamConfigs)).toEqual([
       [{ subnet: "10.9.1.0/24", gateway: "10.9.1.1" }],
       [{ subnet: "10.9.2.0/24", gateway: "10.9.2.254" }],
       [{ subnet: "10.9.3.0/24", ipRange: "10.9.3.128/25" }],
+      [{ subnet: "10.9.4.0/24", gateway: "10.9.4.1" }],
+      [{ subnet: "10.9.5.0/24", gateway: "10.9.5.254" }],
+      [{ subnet: "10.9.6.0/23", ipRange: "10.9.7.0/24" }],
     ]);
   });
 
@@ -76,9 +82,15 @@ describe("Network", () => {
       new Network("frontend", overlay());
       await settle();
       const network = find(NETWORK, "frontend");
-      const inputs = { driver: "overlay", internal: false, attachable: true, ipamConfigs: [{ subnet: "10.123.1.0/24" }], labels: [] };
+      const inputs = {
+        driver: "overlay",
+        internal: false,
+        attachable: true,
+        ipamConfigs: [{ subnet: "10.123.1.0/24", gateway: "10.123.1.1" }],
+        labels: [],
+      };
       expect(network.inputs).toEqual({ name: `voting-frontend-${networkFingerprint(inputs)}`, ...inputs });
-      expect(network.inputs.name).toBe("voting-frontend-0948cb70");
+      expect(network.inputs.name).toBe("voting-frontend-c9292d89");
       expect(network.options.deleteBeforeReplace).toBe(false);
     });
 

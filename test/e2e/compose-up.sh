@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # End to end: `dockyard up -f compose.yaml` on Docker with no Pulumi project around the file
 # (`npm run test:e2e:compose-up`), the way `docker compose up` works in a folder with only a compose
-# file. A compose file of two services from the local base images (web, built from its context; cache,
-# the redis stand-in) with a secret read from a file, in a temp folder outside the checkout; dockyard's
+# file. A compose file of three services from the local base images (web, built from its context; cache,
+# the redis stand-in, from a file it includes; locked, with a read-only root, extending a service of
+# another file) with a secret read from a file and two configs (a file's and an inline one, checked in
+# the containers with their modes, and edited), in a temp folder outside the checkout; dockyard's
 # project for it in a temp DOCKYARD_STATE_HOME. Checks: bad input (no such file, not a compose file,
 # an unknown target) is one line, exit 2, nothing created; up deploys with progress lines; the folder
 # the user ran it in stays as it was; the state folder holds the backend and a 0600 passphrase;
@@ -60,20 +62,50 @@ trap cleanup EXIT
 # Both services drop every capability: with compose's default (dockyard drops NET_RAW only), the
 # engine reads the dropped capability back as CAP_NET_RAW, and each up after the refresh replaces the
 # containers (a defect of the Docker component, not of up -f).
+# cache comes from a file the compose file includes, locked extends a service of another file.
 cat >"$app/compose.yaml" <<EOF
 name: $APP
+include:
+  - ./cache.yaml
 services:
   web:
     build: ./web
     ports: ["127.0.0.1:$PORT:8000"]
     secrets: [api-key]
     cap_drop: [ALL]
+    configs:
+      - app-conf
+      - source: motd
+        target: /etc/motd
+        mode: 0440
     depends_on:
       cache: { condition: service_healthy }
     healthcheck:
       test: ["CMD", "python3", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/healthz')"]
       interval: 2s
       retries: 30
+  locked:
+    extends:
+      file: ./base.yaml
+      service: sleeper
+    read_only: true
+    configs:
+      - source: app-conf
+        target: /etc/locked/app.conf
+      - source: motd
+        target: /etc/locked/motd
+        mode: 0400
+secrets:
+  api-key:
+    file: ./api-key.txt
+configs:
+  app-conf:
+    file: ./app.conf
+  motd:
+    content: "hello from a config"
+EOF
+cat >"$app/cache.yaml" <<'EOF'
+services:
   cache:
     image: dockyard-local/redis:7
     user: "999:999"
@@ -85,11 +117,17 @@ services:
       retries: 30
 volumes:
   cache-data: {}
-secrets:
-  api-key:
-    file: ./api-key.txt
+EOF
+cat >"$app/base.yaml" <<'EOF'
+services:
+  sleeper:
+    image: dockyard-local/debian:bookworm
+    command: ["sleep", "infinity"]
+    user: "65534:65534"
+    cap_drop: [ALL]
 EOF
 printf 'compose-up-secret-1' >"$app/api-key.txt"
+printf 'server_name compose-up;\n' >"$app/app.conf"
 cat >"$app/web/Dockerfile" <<'EOF'
 FROM dockyard-local/python:3.11
 COPY app.py /app.py
@@ -155,12 +193,24 @@ check "its passphrase, mode 0600" "600" "$(stat -c %a "$folder/passphrase" 2>&1)
 check "the stack file holds the target, the compose file and the secret encrypted (not in plain text)" "docker|$app/compose.yaml|secure|0" \
   "$(grep -oE 'dockyard:target: [a-z]+' "$folder/Pulumi.$STACK.yaml" | awk '{print $2}')|$(grep -oE 'file: .*' "$folder/Pulumi.$STACK.yaml" | awk '{print $2}')|$(grep -oE 'secure' "$folder/Pulumi.$STACK.yaml" | head -1)|$(grep -c compose-up-secret-1 "$folder/Pulumi.$STACK.yaml")"
 
-check "on the engine: its two containers, its network and its volume" "2|1|1" \
+check "on the engine: its three containers and locked's config holder, its network, its volume and the holder's" "4|1|2" \
   "$(containers | wc -l)|$(ours network | wc -l)|$(ours volume | wc -l)"
+
+echo "== configs: a file's and an inline one, with a mode; into a read-only root through a holder volume"
+cx() { docker exec -u 0 "$APP-$STACK-$1-1" "${@:2}" 2>&1; }
+check "web: /app-conf holds the file's text, root's, 0444 (compose's default)" "server_name compose-up;|0:0 444" \
+  "$(cx web cat /app-conf)|$(cx web stat -c '%u:%g %a' /app-conf)"
+check "web: /etc/motd holds the inline text, 0440" "hello from a config|0:0 440" \
+  "$(cx web cat /etc/motd)|$(cx web stat -c '%u:%g %a' /etc/motd)"
+check "locked: a read-only root; its configs in a volume mounted read-only at /etc/locked" \
+  "true|$APP-$STACK-locked-1-secrets:/etc/locked:false " \
+  "$(docker inspect -f '{{.HostConfig.ReadonlyRootfs}}' "$APP-$STACK-locked-1")|$(docker inspect -f '{{range .Mounts}}{{.Name}}:{{.Destination}}:{{.RW}} {{end}}' "$APP-$STACK-locked-1")"
+check "locked: both files with their modes, and nobody can write them" "server_name compose-up;|0:0 444|0:0 400|refused" \
+  "$(cx locked cat /etc/locked/app.conf)|$(cx locked stat -c '%u:%g %a' /etc/locked/app.conf)|$(cx locked stat -c '%u:%g %a' /etc/locked/motd)|$(cx locked sh -c 'echo x >/etc/locked/motd' >/dev/null 2>&1 && echo written || echo refused)"
 
 echo "== dockyard ps -f, a request through the published port, dockyard logs -f"
 dockyard ps -f compose.yaml >"$log/ps.txt" 2>&1
-check "dockyard ps -f: both services running and healthy, web's URL" "SERVICE REPLICAS HEALTH URL|cache 1/1 healthy|web 1/1 healthy http://127.0.0.1:$PORT|" \
+check "dockyard ps -f: the three services running (locked has no health check), web's URL" "SERVICE REPLICAS HEALTH URL|cache 1/1 healthy|locked 1/1 no check|web 1/1 healthy http://127.0.0.1:$PORT|" \
   "$(awk '{ $1 = $1; print }' "$log/ps.txt" | tr '\n' '|')"
 check "GET http://127.0.0.1:$PORT/ twice: web counts in the cache and read its secret" "hits 1 secret yes|hits 2 secret yes" \
   "$(curl -fsS "http://127.0.0.1:$PORT/" 2>&1)|$(curl -fsS "http://127.0.0.1:$PORT/" 2>&1)"
@@ -175,11 +225,18 @@ check "nothing created, updated or replaced: only unchanged" "yes|0" \
 check "the target is the stack's: --target swarm on it is refused, exit 2" "2" \
   "$(dockyard up -f compose.yaml --target swarm >/dev/null 2>&1; echo $?)"
 
+echo "== the config file edited: up puts the new text in both containers"
+printf 'server_name compose-up-2;\n' >"$app/app.conf"
+t=$SECONDS
+if dockyard up -f compose.yaml --yes >"$log/up3.txt" 2>&1; then ok "dockyard up -f after the edit ($((SECONDS - t))s)"; else fail "dockyard up -f after the edit" "$(tail -20 "$log/up3.txt")"; fi
+check "the new text in web and in locked" "server_name compose-up-2;|server_name compose-up-2;" \
+  "$(cx web cat /app-conf)|$(cx locked cat /etc/locked/app.conf)"
+
 echo "== dockyard down -f"
 t=$SECONDS
 if dockyard down -f compose.yaml --yes >"$log/down.txt" 2>&1; then ok "dockyard down -f compose.yaml ($((SECONDS - t))s)"; else fail "dockyard down -f" "$(tail -20 "$log/down.txt")"; fi
 check "no container, network or volume of it left" "||" "$(containers)|$(ours network)|$(ours volume)"
-check "dockyard ps -f after down: every service 0/1 not deployed" "cache 0/1 not deployed|web 0/1 not deployed|" \
+check "dockyard ps -f after down: every service 0/1 not deployed" "cache 0/1 not deployed|locked 0/1 not deployed|web 0/1 not deployed|" \
   "$(dockyard ps -f compose.yaml 2>&1 | awk 'NR > 1 { $1 = $1; print }' | tr '\n' '|')"
 
 printf '\ncompose-up e2e: %ds; logs in .state/compose-up-e2e/log\n' $((SECONDS - t0))

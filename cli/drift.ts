@@ -4,7 +4,7 @@
  * preview with refresh; nothing is written), whose refresh steps say, for each resource, whether the
  * engine still has it and which fields it holds with other values than the stack's state: each is
  * listed with both values. Exit 0 when nothing differs, 1 when something drifted (`dockyard up` puts
- * it back on Docker), 3 when the engine could not tell.
+ * it back), 3 when the engine could not tell.
  */
 import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { engineError, existingStack, projectStack, projectWorkspace, STACK_POSITIONAL } from "./project";
@@ -61,8 +61,71 @@ export function holds(state: unknown, engine: unknown): boolean {
   return state === engine;
 }
 
-/** Keys of a resource's state that are the provider's bookkeeping, not the engine's (the bridge's schema version). */
-const BOOKKEEPING = new Set(["__meta"]);
+/**
+ * Keys of a resource's state that are the provider's bookkeeping, not the engine's (the bridge's schema
+ * version; the Kubernetes provider's inputs, field manager and first API version).
+ */
+const BOOKKEEPING = new Set(["__meta", "__inputs", "__fieldManager", "__initialApiVersion"]);
+
+/** Whether two values are the same, keys in any order. */
+function same(left: unknown, right: unknown): boolean {
+  if (left === right) return true;
+  if (left === null || right === null || typeof left !== "object" || typeof right !== "object") return false;
+  if (Array.isArray(left) !== Array.isArray(right)) return false;
+  const leftKeys = Object.keys(left as object);
+  const rightKeys = Object.keys(right as object);
+  return (
+    leftKeys.length === rightKeys.length &&
+    leftKeys.every((key) => same((left as Record<string, unknown>)[key], (right as Record<string, unknown>)[key]))
+  );
+}
+
+/** A key as a step of a property path: `spec`, or `["app.kubernetes.io/name"]` where it holds a dot or a bracket. */
+function pathStep(path: string, key: string): string {
+  return /^[A-Za-z0-9_$/-]+$/.test(key) ? (path === "" ? key : `${path}.${key}`) : `${path}["${key}"]`;
+}
+
+/** A secret value as the engine passes it: the secret's signature key. */
+function isSecret(value: unknown): boolean {
+  return (
+    value !== null && typeof value === "object" && (value as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] !== undefined
+  );
+}
+
+/**
+ * The paths the stack set (a Kubernetes object's `__inputs`) whose value differs between the object as
+ * deployed (`before`) and as the engine has it now (`after`). The Kubernetes provider's refresh reports
+ * no diff of its own, and both sides are the API server's answers, so quantities and defaults are written
+ * alike. Objects are followed by the keys the stack gave, lists item by item while they keep their
+ * length; a list that lost or changed an item is one path. What others added beside the stack's fields (an
+ * annotation, an env var: another field manager's under server-side apply, which `dockyard up` leaves
+ * alone) is not drift.
+ */
+export function inputDrift(inputs: unknown, before: unknown, after: unknown, path = ""): string[] {
+  if (inputs === null || typeof inputs !== "object" || isSecret(inputs)) return same(before, after) ? [] : [path];
+  if (Array.isArray(inputs)) {
+    if (!Array.isArray(before) || !Array.isArray(after)) return same(before, after) ? [] : [path];
+    if (before.length !== after.length) {
+      const left = [...after];
+      const kept = before.every((item) => {
+        const at = left.findIndex((candidate) => same(item, candidate));
+        return at >= 0 && left.splice(at, 1).length === 1;
+      });
+      return kept ? [] : [path];
+    }
+    return inputs.flatMap((item, index) => inputDrift(item, before[index], after[index], `${path}[${index}]`));
+  }
+  return Object.keys(inputs)
+    .filter((key) => !BOOKKEEPING.has(key))
+    .flatMap((key) =>
+      inputDrift(
+        (inputs as Record<string, unknown>)[key],
+        (before as Record<string, unknown> | undefined)?.[key],
+        (after as Record<string, unknown> | undefined)?.[key],
+        pathStep(path, key),
+      ),
+    );
+}
 
 /** A refresh step of a resource the stack deployed (not a component, not a provider). */
 function isRefreshOfResource(step: StepEventMetadata): boolean {
@@ -83,12 +146,18 @@ export function driftLines(step: StepEventMetadata): string[] {
   if (!isRefreshOfResource(step)) return [];
   if (step.new === undefined) return [missingLine(step)];
   const what = `${shortType(step.type)} ${urnName(step.urn)}`;
-  // The detailed diff names each changed field by its path; the plain list, only the top-level keys.
+  // The detailed diff names each changed field by its path; the plain list, only the top-level keys. A
+  // Kubernetes object has neither: the fields its inputs set are compared (inputDrift).
   const detailed = Object.keys(step.detailedDiff ?? {});
-  const fields = (detailed.length > 0 ? detailed : (step.diffs ?? []))
-    .filter((field) => !BOOKKEEPING.has(field.split(/[.[]/)[0]))
-    .filter((field) => !holds(valueAt(step.old?.outputs, field), valueAt(step.new?.outputs, field)))
-    .sort();
+  const inputs = step.old?.outputs?.__inputs;
+  const fields = [
+    ...new Set([
+      ...(detailed.length > 0 ? detailed : (step.diffs ?? []))
+        .filter((field) => !BOOKKEEPING.has(field.split(/[.[]/)[0]))
+        .filter((field) => !holds(valueAt(step.old?.outputs, field), valueAt(step.new?.outputs, field))),
+      ...(inputs === undefined ? [] : inputDrift(inputs, step.old?.outputs, step.new?.outputs)),
+    ]),
+  ].sort();
   if (fields.length === 0) return [];
   return [
     `${what}: ${fields.length} field${fields.length === 1 ? "" : "s"} changed on the engine`,
@@ -96,6 +165,42 @@ export function driftLines(step: StepEventMetadata): string[] {
       (field) => `  ${field}: stack ${shown(valueAt(step.old?.outputs, field))}, engine ${shown(valueAt(step.new?.outputs, field))}`,
     ),
   ];
+}
+
+/**
+ * What `dockyard drift` says of a refreshed preview: the refresh steps, the plan's creates of resources
+ * the state holds (removed by hand: the refresh dropped them) and the plan's error, if it failed. Exit 1
+ * when something drifted (even when the plan after the refresh failed: what the refresh found stands),
+ * 0 when nothing did, 3 when nothing did but the preview failed (the engine could not tell).
+ */
+export function driftReport(
+  stack: string,
+  steps: StepEventMetadata[],
+  recreated: StepEventMetadata[],
+  planError?: string,
+): { out: string[]; err: string[]; code: number } {
+  const missing = new Map<string, string>();
+  for (const step of steps) {
+    if (isRefreshOfResource(step) && step.new === undefined) missing.set(step.urn, missingLine(step));
+  }
+  for (const step of recreated) {
+    if (step.new?.custom !== false) missing.set(step.urn, missingLine(step));
+  }
+  const changed = steps.filter((step) => !missing.has(step.urn) && driftLines(step).length > 0);
+  const drifted = missing.size + new Set(changed.map((step) => step.urn)).size;
+  if (drifted === 0) {
+    return planError === undefined
+      ? { out: [`stack ${stack}: no drift: the engine matches the stack`], err: [], code: 0 }
+      : { out: [], err: [`dockyard drift: could not check: ${planError}`], code: 3 };
+  }
+  return {
+    out: [
+      `stack ${stack}: ${drifted} resource${drifted === 1 ? "" : "s"} drifted`,
+      ...[...missing.values(), ...changed.flatMap(driftLines)].map((line) => `  ${line}`),
+    ],
+    err: planError === undefined ? [] : [`dockyard drift: the plan after the refresh failed (dockyard up would too): ${planError}`],
+    code: 1,
+  };
 }
 
 export const driftVerb: Verb = {
@@ -132,29 +237,17 @@ export const driftVerb: Verb = {
         recreated.push(pre);
       }
     };
+    // The refresh comes first; the plan after it may fail (on Kubernetes, a field another field manager
+    // took over is a conflict): what the refresh found is still the answer, with the plan's error beside it.
+    let planError: string | undefined;
     try {
       await stack.preview({ refresh: true, onEvent, color: "never" });
     } catch (error) {
-      io.err(`dockyard drift: could not check: ${engineError(error)}`);
-      return 3;
+      planError = engineError(error);
     }
-    const missing = new Map<string, string>();
-    for (const step of steps) {
-      if (isRefreshOfResource(step) && step.new === undefined) missing.set(step.urn, missingLine(step));
-    }
-    for (const step of recreated) {
-      if (step.new?.custom !== false) missing.set(step.urn, missingLine(step));
-    }
-    const changed = steps.filter((step) => !missing.has(step.urn) && driftLines(step).length > 0);
-    const lines = [...missing.values(), ...changed.flatMap(driftLines)];
-    const drifted = missing.size + new Set(changed.map((step) => step.urn)).size;
-    if (!json) {
-      if (drifted === 0) io.out(`stack ${loaded.stack}: no drift: the engine matches the stack\n`);
-      else
-        io.out(
-          `stack ${loaded.stack}: ${drifted} resource${drifted === 1 ? "" : "s"} drifted\n${lines.map((line) => `  ${line}`).join("\n")}\n`,
-        );
-    }
-    return drifted === 0 ? 0 : 1;
+    const report = driftReport(loaded.stack, steps, recreated, planError);
+    if (!json) report.out.forEach((line) => io.out(`${line}\n`));
+    report.err.forEach((line) => io.err(line));
+    return report.code;
   },
 };

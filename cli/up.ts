@@ -4,8 +4,8 @@
  * the stack created when new, a generated value for each of the app's secrets the stack lacks, the
  * images a Docker stack needs (on the engine, pulled, or local stand-ins with
  * DOCKYARD_LOCAL_BASE_IMAGES=1), and a published port already held stopped before anything is created.
- * On Docker the update refreshes first, so what was changed or removed by hand is put back (`dockyard
- * drift` shows it). Progress is one line per resource (cli/progress.ts), or the engine's events as JSON lines.
+ * The update refreshes first, so what was changed or removed by hand is put back (`dockyard drift`
+ * shows it). Progress is one line per resource (cli/progress.ts), or the engine's events as JSON lines.
  */
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { spawnSync } from "child_process";
@@ -214,10 +214,10 @@ export const upVerb: Verb = {
       await checkPorts(loaded);
     }
     const json = args.values.json === true;
-    // Docker stacks refresh first, so what was changed or removed by hand is put back. Not swarm ones:
-    // the Docker provider reads a swarm's networks and services back in another shape than it wrote
-    // them, and the update after a refresh would replace them all (seen on this engine).
-    const refresh = target === "docker";
+    // The update refreshes first, so what was changed or removed by hand is put back (what `dockyard
+    // drift` shows). The program sends what the engines read back (a network's gateway, a tmpfs without
+    // a mode; a Deployment takes its fields back with patchForce), so a refresh changes nothing nobody changed.
+    const refresh = true;
     if (args.values.yes !== true && io.ask !== undefined) {
       const preview = await stack.preview({ refresh });
       const changes = Object.entries(preview.changeSummary)

@@ -83,8 +83,15 @@ else
   # shellcheck disable=SC2206 # deliberate word splitting of user-supplied extra arguments
   if [ -n "${DOCKYARD_DOCKERD_ARGS:-}" ]; then args+=(${DOCKYARD_DOCKERD_ARGS}); fi
   log "starting dockerd ${args[*]} (log: ${logfile#"$root"/})"
-  # setsid + nohup: the daemon must outlive this script and its process group.
-  as_root setsid nohup /usr/sbin/dockerd "${args[@]}" >>"$logfile" 2>&1 </dev/null &
+  # setsid + nohup: the daemon must outlive this script and its process group; and it must not keep
+  # the caller's open files (a lock that flock holds for the caller would stay held while it runs).
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd="${fd##*/}"
+      [ "$fd" -le 2 ] || eval "exec $fd>&-" 2>/dev/null
+    done
+    as_root setsid nohup /usr/sbin/dockerd "${args[@]}"
+  ) >>"$logfile" 2>&1 </dev/null &
   started_pid=$!
 fi
 

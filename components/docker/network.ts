@@ -153,21 +153,28 @@ export class Network extends pulumi.ComponentResource {
     validateNetworkArgs(name, args);
     super("dockyard:index:Network", name, {}, formerTypes(opts, "dockyard:docker:Network"));
 
+    const fingerprinted = args.fingerprintName ?? false;
+    // The gateway, when none is given, as Docker picks it (the subnet's first address): the engine writes
+    // the gateway it picked into a bridge network only when it restarts, and into an overlay network at
+    // once; a refresh that then reads it back would replace the network and every container or service
+    // on it (an ignoreChanges cannot help: the provider compares with what it read, not with the inputs).
+    const picked = args.gateway ?? (args.ipRange === undefined ? dockerDefaultGateway(args.subnet) : undefined);
     const inputs = {
       driver: args.driver ?? "bridge",
       internal: args.internal ?? false,
       // Sent for overlay networks only, so a bridge network's inputs stay as they were.
       ...(args.driver === "overlay" ? { attachable: args.attachable ?? false } : {}),
-      // A bridge network's gateway, when none is given, as Docker picks it: the engine writes the gateway it
-      // picked into the network only when it restarts, and a refresh that reads it back then would replace
-      // the network and every container on it (an ignoreChanges cannot help: the state never held it).
-      ipamConfigs: [{ subnet: args.subnet, gateway: args.gateway ?? pinnedGateway(args), ipRange: args.ipRange }],
+      ipamConfigs: [{ subnet: args.subnet, gateway: picked, ipRange: args.ipRange }],
       labels: labelList(args.labels),
     };
-    const fingerprinted = args.fingerprintName ?? false;
+    const engineName = fingerprinted ? `${args.name}-${networkFingerprint(inputs)}` : args.name;
+    // Under a fixed name the network may already be on the engine, created before gateways were given:
+    // it keeps what the engine records, so upgrading dockyard replaces no network.
+    const gateway =
+      fingerprinted || args.gateway !== undefined || picked === undefined ? picked : recordedGateway(engineName, args.subnet, picked, this);
     const network = new docker.Network(
       name,
-      { name: fingerprinted ? `${args.name}-${networkFingerprint(inputs)}` : args.name, ...inputs },
+      { name: engineName, ...inputs, ipamConfigs: [{ subnet: args.subnet, gateway, ipRange: args.ipRange }] },
       // Docker names are unique: under a fixed name a replacement must delete the old one first.
       { parent: this, deleteBeforeReplace: !fingerprinted },
     );
@@ -179,10 +186,22 @@ export class Network extends pulumi.ComponentResource {
   }
 }
 
-/** The gateway Docker would pick for a bridge network with no ip range, or undefined (overlay, ip range: left to the engine). */
-function pinnedGateway(args: NetworkArgs): string | undefined {
-  if ((args.driver ?? "bridge") !== "bridge" || args.ipRange !== undefined) return undefined;
-  return dockerDefaultGateway(args.subnet);
+/**
+ * The gateway of the engine's network `name` for `subnet` as the engine records it: "" (none recorded,
+ * a network made before dockyard gave gateways and not restored by a restarted engine since) is sent
+ * as none, so that network is not replaced. `picked` when the engine has no such network (or none on
+ * that subnet: a new subnet replaces the network anyway) or cannot be asked.
+ */
+function recordedGateway(name: string, subnet: string, picked: string, parent: pulumi.Resource): pulumi.Output<string | undefined> {
+  return pulumi.output(
+    docker.getNetwork({ name }, { parent }).then(
+      (found) => {
+        const config = found.id ? found.ipamConfigs?.find((ipam) => ipam.subnet === subnet) : undefined;
+        return config === undefined ? picked : config.gateway || undefined;
+      },
+      () => picked,
+    ),
+  );
 }
 
 /**

@@ -555,7 +555,9 @@ export class Deployment extends pulumi.ComponentResource {
     const deployment = new k8s.apps.v1.Deployment(
       name,
       {
-        metadata,
+        // The stack owns what it sets: a field changed by hand (kubectl scale, kubectl set image) is taken
+        // back by the next up, where server-side apply would otherwise stop on the other field manager.
+        metadata: { ...metadata, annotations: { [PATCH_FORCE]: "true" } },
         spec: {
           replicas: args.autoscaled ? undefined : (args.replicas ?? 1),
           progressDeadlineSeconds: args.rolloutTimeoutSeconds,
@@ -674,6 +676,9 @@ export class Deployment extends pulumi.ComponentResource {
     return deploymentObjects.get(this)?.claims ?? {};
   }
 }
+
+/** The Kubernetes provider's annotation that makes its server-side apply take over fields another field manager holds. */
+export const PATCH_FORCE = "pulumi.com/patchForce";
 
 /** The Kubernetes provider's annotation that makes it create a resource without waiting for it to be ready. */
 export const SKIP_AWAIT = "pulumi.com/skipAwait";

@@ -414,11 +414,14 @@ export class SwarmService extends pulumi.ComponentResource {
                 target: mount.containerPath,
                 readOnly: mount.readOnly ?? false,
               })),
-              // Writable by anyone, sticky (1777), as Docker's --tmpfs: the task's user may be any.
+              // Writable by anyone, sticky (1777), as Docker's --tmpfs: the task's user may be any. That is
+              // the kernel's default for a tmpfs, so no mode is sent: the provider reads a mode back
+              // without its sticky bit (1777 as 777), and a refresh would then see every such service
+              // changed (`dockyard drift`) and have `dockyard up` roll its tasks for nothing.
               ...security.tmpfs.map((path) => ({
                 type: "tmpfs",
                 target: path,
-                tmpfsOptions: { mode: 0o1777, sizeBytes: 64 * 1024 * 1024 },
+                tmpfsOptions: { sizeBytes: 64 * 1024 * 1024 },
               })),
             ],
             ...(security.capDrop.length > 0 ? { capDrops: security.capDrop } : {}),

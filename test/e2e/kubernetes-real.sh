@@ -436,6 +436,8 @@ check "the second pod is still there, not being deleted" "Running/" \
 eventually "vote 2/2/2 again: the Deployment replaced the evicted pod" "2/2/2" 90 available vote
 
 # --- 5. votes survive the db pod's replacement ----------------------------------------------
+# shellcheck source=kubernetes-faults.sh
+source test/e2e/kubernetes-faults.sh
 section "5. votes survive deleting the db pod (the claim's data on disk)"
 db_pod="$(pod_of db)"
 pv="$(jp pvc db-data '{.spec.volumeName}')"
@@ -449,6 +451,7 @@ check "the same volume (claim not recreated)" "$pv" "$(jp pvc db-data '{.spec.vo
 eventually "result still counts 2 a, 2 b" "2 2" 90 counts
 check "a vote after the replacement is accepted" "200" "$(vote v5 a)"
 eventually "and counted (3 a, 2 b): worker reconnected to the new db" "3 2" 90 counts
+faults_pods
 
 # --- 6. a second up; destroy with and without retain ---------------------------------------------
 section "6. a second up changes nothing"
@@ -459,6 +462,35 @@ if run up2 up --yes && grep -qE '^up done in [0-9ms]+: [0-9]+ unchanged$' "$log/
 else
   fail "second up had changes" "$(grep -E '^\[|^up |error' "$log/up2.txt" | head -20)"
 fi
+
+# --- 6b. drift: changed and removed by hand, found, put back ---------------------------------------
+section "6b. dockyard drift: a Deployment scaled and a Service deleted by hand are named; dockyard up puts them back"
+# dockyard up refreshes first on Kubernetes too; the Deployment's patchForce lets its server-side apply
+# take back replicas from kubectl's field manager.
+drift_out() { grep -v '^note:' "$log/$1.txt" | tr '\n' '|'; }
+rc=0
+dockyard drift "$STACK" >"$log/drift0.txt" 2>&1 || rc=$?
+check "dockyard drift on the fresh stack: exit 0, nothing drifted" "0|stack $STACK: no drift: the engine matches the stack|" "$rc|$(drift_out drift0)"
+k scale deployment/worker --replicas=2 >"$log/by-hand.txt" 2>&1
+k delete service result --wait=true >>"$log/by-hand.txt" 2>&1
+check "by hand: worker scaled to 2 (kubectl scale), result's Service deleted" "2|" \
+  "$(jp deployment worker '{.spec.replicas}')|$(k get service result -o name 2>/dev/null)"
+rc=0
+dockyard drift "$STACK" >"$log/drift1.txt" 2>&1 || rc=$?
+check "dockyard drift: exit 1, result's Service missing, worker's replicas with the stack's value and the engine's" \
+  "1|stack $STACK: 2 resources drifted|  kubernetes Service result: missing on the engine (dockyard up creates it again)|  kubernetes Deployment worker: 1 field changed on the engine|    spec.replicas: stack 1, engine 2|" \
+  "$rc|$(drift_out drift1)"
+t=$SECONDS
+rc=0
+run up-repair up --yes || rc=$?
+check "dockyard up puts them back: exit 0, result's Service created, worker updated, nothing else ($((SECONDS - t))s)" \
+  "0|[n] created kubernetes Service result|[n] updated kubernetes Deployment worker|up done: 1 created, 1 updated, 34 unchanged|" \
+  "$rc|$(grep -E '^\[[0-9]+\] ' "$log/up-repair.txt" | sed -E 's/^\[[0-9]+\]/[n]/; s/ \([^)]*\)$//' | sort | tr '\n' '|')$(sed -nE 's/^up (done) in [0-9ms]+: (.*)$/up \1: \2/p' "$log/up-repair.txt")|"
+eventually "worker back to 1/1/1 (spec/available/updated), result's Service there again" "1/1/1 service/result" 60 \
+  bash -c "echo \"\$('$root/.tools/k8s/bin/kubectl' -n $NS get deployment worker -o jsonpath='{.spec.replicas}/{.status.availableReplicas}/{.status.updatedReplicas}') \$('$root/.tools/k8s/bin/kubectl' -n $NS get service result -o name)\""
+rc=0
+dockyard drift "$STACK" >"$log/drift2.txt" 2>&1 || rc=$?
+check "dockyard drift afterwards: exit 0, nothing drifted" "0|stack $STACK: no drift: the engine matches the stack|" "$rc|$(drift_out drift2)"
 
 # --- 7. rollouts: a new image, one that never gets ready, and back -------------------------------
 section "7. rollouts: a new vote image rolls out; one that never gets ready fails the up while the old pods serve; the previous config rolls back"
@@ -565,6 +597,7 @@ check "vote's rollout is complete again (Progressing True, NewReplicaSetAvailabl
   "$(jp deployment vote '{.status.conditions[?(@.type=="Progressing")].status}/{.status.conditions[?(@.type=="Progressing")].reason}')"
 check "vote's page answers through its Service" "200" \
   "$(cx node -e 'fetch("http://vote:5000/", { signal: AbortSignal.timeout(10000) }).then((r) => console.log(r.status), (e) => console.log("error " + e.message))' 2>&1)"
+faults_rollouts
 k delete pod client --grace-period=1 --wait=true --timeout=60s >/dev/null 2>&1
 
 section "destroy with volumes.<name>.retain: the claims and their data stay; up again counts the old votes"

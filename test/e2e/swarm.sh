@@ -220,6 +220,8 @@ check "no task can write its root filesystem (touch /x fails: Read-only file sys
   "$(for s in db redis result vote worker; do printf '%s=%s|' "$s" "$(root_write "$s")"; done)"
 check "every task can write its /tmp" "db=yes redis=yes result=yes vote=yes worker=yes " \
   "$(for s in db redis result vote worker; do printf '%s=%s ' "$s" "$(docker exec "$(task "$s")" sh -c 'touch /tmp/probe && rm /tmp/probe' >/dev/null 2>&1 && echo yes || echo no)"; done)"
+check "every task's /tmp is a tmpfs of mode 1777 (the kernel's default: no mode is sent)" "db=1777 redis=1777 result=1777 vote=1777 worker=1777 " \
+  "$(for s in db redis result vote worker; do printf '%s=%s ' "$s" "$(docker exec "$(task "$s")" stat -c %a /tmp 2>&1)"; done)"
 db_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$BACKEND\").IPAddress}}" "$(task db)")
 redis_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$BACKEND\").IPAddress}}" "$(task redis)")
 # Whether PostgreSQL and Redis answer, in their own protocols: a bare TCP connect is not proof, since
@@ -238,6 +240,38 @@ check "from the backend network they answer" "db-resolves postgres-answers redis
 section "a second up changes nothing"
 if run preview2 preview --expect-no-changes; then ok "pulumi preview --expect-no-changes"; else fail "preview shows changes" "$(grep -E '^\s+[~+-]|\[diff' "$log/preview2.txt" | head -20)"; fi
 if run up2 up --yes --expect-no-changes; then ok "pulumi up --expect-no-changes"; else fail "second up had changes" "$(grep -E '^\s+[~+-]|\[diff' "$log/up2.txt" | head -20)"; fi
+
+section "dockyard drift: a service scaled by hand is named, and dockyard up puts it back"
+# dockyard up refreshes first on swarm too: the program sends what the engine reads back (an overlay
+# network's gateway, a tmpfs without a mode), so the refresh replaces nothing nobody changed.
+rc=0
+dockyard drift "$STACK" >"$log/drift0.txt" 2>&1 || rc=$?
+check "dockyard drift on the fresh stack: exit 0, nothing drifted" "0|stack $STACK: no drift: the engine matches the stack|" \
+  "$rc|$(grep -v '^note:' "$log/drift0.txt" | tr '\n' '|')"
+docker service scale -d "$PREFIX-worker=2" >"$log/scale-by-hand.txt" 2>&1
+check "worker scaled to 2 by hand (docker service scale)" "2" "$(docker service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' "$PREFIX-worker")"
+rc=0
+dockyard drift "$STACK" >"$log/drift1.txt" 2>&1 || rc=$?
+check "dockyard drift: exit 1, worker named with the field, the stack's value and the engine's" \
+  "1|stack $STACK: 1 resource drifted|  docker Service worker: 1 field changed on the engine|    mode.replicated.replicas: stack 1, engine 2|" \
+  "$rc|$(grep -v '^note:' "$log/drift1.txt" | tr '\n' '|')"
+rc=0
+dockyard up "$STACK" --yes >"$log/up-repair.txt" 2>&1 || rc=$?
+check "dockyard up puts it back: exit 0, worker updated, nothing created, replaced or deleted" \
+  "0|[1] updated docker Service worker|up done: 1 updated, 29 unchanged|" \
+  "$rc|$(grep -E '^\[[0-9]+\] ' "$log/up-repair.txt" | sed -E 's/ \([^)]*\)$//' | tr '\n' '|')$(sed -nE 's/^up (done) in [0-9ms]+: (.*)$/up \1: \2/p' "$log/up-repair.txt")|"
+for _ in $(seq 1 60); do [ "$(replicas)" = "db=1/1 (max 1 per node)|redis=1/1 (max 1 per node)|result=1/1 (max 1 per node)|vote=1/1 (max 1 per node)|worker=1/1|" ] && break; sleep 1; done
+check "the engine runs worker's one task again, the networks and every other service as they were" \
+  "1|db=1/1 (max 1 per node)|redis=1/1 (max 1 per node)|result=1/1 (max 1 per node)|vote=1/1 (max 1 per node)|worker=1/1||$FRONTEND $BACKEND" \
+  "$(docker service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' "$PREFIX-worker")|$(replicas)|$(netname frontend) $(netname backend)"
+rc=0
+dockyard drift "$STACK" >"$log/drift2.txt" 2>&1 || rc=$?
+check "dockyard drift afterwards: exit 0, nothing drifted" "0|stack $STACK: no drift: the engine matches the stack|" \
+  "$rc|$(grep -v '^note:' "$log/drift2.txt" | tr '\n' '|')"
+if [ "$(cat "$log/drift0.txt" "$log/drift1.txt" "$log/drift2.txt" | grep -c 'drifted')" != 1 ] || ! grep -q '^up done' "$log/up-repair.txt"; then
+  p preview --refresh --diff --config-file "$state/Pulumi.$STACK.yaml" >"$log/preview-refresh-diff.txt" 2>&1 || true
+  grep -E '^\s+[~+-]|\(replace\)|\(update\)' "$log/preview-refresh-diff.txt" | head -30 | sed 's/^/        /'
+fi
 
 section "worker 1 -> 3 tasks (no host port)"
 pc set --path services.worker.replicas 3

@@ -4,7 +4,9 @@
 // as vote's cookie wants it); a vote is acknowledged when vote answers 200 with its page. Writes one line
 // per acknowledged vote ("<voter id> <a|b>") to ACKED, and prints a JSON summary at the end:
 // {"sent","acknowledged","failed","firstFailureMs","lastFailureMs","errors"}, times from the start.
-// Only loopback URLs are accepted.
+// ACKED "-" writes those lines to stdout, before the summary. Only loopback URLs are accepted, or a
+// Service of the pod's own namespace by its bare name (http://vote:5000/, for a load run in a pod of
+// the suite's namespace: node - ARGS < vote-load.js).
 //
 //   node test/e2e/vote-load.js URL COUNT RATE PREFIX ACKED
 "use strict";
@@ -15,8 +17,8 @@ const [url, countArg, rateArg, prefix, acked] = process.argv.slice(2);
 const count = Number(countArg);
 const rate = Number(rateArg);
 const target = url === undefined ? undefined : new URL(url);
-if (target === undefined || !/^127\./.test(target.hostname) || target.protocol !== "http:") {
-  console.error(`vote-load: URL must be http://127.x.x.x:PORT/, got ${String(url)}`);
+if (target === undefined || !/^(127\.[0-9.]+|[a-z][a-z0-9-]*)$/.test(target.hostname) || target.protocol !== "http:") {
+  console.error(`vote-load: URL must be http://127.x.x.x:PORT/ or http://SERVICE:PORT/ (a bare Service name), got ${String(url)}`);
   process.exit(2);
 }
 if (!Number.isInteger(count) || count < 1 || count > 100000) {
@@ -32,7 +34,7 @@ if (!/^[0-9a-f]{4,32}$/.test(prefix ?? "") || acked === undefined) {
   process.exit(2);
 }
 
-const out = fs.openSync(acked, "w");
+const out = acked === "-" ? 1 : fs.openSync(acked, "w");
 const started = Date.now();
 const summary = { sent: 0, acknowledged: 0, failed: 0, firstFailureMs: null, lastFailureMs: null, errors: {} };
 
@@ -97,7 +99,7 @@ async function main() {
     pending.push(post(index));
   }
   await Promise.all(pending);
-  fs.closeSync(out);
+  if (out !== 1) fs.closeSync(out);
   console.log(JSON.stringify(summary));
 }
 

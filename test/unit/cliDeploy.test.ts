@@ -9,7 +9,7 @@ import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { driftLines, holds, valueAt } from "../../cli/drift";
+import { driftLines, driftReport, holds, inputDrift, valueAt } from "../../cli/drift";
 import { envScript, findBackend, findEngine, OFFLINE_ENV, workspaceEnv } from "../../cli/engine";
 import { run } from "../../cli/main";
 import { plain, Progress, seconds, shortType, urnName } from "../../cli/progress";
@@ -329,6 +329,88 @@ describe("drift's report from a refreshed preview's steps", () => {
     expect([holds(128, 200), holds("unless-stopped", "no"), holds(5000, 5000), holds({ a: 1 }, null)]).toEqual([false, false, true, false]);
     const network2 = refresh_(network, [{ auxAddress: {}, gateway: "10.241.1.1", ipRange: "", subnet: "10.241.1.0/24" }]);
     expect(driftLines(network2)).toEqual([]);
+  });
+
+  it("a Kubernetes object (no diff from its provider's refresh): the fields its inputs set, compared as deployed and as the engine has them", () => {
+    const inputs = {
+      metadata: { name: "worker", labels: { "app.kubernetes.io/name": "worker" }, annotations: { "pulumi.com/patchForce": "true" } },
+      spec: { replicas: 1, template: { spec: { containers: [{ name: "worker", env: [{ name: "A", value: "1" }] }] } } },
+    };
+    /** The object as the API server answers, with what it adds beside the inputs. */
+    const live = (replicas: number, env: Array<{ name: string; value: string }>, version: string, labels = inputs.metadata.labels) => ({
+      __inputs: inputs,
+      __fieldManager: "pulumi-kubernetes-1",
+      metadata: {
+        ...inputs.metadata,
+        labels,
+        annotations: { ...inputs.metadata.annotations, "deployment.kubernetes.io/revision": version },
+        resourceVersion: version,
+        managedFields: [{ manager: `m${version}` }],
+      },
+      spec: { replicas, template: { spec: { containers: [{ name: "worker", env, terminationMessagePath: "/dev/termination-log" }] } } },
+      status: { readyReplicas: replicas },
+    });
+    const deployed = live(1, [{ name: "A", value: "1" }], "1");
+    const deployment = (after: Record<string, unknown>) =>
+      refresh("kubernetes:apps/v1:Deployment", "worker", deployed, after, { detailedDiff: {} });
+    // Another field manager's env var beside the stack's, a new revision and managed fields: not drift.
+    expect(
+      driftLines(
+        deployment(
+          live(
+            1,
+            [
+              { name: "A", value: "1" },
+              { name: "X", value: "1" },
+            ],
+            "7",
+          ),
+        ),
+      ),
+    ).toEqual([]);
+    expect(driftLines(deployment(live(2, [{ name: "A", value: "2" }], "8", { "app.kubernetes.io/name": "web" })))).toEqual([
+      "kubernetes Deployment worker: 3 fields changed on the engine",
+      '  metadata.labels["app.kubernetes.io/name"]: stack "worker", engine "web"',
+      "  spec.replicas: stack 1, engine 2",
+      '  spec.template.spec.containers[0].env[0].value: stack "1", engine "2"',
+    ]);
+    // A list that lost one of the stack's items is named as a whole.
+    expect(driftLines(deployment(live(1, [], "9")))).toEqual([
+      "kubernetes Deployment worker: 1 field changed on the engine",
+      '  spec.template.spec.containers[0].env: stack [{"name":"A","value":"1"}], engine []',
+    ]);
+    const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "x" };
+    expect([
+      inputDrift({ data: secret }, { data: secret }, { data: secret }),
+      inputDrift({ data: secret }, { data: secret }, { data: { ...secret, value: "y" } }),
+      inputDrift({ spec: { ports: [{ port: 80 }] } }, { spec: { ports: [{ port: 80 }] } }, { spec: { ports: [{ port: 81 }] } }),
+    ]).toEqual([[], ["data"], ["spec.ports[0].port"]]);
+  });
+
+  it("the report and its exit code: what the refresh found stands when the plan after it fails; nothing found then is 'could not check'", () => {
+    const gone = refresh("kubernetes:core/v1:Service", "result", { spec: { type: "ClusterIP" } });
+    const same = refresh("kubernetes:core/v1:Service", "vote", { spec: {} }, { spec: {} });
+    const conflict = 'Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale": .spec.replicas';
+    const removed = step("create", "docker:index/container:Container", "worker-1");
+    expect([
+      driftReport("k8se2e", [gone, same], [], conflict),
+      driftReport("k8se2e", [same], [], conflict),
+      driftReport("k8se2e", [same], []),
+      driftReport("dev", [], [removed]),
+    ]).toEqual([
+      {
+        out: ["stack k8se2e: 1 resource drifted", "  kubernetes Service result: missing on the engine (dockyard up creates it again)"],
+        err: [`dockyard drift: the plan after the refresh failed (dockyard up would too): ${conflict}`],
+        code: 1,
+      },
+      { out: [], err: [`dockyard drift: could not check: ${conflict}`], code: 3 },
+      { out: ["stack k8se2e: no drift: the engine matches the stack"], err: [], code: 0 },
+      {
+        out: ["stack dev: 1 resource drifted", "  docker Container worker-1: missing on the engine (dockyard up creates it again)"],
+        err: [],
+        code: 1,
+      },
+    ]);
   });
 
   it("reads property paths", () => {

@@ -271,6 +271,8 @@ describe("preview: only listed changes pass", () => {
         null,
         "replace",
       ],
+      ["docker:index/network:Network", "ipamConfigs/0/gateway", null, null, "replace"],
+      ["kubernetes:apps/v1:Deployment", "metadata/annotations/pulumi.com/patchForce", null, "true", "update"],
     ]);
     const reasons = new Map<string, string[]>();
     for (const d of hardening) reasons.set(d.why, [...new Set([...(reasons.get(d.why) ?? []), d.path.join("/")])].sort());
@@ -351,6 +353,14 @@ describe("preview: only listed changes pass", () => {
       [
         "The read-only db, worker and result of the e2e stage upload their password file no more (the holder container does, into the secrets volume): the uploads input, a secret, leaves them. The baseline value is the compat suite's test password as the mocks record a secret. Part of the same replacement.",
         ["uploads"],
+      ],
+      [
+        "A new bridge network without an ipRange is given the gateway Docker itself picks (the subnet's first host), which the engine writes into the network only when it restarts: otherwise the first up after an engine restart read that gateway back and replaced the network and every container on it. Registered so under mocks, where the engine has no network; on a real engine a network of that name already there keeps the gateway it records (none, for a network made before), so the upgrade replaces no network.",
+        ["ipamConfigs/0/gateway"],
+      ],
+      [
+        "dockyard up refreshes first on Kubernetes and puts back what was changed by hand: the annotation lets its server-side apply take back a field another field manager took (kubectl scale's replicas). An annotation of the Deployment, updated in place: the pods do not roll.",
+        ["metadata/annotations/pulumi.com/patchForce"],
       ],
     ]);
   });

@@ -114,6 +114,8 @@ describe("Deployment: labels, selectors and the Service", () => {
       name: "vote",
       namespace: "staging",
       labels: { ...selector, "app.kubernetes.io/component": "vote", "app.kubernetes.io/managed-by": "dockyard" },
+      // A field changed by hand (kubectl scale) is taken back by the next up, not a field-manager conflict.
+      annotations: { "pulumi.com/patchForce": "true" },
     });
   });
 
@@ -156,8 +158,8 @@ describe("Deployment: labels, selectors and the Service", () => {
     await build("vote", vote());
     expect(find(SERVICE, "vote").inputs.spec.type).toBe("LoadBalancer");
     expect(find(SERVICE, "vote").inputs.metadata.annotations).toBeUndefined();
-    // The Deployment itself is waited for, whatever its Service.
-    expect(find(DEPLOYMENT, "vote").inputs.metadata.annotations).toBeUndefined();
+    // The Deployment itself is waited for, whatever its Service: it has no skipAwait (only patchForce).
+    expect(find(DEPLOYMENT, "vote").inputs.metadata.annotations).toEqual({ "pulumi.com/patchForce": "true" });
   });
 
   test("a service without ports gets no Service", async () => {

@@ -47,9 +47,13 @@ function computed(type: string, name: string, inputs: Record<string, unknown>): 
   }
 }
 
+/** Networks already on the engine, by name, as docker.getNetwork reads them (setupMocks empties it). */
+export const engineNetworks = new Map<string, Record<string, unknown>>();
+
 export async function setupMocks(config: Record<string, string | object>, stack = "dev", preview = false): Promise<void> {
   recorded.length = 0;
   pendingOptions.clear();
+  engineNetworks.clear();
   const all: Record<string, string> = {};
   for (const [key, value] of Object.entries(config)) {
     all[key.includes(":") ? key : `dockyard:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
@@ -64,6 +68,12 @@ export async function setupMocks(config: Record<string, string | object>, stack 
         return { id: `${args.name}-id`, state: { ...args.inputs, ...computed(args.type, args.name, args.inputs) } };
       },
       call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        if (args.token === "docker:index/getNetwork:getNetwork") {
+          const found = engineNetworks.get(args.inputs.name as string);
+          // The provider fails on a network the engine does not have.
+          if (found === undefined) throw new Error(`could not find docker network: ${args.inputs.name}`);
+          return { id: `${args.inputs.name}-engine-id`, name: args.inputs.name, ...found };
+        }
         return args.inputs;
       },
     },

@@ -1,6 +1,6 @@
 /** The Network component constructed directly under mocks: exact inputs, and messages in the component's own terms. */
 import { Network, NetworkArgs, networkFingerprint, ValidationError } from "../../components/docker";
-import { byType, find, recorded, settle, setupMocks } from "./mocks";
+import { byType, engineNetworks, find, recorded, settle, setupMocks } from "./mocks";
 import { expectRefused, PRIVATE_RANGES, RefusedCase, runProgram, SECRET_CONFIG } from "./program";
 
 const NETWORK = "docker:index/network:Network";
@@ -48,6 +48,24 @@ describe("Network", () => {
     new Network("frontend", frontend({ subnet: "182.18.0.0/16", allowPublicSubnet: true }));
     await settle();
     expect(find(NETWORK, "frontend").inputs.ipamConfigs).toEqual([{ subnet: "182.18.0.0/16", gateway: "182.18.0.1" }]);
+  });
+
+  test("a bridge network already on the engine keeps the gateway the engine records, none when it records none (no replacement on upgrade)", async () => {
+    engineNetworks.set("old", { ipamConfigs: [{ subnet: "10.9.6.0/24", gateway: "" }] });
+    engineNetworks.set("restored", { ipamConfigs: [{ subnet: "10.9.7.0/24", gateway: "10.9.7.1" }] });
+    engineNetworks.set("moved", { ipamConfigs: [{ subnet: "10.9.1.0/24", gateway: "" }] });
+    new Network("old", frontend({ name: "old", subnet: "10.9.6.0/24" }));
+    new Network("restored", frontend({ name: "restored", subnet: "10.9.7.0/24" }));
+    // Another subnet than the engine's network: replaced anyway, so the new one gets Docker's pick.
+    new Network("moved", frontend({ name: "moved", subnet: "10.9.8.0/24" }));
+    new Network("new", frontend({ name: "new", subnet: "10.9.9.0/24" }));
+    await settle();
+    expect(["old", "restored", "moved", "new"].map((name) => find(NETWORK, name).inputs.ipamConfigs)).toEqual([
+      [{ subnet: "10.9.6.0/24" }],
+      [{ subnet: "10.9.7.0/24", gateway: "10.9.7.1" }],
+      [{ subnet: "10.9.8.0/24", gateway: "10.9.8.1" }],
+      [{ subnet: "10.9.9.0/24", gateway: "10.9.9.1" }],
+    ]);
   });
 
   test("a bridge's or an overlay's gateway is pinned to the one Docker picks (a refresh reads it back); a given one or an ip range left as they are", async () => {

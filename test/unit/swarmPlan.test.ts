@@ -820,14 +820,14 @@ describe("deploySwarm under mocks: the provider inputs", () => {
     ]);
   });
 
-  test("an overlay network: attachable, its subnet, named by a fingerprint of its inputs and replaced create-first", () => {
+  test("an overlay network: attachable, its subnet and the gateway the engine picks, named by a fingerprint of its inputs and replaced create-first", () => {
     expect(find("docker:index/network:Network", "backend").options.deleteBeforeReplace).toBe(false);
     expect(find("docker:index/network:Network", "backend").inputs).toEqual({
-      name: "voting-dev-backend-5384bcc9",
+      name: "voting-dev-backend-14a82f44",
       driver: "overlay",
       attachable: true,
       internal: false,
-      ipamConfigs: [{ subnet: "10.123.2.0/24" }],
+      ipamConfigs: [{ subnet: "10.123.2.0/24", gateway: "10.123.2.1" }],
       labels: [
         { label: "dockyard.app", value: "voting" },
         { label: "dockyard.stack", value: "dev" },
@@ -874,8 +874,8 @@ describe("deploySwarm under mocks: the provider inputs", () => {
           readOnly: true,
           mounts: [
             { type: "volume", source: "voting-dev-db-data", target: "/var/lib/postgresql/data", readOnly: false },
-            { type: "tmpfs", target: "/tmp", tmpfsOptions: { mode: 0o1777, sizeBytes: 64 * 1024 * 1024 } },
-            { type: "tmpfs", target: "/var/run/postgresql", tmpfsOptions: { mode: 0o1777, sizeBytes: 64 * 1024 * 1024 } },
+            { type: "tmpfs", target: "/tmp", tmpfsOptions: { sizeBytes: 64 * 1024 * 1024 } },
+            { type: "tmpfs", target: "/var/run/postgresql", tmpfsOptions: { sizeBytes: 64 * 1024 * 1024 } },
           ],
           secrets: [{ secretId: "db-password-id", secretName, fileName: "db-password", fileUid: "0", fileGid: "0", fileMode: 0o444 }],
           healthcheck: {

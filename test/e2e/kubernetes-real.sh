@@ -491,6 +491,9 @@ eventually "worker back to 1/1/1 (spec/available/updated), result's Service ther
 rc=0
 dockyard drift "$STACK" >"$log/drift2.txt" 2>&1 || rc=$?
 check "dockyard drift afterwards: exit 0, nothing drifted" "0|stack $STACK: no drift: the engine matches the stack|" "$rc|$(drift_out drift2)"
+# The picture of the deployed stack: Graphviz (dot) renders it, with the five services in it.
+check "dockyard diagram $STACK --format svg: Graphviz renders the stack, its five services in it" "<svg|db redis result vote worker" \
+  "$(dockyard diagram "$STACK" --format svg 2>"$log/diagram.err" >"$log/diagram.svg"; grep -o '<svg' "$log/diagram.svg" | head -1)|$(grep -oE '>(db|redis|result|vote|worker)<' "$log/diagram.svg" | tr -d '<>' | sort -u | xargs)"
 
 # --- 7. rollouts: a new image, one that never gets ready, and back -------------------------------
 section "7. rollouts: a new vote image rolls out; one that never gets ready fails the up while the old pods serve; the previous config rolls back"

@@ -273,6 +273,10 @@ if [ "$(cat "$log/drift0.txt" "$log/drift1.txt" "$log/drift2.txt" | grep -c 'dri
   grep -E '^\s+[~+-]|\(replace\)|\(update\)' "$log/preview-refresh-diff.txt" | head -30 | sed 's/^/        /'
 fi
 
+# The picture of the deployed stack: Graphviz (dot) renders it, with the five services in it.
+check "dockyard diagram $STACK --format svg: Graphviz renders the stack, its five services in it" "<svg|db redis result vote worker" \
+  "$(dockyard diagram "$STACK" --format svg 2>"$log/diagram.err" >"$log/diagram.svg"; grep -o '<svg' "$log/diagram.svg" | head -1)|$(grep -oE '>(db|redis|result|vote|worker)<' "$log/diagram.svg" | tr -d '<>' | sort -u | xargs)"
+
 section "worker 1 -> 3 tasks (no host port)"
 pc set --path services.worker.replicas 3
 run preview-scale preview --json || true

@@ -137,6 +137,9 @@ check "dockyard ps: every service's replicas running and healthy" \
   "$(awk '{ print $1, $2, $3 }' "$log/ps.txt" | tr '\n' '|')"
 check "dockyard ps: the URLs" "result http://127.0.0.1:18590|vote http://127.0.0.1:18580|" \
   "$(awk 'NF == 4 && $1 != "SERVICE" { print $1, $4 }' "$log/ps.txt" | tr '\n' '|')"
+dockyard logs worker --stack "$STACK" >"$log/logs.txt" 2>&1
+check "dockyard logs worker: exit 0, the worker's start from its task" "0|yes" \
+  "$?|$(grep -qE ': health on http://0.0.0.0:[0-9]+/healthz, moving votes' "$log/logs.txt" && echo yes || echo "no: $(head -3 "$log/logs.txt" | tr '\n' ' ')")"
 
 section "votes go through"
 for i in 1 2 3; do vote "aaaa000$i" a >/dev/null; done
@@ -425,7 +428,7 @@ section "destroy with volumes.<name>.retain: nothing left but the volumes"
 pc set --path volumes.db-data.retain true
 pc set --path volumes.redis-data.retain true
 run up-retain up --yes || fail "pulumi up (retain)" "$(tail -20 "$log/up-retain.txt")"
-if run destroy destroy --yes; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -20 "$log/destroy.txt")"; fi
+if dockyard down "$STACK" --yes >"$log/destroy.txt" 2>&1; then ok "dockyard down"; else fail "dockyard down" "$(tail -20 "$log/destroy.txt")"; fi
 sleep 3
 check "no service, secret, network or container left" "" \
   "$(ours service; ours secret; ours network; docker ps -aq --filter "label=dockyard.stack=$STACK"; docker ps -aq --filter "label=com.docker.swarm.service.name")"

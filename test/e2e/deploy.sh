@@ -103,6 +103,10 @@ check "every service healthy, with its URL" \
   "SERVICE REPLICAS HEALTH URL|db 1/1 healthy|redis 1/1 healthy|result 1/1 healthy http://127.0.0.1:5001|vote 1/1 healthy http://127.0.0.1:5000|worker 1/1 healthy|" \
   "$(tr -s ' ' <"$log/ps.txt" | tr '\n' '|')"
 
+echo "== dockyard diagram"
+check "dockyard diagram --format svg: Graphviz renders the stack, its five services in it" "<svg|db redis result vote worker" \
+  "$(npx --no-install dockyard diagram --format svg 2>"$log/diagram.err" >"$log/diagram.svg"; grep -o '<svg' "$log/diagram.svg" | head -1)|$(grep -oE '>(db|redis|result|vote|worker)<' "$log/diagram.svg" | tr -d '<>' | sort -u | xargs)"
+
 echo "== dockyard logs worker"
 # The worker logs no line per vote; stopped, it logs how many it moved. A restart keeps the container
 # (and its log), so the line is there for dockyard logs to show.

@@ -37,3 +37,12 @@ export function isImageReference(value: string): boolean {
 /** What is allowed, for error messages. */
 export const IMAGE_REFERENCE_RULE =
   "an image reference like python:3.12-slim or mirror.example:5000/python:3.12-slim (the repository in lowercase)";
+
+/**
+ * Text for a message with the password of a `user:password@` part (a URL's, or a registry's written
+ * without a scheme) replaced by "(password not shown)": a message never echoes a credential.
+ */
+export function withoutPassword(text: string): string {
+  const userinfo = text.includes("://") ? /^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/i : /^([^:/@\s]*):[^@\s]*@/;
+  return text.replace(userinfo, "$1:(password not shown)@");
+}

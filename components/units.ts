@@ -139,10 +139,17 @@ export function parseCpus(value: number, what = "cpus"): number {
   if (Math.abs(value * 1000 - millis) > 1e-6) {
     throw new UnitError(`${what} must be a multiple of 0.001 CPU, got ${value}`);
   }
+  if (millis < MIN_MILLICPUS) {
+    throw new UnitError(
+      `${what} must be at least ${MIN_MILLICPUS / 1000} CPU, the smallest CPU quota the kernel takes (Docker and swarm refuse less), got ${value}`,
+    );
+  }
   return millis;
 }
 
 const CPUS_RULE = "must be a number of CPUs greater than 0, like 0.5 or 2";
+/** The smallest CPU limit, in millicores: the kernel's CFS quota is at least 1 ms per 100 ms period. */
+export const MIN_MILLICPUS = 10;
 
 /**
  * The text the Docker provider reads a container's cpus limit back as, from the engine's NanoCPUs
@@ -179,10 +186,10 @@ export function cpusToDocker(millis: number): string {
 /** The nearest limits on either side that the Docker provider keeps, as advice. */
 export function dockerCpusAdvice(millis: number): string {
   let below = millis - 1;
-  while (below > 0 && !dockerKeepsCpus(below)) below--;
-  let above = millis + 1;
+  while (below >= MIN_MILLICPUS && !dockerKeepsCpus(below)) below--;
+  let above = Math.max(millis + 1, MIN_MILLICPUS);
   while (!dockerKeepsCpus(above)) above++;
-  return below > 0 ? `use ${below / 1000} or ${above / 1000}` : `use ${above / 1000}`;
+  return below >= MIN_MILLICPUS ? `use ${below / 1000} or ${above / 1000}` : `use ${above / 1000}`;
 }
 
 /** A Kubernetes CPU quantity: whole cores as "2", the rest in millicores ("500m"). */

@@ -12,7 +12,7 @@ import { scryptSync } from "crypto";
 import { z } from "zod";
 import { parseAddress, parseCidr } from "../components/cidr";
 import { isNamespaceName, NAMESPACE_RULE, SYSTEM_NAMESPACES } from "../components/k8s/labels";
-import { IMAGE_REFERENCE_RULE, isImageReference, isRegistry, REGISTRY_RULE } from "../components/registry";
+import { IMAGE_REFERENCE_RULE, isImageReference, isRegistry, REGISTRY_RULE, withoutPassword } from "../components/registry";
 import { InputError } from "./errors";
 import { DEFAULT_VOLUME_SIZE, MAX_REPLICAS, MAX_STOP_GRACE_SECONDS, RESTART_DEFAULTS, ROLLOUT_DEFAULTS } from "./resolve";
 
@@ -480,6 +480,10 @@ export const CONFIG_KEYS = {
       .refine(
         (value) => parseDockerHost(value) !== undefined,
         "must be a Docker host URL: unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host (as DOCKER_HOST)",
+      )
+      .refine(
+        (value) => parseDockerHost(value)?.password === "",
+        "must not hold a password (DOCKER_HOST takes none, and it would sit in plain text in the stage file): ssh:// logs in with a key (ssh-agent or ~/.ssh/config), tcp:// with TLS certificates; write ssh://user@host",
       ),
     default: "unix:///var/run/docker.sock",
     description:
@@ -714,7 +718,8 @@ export type KeyNamer = (key: string, path?: PropertyKey[]) => string;
 export const keyPath: KeyNamer = (key, path = []) => ["dockyard:" + key, ...path.map(String)].join(".");
 
 function shown(key: ConfigKey, value: unknown): string {
-  return key === "secrets" || key === "registryPassword" ? "[secret]" : JSON.stringify(value);
+  if (key === "secrets" || key === "registryPassword") return "[secret]";
+  return typeof value === "string" ? JSON.stringify(withoutPassword(value)) : JSON.stringify(value);
 }
 
 /**

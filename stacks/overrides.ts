@@ -5,7 +5,7 @@
  * remembered, so a later check names the config key the user wrote rather than the model.
  */
 import { z } from "zod";
-import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
+import { isImageReference, IMAGE_REFERENCE_RULE, withoutPassword } from "../components/registry";
 import {
   firstIssue,
   isPinned,
@@ -273,9 +273,10 @@ function checkPinned(model: AppModel, stack: string, where: Where): void {
   for (const [path, ref] of refs) {
     if (isImageReference(ref) && !isPinned(ref)) {
       throw new InputError(
-        `${where(path)} ${JSON.stringify(ref)} has no version tag (or uses latest), allowed only in the dev stack (stack is "${stack}"): pin a tag like redis:7.4 or a digest`,
+        `${where(path)} ${JSON.stringify(withoutPassword(ref))} has no version tag (or uses latest), allowed only in the dev stack (stack is "${stack}"): pin a tag like redis:7.4 or a digest`,
       );
     }
-    if (!isImageReference(ref)) throw new InputError(`${where(path)} must be ${IMAGE_REFERENCE_RULE}, got ${JSON.stringify(ref)}`);
+    if (!isImageReference(ref))
+      throw new InputError(`${where(path)} must be ${IMAGE_REFERENCE_RULE}, got ${JSON.stringify(withoutPassword(ref))}`);
   }
 }

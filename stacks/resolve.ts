@@ -9,7 +9,7 @@ import { realpathSync } from "fs";
 import { posix } from "path";
 import { ENV_NAME_RULE, isEnvName } from "../components/env";
 import { healthTimings } from "../components/health";
-import { isImageReference, IMAGE_REFERENCE_RULE } from "../components/registry";
+import { isImageReference, IMAGE_REFERENCE_RULE, withoutPassword } from "../components/registry";
 import { normalSecurity, SecurityArgs, securityProblem } from "../components/security";
 import { parseCpus, parseMemory, parseStorageSize } from "../components/units";
 import { InputError, inModel, isConfigKey, listOr, sortedKeys, Where } from "./errors";
@@ -114,6 +114,25 @@ export const RESTART_DEFAULTS: ResolvedRestart = { condition: "any", delaySecond
 
 /** A placement constraint in swarm's grammar, the one every target reads. */
 export const CONSTRAINT = /^node\.(id|hostname|role|platform\.os|platform\.arch|labels\.([A-Za-z0-9][A-Za-z0-9._-]*))\s*(==|!=)\s*(\S+)$/;
+/**
+ * Two constraints of a list that no node meets together: one attribute (a node has one hostname, one
+ * role, one value of a label) equal to two values, or equal to and not equal to one value.
+ */
+export function conflictingConstraints(constraints: readonly string[]): [number, number] | undefined {
+  const parsed = constraints.map((constraint) => CONSTRAINT.exec(constraint.trim()));
+  for (let i = 0; i < parsed.length; i++) {
+    for (let j = i + 1; j < parsed.length; j++) {
+      const a = parsed[i];
+      const b = parsed[j];
+      if (a === null || b === null || a[1] !== b[1]) continue;
+      const bothEqual = a[3] === "==" && b[3] === "==" && a[4] !== b[4];
+      const equalAndNot = a[3] !== b[3] && a[4] === b[4];
+      if (bothEqual || equalAndNot) return [i, j];
+    }
+  }
+  return undefined;
+}
+
 export const CONSTRAINT_RULE =
   'node.<attribute> == value or != value, the attribute one of id, hostname, role, platform.os, platform.arch, labels.<name> ("node.role == manager")';
 
@@ -215,7 +234,11 @@ export function resolveApp(
 type Fail = (path: string, message: string) => never;
 
 /** What checkStage reads of a service (a model's, or a resolved one's). */
-export type StageChecked = LiteralSource & { rollout?: { monitorSeconds?: number } };
+export type StageChecked = LiteralSource & {
+  rollout?: { monitorSeconds?: number };
+  singleWriter?: boolean;
+  placement?: { constraints?: readonly unknown[] };
+};
 
 /** What checkStage reads of the stack config. */
 export interface StageSettings {
@@ -223,7 +246,34 @@ export interface StageSettings {
   target: string;
   /** Seconds a rollout may take: a Deployment's progress deadline (600, the API's default, when not set). */
   rolloutTimeout: number;
+  /** The node swarm pins the single writers to; empty for the manager. @default - not checked */
+  swarmDataNode?: string;
   keyPath: (key: string) => string;
+}
+
+/** The constraint swarm pins a single writer with: to dockyard:swarmDataNode's node, else to a manager. */
+export const swarmPin = (swarmDataNode: string): string =>
+  swarmDataNode === "" ? "node.role == manager" : `node.hostname == ${swarmDataNode}`;
+
+/**
+ * Refuses a single writer's placement constraint that no node meets together with the pin swarm
+ * adds (node-b where dockyard:swarmDataNode is node-a): its task would wait for a node for ever.
+ */
+export function checkSwarmPin(
+  name: string,
+  constraints: readonly unknown[],
+  swarmDataNode: string,
+  where: Where,
+  keyPath: (key: string) => string,
+): void {
+  const pin = swarmPin(swarmDataNode);
+  const given = constraints.filter((constraint): constraint is string => typeof constraint === "string");
+  const conflict = conflictingConstraints([pin, ...given]);
+  if (conflict === undefined || conflict[0] !== 0) return;
+  const pinnedBy = swarmDataNode === "" ? `the manager (${keyPath("swarmDataNode")} is empty)` : keyPath("swarmDataNode");
+  throw new InputError(
+    `${where(`services.${name}.placement.constraints`)} lists "${given[conflict[1] - 1]}", but swarm pins ${name}, a single writer, to ${pinnedBy} with "${pin}": no node meets both, so its task would wait for a node for ever; remove the constraint, or set ${keyPath("swarmDataNode")} to the node it names`,
+  );
 }
 
 /**
@@ -256,6 +306,13 @@ export function checkStage(app: { services: Record<string, StageChecked> }, stag
           others.map((other) => where(other.path)),
         ),
       );
+    }
+  }
+  if (stage.target === "swarm" && stage.swarmDataNode !== undefined) {
+    for (const name of sortedKeys(app.services)) {
+      const service = app.services[name];
+      if (service.singleWriter === true)
+        checkSwarmPin(name, service.placement?.constraints ?? [], stage.swarmDataNode, where, stage.keyPath);
     }
   }
   if (stage.target === "kubernetes") {
@@ -429,10 +486,16 @@ export const MAX_HEALTH_RETRIES = 1000;
 /** A value as a message shows it: a number as written (Infinity, NaN), anything else as JSON. */
 const shown = (value: unknown): string => (typeof value === "number" ? String(value) : JSON.stringify(value));
 
-function checkSeconds(value: unknown, field: SecondsField, path: string, fail: Fail): void {
+/** What a duration field takes, in messages: "must be a whole number of seconds from 0 to 3600 (why)". */
+export function secondsRule(field: SecondsField): string {
   const { min, max, why } = SECONDS_RANGES[field];
+  return `must be a whole number of seconds from ${min} to ${max} (${why})`;
+}
+
+function checkSeconds(value: unknown, field: SecondsField, path: string, fail: Fail): void {
+  const { min, max } = SECONDS_RANGES[field];
   if (value !== undefined && !(typeof value === "number" && Number.isInteger(value) && value >= min && value <= max)) {
-    fail(path, `must be a whole number of seconds from ${min} to ${max} (${why}), got ${shown(value)}`);
+    fail(path, `${secondsRule(field)}, got ${shown(value)}`);
   }
 }
 
@@ -552,6 +615,13 @@ function resolvePlacement(placement: Placement, path: string, fail: Fail): Resol
   constraints.forEach((constraint, index) => {
     if (constraints.indexOf(constraint) !== index) fail(`${path}.constraints`, `lists "${constraint}" twice; list each constraint once`);
   });
+  const conflict = conflictingConstraints(constraints);
+  if (conflict !== undefined) {
+    fail(
+      `${path}.constraints`,
+      `lists ${conflict.map((index) => JSON.stringify((placement.constraints ?? [])[index])).join(" and ")}, which no node meets together, so its copies would wait for a node for ever; keep one`,
+    );
+  }
   checkWhole(
     placement.maxReplicasPerNode,
     `${path}.maxReplicasPerNode`,
@@ -577,13 +647,13 @@ function resolveRestart(restart: RestartPolicy, path: string, fail: Fail): Resol
 
 function checkImage(image: ImageSource, path: string, fail: Fail): void {
   if (image.kind === "pull" && !isImageReference(image.ref)) {
-    fail(path, `must be ${IMAGE_REFERENCE_RULE}, got ${JSON.stringify(image.ref)}`);
+    fail(path, `must be ${IMAGE_REFERENCE_RULE}, got ${JSON.stringify(withoutPassword(image.ref))}`);
   }
   if (image.kind === "build") {
     for (const arg of sortedKeys(image.args)) {
       const value = (image.args ?? {})[arg];
       if (isBaseImageArg(arg) && !isImageReference(value)) {
-        fail(`${path}.args.${arg}`, `must be ${IMAGE_REFERENCE_RULE}, got ${JSON.stringify(value)}`);
+        fail(`${path}.args.${arg}`, `must be ${IMAGE_REFERENCE_RULE}, got ${JSON.stringify(withoutPassword(value))}`);
       }
     }
   }
@@ -730,7 +800,22 @@ const ENGINE_SOCKET_NAME = /^(?:docker|podman|containerd|crio|cri-dockerd|buildk
 /** Folders that hold the host's runtime sockets (an engine's, systemd's, D-Bus's): every socket in them, and the folders themselves, are refused. */
 const RUNTIME_TREES = ["/run", "/var/run"];
 /** The host's own configuration, kernel interfaces, devices and engine state: refused writable, and refused whole. */
-const HOST_TREES = ["/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet"];
+const HOST_TREES = [
+  "/etc",
+  "/proc",
+  "/sys",
+  "/dev",
+  "/boot",
+  "/root",
+  // cron's and at's jobs (/var/spool/cron, /var/spool/at): what is written there runs as root.
+  "/var/spool",
+  "/var/lib/docker",
+  "/var/lib/containerd",
+  "/var/lib/containers",
+  "/var/lib/kubelet",
+  // The CNI plugins the kubelet runs as root, and their configuration.
+  "/opt/cni",
+];
 /** The host's programs and libraries: a container that writes there runs code as the host's root; read-only is allowed. */
 const SYSTEM_BINARIES = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
 /** The host's credentials: refused even read-only (a cluster-admin kubeconfig, SSH host keys, password hashes). */
@@ -753,6 +838,11 @@ const HOST_CREDENTIALS = [
 const USER_CREDENTIALS = [".kube", ".ssh", ".aws", ".gnupg", ".azure", ".config/gcloud"];
 /** A user's credentials in a home folder (a project may have a .docker folder of its own). */
 const HOME_CREDENTIALS = [".docker", ".pulumi", ".config/containers", ".netrc", ".npmrc", ".pypirc", ".pgpass", ".git-credentials"];
+/** Credential files by name, wherever they are: SSH private keys, a Docker client's config.json (its auths). */
+const CREDENTIAL_FILES: Array<[RegExp, string]> = [
+  [/(?:^|\/)id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?$/, "an SSH private key"],
+  [/(?:^|\/)\.docker\/config\.json$/, "a Docker client's config.json, with its registry logins"],
+];
 /** Home folders: a whole one holds its user's credentials (~/.ssh, ~/.kube). */
 const HOME = /^\/(?:home|Users)(?:\/[^/]+)?$/;
 
@@ -819,18 +909,8 @@ function takeoverOf(normal: string, readOnly: boolean): string | undefined {
   }
   const tree = HOST_TREES.find((path) => normal === path || holds(path));
   if (tree !== undefined) return normal === tree ? "is one of the host's system folders" : `holds the host's ${tree}`;
-  const segments = normal.split("/");
-  const inHome = (index: number) => /^\/(?:home|Users)\/[^/]+$/.test(segments.slice(0, index).join("/"));
-  const credentialAt = (name: string, index: number) => name.split("/").every((part, offset) => segments[index + offset] === part);
-  const user =
-    USER_CREDENTIALS.find((name) => segments.some((_, index) => credentialAt(name, index))) ??
-    HOME_CREDENTIALS.find((name) => segments.some((_, index) => inHome(index) && credentialAt(name, index)));
-  if (user !== undefined) return `is a user's credentials (~/${user}), refused even read-only`;
-  const credentials = HOST_CREDENTIALS.find((path) => within(path) || holds(path));
-  if (credentials !== undefined)
-    return `${within(credentials) ? "is" : "holds"} the host's credentials (${credentials}), refused even read-only`;
-  if (HOME.test(normal))
-    return `${normal.split("/").length > 2 ? "is a home folder" : "holds the home folders"}, with credentials in it (~/.ssh, ~/.kube), refused even read-only`;
+  const credentials = credentialsOf(normal);
+  if (credentials !== undefined) return `${credentials}, refused even read-only`;
   if (!readOnly) {
     const inside = HOST_TREES.find((path) => within(path)) ?? RUNTIME_TREES.find(within);
     if (inside !== undefined) return `is inside the host's ${inside} and mounted writable (read-only files there are allowed)`;
@@ -840,6 +920,40 @@ function takeoverOf(normal: string, readOnly: boolean): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Why a normalised absolute path is, or holds, credentials (a user's, the host's, a key file), or undefined. */
+function credentialsOf(normal: string): string | undefined {
+  const within = (tree: string) => normal === tree || normal.startsWith(`${tree}/`);
+  const holds = (tree: string) => normal === "/" || tree.startsWith(`${normal}/`);
+  const segments = normal.split("/");
+  const inHome = (index: number) => /^\/(?:home|Users)\/[^/]+$/.test(segments.slice(0, index).join("/"));
+  const credentialAt = (name: string, index: number) => name.split("/").every((part, offset) => segments[index + offset] === part);
+  const user =
+    USER_CREDENTIALS.find((name) => segments.some((_, index) => credentialAt(name, index))) ??
+    HOME_CREDENTIALS.find((name) => segments.some((_, index) => inHome(index) && credentialAt(name, index)));
+  if (user !== undefined) return `is a user's credentials (~/${user})`;
+  const file = CREDENTIAL_FILES.find(([pattern]) => pattern.test(normal));
+  if (file !== undefined) return `is ${file[1]}`;
+  const host = HOST_CREDENTIALS.find((path) => within(path) || holds(path));
+  if (host !== undefined) return `${within(host) ? "is" : "holds"} the host's credentials (${host})`;
+  if (HOME.test(normal))
+    return `${segments.length > 2 ? "is a home folder" : "holds the home folders"}, with credentials in it (~/.ssh, ~/.kube)`;
+  return undefined;
+}
+
+/**
+ * Why a file a compose file reads into the app (a config's file) is credentials, judged as written
+ * and after its symlinks, as mounts are (hostTakeover), or undefined.
+ */
+export function credentialFile(file: string, resolve: (path: string) => string | undefined = realHostPath): string | undefined {
+  const written = normalHostPath(file);
+  const why = credentialsOf(written);
+  if (why !== undefined) return why;
+  const real = resolve(written);
+  if (real === undefined || real === written) return undefined;
+  const through = credentialsOf(normalHostPath(real));
+  return through === undefined ? undefined : `leads through symlinks to ${JSON.stringify(real)}, which ${through}`;
 }
 
 const PORT_RULE = "a port number 1-65535";

@@ -94,6 +94,19 @@ export function isSecretName(name: string): boolean {
   return (last === "KEY" || last === "KEYS") && end > 1 && KEY_KINDS.has(parts[end - 2]);
 }
 
+/**
+ * Whether a variable's name says its value is public by design: a publishable or public key
+ * (STRIPE_PUBLISHABLE_KEY, VAPID_PUBLIC_KEY), which a web page or a client is given.
+ */
+export function isPublicName(name: string): boolean {
+  const parts = words(name);
+  let end = parts.length;
+  while (end > 1 && (STILL_SECRET.has(parts[end - 1]) || /^\d+$/.test(parts[end - 1]))) end--;
+  const last = parts[end - 1];
+  const kind = parts[end - 2];
+  return (last === "KEY" || last === "KEYS") && (kind === "PUBLISHABLE" || kind === "PUBLIC" || kind === "PUB");
+}
+
 /** Token formats with a well-known prefix or shape (gitleaks' rules), each with what it is. */
 const TOKEN_FORMATS: Array<[RegExp, string]> = [
   [/\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b/, "an AWS access key ID"],
@@ -148,11 +161,12 @@ function isHighEntropyWord(word: string): boolean {
 }
 
 /** What a value looks like, when it looks like a credential whatever its name: "a GitHub token"; else undefined. */
-export function secretLookingValue(value: string): string | undefined {
+export function secretLookingValue(value: string, publicByName = false): string | undefined {
   for (const [format, what] of TOKEN_FORMATS) if (format.test(value)) return what;
   const password = URL_PASSWORD.exec(value)?.[1];
   if (password !== undefined && !REFERENCE.test(password)) return "a URL with a password in it";
-  if (value.split(/[\s,;"'`]+/).some(isHighEntropyWord)) return "a random token (long, high-entropy text)";
+  // A publishable key is random text by design: only a known secret format in it counts.
+  if (!publicByName && value.split(/[\s,;"'`]+/).some(isHighEntropyWord)) return "a random token (long, high-entropy text)";
   return undefined;
 }
 
@@ -165,7 +179,7 @@ function isNotACredential(value: string): boolean {
 /** Why a variable's literal value is secret-looking ("its name", or what the value looks like), or undefined. */
 export function secretLooking(name: string, value: string): string | undefined {
   if (isSecretName(name) && !isNotACredential(value)) return "named like one";
-  const looks = secretLookingValue(value);
+  const looks = secretLookingValue(value, isPublicName(name));
   return looks === undefined ? undefined : `it looks like ${looks}`;
 }
 

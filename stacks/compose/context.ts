@@ -4,7 +4,7 @@
  * a note may point to.
  */
 import { AppModel } from "../model";
-import { Origins } from "./origin";
+import { Origins, Provenance } from "./origin";
 import { ComposeError } from "./load";
 
 /** What happened to a key: the report's three, and refused (collected, then thrown). */
@@ -23,9 +23,12 @@ export const isMap = (value: unknown): value is Doc => value !== null && typeof 
 /** Every refusal of a file, raised together as one ComposeError before anything is registered. */
 export class Refusals {
   readonly messages: string[] = [];
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly provenance: Provenance = new Provenance(),
+  ) {}
   add(at: string, message: string): void {
-    this.messages.push(`${this.file}: ${at} ${message}`);
+    this.messages.push(`${this.file}: ${this.provenance.name(at)} ${message}`);
   }
   throwIfAny(): void {
     if (this.messages.length === 1) throw new ComposeError(this.messages[0]);

@@ -27,7 +27,7 @@ import { convertSecrets, serviceSecretFiles } from "./families/secrets";
 import { convertSecurity } from "./families/security";
 import { convertVolumes } from "./families/volumes";
 import { LoadedCompose } from "./load";
-import { Origins } from "./origin";
+import { Origins, Provenance } from "./origin";
 import { seconds, words } from "./parse";
 import { composeNetworkShape, composeSecretShape, composeServiceShape, composeVolumeShape, issuePath } from "./schema";
 import { walkKeys } from "./table";
@@ -63,7 +63,8 @@ export function convertCompose(
   subnetPool = DEFAULT_SUBNET_POOL,
   setting: Setting = stackSetting,
 ): ComposeConversion {
-  const refused = new Refusals(file);
+  const provenance = new Provenance(loaded.written);
+  const refused = new Refusals(file, provenance);
   const report: ReportLine[] = loaded.warnings.map((note) => ({ path: "(file)", disposition: "changed", note }));
   if (loaded.inactive.length > 0) {
     report.push({ path: "profiles", disposition: "changed", note: `not deployed (profile not active): ${loaded.inactive.join(", ")}` });
@@ -89,7 +90,7 @@ export function convertCompose(
   if (refused.messages.length > before) refused.throwIfAny();
   const services = isMap(doc.services) ? doc.services : {};
   if (Object.keys(services).length === 0) refused.add("services", "is empty: a compose file needs at least one service");
-  const origins = new Origins(file);
+  const origins = new Origins(file, provenance);
   const ctx: Context = {
     model: { name, services: {}, networks: {}, volumes: {}, secrets: {} },
     fileDir,
@@ -210,7 +211,10 @@ function convertService(name: string, raw: unknown, ctx: Context): ServiceModel 
   ctx.origins.record(`${at}.autoscaling`, `${at}.x-dockyard.autoscaling`);
   ctx.origins.record(`${at}.singleWriter`, `${at}.x-dockyard.singleWriter`);
   ctx.origins.record(`${at}.stopGracePeriodSeconds`, `${at}.stop_grace_period`);
-  const stopGrace = raw.stop_grace_period === undefined ? undefined : seconds(raw.stop_grace_period, `${at}.stop_grace_period`, refused);
+  const stopGrace =
+    raw.stop_grace_period === undefined
+      ? undefined
+      : seconds(raw.stop_grace_period, `${at}.stop_grace_period`, refused, "stopGracePeriodSeconds");
   const security = convertSecurity(raw, at, ctx);
   return {
     image: image ?? { kind: "pull", ref: "invalid" },

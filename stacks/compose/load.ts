@@ -12,6 +12,7 @@ import { isDeepStrictEqual } from "util";
 import { parse as parseYaml, type CollectionTag, type ScalarTag, type YAMLMap, type YAMLSeq } from "yaml";
 import { ValidationError } from "../../components/errors";
 import { interpolate, InterpolationError, typed } from "./interpolate";
+import { WrittenAt } from "./origin";
 
 export interface ComposeSource {
   /** The compose file; its folder is the project directory. */
@@ -46,6 +47,8 @@ export interface LoadedCompose {
   legacyV1: boolean;
   /** The variables interpolation read (the environment over the env file); env_file values are interpolated from them too. */
   variables: Record<string, string | undefined>;
+  /** The paths written in another file or service (an included file's services, keys `extends` brings), by compose path. */
+  written?: Record<string, WrittenAt>;
 }
 
 /** A compose file docker compose would refuse, or one we cannot read; the message starts with the file name as given. */
@@ -169,10 +172,14 @@ export function loadCompose(source: ComposeSource): LoadedCompose {
   if (notServices(document.services)) {
     throw fail(`services must be a mapping of service names to services, got ${describe(document.services)}`);
   }
-  applyInclude(document, file, path.dirname(file), variables, [file], files);
+  const includedFrom = applyInclude(document, file, path.dirname(file), variables, [file], files);
+  const written: Record<string, WrittenAt> = {};
+  for (const [key, origin] of includedFrom) {
+    if (key.startsWith("services.") && origin !== file) written[key] = { file: files.display(origin), path: key };
+  }
   const services = document.services;
   if (isMapping(services)) {
-    applyExtends(services, file, path.dirname(file), files);
+    applyExtends(services, file, path.dirname(file), files, written);
     for (const service of Object.values(services)) {
       if (isMapping(service)) enforceUniqueness(service);
     }
@@ -180,7 +187,7 @@ export function loadCompose(source: ComposeSource): LoadedCompose {
   document = stripMarkers(document) as Mapping;
 
   const inactive = isMapping(document.services) ? applyProfiles(document.services, enabledProfiles(source, variables), fail, warn) : [];
-  return { document, inactive, warnings, legacyV1, variables };
+  return { document, inactive, warnings, legacyV1, variables, written };
 }
 
 /**
@@ -795,8 +802,11 @@ function rebaseDocument(document: Mapping, dir: string): void {
  * @param file the file the services are in
  * @param workingDir the folder extends.file and the services' paths start from
  */
-function applyExtends(services: Mapping, file: string, workingDir: string, files: Files): void {
+function applyExtends(services: Mapping, file: string, workingDir: string, files: Files, written?: Record<string, WrittenAt>): void {
+  type Link = { file: string; name: string };
   const resolved = new Map<string, unknown>();
+  /** For each resolved service, where each of its keys was written: the service itself, or a base. */
+  const keyOrigins = new Map<string, Record<string, Link>>();
   const fileServices = new Map<string, Mapping>([[file, services]]);
   /** Another file's services, as that file wrote them (extends unresolved). */
   const servicesOf = (other: string, at: string): Mapping => {
@@ -807,7 +817,6 @@ function applyExtends(services: Mapping, file: string, workingDir: string, files
     fileServices.set(other, read.document.services);
     return read.document.services;
   };
-  type Link = { file: string; name: string };
   const resolve = (link: Link, chain: Link[], dir: string): unknown => {
     const key = `${link.file}\u0000${link.name}`;
     if (resolved.has(key)) return resolved.get(key);
@@ -822,12 +831,14 @@ function applyExtends(services: Mapping, file: string, workingDir: string, files
     const service = inFile[link.name];
     if (!isMapping(service) || !("extends" in service)) {
       resolved.set(key, service);
+      keyOrigins.set(key, Object.fromEntries(Object.keys(isMapping(service) ? service : {}).map((name) => [name, link])));
       return service;
     }
     const at =
       link.file === file ? `services.${link.name}` : `services.${chain[0].name}: ${files.display(link.file)}: services.${link.name}`;
     const target = extendedService(at, service.extends, (message) => files.fail(file, message));
     let base: unknown;
+    let baseLink: Link;
     if (target.file === undefined) {
       if (!(target.service in inFile)) {
         throw files.fail(
@@ -835,7 +846,8 @@ function applyExtends(services: Mapping, file: string, workingDir: string, files
           `${at} extends service "${target.service}", which is not defined in ${link.file === file ? "this file" : files.display(link.file)}`,
         );
       }
-      base = resolve({ file: link.file, name: target.service }, [...chain, link], dir);
+      baseLink = { file: link.file, name: target.service };
+      base = resolve(baseLink, [...chain, link], dir);
     } else {
       if (REMOTE.test(target.file)) {
         throw files.fail(
@@ -851,16 +863,26 @@ function applyExtends(services: Mapping, file: string, workingDir: string, files
       if (!(target.service in otherServices)) {
         throw files.fail(file, `${at} extends service "${target.service}", which is not defined in ${files.display(other)}`);
       }
-      const found = resolve({ file: other, name: target.service }, [...chain, link], path.dirname(other));
+      baseLink = { file: other, name: target.service };
+      const found = resolve(baseLink, [...chain, link], path.dirname(other));
       base = isMapping(found) ? rebaseService(stripMarkers(found) as Mapping, goRelative(dir, path.dirname(other)), false) : found;
     }
     const own: Mapping = { ...service };
     delete own.extends;
     const merged = stripMarkers(mergeMappings(isMapping(base) ? (stripMarkers(base) as Mapping) : {}, own, []));
     resolved.set(key, merged);
+    const inherited = keyOrigins.get(`${baseLink.file}\u0000${baseLink.name}`) ?? {};
+    keyOrigins.set(key, { ...inherited, ...Object.fromEntries(Object.keys(own).map((name) => [name, link])) });
     return merged;
   };
-  for (const name of Object.keys(services).sort()) services[name] = resolve({ file, name }, [], workingDir);
+  for (const name of Object.keys(services).sort()) {
+    services[name] = resolve({ file, name }, [], workingDir);
+    if (written === undefined) continue;
+    for (const [attribute, origin] of Object.entries(keyOrigins.get(`${file}\u0000${name}`) ?? {})) {
+      if (origin.file === file && origin.name === name) continue;
+      written[`services.${name}.${attribute}`] = { file: files.display(origin.file), path: `services.${origin.name}.${attribute}` };
+    }
+  }
 }
 
 function extendedService(at: string, extendsValue: unknown, fail: (message: string) => ComposeError): { service: string; file?: string } {

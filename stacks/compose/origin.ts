@@ -9,7 +9,10 @@ export class Origins {
   /** Model path → compose path; a model path below a recorded one keeps its own tail. */
   private readonly paths = new Map<string, string>();
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly provenance: Provenance = new Provenance(),
+  ) {}
 
   record(modelPath: string, composePath: string): void {
     this.paths.set(modelPath, composePath);
@@ -36,6 +39,36 @@ export class Origins {
 
   /** Names a model path as "FILE: compose path". */
   get where(): Where {
-    return (modelPath) => `${this.file}: ${this.composePath(modelPath)}`;
+    return (modelPath) => `${this.file}: ${this.provenance.name(this.composePath(modelPath))}`;
+  }
+}
+
+/** Where a value of the loaded file was written, when that is another file or service: included, or extended. */
+export interface WrittenAt {
+  /** The file, as messages name it ("base.yaml", "inc/compose.yaml"). */
+  file: string;
+  /** The path there ("services.monitored.pid"). */
+  path: string;
+}
+
+/**
+ * The compose paths of the loaded document that were written elsewhere (a service of an included
+ * file, a key `extends` brings from another service or file), so that a message names the file and
+ * the key the user would look for.
+ */
+export class Provenance {
+  constructor(private readonly written: Record<string, WrittenAt> = {}) {}
+
+  /** A compose path with where it was written, when elsewhere: "services.agent.pid (written in base.yaml as services.monitored.pid)". */
+  name(at: string): string {
+    let best: string | undefined;
+    for (const prefix of Object.keys(this.written)) {
+      const below = at === prefix || at.startsWith(`${prefix}.`) || at.startsWith(`${prefix}[`);
+      if (below && (best === undefined || prefix.length > best.length)) best = prefix;
+    }
+    if (best === undefined) return at;
+    const { file, path } = this.written[best];
+    const there = path + at.slice(best.length);
+    return `${at} (written in ${file}${there === at ? "" : ` as ${there}`})`;
   }
 }

@@ -4,21 +4,74 @@
  */
 import { parse as shellWords } from "shell-quote";
 import { shown } from "../errors";
+import { SecondsField, SECONDS_RANGES, secondsRule } from "../resolve";
 import { Doc, isMap, Refusals } from "./context";
 
-/** Compose durations: "1m30s", "10s", "500ms", "1h"; whole seconds here. */
-export function seconds(value: unknown, where: string, refused: Refusals): number | undefined {
+/** Nanoseconds per unit of a Go duration (time.ParseDuration, which compose-go reads durations with). */
+const GO_UNITS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  "\u00b5s": 1_000n,
+  "\u03bcs": 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+};
+const GO_PART = /(\d*)(?:\.(\d*))?(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g;
+const GO_DURATION = /^[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/;
+/** The largest duration Go holds: int64 nanoseconds. */
+const MAX_NANOS = 2n ** 63n - 1n;
+
+/**
+ * A duration as Go's time.ParseDuration reads it ("1h30m", "0.5m", "1.5h", "500ms", "-5s", "0"), in
+ * nanoseconds, exactly (a fraction of a unit truncated to whole nanoseconds, as Go does); undefined
+ * where Go refuses the text.
+ */
+export function goDurationNanos(text: string): bigint | undefined {
+  if (/^[-+]?0$/.test(text)) return 0n;
+  if (!GO_DURATION.test(text)) return undefined;
+  let total = 0n;
+  for (const [, whole, fraction = "", unit] of text.matchAll(GO_PART)) {
+    const scale = GO_UNITS[unit];
+    total += BigInt(whole === "" ? "0" : whole) * scale;
+    if (fraction !== "") total += (BigInt(fraction) * scale) / 10n ** BigInt(fraction.length);
+    if (total > MAX_NANOS) return undefined;
+  }
+  return text.startsWith("-") ? -total : total;
+}
+
+/** A value as written, with its seconds when they read differently: `"1h30m" (5400 s)`, `30`. */
+function writtenSeconds(value: unknown, total: number): string {
+  return typeof value === "number" || String(value).trim() === String(total) ? String(total) : `${shown(value)} (${total} s)`;
+}
+
+/**
+ * Compose durations, read as compose-go reads them (Go durations: "1m30s", "0.5m", "500ms", "1h"),
+ * here in whole seconds. With `field`, also within that duration's range (SECONDS_RANGES), the value
+ * shown as written ("1h30m", not 5400).
+ */
+export function seconds(value: unknown, where: string, refused: Refusals, field?: SecondsField): number | undefined {
   const text = String(value).trim();
-  const match = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(text);
-  if (!match || text === "") {
-    refused.add(where, `${shown(value)} must be a duration like "30s", "1m30s" or "2h"`);
+  const nanos = typeof value === "string" || typeof value === "number" ? goDurationNanos(text) : undefined;
+  if (nanos === undefined) {
+    refused.add(where, `${shown(value)} must be a duration like "30s", "1m30s", "0.5m" or "2h"`);
     return undefined;
   }
-  const [, h, m, s, ms] = match.map((part) => Number(part ?? 0));
-  const total = h * 3600 + m * 60 + s + ms / 1000;
-  if (!Number.isInteger(total)) {
-    refused.add(where, `${shown(value)} is not a whole number of seconds, which both targets need`);
+  if (nanos % 1_000_000_000n !== 0n) {
+    refused.add(
+      where,
+      `${shown(value)} (${Number(nanos) / 1e9} s) is not a whole number of seconds, which every target needs; round it to whole seconds`,
+    );
     return undefined;
+  }
+  const total = Number(nanos / 1_000_000_000n);
+  if (field !== undefined) {
+    const { min, max } = SECONDS_RANGES[field];
+    if (total < min || total > max) {
+      refused.add(where, `${secondsRule(field)}, got ${writtenSeconds(value, total)}`);
+      return undefined;
+    }
   }
   return total;
 }

@@ -305,7 +305,7 @@ export const KEYS: Record<string, KeyRule> = {
   "services.*.links": mapped("depends", "a dependency (started) on the linked service, reached by its own name; an alias is refused"),
   "services.*.healthcheck": mapped(
     "health",
-    "`CMD`, `CMD-SHELL`, a string or `NONE`; durations in whole seconds; compose's defaults 30s / 30s / 3 / 0s",
+    "`CMD`, `CMD-SHELL`, a string or `NONE`; durations as compose-go reads them (Go durations: `1m30s`, `0.5m`), in whole seconds; compose's defaults 30s / 30s / 3 / 0s",
   ),
   "services.*.healthcheck.test": mapped("health"),
   "services.*.healthcheck.interval": mapped("health"),
@@ -434,6 +434,9 @@ export const KEYS: Record<string, KeyRule> = {
   "services.*.devices": refused("service", "host devices are not passed through; remove devices"),
   "services.*.pid": refused("service", "services do not share a PID namespace with the host or each other; remove pid"),
   "services.*.ipc": refused("service", "services do not share an IPC namespace; remove ipc"),
+  "services.*.uts": refused("service", "services do not share the host's UTS namespace (its hostname and domain name); remove uts", {
+    message: withValue("services do not share the host's UTS namespace (its hostname and domain name); remove uts"),
+  }),
   "services.*.volumes_from": refused(
     "service",
     "a volume holds one service's data here (two services would write one data directory, and a cluster's ReadWriteOnce claim attaches to one node); give each service its own volumes, or run the two processes in one service",
@@ -453,7 +456,10 @@ export const KEYS: Record<string, KeyRule> = {
     "configs",
     "a number; honoured on swarm; Docker and Kubernetes cannot set a file's group (a warning there)",
   ),
-  "services.*.configs[].mode": mapped("configs", "permission bits (`0440`); default `0444`"),
+  "services.*.configs[].mode": mapped(
+    "configs",
+    "permission bits (`0440`); default `0444`; setuid, setgid, sticky and written-by-anyone bits refused",
+  ),
   "services.*.gpus": refused("service", "GPUs are not passed through"),
   "services.*.runtime": refused("service", "the engine's default runtime is used; remove runtime"),
   "services.*.userns_mode": refused("service", "user namespaces are the engine's; remove userns_mode"),

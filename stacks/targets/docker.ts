@@ -104,6 +104,7 @@ function checkDocker(app: ResolvedApp, config: StackConfig, where: Where, machin
       );
     }
     warnings.push(...ignoredDeploySettings(service, where));
+    checkPublishedOnInternal(app, service, where);
     checkReadOnlyFiles(service, where);
     warnings.push(...configOwners(service, where));
     if (!dockerKeepsCpus(service.limits.millicpus)) {
@@ -156,6 +157,19 @@ function checkSubnetCapacity(app: ResolvedApp, where: Where): void {
       );
     }
   }
+}
+
+/**
+ * Docker publishes no port of a container whose networks are all internal (it has no route out), so
+ * the port would be silently unreachable: refused, naming the port and the networks.
+ */
+function checkPublishedOnInternal(app: ResolvedApp, service: ResolvedService, where: Where): void {
+  const port = service.ports.find((candidate) => candidate.publishedPort !== undefined);
+  if (port === undefined || service.networks.length === 0) return;
+  if (!service.networks.every((network) => app.networks[network]?.internal === true)) return;
+  throw new InputError(
+    `${where(`services.${service.name}.ports.${port.name}`)} publishes host port ${port.publishedPort}, but service "${service.name}" is only on internal ${service.networks.length > 1 ? "networks" : "network"} ${service.networks.join(", ")} (internal: true), and Docker publishes no port of a container without a network that is not internal: add such a network to the service, or remove the port`,
+  );
 }
 
 /**

@@ -41,7 +41,7 @@ import {
 } from "../../components/swarm";
 import { StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
-import { ResolvedApp, ResolvedPort, ResolvedService } from "../resolve";
+import { checkSwarmPin, ResolvedApp, ResolvedPort, ResolvedService, swarmPin } from "../resolve";
 import {
   AppOutputs,
   builtServices,
@@ -258,10 +258,9 @@ function serviceArgs(
   }
   const published = service.ports.filter((port) => port.publishedPort !== undefined);
   const hostPorts = bindsHostPorts(service, config);
-  const pin = service.singleWriter
-    ? [config.swarmDataNode === "" ? "node.role == manager" : `node.hostname == ${config.swarmDataNode}`]
-    : [];
+  const pin = service.singleWriter ? [swarmPin(config.swarmDataNode)] : [];
   const constraints = [...pin, ...(service.placement?.constraints ?? []).filter((constraint) => !pin.includes(constraint))];
+  if (service.singleWriter) checkSwarmPin(service.name, service.placement?.constraints ?? [], config.swarmDataNode, where, config.keyPath);
   const rollout = service.rollout;
   const restart = service.restart;
   const order = rollout?.order ?? (startFirst(service, config) ? "start-first" : "stop-first");

@@ -211,8 +211,8 @@ describe("bad deploy values are refused with the file, the service, the key, the
         "  compose.yaml: services.web.deploy.update_config.speed is not a compose update_config key dockyard knows (a typo, or a key of a newer compose spec); remove it (allowed: delay, failure_action, max_failure_ratio, monitor, order, parallelism)",
         "  compose.yaml: services.web.deploy.resources.reservations.devices cannot be deployed: devices and generic resources are not passed through",
         "  compose.yaml: services.web.deploy.mode global cannot be deployed: a global service runs one task on every node, which the app model has no word for; use mode: replicated with replicas set to the number of nodes and placement.max_replicas_per_node: 1",
-        '  compose.yaml: services.web.deploy.update_config.delay "1.5s" must be a duration like "30s", "1m30s" or "2h"',
-        '  compose.yaml: services.web.deploy.restart_policy.window "soon" must be a duration like "30s", "1m30s" or "2h"',
+        '  compose.yaml: services.web.deploy.update_config.delay "1.5s" (1.5 s) is not a whole number of seconds, which every target needs; round it to whole seconds',
+        '  compose.yaml: services.web.deploy.restart_policy.window "soon" must be a duration like "30s", "1m30s", "0.5m" or "2h"',
       ].join("\n"),
     );
   });
@@ -294,7 +294,7 @@ describe("bad deploy values are refused with the file, the service, the key, the
     );
   });
 
-  test("stop_grace_period: a duration in whole seconds; one resolveApp refuses is named by its compose key", () => {
+  test("stop_grace_period: a duration in whole seconds; one out of range is named by its compose key and shown as written", () => {
     write([
       "  web:",
       "    image: nginx:1.27",
@@ -303,16 +303,24 @@ describe("bad deploy values are refused with the file, the service, the key, the
       "    image: nginx:1.27",
       "    stop_grace_period: 2h",
     ]);
-    const { model, where } = readCompose({ file: "compose.yaml" }, "dev", dir);
-    expect([model.services.web.stopGracePeriodSeconds, model.services.api.stopGracePeriodSeconds]).toEqual([90, 7200]);
-    expect(() => resolveApp(model, where)).toThrow(
+    expect(() => readCompose({ file: "compose.yaml" }, "dev", dir)).toThrow(
       new InputError(
-        "compose.yaml: services.api.stop_grace_period must be a whole number of seconds from 0 to 3600 (an up waits that long for each copy it replaces), got 7200",
+        'compose.yaml: services.api.stop_grace_period must be a whole number of seconds from 0 to 3600 (an up waits that long for each copy it replaces), got "2h" (7200 s)',
       ),
     );
+    write([
+      "  web:",
+      "    image: nginx:1.27",
+      "    stop_grace_period: 1m30s",
+      "  api:",
+      "    image: nginx:1.27",
+      "    stop_grace_period: 0.5h",
+    ]);
+    const { model } = readCompose({ file: "compose.yaml" }, "dev", dir);
+    expect([model.services.web.stopGracePeriodSeconds, model.services.api.stopGracePeriodSeconds]).toEqual([90, 1800]);
     write(["  web:", "    image: nginx:1.27", "    stop_grace_period: soon"]);
     expect(() => readCompose({ file: "compose.yaml" }, "dev", dir)).toThrow(
-      'compose.yaml: services.web.stop_grace_period "soon" must be a duration like "30s", "1m30s" or "2h"',
+      'compose.yaml: services.web.stop_grace_period "soon" must be a duration like "30s", "1m30s", "0.5m" or "2h"',
     );
   });
 
@@ -433,35 +441,73 @@ describe("what the file asks is honoured or refused, never silently different (f
 
 describe("durations past what an engine takes or an up would wait are refused, named by their compose key", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-durations-"));
-  const resolved = (service: string) => {
+  const resolved = (service: string) => () => {
     fs.writeFileSync(path.join(dir, "compose.yaml"), `name: shop\nservices:\n  web:\n    image: nginx:1.27\n${service}`);
     const { model, where } = readCompose({ file: "compose.yaml" }, "dev", dir);
-    return () => resolveApp(model, where);
+    return resolveApp(model, where);
   };
 
   test.each([
     [
       '    healthcheck: { test: ["CMD", "true"], interval: 0s }\n',
-      "compose.yaml: services.web.healthcheck.interval must be a whole number of seconds from 1 to 86400 (a day), got 0",
+      'compose.yaml: services.web.healthcheck.interval must be a whole number of seconds from 1 to 86400 (a day), got "0s" (0 s)',
     ],
     [
       '    healthcheck: { test: ["CMD", "true"], start_period: 48h }\n',
-      "compose.yaml: services.web.healthcheck.start_period must be a whole number of seconds from 0 to 86400 (a day), got 172800",
+      'compose.yaml: services.web.healthcheck.start_period must be a whole number of seconds from 0 to 86400 (a day), got "48h" (172800 s)',
     ],
     [
       "    deploy: { update_config: { monitor: 2h } }\n",
-      "compose.yaml: services.web.deploy.update_config.monitor must be a whole number of seconds from 0 to 3600 (an hour watching each batch), got 7200",
+      'compose.yaml: services.web.deploy.update_config.monitor must be a whole number of seconds from 0 to 3600 (an hour watching each batch), got "2h" (7200 s)',
     ],
     [
+      "    deploy: { rollback_config: { delay: 99h } }\n",
+      'compose.yaml: services.web.deploy.rollback_config.delay must be a whole number of seconds from 0 to 3600 (an hour between batches), got "99h" (356400 s)',
+    ],
+    [
+      // Past int64 nanoseconds: Go's time.ParseDuration, which compose-go reads durations with, refuses it.
       "    deploy: { rollback_config: { delay: 99999999h } }\n",
-      "compose.yaml: services.web.deploy.rollback_config.delay must be a whole number of seconds from 0 to 3600 (an hour between batches), got 359999996400",
+      'compose.yaml: services.web.deploy.rollback_config.delay "99999999h" must be a duration like "30s", "1m30s", "0.5m" or "2h"',
     ],
     [
       "    deploy: { restart_policy: { window: 25h } }\n",
-      "compose.yaml: services.web.deploy.restart_policy.window must be a whole number of seconds from 0 to 86400 (a day), got 90000",
+      'compose.yaml: services.web.deploy.restart_policy.window must be a whole number of seconds from 0 to 86400 (a day), got "25h" (90000 s)',
     ],
   ])("%j", (service, message) => {
     expect(resolved(service)).toThrow(new InputError(message));
+  });
+
+  test("1h30m for stop_grace_period is shown as written, with its seconds", () => {
+    expect(resolved("    stop_grace_period: 1h30m\n")).toThrow(
+      new InputError(
+        'compose.yaml: services.web.stop_grace_period must be a whole number of seconds from 0 to 3600 (an up waits that long for each copy it replaces), got "1h30m" (5400 s)',
+      ),
+    );
+  });
+
+  test("Go durations as compose-go reads them: fractions of a unit and every unit, in exact seconds", () => {
+    const app = resolved(
+      '    healthcheck: { test: ["CMD", "true"], interval: 1.5m, timeout: 2500ms500000us, start_period: "0.5m" }\n    stop_grace_period: .25h\n    deploy: { update_config: { delay: 0.5s500ms, monitor: 1000000000ns } }\n',
+    )();
+    expect([
+      app.services.web.health?.intervalSeconds,
+      app.services.web.health?.timeoutSeconds,
+      app.services.web.health?.startPeriodSeconds,
+      app.services.web.stopGracePeriodSeconds,
+      app.services.web.rollout?.delaySeconds,
+      app.services.web.rollout?.monitorSeconds,
+    ]).toEqual([90, 3, 30, 900, 1, 1]);
+  });
+
+  test.each([
+    ["1.5s", '"1.5s" (1.5 s) is not a whole number of seconds, which every target needs; round it to whole seconds'],
+    ["30", '"30" must be a duration like "30s", "1m30s", "0.5m" or "2h"'],
+    ["1d", '"1d" must be a duration like "30s", "1m30s", "0.5m" or "2h"'],
+    ["5 s", '"5 s" must be a duration like "30s", "1m30s", "0.5m" or "2h"'],
+  ])("stop_grace_period %s is refused as compose-go refuses it, or as not whole", (value, message) => {
+    expect(resolved(`    stop_grace_period: "${value}"\n`)).toThrow(
+      new InputError(`compose.yaml: services.web.stop_grace_period ${message}`),
+    );
   });
 
   test("at their bounds they are accepted", () => {

@@ -144,6 +144,30 @@ describe("top-level configs: the model", () => {
       'services.web.configs[0].mode "rw" must be permission bits, like 0440 (octal) or 288',
       "[{ source: c, mode: rw }]",
     ],
+    [
+      "configs:\n  c: { content: x }\n",
+      "services.web.configs[0].mode 04777 (2559 in decimal) sets setuid (04000) and written by anyone (0002), which a config file does not take (it is data, not a program to run as its owner, nor a file anyone may change): give read, write and execute bits without those, like 0440",
+      "[{ source: c, mode: 04777 }]",
+    ],
+    [
+      "configs:\n  c: { content: x }\n",
+      "services.web.configs[0].mode 02440 (1312 in decimal) sets setgid (02000), which a config file does not take (it is data, not a program to run as its owner, nor a file anyone may change): give read, write and execute bits without those, like 0440",
+      "[{ source: c, mode: 02440 }]",
+    ],
+    [
+      "configs:\n  c: { content: x }\n",
+      "services.web.configs[0].mode 0666 (438 in decimal) sets written by anyone (0002), which a config file does not take (it is data, not a program to run as its owner, nor a file anyone may change): give read, write and execute bits without those, like 0440",
+      "[{ source: c, mode: 0666 }]",
+    ],
+    // A credential file read into a config is refused as a mount of it is, before it is read.
+    ...[
+      ["./.kube/config", "is a user's credentials (~/.kube)"],
+      ["deploy/id_ed25519", "is an SSH private key"],
+      ["./.docker/config.json", "is a Docker client's config.json, with its registry logins"],
+    ].map(([file, why]) => [
+      `configs:\n  c: { file: ${file} }\n`,
+      `configs.c.file ${JSON.stringify(file)} is <dir>/${path.posix.normalize(file)}, which ${why}: a config is not secret, and its text would be copied into every container of the services that list it, as a mount of it is refused; leave the credentials out of the app`,
+    ]),
   ])("%j is refused naming the key", (configs, message, list = "[c]") => {
     expect(refusal(`${configs}services:\n  web:\n    image: nginx:1.27\n    configs: ${list}\n`)).toBe(`<dir>/compose.yaml: ${message}`);
   });

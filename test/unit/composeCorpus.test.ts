@@ -1483,8 +1483,11 @@ const BAD_CASES: [string, string][] = [
   ],
   ["secret-undeclared.yaml", 'services.db.secrets names "db-password", which is not in the file\'s top-level secrets (none)'],
   ["extends-file.yaml", 'services.web.extends.file "common.yaml" is not a file (looked for common.yaml)'],
-  ["bad-duration.yaml", 'services.web.healthcheck.interval "10 seconds" must be a duration like "30s", "1m30s" or "2h"'],
-  ["fractional-duration.yaml", 'services.web.healthcheck.timeout "1500ms" is not a whole number of seconds, which both targets need'],
+  ["bad-duration.yaml", 'services.web.healthcheck.interval "10 seconds" must be a duration like "30s", "1m30s", "0.5m" or "2h"'],
+  [
+    "fractional-duration.yaml",
+    'services.web.healthcheck.timeout "1500ms" (1.5 s) is not a whole number of seconds, which every target needs; round it to whole seconds',
+  ],
   ["services-empty.yaml", "services is empty: a compose file needs at least one service"],
   ["no-image.yaml", "services.web has neither image nor build: give the image to run, or a build context"],
   [

@@ -633,6 +633,45 @@ const refusedConfig: RefusedCase[] = [
     "dockyard:registryPassword is set ([secret]) but dockyard:registryUsername is empty: set the user to log in as, or unset registryPassword to push without a login",
   ],
   ["docker host with a space", { dockerHost: "tcp://not a host" }, `dockyard:dockerHost ${DOCKER_HOST_RULE}, got "tcp://not a host"`],
+  // A password in the host URL: refused on every stage, and never echoed.
+  ...(
+    [
+      ["ssh://deploy:hunter2hunter2@10.0.0.5", "ssh://deploy:(password not shown)@10.0.0.5", "prod"],
+      ["tcp://user:pw@10.0.0.5:2376", "tcp://user:(password not shown)@10.0.0.5:2376", "dev"],
+    ] as const
+  ).map(([dockerHost, shown, stack]): RefusedCase => [
+    `docker host ${shown} with a password, stack ${stack}`,
+    { dockerHost, imageTag: "v1.0.0" },
+    `dockyard:dockerHost must not hold a password (DOCKER_HOST takes none, and it would sit in plain text in the stage file): ssh:// logs in with a key (ssh-agent or ~/.ssh/config), tcp:// with TLS certificates; write ssh://user@host, got "${shown}"`,
+    stack,
+  ]),
+  // Placement no node meets: the stage's constraint against the single writer's pin, or two of its own.
+  [
+    "a constraint against the single writer's pin to dockyard:swarmDataNode",
+    { target: "swarm", swarmDataNode: "node-a", services: { db: { placement: { constraints: ["node.hostname == node-b"] } } } },
+    'dockyard:services.db.placement.constraints lists "node.hostname == node-b", but swarm pins db, a single writer, to dockyard:swarmDataNode with "node.hostname == node-a": no node meets both, so its task would wait for a node for ever; remove the constraint, or set dockyard:swarmDataNode to the node it names',
+    "staging",
+  ],
+  [
+    "a constraint against the single writer's pin to the manager",
+    { target: "swarm", services: { db: { placement: { constraints: ["node.role != manager"] } } } },
+    'dockyard:services.db.placement.constraints lists "node.role != manager", but swarm pins db, a single writer, to the manager (dockyard:swarmDataNode is empty) with "node.role == manager": no node meets both, so its task would wait for a node for ever; remove the constraint, or set dockyard:swarmDataNode to the node it names',
+  ],
+  [
+    "two constraints no node meets together",
+    { target: "swarm", services: { vote: { placement: { constraints: ["node.labels.zone == a", "node.labels.zone==b"] } } } },
+    'dockyard:services.vote.placement.constraints lists "node.labels.zone == a" and "node.labels.zone==b", which no node meets together, so its copies would wait for a node for ever; keep one',
+  ],
+  [
+    "registry with a password before the host (not echoed)",
+    { registry: "ci-bot:Sup3rS3cretToken@registry.example.com" },
+    `dockyard:registry ${REGISTRY_RULE}, got "ci-bot:(password not shown)@registry.example.com"`,
+  ],
+  [
+    "an image with a password before the registry (not echoed)",
+    { services: { redis: { image: "deploy:Passw0rd!@registry.example.com/shop/web:1.4" } } },
+    `dockyard:services.redis.image ${IMAGE_RULE}, got "deploy:(password not shown)@registry.example.com/shop/web:1.4"`,
+  ],
   ...["tcp://", "unix://var/run/docker.sock"].map((dockerHost): RefusedCase => [
     `docker host ${dockerHost} (no host, or a host where a path belongs)`,
     { dockerHost },

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { SERVICE_SETTINGS } from "../../stacks/config";
 import { AppModel, ServiceModel } from "../../stacks/model";
 import { AppDefinition, applyConfig } from "../../stacks/overrides";
+import { votingApp } from "../../stacks/votingApp";
 import { stackConfig, Values } from "./stage";
 
 /** One service, "web", with a value of its own in every field a stage can set, and one the stage cannot. */
@@ -288,5 +289,31 @@ const refusedSettings: RefusedCase[] = [
 describe("settings the app refuses stop the program before any resource is registered", () => {
   test.each(refusedSettings)("%s", async (_, config, message, stack = "dev") => {
     await expectRefused(config, message, stack);
+  });
+});
+
+describe("a single writer's placement against swarm's pin is refused when the stage is laid over the app, before any plan", () => {
+  test.each([
+    [
+      { target: "swarm", swarmDataNode: "node-a", services: { db: { placement: { constraints: ["node.hostname == node-b"] } } } },
+      'dockyard:services.db.placement.constraints lists "node.hostname == node-b", but swarm pins db, a single writer, to dockyard:swarmDataNode with "node.hostname == node-a": no node meets both, so its task would wait for a node for ever; remove the constraint, or set dockyard:swarmDataNode to the node it names',
+    ],
+    [
+      { target: "swarm", services: { db: { placement: { constraints: ["node.role==worker"] } } } },
+      'dockyard:services.db.placement.constraints lists "node.role==worker", but swarm pins db, a single writer, to the manager (dockyard:swarmDataNode is empty) with "node.role == manager": no node meets both, so its task would wait for a node for ever; remove the constraint, or set dockyard:swarmDataNode to the node it names',
+    ],
+  ])("%j", (values, message) => {
+    expect(() => applyConfig(votingApp, stackConfig(values, "staging"))).toThrow(message);
+  });
+
+  test("the same constraint on a service that is not a single writer, or on another target, is laid over as given", () => {
+    const placement = { constraints: ["node.hostname == node-b"] };
+    const swarm = applyConfig(
+      votingApp,
+      stackConfig({ target: "swarm", swarmDataNode: "node-a", services: { vote: { placement } } }, "staging"),
+    );
+    expect(swarm.model.services.vote.placement).toEqual(placement);
+    const docker = applyConfig(votingApp, stackConfig({ target: "docker", services: { db: { placement } } }, "staging"));
+    expect(docker.model.services.db.placement).toEqual(placement);
   });
 });

@@ -146,6 +146,12 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
         message: "dockyard:services.vote.limits.cpus must be a multiple of 0.001 CPU, got 0.0001",
       },
       {
+        name: "cpus below the kernel's smallest quota, on swarm",
+        config: { target: "swarm", services: { vote: { limits: { cpus: 0.001 } } } },
+        message:
+          "dockyard:services.vote.limits.cpus must be at least 0.01 CPU, the smallest CPU quota the kernel takes (Docker and swarm refuse less), got 0.001",
+      },
+      {
         name: "storage size of zero",
         config: { volumes: { "db-data": { size: "0" } } },
         message: 'dockyard:volumes.db-data.size must be more than 0, got "0"',
@@ -165,17 +171,18 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
       {
         name: "a health check every two days",
         compose: "duration-past-bound.yaml",
-        message: "services.web.healthcheck.interval must be a whole number of seconds from 1 to 86400 (a day), got 172800",
+        message: 'services.web.healthcheck.interval must be a whole number of seconds from 1 to 86400 (a day), got "48h" (172800 s)',
       },
       {
         name: "a duration that is not one",
         compose: "bad-duration.yaml",
-        message: 'services.web.healthcheck.interval "10 seconds" must be a duration like "30s", "1m30s" or "2h"',
+        message: 'services.web.healthcheck.interval "10 seconds" must be a duration like "30s", "1m30s", "0.5m" or "2h"',
       },
       {
         name: "fractions of a second",
         compose: "fractional-duration.yaml",
-        message: 'services.web.healthcheck.timeout "1500ms" is not a whole number of seconds, which both targets need',
+        message:
+          'services.web.healthcheck.timeout "1500ms" (1.5 s) is not a whole number of seconds, which every target needs; round it to whole seconds',
       },
     ],
   },
@@ -253,7 +260,7 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
   },
   {
     title: "A host path that hands the host to a container",
-    what: "Any container engine's socket (Docker's, rootless Docker's, podman's, containerd's, CRI-O's) and the host's runtime folders (`/run`, `/var/run`), the host's system folders (`/`, `/etc`, `/proc`, `/sys`, `/dev`, `/boot`, `/var/lib/docker`) or a folder holding one, credentials even read-only (`/etc/kubernetes`, `/etc/shadow`, `~/.kube`, `~/.ssh`, `~/.docker`, a home folder), a writable path inside the system folders or the host's programs (`/usr`, `/bin`, `/sbin`, `/lib*`); each judged as written and after its symlinks.",
+    what: "Any container engine's socket (Docker's, rootless Docker's, podman's, containerd's, CRI-O's) and the host's runtime folders (`/run`, `/var/run`), the host's system folders (`/`, `/etc`, `/proc`, `/sys`, `/dev`, `/boot`, `/var/spool`, `/var/lib/docker`, `/opt/cni`) or a folder holding one, credentials even read-only (`/etc/kubernetes`, `/etc/shadow`, `~/.kube`, `~/.ssh`, `~/.docker`, an SSH private key, a Docker config.json, a home folder; a compose config's file likewise), a writable path inside the system folders or the host's programs (`/usr`, `/bin`, `/sbin`, `/lib*`); each judged as written and after its symlinks.",
     examples: [
       {
         name: "the Docker socket",

@@ -768,6 +768,19 @@ describe("host paths that hand the host to a container are refused, naming the m
     ["/root/.aws/credentials", true, "is a user's credentials (~/.aws), refused even read-only"],
     ["/home/ci", true, "is a home folder, with credentials in it (~/.ssh, ~/.kube), refused even read-only"],
     ["/var/lib/kubelet/pki", true, "is the host's credentials (/var/lib/kubelet), refused even read-only"],
+    // Where what is written runs as root: cron's and at's jobs, other engines' state, the CNI plugins.
+    ["/var/spool/cron", false, "is inside the host's /var/spool and mounted writable (read-only files there are allowed)"],
+    ["/var/spool", true, "is one of the host's system folders"],
+    [
+      "/var/lib/containers/storage",
+      false,
+      "is inside the host's /var/lib/containers and mounted writable (read-only files there are allowed)",
+    ],
+    ["/opt/cni/bin", false, "is inside the host's /opt/cni and mounted writable (read-only files there are allowed)"],
+    ["/opt", true, "holds the host's /opt/cni"],
+    // Credential files by name, wherever they are.
+    ["/srv/keys/id_ed25519", true, "is an SSH private key, refused even read-only"],
+    ["/srv/app/.docker/config.json", true, "is a Docker client's config.json, with its registry logins, refused even read-only"],
   ])("%s (read-only %s)", (hostPath, readOnly, why) => {
     expect(mounting(hostPath, readOnly)).toThrow(refusal(hostPath, why));
   });

@@ -113,6 +113,12 @@ describe("a variable's literal value", () => {
     ["DB_PASSWORD", "/run/secrets/db-password", undefined],
     ["DB_PASSWORD", "${DB_PASSWORD:-hunter2}", "named like one"],
     ["PASSWORD_MIN_LENGTH", "8", undefined],
+    // A publishable or public key is random text by design, given to clients: only a secret format in it counts.
+    ["STRIPE_PUBLISHABLE_KEY", "pk_live_51ProbeAbCdEfGh", undefined],
+    ["VAPID_PUBLIC_KEY", "BEl62iUYgUivxIkv69yViEuiBIa40HI80NM9rQx", undefined],
+    ["STRIPE_SECRET_KEY", "sk_live_51ProbeAbCdEfGhIjKlMn", "named like one"],
+    ["STRIPE_PUBLISHABLE_KEY", "sk_live_51ProbeAbCdEfGhIjKlMn", "it looks like a Stripe key"],
+    ["GREETING", "pk_live_51ProbeAbCdEfGhIjKl", "it looks like a random token (long, high-entropy text)"],
   ])("%s=%j: %s", (name, value, why) => {
     expect(secretLooking(name, value)).toBe(why);
   });

@@ -57,6 +57,7 @@ describe("cpus as docker run --cpus", () => {
     [1.5, 1500, "1.5", "1500m"],
     [0.1, 100, "0.1", "100m"],
     [0.011, 11, "0.011", "11m"],
+    [0.012, 12, "0.012", "12m"],
     [10, 10000, "10.", "10"],
     [10.5, 10500, "10.5", "10500m"],
   ])("%d CPUs = %dm = docker %s = k8s %s", (cpus, millis, dockerCpus, quantity) => {
@@ -85,12 +86,19 @@ describe("cpus as docker run --cpus", () => {
     for (const m of millis.filter((m) => dockerKeepsCpus(m))) expect(Number(cpusToDocker(m)) * 1000).toBeCloseTo(m, 6);
   });
 
+  test("0.01 CPU, the kernel's minimum, is a valid limit (10m)", () => {
+    expect(parseCpus(0.01)).toBe(10);
+  });
+
   test.each([
     [0, "cpus must be a number of CPUs greater than 0, like 0.5 or 2, got 0"],
     [-1, "cpus must be a number of CPUs greater than 0, like 0.5 or 2, got -1"],
     [Number.NaN, "cpus must be a number of CPUs greater than 0, like 0.5 or 2, got NaN"],
     [Number.POSITIVE_INFINITY, "cpus must be a number of CPUs greater than 0, like 0.5 or 2, got Infinity"],
     [0.0005, "cpus must be a multiple of 0.001 CPU, got 0.0005"],
+    // Below the kernel's smallest quota: Docker refuses it, swarm's task fails; the same message on every target.
+    [0.001, "cpus must be at least 0.01 CPU, the smallest CPU quota the kernel takes (Docker and swarm refuse less), got 0.001"],
+    [0.009, "cpus must be at least 0.01 CPU, the smallest CPU quota the kernel takes (Docker and swarm refuse less), got 0.009"],
   ])("%d is refused", (cpus, message) => {
     expect(() => parseCpus(cpus)).toThrow(message);
   });

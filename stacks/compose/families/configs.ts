@@ -8,6 +8,7 @@ import * as path from "path";
 import { posix } from "path";
 import { shown } from "../../errors";
 import { AppModel, ConfigFile } from "../../model";
+import { credentialFile } from "../../resolve";
 import { Context, isMap } from "../context";
 import { declaredExternal, walkKeys } from "../table";
 
@@ -70,6 +71,14 @@ function configText(value: unknown, source: (typeof SOURCES)[number], at: string
     return text;
   }
   const file = path.resolve(ctx.fileDir, value);
+  const credentials = credentialFile(file);
+  if (credentials !== undefined) {
+    ctx.refused.add(
+      at,
+      `${shown(value)} is ${file}, which ${credentials}: a config is not secret, and its text would be copied into every container of the services that list it, as a mount of it is refused; leave the credentials out of the app`,
+    );
+    return undefined;
+  }
   if (fs.statSync(file, { throwIfNoEntry: false })?.isFile() !== true) {
     ctx.refused.add(at, `${shown(value)} is ${file}, which is no file: give the config file's path relative to the compose file`);
     return undefined;
@@ -80,6 +89,22 @@ function configText(value: unknown, source: (typeof SOURCES)[number], at: string
     note: `the text of ${file} as it is when pulumi runs, copied into the container (not a bind mount: a later edit needs another up)`,
   });
   return fs.readFileSync(file, "utf8");
+}
+
+/** A mode as compose files write it, in octal, and as the YAML loader read it: "04777 (2559 in decimal)". */
+export function modeText(mode: number): string {
+  return `0${mode.toString(8).padStart(3, "0")} (${mode} in decimal)`;
+}
+
+/** The bits of a file mode a careful tool keeps off a file it writes: setuid, setgid, sticky, written by anyone. */
+export function unsafeModeBits(mode: number): string[] {
+  const bits: Array<[number, string]> = [
+    [0o4000, "setuid (04000)"],
+    [0o2000, "setgid (02000)"],
+    [0o1000, "sticky (01000)"],
+    [0o0002, "written by anyone (0002)"],
+  ];
+  return bits.filter(([bit]) => (mode & bit) !== 0).map(([, name]) => name);
 }
 
 /**
@@ -135,8 +160,16 @@ export function serviceConfigFiles(raw: unknown, at: string, ctx: Context): Reco
         ctx.origins.record(`${at}.configFiles.${file}.${key}`, `${where}.${key}`);
       }
       if (entry.mode !== undefined) {
-        if (typeof entry.mode !== "number" || !Number.isInteger(entry.mode) || entry.mode < 0 || entry.mode > 0o777) {
+        if (typeof entry.mode !== "number" || !Number.isInteger(entry.mode) || entry.mode < 0 || entry.mode > 0o7777) {
           ctx.refused.add(`${where}.mode`, `${shown(entry.mode)} must be permission bits, like 0440 (octal) or 288`);
+          return;
+        }
+        const unsafe = unsafeModeBits(entry.mode);
+        if (unsafe.length > 0) {
+          ctx.refused.add(
+            `${where}.mode`,
+            `${modeText(entry.mode)} sets ${unsafe.join(" and ")}, which a config file does not take (it is data, not a program to run as its owner, nor a file anyone may change): give read, write and execute bits without those, like 0440`,
+          );
           return;
         }
         config.mode = entry.mode;

@@ -7,6 +7,7 @@
 import { Limits, Placement, Reservations, RestartPolicy, Rollout, ServiceModel } from "../../model";
 import { parseMemory } from "../../../components/units";
 import { shown } from "../../errors";
+import { SecondsField } from "../../resolve";
 import { Context, Doc, isMap } from "../context";
 import { byteSize, seconds } from "../parse";
 
@@ -175,7 +176,8 @@ function convertStrategy(
     ctx.origins.record(`${modelPath}.${field}`, `${at}.${name}`);
     const value = spec[name];
     if (value === undefined) continue;
-    const given = name === "delay" || name === "monitor" ? seconds(value, `${at}.${name}`, ctx.refused) : value;
+    const given =
+      name === "delay" || name === "monitor" ? seconds(value, `${at}.${name}`, ctx.refused, `rollout.${field}` as SecondsField) : value;
     if (given !== undefined) out[field] = given;
   }
   return out;
@@ -270,7 +272,8 @@ function convertRestart(raw: unknown, at: string, ctx: Context): RestartPolicy |
     ctx.origins.record(`${service}.restart.${field}`, `${at}.${key}`);
     const value = raw[key];
     if (value === undefined) continue;
-    const given = key === "delay" || key === "window" ? seconds(value, `${at}.${key}`, ctx.refused) : value;
+    const given =
+      key === "delay" || key === "window" ? seconds(value, `${at}.${key}`, ctx.refused, `restart.${field}` as SecondsField) : value;
     if (given !== undefined) restart[field] = given;
   }
   return restart as RestartPolicy;

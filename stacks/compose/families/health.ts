@@ -57,7 +57,7 @@ export function convertHealth(raw: unknown, x: Doc, at: string, ctx: Context): H
     ctx.origins.record(`${at}.health.${field}`, `${here}.${key}`);
     return raw[key] === undefined
       ? COMPOSE_HEALTH_DEFAULTS[field]
-      : (seconds(raw[key], `${here}.${key}`, ctx.refused) ?? COMPOSE_HEALTH_DEFAULTS[field]);
+      : (seconds(raw[key], `${here}.${key}`, ctx.refused, `health.${field}`) ?? COMPOSE_HEALTH_DEFAULTS[field]);
   };
   const http = isMap(x.healthHttp) ? { path: String(x.healthHttp.path), port: Number(x.healthHttp.port) } : undefined;
   return {

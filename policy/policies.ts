@@ -643,7 +643,20 @@ const ENGINE_SOCKETS = [
   "/run/podman/podman.sock",
 ];
 /** The host's own configuration, kernel interfaces, devices, home of root and engine state. */
-const HOST_TREES = ["/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet"];
+const HOST_TREES = [
+  "/etc",
+  "/proc",
+  "/sys",
+  "/dev",
+  "/boot",
+  "/root",
+  "/var/lib/docker",
+  "/var/lib/containerd",
+  "/var/lib/kubelet",
+  "/var/lib/containers",
+  "/var/spool",
+  "/opt/cni",
+];
 
 /** A host path without "..", "//" or a trailing "/": the path the engine mounts. */
 const normalPath = (path: string): string => posix.normalize(path).replace(/(.)\/+$/, "$1");

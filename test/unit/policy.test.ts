@@ -628,6 +628,9 @@ describe("confinement", () => {
       ["/etc/localtime", true, undefined],
       ["/etc/nginx", false, "is inside the host's /etc and mounted writable (read-only files there are allowed)"],
       ["/srv/data", false, undefined],
+      ["/var/spool/cron", false, "is inside the host's /var/spool and mounted writable (read-only files there are allowed)"],
+      ["/opt", true, "holds the host's /opt/cni"],
+      ["/var/lib/containers", true, "is one of the host's system folders"],
     ])("sensitiveHostPath(%s, read-only %s)", (path, readOnly, why) => {
       expect(sensitiveHostPath(path, readOnly)).toBe(why);
     });

@@ -690,6 +690,22 @@ function checkEnv(app: AppModel, service: ServiceModel, path: string, fail: Fail
   }
 }
 
+type ServiceMount = NonNullable<ServiceModel["volumes"]>[number];
+
+/** The mount whose folder holds a file (a file at the mount point itself is not inside it), or undefined. */
+function mountHolding(service: ServiceModel, file: string): ServiceMount | undefined {
+  const normal = posix.normalize(file);
+  return (service.volumes ?? []).find((mount) => {
+    const folder = posix.normalize(mount.mountPath).replace(/\/+$/, "");
+    return folder !== "" && normal.startsWith(`${folder}/`);
+  });
+}
+
+/** A mount as a message names it: `volume "data"` or `host path ./data`. */
+function mountNamed(mount: ServiceMount): string {
+  return mount.volume !== undefined ? `volume "${mount.volume}"` : `host path ${mount.hostPath}`;
+}
+
 /** Secret files: each at an absolute path of its own, holding one of the app's secrets. */
 function checkSecretFiles(app: AppModel, service: ServiceModel, path: string, fail: Fail): void {
   const mounted = new Set((service.volumes ?? []).map((mount) => posix.normalize(mount.mountPath)));
@@ -698,6 +714,13 @@ function checkSecretFiles(app: AppModel, service: ServiceModel, path: string, fa
     const secret = (service.secretFiles ?? {})[file];
     if (!posix.isAbsolute(file)) fail(at, `must be an absolute path in the container, got ${JSON.stringify(file)}`);
     if (mounted.has(posix.normalize(file))) fail(at, "is also where a volume is mounted; give the secret file a path of its own");
+    const holding = mountHolding(service, file);
+    if (holding !== undefined) {
+      fail(
+        at,
+        `is inside ${holding.mountPath}, where ${mountNamed(holding)} is mounted: the secret would be written into it and stay there, for whatever else mounts it, after the secret is gone; give the secret file a path outside every mount`,
+      );
+    }
     if (!Object.hasOwn(app.secrets, secret)) {
       fail(at, `refers to unknown secret "${secret}"; the app's secrets are: ${listOr(sortedKeys(app.secrets))}`);
     }
@@ -731,6 +754,13 @@ function checkConfigFiles(app: AppModel, service: ServiceModel, path: string, fa
     if (mount !== undefined) {
       const what = mount.volume !== undefined ? `volume "${mount.volume}"` : `host path ${mount.hostPath}`;
       fail(at, `(config "${config}") is also where ${what} is mounted; give the config file a path of its own`);
+    }
+    const holding = mountHolding(service, file);
+    if (holding !== undefined) {
+      fail(
+        at,
+        `(config "${config}", file ${file}) is inside ${holding.mountPath}, where ${mountNamed(holding)} is mounted: the file would be written into it and stay there after the config changes or is gone; give the config file a path outside every mount`,
+      );
     }
     const secret = secretAt.get(posix.normalize(file));
     if (secret !== undefined) fail(at, `(config "${config}") is also where secret "${secret}" is; give each file its own path`);

@@ -182,6 +182,21 @@ describe("top-level configs: the model", () => {
       '<dir>/compose.yaml: services.web.configs[0] (config "c") is also where secret "token" is; give each file its own path',
     );
   });
+
+  test("a config or secret file inside a mounted folder is refused: it would be written into the volume or host folder", () => {
+    const base =
+      "configs:\n  c: { content: x }\nvolumes:\n  data: {}\nsecrets:\n  token: { environment: TOKEN }\nservices:\n  web:\n    image: nginx:1.27\n";
+    expect(refusal(`${base}    volumes: [data:/data]\n    configs: [{ source: c, target: data/app.conf }]\n`)).toBe(
+      '<dir>/compose.yaml: services.web.configs[0] (config "c", file /data/app.conf) is inside /data, where volume "data" is mounted: the file would be written into it and stay there after the config changes or is gone; give the config file a path outside every mount',
+    );
+    expect(refusal(`${base}    volumes: [data:/run/secrets]\n    secrets: [token]\n`)).toMatch(
+      /services\.web\.secrets.* is inside \/run\/secrets, where volume "data" is mounted: the secret would be written into it and stay there, for whatever else mounts it, after the secret is gone; give the secret file a path outside every mount$/,
+    );
+    // Beside a mount, or at a folder that only starts with the same letters, is fine.
+    expect(() => refusal(`${base}    volumes: [data:/data]\n    configs: [{ source: c, target: /data2/app.conf }]\n`)).toThrow(
+      "not refused",
+    );
+  });
 });
 
 describe("the model's config files, checked by resolveApp for any app", () => {

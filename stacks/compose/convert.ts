@@ -30,7 +30,7 @@ import { LoadedCompose } from "./load";
 import { Origins, Provenance } from "./origin";
 import { seconds, words } from "./parse";
 import { composeNetworkShape, composeSecretShape, composeServiceShape, composeVolumeShape, issuePath } from "./schema";
-import { walkKeys } from "./table";
+import { meant, walkKeys } from "./table";
 
 export type { Disposition, ReportLine, Setting } from "./context";
 export { KEYS } from "./table";
@@ -154,12 +154,46 @@ function checkShapes(doc: Doc, refused: Refusals): void {
         );
         const where = issuePath(`${section}.${name}`, issue.path);
         if (issue.code === "unrecognized_keys") {
-          refused.add(where, `has unknown ${issue.keys.length > 1 ? "keys" : "key"} ${issue.keys.map((key) => shown(key)).join(", ")}`);
+          const allowed = keysAt(shape, issue.path);
+          const guesses = issue.keys.map((key) => meant(key, allowed)).filter((guess) => guess !== undefined);
+          refused.add(
+            where,
+            `has unknown ${issue.keys.length > 1 ? "keys" : "key"} ${issue.keys.map((key) => shown(key)).join(", ")}` +
+              (guesses.length > 0 ? `; did you mean ${guesses.join(", ")}?` : "") +
+              (allowed.length > 0 ? ` (allowed: ${allowed.join(", ")})` : ""),
+          );
         } else {
           refused.add(where, given === undefined ? `is required: it ${issue.message}` : `${issue.message}, got ${shown(given)}`);
         }
       }
     }
+  }
+}
+
+/** The keys a zod shape allows at a path of an issue (through optional, nullable, default, arrays and unions), sorted; [] when not an object there. */
+function keysAt(schema: z.ZodType, at: PropertyKey[]): string[] {
+  const def = (schema as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
+  const inner = (key: string): z.ZodType => def[key] as z.ZodType;
+  switch (def.type) {
+    case "optional":
+    case "nullable":
+    case "default":
+    case "readonly":
+      return keysAt(inner("innerType"), at);
+    case "pipe":
+      return keysAt(inner("in"), at);
+    case "union":
+      return [...new Set((def.options as z.ZodType[]).flatMap((option) => keysAt(option, at)))].sort();
+    case "array":
+      return at.length > 0 && typeof at[0] === "number" ? keysAt(inner("element"), at.slice(1)) : [];
+    case "object": {
+      const shape = def.shape as Record<string, z.ZodType>;
+      if (at.length === 0) return Object.keys(shape).sort();
+      const next = shape[String(at[0])];
+      return next === undefined ? [] : keysAt(next, at.slice(1));
+    }
+    default:
+      return [];
   }
 }
 

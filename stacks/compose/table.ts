@@ -616,7 +616,7 @@ function distance(a: string, b: string): number {
 }
 
 /** The allowed key a mistyped one most likely meant: a word or two away, or one that starts with it. */
-function meant(key: string, allowed: string[]): string | undefined {
+export function meant(key: string, allowed: string[]): string | undefined {
   const lower = key.toLowerCase();
   const scored = allowed
     .map((candidate) => ({ candidate, edits: distance(lower, candidate) }))

@@ -1353,7 +1353,10 @@ const BAD_CASES: [string, string][] = [
   ["not-yaml.txt", "the top level must be a mapping (services:, networks:, ...), got text of 45 characters (not shown)"],
   ["ports-as-map.yaml", 'services.web.ports must be a list of ports, got {"http":8080}'],
   ["retries-text.yaml", 'services.web.healthcheck.retries must be a whole number, got "three"'],
-  ["x-dockyard-unknown.yaml", 'services.db.x-dockyard has unknown key "singlewriter"'],
+  [
+    "x-dockyard-unknown.yaml",
+    'services.db.x-dockyard has unknown key "singlewriter"; did you mean singleWriter? (allowed: autoscaling, healthHttp, healthOnlyPorts, portNames, singleWriter)',
+  ],
   [
     "unknown-service-key.yaml",
     "services.web.restrat is not a compose service key dockyard knows (a typo, or a key of a newer compose spec); did you mean restart?",

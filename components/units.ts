@@ -51,6 +51,14 @@ export function parseMemory(value: string | number, what = "memory"): number {
  * memory limit's minimum applies, only more than 0 bytes.
  */
 export function parseStorageSize(value: string | number, what = "size"): number {
+  // "10GB": binary here as in Docker's grammar, but a storage size goes to Kubernetes, where G is 1000³.
+  const decimalLooking = typeof value === "string" ? /^(\d+(?:\.\d+)?)\s?([kmgt])b$/i.exec(value.trim()) : null;
+  if (decimalLooking) {
+    const [, amount, unit] = decimalLooking;
+    throw new UnitError(
+      `${what} ${JSON.stringify(value)} is ambiguous: dockyard reads sizes in binary units (${amount}${unit.toUpperCase()}i, ${amount} × 1024^${MEMORY_SUFFIX_POWER[unit.toLowerCase()]} bytes), Kubernetes reads ${amount}${unit.toUpperCase()} as ${amount} × 1000^${MEMORY_SUFFIX_POWER[unit.toLowerCase()]}; write "${amount}${unit.toUpperCase()}i"`,
+    );
+  }
   const bytes = parseSize(value, what, 'a storage size like "1Gi", "512Mi" or "10g" (units b, k, m, g, t; binary)');
   if (bytes === 0) {
     throw new UnitError(`${what} must be more than 0, got ${JSON.stringify(value)}`);

@@ -133,6 +133,14 @@ describe("storage sizes (volume claims)", () => {
   test.each([
     ["0", 'size must be more than 0, got "0"'],
     ["big", 'size must be a storage size like "1Gi", "512Mi" or "10g" (units b, k, m, g, t; binary), got "big"'],
+    [
+      "10GB",
+      'size "10GB" is ambiguous: dockyard reads sizes in binary units (10Gi, 10 × 1024^3 bytes), Kubernetes reads 10G as 10 × 1000^3; write "10Gi"',
+    ],
+    [
+      "512 mb",
+      'size "512 mb" is ambiguous: dockyard reads sizes in binary units (512Mi, 512 × 1024^2 bytes), Kubernetes reads 512M as 512 × 1000^2; write "512Mi"',
+    ],
   ])("%s is refused", (text, message) => {
     expect(() => parseStorageSize(text)).toThrow(new UnitError(message));
   });

@@ -7,6 +7,7 @@
  * it back), 3 when the engine could not tell.
  */
 import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
+import { isDeepStrictEqual } from "util";
 import { engineError, existingStack, projectStack, projectWorkspace, STACK_POSITIONAL } from "./project";
 import { shortType, urnName } from "./progress";
 import { Verb } from "./verb";
@@ -25,8 +26,7 @@ export function valueAt(value: unknown, property: string): unknown {
 /** A value in a drift line: JSON, secrets hidden, long ones cut. */
 function shown(value: unknown): string {
   if (value === undefined) return "(none)";
-  if (value !== null && typeof value === "object" && (value as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] !== undefined)
-    return "[secret]";
+  if (isSecret(value)) return "[secret]";
   const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
@@ -38,6 +38,15 @@ function unsaid(value: unknown): boolean {
   return typeof value === "object" && Object.keys(value).length === 0;
 }
 
+/** Whether each item matches an item of `among` of its own (a list compared as a multiset, in any order). */
+function eachMatched(items: unknown[], among: unknown[], match: (item: unknown, candidate: unknown) => boolean): boolean {
+  const left = [...among];
+  return items.every((item) => {
+    const at = left.findIndex((candidate) => match(item, candidate));
+    return at >= 0 && left.splice(at, 1).length === 1;
+  });
+}
+
 /**
  * Whether the engine holds what the state says. What the state leaves unsaid the engine may fill in
  * (a network's gateway, an empty option as {}), and lists are compared as sets (the engine lists a
@@ -47,12 +56,7 @@ function unsaid(value: unknown): boolean {
 export function holds(state: unknown, engine: unknown): boolean {
   if (unsaid(state)) return true;
   if (Array.isArray(state)) {
-    if (!Array.isArray(engine) || engine.length !== state.length) return false;
-    const left = [...engine];
-    return state.every((item) => {
-      const at = left.findIndex((candidate) => holds(item, candidate));
-      return at >= 0 && left.splice(at, 1).length === 1;
-    });
+    return Array.isArray(engine) && engine.length === state.length && eachMatched(state, engine, holds);
   }
   if (typeof state === "object") {
     if (engine === null || typeof engine !== "object" || Array.isArray(engine)) return false;
@@ -66,19 +70,6 @@ export function holds(state: unknown, engine: unknown): boolean {
  * version; the Kubernetes provider's inputs, field manager and first API version).
  */
 const BOOKKEEPING = new Set(["__meta", "__inputs", "__fieldManager", "__initialApiVersion"]);
-
-/** Whether two values are the same, keys in any order. */
-function same(left: unknown, right: unknown): boolean {
-  if (left === right) return true;
-  if (left === null || right === null || typeof left !== "object" || typeof right !== "object") return false;
-  if (Array.isArray(left) !== Array.isArray(right)) return false;
-  const leftKeys = Object.keys(left as object);
-  const rightKeys = Object.keys(right as object);
-  return (
-    leftKeys.length === rightKeys.length &&
-    leftKeys.every((key) => same((left as Record<string, unknown>)[key], (right as Record<string, unknown>)[key]))
-  );
-}
 
 /** A key as a step of a property path: `spec`, or `["app.kubernetes.io/name"]` where it holds a dot or a bracket. */
 function pathStep(path: string, key: string): string {
@@ -102,17 +93,10 @@ function isSecret(value: unknown): boolean {
  * alone) is not drift.
  */
 export function inputDrift(inputs: unknown, before: unknown, after: unknown, path = ""): string[] {
-  if (inputs === null || typeof inputs !== "object" || isSecret(inputs)) return same(before, after) ? [] : [path];
+  if (inputs === null || typeof inputs !== "object" || isSecret(inputs)) return isDeepStrictEqual(before, after) ? [] : [path];
   if (Array.isArray(inputs)) {
-    if (!Array.isArray(before) || !Array.isArray(after)) return same(before, after) ? [] : [path];
-    if (before.length !== after.length) {
-      const left = [...after];
-      const kept = before.every((item) => {
-        const at = left.findIndex((candidate) => same(item, candidate));
-        return at >= 0 && left.splice(at, 1).length === 1;
-      });
-      return kept ? [] : [path];
-    }
+    if (!Array.isArray(before) || !Array.isArray(after)) return isDeepStrictEqual(before, after) ? [] : [path];
+    if (before.length !== after.length) return eachMatched(before, after, isDeepStrictEqual) ? [] : [path];
     return inputs.flatMap((item, index) => inputDrift(item, before[index], after[index], `${path}[${index}]`));
   }
   return Object.keys(inputs)

@@ -217,9 +217,8 @@ export const upVerb: Verb = {
     // The update refreshes first, so what was changed or removed by hand is put back (what `dockyard
     // drift` shows). The program sends what the engines read back (a network's gateway, a tmpfs without
     // a mode; a Deployment takes its fields back with patchForce), so a refresh changes nothing nobody changed.
-    const refresh = true;
     if (args.values.yes !== true && io.ask !== undefined) {
-      const preview = await stack.preview({ refresh });
+      const preview = await stack.preview({ refresh: true });
       const changes = Object.entries(preview.changeSummary)
         .filter(([op, count]) => op !== "same" && (count ?? 0) > 0)
         .map(([op, count]) => `${count} to ${op}`);
@@ -232,7 +231,7 @@ export const upVerb: Verb = {
     io.err(`dockyard up: stack ${loaded.stack} on ${target}`);
     const { progress, onEvent } = eventPrinter("up", io, json);
     try {
-      await stack.up({ refresh, onEvent, color: "never" });
+      await stack.up({ refresh: true, onEvent, color: "never" });
     } catch (error) {
       if (!progress.failed) io.err(`dockyard up: ${engineError(error)}`);
       if (target === "kubernetes") {

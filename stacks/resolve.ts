@@ -31,6 +31,7 @@ import {
   SecretModel,
   ServiceModel,
   UpdateOrder,
+  VolumeMount,
 } from "./model";
 
 /** Storage reserved for a volume when the model gives no size. */
@@ -690,10 +691,8 @@ function checkEnv(app: AppModel, service: ServiceModel, path: string, fail: Fail
   }
 }
 
-type ServiceMount = NonNullable<ServiceModel["volumes"]>[number];
-
 /** The mount whose folder holds a file (a file at the mount point itself is not inside it), or undefined. */
-function mountHolding(service: ServiceModel, file: string): ServiceMount | undefined {
+function mountHolding(service: ServiceModel, file: string): VolumeMount | undefined {
   const normal = posix.normalize(file);
   return (service.volumes ?? []).find((mount) => {
     const folder = posix.normalize(mount.mountPath).replace(/\/+$/, "");
@@ -702,7 +701,7 @@ function mountHolding(service: ServiceModel, file: string): ServiceMount | undef
 }
 
 /** A mount as a message names it: `volume "data"` or `host path ./data`. */
-function mountNamed(mount: ServiceMount): string {
+function mountNamed(mount: VolumeMount): string {
   return mount.volume !== undefined ? `volume "${mount.volume}"` : `host path ${mount.hostPath}`;
 }
 
@@ -752,8 +751,7 @@ function checkConfigFiles(app: AppModel, service: ServiceModel, path: string, fa
     }
     const mount = mounts.get(posix.normalize(file));
     if (mount !== undefined) {
-      const what = mount.volume !== undefined ? `volume "${mount.volume}"` : `host path ${mount.hostPath}`;
-      fail(at, `(config "${config}") is also where ${what} is mounted; give the config file a path of its own`);
+      fail(at, `(config "${config}") is also where ${mountNamed(mount)} is mounted; give the config file a path of its own`);
     }
     const holding = mountHolding(service, file);
     if (holding !== undefined) {

@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { refuseProviderKeys, stackStages } from "../components/app/stack";
-import { CONFIG_KEYS, ConfigKey, loadConfig, StackConfig, Target } from "../stacks/config";
+import { appliesOnly, CONFIG_KEYS, ConfigKey, keyTargets, loadConfig, StackConfig, Target } from "../stacks/config";
 import { InputError, sortedKeys, Where } from "../stacks/errors";
 import { AppDefinition, applyConfig } from "../stacks/overrides";
 import { isBaseImageArg, ResolvedApp, resolveApp } from "../stacks/resolve";
@@ -111,11 +111,9 @@ function stackFile(file: string, stack: string): Record<string, unknown> {
   );
 }
 
-/** Whether a config key means something on the target (a key without a target means something on all). */
+/** Whether a config key means something on the target (a key dockyard does not know is left for loadConfig to refuse). */
 function appliesTo(key: string, target: Target): boolean {
-  const spec = CONFIG_KEYS[key as ConfigKey] as { target?: Target | readonly Target[] } | undefined;
-  if (spec?.target === undefined) return true;
-  return (typeof spec.target === "string" ? [spec.target] : spec.target).includes(target);
+  return !(key in CONFIG_KEYS) || keyTargets(key as ConfigKey).includes(target);
 }
 
 /** The stack's config read, laid over its app, and resolved; throws InputError (or ComposeError) for bad input. */
@@ -134,7 +132,7 @@ export function loadStack(request: StackRequest): LoadedStack {
     values.target = request.target;
     if (dropped.length > 0) {
       notes.push(
-        `target ${request.target} instead of ${ownTarget}: ${dropped.map((key) => `dockyard:${key}`).join(", ")} (${ownTarget} only) left out`,
+        `target ${request.target} instead of ${ownTarget}: ${dropped.map((key) => `dockyard:${key} (it ${appliesOnly(key as ConfigKey)})`).join(", ")} left out`,
       );
     }
   }

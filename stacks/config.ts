@@ -23,7 +23,7 @@ interface KeySpec {
   default: unknown;
   description: string;
   secret?: boolean;
-  /** The key means something on this target (or these targets) only; set on another, it is warned about. */
+  /** The key means something on this target (or these targets) only; set on another, it is refused. */
   target?: Target | readonly Target[];
 }
 
@@ -492,8 +492,9 @@ export const CONFIG_KEYS = {
   bindAddress: {
     schema: z.string().refine((value) => parseAddress(value) !== undefined, "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0"),
     default: "127.0.0.1",
-    description: "Host IP that published ports bind to; 0.0.0.0 exposes them on every interface.",
-    target: "docker",
+    description:
+      "Host IP that published ports bind to; 0.0.0.0 exposes them on every interface. A swarm publishes on every interface of its nodes, so on swarm only 0.0.0.0 is allowed.",
+    target: ["docker", "swarm"],
   },
   allowPublicSubnets: {
     schema: flag,
@@ -756,6 +757,7 @@ export function loadConfig(
     if (text !== undefined && JSON.stringify(parsed.data) !== JSON.stringify(CONFIG_KEYS[key].default)) given.push(key);
   }
   const c = values as Values;
+  checkOtherTargetKeys(given, c.target, keyPath);
   checkRegistry(c, keyPath);
   const namespace = c.namespace === "" ? stack : c.namespace;
   // The namespace matters on a cluster only, but an explicit one is checked on any target.
@@ -778,6 +780,32 @@ export function loadConfig(
     namespace,
     keyPath,
   };
+}
+
+/** The targets a config key means something on: every target for a key without one. */
+export function keyTargets(key: ConfigKey): readonly Target[] {
+  const spec: KeySpec = CONFIG_KEYS[key];
+  if (spec.target === undefined) return CONFIG_KEYS.target.schema.options;
+  return typeof spec.target === "string" ? [spec.target] : spec.target;
+}
+
+/** "applies to target kubernetes only": what a key of some targets is for, as refusals and docs say it. */
+export function appliesOnly(key: ConfigKey): string {
+  const targets = keyTargets(key);
+  return `applies to ${targets.length > 1 ? "targets" : "target"} ${targets.join(" and ")} only`;
+}
+
+/**
+ * A key of another target (a namespace on a Docker stage) is refused: it says the user expects a
+ * target the stack does not deploy to, and ignoring it would deploy somewhere else than they meant.
+ */
+function checkOtherTargetKeys(given: ConfigKey[], target: Target, keyPath: KeyNamer): void {
+  const foreign = given.filter((key) => !keyTargets(key).includes(target));
+  if (foreign.length === 0) return;
+  const lines = foreign.map((key) => `${keyPath(key)} ${appliesOnly(key)}`);
+  throw new InputError(
+    `${lines.join("; ")}, and ${keyPath("target")} is ${target}: remove ${foreign.length > 1 ? "these keys" : "the key"} from the stack's config, or set ${keyPath("target")} to the target ${foreign.length > 1 ? "they are" : "it is"} for`,
+  );
 }
 
 /** The issue to report: a misspelt key first, since it explains a "missing" one. */

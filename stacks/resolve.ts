@@ -802,13 +802,8 @@ function resolveMounts(app: AppModel, service: ServiceModel, path: string, fail:
       fail(at, `hostPath must be absolute, got ${JSON.stringify(mount.hostPath)}`);
     }
     if (!mount.mountPath.startsWith("/")) fail(at, `mountPath must be absolute, got ${JSON.stringify(mount.mountPath)}`);
-    const takeover = mount.hostPath === undefined ? undefined : hostTakeover(mount.hostPath, mount.readOnly ?? false);
-    if (takeover !== undefined) {
-      fail(
-        at,
-        `hostPath ${JSON.stringify(mount.hostPath)} ${takeover}: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder`,
-      );
-    }
+    const takeover = mount.hostPath === undefined ? undefined : takeoverRefusal(mount.hostPath, mount.hostPath, mount.readOnly ?? false);
+    if (takeover !== undefined) fail(at, `hostPath ${takeover}`);
     return { volume: mount.volume, hostPath: mount.hostPath, mountPath: mount.mountPath, readOnly: mount.readOnly ?? false };
   });
 }
@@ -894,6 +889,18 @@ export function hostTakeover(
   if (real === undefined || real === written) return undefined;
   const through = takeoverOf(normalHostPath(real), readOnly);
   return through === undefined ? undefined : `leads through symlinks to ${JSON.stringify(real)}, which ${through}`;
+}
+
+/**
+ * The refusal of a bind mount's host path that can take over the host, or undefined: the path as the
+ * user wrote it (`~/../..`, `./run/../../var/run`) and, when that differs, the path it is.
+ */
+export function takeoverRefusal(written: string, hostPath: string, readOnly: boolean): string | undefined {
+  const why = hostTakeover(hostPath, readOnly);
+  if (why === undefined) return undefined;
+  const normal = normalHostPath(hostPath);
+  const named = written === normal ? JSON.stringify(written) : `${JSON.stringify(written)} (that is ${JSON.stringify(normal)})`;
+  return `${named} ${why}: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder`;
 }
 
 const normalHostPath = (hostPath: string): string => posix.normalize(hostPath).replace(/(.)\/+$/, "$1");

@@ -205,7 +205,9 @@ class Files {
   /** A file as messages name it: the main file as the user named it, another by its path from the main file's folder. */
   display(file: string): string {
     if (file === this.main) return this.named;
-    return path.relative(path.dirname(this.main), file).split(path.sep).join("/");
+    const relative = path.relative(path.dirname(this.main), file).split(path.sep).join("/");
+    // Outside the main file's folder, the whole path: "../../../etc/x.yaml" would depend on where one stands.
+    return relative.startsWith("../") ? file : relative;
   }
 
   /** An error about `file` (the main file's message names that file first when it is another one). */

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ImageArgs } from "../../components/docker";
-import { ConfigKey, CONFIG_KEYS, StackConfig, Target } from "../config";
+import { StackConfig, Target } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { ImageSource } from "../model";
 import { ResolvedApp } from "../resolve";
@@ -97,23 +97,6 @@ export function unsupported(where: string, what: string, target: Target, instead
 /** The warning for a setting a target ignores, where ignoring it is harmless (docs/targets.md lists them). */
 export function ignored(where: string, target: Target, why: string): string {
   return `${where} is ignored on target ${target}: ${why}`;
-}
-
-/** Config keys of another target that the stack sets: this target ignores them, one warning each. */
-export function otherTargetKeys(config: StackConfig): string[] {
-  return config.given.flatMap((key) => {
-    const spec = CONFIG_KEYS[key as ConfigKey];
-    if (!("target" in spec)) return [];
-    const targets: readonly Target[] = typeof spec.target === "string" ? [spec.target] : spec.target;
-    if (targets.includes(config.target)) return [];
-    return [
-      ignored(
-        config.keyPath(key),
-        config.target,
-        `it applies to ${targets.length > 1 ? "targets" : "target"} ${targets.join(" and ")} only`,
-      ),
-    ];
-  });
 }
 
 /** What a plan knows about the machine the program runs on, given by the caller (planners read nothing). */

@@ -27,18 +27,7 @@ import { dockerCpusAdvice, dockerCpusReadBack, dockerKeepsCpus } from "../../com
 import { parseDockerHost, StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { ResolvedApp, ResolvedService, RESTART_DEFAULTS } from "../resolve";
-import {
-  AppOutputs,
-  DeployScope,
-  ignored,
-  imageName,
-  Machine,
-  otherTargetKeys,
-  TargetBackend,
-  TargetPlan,
-  unsupported,
-  waitsFor,
-} from "./common";
+import { AppOutputs, DeployScope, ignored, imageName, Machine, TargetBackend, TargetPlan, unsupported, waitsFor } from "./common";
 import {
   deployEngineResources,
   dockerNames,
@@ -92,7 +81,7 @@ export function planDocker(app: ResolvedApp, config: StackConfig, where: Where, 
 
 /** What the resolved app asks that a Docker engine cannot do: refused, or the warnings for what it ignores. */
 function checkDocker(app: ResolvedApp, config: StackConfig, where: Where, machine?: Machine): string[] {
-  const warnings = otherTargetKeys(config);
+  const warnings: string[] = [];
   for (const name of sortedKeys(app.services)) {
     const service = app.services[name];
     if (service.autoscaling !== undefined) {

@@ -59,7 +59,6 @@ import {
   scopedName,
   unsupported,
   waitsFor,
-  otherTargetKeys,
   TargetBackend,
   TargetPlan,
 } from "./common";
@@ -240,7 +239,7 @@ function checkKubernetesNames(app: ResolvedApp, where: Where): void {
 /** What the resolved app asks that a cluster cannot do: refused, or the warnings for what it ignores. */
 function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): string[] {
   checkKubernetesNames(app, where);
-  const warnings = otherTargetKeys(config);
+  const warnings: string[] = [];
   const lowered = LOWER_POD_SECURITY[config.podSecurity];
   if (lowered !== undefined) {
     warnings.push(

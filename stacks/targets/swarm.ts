@@ -42,18 +42,7 @@ import {
 import { StackConfig } from "../config";
 import { InputError, sortedKeys, Where } from "../errors";
 import { checkSwarmPin, ResolvedApp, ResolvedPort, ResolvedService, swarmPin } from "../resolve";
-import {
-  AppOutputs,
-  builtServices,
-  DeployScope,
-  ignored,
-  imageName,
-  otherTargetKeys,
-  TargetBackend,
-  TargetPlan,
-  unsupported,
-  waitsFor,
-} from "./common";
+import { AppOutputs, builtServices, DeployScope, ignored, imageName, TargetBackend, TargetPlan, unsupported, waitsFor } from "./common";
 import { deployEngineResources, EnginePlan, engineOutputs, engineResources, engineScope, SECRETS_DIR, validateNetworks } from "./engine";
 
 /** Share of a task's CPU limit reserved on its node: room for a start-first update beside it on a small node. */
@@ -360,7 +349,7 @@ function checkSwarm(app: ResolvedApp, config: StackConfig, where: Where): string
       `set ${config.keyPath("registry")} to a registry every node pulls from (the images are pushed there and the tasks run their digests), or keep ${config.keyPath("swarmNodes")} at 1`,
     );
   }
-  const warnings = otherTargetKeys(config);
+  const warnings: string[] = [];
   for (const name of sortedKeys(app.services)) {
     const service = app.services[name];
     if (service.autoscaling !== undefined) {

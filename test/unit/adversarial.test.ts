@@ -277,7 +277,8 @@ function secretsOf(document: Record<string, unknown>, value: string): Record<str
 /** A stage for a compose file: its secrets' values, a registry so Kubernetes can push what it builds. Loaded once per kind. */
 const stages = new Map<string, StackConfig>();
 function composeStage(target: string, bindAddress: string, stack: string, secrets: Record<string, string>): StackConfig {
-  const raw = rawConfig({ target, bindAddress, registry: "localhost:5000" }, secrets);
+  // A bind address is a key of docker and swarm: a cluster's stage would be refused for it.
+  const raw = rawConfig({ target, ...(target === "kubernetes" ? {} : { bindAddress }), registry: "localhost:5000" }, secrets);
   const key = JSON.stringify([raw, stack]);
   if (!stages.has(key))
     stages.set(

@@ -726,6 +726,16 @@ describe("loadCompose: include", () => {
   ])("%s is refused", (_name, files, message) => {
     expect(loadTree(files)).toBe(message);
   });
+
+  test("a file outside the main file's folder is named by its whole path, not by ../ from wherever one stands", () => {
+    const files = { "app/compose.yaml": "include: [../missing.yaml]\n", "shared.yaml": "services: [web]\n" };
+    expect(loadTree(files, "app/compose.yaml")).toBe(
+      'app/compose.yaml: include[0]: "../missing.yaml" is not a file (looked for <dir>/missing.yaml)',
+    );
+    expect(loadTree({ ...files, "app/compose.yaml": "include: [../shared.yaml]\n" }, "app/compose.yaml")).toBe(
+      "app/compose.yaml: <dir>/shared.yaml: services must be a mapping of services by name, got a sequence",
+    );
+  });
 });
 
 describe("loadCompose: uniqueness without extends", () => {

@@ -6,6 +6,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+// The home folder as a user's, whoever runs the tests: root's, /root, is refused as the host's credentials.
+jest.mock("os", () => ({ ...jest.requireActual<typeof import("os")>("os"), homedir: () => "/srv/me" }));
 import { validateContainerArgs } from "../../components/docker";
 import { Deployment, DeploymentArgs, ValidationError } from "../../components/k8s";
 import { readCompose } from "../../stacks/compose/app";
@@ -146,6 +148,7 @@ describe("service names compose allows are mapped to names every target takes", 
 
 describe("~ in a bind mount is the home folder, as docker compose expands it", () => {
   test("~/data is os.homedir()/data, reported", () => {
+    expect(os.homedir()).toBe("/srv/me");
     const { model, report } = compose(
       `name: home\nservices:\n  web:\n    image: example/web:1\n    volumes: ["~/data:/data:ro", "~:/home/me"]\n`,
     );
@@ -158,6 +161,22 @@ describe("~ in a bind mount is the home folder, as docker compose expands it", (
       disposition: "changed",
       note: `bind mount ~/data is ${path.join(os.homedir(), "data")}: ~ is the home folder of the user running pulumi, as docker compose expands it (and the path must exist there on the Docker host)`,
     });
+  });
+
+  test("a bind source that takes over the host is named as written, then as the path it is, every one refused together", () => {
+    const takeover =
+      "a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder";
+    expect(() =>
+      compose(
+        `name: home\nservices:\n  web:\n    image: example/web:1\n    volumes: ["~/../..:/host:ro", "/var//run/./docker.sock:/s", "/etc/passwd:/p:ro"]\n`,
+      ),
+    ).toThrow(
+      [
+        "2 keys of compose.yaml cannot be deployed:",
+        `  compose.yaml: services.web.volumes[0] bind source "~/../.." (that is "/") holds the container engine's socket /var/run/docker.sock: ${takeover}`,
+        `  compose.yaml: services.web.volumes[1] bind source "/var//run/./docker.sock" (that is "/var/run/docker.sock") is the container engine's socket: ${takeover}`,
+      ].join("\n"),
+    );
   });
 });
 

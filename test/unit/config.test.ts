@@ -131,9 +131,9 @@ describe("loading config", () => {
   });
 
   test("rolloutTimeout: seconds as the engine passes them (text), 10 to 86400", () => {
-    expect(loadConfig(rawOf({ secrets: SECRETS, rolloutTimeout: "90" }), "dev").rolloutTimeout).toBe(90);
+    expect(loadConfig(rawOf({ secrets: SECRETS, target: "swarm", rolloutTimeout: "90" }), "dev").rolloutTimeout).toBe(90);
     for (const bad of ["5", "1.5", "10m", "86401"]) {
-      expect(() => loadConfig(rawOf({ secrets: SECRETS, rolloutTimeout: bad }), "dev")).toThrow(
+      expect(() => loadConfig(rawOf({ secrets: SECRETS, target: "swarm", rolloutTimeout: bad }), "dev")).toThrow(
         `dockyard:rolloutTimeout must be a whole number of seconds from 10 to 86400, got ${JSON.stringify(bad)}`,
       );
     }
@@ -524,6 +524,22 @@ const refusedConfig: RefusedCase[] = [
     "staging",
   ],
   [
+    "a key of target kubernetes on a Docker stage",
+    { namespace: "voting-dev" },
+    "dockyard:namespace applies to target kubernetes only, and dockyard:target is docker: remove the key from the stack's config, or set dockyard:target to the target it is for",
+  ],
+  [
+    "keys of two other targets on a Docker stage, each named",
+    { serviceType: "LoadBalancer", storageClass: "fast", swarmEndpointMode: "vip", rolloutTimeout: "120" },
+    "dockyard:serviceType applies to target kubernetes only; dockyard:storageClass applies to target kubernetes only; dockyard:rolloutTimeout applies to targets kubernetes and swarm only; dockyard:swarmEndpointMode applies to target swarm only, and dockyard:target is docker: remove these keys from the stack's config, or set dockyard:target to the target they are for",
+  ],
+  [
+    "a key of target docker on a cluster",
+    { ...CLUSTER, bindAddress: "0.0.0.0" },
+    "dockyard:bindAddress applies to targets docker and swarm only, and dockyard:target is kubernetes: remove the key from the stack's config, or set dockyard:target to the target it is for",
+    "staging",
+  ],
+  [
     "tag with a space",
     { imageTag: "v1 beta" },
     'dockyard:imageTag must be a Docker tag: letters, digits, _ . - (up to 128), got "v1 beta"',
@@ -566,8 +582,9 @@ const refusedConfig: RefusedCase[] = [
   ["top-level boolean as a word", { allowPublicSubnets: "yes" }, 'dockyard:allowPublicSubnets must be true or false, got "yes"'],
   [
     "namespace not a DNS label",
-    { namespace: "Prod_1" },
+    { ...CLUSTER, namespace: "Prod_1" },
     `dockyard:namespace must be ${NAMESPACE_RULE}, or empty for the stack name, got "Prod_1"`,
+    "staging",
   ],
   ["unknown builder", { imageBuilder: "buildx" }, 'dockyard:imageBuilder must be BuilderV1 or BuilderBuildKit, got "buildx"'],
   ["app parameters not a map", { app: "x" }, 'dockyard:app must be a map of the app\'s parameters, got "x"'],

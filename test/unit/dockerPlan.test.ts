@@ -323,10 +323,8 @@ describe("settings the Docker plan follows", () => {
 });
 
 describe("what Docker ignores is a warning of the plan", () => {
-  test("a volume size, and keys of the kubernetes target, each named once", () => {
-    expect(plan({ volumes: { "db-data": { size: "5Gi" } }, namespace: "voting-dev", storageClass: "fast-ssd" }).warnings).toEqual([
-      "dockyard:namespace is ignored on target docker: it applies to target kubernetes only",
-      "dockyard:storageClass is ignored on target docker: it applies to target kubernetes only",
+  test("a volume size, named once", () => {
+    expect(plan({ volumes: { "db-data": { size: "5Gi" } } }).warnings).toEqual([
       "dockyard:volumes.db-data.size is ignored on target docker: a local Docker volume has no size; it grows on the engine's disk",
     ]);
   });
@@ -478,20 +476,6 @@ describe("warnings about settings target docker cannot honour, before anything i
     expect(warnings).toEqual([
       {
         message: `dockyard:services.vote.limits.cpus ${cpus} is more than the ${os.availableParallelism()} CPUs of this machine; if the engine at unix:///var/run/docker.sock runs here, Docker will refuse to create the container (its cpus range is 0.01 to its CPU count)`,
-        registeredBefore: 0,
-      },
-    ]);
-  });
-
-  test("a kubernetes-only key set on target docker", async () => {
-    await planAndDeploy({ serviceType: "LoadBalancer", storageClass: "fast" });
-    expect(warnings).toEqual([
-      {
-        message: "dockyard:serviceType is ignored on target docker: it applies to target kubernetes only",
-        registeredBefore: 0,
-      },
-      {
-        message: "dockyard:storageClass is ignored on target docker: it applies to target kubernetes only",
         registeredBefore: 0,
       },
     ]);

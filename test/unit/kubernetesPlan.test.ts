@@ -302,9 +302,8 @@ describe("settings the Kubernetes plan follows", () => {
 });
 
 describe("what a cluster ignores is a warning of the plan", () => {
-  test("a network's subnet, and keys of the docker target, each named once", () => {
-    expect(plan({ networks: { frontend: { subnet: "10.50.0.0/24" } }, bindAddress: "0.0.0.0" }).warnings).toEqual([
-      "dockyard:bindAddress is ignored on target kubernetes: it applies to target docker only",
+  test("a network's subnet, named once", () => {
+    expect(plan({ networks: { frontend: { subnet: "10.50.0.0/24" } } }).warnings).toEqual([
       "dockyard:networks.frontend.subnet is ignored on target kubernetes: pods take addresses from the cluster's pod network; the app network becomes a NetworkPolicy",
     ]);
   });
@@ -557,13 +556,6 @@ describe("the Kubernetes plan refuses stack config before any resource is regist
 
 describe("warnings about settings target kubernetes cannot honour, before anything is registered", () => {
   const warnings = capturedWarnings();
-
-  test("a docker-only key set on target kubernetes", async () => {
-    await planAndDeploy({ ...CLUSTER, bindAddress: "0.0.0.0" }, "staging");
-    expect(warnings).toEqual([
-      { message: "dockyard:bindAddress is ignored on target kubernetes: it applies to target docker only", registeredBefore: 0 },
-    ]);
-  });
 
   test("network addresses on target kubernetes", async () => {
     await planAndDeploy({ ...CLUSTER, networks: { backend: { subnet: "10.50.0.0/24", ipRange: "10.50.0.0/25" } } }, "staging");

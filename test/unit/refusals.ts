@@ -266,25 +266,25 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
         name: "the Docker socket",
         compose: "docker-socket.yaml",
         message:
-          'services.agent.volumes[0] hostPath "/var/run/docker.sock" is the container engine\'s socket: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder',
+          'services.agent.volumes[0] bind source "/var/run/docker.sock" is the container engine\'s socket: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder',
       },
       {
         name: "another engine's socket (rootless Docker)",
         compose: "rootless-socket.yaml",
         message:
-          'services.agent.volumes[0] hostPath "/run/user/1000/docker.sock" is a container engine\'s socket: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder',
+          'services.agent.volumes[0] bind source "/run/user/1000/docker.sock" is a container engine\'s socket: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder',
       },
       {
         name: "the cluster's admin credentials, read-only",
         compose: "kubeconfig-read-only.yaml",
         message:
-          'services.dash.volumes[0] hostPath "/etc/kubernetes/admin.conf" is the host\'s credentials (/etc/kubernetes), refused even read-only: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder',
+          'services.dash.volumes[0] bind source "/etc/kubernetes/admin.conf" is the host\'s credentials (/etc/kubernetes), refused even read-only: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder',
       },
       {
         name: "the host's programs, writable",
         compose: "system-binaries-writable.yaml",
         message:
-          'services.installer.volumes[0] hostPath "/usr/local/bin" is in the host\'s programs and libraries (/usr), mounted writable, so the host would run what the container writes there (read-only is allowed): a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder',
+          'services.installer.volumes[0] bind source "/usr/local/bin" is in the host\'s programs and libraries (/usr), mounted writable, so the host would run what the container writes there (read-only is allowed): a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder',
       },
     ],
   },

@@ -719,9 +719,16 @@ describe("host paths that hand the host to a container are refused, naming the m
     app.services.worker.volumes = [{ hostPath, mountPath: "/host", readOnly }];
     return () => resolveApp(app);
   };
+  // A path written otherwise than its normal form is shown as written, then as what it is.
+  const NORMAL: Record<string, string> = {
+    "/run/docker.sock/": "/run/docker.sock",
+    "/etc/../etc/passwd": "/etc/passwd",
+    "/lib64/": "/lib64",
+    "/etc/../etc/shadow": "/etc/shadow",
+  };
   const refusal = (hostPath: string, why: string) =>
     new InputError(
-      `app "voting": services.worker.volumes[/host] hostPath ${JSON.stringify(hostPath)} ${why}: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder`,
+      `app "voting": services.worker.volumes[/host] hostPath ${JSON.stringify(hostPath)}${hostPath in NORMAL ? ` (that is ${JSON.stringify(NORMAL[hostPath])})` : ""} ${why}: a container that mounts it can take over the host; use a named volume of the app, or a path of its own under a data folder`,
     );
 
   test.each([

@@ -14,7 +14,6 @@ import { InputError, inModel } from "../../stacks/errors";
 import { AppModel } from "../../stacks/model";
 import { applyConfig } from "../../stacks/overrides";
 import { resolveApp } from "../../stacks/resolve";
-import { otherTargetKeys } from "../../stacks/targets/common";
 import { planSwarm, SwarmPlan } from "../../stacks/targets/swarm";
 import { votingApp } from "../../stacks/votingApp";
 import { byType, find, secretValue, withoutSecrets } from "./mocks";
@@ -682,23 +681,16 @@ describe("names and values a swarm cannot take are refused by the plan, named as
 });
 
 describe("what swarm ignores is warned about while planning", () => {
-  test("the published ports' reach, a volume size and keys of the kubernetes target, each named once", () => {
-    expect(warnings(() => plan({ volumes: { "db-data": { size: "5Gi" } }, namespace: "voting-dev", storageClass: "fast-ssd" }))).toEqual([
-      "dockyard:namespace is ignored on target swarm: it applies to target kubernetes only",
-      "dockyard:storageClass is ignored on target swarm: it applies to target kubernetes only",
+  test("the published ports' reach and a volume size, each named once", () => {
+    expect(warnings(() => plan({ volumes: { "db-data": { size: "5Gi" } } }))).toEqual([
       ESCALATION_WARNING,
       "dockyard:volumes.db-data.size is ignored on target swarm: a local Docker volume has no size; it grows on the node's disk",
       PUBLISHED_WARNING,
     ]);
   });
 
-  test("keys of two targets: rolloutTimeout and allowPublicSubnets are read on swarm; swarm's keys are warned about on docker", () => {
+  test("keys of two targets: rolloutTimeout and allowPublicSubnets are read on swarm", () => {
     expect(warnings(() => plan({ rolloutTimeout: "120", allowPublicSubnets: "true" }))).toEqual([ESCALATION_WARNING, PUBLISHED_WARNING]);
-    const config = stackConfig({ ...stackFile("dev"), swarmEndpointMode: "vip", rolloutTimeout: "120" }, "dev");
-    expect(warnings(() => otherTargetKeys(config))).toEqual([
-      "dockyard:rolloutTimeout is ignored on target docker: it applies to targets kubernetes and swarm only",
-      "dockyard:swarmEndpointMode is ignored on target docker: it applies to target swarm only",
-    ]);
   });
 
   test("nothing published, nothing to warn about but what a swarm cannot say", () => {

@@ -175,22 +175,22 @@ describe("cells, as the planners give them", () => {
       {
         docker: "honoured",
         swarm: "refused: a swarm publishes a port on every interface of the node, with no host address to bind",
-        kubernetes: "ignored: it applies to target docker only",
+        kubernetes: "refused: it applies to targets docker and swarm only",
       },
     ],
     [
       "podSecurity",
       "privileged",
       {
-        docker: "ignored: it applies to target kubernetes only",
-        swarm: "ignored: it applies to target kubernetes only",
+        docker: "refused: it applies to target kubernetes only",
+        swarm: "refused: it applies to target kubernetes only",
         kubernetes: "honoured",
       },
     ],
     [
       "rolloutTimeout",
       undefined,
-      { docker: "ignored: it applies to targets kubernetes and swarm only", swarm: "honoured", kubernetes: "honoured" },
+      { docker: "refused: it applies to targets kubernetes and swarm only", swarm: "honoured", kubernetes: "honoured" },
     ],
   ])("%s", (path, value, expected) => {
     expect(cells(path, value)).toEqual(expected);

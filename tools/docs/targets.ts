@@ -8,7 +8,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import {
+  appliesOnly,
   CONFIG_KEYS,
+  ConfigKey,
+  keyTargets,
   loadConfig,
   NETWORK_SETTINGS,
   SERVICE_SETTINGS,
@@ -247,6 +250,9 @@ function refusal(message: string, target: Target): string {
 
 /** What a target does with a sample: honoured, ignored (with the warning's why) or refused (with the error's). */
 function verdict(target: Target, backend: TargetBackend<TargetPlan>, sample: Sample, baseline: string[]): string {
+  // A key of other targets is refused by loadConfig, before any plan (its message names the targets).
+  const key = sample.path.split(".")[0] as ConfigKey;
+  if (key in CONFIG_KEYS && !keyTargets(key).includes(target)) return `refused: it ${appliesOnly(key)}`;
   let planned: TargetPlan;
   try {
     planned = plan(rawConfig(target, sample), backend);

@@ -9,6 +9,7 @@ import * as path from "path";
 import { sortedKeys } from "../../../components/sorted";
 import { shown } from "../../errors";
 import { VolumeMount } from "../../model";
+import { takeoverRefusal } from "../../resolve";
 import { Context, isMap } from "../context";
 import { isWindowsPath } from "../load";
 import { CONSISTENCY_NOTE, PROPAGATION_WHY, SELINUX_WHY } from "../table";
@@ -102,6 +103,12 @@ export function convertMounts(raw: unknown, at: string, ctx: Context): VolumeMou
         return;
       }
       const hostPath = home !== undefined ? path.join(os.homedir(), home) : path.resolve(ctx.fileDir, source);
+      // Judged here, where the source is as written: resolve sees only the path it became.
+      const takeover = takeoverRefusal(source, hostPath, readOnly);
+      if (takeover !== undefined) {
+        ctx.refused.add(where, `bind source ${takeover}`);
+        return;
+      }
       if (home !== undefined) {
         ctx.report.push({
           path: where,

@@ -21,7 +21,7 @@ import { ValidationError } from "../components/errors";
 import type { ReportLine } from "../stacks/compose/convert";
 import type { ComposeSettings } from "../stacks/compose/app";
 import { Target } from "../stacks/config";
-import { listOr, sortedKeys } from "../stacks/errors";
+import { counted, listOr, sortedKeys } from "../stacks/errors";
 import { UsageError } from "./args";
 import { SECRET_PLACEHOLDER, STACK_NAME } from "./stack";
 import { COMPOSE_OPTIONS, composeArgument, stackArgumentSpec, Verb } from "./verb";
@@ -277,7 +277,7 @@ export function checkLines(result: CheckResult): string[] {
   const count = result.refusals.length;
   lines.push(
     count === 0
-      ? `ok: pulumi up on stack ${result.stack} passes its checks (${(result.services ?? []).length} services: ${listOr(result.services ?? [])})`
+      ? `ok: pulumi up on stack ${result.stack} passes its checks (${counted((result.services ?? []).length, "service")}: ${listOr(result.services ?? [])})`
       : `${count} ${count === 1 ? "refusal" : "refusals"}: pulumi up on stack ${result.stack} would refuse to deploy`,
   );
   return lines;

@@ -5,6 +5,7 @@
  */
 import { readCompose } from "../stacks/compose/app";
 import { resolveApp } from "../stacks/resolve";
+import { counted } from "../stacks/errors";
 
 export interface ComposeCheck {
   file: string;
@@ -25,7 +26,7 @@ export function composeCheckLines({ file, profiles = [], envFile, stack = "dev",
   const width = Math.max(4, ...report.map((line) => line.path.length));
   const count = (kind: string) => report.filter((line) => line.disposition === kind).length;
   return [
-    `${file}: app "${app.name}", ${app.order.length} services (${app.order.join(", ")})`,
+    `${file}: app "${app.name}", ${counted(app.order.length, "service")} (${app.order.join(", ")})`,
     `${"key".padEnd(width)}  ${"result".padEnd(8)}  what happens`,
     ...report.map((line) => `${line.path.padEnd(width)}  ${line.disposition.padEnd(8)}  ${line.note}`),
     `${count("changed")} carried over with a change, ${count("ignored")} ignored; everything else maps as written`,

@@ -17,7 +17,7 @@
 import type { KubernetesPlan } from "../stacks/targets/kubernetes";
 import type { DockerPlan } from "../stacks/targets/docker";
 import type { SwarmPlan } from "../stacks/targets/swarm";
-import { sortedKeys } from "../stacks/errors";
+import { counted, sortedKeys } from "../stacks/errors";
 import { ResolvedApp, ResolvedService } from "../stacks/resolve";
 import { imageName } from "../stacks/targets/common";
 import type { StackConfig } from "../stacks/config";
@@ -85,7 +85,6 @@ export class Ids {
 
 /** "0.5 CPU", "2 CPUs". */
 const cpus = (value: number) => `${value} ${value > 1 ? "CPUs" : "CPU"}`;
-const plural = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
 /** A command as one short line: its words, cut at 40 characters. */
 const commandLine = (words: string[]) => {
   const text = words.join(" ");
@@ -228,7 +227,7 @@ function targetObjectLines(planned: PlanOf, name: string): string[] {
       const { args } = planned.plan.services.find((service) => service.name === name) as SwarmPlan["services"][number];
       const placement = [
         ...(args.constraints ?? []).map((constraint) => `on ${constraint}`),
-        ...(args.maxReplicasPerNode ? [`at most ${plural(args.maxReplicasPerNode, "task")} per node`] : []),
+        ...(args.maxReplicasPerNode ? [`at most ${counted(args.maxReplicasPerNode, "task")} per node`] : []),
       ];
       return [`swarm service ${args.name}, ${args.endpointMode}`, ...(placement.length > 0 ? [placement.join(" · ")] : [])];
     }
@@ -247,7 +246,7 @@ function imageLine(app: ResolvedApp, service: ResolvedService, config: StackConf
 function sizeLine(service: ResolvedService): string {
   const copies =
     service.autoscaling === undefined
-      ? plural(service.replicas, "replica")
+      ? counted(service.replicas, "replica")
       : `${service.autoscaling.minReplicas}-${service.autoscaling.maxReplicas} replicas, autoscaled at ${service.autoscaling.targetCpuPercent}% CPU`;
   return [copies, cpus(service.limits.cpus), service.limits.memory, ...(service.singleWriter ? ["single writer"] : [])].join(" · ");
 }

@@ -42,6 +42,9 @@ export function shown(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
+/** "1 service", "3 services": a count with its noun. */
+export const counted = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
+
 /** "a, b, c", or "(none)" for an empty list. */
 export function listOr(names: string[], none = "(none)"): string {
   return names.length > 0 ? names.join(", ") : none;

@@ -809,7 +809,7 @@ function resolveMounts(app: AppModel, service: ServiceModel, path: string, fail:
 }
 
 /** Engine sockets: whoever can write to one runs any container, privileged, on the host. */
-const ENGINE_SOCKETS = [
+export const ENGINE_SOCKETS = [
   "/var/run/docker.sock",
   "/run/docker.sock",
   "/run/containerd/containerd.sock",
@@ -823,7 +823,7 @@ const ENGINE_SOCKET_NAME = /^(?:docker|podman|containerd|crio|cri-dockerd|buildk
 /** Folders that hold the host's runtime sockets (an engine's, systemd's, D-Bus's): every socket in them, and the folders themselves, are refused. */
 const RUNTIME_TREES = ["/run", "/var/run"];
 /** The host's own configuration, kernel interfaces, devices and engine state: refused writable, and refused whole. */
-const HOST_TREES = [
+export const HOST_TREES = [
   "/etc",
   "/proc",
   "/sys",

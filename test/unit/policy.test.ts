@@ -2,6 +2,7 @@
 import * as docker from "@pulumi/docker";
 import * as fs from "fs";
 import { runPolicies, UNKNOWN } from "../../policy/local";
+import { ENGINE_SOCKETS, HOST_TREES } from "../../stacks/resolve";
 import {
   allowedRegistries,
   boundedRestarts,
@@ -633,6 +634,14 @@ describe("confinement", () => {
       ["/var/lib/containers", true, "is one of the host's system folders"],
     ])("sensitiveHostPath(%s, read-only %s)", (path, readOnly, why) => {
       expect(sensitiveHostPath(path, readOnly)).toBe(why);
+    });
+
+    // The pack is its own package and keeps its own lists: every tree and socket dockyard refuses, it flags.
+    test("every host tree and engine socket dockyard's own check refuses, the pack flags too", () => {
+      expect(HOST_TREES.filter((tree) => sensitiveHostPath(tree, true) !== "is one of the host's system folders")).toEqual([]);
+      expect(HOST_TREES.filter((tree) => sensitiveHostPath(`${tree}/x`, true) !== undefined)).toEqual([]);
+      expect(HOST_TREES.filter((tree) => sensitiveHostPath(`${tree}/x`, false) === undefined)).toEqual([]);
+      expect(ENGINE_SOCKETS.filter((socket) => sensitiveHostPath(socket, true) !== "is a container engine's socket")).toEqual([]);
     });
 
     test("named volumes, harmless paths and the allow-list pass", () => {

@@ -68,10 +68,13 @@ export interface CheckResult {
   services?: string[];
 }
 
-/** A refusal's message, one per refused key: the compose reader raises a file's refusals as one, "N keys of F cannot be deployed:" and a line each. */
-function messagesOf(error: ValidationError): string[] {
+/**
+ * A refusal's message, one per refused key: the compose reader raises a file's refusals as one, "N keys
+ * of F cannot be deployed:" and a line each, as the Kubernetes plan does every service Pod Security refuses.
+ */
+export function messagesOf(error: Error): string[] {
   const [first, ...rest] = error.message.split("\n  ");
-  return /^\d+ keys of .* cannot be deployed:$/.test(first) && rest.length > 0 ? rest : [error.message];
+  return /^\d+ (keys|services) of .* cannot be deployed:$/.test(first) && rest.length > 0 ? rest : [error.message];
 }
 
 /** A config value as the engine passes it to the program: text as written, anything else as JSON. */

@@ -180,7 +180,8 @@ const strategyFields = {
     unset: inCode(ROLLOUT_DEFAULTS.monitorSeconds),
     does: "seconds each replaced copy is watched for failure before the next batch (Kubernetes: minReadySeconds)",
   }),
-  maxFailureRatio: numeric.meta({
+  // A percentage is the usual slip: the message gives the share it meant (15% is 0.15).
+  maxFailureRatio: z.preprocess(numberText, z.number({ error: "must be a share from 0 to 1 (0.2 for one in five; 15% is 0.15)" })).meta({
     value: "a share from 0 to 1",
     unset: inCode(ROLLOUT_DEFAULTS.maxFailureRatio),
     does: "share of the copies that may fail while being replaced before failureAction (Kubernetes: warned)",
@@ -522,7 +523,13 @@ export const CONFIG_KEYS = {
     target: "kubernetes",
   },
   storageClass: {
-    schema: text,
+    // A Kubernetes object name (an RFC 1123 subdomain), as the API server takes it.
+    schema: z
+      .string()
+      .regex(
+        /^$|^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+        "must be a StorageClass name: lowercase letters, digits, - and ., each dot-separated part starting and ending with a letter or digit, up to 253 characters; or empty for the cluster default",
+      ),
     default: "",
     description: "StorageClass of the data volumes; empty uses the cluster default.",
     target: "kubernetes",

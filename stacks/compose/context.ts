@@ -63,8 +63,8 @@ export interface Context {
   report: ReportLine[];
   /** Model path → compose path, for resolveApp's messages. */
   origins: Origins;
-  /** Networks some service joins. */
-  usedNetworks: Set<string>;
+  /** Networks some service joins, each with the compose paths that name it. */
+  usedNetworks: Map<string, string[]>;
   /** Volumes whose top-level definition was refused (external): mounts of them are not refused again. */
   refusedVolumes: Set<string>;
   /** Secrets whose top-level definition was refused (external): a service listing them is not refused again. */

@@ -98,7 +98,7 @@ export function convertCompose(
     refused,
     report,
     origins,
-    usedNetworks: new Set<string>(),
+    usedNetworks: new Map<string, string[]>(),
     refusedVolumes: new Set<string>(),
     refusedSecrets: new Set<string>(),
     refusedConfigs: new Set<string>(),

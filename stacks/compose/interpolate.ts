@@ -15,6 +15,7 @@
  * dotenv-expand rules (no `?` forms, no `+` forms, a lone `$` kept), and none is kept in step with
  * compose. Parsing first and evaluating second reports bad syntax in a branch that is not taken.
  */
+import { isImageReference } from "../../components/registry";
 
 /** Bad syntax, or a required variable that is missing; the message starts with `where`. */
 export class InterpolationError extends Error {
@@ -103,8 +104,14 @@ class Scanner {
   }
 }
 
-function evaluate(parts: Part[], variables: Record<string, string | undefined>, where: string, warn: (message: string) => void): string {
-  const argument = (part: Part & { kind: "variable" }): string => evaluate(part.argument, variables, where, warn);
+function evaluate(
+  parts: Part[],
+  variables: Record<string, string | undefined>,
+  where: string,
+  warn: (message: string) => void,
+  unset: string[] = [],
+): string {
+  const argument = (part: Part & { kind: "variable" }): string => evaluate(part.argument, variables, where, warn, unset);
   const required = (name: string, message: string): InterpolationError =>
     new InterpolationError(`${where}: required variable ${name} is missing a value` + (message === "" ? "" : `: ${message}`));
 
@@ -122,7 +129,10 @@ function evaluate(parts: Part[], variables: Record<string, string | undefined>, 
               `${where}: variable ${part.name} is not set, so the port would be read with a blank in its place: set ${part.name}, or give a default (\${${part.name}:-8080})`,
             );
           }
-          if (!set) warn(`The "${part.name}" variable is not set. Defaulting to a blank string.`);
+          if (!set) {
+            warn(`The "${part.name}" variable is not set. Defaulting to a blank string.`);
+            unset.push(part.name);
+          }
           return value ?? "";
         case ":-":
           return nonEmpty ? value : argument(part);
@@ -163,7 +173,16 @@ export function interpolate(
         "write ${VAR}, ${VAR:-default} or similar, and escape a literal $ as $$",
     );
   const parts = new Scanner(text, invalid).parts(false);
-  return evaluate(parts, variables, where, warn);
+  const unset: string[] = [];
+  const value = evaluate(parts, variables, where, warn, unset);
+  // An image that a blank turns into no image ("api:" for "api:${TAG}") is refused as written, naming the variable.
+  if (unset.length > 0 && /^services\.[^.]+\.image$/.test(where) && !isImageReference(value)) {
+    const names = [...new Set(unset)];
+    throw new InterpolationError(
+      `${where} ${JSON.stringify(text)}: ${names.length > 1 ? `variables ${names.join(", ")} are` : `variable ${names[0]} is`} not set, so the image would be ${JSON.stringify(value)}, which is no image reference: set ${names.join(" and ")}, or give ${names.length > 1 ? "them defaults" : "it a default"} in the file (\${${names[0]}:-default})`,
+    );
+  }
+  return value;
 }
 
 // ---- types after interpolation -------------------------------------------------------------------

@@ -9,8 +9,23 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
-import { parse as parseYaml, type CollectionTag, type ScalarTag, type YAMLMap, type YAMLSeq } from "yaml";
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parse as parseYaml,
+  parseDocument,
+  visit,
+  type CollectionTag,
+  type ScalarTag,
+  type YAMLMap,
+  type YAMLSeq,
+} from "yaml";
 import { ValidationError } from "../../components/errors";
+import { shown } from "../errors";
 import { interpolate, InterpolationError, typed } from "./interpolate";
 import { WrittenAt } from "./origin";
 
@@ -252,6 +267,36 @@ function duplicateKey(error: unknown, text: string): string {
   return key === undefined || key === "" ? "" : ` (${JSON.stringify(key)} is written twice in one mapping; keep one)`;
 }
 
+/**
+ * Where a `<<` merges something other than a mapping (a list, a text), as " at line L, column C (...)":
+ * the parser's own message for it names no place.
+ */
+function badMerge(error: unknown, text: string): string {
+  if (!/^Merge sources must be/.test((error as Error).message)) return "";
+  const lines = new LineCounter();
+  const document = parseDocument(text, { merge: true, lineCounter: lines, logLevel: "silent" });
+  let found = "";
+  visit(document, {
+    Pair(_, pair, path) {
+      // The parser reads a merge key as a symbol, or as the text "<<" where merging is off.
+      if (found !== "" || !isScalar(pair.key) || String(pair.key.source ?? pair.key.value) !== "<<") return undefined;
+      const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+      const bad = sources.find((source) => !isMap(isAlias(source) ? source.resolve(document) : source));
+      if (bad === undefined) return undefined;
+      const target = isAlias(bad) ? bad.resolve(document) : bad;
+      const kind = isSeq(target) ? "a list" : isScalar(target) ? "a text" : "nothing";
+      const at = path
+        .filter(isPair)
+        .map((each) => (isScalar(each.key) ? String(each.key.value) : "?"))
+        .join(".");
+      const { line, col } = lines.linePos(pair.key.range?.[0] ?? 0);
+      found = ` at line ${line}, column ${col} (${at === "" ? "the top level" : at}: "<<" merges ${kind}; << takes a mapping, or a list of mappings)`;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
 /** Parses and interpolates one compose file. */
 function readFile(
   file: string,
@@ -272,7 +317,9 @@ function readFile(
     parsed = parseYaml(text, { merge: true, customTags: (core) => [LEGACY_OCTAL, ...core, ...COMPOSE_TAGS], logLevel: "error" });
   } catch (error) {
     // The parser's message ends with an excerpt of the source; the first line has line and column.
-    throw fail(`not valid YAML: ${(error as Error).message.split("\n")[0].replace(/:$/, "")}${duplicateKey(error, text)}`);
+    throw fail(
+      `not valid YAML: ${(error as Error).message.split("\n")[0].replace(/:$/, "")}${duplicateKey(error, text)}${badMerge(error, text)}`,
+    );
   }
   if (!isMapping(parsed)) {
     throw fail(`the top level must be a mapping (services:, networks:, ...), got ${describe(parsed)}`);
@@ -1094,6 +1141,13 @@ function applyProfiles(
   fail: (message: string) => ComposeError,
   warn: (message: string) => void,
 ): string[] {
+  for (const name of Object.keys(services).sort()) {
+    const profiles = isMapping(services[name]) ? services[name].profiles : undefined;
+    if (profiles !== undefined && !(Array.isArray(profiles) && profiles.every((profile) => typeof profile === "string"))) {
+      // A profile written as text (profiles: debug) would otherwise leave the service always on.
+      throw fail(`services.${name}.profiles must be a list of profile names, like [debug], got ${shown(profiles)}`);
+    }
+  }
   const isActive = (name: string): boolean => {
     const profiles = serviceProfiles(services[name]);
     return profiles.length === 0 || enabled.includes("*") || profiles.some((profile) => enabled.includes(profile));

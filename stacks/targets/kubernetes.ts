@@ -262,6 +262,7 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): s
       }
     }
   }
+  const podSecurity: string[] = [];
   for (const name of sortedKeys(app.services)) {
     const service = app.services[name];
     const dependents = sortedKeys(app.services).filter((other) => name in app.services[other].dependsOn);
@@ -323,8 +324,13 @@ function checkKubernetes(app: ResolvedApp, config: StackConfig, where: Where): s
         );
       }
     }
-    checkPodSecurity(service, config, where);
+    const refused = podSecurityRefusal(service, config, where);
+    if (refused !== undefined) podSecurity.push(refused);
   }
+  // Every service the namespace would refuse, at once: fixing one would only show the next.
+  if (podSecurity.length === 1) throw new InputError(podSecurity[0]);
+  if (podSecurity.length > 1)
+    throw new InputError(`${podSecurity.length} services of the app cannot be deployed:\n  ${podSecurity.join("\n  ")}`);
   return warnings;
 }
 
@@ -336,13 +342,13 @@ const LOWER_POD_SECURITY: Record<PodSecurityLevel, string | undefined> = {
 };
 
 /**
- * Refuses a service whose pods the namespace's Pod Security level would refuse: the API server would
+ * The refusal of a service whose pods the namespace's Pod Security level would refuse: the API server would
  * accept its Deployment and then refuse every pod its ReplicaSet asks for, and the up would wait out
  * the rollout timeout. Names each setting it lacks, and the fix.
  */
-function checkPodSecurity(service: ResolvedService, config: StackConfig, where: Where): void {
+function podSecurityRefusal(service: ResolvedService, config: StackConfig, where: Where): string | undefined {
   const violations = podSecurityViolations(config.podSecurity, service);
-  if (violations.length === 0) return;
+  if (violations.length === 0) return undefined;
   const shown = (value: unknown) => (value === undefined ? "is not set" : JSON.stringify(value));
   // Each field as the user's file names it: the first in full ("compose.yaml: services.web.user"), the
   // others without the file again; in the fixes, the key alone (no "(not set: ...)" note).
@@ -353,13 +359,11 @@ function checkPodSecurity(service: ResolvedService, config: StackConfig, where: 
   const settings = violations.map((violation, index) => `${index === 0 ? named[0] : inFile(named[index])} ${shown(violation.value)}`);
   const lower = violations.some((violation) => violation.admittedBy === "privileged") ? "privileged" : "baseline";
   const podSecurity = config.keyPath("podSecurity");
-  throw new InputError(
-    `${settings.join(", ")}: Pod Security level "${config.podSecurity}" (${podSecurity}) refuses every pod ${violations
-      .map((violation) => violation.refused)
-      .join(", or ")}, so no pod of "${service.name}" could start; ${violations
-      .map((violation, index) => violation.fix(key(named[index])))
-      .join(", ")}, or set ${podSecurity} to "${lower}"`,
-  );
+  return `${settings.join(", ")}: Pod Security level "${config.podSecurity}" (${podSecurity}) refuses every pod ${violations
+    .map((violation) => violation.refused)
+    .join(", or ")}, so no pod of "${service.name}" could start; ${violations
+    .map((violation, index) => violation.fix(key(named[index])))
+    .join(", ")}, or set ${podSecurity} to "${lower}"`;
 }
 
 /** Swarm's node attributes a nodeSelector can say, as the well-known Kubernetes node labels. */

@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
-import { checkLines, checkStack, CheckResult } from "../../cli/check";
+import { checkLines, checkStack, CheckResult, messagesOf } from "../../cli/check";
 import { composeCheckLines } from "../../cli/compose";
 import { run } from "../../cli/main";
 import { Io } from "../../cli/verb";
@@ -89,10 +89,7 @@ async function program(config: Record<string, string | object>, stack = "dev"): 
 }
 
 /** A refusal's messages one by one, as the check lists them. */
-const messages = (error: Error): string[] => {
-  const [first, ...rest] = error.message.split("\n  ");
-  return /^\d+ keys of .* cannot be deployed:$/.test(first) ? rest : [error.message];
-};
+const messages = (error: Error): string[] => messagesOf(error);
 
 describe("the check's verdict is the program's, on every corpus file and target", () => {
   // Stack traces are what most of an SDK run costs under jest; no test here reads one.

@@ -1449,7 +1449,10 @@ const BAD_CASES: [string, string][] = [
     "undeclared-volume.yaml",
     'services.db.volumes[0] names volume "pgdata", which is not declared under the top-level volumes: (other); declare it',
   ],
-  ["undeclared-network.yaml", "networks.back is used by a service but not declared under the top-level networks:; declare it"],
+  [
+    "undeclared-network.yaml",
+    'services.web.networks[1] network "back" is not declared under the top-level networks: (declared: front); declare it, or join a declared one',
+  ],
   [
     "overlay-network.yaml",
     'networks.mesh.driver "overlay" is not supported: networks are bridge networks (on Kubernetes, NetworkPolicies)',

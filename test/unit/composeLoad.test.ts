@@ -134,12 +134,23 @@ describe("loadCompose: variables", () => {
   });
 
   test("no .env is fine; unset variables warn once each", () => {
-    const loaded = load(yaml + "  worker:\n    image: app:${TAG}\n");
+    const loaded = load(
+      "services:\n  web:\n    image: app:1${SUFFIX}\n    environment:\n      MODE: ${MODE:-dev}\n  worker:\n    image: app:1${SUFFIX}\n",
+    );
     expect(services(loaded)).toEqual({
-      web: { image: "app:", environment: { MODE: "dev" } },
-      worker: { image: "app:" },
+      web: { image: "app:1", environment: { MODE: "dev" } },
+      worker: { image: "app:1" },
     });
-    expect(loaded.warnings).toEqual(['The "TAG" variable is not set. Defaulting to a blank string.']);
+    expect(loaded.warnings).toEqual(['The "SUFFIX" variable is not set. Defaulting to a blank string.']);
+  });
+
+  test("an image that an unset variable turns into no image is refused as written, naming the variable", () => {
+    expect(loadError(yaml)).toBe(
+      '<dir>/compose.yaml: services.web.image "app:${TAG}": variable TAG is not set, so the image would be "app:", which is no image reference: set TAG, or give it a default in the file (${TAG:-default})',
+    );
+    expect(loadError("services:\n  web:\n    image: ${REGISTRY}/${NAME}:1\n")).toBe(
+      '<dir>/compose.yaml: services.web.image "${REGISTRY}/${NAME}:1": variables REGISTRY, NAME are not set, so the image would be "/:1", which is no image reference: set REGISTRY and NAME, or give them defaults in the file (${REGISTRY:-default})',
+    );
   });
 
   test("a missing explicit env file is an error", () => {

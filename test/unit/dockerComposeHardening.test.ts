@@ -73,6 +73,27 @@ describe("a compose service that says nothing about confinement", () => {
     expect(registered).toBe(0);
   });
 
+  test("kubernetes, restricted namespace: every service it refuses is named at once, a line each", async () => {
+    write('  api:\n    image: nginx:1.27\n    user: "101:101"\n    ports: ["8081:80"]\n');
+    const { message, registered } = await programError(on("kubernetes"));
+    const refusal = (service: string, lacks: string, refuses: string, fixes: string) =>
+      `${file}: services.${service}.${lacks}: Pod Security level "restricted" (dockyard:podSecurity) refuses every pod ${refuses}, so no pod of "${service}" could start; ${fixes}, or set dockyard:podSecurity to "baseline"`;
+    const capabilities = "that keeps Linux capabilities (capabilities.drop needs ALL)";
+    expect(message).toBe(
+      [
+        "2 services of the app cannot be deployed:",
+        refusal("api", 'cap_drop (not set: NET_RAW dropped by default) ["NET_RAW"]', capabilities, 'add "ALL" to services.api.cap_drop'),
+        refusal(
+          "web",
+          'user is not set, services.web.cap_drop (not set: NET_RAW dropped by default) ["NET_RAW"]',
+          `that may run as root (runAsNonRoot needs a numeric user other than 0), or ${capabilities}`,
+          'set services.web.user to a numeric uid:gid other than 0, like "10001:10001", add "ALL" to services.web.cap_drop',
+        ),
+      ].join("\n  "),
+    );
+    expect(registered).toBe(0);
+  });
+
   test("kubernetes, restricted namespace: with user and cap_drop: [ALL] the pod is admitted, hardened", async () => {
     write('    user: "101:101"\n    cap_drop: [ALL]\n    cap_add: [NET_BIND_SERVICE]\n');
     await runProgram(on("kubernetes"));

@@ -69,6 +69,18 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
     ],
   },
   {
+    title: "A key of another target",
+    what: "A key that only one target reads (a namespace, a swarm's endpoint mode), set on a stage of another: it says the user expects another target than the stack deploys to.",
+    examples: [
+      {
+        name: "a namespace on a Docker stage",
+        config: { namespace: "voting-dev" },
+        message:
+          "dockyard:namespace applies to target kubernetes only, and dockyard:target is docker: remove the key from the stack's config, or set dockyard:target to the target it is for",
+      },
+    ],
+  },
+  {
     title: "Another provider's key",
     what: "A Docker or Kubernetes provider key (`docker:host`, `kubernetes:namespace`): the stack deploys through providers it makes from dockyard's keys, so it would be ignored; the dockyard key to use is named.",
     examples: [
@@ -96,6 +108,17 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
         message: 'services.web.restart "never" must be "no", "always", "unless-stopped", "on-failure" or "on-failure:<attempts>"',
       },
       {
+        name: "a share written as a percentage",
+        config: { services: { worker: { rollout: { maxFailureRatio: "15%" } } } },
+        message:
+          'dockyard:services.worker.rollout.maxFailureRatio must be a share from 0 to 1 (0.2 for one in five; 15% is 0.15), got "15%"',
+      },
+      {
+        name: "a service's profiles as text",
+        compose: "profiles-as-text.yaml",
+        message: 'services.debug.profiles must be a list of profile names, like [debug], got "debug"',
+      },
+      {
         name: "an HTTP health check's path without its slash",
         compose: "health-http-path.yaml",
         message: 'services.web.x-dockyard.healthHttp.path must be a path starting with /, like "/healthz", got "healthz"',
@@ -104,7 +127,7 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
   },
   {
     title: "A required value missing",
-    what: "An app secret without a value, a compose variable marked required (`${VAR:?}`) unset, a variable a port is made of unset.",
+    what: "An app secret without a value, a compose variable marked required (`${VAR:?}`) unset, a variable a port is made of unset, one that leaves an image without its tag.",
     examples: [
       {
         name: "the app's secret",
@@ -122,6 +145,12 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
         compose: "unset-port-variable.yaml",
         message:
           "services.web.ports[0]: variable DOCKYARD_TEST_UNSET_PORT is not set, so the port would be read with a blank in its place: set DOCKYARD_TEST_UNSET_PORT, or give a default (${DOCKYARD_TEST_UNSET_PORT:-8080})",
+      },
+      {
+        name: "an image's variable unset",
+        compose: "image-unset-variable.yaml",
+        message:
+          'services.api.image "example/api:${DOCKYARD_CORPUS_UNSET_TAG}": variable DOCKYARD_CORPUS_UNSET_TAG is not set, so the image would be "example/api:", which is no image reference: set DOCKYARD_CORPUS_UNSET_TAG, or give it a default in the file (${DOCKYARD_CORPUS_UNSET_TAG:-default})',
       },
     ],
   },
@@ -195,6 +224,13 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
         config: { services: JSON.parse('{"__proto__": {"replicas": 2}}') as object },
         message:
           'dockyard:services.__proto__ cannot be a name here: "__proto__" names every object\'s prototype, so the setting would be lost; rename it',
+      },
+      {
+        name: "a StorageClass name with a capital and a space",
+        config: { ...CLUSTER, storageClass: "Fast SSD" },
+        stack: "staging",
+        message:
+          'dockyard:storageClass must be a StorageClass name: lowercase letters, digits, - and ., each dot-separated part starting and ending with a letter or digit, up to 253 characters; or empty for the cluster default, got "Fast SSD"',
       },
       {
         name: "two service names that are one name on the targets",
@@ -433,6 +469,12 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
         compose: "recursive-anchor.yaml",
         message:
           "x-base.again contains itself through an alias (an anchor used inside itself): a compose file must be a tree; copy the values instead",
+      },
+      {
+        name: "a merge (<<) of a list",
+        compose: "merge-a-list.yaml",
+        message:
+          'not valid YAML: Merge sources must be maps or map aliases at line 5, column 5 (services.web: "<<" merges a list; << takes a mapping, or a list of mappings)',
       },
       {
         name: "an interpolation that does not end",

@@ -6,7 +6,7 @@ import { Cidr, overlaps, parseCidr } from "../../../components/cidr";
 import { AppModel } from "../../model";
 import { shown } from "../../errors";
 import { Context, Doc, isMap } from "../context";
-import { declaredExternal, walkKeys } from "../table";
+import { declaredExternal, meant, walkKeys } from "../table";
 
 /**
  * A service's network_mode and networks: `none` is no network at all (no app network joined, no
@@ -53,16 +53,16 @@ export function serviceNetworking(raw: Doc, at: string, ctx: Context): { network
 }
 
 export function serviceNetworks(raw: unknown, at: string, ctx: Context): string[] {
-  let names: string[];
-  if (raw === undefined) names = ["default"];
-  else if (Array.isArray(raw)) names = raw.map(String);
-  else if (isMap(raw)) names = Object.keys(raw);
+  let named: Array<[string, string]>; // [network, the compose path that names it]
+  if (raw === undefined) named = [["default", at]];
+  else if (Array.isArray(raw)) named = raw.map((name, index) => [String(name), `${at}.networks[${index}]`]);
+  else if (isMap(raw)) named = Object.keys(raw).map((name) => [name, `${at}.networks.${name}`]);
   else {
     ctx.refused.add(`${at}.networks`, "must be a list or a mapping of network names");
-    names = [];
+    named = [];
   }
-  names.forEach((name) => ctx.usedNetworks.add(name));
-  return names;
+  for (const [name, where] of named) ctx.usedNetworks.set(name, [...(ctx.usedNetworks.get(name) ?? []), where]);
+  return named.map(([name]) => name);
 }
 
 export function convertNetworks(raw: unknown, pool: string, ctx: Context): AppModel["networks"] {
@@ -72,11 +72,18 @@ export function convertNetworks(raw: unknown, pool: string, ctx: Context): AppMo
   walkKeys(declared, { pattern: "networks", at: "networks" }, ctx);
   const networks: AppModel["networks"] = {};
   const withoutSubnet: string[] = [];
-  const names = [...new Set([...Object.keys(declared), ...ctx.usedNetworks])].sort();
+  const names = [...new Set([...Object.keys(declared), ...ctx.usedNetworks.keys()])].sort();
   for (const name of names) {
     const at = `networks.${name}`;
     if (!(name in declared) && name !== "default") {
-      refused.add(at, "is used by a service but not declared under the top-level networks:; declare it");
+      const known = Object.keys(declared).sort();
+      const guess = meant(name, known);
+      for (const where of ctx.usedNetworks.get(name) ?? []) {
+        refused.add(
+          where,
+          `network ${shown(name)} is not declared under the top-level networks: (declared: ${known.join(", ") || "none"}); declare it, or join a declared one${guess === undefined ? "" : ` (did you mean ${shown(guess)}?)`}`,
+        );
+      }
       continue;
     }
     const definition = isMap(declared[name]) ? (declared[name] as Doc) : {};

@@ -154,4 +154,16 @@ describe("what the file says wins over the defaults, and only the rest is report
     expect(report.filter((line) => line.path === "services.web").map((line) => line.note)).toEqual(note === undefined ? [] : [note]);
     expect(await dockerConfinement()).toEqual({ ...expected, readOnly: undefined, tmpfs: undefined, user: undefined });
   });
+
+  test("no-new-privileges turned off is honoured, and the report says so on its key", () => {
+    write('    security_opt: ["no-new-privileges:false"]\n');
+    const { report } = readCompose({ file }, "dev");
+    expect(report.filter((line) => line.path === "services.web.security_opt")).toEqual([
+      {
+        path: "services.web.security_opt",
+        disposition: "mapped",
+        note: "no-new-privileges:false: processes may gain privileges through setuid binaries (the no-new-privileges default turned off, as written)",
+      },
+    ]);
+  });
 });

@@ -75,6 +75,14 @@ export function convertSecurity(raw: Doc, at: string, ctx: Context): SecurityArg
         if (match) {
           ctx.origins.record(`${at}.security.noNewPrivileges`, `${at}.security_opt`);
           security.noNewPrivileges = match[1] !== "false";
+          if (!security.noNewPrivileges) {
+            // Honoured as written, but it turns off a default: said, so a review of the report sees it.
+            ctx.report.push({
+              path: `${at}.security_opt`,
+              disposition: "mapped",
+              note: `${option.trim()}: processes may gain privileges through setuid binaries (the no-new-privileges default turned off, as written)`,
+            });
+          }
         } else {
           ctx.refused.add(
             `${at}.security_opt`,

@@ -127,7 +127,9 @@ export function validateNetworkArgs(name: string, args: NetworkArgs, names?: Net
       throw new ValidationError(`${field.gateway} ${args.gateway} must be an address inside subnet ${args.subnet}`);
     }
     if (gateway === subnet.first || gateway === subnet.last) {
-      throw new ValidationError(`${field.gateway} ${args.gateway} is the network or broadcast address of ${args.subnet}`);
+      throw new ValidationError(
+        `${field.gateway} ${args.gateway} is the network or broadcast address of ${args.subnet}: give a host address, like ${dockerDefaultGateway(args.subnet)} (Docker's own pick), or leave it unset`,
+      );
     }
   }
   if (args.ipRange !== undefined) {

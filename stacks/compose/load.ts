@@ -892,7 +892,7 @@ function applyExtends(services: Mapping, file: string, workingDir: string, files
       if (!(target.service in inFile)) {
         throw files.fail(
           file,
-          `${at} extends service "${target.service}", which is not defined in ${link.file === file ? "this file" : files.display(link.file)}`,
+          `${at} extends service "${target.service}", which is not defined in ${link.file === file ? "this file" : files.display(link.file)} (its services: ${Object.keys(inFile).sort().join(", ") || "none"})`,
         );
       }
       baseLink = { file: link.file, name: target.service };
@@ -910,7 +910,10 @@ function applyExtends(services: Mapping, file: string, workingDir: string, files
       }
       const otherServices = servicesOf(other, at);
       if (!(target.service in otherServices)) {
-        throw files.fail(file, `${at} extends service "${target.service}", which is not defined in ${files.display(other)}`);
+        throw files.fail(
+          file,
+          `${at} extends service "${target.service}", which is not defined in ${files.display(other)} (its services: ${Object.keys(otherServices).sort().join(", ") || "none"})`,
+        );
       }
       baseLink = { file: other, name: target.service };
       const found = resolve(baseLink, [...chain, link], path.dirname(other));

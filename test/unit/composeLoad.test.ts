@@ -510,7 +510,10 @@ describe("loadCompose: extends", () => {
       "services:\n  web:\n    extends: { file: common.yaml, service: base }\n",
       'services.web.extends.file "common.yaml" is not a file (looked for common.yaml)',
     ],
-    ["services:\n  web:\n    extends: nothing\n", 'services.web extends service "nothing", which is not defined in this file'],
+    [
+      "services:\n  web:\n    extends: nothing\n",
+      'services.web extends service "nothing", which is not defined in this file (its services: web)',
+    ],
     [
       "services:\n  web:\n    extends: { file: x.yaml }\n",
       'services.web.extends must be a service name or { service: name, file: other file }, got {"file":"x.yaml"}',
@@ -602,7 +605,7 @@ describe("loadCompose: extends.file", () => {
         "compose.yaml": "services:\n  web:\n    extends: { file: base.yaml, service: api }\n",
         "base.yaml": "services:\n  base:\n    image: b\n",
       },
-      'compose.yaml: services.web extends service "api", which is not defined in base.yaml',
+      'compose.yaml: services.web extends service "api", which is not defined in base.yaml (its services: base)',
     ],
     [
       "another file without services",

@@ -144,6 +144,13 @@ describe("service names compose allows are mapped to names every target takes", 
       'compose.yaml: services.1st_api is not a valid service name here: mapped to "1st-api", it is still not lowercase letters, digits and dashes starting with a letter (a DNS label of up to 32); rename it',
     );
   });
+
+  test("a name past 32 characters says how long it is", () => {
+    const name = "payment-reconciliation-and-settlement-worker";
+    expect(() => compose(`services:\n  ${name}:\n    image: example/api:1\n`)).toThrow(
+      `compose.yaml: services.${name} is not a valid service name here: lowercase letters, digits and dashes starting with a letter (a DNS label of up to 32), and it has 44 characters; rename it`,
+    );
+  });
 });
 
 describe("~ in a bind mount is the home folder, as docker compose expands it", () => {

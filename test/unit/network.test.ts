@@ -142,7 +142,7 @@ const refusedSubnets: RefusedCase[] = [
   [
     "gateway on the network address",
     { networks: { backend: { gateway: "10.123.2.0" } } },
-    "dockyard:networks.backend.gateway 10.123.2.0 is the network or broadcast address of 10.123.2.0/24",
+    "dockyard:networks.backend.gateway 10.123.2.0 is the network or broadcast address of 10.123.2.0/24: give a host address, like 10.123.2.1 (Docker's own pick), or leave it unset",
   ],
   [
     "loopback subnet, public allowed",

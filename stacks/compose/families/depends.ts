@@ -27,7 +27,7 @@ export function serviceNames(names: string[], ctx: Pick<Context, "refused" | "re
     if (!DNS_LABEL.test(target)) {
       ctx.refused.add(
         at,
-        `is not a valid service name here: ${name === target ? "" : `mapped to ${shown(target)}, it is still not `}lowercase letters, digits and dashes starting with a letter (a DNS label of up to 32); rename it`,
+        `is not a valid service name here: ${name === target ? "" : `mapped to ${shown(target)}, it is still not `}lowercase letters, digits and dashes starting with a letter (a DNS label of up to 32)${target.length > 32 ? `, and it has ${target.length} characters` : ""}; rename it`,
       );
       continue;
     }

@@ -3,8 +3,9 @@
 # (`npm run test:e2e:compose-up`), the way `docker compose up` works in a folder with only a compose
 # file. A compose file of three services from the local base images (web, built from its context; cache,
 # the redis stand-in, from a file it includes; locked, with a read-only root, extending a service of
-# another file) with a secret read from a file and two configs (a file's and an inline one, checked in
-# the containers with their modes, and edited), in a temp folder outside the checkout; dockyard's
+# another file, with no network at all (network_mode: none) and an anonymous volume) with a secret read
+# from a file and two configs (a file's and an inline one, checked in the containers with their modes,
+# and edited), in a temp folder outside the checkout; dockyard's
 # project for it in a temp DOCKYARD_STATE_HOME. Checks: bad input (no such file, not a compose file,
 # an unknown target) is one line, exit 2, nothing created; up deploys with progress lines; the folder
 # the user ran it in stays as it was; the state folder holds the backend and a 0600 passphrase;
@@ -89,6 +90,8 @@ services:
       file: ./base.yaml
       service: sleeper
     read_only: true
+    network_mode: none
+    volumes: [/scratch]
     configs:
       - source: app-conf
         target: /etc/locked/app.conf
@@ -193,7 +196,7 @@ check "its passphrase, mode 0600" "600" "$(stat -c %a "$folder/passphrase" 2>&1)
 check "the stack file holds the target, the compose file and the secret encrypted (not in plain text)" "docker|$app/compose.yaml|secure|0" \
   "$(grep -oE 'dockyard:target: [a-z]+' "$folder/Pulumi.$STACK.yaml" | awk '{print $2}')|$(grep -oE 'file: .*' "$folder/Pulumi.$STACK.yaml" | awk '{print $2}')|$(grep -oE 'secure' "$folder/Pulumi.$STACK.yaml" | head -1)|$(grep -c compose-up-secret-1 "$folder/Pulumi.$STACK.yaml")"
 
-check "on the engine: its three containers and locked's config holder, its network, its volume and the holder's" "4|1|2" \
+check "on the engine: its three containers and locked's config holder, its network, its volume, locked's anonymous one and the holder's" "4|1|3" \
   "$(containers | wc -l)|$(ours network | wc -l)|$(ours volume | wc -l)"
 
 echo "== configs: a file's and an inline one, with a mode; into a read-only root through a holder volume"
@@ -202,11 +205,19 @@ check "web: /app-conf holds the file's text, root's, 0444 (compose's default)" "
   "$(cx web cat /app-conf)|$(cx web stat -c '%u:%g %a' /app-conf)"
 check "web: /etc/motd holds the inline text, 0440" "hello from a config|0:0 440" \
   "$(cx web cat /etc/motd)|$(cx web stat -c '%u:%g %a' /etc/motd)"
-check "locked: a read-only root; its configs in a volume mounted read-only at /etc/locked" \
-  "true|$APP-$STACK-locked-1-secrets:/etc/locked:false " \
-  "$(docker inspect -f '{{.HostConfig.ReadonlyRootfs}}' "$APP-$STACK-locked-1")|$(docker inspect -f '{{range .Mounts}}{{.Name}}:{{.Destination}}:{{.RW}} {{end}}' "$APP-$STACK-locked-1")"
+check "locked: a read-only root; its configs in a volume mounted read-only at /etc/locked, /scratch writable" \
+  "true|$APP-$STACK-locked-1-secrets:/etc/locked:false $APP-$STACK-locked-scratch:/scratch:true" \
+  "$(docker inspect -f '{{.HostConfig.ReadonlyRootfs}}' "$APP-$STACK-locked-1")|$(docker inspect -f '{{range .Mounts}}{{.Name}}:{{.Destination}}:{{.RW}}{{"\n"}}{{end}}' "$APP-$STACK-locked-1" | awk NF | sort | paste -sd ' ')"
 check "locked: both files with their modes, and nobody can write them" "server_name compose-up;|0:0 444|0:0 400|refused" \
   "$(cx locked cat /etc/locked/app.conf)|$(cx locked stat -c '%u:%g %a' /etc/locked/app.conf)|$(cx locked stat -c '%u:%g %a' /etc/locked/motd)|$(cx locked sh -c 'echo x >/etc/locked/motd' >/dev/null 2>&1 && echo written || echo refused)"
+
+echo "== network_mode: none and an anonymous volume (locked)"
+check "locked: no network but its loopback (network_mode none), web and cache on the app's network" "none|lo|1" \
+  "$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$APP-$STACK-locked-1")|$(cx locked ls /sys/class/net | tr '\n' ' ' | sed 's/ $//')|$(docker inspect -f '{{len .NetworkSettings.Networks}}' "$APP-$STACK-web-1")"
+check "locked: /scratch is the app's volume locked-scratch, writable, labelled for the stack" "$APP-$STACK-locked-scratch:/scratch:true|$STACK" \
+  "$(docker inspect -f '{{range .Mounts}}{{if eq .Destination "/scratch"}}{{.Name}}:{{.Destination}}:{{.RW}}{{end}}{{end}}' "$APP-$STACK-locked-1")|$(docker volume inspect -f '{{index .Labels "dockyard.stack"}}' "$APP-$STACK-locked-scratch" 2>&1)"
+cx locked sh -c 'echo kept >/scratch/mark' >/dev/null
+locked_id="$(docker inspect -f '{{.Id}}' "$APP-$STACK-locked-1")"
 
 echo "== dockyard ps -f, a request through the published port, dockyard logs -f"
 dockyard ps -f compose.yaml >"$log/ps.txt" 2>&1
@@ -225,12 +236,15 @@ check "nothing created, updated or replaced: only unchanged" "yes|0" \
 check "the target is the stack's: --target swarm on it is refused, exit 2" "2" \
   "$(dockyard up -f compose.yaml --target swarm >/dev/null 2>&1; echo $?)"
 
-echo "== the config file edited: up puts the new text in both containers"
+echo "== the config file edited, and locked given an environment variable: up puts the new text in both containers and replaces locked"
 printf 'server_name compose-up-2;\n' >"$app/app.conf"
+sed -i 's/^    read_only: true$/    read_only: true\n    environment: [ROUND=2]/' "$app/compose.yaml"
 t=$SECONDS
 if dockyard up -f compose.yaml --yes >"$log/up3.txt" 2>&1; then ok "dockyard up -f after the edit ($((SECONDS - t))s)"; else fail "dockyard up -f after the edit" "$(tail -20 "$log/up3.txt")"; fi
 check "the new text in web and in locked" "server_name compose-up-2;|server_name compose-up-2;" \
   "$(cx web cat /app-conf)|$(cx locked cat /etc/locked/app.conf)"
+check "locked replaced (a new container), its anonymous volume kept: the file written before is there" "yes|kept" \
+  "$([ "$(docker inspect -f '{{.Id}}' "$APP-$STACK-locked-1")" != "$locked_id" ] && echo yes || echo "no: the same container")|$(cx locked cat /scratch/mark)"
 
 echo "== dockyard down -f"
 t=$SECONDS

@@ -9,3 +9,7 @@ bash tools/ensure-dockerd.sh
 bash tools/base-images/build.sh
 # program.js runs the program transpile-only (no type check at each run: `npm test` and
 # `npm run build` type-check it); compiled by `npm run build`, it also skips loading TypeScript.
+
+# The account of a vote load, shared by the fault suites (kubernetes-faults.sh sources it by itself).
+# shellcheck source=vote-account.sh
+source test/e2e/vote-account.sh

@@ -7,6 +7,10 @@
 #   containers start; the next `dockyard up` removes the stale lock and what the interrupted creates left,
 #   clears the pending operations and converges; then no change, and the engine holds exactly the stack's
 #   containers, networks and volumes (by its labels and without them);
+# - `dockyard up` interrupted by SIGINT (Ctrl-C, once: the signal a terminal sends its foreground process
+#   group) while the containers of a cold up start: it stops, with every process it started; the next
+#   `dockyard up` settles what the interrupted one left (it says what), converges, then changes nothing,
+#   and the engine holds exactly the stack's objects;
 # - a second `dockyard up` while one runs: refused with one line naming the lock; the first completes;
 # - the Docker engine restarted under a vote load: the containers come back healthy by their restart
 #   policy and the next up is a no-change.
@@ -180,30 +184,8 @@ up_in_background() {
   up_pid=$!
   set +m
 }
-# The ids of this run's votes in PostgreSQL that start with PREFIX, one per line, sorted.
-db_votes() {
-  docker exec "$PREFIX-db-1" psql -U postgres -tAc "SELECT id || ' ' || vote FROM votes WHERE id LIKE '$1%' ORDER BY id" 2>/dev/null
-}
-# Waits (up to 90 s) for the worker to move the acknowledged votes into the db.
-wait_db() {
-  local want
-  want="$(wc -l <"$2")"
-  for _ in $(seq 1 90); do
-    [ "$(db_votes "$1" | wc -l)" -ge "$want" ] && break
-    sleep 1
-  done
-}
-# account NAME PREFIX SUMMARY-FILE ACKED-FILE: every acknowledged vote in the db once, none other.
-account() {
-  local acked counted dup
-  wait_db "$2" "$4"
-  acked="$(sort "$4" | tr '\n' '|')"
-  counted="$(db_votes "$2" | tr '\n' '|')"
-  dup="$(docker exec "$PREFIX-db-1" psql -U postgres -tAc "SELECT count(*) FROM (SELECT id FROM votes WHERE id LIKE '$2%' GROUP BY id HAVING count(*) > 1) d" 2>/dev/null)"
-  check "$1: every acknowledged vote is counted in PostgreSQL with its choice, and nothing else (0 lost)" "$acked" "$counted"
-  check "$1: no vote counted twice" "0" "$dup"
-  figure "$1: $(node -e 'const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`${s.sent} sent, ${s.acknowledged} acknowledged, ${s.failed} failed (${Object.entries(s.errors).map(([k, v]) => `${v} ${k}`).join(", ") || "none"})${s.failed ? `, from ${(s.firstFailureMs / 1000).toFixed(1)} s to ${(s.lastFailureMs / 1000).toFixed(1)} s` : ""}`)' "$3"); $(db_votes "$2" | wc -l) counted"
-}
+# One query in the stack's PostgreSQL (psql in the db container), for vote_account (test/e2e/vote-account.sh).
+faults_sql() { docker exec "$PREFIX-db-1" psql -U postgres -tAc "$1"; }
 # A hex prefix for each load's voter ids, new to this run.
 run_hex="$(printf '%08x' $(($(date +%s) % 4294967296)))"
 
@@ -254,6 +236,48 @@ check "all five services healthy" "$HEALTHY" "$(all_health)"
 no_change "after the second kill" up-check2
 check_exact "after the second kill"
 
+section "SIGINT (Ctrl-C) of dockyard up during a cold up, while the containers start"
+dockyard down "$STACK" --yes >"$log/down-int.txt" 2>&1
+check "dockyard down leaves no object of the stack" "0|" "$?|$(labelled_objects | tr '\n' ' ')"
+started=$SECONDS
+up_in_background up-int
+for _ in $(seq 1 1200); do
+  [ -n "$(docker ps -aq --filter "label=dockyard.stack=$STACK")" ] && break
+  kill -0 "$up_pid" 2>/dev/null || break
+  sleep 0.1
+done
+sleep 1
+read -ra int_pids <<<"$(tree "$up_pid" | tr '\n' ' ')"
+# As a terminal's Ctrl-C: SIGINT to the foreground process group (node and the Pulumi CLI it runs; the
+# engine starts the language host and the provider in process groups of their own), once.
+kill -INT -- "-$up_pid"
+interrupted=$SECONDS
+wait "$up_pid"
+int_rc=$?
+stopped_after=$((SECONDS - interrupted))
+int_alive() { local pid; for pid in "${int_pids[@]}"; do ps -o pid=,stat=,comm= -p "$pid" 2>/dev/null | awk '$2 !~ /^Z/'; done; }
+for _ in $(seq 1 300); do [ -z "$(int_alive)" ] && break; sleep 0.1; done
+check "dockyard up stops after the Ctrl-C, and so does every process it started (${#int_pids[@]}: node, pulumi, language host, provider) within 30 s" \
+  "stopped|" "$([ "$stopped_after" -le 30 ] && echo stopped || echo "after ${stopped_after}s")|$(int_alive | tr -s ' \n' ' ')"
+check "the Ctrl-C came while the up ran (no summary line)" "0" "$(grep -c '^up done' "$log/up-int.txt")"
+int_lock="$(ls "$state"/backend/.pulumi/locks/*/*/"$STACK"/*.json 2>/dev/null | wc -l)"
+int_pending="$(p stack export 2>/dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log((JSON.parse(s).deployment.pending_operations ?? []).length))')"
+on_engine="$(docker ps -a --filter "label=dockyard.stack=$STACK" --format '{{.Names}}' | sort | tr '\n' ' ')"
+figure "Ctrl-C while containers start: sent $((interrupted - started)) s into the up; dockyard up exited $int_rc ${stopped_after} s later, its last words: $(tail -2 "$log/up-int.txt" | cut -c1-160 | tr '\n' ' '); the state: $int_lock lock, $int_pending pending operations, $(grep -c 'created docker Container' "$log/up-int.txt") containers recorded as created; on the engine: $on_engine"
+started=$SECONDS
+dockyard up "$STACK" --yes >"$log/up-after-int.txt" 2>&1
+rc=$?
+figure "Ctrl-C while containers start: the next dockyard up converged in $((SECONDS - started)) s (exit $rc); it said: $(grep -E '^(dockyard up: (removed|cleared|stack .*pending)|  (removed|kept|image|container|network) )' "$log/up-after-int.txt" | cut -c1-200 | tr '\n' ' ')"
+check "the next dockyard up exits 0" "0" "$rc"
+# What the interrupted up left, and what the next one says it settled: the lock when one was left, the
+# pending operations when there were some (named, then cleared), nothing else.
+check "it says it removed the lock and cleared the pending operations exactly when the interrupted up left them" \
+  "$int_lock|$([ "$int_pending" -gt 0 ] && echo "1 $int_pending 1" || echo "0 0 0")" \
+  "$(grep -c '^dockyard up: removed the lock an interrupted update left (pid [0-9]* .*that process is gone): pulumi cancel$' "$log/up-after-int.txt")|$(grep -c "^dockyard up: stack $STACK: an interrupted update left [0-9]* pending operations\?: " "$log/up-after-int.txt") $(grep -oE "^dockyard up: stack $STACK: an interrupted update left [0-9]+" "$log/up-after-int.txt" | grep -oE '[0-9]+$' || echo 0) $(grep -c "^dockyard up: cleared the pending operations from the state: pulumi refresh --clear-pending-creates --yes -s $STACK$" "$log/up-after-int.txt")"
+check "all five services healthy" "$HEALTHY" "$(all_health)"
+no_change "after the Ctrl-C" up-check-int
+check_exact "after the Ctrl-C"
+
 section "a second dockyard up while one runs (putting back a container removed by hand), under a vote load"
 load1="$run_hex"01
 node test/e2e/vote-load.js "$VOTE/" 200 10 "$load1" "$log/acked1.txt" >"$log/load1.json" 2>"$log/load1.err" &
@@ -278,7 +302,7 @@ check "the first up completes: the worker created again" "0|up done: 1 created, 
 wait "$load_pid"
 load_pid=""
 no_change "after the concurrent up" up-check3
-account "concurrent up" "$load1" "$log/load1.json" "$log/acked1.txt"
+vote_account "concurrent up" "$load1" "$log/load1.json" "$log/acked1.txt" faults_sql
 
 section "the Docker engine restarted under a vote load"
 load2="$run_hex"02
@@ -318,8 +342,8 @@ check "the containers are the same ones (restarted by the engine, not replaced),
   "$(for s in db redis result vote worker; do docker inspect -f '{{.Id}}' "$PREFIX-$s-1"; done | tr '\n' ' ')|$(for s in db redis result vote worker; do docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' "$PREFIX-$s-1"; done | tr '\n' ' ')"
 wait "$load_pid"
 load_pid=""
-account "votes before the restart" "$before" "$log/load0.json" "$log/acked0.txt"
-account "engine restart" "$load2" "$log/load2.json" "$log/acked2.txt"
+vote_account "votes before the restart" "$before" "$log/load0.json" "$log/acked0.txt" faults_sql
+vote_account "engine restart" "$load2" "$log/load2.json" "$log/acked2.txt" faults_sql
 check "requests failed while the engine was down (counted as failed, not acknowledged)" "yes" \
   "$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).failed > 0 ? "yes" : "no")' "$log/load2.json")"
 # What a refresh reads back now, against the program (kept in the log: the first up after a restart).

@@ -424,6 +424,7 @@ check "back to the previous update config and reservations" "1 0s 5s start-first
   "$(spec worker '{{with .Spec.UpdateConfig}}{{.Parallelism}} {{.Delay}} {{.Monitor}} {{.Order}}{{end}}')|$(spec worker '{{.Spec.TaskTemplate.Resources.Reservations.NanoCPUs}} {{.Spec.TaskTemplate.Resources.Reservations.MemoryBytes}}')"
 printf '  (section: %ds)\n' $((SECONDS - stack_start))
 
+source test/e2e/swarm-faults.sh && swarm_faults # tasks killed and services rolled under a vote load
 section "destroy with volumes.<name>.retain: nothing left but the volumes"
 pc set --path volumes.db-data.retain true
 pc set --path volumes.redis-data.retain true

@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { scryptSync } from "crypto";
 import { z } from "zod";
 import { parseAddress, parseCidr } from "../components/cidr";
+import { MAX_STABILIZATION_SECONDS, STABILIZATION_DEFAULTS } from "../components/k8s/autoscaler";
 import { isNamespaceName, NAMESPACE_RULE, SYSTEM_NAMESPACES } from "../components/k8s/labels";
 import { IMAGE_REFERENCE_RULE, isImageReference, isRegistry, REGISTRY_RULE, withoutPassword } from "../components/registry";
 import { InputError } from "./errors";
@@ -144,15 +145,23 @@ const limitSettings = settingsObject({
     .string({ error: 'must be a size like "128m" or "1g"' })
     .meta({ value: 'size (`"100m"`, `"1g"`, `"512Mi"`)', does: "memory limit of each copy" }),
 }).partial();
-// Complete, not partial: a stage gives all three, laid over the model as one value.
+// Complete, not partial: a stage gives the three bounds (and the windows it wants), laid over the
+// model as one value.
+const stabilizationSeconds = whole(
+  `must be a whole number of seconds from 0 to ${MAX_STABILIZATION_SECONDS}`,
+  0,
+  MAX_STABILIZATION_SECONDS,
+);
 const autoscalingSettings = settingsObject({
   minReplicas: whole(`must be a whole number from 1 to ${MAX_REPLICAS}`, 1, MAX_REPLICAS),
   maxReplicas: whole(`must be a whole number from 1 to ${MAX_REPLICAS}`, 1, MAX_REPLICAS),
   targetCpuPercent: whole("must be a whole percent 1-100", 1, 100),
+  scaleUpStabilizationSeconds: stabilizationSeconds.optional(),
+  scaleDownStabilizationSeconds: stabilizationSeconds.optional(),
 }).meta({
-  value: `whole numbers, all three: minReplicas and maxReplicas 1 to ${MAX_REPLICAS}, targetCpuPercent 1-100`,
-  unset: "none: a fixed count (`replicas`)",
-  does: "scale between the bounds by CPU use, in percent of the CPU requested (target kubernetes only: a HorizontalPodAutoscaler)",
+  value: `whole numbers: minReplicas and maxReplicas 1 to ${MAX_REPLICAS} (min at most max), targetCpuPercent 1-100, all three required; scaleUpStabilizationSeconds and scaleDownStabilizationSeconds 0 to ${MAX_STABILIZATION_SECONDS}, optional`,
+  unset: `none: a fixed count (\`replicas\`); the windows unset: ${inCode(STABILIZATION_DEFAULTS.scaleUpStabilizationSeconds)} up, ${inCode(STABILIZATION_DEFAULTS.scaleDownStabilizationSeconds)} down (Kubernetes' own)`,
+  does: "scale between the bounds by CPU use, in percent of the CPU requested (target kubernetes only: a HorizontalPodAutoscaler); pods are added once the CPU figures of the last scaleUpStabilizationSeconds all ask for more, and removed once those of the last scaleDownStabilizationSeconds all ask for fewer (its spec.behavior)",
 });
 /** Any number (numberText); its range is resolve.ts's to check. */
 const numeric = z.preprocess(numberText, z.number({ error: "must be a number" }));

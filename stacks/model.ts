@@ -97,6 +97,10 @@ export interface Autoscaling {
   maxReplicas: number;
   /** Average CPU use to aim for, in percent of the CPU requested. */
   targetCpuPercent: number;
+  /** Seconds the CPU figures must ask for more pods before they are added (0-3600; Kubernetes' default 0). */
+  scaleUpStabilizationSeconds?: number;
+  /** Seconds the CPU figures must ask for fewer pods before they are removed (0-3600; Kubernetes' default 300). */
+  scaleDownStabilizationSeconds?: number;
 }
 
 export type DependencyCondition = "started" | "healthy";

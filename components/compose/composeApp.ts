@@ -48,6 +48,10 @@ export interface ComposeAutoscaling {
   maxReplicas: number;
   /** Average CPU use, in percent of the request, that the autoscaler keeps the pods at. */
   targetCpuPercent: number;
+  /** Seconds the CPU figures must ask for more copies before they are started (0-3600). @default 0 */
+  scaleUpStabilizationSeconds?: number;
+  /** Seconds the CPU figures must ask for fewer copies before they are stopped (0-3600). @default 300 */
+  scaleDownStabilizationSeconds?: number;
 }
 
 /** How a rollback replaces copies; every field left out is the update's. */

@@ -18,13 +18,31 @@ export interface AutoscalerArgs {
   /** Average CPU utilisation to aim for, as a percent of the containers' CPU request. */
   targetCpuPercent: number;
   /**
+   * Seconds of CPU figures the autoscaler looks back over before it adds pods: it scales up to the
+   * lowest count any of them asked for, so a short spike does not add pods. 0 to 3600.
+   * @default 0 (Kubernetes' own: scale up at once)
+   */
+  scaleUpStabilizationSeconds?: number;
+  /**
+   * Seconds of CPU figures the autoscaler looks back over before it removes pods: it scales down to
+   * the highest count any of them asked for, so the pods stay until the load has been gone this long.
+   * 0 to 3600.
+   * @default 300 (Kubernetes' own)
+   */
+  scaleDownStabilizationSeconds?: number;
+  /**
    * The CPU request of the Deployment's containers ("250m", the Deployment component's `cpuRequest`).
    * Required: utilisation is measured against the request, and without one the autoscaler never scales.
    */
   cpuRequest: string | undefined;
 }
 
-/** Checks the bounds and that the target has a CPU request; throws ValidationError. */
+/** The API's ceiling for a stabilization window: one hour. */
+export const MAX_STABILIZATION_SECONDS = 3600;
+/** What applies where a stabilization window is not set: the HorizontalPodAutoscaler's own defaults. */
+export const STABILIZATION_DEFAULTS = { scaleUpStabilizationSeconds: 0, scaleDownStabilizationSeconds: 300 } as const;
+
+/** Checks the bounds, the stabilization windows and that the target has a CPU request; throws ValidationError. */
 export function validateAutoscalerArgs(name: string, args: AutoscalerArgs): void {
   const where = `Autoscaler "${name}"`;
   const fail = (message: string): never => {
@@ -44,6 +62,12 @@ export function validateAutoscalerArgs(name: string, args: AutoscalerArgs): void
   if (!Number.isInteger(targetCpuPercent) || targetCpuPercent < 1 || targetCpuPercent > 100) {
     fail(`targetCpuPercent must be a whole percent 1-100, got ${targetCpuPercent}`);
   }
+  for (const key of ["scaleUpStabilizationSeconds", "scaleDownStabilizationSeconds"] as const) {
+    const seconds = args[key];
+    if (seconds !== undefined && (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_STABILIZATION_SECONDS)) {
+      fail(`${key} must be a whole number of seconds from 0 to ${MAX_STABILIZATION_SECONDS}, got ${seconds}`);
+    }
+  }
   if (args.cpuRequest === undefined || args.cpuRequest === "") {
     fail("the target's containers need a cpu request: cpu utilisation is a percent of the request (set cpus on the service)");
   }
@@ -51,7 +75,9 @@ export function validateAutoscalerArgs(name: string, args: AutoscalerArgs): void
 
 /**
  * An autoscaling/v2 HorizontalPodAutoscaler that keeps a Deployment's average CPU utilisation near
- * the target by changing its replica count between the bounds.
+ * the target by changing its replica count between the bounds. Its `spec.behavior` always holds both
+ * stabilization windows (the defaults written out), so what applies is in the object; the API server
+ * fills in the scaling policies. The Deployment leaves `replicas` to it (DeploymentArgs.autoscaled).
  */
 export class Autoscaler extends pulumi.ComponentResource {
   /** The HorizontalPodAutoscaler's name (the Deployment's). */
@@ -75,6 +101,14 @@ export class Autoscaler extends pulumi.ComponentResource {
               resource: { name: "cpu", target: { type: "Utilization", averageUtilization: args.targetCpuPercent } },
             },
           ],
+          behavior: {
+            scaleUp: {
+              stabilizationWindowSeconds: args.scaleUpStabilizationSeconds ?? STABILIZATION_DEFAULTS.scaleUpStabilizationSeconds,
+            },
+            scaleDown: {
+              stabilizationWindowSeconds: args.scaleDownStabilizationSeconds ?? STABILIZATION_DEFAULTS.scaleDownStabilizationSeconds,
+            },
+          },
         },
       },
       { parent: this },

@@ -137,7 +137,15 @@ export const composeServiceShape = z.looseObject({
       healthOnlyPorts: list(z.number().int(), "container port numbers").optional(),
       healthHttp: z.strictObject({ path: text, port: z.number({ error: "must be a port number" }).int() }).optional(),
       singleWriter: z.boolean({ error: "must be true or false" }).optional(),
-      autoscaling: z.strictObject({ minReplicas: whole, maxReplicas: whole, targetCpuPercent: whole }).optional(),
+      autoscaling: z
+        .strictObject({
+          minReplicas: whole,
+          maxReplicas: whole,
+          targetCpuPercent: whole,
+          scaleUpStabilizationSeconds: whole.optional(),
+          scaleDownStabilizationSeconds: whole.optional(),
+        })
+        .optional(),
     })
     .optional(),
 });

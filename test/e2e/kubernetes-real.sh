@@ -601,6 +601,7 @@ check "vote's rollout is complete again (Progressing True, NewReplicaSetAvailabl
 check "vote's page answers through its Service" "200" \
   "$(cx node -e 'fetch("http://vote:5000/", { signal: AbortSignal.timeout(10000) }).then((r) => console.log(r.status), (e) => console.log("error " + e.message))' 2>&1)"
 faults_rollouts
+source test/e2e/kubernetes-hpa.sh && hpa_scaling || fail "7d. scaling by load: test/e2e/kubernetes-hpa.sh could not be read"
 # Every vote in the db now (the faults' loads added theirs), as result's API must count them after the re-up.
 kept_counts="$(k exec "$(pod_of db)" -- psql -U postgres -tAc "SELECT count(*) FILTER (WHERE vote = 'a') || ' ' || count(*) FILTER (WHERE vote = 'b') FROM votes" 2>&1)" || kept_counts="(the db not read)"
 k delete pod client --grace-period=1 --wait=true --timeout=60s >/dev/null 2>&1

@@ -273,6 +273,13 @@ describe("preview: only listed changes pass", () => {
       ],
       ["docker:index/network:Network", "ipamConfigs/0/gateway", null, null, "replace"],
       ["kubernetes:apps/v1:Deployment", "metadata/annotations/pulumi.com/patchForce", null, "true", "update"],
+      [
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+        "spec/behavior",
+        null,
+        { scaleDown: { stabilizationWindowSeconds: 300 }, scaleUp: { stabilizationWindowSeconds: 0 } },
+        "update",
+      ],
     ]);
     const reasons = new Map<string, string[]>();
     for (const d of hardening) reasons.set(d.why, [...new Set([...(reasons.get(d.why) ?? []), d.path.join("/")])].sort());
@@ -361,6 +368,10 @@ describe("preview: only listed changes pass", () => {
       [
         "dockyard up refreshes first on Kubernetes and puts back what was changed by hand: the annotation lets its server-side apply take back a field another field manager took (kubectl scale's replicas). An annotation of the Deployment, updated in place: the pods do not roll.",
         ["metadata/annotations/pulumi.com/patchForce"],
+      ],
+      [
+        "The autoscaler's stabilization windows are written out (services.<name>.autoscaling.scaleUpStabilizationSeconds and scaleDownStabilizationSeconds; unset, Kubernetes' own 0 and 300 s), so what applies is in the object and a stage can shorten the scale-down wait. The values are the API server's defaults: an update of the HorizontalPodAutoscaler in place that changes nothing it does; the Deployment and its pods are untouched.",
+        ["spec/behavior"],
       ],
     ]);
   });

@@ -195,7 +195,15 @@ describe("ComposeApp's settings, as Pulumi publishes them, are the stack config'
     const changed = SERVICE_SETTINGS.extend({
       healthCheck: z.object({ retries: z.number() }).partial().optional(),
       limits: z.object({ cpus: z.number(), memory: z.string() }).partial().optional(),
-      autoscaling: z.object({ minReplicas: z.number().optional(), maxReplicas: z.number(), targetCpuPercent: z.number() }).optional(),
+      autoscaling: z
+        .object({
+          minReplicas: z.number().optional(),
+          maxReplicas: z.number(),
+          targetCpuPercent: z.number(),
+          scaleUpStabilizationSeconds: z.number().optional(),
+          scaleDownStabilizationSeconds: z.number().optional(),
+        })
+        .optional(),
       replicas: z.string().optional(),
     }).omit({ endpointMode: true });
     expect(differences(properties("ComposeServiceSettings"), changed, "ComposeServiceSettings")).toEqual([

@@ -108,7 +108,16 @@ describe("loading config", () => {
         services: {
           vote: { replicas: "3", ports: { http: "8080" }, limits: { cpus: "1", memory: "256m" } },
           db: { limits: { memory: "1g" } },
-          result: { autoscaling: { minReplicas: 3, maxReplicas: "10", targetCpuPercent: 70 }, image: "registry.example.com/result:2" },
+          result: {
+            autoscaling: {
+              minReplicas: 3,
+              maxReplicas: "10",
+              targetCpuPercent: 70,
+              scaleUpStabilizationSeconds: "15",
+              scaleDownStabilizationSeconds: 30,
+            },
+            image: "registry.example.com/result:2",
+          },
         },
         networks: { backend: { subnet: "10.50.0.0/24" } },
         volumes: { "db-data": { size: "10Gi", retain: true } },
@@ -120,7 +129,16 @@ describe("loading config", () => {
     expect(config.services).toEqual({
       vote: { replicas: 3, ports: { http: 8080 }, limits: { cpus: 1, memory: "256m" } },
       db: { limits: { memory: "1g" } },
-      result: { autoscaling: { minReplicas: 3, maxReplicas: 10, targetCpuPercent: 70 }, image: "registry.example.com/result:2" },
+      result: {
+        autoscaling: {
+          minReplicas: 3,
+          maxReplicas: 10,
+          targetCpuPercent: 70,
+          scaleUpStabilizationSeconds: 15,
+          scaleDownStabilizationSeconds: 30,
+        },
+        image: "registry.example.com/result:2",
+      },
     });
     expect(config.networks).toEqual({ backend: { subnet: "10.50.0.0/24" } });
     expect(config.volumes).toEqual({ "db-data": { size: "10Gi", retain: true } });
@@ -263,7 +281,9 @@ describe("docs/config.md's tables", () => {
 
   test("a settings object given whole is one row; one with a note of its own heads its fields' rows", () => {
     const paths = rows.map((row) => row.path);
-    expect(paths).toContain("services.<name>.autoscaling.{minReplicas,maxReplicas,targetCpuPercent}");
+    expect(paths).toContain(
+      "services.<name>.autoscaling.{minReplicas,maxReplicas,targetCpuPercent,scaleUpStabilizationSeconds,scaleDownStabilizationSeconds}",
+    );
     expect(paths.filter((at) => at.startsWith("services.<name>.autoscaling"))).toHaveLength(1);
     expect(paths.filter((at) => at.startsWith("services.<name>.rollout"))).toEqual([
       "services.<name>.rollout",
@@ -312,7 +332,7 @@ describe("docs/config.md's tables", () => {
 describe("the settings maps: keys and messages read from their zod shapes", () => {
   test("the services key's description lists every setting, with its note or its own keys", () => {
     expect(CONFIG_KEYS.services.description).toBe(
-      "Per-service settings by service name: replicas, ports (port name to published port), limits (cpus, memory), autoscaling (minReplicas, maxReplicas, targetCpuPercent), image (a prebuilt image to run instead), rollout (parallelism, delaySeconds, order, monitorSeconds, maxFailureRatio, failureAction, rollback), reservations (cpus, memory), placement (constraints, maxReplicasPerNode), restart (condition, delaySeconds, maxAttempts, windowSeconds), stopGracePeriodSeconds, security (capDrop, capAdd, noNewPrivileges, readOnlyRootFilesystem, tmpfs), endpointMode; each as the app model's field of that name.",
+      "Per-service settings by service name: replicas, ports (port name to published port), limits (cpus, memory), autoscaling (minReplicas, maxReplicas, targetCpuPercent, scaleUpStabilizationSeconds, scaleDownStabilizationSeconds), image (a prebuilt image to run instead), rollout (parallelism, delaySeconds, order, monitorSeconds, maxFailureRatio, failureAction, rollback), reservations (cpus, memory), placement (constraints, maxReplicasPerNode), restart (condition, delaySeconds, maxAttempts, windowSeconds), stopGracePeriodSeconds, security (capDrop, capAdd, noNewPrivileges, readOnlyRootFilesystem, tmpfs), endpointMode; each as the app model's field of that name.",
     );
     expect(CONFIG_KEYS.networks.description).toBe("Per-network settings by network name: subnet, gateway, ipRange.");
     expect(CONFIG_KEYS.volumes.description).toBe(
@@ -359,7 +379,7 @@ describe("the settings maps: keys and messages read from their zod shapes", () =
     [
       "autoscaling not a map",
       { services: { vote: { autoscaling: 3 } } },
-      `${SERVICE}.autoscaling must be a map with keys minReplicas, maxReplicas, targetCpuPercent, got 3`,
+      `${SERVICE}.autoscaling must be a map with keys minReplicas, maxReplicas, targetCpuPercent, scaleUpStabilizationSeconds, scaleDownStabilizationSeconds, got 3`,
     ],
     [
       "an unknown key of rollout",
@@ -618,7 +638,7 @@ const refusedConfig: RefusedCase[] = [
   [
     "a misspelt autoscaling setting",
     { ...CLUSTER, services: { vote: { autoscaling: { min: 1, maxReplicas: 3, targetCpuPercent: 70 } } } },
-    'dockyard:services.vote.autoscaling has unknown key "min"; allowed: minReplicas, maxReplicas, targetCpuPercent',
+    'dockyard:services.vote.autoscaling has unknown key "min"; allowed: minReplicas, maxReplicas, targetCpuPercent, scaleUpStabilizationSeconds, scaleDownStabilizationSeconds',
     "staging",
   ],
   [
@@ -699,6 +719,24 @@ const refusedConfig: RefusedCase[] = [
     "autoscaling cpu not a number",
     { ...CLUSTER, services: { vote: { autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuPercent: "abc" } } } },
     'dockyard:services.vote.autoscaling.targetCpuPercent must be a whole percent 1-100, got "abc"',
+    "staging",
+  ],
+  [
+    "a scale-down window over the API's hour",
+    {
+      ...CLUSTER,
+      services: { vote: { autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 50, scaleDownStabilizationSeconds: 3601 } } },
+    },
+    "dockyard:services.vote.autoscaling.scaleDownStabilizationSeconds must be a whole number of seconds from 0 to 3600, got 3601",
+    "staging",
+  ],
+  [
+    "a scale-up window that is not a whole number",
+    {
+      ...CLUSTER,
+      services: { vote: { autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 50, scaleUpStabilizationSeconds: "1m" } } },
+    },
+    'dockyard:services.vote.autoscaling.scaleUpStabilizationSeconds must be a whole number of seconds from 0 to 3600, got "1m"',
     "staging",
   ],
   [

@@ -536,6 +536,22 @@ describe("Autoscaler", () => {
       minReplicas: 3,
       maxReplicas: 10,
       metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+      // Kubernetes' own defaults, written out: up at once, down after 5 minutes of lower figures.
+      behavior: { scaleUp: { stabilizationWindowSeconds: 0 }, scaleDown: { stabilizationWindowSeconds: 300 } },
+    });
+  });
+
+  test("the stabilization windows given are spec.behavior's, each direction its own", async () => {
+    new Autoscaler("vote", autoscaler({ scaleUpStabilizationSeconds: 15, scaleDownStabilizationSeconds: 30 }));
+    new Autoscaler("result", autoscaler({ deploymentName: "result", scaleDownStabilizationSeconds: 0 }));
+    await settle();
+    expect(find(HPA, "vote").inputs.spec.behavior).toEqual({
+      scaleUp: { stabilizationWindowSeconds: 15 },
+      scaleDown: { stabilizationWindowSeconds: 30 },
+    });
+    expect(find(HPA, "result").inputs.spec.behavior).toEqual({
+      scaleUp: { stabilizationWindowSeconds: 0 },
+      scaleDown: { stabilizationWindowSeconds: 0 },
     });
   });
 });
@@ -1179,6 +1195,21 @@ const otherCases: Case[] = [
     "autoscaler target over 100",
     () => new Autoscaler("vote", autoscaler({ targetCpuPercent: 150 })),
     'Autoscaler "vote": targetCpuPercent must be a whole percent 1-100, got 150',
+  ],
+  [
+    "autoscaler scale-down window over an hour",
+    () => new Autoscaler("vote", autoscaler({ scaleDownStabilizationSeconds: 3601 })),
+    'Autoscaler "vote": scaleDownStabilizationSeconds must be a whole number of seconds from 0 to 3600, got 3601',
+  ],
+  [
+    "autoscaler scale-up window negative",
+    () => new Autoscaler("vote", autoscaler({ scaleUpStabilizationSeconds: -1 })),
+    'Autoscaler "vote": scaleUpStabilizationSeconds must be a whole number of seconds from 0 to 3600, got -1',
+  ],
+  [
+    "autoscaler scale-up window not whole",
+    () => new Autoscaler("vote", autoscaler({ scaleUpStabilizationSeconds: 1.5 })),
+    'Autoscaler "vote": scaleUpStabilizationSeconds must be a whole number of seconds from 0 to 3600, got 1.5',
   ],
   [
     "autoscaler identity",

@@ -378,7 +378,9 @@ describe("the cluster stack from the voting app model", () => {
 
   test("autoscaling: an HPA on the Deployment, which leaves replicas to it", async () => {
     await deploy({
-      services: { vote: { autoscaling: { minReplicas: 3, maxReplicas: 10, targetCpuPercent: 70 }, replicas: 3 } },
+      services: {
+        vote: { autoscaling: { minReplicas: 3, maxReplicas: 10, targetCpuPercent: 70, scaleDownStabilizationSeconds: 60 }, replicas: 3 },
+      },
     });
     expect(byType(HPA).map((h) => h.name)).toEqual(["vote"]);
     expect(find(HPA, "vote").inputs.spec).toEqual({
@@ -386,6 +388,8 @@ describe("the cluster stack from the voting app model", () => {
       minReplicas: 3,
       maxReplicas: 10,
       metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+      // the stage's scale-down window; scale-up at Kubernetes' default, written out
+      behavior: { scaleUp: { stabilizationWindowSeconds: 0 }, scaleDown: { stabilizationWindowSeconds: 60 } },
     });
     expect(deployment("vote").spec).not.toHaveProperty("replicas");
     expect(container("vote").resources.requests.cpu).toBe("250m");

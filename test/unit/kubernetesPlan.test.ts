@@ -247,6 +247,28 @@ describe("settings the Kubernetes plan follows", () => {
     ]);
   });
 
+  test("a stage's autoscaling, stabilization windows included, is vote's autoscaler; its Deployment leaves replicas to it", () => {
+    const scaled = plan({
+      services: { vote: { autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 50, scaleDownStabilizationSeconds: "30" } } },
+    });
+    expect(scaled.autoscalers).toEqual([
+      [
+        "vote",
+        {
+          identity: { app: "voting", instance: "staging" },
+          namespace: "staging",
+          deploymentName: "vote",
+          minReplicas: 1,
+          maxReplicas: 3,
+          targetCpuPercent: 50,
+          scaleDownStabilizationSeconds: 30,
+          cpuRequest: "250m",
+        },
+      ],
+    ]);
+    expect(scaled.deployments.find((d) => d.service === "vote")?.args.autoscaled).toBe(true);
+  });
+
   test("staging: nothing retained, so neither is the namespace", () => {
     const staging = plan(stackFile("staging"));
     expect([staging.namespace, staging.retainNamespace]).toEqual(["staging", false]);

@@ -12,6 +12,10 @@
 #                           pause.tar is a one-file image (dockyard-local/pause:$PAUSE_TAG) for containerd
 #   kube-router             github.com/cloudnativelabs/kube-router/v2 (pins: kube-router/go.mod); a failure
 #                           here is reported and the rest is kept (the node then runs without NetworkPolicy)
+#   metrics-server,         sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION, installed at
+#   metrics-server.tar      its tag like kwok; metrics-server.tar is a one-file image
+#                           (dockyard-local/metrics-server:VERSION) that tools/k8s/metrics.sh deploys; a
+#                           failure is reported and the rest kept (the node then has no resource metrics)
 # tools/k8s/up.sh starts them; kwok stands in for the kubelet of a simulated node.
 #
 # k8s.io/kubernetes cannot be `go install`ed: its go.mod reaches its ~31 staging modules through
@@ -50,6 +54,8 @@ RECIPE_REV=1 # bump to force a rebuild after a change to the recipes below
 KWOK_MODULE=sigs.k8s.io/kwok
 KWOK_VERSION=v0.8.0
 PAUSE_TAG=3.10.1 # build/pause/Makefile's TAG in the pinned k8s.io/kubernetes
+METRICS_SERVER_MODULE=sigs.k8s.io/metrics-server
+METRICS_SERVER_VERSION=v0.8.0 # also in tools/k8s/node-env.sh (METRICS_SERVER_IMAGE)
 
 log() { printf '[k8s-build] %s\n' "$*"; }
 die() { log "ERROR: $*" >&2; exit 1; }
@@ -252,6 +258,26 @@ if [ "$node" = 1 ]; then
       rm -f "$bin/kube-router.partial"
       missing=" (kube-router did not build: the node will run without NetworkPolicy; log .tools/k8s/logs/kube-router.log)"
     fi
+  fi
+
+  # metrics-server: the resource metrics API (kubectl top, the HorizontalPodAutoscaler's CPU figures).
+  # A module of its own at its tag, like kwok; its image runs as nobody (65534).
+  ms_key="$(key_of "$METRICS_SERVER_MODULE@$METRICS_SERVER_VERSION" /dev/null)"
+  if is_current metrics-server "$ms_key" metrics-server metrics-server.tar; then
+    log "metrics-server $METRICS_SERVER_VERSION is built"
+  else
+    log "building metrics-server $METRICS_SERVER_VERSION (cold about 3 minutes; log: .tools/k8s/logs/metrics-server.log)"
+    out="$root/.tools/k8s/build-metrics-server"
+    rm -rf "$out" && mkdir -p "$out"
+    if (cd "$root/.tools/k8s" && GOBIN="$out" run_build "metrics-server $METRICS_SERVER_VERSION" "$logs/metrics-server.log" \
+      go install -trimpath -buildvcs=false -v -ldflags "-s -w" "$METRICS_SERVER_MODULE/cmd/metrics-server@$METRICS_SERVER_VERSION"); then
+      mv -f "$out/metrics-server" "$bin/metrics-server"
+      one_file_image metrics-server "dockyard-local/metrics-server:${METRICS_SERVER_VERSION#v}" metrics-server.tar '"User":"65534:65534",'
+      done_group metrics-server "$ms_key" metrics-server metrics-server.tar
+    else
+      missing+=" (metrics-server did not build: the node will have no resource metrics; log .tools/k8s/logs/metrics-server.log)"
+    fi
+    rm -rf "$out"
   fi
 fi
 

@@ -25,6 +25,7 @@ CGROUP_ROOT="/dockyard-k8s-$h"
 CONTAINERD_SOCK="$nstate/containerd/containerd.sock"
 PAUSE_IMAGE=dockyard-local/pause:3.10.1
 COREDNS_IMAGE=dockyard-local/coredns:1.15.0
+METRICS_SERVER_IMAGE=dockyard-local/metrics-server:0.8.0 # tools/k8s/build.sh's METRICS_SERVER_VERSION
 # The global sysctls the kubelet sets (pkg/kubelet/cm/container_manager_linux.go setupKernelTunables).
 KUBELET_SYSCTLS="vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes"
 

@@ -14,6 +14,8 @@
 #   kube-proxy         iptables mode (no IPVS in this kernel), conntrack sysctls left alone
 #   CoreDNS            a Deployment in kube-system, Service kube-dns at 10.96.0.10, no `forward`
 #   kube-router        firewall only (NetworkPolicy), when tools/k8s/build.sh --node could build it
+#   metrics-server     the resource metrics API (kubectl top, HPAs), by tools/k8s/metrics.sh, when
+#                      tools/k8s/build.sh --node could build it
 #   bridge CNI         cni0, pods in POD_CIDR, host-local IPAM data in the state dir
 # Every process is started with `nsenter --net=/run/netns/NAME` (not `ip netns exec`, whose private
 # mount namespace hides the kubelet's volume mounts from containerd). The global sysctls the kubelet
@@ -361,4 +363,6 @@ dns_ready() {
     awk -v since="$since" '$1 == "True" && $2 >= since { ok = 1 } END { exit !ok }'
 }
 wait_for kubelet 120 dns_ready
+# The metrics pipeline; without it the node still runs pods (kubectl top and HPAs see no figures).
+bash "$here/metrics.sh" || log "WARNING: tools/k8s/metrics.sh failed: the node has no resource metrics"
 log "node $NODE Ready in $(since): pods in $POD_CIDR, cluster DNS $DNS_IP, network namespace $NETNS$( [ -x "$bin/kube-router" ] || echo ', no NetworkPolicy')"

@@ -96,6 +96,9 @@ cert apiserver "/CN=kube-apiserver" "extendedKeyUsage = serverAuth
 subjectAltName = $san, DNS:localhost, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local"
 # One cluster-admin client certificate for the controllers, kwok and the user: a test cluster.
 cert admin "/O=system:masters/CN=dockyard-admin" "extendedKeyUsage = clientAuth"
+# The API server's client certificate towards aggregated API servers (the real node's metrics-server):
+# its CN is the one --requestheader-allowed-names admits, signed by the --requestheader-client-ca-file CA.
+cert front-proxy-client "/CN=front-proxy-client" "extendedKeyUsage = clientAuth"
 if [ ! -s "$pki/sa.key" ]; then
   openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
   openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
@@ -161,10 +164,13 @@ start etcd "$ETCD_PORT" "$bin/etcd" --name dockyard --data-dir "$state/etcd" \
 wait_for etcd 60 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
 
 # With a real node: advertise the veth's host end, keep the `kubernetes` endpoints (pods use them),
-# and let the API server reach kubelets (logs, exec, port-forward) with the admin certificate.
+# and let the API server reach kubelets (logs, exec, port-forward) with the admin certificate, and
+# aggregated API servers (metrics-server, tools/k8s/metrics.sh) at their endpoints, since cluster IPs
+# exist only inside the node's namespace, with the front-proxy client certificate.
 if [ "$mode" = real ]; then
   node_flags=(--endpoint-reconciler-type lease --kubelet-client-certificate "$pki/admin.crt" --kubelet-client-key "$pki/admin.key"
-    --kubelet-preferred-address-types InternalIP,Hostname)
+    --kubelet-preferred-address-types InternalIP,Hostname --enable-aggregator-routing=true
+    --proxy-client-cert-file "$pki/front-proxy-client.crt" --proxy-client-key-file "$pki/front-proxy-client.key")
 else
   node_flags=(--endpoint-reconciler-type none)
 fi

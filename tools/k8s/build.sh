@@ -100,7 +100,7 @@ done_group() { # same arguments: stamps the group and keeps a copy in the machin
 # Prints a line per minute while a build runs: elapsed time and packages compiled so far.
 ticker() { # $1 = start, $2 = log with `go build -v` output, $3 = label
   while sleep 60; do
-    log "  ... $3: $(elapsed "$1"), $(grep -cv '^#' "$2" 2>/dev/null || echo 0) packages compiled"
+    log "  ... $3: $(elapsed "$1"), $(awk '!/^#/ { n++ } END { print n + 0 }' "$2" 2>/dev/null || echo 0) packages compiled"
   done
 }
 run_build() { # $1 = label, $2 = log file, rest = command; output to the log, progress on stdout

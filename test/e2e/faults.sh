@@ -178,6 +178,16 @@ kill_up() {
   check "$2: no process of the killed up is left (${#pids[@]} killed: node, pulumi, language host, provider)" "" "$(alive | tr -s ' \n' ' ')"
 }
 # up_in_background NAME: starts dockyard up in its own process group; sets up_pid.
+# Waits (up to 120 s) until the up in the background has a container of the stack on the engine, or
+# has ended, then a second more: the moment "while the containers start".
+until_containers_start() {
+  for _ in $(seq 1 1200); do
+    [ -n "$(docker ps -aq --filter "label=dockyard.stack=$STACK")" ] && break
+    kill -0 "$up_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  sleep 1
+}
 up_in_background() {
   set -m
   dockyard up "$STACK" --yes >"$log/$1.txt" 2>&1 &
@@ -212,12 +222,7 @@ check "dockyard down leaves no object of the stack" "0|" "$?|$(labelled_objects 
 section "SIGKILL of dockyard up during a cold up, while the containers start"
 started=$SECONDS
 up_in_background up-killed2
-for _ in $(seq 1 1200); do
-  [ -n "$(docker ps -aq --filter "label=dockyard.stack=$STACK")" ] && break
-  kill -0 "$up_pid" 2>/dev/null || break
-  sleep 0.1
-done
-sleep 1
+until_containers_start
 kill_up "$up_pid" "killed while containers start"
 on_engine="$(docker ps -a --filter "label=dockyard.stack=$STACK" --format '{{.Names}}' | sort | tr '\n' ' ')"
 recorded="$(grep -c 'created docker Container' "$log/up-killed2.txt")"
@@ -241,12 +246,7 @@ dockyard down "$STACK" --yes >"$log/down-int.txt" 2>&1
 check "dockyard down leaves no object of the stack" "0|" "$?|$(labelled_objects | tr '\n' ' ')"
 started=$SECONDS
 up_in_background up-int
-for _ in $(seq 1 1200); do
-  [ -n "$(docker ps -aq --filter "label=dockyard.stack=$STACK")" ] && break
-  kill -0 "$up_pid" 2>/dev/null || break
-  sleep 0.1
-done
-sleep 1
+until_containers_start
 read -ra int_pids <<<"$(tree "$up_pid" | tr '\n' ' ')"
 # As a terminal's Ctrl-C: SIGINT to the foreground process group (node and the Pulumi CLI it runs; the
 # engine starts the language host and the provider in process groups of their own), once.

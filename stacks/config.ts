@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { scryptSync } from "crypto";
 import { z } from "zod";
 import { parseAddress, parseCidr } from "../components/cidr";
-import { MAX_STABILIZATION_SECONDS, STABILIZATION_DEFAULTS } from "../components/k8s/autoscaler";
+import { MAX_STABILIZATION_SECONDS, STABILIZATION_DEFAULTS } from "../components/k8s/scaling";
 import { isNamespaceName, NAMESPACE_RULE, SYSTEM_NAMESPACES } from "../components/k8s/labels";
 import { IMAGE_REFERENCE_RULE, isImageReference, isRegistry, REGISTRY_RULE, withoutPassword } from "../components/registry";
 import { InputError } from "./errors";

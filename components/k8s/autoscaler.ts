@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ValidationError } from "../errors";
 import { AppIdentity, DNS_LABEL, serviceLabels, validateIdentity } from "./labels";
 import { formerTypes } from "../token";
+import { MAX_STABILIZATION_SECONDS, STABILIZATION_DEFAULTS } from "./scaling";
 
 export interface AutoscalerArgs {
   /** App name (`app.kubernetes.io/part-of`) and stage (`app.kubernetes.io/instance`). */
@@ -36,11 +37,6 @@ export interface AutoscalerArgs {
    */
   cpuRequest: string | undefined;
 }
-
-/** The API's ceiling for a stabilization window: one hour. */
-export const MAX_STABILIZATION_SECONDS = 3600;
-/** What applies where a stabilization window is not set: the HorizontalPodAutoscaler's own defaults. */
-export const STABILIZATION_DEFAULTS = { scaleUpStabilizationSeconds: 0, scaleDownStabilizationSeconds: 300 } as const;
 
 /** Checks the bounds, the stabilization windows and that the target has a CPU request; throws ValidationError. */
 export function validateAutoscalerArgs(name: string, args: AutoscalerArgs): void {

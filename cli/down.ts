@@ -5,6 +5,7 @@
  * deploys it again.
  */
 import { UsageError } from "./args";
+import { Interrupted, stoppable } from "./interrupted";
 import { seconds } from "./progress";
 import { COMPOSE_FILE_OPTIONS, engineError, existingStack, STACK_POSITIONAL, stackPlace } from "./project";
 import { eventPrinter } from "./up";
@@ -36,8 +37,14 @@ export const downVerb: Verb = {
     }
     const { progress, onEvent } = eventPrinter("down", io, args.values.json === true);
     try {
-      await stack.destroy({ onEvent, color: "never" });
+      await stoppable("down", io, (controls) => stack.destroy({ color: "never", ...controls }), onEvent);
     } catch (error) {
+      if (error instanceof Interrupted) {
+        io.err(
+          `dockyard down: stopped ${error.clean ? "" : "at once "}by ${error.signal}: some of stack ${loaded.stack} is still deployed; run ${place.upCommand.replace("dockyard up", "dockyard down")} again to remove the rest`,
+        );
+        return 130;
+      }
       if (!progress.failed) io.err(`dockyard down: ${engineError(error)}`);
       return 1;
     }

@@ -11,7 +11,7 @@
  *   `pulumi refresh --clear-pending-creates` drops them from the state. A pending create of any other
  *   kind stops up with the exact command to run once it has been checked by hand. Never a silent duplicate.
  */
-import type { Deployment, Stack } from "@pulumi/pulumi/automation";
+import type { Deployment, EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -229,4 +229,97 @@ export async function settleInterrupted(stack: Stack, loaded: LoadedStack, backe
   }
   await stack.refresh({ clearPendingCreates: true, color: "never" });
   io.err(`dockyard up: cleared the pending operations from the state: pulumi refresh --clear-pending-creates --yes -s ${loaded.stack}`);
+}
+
+/** What the engine says when it takes a signal: it then lets the operations under way finish, records them, and stops. */
+const ENGINE_CANCELLING = /^(\^C|SIGTERM) received; cancelling/;
+
+/** The signals an operation stops on, as a terminal (Ctrl-C), `kill` or a CI job's timeout sends them. */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
+/** How an operation was stopped: after the operations under way finished (clean), or cut off (at once). */
+export class Interrupted extends Error {
+  constructor(
+    readonly signal: string,
+    readonly clean: boolean,
+    readonly cause: unknown,
+  ) {
+    super(`stopped by ${signal}`);
+  }
+}
+
+/** Where signals come from and how the process ends: the process itself, or a test's stand-ins. */
+export interface SignalSource {
+  on(signal: NodeJS.Signals, listener: () => void): unknown;
+  off(signal: NodeJS.Signals, listener: () => void): unknown;
+  exit(code: number): void;
+}
+
+/** The name a person knows a signal by. */
+function signalName(signal: NodeJS.Signals): string {
+  return signal === "SIGINT" ? "Ctrl-C" : signal;
+}
+
+/**
+ * Runs an engine operation (an update, a destroy) so that a signal stops it the way the engine stops
+ * cleanly, and the command's process stays until it has. The first SIGINT or SIGTERM: the engine lets
+ * the operations under way finish and records them, so the state holds no pending operation and no
+ * lock, and the next `dockyard up` continues from there. A terminal's Ctrl-C reaches the engine itself
+ * (same process group); a signal sent to this process alone is passed on (`signal`) when the engine has
+ * not said within `passOnAfterMs` that it took one. The second signal stops at once: the engine is cut
+ * off (a terminal's second Ctrl-C reaches it; otherwise this process ends, and with it the engine), and
+ * the next `dockyard up` settles what that leaves (settleInterrupted). Throws Interrupted when the
+ * operation ended after a signal; removes its listeners in every case.
+ */
+export async function stoppable<T>(
+  verb: string,
+  io: Io,
+  run: (controls: { signal: AbortSignal; onEvent: (event: EngineEvent) => void }) => Promise<T>,
+  onEvent: (event: EngineEvent) => void,
+  source: SignalSource = process,
+  passOnAfterMs = 2000,
+): Promise<T> {
+  const controller = new AbortController();
+  let taken: NodeJS.Signals | undefined;
+  let engineTook = false;
+  let atOnce = false;
+  const timers: NodeJS.Timeout[] = [];
+  const listeners = STOP_SIGNALS.map((signal) => {
+    const listener = () => {
+      if (taken === undefined) {
+        taken = signal;
+        io.err(
+          `dockyard ${verb}: ${signalName(signal)}: stopping once the operations under way finish, so the state records them (${signalName(signal)} again stops at once)`,
+        );
+        timers.push(
+          setTimeout(() => {
+            if (!engineTook) controller.abort();
+          }, passOnAfterMs),
+        );
+        return;
+      }
+      if (atOnce) return;
+      atOnce = true;
+      io.err(
+        `dockyard ${verb}: ${signalName(signal)} again: stopping at once; what was under way is cut off, and the next dockyard up settles what it leaves`,
+      );
+      // The engine ends by itself when the signal reached it too; otherwise this process ends, which ends it.
+      timers.push(setTimeout(() => source.exit(130), 3000));
+    };
+    source.on(signal, listener);
+    return { signal, listener };
+  });
+  const watch = (event: EngineEvent) => {
+    if (event.stdoutEvent !== undefined && ENGINE_CANCELLING.test(event.stdoutEvent.message)) engineTook = true;
+    onEvent(event);
+  };
+  try {
+    return await run({ signal: controller.signal, onEvent: watch });
+  } catch (error) {
+    if (taken !== undefined) throw new Interrupted(signalName(taken), !atOnce, error);
+    throw error;
+  } finally {
+    timers.forEach((timer) => clearTimeout(timer));
+    listeners.forEach(({ signal, listener }) => source.off(signal, listener));
+  }
 }

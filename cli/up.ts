@@ -16,7 +16,7 @@ import type { Target } from "../stacks/config";
 import { CommandError, UsageError } from "./args";
 import { TARGETS } from "./diagram";
 import { Progress, seconds } from "./progress";
-import { settleInterrupted } from "./interrupted";
+import { Interrupted, settleInterrupted, stoppable } from "./interrupted";
 import { COMPOSE_FILE_OPTIONS, engineError, STACK_POSITIONAL, stackPlace } from "./project";
 import { rolloutDiagnosis } from "./rollout";
 import { dockerCommand, runEngine } from "./runtime";
@@ -230,17 +230,24 @@ export const upVerb: Verb = {
     }
     io.err(`dockyard up: stack ${loaded.stack} on ${target}`);
     const { progress, onEvent } = eventPrinter("up", io, json);
+    const again = `run ${place.upCommand} again (${place.upCommand.replace("dockyard up", "dockyard down")} removes it)`;
     try {
-      await stack.up({ refresh: true, onEvent, color: "never" });
+      await stoppable("up", io, (controls) => stack.up({ refresh: true, color: "never", ...controls }), onEvent);
     } catch (error) {
+      if (error instanceof Interrupted) {
+        io.err(
+          error.clean
+            ? `dockyard up: stopped by ${error.signal}; what was under way finished and is recorded: stack ${loaded.stack} is part-way deployed; ${again}`
+            : `dockyard up: stopped at once by ${error.signal}: stack ${loaded.stack} is part-way deployed; ${again}, which settles what the cut-off operations left`,
+        );
+        return 130;
+      }
       if (!progress.failed) io.err(`dockyard up: ${engineError(error)}`);
       if (target === "kubernetes") {
         const lines = rolloutDiagnosis(loaded.config, progress.failures);
         if (lines.length > 0) io.err(["dockyard up: what the cluster says about the failed rollout:", ...lines].join("\n"));
       }
-      io.err(
-        `dockyard up: stack ${loaded.stack} is part-way deployed; fix the error above and run ${place.upCommand} again (${place.upCommand.replace("dockyard up", "dockyard down")} removes it)`,
-      );
+      io.err(`dockyard up: stack ${loaded.stack} is part-way deployed; fix the error above and ${again}`);
       return 1;
     }
     await printUrls(stack, io);

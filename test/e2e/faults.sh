@@ -12,9 +12,11 @@
 #   every process it started, exits 130 saying so, and leaves no lock and no pending operation; the next
 #   `dockyard up` converges, then changes nothing, and the engine holds exactly the stack's objects;
 # - a second `dockyard up` while one runs: refused with one line naming the lock; the first completes;
+# - `dockyard up` SIGKILLed during an update (vote and worker replaced), under a vote load: the next up
+#   converges, every vote acknowledged is counted once, then no change and exactly the stack's objects;
 # - the Docker engine restarted under a vote load: the containers come back healthy by their restart
 #   policy and the next up is a no-change.
-# Under the last two a bounded vote load runs (test/e2e/vote-load.js: fixed rate and count, 127.0.0.1
+# Under the last three a bounded vote load runs (test/e2e/vote-load.js: fixed rate and count, 127.0.0.1
 # only); every vote vote acknowledged must be in PostgreSQL exactly once (read with psql in the db
 # container), and the failed requests are counted. Stack "faults" on its own backend (.state/faults),
 # ports 18780/18790, subnets 10.243.1.0/24 and 10.243.2.0/24. Leaves the engine as it found it.
@@ -308,6 +310,44 @@ wait "$load_pid"
 load_pid=""
 no_change "after the concurrent up" up-check3
 vote_account "concurrent up" "$load1" "$log/load1.json" "$log/acked1.txt" faults_sql
+
+section "SIGKILL of dockyard up during an update (vote and worker replaced: a new CPU limit), under a vote load"
+load3="$run_hex"03
+node test/e2e/vote-load.js "$VOTE/" 300 10 "$load3" "$log/acked3.txt" >"$log/load3.json" 2>"$log/load3.err" &
+load_pid=$!
+sleep 3
+replaced() { docker inspect -f '{{.Id}}' "$PREFIX-vote-1" "$PREFIX-worker-1" 2>/dev/null | tr '\n' ' '; }
+ids_before="$(replaced)"
+p config set --path 'dockyard:services.vote.limits.cpus' 0.6
+p config set --path 'dockyard:services.worker.limits.cpus' 0.6
+started=$SECONDS
+up_in_background up-update-killed
+# Killed as soon as the first of the two containers is being replaced (deleted before its new one is
+# created: the names are fixed), so the app is half old, half new, with a replacement under way.
+for _ in $(seq 1 1200); do
+  [ "$(replaced)" != "$ids_before" ] && break
+  kill -0 "$up_pid" 2>/dev/null || break
+  sleep 0.1
+done
+killed_at=$((SECONDS - started))
+kill_up "$up_pid" "killed update"
+upd_lock="$(ls "$state"/backend/.pulumi/locks/*/*/"$STACK"/*.json 2>/dev/null | wc -l)"
+upd_pending="$(p stack export 2>/dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log((JSON.parse(s).deployment.pending_operations ?? []).map((o) => o.type + " " + o.resource.urn.split("::").pop()).join(", ")))')"
+check "the update was killed part-way (it had not ended)" "0" "$(grep -c '^up done' "$log/up-update-killed.txt")"
+figure "update killed ${killed_at} s in: the state held $upd_lock lock, pending operations: ${upd_pending:-none}; vote and worker on the engine: $(docker ps -a --filter "label=dockyard.stack=$STACK" --format '{{.Names}} {{.Status}}' | grep -E 'vote|worker' | tr '\n' ';')"
+started=$SECONDS
+dockyard up "$STACK" --yes >"$log/up-after-update-kill.txt" 2>&1
+rc=$?
+figure "update killed: the next dockyard up converged in $((SECONDS - started)) s (exit $rc); it said: $(grep -E '^(dockyard up: (removed|cleared|stack .*pending)|  (removed|kept|image|container|network) )' "$log/up-after-update-kill.txt" | cut -c1-200 | tr '\n' ' ')"
+check "the next dockyard up exits 0" "0" "$rc"
+check "vote and worker run with the new CPU limit (0.6 CPUs)" "600000000 600000000" \
+  "$(docker inspect -f '{{.HostConfig.NanoCpus}}' "$PREFIX-vote-1" "$PREFIX-worker-1" | tr '\n' ' ' | sed 's/ $//')"
+check "all five services healthy" "$HEALTHY" "$(all_health)"
+wait "$load_pid"
+load_pid=""
+vote_account "update killed" "$load3" "$log/load3.json" "$log/acked3.txt" faults_sql
+no_change "after the killed update" up-check-upd
+check_exact "after the killed update"
 
 section "the Docker engine restarted under a vote load"
 load2="$run_hex"02

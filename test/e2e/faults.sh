@@ -15,10 +15,12 @@
 # - `dockyard up` SIGKILLed during an update (vote and worker replaced), under a vote load: the next up
 #   converges, every vote acknowledged is counted once, then no change and exactly the stack's objects;
 # - the Docker engine restarted under a vote load: the containers come back healthy by their restart
-#   policy and the next up is a no-change.
-# Under the last three a bounded vote load runs (test/e2e/vote-load.js: fixed rate and count, 127.0.0.1
-# only); every vote vote acknowledged must be in PostgreSQL exactly once (read with psql in the db
-# container), and the failed requests are counted. Stack "faults" on its own backend (.state/faults),
+#   policy and the next up is a no-change;
+# - the Docker engine restarted during an up (vote and worker being replaced): that up fails, saying what
+#   to run; the next converges, every vote acknowledged before is still counted once, then no change.
+# Under the concurrent up, the killed update and the engine restart a bounded vote load runs
+# (test/e2e/vote-load.js: fixed rate and count, 127.0.0.1 only); every vote acknowledged must be in
+# PostgreSQL exactly once (read with psql in the db container), and the failed requests are counted. Stack "faults" on its own backend (.state/faults),
 # ports 18780/18790, subnets 10.243.1.0/24 and 10.243.2.0/24. Leaves the engine as it found it.
 # Ends with "N passed, N failed"; E2E_KEEP=1 leaves the stack up.
 set -uo pipefail
@@ -196,6 +198,33 @@ up_in_background() {
   up_pid=$!
   set +m
 }
+# restart_dockerd NAME: stops dockerd (SIGTERM, as a host shutdown does), waits 5 s, starts it again
+# with tools/ensure-dockerd.sh; checks it stopped, came back with the same arguments and holds none of
+# this run's open files.
+restart_dockerd() {
+  local dockerd_pid dockerd_args down_at=$SECONDS
+  dockerd_pid="$(cat /var/run/docker.pid)"
+  dockerd_args="$(tr '\0' ' ' </proc/"$dockerd_pid"/cmdline)"
+  kill -TERM "$dockerd_pid"
+  for _ in $(seq 1 600); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
+  figure "$1: dockerd stopped in $((SECONDS - down_at)) s"
+  check "$1: dockerd has stopped" "gone" "$(kill -0 "$dockerd_pid" 2>/dev/null && echo running || echo gone)"
+  sleep 5
+  # The daemon outlives this suite: it must not inherit the suite's open files, above all the e2e lock
+  # that flock holds for this run (it would stay locked as long as dockerd runs).
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd="${fd##*/}"
+      [ "$fd" -le 2 ] || eval "exec $fd>&-"
+    done
+    exec bash tools/ensure-dockerd.sh
+  ) >"$log/ensure-dockerd.txt" 2>&1
+  check "$1: tools/ensure-dockerd.sh starts it again" "0" "$?"
+  check "$1: with the same arguments" "$dockerd_args" "$(tr '\0' ' ' </proc/"$(cat /var/run/docker.pid)"/cmdline)"
+  check "$1: holding none of this run's open files (the e2e lock among them)" "" \
+    "$(comm -12 <(find /proc/$$/fd -mindepth 1 -printf '%l\n' | grep '^/' | grep -v '^/dev/' | sort -u) \
+      <(find /proc/"$(cat /var/run/docker.pid)"/fd -mindepth 1 -printf '%l\n' 2>/dev/null | sort -u) | tr '\n' ' ')"
+}
 # One query in the stack's PostgreSQL (psql in the db container), for vote_account (test/e2e/vote-account.sh).
 faults_sql() { docker exec "$PREFIX-db-1" psql -U postgres -tAc "$1"; }
 # A hex prefix for each load's voter ids, new to this run.
@@ -357,28 +386,8 @@ node test/e2e/vote-load.js "$VOTE/" 600 10 "$load2" "$log/acked2.txt" >"$log/loa
 load_pid=$!
 sleep 10
 ids_before="$(for s in db redis result vote worker; do docker inspect -f '{{.Id}}' "$PREFIX-$s-1"; done | tr '\n' ' ')"
-dockerd_pid="$(cat /var/run/docker.pid)"
-dockerd_args="$(tr '\0' ' ' </proc/"$dockerd_pid"/cmdline)"
 stopped=$SECONDS
-kill -TERM "$dockerd_pid"
-for _ in $(seq 1 600); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
-figure "dockerd stopped in $((SECONDS - stopped)) s"
-check "dockerd has stopped" "gone" "$(kill -0 "$dockerd_pid" 2>/dev/null && echo running || echo gone)"
-sleep 5
-# The daemon outlives this suite: it must not inherit the suite's open files, above all the e2e lock
-# that flock holds for this run (it would stay locked as long as dockerd runs).
-(
-  for fd in /proc/"$BASHPID"/fd/*; do
-    fd="${fd##*/}"
-    [ "$fd" -le 2 ] || eval "exec $fd>&-"
-  done
-  exec bash tools/ensure-dockerd.sh
-) >"$log/ensure-dockerd.txt" 2>&1
-check "tools/ensure-dockerd.sh starts it again" "0" "$?"
-check "with the same arguments" "$dockerd_args" "$(tr '\0' ' ' </proc/"$(cat /var/run/docker.pid)"/cmdline)"
-check "holding none of this run's open files (the e2e lock among them)" "" \
-  "$(comm -12 <(find /proc/$$/fd -mindepth 1 -printf '%l\n' | grep '^/' | grep -v '^/dev/' | sort -u) \
-    <(find /proc/"$(cat /var/run/docker.pid)"/fd -mindepth 1 -printf '%l\n' 2>/dev/null | sort -u) | tr '\n' ' ')"
+restart_dockerd "engine restart"
 for _ in $(seq 1 180); do [ "$(all_health)" = "$HEALTHY" ] && break; sleep 1; done
 check "the containers come back healthy by their restart policy (unless-stopped)" "$HEALTHY" "$(all_health)"
 figure "engine restart: healthy again $((SECONDS - stopped)) s after the stop"
@@ -395,6 +404,43 @@ check "requests failed while the engine was down (counted as failed, not acknowl
 p preview --refresh --diff >"$log/restart-preview.txt" 2>&1
 no_change "after the engine restart" up-check4
 check_exact "after the engine restart"
+
+section "the Docker engine restarted during a dockyard up (vote and worker being replaced)"
+replaced_before="$(replaced)"
+p config set --path 'dockyard:services.vote.limits.cpus' 0.5
+p config set --path 'dockyard:services.worker.limits.cpus' 0.5
+up_in_background up-during-restart
+for _ in $(seq 1 1200); do
+  [ "$(replaced)" != "$replaced_before" ] && break
+  kill -0 "$up_pid" 2>/dev/null || break
+  sleep 0.1
+done
+stopped=$SECONDS
+restart_dockerd "restart during an up"
+# The up fails on the lost engine, or outlives it; bounded: what is still running after 5 minutes is killed.
+for _ in $(seq 1 300); do kill -0 "$up_pid" 2>/dev/null || break; sleep 1; done
+if kill -0 "$up_pid" 2>/dev/null; then
+  fail "the up cut off by the restart ends within 5 minutes" "still running; killed"
+  kill_up "$up_pid" "the up left running after the restart"
+fi
+wait "$up_pid"
+rc=$?
+figure "engine restarted during an up: that up exited $rc; it said: $(grep -E '^dockyard up: ' "$log/up-during-restart.txt" | cut -c1-240 | tr '\n' ' ')"
+check "the up that the restart cut off fails, saying the stack is part-way deployed and what to run" "1|1" \
+  "$rc|$(grep -c "^dockyard up: stack $STACK is part-way deployed; fix the error above and run dockyard up $STACK again (dockyard down $STACK removes it)$" "$log/up-during-restart.txt")"
+started=$SECONDS
+dockyard up "$STACK" --yes >"$log/up-after-restart.txt" 2>&1
+rc=$?
+figure "engine restarted during an up: the next dockyard up converged in $((SECONDS - started)) s (exit $rc); it said: $(grep -E '^(dockyard up: (removed|cleared|stack .*pending)|  (removed|kept|image|container|network) )' "$log/up-after-restart.txt" | cut -c1-200 | tr '\n' ' ')"
+check "the next dockyard up exits 0" "0" "$rc"
+check "vote and worker run with the limit of that up (0.5 CPUs)" "500000000 500000000" \
+  "$(docker inspect -f '{{.HostConfig.NanoCpus}}' "$PREFIX-vote-1" "$PREFIX-worker-1" | tr '\n' ' ' | sed 's/ $//')"
+check "all five services healthy" "$HEALTHY" "$(all_health)"
+check "every vote the earlier loads had acknowledged is still counted, once ($(cat "$log"/acked[0-3].txt | wc -l) votes)" \
+  "$(cat "$log"/acked[0-3].txt | LC_ALL=C sort | tr '\n' '|')" \
+  "$(faults_sql "SELECT id || ' ' || vote FROM votes WHERE id LIKE '$run_hex%'" | LC_ALL=C sort | tr '\n' '|')"
+no_change "after the restart during an up" up-check5
+check_exact "after the restart during an up"
 
 section "down, and the engine as it was"
 if [ "${E2E_KEEP:-}" != "1" ]; then

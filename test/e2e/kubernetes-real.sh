@@ -32,8 +32,15 @@ cd "$root"
 t0=$SECONDS
 section() { printf '\n== %s (%ds)\n' "$1" $((SECONDS - t0)); }
 
-STACK=k8se2e
+# A stack name of its own: the dockyard verbs read Pulumi.<stack>.yaml in the project, so the suite
+# writes its config there; under the stage's own name it would overwrite the tracked Pulumi.k8se2e.yaml,
+# which other suites read while this one runs beside them (compat's registrations).
+STACK=k8sreal
 NS=k8se2e
+if [ -e "Pulumi.$STACK.yaml" ]; then
+  echo "Pulumi.$STACK.yaml exists: another run of this suite, or a stack of that name of yours; remove it first" >&2
+  exit 1
+fi
 TAG=real1
 PASSWORD="k8s-real-db-password-1"
 state="$root/.state/k8s-real"
@@ -96,8 +103,6 @@ k() { kubectl -n "$NS" "$@"; }
 node_name="$(. tools/k8s/node-env.sh && echo "$NODE")"
 
 cp Pulumi.k8se2e.yaml "$state/Pulumi.$STACK.yaml"
-# `pulumi stack init` writes the passphrase salt into the project's Pulumi.k8se2e.yaml: put it back on exit.
-cp Pulumi.k8se2e.yaml "$state/Pulumi.$STACK.yaml.tracked"
 export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_CONFIG_PASSPHRASE="k8s-real-only-passphrase"
 p() { pulumi --non-interactive --stack "$STACK" "$@"; }
@@ -119,7 +124,7 @@ destroyed=0
 cleanup() {
   local rc=$?
   set +e
-  [ -f "$state/Pulumi.$STACK.yaml.tracked" ] && cp "$state/Pulumi.$STACK.yaml.tracked" "$root/Pulumi.$STACK.yaml"
+  rm -f "$root/Pulumi.$STACK.yaml"
   if [ "${E2E_KEEP:-}" != "1" ]; then
     [ "$destroyed" = 1 ] || p destroy --yes --config-file "$state/Pulumi.$STACK.yaml" >"$log/cleanup.txt" 2>&1
     local t=$SECONDS
@@ -416,7 +421,7 @@ check "one PodDisruptionBudget, vote's (the other services run one pod)" "vote "
 check "vote's: at most 1 unavailable, its Deployment's selector, a not-Ready pod always evictable" \
   "1 $(jp deployment vote '{.spec.selector.matchLabels}') AlwaysAllow" \
   "$(jp pdb vote '{.spec.maxUnavailable} {.spec.selector.matchLabels} {.spec.unhealthyPodEvictionPolicy}')"
-check "vote's selector, exactly" '{"app.kubernetes.io/instance":"k8se2e","app.kubernetes.io/name":"vote","app.kubernetes.io/part-of":"voting"}' \
+check "vote's selector, exactly" '{"app.kubernetes.io/instance":"'"$STACK"'","app.kubernetes.io/name":"vote","app.kubernetes.io/part-of":"voting"}' \
   "$(jp pdb vote '{.spec.selector.matchLabels}')"
 eventually "it counts vote's 2 Ready pods: 1 disruption allowed (expected/healthy/desired/allowed)" "2/2/1/1" 60 \
   jp pdb vote '{.status.expectedPods}/{.status.currentHealthy}/{.status.desiredHealthy}/{.status.disruptionsAllowed}'

@@ -17,6 +17,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CommandError } from "./args";
+import { ENGINE_CANCELLING } from "./progress";
 import { dockerCommand, EngineCommand } from "./runtime";
 import { LoadedStack } from "./stack";
 import { Io } from "./verb";
@@ -230,9 +231,6 @@ export async function settleInterrupted(stack: Stack, loaded: LoadedStack, backe
   await stack.refresh({ clearPendingCreates: true, color: "never" });
   io.err(`dockyard up: cleared the pending operations from the state: pulumi refresh --clear-pending-creates --yes -s ${loaded.stack}`);
 }
-
-/** What the engine says when it takes a signal: it then lets the operations under way finish, records them, and stops. */
-const ENGINE_CANCELLING = /^(\^C|SIGTERM) received; cancelling/;
 
 /** The signals an operation stops on, as a terminal (Ctrl-C), `kill` or a CI job's timeout sends them. */
 const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;

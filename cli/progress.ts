@@ -31,6 +31,9 @@ const COUNTED: Array<[string, string]> = [
   ["same", "unchanged"],
 ];
 
+/** What the engine says when it takes a signal (Ctrl-C, SIGTERM): it then lets the operations under way finish, records them, and stops. */
+export const ENGINE_CANCELLING = /^(\^C|SIGTERM) received; cancelling/;
+
 /** "urn:pulumi:dev::dockyard::a$b:c:C::voting-dev-db" → "voting-dev-db". */
 export function urnName(urn: string): string {
   const at = urn.lastIndexOf("::");
@@ -89,6 +92,8 @@ export interface FailedResource {
 export class Progress {
   #count = 0;
   #failed = false;
+  /** Whether the engine took a signal (it then finishes what is under way, starts nothing more, and stops). */
+  #stopped = false;
   /** The resources whose step failed, in the order they failed, each once. */
   readonly failures: FailedResource[] = [];
   readonly #started = new Map<string, number>();
@@ -141,11 +146,12 @@ export class Progress {
       }
       return [text];
     }
+    if (event.stdoutEvent !== undefined && ENGINE_CANCELLING.test(event.stdoutEvent.message)) this.#stopped = true;
     const summary = event.summaryEvent;
     if (summary !== undefined) {
       const changes = summary.resourceChanges as Record<string, number>;
       const counts = COUNTED.flatMap(([op, word]) => ((changes[op] ?? 0) > 0 ? [`${changes[op]} ${word}`] : []));
-      const outcome = this.#failed || summary.maybeCorrupt ? "FAILED" : "done";
+      const outcome = this.#failed || summary.maybeCorrupt ? "FAILED" : this.#stopped ? "stopped" : "done";
       return [`${this.verb} ${outcome} in ${seconds(summary.durationSeconds)}: ${counts.length > 0 ? counts.join(", ") : "nothing to do"}`];
     }
     return [];

@@ -214,6 +214,27 @@ describe("progress lines from the engine's events", () => {
     expect(progress.failed).toBe(true);
   });
 
+  it("an update the engine stopped on a signal: stopped in the summary, not done (nor FAILED)", () => {
+    const progress = new Progress("up", 0);
+    const stdout = (message: string) => ({ stdoutEvent: { message, color: "always" } });
+    const summary = { summaryEvent: { maybeCorrupt: false, durationSeconds: 17, resourceChanges: { create: 9 }, policyPacks: {} } };
+    expect(
+      [
+        event(5, stdout("building\n")),
+        event(9, stdout("^C received; cancelling. If you would like to terminate immediately, press ^C again.\n")),
+        event(17, summary),
+      ].flatMap((one) => progress.lines(one)),
+    ).toEqual(["up stopped in 17s: 9 created"]);
+    const term = new Progress("down", 0);
+    expect(
+      [
+        event(3, stdout("SIGTERM received; cancelling. If you would like to terminate immediately, send SIGTERM again.\n")),
+        event(4, summary),
+      ].flatMap((one) => term.lines(one)),
+    ).toEqual(["down stopped in 17s: 9 created"]);
+    expect([event(4, summary)].flatMap((one) => new Progress("up", 0).lines(one))).toEqual(["up done in 17s: 9 created"]);
+  });
+
   it("names, types, times and colours", () => {
     expect(urnName("urn:pulumi:dev::dockyard::dockyard:docker:Service$docker:index/container:Container::db-1")).toBe("db-1");
     expect([shortType("docker:index/network:Network"), shortType("kubernetes:apps/v1:Deployment"), shortType("Stack")]).toEqual([

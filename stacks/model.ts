@@ -101,6 +101,20 @@ export interface Autoscaling {
   scaleUpStabilizationSeconds?: number;
   /** Seconds the CPU figures must ask for fewer pods before they are removed (0-3600; Kubernetes' default 300). */
   scaleDownStabilizationSeconds?: number;
+  /** Most pods added per scale-up period (1 or more); with neither this nor scaleUpPercent, Kubernetes' own policies. */
+  scaleUpPods?: number;
+  /** Most pods added per scale-up period, in percent of the pods running (1 or more). */
+  scaleUpPercent?: number;
+  /** The period of scaleUpPods and scaleUpPercent in seconds (1-1800; 15 where unset). */
+  scaleUpPeriodSeconds?: number;
+  /** Most pods removed per scale-down period (1 or more); with neither this nor scaleDownPercent, Kubernetes' own policy. */
+  scaleDownPods?: number;
+  /** Most pods removed per scale-down period, in percent of the pods running (1 or more). */
+  scaleDownPercent?: number;
+  /** The period of scaleDownPods and scaleDownPercent in seconds (1-1800; 15 where unset). */
+  scaleDownPeriodSeconds?: number;
+  /** Average memory use to aim for, in percent of the memory requested (1-100), beside the CPU target. */
+  targetMemoryPercent?: number;
 }
 
 export type DependencyCondition = "started" | "healthy";

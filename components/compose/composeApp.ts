@@ -52,6 +52,20 @@ export interface ComposeAutoscaling {
   scaleUpStabilizationSeconds?: number;
   /** Seconds the CPU figures must ask for fewer copies before they are stopped (0-3600). @default 300 */
   scaleDownStabilizationSeconds?: number;
+  /** Most copies started per scale-up period (1 or more); the larger with scaleUpPercent. @default - with scaleUpPercent unset too, Kubernetes' own: 4 pods or 100 percent per 15 s, the larger */
+  scaleUpPods?: number;
+  /** Most copies started per scale-up period, in percent of those running (1 or more). @default - as scaleUpPods */
+  scaleUpPercent?: number;
+  /** The period of scaleUpPods and scaleUpPercent in seconds (1-1800; needs one of them). @default 15 */
+  scaleUpPeriodSeconds?: number;
+  /** Most copies stopped per scale-down period (1 or more); the larger with scaleDownPercent. @default - with scaleDownPercent unset too, Kubernetes' own: 100 percent per 15 s */
+  scaleDownPods?: number;
+  /** Most copies stopped per scale-down period, in percent of those running (1 or more). @default - as scaleDownPods */
+  scaleDownPercent?: number;
+  /** The period of scaleDownPods and scaleDownPercent in seconds (1-1800; needs one of them). @default 15 */
+  scaleDownPeriodSeconds?: number;
+  /** Average memory use, in percent of the memory request (1-100), as a second target beside CPU. @default - CPU alone */
+  targetMemoryPercent?: number;
 }
 
 /** How a rollback replaces copies; every field left out is the update's. */

@@ -3,7 +3,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { ValidationError } from "../errors";
 import { AppIdentity, DNS_LABEL, serviceLabels, validateIdentity } from "./labels";
 import { formerTypes } from "../token";
-import { MAX_STABILIZATION_SECONDS, STABILIZATION_DEFAULTS } from "./scaling";
+import {
+  DEFAULT_POLICY_PERIOD_SECONDS,
+  MAX_POLICY_PERIOD_SECONDS,
+  MAX_POLICY_VALUE,
+  MAX_STABILIZATION_SECONDS,
+  periodAloneRule,
+  POLICY_KEYS,
+  POLICY_PERIOD_RULE,
+  POLICY_VALUE_RULE,
+  STABILIZATION_DEFAULTS,
+} from "./scaling";
 
 export interface AutoscalerArgs {
   /** App name (`app.kubernetes.io/part-of`) and stage (`app.kubernetes.io/instance`). */
@@ -32,13 +42,92 @@ export interface AutoscalerArgs {
    */
   scaleDownStabilizationSeconds?: number;
   /**
+   * Most pods added in one scale-up period (`scaleUpPeriodSeconds`): a Pods policy of spec.behavior.
+   * With scaleUpPercent too, the larger of the two applies (the API's selectPolicy Max). 1 or more.
+   * @default - with scaleUpPercent unset too, Kubernetes' own: 4 pods or 100 percent per 15 s, the larger
+   */
+  scaleUpPods?: number;
+  /**
+   * Most pods added in one scale-up period, in percent of the pods running (100 doubles them): a
+   * Percent policy of spec.behavior. 1 or more.
+   * @default - with scaleUpPods unset too, Kubernetes' own: 4 pods or 100 percent per 15 s, the larger
+   */
+  scaleUpPercent?: number;
+  /** The period of scaleUpPods and scaleUpPercent, in seconds, 1 to 1800; needs one of them. @default 15 */
+  scaleUpPeriodSeconds?: number;
+  /**
+   * Most pods removed in one scale-down period (`scaleDownPeriodSeconds`): a Pods policy of
+   * spec.behavior. With scaleDownPercent too, the larger of the two applies. 1 or more.
+   * @default - with scaleDownPercent unset too, Kubernetes' own: 100 percent per 15 s
+   */
+  scaleDownPods?: number;
+  /**
+   * Most pods removed in one scale-down period, in percent of the pods running: a Percent policy of
+   * spec.behavior. 1 or more.
+   * @default - with scaleDownPods unset too, Kubernetes' own: 100 percent per 15 s
+   */
+  scaleDownPercent?: number;
+  /** The period of scaleDownPods and scaleDownPercent, in seconds, 1 to 1800; needs one of them. @default 15 */
+  scaleDownPeriodSeconds?: number;
+  /**
    * The CPU request of the Deployment's containers ("250m", the Deployment component's `cpuRequest`).
    * Required: utilisation is measured against the request, and without one the autoscaler never scales.
    */
   cpuRequest: string | undefined;
+  /**
+   * Average memory utilisation to aim for, as a percent of the containers' memory request, 1-100: a
+   * second metric beside CPU; the autoscaler follows whichever asks for more pods. A pod's memory
+   * cannot pass its limit, so with the request at the limit (the default) aim below 100.
+   * @default - no memory target: CPU alone
+   */
+  targetMemoryPercent?: number;
+  /**
+   * The memory request of the Deployment's containers ("128Mi"). Required with targetMemoryPercent:
+   * utilisation is measured against the request.
+   * @default - none
+   */
+  memoryRequest?: string;
 }
 
-/** Checks the bounds, the stabilization windows and that the target has a CPU request; throws ValidationError. */
+/** The scaling policies of one direction as spec.behavior takes them; undefined when neither pods nor percent is set. */
+export function scalingPolicies(
+  pods: number | undefined,
+  percent: number | undefined,
+  periodSeconds: number | undefined,
+): Array<{ type: "Pods" | "Percent"; value: number; periodSeconds: number }> | undefined {
+  if (pods === undefined && percent === undefined) return undefined;
+  const period = periodSeconds ?? DEFAULT_POLICY_PERIOD_SECONDS;
+  return [
+    ...(pods !== undefined ? [{ type: "Pods" as const, value: pods, periodSeconds: period }] : []),
+    ...(percent !== undefined ? [{ type: "Percent" as const, value: percent, periodSeconds: period }] : []),
+  ];
+}
+
+/**
+ * spec.behavior: both stabilization windows always (the defaults written out), and a direction's
+ * policies only where its pods or percent is set; the API server fills in the rest.
+ */
+export function autoscalerBehavior(args: AutoscalerArgs): k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerBehavior {
+  const direction = (window: number, policies: ReturnType<typeof scalingPolicies>) => ({
+    stabilizationWindowSeconds: window,
+    ...(policies !== undefined ? { policies } : {}),
+  });
+  return {
+    scaleUp: direction(
+      args.scaleUpStabilizationSeconds ?? STABILIZATION_DEFAULTS.scaleUpStabilizationSeconds,
+      scalingPolicies(args.scaleUpPods, args.scaleUpPercent, args.scaleUpPeriodSeconds),
+    ),
+    scaleDown: direction(
+      args.scaleDownStabilizationSeconds ?? STABILIZATION_DEFAULTS.scaleDownStabilizationSeconds,
+      scalingPolicies(args.scaleDownPods, args.scaleDownPercent, args.scaleDownPeriodSeconds),
+    ),
+  };
+}
+
+/**
+ * Checks the bounds, the stabilization windows, the scaling policies, and that the target has a CPU
+ * request (and a memory request for a memory target); throws ValidationError.
+ */
 export function validateAutoscalerArgs(name: string, args: AutoscalerArgs): void {
   const where = `Autoscaler "${name}"`;
   const fail = (message: string): never => {
@@ -64,16 +153,45 @@ export function validateAutoscalerArgs(name: string, args: AutoscalerArgs): void
       fail(`${key} must be a whole number of seconds from 0 to ${MAX_STABILIZATION_SECONDS}, got ${seconds}`);
     }
   }
+  for (const direction of ["scaleUp", "scaleDown"] as const) {
+    const keys = POLICY_KEYS[direction];
+    for (const key of [keys.pods, keys.percent]) {
+      const value = args[key];
+      if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > MAX_POLICY_VALUE)) {
+        fail(`${key} ${POLICY_VALUE_RULE}, got ${value}`);
+      }
+    }
+    const period = args[keys.period];
+    if (period !== undefined) {
+      if (!Number.isInteger(period) || period < 1 || period > MAX_POLICY_PERIOD_SECONDS)
+        fail(`${keys.period} ${POLICY_PERIOD_RULE}, got ${period}`);
+      if (args[keys.pods] === undefined && args[keys.percent] === undefined)
+        fail(`${keys.period} ${periodAloneRule(direction)}, got ${period}`);
+    }
+  }
   if (args.cpuRequest === undefined || args.cpuRequest === "") {
     fail("the target's containers need a cpu request: cpu utilisation is a percent of the request (set cpus on the service)");
+  }
+  const memoryPercent = args.targetMemoryPercent;
+  if (memoryPercent !== undefined) {
+    if (!Number.isInteger(memoryPercent) || memoryPercent < 1 || memoryPercent > 100) {
+      fail(`targetMemoryPercent must be a whole percent 1-100, got ${memoryPercent}`);
+    }
+    if (args.memoryRequest === undefined || args.memoryRequest === "") {
+      fail(
+        `targetMemoryPercent ${memoryPercent} needs a memory request on the target's containers: memory utilisation is a percent of the request (set memoryRequest; on a service, limits.memory or reservations.memory), or leave targetMemoryPercent unset to scale by CPU alone`,
+      );
+    }
   }
 }
 
 /**
- * An autoscaling/v2 HorizontalPodAutoscaler that keeps a Deployment's average CPU utilisation near
- * the target by changing its replica count between the bounds. Its `spec.behavior` always holds both
- * stabilization windows (the defaults written out), so what applies is in the object; the API server
- * fills in the scaling policies. The Deployment leaves `replicas` to it (DeploymentArgs.autoscaled).
+ * An autoscaling/v2 HorizontalPodAutoscaler that keeps a Deployment's average CPU utilisation (and,
+ * with targetMemoryPercent, its memory utilisation) near the target by changing its replica count
+ * between the bounds. Its `spec.behavior` always holds both stabilization windows (the defaults
+ * written out), so what applies is in the object, and the scaling policies given (how many pods, or
+ * what percent, per period); where none is given the API server fills in its own. The Deployment
+ * leaves `replicas` to it (DeploymentArgs.autoscaled).
  */
 export class Autoscaler extends pulumi.ComponentResource {
   /** The HorizontalPodAutoscaler's name (the Deployment's). */
@@ -96,15 +214,16 @@ export class Autoscaler extends pulumi.ComponentResource {
               type: "Resource",
               resource: { name: "cpu", target: { type: "Utilization", averageUtilization: args.targetCpuPercent } },
             },
+            ...(args.targetMemoryPercent !== undefined
+              ? [
+                  {
+                    type: "Resource",
+                    resource: { name: "memory", target: { type: "Utilization", averageUtilization: args.targetMemoryPercent } },
+                  },
+                ]
+              : []),
           ],
-          behavior: {
-            scaleUp: {
-              stabilizationWindowSeconds: args.scaleUpStabilizationSeconds ?? STABILIZATION_DEFAULTS.scaleUpStabilizationSeconds,
-            },
-            scaleDown: {
-              stabilizationWindowSeconds: args.scaleDownStabilizationSeconds ?? STABILIZATION_DEFAULTS.scaleDownStabilizationSeconds,
-            },
-          },
+          behavior: autoscalerBehavior(args),
         },
       },
       { parent: this },

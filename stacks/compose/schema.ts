@@ -144,6 +144,13 @@ export const composeServiceShape = z.looseObject({
           targetCpuPercent: whole,
           scaleUpStabilizationSeconds: whole.optional(),
           scaleDownStabilizationSeconds: whole.optional(),
+          scaleUpPods: whole.optional(),
+          scaleUpPercent: whole.optional(),
+          scaleUpPeriodSeconds: whole.optional(),
+          scaleDownPods: whole.optional(),
+          scaleDownPercent: whole.optional(),
+          scaleDownPeriodSeconds: whole.optional(),
+          targetMemoryPercent: whole.optional(),
         })
         .optional(),
     })

@@ -5,7 +5,10 @@
 # it uses; hpa_scaling runs once the stack is deployed and leaves vote as it found it:
 # - the node's metrics pipeline (tools/k8s/metrics.sh): `kubectl top pods` shows vote's CPU;
 # - vote's autoscaling set by the stage (pulumi config set --path, then dockyard up): 1 to 3 pods at
-#   50% of its CPU request, scale-down window 30 s; the autoscaler takes vote down to 1 pod;
+#   50% of its CPU request, scale-down window 30 s, scale-up policy at most 2 pods per 20 s (written in
+#   spec.behavior; the scale-down policy left to the API server's default); the autoscaler takes vote
+#   down to 1 pod; dockyard's capacity check (cli/capacity.ts) finds room for vote at its 3 pods on the
+#   node (the node's figures, and the check of the stage as deployed, printed);
 # - a bounded vote load (test/e2e/vote-load.js in the client pod: HPA_RATE votes a second, HPA_COUNT in
 #   all, to vote's Service only) drives vote's CPU over the target: more than one pod Ready (count and
 #   seconds printed), every request answered 200;
@@ -19,6 +22,8 @@
 HPA_RATE="${HPA_RATE:-140}"  # votes a second: vote's CPU about 100% of its 250m request on one pod (50/s: 89m, 35%)
 HPA_COUNT="${HPA_COUNT:-9800}" # 70 s of load
 HPA_WINDOW=30                # services.vote.autoscaling.scaleDownStabilizationSeconds
+HPA_UP_PODS=2                # services.vote.autoscaling.scaleUpPods: from 1 pod, 3 (the most) at once anyway
+HPA_UP_PERIOD=20             # services.vote.autoscaling.scaleUpPeriodSeconds
 
 hpa_ready() { jp deployment vote '{.status.readyReplicas}' 2>/dev/null || true; }
 hpa_votes() { # the votes of PREFIX in PostgreSQL, "id choice" per line, sorted
@@ -28,8 +33,18 @@ hpa_top_vote() { # vote's pods' CPU as kubectl top shows it: "<n>m" per pod, or 
   { kubectl top pods -n "$NS" -l app.kubernetes.io/name=vote --no-headers 2>/dev/null || true; } | awk '{ print $2 }' | xargs
 }
 
+hpa_capacity() { # cli/capacity.ts's check (what dockyard up asks before it creates anything) of the suite's config as it is now: its line, or its refusal
+  cp "$state/Pulumi.$STACK.yaml" "$root/Pulumi.$STACK.yaml"
+  PATH="$root/.tools/k8s/bin:$PATH" node -e '
+    require("ts-node").register({ transpileOnly: true, project: "tsconfig.json" });
+    const { checkCapacity } = require("./cli/capacity");
+    const { loadStack } = require("./cli/stack");
+    checkCapacity(loadStack({ stack: process.argv[1] }), (line) => console.log(line)).catch((error) => console.log(error.message));
+  ' "$STACK" 2>&1 | tail -1
+}
+
 hpa_scaling() {
-  section "7d. scaling by load: vote's autoscaler (1-3 pods at 50% CPU) grows under a vote load and shrinks after it"
+  section "7d. scaling by load: vote's autoscaler (1-3 pods at 50% CPU, up at most 2 pods per 20 s) grows under a vote load and shrinks after it"
   local t0 prefix="${k8s_run_hex:-$(printf '%06x' $(($(date +%s) % 16777216)))}c3" load_pid up_at="" most=1 ready i
   local config="$state/Pulumi.$STACK.yaml" rc
 
@@ -44,16 +59,28 @@ hpa_scaling() {
     "$(echo "$(hpa_top_vote)" | grep -qE '^[0-9]+m( [0-9]+m)*$' && echo yes || echo "no: [$(hpa_top_vote)] $(kubectl get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.conditions[0].message}' 2>&1)")"
   { kubectl top pods -n "$NS" 2>&1 || true; } | sed 's/^/        /'
 
+  # The node's room, as the capacity check reads it; the stage's own autoscaling (vote 2-4) through it.
+  printf '        node: allocatable %s; %s\n' "$(kubectl get nodes -o jsonpath='{.items[0].status.allocatable.cpu} CPU, {.items[0].status.allocatable.memory}' 2>&1 || true)" \
+    "$({ kubectl describe nodes 2>/dev/null || true; } | grep -A6 '^Allocated resources' | grep -E '^ +(cpu|memory) ' | awk '{ printf "%s requested %s %s; ", $1, $2, $3 }')"
+  printf '        capacity check, the stage as deployed: %s\n' "$(hpa_capacity)"
+
   # The stage's autoscaling for vote, set as a user would, and applied.
   cp "$config" "$state/hpa-config-before.yaml"
   pc set --path services.vote.autoscaling.minReplicas 1
   pc set --path services.vote.autoscaling.maxReplicas 3
   pc set --path services.vote.autoscaling.targetCpuPercent 50
   pc set --path services.vote.autoscaling.scaleDownStabilizationSeconds "$HPA_WINDOW"
+  pc set --path services.vote.autoscaling.scaleUpPods "$HPA_UP_PODS"
+  pc set --path services.vote.autoscaling.scaleUpPeriodSeconds "$HPA_UP_PERIOD"
   t0=$SECONDS
-  if run up-hpa up --yes; then ok "dockyard up with services.vote.autoscaling 1-3 pods, 50% CPU, scale-down window ${HPA_WINDOW}s ($((SECONDS - t0))s)"; else fail "dockyard up with vote's autoscaling" "$(tail -30 "$log/up-hpa.txt")"; fi
+  if run up-hpa up --yes; then ok "dockyard up with services.vote.autoscaling 1-3 pods, 50% CPU, scale-down window ${HPA_WINDOW}s, up at most ${HPA_UP_PODS} pods per ${HPA_UP_PERIOD}s ($((SECONDS - t0))s)"; else fail "dockyard up with vote's autoscaling" "$(tail -30 "$log/up-hpa.txt")"; fi
   check "vote's HPA: 1-3 pods, 50% of the CPU request, windows 0 s up and ${HPA_WINDOW} s down" "1 3 50 0 $HPA_WINDOW" \
     "$(jp hpa vote '{.spec.minReplicas} {.spec.maxReplicas} {.spec.metrics[0].resource.target.averageUtilization} {.spec.behavior.scaleUp.stabilizationWindowSeconds} {.spec.behavior.scaleDown.stabilizationWindowSeconds}')"
+  check "vote's HPA policies: up the stage's (the API's selectPolicy Max filled in), down the API server's own" \
+    "up Pods $HPA_UP_PODS ${HPA_UP_PERIOD}s; Max; down Percent 100 15s; Max" \
+    "$(jp hpa vote 'up{range .spec.behavior.scaleUp.policies[*]} {.type} {.value} {.periodSeconds}s;{end} {.spec.behavior.scaleUp.selectPolicy}; down{range .spec.behavior.scaleDown.policies[*]} {.type} {.value} {.periodSeconds}s;{end} {.spec.behavior.scaleDown.selectPolicy}')"
+  check "dockyard's capacity check on the real node, the nodes and pods as kubectl lists them: vote fits at maxReplicas 3" \
+    "capacity: the cluster can place vote at maxReplicas 3" "$(hpa_capacity)"
   check "vote's Deployment in the stack has no replicas of its own (the HPA owns the count)" "none" \
     "$(p stack export 2>/dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { const r = (JSON.parse(s).deployment.resources || []).find((x) => x.type === "kubernetes:apps/v1:Deployment" && x.inputs?.metadata?.name === "vote"); console.log(r === undefined ? "no Deployment vote" : (r.inputs.spec?.replicas ?? "none")); })' 2>&1 || true)"
   # Idle, the autoscaler takes vote to its minimum once the window has passed.

@@ -202,6 +202,13 @@ describe("ComposeApp's settings, as Pulumi publishes them, are the stack config'
           targetCpuPercent: z.number(),
           scaleUpStabilizationSeconds: z.number().optional(),
           scaleDownStabilizationSeconds: z.number().optional(),
+          scaleUpPods: z.number().optional(),
+          scaleUpPercent: z.number().optional(),
+          scaleUpPeriodSeconds: z.number().optional(),
+          scaleDownPods: z.number().optional(),
+          scaleDownPercent: z.number().optional(),
+          scaleDownPeriodSeconds: z.number().optional(),
+          targetMemoryPercent: z.number().optional(),
         })
         .optional(),
       replicas: z.string().optional(),

@@ -554,6 +554,44 @@ describe("Autoscaler", () => {
       scaleDown: { stabilizationWindowSeconds: 0 },
     });
   });
+
+  test("scaling policies given are spec.behavior's: pods before percent, the period given or 15 s; a direction without any has none written", async () => {
+    new Autoscaler("vote", autoscaler({ scaleUpPods: 2, scaleUpPercent: 50, scaleUpPeriodSeconds: 60 }));
+    new Autoscaler("result", autoscaler({ deploymentName: "result", scaleDownPods: 1, scaleDownStabilizationSeconds: 30 }));
+    new Autoscaler("worker", autoscaler({ deploymentName: "worker", scaleDownPercent: 10, scaleDownPeriodSeconds: 1800 }));
+    await settle();
+    expect(find(HPA, "vote").inputs.spec.behavior).toEqual({
+      scaleUp: {
+        stabilizationWindowSeconds: 0,
+        policies: [
+          { type: "Pods", value: 2, periodSeconds: 60 },
+          { type: "Percent", value: 50, periodSeconds: 60 },
+        ],
+      },
+      scaleDown: { stabilizationWindowSeconds: 300 },
+    });
+    expect(find(HPA, "result").inputs.spec.behavior).toEqual({
+      scaleUp: { stabilizationWindowSeconds: 0 },
+      scaleDown: { stabilizationWindowSeconds: 30, policies: [{ type: "Pods", value: 1, periodSeconds: 15 }] },
+    });
+    expect(find(HPA, "worker").inputs.spec.behavior).toEqual({
+      scaleUp: { stabilizationWindowSeconds: 0 },
+      scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 10, periodSeconds: 1800 }] },
+    });
+  });
+
+  test("a memory target is a second Resource metric after CPU's; without one, CPU's alone", async () => {
+    new Autoscaler("vote", autoscaler({ targetMemoryPercent: 80, memoryRequest: "128Mi" }));
+    new Autoscaler("result", autoscaler({ deploymentName: "result", memoryRequest: "128Mi" }));
+    await settle();
+    expect(find(HPA, "vote").inputs.spec.metrics).toEqual([
+      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
+      { type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: 80 } } },
+    ]);
+    expect(find(HPA, "result").inputs.spec.metrics).toEqual([
+      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
+    ]);
+  });
 });
 
 describe("NetworkPolicies", () => {
@@ -1210,6 +1248,46 @@ const otherCases: Case[] = [
     "autoscaler scale-up window not whole",
     () => new Autoscaler("vote", autoscaler({ scaleUpStabilizationSeconds: 1.5 })),
     'Autoscaler "vote": scaleUpStabilizationSeconds must be a whole number of seconds from 0 to 3600, got 1.5',
+  ],
+  [
+    "autoscaler scale-up pods 0",
+    () => new Autoscaler("vote", autoscaler({ scaleUpPods: 0 })),
+    'Autoscaler "vote": scaleUpPods must be a whole number from 1 to 2147483647, got 0',
+  ],
+  [
+    "autoscaler scale-down percent not whole",
+    () => new Autoscaler("vote", autoscaler({ scaleDownPercent: 12.5 })),
+    'Autoscaler "vote": scaleDownPercent must be a whole number from 1 to 2147483647, got 12.5',
+  ],
+  [
+    "autoscaler scale-up percent over the API's int32",
+    () => new Autoscaler("vote", autoscaler({ scaleUpPercent: 2147483648 })),
+    'Autoscaler "vote": scaleUpPercent must be a whole number from 1 to 2147483647, got 2147483648',
+  ],
+  [
+    "autoscaler scale-down period over half an hour",
+    () => new Autoscaler("vote", autoscaler({ scaleDownPods: 1, scaleDownPeriodSeconds: 1801 })),
+    'Autoscaler "vote": scaleDownPeriodSeconds must be a whole number of seconds from 1 to 1800, got 1801',
+  ],
+  [
+    "autoscaler scale-up period 0",
+    () => new Autoscaler("vote", autoscaler({ scaleUpPercent: 100, scaleUpPeriodSeconds: 0 })),
+    'Autoscaler "vote": scaleUpPeriodSeconds must be a whole number of seconds from 1 to 1800, got 0',
+  ],
+  [
+    "autoscaler scale-down period without pods or percent",
+    () => new Autoscaler("vote", autoscaler({ scaleDownPeriodSeconds: 60 })),
+    'Autoscaler "vote": scaleDownPeriodSeconds is the period of scaleDownPods and scaleDownPercent: set one of them too (with neither, Kubernetes\' own policies apply: 100 percent per 15 s), got 60',
+  ],
+  [
+    "autoscaler memory target over 100",
+    () => new Autoscaler("vote", autoscaler({ targetMemoryPercent: 101, memoryRequest: "128Mi" })),
+    'Autoscaler "vote": targetMemoryPercent must be a whole percent 1-100, got 101',
+  ],
+  [
+    "autoscaler memory target without a memory request",
+    () => new Autoscaler("vote", autoscaler({ targetMemoryPercent: 80 })),
+    'Autoscaler "vote": targetMemoryPercent 80 needs a memory request on the target\'s containers: memory utilisation is a percent of the request (set memoryRequest; on a service, limits.memory or reservations.memory), or leave targetMemoryPercent unset to scale by CPU alone',
   ],
   [
     "autoscaler identity",

@@ -396,6 +396,41 @@ describe("the cluster stack from the voting app model", () => {
     expect(deployment("result").spec.replicas).toBe(1);
   });
 
+  test("autoscaling: the stage's scaling policies in spec.behavior, and a memory target against the container's memory request", async () => {
+    await deploy({
+      services: {
+        vote: {
+          autoscaling: {
+            minReplicas: 1,
+            maxReplicas: 3,
+            targetCpuPercent: 50,
+            scaleUpPods: 2,
+            scaleUpPeriodSeconds: 20,
+            scaleDownPercent: 50,
+            scaleDownPods: 1,
+            targetMemoryPercent: 80,
+          },
+        },
+      },
+    });
+    expect(find(HPA, "vote").inputs.spec.behavior).toEqual({
+      scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: "Pods", value: 2, periodSeconds: 20 }] },
+      scaleDown: {
+        stabilizationWindowSeconds: 300,
+        policies: [
+          { type: "Pods", value: 1, periodSeconds: 15 },
+          { type: "Percent", value: 50, periodSeconds: 15 },
+        ],
+      },
+    });
+    expect(find(HPA, "vote").inputs.spec.metrics).toEqual([
+      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } },
+      { type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: 80 } } },
+    ]);
+    // what the memory utilisation is a percent of: vote's 128m limit, its request too
+    expect(container("vote").resources.requests.memory).toBe("128Mi");
+  });
+
   test("volumes: claims with the size and class from config; retain keeps them and their namespace", async () => {
     await deploy({ storageClass: "fast-ssd", volumes: { "db-data": { size: "5Gi" } } });
     expect(

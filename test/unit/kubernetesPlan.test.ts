@@ -187,6 +187,7 @@ describe("the prod stack's Kubernetes plan", () => {
           maxReplicas: 10,
           targetCpuPercent: 70,
           cpuRequest: "250m",
+          memoryRequest: "128Mi",
         },
       ],
     ]);
@@ -263,10 +264,48 @@ describe("settings the Kubernetes plan follows", () => {
           targetCpuPercent: 50,
           scaleDownStabilizationSeconds: 30,
           cpuRequest: "250m",
+          memoryRequest: "128Mi",
         },
       ],
     ]);
     expect(scaled.deployments.find((d) => d.service === "vote")?.args.autoscaled).toBe(true);
+  });
+
+  test("a stage's scaling policies and memory target reach vote's autoscaler, as pulumi config set --path stores them (text)", () => {
+    const scaled = plan({
+      services: {
+        vote: {
+          autoscaling: {
+            minReplicas: 1,
+            maxReplicas: 3,
+            targetCpuPercent: 50,
+            scaleUpPods: "2",
+            scaleUpPeriodSeconds: "20",
+            scaleDownPercent: 50,
+            targetMemoryPercent: "80",
+          },
+        },
+      },
+    });
+    expect(scaled.autoscalers).toEqual([
+      [
+        "vote",
+        {
+          identity: { app: "voting", instance: "staging" },
+          namespace: "staging",
+          deploymentName: "vote",
+          minReplicas: 1,
+          maxReplicas: 3,
+          targetCpuPercent: 50,
+          scaleUpPods: 2,
+          scaleUpPeriodSeconds: 20,
+          scaleDownPercent: 50,
+          targetMemoryPercent: 80,
+          cpuRequest: "250m",
+          memoryRequest: "128Mi",
+        },
+      ],
+    ]);
   });
 
   test("staging: nothing retained, so neither is the namespace", () => {
@@ -503,7 +542,7 @@ describe("the model's rollout, reservations and placement on Kubernetes", () => 
     ]);
   });
 
-  test("reservations → requests; == constraints on labels, hostname and os → nodeSelector; the autoscaler's CPU request follows", () => {
+  test("reservations → requests; == constraints on labels, hostname and os → nodeSelector; the autoscaler's CPU and memory requests follow", () => {
     const k8s = edited((app) => {
       app.services.vote.reservations = { cpus: 0.2, memory: "96m" };
       app.services.vote.autoscaling = { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 70 };
@@ -517,6 +556,7 @@ describe("the model's rollout, reservations and placement on Kubernetes", () => 
       { disk: "ssd", "kubernetes.io/hostname": "node-1", "kubernetes.io/os": "linux" },
     ]);
     expect(k8s.autoscalers.find(([name]) => name === "vote")?.[1].cpuRequest).toBe("200m");
+    expect(k8s.autoscalers.find(([name]) => name === "vote")?.[1].memoryRequest).toBe("96Mi");
   });
 
   test("what a Deployment cannot say is a warning of the plan, one line per field", () => {

@@ -9,7 +9,14 @@
  *   namespace (kubectl get -o json), logs by `kubectl logs -l`.
  */
 import { spawn, spawnSync } from "child_process";
-import type { StackConfig } from "../stacks/config";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { keyPath, type StackConfig } from "../stacks/config";
+import { checkTlsMaterial, DOCKER_CERT_FILES, DOCKER_TLS_FIELDS, DockerTlsField, NOT_READ } from "../stacks/dockerTls";
+import { CommandError } from "./args";
+import { findBackend, findEngine, workspaceEnv } from "./engine";
 
 /** A command and its environment, for one target's engine. */
 export interface EngineCommand {
@@ -19,9 +26,91 @@ export interface EngineCommand {
   env: NodeJS.ProcessEnv;
 }
 
-/** The docker CLI aimed at the stack's engine. */
-export function dockerCommand(config: Pick<StackConfig, "dockerHost">): EngineCommand {
-  return { command: "docker", args: [], env: { ...process.env, DOCKER_HOST: config.dockerHost } };
+/**
+ * The docker CLI aimed at the stack's engine; over TLS (dockyard:dockerTls) with DOCKER_TLS_VERIFY=1
+ * and DOCKER_CERT_PATH, a private folder holding the material as ca.pem, cert.pem and key.pem.
+ * `dir` is the project whose engine decrypts what the stack file holds encrypted.
+ */
+export function dockerCommand(config: Pick<StackConfig, "dockerHost" | "dockerTls" | "stack">, dir = process.cwd()): EngineCommand {
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: config.dockerHost };
+  if (config.dockerTls === undefined) return { command: "docker", args: [], env };
+  return { command: "docker", args: [], env: { ...env, DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: certFolder(tlsText(config, dir)) } };
+}
+
+/** The folder of each set of TLS material written by this process, by a digest of its text. */
+const certFolders = new Map<string, string>();
+
+/**
+ * A private folder (0700, its files 0600) holding the material as the docker CLI reads it from
+ * DOCKER_CERT_PATH; one per set of material, removed when the process exits.
+ */
+export function certFolder(material: Record<DockerTlsField, string>): string {
+  const digest = createHash("sha256")
+    .update(JSON.stringify(DOCKER_TLS_FIELDS.map((field) => material[field])))
+    .digest("hex");
+  const known = certFolders.get(digest);
+  if (known !== undefined && fs.existsSync(known)) return known;
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-tls-"));
+  fs.chmodSync(folder, 0o700);
+  if (certFolders.size === 0) process.once("exit", removeCertFolders);
+  certFolders.set(digest, folder);
+  for (const field of DOCKER_TLS_FIELDS) {
+    fs.writeFileSync(path.join(folder, DOCKER_CERT_FILES[field]), material[field], { mode: 0o600 });
+  }
+  return folder;
+}
+
+/** Removes the folders certFolder wrote (at exit; tests call it). */
+export function removeCertFolders(): void {
+  for (const folder of certFolders.values()) fs.rmSync(folder, { recursive: true, force: true });
+  certFolders.clear();
+}
+
+/**
+ * The stack's TLS material as text: what the stack file holds in plain text, and what it holds
+ * encrypted decrypted by the Pulumi engine (`pulumi config --show-secrets`, with the project's
+ * backend and passphrase, as the deploy verbs open the stack); checked as the program checks it.
+ */
+export function tlsText(config: Pick<StackConfig, "dockerTls" | "stack">, dir: string): Record<DockerTlsField, string> {
+  const tls = config.dockerTls;
+  if (tls === undefined) throw new Error("tlsText: the stack has no dockyard:dockerTls");
+  let material: Record<DockerTlsField, string> = {
+    caCert: tls.caCert,
+    clientCert: tls.clientCert,
+    clientKey: tls.clientKey.known() ?? NOT_READ,
+  };
+  if (DOCKER_TLS_FIELDS.some((field) => material[field] === NOT_READ)) {
+    const decrypted = decryptedTls(config.stack, dir);
+    material = Object.fromEntries(
+      DOCKER_TLS_FIELDS.map((field) => [field, material[field] === NOT_READ ? decrypted[field] : material[field]]),
+    ) as Record<DockerTlsField, string>;
+  }
+  checkTlsMaterial(material, keyPath);
+  return material;
+}
+
+/** dockyard:dockerTls of a stack, decrypted by the project's Pulumi engine. */
+function decryptedTls(stack: string, dir: string): Record<DockerTlsField, string> {
+  const fail = (why: string) =>
+    new CommandError(
+      `dockyard: cannot read dockyard:dockerTls of stack ${stack} (it is encrypted in Pulumi.${stack}.yaml): ${why}; pulumi config get --path dockerTls.caCert -s ${stack} must show it`,
+    );
+  const engine = findEngine(dir);
+  if (engine === undefined) throw fail("no Pulumi engine (npm run deploy builds one, or put pulumi on PATH)");
+  const pulumi = engine.root === undefined ? "pulumi" : path.join(engine.root, "bin", "pulumi");
+  const result = spawnSync(pulumi, ["config", "--show-secrets", "--json", "--stack", stack, "--cwd", dir], {
+    env: { ...process.env, ...workspaceEnv(engine, findBackend(dir, process.env, false)) },
+    encoding: "utf8",
+    maxBuffer: 16 << 20,
+  });
+  if (result.status !== 0) throw fail(`pulumi config: ${(result.stderr || String(result.error)).trim().split("\n").slice(-1)[0]}`);
+  const entry = (JSON.parse(result.stdout) as Record<string, { value?: string; objectValue?: unknown }>)["dockyard:dockerTls"];
+  const value = (entry?.objectValue ?? (entry?.value === undefined ? {} : JSON.parse(entry.value))) as Partial<
+    Record<DockerTlsField, unknown>
+  >;
+  const missing = DOCKER_TLS_FIELDS.find((field) => typeof value[field] !== "string");
+  if (missing !== undefined) throw fail(`the engine gives no dockerTls.${missing}`);
+  return value as Record<DockerTlsField, string>;
 }
 
 /** kubectl aimed at the stack's cluster and namespace. */

@@ -46,17 +46,59 @@ function listening(address: string, port: number): Promise<boolean> {
   });
 }
 
-/** A Docker engine answers at the stack's dockerHost; else one line on what to do. */
+/** Seconds the first engine check waits for an answer: an address that drops packets would hang the docker CLI. */
+const ENGINE_TIMEOUT_S = 20;
+
+/**
+ * A Docker engine answers at the stack's dockerHost; else one line naming the host, what failed and
+ * what to check (a TLS engine: which certificate, from what the docker CLI says).
+ */
 export function checkDocker(verb: string, loaded: LoadedStack): string {
   const docker = dockerCommand(loaded.config);
-  const result = spawnSync(docker.command, ["version", "--format", "{{.Server.Version}}"], { env: docker.env, encoding: "utf8" });
+  const result = spawnSync(docker.command, ["version", "--format", "{{.Server.Version}}"], {
+    env: docker.env,
+    encoding: "utf8",
+    timeout: ENGINE_TIMEOUT_S * 1000,
+  });
+  const host = loaded.config.dockerHost;
+  if (result.error !== undefined && (result.error as NodeJS.ErrnoException).code === "ETIMEDOUT") {
+    throw new CommandError(
+      `dockyard ${verb}: the Docker engine at ${host} (dockyard:dockerHost) did not answer within ${ENGINE_TIMEOUT_S} s: check that the address is right and reachable from here (no firewall dropping the port), and that dockerd listens there`,
+    );
+  }
   if (result.error !== undefined)
     throw new CommandError(`dockyard ${verb}: no docker command: install Docker's CLI (Debian: sudo apt-get install docker.io)`);
   if (result.status !== 0) {
-    const host = loaded.config.dockerHost;
+    const said = result.stderr.trim().split("\n").slice(-1)[0] ?? "";
     if (/permission denied/i.test(result.stderr)) {
       throw new CommandError(
         `dockyard ${verb}: the Docker engine at ${host} refuses your user (permission denied): sudo usermod -aG docker $USER, then log in again`,
+      );
+    }
+    const tls = loaded.config.dockerTls !== undefined;
+    if (tls && /remote error: tls|certificate required|bad certificate|unknown certificate authority/i.test(result.stderr)) {
+      throw new CommandError(
+        `dockyard ${verb}: the Docker engine at ${host} refused the client certificate (dockyard:dockerTls.clientCert): it is not signed by the CA the engine trusts (dockerd's --tlscacert), or it has expired; the docker CLI said: ${tlsReason(said)}`,
+      );
+    }
+    if (tls && /x509:|certificate is valid for|certificate signed by unknown authority/i.test(result.stderr)) {
+      throw new CommandError(
+        `dockyard ${verb}: the Docker engine at ${host} presents a server certificate that dockyard:dockerTls.caCert does not vouch for (${tlsReason(said)}): caCert must be the CA that signed dockerd's --tlscert, and that certificate must name ${new URL(host).hostname} (subjectAltName)`,
+      );
+    }
+    if (tls && /HTTP response to HTTPS client/i.test(result.stderr)) {
+      throw new CommandError(
+        `dockyard ${verb}: the Docker engine at ${host} speaks plain HTTP, not TLS: start dockerd there with --tlsverify --tlscacert --tlscert --tlskey, or check the port (${host})`,
+      );
+    }
+    if (!tls && /HTTP request to an HTTPS server/i.test(result.stderr)) {
+      throw new CommandError(
+        `dockyard ${verb}: the Docker engine at ${host} takes TLS only: set dockyard:dockerTls (caCert, clientCert, clientKey) for it`,
+      );
+    }
+    if (!host.startsWith("unix://")) {
+      throw new CommandError(
+        `dockyard ${verb}: no Docker engine answers at ${host} (dockyard:dockerHost): ${connectReason(said)}; check that dockerd runs there and listens on that address and port (dockerd -H), and that nothing between here and there blocks it`,
       );
     }
     throw new CommandError(
@@ -64,6 +106,21 @@ export function checkDocker(verb: string, loaded: LoadedStack): string {
     );
   }
   return result.stdout.trim();
+}
+
+/** The TLS part of what the docker CLI said: "remote error: tls: bad certificate". */
+function tlsReason(said: string): string {
+  return /(remote error: tls: [^"]*|x509: .*|tls: .*)$/.exec(said)?.[1]?.trim() ?? said;
+}
+
+/** Why a connection failed, from what the docker CLI said: "connection refused", "no route to host". */
+function connectReason(said: string): string {
+  const reason = /(connection refused|no route to host|i\/o timeout|network is unreachable|no such host|connection reset by peer)/i.exec(
+    said,
+  )?.[1];
+  if (reason !== undefined) return reason;
+  // What the docker CLI says for a refused connection: "Cannot connect to the Docker daemon at ... Is the docker daemon running?"
+  return /Cannot connect to the Docker daemon/i.test(said) ? "nothing accepts connections there" : said;
 }
 
 /** Each of the app's secrets the stack does not set gets a generated value, stored encrypted; says which. */

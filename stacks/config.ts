@@ -11,9 +11,21 @@ import * as pulumi from "@pulumi/pulumi";
 import { scryptSync } from "crypto";
 import { z } from "zod";
 import { parseAddress, parseCidr } from "../components/cidr";
-import { MAX_STABILIZATION_SECONDS, STABILIZATION_DEFAULTS } from "../components/k8s/scaling";
+import {
+  DEFAULT_POLICY_PERIOD_SECONDS,
+  MAX_POLICY_PERIOD_SECONDS,
+  MAX_POLICY_VALUE,
+  MAX_STABILIZATION_SECONDS,
+  periodAloneRule,
+  POLICY_DEFAULTS,
+  POLICY_KEYS,
+  POLICY_PERIOD_RULE,
+  POLICY_VALUE_RULE,
+  STABILIZATION_DEFAULTS,
+} from "../components/k8s/scaling";
 import { isNamespaceName, NAMESPACE_RULE, SYSTEM_NAMESPACES } from "../components/k8s/labels";
 import { IMAGE_REFERENCE_RULE, isImageReference, isRegistry, REGISTRY_RULE, withoutPassword } from "../components/registry";
+import { checkDockerTls, DOCKER_TLS_PORT } from "./dockerTls";
 import { InputError } from "./errors";
 import { DEFAULT_VOLUME_SIZE, MAX_REPLICAS, MAX_STOP_GRACE_SECONDS, RESTART_DEFAULTS, ROLLOUT_DEFAULTS } from "./resolve";
 
@@ -145,24 +157,43 @@ const limitSettings = settingsObject({
     .string({ error: 'must be a size like "128m" or "1g"' })
     .meta({ value: 'size (`"100m"`, `"1g"`, `"512Mi"`)', does: "memory limit of each copy" }),
 }).partial();
-// Complete, not partial: a stage gives the three bounds (and the windows it wants), laid over the
-// model as one value.
+// Complete, not partial: a stage gives the three bounds (and the windows, policies and memory target
+// it wants), laid over the model as one value.
 const stabilizationSeconds = whole(
   `must be a whole number of seconds from 0 to ${MAX_STABILIZATION_SECONDS}`,
   0,
   MAX_STABILIZATION_SECONDS,
 );
+const policyValue = whole(POLICY_VALUE_RULE, 1, MAX_POLICY_VALUE);
+const policyPeriod = whole(POLICY_PERIOD_RULE, 1, MAX_POLICY_PERIOD_SECONDS);
 const autoscalingSettings = settingsObject({
   minReplicas: whole(`must be a whole number from 1 to ${MAX_REPLICAS}`, 1, MAX_REPLICAS),
   maxReplicas: whole(`must be a whole number from 1 to ${MAX_REPLICAS}`, 1, MAX_REPLICAS),
   targetCpuPercent: whole("must be a whole percent 1-100", 1, 100),
   scaleUpStabilizationSeconds: stabilizationSeconds.optional(),
   scaleDownStabilizationSeconds: stabilizationSeconds.optional(),
-}).meta({
-  value: `whole numbers: minReplicas and maxReplicas 1 to ${MAX_REPLICAS} (min at most max), targetCpuPercent 1-100, all three required; scaleUpStabilizationSeconds and scaleDownStabilizationSeconds 0 to ${MAX_STABILIZATION_SECONDS}, optional`,
-  unset: `none: a fixed count (\`replicas\`); the windows unset: ${inCode(STABILIZATION_DEFAULTS.scaleUpStabilizationSeconds)} up, ${inCode(STABILIZATION_DEFAULTS.scaleDownStabilizationSeconds)} down (Kubernetes' own)`,
-  does: "scale between the bounds by CPU use, in percent of the CPU requested (target kubernetes only: a HorizontalPodAutoscaler); pods are added once the CPU figures of the last scaleUpStabilizationSeconds all ask for more, and removed once those of the last scaleDownStabilizationSeconds all ask for fewer (its spec.behavior)",
-});
+  scaleUpPods: policyValue.optional(),
+  scaleUpPercent: policyValue.optional(),
+  scaleUpPeriodSeconds: policyPeriod.optional(),
+  scaleDownPods: policyValue.optional(),
+  scaleDownPercent: policyValue.optional(),
+  scaleDownPeriodSeconds: policyPeriod.optional(),
+  targetMemoryPercent: whole("must be a whole percent 1-100", 1, 100).optional(),
+})
+  .superRefine((given, context) => {
+    // A period alone would be written nowhere: refused by its key, not dropped.
+    for (const direction of ["scaleUp", "scaleDown"] as const) {
+      const keys = POLICY_KEYS[direction];
+      if (given[keys.period] !== undefined && given[keys.pods] === undefined && given[keys.percent] === undefined) {
+        context.addIssue({ code: "custom", path: [keys.period], message: periodAloneRule(direction) });
+      }
+    }
+  })
+  .meta({
+    value: `whole numbers: minReplicas and maxReplicas 1 to ${MAX_REPLICAS} (min at most max), targetCpuPercent 1-100, all three required; optional: scaleUpStabilizationSeconds and scaleDownStabilizationSeconds 0 to ${MAX_STABILIZATION_SECONDS}, scaleUpPods, scaleUpPercent, scaleDownPods and scaleDownPercent 1 or more, scaleUpPeriodSeconds and scaleDownPeriodSeconds 1 to ${MAX_POLICY_PERIOD_SECONDS} (with that direction's pods or percent), targetMemoryPercent 1-100`,
+    unset: `none: a fixed count (\`replicas\`); the windows unset: ${inCode(STABILIZATION_DEFAULTS.scaleUpStabilizationSeconds)} up, ${inCode(STABILIZATION_DEFAULTS.scaleDownStabilizationSeconds)} down; without pods or percent, up ${POLICY_DEFAULTS.scaleUp}, down ${POLICY_DEFAULTS.scaleDown} (all Kubernetes' own); a period unset: ${inCode(DEFAULT_POLICY_PERIOD_SECONDS)}; no memory target`,
+    does: "scale between the bounds by CPU use, in percent of the CPU requested (target kubernetes only: a HorizontalPodAutoscaler); pods are added once the CPU figures of the last scaleUpStabilizationSeconds all ask for more, and removed once those of the last scaleDownStabilizationSeconds all ask for fewer (its spec.behavior); at most scaleUpPods pods or scaleUpPercent percent of those running are added per scaleUpPeriodSeconds, the larger where both are set (scale down alike: its policies); with targetMemoryPercent, memory use in percent of the memory requested too, whichever asks for more pods",
+  });
 /** Any number (numberText); its range is resolve.ts's to check. */
 const numeric = z.preprocess(numberText, z.number({ error: "must be a number" }));
 const word = z.string({ error: "must be text" });
@@ -499,6 +530,32 @@ export const CONFIG_KEYS = {
     description:
       "Docker engine that runs the app (target docker) or is the swarm's manager (target swarm), and builds the images (every target), as DOCKER_HOST.",
   },
+  // A secret key, as secrets: set in plain text outside dev, it is refused (stackStages.plainText).
+  dockerTls: {
+    schema: settingsObject({
+      caCert: text.meta({
+        description: "ca.pem",
+        value: "PEM text of a CA certificate, set with `--secret`",
+        unset: "none: no TLS",
+        does: "the CA that signed the engine's server certificate (dockerd's `--tlscacert`); the engine's certificate must name the dockerHost's host",
+      }),
+      clientCert: text.meta({
+        description: "cert.pem",
+        value: "PEM text of a certificate, set with `--secret`",
+        unset: "none: no TLS",
+        does: "the client certificate dockyard presents; signed by a CA the engine trusts",
+      }),
+      clientKey: text.meta({
+        description: "key.pem",
+        value: "PEM text of a private key (no passphrase), set with `--secret` (outside dev only so)",
+        unset: "none: no TLS",
+        does: "the client certificate's private key; it leaves the program only as a secret",
+      }),
+    }).partial(),
+    default: {},
+    secret: true,
+    description: `TLS material for a tcp:// dockerHost, as PEM text (as DOCKER_CERT_PATH holds it, docker --tlsverify): caCert, clientCert and clientKey, all three, each set with pulumi config set --secret --path dockerTls.<key> -- "$(cat <file>)". Outside the dev stack a tcp:// engine needs it, on its TLS port (${DOCKER_TLS_PORT}; 2375 is refused).`,
+  },
   bindAddress: {
     schema: z.string().refine((value) => parseAddress(value) !== undefined, "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0"),
     default: "127.0.0.1",
@@ -587,7 +644,7 @@ export type NetworkSettings = z.output<typeof NETWORK_SETTINGS>;
 export type VolumeSettings = z.output<typeof VOLUME_SETTINGS>;
 
 /** The stack's configuration, every key validated and defaulted. */
-export type StackConfig = Omit<Values, "secrets" | "registry" | "registryUsername" | "registryPassword" | "namespace"> & {
+export type StackConfig = Omit<Values, "secrets" | "registry" | "registryUsername" | "registryPassword" | "namespace" | "dockerTls"> & {
   stack: string;
   /**
    * The keys set to something other than their default, for the targets' capability warnings (the
@@ -597,6 +654,8 @@ export type StackConfig = Omit<Values, "secrets" | "registry" | "registryUsernam
   /** App secret values by name. */
   secrets: Record<string, SecretText>;
   registry?: { server: string; username: string; password: pulumi.Output<string> };
+  /** The engine's TLS material (dockyard:dockerTls), PEM text, checked; the key leaves only as a secret. @default - none: no TLS */
+  dockerTls?: DockerTls;
   /** The namespace on a cluster: the key, or the stack name when it is empty. */
   namespace: string;
   /** Names a key (and a path inside it) in messages as the user wrote it: `dockyard:services.vote` in a stack's config. */
@@ -624,6 +683,10 @@ export class SecretText {
   output(): pulumi.Output<string> {
     return pulumi.secret(this.#text);
   }
+  /** The text when it is known (undefined for an Output), for what hands it on privately itself: the CLI's DOCKER_CERT_PATH files. */
+  known(): string | undefined {
+    return typeof this.#text === "string" ? this.#text : undefined;
+  }
   /**
    * 12 hex digits that change when the value does, for a name that must (a swarm secret cannot be
    * changed in place). Derived with scrypt and the salt, so a name shown by `docker secret ls` does
@@ -636,6 +699,13 @@ export class SecretText {
   toJSON(): string {
     return "[secret]";
   }
+}
+
+/** A Docker engine's TLS material: the CA and client certificates (public) and the client's key (a secret). */
+export interface DockerTls {
+  caCert: string;
+  clientCert: string;
+  clientKey: SecretText;
 }
 
 /** Raw value of a key as the engine passes it (strings; arrays and maps as JSON). */
@@ -735,7 +805,7 @@ export type KeyNamer = (key: string, path?: PropertyKey[]) => string;
 export const keyPath: KeyNamer = (key, path = []) => ["dockyard:" + key, ...path.map(String)].join(".");
 
 function shown(key: ConfigKey, value: unknown): string {
-  if (key === "secrets" || key === "registryPassword") return "[secret]";
+  if (key === "secrets" || key === "registryPassword" || key === "dockerTls") return "[secret]";
   return typeof value === "string" ? JSON.stringify(withoutPassword(value)) : JSON.stringify(value);
 }
 
@@ -785,14 +855,18 @@ export function loadConfig(
       `${keyPath("imageTag")} "latest" is allowed only in the dev stack (stack is "${stack}"): pin a version tag so a deploy is repeatable`,
     );
   }
-  // The registry credentials and the secret values leave only as secrets (registry, secrets).
-  const { registryUsername, registryPassword, secrets, ...rest } = c;
+  // The registry credentials, the secret values and the engine's client key leave only as secrets (registry, secrets, dockerTls).
+  const { registryUsername, registryPassword, secrets, dockerTls: tlsGiven, ...rest } = c;
+  const tls = checkDockerTls(c.dockerHost, tlsGiven, stack, keyPath);
   return {
     ...rest,
     stack,
     given,
     secrets: Object.fromEntries(Object.entries(secrets).map(([name, value]) => [name, new SecretText(value)])),
     registry: c.registry === "" ? undefined : { server: c.registry, username: registryUsername, password: pulumi.secret(registryPassword) },
+    ...(tls === undefined
+      ? {}
+      : { dockerTls: { caCert: tls.caCert, clientCert: tls.clientCert, clientKey: new SecretText(tls.clientKey) } }),
     namespace,
     keyPath,
   };

@@ -6,7 +6,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Image, ImageArgs, Network, NetworkArgs, validateNetworkArgs, Volume, VolumeArgs } from "../../components/docker";
-import { StackConfig } from "../config";
+import { DockerTls, StackConfig } from "../config";
+import { dockerProviderArgs } from "../dockerTls";
 import { sortedKeys, Where } from "../errors";
 import { ResolvedApp } from "../resolve";
 import { AppOutputs, builtServices, DeployScope, imageArgs, scopedName } from "./common";
@@ -77,15 +78,21 @@ export function validateNetworks(networks: Array<[string, NetworkArgs]>, where: 
 export function engineScope(
   host: string,
   scope: DeployScope,
+  tls?: DockerTls,
 ): { named: (name: string) => string; opts: { provider: pulumi.ProviderResource; parent?: pulumi.Resource } } {
   const { parent } = scope;
   const named = scopedName(scope);
-  return { named, opts: { provider: scope.provider ?? new docker.Provider(named("docker"), { host }, { parent }), parent } };
+  return {
+    named,
+    opts: { provider: scope.provider ?? new docker.Provider(named("docker"), dockerProviderArgs(host, tls), { parent }), parent },
+  };
 }
 
 /** The resources both engine targets plan alike, as engineResources gives them. */
 export interface EnginePlan {
   host: string;
+  /** The engine's TLS material (dockyard:dockerTls). @default - none: the engine is reached without TLS */
+  tls?: DockerTls;
   networks: Array<[string, NetworkArgs]>;
   volumes: Array<[string, VolumeArgs]>;
   builds: Array<[string, ImageArgs]>;

@@ -45,7 +45,8 @@ import {
   validateRegistrySecretArgs,
   validateKubernetesSecretArgs,
 } from "../../components/k8s";
-import { isPinned, StackConfig } from "../config";
+import { DockerTls, isPinned, StackConfig } from "../config";
+import { dockerProviderArgs } from "../dockerTls";
 import { exposeHint } from "../compose/wellKnownPorts";
 import { InputError, sortedKeys, Where } from "../errors";
 import { CONSTRAINT, ResolvedApp, ResolvedService, RESTART_DEFAULTS } from "../resolve";
@@ -80,6 +81,8 @@ export interface KubernetesDeploymentPlan {
 export interface KubernetesPlan extends TargetPlan {
   provider: { kubeconfig?: string; context?: string };
   dockerHost: string;
+  /** The building engine's TLS material (dockyard:dockerTls). @default - none */
+  dockerTls?: DockerTls;
   identity: AppIdentity;
   namespace: string;
   /** The Pod Security level the namespace enforces (dockyard:podSecurity). */
@@ -140,10 +143,17 @@ export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Whe
   const autoscalers = sortedKeys(app.services).flatMap((name): Array<[string, AutoscalerArgs]> => {
     const service = app.services[name];
     if (service.autoscaling === undefined) return [];
-    const cpuRequest = containerResources(service.limits.cpus, service.limits.memory, undefined, {
+    // The Deployment's own requests (deploymentArgs passes the same reservations): what utilisation is a percent of.
+    const requests = containerResources(service.limits.cpus, service.limits.memory, undefined, {
       cpus: service.reservations?.cpus,
-    }).requests.cpu;
-    return [[name, { identity, namespace, deploymentName: name, ...service.autoscaling, cpuRequest }]];
+      memory: service.reservations?.memory,
+    }).requests;
+    return [
+      [
+        name,
+        { identity, namespace, deploymentName: name, ...service.autoscaling, cpuRequest: requests.cpu, memoryRequest: requests.memory },
+      ],
+    ];
   });
   const networkPolicies: [string, NetworkPoliciesArgs] = [app.name, networkPoliciesArgs(app, identity, namespace)];
 
@@ -157,6 +167,7 @@ export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Whe
     // Empty settings fall back to KUBECONFIG / ~/.kube/config and its current context.
     provider: { kubeconfig: config.kubeconfig || undefined, context: config.kubeContext || undefined },
     dockerHost: config.dockerHost,
+    ...(config.dockerTls === undefined ? {} : { dockerTls: config.dockerTls }),
     identity,
     namespace,
     podSecurity: config.podSecurity,
@@ -603,7 +614,10 @@ export function deployKubernetes(plan: KubernetesPlan, scope: DeployScope = {}):
   // of its children).
   const inNamespace = namespace.metadata.name;
   const opts = { provider, parent, dependsOn: [namespace] };
-  const builder = plan.builds.length > 0 ? new docker.Provider(named("docker"), { host: plan.dockerHost }, { parent }) : undefined;
+  const builder =
+    plan.builds.length > 0
+      ? new docker.Provider(named("docker"), dockerProviderArgs(plan.dockerHost, plan.dockerTls), { parent })
+      : undefined;
   const images = new Map(plan.builds.map(([name, args]) => [name, new Image(named(name), args, { provider: builder, parent })]));
   const secrets = plan.secrets.map(([name, args]) => new KubernetesSecret(named(name), { ...args, namespace: inNamespace }, opts));
   const pullSecret =

@@ -115,6 +115,12 @@ describe("loading config", () => {
               targetCpuPercent: 70,
               scaleUpStabilizationSeconds: "15",
               scaleDownStabilizationSeconds: 30,
+              scaleUpPods: "4",
+              scaleUpPercent: 200,
+              scaleUpPeriodSeconds: "60",
+              scaleDownPods: 1,
+              scaleDownPeriodSeconds: 1800,
+              targetMemoryPercent: "80",
             },
             image: "registry.example.com/result:2",
           },
@@ -136,6 +142,12 @@ describe("loading config", () => {
           targetCpuPercent: 70,
           scaleUpStabilizationSeconds: 15,
           scaleDownStabilizationSeconds: 30,
+          scaleUpPods: 4,
+          scaleUpPercent: 200,
+          scaleUpPeriodSeconds: 60,
+          scaleDownPods: 1,
+          scaleDownPeriodSeconds: 1800,
+          targetMemoryPercent: 80,
         },
         image: "registry.example.com/result:2",
       },
@@ -282,7 +294,7 @@ describe("docs/config.md's tables", () => {
   test("a settings object given whole is one row; one with a note of its own heads its fields' rows", () => {
     const paths = rows.map((row) => row.path);
     expect(paths).toContain(
-      "services.<name>.autoscaling.{minReplicas,maxReplicas,targetCpuPercent,scaleUpStabilizationSeconds,scaleDownStabilizationSeconds}",
+      "services.<name>.autoscaling.{minReplicas,maxReplicas,targetCpuPercent,scaleUpStabilizationSeconds,scaleDownStabilizationSeconds,scaleUpPods,scaleUpPercent,scaleUpPeriodSeconds,scaleDownPods,scaleDownPercent,scaleDownPeriodSeconds,targetMemoryPercent}",
     );
     expect(paths.filter((at) => at.startsWith("services.<name>.autoscaling"))).toHaveLength(1);
     expect(paths.filter((at) => at.startsWith("services.<name>.rollout"))).toEqual([
@@ -332,7 +344,7 @@ describe("docs/config.md's tables", () => {
 describe("the settings maps: keys and messages read from their zod shapes", () => {
   test("the services key's description lists every setting, with its note or its own keys", () => {
     expect(CONFIG_KEYS.services.description).toBe(
-      "Per-service settings by service name: replicas, ports (port name to published port), limits (cpus, memory), autoscaling (minReplicas, maxReplicas, targetCpuPercent, scaleUpStabilizationSeconds, scaleDownStabilizationSeconds), image (a prebuilt image to run instead), rollout (parallelism, delaySeconds, order, monitorSeconds, maxFailureRatio, failureAction, rollback), reservations (cpus, memory), placement (constraints, maxReplicasPerNode), restart (condition, delaySeconds, maxAttempts, windowSeconds), stopGracePeriodSeconds, security (capDrop, capAdd, noNewPrivileges, readOnlyRootFilesystem, tmpfs), endpointMode; each as the app model's field of that name.",
+      "Per-service settings by service name: replicas, ports (port name to published port), limits (cpus, memory), autoscaling (minReplicas, maxReplicas, targetCpuPercent, scaleUpStabilizationSeconds, scaleDownStabilizationSeconds, scaleUpPods, scaleUpPercent, scaleUpPeriodSeconds, scaleDownPods, scaleDownPercent, scaleDownPeriodSeconds, targetMemoryPercent), image (a prebuilt image to run instead), rollout (parallelism, delaySeconds, order, monitorSeconds, maxFailureRatio, failureAction, rollback), reservations (cpus, memory), placement (constraints, maxReplicasPerNode), restart (condition, delaySeconds, maxAttempts, windowSeconds), stopGracePeriodSeconds, security (capDrop, capAdd, noNewPrivileges, readOnlyRootFilesystem, tmpfs), endpointMode; each as the app model's field of that name.",
     );
     expect(CONFIG_KEYS.networks.description).toBe("Per-network settings by network name: subnet, gateway, ipRange.");
     expect(CONFIG_KEYS.volumes.description).toBe(
@@ -379,7 +391,7 @@ describe("the settings maps: keys and messages read from their zod shapes", () =
     [
       "autoscaling not a map",
       { services: { vote: { autoscaling: 3 } } },
-      `${SERVICE}.autoscaling must be a map with keys minReplicas, maxReplicas, targetCpuPercent, scaleUpStabilizationSeconds, scaleDownStabilizationSeconds, got 3`,
+      `${SERVICE}.autoscaling must be a map with keys minReplicas, maxReplicas, targetCpuPercent, scaleUpStabilizationSeconds, scaleDownStabilizationSeconds, scaleUpPods, scaleUpPercent, scaleUpPeriodSeconds, scaleDownPods, scaleDownPercent, scaleDownPeriodSeconds, targetMemoryPercent, got 3`,
     ],
     [
       "an unknown key of rollout",
@@ -623,7 +635,7 @@ const refusedConfig: RefusedCase[] = [
   [
     "a key that never existed",
     { replicaCount: "3" },
-    "dockyard:replicaCount is not a dockyard key; the keys are: target, services, networks, volumes, secrets, buildArgs, app, compose, imageTag, registry, registryUsername, registryPassword, imageBuilder, dockerHost, bindAddress, allowPublicSubnets, kubeconfig, kubeContext, namespace, serviceType, storageClass, podSecurity, rolloutTimeout, swarmEndpointMode, swarmNodes, swarmDataNode",
+    "dockyard:replicaCount is not a dockyard key; the keys are: target, services, networks, volumes, secrets, buildArgs, app, compose, imageTag, registry, registryUsername, registryPassword, imageBuilder, dockerHost, dockerTls, bindAddress, allowPublicSubnets, kubeconfig, kubeContext, namespace, serviceType, storageClass, podSecurity, rolloutTimeout, swarmEndpointMode, swarmNodes, swarmDataNode",
   ],
   [
     "a misspelt service setting",
@@ -638,7 +650,7 @@ const refusedConfig: RefusedCase[] = [
   [
     "a misspelt autoscaling setting",
     { ...CLUSTER, services: { vote: { autoscaling: { min: 1, maxReplicas: 3, targetCpuPercent: 70 } } } },
-    'dockyard:services.vote.autoscaling has unknown key "min"; allowed: minReplicas, maxReplicas, targetCpuPercent, scaleUpStabilizationSeconds, scaleDownStabilizationSeconds',
+    'dockyard:services.vote.autoscaling has unknown key "min"; allowed: minReplicas, maxReplicas, targetCpuPercent, scaleUpStabilizationSeconds, scaleDownStabilizationSeconds, scaleUpPods, scaleUpPercent, scaleUpPeriodSeconds, scaleDownPods, scaleDownPercent, scaleDownPeriodSeconds, targetMemoryPercent',
     "staging",
   ],
   [
@@ -737,6 +749,55 @@ const refusedConfig: RefusedCase[] = [
       services: { vote: { autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 50, scaleUpStabilizationSeconds: "1m" } } },
     },
     'dockyard:services.vote.autoscaling.scaleUpStabilizationSeconds must be a whole number of seconds from 0 to 3600, got "1m"',
+    "staging",
+  ],
+  [
+    "a scale-up policy of 0 pods",
+    { ...CLUSTER, services: { vote: { autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 50, scaleUpPods: 0 } } } },
+    "dockyard:services.vote.autoscaling.scaleUpPods must be a whole number from 1 to 2147483647, got 0",
+    "staging",
+  ],
+  [
+    "a scale-down percent that is not a whole number",
+    { ...CLUSTER, services: { vote: { autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 50, scaleDownPercent: "10%" } } } },
+    'dockyard:services.vote.autoscaling.scaleDownPercent must be a whole number from 1 to 2147483647, got "10%"',
+    "staging",
+  ],
+  [
+    "a scale-up period over the API's half hour",
+    {
+      ...CLUSTER,
+      services: {
+        vote: { autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 50, scaleUpPods: 2, scaleUpPeriodSeconds: 1801 } },
+      },
+    },
+    "dockyard:services.vote.autoscaling.scaleUpPeriodSeconds must be a whole number of seconds from 1 to 1800, got 1801",
+    "staging",
+  ],
+  [
+    "a scale-down period of 0",
+    {
+      ...CLUSTER,
+      services: {
+        vote: { autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 50, scaleDownPods: 1, scaleDownPeriodSeconds: "0" } },
+      },
+    },
+    'dockyard:services.vote.autoscaling.scaleDownPeriodSeconds must be a whole number of seconds from 1 to 1800, got "0"',
+    "staging",
+  ],
+  [
+    "a scale-up period without pods or percent",
+    {
+      ...CLUSTER,
+      services: { vote: { autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 50, scaleUpPeriodSeconds: 60 } } },
+    },
+    "dockyard:services.vote.autoscaling.scaleUpPeriodSeconds is the period of scaleUpPods and scaleUpPercent: set one of them too (with neither, Kubernetes' own policies apply: 4 pods or 100 percent per 15 s, the larger), got 60",
+    "staging",
+  ],
+  [
+    "a memory target over 100",
+    { ...CLUSTER, services: { vote: { autoscaling: { minReplicas: 1, maxReplicas: 3, targetCpuPercent: 50, targetMemoryPercent: 120 } } } },
+    "dockyard:services.vote.autoscaling.targetMemoryPercent must be a whole percent 1-100, got 120",
     "staging",
   ],
   [

@@ -401,6 +401,38 @@ export const REFUSAL_CLASSES: RefusalClass[] = [
     ],
   },
   {
+    title: "A remote Docker engine without TLS outside the dev stack",
+    what: "A `tcp://` engine outside dev is reached over TLS only, on its TLS port, with the stage's `dockerTls` (whoever reaches a plain port runs containers as root there); the TLS material is for a `tcp://` engine, all three parts together, each parsed before anything is created ([A remote Docker engine](remote-engine.md)).",
+    examples: [
+      {
+        name: "Docker's plain port",
+        config: { dockerHost: "tcp://10.0.0.5:2375" },
+        stack: "staging",
+        message:
+          'dockyard:dockerHost "tcp://10.0.0.5:2375" is Docker\'s plain port (no encryption, no authentication: whoever reaches it runs containers as root there), allowed only in the dev stack (stack is "staging"): use the engine\'s TLS port, tcp://10.0.0.5:2376, with dockyard:dockerTls, or ssh://user@10.0.0.5',
+      },
+      {
+        name: "a TCP engine without TLS material",
+        config: { dockerHost: "tcp://10.0.0.5:2376" },
+        stack: "prod",
+        message:
+          'dockyard:dockerHost "tcp://10.0.0.5:2376" is a TCP engine without TLS material, allowed only in the dev stack (stack is "prod"): set dockyard:dockerTls.caCert, .clientCert and .clientKey (pulumi config set --secret --path dockerTls.caCert -- "$(cat ca.pem)", and so on), or use ssh://user@10.0.0.5',
+      },
+      {
+        name: "TLS material for the local socket",
+        config: {
+          dockerTls: {
+            caCert: "-----BEGIN CERTIFICATE-----",
+            clientCert: "-----BEGIN CERTIFICATE-----",
+            clientKey: "-----BEGIN PRIVATE KEY-----",
+          },
+        },
+        message:
+          'dockyard:dockerTls is set, but dockyard:dockerHost "unix:///var/run/docker.sock" is not a tcp:// engine: TLS certificates are for an engine\'s TCP port (tcp://host:2376); remove dockyard:dockerTls (pulumi config rm dockerTls), or point dockyard:dockerHost at tcp://host:2376',
+      },
+    ],
+  },
+  {
     title: "An image without a version outside the dev stack",
     what: "An image with no tag, or `latest`, can change between two deploys of the same config.",
     examples: [

@@ -22,11 +22,11 @@ log="$state/log"
 rm -rf "$state" && mkdir -p "$state/backend" "$log"
 export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_CONFIG_PASSPHRASE="policy-e2e-only-passphrase"
-passed=0 failed=0
-t0=$SECONDS
-ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/        /'; }
-section() { printf '\n== %s (%ds)\n' "$1" $((SECONDS - t0)); }
+# ok, fail, check, section, engine_before, engine_as_found
+# shellcheck source=checks.sh
+source test/e2e/checks.sh
+# What the engine holds before the suite, without a label filter: previews create nothing on it.
+engine_before
 trap 'rm -f "$root/Pulumi.$STACK.yaml"' EXIT
 # What the pack reported in the preview NAME at LEVEL: "policy count" lines, in name order.
 reported() { { grep -oE "^ +- \[$2\] +[a-z-]+" "$log/$1.txt" || true; } | awk '{print $3}' | sort | uniq -c | awk '{print $2, $1}'; }
@@ -169,6 +169,7 @@ else
 fi
 swarm_after="$(docker info -f '{{.Swarm.LocalNodeState}}')"
 if [ "$swarm_after" = "$swarm_before" ]; then ok "the engine's swarm state is unchanged ($swarm_after): a preview needs no swarm"; else fail "the engine's swarm state changed" "before $swarm_before, after $swarm_after"; fi
+engine_as_found "the engine holds the containers, networks, volumes and untagged images it held before the suite, no more"
 
 printf '\npolicy e2e finished in %ds; logs in .state/policy-e2e/log\n' $((SECONDS - t0))
 echo "$passed passed, $failed failed"

@@ -26,14 +26,9 @@ cp test/e2e/swarm.yaml "$state/Pulumi.$STACK.yaml"
 export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_CONFIG_PASSPHRASE="swarm-e2e-only-passphrase"
 
-passed=0
-failed=0
-t0=$SECONDS
-ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '        %s\n' "$2"; }
-# check "what" expected actual
-check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected [$2], got [$3]"; fi; }
-section() { printf '\n== %s (%ds)\n' "$1" $((SECONDS - t0)); }
+# ok, fail, check, section, engine_before, engine_as_found, swarm_as_found, remove_images
+# shellcheck source=checks.sh
+source test/e2e/checks.sh
 
 p() { pulumi --non-interactive --stack "$STACK" "$@"; }
 pc() { pulumi --non-interactive config --stack "$STACK" --config-file "$state/Pulumi.$STACK.yaml" "$@"; }
@@ -50,23 +45,34 @@ if [ "$(swarm_state)" != "inactive" ]; then
 fi
 
 ours() { docker "$1" ls -q --filter "label=dockyard.stack=$STACK"; }
+# The images the suite builds: the stack's, and a worker whose health check fails (built on the stack's).
+own_images() { remove_images "voting-worker-unhealthy:$STACK" "voting-*:$STACK"; }
+# What the engine holds before the suite, without a label filter (the stack's images of an earlier run
+# removed first): at the end, the swarm left, it holds that again.
+own_images
+engine_before
 # swarm init creates docker_gwbridge and leaving keeps it: removed at the end unless it was there before.
 gwbridge_before="$(docker network ls -q --filter name='^docker_gwbridge$')"
+# Leaves the swarm the suite made, and the bridge network it made for it.
+leave_swarm() {
+  docker swarm leave --force >/dev/null 2>&1 || true
+  [ -n "$gwbridge_before" ] || docker network rm docker_gwbridge >/dev/null 2>&1 || true
+}
 cleanup() {
   set +e
   # `pulumi stack init` wrote the passphrase's salt into the project's Pulumi.<stack>.yaml.
   rm -f "$root/Pulumi.$STACK.yaml"
   if [ "${E2E_KEEP:-}" != "1" ]; then
     p destroy --yes --config-file "$state/Pulumi.$STACK.yaml" >"$log/cleanup.txt" 2>&1
-    ours service | xargs -r docker service rm >/dev/null
-    ours secret | xargs -r docker secret rm >/dev/null
+    # (out of the swarm already when the suite ran to its end: nothing to list)
+    ours service 2>/dev/null | xargs -r docker service rm >/dev/null
+    ours secret 2>/dev/null | xargs -r docker secret rm >/dev/null
     sleep 2
     docker ps -aq --filter "label=dockyard.stack=$STACK" | xargs -r docker rm -f >/dev/null
     ours network | xargs -r docker network rm >/dev/null
     ours volume | xargs -r docker volume rm >/dev/null
-    docker image rm "voting-worker-unhealthy:$STACK" >/dev/null 2>&1
-    docker swarm leave --force >/dev/null 2>&1
-    [ -n "$gwbridge_before" ] || docker network rm docker_gwbridge >/dev/null 2>&1
+    own_images
+    leave_swarm
     echo "cleanup: the engine left the swarm (state: $(swarm_state))"
   else
     echo "E2E_KEEP=1: the stack and the swarm stay up; docker swarm leave --force ends the swarm"
@@ -445,6 +451,19 @@ sleep 3
 check "no service, secret, network or container left" "" \
   "$(ours service; ours secret; ours network; docker ps -aq --filter "label=dockyard.stack=$STACK"; docker ps -aq --filter "label=com.docker.swarm.service.name")"
 check "the data volumes kept" "$PREFIX-db-data $PREFIX-redis-data " "$(ours volume | sort | tr '\n' ' ')"
+
+section "the engine as the suite found it"
+swarm_as_found "the swarm holds no service, secret or config (checked before the suite leaves it)"
+if [ "${E2E_KEEP:-}" = 1 ]; then
+  echo "E2E_KEEP=1: the kept volumes and the swarm stay; the engine is not compared with what it held before"
+else
+  ours volume | xargs -r docker volume rm >/dev/null || true
+  own_images
+  leave_swarm
+  # The stopped task containers go a moment after their services.
+  for _ in $(seq 1 30); do [ -n "$(engine_added)" ] || break; sleep 1; done
+  engine_as_found "the engine is out of any swarm again and holds the containers, networks, volumes and untagged images it held before the suite, no more"
+fi
 
 printf '\nswarm e2e finished in %ds; logs in .state/swarm-e2e/log\n' $((SECONDS - t0))
 echo "$passed passed, $failed failed"

@@ -36,14 +36,9 @@ cp Pulumi.e2e.yaml "$state/Pulumi.$STACK.yaml.tracked"
 export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_CONFIG_PASSPHRASE="e2e-only-passphrase"
 
-passed=0
-failed=0
-t0=$SECONDS
-ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '        %s\n' "$2"; }
-# check "what" expected actual
-check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected [$2], got [$3]"; fi; }
-section() { printf '\n== %s (%ds)\n' "$1" $((SECONDS - t0)); }
+# ok, fail, check, section, engine_before, engine_as_found (and engine_state, added)
+# shellcheck source=checks.sh
+source test/e2e/checks.sh
 
 p() { pulumi --non-interactive --stack "$STACK" "$@"; }
 pc() { pulumi --non-interactive config --stack "$STACK" --config-file "$state/Pulumi.$STACK.yaml" "$@"; }
@@ -170,13 +165,7 @@ printf 'FROM dockyard-local/python:3.11\nLABEL dockyard.e2e.run=%s\n' "$$-$(date
   docker build -q -t "$RUN_BASE" - >/dev/null 2>&1
 # What the engine holds before the stack, without a label filter: what the stack leaves behind is
 # compared against it (build containers and intermediate images carry none of the stack's labels).
-engine_state() { docker "$@" | sort | tr '\n' ' '; }
-containers_before="$(engine_state ps -aq --no-trunc)"
-dangling_before="$(engine_state images -q --no-trunc --filter dangling=true)"
-networks_before="$(engine_state network ls -q --no-trunc)"
-volumes_before="$(engine_state volume ls -q)"
-# added BEFORE NOW: the words of NOW that are not in BEFORE
-added() { comm -13 <(tr ' ' '\n' <<<"$1" | sed '/^$/d') <(tr ' ' '\n' <<<"$2" | sed '/^$/d') | tr '\n' ' '; }
+engine_before
 
 section "stack $STACK on a local file backend"
 pulumi --non-interactive stack init "$STACK" >/dev/null
@@ -404,8 +393,7 @@ if run up-again up --yes; then ok "pulumi up on the kept volumes"; else fail "pu
 check "the votes from before the destroy are back" "4 5" "$(wait_counts 4 5)"
 if run destroy2 destroy --yes; then ok "pulumi destroy"; else fail "pulumi destroy" "$(tail -20 "$log/destroy2.txt")"; fi
 check "nothing left: containers, networks, volumes" "" "$(docker ps -aq --filter "label=dockyard.stack=$STACK"; docker network ls -q --filter "label=dockyard.stack=$STACK"; docker volume ls -q --filter "label=dockyard.stack=$STACK")"
-check "the engine holds the containers, networks and volumes it held before the suite, no more" "|||" \
-  "$(added "$containers_before" "$(engine_state ps -aq --no-trunc)")|$(added "$networks_before" "$(engine_state network ls -q --no-trunc)")|$(added "$volumes_before" "$(engine_state volume ls -q)")|$(added "$dangling_before" "$(engine_state images -q --no-trunc --filter dangling=true)")"
+engine_as_found "the engine holds the containers, networks, volumes and untagged images it held before the suite, no more"
 
 printf '\ne2e finished in %ds; logs in .state/e2e/log\n' $((SECONDS - t0))
 echo "$passed passed, $failed failed"

@@ -13,11 +13,9 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root" || exit 1
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '        %s\n' "$2"; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected [$2], got [$3]"; fi; }
+# ok, fail, check, section, engine_before, engine_as_found, remove_images
+# shellcheck source=checks.sh
+source test/e2e/checks.sh
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
 # Each line of standard input with the time it arrived (seconds, 2 decimals) in front.
 stamp() { while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%2N)" "$line"; done; }
@@ -38,6 +36,11 @@ if [ -n "$(leftovers)" ]; then
   fail "the engine holds nothing of the dev stack" "$(leftovers | tr '\n' ' ')"
   finish
 fi
+# What the engine holds before the suite, without a label filter (so a Docker engine must answer:
+# started here when none does). The dev stack's images of an earlier run are removed first.
+if ! docker info >/dev/null 2>&1; then bash tools/ensure-dockerd.sh >/dev/null || { fail "a Docker engine answers (tools/ensure-dockerd.sh)"; finish; }; fi
+remove_images 'voting-*:dev'
+engine_before
 log="$(mktemp -d)"
 cp Pulumi.dev.yaml "$log/Pulumi.dev.yaml"
 cleanup() {
@@ -53,7 +56,7 @@ unset PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE PULUMI_CONFIG_PASSPHRASE_FILE
 # The Node.js that deploy.sh puts first on PATH, for the npx dockyard calls below.
 eval "$(bash scripts/node.sh 2>/dev/null)"
 
-echo "== npm run deploy (scripts/deploy.sh, then dockyard up)"
+section "npm run deploy (scripts/deploy.sh, then dockyard up)"
 DOCKYARD_START_DOCKERD=1 DOCKYARD_LOCAL_BASE_IMAGES=1 npm run --silent deploy 2>&1 | stamp >"$log/run1.txt"
 rc=${PIPESTATUS[0]}
 if [ "$rc" -eq 0 ]; then
@@ -96,18 +99,18 @@ check "db, worker and result run with a read-only root filesystem, as Pulumi.dev
 password="$(source .state/env.sh && pulumi --non-interactive config get --path secrets.db-password -s dev 2>/dev/null)"
 check "a password was generated" "yes" "$([ "${#password}" -ge 16 ] && echo yes || echo no)"
 
-echo "== dockyard ps"
+section "dockyard ps"
 npx --no-install dockyard ps >"$log/ps.txt" 2>&1
 check "dockyard ps exits 0" "0" "$?"
 check "every service healthy, with its URL" \
   "SERVICE REPLICAS HEALTH URL|db 1/1 healthy|redis 1/1 healthy|result 1/1 healthy http://127.0.0.1:5001|vote 1/1 healthy http://127.0.0.1:5000|worker 1/1 healthy|" \
   "$(tr -s ' ' <"$log/ps.txt" | tr '\n' '|')"
 
-echo "== dockyard diagram"
+section "dockyard diagram"
 check "dockyard diagram --format svg: Graphviz renders the stack, its five services in it" "<svg|db redis result vote worker" \
   "$(npx --no-install dockyard diagram --format svg 2>"$log/diagram.err" >"$log/diagram.svg"; grep -o '<svg' "$log/diagram.svg" | head -1)|$(grep -oE '>(db|redis|result|vote|worker)<' "$log/diagram.svg" | tr -d '<>' | sort -u | xargs)"
 
-echo "== dockyard logs worker"
+section "dockyard logs worker"
 # The worker logs no line per vote; stopped, it logs how many it moved. A restart keeps the container
 # (and its log), so the line is there for dockyard logs to show.
 docker restart -t 10 voting-dev-worker-1 >/dev/null
@@ -118,7 +121,7 @@ check "and the vote it processed" "1" "$(grep -c 'worker: stopped after 1 votes'
 unknown="$(npx --no-install dockyard logs web 2>&1)"
 check "an unknown service: one line, exit 2" "2|dockyard logs: no service \"web\" in stack dev; services: db, redis, result, vote, worker" "$?|$unknown"
 
-echo "== drift: a container removed by hand"
+section "drift: a container removed by hand"
 npx --no-install dockyard drift >"$log/drift0.txt" 2>&1
 check "dockyard drift on the fresh stack: exit 0, nothing drifted" "0|stack dev: no drift: the engine matches the stack|" \
   "$?|$(grep -v '^note:' "$log/drift0.txt" | tr '\n' '|')"
@@ -137,9 +140,11 @@ check "the worker is back and healthy" "worker 1/1 healthy" \
   "$(npx --no-install dockyard ps 2>/dev/null | tr -s ' ' | grep '^worker ')"
 check "the password is in no output or log" "0" "$(grep -rlF -- "$password" "$log" .state/deploy | wc -l)"
 
-echo "== dockyard down"
+section "dockyard down"
 npx --no-install dockyard down --yes >"$log/down.txt" 2>&1
 check "dockyard down exits 0" "0" "$?"
 check "it says what it removed" "down done: 34 deleted" "$(sed -nE 's/^down (done) in [0-9ms]+: (.*)$/down \1: \2/p' "$log/down.txt")"
 check "no container, network or volume of the dev stack left" "" "$(leftovers | tr '\n' ' ')"
+remove_images 'voting-*:dev'
+engine_as_found "the engine holds the containers, networks, volumes and untagged images it held before the suite, no more"
 finish

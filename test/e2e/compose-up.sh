@@ -15,13 +15,9 @@
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root" || exit 1
-t0=$SECONDS
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '%s\n' "$2" | tail -25 | sed 's/^/        /'; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected [$2], got [$3]"; fi; }
+# ok, fail, check, section, engine_before, engine_as_found, remove_images
+# shellcheck source=checks.sh
+source test/e2e/checks.sh
 need() {
   local what="$1"; shift
   if ! "$@"; then
@@ -36,6 +32,12 @@ eval "$(bash scripts/node.sh)"
 need "the Pulumi engine" bash tools/engine/build.sh
 need "a Docker engine" bash tools/ensure-dockerd.sh
 need "the local base images" bash tools/base-images/build.sh
+PORT=18470
+APP=shop
+STACK=dev
+# What the engine holds before the suite, without a label filter; web's image of an earlier run removed first.
+remove_images "$APP-web:v1"
+engine_before
 
 work="$(mktemp -d /tmp/dockyard-compose-up.XXXXXX)"
 app="$work/shop"
@@ -44,9 +46,6 @@ rm -rf "$log" && mkdir -p "$app/web" "$log"
 export DOCKYARD_STATE_HOME="$work/state"
 # The engine's own passphrase variables would be used instead of the folder's: not here.
 unset PULUMI_CONFIG_PASSPHRASE PULUMI_CONFIG_PASSPHRASE_FILE PULUMI_BACKEND_URL
-PORT=18470
-APP=shop
-STACK=dev
 dockyard() { (cd "$app" && node "$root/cli/dockyard.js" "$@"); }
 ours() { docker "$1" ls -q --filter "label=dockyard.stack=$STACK" --filter "name=$APP-$STACK-"; }
 containers() { docker ps -aq --filter "label=dockyard.stack=$STACK" --filter "name=$APP-$STACK-"; }
@@ -168,7 +167,7 @@ EOF
 printf '# notes\n' >"$app/notes.md"
 before="$(cd "$app" && find . | sort | tr '\n' ' ')"
 
-echo "== bad input: one line, exit 2, nothing created"
+section "bad input: one line, exit 2, nothing created"
 bad() { # $1 = what, $2 = the line, then the arguments
   local what="$1" want="$2" out rc=0
   shift 2
@@ -180,7 +179,7 @@ bad "a file that is not compose" "dockyard up: -f/--file notes.md is not a compo
 bad "an unknown target" 'dockyard up: --target must be one of docker, swarm, kubernetes, got "nomad"' up -f compose.yaml --target nomad
 check "nothing created: no state folder, no container" "no|" "$([ -e "$DOCKYARD_STATE_HOME" ] && echo yes || echo no)|$(containers)"
 
-echo "== dockyard up -f compose.yaml"
+section "dockyard up -f compose.yaml"
 t=$SECONDS
 if dockyard up -f compose.yaml --yes >"$log/up1.txt" 2>&1; then ok "dockyard up -f compose.yaml ($((SECONDS - t))s)"; else fail "dockyard up -f compose.yaml" "$(tail -30 "$log/up1.txt")"; exit 1; fi
 check "a progress line per container, image and volume, and the summary" "2|1|1|up done" \
@@ -199,7 +198,7 @@ check "the stack file holds the target, the compose file and the secret encrypte
 check "on the engine: its three containers and locked's config holder, its network, its volume, locked's anonymous one and the holder's" "4|1|3" \
   "$(containers | wc -l)|$(ours network | wc -l)|$(ours volume | wc -l)"
 
-echo "== configs: a file's and an inline one, with a mode; into a read-only root through a holder volume"
+section "configs: a file's and an inline one, with a mode; into a read-only root through a holder volume"
 cx() { docker exec -u 0 "$APP-$STACK-$1-1" "${@:2}" 2>&1; }
 check "web: /app-conf holds the file's text, root's, 0444 (compose's default)" "server_name compose-up;|0:0 444" \
   "$(cx web cat /app-conf)|$(cx web stat -c '%u:%g %a' /app-conf)"
@@ -211,7 +210,7 @@ check "locked: a read-only root; its configs in a volume mounted read-only at /e
 check "locked: both files with their modes, and nobody can write them" "server_name compose-up;|0:0 444|0:0 400|refused" \
   "$(cx locked cat /etc/locked/app.conf)|$(cx locked stat -c '%u:%g %a' /etc/locked/app.conf)|$(cx locked stat -c '%u:%g %a' /etc/locked/motd)|$(cx locked sh -c 'echo x >/etc/locked/motd' >/dev/null 2>&1 && echo written || echo refused)"
 
-echo "== network_mode: none and an anonymous volume (locked)"
+section "network_mode: none and an anonymous volume (locked)"
 check "locked: no network but its loopback (network_mode none), web and cache on the app's network" "none|lo|1" \
   "$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$APP-$STACK-locked-1")|$(cx locked ls /sys/class/net | tr '\n' ' ' | sed 's/ $//')|$(docker inspect -f '{{len .NetworkSettings.Networks}}' "$APP-$STACK-web-1")"
 check "locked: /scratch is the app's volume locked-scratch, writable, labelled for the stack" "$APP-$STACK-locked-scratch:/scratch:true|$STACK" \
@@ -219,7 +218,7 @@ check "locked: /scratch is the app's volume locked-scratch, writable, labelled f
 cx locked sh -c 'echo kept >/scratch/mark' >/dev/null
 locked_id="$(docker inspect -f '{{.Id}}' "$APP-$STACK-locked-1")"
 
-echo "== dockyard ps -f, a request through the published port, dockyard logs -f"
+section "dockyard ps -f, a request through the published port, dockyard logs -f"
 dockyard ps -f compose.yaml >"$log/ps.txt" 2>&1
 check "dockyard ps -f: the three services running (locked has no health check), web's URL" "SERVICE REPLICAS HEALTH URL|cache 1/1 healthy|locked 1/1 no check|web 1/1 healthy http://127.0.0.1:$PORT|" \
   "$(awk '{ $1 = $1; print }' "$log/ps.txt" | tr '\n' '|')"
@@ -228,7 +227,7 @@ check "GET http://127.0.0.1:$PORT/ twice: web counts in the cache and read its s
 dockyard logs web -f compose.yaml >"$log/logs.txt" 2>&1
 check "dockyard logs web -f: web's log" "yes" "$(grep -q '^web: listening on 8000' "$log/logs.txt" && echo yes || echo "no: $(head -3 "$log/logs.txt")")"
 
-echo "== up again: no change"
+section "up again: no change"
 t=$SECONDS
 if dockyard up -f compose.yaml --yes >"$log/up2.txt" 2>&1; then ok "dockyard up -f again ($((SECONDS - t))s)"; else fail "dockyard up -f again" "$(tail -20 "$log/up2.txt")"; fi
 check "nothing created, updated or replaced: only unchanged" "yes|0" \
@@ -236,7 +235,7 @@ check "nothing created, updated or replaced: only unchanged" "yes|0" \
 check "the target is the stack's: --target swarm on it is refused, exit 2" "2" \
   "$(dockyard up -f compose.yaml --target swarm >/dev/null 2>&1; echo $?)"
 
-echo "== the config file edited, and locked given an environment variable: up puts the new text in both containers and replaces locked"
+section "the config file edited, and locked given an environment variable: up puts the new text in both containers and replaces locked"
 printf 'server_name compose-up-2;\n' >"$app/app.conf"
 sed -i 's/^    read_only: true$/    read_only: true\n    environment: [ROUND=2]/' "$app/compose.yaml"
 t=$SECONDS
@@ -246,12 +245,14 @@ check "the new text in web and in locked" "server_name compose-up-2;|server_name
 check "locked replaced (a new container), its anonymous volume kept: the file written before is there" "yes|kept" \
   "$([ "$(docker inspect -f '{{.Id}}' "$APP-$STACK-locked-1")" != "$locked_id" ] && echo yes || echo "no: the same container")|$(cx locked cat /scratch/mark)"
 
-echo "== dockyard down -f"
+section "dockyard down -f"
 t=$SECONDS
 if dockyard down -f compose.yaml --yes >"$log/down.txt" 2>&1; then ok "dockyard down -f compose.yaml ($((SECONDS - t))s)"; else fail "dockyard down -f" "$(tail -20 "$log/down.txt")"; fi
 check "no container, network or volume of it left" "||" "$(containers)|$(ours network)|$(ours volume)"
 check "dockyard ps -f after down: every service 0/1 not deployed" "cache 0/1 not deployed|locked 0/1 not deployed|web 0/1 not deployed|" \
   "$(dockyard ps -f compose.yaml 2>&1 | awk 'NR > 1 { $1 = $1; print }' | tr '\n' '|')"
+remove_images "$APP-web:v1"
+engine_as_found "the engine holds the containers, networks, volumes and untagged images it held before the suite, no more"
 
 printf '\ncompose-up e2e: %ds; logs in .state/compose-up-e2e/log\n' $((SECONDS - t0))
 echo "$passed passed, $failed failed"

@@ -21,12 +21,13 @@ rm -rf "$state" && mkdir -p "$state/backend" "$log"
 export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_CONFIG_PASSPHRASE="compose-e2e-only-passphrase"
 config="$state/Pulumi.$STACK.yaml"
-passed=0 failed=0
-t0=$SECONDS
-ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '        %s\n' "$2"; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected [$2], got [$3]"; fi; }
-section() { printf '\n== %s (%ds)\n' "$1" $((SECONDS - t0)); }
+# ok, fail, check, section, engine_before, engine_as_found, remove_images
+# shellcheck source=checks.sh
+source test/e2e/checks.sh
+# What the engine holds before the suite, without a label filter; the stack's images of an earlier
+# run removed first.
+remove_images "voting-*:$STACK"
+engine_before
 p() { pulumi --non-interactive --stack "$STACK" "$@" --config-file "$config"; }
 run() { local name="$1"; shift; p "$@" >"$log/$name.txt" 2>&1; }
 
@@ -302,6 +303,12 @@ for _ in $(seq 1 20); do
 done
 check "redis answers under the defaults" "PONG" "$pong"
 if bare destroy --yes >"$log/destroy-bare.txt" 2>&1; then ok "pulumi destroy (bare.yaml)"; else fail "pulumi destroy (bare.yaml)" "$(tail -10 "$log/destroy-bare.txt")"; fi
+
+section "the engine as the suite found it"
+# The sample's stand-in tags this suite made (one is built on voting-vote:$STACK), then the images it built.
+for tag in "${made_tags[@]}"; do docker rmi "$tag" >/dev/null 2>&1 || true; done
+remove_images "voting-*:$STACK"
+engine_as_found "the engine holds the containers, networks, volumes and untagged images it held before the suite, no more"
 
 printf '\ncompose e2e finished in %ds; logs in .state/compose-e2e/log\n' $((SECONDS - t0))
 echo "$passed passed, $failed failed"

@@ -166,8 +166,6 @@ EOF
   check "the kubelet answers, the node is Ready and every Deployment available as before (within 120 s of the start)" "yes" \
     "$([ -n "$back" ] && echo yes || echo "no: kubelet $(kubelet_answers), Ready $(node_ready), $(all_available)")"
   check "the app's pods kept running: the same pods, the same containers, no restart" "$pods_before" "$(app_pods)"
-  check "the node stayed Ready and every Deployment available while the kubelet was away and back" "yes" \
-    "$(awk -v want="True $before" '{ $1 = ""; sub(/^ /, "") } $0 != want { bad = 1 } END { print bad ? "no: see kubelet-watch.txt" : "yes" }' "$log/kubelet-watch.txt")"
   printf '  figure  kubelet restart: down %ds; answering, the node Ready and every Deployment available %ss after the stop; %s\n' \
     $((started - stopped)) "${back:-?}" \
     "$(awk -v want="True $before" '{ t = $1; $1 = ""; sub(/^ /, "") } $0 != want { n++; if (!f) f = t; l = t } END { print n ? n " samples not Ready or not available (from " f " s to " l " s of the load)" : "the node Ready and every Deployment available at every second" }' "$log/kubelet-watch.txt")"

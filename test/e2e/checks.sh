@@ -11,6 +11,10 @@
 #                            swarm state, and a swarm manager's services, secrets and configs
 #   engine_as_found NAME     one check: the engine holds what engine_before saw, no more (what was
 #                            added is named on failure); nothing is removed here
+#   remove_leftovers STACK   removes the containers, networks and volumes labelled
+#                            dockyard.stack=STACK, saying which: what a run of the suite killed
+#                            before its cleanup (a CI job stopped hard) left; only for a stack name
+#                            the suite owns (never dev), called before engine_before
 #   swarm_as_found NAME      one check: the swarm holds the services, secrets and configs
 #                            engine_before saw, no more (a suite that makes its own swarm checks this
 #                            before it leaves it, then engine_as_found)
@@ -98,4 +102,16 @@ remove_images() {
   for pattern in "$@"; do
     docker images --format '{{.Repository}}:{{.Tag}}' --filter "reference=$pattern" | grep -v ':<none>$' | xargs -r docker rmi >/dev/null 2>&1 || true
   done
+}
+
+remove_leftovers() {
+  local what
+  what="$(docker ps -a --filter "label=dockyard.stack=$1" --format 'container {{.Names}}'
+    docker network ls --filter "label=dockyard.stack=$1" --format 'network {{.Name}}'
+    docker volume ls --filter "label=dockyard.stack=$1" --format 'volume {{.Name}}')"
+  [ -n "$what" ] || return 0
+  printf '  (an earlier run of this suite, stopped before its cleanup, left on the engine: %s; removed)\n' "$(tr '\n' ' ' <<<"$what" | sed 's/ $//')"
+  docker ps -aq --filter "label=dockyard.stack=$1" | xargs -r docker rm -f >/dev/null
+  docker network ls -q --filter "label=dockyard.stack=$1" | xargs -r docker network rm >/dev/null
+  docker volume ls -q --filter "label=dockyard.stack=$1" | xargs -r docker volume rm >/dev/null
 }

@@ -23,9 +23,9 @@ STACK=compat
 state="$root/.state/compat"
 log="$state/log"
 old="$state/baseline"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '        %s\n' "$2"; }
+# ok, fail, check, section, remove_leftovers, engine_before, engine_as_found (and engine_state, added)
+# shellcheck source=checks.sh
+source test/e2e/checks.sh
 
 git worktree remove --force "$old" >/dev/null 2>&1 || true
 rm -rf "$state" && mkdir -p "$state/backend" "$log"
@@ -35,14 +35,10 @@ if ! git cat-file -e "$BASELINE^{commit}" 2>/dev/null; then
   exit 1
 fi
 git worktree add --detach "$old" "$BASELINE" >/dev/null 2>&1
-# What the engine holds before the suite, without a label filter: the suite leaves it as it found it.
-engine_state() { docker "$@" | sort | tr '\n' ' '; }
-containers_before="$(engine_state ps -aq --no-trunc)"
-dangling_before="$(engine_state images -q --no-trunc --filter dangling=true)"
-networks_before="$(engine_state network ls -q --no-trunc)"
-volumes_before="$(engine_state volume ls -q)"
-# added BEFORE NOW: the words of NOW that are not in BEFORE
-added() { comm -13 <(tr ' ' '\n' <<<"$1" | sed '/^$/d') <(tr ' ' '\n' <<<"$2" | sed '/^$/d') | tr '\n' ' '; }
+# What the engine holds before the suite, without a label filter: the suite leaves it as it found it
+# (what a run stopped before its cleanup left removed first).
+remove_leftovers "$STACK"
+engine_before
 ln -s "$root/node_modules" "$old/node_modules"
 export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_CONFIG_PASSPHRASE="compat-only-passphrase"
@@ -184,9 +180,7 @@ builder_left="$(for id in $left; do [ -n "$(docker inspect -f '{{index .Config.L
 [ -z "$builder_left" ] || docker rm -f $builder_left >/dev/null
 added "$dangling_before" "$(engine_state images -q --no-trunc --filter dangling=true)" | xargs -r docker rmi >/dev/null 2>&1 || true
 ok "removed $(wc -w <<<"$builder_left") stopped containers the baseline's classic builder left"
-now="$(added "$containers_before" "$(engine_state ps -aq --no-trunc)")|$(added "$networks_before" "$(engine_state network ls -q --no-trunc)")|$(added "$volumes_before" "$(engine_state volume ls -q)")|$(added "$dangling_before" "$(engine_state images -q --no-trunc --filter dangling=true)")"
-[ "$now" = "|||" ] && ok "the engine holds the containers, networks, volumes and untagged images it held before the suite, no more" ||
-  fail "the engine holds what it held before the suite" "added (containers|networks|volumes|untagged images): $now"
+engine_as_found "the engine holds the containers, networks, volumes and untagged images it held before the suite, no more"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

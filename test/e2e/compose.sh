@@ -21,12 +21,14 @@ rm -rf "$state" && mkdir -p "$state/backend" "$log"
 export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_CONFIG_PASSPHRASE="compose-e2e-only-passphrase"
 config="$state/Pulumi.$STACK.yaml"
-# ok, fail, check, section, engine_before, engine_as_found, remove_images
+# ok, fail, check, section, remove_leftovers, engine_before, engine_as_found, remove_images
 # shellcheck source=checks.sh
 source test/e2e/checks.sh
 # What the engine holds before the suite, without a label filter; the stack's images of an earlier
 # run removed first.
 remove_images "voting-*:$STACK"
+remove_leftovers "$STACK"
+remove_leftovers composeshape
 engine_before
 p() { pulumi --non-interactive --stack "$STACK" "$@" --config-file "$config"; }
 run() { local name="$1"; shift; p "$@" >"$log/$name.txt" 2>&1; }

@@ -36,7 +36,7 @@ cp Pulumi.e2e.yaml "$state/Pulumi.$STACK.yaml.tracked"
 export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_CONFIG_PASSPHRASE="e2e-only-passphrase"
 
-# ok, fail, check, section, engine_before, engine_as_found (and engine_state, added)
+# ok, fail, check, section, remove_leftovers, engine_before, engine_as_found (and engine_state, added)
 # shellcheck source=checks.sh
 source test/e2e/checks.sh
 
@@ -161,6 +161,7 @@ changes() { node -e '
 # vote is built on a base image new to this run, so its build runs every step: a cached build leaves
 # nothing behind with either builder, a real one is where the classic builder kept its containers.
 RUN_BASE=dockyard-local/python:e2e-run
+remove_leftovers "$STACK"
 printf 'FROM dockyard-local/python:3.11\nLABEL dockyard.e2e.run=%s\n' "$$-$(date +%s%N)" |
   docker build -q -t "$RUN_BASE" - >/dev/null 2>&1
 # What the engine holds before the stack, without a label filter: what the stack leaves behind is

@@ -46,13 +46,9 @@ export PULUMI_CONFIG_PASSPHRASE="faults-only-passphrase"
 # dockyard up writes .state/env.sh for the backend it used: keep the user's.
 [ ! -e .state/env.sh ] || cp .state/env.sh "$state/env.sh.saved"
 
-passed=0
-failed=0
-t0=$SECONDS
-ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '        %s\n' "$2"; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected [$2], got [$3]"; fi; }
-section() { printf '\n== %s (%ds)\n' "$1" $((SECONDS - t0)); }
+# ok, fail, check, section, remove_leftovers, remove_images (and engine_state, added)
+# shellcheck source=checks.sh
+source test/e2e/checks.sh
 # A measured figure, printed and kept for docs/faults.md.
 figure() { printf '  figure  %s\n' "$1" | tee -a "$log/figures.txt"; }
 
@@ -62,6 +58,9 @@ p() { pulumi --non-interactive --stack "$STACK" "$@"; }
 # vote is built on a base image new to this run, so a cold up really builds (and can be killed while
 # it does); removed at the end.
 RUN_BASE=dockyard-local/python:faults-run
+# What a run stopped before its cleanup left: the stack's objects, its images and its base image.
+remove_leftovers "$STACK"
+remove_images "voting-*:$STACK" "$RUN_BASE"
 printf 'FROM dockyard-local/python:3.11\nLABEL dockyard.faults.run=%s\n' "$$-$(date +%s%N)" |
   docker build -q -t "$RUN_BASE" - >/dev/null 2>&1
 cat >"Pulumi.$STACK.yaml" <<EOF
@@ -86,8 +85,6 @@ config:
     backend: { subnet: 10.243.2.0/24 }
 EOF
 
-engine_state() { docker "$@" | sort | tr '\n' ' '; }
-added() { comm -13 <(tr ' ' '\n' <<<"$1" | sed '/^$/d') <(tr ' ' '\n' <<<"$2" | sed '/^$/d') | tr '\n' ' '; }
 containers_before="$(engine_state ps -aq --no-trunc)"
 # Networks by name: the engine's default bridge network gets a new id each time dockerd starts.
 networks_before="$(engine_state network ls --format '{{.Name}}')"

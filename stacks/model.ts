@@ -6,6 +6,7 @@
  * honour is refused or warned about there (unsupported and ignored, stacks/targets/common.ts), never dropped.
  */
 import { SecurityArgs } from "../components/security";
+import { ScalingSettings } from "../components/k8s/scaling";
 
 /** Where a service's image comes from. */
 export type ImageSource =
@@ -92,30 +93,8 @@ export interface Limits {
   memory: string;
 }
 
-export interface Autoscaling {
-  minReplicas: number;
-  maxReplicas: number;
-  /** Average CPU use to aim for, in percent of the CPU requested. */
-  targetCpuPercent: number;
-  /** Seconds the CPU figures must ask for more pods before they are added (0-3600; Kubernetes' default 0). */
-  scaleUpStabilizationSeconds?: number;
-  /** Seconds the CPU figures must ask for fewer pods before they are removed (0-3600; Kubernetes' default 300). */
-  scaleDownStabilizationSeconds?: number;
-  /** Most pods added per scale-up period (1 or more); with neither this nor scaleUpPercent, Kubernetes' own policies. */
-  scaleUpPods?: number;
-  /** Most pods added per scale-up period, in percent of the pods running (1 or more). */
-  scaleUpPercent?: number;
-  /** The period of scaleUpPods and scaleUpPercent in seconds (1-1800; 15 where unset). */
-  scaleUpPeriodSeconds?: number;
-  /** Most pods removed per scale-down period (1 or more); with neither this nor scaleDownPercent, Kubernetes' own policy. */
-  scaleDownPods?: number;
-  /** Most pods removed per scale-down period, in percent of the pods running (1 or more). */
-  scaleDownPercent?: number;
-  /** The period of scaleDownPods and scaleDownPercent in seconds (1-1800; 15 where unset). */
-  scaleDownPeriodSeconds?: number;
-  /** Average memory use to aim for, in percent of the memory requested (1-100), beside the CPU target. */
-  targetMemoryPercent?: number;
-}
+/** A service's HorizontalPodAutoscaler (`services.<name>.autoscaling`): the one definition the Autoscaler component and ComposeApp share. */
+export type Autoscaling = ScalingSettings;
 
 export type DependencyCondition = "started" | "healthy";
 

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BuilderVersion } from "../docker/image";
 import { PodSecurityLevel } from "../k8s/podSecurity";
 import { ServiceType } from "../k8s/serviceType";
+import { ScalingSettings } from "../k8s/scaling";
 import { SecurityArgs } from "../security";
 import { EndpointMode, RestartCondition, RollbackFailureAction, UpdateFailureAction, UpdateOrder } from "../swarm/service";
 import { composeApp, logReport, reportText } from "../../stacks/compose/app";
@@ -40,33 +41,9 @@ export interface ComposeLimits {
   memory?: string;
 }
 
-/** A HorizontalPodAutoscaler for the service (target kubernetes). */
-export interface ComposeAutoscaling {
-  /** Fewest copies the autoscaler keeps. */
-  minReplicas: number;
-  /** Most copies the autoscaler starts. */
-  maxReplicas: number;
-  /** Average CPU use, in percent of the request, that the autoscaler keeps the pods at. */
-  targetCpuPercent: number;
-  /** Seconds the CPU figures must ask for more copies before they are started (0-3600). @default 0 */
-  scaleUpStabilizationSeconds?: number;
-  /** Seconds the CPU figures must ask for fewer copies before they are stopped (0-3600). @default 300 */
-  scaleDownStabilizationSeconds?: number;
-  /** Most copies started per scale-up period (1 or more); the larger with scaleUpPercent. @default - with scaleUpPercent unset too, Kubernetes' own: 4 pods or 100 percent per 15 s, the larger */
-  scaleUpPods?: number;
-  /** Most copies started per scale-up period, in percent of those running (1 or more). @default - as scaleUpPods */
-  scaleUpPercent?: number;
-  /** The period of scaleUpPods and scaleUpPercent in seconds (1-1800; needs one of them). @default 15 */
-  scaleUpPeriodSeconds?: number;
-  /** Most copies stopped per scale-down period (1 or more); the larger with scaleDownPercent. @default - with scaleDownPercent unset too, Kubernetes' own: 100 percent per 15 s */
-  scaleDownPods?: number;
-  /** Most copies stopped per scale-down period, in percent of those running (1 or more). @default - as scaleDownPods */
-  scaleDownPercent?: number;
-  /** The period of scaleDownPods and scaleDownPercent in seconds (1-1800; needs one of them). @default 15 */
-  scaleDownPeriodSeconds?: number;
-  /** Average memory use, in percent of the memory request (1-100), as a second target beside CPU. @default - CPU alone */
-  targetMemoryPercent?: number;
-}
+/** A HorizontalPodAutoscaler for the service (target kubernetes): the stack config's `autoscaling` keys. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- its own name in the package's schema (Python: ComposeAutoscalingArgs)
+export interface ComposeAutoscaling extends ScalingSettings {}
 
 /** How a rollback replaces copies; every field left out is the update's. */
 export interface ComposeRollbackSettings {

@@ -42,3 +42,65 @@ export function periodAloneRule(direction: "scaleUp" | "scaleDown"): string {
   const keys = POLICY_KEYS[direction];
   return `is the period of ${keys.pods} and ${keys.percent}: set one of them too (with neither, Kubernetes' own policies apply: ${POLICY_DEFAULTS[direction]})`;
 }
+
+/**
+ * What a service's HorizontalPodAutoscaler keeps to: its bounds, its targets and how fast it scales.
+ * One definition for the stack config (`services.<name>.autoscaling`), ComposeApp's service settings
+ * and the Autoscaler component.
+ */
+export interface ScalingSettings {
+  /** Fewest pods the autoscaler keeps; also what the Deployment starts from. */
+  minReplicas: number;
+  /** Most pods the autoscaler runs. */
+  maxReplicas: number;
+  /** Average CPU utilisation to aim for, as a percent of the containers' CPU request. */
+  targetCpuPercent: number;
+  /**
+   * Seconds of CPU figures the autoscaler looks back over before it adds pods: it scales up to the
+   * lowest count any of them asked for, so a short spike does not add pods. 0 to 3600.
+   * @default 0 (Kubernetes' own: scale up at once)
+   */
+  scaleUpStabilizationSeconds?: number;
+  /**
+   * Seconds of CPU figures the autoscaler looks back over before it removes pods: it scales down to
+   * the highest count any of them asked for, so the pods stay until the load has been gone this long.
+   * 0 to 3600.
+   * @default 300 (Kubernetes' own)
+   */
+  scaleDownStabilizationSeconds?: number;
+  /**
+   * Most pods added in one scale-up period (`scaleUpPeriodSeconds`): a Pods policy of spec.behavior.
+   * With scaleUpPercent too, the larger of the two applies (the API's selectPolicy Max). 1 or more.
+   * @default - with scaleUpPercent unset too, Kubernetes' own: 4 pods or 100 percent per 15 s, the larger
+   */
+  scaleUpPods?: number;
+  /**
+   * Most pods added in one scale-up period, in percent of the pods running (100 doubles them): a
+   * Percent policy of spec.behavior. 1 or more.
+   * @default - with scaleUpPods unset too, Kubernetes' own: 4 pods or 100 percent per 15 s, the larger
+   */
+  scaleUpPercent?: number;
+  /** The period of scaleUpPods and scaleUpPercent, in seconds, 1 to 1800; needs one of them. @default 15 */
+  scaleUpPeriodSeconds?: number;
+  /**
+   * Most pods removed in one scale-down period (`scaleDownPeriodSeconds`): a Pods policy of
+   * spec.behavior. With scaleDownPercent too, the larger of the two applies. 1 or more.
+   * @default - with scaleDownPercent unset too, Kubernetes' own: 100 percent per 15 s
+   */
+  scaleDownPods?: number;
+  /**
+   * Most pods removed in one scale-down period, in percent of the pods running: a Percent policy of
+   * spec.behavior. 1 or more.
+   * @default - with scaleDownPods unset too, Kubernetes' own: 100 percent per 15 s
+   */
+  scaleDownPercent?: number;
+  /** The period of scaleDownPods and scaleDownPercent, in seconds, 1 to 1800; needs one of them. @default 15 */
+  scaleDownPeriodSeconds?: number;
+  /**
+   * Average memory utilisation to aim for, as a percent of the containers' memory request, 1-100: a
+   * second metric beside CPU; the autoscaler follows whichever asks for more pods. A pod's memory
+   * cannot pass its limit, so with the request at the limit (the default) aim below 100.
+   * @default - no memory target: CPU alone
+   */
+  targetMemoryPercent?: number;
+}

@@ -44,10 +44,12 @@ export function componentSources(): string[] {
 
 /**
  * The `@default` of each interface field in the components' sources ("ContainerArgs" → "restart" →
- * `"unless-stopped"`): the inferred schema keeps a field's description but drops its tags.
+ * `"unless-stopped"`), with those of the interfaces it extends (by name, in these sources): the
+ * inferred schema keeps a field's description but drops its tags.
  */
 export function defaults(): Map<string, Map<string, string>> {
-  const found = new Map<string, Map<string, string>>();
+  const own = new Map<string, Map<string, string>>();
+  const bases = new Map<string, string[]>();
   for (const file of componentSources()) {
     const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
     source.forEachChild((node) => {
@@ -59,10 +61,16 @@ export function defaults(): Map<string, Map<string, string>> {
         const text = typeof tag?.comment === "string" ? tag.comment : ts.getTextOfJSDocComment(tag?.comment);
         if (text) fields.set(member.name.text, text.trim());
       }
-      found.set(node.name.text, fields);
+      own.set(node.name.text, fields);
+      bases.set(
+        node.name.text,
+        (node.heritageClauses ?? []).flatMap((clause) => clause.types.map((type) => type.expression.getText(source))),
+      );
     });
   }
-  return found;
+  const all = (name: string): Map<string, string> =>
+    new Map([...(bases.get(name) ?? []).flatMap((base) => [...all(base)]), ...(own.get(name) ?? [])]);
+  return new Map([...own.keys()].map((name) => [name, all(name)]));
 }
 
 /** A property's type in words: `string`, `number[]`, `map of ComposeServiceSettings`, `Protocol`. */

@@ -3,7 +3,8 @@
  * with what scripts/deploy.sh used to do around `pulumi up`: the engine and backend (cli/engine.ts),
  * the stack created when new, a generated value for each of the app's secrets the stack lacks, the
  * images a Docker stack needs (on the engine, pulled, or local stand-ins with
- * DOCKYARD_LOCAL_BASE_IMAGES=1), and a published port already held stopped before anything is created.
+ * DOCKYARD_LOCAL_BASE_IMAGES=1), and a published port already held or (on Kubernetes) an autoscaler's
+ * maxReplicas the nodes cannot place (cli/capacity.ts) stopped before anything is created.
  * The update refreshes first, so what was changed or removed by hand is put back (`dockyard drift`
  * shows it). Progress is one line per resource (cli/progress.ts), or the engine's events as JSON lines.
  */
@@ -14,6 +15,7 @@ import * as net from "net";
 import * as path from "path";
 import type { Target } from "../stacks/config";
 import { CommandError, UsageError } from "./args";
+import { checkCapacity } from "./capacity";
 import { TARGETS } from "./diagram";
 import { Progress, seconds } from "./progress";
 import { Interrupted, settleInterrupted, stoppable } from "./interrupted";
@@ -256,6 +258,8 @@ export const upVerb: Verb = {
       );
     }
     if (target !== "kubernetes") io.err(`Docker engine: ${checkDocker("up", loaded)} at ${loaded.config.dockerHost}`);
+    // An autoscaler whose maxReplicas the nodes cannot hold is refused before anything is created.
+    else await checkCapacity(loaded, (line) => io.err(line));
     const workspace = place.workspace(true);
     io.err(`Pulumi engine: ${workspace.engine.description}`);
     workspace.backend.notes.forEach((note) => io.err(note));

@@ -8,7 +8,8 @@
 #   50% of its CPU request, scale-down window 30 s, scale-up policy at most 2 pods per 20 s (written in
 #   spec.behavior; the scale-down policy left to the API server's default); the autoscaler takes vote
 #   down to 1 pod; dockyard's capacity check (cli/capacity.ts) finds room for vote at its 3 pods on the
-#   node (the node's figures, and the check of the stage as deployed, printed);
+#   node (the node's figures, and the check of the stage as deployed, printed), and dockyard up refuses
+#   vote at 40 pods before anything is created;
 # - a bounded vote load (test/e2e/vote-load.js in the client pod: HPA_RATE votes a second, HPA_COUNT in
 #   all, to vote's Service only) drives vote's CPU over the target: more than one pod Ready (count and
 #   seconds printed), every request answered 200;
@@ -81,6 +82,15 @@ hpa_scaling() {
     "$(jp hpa vote 'up{range .spec.behavior.scaleUp.policies[*]} {.type} {.value} {.periodSeconds}s;{end} {.spec.behavior.scaleUp.selectPolicy}; down{range .spec.behavior.scaleDown.policies[*]} {.type} {.value} {.periodSeconds}s;{end} {.spec.behavior.scaleDown.selectPolicy}')"
   check "dockyard's capacity check on the real node, the nodes and pods as kubectl lists them: vote fits at maxReplicas 3" \
     "capacity: the cluster can place vote at maxReplicas 3" "$(hpa_capacity)"
+  # A ceiling the node cannot hold: dockyard up refuses it before anything is created (the HPA kept).
+  pc set --path services.vote.autoscaling.maxReplicas 40
+  rc=0
+  run up-hpa-refused up --yes || rc=$?
+  check "dockyard up with vote's maxReplicas 40: refused on the node's figures, nothing changed (vote's HPA still 1-3)" \
+    "1|dockyard up: services.vote.autoscaling.maxReplicas is 40, but the cluster can place only|1 3" \
+    "$rc|$(grep -o '^dockyard up: services.vote.autoscaling.maxReplicas is 40, but the cluster can place only' "$log/up-hpa-refused.txt" | head -1)|$(jp hpa vote '{.spec.minReplicas} {.spec.maxReplicas}')"
+  grep -m1 '^dockyard up: services.vote' "$log/up-hpa-refused.txt" | cut -c1-400 | sed 's/^/        /' || true
+  pc set --path services.vote.autoscaling.maxReplicas 3
   check "vote's Deployment in the stack has no replicas of its own (the HPA owns the count)" "none" \
     "$(p stack export 2>/dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => { const r = (JSON.parse(s).deployment.resources || []).find((x) => x.type === "kubernetes:apps/v1:Deployment" && x.inputs?.metadata?.name === "vote"); console.log(r === undefined ? "no Deployment vote" : (r.inputs.spec?.replicas ?? "none")); })' 2>&1 || true)"
   # Idle, the autoscaler takes vote to its minimum once the window has passed.

@@ -19,7 +19,11 @@ import {
   ServiceDemand,
   serviceDemands,
 } from "../../cli/capacity";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { CommandError } from "../../cli/args";
+import { run } from "../../cli/main";
 import { EngineCommand } from "../../cli/runtime";
 import { LoadedStack } from "../../cli/stack";
 import { applyConfig } from "../../stacks/overrides";
@@ -29,6 +33,7 @@ import { votingApp } from "../../stacks/votingApp";
 import { stackConfig, stackFile, Values } from "./stage";
 
 const MI = 1024 * 1024;
+const ROOT = path.resolve(__dirname, "../..");
 
 /** A node with CPU in millicores and memory in MiB, and what pods not of the stack request on it. */
 const node = (
@@ -314,5 +319,37 @@ describe("the voting app's prod stack through the check", () => {
     await checkCapacity(loaded({ ...stackFile("prod"), services: { vote: { replicas: 3 } } }, "prod"), (line) => notes.push(line), nowhere);
     await checkCapacity(loaded({ target: "docker" }, "dev"), (line) => notes.push(line), nowhere);
     expect(notes).toEqual([]);
+  });
+
+  test("dockyard up asks it before anything is created: prod's vote at 10 pods on a 4-CPU node is refused, exit 1, nothing written", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockyard-capacity-"));
+    for (const file of ["Pulumi.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
+    // The kubectl dockyard up finds on PATH: the recorded nodes and pods.
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    const stand = kubectl(oneNode("4"), pods);
+    fs.writeFileSync(
+      path.join(bin, "kubectl"),
+      `#!/bin/sh\nexec ${JSON.stringify(stand.command)} -e ${JSON.stringify(stand.args[1])} -- "$@"\n`,
+      { mode: 0o755 },
+    );
+    const before = fs.readdirSync(dir).sort();
+    const err: string[] = [];
+    const saved = process.env.PATH;
+    process.env.PATH = `${bin}${path.delimiter}${saved ?? ""}`;
+    try {
+      const code = await run(["up", "prod", "--yes"], { out: () => undefined, err: (text) => err.push(text), cwd: dir });
+      expect({ code, err }).toEqual({
+        code: 1,
+        err: [
+          expect.stringMatching(
+            /^dockyard up: services\.vote\.autoscaling\.maxReplicas is 10, but the cluster can place only 6 pods of vote: /,
+          ),
+        ],
+      });
+    } finally {
+      process.env.PATH = saved;
+    }
+    expect(fs.readdirSync(dir).sort()).toEqual(before);
   });
 });

@@ -15,6 +15,8 @@
 # - a second `dockyard up` while one runs: refused with one line naming the lock; the first completes;
 # - `dockyard up` SIGKILLed during an update (vote and worker replaced), under a vote load: the next up
 #   converges, every vote acknowledged is counted once, then no change and exactly the stack's objects;
+# - Ctrl-C twice during an update, under a vote load: the second stops dockyard up at once (exit 130)
+#   with every process it started; the next up settles what that cut off and converges, as above;
 # - the Docker engine restarted under a vote load: the containers come back healthy by their restart
 #   policy and the next up is a no-change;
 # - the Docker engine restarted during an up (vote and worker being replaced): that up fails, saying what
@@ -379,6 +381,50 @@ vote_account "update killed" "$load3" "$log/load3.json" "$log/acked3.txt" faults
 no_change "after the killed update" up-check-upd
 check_exact "after the killed update"
 
+section "Ctrl-C twice during an update (vote and worker replaced: a new CPU limit), under a vote load"
+load4="$run_hex"04
+node test/e2e/vote-load.js "$VOTE/" 200 10 "$load4" "$log/acked4.txt" >"$log/load4.json" 2>"$log/load4.err" &
+load_pid=$!
+sleep 2
+ids_before="$(replaced)"
+p config set --path 'dockyard:services.vote.limits.cpus' 0.7
+p config set --path 'dockyard:services.worker.limits.cpus' 0.7
+started=$SECONDS
+up_in_background up-update-int2
+for _ in $(seq 1 1200); do
+  [ "$(replaced)" != "$ids_before" ] && break
+  kill -0 "$up_pid" 2>/dev/null || break
+  sleep 0.1
+done
+read -ra int_pids <<<"$(tree "$up_pid" | tr '\n' ' ')"
+# A terminal's Ctrl-C twice, a second apart: SIGINT to the foreground process group each time.
+kill -INT -- "-$up_pid"
+sleep 1
+kill -INT -- "-$up_pid"
+interrupted=$SECONDS
+wait "$up_pid"
+int_rc=$?
+stopped_after=$((SECONDS - interrupted))
+for _ in $(seq 1 300); do [ -z "$(int_alive)" ] && break; sleep 0.1; done
+figure "Ctrl-C twice during an update: the first $((interrupted - 1 - started)) s in; dockyard up exited $int_rc ${stopped_after} s after the second; the state: $(ls "$state"/backend/.pulumi/locks/*/*/"$STACK"/*.json 2>/dev/null | wc -l) lock, pending operations: $(p stack export 2>/dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log((JSON.parse(s).deployment.pending_operations ?? []).map((o) => o.type + " " + o.resource.urn.split("::").pop()).join(", ") || "none"))')"
+check "the second Ctrl-C stops dockyard up at once (exit 130 within 10 s, saying so), and every process it started (${#int_pids[@]}) within 30 s" \
+  "130|stopped|1|" \
+  "$int_rc|$([ "$stopped_after" -le 10 ] && echo stopped || echo "after ${stopped_after}s")|$(grep -c '^dockyard up: Ctrl-C again: stopping at once; what was under way is cut off, and the next dockyard up settles what it leaves$' "$log/up-update-int2.txt")|$(int_alive | tr -s ' \n' ' ')"
+started=$SECONDS
+dockyard up "$STACK" --yes >"$log/up-after-int2.txt" 2>&1
+rc=$?
+figure "Ctrl-C twice during an update: the next dockyard up converged in $((SECONDS - started)) s (exit $rc); it said: $(grep -E '^(dockyard up: (removed|cleared|stack .*pending)|  (removed|kept|image|container|network) )' "$log/up-after-int2.txt" | cut -c1-200 | tr '\n' ' ')"
+check "the next dockyard up exits 0" "0" "$rc"
+check "vote and worker run with the new CPU limit (0.7 CPUs)" "700000000 700000000" \
+  "$(docker inspect -f '{{.HostConfig.NanoCpus}}' "$PREFIX-vote-1" "$PREFIX-worker-1" | tr '\n' ' ' | sed 's/ $//')"
+for _ in $(seq 1 120); do [ "$(all_health)" = "$HEALTHY" ] && break; sleep 1; done
+check "all five services healthy" "$HEALTHY" "$(all_health)"
+wait "$load_pid"
+load_pid=""
+vote_account "Ctrl-C twice during an update" "$load4" "$log/load4.json" "$log/acked4.txt" faults_sql
+no_change "after the Ctrl-C twice" up-check-int2
+check_exact "after the Ctrl-C twice"
+
 section "the Docker engine restarted under a vote load"
 load2="$run_hex"02
 before="$run_hex"00
@@ -439,8 +485,8 @@ check "vote and worker run with the limit of that up (0.5 CPUs)" "500000000 5000
 # The containers the cut-off up had created are adopted as they are, and may still be starting.
 for _ in $(seq 1 180); do [ "$(all_health)" = "$HEALTHY" ] && break; sleep 1; done
 check "all five services healthy" "$HEALTHY" "$(all_health)"
-check "every vote the earlier loads had acknowledged is still counted ($(cat "$log"/acked[0-3].txt | wc -l) votes), none twice" "|0" \
-  "$(LC_ALL=C comm -23 <(cat "$log"/acked[0-3].txt | LC_ALL=C sort) <(faults_sql "SELECT id || ' ' || vote FROM votes WHERE id LIKE '$run_hex%'" | LC_ALL=C sort) | head -5 | tr '\n' ' ')|$(faults_sql "SELECT count(*) FROM (SELECT id FROM votes WHERE id LIKE '$run_hex%' GROUP BY id HAVING count(*) > 1) d")"
+check "every vote the earlier loads had acknowledged is still counted ($(cat "$log"/acked[0-4].txt | wc -l) votes), none twice" "|0" \
+  "$(LC_ALL=C comm -23 <(cat "$log"/acked[0-4].txt | LC_ALL=C sort) <(faults_sql "SELECT id || ' ' || vote FROM votes WHERE id LIKE '$run_hex%'" | LC_ALL=C sort) | head -5 | tr '\n' ' ')|$(faults_sql "SELECT count(*) FROM (SELECT id FROM votes WHERE id LIKE '$run_hex%' GROUP BY id HAVING count(*) > 1) d")"
 no_change "after the restart during an up" up-check5
 check_exact "after the restart during an up"
 

@@ -32,13 +32,10 @@ rm -rf "$state" && mkdir -p "$state/backend" "$log"
 export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_CONFIG_PASSPHRASE="package-e2e-only-passphrase"
 STACK=pkge2e
-passed=0 failed=0
-t0=$SECONDS
-ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '        %s\n' "$2"; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected [$2], got [$3]"; fi; }
+# ok, fail, check, section, remove_leftovers, engine_before, engine_as_found
+# shellcheck source=checks.sh
+source test/e2e/checks.sh
 contains() { if grep -qF -- "$2" <<<"$3"; then ok "$1"; else fail "$1" "expected to contain [$2], got [$(head -c 400 <<<"$3")]"; fi; }
-section() { printf '\n== %s (%ds)\n' "$1" $((SECONDS - t0)); }
 inspect() { docker inspect -f "$2" "$1" 2>&1 || true; }
 # Everything a program of this suite made carries its project's name.
 leftovers() {
@@ -61,6 +58,10 @@ cleanup() {
   docker volume ls -q --filter "label=dockyard.stack=$STACK" | xargs -r docker volume rm >/dev/null
 }
 trap cleanup EXIT
+# What a run stopped before its cleanup left (the programs' objects carry the stack's label), then what
+# the engine holds without a label filter: the suite leaves it so.
+remove_leftovers "$STACK"
+engine_before
 
 # ------------------------------------------------------------------------------------------------
 section "the packed tarball"
@@ -203,6 +204,9 @@ ymp up --yes --skip-preview >"$log/yaml-up2.txt" 2>&1 || true
 check "a second up changes nothing (YAML)" "" "$(grep -E '^\s+[0-9]+ (to )?(create|update|replace|delete)' "$log/yaml-up2.txt" || true)"
 ymp destroy --yes >"$log/yaml-destroy.txt" 2>&1 || fail "pulumi destroy (YAML)" "$(tail -3 "$log/yaml-destroy.txt")"
 check "destroy leaves nothing (YAML)" "" "$(leftovers yaml)$(docker ps -aq --filter "label=dockyard.stack=$STACK" | tr '\n' ' ')"
+
+section "the engine as the suite found it"
+engine_as_found "the engine holds the containers, networks, volumes and untagged images it held before the suite, no more"
 
 printf '\n%d passed, %d failed (%ds; logs: %s)\n' "$passed" "$failed" $((SECONDS - t0)) "$log"
 [ "$failed" -eq 0 ]

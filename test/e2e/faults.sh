@@ -150,9 +150,13 @@ all_health() { for s in db redis result vote worker; do printf '%s=%s ' "$s" "$(
 HEALTHY="db=healthy redis=healthy result=healthy vote=healthy worker=healthy "
 # A dockyard up's summary line, without its time: "up done: 28 unchanged".
 summary() { sed -nE 's/^up (done|FAILED) in [0-9.ms]+: (.*)$/up \1: \2/p' "$1"; }
+# no_change NAME LOG [dockyard]: the next dockyard up (it refreshes first) changes nothing; then, unless
+# "dockyard" is given, so does pulumi up --expect-no-changes --refresh (after the faults where the engine
+# itself was cut off or restarted: the rest rely on dockyard up's own refresh, to keep the suite short).
 no_change() {
   dockyard up "$STACK" --yes >"$log/$2.txt" 2>&1
   check "$1: the next dockyard up changes nothing" "0|up done: 28 unchanged" "$?|$(summary "$log/$2.txt")"
+  [ "${3:-}" != dockyard ] || return 0
   if p up --yes --expect-no-changes --refresh >"$log/$2-pulumi.txt" 2>&1; then ok "$1: pulumi up --expect-no-changes --refresh"
   else fail "$1: pulumi up --expect-no-changes --refresh" "$(grep -E '^\s+[~+-]|error' "$log/$2-pulumi.txt" | head -10)"; fi
 }
@@ -269,7 +273,7 @@ check "the next dockyard up exits 0" "0" "$rc"
 check "it removed the lock, names the pending creates, removes each container left and clears them from the state" "1 1 yes 1" \
   "$(grep -c '^dockyard up: removed the lock' "$log/up-after2.txt") $(grep -c "^dockyard up: stack $STACK: an interrupted update left [0-9]* pending operations\?: " "$log/up-after2.txt") $(grep -q "^  removed container $PREFIX-[a-z]*-1 (created by the interrupted update, never recorded in the state): docker rm -f $PREFIX-[a-z]*-1$" "$log/up-after2.txt" && echo yes || echo no) $(grep -c "^dockyard up: cleared the pending operations from the state: pulumi refresh --clear-pending-creates --yes -s $STACK$" "$log/up-after2.txt")"
 check "all five services healthy" "$HEALTHY" "$(all_health)"
-no_change "after the second kill" up-check2
+no_change "after the second kill" up-check2 dockyard
 check_exact "after the second kill"
 
 section "SIGINT (Ctrl-C) of dockyard up during a cold up, right after the networks (images still building)"
@@ -314,7 +318,7 @@ check "it says it removed the lock and cleared the pending operations exactly wh
   "$int_lock|$([ "$int_pending" -gt 0 ] && echo "1 $int_pending 1" || echo "0 0 0")" \
   "$(grep -c '^dockyard up: removed the lock an interrupted update left (pid [0-9]* .*that process is gone): pulumi cancel$' "$log/up-after-int.txt")|$(grep -c "^dockyard up: stack $STACK: an interrupted update left [0-9]* pending operations\?: " "$log/up-after-int.txt") $(grep -oE "^dockyard up: stack $STACK: an interrupted update left [0-9]+" "$log/up-after-int.txt" | grep -oE '[0-9]+$' || echo 0) $(grep -c "^dockyard up: cleared the pending operations from the state: pulumi refresh --clear-pending-creates --yes -s $STACK$" "$log/up-after-int.txt")"
 check "all five services healthy" "$HEALTHY" "$(all_health)"
-no_change "after the Ctrl-C" up-check-int
+no_change "after the Ctrl-C" up-check-int dockyard
 check_exact "after the Ctrl-C"
 
 section "a second dockyard up while one runs (putting back a container removed by hand), under a vote load"
@@ -340,7 +344,7 @@ figure "concurrent up: $(grep '^dockyard up: ' "$log/up-second.txt" | sed -E "s|
 check "the first up completes: the worker created again" "0|up done: 1 created, 27 unchanged" "$first_rc|$(summary "$log/up-first.txt")"
 wait "$load_pid"
 load_pid=""
-no_change "after the concurrent up" up-check3
+no_change "after the concurrent up" up-check3 dockyard
 vote_account "concurrent up" "$load1" "$log/load1.json" "$log/acked1.txt" faults_sql
 
 section "SIGKILL of dockyard up during an update (vote and worker replaced: a new CPU limit), under a vote load"
@@ -422,7 +426,7 @@ check "all five services healthy" "$HEALTHY" "$(all_health)"
 wait "$load_pid"
 load_pid=""
 vote_account "Ctrl-C twice during an update" "$load4" "$log/load4.json" "$log/acked4.txt" faults_sql
-no_change "after the Ctrl-C twice" up-check-int2
+no_change "after the Ctrl-C twice" up-check-int2 dockyard
 check_exact "after the Ctrl-C twice"
 
 section "the Docker engine restarted under a vote load"

@@ -22,6 +22,11 @@
 passed=0
 failed=0
 t0=$SECONDS
+# A suite stopped by a signal (Ctrl-C, a CI job's timeout, kill) leaves through its EXIT trap, so its
+# cleanup runs and the engine is left as found: bash runs an EXIT trap when the script exits, not when
+# a signal ends it.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 ok() {
   passed=$((passed + 1))

@@ -74,6 +74,10 @@ failed=0
 ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
 fail() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$1"; [ -z "${2:-}" ] || printf '%s\n' "$2" | tail -25 | sed 's/^/        /'; }
 check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected [$2], got [$3]"; fi; }
+# Stopped by a signal (Ctrl-C, a CI job's timeout), the suite leaves through its EXIT trap, so the node
+# and the namespace are torn down: bash runs an EXIT trap on exit, not when a signal ends it.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 eventually() {
   local what="$1" want="$2" secs="$3" got="" i
   shift 3

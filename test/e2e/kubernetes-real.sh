@@ -162,7 +162,13 @@ build() { # $1 = service, then BUILD_ARG=value ...
   for kv in "$@"; do args+=(--build-arg "$kv"); done
   DOCKER_BUILDKIT=0 docker build -q "${args[@]}" -t "dockyard-local/voting-$service:$TAG" "$context" >"$log/build-$service.txt" 2>&1
 }
+# The classic builder keeps each earlier stage of a multi-stage Dockerfile (vote's deps, result's and
+# worker's build and deps) as an untagged image: the ones this suite's builds left are removed at once,
+# since the suites that run beside it check that the engine holds no untagged image they did not find.
+dangling() { docker images -q --no-trunc --filter dangling=true | sort; }
+remove_stage_images() { comm -13 <(printf '%s\n' "$1") <(dangling) | xargs -r docker rmi >/dev/null 2>&1 || true; }
 t=$SECONDS
+dangling_before_build="$(dangling)"
 if build vote PYTHON_IMAGE=dockyard-local/python:3.11 && build result NODE_IMAGE=dockyard-local/node:22 &&
   build worker NODE_IMAGE=dockyard-local/node:22; then
   ok "vote, result and worker built as dockyard-local/voting-*:$TAG ($((SECONDS - t))s)"
@@ -170,6 +176,8 @@ else
   fail "build the app images" "$(tail -5 "$log"/build-*.txt 2>/dev/null)"
   exit 1
 fi
+remove_stage_images "$dangling_before_build"
+check "the builds' stage images removed: no untagged image left by them" "" "$(comm -13 <(printf '%s\n' "$dangling_before_build") <(dangling) | tr '\n' ' ')"
 IMAGES=("dockyard-local/voting-vote:$TAG" "dockyard-local/voting-result:$TAG" "dockyard-local/voting-worker:$TAG"
   dockyard-local/redis:7 dockyard-local/postgres:15)
 t=$SECONDS
@@ -523,6 +531,7 @@ rs_of() { # the pod-template-hash of vote's pods with image $1 (one value, or se
 }
 # real2: the same app with one more label, so a new image ID (a new tag of the same ID would not roll anything)
 t=$SECONDS
+dangling_before_build="$(dangling)"
 if DOCKER_BUILDKIT=0 docker build -q --build-arg PYTHON_IMAGE=dockyard-local/python:3.11 --label dockyard.dev/e2e-build=$TAG2 \
   -t "dockyard-local/voting-vote:$TAG2" apps/vote >"$log/build-vote-$TAG2.txt" 2>&1 &&
   printf 'FROM dockyard-local/voting-vote:%s\nCMD ["sleep", "infinity"]\n' "$TAG2" |
@@ -532,6 +541,7 @@ if DOCKER_BUILDKIT=0 docker build -q --build-arg PYTHON_IMAGE=dockyard-local/pyt
 else
   fail "build and import vote:$TAG2 and vote:$BROKEN" "$(tail -5 "$log/build-vote-$TAG2.txt" "$log/build-vote-$BROKEN.txt" "$log/node-images-rollout.txt" 2>/dev/null)"
 fi
+remove_stage_images "$dangling_before_build"
 img_id() { docker image inspect -f '{{.Id}}' "dockyard-local/voting-vote:$1" 2>/dev/null; }
 check "vote:$TAG2 is a new image ID (not vote:$TAG's)" "new" "$([ -n "$(img_id $TAG2)" ] && [ "$(img_id $TAG2)" != "$(img_id $TAG)" ] && echo new || echo same)"
 

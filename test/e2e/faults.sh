@@ -479,6 +479,16 @@ rc=$?
 figure "engine restarted during an up: that up exited $rc; it said: $(grep -E '^dockyard up: ' "$log/up-during-restart.txt" | cut -c1-240 | tr '\n' ' ')"
 check "the up that the restart cut off fails, saying the stack is part-way deployed and what to run" "1|1" \
   "$rc|$(grep -c "^dockyard up: stack $STACK is part-way deployed; fix the error above and run dockyard up $STACK again (dockyard down $STACK removes it)$" "$log/up-during-restart.txt")"
+# The engine starts the stack's containers again by their restart policy as it comes back; an update
+# that starts a container the engine is starting too fails on the engine's race ("task ... already
+# exists"), so, as a user would, the next up waits until none of them is still being started (60 s at most).
+settled_at=$SECONDS
+for _ in $(seq 1 60); do
+  [ -z "$(docker ps -aq --filter "label=dockyard.stack=$STACK" --filter status=restarting --filter status=created)" ] &&
+    [ -z "$(docker ps -q --filter "label=dockyard.stack=$STACK" --filter health=starting)" ] && break
+  sleep 1
+done
+figure "engine restarted during an up: the engine had started the stack's containers again $((SECONDS - settled_at)) s after that up ended"
 started=$SECONDS
 dockyard up "$STACK" --yes >"$log/up-after-restart.txt" 2>&1
 rc=$?

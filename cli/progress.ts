@@ -86,6 +86,8 @@ export interface FailedResource {
   type: string;
   /** The inputs the step was given, when the event carries them. @default - none */
   inputs?: Record<string, unknown>;
+  /** The engine's error messages about it, as printed. @default - none */
+  messages?: string[];
 }
 
 /** Turns an operation's events into progress lines. */
@@ -142,7 +144,7 @@ export class Progress {
       const text = `${diagnostic.severity}: ${who}${message.split("\n").join("\n    ")}`;
       if (diagnostic.severity === "error" && diagnostic.urn) {
         this.#failed = true;
-        this.#recordFailure(diagnostic.urn, urnType(diagnostic.urn));
+        this.#recordFailure(diagnostic.urn, urnType(diagnostic.urn), undefined, message);
       }
       return [text];
     }
@@ -157,10 +159,13 @@ export class Progress {
     return [];
   }
 
-  #recordFailure(urn: string, type: string, inputs?: Record<string, unknown>): void {
-    const known = this.failures.find((failure) => failure.urn === urn);
-    if (known === undefined) this.failures.push({ urn, type, ...(inputs === undefined ? {} : { inputs }) });
-    else if (known.inputs === undefined && inputs !== undefined) known.inputs = inputs;
+  #recordFailure(urn: string, type: string, inputs?: Record<string, unknown>, message?: string): void {
+    let known = this.failures.find((failure) => failure.urn === urn);
+    if (known === undefined) {
+      known = { urn, type, ...(inputs === undefined ? {} : { inputs }) };
+      this.failures.push(known);
+    } else if (known.inputs === undefined && inputs !== undefined) known.inputs = inputs;
+    if (message !== undefined) known.messages = [...(known.messages ?? []), message];
   }
 
   #step(metadata: StepEventMetadata, at: number, elapsed: string): string[] {

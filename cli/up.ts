@@ -17,7 +17,7 @@ import type { Target } from "../stacks/config";
 import { CommandError, UsageError } from "./args";
 import { checkCapacity } from "./capacity";
 import { TARGETS } from "./diagram";
-import { Progress, seconds } from "./progress";
+import { FailedResource, Progress, seconds, urnName } from "./progress";
 import { Interrupted, settleInterrupted, stoppable } from "./interrupted";
 import { COMPOSE_FILE_OPTIONS, engineError, STACK_POSITIONAL, stackPlace } from "./project";
 import { rolloutDiagnosis } from "./rollout";
@@ -307,7 +307,7 @@ export const upVerb: Verb = {
       if (target === "kubernetes") {
         const lines = rolloutDiagnosis(loaded.config, progress.failures);
         if (lines.length > 0) io.err(["dockyard up: what the cluster says about the failed rollout:", ...lines].join("\n"));
-      }
+      } else staleTaskAdvice(progress.failures, place.upCommand).forEach((line) => io.err(line));
       io.err(`dockyard up: stack ${loaded.stack} is part-way deployed; fix the error above and ${again}`);
       return 1;
     }
@@ -316,3 +316,21 @@ export const upVerb: Verb = {
     return 0;
   },
 };
+
+/** The engine's refusal to start a container whose task it still holds: "task <id>: already exists". */
+const STALE_TASK = /task [0-9a-f]{12,64}: already exists/;
+
+/**
+ * What to run when a container could not start because the engine still holds its task: dockerd was
+ * stopped (a host shutdown, a restart) while it started the container, and containerd kept the task,
+ * so every start of that container fails until it is removed. Removing it is safe: the next up creates
+ * it again, with its named volumes. One line per such container; none when there is none.
+ */
+export function staleTaskAdvice(failures: FailedResource[], upCommand: string): string[] {
+  return failures
+    .filter((failure) => failure.type === "docker:index/container:Container" && (failure.messages ?? []).some((m) => STALE_TASK.test(m)))
+    .map((failure) => {
+      const name = typeof failure.inputs?.name === "string" ? failure.inputs.name : urnName(failure.urn);
+      return `dockyard up: container ${name} cannot start: the engine still holds its task from before dockerd stopped (it was starting then), so every start fails; remove it and deploy again, which creates it again with its volumes: docker rm -f ${name} && ${upCommand}`;
+    });
+}

@@ -26,7 +26,7 @@ import {
   stateHome,
   writeComposeSettings,
 } from "../../cli/standalone";
-import { upVerb } from "../../cli/up";
+import { staleTaskAdvice, upVerb } from "../../cli/up";
 import { Io } from "../../cli/verb";
 import { find, recorded, settle, setupMocks } from "./mocks";
 
@@ -556,14 +556,49 @@ else { console.error("unexpected"); process.exit(1); }
       }),
     ].forEach((one) => progress.lines(one));
     expect(progress.failures).toEqual([
-      { urn, type: "kubernetes:apps/v1:Deployment", inputs: { metadata: { name: "vote" } } },
-      { urn: "urn:pulumi:dev::dockyard::kubernetes:core/v1:Namespace::ns", type: "kubernetes:core/v1:Namespace" },
+      {
+        urn,
+        type: "kubernetes:apps/v1:Deployment",
+        inputs: { metadata: { name: "vote" } },
+        messages: ["timed out waiting for the rollout"],
+      },
+      { urn: "urn:pulumi:dev::dockyard::kubernetes:core/v1:Namespace::ns", type: "kubernetes:core/v1:Namespace", messages: ["conflict"] },
     ]);
     expect(urnType("urn:pulumi:dev::dockyard::dockyard:k8s:Service$kubernetes:apps/v1:Deployment::vote")).toBe(
       "kubernetes:apps/v1:Deployment",
     );
     expect(urnType("nonsense")).toBe("");
   });
+});
+
+test("a container the engine still holds a task of (dockerd stopped while it started it): its name and the commands that deploy it again", () => {
+  const progress = new Progress("up", 0);
+  const worker = step("update", "docker:index/container:Container", "worker-1", { name: "voting-faults-worker-1" });
+  const vote = step("update", "docker:index/container:Container", "vote-1", { name: "voting-faults-vote-1" });
+  [
+    event(1, {
+      diagnosticEvent: {
+        urn: worker.urn,
+        severity: "error",
+        message:
+          "sdk-v2/provider2.go:572: sdk.helper_schema: Unable to start container: Error response from daemon: task 4c1b9b5630732cd18e0a7e685e223d7519fe6aaf123fe2da64d187a0543fc49c: already exists: provider=docker@5.1.0\n",
+        color: "never",
+      },
+    }),
+    event(1, { resOpFailedEvent: { metadata: worker, status: 1, steps: 1 } }),
+    event(2, {
+      diagnosticEvent: {
+        urn: vote.urn,
+        severity: "error",
+        message: "Unable to create container: port is already allocated\n",
+        color: "never",
+      },
+    }),
+  ].forEach((one) => progress.lines(one));
+  expect(staleTaskAdvice(progress.failures, "dockyard up faults")).toEqual([
+    "dockyard up: container voting-faults-worker-1 cannot start: the engine still holds its task from before dockerd stopped (it was starting then), so every start fails; remove it and deploy again, which creates it again with its volumes: docker rm -f voting-faults-worker-1 && dockyard up faults",
+  ]);
+  expect(staleTaskAdvice([], "dockyard up faults")).toEqual([]);
 });
 
 test("the package's root holds its package.json", () => {

@@ -14,6 +14,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { keyPath, type StackConfig } from "../stacks/config";
+import {
+  checkDockerSsh,
+  DOCKER_SSH_FIELDS,
+  DockerSshField,
+  privateFolder,
+  SshFiles,
+  sshFiles,
+  sshOptions,
+  writePrivate,
+} from "../stacks/dockerSsh";
 import { checkTlsMaterial, DOCKER_CERT_FILES, DOCKER_TLS_FIELDS, DockerTlsField, NOT_READ } from "../stacks/dockerTls";
 import { CommandError } from "./args";
 import { findBackend, findEngine, workspaceEnv } from "./engine";
@@ -28,11 +38,20 @@ export interface EngineCommand {
 
 /**
  * The docker CLI aimed at the stack's engine; over TLS (dockyard:dockerTls) with DOCKER_TLS_VERIFY=1
- * and DOCKER_CERT_PATH, a private folder holding the material as ca.pem, cert.pem and key.pem.
- * `dir` is the project whose engine decrypts what the stack file holds encrypted.
+ * and DOCKER_CERT_PATH, a private folder holding the material as ca.pem, cert.pem and key.pem; over
+ * SSH with dockyard:dockerSsh with an `ssh` of dockyard's first on PATH (sshCommandFolder: the docker
+ * CLI runs ssh from PATH and takes no ssh options). `dir` is the project whose engine decrypts what
+ * the stack file holds encrypted.
  */
-export function dockerCommand(config: Pick<StackConfig, "dockerHost" | "dockerTls" | "stack">, dir = process.cwd()): EngineCommand {
+export function dockerCommand(
+  config: Pick<StackConfig, "dockerHost" | "dockerTls" | "dockerSsh" | "stack">,
+  dir = process.cwd(),
+): EngineCommand {
   const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: config.dockerHost };
+  if (config.dockerSsh !== undefined) {
+    const bin = sshCommandFolder(sshFiles(sshText(config, dir)));
+    return { command: "docker", args: [], env: { ...env, PATH: [bin, env.PATH].filter(Boolean).join(path.delimiter) } };
+  }
   if (config.dockerTls === undefined) return { command: "docker", args: [], env };
   return { command: "docker", args: [], env: { ...env, DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: certFolder(tlsText(config, dir)) } };
 }
@@ -91,9 +110,81 @@ export function tlsText(config: Pick<StackConfig, "dockerTls" | "stack">, dir: s
 
 /** dockyard:dockerTls of a stack, decrypted by the project's Pulumi engine. */
 function decryptedTls(stack: string, dir: string): Record<DockerTlsField, string> {
+  return decrypted(stack, dir, "dockerTls", DOCKER_TLS_FIELDS);
+}
+
+/**
+ * The stack's SSH login as text, what the stack file holds encrypted decrypted as tlsText does; checked
+ * as the program checks it.
+ */
+export function sshText(config: Pick<StackConfig, "dockerHost" | "dockerSsh" | "stack">, dir: string): Record<DockerSshField, string> {
+  const ssh = config.dockerSsh;
+  if (ssh === undefined) throw new Error("sshText: the stack has no dockyard:dockerSsh");
+  let material: Record<DockerSshField, string> = { privateKey: ssh.privateKey.known() ?? NOT_READ, knownHosts: ssh.knownHosts };
+  if (DOCKER_SSH_FIELDS.some((field) => material[field] === NOT_READ)) {
+    const clear = decrypted(config.stack, dir, "dockerSsh", DOCKER_SSH_FIELDS);
+    material = { privateKey: material.privateKey === NOT_READ ? clear.privateKey : material.privateKey, knownHosts: clear.knownHosts };
+  }
+  checkDockerSsh(config.dockerHost, material, keyPath);
+  return material;
+}
+
+/** The first `name` on PATH that is not in `skip` and can be run. */
+function onPath(name: string, skip: string): string | undefined {
+  for (const folder of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (folder === "" || path.resolve(folder) === path.resolve(skip)) continue;
+    const file = path.join(folder, name);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      if (fs.statSync(file).isFile()) return file;
+    } catch {
+      // not there
+    }
+  }
+  return undefined;
+}
+
+/** A word for sh: single-quoted. */
+const shellWord = (word: string) => `'${word.replace(/'/g, "'\\''")}'`;
+
+/** Seconds the CLI's ssh waits for a connection: less than checkDocker's wait, so that ssh says why it gave up. */
+export const SSH_CONNECT_TIMEOUT_S = 15;
+
+/**
+ * A private folder (in the material's own, 0700) holding `ssh`: the ssh on PATH with the material's
+ * options (sshOptions: this key only, this known_hosts only, strict, no prompt; and a connect timeout)
+ * before the docker CLI's. Put first on PATH, it is what the docker CLI runs for an ssh:// engine.
+ */
+export function sshCommandFolder(files: SshFiles): string {
+  const bin = path.join(files.folder, "bin");
+  const ssh = onPath("ssh", bin);
+  if (ssh === undefined) {
+    throw new CommandError(
+      "dockyard: no ssh command, which the docker CLI runs for an ssh:// dockerHost: install OpenSSH's client (Debian: sudo apt-get install openssh-client)",
+    );
+  }
+  privateFolder(bin);
+  const script = [
+    "#!/bin/sh",
+    "# Written by dockyard: ssh with the stack's dockyard:dockerSsh, for the docker CLI (which takes no ssh options).",
+    `exec ${[ssh, ...sshOptions(files), "-o", `ConnectTimeout=${SSH_CONNECT_TIMEOUT_S}`].map(shellWord).join(" ")} "$@"`,
+    "",
+  ].join("\n");
+  writePrivate(path.join(bin, "ssh"), script, 0o700);
+  return bin;
+}
+
+/** What decrypted read in this process, by project folder, stack and key: each engine command would ask again. */
+const decryptedKeys = new Map<string, Record<string, string>>();
+
+/** A map key of a stack (dockyard:dockerTls, dockyard:dockerSsh), decrypted by the project's Pulumi engine (once a process). */
+function decrypted<F extends string>(stack: string, dir: string, key: string, fields: readonly F[]): Record<F, string> {
+  const id = JSON.stringify([path.resolve(dir), stack, key]);
+  const known = decryptedKeys.get(id);
+  if (known !== undefined) return known as Record<F, string>;
   const fail = (why: string) =>
     new CommandError(
-      `dockyard: cannot read dockyard:dockerTls of stack ${stack} (it is encrypted in Pulumi.${stack}.yaml): ${why}; pulumi config get --path dockerTls.caCert -s ${stack} must show it`,
+      `dockyard: cannot read dockyard:${key} of stack ${stack} (it is encrypted in Pulumi.${stack}.yaml): ${why}; pulumi config get --path ${key}.${fields[0]} -s ${stack} must show it`,
     );
   const engine = findEngine(dir);
   if (engine === undefined) throw fail("no Pulumi engine (npm run deploy builds one, or put pulumi on PATH)");
@@ -104,13 +195,12 @@ function decryptedTls(stack: string, dir: string): Record<DockerTlsField, string
     maxBuffer: 16 << 20,
   });
   if (result.status !== 0) throw fail(`pulumi config: ${(result.stderr || String(result.error)).trim().split("\n").slice(-1)[0]}`);
-  const entry = (JSON.parse(result.stdout) as Record<string, { value?: string; objectValue?: unknown }>)["dockyard:dockerTls"];
-  const value = (entry?.objectValue ?? (entry?.value === undefined ? {} : JSON.parse(entry.value))) as Partial<
-    Record<DockerTlsField, unknown>
-  >;
-  const missing = DOCKER_TLS_FIELDS.find((field) => typeof value[field] !== "string");
-  if (missing !== undefined) throw fail(`the engine gives no dockerTls.${missing}`);
-  return value as Record<DockerTlsField, string>;
+  const entry = (JSON.parse(result.stdout) as Record<string, { value?: string; objectValue?: unknown }>)[`dockyard:${key}`];
+  const value = (entry?.objectValue ?? (entry?.value === undefined ? {} : JSON.parse(entry.value))) as Partial<Record<F, unknown>>;
+  const missing = fields.find((field) => typeof value[field] !== "string");
+  if (missing !== undefined) throw fail(`the engine gives no ${key}.${missing}`);
+  decryptedKeys.set(id, value as Record<string, string>);
+  return value as Record<F, string>;
 }
 
 /** kubectl aimed at the stack's cluster and namespace. */

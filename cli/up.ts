@@ -21,7 +21,9 @@ import { FailedResource, Progress, seconds, urnName } from "./progress";
 import { Interrupted, settleInterrupted, stoppable } from "./interrupted";
 import { COMPOSE_FILE_OPTIONS, engineError, STACK_POSITIONAL, stackPlace } from "./project";
 import { rolloutDiagnosis } from "./rollout";
-import { dockerCommand, runEngine } from "./runtime";
+import { keyPath } from "../stacks/config";
+import { knownHostsName, sshKeyInfo } from "../stacks/dockerSsh";
+import { dockerCommand, runEngine, sshText } from "./runtime";
 import { LoadedStack, resolvedSummary } from "./stack";
 import { composeSecrets, packageRoot, writeComposeSettings } from "./standalone";
 import { composeArgument, COMPOSE_OPTIONS, Io, Verb } from "./verb";
@@ -63,6 +65,12 @@ export function checkDocker(verb: string, loaded: LoadedStack): string {
     timeout: ENGINE_TIMEOUT_S * 1000,
   });
   const host = loaded.config.dockerHost;
+  const ssh = new URL(host).protocol === "ssh:";
+  if (ssh && result.error !== undefined && (result.error as NodeJS.ErrnoException).code === "ETIMEDOUT") {
+    throw new CommandError(
+      `dockyard ${verb}: the machine at ${host} (dockyard:dockerHost) did not answer within ${ENGINE_TIMEOUT_S} s over ssh: check that the address is right and reachable from here (no firewall dropping port ${new URL(host).port || "22"}), and that sshd listens there`,
+    );
+  }
   if (result.error !== undefined && (result.error as NodeJS.ErrnoException).code === "ETIMEDOUT") {
     throw new CommandError(
       `dockyard ${verb}: the Docker engine at ${host} (dockyard:dockerHost) did not answer within ${ENGINE_TIMEOUT_S} s: check that the address is right and reachable from here (no firewall dropping the port), and that dockerd listens there`,
@@ -72,6 +80,7 @@ export function checkDocker(verb: string, loaded: LoadedStack): string {
     throw new CommandError(`dockyard ${verb}: no docker command: install Docker's CLI (Debian: sudo apt-get install docker.io)`);
   if (result.status !== 0) {
     const said = result.stderr.trim().split("\n").slice(-1)[0] ?? "";
+    if (ssh) throw sshFailure(verb, loaded, result.stderr);
     if (/permission denied/i.test(result.stderr)) {
       throw new CommandError(
         `dockyard ${verb}: the Docker engine at ${host} refuses your user (permission denied): sudo usermod -aG docker $USER, then log in again`,
@@ -108,6 +117,76 @@ export function checkDocker(verb: string, loaded: LoadedStack): string {
     );
   }
   return result.stdout.trim();
+}
+
+/**
+ * Why the docker CLI could not reach an ssh:// engine, from what ssh (or docker system dial-stdio on
+ * the engine's machine) said, as one line naming the keys to fix: the key refused, the host key not
+ * the pinned one, no sshd answering, or no engine behind the login.
+ */
+function sshFailure(verb: string, loaded: LoadedStack, stderr: string): CommandError {
+  const host = loaded.config.dockerHost;
+  const url = new URL(host);
+  const given = loaded.config.dockerSsh !== undefined;
+  // The docker CLI quotes ssh's own error output after "stderr=".
+  const sshSaid = stderr.includes("stderr=") ? stderr.slice(stderr.indexOf("stderr=") + "stderr=".length) : stderr;
+  const said =
+    sshSaid
+      .trim()
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .slice(-1)[0]
+      ?.trim() ?? "";
+  const user = decodeURIComponent(url.username);
+  const home = user === "" ? "the login user's ~/.ssh/authorized_keys" : `~${user}/.ssh/authorized_keys`;
+  const hostName = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const fail = (text: string) => new CommandError(`dockyard ${verb}: ${text}`);
+  if (/Permission denied \(publickey/i.test(sshSaid)) {
+    if (!given) {
+      return fail(
+        `the SSH server at ${host} (dockyard:dockerHost) refused every key your ssh offered (ssh-agent, ~/.ssh/config, ~/.ssh/id_*): add your public key to ${home} on that machine, or set dockyard:dockerSsh.privateKey and dockyard:dockerSsh.knownHosts to a key it takes and its host key; ssh said: ${said}`,
+      );
+    }
+    const key = sshKeyInfo(sshText(loaded.config, process.cwd()).privateKey, keyPath);
+    return fail(
+      `the SSH server at ${host} (dockyard:dockerHost) refused the key dockyard:dockerSsh.privateKey (${key.type} ${key.fingerprint}): its public key (ssh-keygen -y -f <the key's file>) must be in ${home} on that machine, or set dockyard:dockerSsh.privateKey to a key that is; ssh said: ${said}`,
+    );
+  }
+  if (/Host key verification failed/i.test(sshSaid)) {
+    const presented = /key sent by the remote host is\s*(SHA256:[A-Za-z0-9+/]+)/.exec(sshSaid)?.[1];
+    const shown = presented === undefined ? "" : ` (it presents ${presented})`;
+    const check = `ssh-keyscan -t ed25519 ${url.port === "" || url.port === "22" ? "" : `-p ${url.port} `}${hostName}, its key checked against ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on that machine`;
+    return fail(
+      given
+        ? `the machine at ${host} (dockyard:dockerHost) presents a host key that dockyard:dockerSsh.knownHosts does not pin for ${knownHostsName(url)}${shown}: if its key changed, put the new one in dockyard:dockerSsh.knownHosts (${check}); if not, something else answers at that address, and nothing was sent to it`
+        : `the machine at ${host} (dockyard:dockerHost) presents a host key your known_hosts does not hold for ${knownHostsName(url)}${shown}: add it to ~/.ssh/known_hosts, or set dockyard:dockerSsh.knownHosts and dockyard:dockerSsh.privateKey (${check})`,
+    );
+  }
+  const unreachable =
+    /(connection refused|no route to host|connection timed out|operation timed out|network is unreachable|connection reset by peer|could not resolve hostname .*|connection closed by .*)$/i.exec(
+      said,
+    )?.[1];
+  if (unreachable !== undefined) {
+    return fail(
+      `no SSH server answers at ${hostName} port ${url.port || "22"} (dockyard:dockerHost ${JSON.stringify(host)}): ${unreachable.charAt(0).toLowerCase()}${unreachable.slice(1)}; check that sshd runs there and listens on that address and port, and that nothing between here and there blocks it`,
+    );
+  }
+  if (/docker: (command )?not found|exec: "?docker"?: executable file not found/i.test(sshSaid)) {
+    return fail(
+      `dockyard logged in to the machine at ${host} (dockyard:dockerHost), but no docker command runs there for ${user === "" ? "the login user" : user}: install Docker's CLI on that machine, on the PATH of its ssh sessions (docker system dial-stdio runs there)`,
+    );
+  }
+  if (/permission denied/i.test(sshSaid)) {
+    return fail(
+      `dockyard logged in to the machine at ${host} (dockyard:dockerHost), but its Docker engine refuses ${user === "" ? "the login user" : user} (permission denied): sudo usermod -aG docker ${user === "" ? "<user>" : user} on that machine, or log in as a user of its docker group; docker said: ${said}`,
+    );
+  }
+  if (/Cannot connect to the Docker daemon/i.test(stderr)) {
+    return fail(
+      `dockyard logged in to the machine at ${host} (dockyard:dockerHost), but no Docker engine answers there: docker system dial-stdio dials DOCKER_HOST of the ssh session, else /var/run/docker.sock; start dockerd on that machine (or check which socket it listens on)`,
+    );
+  }
+  return fail(`the Docker engine at ${host} (dockyard:dockerHost) did not answer over ssh: ${said}`);
 }
 
 /** The TLS part of what the docker CLI said: "remote error: tls: bad certificate". */

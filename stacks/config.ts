@@ -25,6 +25,7 @@ import {
 } from "../components/k8s/scaling";
 import { isNamespaceName, NAMESPACE_RULE, SYSTEM_NAMESPACES } from "../components/k8s/labels";
 import { IMAGE_REFERENCE_RULE, isImageReference, isRegistry, REGISTRY_RULE, withoutPassword } from "../components/registry";
+import { checkDockerSsh } from "./dockerSsh";
 import { checkDockerTls, DOCKER_TLS_PORT } from "./dockerTls";
 import { InputError } from "./errors";
 import { DEFAULT_VOLUME_SIZE, MAX_REPLICAS, MAX_STOP_GRACE_SECONDS, RESTART_DEFAULTS, ROLLOUT_DEFAULTS } from "./resolve";
@@ -556,6 +557,27 @@ export const CONFIG_KEYS = {
     secret: true,
     description: `TLS material for a tcp:// dockerHost, as PEM text (as DOCKER_CERT_PATH holds it, docker --tlsverify): caCert, clientCert and clientKey, all three, each set with pulumi config set --secret --path dockerTls.<key> -- "$(cat <file>)". Outside the dev stack a tcp:// engine needs it, on its TLS port (${DOCKER_TLS_PORT}; 2375 is refused).`,
   },
+  // A secret key, as dockerTls: its privateKey set in plain text outside dev is refused (refusePlainDockerSsh).
+  dockerSsh: {
+    schema: settingsObject({
+      privateKey: text.meta({
+        description: "~/.ssh/id_ed25519",
+        value: "an SSH private key without a passphrase (OpenSSH's format or PEM), set with `--secret` (outside dev only so)",
+        unset: "none: the user's own ssh setup (ssh-agent, ~/.ssh/config), as the docker CLI's",
+        does: "the key dockyard logs in to the engine's machine with (ssh -i, IdentitiesOnly=yes); it leaves the program only as a private file (0600), never in the state",
+      }),
+      knownHosts: text.meta({
+        description: "known_hosts",
+        value: "known_hosts line(s), as `ssh-keyscan` prints them",
+        unset: "none: ~/.ssh/known_hosts",
+        does: "the engine machine's host key(s), pinned: ssh logs in only where one of them answers (StrictHostKeyChecking=yes); a line must name the dockerHost's host",
+      }),
+    }).partial(),
+    default: {},
+    secret: true,
+    description:
+      'SSH login for an ssh:// dockerHost (docker over ssh: the engine\'s machine runs docker system dial-stdio): privateKey and knownHosts together, privateKey set with pulumi config set --secret --path dockerSsh.privateKey -- "$(cat <key file>)", knownHosts with pulumi config set --path dockerSsh.knownHosts -- "$(ssh-keyscan -t ed25519 <host>)". Unset, ssh uses your own setup (ssh-agent, ~/.ssh/config, ~/.ssh/known_hosts).',
+  },
   bindAddress: {
     schema: z.string().refine((value) => parseAddress(value) !== undefined, "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0"),
     default: "127.0.0.1",
@@ -644,7 +666,10 @@ export type NetworkSettings = z.output<typeof NETWORK_SETTINGS>;
 export type VolumeSettings = z.output<typeof VOLUME_SETTINGS>;
 
 /** The stack's configuration, every key validated and defaulted. */
-export type StackConfig = Omit<Values, "secrets" | "registry" | "registryUsername" | "registryPassword" | "namespace" | "dockerTls"> & {
+export type StackConfig = Omit<
+  Values,
+  "secrets" | "registry" | "registryUsername" | "registryPassword" | "namespace" | "dockerTls" | "dockerSsh"
+> & {
   stack: string;
   /**
    * The keys set to something other than their default, for the targets' capability warnings (the
@@ -656,6 +681,8 @@ export type StackConfig = Omit<Values, "secrets" | "registry" | "registryUsernam
   registry?: { server: string; username: string; password: pulumi.Output<string> };
   /** The engine's TLS material (dockyard:dockerTls), PEM text, checked; the key leaves only as a secret. @default - none: no TLS */
   dockerTls?: DockerTls;
+  /** The login to an ssh:// engine (dockyard:dockerSsh), checked; the key leaves only as a private file. @default - none: the user's own ssh setup */
+  dockerSsh?: DockerSsh;
   /** The namespace on a cluster: the key, or the stack name when it is empty. */
   namespace: string;
   /** Names a key (and a path inside it) in messages as the user wrote it: `dockyard:services.vote` in a stack's config. */
@@ -706,6 +733,12 @@ export interface DockerTls {
   caCert: string;
   clientCert: string;
   clientKey: SecretText;
+}
+
+/** The login to an ssh:// engine: the private key (a secret) and the known_hosts text pinning the engine host's key (public). */
+export interface DockerSsh {
+  privateKey: SecretText;
+  knownHosts: string;
 }
 
 /** Raw value of a key as the engine passes it (strings; arrays and maps as JSON). */
@@ -805,7 +838,7 @@ export type KeyNamer = (key: string, path?: PropertyKey[]) => string;
 export const keyPath: KeyNamer = (key, path = []) => ["dockyard:" + key, ...path.map(String)].join(".");
 
 function shown(key: ConfigKey, value: unknown): string {
-  if (key === "secrets" || key === "registryPassword" || key === "dockerTls") return "[secret]";
+  if (key === "secrets" || key === "registryPassword" || key === "dockerTls" || key === "dockerSsh") return "[secret]";
   return typeof value === "string" ? JSON.stringify(withoutPassword(value)) : JSON.stringify(value);
 }
 
@@ -855,8 +888,10 @@ export function loadConfig(
       `${keyPath("imageTag")} "latest" is allowed only in the dev stack (stack is "${stack}"): pin a version tag so a deploy is repeatable`,
     );
   }
-  // The registry credentials, the secret values and the engine's client key leave only as secrets (registry, secrets, dockerTls).
-  const { registryUsername, registryPassword, secrets, dockerTls: tlsGiven, ...rest } = c;
+  // The registry credentials, the secret values and the engine's client keys leave only as secrets (registry, secrets, dockerTls, dockerSsh).
+  const { registryUsername, registryPassword, secrets, dockerTls: tlsGiven, dockerSsh: sshGiven, ...rest } = c;
+  // The SSH login first: set for a tcp:// engine, it says more than that engine's want of TLS material.
+  const ssh = checkDockerSsh(c.dockerHost, sshGiven, keyPath);
   const tls = checkDockerTls(c.dockerHost, tlsGiven, stack, keyPath);
   return {
     ...rest,
@@ -867,6 +902,7 @@ export function loadConfig(
     ...(tls === undefined
       ? {}
       : { dockerTls: { caCert: tls.caCert, clientCert: tls.clientCert, clientKey: new SecretText(tls.clientKey) } }),
+    ...(ssh === undefined ? {} : { dockerSsh: { privateKey: new SecretText(ssh.privateKey), knownHosts: ssh.knownHosts } }),
     namespace,
     keyPath,
   };

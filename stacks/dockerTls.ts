@@ -152,10 +152,12 @@ export function refusePlainDockerTls(stack: string, keyPath: (key: string) => st
 }
 
 /**
- * The Docker provider's arguments for an engine: its host, and over TLS the PEM material (what
- * `docker --tlsverify` reads from DOCKER_CERT_PATH), the client key as a secret.
+ * The Docker provider's arguments for an engine: its host, over TLS the PEM material (what
+ * `docker --tlsverify` reads from DOCKER_CERT_PATH), the client key as a secret, and over SSH with
+ * dockyard:dockerSsh the ssh options that name its files (providerSshOpts in stacks/dockerSsh.ts).
  */
-export function dockerProviderArgs(host: string, tls?: DockerTls): docker.ProviderArgs {
+export function dockerProviderArgs(host: string, tls?: DockerTls, sshOpts?: string[]): docker.ProviderArgs {
+  if (sshOpts !== undefined) return { host, sshOpts };
   if (tls === undefined) return { host };
   return { host, caMaterial: tls.caCert, certMaterial: tls.clientCert, keyMaterial: tls.clientKey.output() };
 }

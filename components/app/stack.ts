@@ -5,6 +5,7 @@ import type { ReportLine } from "../../stacks/compose/convert";
 import { AppDefinition, applyConfig, ConfiguredApp } from "../../stacks/overrides";
 import { ResolvedApp, resolveApp } from "../../stacks/resolve";
 import { InputError, Where } from "../../stacks/errors";
+import { refusePlainDockerSsh } from "../../stacks/dockerSsh";
 import { refusePlainDockerTls } from "../../stacks/dockerTls";
 import { refusePlainRegistryPassword, refusePlainSecrets } from "../../stacks/secrets";
 import { planApp, PlannedApp } from "../../stacks/targets";
@@ -99,7 +100,7 @@ export const stackStages = {
       .filter((key) => keys === undefined || keys.includes(key));
     return loadConfig((key) => (own.includes(key) ? input.all[`${prefix}${key}`] : undefined), input.stack, own);
   },
-  /** Credentials given in plain text: the app's secrets in any stack, a registry password and the engine's TLS key outside dev. */
+  /** Credentials given in plain text: the app's secrets in any stack, a registry password and the engine's TLS and SSH keys outside dev. */
   plainText(input: StackInput): void {
     const secrets = `${input.project}:secrets`;
     refusePlainSecrets(keyPath, input.all[secrets], input.isSecret(secrets));
@@ -107,6 +108,8 @@ export const stackStages = {
     refusePlainRegistryPassword(input.stack, keyPath, input.all[key], input.isSecret(key));
     const tls = `${input.project}:dockerTls`;
     refusePlainDockerTls(input.stack, keyPath, input.all[tls], input.isSecret(tls));
+    const ssh = `${input.project}:dockerSsh`;
+    refusePlainDockerSsh(input.stack, keyPath, input.all[ssh], input.isSecret(ssh));
   },
   /** The app the stack deploys: `app`, or the compose file dockyard:compose.file names, read and converted. */
   definition<P>(app: AppDefinition<P>, settings: ComposeSettings, input: StackInput): AppDefinition<unknown> {

@@ -77,7 +77,8 @@ export function planDocker(app: ResolvedApp, config: StackConfig, where: Where, 
   builds.forEach(([name, args]) => validateImageArgs(name, args));
   containers.forEach((container) => validateContainerArgs(container.name, container.args));
   const tls = config.dockerTls === undefined ? {} : { tls: config.dockerTls };
-  return { host: config.dockerHost, ...tls, networks, volumes, builds, pulls, containers, urls: dockerUrls(app, config), warnings };
+  const ssh = config.dockerSsh === undefined ? {} : { ssh: config.dockerSsh };
+  return { host: config.dockerHost, ...tls, ...ssh, networks, volumes, builds, pulls, containers, urls: dockerUrls(app, config), warnings };
 }
 
 /** What the resolved app asks that a Docker engine cannot do: refused, or the warnings for what it ignores. */
@@ -397,7 +398,7 @@ function dockerUrls(app: ResolvedApp, config: StackConfig): Record<string, strin
 
 /** Constructs the plan: one explicit provider, then each resource with its dependencies as options. */
 export function deployDocker(plan: DockerPlan, scope: DeployScope = {}): AppOutputs {
-  const { named, opts } = engineScope(plan.host, scope, plan.tls);
+  const { named, opts } = engineScope(plan.host, scope, plan.tls, plan.ssh);
   const { networks, volumes, images, pulled } = deployEngineResources(plan, named, opts);
   const networkByName = new Map(plan.networks.map(([name, args]) => [args.name, networks.get(name) as Network]));
   const containers = new Map<string, Container[]>();

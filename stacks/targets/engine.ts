@@ -6,7 +6,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Image, ImageArgs, Network, NetworkArgs, validateNetworkArgs, Volume, VolumeArgs } from "../../components/docker";
-import { DockerTls, StackConfig } from "../config";
+import { DockerSsh, DockerTls, StackConfig } from "../config";
+import { providerSshOpts } from "../dockerSsh";
 import { dockerProviderArgs } from "../dockerTls";
 import { sortedKeys, Where } from "../errors";
 import { ResolvedApp } from "../resolve";
@@ -79,12 +80,17 @@ export function engineScope(
   host: string,
   scope: DeployScope,
   tls?: DockerTls,
+  ssh?: DockerSsh,
 ): { named: (name: string) => string; opts: { provider: pulumi.ProviderResource; parent?: pulumi.Resource } } {
   const { parent } = scope;
   const named = scopedName(scope);
   return {
     named,
-    opts: { provider: scope.provider ?? new docker.Provider(named("docker"), dockerProviderArgs(host, tls), { parent }), parent },
+    opts: {
+      provider:
+        scope.provider ?? new docker.Provider(named("docker"), dockerProviderArgs(host, tls, ssh && providerSshOpts(ssh)), { parent }),
+      parent,
+    },
   };
 }
 
@@ -93,6 +99,8 @@ export interface EnginePlan {
   host: string;
   /** The engine's TLS material (dockyard:dockerTls). @default - none: the engine is reached without TLS */
   tls?: DockerTls;
+  /** The login to an ssh:// engine (dockyard:dockerSsh). @default - none: the user's own ssh setup */
+  ssh?: DockerSsh;
   networks: Array<[string, NetworkArgs]>;
   volumes: Array<[string, VolumeArgs]>;
   builds: Array<[string, ImageArgs]>;

@@ -45,7 +45,8 @@ import {
   validateRegistrySecretArgs,
   validateKubernetesSecretArgs,
 } from "../../components/k8s";
-import { DockerTls, isPinned, StackConfig } from "../config";
+import { DockerSsh, DockerTls, isPinned, StackConfig } from "../config";
+import { providerSshOpts } from "../dockerSsh";
 import { dockerProviderArgs } from "../dockerTls";
 import { exposeHint } from "../compose/wellKnownPorts";
 import { InputError, sortedKeys, Where } from "../errors";
@@ -83,6 +84,8 @@ export interface KubernetesPlan extends TargetPlan {
   dockerHost: string;
   /** The building engine's TLS material (dockyard:dockerTls). @default - none */
   dockerTls?: DockerTls;
+  /** The building engine's SSH login (dockyard:dockerSsh). @default - none */
+  dockerSsh?: DockerSsh;
   identity: AppIdentity;
   namespace: string;
   /** The Pod Security level the namespace enforces (dockyard:podSecurity). */
@@ -168,6 +171,7 @@ export function planKubernetes(app: ResolvedApp, config: StackConfig, where: Whe
     provider: { kubeconfig: config.kubeconfig || undefined, context: config.kubeContext || undefined },
     dockerHost: config.dockerHost,
     ...(config.dockerTls === undefined ? {} : { dockerTls: config.dockerTls }),
+    ...(config.dockerSsh === undefined ? {} : { dockerSsh: config.dockerSsh }),
     identity,
     namespace,
     podSecurity: config.podSecurity,
@@ -616,7 +620,11 @@ export function deployKubernetes(plan: KubernetesPlan, scope: DeployScope = {}):
   const opts = { provider, parent, dependsOn: [namespace] };
   const builder =
     plan.builds.length > 0
-      ? new docker.Provider(named("docker"), dockerProviderArgs(plan.dockerHost, plan.dockerTls), { parent })
+      ? new docker.Provider(
+          named("docker"),
+          dockerProviderArgs(plan.dockerHost, plan.dockerTls, plan.dockerSsh && providerSshOpts(plan.dockerSsh)),
+          { parent },
+        )
       : undefined;
   const images = new Map(plan.builds.map(([name, args]) => [name, new Image(named(name), args, { provider: builder, parent })]));
   const secrets = plan.secrets.map(([name, args]) => new KubernetesSecret(named(name), { ...args, namespace: inNamespace }, opts));

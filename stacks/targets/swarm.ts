@@ -165,6 +165,7 @@ export function planSwarm(app: ResolvedApp, config: StackConfig, where: Where): 
   return {
     host: config.dockerHost,
     ...(config.dockerTls === undefined ? {} : { tls: config.dockerTls }),
+    ...(config.dockerSsh === undefined ? {} : { ssh: config.dockerSsh }),
     networks,
     volumes,
     secrets,
@@ -631,7 +632,7 @@ function swarmUrls(app: ResolvedApp, config: StackConfig): Record<string, string
 
 /** Constructs the plan: one explicit provider, then each resource with its dependencies as options. */
 export function deploySwarm(plan: SwarmPlan, scope: DeployScope = {}): AppOutputs {
-  const { named, opts } = engineScope(plan.host, scope, plan.tls);
+  const { named, opts } = engineScope(plan.host, scope, plan.tls, plan.ssh);
   const { networks, volumes, images, pulled } = deployEngineResources(plan, named, opts);
   const secrets = new Map(plan.secrets.map(([name, args]) => [name, new SwarmSecret(named(name), args, opts)]));
   const configs = new Map(

@@ -635,7 +635,7 @@ const refusedConfig: RefusedCase[] = [
   [
     "a key that never existed",
     { replicaCount: "3" },
-    "dockyard:replicaCount is not a dockyard key; the keys are: target, services, networks, volumes, secrets, buildArgs, app, compose, imageTag, registry, registryUsername, registryPassword, imageBuilder, dockerHost, dockerTls, bindAddress, allowPublicSubnets, kubeconfig, kubeContext, namespace, serviceType, storageClass, podSecurity, rolloutTimeout, swarmEndpointMode, swarmNodes, swarmDataNode",
+    "dockyard:replicaCount is not a dockyard key; the keys are: target, services, networks, volumes, secrets, buildArgs, app, compose, imageTag, registry, registryUsername, registryPassword, imageBuilder, dockerHost, dockerTls, dockerSsh, bindAddress, allowPublicSubnets, kubeconfig, kubeContext, namespace, serviceType, storageClass, podSecurity, rolloutTimeout, swarmEndpointMode, swarmNodes, swarmDataNode",
   ],
   [
     "a misspelt service setting",

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Stops the second Docker engine of tools/remote-engine/up.sh and leaves the machine as it was before
-# it: dockerd and containerd stopped (and any shim left), every mount under .state/remote-engine
-# unmounted, the network namespace and the veth removed, .state/remote-engine (data root, exec root,
-# certificates, logs) removed. Safe to run when nothing is up. Needs root.
+# it: sshd, dockerd and containerd stopped (and any shim or ssh session left), every mount under
+# .state/remote-engine unmounted, the network namespace and the veth removed, /run/sshd when up.sh made
+# it, .state/remote-engine (data root, exec root, certificates, keys, logs) removed. Safe to run when
+# nothing is up. Needs root.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=env.sh
@@ -19,11 +20,16 @@ stop() {
   kill -KILL "$pid" 2>/dev/null
   sleep 0.5
 }
+stop sshd
 stop dockerd
 stop containerd
 for pid in $(rprocesses); do
   [ "$pid" = "$$" ] || kill -KILL "$pid" 2>/dev/null
 done
+# What still runs in the namespace: an ssh session sshd left (its command line does not name the state folder).
+if [ -e "/run/netns/$RNETNS" ]; then
+  for pid in $(ip netns pids "$RNETNS" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+fi
 for mount in $(rmounts); do umount -l "$mount" 2>/dev/null || true; done
 if [ -e "/run/netns/$RNETNS" ]; then ip netns del "$RNETNS"; fi
 if ip link show "$RVETH_HOST" >/dev/null 2>&1; then ip link del "$RVETH_HOST"; fi
@@ -32,5 +38,6 @@ if [ -e "$rstate/netns-mount.ours" ] && mountpoint -q /run/netns 2>/dev/null && 
   umount /run/netns 2>/dev/null || umount -l /run/netns
 fi
 if [ -e "$rstate/netns-dir.ours" ] && [ -d /run/netns ] && [ -z "$(ls -A /run/netns)" ]; then rmdir /run/netns; fi
+if [ -e "$rstate/run-sshd.ours" ] && [ -d /run/sshd ] && [ -z "$(ls -A /run/sshd)" ]; then rmdir /run/sshd; fi
 rm -rf "$rstate"
 log "stopped and removed"

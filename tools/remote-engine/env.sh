@@ -6,6 +6,7 @@
 h="$(printf '%s' "$root" | sha256sum | cut -c1-6)"
 rstate="$root/.state/remote-engine"
 rpki="$rstate/pki"
+rssh="$rstate/ssh"
 rlogs="$rstate/logs"
 rrun="$rstate/run"
 RDATA="$rstate/data"
@@ -22,10 +23,13 @@ RSOCK="$rrun/docker.sock"
 RCONTAINERD_SOCK="$rrun/containerd.sock"
 # The engine as a client reaches it: over TLS, with the client certificate the suite made.
 RHOST="tcp://$RENGINE_IP:$RPORT"
+# Or over SSH, as root, with the client key up.sh made (its sshd in the namespace runs `docker system
+# dial-stdio` against the engine's own socket).
+RSSH_HOST="ssh://root@$RENGINE_IP"
 rnsx() { nsenter "--net=/run/netns/$RNETNS" "$@"; }
 # A pid that answers and is not a zombie.
 ralive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$(cat "$1")/status" 2>/dev/null; }
-# The pids of processes started from this state folder (dockerd, containerd, their shims), one a line.
+# The pids of processes started from this state folder (dockerd, containerd, their shims, sshd), one a line.
 rprocesses() {
   local dir pid
   for dir in /proc/[0-9]*; do

@@ -52,6 +52,8 @@ swarm_faults_kill() {
   local prefix="${swarm_run_hex}1" t0 now s when done_all healthy before_votes db_volumes db_before
   local -A kill_at=() killed=() back_after=()
   local schedule="vote:5 worker:15 redis:25 db:35 result:45"
+  # The up before may have left a rolling update's new task still starting its health check (60 s at most).
+  for _ in $(seq 1 60); do swarm_all_healthy && break; sleep 1; done
   swarm_all_healthy || fail "every service healthy before the faults" "$(all_health)"
   before_votes="$(swarm_sql "SELECT count(*) FROM votes WHERE id NOT LIKE '$prefix%'" 2>&1 || true)"
   db_before="$(task db)"

@@ -18,13 +18,12 @@
  * change) and there for what runs without the program (refresh, destroy) as long as the material is
  * the same; the key text never reaches the state.
  */
-import type * as docker from "@pulumi/docker";
 import { createHash, createHmac, createPrivateKey, KeyObject } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { DockerSsh } from "./config";
-import { NOT_READ } from "./dockerTls";
+import { NOT_READ, plainOutsideDev } from "./dockerTls";
 import { InputError } from "./errors";
 
 /** The keys of dockyard:dockerSsh. */
@@ -305,15 +304,7 @@ export function checkDockerSsh(host: string, given: DockerSshText, keyPath: Name
  * whether the engine marks the key secret (it does when any of its fields was set with --secret).
  */
 export function refusePlainDockerSsh(stack: string, keyPath: (key: string) => string, value: string | undefined, secret: boolean): void {
-  if (stack === "dev" || secret || value === undefined) return;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    return; // not a map: loadConfig refuses it, naming the key
-  }
-  const key = parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>).privateKey : undefined;
-  if (typeof key !== "string" || key === "") return;
+  if (!plainOutsideDev(stack, value, secret, "privateKey")) return;
   throw new InputError(
     `${keyPath("dockerSsh")}.privateKey is set in plain text ([secret]), so the stack's config file holds the key that logs in to the engine's machine as written; that is allowed only in the dev stack (stack is "${stack}"): ${SET_KEY}`,
   );
@@ -414,9 +405,4 @@ export function providerSshOpts(ssh: DockerSsh): string[] {
   const privateKey = ssh.privateKey.known();
   if (privateKey === undefined) throw new Error("providerSshOpts: dockyard:dockerSsh.privateKey is not known text");
   return sshOptions(sshFiles({ privateKey, knownHosts: ssh.knownHosts }));
-}
-
-/** The Docker provider's arguments for an ssh:// engine with dockyard:dockerSsh. */
-export function sshProviderArgs(host: string, ssh: DockerSsh): docker.ProviderArgs {
-  return { host, sshOpts: providerSshOpts(ssh) };
 }

@@ -132,20 +132,29 @@ export function checkDockerTls(
 }
 
 /**
+ * Whether a map key's `field` (dockyard:dockerTls.clientKey, dockyard:dockerSsh.privateKey) is set in
+ * plain text outside the dev stack: `value` is the map as the engine passes it (JSON), `secret` whether
+ * the engine marks it secret. A value that is no map is loadConfig's to refuse, naming the key.
+ */
+export function plainOutsideDev(stack: string, value: string | undefined, secret: boolean, field: string): boolean {
+  if (stack === "dev" || secret || value === undefined) return false;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return false;
+  }
+  const text = parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>)[field] : undefined;
+  return typeof text === "string" && text !== "";
+}
+
+/**
  * Outside the dev stack the client key is taken only as a Pulumi secret: set in plain text, the stack's
  * config file holds it as written. `value` is dockyard:dockerTls as the engine passes it (JSON), `secret`
  * whether the engine marks the key secret (it does when any of its fields was set with --secret).
  */
 export function refusePlainDockerTls(stack: string, keyPath: (key: string) => string, value: string | undefined, secret: boolean): void {
-  if (stack === "dev" || secret || value === undefined) return;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    return; // not a map: loadConfig refuses it, naming the key
-  }
-  const key = parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>).clientKey : undefined;
-  if (typeof key !== "string" || key === "") return;
+  if (!plainOutsideDev(stack, value, secret, "clientKey")) return;
   throw new InputError(
     `${keyPath("dockerTls")}.clientKey is set in plain text ([secret]), so the stack's config file holds the engine's client key as written; that is allowed only in the dev stack (stack is "${stack}"): pulumi config set --secret --path dockerTls.clientKey -- "$(cat key.pem)"`,
   );

@@ -123,6 +123,12 @@ state_objects() {
       console.log(out.sort().join("\n"));
     });'
 }
+# The stack's lock files in the backend (1 while an update holds the lock, or after one was killed).
+lock_count() { ls "$state"/backend/.pulumi/locks/*/*/"$STACK"/*.json 2>/dev/null | wc -l; }
+# The state's pending operations, "creating vote-1, ..." (empty when there is none).
+pending_ops() {
+  p stack export 2>/dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log((JSON.parse(s).deployment.pending_operations ?? []).map((o) => o.type + " " + o.resource.urn.split("::").pop()).join(", ")))'
+}
 # What the engine holds that it did not before the suite (no label filter), as "kind NAME" lines.
 engine_objects() {
   local id name
@@ -301,7 +307,7 @@ check "the up stopped part-way: its summary says stopped, with fewer than the st
   "$(grep -c '^up stopped in ' "$log/up-int.txt")|$([ "${int_created:-0}" -lt 28 ] && echo yes || echo "no: ${int_created:-none}")"
 check "dockyard up exits 130 and says it stops once the operations under way finish, then that they did" \
   "130|1|1" "$int_rc|$(grep -c '^dockyard up: Ctrl-C: stopping once the operations under way finish, so the state records them (Ctrl-C again stops at once)$' "$log/up-int.txt")|$(grep -c "^dockyard up: stopped by Ctrl-C; what was under way finished and is recorded: stack $STACK is part-way deployed; run dockyard up $STACK again (dockyard down $STACK removes it)$" "$log/up-int.txt")"
-int_lock="$(ls "$state"/backend/.pulumi/locks/*/*/"$STACK"/*.json 2>/dev/null | wc -l)"
+int_lock="$(lock_count)"
 int_pending="$(p stack export 2>/dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log((JSON.parse(s).deployment.pending_operations ?? []).length))')"
 check "the stopped up left no lock and no pending operation (the engine's own cancel: what was begun is recorded)" "0 0" "$int_lock $int_pending"
 on_engine="$(docker ps -a --filter "label=dockyard.stack=$STACK" --format '{{.Names}}' | sort | tr '\n' ' ')"
@@ -367,8 +373,8 @@ for _ in $(seq 1 1200); do
 done
 killed_at=$((SECONDS - started))
 kill_up "$up_pid" "killed update"
-upd_lock="$(ls "$state"/backend/.pulumi/locks/*/*/"$STACK"/*.json 2>/dev/null | wc -l)"
-upd_pending="$(p stack export 2>/dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log((JSON.parse(s).deployment.pending_operations ?? []).map((o) => o.type + " " + o.resource.urn.split("::").pop()).join(", ")))')"
+upd_lock="$(lock_count)"
+upd_pending="$(pending_ops)"
 check "the update was killed part-way (it had not ended)" "0" "$(grep -c '^up done' "$log/up-update-killed.txt")"
 figure "update killed ${killed_at} s in: the state held $upd_lock lock, pending operations: ${upd_pending:-none}; vote and worker on the engine: $(docker ps -a --filter "label=dockyard.stack=$STACK" --format '{{.Names}} {{.Status}}' | grep -E 'vote|worker' | tr '\n' ';')"
 started=$SECONDS
@@ -410,7 +416,7 @@ wait "$up_pid"
 int_rc=$?
 stopped_after=$((SECONDS - interrupted))
 for _ in $(seq 1 300); do [ -z "$(int_alive)" ] && break; sleep 0.1; done
-figure "Ctrl-C twice during an update: the first $((interrupted - 1 - started)) s in; dockyard up exited $int_rc ${stopped_after} s after the second; the state: $(ls "$state"/backend/.pulumi/locks/*/*/"$STACK"/*.json 2>/dev/null | wc -l) lock, pending operations: $(p stack export 2>/dev/null | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log((JSON.parse(s).deployment.pending_operations ?? []).map((o) => o.type + " " + o.resource.urn.split("::").pop()).join(", ") || "none"))')"
+figure "Ctrl-C twice during an update: the first $((interrupted - 1 - started)) s in; dockyard up exited $int_rc ${stopped_after} s after the second; the state: $(lock_count) lock, pending operations: $(pending_ops | sed 's/^$/none/')"
 check "the second Ctrl-C stops dockyard up at once (exit 130 within 10 s, saying so), and every process it started (${#int_pids[@]}) within 30 s" \
   "130|stopped|1|" \
   "$int_rc|$([ "$stopped_after" -le 10 ] && echo stopped || echo "after ${stopped_after}s")|$(grep -c '^dockyard up: Ctrl-C again: stopping at once; what was under way is cut off, and the next dockyard up settles what it leaves$' "$log/up-update-int2.txt")|$(int_alive | tr -s ' \n' ' ')"
@@ -496,15 +502,22 @@ figure "engine restarted during an up: the next dockyard up converged in $((SECO
 # When dockerd stopped while it was starting a container, containerd keeps that container's task and
 # every start of it fails ("task ...: already exists"): dockyard up names the container and the commands
 # that deploy it again, and the user runs them.
-stale="$(sed -nE "s/^dockyard up: container ($PREFIX-[a-z]+-1) cannot start: the engine still holds its task from before dockerd stopped \(it was starting then\), so every start fails; remove it and deploy again, which creates it again with its volumes: docker rm -f \1 && dockyard up $STACK$/\1/p" "$log/up-after-restart.txt" | tr '\n' ' ' | sed 's/ $//')"
-if [ "$rc" != 0 ] && [ -n "$stale" ]; then
+# Each up stops at the first such container, so a user runs what it prints until the up converges (5 rounds at most).
+stale_of() { sed -nE "s/^dockyard up: container ($PREFIX-[a-z]+-1) cannot start: the engine still holds its task from before dockerd stopped \(it was starting then\), so every start fails; remove it and deploy again, which creates it again with its volumes: docker rm -f \1 && dockyard up $STACK$/\1/p" "$1" | tr '\n' ' ' | sed 's/ $//'; }
+round=0
+last="$log/up-after-restart.txt"
+stale="$(stale_of "$last")"
+while [ "$rc" != 0 ] && [ -n "$stale" ] && [ "$round" -lt 5 ]; do
+  round=$((round + 1))
   figure "engine restarted during an up: the engine held the task of $stale; dockyard up named it and the commands; running them"
   # shellcheck disable=SC2086 # container names, one word each
   docker rm -f $stale >/dev/null
-  dockyard up "$STACK" --yes >"$log/up-after-restart2.txt" 2>&1
+  last="$log/up-after-restart$((round + 1)).txt"
+  dockyard up "$STACK" --yes >"$last" 2>&1
   rc=$?
-  figure "engine restarted during an up: after docker rm -f $stale, dockyard up exited $rc: $(summary "$log/up-after-restart2.txt")"
-fi
+  figure "engine restarted during an up: after docker rm -f $stale, dockyard up exited $rc: $(summary "$last")"
+  stale="$(stale_of "$last")"
+done
 check "the next dockyard up exits 0 (after the commands it gave for a container whose task the engine kept, when there was one)" "0" "$rc"
 check "vote and worker run with the limit of that up (0.5 CPUs)" "500000000 500000000" \
   "$(docker inspect -f '{{.HostConfig.NanoCpus}}' "$PREFIX-vote-1" "$PREFIX-worker-1" | tr '\n' ' ' | sed 's/ $//')"
